@@ -1,0 +1,32 @@
+#pragma once
+// The `cairn` command line: global options shared by every subcommand, and one Register function
+// per subcommand (each in its own cmd_*.cc). A subcommand's callback stores its work in
+// Globals::run; main() runs it after logging and configuration are set up, and exits with its code.
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/config.h"
+
+namespace cairn::cli {
+
+struct Globals {
+  std::string data_dir = "./cairn-data";
+  std::string config_path;   // --config; empty means ./cairn.toml when it exists
+  std::string log_level = "info";
+  std::string log_format = "text";
+  Config config;             // file + CAIRN_* + flags, filled before run() is called
+  std::function<int()> run;  // the chosen subcommand's work; returns the exit code
+};
+
+// Exit codes: 0 success, 1 the job failed (errors were reported), 2 bad usage or configuration.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+
+
+void RegisterIngest(CLI::App* app, Globals* g);
+
+}  // namespace cairn::cli
