@@ -27,6 +27,6 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 
-void RegisterIngest(CLI::App* app, Globals* g);
+
 
 }  // namespace cairn::cli
