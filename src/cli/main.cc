@@ -28,7 +28,7 @@ int Main(int argc, char** argv) {
   app.add_option("--config", g.config_path, "TOML configuration file (default ./cairn.toml)");
   app.add_option("--log-level", g.log_level, "debug|info|warn|error|off (CAIRN_LOG_LEVEL)");
   app.add_option("--log-format", g.log_format, "text|json (CAIRN_LOG_FORMAT)");
-
+  RegisterGenerate(&app, &g);
 
 
 
