@@ -57,11 +57,13 @@ Result<HttpResponse> AwsClient::Send(const Operation& op, HttpRequest request, c
   uint64_t delivered = 0;
   BodySink counting;
   if (sink != nullptr) {
-    counting = [&](std::string_view chunk) {
+    counting.on_headers = sink->on_headers;
+    counting.on_data = [&](std::string_view chunk) {
       delivered += chunk.size();
-      return (*sink)(chunk);
+      return sink->on_data ? sink->on_data(chunk) : Status::Ok();
     };
   }
+  if (request.idle_timeout_ms == 0) request.idle_timeout_ms = op.idle_timeout_ms;
   Status last;
   for (int attempt = 1;; ++attempt) {
     Credentials creds;

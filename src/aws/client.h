@@ -61,13 +61,14 @@ struct AwsClientOptions {
 
 // What a request is, for signing, endpoint choice and error messages.
 struct Operation {
-  std::string service;   // endpoint id and signing name: "s3", "sqs", "sns", "sts", "iam", "cloudtrail"
-  std::string api;       // "S3 GetObject", "SQS ReceiveMessage": leads every error message
-  std::string resource;  // "s3://bucket/key", a queue URL, a topic ARN; "" when none
-  std::string region;    // "" = the client's region
+  std::string service = {};   // endpoint id and signing name: "s3", "sqs", "sns", "sts", "iam", "cloudtrail"
+  std::string api = {};       // "S3 GetObject", "SQS ReceiveMessage": leads every error message
+  std::string resource = {};  // "s3://bucket/key", a queue URL, a topic ARN; "" when none
+  std::string region = {};    // "" = the client's region
   bool retry = true;     // false for calls that must not be repeated blindly
   bool unsigned_request = false;  // e.g. AssumeRoleWithWebIdentity
-  std::optional<std::string> payload_hash;  // S3: "UNSIGNED-PAYLOAD" for streamed uploads
+  std::optional<std::string> payload_hash = {};  // S3: "UNSIGNED-PAYLOAD" for streamed uploads
+  int64_t idle_timeout_ms = 0;  // long polls: above the wait time (0: the HTTP client's default)
 };
 
 class AwsClient {

@@ -173,7 +173,15 @@ struct Transfer {
   Status sink_status;
   bool too_large = false;
   bool status_seen = false;
+  bool headers_delivered = false;
 };
+
+Status DeliverHeaders(Transfer* t) {
+  if (t->headers_delivered) return Status::Ok();
+  t->headers_delivered = true;
+  if (t->sink->on_headers) return t->sink->on_headers(*t->response);
+  return Status::Ok();
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -202,7 +210,8 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t len = size * n;
   if (t->sink != nullptr && t->response->ok()) {
-    Status st = (*t->sink)(std::string_view(data, len));
+    Status st = DeliverHeaders(t);
+    if (st.ok() && t->sink->on_data) st = t->sink->on_data(std::string_view(data, len));
     if (!st.ok()) {
       t->sink_status = std::move(st);
       return 0;  // aborts the transfer with CURLE_WRITE_ERROR
@@ -269,6 +278,7 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "/./" or "/../": send as signed
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
     int64_t idle_ms = request.idle_timeout_ms > 0 ? request.idle_timeout_ms : options_.idle_timeout_ms;
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -276,7 +286,11 @@ class CurlHttpClient final : public HttpClient {
     if (options_.total_timeout_ms > 0) {
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout_ms));
     }
-    if (!options_.proxy.empty()) curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
+    if (!options_.proxy.empty()) {
+      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
+    } else if (!options_.use_env_proxy) {
+      curl_easy_setopt(h, CURLOPT_PROXY, "");  // "" disables proxies, environment included
+    }
     if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, nullptr);  // bodies byte for byte as stored
@@ -331,6 +345,7 @@ class CurlHttpClient final : public HttpClient {
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     response.status = static_cast<int>(code);
+    if (sink != nullptr && response.ok()) RETURN_IF_ERROR(DeliverHeaders(&t));
     return response;
   }
 

@@ -59,9 +59,13 @@ struct HttpResponse {
   bool ok() const { return status >= 200 && status < 300; }
 };
 
-// Receives a streamed response body piece by piece. Returning an error aborts the transfer and
-// Send returns that error.
-using BodySink = std::function<Status(std::string_view chunk)>;
+// Receives a streamed 2xx response: on_headers once with the status and headers (before any
+// data, or at the end for an empty body), then on_data piece by piece. Either may be empty.
+// Returning an error aborts the transfer and Execute returns that error.
+struct BodySink {
+  std::function<Status(const HttpResponse& head)> on_headers;
+  std::function<Status(std::string_view chunk)> on_data;
+};
 
 class HttpClient {
  public:
@@ -86,6 +90,8 @@ struct HttpOptions {
   int64_t total_timeout_ms = 0;
   // Proxy URL. Empty: libcurl reads http_proxy/https_proxy/no_proxy from the environment.
   std::string proxy;
+  // False: never use a proxy, whatever the environment says (instance metadata, loopback tests).
+  bool use_env_proxy = true;
   // CA bundle file; empty uses the system's CAs.
   std::string ca_file;
   // Largest body collected into HttpResponse::body; more is ResourceExhausted.
