@@ -35,11 +35,11 @@ struct S3Object {
 };
 
 struct ListObjectsRequest {
-  std::string bucket;
-  std::string prefix;
-  std::string delimiter;
-  std::string start_after;
-  std::string continuation_token;
+  std::string bucket = {};
+  std::string prefix = {};
+  std::string delimiter = {};
+  std::string start_after = {};
+  std::string continuation_token = {};
   int max_keys = 1000;
 };
 
