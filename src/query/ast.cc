@@ -1,0 +1,286 @@
+#include "query/ast.h"
+
+#include <fmt/format.h>
+
+namespace cairn::query {
+namespace {
+
+bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
+
+// Bare in eval when it is word(.word)*, the shape the eval lexer reads back as one field name.
+bool BareEvalField(const std::string& s) {
+  if (s.empty() || !IsIdentStart(s[0])) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (i + 1 >= s.size() || !IsIdentChar(s[i + 1])) return false;
+      continue;
+    }
+    if (!IsIdentChar(c)) return false;
+  }
+  return true;
+}
+
+bool SafeSearchWord(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!(IsIdentChar(c) || c == '.' || c == '{' || c == '}' || c == '@' || c == ':' || c == '-' ||
+          c == '*' || c == '/')) {
+      return false;
+    }
+  }
+  static const char* kReserved[] = {"AND", "OR", "NOT", "IN", "as", "AS", "by", "BY"};
+  for (const char* r : kReserved) {
+    if (s == r) return false;
+  }
+  return true;
+}
+
+std::string OptionText(const std::map<std::string, std::string>& options) {
+  std::string out;
+  for (const auto& [k, v] : options) {
+    out += " " + k + "=" + (SafeSearchWord(v) ? v : Quote(v));
+  }
+  return out;
+}
+
+std::string JoinFields(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) out += ", ";
+    out += FieldText(fields[i]);
+  }
+  return out;
+}
+
+std::string AggText(const Aggregation& a) {
+  std::string out = a.func;
+  if (!a.field.empty()) out += "(" + FieldText(a.field) + ")";
+  if (!a.as.empty()) out += " as " + FieldText(a.as);
+  return out;
+}
+
+std::string StatsBody(const Command& c) {
+  std::string out;
+  for (size_t i = 0; i < c.aggs.size(); ++i) {
+    out += (i ? ", " : " ") + AggText(c.aggs[i]);
+  }
+  if (!c.by.empty()) out += " by " + JoinFields(c.by);
+  return out;
+}
+
+std::string LookupFields(const std::vector<LookupField>& fs) {
+  std::string out;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    if (i) out += ", ";
+    out += FieldText(fs[i].name);
+    if (!fs[i].local.empty() && fs[i].local != fs[i].name) out += " as " + FieldText(fs[i].local);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string FieldText(const std::string& name) {
+  return SafeSearchWord(name) ? name : Quote(name);
+}
+
+std::string Aggregation::OutputName() const {
+  if (!as.empty()) return as;
+  if (field.empty()) return func;
+  return func + "(" + field + ")";
+}
+
+std::string ToString(const Expr& e) {
+  switch (e.kind) {
+    case Expr::Kind::kNumber: return e.text;
+    case Expr::Kind::kString: return Quote(e.text);
+    case Expr::Kind::kField: {
+      if (BareEvalField(e.text)) return e.text;
+      std::string out = "'";
+      for (char c : e.text) {
+        if (c == '\'' || c == '\\') out += '\\';
+        out += c;
+      }
+      return out + "'";
+    }
+    case Expr::Kind::kCall: {
+      std::string out = e.text + "(";
+      for (size_t i = 0; i < e.args.size(); ++i) {
+        if (i) out += ", ";
+        out += ToString(*e.args[i]);
+      }
+      return out + ")";
+    }
+    case Expr::Kind::kUnary:
+      if (e.text == "NOT") return "NOT " + ToString(*e.args[0]);
+      return e.text + ToString(*e.args[0]);
+    case Expr::Kind::kBinary:
+      return "(" + ToString(*e.args[0]) + " " + e.text + " " + ToString(*e.args[1]) + ")";
+  }
+  return "";
+}
+
+std::string ToString(const SearchNode& n) {
+  switch (n.kind) {
+    case SearchNode::Kind::kTrue: return "*";
+    case SearchNode::Kind::kFalse: return "NOT *";
+    case SearchNode::Kind::kAnd: {
+      std::string out;
+      for (size_t i = 0; i < n.children.size(); ++i) {
+        if (i) out += " AND ";
+        const auto& c = *n.children[i];
+        out += ToString(c);
+      }
+      return out;
+    }
+    case SearchNode::Kind::kOr: {
+      std::string out = "(";
+      for (size_t i = 0; i < n.children.size(); ++i) {
+        if (i) out += " OR ";
+        const auto& c = *n.children[i];
+        if (c.kind == SearchNode::Kind::kAnd) {
+          out += "(" + ToString(c) + ")";
+        } else {
+          out += ToString(c);
+        }
+      }
+      return out + ")";
+    }
+    case SearchNode::Kind::kNot: {
+      const auto& c = *n.children[0];
+      if (c.kind == SearchNode::Kind::kAnd) return "NOT (" + ToString(c) + ")";
+      return "NOT " + ToString(c);
+    }
+    case SearchNode::Kind::kTerm:
+      return n.quoted || !SafeSearchWord(n.value) ? Quote(n.value) : n.value;
+    case SearchNode::Kind::kCompare: return FieldText(n.field) + n.op + Quote(n.value);
+    case SearchNode::Kind::kIn: {
+      std::string out = FieldText(n.field) + " IN (";
+      for (size_t i = 0; i < n.values.size(); ++i) {
+        if (i) out += ", ";
+        out += Quote(n.values[i]);
+      }
+      return out + ")";
+    }
+    case SearchNode::Kind::kSubsearch: return "[" + ToString(*n.subsearch) + "]";
+  }
+  return "";
+}
+
+SearchPtr CloneSearch(const SearchNode& n) {
+  auto out = std::make_unique<SearchNode>();
+  out->kind = n.kind;
+  out->field = n.field;
+  out->op = n.op;
+  out->value = n.value;
+  out->quoted = n.quoted;
+  out->values = n.values;
+  out->subsearch = n.subsearch;
+  out->offset = n.offset;
+  for (const auto& c : n.children) out->children.push_back(CloneSearch(*c));
+  return out;
+}
+
+std::string ToString(const Command& c) {
+  const std::string& n = c.name;
+  if (n == "search") return "search " + ToString(*c.search);
+  if (n == "where") return "where " + ToString(*c.expr);
+  if (n == "eval") {
+    std::string out = "eval";
+    for (size_t i = 0; i < c.assignments.size(); ++i) {
+      out += (i ? ", " : " ") + FieldText(c.assignments[i].field) + "=" +
+             ToString(*c.assignments[i].expr);
+    }
+    return out;
+  }
+  if (n == "stats" || n == "eventstats" || n == "streamstats" || n == "timechart" ||
+      n == "chart") {
+    return n + OptionText(c.options) + StatsBody(c);
+  }
+  if (n == "rename") {
+    std::string out = "rename";
+    for (size_t i = 0; i < c.renames.size(); ++i) {
+      out += (i ? ", " : " ") + FieldText(c.renames[i].from) + " as " +
+             FieldText(c.renames[i].to);
+    }
+    return out;
+  }
+  if (n == "convert") {
+    std::string out = "convert" + OptionText(c.options);
+    for (size_t i = 0; i < c.renames.size(); ++i) {
+      out += (i ? ", " : " ") + c.renames[i].from;
+      if (!c.renames[i].to.empty()) out += " as " + FieldText(c.renames[i].to);
+    }
+    return out;
+  }
+  if (n == "sort") {
+    std::string out = "sort";
+    if (c.count >= 0) out += " " + std::to_string(c.count);
+    for (size_t i = 0; i < c.sort_keys.size(); ++i) {
+      const SortKey& k = c.sort_keys[i];
+      out += (i ? ", " : " ") + std::string(k.descending ? "-" : "+");
+      out += k.mode.empty() ? FieldText(k.field) : k.mode + "(" + FieldText(k.field) + ")";
+    }
+    return out;
+  }
+  if (n == "head" || n == "tail") {
+    std::string out = n;
+    if (c.expr) return out + " (" + ToString(*c.expr) + ")" + OptionText(c.options);
+    return out + " " + std::to_string(c.count) + OptionText(c.options);
+  }
+  if (n == "makeresults") return n + OptionText(c.options);
+  if (n == "rex") {
+    return n + OptionText(c.options) + " " + Quote(c.text);
+  }
+  if (n == "lookup") {
+    std::string out = "lookup" + OptionText(c.options) + " " + FieldText(c.text) + " " +
+                      LookupFields(c.lookup_inputs);
+    if (!c.lookup_outputs.empty()) {
+      out += std::string(c.output_new ? " OUTPUTNEW " : " OUTPUT ") + LookupFields(c.lookup_outputs);
+    }
+    return out;
+  }
+  if (n == "inputlookup" || n == "outputlookup") {
+    std::string out = n + OptionText(c.options) + " " + FieldText(c.text);
+    if (c.expr) out += " where " + ToString(*c.expr);
+    return out;
+  }
+  std::string out = n + OptionText(c.options);
+  if (n == "fields" && c.exclude) out += " -";
+  if (n == "dedup" && c.count > 0) out += " " + std::to_string(c.count);
+  if (!c.fields.empty()) out += " " + JoinFields(c.fields);
+  if (!c.by.empty()) out += " by " + JoinFields(c.by);
+  if (!c.sort_keys.empty()) {
+    out += " sortby";
+    for (size_t i = 0; i < c.sort_keys.size(); ++i) {
+      out += (i ? ", " : " ") + std::string(c.sort_keys[i].descending ? "-" : "+") +
+             FieldText(c.sort_keys[i].field);
+    }
+  }
+  if (c.subsearch) out += " [" + ToString(*c.subsearch) + "]";
+  return out;
+}
+
+std::string ToString(const Pipeline& p) {
+  std::string out;
+  if (!p.commands.empty() && p.commands[0].name != "search") out = "| ";
+  for (size_t i = 0; i < p.commands.size(); ++i) {
+    if (i) out += " | ";
+    out += ToString(p.commands[i]);
+  }
+  return out;
+}
+
+}  // namespace cairn::query

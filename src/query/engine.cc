@@ -1,0 +1,389 @@
+#include "query/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/clock.h"
+#include "common/time_util.h"
+#include "query/exec_internal.h"
+#include "query/parser.h"
+#include "query/time_format.h"
+
+namespace cairn::query {
+
+using internal::Executor;
+using internal::Results;
+
+MemoryEventSource::MemoryEventSource(std::vector<EventRecord> events) {
+  for (auto& e : events) events_.push_back(std::make_shared<const EventRecord>(std::move(e)));
+  std::stable_sort(events_.begin(), events_.end(),
+                   [](const auto& a, const auto& b) { return a->time > b->time; });
+}
+
+Status MemoryEventSource::Scan(const ScanRequest& request,
+                               const std::function<bool(EventBatch&)>& sink) {
+  EventBatch batch;
+  for (const auto& e : events_) {
+    if (e->time < request.earliest || e->time >= request.latest) continue;
+    batch.push_back(e);
+    if (batch.size() == 1024) {
+      if (!sink(batch)) return Status::Ok();
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) sink(batch);
+  return Status::Ok();
+}
+
+namespace {
+
+std::string TimeText(double t) {
+  if (std::isinf(t)) return t < 0 ? "-inf" : "+inf";
+  return FormatIso8601(static_cast<int64_t>(std::llround(t * 1000)), std::fmod(t, 1.0) != 0);
+}
+
+}  // namespace
+
+std::string Plan::ToString() const {
+  std::string out = "time: [" + TimeText(earliest) + ", " + TimeText(latest) + ")\n";
+  if (scans_events) {
+    out += "scan: events where " + (predicate ? query::ToString(*predicate) : std::string("*"));
+    if (scan_limit >= 0) out += " limit " + std::to_string(scan_limit);
+    out += "\n";
+  } else {
+    out += "scan: none\n";
+  }
+  out += "pipeline: " + (rest && !rest->commands.empty() ? query::ToString(*rest) : std::string("(none)")) + "\n";
+  return out;
+}
+
+std::string ResultTable::ToText() const {
+  auto cell = [](const Values& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) s += " ; ";
+      s += v[i];
+    }
+    return s;
+  };
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) out += (i ? " | " : "") + columns[i];
+  out += "\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) out += (i ? " | " : "") + cell(r[i]);
+    out += "\n";
+  }
+  return out;
+}
+
+Engine::Engine(EventSource* source, MacroSet macros, EngineOptions options)
+    : source_(source), macros_(std::move(macros)), options_(std::move(options)) {
+  if (!options_.extractor) options_.extractor = DefaultExtractor();
+}
+
+namespace {
+double NowOf(const EngineOptions& o) {
+  if (o.now != 0) return o.now;
+  return static_cast<double>(Clock::System()->NowMicros()) / 1e6;
+}
+}  // namespace
+
+Result<Plan> Engine::Prepare(std::string_view spl) const {
+  ASSIGN_OR_RETURN(std::string expanded, macros_.Expand(spl));
+  auto parsed = ParseSpl(expanded);
+  if (!parsed.ok()) {
+    if (expanded != spl) {
+      return Status(parsed.status().code(),
+                    parsed.status().message() + " (offsets count in the search after macro expansion: " +
+                        expanded + ")");
+    }
+    return parsed.status();
+  }
+  Executor ex(source_, options_, NowOf(options_), &macros_);
+  return ex.MakePlan(*parsed, expanded);
+}
+
+Result<ResultTable> Engine::Run(std::string_view spl) const {
+  ASSIGN_OR_RETURN(Plan plan, Prepare(spl));
+  return Execute(plan);
+}
+
+Result<ResultTable> Engine::Execute(const Plan& plan) const {
+  Executor ex(source_, options_, NowOf(options_), &macros_);
+  Results r;
+  RETURN_IF_ERROR(ex.ExecPlan(plan, &r, 0));
+  return Executor::ToTable(&r);
+}
+
+namespace internal {
+
+Result<SearchPtr> Executor::RewriteTime(const SearchNode& n) const {
+  auto out = CloneSearch(n);
+  std::vector<SearchNode*> stack{out.get()};
+  while (!stack.empty()) {
+    SearchNode* x = stack.back();
+    stack.pop_back();
+    if (x->kind == SearchNode::Kind::kCompare && (x->field == "earliest" || x->field == "latest")) {
+      if (x->op != "=") return InvalidArgument("at offset {}: {} takes '=' only", x->offset, x->field);
+      auto t = ResolveTimeModifier(x->value, now_);
+      if (!t.ok()) return InvalidArgument("at offset {}: {}", x->offset, t.status().message());
+      bool early = x->field == "earliest";
+      x->field = "_time";
+      x->op = early ? ">=" : "<";
+      x->value = FormatNumber(*t);
+    }
+    for (auto& c : x->children) stack.push_back(c.get());
+  }
+  return out;
+}
+
+Result<Plan> Executor::MakePlan(const Pipeline& p, std::string expanded) const {
+  Plan plan;
+  plan.expanded = std::move(expanded);
+  plan.earliest = options_.earliest;
+  plan.latest = options_.latest;
+  auto rest = std::make_shared<Pipeline>();
+  size_t start = 0;
+  if (!p.commands.empty() && p.commands[0].name == "search") {
+    start = 1;
+    const SearchNode& s = *p.commands[0].search;
+    std::vector<const SearchNode*> parts;
+    if (s.kind == SearchNode::Kind::kAnd) {
+      for (const auto& c : s.children) parts.push_back(c.get());
+    } else {
+      parts.push_back(&s);
+    }
+    auto pred = std::make_unique<SearchNode>();
+    pred->kind = SearchNode::Kind::kAnd;
+    for (const SearchNode* part : parts) {
+      if (part->kind == SearchNode::Kind::kCompare && part->op == "=" &&
+          (part->field == "earliest" || part->field == "latest")) {
+        auto t = ResolveTimeModifier(part->value, now_);
+        if (!t.ok()) return InvalidArgument("at offset {}: {}", part->offset, t.status().message());
+        if (part->field == "earliest") {
+          plan.earliest = std::max(plan.earliest, *t);
+        } else {
+          plan.latest = std::min(plan.latest, *t);
+        }
+        continue;
+      }
+      if (part->kind == SearchNode::Kind::kTrue) continue;
+      ASSIGN_OR_RETURN(SearchPtr rewritten, RewriteTime(*part));
+      pred->children.push_back(std::move(rewritten));
+    }
+    if (pred->children.size() == 1) {
+      plan.predicate = std::move(pred->children[0]);
+    } else if (!pred->children.empty()) {
+      plan.predicate = std::move(pred);
+    }
+    if (p.commands.size() > 1 && p.commands[1].name == "head" && !p.commands[1].expr) {
+      plan.scan_limit = p.commands[1].count;
+    }
+  } else {
+    plan.scans_events = false;
+  }
+  for (size_t i = start; i < p.commands.size(); ++i) {
+    const Command& c = p.commands[i];
+    if (c.name == "search") {
+      Command copy;
+      copy.name = c.name;
+      copy.offset = c.offset;
+      ASSIGN_OR_RETURN(copy.search, RewriteTime(*c.search));
+      rest->commands.push_back(std::move(copy));
+      continue;
+    }
+    // Commands hold unique_ptrs; re-parse-free copy through the canonical form is not needed:
+    // share the original pipeline's command by moving a deep copy.
+    Command copy;
+    copy.name = c.name;
+    copy.offset = c.offset;
+    copy.options = c.options;
+    copy.fields = c.fields;
+    copy.exclude = c.exclude;
+    if (c.expr) {
+      ASSIGN_OR_RETURN(copy.expr, ParseEvalExpression(ToString(*c.expr)));
+    }
+    for (const auto& a : c.assignments) {
+      ASSIGN_OR_RETURN(ExprPtr e, ParseEvalExpression(ToString(*a.expr)));
+      copy.assignments.push_back({a.field, std::move(e)});
+    }
+    copy.aggs = c.aggs;
+    copy.by = c.by;
+    copy.renames = c.renames;
+    copy.sort_keys = c.sort_keys;
+    copy.count = c.count;
+    copy.text = c.text;
+    copy.lookup_inputs = c.lookup_inputs;
+    copy.lookup_outputs = c.lookup_outputs;
+    copy.output_new = c.output_new;
+    copy.subsearch = c.subsearch;
+    rest->commands.push_back(std::move(copy));
+  }
+  plan.rest = rest;
+  return plan;
+}
+
+Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode& n, int depth) {
+  if (n.kind == SearchNode::Kind::kSubsearch) {
+    Results sub;
+    RETURN_IF_ERROR(ExecPipeline(*n.subsearch, &sub, depth + 1));
+    if (sub.rows.size() > options_.max_subsearch_rows) sub.rows.resize(options_.max_subsearch_rows);
+    ResultTable t = ToTable(&sub);
+    auto out = std::make_unique<SearchNode>();
+    out->offset = n.offset;
+    out->kind = SearchNode::Kind::kOr;
+    // A `search` column holds ready-made search text (as `return` and `format` produce).
+    auto search_col = std::find(t.columns.begin(), t.columns.end(), "search");
+    for (const auto& row : t.rows) {
+      if (search_col != t.columns.end()) {
+        const Values& v = row[search_col - t.columns.begin()];
+        if (v.empty()) continue;
+        ASSIGN_OR_RETURN(Pipeline p, ParseSpl(v[0]));
+        if (p.commands.size() != 1 || p.commands[0].name != "search") {
+          return InvalidArgument("subsearch returned a search field that is not a search: {}", v[0]);
+        }
+        out->children.push_back(std::move(p.commands[0].search));
+        continue;
+      }
+      auto conj = std::make_unique<SearchNode>();
+      conj->kind = SearchNode::Kind::kAnd;
+      for (size_t i = 0; i < t.columns.size(); ++i) {
+        const std::string& col = t.columns[i];
+        if (col.empty() || col[0] == '_' || row[i].empty()) continue;
+        auto one = std::make_unique<SearchNode>();
+        if (row[i].size() == 1) {
+          one->kind = SearchNode::Kind::kCompare;
+          one->field = col;
+          one->op = "=";
+          one->value = row[i][0];
+        } else {
+          one->kind = SearchNode::Kind::kIn;
+          one->field = col;
+          one->values = row[i];
+        }
+        conj->children.push_back(std::move(one));
+      }
+      if (conj->children.empty()) continue;
+      if (conj->children.size() == 1) {
+        out->children.push_back(std::move(conj->children[0]));
+      } else {
+        out->children.push_back(std::move(conj));
+      }
+    }
+    if (out->children.empty()) {
+      out->kind = SearchNode::Kind::kFalse;
+    } else if (out->children.size() == 1) {
+      return std::move(out->children[0]);
+    }
+    return out;
+  }
+  auto out = std::make_unique<SearchNode>();
+  out->kind = n.kind;
+  out->field = n.field;
+  out->op = n.op;
+  out->value = n.value;
+  out->quoted = n.quoted;
+  out->values = n.values;
+  out->offset = n.offset;
+  for (const auto& c : n.children) {
+    ASSIGN_OR_RETURN(SearchPtr k, ResolveSubsearches(*c, depth));
+    out->children.push_back(std::move(k));
+  }
+  return out;
+}
+
+Status Executor::ExecPipeline(const Pipeline& p, Results* r, int depth) {
+  if (depth > 8) return InvalidArgument("subsearches nested too deeply");
+  ASSIGN_OR_RETURN(Plan plan, MakePlan(p, ""));
+  return ExecPlan(plan, r, depth);
+}
+
+Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
+  if (plan.scans_events) {
+    if (!source_) return InvalidArgument("no event source to search (no data folder?)");
+    SearchPtr pred;
+    if (plan.predicate) {
+      ASSIGN_OR_RETURN(pred, ResolveSubsearches(*plan.predicate, depth));
+    }
+    ScanRequest req;
+    req.earliest = plan.earliest;
+    req.latest = plan.latest;
+    req.predicate = pred.get();
+    req.limit = plan.scan_limit;
+    const FieldExtractor* ex = options_.extractor ? options_.extractor : DefaultExtractor();
+    long long taken = 0;
+    RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
+      for (auto& e : batch) {
+        if (e->time < plan.earliest || e->time >= plan.latest) continue;
+        Row row = Row::FromEvent(e, ex);
+        if (pred && !MatchSearch(*pred, row)) continue;
+        r->rows.push_back(std::move(row));
+        ++taken;
+        if (plan.scan_limit >= 0 && taken >= plan.scan_limit) return false;
+      }
+      return true;
+    }));
+  }
+  if (plan.rest) {
+    for (const Command& c : plan.rest->commands) {
+      RETURN_IF_ERROR(RunCommand(c, r, depth));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> AllFieldNames(std::vector<Row>& rows) {
+  std::set<std::string> names;
+  for (Row& row : rows) {
+    for (auto& [k, v] : row.fields()) {
+      if (!v.empty()) names.insert(k);
+    }
+  }
+  return std::vector<std::string>(names.begin(), names.end());
+}
+
+std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
+                                        const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& p : patterns) {
+    if (p.find('*') == std::string::npos) {
+      if (seen.insert(p).second) out.push_back(p);
+      continue;
+    }
+    for (const auto& n : names) {
+      if (GlobMatch(p, n, false) && seen.insert(n).second) out.push_back(n);
+    }
+  }
+  return out;
+}
+
+ResultTable Executor::ToTable(Results* r) {
+  ResultTable t;
+  if (r->known) {
+    t.columns = r->columns;
+  } else {
+    std::vector<std::string> names = AllFieldNames(r->rows);
+    bool has_time = false, has_raw = false;
+    for (const auto& n : names) {
+      if (n == "_time") has_time = true;
+      else if (n == "_raw") has_raw = true;
+      else if (!n.empty() && n[0] != '_') t.columns.push_back(n);
+    }
+    if (has_time) t.columns.insert(t.columns.begin(), "_time");
+    if (has_raw) t.columns.push_back("_raw");
+  }
+  for (Row& row : r->rows) {
+    std::vector<Values> out;
+    for (const auto& c : t.columns) {
+      const Values* v = row.Get(c);
+      out.push_back(v ? *v : Values{});
+    }
+    t.rows.push_back(std::move(out));
+  }
+  return t;
+}
+
+}  // namespace internal
+}  // namespace cairn::query

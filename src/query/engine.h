@@ -1,0 +1,103 @@
+#pragma once
+// The search engine: SPL text -> macro expansion -> Pipeline -> Plan -> rows.
+//
+// Events come from an EventSource. The planner splits the leading search into a time range
+// (earliest=/latest=) and a predicate that the source may use to skip events (push-down); the
+// engine re-checks every event it receives against the predicate, so a source may over-deliver but
+// must never drop a matching event. Sources deliver events newest first, as Splunk does.
+//
+// Thread safety: an Engine may run several searches at once when its EventSource is thread-safe;
+// a Plan is immutable after Prepare.
+
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "query/ast.h"
+#include "query/macros.h"
+#include "query/row.h"
+
+namespace cairn::query {
+
+struct ScanRequest {
+  double earliest = -std::numeric_limits<double>::infinity();  // inclusive, epoch seconds
+  double latest = std::numeric_limits<double>::infinity();     // exclusive
+  const SearchNode* predicate = nullptr;  // may be null (match all); a hint only
+  long long limit = -1;  // stop after this many events that match the predicate (-1: no limit)
+};
+
+using EventBatch = std::vector<std::shared_ptr<const EventRecord>>;
+
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  // Calls `sink` with batches of events in descending _time order within the request's range.
+  // Stops when `sink` returns false. Errors from storage are returned.
+  virtual Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) = 0;
+};
+
+// Events held in memory (tests, small files). Applies the time range and, when asked, nothing
+// else: the engine filters. Thread-safe for concurrent scans after construction.
+class MemoryEventSource final : public EventSource {
+ public:
+  explicit MemoryEventSource(std::vector<EventRecord> events);
+  Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
+  size_t size() const { return events_.size(); }
+
+ private:
+  std::vector<std::shared_ptr<const EventRecord>> events_;  // newest first
+};
+
+// What will run: canonical text via ToString (for --explain).
+struct Plan {
+  double earliest = -std::numeric_limits<double>::infinity();
+  double latest = std::numeric_limits<double>::infinity();
+  bool scans_events = true;         // false when the first command generates rows itself
+  SearchPtr predicate;              // the leading search without time modifiers (null: none)
+  long long scan_limit = -1;        // early stop: a head N right after the leading search
+  std::shared_ptr<Pipeline> rest;   // commands after the leading search
+  std::string expanded;             // the search after macro expansion
+  std::string ToString() const;
+};
+
+struct ResultTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<Values>> rows;  // rows[i][j] is column j of row i ({} = null)
+  // One line per row, columns separated by " | ", multivalues joined by "\n"-free " ; ",
+  // preceded by a header line; used by tests and debugging.
+  std::string ToText() const;
+};
+
+struct EngineOptions {
+  double now = 0;             // epoch seconds; 0 = the system clock at each search
+  std::string lookups_dir;    // folder of <name>.csv lookup tables
+  double earliest = -std::numeric_limits<double>::infinity();  // outer bounds (CLI flags)
+  double latest = std::numeric_limits<double>::infinity();
+  const FieldExtractor* extractor = nullptr;  // null = DefaultExtractor()
+  size_t max_subsearch_rows = 10000;
+};
+
+class Engine {
+ public:
+  // `source` must outlive the engine; it may be null for searches that generate their own rows.
+  Engine(EventSource* source, MacroSet macros, EngineOptions options);
+
+  // Expands macros, parses and plans. Errors name the offset in the expanded search.
+  Result<Plan> Prepare(std::string_view spl) const;
+  // Prepare + execute.
+  Result<ResultTable> Run(std::string_view spl) const;
+  Result<ResultTable> Execute(const Plan& plan) const;
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  EventSource* source_;
+  MacroSet macros_;
+  EngineOptions options_;
+};
+
+}  // namespace cairn::query

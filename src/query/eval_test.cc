@@ -1,0 +1,61 @@
+// Unit tests of value typing, matching helpers and time formats.
+
+#include <gtest/gtest.h>
+
+#include "query/eval.h"
+#include "query/time_format.h"
+#include "query/value.h"
+
+namespace cairn::query {
+namespace {
+
+TEST(Value, NumbersAndText) {
+  EXPECT_EQ(ParseNumber(" 42 "), 42);
+  EXPECT_EQ(ParseNumber("-1.5e3"), -1500);
+  EXPECT_EQ(ParseNumber("0x1F"), 31);
+  EXPECT_FALSE(ParseNumber("12abc"));
+  EXPECT_FALSE(ParseNumber(""));
+  EXPECT_FALSE(ParseNumber("nan"));
+  EXPECT_EQ(FormatNumber(3), "3");
+  EXPECT_EQ(FormatNumber(2.5), "2.5");
+  EXPECT_LT(CompareMixed("9", "10"), 0);
+  EXPECT_LT(CompareMixed("10", "a"), 0);
+  EXPECT_GT(CompareMixed("b", "B"), 0);
+}
+
+TEST(Match, TermsRespectBreakers) {
+  std::string raw = R"({"ip":"10.0.0.12","arn":"arn:aws:iam::1:user/Alice"})";
+  EXPECT_TRUE(TermMatch(raw, "alice"));
+  EXPECT_TRUE(TermMatch(raw, "10.0.0.12"));
+  EXPECT_FALSE(TermMatch(raw, "10.0.0.1"));
+  EXPECT_FALSE(TermMatch(raw, "lice"));
+  EXPECT_TRUE(TermMatch(raw, "ali*"));
+  EXPECT_TRUE(TermMatch(raw, "*lice"));
+  EXPECT_TRUE(GlobMatch("a*c", "ABC", true));
+  EXPECT_FALSE(GlobMatch("a*c", "ABC", false));
+  EXPECT_TRUE(LikeMatch("abc", "a_c"));
+  EXPECT_FALSE(LikeMatch("abcd", "a_c"));
+  EXPECT_EQ(PcreToRe2("(?<x>a)(?<=b)"), "(?P<x>a)(?<=b)");
+}
+
+TEST(Time, Modifiers) {
+  double now = 1688990400;  // Monday 2023-07-10 12:00:00 UTC
+  EXPECT_EQ(*ResolveTimeModifier("now", now), now);
+  EXPECT_EQ(*ResolveTimeModifier("-24h@h", now), now - 86400);
+  EXPECT_EQ(*ResolveTimeModifier("@d", now), 1688947200);
+  EXPECT_EQ(*ResolveTimeModifier("-7d@w0", now), 1688256000);
+  EXPECT_EQ(*ResolveTimeModifier("@w1", now), 1688947200);
+  EXPECT_EQ(*ResolveTimeModifier("07/10/2023:11:30:00", now), 1688988600);
+  EXPECT_EQ(*ResolveTimeModifier("1688988600", now), 1688988600);
+  EXPECT_EQ(*ResolveTimeModifier("-1y@y", now), 1640995200);
+  EXPECT_FALSE(ResolveTimeModifier("-3x", now).ok());
+  EXPECT_FALSE(ResolveTimeModifier("yesterday", now).ok());
+  EXPECT_EQ(Strftime(0, "%Y-%m-%dT%H:%M:%S %a"), "1970-01-01T00:00:00 Thu");
+  EXPECT_EQ(*Strptime("Jul 10 2023 1:05:00 PM", "%b %d %Y %I:%M:%S %p"), 1688994300);
+  EXPECT_EQ(*ParseSpan("5m"), 300);
+  EXPECT_EQ(*ParseSpan("1h"), 3600);
+  EXPECT_FALSE(ParseSpan("5x").ok());
+}
+
+}  // namespace
+}  // namespace cairn::query

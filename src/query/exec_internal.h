@@ -1,0 +1,75 @@
+#pragma once
+// Internal to the query layer: the state a pipeline passes between commands, and the executor
+// that runs commands over it. Not part of the public API.
+
+#include <string>
+#include <vector>
+
+#include "query/engine.h"
+#include "query/eval.h"
+
+namespace cairn::query::internal {
+
+struct Results {
+  std::vector<Row> rows;
+  std::vector<std::string> columns;  // output order when known
+  bool known = false;                // columns set by a command (table, stats, ...)
+};
+
+class Executor {
+ public:
+  Executor(EventSource* source, const EngineOptions& options, double now, const MacroSet* macros)
+      : source_(source), options_(options), now_(now), macros_(macros) {
+    ctx_.now = now;
+  }
+
+  Result<Plan> MakePlan(const Pipeline& p, std::string expanded) const;
+  Status ExecPlan(const Plan& plan, Results* r, int depth);
+  Status ExecPipeline(const Pipeline& p, Results* r, int depth);
+  Status RunCommand(const Command& c, Results* r, int depth);
+
+  // Rewrites earliest=/latest= anywhere in a search into _time comparisons.
+  Result<SearchPtr> RewriteTime(const SearchNode& n) const;
+  // Replaces [subsearch] nodes by the search their results stand for.
+  Result<SearchPtr> ResolveSubsearches(const SearchNode& n, int depth);
+
+  static ResultTable ToTable(Results* r);
+  const EvalContext& ctx() const { return ctx_; }
+
+ private:
+  Status Stats(const Command& c, Results* r);
+  Status EventStats(const Command& c, Results* r);
+  Status StreamStats(const Command& c, Results* r);
+  Status Chart(const Command& c, Results* r);
+  Status Bin(const Command& c, Results* r);
+  Status Table(const Command& c, Results* r);
+  Status Fields(const Command& c, Results* r);
+  Status RenameCmd(const Command& c, Results* r);
+  Status Sort(const Command& c, Results* r);
+  Status Dedup(const Command& c, Results* r);
+  Status TopRare(const Command& c, Results* r);
+  Status Spath(const Command& c, Results* r);
+  Status Rex(const Command& c, Results* r);
+  Status FillNull(const Command& c, Results* r);
+  Status Lookup(const Command& c, Results* r);
+  Status InputLookup(const Command& c, Results* r);
+  Status OutputLookup(const Command& c, Results* r);
+  Status Join(const Command& c, Results* r, int depth);
+  Status Convert(const Command& c, Results* r);
+  Status FieldSummary(const Command& c, Results* r);
+  Result<std::string> LookupPath(const std::string& name) const;
+
+  EventSource* source_;
+  const EngineOptions& options_;
+  double now_;
+  const MacroSet* macros_;
+  EvalContext ctx_;
+};
+
+// Field names present in any row, sorted (runs extraction on event rows).
+std::vector<std::string> AllFieldNames(std::vector<Row>& rows);
+// Expands wildcard patterns against `names`, keeping the pattern order; plain names pass through.
+std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
+                                        const std::vector<std::string>& names);
+
+}  // namespace cairn::query::internal

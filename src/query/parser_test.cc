@@ -1,0 +1,82 @@
+// Unit tests of the lexer/parser: canonical forms round-trip, error offsets, macros.
+
+#include <gtest/gtest.h>
+
+#include "query/macros.h"
+#include "query/parser.h"
+
+namespace cairn::query {
+namespace {
+
+std::string Canon(std::string_view spl) {
+  auto p = ParseSpl(spl);
+  if (!p.ok()) return "ERROR " + p.status().message();
+  return ToString(*p);
+}
+
+TEST(Parser, CanonicalFormsRoundTrip) {
+  const char* cases[] = {
+      "eventName=Describe* userAgent!=*.amazonaws.com | stats count by eventSource",
+      "a OR b NOT c | where x > 1 AND y < 2 | eval z=mvindex(split(a, \":\"), -1)",
+      "errorCode IN (NoSuchEntityException,DeleteConflictException, AccessDenied) | top limit=5 user",
+      "x | timechart span=1h count by eventName | sort - count | head 3",
+      "x | rename requestParameters.* as * | table a, b | fields - c",
+      "x | eval port_range='requestParameters.portRange.to' - 'requestParameters.portRange.from'",
+      "| inputlookup users where dept=\"ops\" | outputlookup x.csv",
+      "x | join type=left a [| search y | stats count by a]",
+  };
+  for (const char* c : cases) {
+    std::string once = Canon(c);
+    ASSERT_EQ(once.rfind("ERROR", 0), std::string::npos) << c << ": " << once;
+    EXPECT_EQ(Canon(once), once) << "from " << c;
+  }
+}
+
+TEST(Parser, LeadingSearchIsImplicit) {
+  EXPECT_EQ(Canon("foo bar"), "search foo AND bar");
+  EXPECT_EQ(Canon("| search foo"), "search foo");
+  EXPECT_EQ(Canon("search foo"), "search foo");
+  EXPECT_EQ(Canon("| makeresults"), "| makeresults");
+}
+
+TEST(Parser, ErrorsNameOffsets) {
+  auto p = ParseSpl("eventName=x | eval y=(1+2");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("at offset 21"), std::string::npos) << p.status().message();
+  p = ParseSpl("a | tstats count");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(p.status().message().find("unsupported: tstats"), std::string::npos);
+  p = ParseSpl("a | nosuchcmd");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().message(), "unsupported command: nosuchcmd at offset 4");
+}
+
+TEST(Parser, EvalExpressionPrecedence) {
+  auto e = ParseEvalExpression("a + b * c . d = e OR f AND NOT g");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(ToString(**e), "((((a + (b * c)) . d) = e) OR (f AND NOT g))");
+}
+
+TEST(Macros, ExpandsWithArgumentsAndNesting) {
+  MacroSet m;
+  ASSERT_TRUE(m.LoadConf("[outer(1)]\nargs = f\ndefinition = `cloudtrail` $f$=1\n").ok());
+  auto out = m.Expand("`outer(x)` | stats count");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(*out, "sourcetype=aws:cloudtrail x=1 | stats count");
+  auto bad = m.Expand("`outer` | x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown macro `outer`"), std::string::npos);
+  EXPECT_FALSE(m.LoadConf("definition = x\n").ok());
+  // Backticks inside quotes are left alone.
+  EXPECT_EQ(*m.Expand("a=\"`x`\""), "a=\"`x`\"");
+}
+
+TEST(Macros, SelfReferenceIsAnError) {
+  MacroSet m;
+  m.Define("loop", {}, "`loop`");
+  EXPECT_FALSE(m.Expand("`loop`").ok());
+}
+
+}  // namespace
+}  // namespace cairn::query
