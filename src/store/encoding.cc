@@ -1,0 +1,93 @@
+#include "store/encoding.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+namespace cairn::store {
+
+uint32_t Crc32(std::string_view data, uint32_t seed) {
+  uLong crc = seed;
+  const Bytef* p = reinterpret_cast<const Bytef*>(data.data());
+  size_t n = data.size();
+  while (n > 0) {
+    uInt chunk = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
+    crc = ::crc32(crc, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+namespace {
+constexpr uint64_t kMul0 = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kMul1 = 0xC2B2AE3D27D4EB4Full;
+constexpr uint64_t kMul2 = 0x165667B19E3779F9ull;
+
+inline uint64_t Load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint64_t Mix(uint64_t a, uint64_t b) {
+  __uint128_t m = static_cast<__uint128_t>(a ^ kMul0) * (b ^ kMul1);
+  return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
+}
+}  // namespace
+
+// Reads 16 bytes per round into two lanes, folds each lane with a 128-bit multiply, then
+// finalizes with the length so strings that are prefixes of each other hash apart.
+uint64_t Hash64(std::string_view data, uint64_t seed) {
+  const char* p = data.data();
+  size_t n = data.size();
+  uint64_t h = seed ^ (n * kMul2);
+  while (n >= 16) {
+    h = Mix(h ^ Load64(p), Load64(p + 8) + kMul2);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0, b = 0;
+  if (n >= 8) {
+    a = Load64(p);
+    b = Load64(p + n - 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    std::memcpy(&x, p, 4);
+    std::memcpy(&y, p + n - 4, 4);
+    a = x;
+    b = y;
+  } else if (n > 0) {
+    a = (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+        (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) |
+        static_cast<uint64_t>(static_cast<uint8_t>(p[n - 1]));
+  }
+  h = Mix(h ^ a, b ^ kMul2 ^ data.size());
+  return Mix(h, kMul2);
+}
+
+Status ZstdCompress(std::string_view in, int level, std::string* out) {
+  thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  size_t bound = ZSTD_compressBound(in.size());
+  size_t old = out->size();
+  out->resize(old + bound);
+  size_t n = ZSTD_compressCCtx(cctx, out->data() + old, bound, in.data(), in.size(), level);
+  if (ZSTD_isError(n)) {
+    out->resize(old);
+    return Internal("zstd compress: {}", ZSTD_getErrorName(n));
+  }
+  out->resize(old + n);
+  return Status::Ok();
+}
+
+Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out,
+                      std::string_view what) {
+  thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  out->resize(raw_size);
+  size_t n = ZSTD_decompressDCtx(dctx, out->data(), raw_size, in.data(), in.size());
+  if (ZSTD_isError(n)) return Corruption("{}: zstd: {}", what, ZSTD_getErrorName(n));
+  if (n != raw_size) {
+    return Corruption("{}: decompressed to {} bytes, expected {}", what, n, raw_size);
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,185 @@
+#include "store/fields.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <vector>
+
+#include "store/encoding.h"
+
+namespace cairn::store {
+
+int ColumnIndex(std::string_view field) {
+  for (size_t i = 0; i < kColumnCount; ++i) {
+    if (kColumnFields[i] == field) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace {
+
+constexpr std::array<uint8_t, 256> MakeTable(std::string_view chars) {
+  std::array<uint8_t, 256> t{};
+  for (char c : chars) t[static_cast<uint8_t>(c)] = 1;
+  return t;
+}
+// Major: whitespace and [ ] < > ( ) { } | ! ; , ' " * & ? +
+constexpr auto kMajor = MakeTable(" \t\n\r\v\f[]<>(){}|!;,'\"*&?+");
+// Minor: / : = @ . - $ # % \ _
+constexpr auto kMinor = MakeTable("/:=@.-$#%\\_");
+
+}  // namespace
+
+bool IsMajorBreaker(char c) { return kMajor[static_cast<uint8_t>(c)] != 0; }
+bool IsMinorBreaker(char c) { return kMinor[static_cast<uint8_t>(c)] != 0; }
+
+void SplitTerms(std::string_view value, std::string* lower_buf,
+                std::vector<std::string_view>* out) {
+  out->clear();
+  lower_buf->clear();
+  AppendLower(lower_buf, value);
+  std::string_view v(*lower_buf);
+  size_t i = 0, n = v.size();
+  while (i < n) {
+    while (i < n && kMajor[static_cast<uint8_t>(v[i])]) ++i;
+    size_t start = i;
+    bool has_minor = false;
+    while (i < n && !kMajor[static_cast<uint8_t>(v[i])]) {
+      has_minor |= kMinor[static_cast<uint8_t>(v[i])] != 0;
+      ++i;
+    }
+    if (i == start) continue;
+    std::string_view seg = v.substr(start, i - start);
+    // A major segment that is only minor breakers ("--") carries no term.
+    if (has_minor) {
+      size_t j = 0, m = seg.size();
+      bool any_piece = false;
+      size_t pieces_begin = out->size();
+      while (j < m) {
+        while (j < m && kMinor[static_cast<uint8_t>(seg[j])]) ++j;
+        size_t ps = j;
+        while (j < m && !kMinor[static_cast<uint8_t>(seg[j])]) ++j;
+        if (j > ps) {
+          out->push_back(seg.substr(ps, std::min(j - ps, kMaxTermBytes)));
+          any_piece = true;
+        }
+      }
+      if (!any_piece) continue;
+      // The whole segment as well, when it has more than one piece (a single piece is the
+      // segment with its edge breakers trimmed, which is the form a search names).
+      if (out->size() - pieces_begin > 1) {
+        out->push_back(seg.substr(0, std::min(seg.size(), kMaxTermBytes)));
+      }
+    } else {
+      out->push_back(seg.substr(0, std::min(seg.size(), kMaxTermBytes)));
+    }
+  }
+}
+
+void ForEachTerm(std::string_view value, const std::function<void(std::string_view)>& fn) {
+  std::string buf;
+  std::vector<std::string_view> terms;
+  SplitTerms(value, &buf, &terms);
+  for (std::string_view t : terms) fn(t);
+}
+
+struct LeafWalker::Impl {
+  simdjson::ondemand::parser parser;
+  std::string padded;
+  std::string path;
+  std::string scratch;
+
+  // Returns false on a parse error.
+  bool WalkValue(simdjson::ondemand::value value, const std::function<void(const Leaf&)>& fn,
+                 int depth) {
+    if (depth > 64) return false;
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type)) return false;
+    switch (type) {
+      case simdjson::ondemand::json_type::object: {
+        simdjson::ondemand::object obj;
+        if (value.get_object().get(obj)) return false;
+        size_t base = path.size();
+        for (auto field : obj) {
+          std::string_view key;
+          if (field.unescaped_key().get(key)) return false;
+          path.resize(base);
+          if (base > 0) path.push_back('.');
+          path.append(key);
+          if (!WalkValue(field.value(), fn, depth + 1)) return false;
+        }
+        path.resize(base);
+        return true;
+      }
+      case simdjson::ondemand::json_type::array: {
+        simdjson::ondemand::array arr;
+        if (value.get_array().get(arr)) return false;
+        size_t base = path.size();
+        path.append("{}");
+        for (auto element : arr) {
+          simdjson::ondemand::value v;
+          if (element.get(v)) return false;
+          path.resize(base + 2);
+          if (!WalkValue(v, fn, depth + 1)) return false;
+        }
+        path.resize(base);
+        return true;
+      }
+      case simdjson::ondemand::json_type::string: {
+        std::string_view s;
+        if (value.get_string().get(s)) return false;
+        fn(Leaf{path, s});
+        return true;
+      }
+      case simdjson::ondemand::json_type::number: {
+        std::string_view raw = value.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' ||
+                                raw.back() == '\r')) {
+          raw.remove_suffix(1);
+        }
+        fn(Leaf{path, raw});
+        return true;
+      }
+      case simdjson::ondemand::json_type::boolean: {
+        bool b;
+        if (value.get_bool().get(b)) return false;
+        fn(Leaf{path, b ? std::string_view("true") : std::string_view("false")});
+        return true;
+      }
+      case simdjson::ondemand::json_type::null: {
+        bool is_null;
+        if (value.is_null().get(is_null) || !is_null) return false;
+        fn(Leaf{path, "null"});
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+LeafWalker::LeafWalker() : impl_(new Impl) {}
+LeafWalker::~LeafWalker() { delete impl_; }
+
+Status LeafWalker::Walk(std::string_view json, const std::function<void(const Leaf&)>& fn) {
+  Impl& m = *impl_;
+  m.padded.assign(json);
+  m.padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  m.path.clear();
+  simdjson::ondemand::document doc;
+  if (m.parser.iterate(m.padded.data(), json.size(), m.padded.size()).get(doc)) {
+    return InvalidArgument("event is not valid JSON");
+  }
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return InvalidArgument("event is not a JSON object");
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return InvalidArgument("event JSON: bad key");
+    m.path.assign(key);
+    if (!m.WalkValue(field.value(), fn, 1)) {
+      return InvalidArgument("event JSON is malformed near field {}", m.path);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::store

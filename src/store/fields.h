@@ -1,0 +1,97 @@
+#pragma once
+// How an event's JSON becomes index entries: Splunk-style field names for every leaf, the fixed
+// set of column fields, and Splunk's segmentation of values into search terms.
+//
+// Field names follow Splunk's spath/KV_MODE=json naming: object keys joined with '.', an array
+// adds "{}" to the name of the key that holds it (`resources{}.ARN`, `a{}` for an array of
+// scalars). Leaf values are the JSON string's unescaped text, or the literal token for numbers,
+// true, false and null. Field names are case-sensitive; values are matched case-insensitively
+// (lower-cased ASCII) for lookup.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace cairn::store {
+
+// Column fields, in on-disk order (the order is part of the format: docs/format/segment.md).
+// The first kJsonColumnCount are JSON leaves; then the two per-event metadata columns.
+inline constexpr std::string_view kColumnFields[] = {
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "readOnly",
+    "eventType",
+    "eventCategory",
+    "managementEvent",
+    "recipientAccountId",
+    "eventVersion",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.userName",
+    "userIdentity.principalId",
+    "userIdentity.accessKeyId",
+    "userIdentity.invokedBy",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "sourcetype",
+    "source",
+};
+inline constexpr size_t kColumnCount = std::size(kColumnFields);
+inline constexpr size_t kJsonColumnCount = kColumnCount - 2;
+inline constexpr size_t kSourcetypeColumn = kColumnCount - 2;
+inline constexpr size_t kSourceColumn = kColumnCount - 1;
+
+// The field holding the event time; it is stored only as the time column (int64 ms), never as
+// postings or terms.
+inline constexpr std::string_view kTimeField = "eventTime";
+
+// Index of `field` in kColumnFields, or -1.
+int ColumnIndex(std::string_view field);
+
+// Splunk's default breakers (segmenters.conf): major breakers end a segment; minor breakers split
+// a major segment into smaller terms. Both lists are single bytes here.
+bool IsMajorBreaker(char c);
+bool IsMinorBreaker(char c);
+
+// Calls `fn` with every search term of `value`, lower-cased: each major segment (split on major
+// breakers) and, when it contains minor breakers, each of its minor pieces. Terms may repeat;
+// empty pieces are skipped. Terms longer than kMaxTermBytes are cut to that length.
+inline constexpr size_t kMaxTermBytes = 256;
+void ForEachTerm(std::string_view value, const std::function<void(std::string_view)>& fn);
+
+// Same, appending terms to `out` (cleared first) as views into `lower_buf`, which is overwritten.
+void SplitTerms(std::string_view value, std::string* lower_buf, std::vector<std::string_view>* out);
+
+// One JSON leaf: its Splunk field name and its value text.
+struct Leaf {
+  std::string_view field;
+  std::string_view value;
+};
+
+// Walks every leaf of a JSON object. Reuses internal buffers, so one walker per thread; the views
+// passed to the callback are valid only during the call. Returns InvalidArgument when `json` is
+// not a well-formed JSON object.
+class LeafWalker {
+ public:
+  LeafWalker();
+  ~LeafWalker();
+  LeafWalker(const LeafWalker&) = delete;
+  LeafWalker& operator=(const LeafWalker&) = delete;
+
+  Status Walk(std::string_view json, const std::function<void(const Leaf&)>& fn);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace cairn::store

@@ -1,0 +1,1333 @@
+#include "store/segment.h"
+
+#include <roaring/roaring.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "store/encoding.h"
+#include "store/fields.h"
+#include "store/segment_format.h"
+
+namespace cairn::store {
+
+// ---------------------------------------------------------------- Pattern
+
+Pattern::Pattern(std::string_view pattern) : lower_(ToLower(pattern)) {
+  size_t star = lower_.find('*');
+  has_wildcard_ = star != std::string::npos;
+  prefix_ = has_wildcard_ ? lower_.substr(0, star) : lower_;
+}
+
+namespace {
+
+// Glob match of lower-cased `pat` ('*' only) against `s` compared case-insensitively.
+bool GlobMatch(std::string_view pat, std::string_view s) {
+  auto lc = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
+  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
+  while (i < s.size()) {
+    if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      mark = i;
+    } else if (p < pat.size() && pat[p] == lc(s[i])) {
+      ++p;
+      ++i;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+}  // namespace
+
+bool Pattern::Matches(std::string_view value) const {
+  if (!has_wildcard_) {
+    if (value.size() != lower_.size()) return false;
+    for (size_t i = 0; i < value.size(); ++i) {
+      char c = value[i];
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      if (c != lower_[i]) return false;
+    }
+    return true;
+  }
+  return GlobMatch(lower_, value);
+}
+
+// ---------------------------------------------------------------- Impl
+
+namespace {
+
+struct SectionInfo {
+  uint64_t offset = 0, size = 0;
+  uint32_t crc = 0, raw_size = 0;
+  bool present = false;
+};
+
+struct KeyBlockInfo {
+  std::string first_key;
+  uint64_t offset = 0, csize = 0, rsize = 0, entries = 0;
+  uint32_t crc = 0;
+};
+
+struct FieldCatalogEntry {
+  uint64_t events = 0, keys = 0, singletons = 0;
+};
+
+struct DecodedBlock {
+  std::string data;
+  std::vector<uint32_t> offsets;  // count + 1 positions into data
+  std::string_view Get(uint32_t i) const {
+    return std::string_view(data).substr(offsets[i], offsets[i + 1] - offsets[i]);
+  }
+};
+
+struct KeyEntry {
+  std::string key;
+  std::string_view posting;
+};
+struct DecodedKeyBlock {
+  std::string data;
+  std::vector<KeyEntry> entries;
+};
+
+struct Ids {
+  std::string data;
+  std::vector<std::string> accounts;
+  std::vector<uint32_t> account_of;
+  std::vector<std::string_view> event_id;
+  std::vector<std::pair<uint64_t, uint32_t>> by_fp;  // sorted
+};
+
+struct ColumnTerm {
+  std::string term;
+  uint16_t column;
+  uint32_t code;
+};
+
+template <typename T>
+class SmallCache {
+ public:
+  explicit SmallCache(size_t cap) : cap_(cap) {}
+  std::shared_ptr<const T> Get(uint64_t key) {
+    for (auto& e : items_) {
+      if (e.first == key) return e.second;
+    }
+    return nullptr;
+  }
+  void Put(uint64_t key, std::shared_ptr<const T> v) {
+    if (items_.size() >= cap_) items_.pop_front();
+    items_.emplace_back(key, std::move(v));
+  }
+
+ private:
+  size_t cap_;
+  std::deque<std::pair<uint64_t, std::shared_ptr<const T>>> items_;
+};
+
+Status DecodePosting(std::string_view bytes, uint32_t limit, Bitmap* out,
+                     std::string_view what) {
+  if (bytes.empty()) return Corruption("{}: empty posting", what);
+  uint8_t tag = static_cast<uint8_t>(bytes[0]);
+  bytes.remove_prefix(1);
+  if (tag == kPostingVarint) {
+    Reader r(bytes);
+    uint64_t n;
+    if (!r.GetVarint(&n) || n > limit) return Corruption("{}: bad posting length", what);
+    uint64_t cur = 0;
+    std::vector<uint32_t> ords;
+    ords.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t d;
+      if (!r.GetVarint(&d)) return Corruption("{}: truncated posting", what);
+      cur = i == 0 ? d : cur + d;
+      if (cur >= limit || (i > 0 && d == 0)) return Corruption("{}: posting out of range", what);
+      ords.push_back(static_cast<uint32_t>(cur));
+    }
+    out->addMany(ords.size(), ords.data());
+    return Status::Ok();
+  }
+  if (tag == kPostingRoaring) {
+    roaring_bitmap_t* r = roaring_bitmap_portable_deserialize_safe(bytes.data(), bytes.size());
+    if (r == nullptr) return Corruption("{}: bad roaring posting", what);
+    Bitmap bm(r);
+    if (!bm.isEmpty() && bm.maximum() >= limit) {
+      return Corruption("{}: posting out of range", what);
+    }
+    *out |= bm;
+    return Status::Ok();
+  }
+  return Corruption("{}: unknown posting encoding {}", what, tag);
+}
+
+}  // namespace
+
+struct Segment::Impl {
+  std::unique_ptr<RandomAccessFile> file;
+  SectionInfo sections[16];
+  uint32_t version = 0;
+
+  mutable std::mutex mu;
+  std::shared_ptr<const std::vector<int64_t>> times;
+  std::shared_ptr<const Ids> ids;
+  std::shared_ptr<const std::vector<std::string>> dicts[kColumnCount];
+  std::shared_ptr<const Column> columns[kColumnCount];
+  bool column_dir_loaded = false;
+  struct Frame {
+    uint64_t offset;
+    uint32_t csize, rsize, crc;
+  };
+  Frame dict_frames[kColumnCount];
+  Frame code_frames[kColumnCount];
+  bool key_index_loaded = false;
+  std::vector<KeyBlockInfo> key_blocks;
+  bool catalog_loaded = false;
+  std::map<std::string, FieldCatalogEntry, std::less<>> catalog;
+  uint64_t term_keys = 0, term_singletons = 0;
+  std::shared_ptr<const std::string> blooms;
+  std::shared_ptr<const std::vector<ColumnTerm>> column_terms;
+  SmallCache<DecodedBlock> block_cache{8};
+  SmallCache<DecodedKeyBlock> key_cache{16};
+};
+
+Segment::~Segment() {
+  if (obsolete_.load()) {
+    if (impl_) impl_->file.reset();
+    Status s = fs_->RemoveFile(path_);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      log::Warn("removing obsolete segment {}: {}", path_, s.message());
+    }
+  }
+}
+
+Result<std::shared_ptr<Segment>> Segment::Open(FileSystem* fs, const std::string& path,
+                                               const SegmentDesc& desc) {
+  std::shared_ptr<Segment> seg(new Segment());
+  seg->fs_ = fs;
+  seg->path_ = path;
+  seg->desc_ = desc;
+  seg->impl_ = std::make_unique<Impl>();
+  Impl& m = *seg->impl_;
+  ASSIGN_OR_RETURN(m.file, fs->NewRandomAccessFile(path));
+  uint64_t size = m.file->Size();
+  if (size < kSegmentHeaderSize + kSegmentTrailerSize) {
+    return Corruption("{}: too short for a segment ({} bytes)", path, size);
+  }
+  char header[kSegmentHeaderSize];
+  RETURN_IF_ERROR(m.file->ReadExact(0, sizeof(header), header));
+  if (std::string_view(header, 8) != kSegmentMagic) return Corruption("{}: bad magic", path);
+  m.version = DecodeFixed32(header + 8);
+  if (m.version != kSegmentVersion) {
+    return Corruption("{}: unsupported segment version {}", path, m.version);
+  }
+  char trailer[kSegmentTrailerSize];
+  RETURN_IF_ERROR(m.file->ReadExact(size - kSegmentTrailerSize, sizeof(trailer), trailer));
+  if (std::string_view(trailer + 8, 8) != kSegmentEndMagic) {
+    return Corruption("{}: bad end magic (incomplete file?)", path);
+  }
+  uint32_t footer_len = DecodeFixed32(trailer);
+  uint32_t footer_crc = DecodeFixed32(trailer + 4);
+  if (footer_len > size - kSegmentHeaderSize - kSegmentTrailerSize) {
+    return Corruption("{}: footer length {} out of range", path, footer_len);
+  }
+  std::string footer(footer_len, '\0');
+  uint64_t footer_off = size - kSegmentTrailerSize - footer_len;
+  RETURN_IF_ERROR(m.file->ReadExact(footer_off, footer_len, footer.data()));
+  if (Crc32(footer) != footer_crc) {
+    return Corruption("{}: footer checksum mismatch at offset {}", path, footer_off);
+  }
+  if (desc.footer_crc != 0 && desc.footer_crc != footer_crc) {
+    return Corruption("{}: file is not the one the manifest lists (footer crc)", path);
+  }
+  Reader r(footer);
+  uint32_t version, count, nblocks, nsections;
+  uint64_t min_t, max_t, part;
+  r.GetFixed32(&version);
+  r.GetFixed32(&count);
+  r.GetFixed64(&min_t);
+  r.GetFixed64(&max_t);
+  r.GetFixed64(&part);
+  r.GetFixed32(&nblocks);
+  r.GetFixed32(&nsections);
+  if (!r.ok() || nsections > 64) return Corruption("{}: malformed footer", path);
+  for (uint32_t i = 0; i < nsections; ++i) {
+    uint32_t id, crc, raw;
+    uint64_t off, sz;
+    r.GetFixed32(&id);
+    r.GetFixed64(&off);
+    r.GetFixed64(&sz);
+    r.GetFixed32(&crc);
+    r.GetFixed32(&raw);
+    if (!r.ok()) return Corruption("{}: malformed section table", path);
+    if (off > footer_off || sz > footer_off - off) {
+      return Corruption("{}: section {} out of range", path, id);
+    }
+    if (id < 16) m.sections[id] = SectionInfo{off, sz, crc, raw, true};
+  }
+  if (count != desc.event_count || static_cast<int64_t>(min_t) != desc.min_time ||
+      static_cast<int64_t>(max_t) != desc.max_time ||
+      static_cast<int64_t>(part) != desc.partition) {
+    return Corruption("{}: footer summary does not match the manifest", path);
+  }
+  for (SectionId id : {SectionId::kBlocks, SectionId::kBlockIndex, SectionId::kBlooms,
+                       SectionId::kTime, SectionId::kIds, SectionId::kColumns, SectionId::kKeys,
+                       SectionId::kKeyIndex, SectionId::kFieldCatalog}) {
+    if (!m.sections[static_cast<uint32_t>(id)].present) {
+      return Corruption("{}: section {} missing", path, static_cast<uint32_t>(id));
+    }
+  }
+  // Block index.
+  const SectionInfo& bi = m.sections[static_cast<uint32_t>(SectionId::kBlockIndex)];
+  if (bi.size != static_cast<uint64_t>(nblocks) * kBlockIndexEntrySize) {
+    return Corruption("{}: block index size mismatch", path);
+  }
+  std::string bytes(bi.size, '\0');
+  RETURN_IF_ERROR(m.file->ReadExact(bi.offset, bi.size, bytes.data()));
+  if (Crc32(bytes) != bi.crc) return Corruption("{}: block index checksum mismatch", path);
+  const SectionInfo& bl = m.sections[static_cast<uint32_t>(SectionId::kBlooms)];
+  Reader br(bytes);
+  uint32_t expect_first = 0;
+  for (uint32_t i = 0; i < nblocks; ++i) {
+    BlockInfo b;
+    uint64_t mn, mx;
+    br.GetFixed64(&b.offset);
+    br.GetFixed32(&b.csize);
+    br.GetFixed32(&b.rsize);
+    br.GetFixed32(&b.first);
+    br.GetFixed32(&b.count);
+    br.GetFixed64(&mn);
+    br.GetFixed64(&mx);
+    br.GetFixed32(&b.crc);
+    br.GetFixed32(&b.bloom_words);
+    br.GetFixed64(&b.bloom_offset);
+    b.min_time = static_cast<int64_t>(mn);
+    b.max_time = static_cast<int64_t>(mx);
+    if (b.first != expect_first || b.count == 0 || b.offset + b.csize > footer_off ||
+        b.bloom_offset < bl.offset ||
+        b.bloom_offset + uint64_t{b.bloom_words} * 8 > bl.offset + bl.size) {
+      return Corruption("{}: block index entry {} is inconsistent", path, i);
+    }
+    expect_first += b.count;
+    seg->blocks_.push_back(b);
+  }
+  if (expect_first != count) return Corruption("{}: blocks hold {} events, footer says {}", path, expect_first, count);
+  return seg;
+}
+
+// Reads a whole section, checks its CRC and, when it is one zstd frame, decompresses it.
+static Status ReadSection(const RandomAccessFile& file, const SectionInfo& s, std::string* out,
+                          std::string_view name) {
+  std::string bytes(s.size, '\0');
+  RETURN_IF_ERROR(file.ReadExact(s.offset, s.size, bytes.data()));
+  if (Crc32(bytes) != s.crc) {
+    return Corruption("{}: {} section checksum mismatch at offset {}", file.path(), name, s.offset);
+  }
+  if (s.raw_size == 0 && s.size > 0 && name != "blooms") {
+    // Never happens for compressed sections; stored sections are returned as they are.
+  }
+  if (s.raw_size > 0) {
+    return ZstdDecompress(bytes, s.raw_size, out, fmt::format("{}: {} section", file.path(), name));
+  }
+  *out = std::move(bytes);
+  return Status::Ok();
+}
+
+static Status ReadFrame(const RandomAccessFile& file, uint64_t offset, uint32_t csize,
+                        uint32_t rsize, uint32_t crc, std::string* out, std::string_view what) {
+  std::string bytes(csize, '\0');
+  RETURN_IF_ERROR(file.ReadExact(offset, csize, bytes.data()));
+  if (Crc32(bytes) != crc) {
+    return Corruption("{}: {} checksum mismatch at offset {}", file.path(), what, offset);
+  }
+  return ZstdDecompress(bytes, rsize, out, fmt::format("{}: {}", file.path(), what));
+}
+
+Result<std::shared_ptr<const std::vector<int64_t>>> Segment::Times() const {
+  Impl& m = *impl_;
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.times) return m.times;
+  std::string raw;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kTime)], &raw, "time"));
+  auto times = std::make_shared<std::vector<int64_t>>();
+  times->reserve(desc_.event_count);
+  Reader r(raw);
+  int64_t prev = desc_.min_time;
+  for (uint32_t i = 0; i < desc_.event_count; ++i) {
+    uint64_t z;
+    if (!r.GetVarint(&z)) return Corruption("{}: time column truncated", path_);
+    prev += UnZigZag(z);
+    times->push_back(prev);
+  }
+  if (r.remaining() != 0 || (!times->empty() && times->back() != desc_.max_time)) {
+    return Corruption("{}: time column inconsistent", path_);
+  }
+  m.times = times;
+  return m.times;
+}
+
+Result<std::pair<uint32_t, uint32_t>> Segment::OrdinalRange(int64_t from_ms, int64_t to_ms) const {
+  if (to_ms <= desc_.min_time || from_ms > desc_.max_time) return std::make_pair(0u, 0u);
+  ASSIGN_OR_RETURN(auto times, Times());
+  auto lo = std::lower_bound(times->begin(), times->end(), from_ms);
+  auto hi = std::lower_bound(times->begin(), times->end(), to_ms);
+  return std::make_pair(static_cast<uint32_t>(lo - times->begin()),
+                        static_cast<uint32_t>(hi - times->begin()));
+}
+
+// ---------------------------------------------------------------- blocks
+
+namespace {
+Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::string_view what) {
+  Reader r(raw);
+  std::vector<uint32_t> lens(count);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!r.GetVarint32(&lens[i])) return Corruption("{}: block lengths truncated", what);
+    total += lens[i];
+  }
+  size_t header = raw.size() - r.remaining();
+  if (total != r.remaining()) return Corruption("{}: block length mismatch", what);
+  out->offsets.resize(count + 1);
+  uint32_t pos = static_cast<uint32_t>(header);
+  for (uint32_t i = 0; i < count; ++i) {
+    out->offsets[i] = pos;
+    pos += lens[i];
+  }
+  out->offsets[count] = pos;
+  out->data = std::move(raw);
+  return Status::Ok();
+}
+}  // namespace
+
+// Loads block `b` (through the cache).
+static Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Segment::Impl& cm,
+                                                             const RandomAccessFile& file,
+                                                             uint32_t index, uint64_t offset,
+                                                             uint32_t csize, uint32_t rsize,
+                                                             uint32_t crc, uint32_t count) {
+  auto& m = const_cast<Segment::Impl&>(cm);
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (auto hit = m.block_cache.Get(index)) return hit;
+  }
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(file, offset, csize, rsize, crc, &raw, fmt::format("block {}", index)));
+  auto block = std::make_shared<DecodedBlock>();
+  RETURN_IF_ERROR(DecodeBlock(std::move(raw), count, block.get(),
+                              fmt::format("{}: block {}", file.path(), index)));
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.block_cache.Put(index, block);
+  return std::shared_ptr<const DecodedBlock>(block);
+}
+
+#define CAIRN_LOAD_BLOCK(b) \
+  LoadBlock(*impl_, *impl_->file, b, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize, \
+            blocks_[b].crc, blocks_[b].count)
+
+Result<std::string> Segment::Raw(uint32_t ordinal) const {
+  if (ordinal >= desc_.event_count) return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), ordinal,
+                             [](uint32_t o, const BlockInfo& b) { return o < b.first; });
+  uint32_t b = static_cast<uint32_t>(it - blocks_.begin()) - 1;
+  ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+  return std::string(block->Get(ordinal - blocks_[b].first));
+}
+
+Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
+                        const std::function<bool(uint32_t, std::string_view)>& fn) const {
+  if (ordinals.isEmpty()) return Status::Ok();
+  std::vector<uint32_t> ords(ordinals.cardinality());
+  ordinals.toUint32Array(ords.data());
+  if (ords.back() >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ords.back());
+  }
+  if (reverse) std::reverse(ords.begin(), ords.end());
+  std::shared_ptr<const DecodedBlock> block;
+  uint32_t cur = UINT32_MAX;
+  for (uint32_t o : ords) {
+    if (cur == UINT32_MAX || o < blocks_[cur].first || o >= blocks_[cur].first + blocks_[cur].count) {
+      auto it = std::upper_bound(blocks_.begin(), blocks_.end(), o,
+                                 [](uint32_t x, const BlockInfo& b) { return x < b.first; });
+      cur = static_cast<uint32_t>(it - blocks_.begin()) - 1;
+      ASSIGN_OR_RETURN(block, CAIRN_LOAD_BLOCK(cur));
+    }
+    if (!fn(o, block->Get(o - blocks_[cur].first))) break;
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- ids
+
+static Result<std::shared_ptr<const Ids>> LoadIds(Segment::Impl& m, const std::string& path,
+                                                  uint32_t count) {
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.ids) return m.ids;
+  }
+  auto ids = std::make_shared<Ids>();
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kIds)], &ids->data, "ids"));
+  Reader r(ids->data);
+  uint64_t nacc;
+  if (!r.GetVarint(&nacc) || nacc > count + 1) return Corruption("{}: ids section malformed", path);
+  for (uint64_t i = 0; i < nacc; ++i) {
+    std::string_view a;
+    if (!r.GetLengthPrefixed(&a)) return Corruption("{}: ids section truncated", path);
+    ids->accounts.emplace_back(a);
+  }
+  ids->account_of.reserve(count);
+  ids->event_id.reserve(count);
+  ids->by_fp.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t acc;
+    std::string_view id;
+    if (!r.GetVarint32(&acc) || acc >= nacc || !r.GetLengthPrefixed(&id)) {
+      return Corruption("{}: ids section truncated at event {}", path, i);
+    }
+    ids->account_of.push_back(acc);
+    ids->event_id.push_back(id);
+    ids->by_fp.emplace_back(IdFingerprint(ids->accounts[acc], id), i);
+  }
+  if (r.remaining() != 0) return Corruption("{}: ids section has trailing bytes", path);
+  std::sort(ids->by_fp.begin(), ids->by_fp.end());
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.ids = ids;
+  return m.ids;
+}
+
+Result<bool> Segment::ContainsId(std::string_view account, std::string_view event_id) const {
+  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  uint64_t fp = IdFingerprint(account, event_id);
+  auto it = std::lower_bound(ids->by_fp.begin(), ids->by_fp.end(), std::make_pair(fp, 0u));
+  for (; it != ids->by_fp.end() && it->first == fp; ++it) {
+    uint32_t o = it->second;
+    if (ids->event_id[o] == event_id && ids->accounts[ids->account_of[o]] == account) return true;
+  }
+  return false;
+}
+
+Status Segment::ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  for (uint32_t i = 0; i < desc_.event_count; ++i) fn(ids->accounts[ids->account_of[i]], ids->event_id[i]);
+  return Status::Ok();
+}
+
+void Segment::DropIdCache() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ids.reset();
+}
+
+// ---------------------------------------------------------------- columns
+
+static Status LoadColumnDir(Segment::Impl& m, const std::string& path) {
+  // Called with m.mu held.
+  if (m.column_dir_loaded) return Status::Ok();
+  const SectionInfo& s = m.sections[static_cast<int>(SectionId::kColumns)];
+  uint64_t dir_size = 4 + kColumnCount * 2 * 20;
+  if (s.size < dir_size) return Corruption("{}: columns section too short", path);
+  std::string dir(dir_size, '\0');
+  RETURN_IF_ERROR(m.file->ReadExact(s.offset, dir_size, dir.data()));
+  Reader r(dir);
+  uint32_t n;
+  r.GetFixed32(&n);
+  if (n != kColumnCount) return Corruption("{}: {} columns, expected {}", path, n, kColumnCount);
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    for (Segment::Impl::Frame* f : {&m.dict_frames[c], &m.code_frames[c]}) {
+      uint64_t off;
+      r.GetFixed64(&off);
+      r.GetFixed32(&f->csize);
+      r.GetFixed32(&f->rsize);
+      r.GetFixed32(&f->crc);
+      if (off + f->csize > s.size) return Corruption("{}: column {} frame out of range", path, c);
+      f->offset = s.offset + off;
+    }
+  }
+  m.column_dir_loaded = true;
+  return Status::Ok();
+}
+
+static Result<std::shared_ptr<const std::vector<std::string>>> LoadDict(Segment::Impl& m,
+                                                                        const std::string& path,
+                                                                        size_t c) {
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.dicts[c]) return m.dicts[c];
+  RETURN_IF_ERROR(LoadColumnDir(m, path));
+  const auto& f = m.dict_frames[c];
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(*m.file, f.offset, f.csize, f.rsize, f.crc, &raw,
+                            fmt::format("column {} dictionary", kColumnFields[c])));
+  Reader r(raw);
+  uint64_t n;
+  if (!r.GetVarint(&n) || n > raw.size()) return Corruption("{}: column {} dictionary malformed", path, kColumnFields[c]);
+  auto dict = std::make_shared<std::vector<std::string>>();
+  dict->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view v;
+    if (!r.GetLengthPrefixed(&v)) return Corruption("{}: column {} dictionary truncated", path, kColumnFields[c]);
+    if (!dict->empty() && !(dict->back() < v)) {
+      return Corruption("{}: column {} dictionary not sorted", path, kColumnFields[c]);
+    }
+    dict->emplace_back(v);
+  }
+  m.dicts[c] = dict;
+  return m.dicts[c];
+}
+
+static Result<std::shared_ptr<const Column>> LoadColumn(Segment::Impl& m, const std::string& path,
+                                                        size_t c, uint32_t count) {
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.columns[c]) return m.columns[c];
+  }
+  ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
+  std::string raw;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    const auto& f = m.code_frames[c];
+    RETURN_IF_ERROR(ReadFrame(*m.file, f.offset, f.csize, f.rsize, f.crc, &raw,
+                              fmt::format("column {} codes", kColumnFields[c])));
+  }
+  if (raw.empty()) return Corruption("{}: column {} codes empty", path, kColumnFields[c]);
+  uint8_t width = static_cast<uint8_t>(raw[0]);
+  if ((width != 1 && width != 2 && width != 4) || raw.size() != 1 + uint64_t{width} * count) {
+    return Corruption("{}: column {} codes have the wrong size", path, kColumnFields[c]);
+  }
+  auto col = std::make_shared<Column>();
+  col->dict = *dict;
+  col->codes.resize(count);
+  const uint8_t* p = reinterpret_cast<const uint8_t*>(raw.data() + 1);
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t v = 0;
+    for (int b = 0; b < width; ++b) v |= static_cast<uint32_t>(p[i * width + b]) << (8 * b);
+    if (v > col->dict.size()) return Corruption("{}: column {} code out of range", path, kColumnFields[c]);
+    col->codes[i] = v;
+  }
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.columns[c] = col;
+  return m.columns[c];
+}
+
+bool Segment::IsColumn(std::string_view field) { return ColumnIndex(field) >= 0; }
+
+Result<std::shared_ptr<const Column>> Segment::GetColumn(std::string_view field) const {
+  int c = ColumnIndex(field);
+  if (c < 0) return NotFound("{} is not a column", field);
+  return LoadColumn(*impl_, path_, static_cast<size_t>(c), desc_.event_count);
+}
+
+// Ordinals whose column code is in `codes` (sorted).
+static Bitmap ScanColumn(const Column& col, const std::vector<uint32_t>& codes) {
+  Bitmap out;
+  if (codes.empty()) return out;
+  std::vector<uint8_t> want(col.dict.size() + 1, 0);
+  for (uint32_t c : codes) want[c] = 1;
+  std::vector<uint32_t> ords;
+  for (uint32_t i = 0; i < col.codes.size(); ++i) {
+    if (want[col.codes[i]]) ords.push_back(i);
+  }
+  out.addMany(ords.size(), ords.data());
+  return out;
+}
+
+// ---------------------------------------------------------------- keys table
+
+static Status LoadKeyIndex(Segment::Impl& m, const std::string& path) {
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.key_index_loaded) return Status::Ok();
+  std::string raw;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kKeyIndex)], &raw, "key index"));
+  Reader r(raw);
+  uint64_t n;
+  if (!r.GetVarint(&n) || n > raw.size()) return Corruption("{}: key index malformed", path);
+  const SectionInfo& ks = m.sections[static_cast<int>(SectionId::kKeys)];
+  for (uint64_t i = 0; i < n; ++i) {
+    KeyBlockInfo b;
+    std::string_view first;
+    if (!r.GetLengthPrefixed(&first) || !r.GetVarint(&b.offset) || !r.GetVarint(&b.csize) ||
+        !r.GetVarint(&b.rsize) || !r.GetVarint(&b.entries) || !r.GetFixed32(&b.crc)) {
+      return Corruption("{}: key index truncated", path);
+    }
+    if (b.offset < ks.offset || b.offset + b.csize > ks.offset + ks.size || b.rsize > (1u << 31)) {
+      return Corruption("{}: key block {} out of range", path, i);
+    }
+    b.first_key.assign(first);
+    m.key_blocks.push_back(std::move(b));
+  }
+  m.key_index_loaded = true;
+  return Status::Ok();
+}
+
+static Result<std::shared_ptr<const DecodedKeyBlock>> LoadKeyBlock(Segment::Impl& m,
+                                                                   const std::string& path,
+                                                                   size_t index) {
+  const KeyBlockInfo& info = m.key_blocks[index];
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (auto hit = m.key_cache.Get(index)) return hit;
+  }
+  auto block = std::make_shared<DecodedKeyBlock>();
+  RETURN_IF_ERROR(ReadFrame(*m.file, info.offset, static_cast<uint32_t>(info.csize),
+                            static_cast<uint32_t>(info.rsize), info.crc, &block->data,
+                            fmt::format("key block {}", index)));
+  Reader r(block->data);
+  std::string prev;
+  block->entries.reserve(info.entries);
+  for (uint64_t i = 0; i < info.entries; ++i) {
+    uint64_t shared;
+    std::string_view suffix, posting;
+    if (!r.GetVarint(&shared) || shared > prev.size() || !r.GetLengthPrefixed(&suffix) ||
+        !r.GetLengthPrefixed(&posting)) {
+      return Corruption("{}: key block {} malformed at entry {}", path, index, i);
+    }
+    std::string key = prev.substr(0, shared);
+    key.append(suffix);
+    if (i == 0 ? key != info.first_key : !(prev < key)) {
+      return Corruption("{}: key block {} out of order at entry {}", path, index, i);
+    }
+    prev = key;
+    block->entries.push_back(KeyEntry{std::move(key), posting});
+  }
+  if (r.remaining() != 0) return Corruption("{}: key block {} has trailing bytes", path, index);
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.key_cache.Put(index, block);
+  return std::shared_ptr<const DecodedKeyBlock>(block);
+}
+
+// Calls fn(key, posting bytes) for every key starting with `prefix`, in order. fn returns false
+// to stop.
+static Status ScanKeys(Segment::Impl& m, const std::string& path, std::string_view prefix,
+                       const std::function<bool(std::string_view, std::string_view)>& fn) {
+  RETURN_IF_ERROR(LoadKeyIndex(m, path));
+  // The first block that can hold `prefix`: the last whose first key is <= prefix.
+  auto it = std::upper_bound(m.key_blocks.begin(), m.key_blocks.end(), prefix,
+                             [](std::string_view p, const KeyBlockInfo& b) { return p < b.first_key; });
+  size_t b = it == m.key_blocks.begin() ? 0 : static_cast<size_t>(it - m.key_blocks.begin()) - 1;
+  for (; b < m.key_blocks.size(); ++b) {
+    if (m.key_blocks[b].first_key.compare(0, prefix.size(), prefix) > 0) break;
+    ASSIGN_OR_RETURN(auto block, LoadKeyBlock(m, path, b));
+    auto e = std::lower_bound(block->entries.begin(), block->entries.end(), prefix,
+                              [](const KeyEntry& k, std::string_view p) { return k.key < p; });
+    for (; e != block->entries.end(); ++e) {
+      if (e->key.compare(0, prefix.size(), prefix) != 0) return Status::Ok();
+      if (!fn(e->key, e->posting)) return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+// Posting of exactly `key`; false when absent.
+static Result<bool> LookupKey(Segment::Impl& m, const std::string& path, std::string_view key,
+                              uint32_t count, Bitmap* out) {
+  bool found = false;
+  Status inner;
+  RETURN_IF_ERROR(ScanKeys(m, path, key, [&](std::string_view k, std::string_view posting) {
+    if (k == key) {
+      found = true;
+      inner = DecodePosting(posting, count, out, path);
+    }
+    return false;
+  }));
+  RETURN_IF_ERROR(inner);
+  return found;
+}
+
+static Status LoadCatalog(Segment::Impl& m, const std::string& path) {
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.catalog_loaded) return Status::Ok();
+  std::string raw;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kFieldCatalog)], &raw, "field catalog"));
+  Reader r(raw);
+  uint64_t n;
+  if (!r.GetVarint(&m.term_keys) || !r.GetVarint(&m.term_singletons) || !r.GetVarint(&n)) {
+    return Corruption("{}: field catalog malformed", path);
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view name;
+    FieldCatalogEntry e;
+    if (!r.GetLengthPrefixed(&name) || !r.GetVarint(&e.events) || !r.GetVarint(&e.keys) ||
+        !r.GetVarint(&e.singletons)) {
+      return Corruption("{}: field catalog truncated", path);
+    }
+    m.catalog.emplace(std::string(name), e);
+  }
+  m.catalog_loaded = true;
+  return Status::Ok();
+}
+
+static Result<std::shared_ptr<const std::string>> LoadBlooms(Segment::Impl& m) {
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (m.blooms) return m.blooms;
+  auto b = std::make_shared<std::string>();
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kBlooms)], b.get(), "blooms"));
+  m.blooms = b;
+  return m.blooms;
+}
+
+// Blocks whose Bloom filter may hold `value` (lower-cased).
+std::vector<uint32_t> BloomCandidates(const std::string& blooms, uint64_t section_offset,
+                                      const std::vector<uint64_t>& offsets,
+                                      const std::vector<uint32_t>& words, std::string_view value) {
+  std::vector<uint32_t> out;
+  uint64_t h = Hash64(value);
+  uint64_t h1 = h, h2 = (h >> 33) | 1;
+  for (size_t b = 0; b < offsets.size(); ++b) {
+    uint64_t nbits = uint64_t{words[b]} * 64;
+    if (nbits == 0) continue;
+    const char* base = blooms.data() + (offsets[b] - section_offset);
+    bool all = true;
+    for (int i = 0; i < kBloomProbes && all; ++i) {
+      uint64_t bit = (h1 + static_cast<uint64_t>(i) * h2) % nbits;
+      uint8_t byte = static_cast<uint8_t>(base[bit / 8]);
+      all = (byte >> (bit % 8)) & 1;
+    }
+    if (all) out.push_back(static_cast<uint32_t>(b));
+  }
+  return out;
+}
+
+namespace {
+// Walks every event of the given blocks and adds ordinals for which `pred(leaf)` holds for some
+// non-column leaf.
+}  // namespace
+
+Result<Bitmap> Segment::FieldPostings(std::string_view field, std::string_view value) const {
+  Impl& m = *impl_;
+  Bitmap out;
+  int c = ColumnIndex(field);
+  if (c >= 0) {
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
+    std::string want = ToLower(value);
+    std::vector<uint32_t> codes;
+    for (uint32_t i = 0; i < col->dict.size(); ++i) {
+      if (col->dict[i].size() == want.size() && ToLower(col->dict[i]) == want) codes.push_back(i + 1);
+    }
+    return ScanColumn(*col, codes);
+  }
+  if (field == kTimeField) return Unsupported("{} is searched through the time column", field);
+  std::string lower = ToLower(value.substr(0, std::min(value.size(), size_t{4096})));
+  std::string key;
+  key.push_back(kFieldKeyPrefix);
+  key.append(field);
+  key.push_back('\0');
+  key.append(lower);
+  ASSIGN_OR_RETURN(bool found, LookupKey(m, path_, key, desc_.event_count, &out));
+  if (found) return out;
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  auto cat = m.catalog.find(field);
+  if (cat == m.catalog.end() || cat->second.singletons == 0) return out;
+  // A singleton: ask the Bloom filters, then confirm in the candidate blocks.
+  ASSIGN_OR_RETURN(auto blooms, LoadBlooms(m));
+  std::vector<uint64_t> offs;
+  std::vector<uint32_t> words;
+  for (const BlockInfo& b : blocks_) {
+    offs.push_back(b.bloom_offset);
+    words.push_back(b.bloom_words);
+  }
+  auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
+                               offs, words, lower);
+  LeafWalker walker;
+  for (uint32_t b : cands) {
+    ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+    for (uint32_t i = 0; i < blocks_[b].count; ++i) {
+      bool hit = false;
+      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
+        if (!hit && leaf.field == field) {
+          std::string_view v = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
+          hit = v.size() == lower.size() && ToLower(v) == lower;
+        }
+      });
+      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path_, s.message());
+      if (hit) out.add(blocks_[b].first + i);
+    }
+  }
+  return out;
+}
+
+// Column-derived term index: (term, column, code), sorted by term.
+static Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Segment::Impl& m,
+                                                                             const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.column_terms) return m.column_terms;
+  }
+  auto terms = std::make_shared<std::vector<ColumnTerm>>();
+  std::string buf;
+  std::vector<std::string_view> pieces;
+  for (size_t c = 0; c < kJsonColumnCount; ++c) {
+    ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
+    for (uint32_t i = 0; i < dict->size(); ++i) {
+      SplitTerms((*dict)[i], &buf, &pieces);
+      for (std::string_view t : pieces) {
+        terms->push_back(ColumnTerm{std::string(t), static_cast<uint16_t>(c), i + 1});
+      }
+    }
+  }
+  std::sort(terms->begin(), terms->end(), [](const ColumnTerm& a, const ColumnTerm& b) {
+    return std::tie(a.term, a.column, a.code) < std::tie(b.term, b.column, b.code);
+  });
+  terms->erase(std::unique(terms->begin(), terms->end(),
+                           [](const ColumnTerm& a, const ColumnTerm& b) {
+                             return a.term == b.term && a.column == b.column && a.code == b.code;
+                           }),
+               terms->end());
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.column_terms = terms;
+  return m.column_terms;
+}
+
+// Adds the events whose column values contain a term accepted by `match`.
+static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, uint32_t count,
+                                   const std::function<bool(std::string_view)>& match,
+                                   std::string_view exact, Bitmap* out) {
+  ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
+  std::vector<std::vector<uint32_t>> codes(kJsonColumnCount);
+  if (!exact.empty()) {
+    auto lo = std::lower_bound(terms->begin(), terms->end(), exact,
+                               [](const ColumnTerm& t, std::string_view e) { return t.term < e; });
+    for (; lo != terms->end() && lo->term == exact; ++lo) codes[lo->column].push_back(lo->code);
+  } else {
+    for (const ColumnTerm& t : *terms) {
+      if (match(t.term)) codes[t.column].push_back(t.code);
+    }
+  }
+  for (size_t c = 0; c < kJsonColumnCount; ++c) {
+    if (codes[c].empty()) continue;
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path, c, count));
+    std::sort(codes[c].begin(), codes[c].end());
+    *out |= ScanColumn(*col, codes[c]);
+  }
+  return Status::Ok();
+}
+
+// Walks the non-column leaves of events in blocks `which` (all when null), adding the ordinals
+// where some term satisfies `match`.
+static Status ScanTerms(const Segment& seg, const std::function<Result<std::shared_ptr<const DecodedBlock>>(uint32_t)>& load,
+                        const std::vector<uint32_t>& which, const std::vector<uint32_t>& firsts,
+                        const std::vector<uint32_t>& counts,
+                        const std::function<bool(std::string_view)>& match, Bitmap* out) {
+  LeafWalker walker;
+  std::string buf;
+  std::vector<std::string_view> pieces;
+  for (uint32_t b : which) {
+    ASSIGN_OR_RETURN(auto block, load(b));
+    for (uint32_t i = 0; i < counts[b]; ++i) {
+      bool hit = false;
+      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
+        if (hit || leaf.field == kTimeField || ColumnIndex(leaf.field) >= 0) return;
+        SplitTerms(leaf.value, &buf, &pieces);
+        for (std::string_view t : pieces) {
+          if (match(t)) {
+            hit = true;
+            return;
+          }
+        }
+      });
+      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", seg.path(), s.message());
+      if (hit) out->add(firsts[b] + i);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Bitmap> Segment::TermPostings(std::string_view term) const {
+  Impl& m = *impl_;
+  Bitmap out;
+  std::string lower = ToLower(term.substr(0, std::min(term.size(), kMaxTermBytes)));
+  if (lower.empty()) return out;
+  std::string key;
+  key.push_back(kTermKeyPrefix);
+  key.append(lower);
+  ASSIGN_OR_RETURN(bool found, LookupKey(m, path_, key, desc_.event_count, &out));
+  RETURN_IF_ERROR(AddColumnTermMatches(m, path_, desc_.event_count, nullptr, lower, &out));
+  if (found) return out;
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  if (m.term_singletons == 0) return out;
+  ASSIGN_OR_RETURN(auto blooms, LoadBlooms(m));
+  std::vector<uint64_t> offs;
+  std::vector<uint32_t> words, firsts, counts;
+  for (const BlockInfo& b : blocks_) {
+    offs.push_back(b.bloom_offset);
+    words.push_back(b.bloom_words);
+    firsts.push_back(b.first);
+    counts.push_back(b.count);
+  }
+  auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
+                               offs, words, lower);
+  RETURN_IF_ERROR(ScanTerms(*this, [&](uint32_t b) { return CAIRN_LOAD_BLOCK(b); }, cands, firsts,
+                            counts, [&](std::string_view t) { return t == lower; }, &out));
+  return out;
+}
+
+Result<Bitmap> Segment::FieldMatch(std::string_view field, const Pattern& pattern) const {
+  if (!pattern.has_wildcard()) return FieldPostings(field, pattern.text());
+  Impl& m = *impl_;
+  Bitmap out;
+  int c = ColumnIndex(field);
+  if (c >= 0) {
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
+    std::vector<uint32_t> codes;
+    for (uint32_t i = 0; i < col->dict.size(); ++i) {
+      if (pattern.Matches(col->dict[i])) codes.push_back(i + 1);
+    }
+    return ScanColumn(*col, codes);
+  }
+  std::string prefix;
+  prefix.push_back(kFieldKeyPrefix);
+  prefix.append(field);
+  prefix.push_back('\0');
+  size_t value_at = prefix.size();
+  prefix.append(pattern.literal_prefix());
+  Status inner;
+  RETURN_IF_ERROR(ScanKeys(m, path_, prefix, [&](std::string_view k, std::string_view posting) {
+    if (pattern.Matches(k.substr(value_at))) {
+      inner = DecodePosting(posting, desc_.event_count, &out, path_);
+      if (!inner.ok()) return false;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(inner);
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  auto cat = m.catalog.find(field);
+  if (cat == m.catalog.end() || cat->second.singletons == 0) return out;
+  // Values held once are only in Bloom filters, which cannot answer a pattern: scan.
+  LeafWalker walker;
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+    for (uint32_t i = 0; i < blocks_[b].count; ++i) {
+      if (out.contains(blocks_[b].first + i)) continue;
+      bool hit = false;
+      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
+        if (!hit && leaf.field == field) {
+          hit = pattern.Matches(leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096})));
+        }
+      });
+      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path_, s.message());
+      if (hit) out.add(blocks_[b].first + i);
+    }
+  }
+  return out;
+}
+
+Result<Bitmap> Segment::TermMatch(const Pattern& pattern) const {
+  if (!pattern.has_wildcard()) return TermPostings(pattern.text());
+  Impl& m = *impl_;
+  Bitmap out;
+  std::string prefix(1, kTermKeyPrefix);
+  prefix.append(pattern.literal_prefix());
+  Status inner;
+  RETURN_IF_ERROR(ScanKeys(m, path_, prefix, [&](std::string_view k, std::string_view posting) {
+    if (pattern.Matches(k.substr(1))) {
+      inner = DecodePosting(posting, desc_.event_count, &out, path_);
+      if (!inner.ok()) return false;
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(inner);
+  RETURN_IF_ERROR(AddColumnTermMatches(m, path_, desc_.event_count,
+                                       [&](std::string_view t) { return pattern.Matches(t); }, "",
+                                       &out));
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  if (m.term_singletons == 0) return out;
+  std::vector<uint32_t> all, firsts, counts;
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    all.push_back(b);
+    firsts.push_back(blocks_[b].first);
+    counts.push_back(blocks_[b].count);
+  }
+  RETURN_IF_ERROR(ScanTerms(*this, [&](uint32_t b) { return CAIRN_LOAD_BLOCK(b); }, all, firsts,
+                            counts, [&](std::string_view t) { return pattern.Matches(t); }, &out));
+  return out;
+}
+
+Result<std::vector<ValueCount>> Segment::FieldValues(std::string_view field, const Pattern& pattern,
+                                                     bool include_singletons) const {
+  Impl& m = *impl_;
+  std::vector<ValueCount> out;
+  int c = ColumnIndex(field);
+  if (c >= 0) {
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
+    std::vector<uint64_t> counts(col->dict.size() + 1, 0);
+    for (uint32_t code : col->codes) ++counts[code];
+    std::map<std::string, uint64_t> lowered;
+    for (uint32_t i = 0; i < col->dict.size(); ++i) {
+      if (counts[i + 1] > 0 && pattern.Matches(col->dict[i])) lowered[ToLower(col->dict[i])] += counts[i + 1];
+    }
+    for (auto& [v, n] : lowered) out.push_back(ValueCount{v, n});
+    return out;
+  }
+  std::string prefix;
+  prefix.push_back(kFieldKeyPrefix);
+  prefix.append(field);
+  prefix.push_back('\0');
+  size_t value_at = prefix.size();
+  prefix.append(pattern.literal_prefix());
+  Status inner;
+  RETURN_IF_ERROR(ScanKeys(m, path_, prefix, [&](std::string_view k, std::string_view posting) {
+    std::string_view v = k.substr(value_at);
+    if (pattern.Matches(v)) {
+      Bitmap bm;
+      inner = DecodePosting(posting, desc_.event_count, &bm, path_);
+      if (!inner.ok()) return false;
+      out.push_back(ValueCount{std::string(v), bm.cardinality()});
+    }
+    return true;
+  }));
+  RETURN_IF_ERROR(inner);
+  if (!include_singletons) return out;
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  auto cat = m.catalog.find(field);
+  if (cat == m.catalog.end() || cat->second.singletons == 0) return out;
+  std::map<std::string, uint64_t> singles;
+  LeafWalker walker;
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+    for (uint32_t i = 0; i < blocks_[b].count; ++i) {
+      std::string last;
+      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
+        if (leaf.field != field) return;
+        std::string v = ToLower(leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096})));
+        if (v == last) return;
+        last = v;
+        if (pattern.Matches(v)) singles[v] += 1;
+      });
+      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path_, s.message());
+    }
+  }
+  // Keep only values not already listed from the keys table (those with count 1 there are the
+  // singletons; multi-valued repeats within one event were collapsed above).
+  std::map<std::string, uint64_t> listed;
+  for (auto& vc : out) listed[vc.value] = vc.count;
+  for (auto& [v, n] : singles) {
+    if (listed.count(v) == 0) out.push_back(ValueCount{v, n});
+  }
+  std::sort(out.begin(), out.end(), [](const ValueCount& a, const ValueCount& b) { return a.value < b.value; });
+  return out;
+}
+
+Result<std::vector<FieldInfo>> Segment::Fields() const {
+  Impl& m = *impl_;
+  std::vector<FieldInfo> out;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, c, desc_.event_count));
+    if (col->dict.empty()) continue;
+    FieldInfo f;
+    f.name = std::string(kColumnFields[c]);
+    f.column = true;
+    f.distinct = col->dict.size();
+    for (uint32_t code : col->codes) f.events += code != 0;
+    out.push_back(std::move(f));
+  }
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  for (const auto& [name, e] : m.catalog) {
+    out.push_back(FieldInfo{name, e.events, e.keys + e.singletons, false});
+  }
+  std::sort(out.begin(), out.end(), [](const FieldInfo& a, const FieldInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+// ---------------------------------------------------------------- events
+
+Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {
+  if (ordinal >= desc_.event_count) return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  cloudtrail::Event e;
+  ASSIGN_OR_RETURN(e.raw, Raw(ordinal));
+  ASSIGN_OR_RETURN(auto times, Times());
+  e.time_ms = (*times)[ordinal];
+  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  e.account = ids->accounts[ids->account_of[ordinal]];
+  e.event_id = std::string(ids->event_id[ordinal]);
+  ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
+  ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
+  e.sourcetype = std::string(st->Value(ordinal));
+  e.source = std::string(src->Value(ordinal));
+  return e;
+}
+
+Status Segment::ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Event&&)>& fn) const {
+  ASSIGN_OR_RETURN(auto times, Times());
+  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
+  ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    std::string raw;
+    RETURN_IF_ERROR(ReadFrame(*impl_->file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
+                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
+    DecodedBlock block;
+    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block, path_));
+    for (uint32_t i = 0; i < blocks_[b].count; ++i) {
+      uint32_t o = blocks_[b].first + i;
+      cloudtrail::Event e;
+      e.raw = std::string(block.Get(i));
+      e.time_ms = (*times)[o];
+      e.account = ids->accounts[ids->account_of[o]];
+      e.event_id = std::string(ids->event_id[o]);
+      e.sourcetype = std::string(st->Value(o));
+      e.source = std::string(src->Value(o));
+      RETURN_IF_ERROR(fn(o, std::move(e)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Segment::ReadEvents(uint32_t first, uint32_t n, std::vector<cloudtrail::Event>* out) const {
+  if (n == 0) return Status::Ok();
+  if (uint64_t{first} + n > desc_.event_count) return InvalidArgument("{}: range out of bounds", path_);
+  ASSIGN_OR_RETURN(auto times, Times());
+  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
+  ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
+  Bitmap range;
+  range.addRange(first, uint64_t{first} + n);
+  return ForEach(range, false, [&](uint32_t o, std::string_view raw) {
+    cloudtrail::Event e;
+    e.raw = std::string(raw);
+    e.time_ms = (*times)[o];
+    e.account = ids->accounts[ids->account_of[o]];
+    e.event_id = std::string(ids->event_id[o]);
+    e.sourcetype = std::string(st->Value(o));
+    e.source = std::string(src->Value(o));
+    out->push_back(std::move(e));
+    return true;
+  });
+}
+
+// ---------------------------------------------------------------- statistics
+
+Result<std::vector<ValueCount>> Segment::TopValues(std::string_view field, size_t k,
+                                                   const Bitmap* filter) const {
+  std::vector<ValueCount> all;
+  int c = ColumnIndex(field);
+  if (c >= 0) {
+    ASSIGN_OR_RETURN(auto col, GetColumn(field));
+    std::vector<uint64_t> counts(col->dict.size() + 1, 0);
+    if (filter) {
+      for (uint32_t o : *filter) {
+        if (o < col->codes.size()) ++counts[col->codes[o]];
+      }
+    } else {
+      for (uint32_t code : col->codes) ++counts[code];
+    }
+    for (uint32_t i = 0; i < col->dict.size(); ++i) {
+      if (counts[i + 1] > 0) all.push_back(ValueCount{col->dict[i], counts[i + 1]});
+    }
+  } else {
+    Pattern any("*");
+    Impl& m = *impl_;
+    std::string prefix;
+    prefix.push_back(kFieldKeyPrefix);
+    prefix.append(field);
+    prefix.push_back('\0');
+    Status inner;
+    RETURN_IF_ERROR(ScanKeys(m, path_, prefix, [&](std::string_view key, std::string_view posting) {
+      Bitmap bm;
+      inner = DecodePosting(posting, desc_.event_count, &bm, path_);
+      if (!inner.ok()) return false;
+      uint64_t n = filter ? bm.and_cardinality(*filter) : bm.cardinality();
+      if (n > 0) all.push_back(ValueCount{std::string(key.substr(prefix.size())), n});
+      return true;
+    }));
+    RETURN_IF_ERROR(inner);
+    // Values held by one event each cannot outrank any listed value with a count >= 2; they
+    // matter only when fewer than k values are listed.
+    if (all.size() < k) {
+      ASSIGN_OR_RETURN(auto values, FieldValues(field, any, true));
+      std::map<std::string, uint64_t> have;
+      for (auto& vc : all) have[vc.value] = vc.count;
+      for (auto& vc : values) {
+        if (have.count(vc.value)) continue;
+        if (filter) {
+          ASSIGN_OR_RETURN(auto bm, FieldPostings(field, vc.value));
+          if (bm.and_cardinality(*filter) == 0) continue;
+        }
+        all.push_back(vc);
+      }
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const ValueCount& a, const ValueCount& b) {
+    return a.count != b.count ? a.count > b.count : a.value < b.value;
+  });
+  if (all.size() > k) all.resize(k);
+  return all;
+}
+
+Result<uint64_t> Segment::DistinctCount(std::string_view field) const {
+  int c = ColumnIndex(field);
+  if (c >= 0) {
+    ASSIGN_OR_RETURN(auto dict, LoadDict(*impl_, path_, static_cast<size_t>(c)));
+    return static_cast<uint64_t>(dict->size());
+  }
+  RETURN_IF_ERROR(LoadCatalog(*impl_, path_));
+  auto it = impl_->catalog.find(field);
+  if (it == impl_->catalog.end()) return uint64_t{0};
+  return it->second.keys + it->second.singletons;
+}
+
+// ---------------------------------------------------------------- verify
+
+Status Segment::Verify() const {
+  const Impl& m = *impl_;
+  const RandomAccessFile& file = *m.file;
+  // Every section's CRC over its stored bytes.
+  for (uint32_t id = 1; id < 16; ++id) {
+    const SectionInfo& s = m.sections[id];
+    if (!s.present) continue;
+    uint32_t crc = 0;
+    std::string buf;
+    for (uint64_t off = 0; off < s.size; off += (4u << 20)) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(4u << 20, s.size - off));
+      buf.resize(n);
+      RETURN_IF_ERROR(file.ReadExact(s.offset + off, n, buf.data()));
+      crc = Crc32(buf, crc);
+    }
+    if (crc != s.crc) {
+      return Corruption("{}: section {} checksum mismatch (offset {}, {} bytes)", path_, id,
+                        s.offset, s.size);
+    }
+  }
+  // Every block decodes.
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    std::string raw;
+    RETURN_IF_ERROR(ReadFrame(file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
+                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
+    DecodedBlock block;
+    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block,
+                                fmt::format("{}: block {}", path_, b)));
+  }
+  // Every other part decodes (fresh reads, bypassing caches).
+  Segment::Impl& mm = const_cast<Segment::Impl&>(m);
+  std::string raw;
+  RETURN_IF_ERROR(ReadSection(file, m.sections[static_cast<int>(SectionId::kTime)], &raw, "time"));
+  RETURN_IF_ERROR(ReadSection(file, m.sections[static_cast<int>(SectionId::kIds)], &raw, "ids"));
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    std::lock_guard<std::mutex> lock(mm.mu);
+    RETURN_IF_ERROR(LoadColumnDir(mm, path_));
+    for (const auto* f : {&mm.dict_frames[c], &mm.code_frames[c]}) {
+      RETURN_IF_ERROR(ReadFrame(file, f->offset, f->csize, f->rsize, f->crc, &raw,
+                                fmt::format("column {}", kColumnFields[c])));
+    }
+  }
+  RETURN_IF_ERROR(LoadKeyIndex(mm, path_));
+  for (size_t b = 0; b < mm.key_blocks.size(); ++b) {
+    ASSIGN_OR_RETURN(auto block, LoadKeyBlock(mm, path_, b));
+    for (const KeyEntry& e : block->entries) {
+      Bitmap bm;
+      RETURN_IF_ERROR(DecodePosting(e.posting, desc_.event_count, &bm, path_));
+    }
+  }
+  RETURN_IF_ERROR(LoadCatalog(mm, path_));
+  {
+    auto t = Times();
+    if (!t.ok()) return t.status();
+    auto ids = LoadIds(mm, path_, desc_.event_count);
+    if (!ids.ok()) return ids.status();
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,197 @@
+#pragma once
+// Reading one immutable segment file: the query engine's per-segment API.
+//
+// A Segment is opened from its manifest entry; Open reads and checks only the footer and the block
+// index. Everything else (time column, ids, columns, the keys table, Bloom filters, raw blocks) is
+// read on first use and cached in the object, so the cost of a query is paid for the parts it
+// touches. Every read verifies the checksum of what it reads; a mismatch is Corruption naming the
+// file and the part.
+//
+// Ordinals: events of a segment are numbered 0..event_count()-1 in time order (ties in commit
+// order). Postings are roaring bitmaps of ordinals.
+//
+// Matching rules (see docs/format/segment.md "Lookups"): field names are case-sensitive; values and
+// terms compare ASCII-case-insensitively. FieldPostings/TermPostings/FieldMatch/TermMatch return
+// exact results: a value held by one event only is not in the keys table but in its block's Bloom
+// filter, and the reader confirms Bloom hits by re-reading the block's events.
+//
+// Thread safety: all methods are const and safe to call concurrently; lazily loaded parts are
+// built once under a mutex. A Segment is shared (shared_ptr) between the store and snapshots; when
+// the store marks it obsolete (merged away, retention, index deleted), its file is removed when
+// the last reference goes.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <roaring/roaring.hh>
+
+#include "cloudtrail/event.h"
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace cairn::store {
+
+// A set of event ordinals (CRoaring; the 0.2.x C++ class lives in the global namespace).
+using Bitmap = ::Roaring;
+
+// A segment as the manifest lists it.
+struct SegmentDesc {
+  uint64_t seq = 0;         // unique within the index, increasing
+  std::string file;         // file name inside the index folder
+  int64_t partition = 0;    // UTC day number (days since 1970-01-01)
+  uint32_t event_count = 0;
+  int64_t min_time = 0;     // ms, inclusive
+  int64_t max_time = 0;     // ms, inclusive
+  uint64_t bytes = 0;       // file size
+  uint32_t footer_crc = 0;  // CRC-32 of the footer; ties the entry to one exact file
+};
+
+// One column: a sorted dictionary of distinct values (original case) and one code per event.
+struct Column {
+  std::vector<std::string> dict;  // sorted bytewise, distinct
+  std::vector<uint32_t> codes;    // per ordinal; 0 = field absent, k = dict[k - 1]
+  std::string_view Value(uint32_t ordinal) const {
+    uint32_t c = codes[ordinal];
+    return c == 0 ? std::string_view() : std::string_view(dict[c - 1]);
+  }
+};
+
+struct ValueCount {
+  std::string value;
+  uint64_t count = 0;
+};
+
+// A field seen in a segment, with the number of events holding it.
+struct FieldInfo {
+  std::string name;
+  uint64_t events = 0;
+  uint64_t distinct = 0;  // distinct values (keys table + singletons, or column dictionary size)
+  bool column = false;
+};
+
+// A Splunk-style value pattern: '*' matches any run of bytes; everything else literally, ASCII
+// case-insensitive. Built once, matched many times.
+class Pattern {
+ public:
+  explicit Pattern(std::string_view pattern);
+  bool Matches(std::string_view value) const;  // value in any case
+  // The lower-cased bytes before the first '*' (the whole pattern when it has none).
+  const std::string& literal_prefix() const { return prefix_; }
+  bool has_wildcard() const { return has_wildcard_; }
+  const std::string& text() const { return lower_; }
+
+ private:
+  std::string lower_;
+  std::string prefix_;
+  bool has_wildcard_ = false;
+};
+
+class Segment {
+ public:
+  // Opens `path` (the file of `desc`), reading its footer and block index. Corruption when the
+  // magic, version, footer checksum or summary does not match `desc`.
+  static Result<std::shared_ptr<Segment>> Open(FileSystem* fs, const std::string& path,
+                                               const SegmentDesc& desc);
+  ~Segment();
+
+  const SegmentDesc& desc() const { return desc_; }
+  const std::string& path() const { return path_; }
+  uint32_t event_count() const { return desc_.event_count; }
+  int64_t min_time() const { return desc_.min_time; }
+  int64_t max_time() const { return desc_.max_time; }
+  uint32_t block_count() const { return static_cast<uint32_t>(blocks_.size()); }
+  // The store calls this when no manifest lists the segment any more; the file is removed when
+  // the last reference is released.
+  void MarkObsolete() { obsolete_.store(true); }
+
+  // --- time ---
+  // The time column: time_ms per ordinal (non-decreasing).
+  Result<std::shared_ptr<const std::vector<int64_t>>> Times() const;
+  // Ordinals [first, last) whose time is in [from_ms, to_ms).
+  Result<std::pair<uint32_t, uint32_t>> OrdinalRange(int64_t from_ms, int64_t to_ms) const;
+
+  // --- postings ---
+  // Events whose field `field` has a value equal (case-insensitively) to `value`.
+  Result<Bitmap> FieldPostings(std::string_view field, std::string_view value) const;
+  // Events holding search term `term` (one term as SplitTerms produces it: no breakers inside a
+  // minor term, or a whole major segment) in any leaf value (never eventTime, never the metadata
+  // columns sourcetype/source).
+  Result<Bitmap> TermPostings(std::string_view term) const;
+  // Union over the values of `field` matching `pattern`.
+  Result<Bitmap> FieldMatch(std::string_view field, const Pattern& pattern) const;
+  // Union over the terms matching `pattern`.
+  Result<Bitmap> TermMatch(const Pattern& pattern) const;
+  // The values of `field` matching `pattern`, lower-cased, sorted, with event counts. For a
+  // non-column field, values held by exactly one event are not listed when `include_singletons`
+  // is false (they live in Bloom filters; listing them costs a scan of every event).
+  Result<std::vector<ValueCount>> FieldValues(std::string_view field, const Pattern& pattern,
+                                              bool include_singletons = true) const;
+  // Every field of the segment (columns with at least one value, and keys-table fields).
+  Result<std::vector<FieldInfo>> Fields() const;
+
+  // --- columns ---
+  static bool IsColumn(std::string_view field);
+  // NotFound when `field` is not a column.
+  Result<std::shared_ptr<const Column>> GetColumn(std::string_view field) const;
+
+  // --- events ---
+  // The raw JSON of one event.
+  Result<std::string> Raw(uint32_t ordinal) const;
+  // Calls fn(ordinal, raw) for each ordinal in `ordinals` (ascending, or descending when
+  // `reverse`), decompressing each block once. fn returns false to stop early.
+  Status ForEach(const Bitmap& ordinals, bool reverse,
+                 const std::function<bool(uint32_t, std::string_view)>& fn) const;
+  // The full event with its metadata (account, event_id, sourcetype, source).
+  Result<cloudtrail::Event> ReadEvent(uint32_t ordinal) const;
+  // Calls fn with every event in ordinal order.
+  Status ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Event&&)>& fn) const;
+  // Appends events [first, first + n) with their metadata to `out` (merges read this way, a
+  // bounded window per input at a time).
+  Status ReadEvents(uint32_t first, uint32_t n, std::vector<cloudtrail::Event>* out) const;
+
+  // --- statistics ---
+  // The k most frequent values of `field` among `filter` (all events when null), count
+  // descending then value ascending. Column fields use the column; others the keys table (values
+  // held once appear only when `filter` is null and scanning is cheap enough: see .cc).
+  Result<std::vector<ValueCount>> TopValues(std::string_view field, size_t k,
+                                            const Bitmap* filter = nullptr) const;
+  Result<uint64_t> DistinctCount(std::string_view field) const;
+
+  // --- dedup ---
+  // True when an event with exactly this (account, event_id) is stored here.
+  Result<bool> ContainsId(std::string_view account, std::string_view event_id) const;
+  // Calls fn with every (account, event_id) in ordinal order.
+  Status ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const;
+  // Drops cached ids (memory); they are re-read on next use.
+  void DropIdCache() const;
+
+  // --- integrity ---
+  // Reads every byte, checks every checksum and decodes every part. Corruption names the path.
+  Status Verify() const;
+
+  struct Impl;  // internal (segment.cc)
+
+ private:
+  Segment() = default;
+  std::string path_;
+  SegmentDesc desc_;
+  FileSystem* fs_ = nullptr;
+  std::atomic<bool> obsolete_{false};
+  struct BlockInfo {
+    uint64_t offset;
+    uint32_t csize, rsize, first, count;
+    int64_t min_time, max_time;
+    uint32_t crc, bloom_words;
+    uint64_t bloom_offset;
+  };
+  std::vector<BlockInfo> blocks_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::store

@@ -1,0 +1,47 @@
+#pragma once
+// Constants of the segment file format (docs/format/segment.md is the specification; keep the
+// two in step). A segment is immutable once written.
+
+#include <cstdint>
+#include <string_view>
+
+namespace cairn::store {
+
+inline constexpr std::string_view kSegmentMagic = "CAIRNSEG";     // first 8 bytes
+inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 bytes
+inline constexpr uint32_t kSegmentVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
+inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
+inline constexpr size_t kBlockIndexEntrySize = 56;
+
+enum class SectionId : uint32_t {
+  kBlocks = 1,        // zstd frames of raw events
+  kBlockIndex = 2,    // fixed 56-byte records, one per block
+  kBlooms = 3,        // Bloom filter words, referenced by block index records
+  kTime = 4,          // zstd: time column
+  kIds = 5,           // zstd: (account, event_id) per event
+  kColumns = 6,       // column directory + one zstd frame per column
+  kKeys = 7,          // sorted key blocks (field values and terms with postings)
+  kKeyIndex = 8,      // zstd: first key and location of each key block
+  kFieldCatalog = 9,  // zstd: per-field statistics of the keys table
+};
+
+// Key prefixes in the keys table.
+inline constexpr char kFieldKeyPrefix = 'F';  // 'F' field '\0' lower(value)
+inline constexpr char kTermKeyPrefix = 'T';   // 'T' term
+
+// Posting encodings (first byte of a posting).
+inline constexpr uint8_t kPostingVarint = 0;   // varint n, then n varint gaps
+inline constexpr uint8_t kPostingRoaring = 1;  // CRoaring portable serialization
+
+// Bloom filters: k probes by double hashing of Hash64(lower(value)).
+inline constexpr int kBloomProbes = 7;
+
+inline constexpr int64_t kMillisPerDay = 86400000;
+inline int64_t PartitionOf(int64_t time_ms) {
+  int64_t d = time_ms / kMillisPerDay;
+  if (time_ms % kMillisPerDay < 0) --d;
+  return d;
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,335 @@
+#include "store/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "common/testing.h"
+#include "store/encoding.h"
+#include "store/fields.h"
+#include "store/segment_format.h"
+#include "store/segment_writer.h"
+#include "store/test_util.h"
+
+namespace cairn::store {
+namespace {
+
+using Ords = std::set<uint32_t>;
+
+std::set<uint32_t> ToSet(const Bitmap& b) {
+  std::set<uint32_t> out;
+  for (uint32_t o : b) out.insert(o);
+  return out;
+}
+
+class SegmentTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = cairn::testing::MakeTempDir("cairn_segment"); }
+  void TearDown() override { FileSystem::Default()->RemoveAll(dir_).IgnoreError(); }
+
+  // Sorts `events` by time (stable), keeps one partition, writes them.
+  std::shared_ptr<Segment> Write(std::vector<cloudtrail::Event>& events,
+                                 SegmentWriterOptions opt = {}) {
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
+    int64_t part = PartitionOf(events.front().time_ms);
+    std::erase_if(events, [&](const auto& e) { return PartitionOf(e.time_ms) != part; });
+    std::string path = JoinPath(dir_, "test.seg");
+    SegmentWriter w(FileSystem::Default(), path, part, opt);
+    EXPECT_TRUE(w.Open().ok());
+    for (const auto& e : events) {
+      Status s = w.Add(e);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    auto info = w.Finish();
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    SegmentDesc d;
+    d.file = "test.seg";
+    d.partition = part;
+    d.event_count = info->event_count;
+    d.min_time = info->min_time;
+    d.max_time = info->max_time;
+    d.bytes = info->file_size;
+    d.footer_crc = info->crc;
+    auto seg = Segment::Open(FileSystem::Default(), path, d);
+    EXPECT_TRUE(seg.ok()) << seg.status().ToString();
+    return *seg;
+  }
+
+  std::string dir_;
+};
+
+// Brute-force indexes of a list of events (in ordinal order).
+struct Brute {
+  std::map<std::pair<std::string, std::string>, Ords> fields;  // (field, lower value)
+  std::map<std::string, Ords> terms;
+  std::map<std::string, std::vector<std::string>> column_values;  // field -> value per ordinal
+
+  explicit Brute(const std::vector<cloudtrail::Event>& events) {
+    LeafWalker w;
+    for (uint32_t o = 0; o < events.size(); ++o) {
+      std::set<std::string> seen_cols;
+      EXPECT_TRUE(w.Walk(events[o].raw, [&](const Leaf& l) {
+        if (l.field == kTimeField) return;
+        std::string f(l.field), v(l.value);
+        fields[{f, ToLower(v.substr(0, 4096))}].insert(o);
+        ForEachTerm(v, [&](std::string_view t) { terms[std::string(t)].insert(o); });
+        if (ColumnIndex(f) >= 0 && seen_cols.insert(f).second) {
+          auto& vec = column_values[f];
+          vec.resize(o, "");
+          vec.push_back(v);
+        }
+      }).ok());
+    }
+  }
+};
+
+TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
+  auto events = testing::SyntheticBatch(0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
+  SegmentWriterOptions opt;
+  opt.block_bytes = 16 << 10;  // several blocks
+  auto seg = Write(events, opt);
+  ASSERT_TRUE(seg);
+  EXPECT_GT(seg->block_count(), 5u);
+  ASSERT_EQ(seg->event_count(), events.size());
+  auto times = seg->Times();
+  ASSERT_TRUE(times.ok());
+  for (uint32_t o = 0; o < events.size(); ++o) {
+    EXPECT_EQ((**times)[o], events[o].time_ms);
+    auto raw = seg->Raw(o);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_EQ(*raw, events[o].raw) << "ordinal " << o;
+  }
+  // Full event with metadata.
+  auto e = seg->ReadEvent(1234);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->event_id, events[1234].event_id);
+  EXPECT_EQ(e->account, events[1234].account);
+  EXPECT_EQ(e->source, events[1234].source);
+  EXPECT_EQ(e->sourcetype, events[1234].sourcetype);
+  // Reverse iteration over a bitmap visits exactly those ordinals, descending.
+  Bitmap want;
+  for (uint32_t o = 0; o < events.size(); o += 7) want.add(o);
+  std::vector<uint32_t> seen;
+  ASSERT_TRUE(seg->ForEach(want, true, [&](uint32_t o, std::string_view raw) {
+    EXPECT_EQ(raw, events[o].raw);
+    seen.push_back(o);
+    return true;
+  }).ok());
+  ASSERT_EQ(seen.size(), want.cardinality());
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  // Time range pruning.
+  int64_t from = events[100].time_ms, to = events[200].time_ms;
+  auto range = seg->OrdinalRange(from, to);
+  ASSERT_TRUE(range.ok());
+  for (uint32_t o = 0; o < events.size(); ++o) {
+    bool in = events[o].time_ms >= from && events[o].time_ms < to;
+    EXPECT_EQ(in, o >= range->first && o < range->second) << o;
+  }
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
+TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  auto events = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
+                                           "/cloudtrail/invictus/CloudTrail");
+  ASSERT_GT(events.size(), 2000u);
+  SegmentWriterOptions opt;
+  opt.block_bytes = 32 << 10;
+  auto seg = Write(events, opt);
+  ASSERT_TRUE(seg);
+  Brute brute(events);
+
+  // Every (field, value) pair, columns and keys-table fields alike, singletons included.
+  size_t singles = 0;
+  for (const auto& [fv, ords] : brute.fields) {
+    auto got = seg->FieldPostings(fv.first, fv.second);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(ToSet(*got), ords) << fv.first << "=" << fv.second;
+    singles += ords.size() == 1;
+  }
+  EXPECT_GT(singles, 1000u);  // eventID, requestID...: these are answered through Bloom filters
+  // Case-insensitive values, case-sensitive names.
+  auto upper = seg->FieldPostings("eventName", "GETBUCKETACL");
+  ASSERT_TRUE(upper.ok());
+  EXPECT_EQ(ToSet(*upper), (brute.fields.at({"eventName", "getbucketacl"})));
+  auto wrong_case = seg->FieldPostings("EventName", "GetObject");
+  ASSERT_TRUE(wrong_case.ok());
+  EXPECT_TRUE(wrong_case->isEmpty());
+
+  // Terms: a sample (every term would take a while through the Bloom path).
+  std::mt19937 rng(7);
+  size_t checked = 0;
+  for (const auto& [term, ords] : brute.terms) {
+    if (ords.size() == 1 && rng() % 8 != 0) continue;
+    auto got = seg->TermPostings(term);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(ToSet(*got), ords) << "term " << term;
+    ++checked;
+  }
+  EXPECT_GT(checked, 1000u);
+  auto none = seg->TermPostings("no-such-term-anywhere");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->isEmpty());
+
+  // Wildcards over fields and terms.
+  for (auto [field, pat] : std::vector<std::pair<std::string, std::string>>{
+           {"eventName", "Get*"}, {"eventName", "*Bucket*"}, {"eventSource", "*.amazonaws.com"},
+           {"requestParameters.bucketName", "*"}, {"resources{}.ARN", "arn:aws:s3*"},
+           {"eventID", "0*"}, {"userIdentity.arn", "*benjamin"}}) {
+    Pattern p(pat);
+    Ords want;
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field && p.Matches(fv.second)) want.insert(ords.begin(), ords.end());
+    }
+    auto got = seg->FieldMatch(field, p);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(ToSet(*got), want) << field << "=" << pat;
+    // Matching values and their counts.
+    auto values = seg->FieldValues(field, p);
+    ASSERT_TRUE(values.ok());
+    std::map<std::string, uint64_t> want_values, got_values;
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field && p.Matches(fv.second)) want_values[fv.second] = ords.size();
+    }
+    for (const auto& vc : *values) got_values[vc.value] = vc.count;
+    EXPECT_EQ(got_values, want_values) << field << "=" << pat;
+  }
+  for (std::string pat : {"describe*", "*bucket*", "us-*", "*admin*"}) {
+    Pattern p(pat);
+    Ords want;
+    for (const auto& [t, ords] : brute.terms) {
+      if (p.Matches(t)) want.insert(ords.begin(), ords.end());
+    }
+    auto got = seg->TermMatch(p);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(ToSet(*got), want) << pat;
+  }
+
+  // Columns: dictionary + codes reproduce each event's value.
+  for (size_t c = 0; c < kJsonColumnCount; ++c) {
+    std::string field(kColumnFields[c]);
+    auto col = seg->GetColumn(field);
+    ASSERT_TRUE(col.ok());
+    auto& want = brute.column_values[field];
+    want.resize(events.size(), "");
+    for (uint32_t o = 0; o < events.size(); ++o) ASSERT_EQ((*col)->Value(o), want[o]) << field << " " << o;
+  }
+  auto src = seg->GetColumn("source");
+  ASSERT_TRUE(src.ok());
+  for (uint32_t o = 0; o < events.size(); ++o) ASSERT_EQ((*src)->Value(o), events[o].source);
+
+  // Statistics against brute force.
+  for (std::string field : {"eventName", "requestParameters.bucketName", "errorCode", "eventID"}) {
+    std::map<std::string, uint64_t> counts;
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field) counts[fv.second] = ords.size();
+    }
+    auto distinct = seg->DistinctCount(field);
+    ASSERT_TRUE(distinct.ok());
+    if (Segment::IsColumn(field)) {
+      // Columns keep original case; brute force lower-cased.
+      EXPECT_GE(*distinct, counts.size());
+    } else {
+      EXPECT_EQ(*distinct, counts.size()) << field;
+    }
+    auto top = seg->TopValues(field, 5);
+    ASSERT_TRUE(top.ok());
+    ASSERT_FALSE(top->empty()) << field;
+    uint64_t best = 0;
+    for (auto& [v, n] : counts) best = std::max(best, n);
+    EXPECT_EQ((*top)[0].count, best) << field;
+    EXPECT_EQ(counts[ToLower((*top)[0].value)], best) << field;
+  }
+  // Top values under a filter.
+  auto errors = seg->FieldMatch("errorCode", Pattern("*"));
+  ASSERT_TRUE(errors.ok());
+  auto top = seg->TopValues("eventName", 3, &*errors);
+  ASSERT_TRUE(top.ok());
+  ASSERT_FALSE(top->empty());
+  auto name_col = seg->GetColumn("eventName");
+  uint64_t n = 0;
+  for (uint32_t o : *errors) n += (*name_col)->Value(o) == (*top)[0].value;
+  EXPECT_EQ(n, (*top)[0].count);
+
+  auto fields = seg->Fields();
+  ASSERT_TRUE(fields.ok());
+  std::set<std::string> names;
+  for (const auto& f : *fields) names.insert(f.name);
+  EXPECT_TRUE(names.count("requestParameters.bucketName"));
+  EXPECT_TRUE(names.count("eventName"));
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
+TEST_F(SegmentTest, ContainsIdIsExact) {
+  auto events = testing::SyntheticBatch(0, 300, int64_t{86'400'000} * 100, 1000);
+  auto seg = Write(events);
+  for (const auto& e : events) {
+    auto has = seg->ContainsId(e.account, e.event_id);
+    ASSERT_TRUE(has.ok());
+    EXPECT_TRUE(*has);
+  }
+  EXPECT_FALSE(*seg->ContainsId("999999999999", events[0].event_id));
+  EXPECT_FALSE(*seg->ContainsId(events[0].account, events[0].event_id + "x"));
+}
+
+TEST_F(SegmentTest, CorruptionIsDetectedWithThePath) {
+  auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 100000);
+  SegmentWriterOptions opt;
+  opt.block_bytes = 8 << 10;
+  auto seg = Write(events, opt);
+  std::string path = seg->path();
+  SegmentDesc desc = seg->desc();
+  seg.reset();
+  auto bytes = ReadFileToString(FileSystem::Default(), path);
+  ASSERT_TRUE(bytes.ok());
+  // Flip one byte at several places: each must be caught by Open or by Verify.
+  for (size_t at : {size_t{20}, bytes->size() / 3, bytes->size() / 2, bytes->size() * 9 / 10,
+                    bytes->size() - 40}) {
+    std::string copy = *bytes;
+    copy[at] ^= 0x40;
+    std::string bad = JoinPath(dir_, "bad.seg");
+    ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), bad, copy).ok());
+    auto s = Segment::Open(FileSystem::Default(), bad, desc);
+    Status st = s.ok() ? (*s)->Verify() : s.status();
+    EXPECT_EQ(st.code(), StatusCode::kCorruption) << "flip at " << at;
+    EXPECT_NE(st.message().find("bad.seg"), std::string::npos) << st.message();
+  }
+}
+
+TEST_F(SegmentTest, RejectsOutOfOrderAndMalformedEvents) {
+  std::string path = JoinPath(dir_, "x.seg");
+  SegmentWriter w(FileSystem::Default(), path, 100);
+  ASSERT_TRUE(w.Open().ok());
+  auto e = testing::SyntheticEvent(1, int64_t{86'400'000} * 100 + 5000);
+  ASSERT_TRUE(w.Add(e).ok());
+  e.time_ms -= 1;
+  EXPECT_EQ(w.Add(e).code(), StatusCode::kInvalidArgument);
+  w.Abandon();
+  EXPECT_FALSE(FileSystem::Default()->Exists(path));
+  SegmentWriter w2(FileSystem::Default(), path, 100);
+  ASSERT_TRUE(w2.Open().ok());
+  auto bad = testing::SyntheticEvent(2, int64_t{86'400'000} * 100 + 5000);
+  bad.raw = "{\"eventName\": ";
+  Status s = w2.Add(bad);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find(bad.event_id), std::string::npos) << s.message();
+  w2.Abandon();
+}
+
+TEST(PatternTest, Globs) {
+  EXPECT_TRUE(Pattern("get*").Matches("GetObject"));
+  EXPECT_TRUE(Pattern("*object").Matches("GetObject"));
+  EXPECT_TRUE(Pattern("*t*b*").Matches("GetObject"));
+  EXPECT_FALSE(Pattern("*x*").Matches("GetObject"));
+  EXPECT_TRUE(Pattern("GetObject").Matches("getobject"));
+  EXPECT_FALSE(Pattern("GetObject").Matches("getobjects"));
+  EXPECT_TRUE(Pattern("*").Matches(""));
+  EXPECT_EQ(Pattern("Get*Obj*").literal_prefix(), "get");
+}
+
+}  // namespace
+}  // namespace cairn::store

@@ -1,0 +1,61 @@
+#pragma once
+// Writes one segment file from events given in time order. Streaming: raw event blocks are
+// compressed and appended as they fill; columns, postings and Bloom filters are held in memory
+// (proportional to the segment's event count) and written by Finish.
+//
+// Not thread-safe; one writer per file. On any error the file is left incomplete and the caller
+// must call Abandon() (which removes it); an incomplete file is never listed in a manifest.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cloudtrail/event.h"
+#include "common/fs.h"
+#include "common/status.h"
+
+namespace cairn::store {
+
+struct SegmentWriterOptions {
+  int zstd_level = 3;                // raw event blocks
+  int meta_zstd_level = 3;           // columns, keys, ids, time
+  size_t block_bytes = 256 << 10;    // target uncompressed size of a raw event block
+  size_t key_block_bytes = 64 << 10;  // target uncompressed size of a keys-table block
+  int bloom_bits_per_key = 10;
+};
+
+struct SegmentFileInfo {
+  std::string path;
+  uint64_t file_size = 0;
+  uint32_t event_count = 0;
+  int64_t min_time = 0;
+  int64_t max_time = 0;
+  int64_t partition = 0;  // UTC day number
+  uint32_t crc = 0;       // CRC-32 of the footer (identifies this exact file)
+};
+
+class SegmentWriter {
+ public:
+  SegmentWriter(FileSystem* fs, std::string path, int64_t partition,
+                SegmentWriterOptions options = {});
+  ~SegmentWriter();
+  SegmentWriter(const SegmentWriter&) = delete;
+  SegmentWriter& operator=(const SegmentWriter&) = delete;
+
+  // Creates the file. Must be called first.
+  Status Open();
+  // Adds one event. Times must not decrease and must lie in the writer's partition (UTC day).
+  // InvalidArgument when the event's JSON is not an object or the order is wrong.
+  Status Add(const cloudtrail::Event& event);
+  uint32_t event_count() const;
+  // Writes indexes and footer, fsyncs and closes. At least one event must have been added.
+  Result<SegmentFileInfo> Finish();
+  // Closes and removes the file (best effort).
+  void Abandon();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::store

@@ -1,0 +1,916 @@
+#include "store/store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "store/encoding.h"
+#include "store/segment_format.h"
+
+namespace cairn::store {
+namespace {
+
+constexpr std::string_view kIndexesDir = "indexes";
+constexpr std::string_view kDeletedPrefix = ".deleted-";
+
+// An open-addressing set of 64-bit fingerprints (0 is the empty slot; fingerprint 0 is stored as 1,
+// which only makes a rare extra exact check).
+class FpSet {
+ public:
+  bool Contains(uint64_t fp) const {
+    if (slots_.empty()) return false;
+    fp = fp ? fp : 1;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == fp) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  void Insert(uint64_t fp) {
+    fp = fp ? fp : 1;
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == fp) return;
+      if (slots_[i] == 0) {
+        slots_[i] = fp;
+        ++size_;
+        return;
+      }
+    }
+  }
+  size_t size() const { return size_; }
+
+ private:
+  void Grow() {
+    std::vector<uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    size_ = 0;
+    for (uint64_t v : old) {
+      if (v != 0) Insert(v);
+    }
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+};
+
+struct Version {
+  uint64_t generation = 0;
+  uint64_t next_seq = 1;
+  std::vector<std::shared_ptr<Segment>> segments;  // by seq
+  std::vector<SegmentDesc> broken_descs;
+  std::vector<CheckProblem> broken;
+  std::shared_ptr<const Snapshot> snapshot;
+};
+
+struct PartitionDedup {
+  FpSet fps;
+  uint64_t last_used = 0;
+};
+
+struct IndexState {
+  std::string name;
+  std::string dir;
+  std::mutex write_mu;  // serializes manifest changes and dedup state
+  mutable std::mutex mu;
+  std::shared_ptr<const Version> version;  // under mu
+  uint64_t next_seq = 1;                    // under write_mu
+  RetentionPolicy retention;                // under write_mu
+  bool deleted = false;                     // under write_mu
+  std::map<int64_t, PartitionDedup> dedup;  // under write_mu
+  uint64_t dedup_clock = 0;
+  std::set<int64_t> merging;  // partitions with a merge in flight, under write_mu
+
+  std::shared_ptr<const Version> Current() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return version;
+  }
+};
+
+Manifest ToManifest(const Version& v) {
+  Manifest m;
+  m.generation = v.generation;
+  m.next_seq = v.next_seq;
+  for (const auto& s : v.segments) m.segments.push_back(s->desc());
+  for (const auto& d : v.broken_descs) m.segments.push_back(d);
+  std::sort(m.segments.begin(), m.segments.end(),
+            [](const SegmentDesc& a, const SegmentDesc& b) { return a.seq < b.seq; });
+  return m;
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<const Segment>> Snapshot::SegmentsInRange(int64_t from_ms,
+                                                                      int64_t to_ms) const {
+  std::vector<std::shared_ptr<const Segment>> out;
+  for (const auto& s : segments_) {
+    if (s->max_time() >= from_ms && s->min_time() < to_ms) out.push_back(s);
+  }
+  return out;
+}
+
+uint64_t Snapshot::event_count() const {
+  uint64_t n = 0;
+  for (const auto& s : segments_) n += s->event_count();
+  return n;
+}
+
+bool Store::ValidIndexName(std::string_view name) {
+  if (name.empty() || name.size() > 100) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+struct Store::Impl {
+  StoreOptions opt;
+  FileSystem* fs = nullptr;
+  std::string indexes_dir;
+
+  mutable std::mutex mu;
+  std::map<std::string, std::shared_ptr<IndexState>, std::less<>> indexes;  // under mu
+  Status poisoned;                                                          // under mu
+  bool closed = false;                                                      // under mu
+  uint64_t deleted_counter = 0;
+
+  std::thread bg;
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool bg_signal = false;
+  bool bg_stop = false;
+  int64_t last_retention_ms = 0;
+
+  Status CheckWritable() const {
+    std::lock_guard<std::mutex> lock(mu);
+    if (closed) return Cancelled("store is closed");
+    if (!poisoned.ok()) return IOError("store needs reopening after: {}", poisoned.message());
+    return Status::Ok();
+  }
+  void Poison(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (poisoned.ok()) poisoned = s;
+    log::Error("store: {}; further writes refused until reopened", s.message());
+  }
+
+  std::shared_ptr<IndexState> Find(std::string_view name) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = indexes.find(name);
+    return it == indexes.end() ? nullptr : it->second;
+  }
+
+  void Install(IndexState& ix, std::shared_ptr<Version> v) {
+    v->snapshot = Store::MakeSnapshot(ix.name, v->generation, v->segments, v->broken);
+    std::lock_guard<std::mutex> lock(ix.mu);
+    ix.version = std::move(v);
+  }
+
+  // Writes the manifest of `v`: tmp file, fsync, rename, fsync folder. `renamed` tells the caller
+  // whether the new manifest may be the live one.
+  Status WriteManifest(IndexState& ix, const Version& v, bool* renamed) {
+    *renamed = false;
+    std::string path = JoinPath(ix.dir, kManifestFile);
+    std::string tmp = path + ".tmp";
+    std::string data = EncodeManifest(ToManifest(v));
+    Status s;
+    {
+      auto file = fs->NewWritableFile(tmp);
+      if (!file.ok()) return file.status();
+      s = (*file)->Append(data);
+      if (s.ok()) s = (*file)->Sync();
+      Status c = (*file)->Close();
+      if (s.ok()) s = c;
+    }
+    if (s.ok()) s = fs->Rename(tmp, path);
+    if (!s.ok()) {
+      fs->RemoveFile(tmp).IgnoreError();
+      return s;
+    }
+    *renamed = true;
+    return fs->SyncDir(ix.dir);
+  }
+
+  // Swaps in `v` durably. On failure before the rename nothing changed; after it, the store is
+  // poisoned (the on-disk manifest may be either version after a crash) but the in-memory state
+  // follows the file now in place.
+  Status Swap(IndexState& ix, std::shared_ptr<Version> v) {
+    bool renamed = false;
+    Status s = WriteManifest(ix, *v, &renamed);
+    if (s.ok()) {
+      Install(ix, std::move(v));
+      return s;
+    }
+    if (renamed) {
+      Install(ix, std::move(v));
+      Poison(s);
+      return IOError("manifest of {} replaced but not made durable: {}", ix.name, s.message());
+    }
+    return s;
+  }
+
+  Result<std::shared_ptr<IndexState>> LoadIndex(const std::string& name) {
+    auto ix = std::make_shared<IndexState>();
+    ix->name = name;
+    ix->dir = JoinPath(indexes_dir, name);
+    std::string config_path = JoinPath(ix->dir, kConfigFile);
+    if (fs->Exists(config_path)) {
+      auto text = ReadFileToString(fs, config_path, 1 << 20);
+      if (!text.ok()) return text.status();
+      auto cfg = DecodeConfig(*text, config_path);
+      if (!cfg.ok()) return cfg.status();
+      ix->retention = *cfg;
+    }
+    Manifest manifest;
+    std::string manifest_path = JoinPath(ix->dir, kManifestFile);
+    bool has_manifest = fs->Exists(manifest_path);
+    if (has_manifest) {
+      ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, manifest_path, 256 << 20));
+      ASSIGN_OR_RETURN(manifest, DecodeManifest(text, manifest_path));
+    }
+    std::set<std::string> listed;
+    for (const auto& d : manifest.segments) listed.insert(d.file);
+    ASSIGN_OR_RETURN(auto entries, fs->ListDir(ix->dir));
+    for (const auto& e : entries) {
+      if (e.is_dir || e.name == kManifestFile || e.name == kConfigFile || listed.count(e.name)) {
+        continue;
+      }
+      log::Info("store: removing {} (not in the manifest of {}: left by an interrupted write)",
+                e.name, name);
+      RETURN_IF_ERROR(fs->RemoveFile(JoinPath(ix->dir, e.name)));
+    }
+    auto v = std::make_shared<Version>();
+    v->generation = manifest.generation;
+    v->next_seq = manifest.next_seq;
+    ix->next_seq = manifest.next_seq;
+    for (const auto& d : manifest.segments) {
+      std::string path = JoinPath(ix->dir, d.file);
+      auto seg = Segment::Open(fs, path, d);
+      if (seg.ok()) {
+        v->segments.push_back(std::move(seg).value());
+      } else {
+        log::Error("store: segment {} is unreadable: {}", path, seg.status().message());
+        v->broken_descs.push_back(d);
+        v->broken.push_back(CheckProblem{path, seg.status()});
+      }
+    }
+    Install(*ix, std::move(v));
+    return ix;
+  }
+
+  Result<std::shared_ptr<IndexState>> GetOrCreate(std::string_view name) {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = indexes.find(name);
+    if (it != indexes.end()) return it->second;
+    auto ix = std::make_shared<IndexState>();
+    ix->name = std::string(name);
+    ix->dir = JoinPath(indexes_dir, name);
+    RETURN_IF_ERROR(fs->CreateDirs(ix->dir));
+    RETURN_IF_ERROR(fs->SyncDir(indexes_dir));
+    auto v = std::make_shared<Version>();
+    Install(*ix, std::move(v));
+    indexes.emplace(std::string(name), ix);
+    return ix;
+  }
+
+  // The fingerprint set of `partition` (built from its segments when not cached). write_mu held.
+  Result<FpSet*> DedupFor(IndexState& ix, int64_t partition, const Version& v) {
+    auto it = ix.dedup.find(partition);
+    if (it == ix.dedup.end()) {
+      PartitionDedup pd;
+      for (const auto& seg : v.segments) {
+        if (seg->desc().partition != partition) continue;
+        RETURN_IF_ERROR(seg->ForEachId([&](std::string_view account, std::string_view id) {
+          pd.fps.Insert(IdFingerprint(account, id));
+        }));
+      }
+      it = ix.dedup.emplace(partition, std::move(pd)).first;
+      // Bound memory: drop the least recently used other partitions.
+      uint64_t total = 0;
+      for (const auto& [p, d] : ix.dedup) total += d.fps.size();
+      while (total > opt.dedup_cache_events && ix.dedup.size() > 1) {
+        auto victim = ix.dedup.end();
+        for (auto jt = ix.dedup.begin(); jt != ix.dedup.end(); ++jt) {
+          if (jt->first == partition) continue;
+          if (victim == ix.dedup.end() || jt->second.last_used < victim->second.last_used) victim = jt;
+        }
+        if (victim == ix.dedup.end()) break;
+        total -= victim->second.fps.size();
+        for (const auto& seg : v.segments) {
+          if (seg->desc().partition == victim->first) seg->DropIdCache();
+        }
+        ix.dedup.erase(victim);
+      }
+    }
+    it->second.last_used = ++ix.dedup_clock;
+    return &it->second.fps;
+  }
+
+  Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event>& events);
+  Result<bool> MergeOne(IndexState& ix, bool full);
+  Status Merge(IndexState& ix, int64_t partition, std::vector<std::shared_ptr<Segment>> inputs,
+               uint64_t seq);
+  Result<RetentionStats> Retain(IndexState& ix);
+  void BackgroundLoop();
+  void Signal() {
+    std::lock_guard<std::mutex> lock(bg_mu);
+    bg_signal = true;
+    bg_cv.notify_one();
+  }
+  std::vector<std::shared_ptr<IndexState>> AllIndexes() const {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::shared_ptr<IndexState>> out;
+    for (const auto& [n, ix] : indexes) out.push_back(ix);
+    return out;
+  }
+};
+
+Result<CommitStats> Store::Impl::Commit(std::string_view index,
+                                        std::vector<cloudtrail::Event>& events) {
+  RETURN_IF_ERROR(CheckWritable());
+  if (!ValidIndexName(index)) {
+    return InvalidArgument("index name \"{}\" is not [a-z0-9_-]{{1,100}}", index);
+  }
+  CommitStats stats;
+  if (events.empty()) return stats;
+  ASSIGN_OR_RETURN(auto ixp, GetOrCreate(index));
+  IndexState& ix = *ixp;
+  std::unique_lock<std::mutex> lock(ix.write_mu);
+  if (ix.deleted) return Unavailable("index {} was deleted during the commit; retry", index);
+  RETURN_IF_ERROR(CheckWritable());
+  auto current = ix.Current();
+
+  // 1. Duplicates within the batch (exact on collision).
+  std::vector<uint64_t> fps(events.size());
+  std::vector<char> keep(events.size(), 1);
+  {
+    std::unordered_map<uint64_t, std::vector<uint32_t>> seen;
+    seen.reserve(events.size() * 2);
+    for (uint32_t i = 0; i < events.size(); ++i) {
+      fps[i] = IdFingerprint(events[i].account, events[i].event_id);
+      auto& same = seen[fps[i]];
+      for (uint32_t j : same) {
+        if (events[j].event_id == events[i].event_id && events[j].account == events[i].account) {
+          keep[i] = 0;
+          break;
+        }
+      }
+      if (keep[i]) same.push_back(i);
+    }
+  }
+  // 2. By partition, against stored events.
+  std::map<int64_t, std::vector<uint32_t>> parts;
+  for (uint32_t i = 0; i < events.size(); ++i) {
+    if (keep[i]) parts[PartitionOf(events[i].time_ms)].push_back(i);
+  }
+  for (auto& [partition, idxs] : parts) {
+    ASSIGN_OR_RETURN(FpSet * set, DedupFor(ix, partition, *current));
+    std::vector<uint32_t> fresh;
+    fresh.reserve(idxs.size());
+    for (uint32_t i : idxs) {
+      bool dup = false;
+      if (set->Contains(fps[i])) {
+        for (const auto& seg : current->segments) {
+          if (seg->desc().partition != partition) continue;
+          ASSIGN_OR_RETURN(bool has, seg->ContainsId(events[i].account, events[i].event_id));
+          if (has) {
+            dup = true;
+            break;
+          }
+        }
+      }
+      if (dup) {
+        keep[i] = 0;
+      } else {
+        fresh.push_back(i);
+      }
+    }
+    idxs.swap(fresh);
+  }
+  for (char k : keep) stats.duplicates += k ? 0 : 1;
+
+  // 3. One segment per partition.
+  auto next = std::make_shared<Version>(*current);
+  next->generation = current->generation + 1;
+  std::vector<std::unique_ptr<SegmentWriter>> writers;
+  auto abandon = [&]() {
+    for (auto& w : writers) w->Abandon();
+  };
+  std::vector<std::shared_ptr<Segment>> added;
+  for (auto& [partition, idxs] : parts) {
+    if (idxs.empty()) continue;
+    std::stable_sort(idxs.begin(), idxs.end(),
+                     [&](uint32_t a, uint32_t b) { return events[a].time_ms < events[b].time_ms; });
+    uint64_t seq = ix.next_seq++;
+    SegmentDesc desc;
+    desc.seq = seq;
+    desc.file = SegmentFileName(seq, partition);
+    desc.partition = partition;
+    std::string path = JoinPath(ix.dir, desc.file);
+    writers.push_back(std::make_unique<SegmentWriter>(fs, path, partition, opt.segment));
+    SegmentWriter& w = *writers.back();
+    Status s = w.Open();
+    for (size_t k = 0; s.ok() && k < idxs.size(); ++k) {
+      s = w.Add(events[idxs[k]]);
+      if (!s.ok() && s.code() == StatusCode::kInvalidArgument) {
+        s = s.WithContext(fmt::format("batch event #{}", idxs[k]));
+      }
+    }
+    if (!s.ok()) {
+      abandon();
+      return s;
+    }
+    auto info = w.Finish();
+    if (!info.ok()) {
+      abandon();
+      return info.status();
+    }
+    desc.event_count = info->event_count;
+    desc.min_time = info->min_time;
+    desc.max_time = info->max_time;
+    desc.bytes = info->file_size;
+    desc.footer_crc = info->crc;
+    auto seg = Segment::Open(fs, path, desc);
+    if (!seg.ok()) {
+      abandon();
+      return seg.status();
+    }
+    stats.added += desc.event_count;
+    stats.bytes_written += desc.bytes;
+    added.push_back(*seg);
+    next->segments.push_back(std::move(seg).value());
+  }
+  if (added.empty()) return stats;
+  next->next_seq = ix.next_seq;
+
+  // 4. The commit point.
+  Status s = Swap(ix, next);
+  if (!s.ok()) {
+    if (ix.Current() != next) {
+      abandon();
+      return s;
+    }
+    // The manifest naming the new segments is in place: keep dedup state consistent with it.
+  }
+  for (auto& [partition, idxs] : parts) {
+    auto it = ix.dedup.find(partition);
+    if (it == ix.dedup.end()) continue;
+    for (uint32_t i : idxs) it->second.fps.Insert(fps[i]);
+  }
+  lock.unlock();
+  if (!s.ok()) return s;
+  if (opt.background_merge) Signal();
+  return stats;
+}
+
+// Picks and runs one merge in `ix` under the policy (full: MergeNow's). Returns whether it merged.
+Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full) {
+  int64_t partition = 0;
+  std::vector<std::shared_ptr<Segment>> inputs;
+  uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock(ix.write_mu);
+    if (ix.deleted) return false;
+    auto v = ix.Current();
+    std::map<int64_t, std::vector<std::shared_ptr<Segment>>> small;
+    for (const auto& s : v->segments) {
+      if (s->event_count() < opt.max_segment_events && !ix.merging.count(s->desc().partition)) {
+        small[s->desc().partition].push_back(s);
+      }
+    }
+    uint32_t need = full ? 2 : std::max<uint32_t>(2, opt.merge_min_segments);
+    for (auto& [p, segs] : small) {
+      if (segs.size() < need) continue;
+      std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) {
+        return a->event_count() != b->event_count() ? a->event_count() < b->event_count()
+                                                    : a->desc().seq < b->desc().seq;
+      });
+      uint64_t sum = 0;
+      std::vector<std::shared_ptr<Segment>> pick;
+      for (const auto& s : segs) {
+        if (sum + s->event_count() > opt.max_segment_events) break;
+        sum += s->event_count();
+        pick.push_back(s);
+      }
+      if (pick.size() < 2) continue;
+      partition = p;
+      inputs = std::move(pick);
+      break;
+    }
+    if (inputs.empty()) return false;
+    std::sort(inputs.begin(), inputs.end(),
+              [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
+    ix.merging.insert(partition);
+    seq = ix.next_seq++;
+  }
+  Status s = Merge(ix, partition, inputs, seq);
+  {
+    std::lock_guard<std::mutex> lock(ix.write_mu);
+    ix.merging.erase(partition);
+  }
+  if (!s.ok()) return s;
+  return true;
+}
+
+Status Store::Impl::Merge(IndexState& ix, int64_t partition,
+                          std::vector<std::shared_ptr<Segment>> inputs, uint64_t seq) {
+  RETURN_IF_ERROR(CheckWritable());
+  // Merge order: (time, input in seq order, ordinal), so ties keep commit order.
+  struct Item {
+    int64_t time;
+    uint32_t input;
+    uint32_t ordinal;
+  };
+  std::vector<Item> order;
+  for (uint32_t in = 0; in < inputs.size(); ++in) {
+    ASSIGN_OR_RETURN(auto times, inputs[in]->Times());
+    for (uint32_t o = 0; o < times->size(); ++o) order.push_back(Item{(*times)[o], in, o});
+  }
+  std::stable_sort(order.begin(), order.end(), [](const Item& a, const Item& b) {
+    return a.time != b.time ? a.time < b.time : a.input < b.input;
+  });
+  SegmentDesc desc;
+  desc.seq = seq;
+  desc.file = SegmentFileName(seq, partition);
+  desc.partition = partition;
+  std::string path = JoinPath(ix.dir, desc.file);
+  SegmentWriter w(fs, path, partition, opt.segment);
+  struct Cursor {
+    std::vector<cloudtrail::Event> window;
+    size_t pos = 0;
+    uint32_t next_ordinal = 0;
+  };
+  std::vector<Cursor> cursors(inputs.size());
+  constexpr uint32_t kWindow = 512;
+  Status s = w.Open();
+  for (size_t k = 0; s.ok() && k < order.size(); ++k) {
+    Cursor& c = cursors[order[k].input];
+    if (c.pos == c.window.size()) {
+      c.window.clear();
+      c.pos = 0;
+      const Segment& in = *inputs[order[k].input];
+      uint32_t n = std::min(kWindow, in.event_count() - c.next_ordinal);
+      s = in.ReadEvents(c.next_ordinal, n, &c.window);
+      c.next_ordinal += n;
+      if (!s.ok()) break;
+    }
+    s = w.Add(c.window[c.pos]);
+    c.window[c.pos] = cloudtrail::Event();
+    ++c.pos;
+  }
+  if (!s.ok()) {
+    w.Abandon();
+    return s.WithContext(fmt::format("merging into {}", path));
+  }
+  auto info = w.Finish();
+  if (!info.ok()) {
+    w.Abandon();
+    return info.status();
+  }
+  desc.event_count = info->event_count;
+  desc.min_time = info->min_time;
+  desc.max_time = info->max_time;
+  desc.bytes = info->file_size;
+  desc.footer_crc = info->crc;
+  auto seg = Segment::Open(fs, path, desc);
+  if (!seg.ok()) {
+    w.Abandon();
+    return seg.status();
+  }
+  std::lock_guard<std::mutex> lock(ix.write_mu);
+  auto current = ix.Current();
+  std::set<const Segment*> gone;
+  for (const auto& in : inputs) gone.insert(in.get());
+  size_t present = 0;
+  for (const auto& s2 : current->segments) present += gone.count(s2.get());
+  if (ix.deleted || present != inputs.size()) {
+    w.Abandon();  // retention or deletion removed an input meanwhile
+    return Status::Ok();
+  }
+  auto next = std::make_shared<Version>(*current);
+  next->generation = current->generation + 1;
+  next->next_seq = std::max(current->next_seq, ix.next_seq);
+  next->segments.clear();
+  for (const auto& s2 : current->segments) {
+    if (!gone.count(s2.get())) next->segments.push_back(s2);
+  }
+  next->segments.push_back(*seg);
+  Status swap = Swap(ix, next);
+  if (!swap.ok() && ix.Current() != next) {
+    w.Abandon();
+    return swap;
+  }
+  for (const auto& in : inputs) in->MarkObsolete();
+  return swap;
+}
+
+Result<RetentionStats> Store::Impl::Retain(IndexState& ix) {
+  RETURN_IF_ERROR(CheckWritable());
+  RetentionStats stats;
+  std::lock_guard<std::mutex> lock(ix.write_mu);
+  if (ix.deleted) return stats;
+  const RetentionPolicy& r = ix.retention;
+  if (r.max_age_ms == 0 && r.max_bytes == 0) return stats;
+  auto current = ix.Current();
+  int64_t now_ms = opt.clock->NowMicros() / 1000;
+  std::set<const Segment*> drop;
+  if (r.max_age_ms > 0) {
+    for (const auto& s : current->segments) {
+      if (s->max_time() < now_ms - r.max_age_ms) drop.insert(s.get());
+    }
+  }
+  if (r.max_bytes > 0) {
+    std::vector<std::shared_ptr<Segment>> rest;
+    uint64_t total = 0;
+    for (const auto& s : current->segments) {
+      if (!drop.count(s.get())) {
+        rest.push_back(s);
+        total += s->desc().bytes;
+      }
+    }
+    std::sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) {
+      return a->max_time() != b->max_time() ? a->max_time() < b->max_time()
+                                            : a->desc().seq < b->desc().seq;
+    });
+    for (const auto& s : rest) {
+      if (total <= r.max_bytes) break;
+      drop.insert(s.get());
+      total -= s->desc().bytes;
+    }
+  }
+  if (drop.empty()) return stats;
+  auto next = std::make_shared<Version>(*current);
+  next->generation = current->generation + 1;
+  next->next_seq = std::max(current->next_seq, ix.next_seq);
+  next->segments.clear();
+  std::vector<std::shared_ptr<Segment>> removed;
+  for (const auto& s : current->segments) {
+    if (drop.count(s.get())) {
+      removed.push_back(s);
+    } else {
+      next->segments.push_back(s);
+    }
+  }
+  Status s = Swap(ix, next);
+  if (!s.ok() && ix.Current() != next) return s;
+  for (const auto& seg : removed) {
+    stats.segments_removed += 1;
+    stats.events_removed += seg->event_count();
+    stats.bytes_removed += seg->desc().bytes;
+    ix.dedup.erase(seg->desc().partition);
+    seg->MarkObsolete();
+  }
+  if (!s.ok()) return s;
+  log::Info("store: retention removed {} segments ({} events) from {}", stats.segments_removed,
+            stats.events_removed, ix.name);
+  return stats;
+}
+
+void Store::Impl::BackgroundLoop() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(bg_mu);
+      bg_cv.wait_for(lock, std::chrono::seconds(1), [&] { return bg_signal || bg_stop; });
+      if (bg_stop) return;
+      bg_signal = false;
+    }
+    bool again = true;
+    while (again) {
+      again = false;
+      for (const auto& ix : AllIndexes()) {
+        {
+          std::lock_guard<std::mutex> lock(bg_mu);
+          if (bg_stop) return;
+        }
+        auto r = MergeOne(*ix, false);
+        if (!r.ok()) {
+          log::Warn("store: background merge in {}: {}", ix->name, r.status().message());
+        } else if (*r) {
+          again = true;
+        }
+      }
+    }
+    int64_t now_ms = opt.clock->NowMicros() / 1000;
+    if (opt.retention_interval_ms > 0 && now_ms - last_retention_ms >= opt.retention_interval_ms) {
+      last_retention_ms = now_ms;
+      for (const auto& ix : AllIndexes()) {
+        auto r = Retain(*ix);
+        if (!r.ok()) log::Warn("store: retention in {}: {}", ix->name, r.status().message());
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Store
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgument("store: data folder not set");
+  std::unique_ptr<Store> store(new Store());
+  store->impl_ = std::make_unique<Impl>();
+  Impl& m = *store->impl_;
+  m.opt = options;
+  m.fs = options.fs;
+  m.indexes_dir = JoinPath(options.data_dir, kIndexesDir);
+  RETURN_IF_ERROR(m.fs->CreateDirs(m.indexes_dir));
+  ASSIGN_OR_RETURN(auto entries, m.fs->ListDir(m.indexes_dir));
+  for (const auto& e : entries) {
+    std::string dir = JoinPath(m.indexes_dir, e.name);
+    if (e.is_dir && std::string_view(e.name).substr(0, kDeletedPrefix.size()) == kDeletedPrefix) {
+      RETURN_IF_ERROR(m.fs->RemoveAll(dir));  // a deletion interrupted by a crash
+      continue;
+    }
+    if (!e.is_dir || !ValidIndexName(e.name)) continue;
+    if (!m.fs->Exists(JoinPath(dir, kManifestFile)) && !m.fs->Exists(JoinPath(dir, kConfigFile))) {
+      // Created by a first commit that never reached its commit point.
+      RETURN_IF_ERROR(m.fs->RemoveAll(dir));
+      continue;
+    }
+    ASSIGN_OR_RETURN(auto ix, m.LoadIndex(e.name));
+    m.indexes.emplace(e.name, std::move(ix));
+  }
+  m.last_retention_ms = m.opt.clock->NowMicros() / 1000 - m.opt.retention_interval_ms;
+  if (options.background_merge) {
+    Impl* raw = &m;
+    m.bg = std::thread([raw] { raw->BackgroundLoop(); });
+  }
+  return store;
+}
+
+std::shared_ptr<const Snapshot> Store::MakeSnapshot(
+    const std::string& index, uint64_t generation,
+    const std::vector<std::shared_ptr<Segment>>& segments, const std::vector<CheckProblem>& broken) {
+  auto snap = std::shared_ptr<Snapshot>(new Snapshot());
+  snap->index_ = index;
+  snap->generation_ = generation;
+  for (const auto& s : segments) snap->segments_.push_back(s);
+  std::sort(snap->segments_.begin(), snap->segments_.end(), [](const auto& a, const auto& b) {
+    return a->min_time() != b->min_time() ? a->min_time() < b->min_time()
+                                          : a->desc().seq < b->desc().seq;
+  });
+  snap->broken_ = broken;
+  return snap;
+}
+
+Store::~Store() { Close().IgnoreError(); }
+
+Status Store::Close() {
+  if (!impl_) return Status::Ok();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->closed = true;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->bg_mu);
+    impl_->bg_stop = true;
+    impl_->bg_cv.notify_all();
+  }
+  if (impl_->bg.joinable()) impl_->bg.join();
+  return Status::Ok();
+}
+
+Result<CommitStats> Store::Commit(std::string_view index, std::vector<cloudtrail::Event> events) {
+  return impl_->Commit(index, events);
+}
+
+std::vector<std::string> Store::ListIndexes() const {
+  std::vector<std::string> out;
+  for (const auto& ix : impl_->AllIndexes()) out.push_back(ix->name);
+  return out;
+}
+
+Result<IndexInfo> Store::Info(std::string_view index) const {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  auto v = ix->Current();
+  IndexInfo info;
+  info.name = ix->name;
+  info.generation = v->generation;
+  std::set<int64_t> parts;
+  for (const auto& s : v->segments) {
+    if (info.segments == 0 || s->min_time() < info.min_time) info.min_time = s->min_time();
+    if (info.segments == 0 || s->max_time() > info.max_time) info.max_time = s->max_time();
+    info.events += s->event_count();
+    info.bytes += s->desc().bytes;
+    ++info.segments;
+    parts.insert(s->desc().partition);
+  }
+  info.partitions = parts.size();
+  info.broken_segments = v->broken.size();
+  auto msize = impl_->fs->FileSize(JoinPath(ix->dir, kManifestFile));
+  if (msize.ok()) info.bytes += *msize;
+  {
+    std::lock_guard<std::mutex> lock(ix->write_mu);
+    info.retention = ix->retention;
+  }
+  return info;
+}
+
+Result<CheckReport> Store::Check(std::string_view index) const {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  auto v = ix->Current();
+  CheckReport report;
+  for (const auto& p : v->broken) report.problems.push_back(p);
+  for (const auto& s : v->segments) {
+    ++report.segments_checked;
+    report.events_checked += s->event_count();
+    Status st = s->Verify();
+    if (!st.ok()) report.problems.push_back(CheckProblem{s->path(), st});
+  }
+  return report;
+}
+
+Status Store::DeleteIndex(std::string_view index) {
+  Impl& m = *impl_;
+  RETURN_IF_ERROR(m.CheckWritable());
+  std::shared_ptr<IndexState> ix;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    auto it = m.indexes.find(index);
+    if (it == m.indexes.end()) return NotFound("index {} does not exist", index);
+    ix = it->second;
+    m.indexes.erase(it);
+  }
+  std::lock_guard<std::mutex> lock(ix->write_mu);
+  ix->deleted = true;
+  // Rename first so a crash mid-removal cannot leave a half-deleted index that looks live.
+  std::string tomb = JoinPath(m.indexes_dir, fmt::format("{}{}-{}", kDeletedPrefix, ix->name,
+                                                        m.opt.clock->NowMicros()));
+  RETURN_IF_ERROR(m.fs->Rename(ix->dir, tomb));
+  RETURN_IF_ERROR(m.fs->SyncDir(m.indexes_dir));
+  RETURN_IF_ERROR(m.fs->RemoveAll(tomb));
+  ix->dedup.clear();
+  return Status::Ok();
+}
+
+Status Store::SetRetention(std::string_view index, const RetentionPolicy& policy) {
+  RETURN_IF_ERROR(impl_->CheckWritable());
+  if (!ValidIndexName(index)) return InvalidArgument("index name \"{}\" is not valid", index);
+  if (policy.max_age_ms < 0) return InvalidArgument("retention max age must not be negative");
+  ASSIGN_OR_RETURN(auto ix, impl_->GetOrCreate(index));
+  std::lock_guard<std::mutex> lock(ix->write_mu);
+  RETURN_IF_ERROR(WriteFileAtomic(impl_->fs, JoinPath(ix->dir, kConfigFile), EncodeConfig(policy)));
+  ix->retention = policy;
+  return Status::Ok();
+}
+
+Result<RetentionPolicy> Store::GetRetention(std::string_view index) const {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  std::lock_guard<std::mutex> lock(ix->write_mu);
+  return ix->retention;
+}
+
+Result<RetentionStats> Store::ApplyRetention(std::string_view index) {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  return impl_->Retain(*ix);
+}
+
+Result<std::shared_ptr<const Snapshot>> Store::GetSnapshot(std::string_view index) const {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  return ix->Current()->snapshot;
+}
+
+Status Store::MergeNow(std::string_view index) {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  while (true) {
+    ASSIGN_OR_RETURN(bool merged, impl_->MergeOne(*ix, true));
+    if (merged) continue;
+    // Nothing to pick: done unless a background merge of some partition is still running.
+    bool busy;
+    {
+      std::lock_guard<std::mutex> lock(ix->write_mu);
+      busy = !ix->merging.empty();
+    }
+    if (!busy) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Status Store::WaitForMerges() {
+  for (const auto& ix : impl_->AllIndexes()) {
+    while (true) {
+      ASSIGN_OR_RETURN(bool merged, impl_->MergeOne(*ix, false));
+      if (merged) continue;
+      bool busy;
+      {
+        std::lock_guard<std::mutex> lock(ix->write_mu);
+        busy = !ix->merging.empty();
+      }
+      if (!busy) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace cairn::store

@@ -1,0 +1,170 @@
+#pragma once
+// The embedded event store: named indexes of time-partitioned, immutable segments, each index
+// listed by a manifest that is replaced atomically. See src/store/README.md for the reader's guide
+// and docs/format/{segment,manifest}.md for the bytes.
+//
+// Writers call Commit; it returns only when the batch is durable, so a caller may acknowledge the
+// batch's source (delete an SQS message) after an OK. Readers take a Snapshot: an immutable list of
+// segments that later commits, merges, retention or deletion never change; segment files a
+// snapshot still holds are removed only after the last holder lets go.
+//
+// Thread safety: every Store method is safe to call from any thread. Commits to one index are
+// serialized; commits to different indexes run in parallel. Merges run on a background thread
+// (StoreOptions::background_merge) or on demand (MergeNow), never blocking commits except for the
+// short manifest swap.
+//
+// Failure model: a failed Commit stores nothing of its batch, with one exception that is reported
+// distinctly: when the new manifest was renamed into place but the folder fsync failed, the batch
+// may or may not survive a crash. The store then refuses further writes (kIOError "store needs
+// reopening") until it is reopened, so no later acknowledgement can depend on that state.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cloudtrail/event.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/status.h"
+#include "store/manifest.h"
+#include "store/segment.h"
+#include "store/segment_writer.h"
+
+namespace cairn::store {
+
+struct StoreOptions {
+  std::string data_dir;
+  FileSystem* fs = FileSystem::Default();
+  Clock* clock = Clock::System();
+  bool background_merge = true;
+  SegmentWriterOptions segment;
+  // A partition with at least this many segments smaller than max_segment_events is merged.
+  uint32_t merge_min_segments = 4;
+  // Merges do not grow a segment beyond this many events (bounds merge memory: postings of one
+  // segment are built in memory).
+  uint32_t max_segment_events = 1u << 18;
+  // Dedup fingerprints kept in memory, summed over partitions (16 bytes each); partitions least
+  // recently committed to are dropped first and rebuilt from their segments when needed again.
+  uint64_t dedup_cache_events = 16u << 20;
+  // How often the background thread applies retention (0: only on ApplyRetention).
+  int64_t retention_interval_ms = 60'000;
+};
+
+struct CommitStats {
+  uint64_t added = 0;
+  uint64_t duplicates = 0;
+  uint64_t bytes_written = 0;  // segment bytes (the manifest is not counted)
+};
+
+struct IndexInfo {
+  std::string name;
+  uint64_t events = 0;
+  uint64_t segments = 0;
+  uint64_t bytes = 0;       // segment files + manifest
+  int64_t min_time = 0;     // ms; 0 when empty
+  int64_t max_time = 0;
+  uint64_t generation = 0;  // manifest generation
+  uint64_t partitions = 0;
+  uint64_t broken_segments = 0;  // listed but unreadable (see Check)
+  RetentionPolicy retention;
+};
+
+struct CheckProblem {
+  std::string path;
+  Status status;
+};
+struct CheckReport {
+  uint64_t segments_checked = 0;
+  uint64_t events_checked = 0;
+  std::vector<CheckProblem> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+struct RetentionStats {
+  uint64_t segments_removed = 0;
+  uint64_t events_removed = 0;
+  uint64_t bytes_removed = 0;
+};
+
+// An immutable view of one index at one manifest generation.
+class Snapshot {
+ public:
+  const std::string& index() const { return index_; }
+  uint64_t generation() const { return generation_; }
+  // Readable segments, sorted by (min_time, seq).
+  const std::vector<std::shared_ptr<const Segment>>& segments() const { return segments_; }
+  // Segments the manifest lists that could not be opened (path and reason). Queries should report
+  // them as warnings: their events are missing from results.
+  const std::vector<CheckProblem>& broken() const { return broken_; }
+  // Segments that may hold events with time in [from_ms, to_ms).
+  std::vector<std::shared_ptr<const Segment>> SegmentsInRange(int64_t from_ms, int64_t to_ms) const;
+  uint64_t event_count() const;
+
+ private:
+  friend class Store;
+  std::string index_;
+  uint64_t generation_ = 0;
+  std::vector<std::shared_ptr<const Segment>> segments_;
+  std::vector<CheckProblem> broken_;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the store under options.data_dir. Recovers from a crash: files of
+  // an index that its manifest does not list (partial segments, MANIFEST.tmp) are deleted.
+  // A segment the manifest lists but that cannot be opened is logged and kept listed as broken.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Stores `events` into `index` (created on first use; name [a-z0-9_-]{1,100}). Returns only when
+  // the batch is durable (segments fsynced, manifest swapped and its folder fsynced). Deduplicates
+  // on (account, event_id) against the batch itself and every stored event; duplicates are
+  // counted, never stored. All-or-nothing: on error nothing of the batch is stored (see the
+  // failure model above). InvalidArgument when the name is bad or an event's raw JSON is not an
+  // object (naming the event); IOError from the file system.
+  Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events);
+
+  // Index names, sorted.
+  std::vector<std::string> ListIndexes() const;
+  Result<IndexInfo> Info(std::string_view index) const;  // NotFound when absent
+  // Reads every byte of every segment of `index`, verifying checksums and structure. Problems are
+  // listed per segment path; the index stays usable. Errors only when the index does not exist.
+  Result<CheckReport> Check(std::string_view index) const;
+  // Removes the index and its folder. Snapshots taken before keep working.
+  Status DeleteIndex(std::string_view index);
+
+  Status SetRetention(std::string_view index, const RetentionPolicy& policy);
+  Result<RetentionPolicy> GetRetention(std::string_view index) const;
+  // Applies the index's retention policy now (whole segments only).
+  Result<RetentionStats> ApplyRetention(std::string_view index);
+
+  // The current snapshot of `index`. NotFound when absent.
+  Result<std::shared_ptr<const Snapshot>> GetSnapshot(std::string_view index) const;
+
+  // Merges, in every partition of `index`, all segments smaller than max_segment_events into as
+  // few segments as that limit allows. Returns after the manifest swap(s).
+  Status MergeNow(std::string_view index);
+  // Blocks until the background merger has nothing left to do under its policy.
+  Status WaitForMerges();
+
+  // Stops background work and waits for it. Further calls fail with kCancelled. Idempotent.
+  Status Close();
+
+  static bool ValidIndexName(std::string_view name);
+
+  struct Impl;
+
+ private:
+  Store() = default;
+  static std::shared_ptr<const Snapshot> MakeSnapshot(
+      const std::string& index, uint64_t generation,
+      const std::vector<std::shared_ptr<Segment>>& segments,
+      const std::vector<CheckProblem>& broken);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cairn::store

@@ -1,0 +1,71 @@
+#pragma once
+// A FileSystem wrapper that injects failures, for tests of the store's error paths: failed
+// writes, short writes, a full disk (ENOSPC), failed fsyncs (files and folders), failed renames
+// and failed file creation. Faults are armed per operation kind and trigger on the n-th call from
+// the moment they are armed; a sticky fault keeps failing until Clear().
+//
+// Thread-safe. Files created through it keep a pointer to it; it must outlive them.
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "common/fs.h"
+
+namespace cairn::store::testing {
+
+class FaultInjectionFileSystem final : public FileSystem {
+ public:
+  enum class Op { kCreate = 0, kAppend, kSync, kClose, kRename, kSyncDir, kRemove, kCount };
+  enum class Fault {
+    kError,       // the call fails with IOError and does nothing
+    kShortWrite,  // Append writes the first half of its data, then fails
+    kNoSpace,     // Append writes part of its data and fails with ENOSPC; sticky
+  };
+
+  explicit FaultInjectionFileSystem(FileSystem* base) : base_(base) {}
+
+  // Fails the `nth` (0 = next) call of `op`, only for paths containing `path_filter`.
+  void FailNth(Op op, int nth, Fault fault = Fault::kError, bool sticky = false,
+               std::string path_filter = "");
+  void Clear();
+  // Calls of `op` seen since construction.
+  int Calls(Op op) const;
+  bool fired() const { return fired_.load(); }
+
+  // Returns the status to fail with, or OK. `written` receives how many bytes of an Append to
+  // pass through first.
+  Status Check(Op op, const std::string& path, size_t size, size_t* written);
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    return base_->NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
+    return base_->NewRandomAccessFile(path);
+  }
+  Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
+  Status RemoveFile(const std::string& path) override;
+  Status RemoveAll(const std::string& path) override { return base_->RemoveAll(path); }
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status SyncDir(const std::string& path) override;
+  Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
+    return base_->ListDir(path);
+  }
+  bool Exists(const std::string& path) override { return base_->Exists(path); }
+  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+
+ private:
+  FileSystem* base_;
+  mutable std::mutex mu_;
+  int calls_[static_cast<int>(Op::kCount)] = {};
+  bool armed_ = false;
+  Op op_ = Op::kAppend;
+  int countdown_ = 0;
+  Fault fault_ = Fault::kError;
+  bool sticky_ = false;
+  std::string filter_;
+  std::atomic<bool> fired_{false};
+};
+
+}  // namespace cairn::store::testing
