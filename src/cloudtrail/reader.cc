@@ -1,0 +1,986 @@
+#include "cloudtrail/reader.h"
+
+#include <openssl/sha.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "cloudtrail/gzip.h"
+#include "common/json_util.h"
+#include "common/time_util.h"
+
+namespace cairn::cloudtrail {
+
+namespace {
+
+// Bytes kept allocated after the buffer's end: simdjson reads up to
+// SIMDJSON_PADDING bytes past a document (their content does not matter), so
+// every record parsed in place needs them.
+constexpr size_t kPad = 64;
+static_assert(kPad >= simdjson::SIMDJSON_PADDING);
+constexpr size_t kInitialBuffer = 1 << 20;
+constexpr size_t kMinRead = 128 << 10;
+constexpr uint32_t kMaxDepth = 1024;
+constexpr uint64_t kNoPin = UINT64_MAX;
+
+// ---------------------------------------------------------------------------------------------
+// Source wrappers.
+
+// Counts the bytes read from the underlying source (compressed bytes for gzip
+// input).
+class CountingFile final : public SequentialFile {
+ public:
+  CountingFile(std::unique_ptr<SequentialFile> in, uint64_t* count)
+      : in_(std::move(in)), count_(count) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto got = in_->Read(buf, n);
+    if (got.ok()) *count_ += *got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<SequentialFile> in_;
+  uint64_t* count_;
+};
+
+// Replays bytes already read (the magic-number peek), then continues with the
+// source.
+class PrefixedFile final : public SequentialFile {
+ public:
+  PrefixedFile(std::unique_ptr<SequentialFile> in, std::string prefix)
+      : in_(std::move(in)), prefix_(std::move(prefix)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (used_ < prefix_.size()) {
+      size_t k = std::min(n, prefix_.size() - used_);
+      std::memcpy(buf, prefix_.data() + used_, k);
+      used_ += k;
+      return k;
+    }
+    return in_->Read(buf, n);
+  }
+
+ private:
+  std::unique_ptr<SequentialFile> in_;
+  std::string prefix_;
+  size_t used_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Structural scanning: finds where a JSON string, object or array ends without
+// parsing it, so a file can be cut into records at memory speed. Tracks
+// strings, escapes and bracket nesting (with the kind of each open bracket, so
+// `{]` is caught); everything else is simdjson's job when the record is parsed.
+
+// First '"' or '\\' in [p, end), or end.
+inline const char* FindStringSpecial(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    int mask =
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
+// First '"', '{', '}', '[' or ']' in [p, end), or end.
+inline const char* FindStructural(const char* p, const char* end) {
+#if defined(__SSE2__)
+  // '[' | 0x20 == '{' and ']' | 0x20 == '}', and no other byte maps onto those
+  // two.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i open = _mm_set1_epi8('{');
+  const __m128i close = _mm_set1_epi8('}');
+  const __m128i lower = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i folded = _mm_or_si128(v, lower);
+    __m128i hit =
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                     _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end) {
+    char c = *p;
+    if (c == '"' || c == '{' || c == '}' || c == '[' || c == ']') return p;
+    ++p;
+  }
+  return p;
+}
+
+enum class Scan { kDone, kNeedMore, kMismatch, kTooDeep };
+
+struct ScanState {
+  uint32_t depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  uint64_t is_array[kMaxDepth / 64] = {};
+
+  void Reset() {
+    depth = 0;
+    in_string = false;
+    escaped = false;
+  }
+};
+
+// Advances `p` over a string, object or array that starts at the initial `p`
+// (state fresh), or continues a scan that returned kNeedMore. Returns kDone
+// with `p` just past the value. On kMismatch / kTooDeep, `p` points at the
+// offending byte.
+Scan ScanValue(const char*& p, const char* end, ScanState& st) {
+  while (p < end) {
+    if (st.in_string) {
+      if (st.escaped) {
+        st.escaped = false;
+        ++p;
+        continue;
+      }
+      p = FindStringSpecial(p, end);
+      if (p == end) return Scan::kNeedMore;
+      if (*p == '\\') {
+        st.escaped = true;
+        ++p;
+        continue;
+      }
+      ++p;
+      st.in_string = false;
+      if (st.depth == 0) return Scan::kDone;
+      continue;
+    }
+    p = FindStructural(p, end);
+    if (p == end) return Scan::kNeedMore;
+    char c = *p;
+    if (c == '"') {
+      st.in_string = true;
+      ++p;
+      continue;
+    }
+    bool array = (c == '[' || c == ']');
+    uint64_t bit = uint64_t{1} << (st.depth % 64);
+    if (c == '{' || c == '[') {
+      if (st.depth >= kMaxDepth) return Scan::kTooDeep;
+      if (array) {
+        st.is_array[st.depth / 64] |= bit;
+      } else {
+        st.is_array[st.depth / 64] &= ~bit;
+      }
+      ++st.depth;
+      ++p;
+      continue;
+    }
+    if (st.depth == 0) return Scan::kMismatch;
+    --st.depth;
+    bit = uint64_t{1} << (st.depth % 64);
+    bool open_was_array = (st.is_array[st.depth / 64] & bit) != 0;
+    if (open_was_array != array) return Scan::kMismatch;
+    ++p;
+    if (st.depth == 0) return Scan::kDone;
+  }
+  return Scan::kNeedMore;
+}
+
+inline bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+// Where the raw member `key` of the (valid) JSON object text [p, p+n) has its
+// value, as an offset and length within the text. Member names are compared as
+// written (not unescaped).
+bool FindMemberSpan(const char* p, size_t n, std::string_view key, size_t* value_off,
+                    size_t* value_len) {
+  const char* end = p + n;
+  const char* q = p;
+  auto skip_space = [&] {
+    while (q < end && IsJsonSpace(*q)) ++q;
+  };
+  ScanState st;
+  auto skip_value = [&]() -> bool {
+    if (q < end && (*q == '"' || *q == '{' || *q == '[')) {
+      st.Reset();
+      return ScanValue(q, end, st) == Scan::kDone;
+    }
+    while (q < end && !IsJsonSpace(*q) && *q != ',' && *q != '}' && *q != ']') ++q;
+    return true;
+  };
+  skip_space();
+  if (q == end || *q != '{') return false;
+  ++q;
+  for (;;) {
+    skip_space();
+    if (q == end || *q != '"') return false;
+    const char* key_begin = q + 1;
+    if (!skip_value()) return false;
+    std::string_view name(key_begin, static_cast<size_t>(q - 1 - key_begin));
+    skip_space();
+    if (q == end || *q != ':') return false;
+    ++q;
+    skip_space();
+    const char* value_begin = q;
+    if (!skip_value()) return false;
+    if (name == key) {
+      *value_off = static_cast<size_t>(value_begin - p);
+      *value_len = static_cast<size_t>(q - value_begin);
+      return true;
+    }
+    skip_space();
+    if (q == end || *q != ',') return false;
+    ++q;
+  }
+}
+
+// "'x'" for a printable byte, "byte 0xNN" otherwise, "end of input" for -1.
+std::string Describe(int c) {
+  if (c < 0) return "end of input";
+  if (c >= 0x20 && c < 0x7f) return fmt::format("'{}'", static_cast<char>(c));
+  return fmt::format("byte 0x{:02x}", c);
+}
+
+std::string HashIdentity(const char* p, size_t n) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(p), n, digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "h:";
+  id.resize(2 + 32);
+  for (int i = 0; i < 16; ++i) {
+    id[2 + 2 * i] = kHex[digest[i] >> 4];
+    id[3 + 2 * i] = kHex[digest[i] & 15];
+  }
+  return id;
+}
+
+// Where a record sits, which decides what it may be besides a plain event.
+enum class Ctx {
+  kTop,        // the file's only top-level object: may also be a digest or a
+               // notification
+  kElement,    // an element of a top-level array, "Records" or "Events"
+  kLine,       // a later top-level object of an NDJSON file
+  kUnwrapped,  // the event inside a CloudTrailEvent string or an EventBridge
+               // "detail"
+};
+
+inline bool AsString(simdjson::dom::element value, std::string_view* out) {
+  return value.get_string().get(*out) == simdjson::SUCCESS;
+}
+
+// The top-level members of one record that the reader looks at.
+struct Fields {
+  std::string_view event_time, event_id, event_type, event_source, recipient_account,
+      identity_account, cloudtrail_event, detail_type;
+  bool has_time = false, time_not_string = false, has_event_id = false;
+  bool has_cloudtrail_event = false, has_detail_object = false, has_detail_type = false;
+  bool has_records = false, has_digest_start = false, has_log_files = false;
+  bool has_s3_bucket = false, has_s3_object_key = false, has_topic_arn = false, has_message = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+class FileReader {
+ public:
+  FileReader(SequentialFile* in, std::string_view source, const ReaderOptions& options,
+             const EventFn& fn, FileSummary* summary)
+      : in_(in),
+        source_(source),
+        opt_(options),
+        fn_(fn),
+        sum_(summary),
+        buf_(new char[kInitialBuffer + kPad]),
+        cap_(kInitialBuffer) {
+    sum_->peak_buffer_bytes = cap_;
+  }
+
+  Status Run();
+  uint64_t decoded() const { return decoded_; }
+
+ private:
+  uint64_t Abs(size_t index) const { return base_ + index; }
+  char* At(uint64_t abs) { return buf_.get() + (abs - base_); }
+
+  Result<bool> More();
+  Result<int> PeekNonSpace();
+  Status ScanAt(uint64_t start, std::string_view what);
+  Status SkipMemberValue(uint64_t object_start);
+  Status ReadArray(FileShape shape);
+  Status ReadTopObject();
+  Status ReadNdjsonTail(uint64_t first_end);
+  Status ExpectEnd(std::string_view what, uint64_t doc_end);
+  Status ProcessRecord(const char* p, size_t n, uint64_t off, Ctx ctx);
+  Status Emit(const char* p, size_t n, uint64_t off, const Fields& f);
+  Status JsonError(simdjson::error_code err, const char* p, size_t n, uint64_t off, Ctx ctx);
+
+  SequentialFile* in_;
+  std::string source_;
+  const ReaderOptions& opt_;
+  const EventFn& fn_;
+  FileSummary* sum_;
+
+  // The read buffer: bytes [0, end_) hold decoded stream offsets [base_, base_
+  // + end_). Everything before pos_ has been consumed; bytes from pin_ on (an
+  // absolute offset) are kept across refills because a value that starts there
+  // is still being scanned.
+  std::unique_ptr<char[]> buf_;
+  size_t cap_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  uint64_t base_ = 0;
+  uint64_t decoded_ = 0;
+  uint64_t pin_ = kNoPin;
+  bool eof_ = false;
+  bool saw_newline_ = false;
+
+  ScanState scan_;
+  simdjson::dom::parser parser_;
+  std::unique_ptr<char[]> scratch_;  // an unescaped CloudTrailEvent string, padded
+  size_t scratch_cap_ = 0;
+  Event ev_;
+};
+
+// Appends more of the stream to the buffer, compacting or growing it first.
+// False at the end.
+Result<bool> FileReader::More() {
+  if (eof_) return false;
+  size_t keep = pos_;
+  if (pin_ != kNoPin) {
+    size_t pinned = static_cast<size_t>(pin_ - base_);
+    if (end_ - pinned > opt_.max_event_bytes) {
+      return ResourceExhausted(
+          "{}: the JSON value at byte {} is larger than "
+          "max_event_bytes ({} bytes)",
+          source_, pin_, opt_.max_event_bytes);
+    }
+    keep = std::min(keep, pinned);
+  }
+  if (cap_ - end_ < kMinRead) {
+    if (keep > 0) {
+      std::memmove(buf_.get(), buf_.get() + keep, end_ - keep);
+      pos_ -= keep;
+      end_ -= keep;
+      base_ += keep;
+    }
+    if (cap_ - end_ < kMinRead) {
+      size_t cap = std::max(cap_ * 2, end_ + kMinRead);
+      std::unique_ptr<char[]> bigger(new char[cap + kPad]);
+      std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+      sum_->peak_buffer_bytes = std::max(sum_->peak_buffer_bytes, cap_);
+    }
+  }
+  ASSIGN_OR_RETURN(size_t got, in_->Read(buf_.get() + end_, cap_ - end_));
+  if (got == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += got;
+  decoded_ += got;
+  if (decoded_ > opt_.max_decompressed_bytes) {
+    return ResourceExhausted("{}: file is larger than max_decompressed_bytes ({} bytes)", source_,
+                             opt_.max_decompressed_bytes);
+  }
+  return true;
+}
+
+// Skips JSON whitespace (noting newlines) and returns the next byte without
+// consuming it, or -1 at the end of input.
+Result<int> FileReader::PeekNonSpace() {
+  for (;;) {
+    while (pos_ < end_) {
+      char c = buf_[pos_];
+      if (c == '\n') {
+        saw_newline_ = true;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        return static_cast<unsigned char>(c);
+      }
+      ++pos_;
+    }
+    ASSIGN_OR_RETURN(bool more, More());
+    if (!more) return -1;
+  }
+}
+
+// Scans the string, object or array that starts at pos_ (absolute offset
+// `start`), refilling as needed; leaves pos_ just past it. The caller pins
+// `start` when it needs the bytes afterwards.
+Status FileReader::ScanAt(uint64_t start, std::string_view what) {
+  scan_.Reset();
+  for (;;) {
+    const char* p = buf_.get() + pos_;
+    Scan r = ScanValue(p, buf_.get() + end_, scan_);
+    pos_ = static_cast<size_t>(p - buf_.get());
+    switch (r) {
+      case Scan::kDone:
+        return Status::Ok();
+      case Scan::kMismatch:
+        return InvalidArgument("{}: mismatched {} at byte {} in {} that starts at byte {}", source_,
+                               Describe(static_cast<unsigned char>(*p)), Abs(pos_), what, start);
+      case Scan::kTooDeep:
+        return InvalidArgument("{}: JSON nested deeper than {} levels at byte {} in {}", source_,
+                               kMaxDepth, Abs(pos_), what);
+      case Scan::kNeedMore:
+        break;
+    }
+    ASSIGN_OR_RETURN(bool more, More());
+    if (!more) {
+      return InvalidArgument(
+          "{}: unexpected end of input at byte {}: {} that "
+          "starts at byte {} is not closed{}",
+          source_, Abs(pos_), what, start, scan_.in_string ? " (inside a string)" : "");
+    }
+  }
+}
+
+// Skips and validates one member value of the top-level object (not
+// "Records"/"Events").
+Status FileReader::SkipMemberValue(uint64_t object_start) {
+  ASSIGN_OR_RETURN(int c, PeekNonSpace());
+  uint64_t start = Abs(pos_);
+  uint64_t saved_pin = pin_;
+  if (pin_ == kNoPin) pin_ = start;
+  if (c == '"' || c == '{' || c == '[') {
+    RETURN_IF_ERROR(ScanAt(start, "the value"));
+  } else {
+    for (;;) {
+      while (pos_ < end_) {
+        char b = buf_[pos_];
+        if (IsJsonSpace(b) || b == ',' || b == '}' || b == ']' || b == '{' || b == '[' ||
+            b == '"') {
+          break;
+        }
+        ++pos_;
+      }
+      if (pos_ < end_) break;
+      ASSIGN_OR_RETURN(bool more, More());
+      if (!more) break;
+    }
+    if (Abs(pos_) == start) {
+      return InvalidArgument(
+          "{}: expected a value at byte {} in the object "
+          "that starts at byte {}, found {}",
+          source_, start, object_start, Describe(c));
+    }
+  }
+  const char* p = At(start);
+  size_t n = static_cast<size_t>(Abs(pos_) - start);
+  simdjson::dom::element ignored;
+  auto err = parser_.parse(p, n, false).get(ignored);
+  pin_ = saved_pin;
+  if (err) return JsonError(err, p, n, start, Ctx::kElement);
+  return Status::Ok();
+}
+
+Status FileReader::Run() {
+  // A UTF-8 byte order mark is tolerated at the very start.
+  while (end_ - pos_ < 3) {
+    ASSIGN_OR_RETURN(bool more, More());
+    if (!more) break;
+  }
+  if (end_ - pos_ >= 3 && std::memcmp(buf_.get() + pos_, "\xEF\xBB\xBF", 3) == 0) pos_ += 3;
+
+  ASSIGN_OR_RETURN(int c, PeekNonSpace());
+  if (c < 0) {
+    sum_->shape = FileShape::kEmpty;
+    return Status::Ok();
+  }
+  if (c == '[') {
+    sum_->shape = FileShape::kArray;
+    RETURN_IF_ERROR(ReadArray(FileShape::kArray));
+    return ExpectEnd("top-level array", Abs(pos_));
+  }
+  if (c == '{') return ReadTopObject();
+  return InvalidArgument(
+      "{}: not a CloudTrail file: expected a JSON object or "
+      "array at byte {}, found {}",
+      source_, Abs(pos_), Describe(c));
+}
+
+// Reads the array that starts at pos_ ('['), each element a record.
+Status FileReader::ReadArray(FileShape shape) {
+  uint64_t array_start = Abs(pos_);
+  std::string_view what = shape == FileShape::kLookupEvents ? "\"Events\" array"
+                          : shape == FileShape::kRecords    ? "\"Records\" array"
+                                                            : "array";
+  ++pos_;
+  ASSIGN_OR_RETURN(int c, PeekNonSpace());
+  if (c == ']') {
+    ++pos_;
+    return Status::Ok();
+  }
+  for (uint64_t index = 0;; ++index) {
+    if (c < 0) {
+      return InvalidArgument(
+          "{}: unexpected end of input at byte {}: the {} "
+          "that starts at byte {} is not closed",
+          source_, Abs(pos_), what, array_start);
+    }
+    if (c != '{') {
+      return InvalidArgument(
+          "{}: record {} of the {} at byte {} is not a JSON "
+          "object: it starts with {} at byte {}",
+          source_, index, what, array_start, Describe(c), Abs(pos_));
+    }
+    uint64_t start = Abs(pos_);
+    pin_ = start;
+    RETURN_IF_ERROR(ScanAt(start, "the record"));
+    const char* p = At(start);
+    size_t n = static_cast<size_t>(Abs(pos_) - start);
+    Status st = ProcessRecord(p, n, start, Ctx::kElement);
+    pin_ = kNoPin;
+    RETURN_IF_ERROR(st);
+    uint64_t record_end = Abs(pos_);
+    ASSIGN_OR_RETURN(c, PeekNonSpace());
+    if (c == ',') {
+      ++pos_;
+      ASSIGN_OR_RETURN(c, PeekNonSpace());
+      if (c == ']') {
+        return InvalidArgument("{}: trailing ',' before ']' at byte {} in the {} at byte {}",
+                               source_, Abs(pos_), what, array_start);
+      }
+      continue;
+    }
+    if (c == ']') {
+      ++pos_;
+      return Status::Ok();
+    }
+    if (c == '{') {
+      return InvalidArgument(
+          "{}: two JSON objects pasted together at byte {}: "
+          "expected ',' or ']' after the record "
+          "that ends at byte {} in the {} at byte {}",
+          source_, Abs(pos_), record_end, what, array_start);
+    }
+    if (c < 0) {
+      return InvalidArgument(
+          "{}: unexpected end of input at byte {}: the {} "
+          "that starts at byte {} is not closed",
+          source_, Abs(pos_), what, array_start);
+    }
+    return InvalidArgument(
+        "{}: expected ',' or ']' at byte {} after the "
+        "record that ends at byte {}, found {}",
+        source_, Abs(pos_), record_end, Describe(c));
+  }
+}
+
+// A top-level object: a delivery file ("Records"), lookup-events output
+// ("Events"), a digest, or a single event that may be the first line of an
+// NDJSON file.
+Status FileReader::ReadTopObject() {
+  uint64_t start = Abs(pos_);
+  pin_ = start;  // kept whole until we know it is not a Records/Events document
+  ++pos_;
+  bool streamed = false;
+  ASSIGN_OR_RETURN(int c, PeekNonSpace());
+  if (c == '}') {
+    ++pos_;
+  } else {
+    for (;;) {
+      if (c != '"') {
+        return InvalidArgument(
+            "{}: expected a member name at byte {} in the "
+            "object that starts at byte {}, found {}",
+            source_, Abs(pos_), start, Describe(c));
+      }
+      uint64_t key_start = Abs(pos_);
+      uint64_t saved_pin = pin_;
+      if (pin_ == kNoPin) pin_ = key_start;
+      RETURN_IF_ERROR(ScanAt(key_start, "the member name"));
+      std::string_view key(At(key_start) + 1, static_cast<size_t>(Abs(pos_) - key_start - 2));
+      int kind = key == "Records" ? 1 : key == "Events" ? 2 : 0;
+      pin_ = saved_pin;
+      ASSIGN_OR_RETURN(c, PeekNonSpace());
+      if (c != ':') {
+        return InvalidArgument(
+            "{}: expected ':' at byte {} after the member "
+            "name at byte {}, found {}",
+            source_, Abs(pos_), key_start, Describe(c));
+      }
+      ++pos_;
+      ASSIGN_OR_RETURN(c, PeekNonSpace());
+      if (kind != 0 && c == '[') {
+        if (streamed) {
+          return InvalidArgument(
+              "{}: a second \"Records\" or \"Events\" array "
+              "at byte {}; a file holds one",
+              source_, Abs(pos_));
+        }
+        streamed = true;
+        pin_ = kNoPin;  // the members before this one are no longer needed
+        FileShape shape = kind == 1 ? FileShape::kRecords : FileShape::kLookupEvents;
+        sum_->shape = shape;
+        RETURN_IF_ERROR(ReadArray(shape));
+      } else if (kind == 1) {
+        return InvalidArgument("{}: \"Records\" at byte {} is not an array: it starts with {}",
+                               source_, Abs(pos_), Describe(c));
+      } else {
+        RETURN_IF_ERROR(SkipMemberValue(start));
+      }
+      ASSIGN_OR_RETURN(c, PeekNonSpace());
+      if (c == ',') {
+        ++pos_;
+        ASSIGN_OR_RETURN(c, PeekNonSpace());
+        continue;
+      }
+      if (c == '}') {
+        ++pos_;
+        break;
+      }
+      if (c < 0) {
+        return InvalidArgument(
+            "{}: unexpected end of input at byte {}: the "
+            "object that starts at byte {} is not "
+            "closed",
+            source_, Abs(pos_), start);
+      }
+      return InvalidArgument(
+          "{}: expected ',' or '}}' at byte {} in the "
+          "object that starts at byte {}, found {}",
+          source_, Abs(pos_), start, Describe(c));
+    }
+  }
+  uint64_t doc_end = Abs(pos_);
+  if (streamed) {
+    return ExpectEnd(
+        sum_->shape == FileShape::kRecords ? "\"Records\" document" : "\"Events\" document",
+        doc_end);
+  }
+  const char* p = At(start);
+  Status st = ProcessRecord(p, static_cast<size_t>(doc_end - start), start, Ctx::kTop);
+  pin_ = kNoPin;
+  RETURN_IF_ERROR(st);
+  if (sum_->shape == FileShape::kDigest) return ExpectEnd("digest document", doc_end);
+  sum_->shape = FileShape::kSingleEvent;
+  return ReadNdjsonTail(doc_end);
+}
+
+// After a first top-level event: more objects, each on a new line, make the
+// file NDJSON.
+Status FileReader::ReadNdjsonTail(uint64_t prev_end) {
+  for (;;) {
+    saw_newline_ = false;
+    ASSIGN_OR_RETURN(int c, PeekNonSpace());
+    if (c < 0) return Status::Ok();
+    if (c != '{') {
+      return InvalidArgument(
+          "{}: unexpected {} at byte {} after the JSON "
+          "object that ends at byte {}",
+          source_, Describe(c), Abs(pos_), prev_end);
+    }
+    if (!saw_newline_) {
+      return InvalidArgument(
+          "{}: two JSON objects pasted together at byte {}: "
+          "a second top-level object starts on "
+          "the line of the one that ends at byte {} (NDJSON "
+          "puts one object per line)",
+          source_, Abs(pos_), prev_end);
+    }
+    uint64_t start = Abs(pos_);
+    pin_ = start;
+    RETURN_IF_ERROR(ScanAt(start, "the object"));
+    const char* p = At(start);
+    Status st = ProcessRecord(p, static_cast<size_t>(Abs(pos_) - start), start, Ctx::kLine);
+    pin_ = kNoPin;
+    RETURN_IF_ERROR(st);
+    sum_->shape = FileShape::kNdjson;
+    prev_end = Abs(pos_);
+  }
+}
+
+Status FileReader::ExpectEnd(std::string_view what, uint64_t doc_end) {
+  ASSIGN_OR_RETURN(int c, PeekNonSpace());
+  if (c < 0) return Status::Ok();
+  return InvalidArgument(
+      "{}: unexpected {} at byte {} after the end of the {} "
+      "(which ends at byte {})",
+      source_, Describe(c), Abs(pos_), what, doc_end);
+}
+
+Status FileReader::JsonError(simdjson::error_code err, const char* p, size_t n, uint64_t off,
+                             Ctx ctx) {
+  std::string_view what =
+      ctx == Ctx::kUnwrapped ? "the event unwrapped from the record" : "the JSON value";
+  if (err == simdjson::UTF8_ERROR) {
+    size_t bad = 0;
+    if (!ValidUtf8(std::string_view(p, n), &bad)) {
+      if (ctx == Ctx::kUnwrapped) {
+        return InvalidArgument("{}: invalid UTF-8 at byte {} of {} at byte {}", source_, bad, what,
+                               off);
+      }
+      return InvalidArgument("{}: invalid UTF-8 at byte {} (in {} that starts at byte {})", source_,
+                             off + bad, what, off);
+    }
+  }
+  if (err == simdjson::CAPACITY || err == simdjson::MEMALLOC) {
+    return ResourceExhausted("{}: {} at byte {} is too large to parse ({} bytes): {}", source_,
+                             what, off, n, simdjson::error_message(err));
+  }
+  return InvalidArgument("{}: invalid JSON in {} that starts at byte {}: {}", source_, what, off,
+                         simdjson::error_message(err));
+}
+
+Status FileReader::ProcessRecord(const char* p, size_t n, uint64_t off, Ctx ctx) {
+  if (n > opt_.max_event_bytes) {
+    return ResourceExhausted("{}: the event at byte {} is larger than max_event_bytes ({} bytes)",
+                             source_, off, opt_.max_event_bytes);
+  }
+  simdjson::dom::element root;
+  auto err = parser_.parse(p, n, false).get(root);
+  if (err) return JsonError(err, p, n, off, ctx);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj) != simdjson::SUCCESS) {
+    return InvalidArgument(
+        "{}: the event unwrapped from the record at byte {} "
+        "is not a JSON object",
+        source_, off);
+  }
+
+  Fields f;
+  simdjson::dom::element detail;
+  for (simdjson::dom::key_value_pair member : obj) {
+    std::string_view k = member.key;
+    switch (k.size()) {
+      case 6:
+        if (k == "detail" && member.value.is_object()) {
+          f.has_detail_object = true;
+          detail = member.value;
+        }
+        break;
+      case 7:
+        if (k == "eventID") {
+          f.has_event_id = AsString(member.value, &f.event_id);
+        } else if (k == "Records") {
+          f.has_records = true;
+        } else if (k == "Message") {
+          f.has_message = true;
+        }
+        break;
+      case 8:
+        if (k == "logFiles") {
+          f.has_log_files = true;
+        } else if (k == "s3Bucket") {
+          f.has_s3_bucket = true;
+        } else if (k == "TopicArn") {
+          f.has_topic_arn = true;
+        }
+        break;
+      case 9:
+        if (k == "eventTime") {
+          f.has_time = AsString(member.value, &f.event_time);
+          f.time_not_string = !f.has_time;
+        } else if (k == "eventType") {
+          AsString(member.value, &f.event_type);
+        }
+        break;
+      case 11:
+        if (k == "eventSource") {
+          AsString(member.value, &f.event_source);
+        } else if (k == "detail-type") {
+          f.has_detail_type = AsString(member.value, &f.detail_type);
+        } else if (k == "s3ObjectKey") {
+          f.has_s3_object_key = true;
+        }
+        break;
+      case 12:
+        if (k == "userIdentity") {
+          simdjson::dom::object identity;
+          if (member.value.get_object().get(identity) == simdjson::SUCCESS) {
+            simdjson::dom::element account;
+            if (identity["accountId"].get(account) == simdjson::SUCCESS) {
+              AsString(account, &f.identity_account);
+            }
+          }
+        }
+        break;
+      case 15:
+        if (k == "CloudTrailEvent") {
+          f.has_cloudtrail_event = AsString(member.value, &f.cloudtrail_event);
+        } else if (k == "digestStartTime") {
+          f.has_digest_start = true;
+        }
+        break;
+      case 18:
+        if (k == "recipientAccountId") {
+          AsString(member.value, &f.recipient_account);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  if (f.has_time) return Emit(p, n, off, f);
+
+  if (f.time_not_string) {
+    return InvalidArgument("{}: the record at byte {} has an \"eventTime\" that is not a string",
+                           source_, off);
+  }
+  if (ctx == Ctx::kTop && (f.has_digest_start || f.has_log_files ||
+                           source_.find("CloudTrail-Digest") != std::string::npos)) {
+    sum_->shape = FileShape::kDigest;
+    sum_->digest_json.assign(p, n);
+    return Status::Ok();
+  }
+  if (ctx != Ctx::kUnwrapped && f.has_cloudtrail_event) {
+    // lookup-events output: the event is a JSON text inside a string; its
+    // unescaped text is the event's raw bytes. Copied out first: the parser is
+    // reused for it.
+    size_t len = f.cloudtrail_event.size();
+    if (scratch_cap_ < len) {
+      scratch_cap_ = std::max(len, scratch_cap_ * 2);
+      scratch_.reset(new char[scratch_cap_ + kPad]);
+    }
+    std::memcpy(scratch_.get(), f.cloudtrail_event.data(), len);
+    return ProcessRecord(scratch_.get(), len, off, Ctx::kUnwrapped);
+  }
+  if (ctx != Ctx::kUnwrapped && f.has_detail_type && f.has_detail_object) {
+    // An EventBridge event; CloudTrail's are "AWS API Call via CloudTrail",
+    // "AWS Console Sign In via CloudTrail", "AWS Service Event via CloudTrail",
+    // "AWS Insight via CloudTrail".
+    constexpr std::string_view kSuffix = "via CloudTrail";
+    if (f.detail_type.size() < kSuffix.size() ||
+        f.detail_type.substr(f.detail_type.size() - kSuffix.size()) != kSuffix) {
+      return InvalidArgument(
+          "{}: the record at byte {} is an EventBridge "
+          "event of detail-type \"{}\", not one "
+          "delivered via CloudTrail",
+          source_, off, f.detail_type);
+    }
+    size_t value_off = 0, value_len = 0;
+    if (!FindMemberSpan(p, n, "detail", &value_off, &value_len)) {
+      return InvalidArgument(
+          "{}: cannot locate the \"detail\" member of the "
+          "EventBridge event at byte {}",
+          source_, off);
+    }
+    return ProcessRecord(p + value_off, value_len, off + value_off, Ctx::kUnwrapped);
+  }
+  if (f.has_s3_bucket && f.has_s3_object_key) {
+    return InvalidArgument(
+        "{}: the object at byte {} is a CloudTrail SNS "
+        "notification (s3Bucket, s3ObjectKey), not "
+        "a log file: read the S3 objects it names instead",
+        source_, off);
+  }
+  if (f.has_topic_arn && f.has_message) {
+    return InvalidArgument(
+        "{}: the object at byte {} is an SNS message "
+        "envelope (TopicArn, Message), not a "
+        "CloudTrail log file",
+        source_, off);
+  }
+  if (f.has_records) {
+    return InvalidArgument(
+        "{}: the record at byte {} is a whole "
+        "{{\"Records\": [...]}} document; only a file's "
+        "top-level object may be one",
+        source_, off);
+  }
+  if (ctx == Ctx::kTop) {
+    return InvalidArgument(
+        "{}: the object at byte {} has no \"Records\" array "
+        "and is not a CloudTrail event (it has "
+        "no \"eventTime\")",
+        source_, off);
+  }
+  return InvalidArgument(
+      "{}: the record at byte {} is not a CloudTrail event: "
+      "it has no \"eventTime\"",
+      source_, off);
+}
+
+Status FileReader::Emit(const char* p, size_t n, uint64_t off, const Fields& f) {
+  if (f.event_source.size() > 4 && f.event_source.substr(0, 4) == "aws:") {
+    return InvalidArgument(
+        "{}: the record at byte {} is an {} notification "
+        "(eventSource \"{}\"), not a CloudTrail "
+        "event",
+        source_, off, f.event_source.substr(4), f.event_source);
+  }
+  std::optional<int64_t> t = ParseIso8601Millis(f.event_time);
+  if (!t) {
+    return InvalidArgument(
+        "{}: the record at byte {} has an eventTime \"{}\" that is not an ISO "
+        "8601 time",
+        source_, off, f.event_time.substr(0, 64));
+  }
+  ev_.raw.assign(p, n);
+  ev_.time_ms = *t;
+  ev_.account.assign(!f.recipient_account.empty() ? f.recipient_account : f.identity_account);
+  if (f.has_event_id && !f.event_id.empty()) {
+    ev_.event_id.assign(f.event_id);
+  } else {
+    ev_.event_id = HashIdentity(p, n);
+  }
+  bool insight = f.event_type == "AwsCloudTrailInsight";
+  ev_.sourcetype.assign(insight ? kSourcetypeInsight : kSourcetypeEvents);
+  ev_.source.assign(source_);
+  ++sum_->events;
+  if (insight) ++sum_->insight_events;
+  return fn_(std::move(ev_));
+}
+
+}  // namespace
+
+std::string_view FileShapeName(FileShape shape) {
+  switch (shape) {
+    case FileShape::kEmpty:
+      return "empty";
+    case FileShape::kRecords:
+      return "records";
+    case FileShape::kArray:
+      return "array";
+    case FileShape::kNdjson:
+      return "ndjson";
+    case FileShape::kLookupEvents:
+      return "lookup-events";
+    case FileShape::kSingleEvent:
+      return "single-event";
+    case FileShape::kDigest:
+      return "digest";
+  }
+  return "unknown";
+}
+
+Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_view source,
+                               const ReaderOptions& options, const EventFn& fn) {
+  FileSummary summary;
+  uint64_t input_bytes = 0;
+  auto counted = std::make_unique<CountingFile>(std::move(in), &input_bytes);
+  char head[2];
+  size_t have = 0;
+  while (have < sizeof(head)) {
+    ASSIGN_OR_RETURN(size_t got, counted->Read(head + have, sizeof(head) - have));
+    if (got == 0) break;
+    have += got;
+  }
+  std::unique_ptr<SequentialFile> file =
+      std::make_unique<PrefixedFile>(std::move(counted), std::string(head, have));
+  if (LooksGzipped(std::string_view(head, have))) {
+    summary.gzipped = true;
+    file = NewGunzipFile(std::move(file), std::string(source), options.max_decompressed_bytes);
+  }
+  FileReader reader(file.get(), source, options, fn, &summary);
+  Status st = reader.Run();
+  summary.input_bytes = input_bytes;
+  summary.decoded_bytes = reader.decoded();
+  if (!st.ok()) return st;
+  return summary;
+}
+
+Result<FileSummary> ReadEventsFromPath(FileSystem* fs, const std::string& path,
+                                       const ReaderOptions& options, const EventFn& fn) {
+  ASSIGN_OR_RETURN(auto file, fs->NewSequentialFile(path));
+  return ReadEvents(std::move(file), path, options, fn);
+}
+
+}  // namespace cairn::cloudtrail
