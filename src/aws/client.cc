@@ -43,7 +43,8 @@ int64_t AwsClient::retries() const {
   return retries_;
 }
 
-Result<HttpResponse> AwsClient::Send(const Operation& op, HttpRequest request, const BodySink* sink) {
+Result<HttpResponse> AwsClient::Send(const Operation& op, HttpRequest request, const BodySink* sink,
+                                     HttpResponse* error_response) {
   ASSIGN_OR_RETURN(Endpoint endpoint, EndpointFor(op.service, op.region));
   if (request.host.empty()) {
     request.scheme = endpoint.scheme;
@@ -92,6 +93,7 @@ Result<HttpResponse> AwsClient::Send(const Operation& op, HttpRequest request, c
                  (clock_->NowMicros() - start) / 1000);
       if (resp->ok()) return resp;
       AwsError err = ParseAwsError(*resp);
+      if (error_response != nullptr) *error_response = *resp;
       last = ErrorStatus(err, op.api, op.resource, &creds);
       if (IsExpiredCredentialsCode(err.code) && credentials_ && !refreshed) {
         refreshed = true;

@@ -87,7 +87,10 @@ class AwsClient {
   // Sends `request` for `op`. When request.host is empty, scheme and host come from the
   // endpoint and the endpoint's base path is put before request.path. Signs, sends, retries.
   // Returns the 2xx response, or the error as a Status (see errors.h for the code mapping).
-  Result<HttpResponse> Send(const Operation& op, HttpRequest request, const BodySink* sink = nullptr);
+  // When the final answer is an AWS error and `error_response` is set, that response (status,
+  // headers, body) is copied there, for callers that need a header such as x-amz-bucket-region.
+  Result<HttpResponse> Send(const Operation& op, HttpRequest request, const BodySink* sink = nullptr,
+                            HttpResponse* error_response = nullptr);
 
   // Query protocol (SNS, IAM, STS, and SQS's older form): POSTs Action, Version and `params`
   // form-encoded, returns the parsed XML response document.

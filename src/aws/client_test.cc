@@ -394,6 +394,35 @@ TEST(S3RequestTest, GetObjectResumesWithRangeAndIfMatch) {
   EXPECT_EQ(reqs[0].path, "/bucket/key");
 }
 
+// A bucket in another region: S3 says where (x-amz-bucket-region); the request is re-signed for
+// that region once and the region is remembered for the bucket.
+TEST(S3RequestTest, FollowsTheBucketRegion) {
+  Fixture f;
+  f.reply = [](const HttpRequest& r, int) -> Result<HttpResponse> {
+    std::string auth(FindHeader(r.headers, "Authorization"));
+    if (auth.find("/eu-west-1/s3/") == std::string::npos) {
+      return Response(301, "<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message></Error>",
+                      {{"x-amz-bucket-region", "eu-west-1"}});
+    }
+    return Response(200, "data", {{"ETag", "\"e\""}, {"Content-Length", "4"}});
+  };
+  AwsClient aws = f.Client("us-west-2");
+  S3Client s3(&aws);
+  auto got = s3.GetObjectToString("eu-logs", "k", 100);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "data");
+  ASSERT_EQ(f.sent.size(), 2u);
+  EXPECT_EQ(f.sent[1].host, "eu-logs.s3.eu-west-1.amazonaws.com");
+  auto head = s3.HeadObject("eu-logs", "k");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(f.sent.size(), 3u) << "the bucket's region is remembered";
+  f.reply = [](const HttpRequest&, int) -> Result<HttpResponse> {
+    return Response(301, "<Error><Code>PermanentRedirect</Code></Error>", {{"x-amz-bucket-region", "ap-south-1"}});
+  };
+  auto moved = s3.DeleteObject("eu-logs", "k");
+  EXPECT_FALSE(moved.ok()) << "only one redirect is followed";
+}
+
 TEST(SqsRequestTest, JsonProtocolShapes) {
   Fixture f;
   f.reply = [](const HttpRequest& r, int) -> Result<HttpResponse> {

@@ -52,14 +52,42 @@ Operation S3Client::Op(std::string api, const std::string& bucket, const std::st
   op.service = "s3";
   op.api = std::move(api);
   op.resource = key.empty() ? "s3://" + bucket : "s3://" + bucket + "/" + key;
-  op.region = region_;
+  op.region = RegionFor(bucket);
   return op;
+}
+
+std::string S3Client::RegionFor(const std::string& bucket) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = bucket_regions_.find(bucket);
+  return it == bucket_regions_.end() ? region_ : it->second;
+}
+
+bool S3Client::LearnRegion(const std::string& bucket, const HttpResponse& error) {
+  std::string hinted(error.Header("x-amz-bucket-region"));
+  if (hinted.empty() || hinted == RegionFor(bucket)) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bucket_regions_[bucket] = hinted;
+  }
+  log::Info("S3 bucket {} is in {}; using that region for it", bucket, hinted);
+  return true;
+}
+
+Result<HttpResponse> S3Client::SendS3(const std::string& api, const std::string& method, const std::string& bucket,
+                                      const std::string& key, const std::function<void(HttpRequest*)>& adjust) {
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(HttpRequest r, MakeRequest(method, bucket, key));
+    if (adjust) adjust(&r);
+    HttpResponse error;
+    Result<HttpResponse> resp = client_->Send(Op(api, bucket, key), std::move(r), nullptr, &error);
+    if (resp.ok() || attempt > 0 || !LearnRegion(bucket, error)) return resp;
+  }
 }
 
 Result<HttpRequest> S3Client::MakeRequest(const std::string& method, const std::string& bucket,
                                           const std::string& key) const {
   if (bucket.empty()) return InvalidArgument("S3 {}: empty bucket name", method);
-  ASSIGN_OR_RETURN(Endpoint e, client_->EndpointFor("s3", region_));
+  ASSIGN_OR_RETURN(Endpoint e, client_->EndpointFor("s3", RegionFor(bucket)));
   HttpRequest r;
   r.method = method;
   r.scheme = e.scheme;
@@ -82,6 +110,7 @@ Result<S3ObjectInfo> S3Client::GetObject(const std::string& bucket, const std::s
   std::optional<S3ObjectInfo> info;
   uint64_t received = 0;
   std::string etag = options.if_match;
+  bool redirected = false;
   for (int resume = 0;; ++resume) {
     ASSIGN_OR_RETURN(HttpRequest r, MakeRequest("GET", bucket, key));
     if (received > 0) {
@@ -106,7 +135,14 @@ Result<S3ObjectInfo> S3Client::GetObject(const std::string& bucket, const std::s
       received += chunk.size();
       return on_data(chunk);
     };
-    Result<HttpResponse> resp = client_->Send(op, std::move(r), &sink);
+    HttpResponse error;
+    Result<HttpResponse> resp = client_->Send(op, std::move(r), &sink, &error);
+    if (!resp.ok() && received == 0 && !redirected && LearnRegion(bucket, error)) {
+      redirected = true;
+      op = Op("S3 GetObject", bucket, key);
+      --resume;
+      continue;
+    }
     if (resp.ok()) {
       if (!info) return Internal("{} {}: no response headers", op.api, op.resource);
       if (info->size != 0 && received != info->size) {
@@ -152,22 +188,22 @@ Result<S3ObjectInfo> S3Client::GetObjectToFile(const std::string& bucket, const 
 }
 
 Result<S3ObjectInfo> S3Client::HeadObject(const std::string& bucket, const std::string& key) {
-  ASSIGN_OR_RETURN(HttpRequest r, MakeRequest("HEAD", bucket, key));
-  ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(Op("S3 HeadObject", bucket, key), std::move(r)));
+  ASSIGN_OR_RETURN(HttpResponse resp, SendS3("S3 HeadObject", "HEAD", bucket, key, nullptr));
   return InfoFromHeaders(resp);
 }
 
 Result<ListObjectsResult> S3Client::ListObjectsV2(const ListObjectsRequest& req) {
   Operation op = Op("S3 ListObjectsV2", req.bucket, req.prefix);
-  ASSIGN_OR_RETURN(HttpRequest r, MakeRequest("GET", req.bucket, ""));
-  if (r.path.empty() || r.path.back() != '/') r.path.push_back('/');
-  r.query.emplace_back("list-type", "2");
-  if (!req.prefix.empty()) r.query.emplace_back("prefix", req.prefix);
-  if (!req.delimiter.empty()) r.query.emplace_back("delimiter", req.delimiter);
-  if (!req.start_after.empty()) r.query.emplace_back("start-after", req.start_after);
-  if (!req.continuation_token.empty()) r.query.emplace_back("continuation-token", req.continuation_token);
-  if (req.max_keys > 0) r.query.emplace_back("max-keys", std::to_string(req.max_keys));
-  ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(op, std::move(r)));
+  auto adjust = [&](HttpRequest* r) {
+    if (r->path.empty() || r->path.back() != '/') r->path.push_back('/');
+    r->query.emplace_back("list-type", "2");
+    if (!req.prefix.empty()) r->query.emplace_back("prefix", req.prefix);
+    if (!req.delimiter.empty()) r->query.emplace_back("delimiter", req.delimiter);
+    if (!req.start_after.empty()) r->query.emplace_back("start-after", req.start_after);
+    if (!req.continuation_token.empty()) r->query.emplace_back("continuation-token", req.continuation_token);
+    if (req.max_keys > 0) r->query.emplace_back("max-keys", std::to_string(req.max_keys));
+  };
+  ASSIGN_OR_RETURN(HttpResponse resp, SendS3(op.api, "GET", req.bucket, "", adjust));
   pugi::xml_document doc;
   pugi::xml_parse_result parsed = doc.load_buffer(resp.body.data(), resp.body.size());
   if (!parsed) {
@@ -196,8 +232,7 @@ Result<ListObjectsResult> S3Client::ListObjectsV2(const ListObjectsRequest& req)
 }
 
 Status S3Client::DeleteObject(const std::string& bucket, const std::string& key) {
-  ASSIGN_OR_RETURN(HttpRequest r, MakeRequest("DELETE", bucket, key));
-  return client_->Send(Op("S3 DeleteObject", bucket, key), std::move(r)).status();
+  return SendS3("S3 DeleteObject", "DELETE", bucket, key, nullptr).status();
 }
 
 Result<std::string> S3Client::GetBucketLocation(const std::string& bucket) {
@@ -219,11 +254,12 @@ Result<std::string> S3Client::GetBucketLocation(const std::string& bucket) {
 Result<std::string> S3Client::PutObject(const std::string& bucket, const std::string& key, std::string body,
                                         const std::string& content_type,
                                         const std::map<std::string, std::string>& metadata) {
-  ASSIGN_OR_RETURN(HttpRequest r, MakeRequest("PUT", bucket, key));
-  r.headers.emplace_back("Content-Type", content_type);
-  for (const auto& [k, v] : metadata) r.headers.emplace_back("x-amz-meta-" + k, v);
-  r.body = std::move(body);
-  ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(Op("S3 PutObject", bucket, key), std::move(r)));
+  auto adjust = [&](HttpRequest* r) {
+    r->headers.emplace_back("Content-Type", content_type);
+    for (const auto& [k, v] : metadata) r->headers.emplace_back("x-amz-meta-" + k, v);
+    r->body = body;
+  };
+  ASSIGN_OR_RETURN(HttpResponse resp, SendS3("S3 PutObject", "PUT", bucket, key, adjust));
   return std::string(resp.Header("ETag"));
 }
 

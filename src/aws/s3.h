@@ -4,10 +4,18 @@
 // is never spliced. Addressing: path style on custom endpoints (emulators, S3-compatible
 // stores), virtual-hosted style on AWS for DNS-safe names without dots, path style otherwise.
 //
+// A bucket in another region than the client's is found from S3's x-amz-bucket-region answer
+// (301 PermanentRedirect, 400 AuthorizationHeaderMalformed): the request is re-signed for that
+// region once, and the bucket's region is remembered.
+//
 // Errors name the API and s3://bucket/key: "S3 GetObject s3://b/k: NoSuchKey: ... (HTTP 404)".
+//
+// Thread safety: all methods may be called concurrently.
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -87,8 +95,16 @@ class S3Client {
 
  private:
   Operation Op(std::string api, const std::string& bucket, const std::string& key) const;
+  std::string RegionFor(const std::string& bucket) const;
+  // Learns the bucket's region from an error response; true when it changed.
+  bool LearnRegion(const std::string& bucket, const HttpResponse& error);
+  // Builds (MakeRequest + `adjust`) and sends, following one region redirect.
+  Result<HttpResponse> SendS3(const std::string& api, const std::string& method, const std::string& bucket,
+                              const std::string& key, const std::function<void(HttpRequest*)>& adjust);
   AwsClient* client_;
   std::string region_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> bucket_regions_;
   bool virtual_host_on_custom_;
 };
 
