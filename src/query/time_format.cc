@@ -251,25 +251,25 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
     long long v = 0;
     int idx = 0;
     switch (k) {
-      case 'Y': if (!num(4, &v)) return std::nullopt; y = v; break;
-      case 'y': if (!num(2, &v)) return std::nullopt; y = v < 69 ? 2000 + v : 1900 + v; break;
-      case 'm': if (!num(2, &v)) return std::nullopt; mo = static_cast<int>(v); break;
+      case 'Y': if (!num(4, &v)) { return std::nullopt; } y = v; break;
+      case 'y': if (!num(2, &v)) { return std::nullopt; } y = v < 69 ? 2000 + v : 1900 + v; break;
+      case 'm': if (!num(2, &v)) { return std::nullopt; } mo = static_cast<int>(v); break;
       case 'd': case 'e':
         while (p < text.size() && text[p] == ' ') ++p;
-        if (!num(2, &v)) return std::nullopt; d = static_cast<int>(v); break;
-      case 'H': case 'I': if (!num(2, &v)) return std::nullopt; h = static_cast<int>(v); break;
-      case 'M': if (!num(2, &v)) return std::nullopt; mi = static_cast<int>(v); break;
-      case 'S': if (!num(2, &v)) return std::nullopt; s = static_cast<int>(v); break;
-      case 'j': if (!num(3, &v)) return std::nullopt; mo = 1; d = static_cast<int>(v); break;
+        if (!num(2, &v)) { return std::nullopt; } d = static_cast<int>(v); break;
+      case 'H': case 'I': if (!num(2, &v)) { return std::nullopt; } h = static_cast<int>(v); break;
+      case 'M': if (!num(2, &v)) { return std::nullopt; } mi = static_cast<int>(v); break;
+      case 'S': if (!num(2, &v)) { return std::nullopt; } s = static_cast<int>(v); break;
+      case 'j': if (!num(3, &v)) { return std::nullopt; } mo = 1; d = static_cast<int>(v); break;
       case 'p':
         has_p = true;
         if (p + 2 > text.size()) return std::nullopt;
         pm = Lower(text.substr(p, 2)) == "pm";
         p += 2;
         break;
-      case 'b': case 'B': case 'h': if (!name(kMonths, 12, &idx)) return std::nullopt; mo = idx + 1; break;
-      case 'a': case 'A': if (!name(kDays, 7, &idx)) return std::nullopt; break;
-      case 's': if (!num(12, &v)) return std::nullopt; epoch = static_cast<double>(v); break;
+      case 'b': case 'B': case 'h': if (!name(kMonths, 12, &idx)) { return std::nullopt; } mo = idx + 1; break;
+      case 'a': case 'A': if (!name(kDays, 7, &idx)) { return std::nullopt; } break;
+      case 's': if (!num(12, &v)) { return std::nullopt; } epoch = static_cast<double>(v); break;
       case 'Z': while (p < text.size() && std::isalpha(static_cast<unsigned char>(text[p]))) ++p; break;
       case 'z': {
         if (p < text.size() && (text[p] == 'Z' || text[p] == 'z')) { ++p; break; }
@@ -301,14 +301,14 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
         break;
       }
       case 'F': {
-        if (!num(4, &v)) return std::nullopt; y = v;
-        if (p >= text.size() || text[p] != '-') return std::nullopt; ++p;
-        if (!num(2, &v)) return std::nullopt; mo = static_cast<int>(v);
-        if (p >= text.size() || text[p] != '-') return std::nullopt; ++p;
-        if (!num(2, &v)) return std::nullopt; d = static_cast<int>(v);
+        if (!num(4, &v)) { return std::nullopt; } y = v;
+        if (p >= text.size() || text[p] != '-') { return std::nullopt; } ++p;
+        if (!num(2, &v)) { return std::nullopt; } mo = static_cast<int>(v);
+        if (p >= text.size() || text[p] != '-') { return std::nullopt; } ++p;
+        if (!num(2, &v)) { return std::nullopt; } d = static_cast<int>(v);
         break;
       }
-      case '%': if (p >= text.size() || text[p] != '%') return std::nullopt; ++p; break;
+      case '%': if (p >= text.size() || text[p] != '%') { return std::nullopt; } ++p; break;
       default: return std::nullopt;
     }
   }
