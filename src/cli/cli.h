@@ -27,6 +27,8 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 void RegisterGenerate(CLI::App* app, Globals* g);
+void RegisterIndex(CLI::App* app, Globals* g);
+void RegisterIngest(CLI::App* app, Globals* g);
 
 
 

@@ -29,6 +29,8 @@ int Main(int argc, char** argv) {
   app.add_option("--log-level", g.log_level, "debug|info|warn|error|off (CAIRN_LOG_LEVEL)");
   app.add_option("--log-format", g.log_format, "text|json (CAIRN_LOG_FORMAT)");
   RegisterGenerate(&app, &g);
+  RegisterIndex(&app, &g);
+  RegisterIngest(&app, &g);
 
 
 
