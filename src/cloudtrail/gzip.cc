@@ -38,8 +38,8 @@ class GunzipFile final : public SequentialFile {
       : in_(std::move(in)),
         name_(std::move(name)),
         max_out_(max_out),
-        state_(std::make_unique<inflate_state>()),
-        in_buf_(std::make_unique<uint8_t[]>(kInputBufferBytes)) {
+        state_(new inflate_state),  // not value-initialised: isal_inflate_init sets it up
+        in_buf_(new uint8_t[kInputBufferBytes]) {
     isal_inflate_init(state_.get());
     state_->next_in = in_buf_.get();
     state_->avail_in = 0;

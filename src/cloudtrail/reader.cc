@@ -7,11 +7,8 @@
 #include <cstring>
 #include <optional>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "cloudtrail/gzip.h"
+#include "cloudtrail/scan.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
 
@@ -23,10 +20,9 @@ namespace {
 // SIMDJSON_PADDING bytes past a document (their content does not matter), so
 // every record parsed in place needs them.
 constexpr size_t kPad = 64;
-static_assert(kPad >= simdjson::SIMDJSON_PADDING);
+static_assert(kPad >= simdjson::SIMDJSON_PADDING && kPad >= kScanPadding);
 constexpr size_t kInitialBuffer = 1 << 20;
 constexpr size_t kMinRead = 128 << 10;
-constexpr uint32_t kMaxDepth = 1024;
 constexpr uint64_t kNoPin = UINT64_MAX;
 
 // ---------------------------------------------------------------------------------------------
@@ -71,128 +67,6 @@ class PrefixedFile final : public SequentialFile {
   size_t used_ = 0;
 };
 
-// ---------------------------------------------------------------------------------------------
-// Structural scanning: finds where a JSON string, object or array ends without
-// parsing it, so a file can be cut into records at memory speed. Tracks
-// strings, escapes and bracket nesting (with the kind of each open bracket, so
-// `{]` is caught); everything else is simdjson's job when the record is parsed.
-
-// First '"' or '\\' in [p, end), or end.
-inline const char* FindStringSpecial(const char* p, const char* end) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    int mask =
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
-  }
-#endif
-  while (p < end && *p != '"' && *p != '\\') ++p;
-  return p;
-}
-
-// First '"', '{', '}', '[' or ']' in [p, end), or end.
-inline const char* FindStructural(const char* p, const char* end) {
-#if defined(__SSE2__)
-  // '[' | 0x20 == '{' and ']' | 0x20 == '}', and no other byte maps onto those
-  // two.
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i open = _mm_set1_epi8('{');
-  const __m128i close = _mm_set1_epi8('}');
-  const __m128i lower = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    __m128i folded = _mm_or_si128(v, lower);
-    __m128i hit =
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                     _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close)));
-    int mask = _mm_movemask_epi8(hit);
-    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
-  }
-#endif
-  while (p < end) {
-    char c = *p;
-    if (c == '"' || c == '{' || c == '}' || c == '[' || c == ']') return p;
-    ++p;
-  }
-  return p;
-}
-
-enum class Scan { kDone, kNeedMore, kMismatch, kTooDeep };
-
-struct ScanState {
-  uint32_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  uint64_t is_array[kMaxDepth / 64] = {};
-
-  void Reset() {
-    depth = 0;
-    in_string = false;
-    escaped = false;
-  }
-};
-
-// Advances `p` over a string, object or array that starts at the initial `p`
-// (state fresh), or continues a scan that returned kNeedMore. Returns kDone
-// with `p` just past the value. On kMismatch / kTooDeep, `p` points at the
-// offending byte.
-Scan ScanValue(const char*& p, const char* end, ScanState& st) {
-  while (p < end) {
-    if (st.in_string) {
-      if (st.escaped) {
-        st.escaped = false;
-        ++p;
-        continue;
-      }
-      p = FindStringSpecial(p, end);
-      if (p == end) return Scan::kNeedMore;
-      if (*p == '\\') {
-        st.escaped = true;
-        ++p;
-        continue;
-      }
-      ++p;
-      st.in_string = false;
-      if (st.depth == 0) return Scan::kDone;
-      continue;
-    }
-    p = FindStructural(p, end);
-    if (p == end) return Scan::kNeedMore;
-    char c = *p;
-    if (c == '"') {
-      st.in_string = true;
-      ++p;
-      continue;
-    }
-    bool array = (c == '[' || c == ']');
-    uint64_t bit = uint64_t{1} << (st.depth % 64);
-    if (c == '{' || c == '[') {
-      if (st.depth >= kMaxDepth) return Scan::kTooDeep;
-      if (array) {
-        st.is_array[st.depth / 64] |= bit;
-      } else {
-        st.is_array[st.depth / 64] &= ~bit;
-      }
-      ++st.depth;
-      ++p;
-      continue;
-    }
-    if (st.depth == 0) return Scan::kMismatch;
-    --st.depth;
-    bit = uint64_t{1} << (st.depth % 64);
-    bool open_was_array = (st.is_array[st.depth / 64] & bit) != 0;
-    if (open_was_array != array) return Scan::kMismatch;
-    ++p;
-    if (st.depth == 0) return Scan::kDone;
-  }
-  return Scan::kNeedMore;
-}
-
 inline bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 // Where the raw member `key` of the (valid) JSON object text [p, p+n) has its
@@ -208,7 +82,7 @@ bool FindMemberSpan(const char* p, size_t n, std::string_view key, size_t* value
   ScanState st;
   auto skip_value = [&]() -> bool {
     if (q < end && (*q == '"' || *q == '{' || *q == '[')) {
-      st.Reset();
+      st.Start(*q);
       return ScanValue(q, end, st) == Scan::kDone;
     }
     while (q < end && !IsJsonSpace(*q) && *q != ',' && *q != '}' && *q != ']') ++q;
@@ -413,7 +287,7 @@ Result<int> FileReader::PeekNonSpace() {
 // `start`), refilling as needed; leaves pos_ just past it. The caller pins
 // `start` when it needs the bytes afterwards.
 Status FileReader::ScanAt(uint64_t start, std::string_view what) {
-  scan_.Reset();
+  scan_.Start(buf_[pos_]);
   for (;;) {
     const char* p = buf_.get() + pos_;
     Scan r = ScanValue(p, buf_.get() + end_, scan_);
@@ -426,7 +300,7 @@ Status FileReader::ScanAt(uint64_t start, std::string_view what) {
                                Describe(static_cast<unsigned char>(*p)), Abs(pos_), what, start);
       case Scan::kTooDeep:
         return InvalidArgument("{}: JSON nested deeper than {} levels at byte {} in {}", source_,
-                               kMaxDepth, Abs(pos_), what);
+                               kMaxScanDepth, Abs(pos_), what);
       case Scan::kNeedMore:
         break;
     }

@@ -1,0 +1,49 @@
+#pragma once
+// Structural scanning: finds where a JSON string, object or array ends without parsing it, so a
+// file can be cut into records at memory speed. It tracks strings, backslash escapes and bracket
+// nesting (with the kind of each open bracket, so `{]` is caught); everything else — grammar,
+// numbers, UTF-8 — is checked by simdjson when the record is parsed. Internal to the readers;
+// in a header so tests and fuzz targets can compare it with the simple reference scanner.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cairn::cloudtrail {
+
+inline constexpr uint32_t kMaxScanDepth = 1024;
+
+// Bytes that must be readable (any content) after `end` for ScanValue: it loads 64-byte blocks.
+inline constexpr size_t kScanPadding = 64;
+
+enum class Scan { kDone, kNeedMore, kMismatch, kTooDeep };
+
+struct ScanState {
+  uint32_t depth = 0;
+  bool in_string = false;  // the next byte is inside a string
+  bool escaped = false;    // the next byte is escaped by a backslash
+  bool bare_string = false;
+  uint64_t is_array[kMaxScanDepth / 64] = {};
+
+  // Prepares a scan of the value whose first byte is `first` ('"', '{' or '[').
+  void Start(char first) {
+    depth = 0;
+    in_string = false;
+    escaped = false;
+    bare_string = first == '"';
+  }
+};
+
+// Advances `p` over the string, object or array that starts at the initial `p` (after
+// state.Start), or continues a scan that returned kNeedMore with more bytes. Returns kDone with
+// `p` just past the value, kNeedMore with `p == end`, or kMismatch / kTooDeep with `p` at the
+// offending bracket. Requires kScanPadding readable bytes after `end`.
+Scan ScanValue(const char*& p, const char* end, ScanState& st);
+
+// ScanValue without run-time CPU dispatch (the SSE2 build on x86-64), for tests.
+Scan ScanValueBaseline(const char*& p, const char* end, ScanState& st);
+
+// The same contract, one byte at a time, without the padding requirement: the reference the fast
+// scanner is tested against.
+Scan ScanValueSimple(const char*& p, const char* end, ScanState& st);
+
+}  // namespace cairn::cloudtrail

@@ -1,0 +1,109 @@
+#include "cloudtrail/scan.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace cairn::cloudtrail {
+namespace {
+
+struct Outcome {
+  Scan result;
+  size_t offset;  // where p stopped
+};
+
+// Scans `text` (first byte '"', '{' or '['), feeding it in pieces that end at `cuts`.
+template <typename Fn>
+Outcome Run(const std::string& text, const std::vector<size_t>& cuts, Fn scan) {
+  std::string padded = text + std::string(kScanPadding, 'x');  // junk after the end is allowed
+  const char* base = padded.data();
+  const char* p = base;
+  ScanState st;
+  st.Start(text[0]);
+  std::vector<size_t> ends;
+  for (size_t cut : cuts) {
+    if (cut < text.size()) ends.push_back(cut);
+  }
+  ends.push_back(text.size());
+  Scan r = Scan::kNeedMore;
+  for (size_t end : ends) {
+    if (base + end < p) continue;
+    r = scan(p, base + end, st);
+    if (r != Scan::kNeedMore) break;
+  }
+  return {r, static_cast<size_t>(p - base)};
+}
+
+Outcome Fast(const std::string& t, const std::vector<size_t>& cuts) {
+  return Run(t, cuts,
+             [](const char*& p, const char* e, ScanState& s) { return ScanValue(p, e, s); });
+}
+Outcome Baseline(const std::string& t, const std::vector<size_t>& cuts) {
+  return Run(t, cuts,
+             [](const char*& p, const char* e, ScanState& s) { return ScanValueBaseline(p, e, s); });
+}
+Outcome Simple(const std::string& t, const std::vector<size_t>& cuts) {
+  return Run(t, cuts,
+             [](const char*& p, const char* e, ScanState& s) { return ScanValueSimple(p, e, s); });
+}
+
+TEST(ScanTest, FindsTheEndOfRealisticValues) {
+  struct Case {
+    std::string text;
+    Scan result;
+    size_t offset;
+  };
+  std::vector<Case> cases = {
+      {R"({"a":"}","b":[1,{"c":"]"}]} tail)", Scan::kDone, 27},
+      {R"({"q":"say \"}\" \\","x":{}},)", Scan::kDone, 27},
+      {R"("a \"quoted\" \\ string" rest)", Scan::kDone, 24},
+      {R"([[], {}, [{}]])", Scan::kDone, 14},
+      {R"({"a":[}])", Scan::kMismatch, 6},
+      {R"({"a":"open)", Scan::kNeedMore, 10},
+      {"{" + std::string(2000, '['), Scan::kTooDeep, 1 + kMaxScanDepth - 1},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text.substr(0, 40));
+    for (const std::vector<size_t>& cuts :
+         {std::vector<size_t>{}, std::vector<size_t>{1, 2, 3, 5, 8, 13, 21},
+          std::vector<size_t>{9}}) {
+      Outcome fast = Fast(c.text, cuts);
+      EXPECT_EQ(fast.result, c.result);
+      EXPECT_EQ(fast.offset, c.offset);
+      Outcome simple = Simple(c.text, cuts);
+      EXPECT_EQ(simple.result, c.result);
+      EXPECT_EQ(simple.offset, c.offset);
+    }
+  }
+}
+
+TEST(ScanTest, FastScannerAgreesWithTheReferenceOnRandomInput) {
+  std::mt19937 rng(42);
+  const char kAlphabet[] = "{}[]\"\"\\\\aaaa  ,:";
+  for (int round = 0; round < 20000; ++round) {
+    size_t len = 1 + rng() % 300;
+    std::string text;
+    const char firsts[] = "{[\"";
+    text += firsts[rng() % 3];
+    while (text.size() < len) text += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    std::vector<size_t> cuts;
+    size_t at = 0;
+    while (rng() % 3 != 0) {
+      at += 1 + rng() % 70;
+      if (at >= len) break;
+      cuts.push_back(at);
+    }
+    Outcome fast = Fast(text, cuts);
+    Outcome simple = Simple(text, cuts);
+    Outcome baseline = Baseline(text, cuts);
+    ASSERT_EQ(baseline.result, simple.result) << text;
+    ASSERT_EQ(baseline.offset, simple.offset) << text;
+    ASSERT_EQ(fast.result, simple.result) << text;
+    ASSERT_EQ(fast.offset, simple.offset) << text;
+  }
+}
+
+}  // namespace
+}  // namespace cairn::cloudtrail
