@@ -13,7 +13,7 @@ step "generate: one day, 3 accounts, 4 regions, 300k events, attack scenarios em
 "$CAIRN" generate --out "$DIR/logs" --events 300000 --seed 42 --days 1 --accounts 3 --regions 4
 
 step "ingest into $DIR/data"
-"$CAIRN" --data "$DIR/data" ingest "$DIR/logs"
+"$CAIRN" --data "$DIR/data" ingest "$DIR/logs/AWSLogs"
 
 if "$CAIRN" index --help >/dev/null 2>&1; then
   step "index list"

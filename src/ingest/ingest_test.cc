@@ -1,0 +1,150 @@
+#include "ingest/ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <set>
+
+#include "common/testing.h"
+
+namespace cairn::ingest {
+namespace {
+
+// Records every committed event, and can fail a chosen commit.
+class RecordingSink final : public Sink {
+ public:
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fail_on_commit_ >= 0 && commits_ == fail_on_commit_) {
+      ++commits_;
+      return IOError("disk full (injected)");
+    }
+    ++commits_;
+    SinkStats stats;
+    for (auto& e : events) {
+      if (keys_.insert(e.account + "/" + e.event_id).second) {
+        ++stats.added;
+        sources_.insert(e.source);
+      } else {
+        ++stats.duplicates;
+      }
+      EXPECT_EQ(index, "aws-cloudtrail");
+    }
+    return stats;
+  }
+  std::set<std::string> keys_, sources_;
+  int commits_ = 0;
+  int fail_on_commit_ = -1;
+  std::mutex mu_;
+};
+
+std::string Invictus() { return testing::SharedDataDir() + "/cloudtrail/invictus/CloudTrail"; }
+std::string InvictusGz() { return testing::SharedDataDir() + "/cloudtrail/invictus/s3_layout"; }
+std::string Malformed() {
+  return testing::SharedDataDir() + "/cloudtrail/malformed/concatenated-objects.json";
+}
+
+TEST(ExpandPathsTest, FoldersGlobsAndMissing) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  FileSystem* fs = FileSystem::Default();
+  auto folder = ExpandPaths(fs, {InvictusGz()}, "/tmp");
+  ASSERT_TRUE(folder.ok()) << folder.status().ToString();
+  EXPECT_EQ(folder->size(), 55u);
+  auto glob = ExpandPaths(fs, {Invictus() + "/*_20230710T11*.json"}, "/tmp");
+  ASSERT_TRUE(glob.ok()) << glob.status().ToString();
+  EXPECT_GT(glob->size(), 0u);
+  EXPECT_LT(glob->size(), 55u);
+  // Overlapping arguments name each file once.
+  auto overlap = ExpandPaths(fs, {Invictus(), Invictus() + "/*.json"}, "/tmp");
+  ASSERT_TRUE(overlap.ok());
+  EXPECT_EQ(overlap->size(), 55u);
+  auto missing = ExpandPaths(fs, {"/nonexistent/cairn/*.json"}, "/tmp");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/cairn/*.json"), std::string::npos);
+}
+
+TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::string data = testing::MakeTempDir("cairn_ingest");
+  FileSystem* fs = FileSystem::Default();
+  auto files = ExpandPaths(fs, {Invictus(), Malformed()}, data);
+  ASSERT_TRUE(files.ok());
+  ASSERT_EQ(files->size(), 56u);
+  IngestOptions options;
+  options.data_dir = data;
+  options.threads = 2;
+  options.batch_events = 500;  // several commits
+  RecordingSink sink;
+  int progress_calls = 0;
+  auto summary = IngestFiles(*files, options, &sink, [&](const Progress&) { ++progress_calls; }, 0.01);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->files, 55u);
+  EXPECT_EQ(summary->events, 2900u);
+  EXPECT_EQ(summary->added, 2900u);
+  EXPECT_EQ(sink.keys_.size(), 2900u);
+  EXPECT_EQ(sink.sources_.size(), 55u);
+  EXPECT_GE(sink.commits_, 3);  // batches close at whole files past 500 events
+  EXPECT_GE(progress_calls, 1);
+  ASSERT_EQ(summary->rejected.size(), 1u);
+  const Rejection& r = summary->rejected[0];
+  EXPECT_EQ(r.path, Malformed());
+  EXPECT_NE(r.reason.find("concatenated-objects.json"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("byte"), std::string::npos) << r.reason;
+  // The rejected file and its reason are in the quarantine.
+  auto entries = fs->ListDir(data + "/quarantine");
+  ASSERT_TRUE(entries.ok());
+  int copies = 0, reasons = 0;
+  for (const auto& e : *entries) {
+    if (e.name.find("concatenated-objects.json.reason.txt") != std::string::npos) {
+      ++reasons;
+      auto text = ReadFileToString(fs, data + "/quarantine/" + e.name);
+      ASSERT_TRUE(text.ok());
+      EXPECT_NE(text->find(r.reason), std::string::npos);
+    } else if (e.name.find("concatenated-objects.json") != std::string::npos) {
+      ++copies;
+      EXPECT_EQ(*ReadFileToString(fs, data + "/quarantine/" + e.name), *ReadFileToString(fs, Malformed()));
+    }
+  }
+  EXPECT_EQ(copies, 1);
+  EXPECT_EQ(reasons, 1);
+  // Summary forms carry the rejection.
+  EXPECT_NE(summary->ToJson().find("\"rejected\":[{\"path\":"), std::string::npos);
+  EXPECT_NE(summary->ToText().find("rejected: 1"), std::string::npos);
+  ASSERT_TRUE(fs->RemoveAll(data).ok());
+}
+
+TEST(IngestTest, PlainAndGzippedLayoutsHoldTheSameEvents) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::string data = testing::MakeTempDir("cairn_ingest");
+  FileSystem* fs = FileSystem::Default();
+  IngestOptions options;
+  options.data_dir = data;
+  RecordingSink sink;
+  auto plain = IngestFiles(*ExpandPaths(fs, {Invictus()}, data), options, &sink);
+  ASSERT_TRUE(plain.ok());
+  auto gz = IngestFiles(*ExpandPaths(fs, {InvictusGz()}, data), options, &sink);
+  ASSERT_TRUE(gz.ok());
+  EXPECT_EQ(plain->added, 2900u);
+  EXPECT_EQ(gz->events, 2900u);
+  EXPECT_EQ(gz->added, 0u);  // every event of the gzipped copy was already there
+  EXPECT_EQ(gz->duplicates, 2900u);
+  EXPECT_GT(gz->decoded_bytes, gz->input_bytes);
+  ASSERT_TRUE(fs->RemoveAll(data).ok());
+}
+
+TEST(IngestTest, SinkFailureStopsTheRunWithTheError) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::string data = testing::MakeTempDir("cairn_ingest");
+  IngestOptions options;
+  options.data_dir = data;
+  options.batch_events = 100;
+  RecordingSink sink;
+  sink.fail_on_commit_ = 2;
+  auto result = IngestFiles(*ExpandPaths(FileSystem::Default(), {Invictus()}, data), options, &sink);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("disk full (injected)"), std::string::npos);
+  ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
+}
+
+}  // namespace
+}  // namespace cairn::ingest

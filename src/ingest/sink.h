@@ -1,0 +1,41 @@
+#pragma once
+// Where ingested events go. The embedded store is the usual sink; the null sink counts and drops,
+// for measuring the read path alone. A sink's Commit returns only when the batch is durable, so
+// callers may acknowledge (delete an SQS message, report a file done) after it returns.
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "cloudtrail/event.h"
+#include "common/status.h"
+
+namespace cairn::ingest {
+
+struct SinkStats {
+  uint64_t added = 0;
+  uint64_t duplicates = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Stores `events` into `index`; durable on return. Thread-safe.
+  virtual Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) = 0;
+};
+
+// Drops every event and counts it as added. Thread-safe.
+class NullSink final : public Sink {
+ public:
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
+    events_ += events.size();
+    return SinkStats{events.size(), 0};
+  }
+  uint64_t events() const { return events_; }
+
+ private:
+  std::atomic<uint64_t> events_{0};
+};
+
+}  // namespace cairn::ingest

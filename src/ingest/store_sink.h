@@ -1,0 +1,23 @@
+#pragma once
+// The Sink that commits into the embedded store.
+
+#include <memory>
+
+#include "ingest/sink.h"
+#include "store/store.h"
+
+namespace cairn::ingest {
+
+class StoreSink final : public Sink {
+ public:
+  explicit StoreSink(store::Store* store) : store_(store) {}
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
+    ASSIGN_OR_RETURN(store::CommitStats stats, store_->Commit(index, std::move(events)));
+    return SinkStats{stats.added, stats.duplicates};
+  }
+
+ private:
+  store::Store* store_;  // not owned
+};
+
+}  // namespace cairn::ingest
