@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets into build-fuzz (clang, ASan + UBSan over the whole tree) and runs
+# each briefly, seeded from ../shared/data at run time. Usage: fuzz/run.sh [SECONDS_PER_TARGET]
+# Findings (crash-*, leak-*, timeout-*) are left in build-fuzz/findings/<target>/; turn each into
+# a regression test beside the code it broke.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET="${1:-${FUZZ_SECONDS:-30}}"
+BUILD=build-fuzz
+DATA="${CAIRN_SHARED_DATA:-$PWD/../shared/data}"
+
+if [ ! -f "$BUILD/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_FUZZ=ON -DCAIRN_BENCH=OFF \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
+fi
+ninja -C "$BUILD" -j "${JOBS:-2}" fuzz_reader fuzz_gunzip fuzz_scan
+
+# Seed folders for each target, read in place (never copied into the repository).
+seeds_for() {
+  case "$1" in
+    fuzz_reader) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed $DATA/notifications $DATA/digest $DATA/cloudtrail/invictus/s3_layout" ;;
+    fuzz_gunzip) echo "$DATA/cloudtrail/invictus/s3_layout" ;;
+    fuzz_scan) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed" ;;
+  esac
+}
+
+status=0
+for target in fuzz_reader fuzz_gunzip fuzz_scan; do
+  corpus="$BUILD/corpus/$target"
+  findings="$BUILD/findings/$target"
+  mkdir -p "$corpus" "$findings"
+  seeds=""
+  for dir in $(seeds_for "$target"); do
+    [ -d "$dir" ] && seeds="$seeds $dir"
+  done
+  [ -z "$seeds" ] && echo "note: no seed data under $DATA; $target starts from an empty corpus"
+  echo "== $target for ${SECONDS_PER_TARGET}s"
+  # shellcheck disable=SC2086
+  if ! "$BUILD/fuzz/$target" "$corpus" $seeds -max_total_time="$SECONDS_PER_TARGET" \
+      -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$findings/" 2>"$BUILD/$target.log"; then
+    echo "!! $target found a problem; see $BUILD/$target.log and $findings/"
+    tail -n 30 "$BUILD/$target.log"
+    status=1
+  else
+    grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb" "$BUILD/$target.log" || true
+  fi
+done
+exit $status
