@@ -801,12 +801,15 @@ Result<Bitmap> Segment::FieldPostings(std::string_view field, std::string_view v
   Bitmap out;
   int c = ColumnIndex(field);
   if (c >= 0) {
-    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
+    // The dictionary alone answers "not in this segment" without reading the codes.
+    ASSIGN_OR_RETURN(auto dict, LoadDict(m, path_, static_cast<size_t>(c)));
     std::string want = ToLower(value);
     std::vector<uint32_t> codes;
-    for (uint32_t i = 0; i < col->dict.size(); ++i) {
-      if (col->dict[i].size() == want.size() && ToLower(col->dict[i]) == want) codes.push_back(i + 1);
+    for (uint32_t i = 0; i < dict->size(); ++i) {
+      if ((*dict)[i].size() == want.size() && ToLower((*dict)[i]) == want) codes.push_back(i + 1);
     }
+    if (codes.empty()) return out;
+    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
     return ScanColumn(*col, codes);
   }
   if (field == kTimeField) return Unsupported("{} is searched through the time column", field);
@@ -885,13 +888,40 @@ static Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Se
 static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, uint32_t count,
                                    const std::function<bool(std::string_view)>& match,
                                    std::string_view exact, Bitmap* out) {
-  ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
   std::vector<std::vector<uint32_t>> codes(kJsonColumnCount);
   if (!exact.empty()) {
-    auto lo = std::lower_bound(terms->begin(), terms->end(), exact,
-                               [](const ColumnTerm& t, std::string_view e) { return t.term < e; });
-    for (; lo != terms->end() && lo->term == exact; ++lo) codes[lo->column].push_back(lo->code);
+    // Scan the dictionaries: a case-insensitive substring test rejects most values before they
+    // are split into terms. Cheaper for one lookup than building the term index.
+    std::string buf;
+    std::vector<std::string_view> pieces;
+    for (size_t c = 0; c < kJsonColumnCount; ++c) {
+      ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
+      for (uint32_t i = 0; i < dict->size(); ++i) {
+        const std::string& v = (*dict)[i];
+        if (v.size() < exact.size()) continue;
+        bool maybe = false;
+        for (size_t at = 0; at + exact.size() <= v.size() && !maybe; ++at) {
+          size_t k = 0;
+          while (k < exact.size()) {
+            char ch = v[at + k];
+            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
+            if (ch != exact[k]) break;
+            ++k;
+          }
+          maybe = k == exact.size();
+        }
+        if (!maybe) continue;
+        SplitTerms(v, &buf, &pieces);
+        for (std::string_view t : pieces) {
+          if (t == exact) {
+            codes[c].push_back(i + 1);
+            break;
+          }
+        }
+      }
+    }
   } else {
+    ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     for (const ColumnTerm& t : *terms) {
       if (match(t.term)) codes[t.column].push_back(t.code);
     }

@@ -9,6 +9,7 @@
 
 #include "store/encoding.h"
 #include "store/fields.h"
+#include "store/flat_map.h"
 #include "store/segment_format.h"
 
 namespace cairn::store {
@@ -22,24 +23,35 @@ using StringMap = std::unordered_map<std::string, uint32_t, StringHash, std::equ
 
 // Postings of one key while the segment is built. The first ordinal is kept inline because most
 // keys of a segment occur in one event only and never need a vector.
+constexpr uint32_t kTermField = UINT32_MAX;
+
 struct KeyPosting {
   uint32_t count = 0;
   uint32_t first = 0;
   uint32_t last = 0;
-  std::vector<uint32_t> more;  // ordinals after the first
+  uint32_t field = kTermField;  // field id for field keys
+  std::string_view key;         // in key_ids' arena
+  std::vector<uint32_t> more;   // ordinals after the first
 };
 
-struct FieldStat {
+// One distinct field path seen in the segment.
+struct FieldEntry {
+  std::string_view name;  // in field_ids' arena
+  int column = -1;        // column index, -2 for eventTime, -1 otherwise
   uint32_t last_ordinal = UINT32_MAX;
   uint32_t event_count = 0;
   uint32_t keys = 0;
   uint32_t singletons = 0;
+  // Leaf cache statistics: values of near-unique fields (eventID) are not cached.
+  uint32_t occurrences = 0;
+  uint32_t misses = 0;
+  bool no_cache = false;
 };
 
 struct ColumnBuilder {
-  StringMap codes;                  // value -> provisional code (1-based)
-  std::vector<std::string> values;  // provisional code - 1 -> value
-  std::vector<uint32_t> per_event;  // provisional codes, 0 = absent
+  FlatStringMap codes;                   // value -> provisional code (1-based)
+  std::vector<std::string_view> values;  // provisional code - 1 -> value (in codes' arena)
+  std::vector<uint32_t> per_event;       // provisional codes, 0 = absent
 };
 
 struct BlockMeta {
@@ -65,7 +77,8 @@ struct SectionMeta {
 
 void EncodePosting(const KeyPosting& p, std::string* out) {
   // Small lists as varint gaps; larger ones as the smaller of gaps and a run-optimized roaring.
-  std::string gaps;
+  thread_local std::string gaps;
+  gaps.clear();
   PutVarint(&gaps, p.count);
   PutVarint(&gaps, p.first);
   uint32_t prev = p.first;
@@ -125,15 +138,20 @@ struct SegmentWriter::Impl {
   std::string compressed;
 
   // Indexes.
-  StringMap key_ids;
+  FlatStringMap key_ids;             // key -> index in postings
   std::vector<KeyPosting> postings;
-  std::unordered_map<std::string, FieldStat, StringHash, std::equal_to<>> field_stats;
+  FlatStringMap field_ids;           // field path -> index in fields
+  std::vector<FieldEntry> fields;
+  FlatStringMap leaf_cache;          // field id (4 bytes) + value -> index in leaf_ranges
+  std::vector<std::pair<uint32_t, uint32_t>> leaf_ranges;  // (start, count) in leaf_keys
+  std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
+  std::string cache_key;
   std::vector<ColumnBuilder> columns = std::vector<ColumnBuilder>(kColumnCount);
-  std::unordered_map<std::string_view, int> column_of;
   LeafWalker walker;
   std::string key_buf;
   std::string lower_buf;
   std::vector<std::string_view> terms;
+  std::vector<uint32_t> scratch_ids;
   std::vector<SectionMeta> sections;
 
   Status Append(std::string_view data) {
@@ -147,37 +165,71 @@ struct SegmentWriter::Impl {
     return Status::Ok();
   }
 
-  void AddKey(std::string_view key, uint32_t ordinal) {
-    auto it = key_ids.find(key);
-    if (it == key_ids.end()) {
-      key_ids.emplace(std::string(key), static_cast<uint32_t>(postings.size()));
+  // The id of `key` (created with no events when new).
+  uint32_t KeyId(std::string_view key, uint32_t field) {
+    bool inserted;
+    std::string_view stored;
+    uint32_t* id = key_ids.FindOrInsert(key, static_cast<uint32_t>(postings.size()), &inserted, &stored);
+    if (inserted) {
       KeyPosting p;
-      p.count = 1;
-      p.first = p.last = ordinal;
+      p.last = UINT32_MAX;
+      p.field = field;
+      p.key = stored;
       postings.push_back(std::move(p));
-      return;
     }
-    KeyPosting& p = postings[it->second];
+    return *id;
+  }
+  void AddKeyId(uint32_t id, uint32_t ordinal) {
+    KeyPosting& p = postings[id];
     if (p.last == ordinal) return;
-    p.more.push_back(ordinal);
+    if (p.count == 0) {
+      p.first = ordinal;
+    } else {
+      p.more.push_back(ordinal);
+    }
     p.last = ordinal;
     ++p.count;
+  }
+  // Appends the key ids of leaf (fid, value) to `out`: its field key, then its terms.
+  void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
+    key_buf.clear();
+    key_buf.push_back(kFieldKeyPrefix);
+    key_buf.append(fields[fid].name);
+    key_buf.push_back('\0');
+    AppendLower(&key_buf, value.substr(0, std::min(value.size(), size_t{4096})));
+    out->push_back(KeyId(key_buf, fid));
+    SplitTerms(value, &lower_buf, &terms);
+    for (std::string_view t : terms) {
+      key_buf.clear();
+      key_buf.push_back(kTermKeyPrefix);
+      key_buf.append(t);
+      out->push_back(KeyId(key_buf, kTermField));
+    }
+  }
+  uint32_t FieldId(std::string_view path) {
+    bool inserted;
+    std::string_view stored;
+    uint32_t* id = field_ids.FindOrInsert(path, static_cast<uint32_t>(fields.size()), &inserted, &stored);
+    if (inserted) {
+      FieldEntry f;
+      f.column = path == kTimeField ? -2 : ColumnIndex(path);
+      if (f.column >= static_cast<int>(kJsonColumnCount)) f.column = -1;  // metadata names
+      f.name = stored;
+      fields.push_back(f);
+    }
+    return *id;
   }
 
   void SetColumn(size_t c, std::string_view value, uint32_t ordinal) {
     ColumnBuilder& col = columns[c];
     if (col.per_event.size() > ordinal) return;  // first occurrence wins
     col.per_event.resize(ordinal, 0);
-    auto it = col.codes.find(value);
-    uint32_t code;
-    if (it == col.codes.end()) {
-      col.values.emplace_back(value);
-      code = static_cast<uint32_t>(col.values.size());
-      col.codes.emplace(std::string(value), code);
-    } else {
-      code = it->second;
-    }
-    col.per_event.push_back(code);
+    bool inserted;
+    std::string_view stored;
+    uint32_t* code =
+        col.codes.FindOrInsert(value, static_cast<uint32_t>(col.values.size() + 1), &inserted, &stored);
+    if (inserted) col.values.push_back(stored);
+    col.per_event.push_back(*code);
   }
 
   Status FlushBlock() {
@@ -234,7 +286,6 @@ SegmentWriter::SegmentWriter(FileSystem* fs, std::string path, int64_t partition
   impl_->path = std::move(path);
   impl_->partition = partition;
   impl_->opt = options;
-  for (size_t i = 0; i < kJsonColumnCount; ++i) impl_->column_of[kColumnFields[i]] = static_cast<int>(i);
 }
 
 SegmentWriter::~SegmentWriter() = default;
@@ -267,33 +318,39 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   // (Postings already added for this ordinal are harmless only if we fail the whole segment,
   // which the caller does on any error.)
   Status walk = m.walker.Walk(e.raw, [&](const Leaf& leaf) {
-    if (leaf.field == kTimeField) return;
-    auto col = m.column_of.find(leaf.field);
-    if (col != m.column_of.end()) {
-      m.SetColumn(static_cast<size_t>(col->second), leaf.value, ord);
+    uint32_t fid = m.FieldId(leaf.field);
+    FieldEntry& f = m.fields[fid];
+    if (f.column == -2) return;
+    if (f.column >= 0) {
+      m.SetColumn(static_cast<size_t>(f.column), leaf.value, ord);
       return;
     }
-    auto fs_it = m.field_stats.find(leaf.field);
-    if (fs_it == m.field_stats.end()) {
-      fs_it = m.field_stats.emplace(std::string(leaf.field), FieldStat{}).first;
+    if (f.last_ordinal != ord) {
+      f.last_ordinal = ord;
+      ++f.event_count;
     }
-    if (fs_it->second.last_ordinal != ord) {
-      fs_it->second.last_ordinal = ord;
-      ++fs_it->second.event_count;
+    ++f.occurrences;
+    if (f.no_cache) {
+      m.scratch_ids.clear();
+      m.LeafKeys(fid, leaf.value, &m.scratch_ids);
+      for (uint32_t id : m.scratch_ids) m.AddKeyId(id, ord);
+      return;
     }
-    m.key_buf.clear();
-    m.key_buf.push_back(kFieldKeyPrefix);
-    m.key_buf.append(leaf.field);
-    m.key_buf.push_back('\0');
-    AppendLower(&m.key_buf, leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096})));
-    m.AddKey(m.key_buf, ord);
-    SplitTerms(leaf.value, &m.lower_buf, &m.terms);
-    for (std::string_view t : m.terms) {
-      m.key_buf.clear();
-      m.key_buf.push_back(kTermKeyPrefix);
-      m.key_buf.append(t);
-      m.AddKey(m.key_buf, ord);
+    m.cache_key.assign(reinterpret_cast<const char*>(&fid), 4);
+    m.cache_key.append(leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096})));
+    bool inserted;
+    uint32_t* r = m.leaf_cache.FindOrInsert(m.cache_key, static_cast<uint32_t>(m.leaf_ranges.size()),
+                                            &inserted);
+    if (inserted) {
+      uint32_t start = static_cast<uint32_t>(m.leaf_keys.size());
+      m.LeafKeys(fid, leaf.value, &m.leaf_keys);
+      m.leaf_ranges.emplace_back(start, static_cast<uint32_t>(m.leaf_keys.size()) - start);
+      FieldEntry& f2 = m.fields[fid];
+      ++f2.misses;
+      if (f2.occurrences >= 256 && f2.misses * 10 > f2.occurrences * 8) f2.no_cache = true;
     }
+    auto [start, count] = m.leaf_ranges[*r];
+    for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i], ord);
   });
   if (!walk.ok()) {
     m.failed = true;
@@ -344,29 +401,26 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
 
   // Keys table: every key held by two or more events, sorted. Keys held by one event go to the
   // Bloom filter of that event's block instead.
-  std::vector<const std::pair<const std::string, uint32_t>*> keys;
-  keys.reserve(m.key_ids.size());
+  std::vector<uint32_t> keys;
+  keys.reserve(m.postings.size());
   std::vector<uint32_t> singles_per_block(m.blocks.size(), 0);
-  for (const auto& kv : m.key_ids) {
-    const KeyPosting& p = m.postings[kv.second];
+  uint64_t term_singletons = 0, term_keys = 0;
+  for (uint32_t id = 0; id < m.postings.size(); ++id) {
+    const KeyPosting& p = m.postings[id];
+    if (p.count == 0) continue;
     if (p.count >= 2) {
-      keys.push_back(&kv);
+      keys.push_back(id);
     } else {
       ++singles_per_block[m.BlockOf(p.first)];
     }
-    if (kv.first[0] == kFieldKeyPrefix) {
-      size_t zero = kv.first.find('\0');
-      auto it = m.field_stats.find(std::string_view(kv.first).substr(1, zero - 1));
-      if (it != m.field_stats.end()) {
-        if (p.count >= 2) {
-          ++it->second.keys;
-        } else {
-          ++it->second.singletons;
-        }
-      }
+    if (p.field == kTermField) {
+      ++(p.count >= 2 ? term_keys : term_singletons);
+    } else {
+      ++(p.count >= 2 ? m.fields[p.field].keys : m.fields[p.field].singletons);
     }
   }
-  std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::sort(keys.begin(), keys.end(),
+            [&](uint32_t a, uint32_t b) { return m.postings[a].key < m.postings[b].key; });
 
   // Bloom filters.
   std::vector<std::vector<uint64_t>> blooms(m.blocks.size());
@@ -374,20 +428,10 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     uint64_t bits = static_cast<uint64_t>(singles_per_block[b]) * m.opt.bloom_bits_per_key;
     blooms[b].assign(singles_per_block[b] == 0 ? 0 : (bits + 63) / 64, 0);
   }
-  uint64_t term_singletons = 0, term_keys = 0;
-  for (const auto& kv : m.key_ids) {
-    const KeyPosting& p = m.postings[kv.second];
-    bool is_term = kv.first[0] == kTermKeyPrefix;
-    if (is_term) {
-      if (p.count >= 2) {
-        ++term_keys;
-      } else {
-        ++term_singletons;
-      }
-    }
-    if (p.count >= 2) continue;
-    std::string_view value = is_term ? std::string_view(kv.first).substr(1)
-                                     : std::string_view(kv.first).substr(kv.first.find('\0') + 1);
+  for (const KeyPosting& p : m.postings) {
+    if (p.count != 1) continue;
+    std::string_view value = p.field == kTermField ? p.key.substr(1)
+                                                   : p.key.substr(p.key.find('\0') + 1);
     std::vector<uint64_t>& words = blooms[m.BlockOf(p.first)];
     uint64_t nbits = words.size() * 64;
     uint64_t h = Hash64(value);
@@ -499,8 +543,9 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       entries = 0;
       return Status::Ok();
     };
-    for (auto* kv : keys) {
-      const std::string& key = kv->first;
+    std::string posting;
+    for (uint32_t id : keys) {
+      std::string_view key = m.postings[id].key;
       if (entries == 0) {
         first_key = key;
         prev_key.clear();
@@ -510,8 +555,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       while (shared < lim && prev_key[shared] == key[shared]) ++shared;
       PutVarint(&block, shared);
       PutLengthPrefixed(&block, std::string_view(key).substr(shared));
-      std::string posting;
-      EncodePosting(m.postings[kv->second], &posting);
+      posting.clear();
+      EncodePosting(m.postings[id], &posting);
       PutLengthPrefixed(&block, posting);
       prev_key = key;
       ++entries;
@@ -524,18 +569,20 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     RETURN_IF_ERROR(m.WriteCompressedSection(SectionId::kKeyIndex, index));
   }
   {
-    std::vector<const std::pair<const std::string, FieldStat>*> fields;
-    for (const auto& kv : m.field_stats) fields.push_back(&kv);
-    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->first < b->first; });
+    std::vector<const FieldEntry*> fields;
+    for (const FieldEntry& f : m.fields) {
+      if (f.column == -1 && f.event_count > 0) fields.push_back(&f);
+    }
+    std::sort(fields.begin(), fields.end(), [](auto* a, auto* b) { return a->name < b->name; });
     std::string bytes;
     PutVarint(&bytes, term_keys);
     PutVarint(&bytes, term_singletons);
     PutVarint(&bytes, fields.size());
-    for (auto* f : fields) {
-      PutLengthPrefixed(&bytes, f->first);
-      PutVarint(&bytes, f->second.event_count);
-      PutVarint(&bytes, f->second.keys);
-      PutVarint(&bytes, f->second.singletons);
+    for (const FieldEntry* f : fields) {
+      PutLengthPrefixed(&bytes, f->name);
+      PutVarint(&bytes, f->event_count);
+      PutVarint(&bytes, f->keys);
+      PutVarint(&bytes, f->singletons);
     }
     RETURN_IF_ERROR(m.WriteCompressedSection(SectionId::kFieldCatalog, bytes));
   }

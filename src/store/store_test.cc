@@ -366,3 +366,46 @@ TEST_F(StoreTest, ConcurrentCommitsAndReaders) {
 
 }  // namespace
 }  // namespace cairn::store
+
+namespace cairn::store {
+namespace {
+
+// Ingesting the same real files twice, and an overlapping selection, leaves each event once.
+TEST_F(StoreTest, RealCloudTrailIngestedTwiceAndOverlappingKeepsEachEventOnce) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  auto all = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() + "/cloudtrail/invictus/CloudTrail");
+  ASSERT_GT(all.size(), 2000u);
+  std::set<std::pair<std::string, std::string>> distinct;
+  for (const auto& e : all) distinct.insert({e.account, e.event_id});
+  auto store = OpenStore(/*background=*/true);
+  // Files in three overlapping windows, as batches of one file's events at a time.
+  std::map<std::string, std::vector<cloudtrail::Event>> by_file;
+  for (const auto& e : all) by_file[e.source].push_back(e);
+  std::vector<std::vector<cloudtrail::Event>> files;
+  for (auto& [name, evs] : by_file) files.push_back(evs);
+  uint64_t added = 0, dups = 0, offered = 0;
+  auto ingest = [&](size_t from, size_t to) {
+    for (size_t f = from; f < to && f < files.size(); ++f) {
+      offered += files[f].size();
+      auto r = store->Commit("aws-cloudtrail", files[f]);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      added += r->added;
+      dups += r->duplicates;
+    }
+  };
+  ingest(0, files.size() * 2 / 3);
+  ingest(files.size() / 3, files.size());
+  ingest(0, files.size());
+  EXPECT_EQ(added, distinct.size());
+  EXPECT_EQ(added + dups, offered);  // every offered event is either stored or counted
+  ASSERT_TRUE(store->WaitForMerges().ok());
+  auto census = Census(**store->GetSnapshot("aws-cloudtrail"));
+  EXPECT_EQ(census.size(), distinct.size());
+  for (auto& [id, n] : census) ASSERT_EQ(n, 1) << id;
+  auto report = store->Check("aws-cloudtrail");
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
+}  // namespace
+}  // namespace cairn::store

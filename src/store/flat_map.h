@@ -1,0 +1,113 @@
+#pragma once
+// A string -> uint32 hash map for the segment writer's hot path: open addressing over a flat slot
+// array (hash stored beside the key reference, so most probes touch one cache line) and keys
+// copied into an append-only arena (no allocation per key). Keys handed out as string_views stay
+// valid for the map's lifetime. Not thread-safe.
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "store/encoding.h"
+
+namespace cairn::store {
+
+class FlatStringMap {
+ public:
+  FlatStringMap() { slots_.resize(64); }
+
+  // Returns a pointer to the value of `key`, inserting `value_if_new` when absent (then *inserted
+  // is true).
+  // `stored_key`, when set, receives the arena copy of the key.
+  uint32_t* FindOrInsert(std::string_view key, uint32_t value_if_new, bool* inserted,
+                         std::string_view* stored_key = nullptr) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();  // load factor <= 0.7
+    uint64_t h = Hash64(key) | 1;  // 0 marks an empty slot
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.hash == 0) {
+        s.hash = h;
+        s.key = Store(key);
+        s.len = static_cast<uint32_t>(key.size());
+        s.value = value_if_new;
+        ++size_;
+        *inserted = true;
+        if (stored_key) *stored_key = std::string_view(s.key, s.len);
+        return &s.value;
+      }
+      if (s.hash == h && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) {
+        *inserted = false;
+        if (stored_key) *stored_key = std::string_view(s.key, s.len);
+        return &s.value;
+      }
+    }
+  }
+  const uint32_t* Find(std::string_view key) const {
+    uint64_t h = Hash64(key) | 1;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.hash == 0) return nullptr;
+      if (s.hash == h && s.len == key.size() && std::memcmp(s.key, key.data(), key.size()) == 0) {
+        return &s.value;
+      }
+    }
+  }
+  size_t size() const { return size_; }
+  // Calls fn(key, value) for every entry, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const Slot& s : slots_) {
+      if (s.hash != 0) fn(std::string_view(s.key, s.len), s.value);
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const char* key = nullptr;
+    uint32_t len = 0;
+    uint32_t value = 0;
+  };
+
+  const char* Store(std::string_view key) {
+    if (arena_left_ < key.size()) {
+      next_chunk_ = std::min<size_t>(next_chunk_ * 2, 1 << 20);
+      size_t n = std::max<size_t>(key.size(), next_chunk_);
+      arena_.push_back(std::make_unique<char[]>(n));
+      arena_pos_ = arena_.back().get();
+      arena_left_ = n;
+    }
+    char* p = arena_pos_;
+    if (!key.empty()) std::memcpy(p, key.data(), key.size());
+    arena_pos_ += key.size();
+    arena_left_ -= key.size();
+    return p;
+  }
+  void Grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_t mask = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.hash == 0) continue;
+      for (size_t i = s.hash & mask;; i = (i + 1) & mask) {
+        if (slots_[i].hash == 0) {
+          slots_[i] = s;
+          break;
+        }
+      }
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+  std::vector<std::unique_ptr<char[]>> arena_;
+  char* arena_pos_ = nullptr;
+  size_t arena_left_ = 0;
+  size_t next_chunk_ = 8 << 10;  // arena chunks grow from 16 KiB to 1 MiB
+};
+
+}  // namespace cairn::store
