@@ -25,13 +25,16 @@ using StringMap = std::unordered_map<std::string, uint32_t, StringHash, std::equ
 // keys of a segment occur in one event only and never need a vector.
 constexpr uint32_t kTermField = UINT32_MAX;
 
+// A key of the segment. While events are added only `key` and `field` are set; the key's
+// occurrences go to an append-only log (see Impl::key_log), which Finish turns into ordinals with
+// a counting sort. This keeps the hot path to one sequential append and one counter increment.
 struct KeyPosting {
-  uint32_t count = 0;
-  uint32_t first = 0;
-  uint32_t last = 0;
   uint32_t field = kTermField;  // field id for field keys
   std::string_view key;         // in key_ids' arena
-  std::vector<uint32_t> more;   // ordinals after the first
+  // Set by Finish:
+  uint32_t count = 0;            // distinct events
+  uint32_t first = 0;            // first ordinal
+  const uint32_t* ords = nullptr;  // `count` ascending ordinals
 };
 
 // One distinct field path seen in the segment.
@@ -82,14 +85,13 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
   PutVarint(&gaps, p.count);
   PutVarint(&gaps, p.first);
   uint32_t prev = p.first;
-  for (uint32_t o : p.more) {
-    PutVarint(&gaps, o - prev);
-    prev = o;
+  for (uint32_t i = 1; i < p.count; ++i) {
+    PutVarint(&gaps, p.ords[i] - prev);
+    prev = p.ords[i];
   }
   if (p.count >= 64) {
     roaring_bitmap_t* r = roaring_bitmap_create();
-    roaring_bitmap_add(r, p.first);
-    roaring_bitmap_add_many(r, p.more.size(), p.more.data());
+    roaring_bitmap_add_many(r, p.count, p.ords);
     roaring_bitmap_run_optimize(r);
     size_t n = roaring_bitmap_portable_size_in_bytes(r);
     if (n < gaps.size()) {
@@ -140,6 +142,9 @@ struct SegmentWriter::Impl {
   // Indexes.
   FlatStringMap key_ids;             // key -> index in postings
   std::vector<KeyPosting> postings;
+  std::vector<uint32_t> key_count;   // occurrences per key id (events may repeat a key)
+  std::vector<uint32_t> key_log;     // key ids in order of occurrence
+  std::vector<uint32_t> event_start; // per ordinal, its first position in key_log
   FlatStringMap field_ids;           // field path -> index in fields
   std::vector<FieldEntry> fields;
   FlatStringMap leaf_cache;          // field id (4 bytes) + value -> index in leaf_ranges
@@ -172,23 +177,16 @@ struct SegmentWriter::Impl {
     uint32_t* id = key_ids.FindOrInsert(key, static_cast<uint32_t>(postings.size()), &inserted, &stored);
     if (inserted) {
       KeyPosting p;
-      p.last = UINT32_MAX;
       p.field = field;
       p.key = stored;
-      postings.push_back(std::move(p));
+      postings.push_back(p);
+      key_count.push_back(0);
     }
     return *id;
   }
-  void AddKeyId(uint32_t id, uint32_t ordinal) {
-    KeyPosting& p = postings[id];
-    if (p.last == ordinal) return;
-    if (p.count == 0) {
-      p.first = ordinal;
-    } else {
-      p.more.push_back(ordinal);
-    }
-    p.last = ordinal;
-    ++p.count;
+  void AddKeyId(uint32_t id) {
+    key_log.push_back(id);
+    ++key_count[id];
   }
   // Appends the key ids of leaf (fid, value) to `out`: its field key, then its terms.
   void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
@@ -313,6 +311,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   }
   if (e.raw.size() > UINT32_MAX / 2) return InvalidArgument("event larger than 2 GiB");
   const uint32_t ord = m.count;
+  m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
 
   // Index the JSON leaves first: a malformed event must not leave partial rows behind.
   // (Postings already added for this ordinal are harmless only if we fail the whole segment,
@@ -333,7 +332,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     if (f.no_cache) {
       m.scratch_ids.clear();
       m.LeafKeys(fid, leaf.value, &m.scratch_ids);
-      for (uint32_t id : m.scratch_ids) m.AddKeyId(id, ord);
+      for (uint32_t id : m.scratch_ids) m.AddKeyId(id);
       return;
     }
     m.cache_key.assign(reinterpret_cast<const char*>(&fid), 4);
@@ -350,7 +349,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
       if (f2.occurrences >= 256 && f2.misses * 10 > f2.occurrences * 8) f2.no_cache = true;
     }
     auto [start, count] = m.leaf_ranges[*r];
-    for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i], ord);
+    for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i]);
   });
   if (!walk.ok()) {
     m.failed = true;
@@ -401,6 +400,35 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
 
   // Keys table: every key held by two or more events, sorted. Keys held by one event go to the
   // Bloom filter of that event's block instead.
+  // Postings from the key log: counting sort by key, then drop repeats within one event.
+  std::vector<uint32_t> ords(m.key_log.size());
+  {
+    std::vector<uint32_t> pos(m.postings.size());
+    uint32_t sum = 0;
+    for (uint32_t k = 0; k < m.postings.size(); ++k) {
+      pos[k] = sum;
+      sum += m.key_count[k];
+    }
+    m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
+    for (uint32_t o = 0; o < m.count; ++o) {
+      for (uint32_t i = m.event_start[o]; i < m.event_start[o + 1]; ++i) ords[pos[m.key_log[i]]++] = o;
+    }
+    std::vector<uint32_t>().swap(m.key_log);
+    std::vector<uint32_t>().swap(m.event_start);
+    uint32_t begin = 0;
+    for (uint32_t k = 0; k < m.postings.size(); ++k) {
+      uint32_t end = begin + m.key_count[k];
+      uint32_t out = begin;
+      for (uint32_t i = begin; i < end; ++i) {
+        if (out == begin || ords[out - 1] != ords[i]) ords[out++] = ords[i];
+      }
+      KeyPosting& p = m.postings[k];
+      p.count = out - begin;
+      p.ords = ords.data() + begin;
+      p.first = p.count ? p.ords[0] : 0;
+      begin = end;
+    }
+  }
   std::vector<uint32_t> keys;
   keys.reserve(m.postings.size());
   std::vector<uint32_t> singles_per_block(m.blocks.size(), 0);
