@@ -109,6 +109,20 @@ Result<ResultTable> Engine::Run(std::string_view spl) const {
   return Execute(plan);
 }
 
+std::string Engine::Explain(const Plan& plan) const {
+  std::string out = plan.ToString();
+  if (plan.scans_events && source_) {
+    ScanRequest req;
+    req.earliest = plan.earliest;
+    req.latest = plan.latest;
+    req.predicate = plan.predicate.get();
+    req.limit = plan.scan_limit;
+    const Command* next = plan.rest && !plan.rest->commands.empty() ? &plan.rest->commands[0] : nullptr;
+    out += source_->Explain(req, next);
+  }
+  return out;
+}
+
 Result<ResultTable> Engine::Execute(const Plan& plan) const {
   Executor ex(source_, options_, NowOf(options_), &macros_);
   Results r;
@@ -312,8 +326,15 @@ Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
     req.predicate = pred.get();
     req.limit = plan.scan_limit;
     const FieldExtractor* ex = options_.extractor ? options_.extractor : DefaultExtractor();
+    bool aggregated = false;
+    if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
+      const Command& first = plan.rest->commands[0];
+      if (first.name == "stats" || first.name == "timechart") {
+        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, first, &r->rows));
+      }
+    }
     long long taken = 0;
-    RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
+    if (!aggregated) RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
       for (auto& e : batch) {
         if (e->time < plan.earliest || e->time >= plan.latest) continue;
         Row row = Row::FromEvent(e, ex);

@@ -38,6 +38,27 @@ class EventSource {
   // Calls `sink` with batches of events in descending _time order within the request's range.
   // Stops when `sink` returns false. Errors from storage are returned.
   virtual Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) = 0;
+
+  // Optional fast path for the aggregating command right after the leading search (`stats`,
+  // `timechart`). A source that evaluates request.predicate exactly (no re-check needed) and can
+  // compute the command's inputs without reading events fills `rows` with weighted rows
+  // (Row::weight) that `command` aggregates to exactly the result it would give over the matching
+  // events, and returns true; the engine then runs `command` on them. Returns false (the
+  // default) to have the engine scan events instead.
+  virtual Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
+                                    std::vector<Row>* rows) {
+    (void)request;
+    (void)command;
+    (void)rows;
+    return false;
+  }
+  // Lines for --explain describing how the source would serve `request` (what is pushed down),
+  // `next` being the first command after the leading search or null. Empty by default.
+  virtual std::string Explain(const ScanRequest& request, const Command* next) {
+    (void)request;
+    (void)next;
+    return "";
+  }
 };
 
 // Events held in memory (tests, small files). Applies the time range and, when asked, nothing
@@ -91,6 +112,8 @@ class Engine {
   // Prepare + execute.
   Result<ResultTable> Run(std::string_view spl) const;
   Result<ResultTable> Execute(const Plan& plan) const;
+  // The plan's text followed by the source's push-down description (for --explain).
+  std::string Explain(const Plan& plan) const;
 
   const EngineOptions& options() const { return options_; }
 

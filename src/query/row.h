@@ -54,6 +54,11 @@ class Row {
   bool is_event() const { return event_ != nullptr; }
   const EventRecord* event() const { return event_.get(); }
   double time();  // _time as a number, 0 when absent
+  // How many events this row stands for in count aggregations (stats/timechart `count`). Event
+  // rows weigh 1; an EventSource's pre-aggregated rows may weigh more (or 0: a row carrying only
+  // a value for dc/values).
+  long long weight() const { return weight_; }
+  void set_weight(long long w) { weight_ = w; }
 
   // Used by extractors: sets without triggering extraction.
   void SetRaw(const std::string& name, Values v) {
@@ -74,6 +79,7 @@ class Row {
   std::shared_ptr<const EventRecord> event_;
   const FieldExtractor* extractor_ = nullptr;
   bool extracted_ = true;
+  long long weight_ = 1;
   FieldMap fields_;
 };
 

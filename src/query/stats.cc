@@ -167,7 +167,7 @@ void Feed(const std::vector<Aggregation>& aggs, Row& row, std::vector<Acc>* accs
   double t = row.time();
   for (size_t i = 0; i < aggs.size(); ++i) {
     Acc& acc = (*accs)[i];
-    ++acc.rows;
+    acc.rows += row.weight();
     if (aggs[i].field.empty()) continue;
     const Values* v = row.Get(aggs[i].field);
     if (!v) continue;

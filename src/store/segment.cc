@@ -1161,6 +1161,14 @@ Result<std::vector<FieldInfo>> Segment::Fields() const {
   return out;
 }
 
+Result<std::vector<std::string>> Segment::FieldNames() const {
+  Impl& m = *impl_;
+  RETURN_IF_ERROR(LoadCatalog(m, path_));
+  std::vector<std::string> out;
+  for (const auto& [name, e] : m.catalog) out.push_back(name);
+  return out;
+}
+
 // ---------------------------------------------------------------- events
 
 Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {

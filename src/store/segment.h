@@ -134,6 +134,8 @@ class Segment {
                                               bool include_singletons = true) const;
   // Every field of the segment (columns with at least one value, and keys-table fields).
   Result<std::vector<FieldInfo>> Fields() const;
+  // The names of the keys-table fields only (no column reads; cheap after the first call).
+  Result<std::vector<std::string>> FieldNames() const;
 
   // --- columns ---
   static bool IsColumn(std::string_view field);
