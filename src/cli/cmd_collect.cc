@@ -1,0 +1,103 @@
+// `cairn collect`: the SQS/S3 CloudTrail collector (see docs/collect.md).
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "aws/config.h"
+#include "cli/cli.h"
+#include "collect/collector.h"
+#include "collect/conf.h"
+#include "common/log.h"
+
+extern char** environ;
+
+namespace cairn::cli {
+namespace {
+
+std::atomic<bool> g_collect_stop{false};
+void OnCollectSignal(int) { g_collect_stop.store(true); }
+
+std::vector<std::string> CollectEnvironment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) out.emplace_back(*e);
+  return out;
+}
+
+std::vector<std::string> CollectKeys() {
+  std::vector<std::string> keys = aws::AwsConfigKeys();
+  for (const char* k : {"collect.receivers", "collect.workers", "collect.wait_seconds", "collect.max_attempts",
+                        "collect.visibility_timeout", "collect.heartbeat", "collect.status_interval",
+                        "collect.metrics", "collect.max_file_bytes", "collect.commit_batch_bytes",
+                        "collect.inputs_conf"}) {
+    keys.emplace_back(k);
+  }
+  return keys;
+}
+
+}  // namespace
+
+void RegisterCollect(CLI::App* app, Globals* g) {
+  struct Flags {
+    std::string config;
+    std::string data;
+    int until_idle = 0;
+    int workers = 0;
+    std::string metrics;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app->add_subcommand(
+      "collect", "Collect CloudTrail logs from SQS notifications and S3 (reads cairn.toml or a Splunk inputs.conf)");
+  cmd->add_option("--config", flags->config, "cairn.toml with [[collect.input]], or a Splunk inputs.conf");
+  cmd->add_option("--data", flags->data, "Data folder (default: the global --data)");
+  cmd->add_option("--until-idle", flags->until_idle, "Exit after N consecutive empty polls (0: run until SIGTERM)");
+  cmd->add_option("--workers", flags->workers, "Parallel S3 downloads (collect.workers)");
+  cmd->add_option("--metrics", flags->metrics, "Serve Prometheus metrics on HOST:PORT (collect.metrics)");
+  cmd->callback([flags, g]() {
+    g->run = [flags, g]() -> int {
+      Config config = g->config;
+      config.LoadEnvironment(CollectEnvironment(), CollectKeys());
+      if (flags->workers > 0) config.Set("collect.workers", std::to_string(flags->workers), "flag --workers");
+      if (!flags->metrics.empty()) config.Set("collect.metrics", flags->metrics, "flag --metrics");
+      std::string path = flags->config;
+      if (path.empty()) path = g->config_path;
+      if (path.empty()) path = config.GetString("collect.inputs_conf", "");
+      if (path.empty() && ::access("cairn.toml", R_OK) == 0) path = "cairn.toml";
+      if (path.empty()) {
+        std::fprintf(stderr, "cairn collect: no configuration: give --config cairn.toml or --config inputs.conf\n");
+        return kExitUsage;
+      }
+      auto loaded = collect::LoadCollectConfig(path, config);
+      if (!loaded.ok()) {
+        std::fprintf(stderr, "cairn collect: %s\n", loaded.status().message().c_str());
+        return kExitUsage;
+      }
+      for (const auto& w : loaded->warnings) log::Warn("{}", w);
+      collect::CollectorOptions options;
+      options.data_dir = flags->data.empty() ? g->data_dir : flags->data;
+      options.config = std::move(*loaded);
+      options.until_idle = flags->until_idle;
+      options.stop = &g_collect_stop;
+      options.global = &config;
+      struct sigaction sa {};
+      sa.sa_handler = OnCollectSignal;
+      sigemptyset(&sa.sa_mask);
+      sigaction(SIGTERM, &sa, nullptr);
+      sigaction(SIGINT, &sa, nullptr);
+      collect::Collector collector(std::move(options));
+      auto result = collector.Run();
+      if (!result.ok()) {
+        std::fprintf(stderr, "cairn collect: %s\n", result.status().ToString().c_str());
+        return result.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+      }
+      std::printf("%s\n", fmt::format("collected {} messages, {} files, {} events stored, {} quarantined",
+                                      result->messages, result->files, result->events_stored, result->quarantined)
+                              .c_str());
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,414 @@
+#include "collect/collector.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "aws/config.h"
+#include "aws/s3.h"
+#include "aws/sqs.h"
+#include "collect/ingest.h"
+#include "collect/ledger.h"
+#include "collect/notification.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/thread_pool.h"
+#include "store/store.h"
+
+namespace cairn::collect {
+namespace {
+
+int64_t NowMs() { return Clock::System()->NowMicros() / 1000; }
+
+}  // namespace
+
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global) {
+  Config c = global;
+  if (!input.aws_account.empty()) c.Set("aws.profile", input.aws_account, input.origin + " aws_account");
+  if (!input.role_arn.empty()) c.Set("aws.role_arn", input.role_arn, input.origin + " aws_iam_role");
+  aws::AwsClientSetup setup;
+  if (!input.key_id.empty()) {
+    setup.override_credentials.access_key_id = input.key_id;
+    setup.override_credentials.secret_access_key = input.secret_key;
+    setup.override_credentials.provider = "inputs " + input.name;
+  }
+  setup.override_region = input.sqs_queue_region;
+  if (setup.override_region.empty() && input.sqs_queue.rfind("http", 0) == 0) {
+    setup.override_region = aws::QueueRegionFromUrl(input.sqs_queue);
+  }
+  return aws::NewAwsClientFromConfig(c, setup);
+}
+
+struct Collector::Impl {
+  struct Input {
+    InputConfig config;
+    std::shared_ptr<aws::AwsClient> client;
+    std::unique_ptr<aws::SqsClient> sqs;
+    std::unique_ptr<aws::S3Client> s3;
+    std::string queue_url;
+    std::unique_ptr<ObjectIngester> ingester;
+  };
+  struct Tracked {
+    Input* input;
+    std::string receipt_handle;
+    int64_t extended_ms;
+  };
+
+  Collector* self;
+  const CollectSettings& settings;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<Ledger> ledger;
+  std::unique_ptr<GroupCommitter> committer;
+  std::unique_ptr<Quarantine> quarantine;
+  std::vector<std::unique_ptr<Input>> inputs;
+  std::unique_ptr<ThreadPool> message_pool;
+  std::unique_ptr<ThreadPool> file_pool;
+
+  std::mutex mu;
+  std::condition_variable wake;
+  std::map<uint64_t, Tracked> in_flight;
+  uint64_t next_id = 0;
+  std::atomic<int> consecutive_empty{0};
+
+  Impl(Collector* c, const CollectSettings& s) : self(c), settings(s) {}
+
+  bool Stopping() const {
+    return self->stopping_.load() || (self->options_.stop != nullptr && self->options_.stop->load());
+  }
+
+  // Sleeps up to `ms`, waking early on stop.
+  void Pause(int64_t ms) {
+    std::unique_lock<std::mutex> lock(mu);
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!Stopping() && std::chrono::steady_clock::now() < until) {
+      wake.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+    }
+  }
+
+  uint64_t Track(Input* in, const std::string& handle) {
+    std::lock_guard<std::mutex> lock(mu);
+    uint64_t id = next_id++;
+    in_flight[id] = Tracked{in, handle, NowMs()};
+    self->metrics_.in_flight++;
+    return id;
+  }
+  void Untrack(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu);
+    in_flight.erase(id);
+    self->metrics_.in_flight--;
+  }
+
+  void Heartbeat() {
+    const int64_t now = NowMs();
+    std::map<Input*, std::vector<std::pair<uint64_t, std::string>>> due;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [id, t] : in_flight) {
+        if (now - t.extended_ms >= settings.heartbeat_ms) {
+          due[t.input].emplace_back(id, t.receipt_handle);
+          t.extended_ms = now;
+        }
+      }
+    }
+    for (auto& [in, list] : due) {
+      for (size_t i = 0; i < list.size(); i += 10) {
+        std::vector<aws::VisibilityEntry> entries;
+        for (size_t j = i; j < std::min(list.size(), i + 10); ++j) {
+          entries.push_back({fmt::format("h{}", list[j].first), list[j].second, settings.visibility_timeout_s});
+        }
+        auto r = in->sqs->ChangeMessageVisibilityBatch(in->queue_url, entries);
+        if (!r.ok()) {
+          self->metrics_.CountError("sqs_visibility");
+          log::Warn("visibility heartbeat for {} messages failed: {}", entries.size(), r.status().ToString());
+        } else if (!r->failed.empty()) {
+          self->metrics_.CountError("sqs_visibility");
+          log::Debug("visibility heartbeat: {} of {} entries failed (first: {})", r->failed.size(), entries.size(),
+                     r->failed[0].message);
+        }
+      }
+    }
+  }
+
+  void Ticker() {
+    int64_t last_status = NowMs();
+    int64_t tick = std::max<int64_t>(100, std::min<int64_t>(settings.heartbeat_ms / 2, 1000));
+    while (!tickers_stop.load()) {
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        wake.wait_for(lock, std::chrono::milliseconds(tick));
+      }
+      Heartbeat();
+      if (settings.status_interval_ms > 0 && NowMs() - last_status >= settings.status_interval_ms) {
+        last_status = NowMs();
+        log::Info("{}", self->metrics_.StatusLine(last_status));
+      }
+    }
+  }
+  std::atomic<bool> tickers_stop{false};
+
+  bool DeleteMessage(Input* in, const aws::SqsMessage& m) {
+    Status s = in->sqs->DeleteMessage(in->queue_url, m.receipt_handle);
+    if (!s.ok()) {
+      self->metrics_.CountError("sqs_delete");
+      log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)", m.message_id,
+                in->queue_url, s.ToString());
+      return false;
+    }
+    self->metrics_.messages_deleted++;
+    return true;
+  }
+
+  void ProcessMessage(Input* in, const aws::SqsMessage& m) {
+    Metrics& metrics = self->metrics_;
+    Notification n = ParseNotification(m.body);
+    if (!n.invalid.empty()) {
+      Status kept = quarantine->KeepMessage(in->queue_url, m.message_id, m.receive_count(), m.body, n.invalid);
+      if (!kept.ok()) {
+        metrics.CountError("quarantine");
+        log::Error("cannot keep invalid message {} in quarantine ({}); leaving it on the queue", m.message_id,
+                   kept.ToString());
+        return;
+      }
+      log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url, n.invalid[0],
+                quarantine->dir());
+      if (n.objects.empty()) {
+        metrics.messages_invalid++;
+        DeleteMessage(in, m);
+        return;
+      }
+    }
+    if (n.objects.empty()) {
+      if (n.test_event) {
+        metrics.messages_test++;
+      } else {
+        metrics.messages_ignored++;
+        log::Debug("message {}: nothing to collect ({})", m.message_id, n.ignored.empty() ? "" : n.ignored[0]);
+      }
+      DeleteMessage(in, m);
+      return;
+    }
+    // Fetch every object in parallel on the file pool; wait for all.
+    struct Shared {
+      std::mutex mu;
+      std::condition_variable done;
+      size_t left = 0;
+      std::vector<Result<FileResult>> results;
+    };
+    auto shared = std::make_shared<Shared>();
+    shared->left = n.objects.size();
+    shared->results.assign(n.objects.size(), Result<FileResult>(Status::Ok()));
+    for (size_t i = 0; i < n.objects.size(); ++i) {
+      file_pool->Submit([this, in, shared, i, ref = n.objects[i]] {
+        auto r = in->ingester->Ingest(ref);
+        std::lock_guard<std::mutex> lock(shared->mu);
+        shared->results[i] = std::move(r);
+        if (--shared->left == 0) shared->done.notify_all();
+      });
+    }
+    {
+      std::unique_lock<std::mutex> lock(shared->mu);
+      shared->done.wait(lock, [&] { return shared->left == 0; });
+    }
+    std::vector<std::pair<const ObjectRef*, Status>> failures;
+    for (size_t i = 0; i < n.objects.size(); ++i) {
+      if (!shared->results[i].ok()) failures.emplace_back(&n.objects[i], shared->results[i].status());
+    }
+    if (failures.empty()) {
+      if (in->config.remove_files_when_done) {
+        for (size_t i = 0; i < n.objects.size(); ++i) {
+          if (shared->results[i]->outcome == FileOutcome::kSkipped) continue;
+          Status s = in->s3->DeleteObject(n.objects[i].bucket, n.objects[i].key);
+          if (s.ok()) {
+            metrics.files_removed++;
+          } else {
+            metrics.CountError("s3_delete");
+            log::Warn("remove_files_when_done: {}", s.ToString());
+          }
+        }
+      }
+      if (DeleteMessage(in, m)) {
+        auto sent = m.attributes.find("SentTimestamp");
+        if (sent != m.attributes.end()) {
+          try {
+            metrics.ObserveLatency(static_cast<double>(NowMs() - std::stoll(sent->second)));
+          } catch (...) {
+          }
+        }
+      }
+      return;
+    }
+    bool permanent = std::all_of(failures.begin(), failures.end(), [](const auto& f) { return IsPermanent(f.second); });
+    for (const auto& f : failures) {
+      metrics.files_failed++;
+      metrics.CountError(IsPermanent(f.second) ? "file_unreadable" : "file_transient");
+    }
+    const int attempts = m.receive_count();
+    if (permanent && attempts >= settings.max_attempts) {
+      for (const auto& [ref, status] : failures) {
+        std::string copy;
+        const std::string* content = nullptr;
+        auto got = in->s3->GetObjectToString(ref->bucket, ref->key, 64u << 20);
+        if (got.ok()) {
+          copy = std::move(*got);
+          content = &copy;
+        }
+        Status kept = quarantine->KeepFile(*ref, status.ToString(), attempts, content);
+        if (!kept.ok()) {
+          metrics.CountError("quarantine");
+          log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket, ref->key, kept.ToString());
+          return;
+        }
+        metrics.files_quarantined++;
+        log::Error("quarantined s3://{}/{} after {} attempts: {}", ref->bucket, ref->key, attempts, status.ToString());
+      }
+      DeleteMessage(in, m);
+      return;
+    }
+    metrics.messages_retried++;
+    log::Warn("message {}: {} of {} objects failed (attempt {}), left for redelivery: {}", m.message_id,
+              failures.size(), n.objects.size(), attempts, failures[0].second.ToString());
+    // Come back soon: a short visibility grows with the attempts.
+    int backoff = std::min(settings.visibility_timeout_s, 1 << std::min(attempts, 8));
+    if (!in->sqs->ChangeMessageVisibility(in->queue_url, m.receipt_handle, backoff).ok()) {
+      metrics.CountError("sqs_visibility");
+    }
+  }
+
+  void Receive(Input* in, int until_idle) {
+    aws::ReceiveOptions ro;
+    ro.max_messages = in->config.sqs_batch_size;
+    ro.wait_seconds = settings.wait_seconds;
+    ro.visibility_timeout = settings.visibility_timeout_s;
+    while (!Stopping()) {
+      auto got = in->sqs->ReceiveMessage(in->queue_url, ro);
+      if (!got.ok()) {
+        self->metrics_.CountError("sqs_receive");
+        log::Warn("receive from {}: {}", in->queue_url, got.status().ToString());
+        Pause(std::max<int64_t>(in->config.interval_ms, 1000));
+        continue;
+      }
+      if (got->empty()) {
+        self->metrics_.polls_empty++;
+        if (until_idle > 0 && self->metrics_.in_flight.load() == 0) {
+          if (consecutive_empty.fetch_add(1) + 1 >= until_idle) {
+            log::Info("collect: {} consecutive empty polls; stopping", until_idle);
+            self->RequestStop();
+            break;
+          }
+        }
+        Pause(in->config.interval_ms);
+        continue;
+      }
+      consecutive_empty = 0;
+      for (auto& m : *got) {
+        self->metrics_.messages_received++;
+        uint64_t id = Track(in, m.receipt_handle);
+        message_pool->Submit([this, in, id, m = std::move(m)] {
+          ProcessMessage(in, m);
+          Untrack(id);
+        });
+      }
+    }
+  }
+};
+
+Collector::Collector(CollectorOptions options) : options_(std::move(options)) {}
+Collector::~Collector() = default;
+
+void Collector::RequestStop() { stopping_ = true; }
+
+Result<CollectorSummary> Collector::Run() {
+  const CollectSettings& settings = options_.config.settings;
+  Impl impl(this, settings);
+  FileSystem* fs = FileSystem::Default();
+  RETURN_IF_ERROR(fs->CreateDirs(options_.data_dir));
+  store::StoreOptions so;
+  so.data_dir = options_.data_dir;
+  ASSIGN_OR_RETURN(impl.store, store::Store::Open(so));
+  ASSIGN_OR_RETURN(impl.ledger, Ledger::Open(JoinPath(options_.data_dir, "ledger.log")));
+  impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);
+  impl.quarantine = std::make_unique<Quarantine>(JoinPath(options_.data_dir, "quarantine"));
+  IngestContext ctx;
+  ctx.data_dir = options_.data_dir;
+  ctx.store = impl.store.get();
+  ctx.committer = impl.committer.get();
+  ctx.ledger = impl.ledger.get();
+  ctx.metrics = &metrics_;
+  ctx.max_file_bytes = settings.max_file_bytes;
+  ctx.commit_batch_bytes = settings.commit_batch_bytes;
+
+  Config empty;
+  const Config& global = options_.global != nullptr ? *options_.global : empty;
+  for (const InputConfig& ic : options_.config.inputs) {
+    if (ic.disabled) {
+      log::Info("input {} ({}) is disabled", ic.name, ic.origin);
+      continue;
+    }
+    auto in = std::make_unique<Impl::Input>();
+    in->config = ic;
+    if (options_.make_client) {
+      ASSIGN_OR_RETURN(in->client, options_.make_client(ic));
+    } else {
+      ASSIGN_OR_RETURN(in->client, MakeInputClient(ic, global));
+    }
+    in->sqs = std::make_unique<aws::SqsClient>(in->client.get());
+    in->s3 = std::make_unique<aws::S3Client>(in->client.get());
+    if (ic.sqs_queue.rfind("https://", 0) == 0 || ic.sqs_queue.rfind("http://", 0) == 0) {
+      in->queue_url = ic.sqs_queue;
+    } else {
+      auto url = in->sqs->GetQueueUrl(ic.sqs_queue, ic.sqs_queue_region);
+      if (!url.ok()) return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
+      in->queue_url = *url;
+    }
+    in->ingester = std::make_unique<ObjectIngester>(ctx, ic, in->s3.get());
+    log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index, ic.sourcetype,
+              ic.exclude_describe_events ? ", excluding " + ic.ExclusionPattern() : "",
+              ic.remove_files_when_done ? ", removing files when done" : "");
+    impl.inputs.push_back(std::move(in));
+  }
+  if (impl.inputs.empty()) return InvalidArgument("no enabled input to collect from");
+
+  std::unique_ptr<MetricsServer> server;
+  if (!settings.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(server, MetricsServer::Start(settings.metrics_listen, &metrics_));
+    metrics_port_ = server->port();
+    log::Info("metrics on http://127.0.0.1:{}/metrics", server->port());
+  }
+
+  const int workers = settings.workers;
+  impl.file_pool = std::make_unique<ThreadPool>(workers, workers * 4);
+  impl.message_pool = std::make_unique<ThreadPool>(workers * 2, workers * 2);
+  std::thread ticker([&] { impl.Ticker(); });
+  std::vector<std::thread> receivers;
+  for (auto& in : impl.inputs) {
+    for (int i = 0; i < settings.receivers; ++i) {
+      receivers.emplace_back([&impl, p = in.get(), this] { impl.Receive(p, options_.until_idle); });
+    }
+  }
+  for (auto& t : receivers) t.join();
+  log::Info("collect: draining {} messages in progress", metrics_.in_flight.load());
+  impl.message_pool->Wait();
+  impl.file_pool->Wait();
+  impl.tickers_stop = true;
+  impl.wake.notify_all();
+  ticker.join();
+  impl.message_pool.reset();
+  impl.file_pool.reset();
+  server.reset();
+  log::Info("{}", metrics_.StatusLine(NowMs()));
+  RETURN_IF_ERROR(impl.store->Close());
+  CollectorSummary sum;
+  sum.messages = metrics_.messages_received.load();
+  sum.files = metrics_.files_ingested.load();
+  sum.events_stored = metrics_.events_stored.load();
+  sum.quarantined = metrics_.files_quarantined.load() + metrics_.messages_invalid.load();
+  return sum;
+}
+
+}  // namespace cairn::collect

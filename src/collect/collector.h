@@ -1,0 +1,75 @@
+#pragma once
+// `cairn collect`: SQS long-poll -> S3 GET (streamed) -> decode -> filter -> store -> ack.
+//
+// Per input, `receivers` threads long-poll the queue (up to sqs_batch_size messages, up to
+// wait_seconds) and hand each message to a pool; its objects are fetched and decoded by a pool of
+// `workers`. A message is deleted only after every object it names is committed (or recorded as
+// already ingested, or quarantined). A heartbeat extends the visibility of messages still in
+// progress. An object that cannot be read leaves its message for redelivery, with a shorter
+// visibility so the retry comes soon; once the message's ApproximateReceiveCount reaches
+// max_attempts, a permanently unreadable object is quarantined under <data>/quarantine/files/
+// and the message deleted. Bodies that are not notifications are kept under
+// <data>/quarantine/messages/ before deletion. After an empty poll the receiver pauses for
+// `interval`. Stop() (SIGTERM/SIGINT) stops polling and drains work in progress.
+//
+// Thread safety: Run blocks; RequestStop may be called from any thread (not from a signal
+// handler: set the atomic passed as `stop` instead).
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aws/client.h"
+#include "collect/conf.h"
+#include "collect/metrics.h"
+#include "common/config.h"
+#include "common/status.h"
+
+namespace cairn::collect {
+
+struct CollectorOptions {
+  std::string data_dir;
+  CollectConfig config;
+  int until_idle = 0;                // >0: exit after this many consecutive empty polls
+  const std::atomic<bool>* stop = nullptr;  // set by a signal handler
+  // Builds the AWS client for an input. Default: NewAwsClientFromConfig with the input's keys.
+  std::function<Result<std::shared_ptr<aws::AwsClient>>(const InputConfig&)> make_client;
+  const Config* global = nullptr;    // aws.* keys for the default make_client
+};
+
+struct CollectorSummary {
+  uint64_t messages = 0;
+  uint64_t files = 0;
+  uint64_t events_stored = 0;
+  uint64_t quarantined = 0;
+  uint64_t errors = 0;
+};
+
+class Collector {
+ public:
+  explicit Collector(CollectorOptions options);
+  ~Collector();
+  // Runs until stopped (or idle). Errors: configuration/credentials/queue lookup failures.
+  Result<CollectorSummary> Run();
+  void RequestStop();
+  Metrics* metrics() { return &metrics_; }
+  // The metrics server's port once Run has started it (0 when off).
+  int metrics_port() const { return metrics_port_.load(); }
+
+  struct Impl;
+
+ private:
+  CollectorOptions options_;
+  Metrics metrics_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> metrics_port_{0};
+};
+
+// Makes the default AWS client for an input: the global aws.* configuration, with the input's
+// key_id/secret_key (static), aws_account (profile) and aws_iam_role (role) on top, in the
+// queue's region.
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global);
+
+}  // namespace cairn::collect

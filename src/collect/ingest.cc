@@ -1,0 +1,320 @@
+#include "collect/ingest.h"
+
+#include <simdjson.h>
+
+#include <deque>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cloudtrail/reader.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/json_util.h"
+#include "common/log.h"
+#include "common/time_util.h"
+
+namespace cairn::collect {
+namespace {
+
+std::string StripQuotes(std::string_view etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  return std::string(etag);
+}
+
+int64_t NowMs() { return Clock::System()->NowMicros() / 1000; }
+
+// A bounded byte pipe from the S3 download thread to the reader.
+class Pipe {
+ public:
+  explicit Pipe(size_t capacity) : capacity_(capacity) {}
+  Status Write(std::string_view data) {
+    std::unique_lock<std::mutex> lock(mu_);
+    room_.wait(lock, [&] { return bytes_ < capacity_ || cancelled_; });
+    if (cancelled_) return Cancelled("reader stopped");
+    chunks_.emplace_back(data);
+    bytes_ += data.size();
+    data_.notify_one();
+    return Status::Ok();
+  }
+  void Finish(Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    final_ = std::move(s);
+    data_.notify_all();
+  }
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    room_.notify_all();
+  }
+  Result<size_t> Read(char* buf, size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    data_.wait(lock, [&] { return !chunks_.empty() || closed_; });
+    if (chunks_.empty()) {
+      if (!final_.ok()) return final_;
+      return static_cast<size_t>(0);
+    }
+    std::string& front = chunks_.front();
+    size_t k = std::min(n, front.size() - front_pos_);
+    std::memcpy(buf, front.data() + front_pos_, k);
+    front_pos_ += k;
+    bytes_ -= k;
+    if (front_pos_ == front.size()) {
+      chunks_.pop_front();
+      front_pos_ = 0;
+    }
+    room_.notify_one();
+    return k;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable room_, data_;
+  std::deque<std::string> chunks_;
+  size_t front_pos_ = 0;
+  size_t bytes_ = 0;
+  size_t capacity_;
+  bool closed_ = false;
+  bool cancelled_ = false;
+  Status final_;
+};
+
+class PipeFile final : public SequentialFile {
+ public:
+  explicit PipeFile(std::shared_ptr<Pipe> pipe) : pipe_(std::move(pipe)) {}
+  Result<size_t> Read(char* buf, size_t n) override { return pipe_->Read(buf, n); }
+
+ private:
+  std::shared_ptr<Pipe> pipe_;
+};
+
+std::string SafeName(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.size() > 150) out = out.substr(out.size() - 150);
+  return out;
+}
+
+}  // namespace
+
+bool IsPermanent(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kNotFound:
+    case StatusCode::kUnsupported:
+    case StatusCode::kCorruption:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::Event> events) {
+  if (events.empty()) return Status::Ok();
+  Request req;
+  req.events = std::move(events);
+  std::unique_lock<std::mutex> lock(mu_);
+  Queue& q = queues_[index];
+  q.pending.push_back(&req);
+  while (!req.done) {
+    if (!q.busy) {
+      q.busy = true;
+      std::vector<Request*> group;
+      group.swap(q.pending);
+      lock.unlock();
+      std::vector<cloudtrail::Event> batch;
+      size_t n = 0;
+      for (Request* r : group) n += r->events.size();
+      batch.reserve(n);
+      int64_t newest = 0;
+      for (Request* r : group) {
+        for (auto& e : r->events) {
+          newest = std::max(newest, e.time_ms);
+          batch.push_back(std::move(e));
+        }
+      }
+      auto stats = store_->Commit(index, std::move(batch));
+      if (stats.ok()) {
+        metrics_->commits++;
+        metrics_->events_stored += stats->added;
+        metrics_->events_duplicate += stats->duplicates;
+        metrics_->NoteEventTime(newest);
+      } else {
+        metrics_->CountError("store");
+        log::Error("store commit to index {} failed: {}", index, stats.status().ToString());
+      }
+      lock.lock();
+      for (Request* r : group) {
+        r->done = true;
+        r->status = stats.ok() ? Status::Ok() : stats.status();
+      }
+      q.busy = false;
+      cv_.notify_all();
+    } else {
+      cv_.wait(lock);
+    }
+  }
+  return req.status;
+}
+
+EventFilter::EventFilter(const InputConfig& input)
+    : index_(input.index), excluded_index_(input.excluded_events_index) {
+  if (input.exclude_describe_events || !input.blacklist.empty()) {
+    if (input.exclude_describe_events) exclude_ = std::make_unique<RE2>(input.ExclusionPattern());
+  }
+}
+
+const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
+  if (exclude_ == nullptr) return nullptr;
+  thread_local simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(event.raw);
+  std::string_view name;
+  auto doc = parser.iterate(padded);
+  if (doc.error()) return nullptr;
+  if (doc["eventName"].get_string().get(name) != simdjson::SUCCESS) return nullptr;
+  if (!RE2::PartialMatch(name, *exclude_)) return nullptr;
+  static const std::string kDrop;
+  return excluded_index_.empty() ? &kDrop : &excluded_index_;
+}
+
+Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
+                               const std::string& body, const std::vector<std::string>& reasons) {
+  std::string folder = JoinPath(dir_, "messages");
+  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
+  std::string json = "{\"kind\":\"message\",\"time\":";
+  AppendJsonString(&json, FormatIso8601(NowMs(), true));
+  json += ",\"queue\":";
+  AppendJsonString(&json, queue_url);
+  json += ",\"message_id\":";
+  AppendJsonString(&json, message_id);
+  json += fmt::format(",\"receive_count\":{},\"reasons\":[", receive_count);
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    if (i > 0) json += ",";
+    AppendJsonString(&json, reasons[i]);
+  }
+  json += "],\"body\":";
+  AppendJsonString(&json, ValidUtf8(body) ? body : std::string("(not UTF-8)"));
+  json += "}\n";
+  return WriteFileAtomic(FileSystem::Default(),
+                         JoinPath(folder, fmt::format("{}-{}.json", NowMs(), SafeName(message_id))), json);
+}
+
+Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int attempts,
+                            const std::string* content) {
+  std::string folder = JoinPath(dir_, "files");
+  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
+  std::string base = fmt::format("{}-{}", NowMs(), SafeName(ref.bucket + "_" + ref.key));
+  std::string json = "{\"kind\":\"file\",\"time\":";
+  AppendJsonString(&json, FormatIso8601(NowMs(), true));
+  json += ",\"bucket\":";
+  AppendJsonString(&json, ref.bucket);
+  json += ",\"key\":";
+  AppendJsonString(&json, ref.key);
+  json += ",\"etag\":";
+  AppendJsonString(&json, ref.etag);
+  json += fmt::format(",\"attempts\":{},\"reason\":", attempts);
+  AppendJsonString(&json, reason);
+  json += ",\"copy\":";
+  AppendJsonString(&json, content != nullptr ? base + ".data" : "");
+  json += "}\n";
+  if (content != nullptr) {
+    RETURN_IF_ERROR(WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".data"), *content));
+  }
+  return WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".json"), json);
+}
+
+ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
+    : ctx_(context), input_(input), filter_(input), s3_(s3) {}
+
+Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
+  std::string path = JoinPath(JoinPath(ctx_.data_dir, "digests"), JoinPath(ref.bucket, ref.key));
+  if (path.size() > 3 && path.substr(path.size() - 3) == ".gz") path.resize(path.size() - 3);
+  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(DirName(path)));
+  return WriteFileAtomic(FileSystem::Default(), path, json);
+}
+
+Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
+  FileResult result;
+  if (ctx_.ledger->Contains(ref.bucket, ref.key, ref.etag)) {
+    ctx_.metrics->files_skipped++;
+    result.outcome = FileOutcome::kSkipped;
+    return result;
+  }
+  if (ref.key.empty() || ref.key.back() == '/') {
+    result.outcome = FileOutcome::kEmpty;
+    return result;
+  }
+  const std::string source = "s3://" + ref.bucket + "/" + ref.key;
+  auto pipe = std::make_shared<Pipe>(4u << 20);
+  Result<aws::S3ObjectInfo> info = Status::Ok();
+  uint64_t downloaded = 0;
+  std::thread producer([&] {
+    auto got = s3_->GetObject(ref.bucket, ref.key, [&](std::string_view chunk) {
+      downloaded += chunk.size();
+      return pipe->Write(chunk);
+    });
+    pipe->Finish(got.ok() ? Status::Ok() : got.status());
+    info = std::move(got);
+  });
+
+  std::map<std::string, std::vector<cloudtrail::Event>> buffers;
+  uint64_t buffered = 0;
+  uint64_t events = 0;
+  const bool custom_sourcetype = input_.sourcetype != cloudtrail::kSourcetypeEvents;
+  auto flush = [&]() -> Status {
+    for (auto& [index, evs] : buffers) {
+      if (evs.empty()) continue;
+      RETURN_IF_ERROR(ctx_.committer->Commit(index, std::move(evs)));
+      evs.clear();
+    }
+    buffered = 0;
+    return Status::Ok();
+  };
+  cloudtrail::ReaderOptions options;
+  options.max_decompressed_bytes = ctx_.max_file_bytes;
+  auto summary = cloudtrail::ReadEvents(
+      std::make_unique<PipeFile>(pipe), source, options, [&](cloudtrail::Event&& e) -> Status {
+        ++events;
+        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents) e.sourcetype = input_.sourcetype;
+        const std::string* route = filter_.Route(e);
+        std::string index = filter_.index();
+        if (route != nullptr) {
+          ctx_.metrics->events_excluded++;
+          if (route->empty()) return Status::Ok();
+          ctx_.metrics->events_routed++;
+          index = *route;
+        }
+        buffered += e.raw.size();
+        buffers[index].push_back(std::move(e));
+        if (buffered >= ctx_.commit_batch_bytes) return flush();
+        return Status::Ok();
+      });
+  if (!summary.ok()) pipe->Cancel();
+  producer.join();
+  ctx_.metrics->bytes_downloaded += downloaded;
+  ctx_.metrics->events_read += events;
+  if (!info.ok()) return info.status();
+  if (!summary.ok()) return summary.status();
+  result.etag = StripQuotes(info->etag);
+  result.bytes = downloaded;
+  result.events = summary->events;
+  if (summary->shape == cloudtrail::FileShape::kDigest) {
+    RETURN_IF_ERROR(SaveDigest(ref, summary->digest_json));
+    ctx_.metrics->files_digest++;
+    result.outcome = FileOutcome::kDigest;
+  } else {
+    RETURN_IF_ERROR(flush());
+    ctx_.metrics->files_ingested++;
+    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
+  }
+  RETURN_IF_ERROR(ctx_.ledger->Record(
+      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}}));
+  return result;
+}
+
+}  // namespace cairn::collect

@@ -1,0 +1,124 @@
+#pragma once
+// Reading one S3 object into the store: the part `cairn collect` and `cairn backfill` share.
+//
+// ObjectIngester::Ingest streams GetObject into the CloudTrail reader through a bounded pipe
+// (memory stays at the pipe's 4 MiB plus the reader's buffer plus at most commit_batch_bytes of
+// decoded events per file), applies the input's exclusion filter, commits through the
+// GroupCommitter (which merges concurrent files into one store commit) and records the object
+// in the ledger after the commit is durable. Digest files are written under <data>/digests/.
+//
+// Thread safety: Ingest may be called from many threads at once.
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <re2/re2.h>
+
+#include "aws/s3.h"
+#include "cloudtrail/event.h"
+#include "collect/conf.h"
+#include "collect/ledger.h"
+#include "collect/metrics.h"
+#include "collect/notification.h"
+#include "store/store.h"
+
+namespace cairn::collect {
+
+// Merges concurrent Commit calls for one index into one store commit (leader/followers).
+class GroupCommitter {
+ public:
+  GroupCommitter(store::Store* store, Metrics* metrics) : store_(store), metrics_(metrics) {}
+  // Returns when `events` are durable (or the shared commit failed: nothing of them stored).
+  Status Commit(const std::string& index, std::vector<cloudtrail::Event> events);
+
+ private:
+  struct Request {
+    std::vector<cloudtrail::Event> events;
+    bool done = false;
+    Status status;
+  };
+  struct Queue {
+    bool busy = false;
+    std::vector<Request*> pending;
+  };
+  store::Store* store_;
+  Metrics* metrics_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, Queue> queues_;
+};
+
+// Decides where an event goes: the input's index, the excluded-events index, or nowhere.
+class EventFilter {
+ public:
+  explicit EventFilter(const InputConfig& input);
+  // nullptr: keep in input.index. Otherwise the index name, or "" to drop.
+  const std::string* Route(const cloudtrail::Event& event) const;
+  const std::string& index() const { return index_; }
+
+ private:
+  std::string index_;
+  std::string excluded_index_;
+  std::unique_ptr<RE2> exclude_;
+};
+
+enum class FileOutcome { kIngested, kSkipped, kDigest, kEmpty };
+
+struct FileResult {
+  FileOutcome outcome = FileOutcome::kIngested;
+  std::string etag;
+  uint64_t events = 0;
+  uint64_t bytes = 0;
+};
+
+// Local quarantine under <data>/quarantine/{messages,files}/ (docs/collect.md).
+class Quarantine {
+ public:
+  explicit Quarantine(std::string dir) : dir_(std::move(dir)) {}
+  // Keeps an SQS message that is not a notification. Returns when durable.
+  Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
+                     const std::string& body, const std::vector<std::string>& reasons);
+  // Keeps the record (and, when `content` is not null, a copy) of an unreadable object.
+  Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts, const std::string* content);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+struct IngestContext {
+  std::string data_dir;
+  store::Store* store = nullptr;
+  GroupCommitter* committer = nullptr;
+  Ledger* ledger = nullptr;
+  Metrics* metrics = nullptr;
+  uint64_t max_file_bytes = 8ull << 30;
+  uint64_t commit_batch_bytes = 32u << 20;
+  std::string how = "collect";  // recorded in the ledger
+};
+
+class ObjectIngester {
+ public:
+  ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3);
+  // Ingests one object. Errors: what S3 or the reader said (kUnavailable = try later;
+  // kInvalidArgument/kResourceExhausted/kNotFound = this object will not get better).
+  Result<FileResult> Ingest(const ObjectRef& ref);
+  const InputConfig& input() const { return input_; }
+
+ private:
+  Status SaveDigest(const ObjectRef& ref, const std::string& json);
+  IngestContext ctx_;
+  InputConfig input_;
+  EventFilter filter_;
+  aws::S3Client* s3_;
+};
+
+// True for errors that retrying will not fix.
+bool IsPermanent(const Status& s);
+
+}  // namespace cairn::collect

@@ -1,0 +1,67 @@
+#pragma once
+// The ledger of ingested S3 objects (bucket, key, ETag), shared by `cairn collect` and
+// `cairn backfill` so that neither ingests an object the other already has. The store's
+// (account, eventID) dedup stays the second line of defence. Format: docs/format/ledger.md.
+//
+// Crash safety: entries are appended as whole checksummed lines and fdatasync'ed before Record
+// returns. A torn last line (crash mid-append) is cut off at Open; a damaged line elsewhere is
+// skipped with a warning (its object may then be read again, which the store deduplicates).
+// Several processes may share one ledger: each append is one write(2) on an O_APPEND descriptor,
+// and Find reads lines other processes appended since the last look before answering "no".
+//
+// Thread safety: all methods may be called concurrently.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cairn::collect {
+
+struct LedgerEntry {
+  std::string bucket;
+  std::string key;
+  std::string etag;      // without quotes
+  uint64_t events = 0;   // events read from the object (stored + duplicates + excluded)
+  int64_t time_ms = 0;   // when it was recorded
+  std::string how;       // "collect", "backfill", "quarantine"
+};
+
+class Ledger {
+ public:
+  // Opens (creating) the ledger file at `path` and loads it.
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& path);
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // The ETag recorded for bucket/key, if any.
+  std::optional<std::string> Find(const std::string& bucket, const std::string& key);
+  // True when bucket/key is recorded with this ETag, or with any ETag when `etag` is "".
+  bool Contains(const std::string& bucket, const std::string& key, const std::string& etag);
+  // Appends and syncs. Returns when durable.
+  Status Record(const std::vector<LedgerEntry>& entries);
+
+  size_t size() const;
+  const std::string& path() const { return path_; }
+
+  // One line of the format (with its trailing newline), and its parser (nullopt when damaged).
+  static std::string EncodeLine(const LedgerEntry& e);
+  static std::optional<LedgerEntry> DecodeLine(std::string_view line);
+
+ private:
+  Ledger() = default;
+  Status CatchUpLocked();  // reads lines appended since `offset_`
+  std::string path_;
+  int fd_ = -1;
+  mutable std::mutex mu_;
+  uint64_t offset_ = 0;  // bytes of the file already loaded
+  std::unordered_map<std::string, std::string> etags_;  // bucket '\0' key -> etag
+};
+
+}  // namespace cairn::collect

@@ -1,0 +1,177 @@
+#include "collect/collect_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include "common/testing.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "cloudtrail/reader.h"
+#include "common/fs.h"
+#include "common/json_util.h"
+#include "store/store.h"
+
+namespace cairn::testing {
+
+std::string Gzip(std::string_view data) {
+  z_stream z{};
+  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&z, data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+std::multiset<std::pair<std::string, std::string>> EventIdsOfFiles(const std::vector<std::string>& paths) {
+  std::multiset<std::pair<std::string, std::string>> ids;
+  for (const auto& p : paths) {
+    auto r = cloudtrail::ReadEventsFromPath(FileSystem::Default(), p, {}, [&](cloudtrail::Event&& e) {
+      ids.emplace(e.account, e.event_id);
+      return Status::Ok();
+    });
+    if (!r.ok()) ADD_FAILURE() << r.status().ToString();
+  }
+  return ids;
+}
+
+std::multiset<std::pair<std::string, std::string>> StoredEventIds(const std::string& data_dir,
+                                                                  const std::string& index) {
+  std::multiset<std::pair<std::string, std::string>> ids;
+  store::StoreOptions o;
+  o.data_dir = data_dir;
+  o.background_merge = false;
+  auto st = store::Store::Open(o);
+  if (!st.ok()) {
+    ADD_FAILURE() << st.status().ToString();
+    return ids;
+  }
+  auto snap = (*st)->GetSnapshot(index);
+  if (!snap.ok()) return ids;
+  for (const auto& seg : (*snap)->segments()) {
+    Status s = seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
+      ids.emplace(e.account, e.event_id);
+      return Status::Ok();
+    });
+    if (!s.ok()) ADD_FAILURE() << s.ToString();
+  }
+  (void)(*st)->Close();
+  return ids;
+}
+
+Result<std::unique_ptr<Site>> Site::Create(const std::string& endpoint, const std::string& queue_name,
+                                           const std::string& bucket, int visibility_timeout_s) {
+  auto site = std::make_unique<Site>();
+  aws::HttpOptions h;
+  h.use_env_proxy = false;
+  aws::AwsClientOptions o;
+  o.region = "us-west-2";
+  o.endpoints.endpoint_url = endpoint;
+  o.retry.base_delay_ms = 10;
+  o.retry.throttle_base_delay_ms = 10;
+  site->client_ = std::make_shared<aws::AwsClient>(
+      aws::NewCurlHttpClient(h),
+      std::make_shared<aws::StaticCredentialsProvider>(aws::Credentials{"test", "test", "", 0, "test"}), o);
+  site->s3_ = std::make_unique<aws::S3Client>(site->client_.get());
+  site->sqs_ = std::make_unique<aws::SqsClient>(site->client_.get());
+  site->sns_ = std::make_unique<aws::SnsClient>(site->client_.get());
+  site->bucket_ = bucket;
+  RETURN_IF_ERROR(site->s3_->CreateBucket(bucket));
+  ASSIGN_OR_RETURN(site->queue_url_,
+                   site->sqs_->CreateQueue(queue_name, {{"VisibilityTimeout", std::to_string(visibility_timeout_s)}}));
+  std::string queue_arn = "arn:aws:sqs:us-west-2:000000000000:" + queue_name;
+  for (const auto& region : SiteRegions()) {
+    ASSIGN_OR_RETURN(std::string topic, site->sns_->CreateTopic(queue_name + "-" + region, region));
+    RETURN_IF_ERROR(site->sns_->Subscribe(topic, "sqs", queue_arn).status());
+    site->topics_[region] = topic;
+  }
+  return site;
+}
+
+Status Site::Put(const std::string& key, const std::string& body) { return s3_->PutObject(bucket_, key, body).status(); }
+
+std::string Site::CloudTrailNotification(const std::string& bucket, const std::vector<std::string>& keys) {
+  std::string j = "{\"s3Bucket\":" + JsonString(bucket) + ",\"s3ObjectKey\":[";
+  for (size_t i = 0; i < keys.size(); ++i) j += (i ? "," : "") + JsonString(keys[i]);
+  return j + "]}";
+}
+
+std::string Site::UrlEncodeKey(const std::string& key) {
+  std::string out;
+  for (unsigned char c : key) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '/' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else if (c == ' ') {
+      out.push_back('+');
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+std::string Site::S3EventNotification(const std::string& bucket, const std::vector<std::string>& keys) {
+  std::string j = "{\"Records\":[";
+  for (size_t i = 0; i < keys.size(); ++i) {
+    j += (i ? "," : "");
+    j += fmt::format(
+        R"({{"eventVersion":"2.1","eventSource":"aws:s3","awsRegion":"us-west-2","eventTime":"2023-07-10T12:00:00.000Z",)"
+        R"("eventName":"ObjectCreated:Put","s3":{{"s3SchemaVersion":"1.0","bucket":{{"name":{},"arn":"arn:aws:s3:::{}"}},)"
+        R"("object":{{"key":{},"size":1}}}}}})",
+        JsonString(bucket), bucket, JsonString(UrlEncodeKey(keys[i])));
+  }
+  return j + "]}";
+}
+
+Status Site::AnnounceViaSns(const std::string& region, const std::vector<std::string>& keys) {
+  return sns_->Publish(topics_.at(region), CloudTrailNotification(bucket_, keys)).status();
+}
+Status Site::AnnounceRaw(const std::vector<std::string>& keys) { return Send(CloudTrailNotification(bucket_, keys)); }
+Status Site::AnnounceS3Event(const std::vector<std::string>& keys, const std::string& via_region) {
+  std::string body = S3EventNotification(bucket_, keys);
+  if (via_region.empty()) return Send(body);
+  return sns_->Publish(topics_.at(via_region), body).status();
+}
+Status Site::AnnounceEventBridge(const std::string& key) {
+  return Send(fmt::format(
+      R"({{"version":"0","id":"e","detail-type":"Object Created","source":"aws.s3","account":"000000000000",)"
+      R"("time":"2023-07-10T12:00:00Z","region":"us-west-2","resources":["arn:aws:s3:::{}"],)"
+      R"("detail":{{"version":"0","bucket":{{"name":{}}},"object":{{"key":{},"size":1}},"reason":"PutObject"}}}})",
+      bucket_, JsonString(bucket_), JsonString(key)));
+}
+Status Site::Send(const std::string& body) { return sqs_->SendMessage(queue_url_, body).status(); }
+
+Result<int> Site::QueueDepth() {
+  ASSIGN_OR_RETURN(auto attrs, sqs_->GetQueueAttributes(
+                                   queue_url_, {"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}));
+  return std::stoi(attrs["ApproximateNumberOfMessages"]) + std::stoi(attrs["ApproximateNumberOfMessagesNotVisible"]);
+}
+
+std::vector<std::string> InvictusFiles() {
+  std::vector<std::string> out;
+  std::string dir = SharedDataDir() + "/cloudtrail/invictus/CloudTrail";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".json") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string RegionOfFileName(const std::string& name) {
+  size_t a = name.find("_CloudTrail_");
+  if (a == std::string::npos) return "us-east-1";
+  a += 12;
+  size_t b = name.find('_', a);
+  return name.substr(a, b - a);
+}
+
+}  // namespace cairn::testing

@@ -1,0 +1,201 @@
+// The collector against the fauxqs emulator, configured by the original site's inputs.conf (its
+// endpoints from AWS_ENDPOINT_URL): CloudTrail notifications through five regions' SNS topics into
+// one us-west-2 queue, every other notification shape, a poison file, a digest file, garbage.
+// Afterwards every event is stored exactly once, the queue is empty and the bad things are kept
+// in quarantine.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "collect/collect_fixture.h"
+#include "collect/collector.h"
+#include "collect/conf.h"
+#include "collect/ledger.h"
+#include "common/fs.h"
+#include "common/testing.h"
+
+namespace cairn::collect {
+namespace {
+
+using cairn::testing::FauxqsServer;
+using cairn::testing::Site;
+
+constexpr char kSiteConf[] =
+    "[aws_cloudtrail://its-aws-idg-cloudtrail]\n"
+    "exclude_describe_events = 0\n"
+    "\tindex = aws-cloudtrail\n"
+    "\tinterval = 1\n"
+    "\tremove_files_when_done = 0\n"
+    "\tkey_id = key\n"
+    "\tsecret_key = secret\n"
+    "\tsqs_queue = its-aws-idg-cloudtrail\n"
+    "\tsqs_queue_region = us-west-2\n"
+    "\tsourcetype = aws-cloudtrail\n"
+    "\tscript_iterations = relaunch\n";
+
+class CollectIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!cairn::testing::FauxqsUnavailableReason().empty()) return;
+    auto s = FauxqsServer::Start("us-west-2");
+    if (s.ok()) server_ = std::move(s).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    dir_ = cairn::testing::MakeTempDir("cairn_collect");
+  }
+  void TearDown() override {
+    if (!HasFailure()) FileSystem::Default()->RemoveAll(dir_);
+  }
+
+  CollectConfig SiteConfig() {
+    std::string path = dir_ + "/inputs.conf";
+    EXPECT_TRUE(WriteFileAtomic(FileSystem::Default(), path, kSiteConf).ok());
+    ::setenv("AWS_ENDPOINT_URL", server_->endpoint().c_str(), 1);
+    ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    Config global;
+    auto cfg = LoadCollectConfig(path, global);
+    EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+    cfg->settings.wait_seconds = 1;
+    cfg->settings.max_attempts = 2;
+    cfg->settings.visibility_timeout_s = 20;
+    cfg->settings.heartbeat_ms = 1000;
+    cfg->settings.status_interval_ms = 0;
+    cfg->settings.metrics_listen = "127.0.0.1:0";
+    return *cfg;
+  }
+
+  static FauxqsServer* server_;
+  std::string dir_;
+};
+FauxqsServer* CollectIntegrationTest::server_ = nullptr;
+
+TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
+  CAIRN_REQUIRE_FAUXQS();
+  CAIRN_REQUIRE_SHARED_DATA();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "its-aws-idg-cloudtrail-logs");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  Site& site = **site_r;
+
+  // The test-side CloudTrail: every invictus file gzipped into the real key layout.
+  std::vector<std::string> files = cairn::testing::InvictusFiles();
+  ASSERT_GE(files.size(), 50u);
+  std::vector<std::string> keys;
+  std::vector<std::string> regions;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string name = BaseName(files[i]);
+    std::string region = cairn::testing::RegionOfFileName(name);
+    std::string key = "AWSLogs/218007301253/CloudTrail/" + region + "/2023/07/10/" + name + ".gz";
+    if (i == 31) key = "AWSLogs/218007301253/CloudTrail/" + region + "/2023/07/10/odd name+plus=" + name + ".gz";
+    auto body = ReadFileToString(FileSystem::Default(), files[i]);
+    ASSERT_TRUE(body.ok());
+    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*body)).ok()) << key;
+    keys.push_back(key);
+    regions.push_back(region);
+  }
+  const auto& site_regions = cairn::testing::SiteRegions();
+  // 0..29: CloudTrail's notification through each region's SNS topic, three keys per message.
+  for (size_t i = 0; i < 30; i += 3) {
+    const std::string& topic_region = site_regions[(i / 3) % site_regions.size()];
+    ASSERT_TRUE(site.AnnounceViaSns(topic_region, {keys[i], keys[i + 1], keys[i + 2]}).ok());
+  }
+  // 30..37: S3 event notifications straight to the queue (URL-encoded keys).
+  ASSERT_TRUE(site.AnnounceS3Event({keys[30], keys[31], keys[32]}).ok());
+  for (size_t i = 33; i < 38; ++i) ASSERT_TRUE(site.AnnounceS3Event({keys[i]}).ok());
+  // 38..43: S3 events through SNS.
+  for (size_t i = 38; i < 44; ++i) ASSERT_TRUE(site.AnnounceS3Event({keys[i]}, site_regions[i % 5]).ok());
+  // 44..49: EventBridge Object Created.
+  for (size_t i = 44; i < 50; ++i) ASSERT_TRUE(site.AnnounceEventBridge(keys[i]).ok());
+  // The rest: one raw CloudTrail notification naming them all.
+  ASSERT_TRUE(site.AnnounceRaw(std::vector<std::string>(keys.begin() + 50, keys.end())).ok());
+  // Redelivery of something already announced.
+  ASSERT_TRUE(site.AnnounceViaSns("eu-west-1", {keys[4]}).ok());
+  // s3:TestEvent raw and through SNS; an ObjectRemoved event; garbage.
+  ASSERT_TRUE(site.Send(R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"its-aws-idg-cloudtrail-logs"})").ok());
+  ASSERT_TRUE(site.sns().Publish(site.topic("sa-east-1"), R"({"Service":"Amazon S3","Event":"s3:TestEvent"})").ok());
+  ASSERT_TRUE(site.Send(R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]})").ok());
+  ASSERT_TRUE(site.Send("hello, not a notification").ok());
+  // A poison file: a truncated gzip.
+  {
+    auto body = ReadFileToString(FileSystem::Default(), files[0]);
+    std::string gz = cairn::testing::Gzip(*body);
+    std::string poison = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/poison.json.gz";
+    ASSERT_TRUE(site.Put(poison, gz.substr(0, gz.size() / 2)).ok());
+    ASSERT_TRUE(site.AnnounceViaSns("us-west-1", {poison}).ok());
+  }
+  // A digest file goes to the integrity verifier's area.
+  {
+    auto digest = ReadFileToString(FileSystem::Default(),
+                                   cairn::testing::SharedDataDir() +
+                                       "/cloudtrail/aws-docs/cloudtrail-log-file-validation-digest-file-structure__2__digest.json");
+    ASSERT_TRUE(digest.ok());
+    std::string key =
+        "AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/"
+        "218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T120000Z.json.gz";
+    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*digest)).ok());
+    ASSERT_TRUE(site.AnnounceS3Event({key}).ok());
+  }
+
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.until_idle = 6;
+  Collector collector(std::move(options));
+  auto sum = collector.Run();
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  Metrics* m = collector.metrics();
+
+  auto expected = cairn::testing::EventIdsOfFiles(files);
+  auto stored = cairn::testing::StoredEventIds(dir_ + "/data", "aws-cloudtrail");
+  std::set<std::pair<std::string, std::string>> expected_set(expected.begin(), expected.end());
+  EXPECT_EQ(stored.size(), expected_set.size()) << "every event exactly once";
+  std::set<std::pair<std::string, std::string>> stored_set(stored.begin(), stored.end());
+  EXPECT_TRUE(stored_set == expected_set);
+  EXPECT_EQ(m->events_stored.load(), expected_set.size());
+  EXPECT_EQ(m->files_ingested.load(), files.size());
+  EXPECT_GE(m->files_skipped.load(), 1u) << "the redelivered key is skipped by the ledger";
+  EXPECT_EQ(m->messages_test.load(), 2u);
+  EXPECT_EQ(m->messages_invalid.load(), 1u);
+  EXPECT_EQ(m->files_quarantined.load(), 1u);
+  EXPECT_EQ(m->files_digest.load(), 1u);
+  auto depth = site.QueueDepth();
+  ASSERT_TRUE(depth.ok());
+  EXPECT_EQ(*depth, 0) << "the queue is drained";
+
+  // Quarantine: the garbage message and the poison file, each with its reason.
+  auto msgs = FileSystem::Default()->ListDir(dir_ + "/data/quarantine/messages");
+  ASSERT_TRUE(msgs.ok());
+  ASSERT_EQ(msgs->size(), 1u);
+  auto kept = ReadFileToString(FileSystem::Default(), dir_ + "/data/quarantine/messages/" + (*msgs)[0].name);
+  EXPECT_NE(kept->find("hello, not a notification"), std::string::npos);
+  EXPECT_NE(kept->find("not JSON"), std::string::npos);
+  auto qfiles = FileSystem::Default()->ListDir(dir_ + "/data/quarantine/files");
+  ASSERT_TRUE(qfiles.ok());
+  bool found_reason = false;
+  for (const auto& f : *qfiles) {
+    if (f.name.size() > 5 && f.name.substr(f.name.size() - 5) == ".json") {
+      auto t = ReadFileToString(FileSystem::Default(), dir_ + "/data/quarantine/files/" + f.name);
+      found_reason = t->find("poison.json.gz") != std::string::npos && t->find("\"attempts\":2") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(found_reason);
+  EXPECT_TRUE(FileSystem::Default()->Exists(
+      dir_ + "/data/digests/its-aws-idg-cloudtrail-logs/AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/"
+             "218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T120000Z.json"));
+  // The ledger knows every log file.
+  auto ledger = Ledger::Open(dir_ + "/data/ledger.log");
+  ASSERT_TRUE(ledger.ok());
+  for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
+}
+
+}  // namespace
+}  // namespace cairn::collect
