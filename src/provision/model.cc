@@ -302,15 +302,6 @@ std::string TrustPolicy(const StackNames& n, const ProvisionSpec& spec) {
   return Document({std::move(s)});
 }
 
-namespace {
-
-std::string Canon(const std::string& json) {
-  auto c = CanonicalJson(json);
-  return c.ok() ? *c : json;
-}
-
-}  // namespace
-
 Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::string& account) {
   RETURN_IF_ERROR(spec.Validate());
   if (account.size() != 12 || !std::all_of(account.begin(), account.end(), ::isdigit)) {
@@ -355,7 +346,7 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
 
   Resource bucket{.kind = Kind::kBucket, .name = n.bucket, .region = spec.home_region,
                   .arn = fmt::format("arn:{}:s3:::{}", n.partition, n.bucket)};
-  bucket.attrs = {{"policy", Canon(BucketPolicy(n))},
+  bucket.attrs = {{"policy", BucketPolicy(n)},
                   {"encryption", "AES256"},
                   {"public_access_block", "BlockPublicAcls=true,BlockPublicPolicy=true,IgnorePublicAcls=true,"
                                           "RestrictPublicBuckets=true"},
@@ -367,8 +358,8 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
   d.resources.push_back(dlq);
 
   Resource queue{.kind = Kind::kQueue, .name = n.queue, .region = spec.home_region, .arn = n.queue_arn};
-  queue.attrs = {{"Policy", Canon(QueuePolicy(n))},
-                 {"RedrivePolicy", Canon(RedrivePolicy(n, spec.max_receive_count))},
+  queue.attrs = {{"Policy", QueuePolicy(n)},
+                 {"RedrivePolicy", RedrivePolicy(n, spec.max_receive_count)},
                  {"MessageRetentionPeriod", std::to_string(spec.retention_s)},
                  {"VisibilityTimeout", std::to_string(spec.visibility_timeout_s)},
                  {"tags", tags_text}};
@@ -376,7 +367,7 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
 
   for (const auto& r : n.trail_regions) {
     Resource topic{.kind = Kind::kTopic, .name = n.topic, .region = r, .arn = n.topic_arns[r]};
-    topic.attrs = {{"Policy", Canon(TopicPolicy(n, r))}, {"tags", tags_text}};
+    topic.attrs = {{"Policy", TopicPolicy(n, r)}, {"tags", tags_text}};
     d.resources.push_back(topic);
   }
   for (const auto& r : n.trail_regions) {
@@ -411,14 +402,14 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
     } else if (role) {
       Resource r{.kind = Kind::kRole, .name = n.reader, .arn = n.reader_arn};
       r.handles["policy_name"] = n.reader_policy_name;
-      r.attrs = {{"AssumeRolePolicyDocument", Canon(TrustPolicy(n, spec))},
-                 {"policy", Canon(ReaderPolicy(n, spec.remove_files_when_done))},
+      r.attrs = {{"AssumeRolePolicyDocument", TrustPolicy(n, spec)},
+                 {"policy", ReaderPolicy(n, spec.remove_files_when_done)},
                  {"tags", tags_text}};
       d.resources.push_back(r);
     } else {
       Resource u{.kind = Kind::kUser, .name = n.reader, .arn = n.reader_arn};
       u.handles["policy_name"] = n.reader_policy_name;
-      u.attrs = {{"policy", Canon(ReaderPolicy(n, spec.remove_files_when_done))}, {"tags", tags_text}};
+      u.attrs = {{"policy", ReaderPolicy(n, spec.remove_files_when_done)}, {"tags", tags_text}};
       d.resources.push_back(u);
       Resource key{.kind = Kind::kAccessKey, .name = n.reader};
       key.handles["stack"] = n.stack;

@@ -4,7 +4,7 @@
 //
 // A Resource is one thing AWS holds (a bucket, a queue, a topic, a subscription, a trail, a role
 // or user, an access key) with the attributes cairn manages, each as canonical text so that the
-// differ compares strings: policies as CanonicalJson, tags as "k=v,k=v" (only cairn's keys),
+// differ compares strings: policies as JSON text (compared in canonical form, json.h), tags as "k=v,k=v" (only cairn's keys),
 // booleans as "true"/"false". Sub-resources that AWS sets with their own calls (bucket policy,
 // encryption, public access block, a trail's logging status, a role's inline policy) are
 // attributes of their parent, so one resource reads as one line of the plan.

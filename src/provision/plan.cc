@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "provision/json.h"
+
 namespace cairn::provision {
 
 char ActionSymbol(Action a) {
@@ -24,6 +26,15 @@ int Plan::Count(Action a) const {
 namespace {
 
 std::string Shown(const std::string& v) { return v.empty() ? "(none)" : v; }
+
+// JSON documents (policies) are equal when their canonical forms are: AWS reformats them.
+bool SameValue(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  if (a.empty() || b.empty() || a[0] != '{' || b[0] != '{') return false;
+  auto ca = CanonicalJson(a);
+  auto cb = CanonicalJson(b);
+  return ca.ok() && cb.ok() && *ca == *cb;
+}
 
 }  // namespace
 
@@ -62,7 +73,7 @@ Plan DiffForApply(const std::vector<Resource>& desired, const std::vector<std::o
     c.current = observed[i];
     for (const auto& [name, want] : desired[i].attrs) {
       std::string have = observed[i]->Attr(name);
-      if (have != want) c.attrs.push_back({name, have, want});
+      if (!SameValue(have, want)) c.attrs.push_back({name, have, want});
     }
     c.action = c.attrs.empty() ? Action::kNoop : Action::kUpdate;
     plan.changes.push_back(std::move(c));
