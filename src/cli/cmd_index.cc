@@ -161,7 +161,9 @@ void RegisterIndex(CLI::App* app, Globals* g) {
         auto report = (*st)->Check(name);
         if (!report.ok()) return Fail(report.status());
         for (const auto& p : report->problems) {
-          std::printf("CORRUPT %s: %s\n", p.path.c_str(), p.status.message().c_str());
+          std::string msg = p.status.message();
+          if (msg.rfind(p.path + ": ", 0) == 0) msg = msg.substr(p.path.size() + 2);
+          std::printf("CORRUPT %s: %s\n", p.path.c_str(), msg.c_str());
         }
         bad |= !report->ok();
         std::printf("%s: %s, %llu segments, %llu events checked\n", name.c_str(),

@@ -41,6 +41,12 @@ uint64_t DirBytes(const std::string& dir) {
   return n;
 }
 
+double CpuSeconds() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 long PeakRssMb() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -159,6 +165,7 @@ int main(int argc, char** argv) {
   if (!store.ok()) return 1;
   // Commit in batches, as the ingest layer would (one or a few files per batch).
   auto t0 = BenchClock::now();
+  double c0 = CpuSeconds();
   uint64_t added = 0;
   for (size_t i = 0; i < events.size(); i += batch) {
     size_t n = std::min(batch, events.size() - i);
@@ -172,22 +179,25 @@ int main(int argc, char** argv) {
     added += r->added;
   }
   auto t1 = BenchClock::now();
+  double c1 = CpuSeconds();
   uint64_t before_merge = DirBytes(data_dir);
   auto info0 = (*store)->Info("aws-cloudtrail");
-  std::printf("commit: %llu events in %.2f s = %.0f events/s (one thread, batch %zu), %llu segments, %.1f MB on disk\n",
-              static_cast<unsigned long long>(added), Seconds(t0, t1), added / Seconds(t0, t1), batch,
+  std::printf("commit: %llu events in %.2f s = %.0f events/s wall, %.0f events per CPU-second (one thread, batch %zu), %llu segments, %.1f MB on disk\n",
+              static_cast<unsigned long long>(added), Seconds(t0, t1), added / Seconds(t0, t1), added / (c1 - c0), batch,
               static_cast<unsigned long long>(info0->segments), before_merge / 1e6);
   auto t2 = BenchClock::now();
+  double c2 = CpuSeconds();
   Status m = (*store)->MergeNow("aws-cloudtrail");
   auto t3 = BenchClock::now();
+  double c3 = CpuSeconds();
   if (!m.ok()) {
     std::fprintf(stderr, "merge: %s\n", m.ToString().c_str());
     return 1;
   }
   uint64_t after_merge = DirBytes(data_dir);
   auto info = (*store)->Info("aws-cloudtrail");
-  std::printf("merge: %.2f s = %.0f events/s, %llu segments\n", Seconds(t2, t3),
-              added / Seconds(t2, t3), static_cast<unsigned long long>(info->segments));
+  std::printf("merge: %.2f s = %.0f events/s wall, %.0f events per CPU-second, %llu segments\n", Seconds(t2, t3),
+              added / Seconds(t2, t3), added / (c3 - c2), static_cast<unsigned long long>(info->segments));
   std::printf("size: %.1f MB after merge = %.3f x source .json.gz (%.1f bytes/event); before merge %.3f x\n",
               after_merge / 1e6, static_cast<double>(after_merge) / source_gz,
               static_cast<double>(after_merge) / added, static_cast<double>(before_merge) / source_gz);
