@@ -30,6 +30,7 @@ void RegisterGenerate(CLI::App* app, Globals* g);
 void RegisterIndex(CLI::App* app, Globals* g);
 void RegisterIngest(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
+void RegisterBackfill(CLI::App* app, Globals* g);
 
 
 

@@ -32,6 +32,7 @@ int Main(int argc, char** argv) {
   RegisterIndex(&app, &g);
   RegisterIngest(&app, &g);
   RegisterCollect(&app, &g);
+  RegisterBackfill(&app, &g);
 
 
 

@@ -6,18 +6,25 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "collect/backfill.h"
 #include "collect/collect_fixture.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "collect/ledger.h"
 #include "common/fs.h"
 #include "common/testing.h"
+#include "common/time_util.h"
 
 namespace cairn::collect {
 namespace {
@@ -195,6 +202,135 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   auto ledger = Ledger::Open(dir_ + "/data/ledger.log");
   ASSERT_TRUE(ledger.ok());
   for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
+}
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n\r\n";
+  (void)::send(fd, req.data(), req.size(), 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return out;
+}
+
+TEST_F(CollectIntegrationTest, MetricsAreScrapedWhileRunning) {
+  CAIRN_REQUIRE_FAUXQS();
+  CAIRN_REQUIRE_SHARED_DATA();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "metrics-bucket");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  Site& site = **site_r;
+  std::vector<std::string> files = cairn::testing::InvictusFiles();
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < 5; ++i) {
+    std::string key = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/m" + BaseName(files[i]) + ".gz";
+    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i]))).ok());
+    keys.push_back(key);
+  }
+  ASSERT_TRUE(site.AnnounceViaSns("us-west-2", keys).ok());
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.config.settings.status_interval_ms = 200;
+  Collector collector(std::move(options));
+  Result<CollectorSummary> result = Status::Ok();
+  std::thread runner([&] { result = collector.Run(); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (collector.metrics()->messages_deleted.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  int port = collector.metrics_port();
+  ASSERT_GT(port, 0);
+  std::string page = HttpGet(port, "/metrics");
+  collector.RequestStop();
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_NE(page.find("HTTP/1.0 200 OK"), std::string::npos) << page;
+  EXPECT_NE(page.find("cairn_collect_files_total{outcome=\"ingested\"} 5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("cairn_collect_messages_total{outcome=\"deleted\"} 1\n"), std::string::npos) << page;
+  uint64_t events = collector.metrics()->events_stored.load();
+  EXPECT_GT(events, 0u);
+  EXPECT_NE(page.find(fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events)), std::string::npos);
+  EXPECT_NE(page.find("cairn_collect_delivery_latency_seconds_count 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("cairn_collect_lag_seconds "), std::string::npos);
+}
+
+TEST_F(CollectIntegrationTest, BackfillThenCollectNeverIngestsTwice) {
+  CAIRN_REQUIRE_FAUXQS();
+  CAIRN_REQUIRE_SHARED_DATA();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "backfill-queue", "backfill-bucket");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  Site& site = **site_r;
+  std::vector<std::string> files = cairn::testing::InvictusFiles();
+  files.resize(30);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string name = BaseName(files[i]);
+    std::string region = cairn::testing::RegionOfFileName(name);
+    // The last ten as an organization trail writes them.
+    std::string org = i >= 20 ? "o-abcd1234/" : "";
+    std::string key = "trails/AWSLogs/" + org + "218007301253/CloudTrail/" + region + "/2023/07/10/" + name + ".gz";
+    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i]))).ok());
+    keys.push_back(key);
+  }
+  // Outside the date range: must not be read.
+  ASSERT_TRUE(site.Put("trails/AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/12/late.json.gz",
+                       cairn::testing::Gzip("{\"Records\":[]}")).ok());
+  BackfillOptions bo;
+  ASSERT_TRUE(ParseS3Url("s3://backfill-bucket/trails", &bo.bucket, &bo.prefix).ok());
+  EXPECT_EQ(bo.prefix, "trails");
+  bo.from_day = *ParseIso8601Millis("2023-07-09") / 86'400'000;
+  bo.to_day = *ParseIso8601Millis("2023-07-10") / 86'400'000;
+  bo.data_dir = dir_ + "/data";
+  bo.progress = false;
+  bo.input.index = "aws-cloudtrail";
+  {
+    Metrics m;
+    auto sum = RunBackfill(bo, &site.s3(), &m);
+    ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+    EXPECT_EQ(sum->objects_listed, files.size());
+    EXPECT_EQ(sum->files_ingested, files.size());
+  }
+  {
+    Metrics m;
+    auto again = RunBackfill(bo, &site.s3(), &m);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->units_resumed, again->units) << "the checkpoint makes a second run a no-op";
+    EXPECT_EQ(again->files_ingested, 0u);
+  }
+  // Live notifications for overlapping objects (CloudTrail's and S3's, which carries the ETag).
+  ASSERT_TRUE(site.AnnounceViaSns("us-east-1", {keys[0], keys[1], keys[2]}).ok());
+  ASSERT_TRUE(site.AnnounceS3Event({keys[21], keys[22]}).ok());
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.config.inputs[0].sqs_queue = "backfill-queue";
+  options.until_idle = 3;
+  Collector collector(std::move(options));
+  auto run = collector.Run();
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(collector.metrics()->files_skipped.load(), 5u);
+  EXPECT_EQ(collector.metrics()->files_ingested.load(), 0u);
+  EXPECT_EQ(collector.metrics()->events_read.load(), 0u) << "nothing downloaded twice";
+  auto expected = cairn::testing::EventIdsOfFiles(files);
+  auto stored = cairn::testing::StoredEventIds(dir_ + "/data", "aws-cloudtrail");
+  std::set<std::pair<std::string, std::string>> expected_set(expected.begin(), expected.end());
+  std::set<std::pair<std::string, std::string>> stored_set(stored.begin(), stored.end());
+  EXPECT_EQ(stored.size(), stored_set.size());
+  EXPECT_TRUE(stored_set == expected_set);
+  EXPECT_EQ(*site.QueueDepth(), 0);
 }
 
 }  // namespace
