@@ -409,3 +409,33 @@ TEST_F(StoreTest, RealCloudTrailIngestedTwiceAndOverlappingKeepsEachEventOnce) {
 
 }  // namespace
 }  // namespace cairn::store
+
+namespace cairn::store {
+namespace {
+
+// With a tiny dedup cache, partitions' fingerprint sets are evicted and rebuilt from segments;
+// duplicates are still found.
+TEST_F(StoreTest, DedupCacheEvictionKeepsDedupExact) {
+  StoreOptions opt;
+  opt.data_dir = dir_;
+  opt.background_merge = false;
+  opt.dedup_cache_events = 250;  // less than two days' worth
+  auto store = std::move(Store::Open(opt).value());
+  for (int d = 0; d < 5; ++d) {
+    auto r = store->Commit("idx", testing::SyntheticBatch(d * 1000, 200, kT0 + d * kDay, kDay));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->added, 200u);
+  }
+  for (int d = 0; d < 5; ++d) {
+    auto r = store->Commit("idx", testing::SyntheticBatch(d * 1000, 300, kT0 + d * kDay, kDay));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->added, 100u) << "day " << d;
+    EXPECT_EQ(r->duplicates, 200u) << "day " << d;
+  }
+  auto census = Census(**store->GetSnapshot("idx"));
+  EXPECT_EQ(census.size(), 1500u);
+  for (auto& [id, n] : census) ASSERT_EQ(n, 1) << id;
+}
+
+}  // namespace
+}  // namespace cairn::store
