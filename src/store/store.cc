@@ -485,7 +485,28 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full) {
       }
     }
     uint32_t need = full ? 2 : std::max<uint32_t>(2, opt.merge_min_segments);
-    for (auto& [p, segs] : small) {
+    // Size tiers (powers of 4 of the event count): the background policy merges segments of one
+    // tier only, so each event is rewritten about log4(max / commit size) times, not once per
+    // commit. MergeNow takes every small segment.
+    auto tier = [](uint32_t n) {
+      int t = 0;
+      for (uint32_t x = n / 1024; x > 0; x /= 4) ++t;
+      return t;
+    };
+    for (auto& [p, all_small] : small) {
+      std::vector<std::shared_ptr<Segment>> segs;
+      if (full) {
+        segs = all_small;
+      } else {
+        std::map<int, std::vector<std::shared_ptr<Segment>>> tiers;
+        for (const auto& s : all_small) tiers[tier(s->event_count())].push_back(s);
+        for (auto& [t, group] : tiers) {
+          if (group.size() >= need) {
+            segs = std::move(group);
+            break;
+          }
+        }
+      }
       if (segs.size() < need) continue;
       std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) {
         return a->event_count() != b->event_count() ? a->event_count() < b->event_count()
