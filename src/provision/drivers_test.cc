@@ -474,3 +474,29 @@ TEST_F(DriverTest, S3BucketNotEmptyIsKeptNotFailed) {
 
 }  // namespace
 }  // namespace cairn::provision
+
+namespace cairn::provision {
+namespace {
+
+TEST_F(DriverTest, S3EndpointWithoutSubresourcesIsRefusedNotMisread) {
+  auto driver = NewS3Driver(client_.get());
+  responder_ = [](const Recorded&) {
+    return Xml(200, "<?xml version=\"1.0\"?><ListBucketResult><Name>b</Name></ListBucketResult>");
+  };
+  Resource bucket{.kind = Kind::kBucket, .name = "cairn-logs", .region = "us-west-2"};
+  bucket.attrs = {{"policy", "{}"}, {"tags", "cairn:managed=true,cairn:stack=cairn"}};
+  auto got = driver->Read(bucket);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(got.status().message().find("--skip s3-settings"), std::string::npos) << got.status().message();
+  // With the settings skipped (no attributes wanted) only the bucket's existence is read.
+  recorded_.clear();
+  bucket.attrs.clear();
+  got = driver->Read(bucket);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->has_value());
+  EXPECT_EQ(recorded_.size(), 1u);
+}
+
+}  // namespace
+}  // namespace cairn::provision

@@ -90,8 +90,9 @@ Status ProvisionSpec::Validate() const {
     return InvalidArgument("message retention {}s is outside 60..1209600", retention_s);
   }
   for (const auto& s : skip) {
-    if (s != "cloudtrail" && s != "iam") {
-      return InvalidArgument("skip: \"{}\" is not a service provisioning can leave out (cloudtrail, iam)", s);
+    if (s != "cloudtrail" && s != "iam" && s != "s3-settings") {
+      return InvalidArgument("skip: \"{}\" is not something provisioning can leave out (cloudtrail, iam, s3-settings)",
+                             s);
     }
   }
   if (!account.empty() && (account.size() != 12 || !std::all_of(account.begin(), account.end(), ::isdigit))) {
@@ -351,6 +352,14 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
                   {"public_access_block", "BlockPublicAcls=true,BlockPublicPolicy=true,IgnorePublicAcls=true,"
                                           "RestrictPublicBuckets=true"},
                   {"tags", tags_text}};
+  if (spec.Skipped("s3-settings")) {
+    // An S3-compatible store without bucket policy/encryption/public-access-block/tagging: the
+    // bucket is created and nothing else; unproven ownership means destroy keeps it.
+    bucket.attrs.clear();
+    d.skipped.push_back(fmt::format("s3: policy, encryption, public access block and tags of bucket {} not read or "
+                                    "changed (skip s3-settings); destroy keeps the bucket",
+                                    n.bucket));
+  }
   d.resources.push_back(bucket);
 
   Resource dlq{.kind = Kind::kDeadLetterQueue, .name = n.dlq, .region = spec.home_region, .arn = n.dlq_arn};

@@ -44,7 +44,9 @@ struct ProvisionSpec {
   int max_receive_count = 5;           // redrive to the dead-letter queue after this many receives
   int visibility_timeout_s = 300;
   int retention_s = 1209600;           // 14 days: a stopped collector loses nothing for two weeks
-  std::set<std::string> skip;          // services to leave alone: "cloudtrail", "iam" (emulators)
+  // What to leave alone, for emulators: "cloudtrail", "iam", "s3-settings" (bucket policy,
+  // encryption, public access block and tags).
+  std::set<std::string> skip;
   std::string account;                 // "" = ask STS GetCallerIdentity
 
   // Checks names, regions and numbers; errors name the option.

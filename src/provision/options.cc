@@ -76,7 +76,7 @@ Status LoadRunOptions(const Config& config, RunOptions* o) {
     s.reader = *r;
   }
   if (auto v = config.GetString("provision.skip")) {
-    ASSIGN_OR_RETURN(auto list, ParseRegions(*v == "all" ? std::string("cloudtrail,iam") : *v));
+    ASSIGN_OR_RETURN(auto list, ParseRegions(*v == "all" ? std::string("cloudtrail,iam,s3-settings") : *v));
     s.skip.clear();
     for (auto& x : list) s.skip.insert(x);
   }

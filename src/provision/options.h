@@ -15,7 +15,7 @@
 //   provision.remove_files_when_done   reader may delete log files (default false)
 //   provision.max_receive_count    redrive to the dead-letter queue after N receives (5)
 //   provision.visibility_timeout   queue default visibility timeout (300s)
-//   provision.skip                 services to leave alone: cloudtrail, iam (emulators)
+//   provision.skip                 what to leave alone: cloudtrail, iam, s3-settings (emulators)
 //   provision.account              account id (default: STS GetCallerIdentity)
 //   provision.out_dir              where apply writes cairn.toml and inputs.conf (".")
 //   provision.interval             collector poll interval written to the config (30)

@@ -85,6 +85,7 @@ class S3Driver final : public ServiceDriver {
       return head.status();
     }
     Resource r{.kind = Kind::kBucket, .name = desired.name, .region = desired.region, .arn = desired.arn};
+    if (desired.attrs.empty()) return std::optional<Resource>(std::move(r));  // skip s3-settings
 
     ASSIGN_OR_RETURN(std::string policy, GetSub(s3, "S3 GetBucketPolicy", desired.name, "policy"));
     if (!policy.empty()) {
@@ -137,7 +138,7 @@ class S3Driver final : public ServiceDriver {
     if (!created.ok() && !HasAwsCode(created, "BucketAlreadyOwnedByYou")) return created;
     std::vector<AttrChange> all;
     for (const char* a : {"tags", "encryption", "public_access_block", "policy"}) {
-      all.push_back({a, "", desired.Attr(a)});
+      if (desired.attrs.count(a)) all.push_back({a, "", desired.Attr(a)});
     }
     return Update(desired, Resource{}, all, effects);
   }
@@ -227,6 +228,13 @@ class S3Driver final : public ServiceDriver {
         if (HasAwsCode(r.status(), absent)) return std::string();
       }
       return r.status();
+    }
+    // An S3-compatible store that does not know the sub-resource may answer with the bucket's
+    // listing instead of an error: refuse to read that as a setting.
+    if (r->body.find("<ListBucketResult") != std::string::npos) {
+      return Unsupported("{} s3://{}: the S3 endpoint does not implement ?{} (it answered with a bucket listing); "
+                         "use --skip s3-settings with this endpoint",
+                         api, bucket, subresource);
     }
     return std::move(r->body);
   }
