@@ -29,6 +29,7 @@ inline constexpr int kExitUsage = 2;
 void RegisterGenerate(CLI::App* app, Globals* g);
 void RegisterIndex(CLI::App* app, Globals* g);
 void RegisterIngest(CLI::App* app, Globals* g);
+void RegisterSearch(CLI::App* app, Globals* g);
 void RegisterProvision(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);

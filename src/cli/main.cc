@@ -31,6 +31,7 @@ int Main(int argc, char** argv) {
   RegisterGenerate(&app, &g);
   RegisterIndex(&app, &g);
   RegisterIngest(&app, &g);
+  RegisterSearch(&app, &g);
   RegisterProvision(&app, &g);
   RegisterCollect(&app, &g);
   RegisterBackfill(&app, &g);
