@@ -465,15 +465,18 @@ Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
 
 // ---------------------------------------------------------------- ids
 
+using RawScanner = std::function<Status(const std::function<void(uint32_t, std::string_view)>&)>;
+
 static Result<std::shared_ptr<const Ids>> LoadIds(Segment::Impl& m, const std::string& path,
-                                                  uint32_t count) {
+                                                  uint32_t count, const RawScanner& scan_raw) {
   {
     std::lock_guard<std::mutex> lock(m.mu);
     if (m.ids) return m.ids;
   }
   auto ids = std::make_shared<Ids>();
-  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kIds)], &ids->data, "ids"));
-  Reader r(ids->data);
+  std::string section;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kIds)], &section, "ids"));
+  Reader r(section);
   uint64_t nacc;
   if (!r.GetVarint(&nacc) || nacc > count + 1) return Corruption("{}: ids section malformed", path);
   for (uint64_t i = 0; i < nacc; ++i) {
@@ -482,27 +485,71 @@ static Result<std::shared_ptr<const Ids>> LoadIds(Segment::Impl& m, const std::s
     ids->accounts.emplace_back(a);
   }
   ids->account_of.reserve(count);
+  std::vector<std::pair<uint32_t, uint32_t>> where(count);  // (offset, length) in ids->data
+  std::vector<uint32_t> derived;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t v;
+    if (!r.GetVarint(&v) || (v >> 1) >= nacc) return Corruption("{}: ids section truncated at event {}", path, i);
+    ids->account_of.push_back(static_cast<uint32_t>(v >> 1));
+    if (v & 1) {
+      derived.push_back(i);
+      continue;
+    }
+    std::string_view id;
+    if (!r.GetLengthPrefixed(&id)) return Corruption("{}: ids section truncated at event {}", path, i);
+    where[i] = {static_cast<uint32_t>(ids->data.size()), static_cast<uint32_t>(id.size())};
+    ids->data.append(id);
+  }
+  if (r.remaining() != 0) return Corruption("{}: ids section has trailing bytes", path);
+  if (!derived.empty()) {
+    size_t next = 0;
+    Status bad;
+    RETURN_IF_ERROR(scan_raw([&](uint32_t o, std::string_view raw) {
+      if (next >= derived.size() || derived[next] != o || !bad.ok()) return;
+      ++next;
+      size_t at = raw.find(kEventIdMarker);
+      size_t start = at + kEventIdMarker.size();
+      size_t end = at == std::string_view::npos ? at : raw.find('"', start);
+      if (end == std::string_view::npos) {
+        bad = Corruption("{}: event {} has no eventID to take its id from", path, o);
+        return;
+      }
+      where[o] = {static_cast<uint32_t>(ids->data.size()), static_cast<uint32_t>(end - start)};
+      ids->data.append(raw.substr(start, end - start));
+    }));
+    RETURN_IF_ERROR(bad);
+    if (next != derived.size()) return Corruption("{}: ids reference missing events", path);
+  }
   ids->event_id.reserve(count);
   ids->by_fp.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
-    uint32_t acc;
-    std::string_view id;
-    if (!r.GetVarint32(&acc) || acc >= nacc || !r.GetLengthPrefixed(&id)) {
-      return Corruption("{}: ids section truncated at event {}", path, i);
-    }
-    ids->account_of.push_back(acc);
+    std::string_view id = std::string_view(ids->data).substr(where[i].first, where[i].second);
     ids->event_id.push_back(id);
-    ids->by_fp.emplace_back(IdFingerprint(ids->accounts[acc], id), i);
+    ids->by_fp.emplace_back(IdFingerprint(ids->accounts[ids->account_of[i]], id), i);
   }
-  if (r.remaining() != 0) return Corruption("{}: ids section has trailing bytes", path);
   std::sort(ids->by_fp.begin(), ids->by_fp.end());
   std::lock_guard<std::mutex> lock(m.mu);
   m.ids = ids;
   return m.ids;
 }
 
+Status Segment::ScanRaw(const std::function<void(uint32_t, std::string_view)>& fn) const {
+  for (uint32_t b = 0; b < blocks_.size(); ++b) {
+    std::string raw;
+    RETURN_IF_ERROR(ReadFrame(*impl_->file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
+                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
+    DecodedBlock block;
+    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block, path_));
+    for (uint32_t i = 0; i < blocks_[b].count; ++i) fn(blocks_[b].first + i, block.Get(i));
+  }
+  return Status::Ok();
+}
+
+#define CAIRN_IDS() \
+  LoadIds(*impl_, path_, desc_.event_count, [this](const auto& fn) { return ScanRaw(fn); })
+
 Result<bool> Segment::ContainsId(std::string_view account, std::string_view event_id) const {
-  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto ids, CAIRN_IDS());
   uint64_t fp = IdFingerprint(account, event_id);
   auto it = std::lower_bound(ids->by_fp.begin(), ids->by_fp.end(), std::make_pair(fp, 0u));
   for (; it != ids->by_fp.end() && it->first == fp; ++it) {
@@ -513,7 +560,7 @@ Result<bool> Segment::ContainsId(std::string_view account, std::string_view even
 }
 
 Status Segment::ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const {
-  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto ids, CAIRN_IDS());
   for (uint32_t i = 0; i < desc_.event_count; ++i) fn(ids->accounts[ids->account_of[i]], ids->event_id[i]);
   return Status::Ok();
 }
@@ -1177,7 +1224,7 @@ Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {
   ASSIGN_OR_RETURN(e.raw, Raw(ordinal));
   ASSIGN_OR_RETURN(auto times, Times());
   e.time_ms = (*times)[ordinal];
-  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto ids, CAIRN_IDS());
   e.account = ids->accounts[ids->account_of[ordinal]];
   e.event_id = std::string(ids->event_id[ordinal]);
   ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
@@ -1189,7 +1236,7 @@ Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {
 
 Status Segment::ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Event&&)>& fn) const {
   ASSIGN_OR_RETURN(auto times, Times());
-  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto ids, CAIRN_IDS());
   ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
   ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
   for (uint32_t b = 0; b < blocks_.size(); ++b) {
@@ -1217,7 +1264,7 @@ Status Segment::ReadEvents(uint32_t first, uint32_t n, std::vector<cloudtrail::E
   if (n == 0) return Status::Ok();
   if (uint64_t{first} + n > desc_.event_count) return InvalidArgument("{}: range out of bounds", path_);
   ASSIGN_OR_RETURN(auto times, Times());
-  ASSIGN_OR_RETURN(auto ids, LoadIds(*impl_, path_, desc_.event_count));
+  ASSIGN_OR_RETURN(auto ids, CAIRN_IDS());
   ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
   ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
   Bitmap range;
@@ -1362,7 +1409,7 @@ Status Segment::Verify() const {
   {
     auto t = Times();
     if (!t.ok()) return t.status();
-    auto ids = LoadIds(mm, path_, desc_.event_count);
+    auto ids = CAIRN_IDS();
     if (!ids.ok()) return ids.status();
   }
   return Status::Ok();

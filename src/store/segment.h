@@ -181,6 +181,8 @@ class Segment {
 
  private:
   Segment() = default;
+  // Calls fn(ordinal, raw) for every event, block by block, bypassing the block cache.
+  Status ScanRaw(const std::function<void(uint32_t, std::string_view)>& fn) const;
   std::string path_;
   SegmentDesc desc_;
   FileSystem* fs_ = nullptr;

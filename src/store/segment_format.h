@@ -34,6 +34,10 @@ inline constexpr char kTermKeyPrefix = 'T';   // 'T' term
 inline constexpr uint8_t kPostingVarint = 0;   // varint n, then n varint gaps
 inline constexpr uint8_t kPostingRoaring = 1;  // CRoaring portable serialization
 
+// Ids section: an event id flagged "derived" is the bytes after the first occurrence of this
+// marker in the raw event, up to the next '"'.
+inline constexpr std::string_view kEventIdMarker = "\"eventID\":\"";
+
 // Bloom filters: k probes by double hashing of Hash64(lower(value)).
 inline constexpr int kBloomProbes = 7;
 

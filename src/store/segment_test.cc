@@ -266,7 +266,16 @@ TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
 
 TEST_F(SegmentTest, ContainsIdIsExact) {
   auto events = testing::SyntheticBatch(0, 300, int64_t{86'400'000} * 100, 1000);
+  // Ids that are not the raw eventID are stored in full: a hash id, and an event whose first
+  // "eventID" is a nested one.
+  events[10].event_id = "h:0123456789abcdef0123456789abcdef";
+  events[20].raw.insert(1, "\"extra\":{\"eventID\":\"nested\"},");
   auto seg = Write(events);
+  for (uint32_t o = 0; o < events.size(); ++o) {
+    auto e = seg->ReadEvent(o);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->event_id, events[o].event_id);  // Write sorted `events` by time
+  }
   for (const auto& e : events) {
     auto has = seg->ContainsId(e.account, e.event_id);
     ASSERT_TRUE(has.ok());

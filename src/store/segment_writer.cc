@@ -374,8 +374,18 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   } else {
     acc_code = acc->second;
   }
-  PutVarint(&m.id_bytes, acc_code);
-  PutLengthPrefixed(&m.id_bytes, e.event_id);
+  // The event id is usually the raw event's own eventID: then only a flag is stored and the
+  // reader takes it from the raw bytes (docs/format/segment.md, section 5).
+  bool derived = false;
+  size_t at = e.raw.find(kEventIdMarker);
+  if (at != std::string::npos) {
+    size_t start = at + kEventIdMarker.size();
+    size_t end = e.raw.find('"', start);
+    derived = end != std::string::npos &&
+              std::string_view(e.raw).substr(start, end - start) == e.event_id;
+  }
+  PutVarint(&m.id_bytes, (uint64_t{acc_code} << 1) | (derived ? 1 : 0));
+  if (!derived) PutLengthPrefixed(&m.id_bytes, e.event_id);
 
   // Raw block.
   if (m.block_count == 0) m.block_first = ord;
