@@ -92,8 +92,13 @@ void RegisterCollect(CLI::App* app, Globals* g) {
         std::fprintf(stderr, "cairn collect: %s\n", result.status().ToString().c_str());
         return result.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
       }
-      std::printf("%s\n", fmt::format("collected {} messages, {} files, {} events stored, {} quarantined",
-                                      result->messages, result->files, result->events_stored, result->quarantined)
+      const collect::Metrics* m = collector.metrics();
+      double busy = std::max<int64_t>(1, m->last_delete_ms.load() - m->first_receive_ms.load()) / 1000.0;
+      std::printf("%s\n", fmt::format("collected {} messages, {} files, {} events stored, {} quarantined; busy {:.2f} s: "
+                                      "{:.1f} files/s, {:.0f} events/s; delivery-to-searchable p50 {:.0f} ms p99 {:.0f} ms",
+                                      result->messages, result->files, result->events_stored, result->quarantined, busy,
+                                      m->files_ingested.load() / busy, m->events_read.load() / busy,
+                                      m->LatencyQuantileMs(0.5), m->LatencyQuantileMs(0.99))
                               .c_str());
       return kExitOk;
     };

@@ -161,6 +161,7 @@ struct Collector::Impl {
       return false;
     }
     self->metrics_.messages_deleted++;
+    self->metrics_.last_delete_ms = NowMs();
     return true;
   }
 
@@ -306,6 +307,8 @@ struct Collector::Impl {
         continue;
       }
       consecutive_empty = 0;
+      int64_t zero = 0;
+      self->metrics_.first_receive_ms.compare_exchange_strong(zero, NowMs());
       for (auto& m : *got) {
         self->metrics_.messages_received++;
         uint64_t id = Track(in, m.receipt_handle);

@@ -43,6 +43,8 @@ class Metrics {
   std::atomic<uint64_t> commits{0};
   std::atomic<int64_t> newest_event_ms{0};
   std::atomic<int64_t> in_flight{0};
+  std::atomic<int64_t> first_receive_ms{0};  // first message received (0: none yet)
+  std::atomic<int64_t> last_delete_ms{0};    // last message deleted
 
   void CountError(const std::string& kind);
   void NoteEventTime(int64_t ms);

@@ -7,7 +7,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -172,6 +175,55 @@ std::string RegionOfFileName(const std::string& name) {
   a += 12;
   size_t b = name.find('_', a);
   return name.substr(a, b - a);
+}
+
+}  // namespace cairn::testing
+
+namespace cairn::testing {
+
+std::string TinyLogFile(const std::string& tag, int events) {
+  std::string j = "{\"Records\":[";
+  for (int i = 0; i < events; ++i) {
+    j += (i ? "," : "");
+    j += fmt::format(
+        R"({{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","accountId":"111122223333","userName":"bench"}},)"
+        R"("eventTime":"2023-07-10T12:{:02}:{:02}Z","eventSource":"ec2.amazonaws.com","eventName":"{}",)"
+        R"("awsRegion":"us-west-2","sourceIPAddress":"192.0.2.{}","eventID":"{}-{}","recipientAccountId":"111122223333"}})",
+        (i / 60) % 60, i % 60, i % 2 ? "DescribeInstances" : "RunInstances", i % 250, tag, i);
+  }
+  return j + "]}";
+}
+
+Result<std::vector<std::string>> LoadTinyFiles(Site* site, const std::string& tag, int files, int events,
+                                               bool via_sns, int threads) {
+  std::vector<std::string> keys(files);
+  for (int i = 0; i < files; ++i) {
+    keys[i] = fmt::format("AWSLogs/111122223333/CloudTrail/us-west-2/2023/07/10/111122223333_CloudTrail_us-west-2_"
+                          "20230710T1200Z_{}-{:06}.json.gz",
+                          tag, i);
+  }
+  std::atomic<int> next{0};
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = next++; i < files; i = next++) {
+        Status s = site->Put(keys[i], Gzip(TinyLogFile(fmt::format("{}-{}", tag, i), events)));
+        if (s.ok()) {
+          s = via_sns ? site->AnnounceViaSns(SiteRegions()[i % SiteRegions().size()], {keys[i]})
+                      : site->AnnounceRaw({keys[i]});
+        }
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first.ok()) first = s;
+        }
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  if (!first.ok()) return first;
+  return keys;
 }
 
 }  // namespace cairn::testing

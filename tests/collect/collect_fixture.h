@@ -81,3 +81,17 @@ std::vector<std::string> InvictusFiles();
 std::string RegionOfFileName(const std::string& name);
 
 }  // namespace cairn::testing
+
+namespace cairn::testing {
+
+// A tiny synthetic CloudTrail log file: `events` records with eventIDs "<tag>-<i>" in account
+// 111122223333 (half of them Describe* calls).
+std::string TinyLogFile(const std::string& tag, int events);
+
+// Uploads `files` tiny gzipped log files (keys under AWSLogs/111122223333/CloudTrail/us-west-2/
+// 2023/07/10/, named after `tag`) with `threads` uploaders, and announces each with CloudTrail's
+// notification, through the SNS topics in turn when `via_sns`, else raw. Returns the keys.
+Result<std::vector<std::string>> LoadTinyFiles(Site* site, const std::string& tag, int files, int events,
+                                               bool via_sns, int threads = 4);
+
+}  // namespace cairn::testing
