@@ -1,26 +1,30 @@
 #pragma once
-// An EventSource backed by the embedded store (src/store): the search engine's way to disk.
+// An EventSource backed by the embedded store (src/store): the search engine's
+// way to disk.
 //
-// Push-down: the leading search's predicate is turned, per segment, into a roaring bitmap of
-// candidate ordinals — field=value and IN through (field, value) postings, wildcards through
-// dictionary matches, bare terms and phrases through term postings of their breaker-free pieces,
-// AND/OR/NOT through bitmap algebra — intersected with the time range's ordinal range. Anything
-// the store cannot answer exactly (CIM aliases and calculated fields, numeric comparisons, _time
-// inside OR) widens to "every event in range"; the engine re-checks every delivered event, so
-// push-down only narrows. NOT is pushed only over exactly-answered children. See
-// docs/query-language.md "How searches run on the store".
+// Push-down: the leading search's predicate is turned, per segment, into a
+// roaring bitmap of candidate ordinals — field=value and IN through (field,
+// value) postings, wildcards through dictionary matches, bare terms and phrases
+// through term postings of their breaker-free pieces, AND/OR/NOT through bitmap
+// algebra — intersected with the time range's ordinal range. Anything the store
+// cannot answer exactly (CIM aliases and calculated fields, numeric
+// comparisons, _time inside OR) widens to "every event in range"; the engine
+// re-checks every delivered event, so push-down only narrows. NOT is pushed
+// only over exactly-answered children. See docs/query-language.md "How searches
+// run on the store".
 //
-// Aggregation: when the whole predicate is answered exactly and the command after the leading
-// search is `stats` or `timechart span=...` over count and dc of column fields (eventName,
-// eventSource, userIdentity.arn, ...), PreAggregate computes per-segment partial counts from the
-// time column and dictionary codes without reading raw events, merges them across segments and
+// Aggregation: when the whole predicate is answered exactly and the command
+// after the leading search is `stats` or `timechart span=...` over count and dc
+// of column fields (eventName, eventSource, userIdentity.arn, ...),
+// PreAggregate computes per-segment partial counts from the time column and
+// dictionary codes without reading raw events, merges them across segments and
 // hands the engine weighted rows.
 //
-// Order: events are delivered newest first across all indexes and segments (ties: the order
-// they were stored in), as Splunk returns them.
+// Order: events are delivered newest first across all indexes and segments
+// (ties: the order they were stored in), as Splunk returns them.
 //
-// Thread safety: Scan, PreAggregate and Explain may run concurrently; each takes its own
-// snapshots of the store. The store must outlive the source.
+// Thread safety: Scan, PreAggregate and Explain may run concurrently; each
+// takes its own snapshots of the store. The store must outlive the source.
 
 #include <memory>
 #include <mutex>
@@ -34,52 +38,59 @@
 namespace cairn::query {
 
 struct StoreSourceOptions {
-  // Indexes searched when the search does not say (index=...): empty means every index. A search's
-  // own index= terms then select among all indexes.
+  // Indexes searched when the search does not say (index=...): empty means
+  // every index. A search's own index= terms then select among all indexes.
   std::vector<std::string> indexes;
-  // The `host` field of every event (the store keeps no host; Splunk's AWS add-on uses the
-  // collecting machine's name).
+  // The `host` field of every event (the store keeps no host; Splunk's AWS
+  // add-on uses the collecting machine's name).
   std::string host = "cairn";
 };
 
-// Counters of the most recent Scan/PreAggregate (for tests and --explain-style diagnostics).
+// Counters of the most recent Scan/PreAggregate (for tests and --explain-style
+// diagnostics).
 struct StoreScanStats {
   uint64_t segments_in_range = 0;
   uint64_t segments_total = 0;
-  uint64_t candidates = 0;    // ordinals the push-down kept
-  uint64_t events_read = 0;   // raw events decompressed and delivered
-  bool exact = false;         // the predicate was answered exactly by the store
-  bool aggregated = false;    // PreAggregate answered from columns
+  uint64_t candidates = 0;  // ordinals the push-down kept
+  uint64_t events_read = 0; // raw events decompressed and delivered
+  bool exact = false;       // the predicate was answered exactly by the store
+  bool aggregated = false;  // PreAggregate answered from columns
 };
 
 class StoreEventSource final : public EventSource {
- public:
-  StoreEventSource(store::Store* store, StoreSourceOptions options);
+public:
+  StoreEventSource(store::Store *store, StoreSourceOptions options);
   ~StoreEventSource() override;
 
-  Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
-  Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
-                            std::vector<Row>* rows) override;
-  std::string Explain(const ScanRequest& request, const Command* next) override;
+  Status Scan(const ScanRequest &request,
+              const std::function<bool(EventBatch &)> &sink) override;
+  Result<bool> PreAggregate(const ScanRequest &request, const Command &command,
+                            std::vector<Row> *rows) override;
+  std::string Explain(const ScanRequest &request, const Command *next) override;
 
   StoreScanStats last_stats() const;
 
   struct Target;
 
- private:
-  Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
-  Result<std::shared_ptr<const std::vector<std::string>>> KeyAtoms(const store::Segment& seg);
+private:
+  Result<std::vector<Target>> Targets(const ScanRequest &request,
+                                      StoreScanStats *stats);
+  Result<std::shared_ptr<const std::vector<std::string>>>
+  KeyAtoms(const store::Segment &seg);
 
-  store::Store* store_;
+  store::Store *store_;
   StoreSourceOptions options_;
   mutable std::mutex mu_;
   StoreScanStats last_;
   // Lower-cased breaker-free pieces of every field name of a segment (by path).
-  std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> key_atoms_;
+  std::unordered_map<std::string,
+                     std::shared_ptr<const std::vector<std::string>>>
+      key_atoms_;
 };
 
-// Whether the store answers `node` exactly (no event it leaves out could match, none it keeps
-// could fail), independent of the data. Null means "match all" (exact).
-bool StoreAnswersExactly(const SearchNode* node);
+// Whether the store answers `node` exactly (no event it leaves out could match,
+// none it keeps could fail), independent of the data. Null means "match all"
+// (exact).
+bool StoreAnswersExactly(const SearchNode *node);
 
-}  // namespace cairn::query
+} // namespace cairn::query
