@@ -19,6 +19,7 @@
 
 #include "collect/backfill.h"
 #include "collect/collect_fixture.h"
+#include "collect/fault_proxy.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "collect/ledger.h"
@@ -331,6 +332,37 @@ TEST_F(CollectIntegrationTest, BackfillThenCollectNeverIngestsTwice) {
   EXPECT_EQ(stored.size(), stored_set.size());
   EXPECT_TRUE(stored_set == expected_set);
   EXPECT_EQ(*site.QueueDepth(), 0);
+}
+
+TEST_F(CollectIntegrationTest, FaultsBetweenCollectorAndS3StillGiveEveryEventOnce) {
+  CAIRN_REQUIRE_FAUXQS();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "fault-queue", "fault-bucket");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  auto keys = cairn::testing::LoadTinyFiles(site_r->get(), "fault", 40, 5, /*via_sns=*/true);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  // Slow responses outlast the queue's 3 s visibility timeout; the heartbeat must cover them.
+  cairn::testing::FaultProxy proxy(server_->port(), 4500);
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.config.inputs[0].sqs_queue = "fault-queue";
+  options.config.settings.visibility_timeout_s = 3;
+  options.config.settings.max_attempts = 100;
+  options.config.settings.workers = 8;
+  options.until_idle = 6;
+  ::setenv("AWS_ENDPOINT_URL", proxy.endpoint().c_str(), 1);
+  Collector collector(std::move(options));
+  auto run = collector.Run();
+  ::setenv("AWS_ENDPOINT_URL", server_->endpoint().c_str(), 1);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_GT(proxy.faults(), 10);
+  auto stored = cairn::testing::StoredEventIds(dir_ + "/data", "aws-cloudtrail");
+  std::set<std::pair<std::string, std::string>> stored_set(stored.begin(), stored.end());
+  EXPECT_EQ(stored.size(), 200u);
+  EXPECT_EQ(stored_set.size(), 200u);
+  EXPECT_EQ(collector.metrics()->files_quarantined.load(), 0u);
+  EXPECT_EQ(*(*site_r)->QueueDepth(), 0);
 }
 
 }  // namespace
