@@ -155,6 +155,17 @@ int main(int argc, char** argv) {
   std::printf("events %zu, raw JSON %.1f MB, source .json.gz %.1f MB, RSS after loading %ld MB\n",
               events.size(), raw_bytes / 1e6, source_gz / 1e6, PeakRssMb());
 
+  // Needles taken from the data: one event's id and source IP.
+  std::string sample_id, sample_ip;
+  if (!events.empty()) {
+    const auto& e = events[events.size() / 2];
+    sample_id = e.event_id;
+    size_t at = e.raw.find("\"sourceIPAddress\":\"");
+    if (at != std::string::npos) {
+      size_t start = at + 19;
+      sample_ip = e.raw.substr(start, e.raw.find('"', start) - start);
+    }
+  }
   std::filesystem::remove_all(data_dir);
   StoreOptions opt;
   opt.data_dir = data_dir;
@@ -213,18 +224,20 @@ int main(int argc, char** argv) {
     uint64_t n = 0;
     for (const auto& seg : snap->segments()) n += fn(*seg);
     auto b = BenchClock::now();
-    std::printf("search %-40s %8llu hits in %7.2f ms (cold)\n", what, static_cast<unsigned long long>(n),
+    std::printf("search %-40s %8llu hits in %7.2f ms\n", what, static_cast<unsigned long long>(n),
                 Seconds(a, b) * 1000);
   };
-  needle("eventName=DeleteTrail", [](const Segment& s) { return s.FieldPostings("eventName", "DeleteTrail")->cardinality(); });
+  needle("eventName=DeleteTrail (first query)", [](const Segment& s) { return s.FieldPostings("eventName", "DeleteTrail")->cardinality(); });
   needle("eventName=GetBucketAcl", [](const Segment& s) { return s.FieldPostings("eventName", "GetBucketAcl")->cardinality(); });
-  needle("term 185.192.69.129", [](const Segment& s) { return s.TermPostings("185.192.69.129")->cardinality(); });
+  needle(("term " + sample_ip).c_str(), [&](const Segment& s) { return s.TermPostings(sample_ip)->cardinality(); });
+  needle(("sourceIPAddress=" + sample_ip).c_str(), [&](const Segment& s) { return s.FieldPostings("sourceIPAddress", sample_ip)->cardinality(); });
   needle("requestParameters.bucketName=...", [](const Segment& s) {
     return s.FieldPostings("requestParameters.bucketName", "stratus-red-team-vpc-flow-logs")->cardinality();
   });
-  std::string id = events.empty() ? "" : "293ba626-3be5-4a26-ab1b-0f4c54f49959";
+  std::string id = sample_id;
   needle("eventID=<one id>", [&](const Segment& s) { return s.FieldPostings("eventID", id)->cardinality(); });
   needle("term <one id>", [&](const Segment& s) { return s.TermPostings(id)->cardinality(); });
+  needle("eventID=<absent id>", [](const Segment& s) { return s.FieldPostings("eventID", "00000000-0000-0000-0000-000000000000")->cardinality(); });
   needle("eventName=DeleteTrail (warm)", [](const Segment& s) { return s.FieldPostings("eventName", "DeleteTrail")->cardinality(); });
   return 0;
 }
