@@ -23,8 +23,15 @@ class FlatStringMap {
   // `stored_key`, when set, receives the arena copy of the key.
   uint32_t* FindOrInsert(std::string_view key, uint32_t value_if_new, bool* inserted,
                          std::string_view* stored_key = nullptr) {
+    return FindOrInsertHashed(key, HashOf(key), value_if_new, inserted, stored_key);
+  }
+  // The hash FindOrInsertHashed expects, and a prefetch of its first slot: callers with several
+  // keys at hand hash and prefetch them all first, so the cache misses overlap.
+  static uint64_t HashOf(std::string_view key) { return Hash64(key) | 1; }  // 0 marks empty
+  void Prefetch(uint64_t h) const { __builtin_prefetch(&slots_[h & (slots_.size() - 1)]); }
+  uint32_t* FindOrInsertHashed(std::string_view key, uint64_t h, uint32_t value_if_new,
+                               bool* inserted, std::string_view* stored_key = nullptr) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();  // load factor <= 0.7
-    uint64_t h = Hash64(key) | 1;  // 0 marks an empty slot
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];

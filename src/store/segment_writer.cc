@@ -157,6 +157,8 @@ struct SegmentWriter::Impl {
   std::string lower_buf;
   std::vector<std::string_view> terms;
   std::vector<uint32_t> scratch_ids;
+  std::vector<size_t> key_ends;
+  std::vector<uint64_t> key_hashes;
   std::vector<SectionMeta> sections;
 
   Status Append(std::string_view data) {
@@ -171,10 +173,11 @@ struct SegmentWriter::Impl {
   }
 
   // The id of `key` (created with no events when new).
-  uint32_t KeyId(std::string_view key, uint32_t field) {
+  uint32_t KeyIdHashed(std::string_view key, uint64_t hash, uint32_t field) {
     bool inserted;
     std::string_view stored;
-    uint32_t* id = key_ids.FindOrInsert(key, static_cast<uint32_t>(postings.size()), &inserted, &stored);
+    uint32_t* id = key_ids.FindOrInsertHashed(key, hash, static_cast<uint32_t>(postings.size()),
+                                              &inserted, &stored);
     if (inserted) {
       KeyPosting p;
       p.field = field;
@@ -188,20 +191,35 @@ struct SegmentWriter::Impl {
     key_log.push_back(id);
     ++key_count[id];
   }
-  // Appends the key ids of leaf (fid, value) to `out`: its field key, then its terms.
+  // Appends the key ids of leaf (fid, value) to `out`: its field key, then its terms. All keys are
+  // built and hashed first and their slots prefetched, so their cache misses overlap.
   void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
     key_buf.clear();
+    key_ends.clear();
     key_buf.push_back(kFieldKeyPrefix);
     key_buf.append(fields[fid].name);
     key_buf.push_back('\0');
     AppendLower(&key_buf, value.substr(0, std::min(value.size(), size_t{4096})));
-    out->push_back(KeyId(key_buf, fid));
+    key_ends.push_back(key_buf.size());
     SplitTerms(value, &lower_buf, &terms);
     for (std::string_view t : terms) {
-      key_buf.clear();
       key_buf.push_back(kTermKeyPrefix);
       key_buf.append(t);
-      out->push_back(KeyId(key_buf, kTermField));
+      key_ends.push_back(key_buf.size());
+    }
+    key_hashes.clear();
+    size_t begin = 0;
+    for (size_t end : key_ends) {
+      uint64_t h = FlatStringMap::HashOf(std::string_view(key_buf).substr(begin, end - begin));
+      key_hashes.push_back(h);
+      key_ids.Prefetch(h);
+      begin = end;
+    }
+    begin = 0;
+    for (size_t i = 0; i < key_ends.size(); ++i) {
+      std::string_view key = std::string_view(key_buf).substr(begin, key_ends[i] - begin);
+      out->push_back(KeyIdHashed(key, key_hashes[i], i == 0 ? fid : kTermField));
+      begin = key_ends[i];
     }
   }
   uint32_t FieldId(std::string_view path) {
