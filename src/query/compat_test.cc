@@ -25,10 +25,9 @@ namespace {
 
 // The value of a top-level `search: '...'` single-quoted YAML scalar (folded
 // over lines).
-std::string ExtractSearch(const std::string &yml) {
+std::string ExtractSearch(const std::string& yml) {
   size_t p = yml.find("\nsearch: '");
-  if (p == std::string::npos)
-    return "";
+  if (p == std::string::npos) return "";
   p += 10;
   std::string out;
   bool pending_space = false;
@@ -44,8 +43,7 @@ std::string ExtractSearch(const std::string &yml) {
     }
     if (c == '\n') {
       pending_space = true;
-      while (i + 1 < yml.size() && (yml[i + 1] == ' ' || yml[i + 1] == '\t'))
-        ++i;
+      while (i + 1 < yml.size() && (yml[i + 1] == ' ' || yml[i + 1] == '\t')) ++i;
       continue;
     }
     if (pending_space) {
@@ -60,18 +58,16 @@ std::string ExtractSearch(const std::string &yml) {
 TEST(SecurityContent, EveryDetectionParsesAndRuns) {
   CAIRN_REQUIRE_SHARED_DATA();
   std::string data = cairn::testing::SharedDataDir();
-  FileSystem *fs = FileSystem::Default();
+  FileSystem* fs = FileSystem::Default();
   std::vector<EventRecord> events;
   std::string ct_dir = data + "/cloudtrail/invictus/CloudTrail";
-  for (const auto &e : std::filesystem::directory_iterator(ct_dir)) {
-    if (e.path().extension() != ".json")
-      continue;
+  for (const auto& e : std::filesystem::directory_iterator(ct_dir)) {
+    if (e.path().extension() != ".json") continue;
     auto text = ReadFileToString(fs, e.path().string(), 256u << 20);
     ASSERT_TRUE(text.ok()) << text.status().ToString();
     auto recs = testing::LoadCloudTrailRecords(e.path().string(), *text);
     ASSERT_TRUE(recs.ok()) << recs.status().ToString();
-    for (auto &r : *recs)
-      events.push_back(std::move(r));
+    for (auto& r : *recs) events.push_back(std::move(r));
   }
   ASSERT_GT(events.size(), 2000u);
   size_t event_count = events.size();
@@ -91,9 +87,7 @@ TEST(SecurityContent, EveryDetectionParsesAndRuns) {
       cloudtrail::Event ev;
       ev.raw = events[i].raw;
       ev.time_ms = std::llround(events[i].time * 1000);
-      ev.event_id =
-          "compat-" +
-          std::to_string(i); // keep every record, as the memory source does
+      ev.event_id = "compat-" + std::to_string(i);  // keep every record, as the memory source does
       ev.sourcetype = events[i].sourcetype;
       ev.source = events[i].source;
       batch.push_back(std::move(ev));
@@ -107,38 +101,32 @@ TEST(SecurityContent, EveryDetectionParsesAndRuns) {
   StoreEventSource store_source(st.get(), store_opts);
   MemoryEventSource memory_source(std::move(events));
 
-  auto conf = ReadFileToString(fs,
-                               std::string(CAIRN_SOURCE_DIR) +
-                                   "/tests/query/security_content_macros.conf",
-                               1 << 20);
+  auto conf = ReadFileToString(
+      fs, std::string(CAIRN_SOURCE_DIR) + "/tests/query/security_content_macros.conf", 1 << 20);
   ASSERT_TRUE(conf.ok());
 
   // Lookup tables the detections read, with the columns Security Content ships
   // them with.
   std::string lookups = cairn::testing::MakeTempDir("cairn_compat_lookups");
-  ASSERT_TRUE(WriteFileAtomic(
-                  fs, lookups + "/s3_deletion_baseline.csv",
-                  "arn,latestCount,numDataPoints,avgApiCalls,stdevApiCalls\n")
+  ASSERT_TRUE(WriteFileAtomic(fs, lookups + "/s3_deletion_baseline.csv",
+                              "arn,latestCount,numDataPoints,avgApiCalls,stdevApiCalls\n")
                   .ok());
 
   std::vector<std::string> files;
-  for (const auto &e :
-       std::filesystem::directory_iterator(data + "/spl/security_content")) {
-    if (e.path().extension() == ".yml")
-      files.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator(data + "/spl/security_content")) {
+    if (e.path().extension() == ".yml") files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   ASSERT_EQ(files.size(), 60u);
 
-  std::map<std::string, std::string>
-      memory_rows; // detection -> rows from the memory source
-  for (EventSource *source : {static_cast<EventSource *>(&memory_source),
-                              static_cast<EventSource *>(&store_source)}) {
-    const char *label = source == &memory_source ? "memory" : "store";
+  std::map<std::string, std::string> memory_rows;  // detection -> rows from the memory source
+  for (EventSource* source :
+       {static_cast<EventSource*>(&memory_source), static_cast<EventSource*>(&store_source)}) {
+    const char* label = source == &memory_source ? "memory" : "store";
     int passed = 0, unsupported = 0, failed = 0;
     std::string report;
     std::regex filter_macro("`([A-Za-z0-9_]+_filter)`");
-    for (const auto &path : files) {
+    for (const auto& path : files) {
       auto yml = ReadFileToString(fs, path, 1 << 20);
       ASSERT_TRUE(yml.ok());
       std::string spl = ExtractSearch(*yml);
@@ -146,47 +134,40 @@ TEST(SecurityContent, EveryDetectionParsesAndRuns) {
       ASSERT_FALSE(spl.empty()) << name << ": no search:";
       MacroSet macros;
       ASSERT_TRUE(macros.LoadConf(*conf).ok());
-      for (std::sregex_iterator it(spl.begin(), spl.end(), filter_macro), end;
-           it != end; ++it) {
+      for (std::sregex_iterator it(spl.begin(), spl.end(), filter_macro), end; it != end; ++it) {
         macros.Define((*it)[1].str(), {}, "search *");
       }
       EngineOptions opts;
-      opts.now = 1689033600; // 2023-07-11T00:00:00Z, the day after the data
+      opts.now = 1689033600;  // 2023-07-11T00:00:00Z, the day after the data
       opts.lookups_dir = lookups;
       Engine engine(source, std::move(macros), opts);
       auto result = engine.Run(spl);
       if (result.ok()) {
         ++passed;
-        report +=
-            fmt::format("  PASS  {} ({} rows)\n", name, result->rows.size());
+        report += fmt::format("  PASS  {} ({} rows)\n", name, result->rows.size());
         if (source == &memory_source) {
           memory_rows[name] = result->ToText();
         } else {
-          EXPECT_EQ(result->ToText(), memory_rows[name])
-              << name << ": the store gives other rows";
+          EXPECT_EQ(result->ToText(), memory_rows[name]) << name << ": the store gives other rows";
         }
       } else if (result.status().code() == StatusCode::kUnsupported &&
-                 (result.status().message().rfind("unsupported: tstats", 0) ==
-                      0 ||
-                  result.status().message().rfind("unsupported: iplocation",
-                                                  0) == 0)) {
+                 (result.status().message().rfind("unsupported: tstats", 0) == 0 ||
+                  result.status().message().rfind("unsupported: iplocation", 0) == 0)) {
         ++unsupported;
         std::string msg = result.status().message();
-        report += fmt::format("  UNSUP {}: {}\n", name,
-                              msg.substr(0, msg.find(" at offset")));
+        report += fmt::format("  UNSUP {}: {}\n", name, msg.substr(0, msg.find(" at offset")));
       } else {
         ++failed;
-        report +=
-            fmt::format("  FAIL  {}: {}\n", name, result.status().ToString());
+        report += fmt::format("  FAIL  {}: {}\n", name, result.status().ToString());
       }
     }
-    std::printf("[%s] security content over %zu real events: %d ran, %d "
-                "unsupported (tstats/iplocation), %d failed\n%s",
-                label, event_count, passed, unsupported, failed,
-                report.c_str());
+    std::printf(
+        "[%s] security content over %zu real events: %d ran, %d "
+        "unsupported (tstats/iplocation), %d failed\n%s",
+        label, event_count, passed, unsupported, failed, report.c_str());
     EXPECT_EQ(failed, 0);
     EXPECT_EQ(unsupported,
-              13); // the detections built on `| tstats ... from datamodel=...`
+              13);  // the detections built on `| tstats ... from datamodel=...`
     EXPECT_EQ(passed, 47);
   }
   ASSERT_TRUE(st->Close().ok());
@@ -194,5 +175,5 @@ TEST(SecurityContent, EveryDetectionParsesAndRuns) {
   std::filesystem::remove_all(lookups);
 }
 
-} // namespace
-} // namespace cairn::query
+}  // namespace
+}  // namespace cairn::query

@@ -21,7 +21,7 @@
 namespace cairn::query {
 namespace {
 
-std::vector<std::string> TableLines(const ResultTable &t) {
+std::vector<std::string> TableLines(const ResultTable& t) {
   std::vector<std::string> out;
   std::string text = t.ToText();
   size_t p = 0;
@@ -33,25 +33,23 @@ std::vector<std::string> TableLines(const ResultTable &t) {
   return out;
 }
 
-std::string Joined(const std::vector<std::string> &v) {
+std::string Joined(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto &l : v)
-    s += "  " + l + "\n";
+  for (const auto& l : v) s += "  " + l + "\n";
   return s;
 }
 
 // Stores the file's events in a fresh store under `dir` (one commit per index).
 // Returns false when the store cannot hold them as the memory source does
 // (non-JSON events, several hosts).
-bool StoreEvents(const testing::CaseFile &file, const std::string &dir,
-                 std::unique_ptr<store::Store> *out, std::string *host) {
+bool StoreEvents(const testing::CaseFile& file, const std::string& dir,
+                 std::unique_ptr<store::Store>* out, std::string* host) {
   std::map<std::string, std::vector<cloudtrail::Event>> by_index;
   std::set<std::string> hosts;
   int n = 0;
-  for (const auto &e : file.events) {
+  for (const auto& e : file.events) {
     size_t b = e.raw.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos || e.raw[b] != '{')
-      return false;
+    if (b == std::string::npos || e.raw[b] != '{') return false;
     hosts.insert(e.host);
     cloudtrail::Event ev;
     ev.raw = e.raw;
@@ -61,10 +59,8 @@ bool StoreEvents(const testing::CaseFile &file, const std::string &dir,
     ev.source = e.source;
     by_index[e.index].push_back(std::move(ev));
   }
-  if (hosts.size() > 1)
-    return false;
-  if (!hosts.empty())
-    *host = *hosts.begin();
+  if (hosts.size() > 1) return false;
+  if (!hosts.empty()) *host = *hosts.begin();
   store::StoreOptions so;
   so.data_dir = dir;
   so.background_merge = false;
@@ -73,7 +69,7 @@ bool StoreEvents(const testing::CaseFile &file, const std::string &dir,
     ADD_FAILURE() << st.status().ToString();
     return false;
   }
-  for (auto &[index, events] : by_index) {
+  for (auto& [index, events] : by_index) {
     auto c = (*st)->Commit(index, std::move(events));
     if (!c.ok()) {
       ADD_FAILURE() << file.path << ": " << c.status().ToString();
@@ -86,14 +82,12 @@ bool StoreEvents(const testing::CaseFile &file, const std::string &dir,
 
 // Runs every case of `file` against `source`; returns the number of failed
 // cases.
-int RunCases(const testing::CaseFile &file, const std::string &rel,
-             EventSource *source, const std::string &label, int *total) {
+int RunCases(const testing::CaseFile& file, const std::string& rel, EventSource* source,
+             const std::string& label, int* total) {
   int failed = 0;
   std::string lookups = cairn::testing::MakeTempDir("cairn_query_lookups");
-  for (const auto &[name, csv] : file.lookups) {
-    EXPECT_TRUE(
-        WriteFileAtomic(FileSystem::Default(), JoinPath(lookups, name), csv)
-            .ok());
+  for (const auto& [name, csv] : file.lookups) {
+    EXPECT_TRUE(WriteFileAtomic(FileSystem::Default(), JoinPath(lookups, name), csv).ok());
   }
   MacroSet macros;
   if (!file.macros.empty()) {
@@ -104,10 +98,10 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
   opts.now = file.now;
   opts.lookups_dir = lookups;
   Engine engine(source, macros, opts);
-  for (const auto &c : file.cases) {
+  for (const auto& c : file.cases) {
     ++*total;
-    std::string where = "[" + label + "] " + rel + ":" +
-                        std::to_string(c.line) + " (" + c.name + ")";
+    std::string where =
+        "[" + label + "] " + rel + ":" + std::to_string(c.line) + " (" + c.name + ")";
     std::string search = c.search;
     bool ok = true;
     if (!c.canonical.empty() || !c.plan.empty()) {
@@ -119,8 +113,7 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
       }
       if (!c.canonical.empty()) {
         auto parsed = ParseSpl(plan->expanded);
-        std::string got =
-            parsed.ok() ? ToString(*parsed) : parsed.status().ToString();
+        std::string got = parsed.ok() ? ToString(*parsed) : parsed.status().ToString();
         if (got != c.canonical) {
           ADD_FAILURE() << where << ": canonical form\n  got:  " << got
                         << "\n  want: " << c.canonical;
@@ -130,13 +123,12 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
         auto again = ParseSpl(got);
         if (!again.ok() || ToString(*again) != got) {
           ADD_FAILURE() << where << ": canonical form does not round-trip: "
-                        << (again.ok() ? ToString(*again)
-                                       : again.status().ToString());
+                        << (again.ok() ? ToString(*again) : again.status().ToString());
           ok = false;
         }
       }
       std::string ptext = engine.Explain(*plan);
-      for (const auto &want : c.plan) {
+      for (const auto& want : c.plan) {
         if (ptext.find(want) == std::string::npos) {
           ADD_FAILURE() << where << ": plan lacks '" << want << "'\n" << ptext;
           ok = false;
@@ -147,12 +139,10 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
       auto result = engine.Run(search);
       if (!c.error.empty()) {
         if (result.ok()) {
-          ADD_FAILURE() << where << ": expected error containing '" << c.error
-                        << "', got rows:\n"
+          ADD_FAILURE() << where << ": expected error containing '" << c.error << "', got rows:\n"
                         << result->ToText();
           ok = false;
-        } else if (result.status().message().find(c.error) ==
-                   std::string::npos) {
+        } else if (result.status().message().find(c.error) == std::string::npos) {
           ADD_FAILURE() << where << ": expected error containing '" << c.error
                         << "', got: " << result.status().ToString();
           ok = false;
@@ -175,8 +165,7 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
         }
       }
     }
-    if (!ok)
-      ++failed;
+    if (!ok) ++failed;
   }
   std::filesystem::remove_all(lookups);
   return failed;
@@ -185,15 +174,14 @@ int RunCases(const testing::CaseFile &file, const std::string &rel,
 TEST(QueryCases, AllFiles) {
   std::string dir = std::string(CAIRN_SOURCE_DIR) + "/tests/query";
   std::vector<std::string> files;
-  for (const auto &e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".test")
-      files.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".test") files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   ASSERT_FALSE(files.empty()) << "no .test files in " << dir;
   int total = 0, failed = 0, store_total = 0, store_failed = 0;
   std::vector<std::string> skipped;
-  for (const auto &path : files) {
+  for (const auto& path : files) {
     auto text = ReadFileToString(FileSystem::Default(), path, 64u << 20);
     ASSERT_TRUE(text.ok()) << text.status().ToString();
     auto file = testing::ParseCaseFile(path, *text);
@@ -219,17 +207,14 @@ TEST(QueryCases, AllFiles) {
     st.reset();
     std::filesystem::remove_all(store_dir);
   }
-  std::printf("query cases: %d run, %d failed, %zu files\n", total, failed,
-              files.size());
+  std::printf("query cases: %d run, %d failed, %zu files\n", total, failed, files.size());
   std::string sk;
-  for (const auto &s : skipped)
-    sk += " " + s;
-  std::printf(
-      "query cases on the store: %d run, %d failed (files not storable:%s)\n",
-      store_total, store_failed, sk.c_str());
+  for (const auto& s : skipped) sk += " " + s;
+  std::printf("query cases on the store: %d run, %d failed (files not storable:%s)\n", store_total,
+              store_failed, sk.c_str());
   EXPECT_GT(total, 0);
   EXPECT_GT(store_total, total / 2);
 }
 
-} // namespace
-} // namespace cairn::query
+}  // namespace
+}  // namespace cairn::query

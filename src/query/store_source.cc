@@ -23,7 +23,7 @@ struct StoreEventSource::Target {
   std::string index;
   std::shared_ptr<const Segment> seg;
   std::shared_ptr<const std::vector<int64_t>> times;
-  uint32_t first = 0; // ordinal range inside the request's time range
+  uint32_t first = 0;  // ordinal range inside the request's time range
   uint32_t last = 0;
 };
 
@@ -34,77 +34,69 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Fields the search layer computes or overrides (CIM aliases and calculated
 // fields of the Splunk Add-on for AWS, date_*, builtins): the store's postings
 // of a raw field of the same name would not answer them.
-const std::set<std::string, std::less<>> &ComputedFields() {
-  static const auto *s =
-      new std::set<std::string, std::less<>>{"app",
-                                             "dvc",
-                                             "region",
-                                             "vendor_region",
-                                             "signature",
-                                             "command",
-                                             "src",
-                                             "src_ip",
-                                             "user_group_id",
-                                             "reason",
-                                             "result",
-                                             "result_id",
-                                             "user_access_key",
-                                             "temp_access_key",
-                                             "start_time",
-                                             "instance_type",
-                                             "desc",
-                                             "msg",
-                                             "user_arn",
-                                             "userName",
-                                             "vendor_account",
-                                             "aws_account_id",
-                                             "user",
-                                             "user_name",
-                                             "user_type",
-                                             "user_id",
-                                             "user_agent",
-                                             "vendor_product",
-                                             "vendor",
-                                             "product",
-                                             "dest",
-                                             "object",
-                                             "rule_action",
-                                             "authentication_method",
-                                             "action",
-                                             "status",
-                                             "eventTime",
-                                             "host",
-                                             "index",
-                                             "sourcetype",
-                                             "source",
-                                             "punct",
-                                             "linecount",
-                                             "splunk_server",
-                                             "timeendpos",
-                                             "timestartpos"};
+const std::set<std::string, std::less<>>& ComputedFields() {
+  static const auto* s = new std::set<std::string, std::less<>>{"app",
+                                                                "dvc",
+                                                                "region",
+                                                                "vendor_region",
+                                                                "signature",
+                                                                "command",
+                                                                "src",
+                                                                "src_ip",
+                                                                "user_group_id",
+                                                                "reason",
+                                                                "result",
+                                                                "result_id",
+                                                                "user_access_key",
+                                                                "temp_access_key",
+                                                                "start_time",
+                                                                "instance_type",
+                                                                "desc",
+                                                                "msg",
+                                                                "user_arn",
+                                                                "userName",
+                                                                "vendor_account",
+                                                                "aws_account_id",
+                                                                "user",
+                                                                "user_name",
+                                                                "user_type",
+                                                                "user_id",
+                                                                "user_agent",
+                                                                "vendor_product",
+                                                                "vendor",
+                                                                "product",
+                                                                "dest",
+                                                                "object",
+                                                                "rule_action",
+                                                                "authentication_method",
+                                                                "action",
+                                                                "status",
+                                                                "eventTime",
+                                                                "host",
+                                                                "index",
+                                                                "sourcetype",
+                                                                "source",
+                                                                "punct",
+                                                                "linecount",
+                                                                "splunk_server",
+                                                                "timeendpos",
+                                                                "timestartpos"};
   return *s;
 }
 
-bool IsBreakerChar(char c) {
-  return store::IsMajorBreaker(c) || store::IsMinorBreaker(c);
-}
+bool IsBreakerChar(char c) { return store::IsMajorBreaker(c) || store::IsMinorBreaker(c); }
 
-bool AllStars(std::string_view v) {
-  return v.find_first_not_of('*') == std::string_view::npos;
-}
+bool AllStars(std::string_view v) { return v.find_first_not_of('*') == std::string_view::npos; }
 
 // Breaker-free pieces of a term or phrase, lower-cased.
 std::vector<std::string> Atoms(std::string_view text) {
   std::vector<std::string> out;
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && IsBreakerChar(text[i]))
-      ++i;
+    while (i < text.size() && IsBreakerChar(text[i])) ++i;
     size_t j = i;
-    while (j < text.size() && !IsBreakerChar(text[j]))
-      ++j;
-    if (j > i)
-      out.push_back(Lower(text.substr(i, j - i)));
+    while (j < text.size() && !IsBreakerChar(text[j])) ++j;
+    if (j > i) out.push_back(Lower(text.substr(i, j - i)));
     i = j;
   }
   return out;
@@ -115,29 +107,22 @@ std::vector<std::string> Atoms(std::string_view text) {
 // checked against the time column.
 bool TimeLikeAtom(std::string_view a) {
   auto digits = [&](size_t from, size_t n) {
-    if (from + n > a.size())
-      return false;
+    if (from + n > a.size()) return false;
     for (size_t i = from; i < from + n; ++i) {
-      if (a[i] < '0' || a[i] > '9')
-        return false;
+      if (a[i] < '0' || a[i] > '9') return false;
     }
     return true;
   };
-  if ((a.size() == 2 || a.size() == 4) && digits(0, a.size()))
-    return true;
-  if (a.size() == 5 && digits(0, 2) && a[2] == 't' && digits(3, 2))
-    return true;
-  if ((a.size() == 3 || a.size() == 4) && digits(0, a.size() - 1) &&
-      a.back() == 'z')
-    return true;
+  if ((a.size() == 2 || a.size() == 4) && digits(0, a.size())) return true;
+  if (a.size() == 5 && digits(0, 2) && a[2] == 't' && digits(3, 2)) return true;
+  if ((a.size() == 3 || a.size() == 4) && digits(0, a.size() - 1) && a.back() == 'z') return true;
   return false;
 }
 
 bool TimeHasAtom(int64_t ms, std::string_view atom) {
   for (bool millis : {false, true}) {
-    for (const auto &a : Atoms(FormatIso8601(ms, millis))) {
-      if (a == atom)
-        return true;
+    for (const auto& a : Atoms(FormatIso8601(ms, millis))) {
+      if (a == atom) return true;
     }
   }
   return false;
@@ -145,50 +130,42 @@ bool TimeHasAtom(int64_t ms, std::string_view atom) {
 
 // How the store answers one predicate node; static (independent of the data).
 enum class Way {
-  kAll,       // every event in range (not indexable): the engine re-checks
-  kNone,      // kFalse
-  kPostings,  // (field, value) postings
-  kMatch,     // wildcard match over a field's dictionary
-  kTerm,      // term postings of the pieces
-  kTermMatch, // wildcard over the term dictionary
-  kMeta,      // index/host: all or nothing per index
-  kBool,      // and / or / not
+  kAll,        // every event in range (not indexable): the engine re-checks
+  kNone,       // kFalse
+  kPostings,   // (field, value) postings
+  kMatch,      // wildcard match over a field's dictionary
+  kTerm,       // term postings of the pieces
+  kTermMatch,  // wildcard over the term dictionary
+  kMeta,       // index/host: all or nothing per index
+  kBool,       // and / or / not
 };
 
 struct Classified {
   Way way = Way::kAll;
   bool exact = false;
-  std::string why; // for kAll: the reason
+  std::string why;  // for kAll: the reason
 };
 
-bool Pushable(const std::string &field) {
-  if (field.empty() || field[0] == '_')
-    return false;
-  if (field.rfind("date_", 0) == 0)
-    return false;
+bool Pushable(const std::string& field) {
+  if (field.empty() || field[0] == '_') return false;
+  if (field.rfind("date_", 0) == 0) return false;
   return !ComputedFields().count(field);
 }
 
-Classified ClassifyCompareValue(const std::string &field,
-                                const std::string &value) {
-  if (field == "index" || field == "host")
-    return {Way::kMeta, true, ""};
+Classified ClassifyCompareValue(const std::string& field, const std::string& value) {
+  if (field == "index" || field == "host") return {Way::kMeta, true, ""};
   bool column_meta = field == "sourcetype" || field == "source";
   bool error_code = field == "errorCode";
   if (!column_meta && !error_code && !Pushable(field)) {
     return {Way::kAll, false, field + " is computed at search time"};
   }
-  if (value.empty())
-    return {Way::kAll, false, "empty value"};
-  if (AllStars(value))
-    return {Way::kMatch, false, ""}; // has the field (null/empty re-checked)
+  if (value.empty()) return {Way::kAll, false, "empty value"};
+  if (AllStars(value)) return {Way::kMatch, false, ""};  // has the field (null/empty re-checked)
   bool wild = value.find('*') != std::string::npos;
   if (error_code) {
     // The add-on computes errorCode as success/failure for events without one.
-    if (GlobMatch(value, "success", true) ||
-        GlobMatch(value, "failure", true)) {
-      return {Way::kAll, false,
-              "errorCode=success/failure is computed at search time"};
+    if (GlobMatch(value, "success", true) || GlobMatch(value, "failure", true)) {
+      return {Way::kAll, false, "errorCode=success/failure is computed at search time"};
     }
   }
   if (wild) {
@@ -198,126 +175,111 @@ Classified ClassifyCompareValue(const std::string &field,
   if (ParseNumber(value)) {
     // 100 also equals 100.0: column dictionaries are small enough to look for
     // every spelling.
-    if (store::ColumnIndex(field) >= 0)
-      return {Way::kPostings, true, ""};
+    if (store::ColumnIndex(field) >= 0) return {Way::kPostings, true, ""};
     return {Way::kAll, false, "numeric value of a non-column field"};
   }
   return {Way::kPostings, Lower(value) != "null", ""};
 }
 
-Classified Classify(const SearchNode &n) {
+Classified Classify(const SearchNode& n) {
   using K = SearchNode::Kind;
   switch (n.kind) {
-  case K::kTrue:
-    return {Way::kAll, true, ""};
-  case K::kFalse:
-    return {Way::kNone, true, ""};
-  case K::kSubsearch:
-    return {Way::kAll, false, "subsearch"};
-  case K::kAnd:
-  case K::kOr: {
-    bool exact = true;
-    for (const auto &c : n.children)
-      exact &= Classify(*c).exact;
-    return {Way::kBool, exact, ""};
-  }
-  case K::kNot:
-    return {Way::kBool, Classify(*n.children[0]).exact, ""};
-  case K::kTerm: {
-    if (AllStars(n.value))
+    case K::kTrue:
       return {Way::kAll, true, ""};
-    if (n.value.find('*') != std::string::npos)
-      return {Way::kTermMatch, false, ""};
-    return {Way::kTerm, false, ""};
-  }
-  case K::kCompare: {
-    if (n.op == "=")
-      return ClassifyCompareValue(n.field, n.value);
-    if (n.op == "!=") {
-      Classified c = ClassifyCompareValue(n.field, n.value);
-      if (c.way == Way::kMeta)
-        return c;
-      if ((n.field == "sourcetype" || n.field == "source") && c.exact)
-        return {Way::kBool, true, ""};
-      return {Way::kAll, false, "field!=value"};
+    case K::kFalse:
+      return {Way::kNone, true, ""};
+    case K::kSubsearch:
+      return {Way::kAll, false, "subsearch"};
+    case K::kAnd:
+    case K::kOr: {
+      bool exact = true;
+      for (const auto& c : n.children) exact &= Classify(*c).exact;
+      return {Way::kBool, exact, ""};
     }
-    return {Way::kAll, false, "comparison " + n.op};
-  }
-  case K::kIn: {
-    bool exact = true;
-    for (const auto &v : n.values) {
-      Classified c = ClassifyCompareValue(n.field, v);
-      if (c.way == Way::kAll)
-        return {Way::kAll, false, c.why};
-      exact &= c.exact;
+    case K::kNot:
+      return {Way::kBool, Classify(*n.children[0]).exact, ""};
+    case K::kTerm: {
+      if (AllStars(n.value)) return {Way::kAll, true, ""};
+      if (n.value.find('*') != std::string::npos) return {Way::kTermMatch, false, ""};
+      return {Way::kTerm, false, ""};
     }
-    return {Way::kBool, exact, ""};
-  }
+    case K::kCompare: {
+      if (n.op == "=") return ClassifyCompareValue(n.field, n.value);
+      if (n.op == "!=") {
+        Classified c = ClassifyCompareValue(n.field, n.value);
+        if (c.way == Way::kMeta) return c;
+        if ((n.field == "sourcetype" || n.field == "source") && c.exact)
+          return {Way::kBool, true, ""};
+        return {Way::kAll, false, "field!=value"};
+      }
+      return {Way::kAll, false, "comparison " + n.op};
+    }
+    case K::kIn: {
+      bool exact = true;
+      for (const auto& v : n.values) {
+        Classified c = ClassifyCompareValue(n.field, v);
+        if (c.way == Way::kAll) return {Way::kAll, false, c.why};
+        exact &= c.exact;
+      }
+      return {Way::kBool, exact, ""};
+    }
   }
   return {};
 }
 
-std::string Describe(const SearchNode &n) {
+std::string Describe(const SearchNode& n) {
   using K = SearchNode::Kind;
   Classified c = Classify(n);
   std::string tag = c.exact ? "" : "~";
   switch (n.kind) {
-  case K::kTrue:
-    return "all";
-  case K::kFalse:
-    return "none";
-  case K::kSubsearch:
-    return "~all(subsearch)";
-  case K::kAnd:
-  case K::kOr: {
-    std::string out = n.kind == K::kAnd ? "and(" : "or(";
-    for (size_t i = 0; i < n.children.size(); ++i)
-      out += (i ? ", " : "") + Describe(*n.children[i]);
-    return out + ")";
-  }
-  case K::kNot: {
-    Classified k = Classify(*n.children[0]);
-    if (!k.exact)
-      return "~all(not over a re-checked part)";
-    return "andnot(all, " + Describe(*n.children[0]) + ")";
-  }
-  case K::kTerm: {
-    if (c.way == Way::kAll)
+    case K::kTrue:
       return "all";
-    if (c.way == Way::kTermMatch)
-      return "~term-match(" + Lower(n.value) + ")";
-    std::string out = "~terms(";
-    auto atoms = Atoms(n.value);
-    for (size_t i = 0; i < atoms.size(); ++i)
-      out += (i ? " AND " : "") + atoms[i];
-    return out + (n.quoted ? "; phrase re-checked)" : ")");
-  }
-  case K::kCompare:
-  case K::kIn: {
-    if (c.way == Way::kAll)
-      return "~all(" + c.why + ")";
-    if (n.kind == K::kIn) {
-      std::string out = "or(";
-      for (size_t i = 0; i < n.values.size(); ++i) {
-        SearchNode one;
-        one.kind = K::kCompare;
-        one.field = n.field;
-        one.op = "=";
-        one.value = n.values[i];
-        out += (i ? ", " : "") + Describe(one);
-      }
+    case K::kFalse:
+      return "none";
+    case K::kSubsearch:
+      return "~all(subsearch)";
+    case K::kAnd:
+    case K::kOr: {
+      std::string out = n.kind == K::kAnd ? "and(" : "or(";
+      for (size_t i = 0; i < n.children.size(); ++i)
+        out += (i ? ", " : "") + Describe(*n.children[i]);
       return out + ")";
     }
-    std::string fv = FieldText(n.field) + n.op + Quote(n.value);
-    if (c.way == Way::kMeta)
-      return "index-select(" + fv + ")";
-    if (n.op == "!=")
-      return "andnot(all, match(" + FieldText(n.field) + "=" + Quote(n.value) +
-             "))";
-    if (c.way == Way::kMatch)
-      return tag + "match(" + fv + ")";
-    return tag + "postings(" + fv + ")";
-  }
+    case K::kNot: {
+      Classified k = Classify(*n.children[0]);
+      if (!k.exact) return "~all(not over a re-checked part)";
+      return "andnot(all, " + Describe(*n.children[0]) + ")";
+    }
+    case K::kTerm: {
+      if (c.way == Way::kAll) return "all";
+      if (c.way == Way::kTermMatch) return "~term-match(" + Lower(n.value) + ")";
+      std::string out = "~terms(";
+      auto atoms = Atoms(n.value);
+      for (size_t i = 0; i < atoms.size(); ++i) out += (i ? " AND " : "") + atoms[i];
+      return out + (n.quoted ? "; phrase re-checked)" : ")");
+    }
+    case K::kCompare:
+    case K::kIn: {
+      if (c.way == Way::kAll) return "~all(" + c.why + ")";
+      if (n.kind == K::kIn) {
+        std::string out = "or(";
+        for (size_t i = 0; i < n.values.size(); ++i) {
+          SearchNode one;
+          one.kind = K::kCompare;
+          one.field = n.field;
+          one.op = "=";
+          one.value = n.values[i];
+          out += (i ? ", " : "") + Describe(one);
+        }
+        return out + ")";
+      }
+      std::string fv = FieldText(n.field) + n.op + Quote(n.value);
+      if (c.way == Way::kMeta) return "index-select(" + fv + ")";
+      if (n.op == "!=")
+        return "andnot(all, match(" + FieldText(n.field) + "=" + Quote(n.value) + "))";
+      if (c.way == Way::kMatch) return tag + "match(" + fv + ")";
+      return tag + "postings(" + fv + ")";
+    }
   }
   return "all";
 }
@@ -326,91 +288,84 @@ std::string Describe(const SearchNode &n) {
 // the matches, or exactly the matches where Classify says so). `all` is the
 // in-range ordinal set.
 class SegmentEval {
-public:
-  SegmentEval(
-      const StoreEventSource::Target &t, const StoreSourceOptions &opts,
-      std::function<Result<std::shared_ptr<const std::vector<std::string>>>()>
-          key_atoms)
+ public:
+  SegmentEval(StoreEventSource::Target& t, const StoreSourceOptions& opts,
+              std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms)
       : t_(t), opts_(opts), key_atoms_fn_(std::move(key_atoms)) {
     all_.addRange(t.first, t.last);
   }
 
-  const Bitmap &all() const { return all_; }
+  const Bitmap& all() const { return all_; }
 
-  Result<Bitmap> Eval(const SearchNode &n) {
+  Result<Bitmap> Eval(const SearchNode& n) {
     using K = SearchNode::Kind;
     switch (n.kind) {
-    case K::kTrue:
-      return all_;
-    case K::kFalse:
-      return Bitmap();
-    case K::kSubsearch:
-      return all_;
-    case K::kAnd: {
-      Bitmap acc = all_;
-      // Exactly answered children first: they are usually the most selective.
-      std::vector<const SearchNode *> order;
-      for (const auto &c : n.children)
-        order.push_back(c.get());
-      std::stable_sort(order.begin(), order.end(),
-                       [](const SearchNode *a, const SearchNode *b) {
-                         return Classify(*a).exact && !Classify(*b).exact;
-                       });
-      for (const SearchNode *c : order) {
-        if (acc.isEmpty())
-          break;
-        ASSIGN_OR_RETURN(Bitmap b, EvalWithin(*c, acc));
-        acc &= b;
-      }
-      return acc;
-    }
-    case K::kOr: {
-      Bitmap acc;
-      for (const auto &c : n.children) {
-        ASSIGN_OR_RETURN(Bitmap b, Eval(*c));
-        acc |= b;
-      }
-      return acc;
-    }
-    case K::kNot: {
-      if (!Classify(*n.children[0]).exact)
+      case K::kTrue:
         return all_;
-      ASSIGN_OR_RETURN(Bitmap b, Eval(*n.children[0]));
-      Bitmap out = all_;
-      out -= b;
-      return out;
-    }
-    case K::kTerm:
-      return TermBits(n, nullptr);
-    case K::kCompare:
-      return CompareBits(n);
-    case K::kIn: {
-      Bitmap acc;
-      SearchNode one;
-      one.kind = K::kCompare;
-      one.field = n.field;
-      one.op = "=";
-      for (const auto &v : n.values) {
-        one.value = v;
-        ASSIGN_OR_RETURN(Bitmap b, CompareBits(one));
-        acc |= b;
+      case K::kFalse:
+        return Bitmap();
+      case K::kSubsearch:
+        return all_;
+      case K::kAnd: {
+        Bitmap acc = all_;
+        // Exactly answered children first: they are usually the most selective.
+        std::vector<const SearchNode*> order;
+        for (const auto& c : n.children) order.push_back(c.get());
+        std::stable_sort(order.begin(), order.end(), [](const SearchNode* a, const SearchNode* b) {
+          return Classify(*a).exact && !Classify(*b).exact;
+        });
+        for (const SearchNode* c : order) {
+          if (acc.isEmpty()) break;
+          ASSIGN_OR_RETURN(Bitmap b, EvalWithin(*c, acc));
+          acc &= b;
+        }
+        return acc;
       }
-      return acc;
-    }
+      case K::kOr: {
+        Bitmap acc;
+        for (const auto& c : n.children) {
+          ASSIGN_OR_RETURN(Bitmap b, Eval(*c));
+          acc |= b;
+        }
+        return acc;
+      }
+      case K::kNot: {
+        if (!Classify(*n.children[0]).exact) return all_;
+        ASSIGN_OR_RETURN(Bitmap b, Eval(*n.children[0]));
+        Bitmap out = all_;
+        out -= b;
+        return out;
+      }
+      case K::kTerm:
+        return TermBits(n, nullptr);
+      case K::kCompare:
+        return CompareBits(n);
+      case K::kIn: {
+        Bitmap acc;
+        SearchNode one;
+        one.kind = K::kCompare;
+        one.field = n.field;
+        one.op = "=";
+        for (const auto& v : n.values) {
+          one.value = v;
+          ASSIGN_OR_RETURN(Bitmap b, CompareBits(one));
+          acc |= b;
+        }
+        return acc;
+      }
     }
     return all_;
   }
 
-private:
+ private:
   // Like Eval, but may use `within` (candidates so far) to bound per-event
   // checks.
-  Result<Bitmap> EvalWithin(const SearchNode &n, const Bitmap &within) {
-    if (n.kind == SearchNode::Kind::kTerm)
-      return TermBits(n, &within);
+  Result<Bitmap> EvalWithin(const SearchNode& n, const Bitmap& within) {
+    if (n.kind == SearchNode::Kind::kTerm) return TermBits(n, &within);
     return Eval(n);
   }
 
-  Result<Bitmap> Postings(const std::string &field, const std::string &value) {
+  Result<Bitmap> Postings(const std::string& field, const std::string& value) {
     Bitmap b;
     if (AllStars(value)) {
       ASSIGN_OR_RETURN(b, t_.seg->FieldMatch(field, store::Pattern("*")));
@@ -418,10 +373,9 @@ private:
       ASSIGN_OR_RETURN(b, t_.seg->FieldMatch(field, store::Pattern(value)));
     } else {
       ASSIGN_OR_RETURN(b, t_.seg->FieldPostings(field, value));
-      if (auto num = ParseNumber(value);
-          num && store::ColumnIndex(field) >= 0) {
+      if (auto num = ParseNumber(value); num && store::ColumnIndex(field) >= 0) {
         ASSIGN_OR_RETURN(auto col, t_.seg->GetColumn(field));
-        for (const auto &v : col->dict) {
+        for (const auto& v : col->dict) {
           if (v.size() != value.size() && ParseNumber(v) == num) {
             ASSIGN_OR_RETURN(Bitmap more, t_.seg->FieldPostings(field, v));
             b |= more;
@@ -433,14 +387,12 @@ private:
     return b;
   }
 
-  Result<Bitmap> CompareBits(const SearchNode &n) {
+  Result<Bitmap> CompareBits(const SearchNode& n) {
     Classified c = Classify(n);
-    if (c.way == Way::kAll)
-      return all_;
+    if (c.way == Way::kAll) return all_;
     if (c.way == Way::kMeta) {
-      const std::string &actual = n.field == "index" ? t_.index : opts_.host;
-      bool eq = GlobMatch(n.value, actual, true) ||
-                ValueMatchesNumber(n.value, actual);
+      const std::string& actual = n.field == "index" ? t_.index : opts_.host;
+      bool eq = GlobMatch(n.value, actual, true) || ValueMatchesNumber(n.value, actual);
       return (n.op == "=") == eq ? all_ : Bitmap();
     }
     if (n.op == "!=") {
@@ -452,16 +404,15 @@ private:
     return Postings(n.field, n.value);
   }
 
-  static bool ValueMatchesNumber(const std::string &a, const std::string &b) {
+  static bool ValueMatchesNumber(const std::string& a, const std::string& b) {
     auto x = ParseNumber(a), y = ParseNumber(b);
     return x && y && *x == *y;
   }
 
-  Result<Bitmap> TermBits(const SearchNode &n, const Bitmap *within) {
-    if (AllStars(n.value))
-      return all_;
+  Result<Bitmap> TermBits(const SearchNode& n, const Bitmap* within) {
+    if (AllStars(n.value)) return all_;
     ASSIGN_OR_RETURN(auto keys, key_atoms_fn_());
-    auto is_key = [&](const std::string &a) {
+    auto is_key = [&](const std::string& a) {
       return std::binary_search(keys->begin(), keys->end(), a);
     };
     if (n.value.find('*') != std::string::npos) {
@@ -471,18 +422,14 @@ private:
       // pieces) covers both.
       std::string lit;
       for (char ch : n.value) {
-        if (ch == '*')
-          continue;
-        if (IsBreakerChar(ch))
-          return all_;
+        if (ch == '*') continue;
+        if (IsBreakerChar(ch)) return all_;
         lit += ch;
       }
-      if (lit.find_first_not_of("0123456789tTzZ") == std::string::npos)
-        return all_; // eventTime
+      if (lit.find_first_not_of("0123456789tTzZ") == std::string::npos) return all_;  // eventTime
       std::string pat = n.value[0] == '*' ? n.value : "*" + n.value;
-      for (const auto &k : *keys) {
-        if (GlobMatch(pat, k, true))
-          return all_; // a key name in the raw text matches
+      for (const auto& k : *keys) {
+        if (GlobMatch(pat, k, true)) return all_;  // a key name in the raw text matches
       }
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermMatch(store::Pattern(pat)));
       b &= all_;
@@ -491,45 +438,43 @@ private:
     Bitmap acc = within ? *within : all_;
     acc &= all_;
     std::vector<std::string> deferred;
-    for (const auto &a : Atoms(n.value)) {
-      if (a.size() > store::kMaxTermBytes || is_key(a))
-        continue;
+    for (const auto& a : Atoms(n.value)) {
+      if (a.size() > store::kMaxTermBytes || is_key(a)) continue;
       if (TimeLikeAtom(a)) {
         deferred.push_back(a);
         continue;
       }
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermPostings(a));
       acc &= b;
-      if (acc.isEmpty())
-        return acc;
+      if (acc.isEmpty()) return acc;
     }
-    for (const auto &a : deferred) {
-      if (acc.cardinality() > 100000)
-        break; // too many to check against the time column
+    if (!deferred.empty() && !t_.times) {
+      ASSIGN_OR_RETURN(t_.times, t_.seg->Times());
+    }
+    for (const auto& a : deferred) {
+      if (acc.cardinality() > 100000) break;  // too many to check against the time column
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermPostings(a));
       Bitmap keep = acc & b;
       Bitmap rest = acc;
       rest -= b;
       for (uint32_t o : rest) {
-        if (TimeHasAtom((*t_.times)[o], a))
-          keep.add(o);
+        if (TimeHasAtom((*t_.times)[o], a)) keep.add(o);
       }
       acc = std::move(keep);
     }
     return acc;
   }
 
-  const StoreEventSource::Target &t_;
-  const StoreSourceOptions &opts_;
-  std::function<Result<std::shared_ptr<const std::vector<std::string>>>()>
-      key_atoms_fn_;
+  StoreEventSource::Target& t_;  // times loaded on demand
+  const StoreSourceOptions& opts_;
+  std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms_fn_;
   Bitmap all_;
 };
 
 // Keys of CloudTrail records that may hold only empty objects/arrays (then no
 // field is stored under them, but their names are still in the raw text a term
 // is matched against).
-constexpr const char *kKnownKeys[] = {"eventVersion",
+constexpr const char* kKnownKeys[] = {"eventVersion",
                                       "userIdentity",
                                       "eventTime",
                                       "eventSource",
@@ -583,14 +528,13 @@ constexpr const char *kKnownKeys[] = {"eventVersion",
 
 double MsToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
-} // namespace
+}  // namespace
 
-bool StoreAnswersExactly(const SearchNode *node) {
+bool StoreAnswersExactly(const SearchNode* node) {
   return node == nullptr || Classify(*node).exact;
 }
 
-StoreEventSource::StoreEventSource(store::Store *store,
-                                   StoreSourceOptions options)
+StoreEventSource::StoreEventSource(store::Store* store, StoreSourceOptions options)
     : store_(store), options_(std::move(options)) {}
 
 StoreEventSource::~StoreEventSource() = default;
@@ -600,47 +544,39 @@ StoreScanStats StoreEventSource::last_stats() const {
   return last_;
 }
 
-Result<std::shared_ptr<const std::vector<std::string>>>
-StoreEventSource::KeyAtoms(const Segment &seg) {
+Result<std::shared_ptr<const std::vector<std::string>>> StoreEventSource::KeyAtoms(
+    const Segment& seg) {
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = key_atoms_.find(seg.path());
-    if (it != key_atoms_.end())
-      return it->second;
+    if (it != key_atoms_.end()) return it->second;
   }
   ASSIGN_OR_RETURN(auto names, seg.FieldNames());
   std::set<std::string> atoms;
   auto add = [&](std::string_view name) {
-    for (auto &a : Atoms(name))
-      atoms.insert(std::move(a));
+    for (auto& a : Atoms(name)) atoms.insert(std::move(a));
   };
-  for (const auto &n : names)
-    add(n);
-  for (auto f : store::kColumnFields)
-    add(f);
-  for (const char *k : kKnownKeys)
-    add(k);
-  auto out = std::make_shared<const std::vector<std::string>>(atoms.begin(),
-                                                              atoms.end());
+  for (const auto& n : names) add(n);
+  for (auto f : store::kColumnFields) add(f);
+  for (const char* k : kKnownKeys) add(k);
+  auto out = std::make_shared<const std::vector<std::string>>(atoms.begin(), atoms.end());
   std::lock_guard<std::mutex> l(mu_);
-  if (key_atoms_.size() > 4096)
-    key_atoms_.clear();
+  if (key_atoms_.size() > 4096) key_atoms_.clear();
   key_atoms_[seg.path()] = out;
   return out;
 }
 
-Result<std::vector<StoreEventSource::Target>>
-StoreEventSource::Targets(const ScanRequest &request, StoreScanStats *stats) {
+Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest& request,
+                                                                        StoreScanStats* stats) {
   std::vector<Target> out;
   std::vector<std::string> names = store_->ListIndexes();
-  for (const auto &name : names) {
+  for (const auto& name : names) {
     auto snap = store_->GetSnapshot(name);
     if (!snap.ok()) {
-      if (snap.status().code() == StatusCode::kNotFound)
-        continue; // deleted meanwhile
+      if (snap.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return snap.status();
     }
-    for (const auto &seg : (*snap)->segments()) {
+    for (const auto& seg : (*snap)->segments()) {
       ++stats->segments_total;
       if (MsToSeconds(seg->max_time()) < request.earliest ||
           MsToSeconds(seg->min_time()) >= request.latest) {
@@ -649,20 +585,22 @@ StoreEventSource::Targets(const ScanRequest &request, StoreScanStats *stats) {
       Target t;
       t.index = name;
       t.seg = seg;
-      ASSIGN_OR_RETURN(t.times, seg->Times());
-      const auto &times = *t.times;
-      // Exact ordinal bounds with the engine's own comparison of _time (ms /
-      // 1000.0).
-      auto lo = std::lower_bound(
-          times.begin(), times.end(), request.earliest,
-          [](int64_t ms, double t) { return MsToSeconds(ms) < t; });
-      auto hi = std::lower_bound(
-          lo, times.end(), request.latest,
-          [](int64_t ms, double t) { return MsToSeconds(ms) < t; });
-      t.first = static_cast<uint32_t>(lo - times.begin());
-      t.last = static_cast<uint32_t>(hi - times.begin());
-      if (t.first >= t.last)
-        continue;
+      t.first = 0;
+      t.last = seg->event_count();
+      bool inside = MsToSeconds(seg->min_time()) >= request.earliest &&
+                    MsToSeconds(seg->max_time()) < request.latest;
+      if (!inside) {
+        // Exact ordinal bounds with the engine's own comparison of _time (ms / 1000.0).
+        ASSIGN_OR_RETURN(t.times, seg->Times());
+        const auto& times = *t.times;
+        auto lo = std::lower_bound(times.begin(), times.end(), request.earliest,
+                                   [](int64_t ms, double x) { return MsToSeconds(ms) < x; });
+        auto hi = std::lower_bound(lo, times.end(), request.latest,
+                                   [](int64_t ms, double x) { return MsToSeconds(ms) < x; });
+        t.first = static_cast<uint32_t>(lo - times.begin());
+        t.last = static_cast<uint32_t>(hi - times.begin());
+      }
+      if (t.first >= t.last) continue;
       ++stats->segments_in_range;
       out.push_back(std::move(t));
     }
@@ -677,84 +615,73 @@ namespace {
 
 // Does the predicate name an index at its top level (then the default index set
 // does not apply)?
-bool NamesIndex(const SearchNode *n) {
-  if (!n)
-    return false;
+bool NamesIndex(const SearchNode* n) {
+  if (!n) return false;
   if (n->kind == SearchNode::Kind::kCompare || n->kind == SearchNode::Kind::kIn)
     return n->field == "index";
   if (n->kind == SearchNode::Kind::kAnd) {
-    for (const auto &c : n->children) {
-      if (NamesIndex(c.get()))
-        return true;
+    for (const auto& c : n->children) {
+      if (NamesIndex(c.get())) return true;
     }
   }
   if (n->kind == SearchNode::Kind::kOr) {
-    for (const auto &c : n->children) {
-      if (!NamesIndex(c.get()))
-        return false;
+    for (const auto& c : n->children) {
+      if (!NamesIndex(c.get())) return false;
     }
     return !n->children.empty();
   }
   return false;
 }
 
-void FilterDefaultIndexes(const ScanRequest &request,
-                          const StoreSourceOptions &opts,
-                          std::vector<StoreEventSource::Target> *targets) {
-  if (opts.indexes.empty() || NamesIndex(request.predicate))
-    return;
-  std::erase_if(*targets, [&](const StoreEventSource::Target &t) {
-    return std::find(opts.indexes.begin(), opts.indexes.end(), t.index) ==
-           opts.indexes.end();
+void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& opts,
+                          std::vector<StoreEventSource::Target>* targets) {
+  if (opts.indexes.empty() || NamesIndex(request.predicate)) return;
+  std::erase_if(*targets, [&](const StoreEventSource::Target& t) {
+    return std::find(opts.indexes.begin(), opts.indexes.end(), t.index) == opts.indexes.end();
   });
 }
 
 // One segment's candidates in delivery order: time descending, ties in stored
 // (ordinal) order.
 struct Cursor {
-  const StoreEventSource::Target *t = nullptr;
+  const StoreEventSource::Target* t = nullptr;
   size_t member = 0;
-  std::vector<uint32_t> ords; // ascending
-  size_t end = 0;             // ords[0, end) not yet delivered
-  std::vector<uint32_t> run;  // current equal-time run, ascending
+  std::vector<uint32_t> ords;  // ascending
+  size_t end = 0;              // ords[0, end) not yet delivered
+  std::vector<uint32_t> run;   // current equal-time run, ascending
   size_t run_pos = 0;
-  bool Next(uint32_t *o) {
+  bool Next(uint32_t* o) {
     if (run_pos == run.size()) {
       run.clear();
       run_pos = 0;
-      if (end == 0)
-        return false;
+      if (end == 0) return false;
       int64_t tm = (*t->times)[ords[end - 1]];
       size_t b = end;
-      while (b > 0 && (*t->times)[ords[b - 1]] == tm)
-        --b;
-      run.assign(ords.begin() + static_cast<long>(b),
-                 ords.begin() + static_cast<long>(end));
+      while (b > 0 && (*t->times)[ords[b - 1]] == tm) --b;
+      run.assign(ords.begin() + static_cast<long>(b), ords.begin() + static_cast<long>(end));
       end = b;
     }
     *o = run[run_pos++];
     return true;
   }
   int64_t PeekTime() const {
-    if (run_pos < run.size())
-      return (*t->times)[run[run_pos]];
+    if (run_pos < run.size()) return (*t->times)[run[run_pos]];
     return (*t->times)[ords[end - 1]];
   }
   bool Empty() const { return run_pos == run.size() && end == 0; }
 };
 
-} // namespace
+}  // namespace
 
-Status StoreEventSource::Scan(const ScanRequest &request,
-                              const std::function<bool(EventBatch &)> &sink) {
+Status StoreEventSource::Scan(const ScanRequest& request,
+                              const std::function<bool(EventBatch&)>& sink) {
   StoreScanStats stats;
   stats.exact = StoreAnswersExactly(request.predicate);
   ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
   FilterDefaultIndexes(request, options_, &targets);
-  std::stable_sort(targets.begin(), targets.end(),
-                   [](const Target &a, const Target &b) {
-                     return a.seg->max_time() > b.seg->max_time();
-                   });
+  std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
+    return a.seg->max_time() > b.seg->max_time();
+  });
   size_t batch_size = 256;
   if (request.limit >= 0 && stats.exact)
     batch_size = std::clamp<size_t>(static_cast<size_t>(request.limit), 1, 256);
@@ -772,18 +699,15 @@ Status StoreEventSource::Scan(const ScanRequest &request,
       ++j;
     }
     // Stored order for ties across segments: index name, then segment sequence.
-    std::vector<Target *> members;
-    for (size_t k = i; k < j; ++k)
-      members.push_back(&targets[k]);
-    std::sort(members.begin(), members.end(),
-              [](const Target *a, const Target *b) {
-                if (a->index != b->index)
-                  return a->index < b->index;
-                return a->seg->desc().seq < b->seg->desc().seq;
-              });
+    std::vector<Target*> members;
+    for (size_t k = i; k < j; ++k) members.push_back(&targets[k]);
+    std::sort(members.begin(), members.end(), [](const Target* a, const Target* b) {
+      if (a->index != b->index) return a->index < b->index;
+      return a->seg->desc().seq < b->seg->desc().seq;
+    });
     std::vector<Cursor> cursors;
     for (size_t m = 0; m < members.size(); ++m) {
-      Target &t = *members[m];
+      Target& t = *members[m];
       SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); });
       Bitmap cand;
       if (request.predicate) {
@@ -791,8 +715,10 @@ Status StoreEventSource::Scan(const ScanRequest &request,
       } else {
         cand = ev.all();
       }
-      if (cand.isEmpty())
-        continue;
+      if (cand.isEmpty()) continue;
+      if (!t.times) {
+        ASSIGN_OR_RETURN(t.times, t.seg->Times());
+      }
       Cursor c;
       c.t = &t;
       c.member = m;
@@ -804,20 +730,17 @@ Status StoreEventSource::Scan(const ScanRequest &request,
     }
     std::vector<std::shared_ptr<const store::Column>> st_cols(members.size()),
         src_cols(members.size());
-    for (auto &c : cursors) {
+    for (auto& c : cursors) {
       ASSIGN_OR_RETURN(st_cols[c.member], c.t->seg->GetColumn("sourcetype"));
       ASSIGN_OR_RETURN(src_cols[c.member], c.t->seg->GetColumn("source"));
     }
     while (!stop) {
-      Cursor *best = nullptr;
-      for (auto &c : cursors) {
-        if (c.Empty())
-          continue;
-        if (!best || c.PeekTime() > best->PeekTime())
-          best = &c;
+      Cursor* best = nullptr;
+      for (auto& c : cursors) {
+        if (c.Empty()) continue;
+        if (!best || c.PeekTime() > best->PeekTime()) best = &c;
       }
-      if (!best)
-        break;
+      if (!best) break;
       uint32_t o;
       best->Next(&o);
       auto rec = std::make_shared<EventRecord>();
@@ -831,15 +754,13 @@ Status StoreEventSource::Scan(const ScanRequest &request,
       batch.push_back(std::move(rec));
       ++delivered;
       if (batch.size() >= batch_size) {
-        if (!sink(batch))
-          stop = true;
+        if (!sink(batch)) stop = true;
         batch.clear();
       }
     }
     i = j;
   }
-  if (!stop && !batch.empty())
-    sink(batch);
+  if (!stop && !batch.empty()) sink(batch);
   (void)delivered;
   std::lock_guard<std::mutex> l(mu_);
   last_ = stats;
@@ -851,52 +772,43 @@ namespace {
 struct AggSpec {
   bool timechart = false;
   int64_t span_ms = 0;
-  std::vector<std::string> by; // column fields
-  std::vector<std::string> dc; // column fields of dc()
+  std::vector<std::string> by;  // column fields
+  std::vector<std::string> dc;  // column fields of dc()
 };
 
-bool AggregatableField(const std::string &f) {
+bool AggregatableField(const std::string& f) {
   return store::ColumnIndex(f) >= 0 && f != "errorCode";
 }
 
-bool ParseAggSpec(const Command &c, AggSpec *spec) {
+bool ParseAggSpec(const Command& c, AggSpec* spec) {
   if (c.name == "stats") {
-    if (!c.options.empty())
-      return false;
+    if (!c.options.empty()) return false;
   } else if (c.name == "timechart") {
     spec->timechart = true;
     static const std::set<std::string> kOk{"span",    "limit",    "useother",
                                            "usenull", "otherstr", "nullstr"};
-    for (const auto &[k, v] : c.options) {
-      if (!kOk.count(k))
-        return false;
+    for (const auto& [k, v] : c.options) {
+      if (!kOk.count(k)) return false;
     }
     auto it = c.options.find("span");
-    if (it == c.options.end())
-      return false;
+    if (it == c.options.end()) return false;
     int months = 0;
     auto s = ParseSpan(it->second, &months);
-    if (!s.ok() || months != 0 || *s < 1 || *s != std::floor(*s))
-      return false;
+    if (!s.ok() || months != 0 || *s < 1 || *s != std::floor(*s)) return false;
     spec->span_ms = static_cast<int64_t>(*s) * 1000;
-    if (c.by.size() > 1)
-      return false;
+    if (c.by.size() > 1) return false;
   } else {
     return false;
   }
-  if (c.aggs.empty())
-    return false;
-  for (const auto &b : c.by) {
-    if (!AggregatableField(b))
-      return false;
+  if (c.aggs.empty()) return false;
+  for (const auto& b : c.by) {
+    if (!AggregatableField(b)) return false;
   }
   spec->by = c.by;
-  for (const auto &a : c.aggs) {
-    if (a.func == "count" && a.field.empty())
-      continue;
+  for (const auto& a : c.aggs) {
+    if (a.func == "count" && a.field.empty()) continue;
     if (a.func == "dc" && AggregatableField(a.field)) {
-      if (std::find(spec->dc.begin(), spec->dc.end(), a.field) ==
-          spec->dc.end())
+      if (std::find(spec->dc.begin(), spec->dc.end(), a.field) == spec->dc.end())
         spec->dc.push_back(a.field);
       continue;
     }
@@ -905,22 +817,19 @@ bool ParseAggSpec(const Command &c, AggSpec *spec) {
   return true;
 }
 
-int BitsFor(uint64_t n) { // bits to hold values 0..n
+int BitsFor(uint64_t n) {  // bits to hold values 0..n
   int b = 1;
-  while ((uint64_t{1} << b) <= n && b < 63)
-    ++b;
+  while ((uint64_t{1} << b) <= n && b < 63) ++b;
   return b;
 }
 
 struct GroupKey {
   int64_t bucket = 0;
   std::vector<std::string> vals;
-  uint32_t absent = 0; // bit i: by-field i absent
-  bool operator<(const GroupKey &o) const {
-    if (bucket != o.bucket)
-      return bucket < o.bucket;
-    if (absent != o.absent)
-      return absent < o.absent;
+  uint32_t absent = 0;  // bit i: by-field i absent
+  bool operator<(const GroupKey& o) const {
+    if (bucket != o.bucket) return bucket < o.bucket;
+    if (absent != o.absent) return absent < o.absent;
     return vals < o.vals;
   }
 };
@@ -932,23 +841,18 @@ struct GroupAcc {
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0)))
-    --q;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
 
-} // namespace
+}  // namespace
 
-Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
-                                            const Command &command,
-                                            std::vector<Row> *rows) {
-  if (!StoreAnswersExactly(request.predicate))
-    return false;
+Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Command& command,
+                                            std::vector<Row>* rows) {
+  if (!StoreAnswersExactly(request.predicate)) return false;
   AggSpec spec;
-  if (!ParseAggSpec(command, &spec))
-    return false;
-  if (spec.by.size() > 8)
-    return false;
+  if (!ParseAggSpec(command, &spec)) return false;
+  if (spec.by.size() > 8) return false;
   StoreScanStats stats;
   stats.exact = true;
   stats.aggregated = true;
@@ -956,7 +860,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
   FilterDefaultIndexes(request, options_, &targets);
 
   std::map<GroupKey, GroupAcc> groups;
-  auto group_of = [&](const GroupKey &k) -> GroupAcc & {
+  auto group_of = [&](const GroupKey& k) -> GroupAcc& {
     auto it = groups.find(k);
     if (it == groups.end()) {
       it = groups.emplace(k, GroupAcc{}).first;
@@ -964,7 +868,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
     }
     return it->second;
   };
-  for (Target &t : targets) {
+  for (Target& t : targets) {
     SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); });
     Bitmap cand;
     if (request.predicate) {
@@ -974,8 +878,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
     }
     uint64_t n = cand.cardinality();
     stats.candidates += n;
-    if (n == 0)
-      continue;
+    if (n == 0) continue;
     if (spec.by.empty() && spec.dc.empty() && !spec.timechart) {
       group_of(GroupKey{}).count += n;
       continue;
@@ -985,7 +888,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
     std::vector<std::shared_ptr<const store::Column>> by_cols, dc_cols;
     std::vector<int> shifts;
     int bits = 0;
-    for (const auto &f : spec.by) {
+    for (const auto& f : spec.by) {
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       shifts.push_back(bits);
       bits += BitsFor(col->dict.size());
@@ -998,23 +901,35 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
       int64_t top = FloorDiv(t.seg->max_time(), spec.span_ms) - base_bucket;
       bits += BitsFor(static_cast<uint64_t>(top));
     }
-    for (const auto &f : spec.dc) {
+    for (const auto& f : spec.dc) {
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       dc_cols.push_back(std::move(col));
     }
-    if (bits > 40)
-      return false; // unusually wide keys: let the engine do it
+    if (bits > 40) return false;  // unusually wide keys: let the engine do it
     std::vector<uint32_t> ords(n);
     cand.toUint32Array(ords.data());
-    const auto &times = *t.times;
+    if (spec.timechart && !t.times) {
+      ASSIGN_OR_RETURN(t.times, t.seg->Times());
+    }
+    static const std::vector<int64_t> kNoTimes;
+    const auto& times = t.times ? *t.times : kNoTimes;
+    // Times are sorted within a segment: the bucket changes rarely, so it is recomputed only when
+    // a time leaves the current bucket's [start, end).
+    int64_t b_start = 1, b_end = 0;
+    uint64_t b_bits = 0;
     auto key_of = [&](uint32_t o) {
       uint64_t k = 0;
-      for (size_t i = 0; i < by_cols.size(); ++i)
-        k |= uint64_t{by_cols[i]->codes[o]} << shifts[i];
-      if (spec.timechart)
-        k |= static_cast<uint64_t>(FloorDiv(times[o], spec.span_ms) -
-                                   base_bucket)
-             << bucket_shift;
+      for (size_t i = 0; i < by_cols.size(); ++i) k |= uint64_t{by_cols[i]->codes[o]} << shifts[i];
+      if (spec.timechart) {
+        int64_t ms = times[o];
+        if (ms < b_start || ms >= b_end) {
+          int64_t bucket = FloorDiv(ms, spec.span_ms);
+          b_start = bucket * spec.span_ms;
+          b_end = b_start + spec.span_ms;
+          b_bits = static_cast<uint64_t>(bucket - base_bucket) << bucket_shift;
+        }
+        k |= b_bits;
+      }
       return k;
     };
     std::unordered_map<uint64_t, uint64_t> counts;
@@ -1022,21 +937,17 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
     bool use_dense = bits <= 20;
     if (use_dense) {
       dense.assign(size_t{1} << bits, 0);
-      for (uint32_t o : ords)
-        ++dense[key_of(o)];
+      for (uint32_t o : ords) ++dense[key_of(o)];
     } else {
-      for (uint32_t o : ords)
-        ++counts[key_of(o)];
+      for (uint32_t o : ords) ++counts[key_of(o)];
     }
     std::vector<std::unordered_set<uint64_t>> dc_seen(spec.dc.size());
     for (size_t d = 0; d < spec.dc.size(); ++d) {
       int dbits = BitsFor(dc_cols[d]->dict.size());
-      if (bits + dbits > 63)
-        return false;
+      if (bits + dbits > 63) return false;
       for (uint32_t o : ords) {
         uint32_t code = dc_cols[d]->codes[o];
-        if (code != 0)
-          dc_seen[d].insert(key_of(o) | (uint64_t{code} << bits));
+        if (code != 0) dc_seen[d].insert(key_of(o) | (uint64_t{code} << bits));
       }
     }
     auto decode = [&](uint64_t k) {
@@ -1051,40 +962,32 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
           g.vals.push_back(by_cols[i]->dict[code - 1]);
         }
       }
-      if (spec.timechart)
-        g.bucket = base_bucket + static_cast<int64_t>(k >> bucket_shift);
+      if (spec.timechart) g.bucket = base_bucket + static_cast<int64_t>(k >> bucket_shift);
       return g;
     };
     if (use_dense) {
       for (uint64_t k = 0; k < dense.size(); ++k) {
-        if (dense[k])
-          group_of(decode(k)).count += dense[k];
+        if (dense[k]) group_of(decode(k)).count += dense[k];
       }
     } else {
-      for (const auto &[k, c] : counts)
-        group_of(decode(k)).count += c;
+      for (const auto& [k, c] : counts) group_of(decode(k)).count += c;
     }
     uint64_t key_mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
     for (size_t d = 0; d < spec.dc.size(); ++d) {
       for (uint64_t kk : dc_seen[d]) {
         uint32_t code = static_cast<uint32_t>(kk >> bits);
-        group_of(decode(kk & key_mask))
-            .dc[d]
-            .insert(dc_cols[d]->dict[code - 1]);
+        group_of(decode(kk & key_mask)).dc[d].insert(dc_cols[d]->dict[code - 1]);
       }
     }
   }
-  for (auto &[key, acc] : groups) {
+  for (auto& [key, acc] : groups) {
     auto base = [&]() {
       Row row;
       for (size_t i = 0; i < spec.by.size(); ++i) {
-        if (!(key.absent & (1u << i)))
-          row.Set(spec.by[i], {key.vals[i]});
+        if (!(key.absent & (1u << i))) row.Set(spec.by[i], {key.vals[i]});
       }
       if (spec.timechart) {
-        row.Set("_time",
-                {FormatNumber(static_cast<double>(key.bucket * spec.span_ms) /
-                              1000.0)});
+        row.Set("_time", {FormatNumber(static_cast<double>(key.bucket * spec.span_ms) / 1000.0)});
       }
       return row;
     };
@@ -1092,7 +995,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
     carrier.set_weight(static_cast<long long>(acc.count));
     rows->push_back(std::move(carrier));
     for (size_t d = 0; d < spec.dc.size(); ++d) {
-      for (const auto &v : acc.dc[d]) {
+      for (const auto& v : acc.dc[d]) {
         Row r = base();
         r.set_weight(0);
         r.Set(spec.dc[d], {v});
@@ -1105,49 +1008,42 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request,
   return true;
 }
 
-std::string StoreEventSource::Explain(const ScanRequest &request,
-                                      const Command *next) {
+std::string StoreEventSource::Explain(const ScanRequest& request, const Command* next) {
   StoreScanStats stats;
   std::string out;
   auto targets = Targets(request, &stats);
-  if (!targets.ok())
-    return "store: error: " + targets.status().ToString() + "\n";
+  if (!targets.ok()) return "store: error: " + targets.status().ToString() + "\n";
   FilterDefaultIndexes(request, options_, &*targets);
   std::set<std::string> idx;
-  for (const auto &t : *targets)
-    idx.insert(t.index);
+  for (const auto& t : *targets) idx.insert(t.index);
   std::string names;
-  for (const auto &n : idx)
-    names += (names.empty() ? "" : ",") + n;
+  for (const auto& n : idx) names += (names.empty() ? "" : ",") + n;
   out += "store: indexes [" + names + "]";
   if (!options_.indexes.empty() && !NamesIndex(request.predicate)) {
     std::string d;
-    for (const auto &n : options_.indexes)
-      d += (d.empty() ? "" : ",") + n;
+    for (const auto& n : options_.indexes) d += (d.empty() ? "" : ",") + n;
     out += " (default set " + d + ")";
   }
   out += "; segments " + std::to_string(targets->size()) + " of " +
          std::to_string(stats.segments_total) + " in time range\n";
   bool exact = StoreAnswersExactly(request.predicate);
-  out +=
-      "store: push-down " +
-      (request.predicate ? Describe(*request.predicate) : std::string("all")) +
-      (exact ? " (exact: no re-check needed)"
-             : " (~: candidates re-checked on events)") +
-      "\n";
+  out += "store: push-down " +
+         (request.predicate ? Describe(*request.predicate) : std::string("all")) +
+         (exact ? " (exact: no re-check needed)" : " (~: candidates re-checked on events)") + "\n";
   AggSpec spec;
   if (next && exact && request.limit < 0 && ParseAggSpec(*next, &spec)) {
     out += "store: aggregate " + next->name +
            " from columns (time column + dictionary codes), "
            "partial per segment, merged\n";
   } else if (request.limit >= 0) {
-    out += "store: fetch raw events newest first, stop after " +
-           std::to_string(request.limit) + "\n";
+    out +=
+        "store: fetch raw events newest first, stop after " + std::to_string(request.limit) + "\n";
   } else {
-    out += "store: fetch raw events newest first, fields extracted at search "
-           "time\n";
+    out +=
+        "store: fetch raw events newest first, fields extracted at search "
+        "time\n";
   }
   return out;
 }
 
-} // namespace cairn::query
+}  // namespace cairn::query

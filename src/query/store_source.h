@@ -51,46 +51,41 @@ struct StoreSourceOptions {
 struct StoreScanStats {
   uint64_t segments_in_range = 0;
   uint64_t segments_total = 0;
-  uint64_t candidates = 0;  // ordinals the push-down kept
-  uint64_t events_read = 0; // raw events decompressed and delivered
-  bool exact = false;       // the predicate was answered exactly by the store
-  bool aggregated = false;  // PreAggregate answered from columns
+  uint64_t candidates = 0;   // ordinals the push-down kept
+  uint64_t events_read = 0;  // raw events decompressed and delivered
+  bool exact = false;        // the predicate was answered exactly by the store
+  bool aggregated = false;   // PreAggregate answered from columns
 };
 
 class StoreEventSource final : public EventSource {
-public:
-  StoreEventSource(store::Store *store, StoreSourceOptions options);
+ public:
+  StoreEventSource(store::Store* store, StoreSourceOptions options);
   ~StoreEventSource() override;
 
-  Status Scan(const ScanRequest &request,
-              const std::function<bool(EventBatch &)> &sink) override;
-  Result<bool> PreAggregate(const ScanRequest &request, const Command &command,
-                            std::vector<Row> *rows) override;
-  std::string Explain(const ScanRequest &request, const Command *next) override;
+  Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
+  Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
+                            std::vector<Row>* rows) override;
+  std::string Explain(const ScanRequest& request, const Command* next) override;
 
   StoreScanStats last_stats() const;
 
   struct Target;
 
-private:
-  Result<std::vector<Target>> Targets(const ScanRequest &request,
-                                      StoreScanStats *stats);
-  Result<std::shared_ptr<const std::vector<std::string>>>
-  KeyAtoms(const store::Segment &seg);
+ private:
+  Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
+  Result<std::shared_ptr<const std::vector<std::string>>> KeyAtoms(const store::Segment& seg);
 
-  store::Store *store_;
+  store::Store* store_;
   StoreSourceOptions options_;
   mutable std::mutex mu_;
   StoreScanStats last_;
   // Lower-cased breaker-free pieces of every field name of a segment (by path).
-  std::unordered_map<std::string,
-                     std::shared_ptr<const std::vector<std::string>>>
-      key_atoms_;
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> key_atoms_;
 };
 
 // Whether the store answers `node` exactly (no event it leaves out could match,
 // none it keeps could fail), independent of the data. Null means "match all"
 // (exact).
-bool StoreAnswersExactly(const SearchNode *node);
+bool StoreAnswersExactly(const SearchNode* node);
 
-} // namespace cairn::query
+}  // namespace cairn::query

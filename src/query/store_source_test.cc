@@ -3,6 +3,8 @@
 // only change speed), the fast paths must actually be taken where promised, and
 // --explain must describe the push-down.
 
+#include "query/store_source.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,14 +17,13 @@
 #include "ingest/ingest.h"
 #include "ingest/store_sink.h"
 #include "query/engine.h"
-#include "query/store_source.h"
 #include "store/store.h"
 
 namespace cairn::query {
 namespace {
 
 class StoreSourceTest : public ::testing::Test {
-protected:
+ protected:
   static void SetUpTestSuite() {
     dir_ = new std::string(cairn::testing::MakeTempDir("cairn_store_source"));
     generate::GenerateOptions g;
@@ -42,9 +43,8 @@ protected:
     ingest::IngestOptions io;
     io.data_dir = so.data_dir;
     io.threads = 2;
-    io.batch_events = 1500; // several overlapping segments per day
-    auto files =
-        ingest::ExpandPaths(FileSystem::Default(), {g.out_dir}, so.data_dir);
+    io.batch_events = 1500;  // several overlapping segments per day
+    auto files = ingest::ExpandPaths(FileSystem::Default(), {g.out_dir}, so.data_dir);
     ASSERT_TRUE(files.ok()) << files.status().ToString();
     ingest::StoreSink sink(store_);
     auto r = ingest::IngestFiles(*files, io, &sink);
@@ -53,16 +53,15 @@ protected:
     // The same events in memory, in stored order (index, segment, ordinal) so
     // that ties in time come out in the same order from both sources.
     std::vector<EventRecord> events;
-    for (const auto &index : store_->ListIndexes()) {
+    for (const auto& index : store_->ListIndexes()) {
       auto snap = store_->GetSnapshot(index);
       ASSERT_TRUE(snap.ok());
       auto segs = (*snap)->segments();
-      std::sort(segs.begin(), segs.end(), [](const auto &a, const auto &b) {
-        return a->desc().seq < b->desc().seq;
-      });
+      std::sort(segs.begin(), segs.end(),
+                [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
       segment_count_ += segs.size();
-      for (const auto &seg : segs) {
-        ASSERT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event &&e) {
+      for (const auto& seg : segs) {
+        ASSERT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
                          EventRecord rec;
                          rec.time = static_cast<double>(e.time_ms) / 1000.0;
                          rec.raw = std::move(e.raw);
@@ -80,16 +79,15 @@ protected:
   }
   static void TearDownTestSuite() {
     delete memory_;
-    if (store_)
-      (void)store_->Close();
+    if (store_) (void)store_->Close();
     delete store_;
     std::filesystem::remove_all(*dir_);
     delete dir_;
   }
 
-  static std::string *dir_;
-  static store::Store *store_;
-  static MemoryEventSource *memory_;
+  static std::string* dir_;
+  static store::Store* store_;
+  static MemoryEventSource* memory_;
   static size_t segment_count_;
 
   EngineOptions Opts() const {
@@ -99,7 +97,7 @@ protected:
   }
 
   // Runs `spl` on both sources; returns the store's stats.
-  StoreScanStats Same(const std::string &spl, size_t *rows = nullptr) {
+  StoreScanStats Same(const std::string& spl, size_t* rows = nullptr) {
     StoreEventSource source(store_, {});
     Engine on_store(&source, MacroSet(), Opts());
     Engine in_memory(memory_, MacroSet(), Opts());
@@ -109,32 +107,29 @@ protected:
     EXPECT_TRUE(b.ok()) << spl << ": " << b.status().ToString();
     if (a.ok() && b.ok()) {
       EXPECT_EQ(a->ToText(), b->ToText()) << spl;
-      if (rows)
-        *rows = b->rows.size();
+      if (rows) *rows = b->rows.size();
     }
     return source.last_stats();
   }
 
-  std::string FirstValue(const std::string &spl) {
+  std::string FirstValue(const std::string& spl) {
     Engine in_memory(memory_, MacroSet(), Opts());
     auto r = in_memory.Run(spl);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
-    if (!r.ok() || r->rows.empty() || r->rows[0].empty() ||
-        r->rows[0][0].empty())
-      return "";
+    if (!r.ok() || r->rows.empty() || r->rows[0].empty() || r->rows[0][0].empty()) return "";
     return r->rows[0][0][0];
   }
 };
 
-std::string *StoreSourceTest::dir_ = nullptr;
-store::Store *StoreSourceTest::store_ = nullptr;
-MemoryEventSource *StoreSourceTest::memory_ = nullptr;
+std::string* StoreSourceTest::dir_ = nullptr;
+store::Store* StoreSourceTest::store_ = nullptr;
+MemoryEventSource* StoreSourceTest::memory_ = nullptr;
 size_t StoreSourceTest::segment_count_ = 0;
 
 TEST_F(StoreSourceTest, SeveralSegments) { EXPECT_GE(segment_count_, 4u); }
 
 TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
-  for (const char *spl : {
+  for (const char* spl : {
            "eventName=StopLogging | stats count",
            "* | stats count",
            "* | stats count by eventSource",
@@ -162,7 +157,7 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
 }
 
 TEST_F(StoreSourceTest, SlowPathsStillAgree) {
-  for (const char *spl : {
+  for (const char* spl : {
            "errorCode=success | stats count",
            "eventName=ConsoleLogin | stats count by errorCode",
            "src=* | stats dc(src)",
@@ -178,30 +173,27 @@ TEST_F(StoreSourceTest, SlowPathsStillAgree) {
 }
 
 TEST_F(StoreSourceTest, NeedlesUsePostings) {
-  std::string ip =
-      FirstValue("eventName=ConsoleLogin | head 1 | table sourceIPAddress");
+  std::string ip = FirstValue("eventName=ConsoleLogin | head 1 | table sourceIPAddress");
   ASSERT_FALSE(ip.empty());
-  std::string user = FirstValue("userIdentity.type=IAMUser | stats count by "
-                                "userIdentity.userName | sort -count | head 1");
+  std::string user = FirstValue(
+      "userIdentity.type=IAMUser | stats count by "
+      "userIdentity.userName | sort -count | head 1");
   ASSERT_FALSE(user.empty());
-  std::string t0 =
-      FirstValue("userIdentity.userName=" + user + " | head 1 | table _time");
+  std::string t0 = FirstValue("userIdentity.userName=" + user + " | head 1 | table _time");
   ASSERT_FALSE(t0.empty());
   double t = *ParseNumber(t0);
-  std::string window =
-      "earliest=" + std::to_string(static_cast<long long>(t - 3600)) +
-      " latest=" + std::to_string(static_cast<long long>(t) + 1);
+  std::string window = "earliest=" + std::to_string(static_cast<long long>(t - 3600)) +
+                       " latest=" + std::to_string(static_cast<long long>(t) + 1);
   size_t rows = 0;
   struct C {
     std::string spl;
     uint64_t max_candidates;
   };
-  for (const C &c : std::vector<C>{
+  for (const C& c : std::vector<C>{
            {"eventName=StopLogging | table _time eventID eventName", 1000},
            {ip + " | table _time eventID sourceIPAddress", 8000},
            {"\"" + ip + "\" | stats count", 8000},
-           {"userIdentity.userName=" + user + " " + window +
-                " | head 100 | table _time eventID",
+           {"userIdentity.userName=" + user + " " + window + " | head 100 | table _time eventID",
             8000},
            {"eventName=Get* NOT eventSource=s3.amazonaws.com | head 20 | table "
             "_time eventID eventName",
@@ -221,22 +213,19 @@ TEST_F(StoreSourceTest, NeedlesUsePostings) {
   EXPECT_EQ(s.events_read, rows);
   EXPECT_TRUE(s.exact);
   // head stops early: newest first, few events decompressed.
-  s = Same("eventSource=ec2.amazonaws.com | head 3 | table _time eventID",
-           &rows);
+  s = Same("eventSource=ec2.amazonaws.com | head 3 | table _time eventID", &rows);
   EXPECT_EQ(rows, 3u);
   EXPECT_LE(s.events_read, 3u);
 }
 
 TEST_F(StoreSourceTest, TimeRangesStraddlingSegments) {
   long long start = 1793491200;
-  for (long long from :
-       {start + 1800, start + 86400 - 7200, start + 86400 + 123}) {
-    std::string spl = "earliest=" + std::to_string(from) +
-                      " latest=" + std::to_string(from + 5 * 3600 + 17);
+  for (long long from : {start + 1800, start + 86400 - 7200, start + 86400 + 123}) {
+    std::string spl =
+        "earliest=" + std::to_string(from) + " latest=" + std::to_string(from + 5 * 3600 + 17);
     StoreScanStats s = Same(spl + " | stats count by eventSource");
     EXPECT_TRUE(s.aggregated);
-    if (from == start + 1800)
-      EXPECT_LT(s.segments_in_range, s.segments_total);
+    if (from == start + 1800) EXPECT_LT(s.segments_in_range, s.segments_total);
     Same(spl + " eventName=Describe* | head 50 | table _time eventID");
     Same(spl + " | timechart span=15m count by awsRegion");
   }
@@ -248,43 +237,32 @@ TEST_F(StoreSourceTest, ExplainShowsThePushDown) {
   auto plan = e.Prepare("eventName=StopLogging NOT user=root | stats count");
   ASSERT_TRUE(plan.ok());
   std::string text = e.Explain(*plan);
-  EXPECT_NE(
-      text.find("store: push-down and(postings(eventName=\"StopLogging\"), "
-                "~all(not over a re-checked part))"),
-      std::string::npos)
+  EXPECT_NE(text.find("store: push-down and(postings(eventName=\"StopLogging\"), "
+                      "~all(not over a re-checked part))"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("re-checked"), std::string::npos) << text;
-  EXPECT_NE(text.find("store: fetch raw events newest first"),
-            std::string::npos)
-      << text;
+  EXPECT_NE(text.find("store: fetch raw events newest first"), std::string::npos) << text;
 
-  plan = e.Prepare(
-      "`cloudtrail` errorCode=AccessDenied | stats count by userIdentity.arn");
+  plan = e.Prepare("`cloudtrail` errorCode=AccessDenied | stats count by userIdentity.arn");
   ASSERT_TRUE(plan.ok());
   text = e.Explain(*plan);
-  EXPECT_NE(text.find("postings(sourcetype=\"aws:cloudtrail\")"),
-            std::string::npos)
-      << text;
-  EXPECT_NE(text.find("(exact: no re-check needed)"), std::string::npos)
-      << text;
-  EXPECT_NE(text.find("store: aggregate stats from columns"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("postings(sourcetype=\"aws:cloudtrail\")"), std::string::npos) << text;
+  EXPECT_NE(text.find("(exact: no re-check needed)"), std::string::npos) << text;
+  EXPECT_NE(text.find("store: aggregate stats from columns"), std::string::npos) << text;
 
   plan = e.Prepare("10.0.0.1 eventName=Describe* | head 5");
   ASSERT_TRUE(plan.ok());
   text = e.Explain(*plan);
-  EXPECT_NE(text.find("~terms(10 AND 0 AND 0 AND 1)"), std::string::npos)
-      << text;
-  EXPECT_NE(text.find("match(eventName=\"Describe*\")"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("~terms(10 AND 0 AND 0 AND 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("match(eventName=\"Describe*\")"), std::string::npos) << text;
   EXPECT_NE(text.find("stop after 5"), std::string::npos) << text;
 
   plan = e.Prepare("index=main earliest=-1d | stats count");
   ASSERT_TRUE(plan.ok());
   text = e.Explain(*plan);
-  EXPECT_NE(text.find("index-select(index=\"main\")"), std::string::npos)
-      << text;
+  EXPECT_NE(text.find("index-select(index=\"main\")"), std::string::npos) << text;
 }
 
-} // namespace
-} // namespace cairn::query
+}  // namespace
+}  // namespace cairn::query
