@@ -129,6 +129,7 @@ void RegisterIngest(CLI::App* app, Globals* g) {
       "ingest", "Read CloudTrail files (.json, .json.gz, any shape) into the store");
   cmd->add_option("paths", args->paths, "Files, folders (recursive), globs, or - for stdin")
       ->required();
+  cmd->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
   cmd->add_option("--index", args->index, "Index to store into");
   cmd->add_option("--format", args->format, "Summary format")->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--sink", args->sink, "store, or null to read and drop (benchmarks)")

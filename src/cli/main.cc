@@ -55,7 +55,12 @@ int Main(int argc, char** argv) {
     }
   }
   g.config.LoadEnvironment(Environment(), {"data", "log.level", "log.format"});
-  if (app.count("--data") > 0) g.config.Set("data", g.data_dir, "flag --data");
+  // --data may be given before the subcommand or after it (`cairn search --data DIR ...`).
+  bool data_flag = app.count("--data") > 0;
+  for (CLI::App* sub : app.get_subcommands()) {
+    if (sub->get_option_no_throw("--data") != nullptr && sub->count("--data") > 0) data_flag = true;
+  }
+  if (data_flag) g.config.Set("data", g.data_dir, "flag --data");
   if (app.count("--log-level") > 0) g.config.Set("log.level", g.log_level, "flag --log-level");
   if (app.count("--log-format") > 0) g.config.Set("log.format", g.log_format, "flag --log-format");
   g.data_dir = g.config.GetString("data", g.data_dir);
