@@ -21,10 +21,11 @@ if "$CAIRN" index --help >/dev/null 2>&1; then
 fi
 
 if "$CAIRN" search --help >/dev/null 2>&1; then
-  run() { step "search: $1"; "$CAIRN" --data "$DIR/data" search --earliest 0 "$1"; }
+  run() { step "search: $1"; "$CAIRN" --data "$DIR/data" search --format table "$1"; }
   run 'eventName=StopLogging OR eventName=DeleteTrail | table _time, eventName, userIdentity.arn, sourceIPAddress'
-  run 'eventName=ConsoleLogin userIdentity.type=Root | table _time, sourceIPAddress, additionalEventData.MFAUsed, responseElements.ConsoleLogin'
-  run 'errorCode=AccessDenied | stats count by sourceIPAddress | sort -count | head 5'
+  run 'eventName=ConsoleLogin userIdentity.type=Root additionalEventData.MFAUsed=No | table _time, userIdentity.arn, sourceIPAddress, responseElements.ConsoleLogin'
+  run 'eventName=AttachUserPolicy requestParameters.policyArn=*AdministratorAccess | table _time, userIdentity.arn, requestParameters.userName, sourceIPAddress'
+  run 'errorCode=AccessDenied | bin _time span=5m | stats count by _time, sourceIPAddress | where count > 20'
   run '`cloudtrail` | stats count by eventSource | sort -count | head 10'
 fi
 step "done: data in $DIR/data, logs in $DIR/logs (scenarios listed in $DIR/logs/scenarios.json)"
