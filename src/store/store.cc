@@ -87,12 +87,23 @@ struct IndexState {
   std::map<int64_t, PartitionDedup> dedup;  // under write_mu
   uint64_t dedup_clock = 0;
   std::set<int64_t> merging;  // partitions with a merge in flight, under write_mu
+  // Identities (PendingKey of partition and fingerprint) reserved by commits whose segments are
+  // being written, with how many commits hold each; under write_mu. A commit that meets one waits
+  // on pending_cv until it is released (stored or abandoned), then dedups again.
+  std::unordered_map<uint64_t, uint32_t> pending;
+  std::condition_variable pending_cv;
 
   std::shared_ptr<const Version> Current() const {
     std::lock_guard<std::mutex> lock(mu);
     return version;
   }
 };
+
+// The key of an identity in IndexState::pending: the fingerprint mixed with the partition (a
+// collision only makes a commit wait for another one needlessly).
+uint64_t PendingKey(int64_t partition, uint64_t fp) {
+  return fp ^ (static_cast<uint64_t>(partition) * 0x9E3779B97F4A7C15ull);
+}
 
 Manifest ToManifest(const Version& v) {
   Manifest m;
@@ -341,19 +352,17 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   if (events.empty()) return stats;
   ASSIGN_OR_RETURN(auto ixp, GetOrCreate(index));
   IndexState& ix = *ixp;
-  std::unique_lock<std::mutex> lock(ix.write_mu);
-  if (ix.deleted) return Unavailable("index {} was deleted during the commit; retry", index);
-  RETURN_IF_ERROR(CheckWritable());
-  auto current = ix.Current();
 
-  // 1. Duplicates within the batch (exact on collision).
+  // 1. Duplicates within the batch (exact on collision); no lock needed.
   std::vector<uint64_t> fps(events.size());
+  std::vector<uint64_t> pend_keys(events.size());
   std::vector<char> keep(events.size(), 1);
   {
     std::unordered_map<uint64_t, std::vector<uint32_t>> seen;
     seen.reserve(events.size() * 2);
     for (uint32_t i = 0; i < events.size(); ++i) {
       fps[i] = IdFingerprint(events[i].account, events[i].event_id);
+      pend_keys[i] = PendingKey(PartitionOf(events[i].time_ms), fps[i]);
       auto& same = seen[fps[i]];
       for (uint32_t j : same) {
         if (events[j].event_id == events[i].event_id && events[j].account == events[i].account) {
@@ -364,11 +373,28 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
       if (keep[i]) same.push_back(i);
     }
   }
-  // 2. By partition, against stored events.
   std::map<int64_t, std::vector<uint32_t>> parts;
   for (uint32_t i = 0; i < events.size(); ++i) {
     if (keep[i]) parts[PartitionOf(events[i].time_ms)].push_back(i);
   }
+
+  // 2. Under the write lock: wait until no concurrent commit holds one of our identities as
+  // pending, dedup against stored events, then reserve ours as pending and take sequence numbers.
+  // The segments are built and fsynced without the lock, so commits run in parallel.
+  std::unique_lock<std::mutex> lock(ix.write_mu);
+  while (true) {
+    if (ix.deleted) return Unavailable("index {} was deleted during the commit; retry", index);
+    RETURN_IF_ERROR(CheckWritable());
+    bool conflict = false;
+    if (!ix.pending.empty()) {
+      for (uint32_t i = 0; i < events.size() && !conflict; ++i) {
+        conflict = keep[i] && ix.pending.count(pend_keys[i]) > 0;
+      }
+    }
+    if (!conflict) break;
+    ix.pending_cv.wait(lock);
+  }
+  auto current = ix.Current();
   for (auto& [partition, idxs] : parts) {
     ASSIGN_OR_RETURN(FpSet * set, DedupFor(ix, partition, *current));
     std::vector<uint32_t> fresh;
@@ -394,20 +420,43 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     idxs.swap(fresh);
   }
   for (char k : keep) stats.duplicates += k ? 0 : 1;
+  std::vector<std::pair<int64_t, uint64_t>> seqs;  // (partition, seq) of each segment to write
+  for (auto& [partition, idxs] : parts) {
+    if (idxs.empty()) continue;
+    seqs.emplace_back(partition, ix.next_seq++);
+    for (uint32_t i : idxs) ++ix.pending[pend_keys[i]];
+  }
+  if (seqs.empty()) return stats;
+  // Releases our pending identities (under write_mu) and wakes commits waiting on them.
+  auto release = [&]() {
+    for (auto& [partition, idxs] : parts) {
+      for (uint32_t i : idxs) {
+        auto it = ix.pending.find(pend_keys[i]);
+        if (it != ix.pending.end() && --it->second == 0) ix.pending.erase(it);
+      }
+    }
+    ix.pending_cv.notify_all();
+  };
+  lock.unlock();
 
-  // 3. One segment per partition.
-  auto next = std::make_shared<Version>(*current);
-  next->generation = current->generation + 1;
+  // 3. One segment per partition, outside the lock.
   std::vector<std::unique_ptr<SegmentWriter>> writers;
   auto abandon = [&]() {
     for (auto& w : writers) w->Abandon();
   };
+  auto fail = [&](Status s) -> Status {
+    abandon();
+    std::lock_guard<std::mutex> relock(ix.write_mu);
+    release();
+    return s;
+  };
   std::vector<std::shared_ptr<Segment>> added;
+  size_t next_writer = 0;
   for (auto& [partition, idxs] : parts) {
     if (idxs.empty()) continue;
     std::stable_sort(idxs.begin(), idxs.end(),
                      [&](uint32_t a, uint32_t b) { return events[a].time_ms < events[b].time_ms; });
-    uint64_t seq = ix.next_seq++;
+    uint64_t seq = seqs[next_writer++].second;
     SegmentDesc desc;
     desc.seq = seq;
     desc.file = SegmentFileName(seq, partition);
@@ -422,47 +471,55 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
         s = s.WithContext(fmt::format("batch event #{}", idxs[k]));
       }
     }
-    if (!s.ok()) {
-      abandon();
-      return s;
-    }
+    if (!s.ok()) return fail(s);
     auto info = w.Finish();
-    if (!info.ok()) {
-      abandon();
-      return info.status();
-    }
+    if (!info.ok()) return fail(info.status());
     desc.event_count = info->event_count;
     desc.min_time = info->min_time;
     desc.max_time = info->max_time;
     desc.bytes = info->file_size;
     desc.footer_crc = info->crc;
     auto seg = Segment::Open(fs, path, desc);
-    if (!seg.ok()) {
-      abandon();
-      return seg.status();
-    }
+    if (!seg.ok()) return fail(seg.status());
     stats.added += desc.event_count;
     stats.bytes_written += desc.bytes;
-    added.push_back(*seg);
-    next->segments.push_back(std::move(seg).value());
+    added.push_back(std::move(seg).value());
   }
-  if (added.empty()) return stats;
-  next->next_seq = ix.next_seq;
 
-  // 4. The commit point.
-  Status s = Swap(ix, next);
-  if (!s.ok()) {
-    if (ix.Current() != next) {
-      abandon();
-      return s;
-    }
-    // The manifest naming the new segments is in place: keep dedup state consistent with it.
+  // 4. The commit point: the manifest of the version current now plus our segments.
+  lock.lock();
+  if (ix.deleted) {
+    abandon();
+    release();
+    return Unavailable("index {} was deleted during the commit; retry", index);
   }
+  Status writable = CheckWritable();
+  if (!writable.ok()) {
+    abandon();
+    release();
+    return writable;
+  }
+  current = ix.Current();
+  auto next = std::make_shared<Version>(*current);
+  next->generation = current->generation + 1;
+  next->next_seq = std::max(current->next_seq, ix.next_seq);
+  for (const auto& seg : added) next->segments.push_back(seg);
+  std::sort(next->segments.begin(), next->segments.end(),
+            [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
+  Status s = Swap(ix, next);
+  if (!s.ok() && ix.Current() != next) {
+    abandon();
+    release();
+    return s;
+  }
+  // The manifest naming the new segments is in place (even if not durable): keep dedup state
+  // consistent with it.
   for (auto& [partition, idxs] : parts) {
     auto it = ix.dedup.find(partition);
     if (it == ix.dedup.end()) continue;
     for (uint32_t i : idxs) it->second.fps.Insert(fps[i]);
   }
+  release();
   lock.unlock();
   if (!s.ok()) return s;
   if (opt.background_merge) Signal();

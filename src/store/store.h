@@ -8,8 +8,10 @@
 // segments that later commits, merges, retention or deletion never change; segment files a
 // snapshot still holds are removed only after the last holder lets go.
 //
-// Thread safety: every Store method is safe to call from any thread. Commits to one index are
-// serialized; commits to different indexes run in parallel. Merges run on a background thread
+// Thread safety: every Store method is safe to call from any thread. Commits run in parallel, also
+// to one index: each holds the index's write lock only to deduplicate and reserve its identities
+// (a commit meeting an identity another in-flight commit reserved waits for that one to finish),
+// and again for the manifest swap; segments are built and fsynced without it. Merges run on a background thread
 // (StoreOptions::background_merge) or on demand (MergeNow), never blocking commits except for the
 // short manifest swap.
 //

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 #include <set>
 
 #include "common/testing.h"
@@ -361,6 +363,66 @@ TEST_F(StoreTest, ConcurrentCommitsAndReaders) {
       }
     }
     ASSERT_EQ(n, 1) << id;
+  }
+}
+
+// Commits run in parallel (segments are built outside the index lock); threads that commit
+// overlapping batches at the same moment must still store each event once, and the added and
+// duplicate counts they report must add up to exactly that.
+TEST_F(StoreTest, ParallelCommitsOfOverlappingBatchesStoreEachEventOnce) {
+  for (int threads_n : {2, 4}) {
+    FileSystem::Default()->RemoveAll(dir_).IgnoreError();
+    auto store = OpenStore(/*background=*/false);
+    std::atomic<uint64_t> added{0}, dups{0}, submitted{0};
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_n; ++t) {
+      threads.emplace_back([&, t] {
+        ready.fetch_add(1);
+        while (ready.load() < threads_n) std::this_thread::yield();
+        for (int i = 0; i < 6; ++i) {
+          // Thread t, round i: ids [(t + i) * 150, +400), over two days, so every batch overlaps
+          // batches of other threads committed in the same and neighbouring rounds.
+          auto batch = testing::SyntheticBatch(static_cast<uint64_t>(t + i) * 150, 400, kT0,
+                                               2 * kDay);
+          submitted.fetch_add(batch.size());
+          auto r = store->Commit("idx", std::move(batch));
+          ASSERT_TRUE(r.ok()) << r.status().ToString();
+          added.fetch_add(r->added);
+          dups.fetch_add(r->duplicates);
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    const uint64_t distinct = static_cast<uint64_t>(threads_n - 1 + 5) * 150 + 400;
+    EXPECT_EQ(added.load(), distinct) << threads_n << " threads";
+    EXPECT_EQ(added.load() + dups.load(), submitted.load());
+    auto check = [&](Store& s) {
+      auto census = Census(**s.GetSnapshot("idx"));
+      EXPECT_EQ(census.size(), distinct);
+      for (auto& [id, n] : census) ASSERT_EQ(n, 1) << id;
+      EXPECT_EQ((*s.GetSnapshot("idx"))->event_count(), distinct);
+    };
+    check(*store);
+    ASSERT_TRUE(store->Close().ok());
+    store.reset();
+    auto reopened = OpenStore();
+    check(*reopened);
+    auto report = reopened->Check("idx");
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok());
+    // A batch of already stored events committed again by all threads at once: all duplicates.
+    std::atomic<uint64_t> again{0};
+    threads.clear();
+    for (int t = 0; t < threads_n; ++t) {
+      threads.emplace_back([&] {
+        auto r = reopened->Commit("idx", testing::SyntheticBatch(0, 300, kT0, 2 * kDay));
+        ASSERT_TRUE(r.ok());
+        again.fetch_add(r->added);
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(again.load(), 0u);
   }
 }
 
