@@ -125,7 +125,13 @@ class Pipeline {
     threads = std::min(threads, std::max<size_t>(1, files_.size()));
 
     readers_total_ = threads;
-    std::thread committer([this] { CommitLoop(); });
+    // Several committers: the store builds their segments in parallel, each on its own batch.
+    size_t commit_threads = options_.commit_threads;
+    if (commit_threads == 0) {
+      commit_threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+    }
+    std::vector<std::thread> committers;
+    for (size_t i = 0; i < commit_threads; ++i) committers.emplace_back([this] { CommitLoop(); });
     std::vector<std::thread> readers;
     for (size_t i = 0; i < threads; ++i) readers.emplace_back([this] { ReadLoop(); });
 
@@ -147,7 +153,7 @@ class Pipeline {
       readers_finished_ = true;
     }
     queue_cv_.notify_all();
-    committer.join();
+    for (auto& t : committers) t.join();
     if (progress) progress(Snapshot(elapsed()));
 
     if (!fatal_.ok()) return fatal_;

@@ -29,6 +29,7 @@ struct IngestOptions {
   std::string data_dir = "./cairn-data";
   std::string index = "aws-cloudtrail";
   size_t threads = 0;                          // readers; 0 = number of cores
+  size_t commit_threads = 0;                   // concurrent committers; 0 = number of cores
   size_t batch_events = 100'000;               // commit when a batch holds this many events
   uint64_t batch_bytes = 64ull << 20;          // ... or this many raw JSON bytes
   uint64_t max_file_buffer_bytes = 64ull << 20;  // larger files stream in pieces
