@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Store benchmark (issue 3): cairn ingest with every index on, against DuckDB and embedded
+# ClickHouse (chdb) loading the same generated files in the same run.
+#   - cairn: ingest throughput, peak RSS (/usr/bin/time %M), bytes on disk / source .json.gz bytes;
+#     merge throughput from store_bench --gz-dir (commits without background merges, then merges);
+#   - DuckDB: CREATE TABLE AS SELECT over read_json of the .json.gz files (bench/peers/peers.mjs),
+#     database file size and load time;
+#   - chdb: MergeTree table filled from file(..., JSONAsString) of the same files, folder size and
+#     load time.
+# Usage: bench/store.sh [EVENTS]   (default 2000000; the issue's size is 10000000)
+# Env: BUILD (default build), BENCH_DIR (default /tmp/cairn-bench), SKIP_MERGE=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+EVENTS=${1:-2000000}
+B=${BUILD:-build}
+CAIRN=$ROOT/$B/src/cli/cairn
+WORK=${BENCH_DIR:-/tmp/cairn-bench}
+mkdir -p "$WORK"
+LOGS=$WORK/gen-$EVENTS
+if [ ! -d "$LOGS/AWSLogs" ]; then
+  "$CAIRN" generate --out "$LOGS" --events "$EVENTS" --seed 1 --days 1 >&2
+fi
+[ -d bench/peers/node_modules/chdb ] || (cd bench/peers && npm install --no-audit --no-fund >&2)
+mapfile -t FILES < <(find "$LOGS/AWSLogs" -name '*.json.gz' | sort)
+GZ_BYTES=$(du -cb "${FILES[@]}" | tail -1 | cut -f1)
+echo "# bench/store.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
+echo "files: ${#FILES[@]}  events: $EVENTS  gz bytes: $GZ_BYTES"
+cat "${FILES[@]}" > /dev/null  # page cache warm for every contender
+ratio() { awk -v a="$1" -v b="$GZ_BYTES" 'BEGIN{printf "%.3f", a/b}'; }
+
+D=$WORK/store-cairn-$EVENTS
+rm -rf "$D"
+out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-cairn.txt" "$CAIRN" --log-level warn --data "$D" \
+      ingest --no-progress --format json "$LOGS/AWSLogs")
+read -r secs rss < "$WORK/time-cairn.txt"
+bytes=$(du -sb "$D" | cut -f1)
+echo "cairn ingest: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes on disk, ratio $(ratio "$bytes")"
+echo "  summary: $out"
+
+P=$WORK/peer-duckdb-$EVENTS.duckdb
+rm -f "$P" "$P.wal"
+out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-duckdb.txt" node bench/peers/peers.mjs load duckdb "$P" "$LOGS")
+read -r secs rss < "$WORK/time-duckdb.txt"
+bytes=$(du -cb "$P"* | tail -1 | cut -f1)
+echo "duckdb load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
+
+P=$WORK/peer-chdb-$EVENTS
+rm -rf "$P"
+out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-chdb.txt" node bench/peers/peers.mjs load chdb "$P" "$LOGS")
+read -r secs rss < "$WORK/time-chdb.txt"
+bytes=$(du -sb "$P" | cut -f1)
+echo "chdb load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
+
+if [ -z "${SKIP_MERGE:-}" ] && [ -x "$B/src/store/store_bench" ]; then
+  echo "store_bench (commit without background merge, then merge):"
+  "$B/src/store/store_bench" --gz-dir "$LOGS/AWSLogs" 2>&1 | sed 's/^/  /'
+fi
