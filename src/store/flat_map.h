@@ -52,6 +52,41 @@ class FlatStringMap {
       }
     }
   }
+  // The same for the key `tag` (4 bytes, native order) + `key` without building it: callers
+  // hash with HashTagged. Keys inserted this way must only be looked up this way.
+  static uint64_t HashTagged(uint32_t tag, std::string_view key) { return Hash64(key, tag) | 1; }
+  uint32_t* FindOrInsertTagged(uint32_t tag, std::string_view key, uint64_t h, uint32_t value_if_new,
+                               bool* inserted) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
+    size_t mask = slots_.size() - 1;
+    const size_t len = key.size() + 4;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.hash == 0) {
+        char* p = Allocate(len);
+        std::memcpy(p, &tag, 4);
+        if (!key.empty()) std::memcpy(p + 4, key.data(), key.size());
+        s.hash = h;
+        s.key = p;
+        s.len = static_cast<uint32_t>(len);
+        s.value = value_if_new;
+        ++size_;
+        *inserted = true;
+        return &s.value;
+      }
+      if (s.hash == h && s.len == len && std::memcmp(s.key, &tag, 4) == 0 &&
+          std::memcmp(s.key + 4, key.data(), key.size()) == 0) {
+        *inserted = false;
+        return &s.value;
+      }
+    }
+  }
+  // Sizes the slot array for `n` keys (no effect when already larger).
+  void Reserve(size_t n) {
+    size_t want = slots_.size();
+    while (n * 10 > want * 7) want *= 2;
+    while (slots_.size() < want) Grow();
+  }
   const uint32_t* Find(std::string_view key) const {
     uint64_t h = Hash64(key) | 1;
     size_t mask = slots_.size() - 1;
@@ -80,18 +115,22 @@ class FlatStringMap {
     uint32_t value = 0;
   };
 
-  const char* Store(std::string_view key) {
-    if (arena_left_ < key.size()) {
+  char* Allocate(size_t len) {
+    if (arena_left_ < len) {
       next_chunk_ = std::min<size_t>(next_chunk_ * 2, 1 << 20);
-      size_t n = std::max<size_t>(key.size(), next_chunk_);
+      size_t n = std::max<size_t>(len, next_chunk_);
       arena_.push_back(std::make_unique<char[]>(n));
       arena_pos_ = arena_.back().get();
       arena_left_ = n;
     }
     char* p = arena_pos_;
+    arena_pos_ += len;
+    arena_left_ -= len;
+    return p;
+  }
+  const char* Store(std::string_view key) {
+    char* p = Allocate(key.size());
     if (!key.empty()) std::memcpy(p, key.data(), key.size());
-    arena_pos_ += key.size();
-    arena_left_ -= key.size();
     return p;
   }
   void Grow() {

@@ -462,7 +462,9 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     desc.file = SegmentFileName(seq, partition);
     desc.partition = partition;
     std::string path = JoinPath(ix.dir, desc.file);
-    writers.push_back(std::make_unique<SegmentWriter>(fs, path, partition, opt.segment));
+    SegmentWriterOptions wopt = opt.segment;
+    wopt.expected_events = static_cast<uint32_t>(idxs.size());
+    writers.push_back(std::make_unique<SegmentWriter>(fs, path, partition, wopt));
     SegmentWriter& w = *writers.back();
     Status s = w.Open();
     for (size_t k = 0; s.ok() && k < idxs.size(); ++k) {
@@ -618,7 +620,9 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
   desc.file = SegmentFileName(seq, partition);
   desc.partition = partition;
   std::string path = JoinPath(ix.dir, desc.file);
-  SegmentWriter w(fs, path, partition, opt.segment);
+  SegmentWriterOptions wopt = opt.segment;
+  wopt.expected_events = static_cast<uint32_t>(order.size());
+  SegmentWriter w(fs, path, partition, wopt);
   struct Cursor {
     std::vector<cloudtrail::Event> window;
     size_t pos = 0;
