@@ -10,6 +10,7 @@
 #include "common/testing.h"
 #include "store/segment_format.h"
 #include "store/test_util.h"
+#include "store/testing_fs.h"
 
 namespace cairn::store {
 namespace {
@@ -364,6 +365,37 @@ TEST_F(StoreTest, ConcurrentCommitsAndReaders) {
     }
     ASSERT_EQ(n, 1) << id;
   }
+}
+
+// A commit that fails while writing its segment releases the identities it reserved: the same
+// batch committed again (from another thread, while a third commit fails) is stored in full.
+TEST_F(StoreTest, FailedCommitReleasesItsReservedIds) {
+  testing::FaultInjectionFileSystem fs(FileSystem::Default());
+  StoreOptions opt;
+  opt.data_dir = dir_;
+  opt.fs = &fs;
+  opt.background_merge = false;
+  opt.segment.block_bytes = 8 << 10;
+  auto store = Store::Open(opt);
+  ASSERT_TRUE(store.ok());
+  auto batch = testing::SyntheticBatch(0, 500, kT0, 2 * kDay);
+  fs.FailNth(testing::FaultInjectionFileSystem::Op::kSync, 0);
+  auto failed = (*store)->Commit("idx", batch);
+  ASSERT_FALSE(failed.ok());
+  fs.Clear();
+  uint64_t added = 0;
+  std::thread other([&] {
+    auto r = (*store)->Commit("idx", batch);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    added = r->added;
+  });
+  other.join();
+  EXPECT_EQ(added, 500u);
+  auto again = (*store)->Commit("idx", batch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->duplicates, 500u);
+  auto census = Census(**(*store)->GetSnapshot("idx"));
+  EXPECT_EQ(census.size(), 500u);
 }
 
 // Commits run in parallel (segments are built outside the index lock); threads that commit
