@@ -10,7 +10,8 @@ DEMO_DIR ?= demo-data
 APT_PACKAGES := build-essential cmake ninja-build pkg-config git ca-certificates \
   libsimdjson-dev libzstd-dev libroaring-dev libisal-dev zlib1g-dev libpugixml-dev \
   libyaml-cpp-dev libcli11-dev libfmt-dev libre2-dev libcurl4-openssl-dev \
-  libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev awscli
+  libssl-dev libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev awscli \
+  libjemalloc-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
 .PHONY: all deps apt-deps npm-deps build test demo fuzz bench clean format

@@ -7,19 +7,34 @@
 #include <isa-l/igzip_lib.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <memory>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace {
 
-bool Gunzip(const std::string& in, std::string* out) {
-  out->clear();
+// A growable output buffer that is never zero-filled (the limit should not pay for memset).
+struct Buffer {
+  std::unique_ptr<char[]> data;
+  size_t size = 0, capacity = 0;
+  void Reserve(size_t n) {
+    if (n <= capacity) return;
+    size_t cap = std::max(n, capacity * 2);
+    std::unique_ptr<char[]> bigger(new char[cap + simdjson::SIMDJSON_PADDING]);
+    if (size > 0) std::memcpy(bigger.get(), data.get(), size);
+    data = std::move(bigger);
+    capacity = cap;
+  }
+};
+
+bool Gunzip(const std::string& in, Buffer* out) {
+  out->size = 0;
   size_t pos = 0;
   while (pos < in.size()) {
     inflate_state state;
@@ -28,12 +43,12 @@ bool Gunzip(const std::string& in, std::string* out) {
     state.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(in.data() + pos));
     state.avail_in = static_cast<uint32_t>(in.size() - pos);
     while (true) {
-      size_t old = out->size();
-      out->resize(old + (1 << 20));
-      state.next_out = reinterpret_cast<uint8_t*>(out->data() + old);
-      state.avail_out = 1 << 20;
+      out->Reserve(out->size + (1 << 20));
+      size_t room = out->capacity - out->size;
+      state.next_out = reinterpret_cast<uint8_t*>(out->data.get() + out->size);
+      state.avail_out = static_cast<uint32_t>(room);
       int rc = isal_inflate(&state);
-      out->resize(old + (1 << 20) - state.avail_out);
+      out->size += room - state.avail_out;
       if (rc != ISAL_DECOMP_OK) return false;
       if (state.block_state == ISAL_BLOCK_FINISH) break;
       if (state.avail_in == 0 && state.avail_out != 0) return false;
@@ -59,23 +74,32 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
       simdjson::dom::parser parser;
-      std::string raw, text;
+      std::string raw;
+      Buffer text;
       for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-        std::ifstream f(files[i], std::ios::binary);
-        raw.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        FILE* f = std::fopen(files[i].c_str(), "rb");
+        if (f == nullptr) continue;
+        std::fseek(f, 0, SEEK_END);
+        raw.resize(static_cast<size_t>(std::ftell(f)));
+        std::fseek(f, 0, SEEK_SET);
+        size_t got = std::fread(raw.data(), 1, raw.size(), f);
+        std::fclose(f);
+        raw.resize(got);
         in_bytes += raw.size();
-        const std::string* doc = &raw;
+        const char* doc = raw.data();
+        size_t doc_size = raw.size();
         if (raw.size() > 2 && static_cast<uint8_t>(raw[0]) == 0x1f &&
             static_cast<uint8_t>(raw[1]) == 0x8b) {
           if (!Gunzip(raw, &text)) {
             std::fprintf(stderr, "bad gzip: %s\n", files[i].c_str());
             continue;
           }
-          doc = &text;
+          doc = text.data.get();
+          doc_size = text.size;
         }
-        out_bytes += doc->size();
+        out_bytes += doc_size;
         simdjson::dom::element root;
-        if (parser.parse(*doc).get(root) != simdjson::SUCCESS) continue;
+        if (parser.parse(doc, doc_size, doc == raw.data()).get(root) != simdjson::SUCCESS) continue;
         simdjson::dom::array recs;
         if (root["Records"].get_array().get(recs) == simdjson::SUCCESS) records += recs.size();
       }
