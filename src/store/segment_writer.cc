@@ -55,6 +55,10 @@ struct ColumnBuilder {
   FlatStringMap codes;                   // value -> provisional code (1-based)
   std::vector<std::string_view> values;  // provisional code - 1 -> value (in codes' arena)
   std::vector<uint32_t> per_event;       // provisional codes, 0 = absent
+  // The previous event's value and code: events come in time order, and neighbours often share
+  // a column value (eventSource, awsRegion, userAgent...), which then costs no hash lookup.
+  std::string_view last_value;
+  uint32_t last_code = 0;
 };
 
 struct BlockMeta {
@@ -239,12 +243,18 @@ struct SegmentWriter::Impl {
     ColumnBuilder& col = columns[c];
     if (col.per_event.size() > ordinal) return;  // first occurrence wins
     col.per_event.resize(ordinal, 0);
+    if (col.last_code != 0 && value == col.last_value) {
+      col.per_event.push_back(col.last_code);
+      return;
+    }
     bool inserted;
     std::string_view stored;
     uint32_t* code =
         col.codes.FindOrInsert(value, static_cast<uint32_t>(col.values.size() + 1), &inserted, &stored);
     if (inserted) col.values.push_back(stored);
     col.per_event.push_back(*code);
+    col.last_value = stored;
+    col.last_code = *code;
   }
 
   Status FlushBlock() {
@@ -609,7 +619,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     uint64_t nblocks = 0;
     std::string index_entries;
     std::string block;
-    std::string prev_key;
+    std::string_view prev_key;  // keys live in the key arena until the writer is destroyed
     std::string first_key;
     uint32_t entries = 0;
     auto flush = [&]() -> Status {
@@ -633,7 +643,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       std::string_view key = m.postings[id].key;
       if (entries == 0) {
         first_key = key;
-        prev_key.clear();
+        prev_key = {};
       }
       size_t shared = 0;
       size_t lim = std::min(prev_key.size(), key.size());
