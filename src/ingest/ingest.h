@@ -33,7 +33,7 @@ struct IngestOptions {
   size_t batch_events = 100'000;               // commit when a batch holds this many events
   uint64_t batch_bytes = 64ull << 20;          // ... or this many raw JSON bytes
   uint64_t max_file_buffer_bytes = 64ull << 20;  // larger files stream in pieces
-  uint64_t max_queued_bytes = 256ull << 20;    // read-ahead held for the committer
+  uint64_t max_queued_bytes = 96ull << 20;     // read-ahead held for the committers
   bool quarantine = true;                      // copy rejected files to <data>/quarantine
   cloudtrail::ReaderOptions reader;
   FileSystem* fs = FileSystem::Default();
