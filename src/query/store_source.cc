@@ -980,7 +980,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       }
     }
   }
-  for (auto& [key, acc] : groups) {
+  for (auto& [group_key, acc] : groups) {
+    const auto& key = group_key;  // lambdas may not capture structured bindings before C++20 in clang 14
     auto base = [&]() {
       Row row;
       for (size_t i = 0; i < spec.by.size(); ++i) {
