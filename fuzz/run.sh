@@ -17,7 +17,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 fi
-ninja -C "$BUILD" -j "${JOBS:-2}" fuzz_reader fuzz_gunzip fuzz_scan
+TARGETS="fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification"
+ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS
 
 # Seed folders for each target, read in place (never copied into the repository).
 seeds_for() {
@@ -25,11 +26,13 @@ seeds_for() {
     fuzz_reader) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed $DATA/notifications $DATA/digest $DATA/cloudtrail/invictus/s3_layout" ;;
     fuzz_gunzip) echo "$DATA/cloudtrail/invictus/s3_layout" ;;
     fuzz_scan) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed" ;;
+    fuzz_spl) echo "$DATA/spl/security_content" ;;
+    fuzz_notification) echo "$DATA/notifications $DATA/cloudtrail/aws-docs" ;;
   esac
 }
 
 status=0
-for target in fuzz_reader fuzz_gunzip fuzz_scan; do
+for target in $TARGETS; do
   corpus="$BUILD/corpus/$target"
   findings="$BUILD/findings/$target"
   mkdir -p "$corpus" "$findings"
