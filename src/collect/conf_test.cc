@@ -1,4 +1,5 @@
 #include "collect/conf.h"
+#include "collect/site_conf_testdata.h"
 
 #include <gtest/gtest.h>
 
@@ -8,20 +9,6 @@
 namespace cairn::collect {
 namespace {
 
-// The original site's file exactly as deployed (DESIGN.md): header first, first key flush left,
-// the rest indented by tabs.
-constexpr char kSiteConf[] =
-    "[aws_cloudtrail://its-aws-idg-cloudtrail]\n"
-    "exclude_describe_events = 0\n"
-    "\tindex = aws-cloudtrail\n"
-    "\tinterval = 1\n"
-    "\tremove_files_when_done = 0\n"
-    "\tkey_id = key\n"
-    "\tsecret_key = secret\n"
-    "\tsqs_queue = its-aws-idg-cloudtrail\n"
-    "\tsqs_queue_region = us-west-2\n"
-    "\tsourcetype = aws-cloudtrail\n"
-    "\tscript_iterations = relaunch\n";
 
 TEST(ConfTest, SiteFileParsesAsWritten) {
   auto conf = ParseConf(kSiteConf, "inputs.conf");

@@ -118,7 +118,8 @@ class Pipeline {
     auto start = std::chrono::steady_clock::now();
     for (const auto& f : files_) {
       auto size = options_.fs->FileSize(f);
-      if (size.ok()) input_total_ += *size;
+      sizes_.push_back(size.ok() ? *size : 0);  // stat once; progress counts these as files finish
+      input_total_ += sizes_.back();
     }
     size_t threads = options_.threads;
     if (threads == 0) threads = std::max<size_t>(1, std::thread::hardware_concurrency());
@@ -196,6 +197,7 @@ class Pipeline {
       size_t i = next_file_.fetch_add(1);
       if (i >= files_.size()) break;
       ReadOne(files_[i]);
+      input_done_.fetch_add(sizes_[i]);
       files_done_.fetch_add(1);
     }
     std::lock_guard<std::mutex> lock(done_mu_);
@@ -218,8 +220,6 @@ class Pipeline {
       return Status::Ok();
     };
     auto result = cloudtrail::ReadEventsFromPath(options_.fs, path, options_.reader, on_event);
-    auto size = options_.fs->FileSize(path);
-    if (size.ok()) input_done_.fetch_add(*size);
     if (!result.ok()) {
       if (result.status().code() == StatusCode::kCancelled) return;
       std::string reason = result.status().message();
@@ -315,6 +315,7 @@ class Pipeline {
 
   std::atomic<size_t> next_file_{0};
   std::atomic<uint64_t> files_done_{0}, events_read_{0}, input_done_{0};
+  std::vector<uint64_t> sizes_;  // per file, from one stat before reading
   uint64_t input_total_ = 0;
 
   std::mutex queue_mu_;

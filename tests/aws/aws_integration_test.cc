@@ -22,25 +22,8 @@ namespace {
 
 using cairn::testing::FauxqsServer;
 
-class FauxqsTest : public ::testing::Test {
+class FauxqsTest : public cairn::testing::FauxqsSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!cairn::testing::FauxqsUnavailableReason().empty()) return;
-    auto s = FauxqsServer::Start("us-west-2");
-    if (s.ok()) {
-      server_ = std::move(s).value().release();
-    } else {
-      start_error_ = new std::string(s.status().ToString());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void SetUp() override {
-    if (start_error_ != nullptr) FAIL() << *start_error_;
-  }
-
   std::unique_ptr<AwsClient> Client(const std::string& region = "us-west-2") {
     HttpOptions h;
     h.use_env_proxy = false;
@@ -52,12 +35,7 @@ class FauxqsTest : public ::testing::Test {
     return std::make_unique<AwsClient>(
         NewCurlHttpClient(h), std::make_shared<StaticCredentialsProvider>(Credentials{"test", "test", "", 0, "test"}), o);
   }
-
-  static FauxqsServer* server_;
-  static std::string* start_error_;
 };
-FauxqsServer* FauxqsTest::server_ = nullptr;
-std::string* FauxqsTest::start_error_ = nullptr;
 
 TEST_F(FauxqsTest, S3PutGetListDelete) {
   CAIRN_REQUIRE_FAUXQS();

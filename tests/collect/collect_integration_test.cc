@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "collect/backfill.h"
+#include "collect/site_conf_testdata.h"
 #include "collect/collect_fixture.h"
 #include "collect/fault_proxy.h"
 #include "collect/collector.h"
@@ -33,31 +34,11 @@ namespace {
 using cairn::testing::FauxqsServer;
 using cairn::testing::Site;
 
-constexpr char kSiteConf[] =
-    "[aws_cloudtrail://its-aws-idg-cloudtrail]\n"
-    "exclude_describe_events = 0\n"
-    "\tindex = aws-cloudtrail\n"
-    "\tinterval = 1\n"
-    "\tremove_files_when_done = 0\n"
-    "\tkey_id = key\n"
-    "\tsecret_key = secret\n"
-    "\tsqs_queue = its-aws-idg-cloudtrail\n"
-    "\tsqs_queue_region = us-west-2\n"
-    "\tsourcetype = aws-cloudtrail\n"
-    "\tscript_iterations = relaunch\n";
 
-class CollectIntegrationTest : public ::testing::Test {
+class CollectIntegrationTest : public cairn::testing::FauxqsSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!cairn::testing::FauxqsUnavailableReason().empty()) return;
-    auto s = FauxqsServer::Start("us-west-2");
-    if (s.ok()) server_ = std::move(s).value().release();
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
+    FauxqsSuite::SetUp();
     dir_ = cairn::testing::MakeTempDir("cairn_collect");
   }
   void TearDown() override {
@@ -81,10 +62,8 @@ class CollectIntegrationTest : public ::testing::Test {
     return *cfg;
   }
 
-  static FauxqsServer* server_;
   std::string dir_;
 };
-FauxqsServer* CollectIntegrationTest::server_ = nullptr;
 
 TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   CAIRN_REQUIRE_FAUXQS();

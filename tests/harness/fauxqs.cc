@@ -157,4 +157,28 @@ void FauxqsServer::Stop() {
 
 FauxqsServer::~FauxqsServer() { Stop(); }
 
+FauxqsServer* FauxqsSuite::server_ = nullptr;
+std::string* FauxqsSuite::start_error_ = nullptr;
+
+void FauxqsSuite::SetUpTestSuite() {
+  if (!FauxqsUnavailableReason().empty()) return;
+  auto s = FauxqsServer::Start("us-west-2");
+  if (s.ok()) {
+    server_ = std::move(s).value().release();
+  } else {
+    start_error_ = new std::string(s.status().ToString());
+  }
+}
+
+void FauxqsSuite::TearDownTestSuite() {
+  delete server_;
+  server_ = nullptr;
+  delete start_error_;
+  start_error_ = nullptr;
+}
+
+void FauxqsSuite::SetUp() {
+  if (start_error_ != nullptr) FAIL() << "fauxqs did not start: " << *start_error_;
+}
+
 }  // namespace cairn::testing

@@ -8,6 +8,7 @@
 // Use CAIRN_REQUIRE_FAUXQS() first in a test: when node or node_modules/fauxqs is missing it
 // skips with a message, or fails under CI=true (`make test` installs them with `npm ci`).
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -42,6 +43,20 @@ class FauxqsServer {
 std::string RepositoryRoot();
 // "" when fauxqs can be started, else why not (no node, no node_modules/fauxqs).
 std::string FauxqsUnavailableReason();
+
+// A test suite sharing one emulator: started before the suite's first test (unless fauxqs is
+// unavailable, which CAIRN_REQUIRE_FAUXQS() then reports), stopped after its last. A failed start
+// fails every test of the suite with the reason. A subclass that overrides SetUp calls
+// FauxqsSuite::SetUp() first and returns when HasFatalFailure() or server_ is null.
+class FauxqsSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  void SetUp() override;
+
+  static FauxqsServer* server_;
+  static std::string* start_error_;
+};
 
 }  // namespace cairn::testing
 

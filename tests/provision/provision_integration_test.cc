@@ -92,24 +92,11 @@ class BucketSettingsFake final : public aws::HttpClient {
   int served_ = 0;
 };
 
-class ProvisionFauxqsTest : public ::testing::Test {
+class ProvisionFauxqsTest : public cairn::testing::FauxqsSuite {
  protected:
-  static void SetUpTestSuite() {
-    if (!cairn::testing::FauxqsUnavailableReason().empty()) return;
-    auto s = FauxqsServer::Start("us-west-2");
-    if (s.ok()) {
-      server_ = std::move(s).value().release();
-    } else {
-      start_error_ = new std::string(s.status().ToString());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
   void SetUp() override {
-    if (start_error_ != nullptr) FAIL() << *start_error_;
-    if (server_ == nullptr) return;
+    FauxqsSuite::SetUp();
+    if (HasFatalFailure() || server_ == nullptr) return;
     aws::HttpOptions h;
     h.use_env_proxy = false;
     http_ = std::make_shared<BucketSettingsFake>(aws::NewCurlHttpClient(h));
@@ -148,8 +135,6 @@ class ProvisionFauxqsTest : public ::testing::Test {
                         report, p);
   }
 
-  static FauxqsServer* server_;
-  static std::string* start_error_;
   std::shared_ptr<BucketSettingsFake> http_;
   std::unique_ptr<aws::AwsClient> client_;
   std::unique_ptr<ServiceDriver> s3_, sqs_, sns_, trail_, iam_;
@@ -159,8 +144,6 @@ class ProvisionFauxqsTest : public ::testing::Test {
   std::string account_;
   std::string prefix_ = "cairn";
 };
-FauxqsServer* ProvisionFauxqsTest::server_ = nullptr;
-std::string* ProvisionFauxqsTest::start_error_ = nullptr;
 
 TEST_F(ProvisionFauxqsTest, ApplyConvergesDeliversAndDestroys) {
   CAIRN_REQUIRE_FAUXQS();
