@@ -132,23 +132,13 @@ void PrintJson(const query::ResultTable& t, size_t rows) {
   }
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 void PrintCsv(const query::ResultTable& t, size_t rows) {
   std::string out;
-  for (size_t i = 0; i < t.columns.size(); ++i) out += (i ? "," : "") + CsvField(t.columns[i]);
+  for (size_t i = 0; i < t.columns.size(); ++i) out += (i ? "," : "") + query::CsvCell(t.columns[i]);
   out += "\n";
   for (size_t r = 0; r < rows; ++r) {
     for (size_t i = 0; i < t.columns.size(); ++i) {
-      out += (i ? "," : "") + CsvField(Cell(t.columns[i], t.rows[r][i], "\n"));
+      out += (i ? "," : "") + query::CsvCell(Cell(t.columns[i], t.rows[r][i], "\n"));
     }
     out += "\n";
   }

@@ -179,7 +179,7 @@ std::string ToString(const SearchNode& n) {
   return "";
 }
 
-SearchPtr CloneSearch(const SearchNode& n) {
+SearchPtr CloneSearchNode(const SearchNode& n) {
   auto out = std::make_unique<SearchNode>();
   out->kind = n.kind;
   out->field = n.field;
@@ -189,6 +189,11 @@ SearchPtr CloneSearch(const SearchNode& n) {
   out->values = n.values;
   out->subsearch = n.subsearch;
   out->offset = n.offset;
+  return out;
+}
+
+SearchPtr CloneSearch(const SearchNode& n) {
+  SearchPtr out = CloneSearchNode(n);
   for (const auto& c : n.children) out->children.push_back(CloneSearch(*c));
   return out;
 }

@@ -43,6 +43,8 @@ using SearchPtr = std::unique_ptr<SearchNode>;
 
 std::string ToString(const SearchNode& n);
 SearchPtr CloneSearch(const SearchNode& n);
+// A copy of `n` itself, without its children.
+SearchPtr CloneSearchNode(const SearchNode& n);
 
 // ---- commands ----
 struct Aggregation {

@@ -16,7 +16,6 @@
 #include "query/time_format.h"
 
 namespace cairn::query::internal {
-namespace {
 
 bool BoolOption(const Command& c, const std::string& key, bool def) {
   auto it = c.options.find(key);
@@ -32,6 +31,8 @@ Result<long long> IntOption(const Command& c, const std::string& key, long long 
   if (!n) return InvalidArgument("{}: option {} must be a number, got '{}'", c.name, key, it->second);
   return static_cast<long long>(*n);
 }
+
+namespace {
 
 std::string Joined(const Values* v) {
   if (!v) return std::string("\x01null");
@@ -98,16 +99,6 @@ Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text, 
     rows.push_back(std::move(row));
   }
   return rows;
-}
-
-std::string CsvCell(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 // Walks a spath path ("a.b{}.c", "a{2}.b") through JSON, collecting matches.
@@ -1029,3 +1020,17 @@ Status Executor::FieldSummary(const Command& c, Results* r) {
 }
 
 }  // namespace cairn::query::internal
+
+namespace cairn::query {
+
+std::string CsvCell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace cairn::query

@@ -292,14 +292,8 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode& n, int depth) {
     }
     return out;
   }
-  auto out = std::make_unique<SearchNode>();
-  out->kind = n.kind;
-  out->field = n.field;
-  out->op = n.op;
-  out->value = n.value;
-  out->quoted = n.quoted;
-  out->values = n.values;
-  out->offset = n.offset;
+  SearchPtr out = CloneSearchNode(n);
+  out->subsearch = nullptr;  // resolved above; only subsearch nodes carry one
   for (const auto& c : n.children) {
     ASSIGN_OR_RETURN(SearchPtr k, ResolveSubsearches(*c, depth));
     out->children.push_back(std::move(k));

@@ -85,6 +85,9 @@ struct Plan {
   std::string ToString() const;
 };
 
+// `s` as one CSV field (RFC 4180: quoted when it holds a comma, quote or line break).
+std::string CsvCell(const std::string& s);
+
 struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::vector<Values>> rows;  // rows[i][j] is column j of row i ({} = null)

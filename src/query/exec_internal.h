@@ -66,6 +66,11 @@ class Executor {
   EvalContext ctx_;
 };
 
+// A command's boolean option (t/true/1/yes, case-insensitive), or `def` when absent.
+bool BoolOption(const Command& c, const std::string& key, bool def);
+// A command's numeric option, or `def` when absent; an error naming the command and option otherwise.
+Result<long long> IntOption(const Command& c, const std::string& key, long long def);
+
 // Field names present in any row, sorted (runs extraction on event rows).
 std::vector<std::string> AllFieldNames(std::vector<Row>& rows);
 // Expands wildcard patterns against `names`, keeping the pattern order; plain names pass through.

@@ -295,11 +295,7 @@ Status Executor::StreamStats(const Command& c, Results* r) {
     if (!n || *n < 0) return InvalidArgument("streamstats: window must be a non-negative number");
     window = static_cast<long long>(*n);
   }
-  bool current = true;
-  if (c.options.count("current")) {
-    std::string v = Lower(c.options.at("current"));
-    current = v == "t" || v == "true" || v == "1";
-  }
+  bool current = BoolOption(c, "current", true);
   // Per group: the rows (as single-row accumulators) inside the window.
   std::map<std::vector<std::string>, std::deque<std::vector<Acc>>, KeyLess> state;
   for (Row& row : r->rows) {
@@ -353,20 +349,9 @@ Status Executor::Chart(const Command& c, Results* r) {
     (void)over;
   }
   if (c.aggs.empty()) return InvalidArgument("{} needs a function", c.name);
-  long long limit = 10;
-  if (c.options.count("limit")) {
-    auto n = ParseNumber(c.options.at("limit"));
-    if (!n) return InvalidArgument("{}: limit must be a number", c.name);
-    limit = static_cast<long long>(*n);
-  }
-  auto opt_bool = [&](const char* k, bool d) {
-    auto it = c.options.find(k);
-    if (it == c.options.end()) return d;
-    std::string v = Lower(it->second);
-    return v == "t" || v == "true" || v == "1";
-  };
-  bool useother = opt_bool("useother", true);
-  bool usenull = opt_bool("usenull", true);
+  ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 10));
+  bool useother = BoolOption(c, "useother", true);
+  bool usenull = BoolOption(c, "usenull", true);
   std::string otherstr = c.options.count("otherstr") ? c.options.at("otherstr") : "OTHER";
   std::string nullstr = c.options.count("nullstr") ? c.options.at("nullstr") : "NULL";
 
@@ -533,21 +518,10 @@ Status Executor::Bin(const Command& c, Results* r) {
 
 Status Executor::TopRare(const Command& c, Results* r) {
   bool top = c.name == "top";
-  long long limit = 10;
-  if (c.options.count("limit")) {
-    auto n = ParseNumber(c.options.at("limit"));
-    if (!n) return InvalidArgument("{}: limit must be a number", c.name);
-    limit = static_cast<long long>(*n);
-  }
-  auto opt_bool = [&](const char* k, bool d) {
-    auto it = c.options.find(k);
-    if (it == c.options.end()) return d;
-    std::string v = Lower(it->second);
-    return v == "t" || v == "true" || v == "1";
-  };
-  bool showcount = opt_bool("showcount", true);
-  bool showperc = opt_bool("showperc", true);
-  bool useother = opt_bool("useother", false);
+  ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 10));
+  bool showcount = BoolOption(c, "showcount", true);
+  bool showperc = BoolOption(c, "showperc", true);
+  bool useother = BoolOption(c, "useother", false);
   std::string countfield = c.options.count("countfield") ? c.options.at("countfield") : "count";
   std::string percentfield = c.options.count("percentfield") ? c.options.at("percentfield") : "percent";
   std::string otherstr = c.options.count("otherstr") ? c.options.at("otherstr") : "OTHER";
