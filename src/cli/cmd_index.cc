@@ -1,4 +1,4 @@
-// `cairn index list|info|check|delete|retention`: inspect and manage the store's indexes.
+// `cairn index list|info|check|merge|delete|retention`: inspect and manage the store's indexes.
 
 #include <cstdio>
 #include <memory>
@@ -172,6 +172,32 @@ void RegisterIndex(CLI::App* app, Globals* g) {
                     static_cast<unsigned long long>(report->events_checked));
       }
       return bad ? kExitFailed : kExitOk;
+    };
+  });
+
+  auto merge_names = std::make_shared<std::vector<std::string>>();
+  CLI::App* merge = cmd->add_subcommand(
+      "merge", "Merge each day's segments into as few as the segment size limit allows");
+  merge->add_option("names", *merge_names, "Indexes to merge (default: all)");
+  merge->callback([g, merge_names] {
+    g->run = [g, merge_names] {
+      auto st = OpenStore(*g);
+      if (!st.ok()) return Fail(st.status());
+      std::vector<std::string> names = *merge_names;
+      if (names.empty()) names = (*st)->ListIndexes();
+      for (const auto& name : names) {
+        auto before = (*st)->Info(name);
+        if (!before.ok()) return Fail(before.status());
+        Status s = (*st)->MergeNow(name);
+        if (!s.ok()) return Fail(s);
+        auto after = (*st)->Info(name);
+        if (!after.ok()) return Fail(after.status());
+        std::printf("%s: %llu segments -> %llu, %s -> %s\n", name.c_str(),
+                    static_cast<unsigned long long>(before->segments),
+                    static_cast<unsigned long long>(after->segments), Bytes(before->bytes).c_str(),
+                    Bytes(after->bytes).c_str());
+      }
+      return kExitOk;
     };
   });
 

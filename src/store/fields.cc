@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "store/encoding.h"
+#include "store/flat_map.h"
 
 namespace cairn::store {
 
@@ -87,11 +88,34 @@ struct LeafWalker::Impl {
   simdjson::ondemand::parser parser;
   std::string padded;
   std::string path;
-  std::string scratch;
+  std::vector<Leaf> leaves;
+  // Field names, interned: name -> id, and id -> the arena copy of the name.
+  FlatStringMap ids;
+  std::vector<std::string_view> names;
+  // The id of the path most recently interned at each depth, with the path's length: the leaves
+  // of one object mostly repeat the previous event's fields in the same order, and comparing the
+  // path with the name of the id last seen at the same position avoids hashing it.
+  std::vector<uint32_t> last_at;
+
+  uint32_t Intern(size_t position) {
+    if (position >= last_at.size()) last_at.resize(position + 1, UINT32_MAX);
+    uint32_t& last = last_at[position];
+    if (last != UINT32_MAX && names[last] == path) return last;
+    bool inserted;
+    std::string_view stored;
+    uint32_t id = *ids.FindOrInsert(path, static_cast<uint32_t>(names.size()), &inserted, &stored);
+    if (inserted) names.push_back(stored);
+    last = id;
+    return id;
+  }
+
+  void AddLeaf(std::string_view value) {
+    uint32_t id = Intern(leaves.size());
+    leaves.push_back(Leaf{names[id], value, id});
+  }
 
   // Returns false on a parse error.
-  bool WalkValue(simdjson::ondemand::value value, const std::function<void(const Leaf&)>& fn,
-                 int depth) {
+  bool WalkValue(simdjson::ondemand::value value, int depth) {
     if (depth > 64) return false;
     simdjson::ondemand::json_type type;
     if (value.type().get(type)) return false;
@@ -106,7 +130,7 @@ struct LeafWalker::Impl {
           path.resize(base);
           if (base > 0) path.push_back('.');
           path.append(key);
-          if (!WalkValue(field.value(), fn, depth + 1)) return false;
+          if (!WalkValue(field.value(), depth + 1)) return false;
         }
         path.resize(base);
         return true;
@@ -120,7 +144,7 @@ struct LeafWalker::Impl {
           simdjson::ondemand::value v;
           if (element.get(v)) return false;
           path.resize(base + 2);
-          if (!WalkValue(v, fn, depth + 1)) return false;
+          if (!WalkValue(v, depth + 1)) return false;
         }
         path.resize(base);
         return true;
@@ -128,7 +152,7 @@ struct LeafWalker::Impl {
       case simdjson::ondemand::json_type::string: {
         std::string_view s;
         if (value.get_string().get(s)) return false;
-        fn(Leaf{path, s});
+        AddLeaf(s);
         return true;
       }
       case simdjson::ondemand::json_type::number: {
@@ -137,19 +161,19 @@ struct LeafWalker::Impl {
                                 raw.back() == '\r')) {
           raw.remove_suffix(1);
         }
-        fn(Leaf{path, raw});
+        AddLeaf(raw);
         return true;
       }
       case simdjson::ondemand::json_type::boolean: {
         bool b;
         if (value.get_bool().get(b)) return false;
-        fn(Leaf{path, b ? std::string_view("true") : std::string_view("false")});
+        AddLeaf(b ? std::string_view("true") : std::string_view("false"));
         return true;
       }
       case simdjson::ondemand::json_type::null: {
         bool is_null;
         if (value.is_null().get(is_null) || !is_null) return false;
-        fn(Leaf{path, "null"});
+        AddLeaf("null");
         return true;
       }
     }
@@ -160,8 +184,13 @@ struct LeafWalker::Impl {
 LeafWalker::LeafWalker() : impl_(new Impl) {}
 LeafWalker::~LeafWalker() { delete impl_; }
 
-Status LeafWalker::Walk(std::string_view json, const std::function<void(const Leaf&)>& fn) {
+const std::vector<Leaf>& LeafWalker::leaves() const { return impl_->leaves; }
+std::string_view LeafWalker::FieldName(uint32_t id) const { return impl_->names[id]; }
+uint32_t LeafWalker::field_count() const { return static_cast<uint32_t>(impl_->names.size()); }
+
+Status LeafWalker::Parse(std::string_view json) {
   Impl& m = *impl_;
+  m.leaves.clear();
   m.padded.assign(json);
   m.padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
   m.path.clear();
@@ -175,10 +204,16 @@ Status LeafWalker::Walk(std::string_view json, const std::function<void(const Le
     std::string_view key;
     if (field.unescaped_key().get(key)) return InvalidArgument("event JSON: bad key");
     m.path.assign(key);
-    if (!m.WalkValue(field.value(), fn, 1)) {
+    if (!m.WalkValue(field.value(), 1)) {
       return InvalidArgument("event JSON is malformed near field {}", m.path);
     }
   }
+  return Status::Ok();
+}
+
+Status LeafWalker::Walk(std::string_view json, const std::function<void(const Leaf&)>& fn) {
+  RETURN_IF_ERROR(Parse(json));
+  for (const Leaf& leaf : impl_->leaves) fn(leaf);
   return Status::Ok();
 }
 

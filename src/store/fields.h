@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -75,11 +76,13 @@ void SplitTerms(std::string_view value, std::string* lower_buf, std::vector<std:
 struct Leaf {
   std::string_view field;
   std::string_view value;
+  // The walker's number for `field`: dense from 0, the same for the same name for the walker's
+  // whole life (callers index their own per-field tables with it instead of hashing names).
+  uint32_t field_id = 0;
 };
 
-// Walks every leaf of a JSON object. Reuses internal buffers, so one walker per thread; the views
-// passed to the callback are valid only during the call. Returns InvalidArgument when `json` is
-// not a well-formed JSON object.
+// Walks every leaf of a JSON object. Reuses internal buffers, so one walker per thread. Returns
+// InvalidArgument when `json` is not a well-formed JSON object.
 class LeafWalker {
  public:
   LeafWalker();
@@ -87,6 +90,15 @@ class LeafWalker {
   LeafWalker(const LeafWalker&) = delete;
   LeafWalker& operator=(const LeafWalker&) = delete;
 
+  // Parses `json` and collects its leaves in document order into leaves(). The leaves' views stay
+  // valid until the next Parse or Walk; field names (and FieldName) for the walker's lifetime.
+  Status Parse(std::string_view json);
+  const std::vector<Leaf>& leaves() const;
+  // The name of field number `id` (< field_count()).
+  std::string_view FieldName(uint32_t id) const;
+  uint32_t field_count() const;
+
+  // Parse, then `fn` for each leaf (views valid only during the call).
   Status Walk(std::string_view json, const std::function<void(const Leaf&)>& fn);
 
  private:

@@ -156,6 +156,7 @@ struct SegmentWriter::Impl {
   std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
   std::vector<ColumnBuilder> columns = std::vector<ColumnBuilder>(kColumnCount);
   LeafWalker walker;
+  std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
   std::string key_buf;
   std::string lower_buf;
   std::vector<std::string_view> terms;
@@ -353,13 +354,21 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   // Index the JSON leaves first: a malformed event must not leave partial rows behind.
   // (Postings already added for this ordinal are harmless only if we fail the whole segment,
   // which the caller does on any error.)
-  Status walk = m.walker.Walk(e.raw, [&](const Leaf& leaf) {
-    uint32_t fid = m.FieldId(leaf.field);
+  Status walk = m.walker.Parse(e.raw);
+  if (!walk.ok()) {
+    m.failed = true;
+    return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source));
+  }
+  for (const Leaf& leaf : m.walker.leaves()) {
+    if (leaf.field_id >= m.walker_fields.size()) m.walker_fields.resize(leaf.field_id + 1, UINT32_MAX);
+    uint32_t& mapped = m.walker_fields[leaf.field_id];
+    if (mapped == UINT32_MAX) mapped = m.FieldId(leaf.field);
+    const uint32_t fid = mapped;
     FieldEntry& f = m.fields[fid];
-    if (f.column == -2) return;
+    if (f.column == -2) continue;
     if (f.column >= 0) {
       m.SetColumn(static_cast<size_t>(f.column), leaf.value, ord);
-      return;
+      continue;
     }
     if (f.last_ordinal != ord) {
       f.last_ordinal = ord;
@@ -370,7 +379,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
       m.scratch_ids.clear();
       m.LeafKeys(fid, leaf.value, &m.scratch_ids);
       for (uint32_t id : m.scratch_ids) m.AddKeyId(id);
-      return;
+      continue;
     }
     std::string_view cached = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
     bool inserted;
@@ -387,10 +396,6 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     }
     auto [start, count] = m.leaf_ranges[*r];
     for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i]);
-  });
-  if (!walk.ok()) {
-    m.failed = true;
-    return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source));
   }
   m.SetColumn(kSourcetypeColumn, e.sourcetype, ord);
   m.SetColumn(kSourceColumn, e.source, ord);

@@ -17,7 +17,8 @@
 namespace cairn::store {
 
 struct SegmentWriterOptions {
-  int zstd_level = 3;                // raw event blocks
+  int zstd_level = 1;                // raw event blocks (level 1 is both faster and, on 256 KiB
+                                     // blocks of CloudTrail JSON, smaller than level 3)
   int meta_zstd_level = 3;           // columns, keys, ids, time
   size_t block_bytes = 256 << 10;    // target uncompressed size of a raw event block
   size_t key_block_bytes = 64 << 10;  // target uncompressed size of a keys-table block

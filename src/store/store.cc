@@ -538,8 +538,10 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full) {
     if (ix.deleted) return false;
     auto v = ix.Current();
     std::map<int64_t, std::vector<std::shared_ptr<Segment>>> small;
+    const uint32_t small_below =
+        full ? opt.max_segment_events : std::min(opt.max_segment_events, opt.background_merge_below);
     for (const auto& s : v->segments) {
-      if (s->event_count() < opt.max_segment_events && !ix.merging.count(s->desc().partition)) {
+      if (s->event_count() < small_below && !ix.merging.count(s->desc().partition)) {
         small[s->desc().partition].push_back(s);
       }
     }

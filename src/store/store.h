@@ -47,6 +47,11 @@ struct StoreOptions {
   // Merges do not grow a segment beyond this many events (bounds merge memory: postings of one
   // segment are built in memory).
   uint32_t max_segment_events = 1u << 18;
+  // The background merger takes only segments with fewer events than this: the many small
+  // segments of frequent small commits (the collector's). A segment this large already answers
+  // searches about as fast as a merged one, and rewriting it would cost as much as writing it
+  // again, which bulk ingest (commits of ~50k events) cannot afford. MergeNow ignores it.
+  uint32_t background_merge_below = 1u << 15;
   // Dedup fingerprints kept in memory, summed over partitions (16 bytes each); partitions least
   // recently committed to are dropped first and rebuilt from their segments when needed again.
   uint64_t dedup_cache_events = 16u << 20;
