@@ -3,6 +3,7 @@
 #include <roaring/roaring.h>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <unordered_map>
@@ -224,7 +225,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(FileSystem* fs, const std::string
   RETURN_IF_ERROR(m.file->ReadExact(0, sizeof(header), header));
   if (std::string_view(header, 8) != kSegmentMagic) return Corruption("{}: bad magic", path);
   m.version = DecodeFixed32(header + 8);
-  if (m.version != kSegmentVersion) {
+  if (m.version < kOldestSegmentVersion || m.version > kSegmentVersion) {
     return Corruption("{}: unsupported segment version {}", path, m.version);
   }
   char trailer[kSegmentTrailerSize];
@@ -819,7 +820,8 @@ static Result<std::shared_ptr<const std::string>> LoadBlooms(Segment::Impl& m) {
 // Blocks whose Bloom filter may hold `value` (lower-cased).
 std::vector<uint32_t> BloomCandidates(const std::string& blooms, uint64_t section_offset,
                                       const std::vector<uint64_t>& offsets,
-                                      const std::vector<uint32_t>& words, std::string_view value) {
+                                      const std::vector<uint32_t>& words, std::string_view value,
+                                      int probes) {
   std::vector<uint32_t> out;
   uint64_t h = Hash64(value);
   uint64_t h1 = h, h2 = (h >> 33) | 1;
@@ -828,13 +830,42 @@ std::vector<uint32_t> BloomCandidates(const std::string& blooms, uint64_t sectio
     if (nbits == 0) continue;
     const char* base = blooms.data() + (offsets[b] - section_offset);
     bool all = true;
-    for (int i = 0; i < kBloomProbes && all; ++i) {
+    for (int i = 0; i < probes && all; ++i) {
       uint64_t bit = (h1 + static_cast<uint64_t>(i) * h2) % nbits;
       uint8_t byte = static_cast<uint8_t>(base[bit / 8]);
       all = (byte >> (bit % 8)) & 1;
     }
     if (all) out.push_back(static_cast<uint32_t>(b));
   }
+  return out;
+}
+
+// Confirming a Bloom filter's "maybe" means parsing every event of the block, which is what makes
+// false positives expensive. Most candidate blocks can be ruled out on their text instead: a
+// leaf value without JSON escapes appears verbatim in the event's JSON, so an event that has no
+// backslash and does not contain the wanted text (case-insensitively) cannot hold it. Returns,
+// per event of `block`, whether it must be parsed; empty when none must.
+static std::vector<bool> EventsToParse(const DecodedBlock& block, uint32_t count,
+                                       std::string_view lower) {
+  thread_local std::string lowered;
+  lowered.clear();
+  AppendLower(&lowered, block.data);
+  std::vector<bool> out;
+  const bool any_text = lower.empty() || memmem(lowered.data(), lowered.size(), lower.data(),
+                                                lower.size()) != nullptr;
+  const bool any_escape = std::memchr(block.data.data(), '\\', block.data.size()) != nullptr;
+  if (!any_text && !any_escape) return out;
+  out.assign(count, false);
+  bool some = false;
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string_view raw = block.Get(i);
+    std::string_view low = std::string_view(lowered).substr(block.offsets[i], raw.size());
+    bool parse = std::memchr(raw.data(), '\\', raw.size()) != nullptr ||
+                 lower.empty() || memmem(low.data(), low.size(), lower.data(), lower.size()) != nullptr;
+    out[i] = parse;
+    some |= parse;
+  }
+  if (!some) out.clear();
   return out;
 }
 
@@ -880,11 +911,14 @@ Result<Bitmap> Segment::FieldPostings(std::string_view field, std::string_view v
     words.push_back(b.bloom_words);
   }
   auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
-                               offs, words, lower);
+                               offs, words, lower, BloomProbes(m.version));
   LeafWalker walker;
   for (uint32_t b : cands) {
     ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+    std::vector<bool> parse = EventsToParse(*block, blocks_[b].count, lower);
+    if (parse.empty()) continue;
     for (uint32_t i = 0; i < blocks_[b].count; ++i) {
+      if (!parse[i]) continue;
       bool hit = false;
       Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
         if (!hit && leaf.field == field) {
@@ -983,17 +1017,25 @@ static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, ui
 }
 
 // Walks the non-column leaves of events in blocks `which` (all when null), adding the ordinals
-// where some term satisfies `match`.
+// where some term satisfies `match`. `literal`, when not empty, is text (lower-cased) that every
+// matching term contains, used to skip events that cannot match (EventsToParse).
 static Status ScanTerms(const Segment& seg, const std::function<Result<std::shared_ptr<const DecodedBlock>>(uint32_t)>& load,
                         const std::vector<uint32_t>& which, const std::vector<uint32_t>& firsts,
                         const std::vector<uint32_t>& counts,
-                        const std::function<bool(std::string_view)>& match, Bitmap* out) {
+                        const std::function<bool(std::string_view)>& match, Bitmap* out,
+                        std::string_view literal = {}) {
   LeafWalker walker;
   std::string buf;
   std::vector<std::string_view> pieces;
   for (uint32_t b : which) {
     ASSIGN_OR_RETURN(auto block, load(b));
+    std::vector<bool> parse;
+    if (!literal.empty()) {
+      parse = EventsToParse(*block, counts[b], literal);
+      if (parse.empty()) continue;
+    }
     for (uint32_t i = 0; i < counts[b]; ++i) {
+      if (!parse.empty() && !parse[i]) continue;
       bool hit = false;
       Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
         if (hit || leaf.field == kTimeField || ColumnIndex(leaf.field) >= 0) return;
@@ -1035,9 +1077,9 @@ Result<Bitmap> Segment::TermPostings(std::string_view term) const {
     counts.push_back(b.count);
   }
   auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
-                               offs, words, lower);
+                               offs, words, lower, BloomProbes(m.version));
   RETURN_IF_ERROR(ScanTerms(*this, [&](uint32_t b) { return CAIRN_LOAD_BLOCK(b); }, cands, firsts,
-                            counts, [&](std::string_view t) { return t == lower; }, &out));
+                            counts, [&](std::string_view t) { return t == lower; }, &out, lower));
   return out;
 }
 

@@ -286,6 +286,34 @@ TEST_F(SegmentTest, ContainsIdIsExact) {
   EXPECT_FALSE(*seg->ContainsId(events[0].account, events[0].event_id + "x"));
 }
 
+// A singleton whose JSON text is escaped does not appear verbatim in its event; the Bloom
+// confirmation must still find it (it parses events with backslashes instead of ruling them out
+// by their text), and must not find text that appears only outside values.
+TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
+  auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
+  events[123].raw.insert(1, R"("note":"x\/y\u0041Unique-Zq",)");
+  events[456].raw.insert(1, R"("plainNote":"PlainSingleton-Qz",)");
+  SegmentWriterOptions opt;
+  opt.block_bytes = 16 << 10;  // several blocks
+  auto seg = Write(events, opt);
+  auto ord_of = [&](const char* marker) {
+    for (uint32_t o = 0; o < seg->event_count(); ++o) {
+      if (seg->ReadEvent(o)->raw.find(marker) != std::string::npos) return o;
+    }
+    return UINT32_MAX;
+  };
+  const uint32_t escaped = ord_of("u0041Unique"), plain = ord_of("PlainSingleton");
+  ASSERT_NE(escaped, UINT32_MAX);
+  EXPECT_EQ(ToSet(*seg->TermPostings("yaunique")), (Ords{escaped}));
+  EXPECT_EQ(ToSet(*seg->TermPostings("x/yaunique-zq")), (Ords{escaped}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("note", "X/YAUNIQUE-ZQ")), (Ords{escaped}));
+  EXPECT_EQ(ToSet(*seg->TermPostings("plainsingleton")), (Ords{plain}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("plainNote", "plainsingleton-qz")), (Ords{plain}));
+  // A field name is not a term, though its text is in the event.
+  EXPECT_TRUE(ToSet(*seg->TermPostings("plainnote")).empty());
+  EXPECT_TRUE(ToSet(*seg->FieldPostings("plainNote", "plainsingleton")).empty());
+}
+
 TEST_F(SegmentTest, CorruptionIsDetectedWithThePath) {
   auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 100000);
   SegmentWriterOptions opt;

@@ -22,7 +22,7 @@ struct SegmentWriterOptions {
   int meta_zstd_level = 3;           // columns, keys, ids, time
   size_t block_bytes = 256 << 10;    // target uncompressed size of a raw event block
   size_t key_block_bytes = 64 << 10;  // target uncompressed size of a keys-table block
-  int bloom_bits_per_key = 10;
+  int bloom_bits_per_key = 16;  // with kBloomProbes probes: ~0.05% false positives
   // How many events the caller expects to add (0: unknown). A hint only: it pre-sizes the
   // in-memory tables so they are not rehashed while growing.
   uint32_t expected_events = 0;
