@@ -102,6 +102,19 @@ std::vector<std::string> Atoms(std::string_view text) {
   return out;
 }
 
+// Whether `atom` (lower-cased, breaker-free) is one of the atoms of the names in `text` (KeyText:
+// lower-cased names, one per line): a hit that breakers or the text's ends bound on both sides.
+bool AtomInKeyText(std::string_view text, std::string_view atom) {
+  if (atom.empty()) return false;
+  for (size_t at = text.find(atom); at != std::string_view::npos; at = text.find(atom, at + 1)) {
+    bool starts = at == 0 || IsBreakerChar(text[at - 1]);
+    size_t end = at + atom.size();
+    bool ends = end == text.size() || IsBreakerChar(text[end]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 // A piece that an eventTime value ("2023-07-10T12:00:00Z", maybe with ".123")
 // can produce; the store does not index eventTime as terms, so such pieces are
 // checked against the time column.
@@ -290,8 +303,9 @@ std::string Describe(const SearchNode& n) {
 class SegmentEval {
  public:
   SegmentEval(StoreEventSource::Target& t, const StoreSourceOptions& opts,
-              std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms)
-      : t_(t), opts_(opts), key_atoms_fn_(std::move(key_atoms)) {
+              std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms,
+              std::function<Result<std::shared_ptr<const std::string>>()> key_text)
+      : t_(t), opts_(opts), key_atoms_fn_(std::move(key_atoms)), key_text_fn_(std::move(key_text)) {
     all_.addRange(t.first, t.last);
   }
 
@@ -411,11 +425,8 @@ class SegmentEval {
 
   Result<Bitmap> TermBits(const SearchNode& n, const Bitmap* within) {
     if (AllStars(n.value)) return all_;
-    ASSIGN_OR_RETURN(auto keys, key_atoms_fn_());
-    auto is_key = [&](const std::string& a) {
-      return std::binary_search(keys->begin(), keys->end(), a);
-    };
     if (n.value.find('*') != std::string::npos) {
+      ASSIGN_OR_RETURN(auto keys, key_atoms_fn_());
       // Wildcard term: Splunk matches it within one major segment or a suffix
       // of one that starts after a minor breaker. With breaker-free literal
       // parts, "*" + pattern over the term dictionary (whole segments and their
@@ -437,16 +448,24 @@ class SegmentEval {
     }
     Bitmap acc = within ? *within : all_;
     acc &= all_;
-    std::vector<std::string> deferred;
-    for (const auto& a : Atoms(n.value)) {
-      if (a.size() > store::kMaxTermBytes || is_key(a)) continue;
+    // A term's pieces are ANDed; the result only has to be a superset (the engine checks every
+    // candidate), so the longest pieces, usually the rarest, go first and the lookups stop once
+    // few candidates are left: for an IP address, "203" alone leaves a handful of events, and
+    // looking up "0" and "10" as well would only cost time.
+    ASSIGN_OR_RETURN(auto key_text, key_text_fn_());
+    std::vector<std::string> atoms = Atoms(n.value), deferred;
+    std::stable_sort(atoms.begin(), atoms.end(),
+                     [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    constexpr uint64_t kFewEnough = 64;
+    for (const auto& a : atoms) {
+      if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
       if (TimeLikeAtom(a)) {
         deferred.push_back(a);
         continue;
       }
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermPostings(a));
       acc &= b;
-      if (acc.isEmpty()) return acc;
+      if (acc.cardinality() <= kFewEnough) return acc;
     }
     if (!deferred.empty() && !t_.times) {
       ASSIGN_OR_RETURN(t_.times, t_.seg->Times());
@@ -468,6 +487,7 @@ class SegmentEval {
   StoreEventSource::Target& t_;  // times loaded on demand
   const StoreSourceOptions& opts_;
   std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms_fn_;
+  std::function<Result<std::shared_ptr<const std::string>>()> key_text_fn_;
   Bitmap all_;
 };
 
@@ -564,6 +584,27 @@ Result<std::shared_ptr<const std::vector<std::string>>> StoreEventSource::KeyAto
   if (key_atoms_.size() > 4096) key_atoms_.clear();
   key_atoms_[seg.path()] = out;
   return out;
+}
+
+Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segment& seg) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = key_text_.find(seg.path());
+    if (it != key_text_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(auto names, seg.FieldNames());
+  auto text = std::make_shared<std::string>();
+  auto add = [&](std::string_view name) {
+    text->append(Lower(name));
+    text->push_back('\n');
+  };
+  for (const auto& n : names) add(n);
+  for (auto f : store::kColumnFields) add(f);
+  for (const char* k : kKnownKeys) add(k);
+  std::lock_guard<std::mutex> l(mu_);
+  if (key_text_.size() > 4096) key_text_.clear();
+  key_text_[seg.path()] = text;
+  return std::shared_ptr<const std::string>(text);
 }
 
 Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest& request,
@@ -708,7 +749,8 @@ Status StoreEventSource::Scan(const ScanRequest& request,
     std::vector<Cursor> cursors;
     for (size_t m = 0; m < members.size(); ++m) {
       Target& t = *members[m];
-      SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); });
+      SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); },
+                   [&]() { return KeyText(*t.seg); });
       Bitmap cand;
       if (request.predicate) {
         ASSIGN_OR_RETURN(cand, ev.Eval(*request.predicate));
@@ -869,7 +911,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     return it->second;
   };
   for (Target& t : targets) {
-    SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); });
+    SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); },
+                   [&]() { return KeyText(*t.seg); });
     Bitmap cand;
     if (request.predicate) {
       ASSIGN_OR_RETURN(cand, ev.Eval(*request.predicate));

@@ -74,6 +74,9 @@ class StoreEventSource final : public EventSource {
  private:
   Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
   Result<std::shared_ptr<const std::vector<std::string>>> KeyAtoms(const store::Segment& seg);
+  // The segment's field names and the known CloudTrail keys, lower-cased, one per line: what a
+  // bare term may match in the raw text besides values (see AtomInKeyText).
+  Result<std::shared_ptr<const std::string>> KeyText(const store::Segment& seg);
 
   store::Store* store_;
   StoreSourceOptions options_;
@@ -81,6 +84,7 @@ class StoreEventSource final : public EventSource {
   StoreScanStats last_;
   // Lower-cased breaker-free pieces of every field name of a segment (by path).
   std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> key_atoms_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> key_text_;
 };
 
 // Whether the store answers `node` exactly (no event it leaves out could match,

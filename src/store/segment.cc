@@ -192,7 +192,11 @@ struct Segment::Impl {
   bool catalog_loaded = false;
   std::map<std::string, FieldCatalogEntry, std::less<>> catalog;
   uint64_t term_keys = 0, term_singletons = 0;
-  std::shared_ptr<const std::string> blooms;
+  // Bloom filters (bit-sliced): the header and chunk CRCs, read once; chunks read on demand.
+  bool bloom_header_loaded = false;
+  uint32_t bloom_rows = 0, bloom_row_bytes = 0;
+  std::vector<uint32_t> bloom_chunk_crcs;
+  std::unordered_map<uint32_t, std::shared_ptr<const std::string>> bloom_chunks;
   std::shared_ptr<const std::vector<ColumnTerm>> column_terms;
   SmallCache<DecodedBlock> block_cache{8};
   SmallCache<DecodedKeyBlock> key_cache{16};
@@ -808,34 +812,66 @@ static Status LoadCatalog(Segment::Impl& m, const std::string& path) {
   return Status::Ok();
 }
 
-static Result<std::shared_ptr<const std::string>> LoadBlooms(Segment::Impl& m) {
+// Blocks whose Bloom filter may hold `value` (lower-cased): reads the k rows that `value` hashes
+// to (one bit per block each, inside CRC-checked chunks of the section, cached) and returns the
+// blocks whose bit is set in all of them.
+static Result<std::vector<uint32_t>> BloomBlocks(Segment::Impl& m, const std::string& path,
+                                                 uint32_t nblocks, std::string_view value) {
+  const SectionInfo& sec = m.sections[static_cast<int>(SectionId::kBlooms)];
   std::lock_guard<std::mutex> lock(m.mu);
-  if (m.blooms) return m.blooms;
-  auto b = std::make_shared<std::string>();
-  RETURN_IF_ERROR(ReadSection(*m.file, m.sections[static_cast<int>(SectionId::kBlooms)], b.get(), "blooms"));
-  m.blooms = b;
-  return m.blooms;
-}
-
-// Blocks whose Bloom filter may hold `value` (lower-cased).
-std::vector<uint32_t> BloomCandidates(const std::string& blooms, uint64_t section_offset,
-                                      const std::vector<uint64_t>& offsets,
-                                      const std::vector<uint32_t>& words, std::string_view value,
-                                      int probes) {
-  std::vector<uint32_t> out;
-  uint64_t h = Hash64(value);
-  uint64_t h1 = h, h2 = (h >> 33) | 1;
-  for (size_t b = 0; b < offsets.size(); ++b) {
-    uint64_t nbits = uint64_t{words[b]} * 64;
-    if (nbits == 0) continue;
-    const char* base = blooms.data() + (offsets[b] - section_offset);
-    bool all = true;
-    for (int i = 0; i < probes && all; ++i) {
-      uint64_t bit = (h1 + static_cast<uint64_t>(i) * h2) % nbits;
-      uint8_t byte = static_cast<uint8_t>(base[bit / 8]);
-      all = (byte >> (bit % 8)) & 1;
+  if (!m.bloom_header_loaded) {
+    char hdr[16];
+    if (sec.size < sizeof(hdr)) return Corruption("{}: Bloom section too short", path);
+    RETURN_IF_ERROR(m.file->ReadExact(sec.offset, sizeof(hdr), hdr));
+    const uint32_t rows = DecodeFixed32(hdr), row_bytes = DecodeFixed32(hdr + 4);
+    const uint32_t chunk = DecodeFixed32(hdr + 8);
+    const uint64_t data = uint64_t{rows} * row_bytes;
+    const uint64_t nchunks = (data + kBloomChunkBytes - 1) / kBloomChunkBytes;
+    if (chunk != kBloomChunkBytes || row_bytes != (nblocks + 7) / 8 ||
+        sizeof(hdr) + data + 4 * nchunks != sec.size) {
+      return Corruption("{}: Bloom section header is inconsistent", path);
     }
-    if (all) out.push_back(static_cast<uint32_t>(b));
+    std::string crcs(4 * nchunks, '\0');
+    RETURN_IF_ERROR(m.file->ReadExact(sec.offset + sizeof(hdr) + data, crcs.size(), crcs.data()));
+    m.bloom_chunk_crcs.resize(nchunks);
+    for (uint64_t c = 0; c < nchunks; ++c) m.bloom_chunk_crcs[c] = DecodeFixed32(crcs.data() + 4 * c);
+    m.bloom_rows = rows;
+    m.bloom_row_bytes = row_bytes;
+    m.bloom_header_loaded = true;
+  }
+  std::vector<uint32_t> out;
+  if (m.bloom_rows == 0) return out;
+  const uint64_t data_size = uint64_t{m.bloom_rows} * m.bloom_row_bytes;
+  auto chunk = [&](uint32_t c) -> Result<std::shared_ptr<const std::string>> {
+    auto it = m.bloom_chunks.find(c);
+    if (it != m.bloom_chunks.end()) return it->second;
+    const uint64_t at = uint64_t{c} * kBloomChunkBytes;
+    auto bytes = std::make_shared<std::string>(std::min<uint64_t>(kBloomChunkBytes, data_size - at), '\0');
+    RETURN_IF_ERROR(m.file->ReadExact(sec.offset + 16 + at, bytes->size(), bytes->data()));
+    if (Crc32(*bytes) != m.bloom_chunk_crcs[c]) {
+      return Corruption("{}: Bloom section checksum mismatch in chunk {}", path, c);
+    }
+    m.bloom_chunks.emplace(c, bytes);
+    return std::shared_ptr<const std::string>(bytes);
+  };
+  std::string acc(m.bloom_row_bytes, '\xff');
+  const uint64_t h = Hash64(value);
+  const uint64_t h1 = h, h2 = (h >> 33) | 1;
+  for (int i = 0; i < kBloomProbes; ++i) {
+    const uint64_t row = (h1 + static_cast<uint64_t>(i) * h2) % m.bloom_rows;
+    uint64_t at = row * m.bloom_row_bytes;
+    for (uint32_t j = 0; j < m.bloom_row_bytes;) {
+      const uint32_t c = static_cast<uint32_t>((at + j) / kBloomChunkBytes);
+      ASSIGN_OR_RETURN(auto bytes, chunk(c));
+      const uint64_t off = at + j - uint64_t{c} * kBloomChunkBytes;
+      const uint32_t n = static_cast<uint32_t>(
+          std::min<uint64_t>(m.bloom_row_bytes - j, bytes->size() - off));
+      for (uint32_t k = 0; k < n; ++k) acc[j + k] &= (*bytes)[off + k];
+      j += n;
+    }
+  }
+  for (uint32_t b = 0; b < nblocks; ++b) {
+    if ((static_cast<uint8_t>(acc[b / 8]) >> (b % 8)) & 1) out.push_back(b);
   }
   return out;
 }
@@ -903,15 +939,7 @@ Result<Bitmap> Segment::FieldPostings(std::string_view field, std::string_view v
   auto cat = m.catalog.find(field);
   if (cat == m.catalog.end() || cat->second.singletons == 0) return out;
   // A singleton: ask the Bloom filters, then confirm in the candidate blocks.
-  ASSIGN_OR_RETURN(auto blooms, LoadBlooms(m));
-  std::vector<uint64_t> offs;
-  std::vector<uint32_t> words;
-  for (const BlockInfo& b : blocks_) {
-    offs.push_back(b.bloom_offset);
-    words.push_back(b.bloom_words);
-  }
-  auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
-                               offs, words, lower, BloomProbes(m.version));
+  ASSIGN_OR_RETURN(auto cands, BloomBlocks(m, path_, static_cast<uint32_t>(blocks_.size()), lower));
   LeafWalker walker;
   for (uint32_t b : cands) {
     ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
@@ -1067,17 +1095,12 @@ Result<Bitmap> Segment::TermPostings(std::string_view term) const {
   if (found) return out;
   RETURN_IF_ERROR(LoadCatalog(m, path_));
   if (m.term_singletons == 0) return out;
-  ASSIGN_OR_RETURN(auto blooms, LoadBlooms(m));
-  std::vector<uint64_t> offs;
-  std::vector<uint32_t> words, firsts, counts;
+  std::vector<uint32_t> firsts, counts;
   for (const BlockInfo& b : blocks_) {
-    offs.push_back(b.bloom_offset);
-    words.push_back(b.bloom_words);
     firsts.push_back(b.first);
     counts.push_back(b.count);
   }
-  auto cands = BloomCandidates(*blooms, m.sections[static_cast<int>(SectionId::kBlooms)].offset,
-                               offs, words, lower, BloomProbes(m.version));
+  ASSIGN_OR_RETURN(auto cands, BloomBlocks(m, path_, static_cast<uint32_t>(blocks_.size()), lower));
   RETURN_IF_ERROR(ScanTerms(*this, [&](uint32_t b) { return CAIRN_LOAD_BLOCK(b); }, cands, firsts,
                             counts, [&](std::string_view t) { return t == lower; }, &out, lower));
   return out;

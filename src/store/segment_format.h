@@ -9,10 +9,10 @@ namespace cairn::store {
 
 inline constexpr std::string_view kSegmentMagic = "CAIRNSEG";     // first 8 bytes
 inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 bytes
-// Version 2 (current) differs from 1 only in the Bloom filters' probe count (kBloomProbes);
-// readers accept both.
+// Version 2 changed section 3, the Bloom filters, to a bit-sliced layout; version 1 segments (one
+// filter per block) are not read.
 inline constexpr uint32_t kSegmentVersion = 2;
-inline constexpr uint32_t kOldestSegmentVersion = 1;
+inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
 inline constexpr size_t kBlockIndexEntrySize = 56;
@@ -41,10 +41,10 @@ inline constexpr uint8_t kPostingRoaring = 1;  // CRoaring portable serializatio
 // marker in the raw event, up to the next '"'.
 inline constexpr std::string_view kEventIdMarker = "\"eventID\":\"";
 
-// Bloom filters: k probes by double hashing of Hash64(lower(value)); 11 since version 2 (filters
-// of 16 bits per singleton: about 0.05% false positives), 7 in version 1 (10 bits: about 1%).
+// Bloom filters: k probes by double hashing of Hash64(lower(value)), 16 bits per singleton of the
+// fullest block (about 0.05% false positives); rows stored in CRC-checked chunks.
+inline constexpr uint32_t kBloomChunkBytes = 4096;
 inline constexpr int kBloomProbes = 11;
-inline constexpr int BloomProbes(uint32_t version) { return version >= 2 ? kBloomProbes : 7; }
 
 inline constexpr int64_t kMillisPerDay = 86400000;
 inline int64_t PartitionOf(int64_t time_ms) {

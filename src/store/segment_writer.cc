@@ -522,32 +522,41 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     for (size_t i = 0; i < keys.size(); ++i) keys[i] = order[i].second;
   }
 
-  // Bloom filters.
-  std::vector<std::vector<uint64_t>> blooms(m.blocks.size());
-  for (size_t b = 0; b < m.blocks.size(); ++b) {
-    uint64_t bits = static_cast<uint64_t>(singles_per_block[b]) * m.opt.bloom_bits_per_key;
-    blooms[b].assign(singles_per_block[b] == 0 ? 0 : (bits + 63) / 64, 0);
-  }
-  for (const KeyPosting& p : m.postings) {
-    if (p.count != 1) continue;
-    std::string_view value = p.field == kTermField ? p.key.substr(1)
-                                                   : p.key.substr(p.key.find('\0') + 1);
-    std::vector<uint64_t>& words = blooms[m.BlockOf(p.first)];
-    uint64_t nbits = words.size() * 64;
-    uint64_t h = Hash64(value);
-    uint64_t h1 = h, h2 = (h >> 33) | 1;
-    for (int i = 0; i < kBloomProbes; ++i) {
-      uint64_t bit = (h1 + static_cast<uint64_t>(i) * h2) % nbits;
-      words[bit / 64] |= uint64_t{1} << (bit % 64);
-    }
-  }
+  // Bloom filters, bit-sliced (docs/format/segment.md, section 3): one filter of `rows` bits per
+  // block, stored row by row so that a probe reads k rows of one bit per block.
   {
-    uint64_t begin = m.offset;
+    const uint32_t nblocks = static_cast<uint32_t>(m.blocks.size());
+    uint32_t most = 0;
+    for (uint32_t n : singles_per_block) most = std::max(most, n);
+    const uint64_t rows = static_cast<uint64_t>(most) * m.opt.bloom_bits_per_key;
+    const uint32_t row_bytes = (nblocks + 7) / 8;
+    std::string bits(rows * row_bytes, '\0');
+    if (rows > 0) {
+      for (const KeyPosting& p : m.postings) {
+        if (p.count != 1) continue;
+        std::string_view value = p.field == kTermField ? p.key.substr(1)
+                                                       : p.key.substr(p.key.find('\0') + 1);
+        const uint32_t b = static_cast<uint32_t>(m.BlockOf(p.first));
+        const uint64_t h = Hash64(value);
+        const uint64_t h1 = h, h2 = (h >> 33) | 1;
+        for (int i = 0; i < kBloomProbes; ++i) {
+          uint64_t row = (h1 + static_cast<uint64_t>(i) * h2) % rows;
+          bits[row * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
+        }
+      }
+    }
     std::string bytes;
-    for (size_t b = 0; b < m.blocks.size(); ++b) {
-      m.blocks[b].bloom_offset = begin + bytes.size();
-      m.blocks[b].bloom_words = static_cast<uint32_t>(blooms[b].size());
-      for (uint64_t w : blooms[b]) PutFixed64(&bytes, w);
+    PutFixed32(&bytes, static_cast<uint32_t>(rows));
+    PutFixed32(&bytes, row_bytes);
+    PutFixed32(&bytes, kBloomChunkBytes);
+    PutFixed32(&bytes, 0);
+    bytes.append(bits);
+    for (size_t at = 0; at < bits.size(); at += kBloomChunkBytes) {
+      PutFixed32(&bytes, Crc32(std::string_view(bits).substr(at, kBloomChunkBytes)));
+    }
+    for (BlockMeta& b : m.blocks) {
+      b.bloom_offset = m.offset;  // unused since format 2 (the section's start)
+      b.bloom_words = 0;
     }
     RETURN_IF_ERROR(m.WriteSection(SectionId::kBlooms, bytes, 0));
   }
