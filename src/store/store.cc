@@ -87,6 +87,7 @@ struct IndexState {
   std::map<int64_t, PartitionDedup> dedup;  // under write_mu
   uint64_t dedup_clock = 0;
   std::set<int64_t> merging;  // partitions with a merge in flight, under write_mu
+  std::map<int64_t, int64_t> last_commit_ms;  // partition -> clock ms of its last commit, under write_mu
   // Identities (PendingKey of partition and fingerprint) reserved by commits whose segments are
   // being written, with how many commits hold each; under write_mu. A commit that meets one waits
   // on pending_cv until it is released (stored or abandoned), then dedups again.
@@ -324,7 +325,9 @@ struct Store::Impl {
   }
 
   Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event>& events);
-  Result<bool> MergeOne(IndexState& ix, bool full);
+  // Picks and runs one merge under the policy: `full` is MergeNow's (everything below
+  // max_segment_events), `cold` the policy for days without recent commits.
+  Result<bool> MergeOne(IndexState& ix, bool full, bool cold = false);
   Status Merge(IndexState& ix, int64_t partition, std::vector<std::shared_ptr<Segment>> inputs,
                uint64_t seq);
   Result<RetentionStats> Retain(IndexState& ix);
@@ -516,6 +519,8 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   }
   // The manifest naming the new segments is in place (even if not durable): keep dedup state
   // consistent with it.
+  const int64_t committed_ms = opt.clock->NowMicros() / 1000;
+  for (auto& [partition, idxs] : parts) ix.last_commit_ms[partition] = committed_ms;
   for (auto& [partition, idxs] : parts) {
     auto it = ix.dedup.find(partition);
     if (it == ix.dedup.end()) continue;
@@ -528,8 +533,9 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   return stats;
 }
 
-// Picks and runs one merge in `ix` under the policy (full: MergeNow's). Returns whether it merged.
-Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full) {
+// Picks and runs one merge in `ix` under the policy (see the declaration). Returns whether it
+// merged.
+Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full, bool cold) {
   int64_t partition = 0;
   std::vector<std::shared_ptr<Segment>> inputs;
   uint64_t seq = 0;
@@ -538,9 +544,15 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full) {
     if (ix.deleted) return false;
     auto v = ix.Current();
     std::map<int64_t, std::vector<std::shared_ptr<Segment>>> small;
-    const uint32_t small_below =
-        full ? opt.max_segment_events : std::min(opt.max_segment_events, opt.background_merge_below);
+    const uint32_t small_below = full || cold ? opt.max_segment_events
+                                              : std::min(opt.max_segment_events, opt.background_merge_below);
+    const int64_t now_ms = opt.clock->NowMicros() / 1000;
+    auto is_cold = [&](int64_t partition) {
+      auto it = ix.last_commit_ms.find(partition);
+      return it == ix.last_commit_ms.end() || now_ms - it->second >= opt.cold_partition_ms;
+    };
     for (const auto& s : v->segments) {
+      if (cold && !is_cold(s->desc().partition)) continue;
       if (s->event_count() < small_below && !ix.merging.count(s->desc().partition)) {
         small[s->desc().partition].push_back(s);
       }
@@ -777,6 +789,21 @@ void Store::Impl::BackgroundLoop() {
           log::Warn("store: background merge in {}: {}", ix->name, r.status().message());
         } else if (*r) {
           again = true;
+        }
+      }
+    }
+    // Cold days: one merge per index per round, so new commits' small merges come first.
+    if (opt.cold_partition_ms > 0) {
+      for (const auto& ix : AllIndexes()) {
+        {
+          std::lock_guard<std::mutex> lock(bg_mu);
+          if (bg_stop) return;
+        }
+        auto r = MergeOne(*ix, false, /*cold=*/true);
+        if (!r.ok()) {
+          log::Warn("store: background merge of a cold day in {}: {}", ix->name, r.status().message());
+        } else if (*r) {
+          Signal();  // look again at once
         }
       }
     }

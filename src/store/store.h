@@ -52,6 +52,11 @@ struct StoreOptions {
   // searches about as fast as a merged one, and rewriting it would cost as much as writing it
   // again, which bulk ingest (commits of ~50k events) cannot afford. MergeNow ignores it.
   uint32_t background_merge_below = 1u << 15;
+  // A day that has had no commit in this process for this long is "cold": the background merger
+  // then merges its segments of any size (tiered, up to max_segment_events), so a collector's
+  // past days end up in few large segments while the current day's commits are never slowed
+  // by rewriting. Days are cold from the start of a process. 0 disables.
+  int64_t cold_partition_ms = 10 * 60'000;
   // Dedup fingerprints kept in memory, summed over partitions (16 bytes each); partitions least
   // recently committed to are dropped first and rebuilt from their segments when needed again.
   uint64_t dedup_cache_events = 16u << 20;

@@ -226,6 +226,36 @@ TEST_F(StoreTest, BackgroundMergeKeepsSegmentCountDown) {
   for (auto& [id, n] : Census(*snap)) ASSERT_EQ(n, 1) << id;
 }
 
+// Large segments are left alone while their day takes commits, and merged once the day has had
+// no commit for cold_partition_ms.
+TEST_F(StoreTest, BackgroundMergesLargeSegmentsOnlyOnceTheirDayIsCold) {
+  StoreOptions opt;
+  opt.data_dir = dir_;
+  opt.background_merge = true;
+  opt.clock = &clock_;
+  opt.segment.block_bytes = 16 << 10;
+  opt.background_merge_below = 100;  // segments of 150 events count as large
+  opt.cold_partition_ms = 60'000;
+  auto store = Store::Open(opt);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE((*store)->Commit("idx", testing::SyntheticBatch(i * 150, 150, kT0, kDay)).ok());
+  }
+  ASSERT_TRUE((*store)->WaitForMerges().ok());
+  EXPECT_EQ((*(*store)->GetSnapshot("idx"))->segments().size(), 4u);  // the day is still warm
+  clock_.Advance(61'000'000);
+  size_t segments = 4;
+  for (int i = 0; i < 200 && segments != 1; ++i) {  // the merger wakes at least once a second
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    segments = (*(*store)->GetSnapshot("idx"))->segments().size();
+  }
+  EXPECT_EQ(segments, 1u);
+  auto snap = *(*store)->GetSnapshot("idx");
+  EXPECT_EQ(snap->event_count(), 600u);
+  for (auto& [id, n] : Census(*snap)) ASSERT_EQ(n, 1) << id;
+  ASSERT_TRUE((*store)->Close().ok());
+}
+
 TEST_F(StoreTest, RetentionByAgeAndBySize) {
   auto store = OpenStore();
   for (int d = 0; d < 5; ++d) {
