@@ -183,7 +183,8 @@ class FileReader {
 
   Result<bool> More();
   Result<int> PeekNonSpace();
-  Status ScanAt(uint64_t start, std::string_view what);
+  // `check_kinds`: see ScanState; off for values simdjson parses afterwards (records).
+  Status ScanAt(uint64_t start, std::string_view what, bool check_kinds = true);
   Status SkipMemberValue(uint64_t object_start);
   Status ReadArray(FileShape shape);
   Status ReadTopObject();
@@ -286,8 +287,8 @@ Result<int> FileReader::PeekNonSpace() {
 // Scans the string, object or array that starts at pos_ (absolute offset
 // `start`), refilling as needed; leaves pos_ just past it. The caller pins
 // `start` when it needs the bytes afterwards.
-Status FileReader::ScanAt(uint64_t start, std::string_view what) {
-  scan_.Start(buf_[pos_]);
+Status FileReader::ScanAt(uint64_t start, std::string_view what, bool check_kinds) {
+  scan_.Start(buf_[pos_], check_kinds);
   for (;;) {
     const char* p = buf_.get() + pos_;
     Scan r = ScanValue(p, buf_.get() + end_, scan_);
@@ -405,7 +406,7 @@ Status FileReader::ReadArray(FileShape shape) {
     }
     uint64_t start = Abs(pos_);
     pin_ = start;
-    RETURN_IF_ERROR(ScanAt(start, "the record"));
+    RETURN_IF_ERROR(ScanAt(start, "the record", /*check_kinds=*/false));
     const char* p = At(start);
     size_t n = static_cast<size_t>(Abs(pos_) - start);
     Status st = ProcessRecord(p, n, start, Ctx::kElement);
@@ -560,7 +561,7 @@ Status FileReader::ReadNdjsonTail(uint64_t prev_end) {
     }
     uint64_t start = Abs(pos_);
     pin_ = start;
-    RETURN_IF_ERROR(ScanAt(start, "the object"));
+    RETURN_IF_ERROR(ScanAt(start, "the object", /*check_kinds=*/false));
     const char* p = At(start);
     Status st = ProcessRecord(p, static_cast<size_t>(Abs(pos_) - start), start, Ctx::kLine);
     pin_ = kNoPin;
@@ -597,6 +598,18 @@ Status FileReader::JsonError(simdjson::error_code err, const char* p, size_t n, 
   if (err == simdjson::CAPACITY || err == simdjson::MEMALLOC) {
     return ResourceExhausted("{}: {} at byte {} is too large to parse ({} bytes): {}", source_,
                              what, off, n, simdjson::error_message(err));
+  }
+  if (ctx != Ctx::kUnwrapped && n > 0 && (p[0] == '{' || p[0] == '[')) {
+    // Records are cut by depth alone (ScanState::check_kinds); say where a close bracket of the
+    // wrong kind is, as the checking scan would have.
+    ScanState exact;
+    exact.Start(p[0]);
+    const char* q = p;
+    if (ScanValueSimple(q, p + n, exact) == Scan::kMismatch) {
+      return InvalidArgument("{}: mismatched {} at byte {} in {} that starts at byte {}", source_,
+                             Describe(static_cast<unsigned char>(*q)), off + (q - p),
+                             ctx == Ctx::kLine ? "the object" : "the record", off);
+    }
   }
   return InvalidArgument("{}: invalid JSON in {} that starts at byte {}: {}", source_, what, off,
                          simdjson::error_message(err));

@@ -64,7 +64,11 @@ Scan ScanValueSimple(const char*& p, const char* end, ScanState& st) {
     if (c == '{' || c == '[') {
       if (!Push(st, array)) return Scan::kTooDeep;
     } else if (c == '}' || c == ']') {
-      if (!Pop(st, array)) return Scan::kMismatch;
+      if (!st.check_kinds && st.depth > 0) {
+        --st.depth;
+      } else if (!Pop(st, array)) {
+        return Scan::kMismatch;
+      }
       if (st.depth == 0) {
         ++p;
         return Scan::kDone;

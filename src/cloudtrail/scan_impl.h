@@ -154,6 +154,39 @@ inline Scan ScanImpl(const char*& p, const char* end, ScanState& st) {
         st.in_string = false;
         return Scan::kDone;
       }
+    } else if (!st.check_kinds) {
+      // Depth only. A block whose close brackets are fewer than the depth cannot end the value,
+      // and one whose opens cannot reach the limit cannot be too deep: two popcounts.
+      const uint64_t live = valid & ~in_string & ~escaped;
+      const uint64_t opens = m.open & live, closes = m.close & live;
+      const uint32_t n_open = static_cast<uint32_t>(__builtin_popcountll(opens));
+      const uint32_t n_close = static_cast<uint32_t>(__builtin_popcountll(closes));
+      if (n_close < st.depth && st.depth + n_open < kMaxScanDepth) {
+        st.depth = st.depth + n_open - n_close;
+      } else {
+        uint64_t brackets = opens | closes;
+        while (brackets != 0) {
+          int i = __builtin_ctzll(brackets);
+          brackets &= brackets - 1;
+          if ((opens >> i) & 1) {
+            if (st.depth >= kMaxScanDepth) {
+              p += i;
+              return Scan::kTooDeep;
+            }
+            ++st.depth;
+          } else {
+            if (st.depth == 0) {
+              p += i;
+              return Scan::kMismatch;
+            }
+            if (--st.depth == 0) {
+              p += i + 1;
+              st.in_string = false;
+              return Scan::kDone;
+            }
+          }
+        }
+      }
     } else {
       uint64_t brackets = (m.open | m.close) & valid & ~in_string & ~escaped;
       while (brackets != 0) {

@@ -79,6 +79,56 @@ TEST(ScanTest, FindsTheEndOfRealisticValues) {
   }
 }
 
+// Depth-only scanning (check_kinds off) agrees with the reference in the same mode, and with the
+// checking scan wherever that one does not find a mismatch.
+TEST(ScanTest, DepthOnlyScanAgreesWithTheReference) {
+  std::mt19937 rng(7);
+  const char kAlphabet[] = "{}[]{}[]\"\"\\\\aaaa  ,:";
+  for (int round = 0; round < 20000; ++round) {
+    size_t len = 1 + rng() % 400;
+    std::string text = rng() % 2 ? "{" : "[";
+    while (text.size() < len) text += kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+    std::vector<size_t> cuts;
+    for (size_t at = 0; rng() % 3 != 0;) {
+      at += 1 + rng() % 90;
+      if (at >= len) break;
+      cuts.push_back(at);
+    }
+    auto run = [&](auto scan, bool check) {
+      ScanState st;
+      st.Start(text[0], check);
+      std::string padded = text + std::string(kScanPadding, ' ');
+      const char* p = padded.data();
+      const char* end = padded.data();
+      Outcome o;
+      for (size_t k = 0; k <= cuts.size(); ++k) {
+        end = padded.data() + (k < cuts.size() ? cuts[k] : text.size());
+        o.result = scan(p, end, st);
+        if (o.result != Scan::kNeedMore) break;
+      }
+      o.offset = static_cast<size_t>(p - padded.data());
+      return o;
+    };
+    Outcome fast = run([](const char*& p, const char* e, ScanState& s) { return ScanValue(p, e, s); }, false);
+    Outcome simple = run([](const char*& p, const char* e, ScanState& s) { return ScanValueSimple(p, e, s); }, false);
+    ASSERT_EQ(fast.result, simple.result) << text;
+    ASSERT_EQ(fast.offset, simple.offset) << text;
+    Outcome checked = run([](const char*& p, const char* e, ScanState& s) { return ScanValueSimple(p, e, s); }, true);
+    if (checked.result != Scan::kMismatch) {
+      ASSERT_EQ(fast.result, checked.result) << text;
+      ASSERT_EQ(fast.offset, checked.offset) << text;
+    }
+  }
+  // Deep nesting is still caught.
+  std::string deep = "{" + std::string(2000, '[');
+  ScanState st;
+  st.Start('{', false);
+  std::string padded = deep + std::string(kScanPadding, ' ');
+  const char* p = padded.data();
+  EXPECT_EQ(ScanValue(p, padded.data() + deep.size(), st), Scan::kTooDeep);
+  EXPECT_EQ(static_cast<size_t>(p - padded.data()), size_t{kMaxScanDepth});
+}
+
 TEST(ScanTest, FastScannerAgreesWithTheReferenceOnRandomInput) {
   std::mt19937 rng(42);
   const char kAlphabet[] = "{}[]\"\"\\\\aaaa  ,:";

@@ -980,7 +980,26 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     bool use_dense = bits <= 20;
     if (use_dense) {
       dense.assign(size_t{1} << bits, 0);
-      for (uint32_t o : ords) ++dense[key_of(o)];
+      if (by_cols.size() == 1 && !spec.timechart) {
+        // The common `stats count by <column>`: the code is the key.
+        const std::vector<uint32_t>& codes = by_cols[0]->codes;
+        for (uint32_t o : ords) ++dense[codes[o]];
+      } else if (by_cols.size() == 1) {
+        // `timechart count by <column>`: the code, then the bucket.
+        const std::vector<uint32_t>& codes = by_cols[0]->codes;
+        for (uint32_t o : ords) {
+          const int64_t ms = times[o];
+          if (ms < b_start || ms >= b_end) {
+            const int64_t bucket = FloorDiv(ms, spec.span_ms);
+            b_start = bucket * spec.span_ms;
+            b_end = b_start + spec.span_ms;
+            b_bits = static_cast<uint64_t>(bucket - base_bucket) << bucket_shift;
+          }
+          ++dense[codes[o] | b_bits];
+        }
+      } else {
+        for (uint32_t o : ords) ++dense[key_of(o)];
+      }
     } else {
       for (uint32_t o : ords) ++counts[key_of(o)];
     }
@@ -988,8 +1007,22 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     for (size_t d = 0; d < spec.dc.size(); ++d) {
       int dbits = BitsFor(dc_cols[d]->dict.size());
       if (bits + dbits > 63) return false;
+      const std::vector<uint32_t>& codes = dc_cols[d]->codes;
+      if (bits + dbits <= 24) {
+        // Few enough (key, code) pairs for a flag array: no hashing per event.
+        std::vector<uint8_t> seen(size_t{1} << (bits + dbits), 0);
+        if (bits == 0) {
+          for (uint32_t o : ords) seen[codes[o]] = 1;
+        } else {
+          for (uint32_t o : ords) seen[key_of(o) | (uint64_t{codes[o]} << bits)] = 1;
+        }
+        for (uint64_t kk = 0; kk < seen.size(); ++kk) {
+          if (seen[kk] && (kk >> bits) != 0) dc_seen[d].insert(kk);
+        }
+        continue;
+      }
       for (uint32_t o : ords) {
-        uint32_t code = dc_cols[d]->codes[o];
+        uint32_t code = codes[o];
         if (code != 0) dc_seen[d].insert(key_of(o) | (uint64_t{code} << bits));
       }
     }

@@ -679,11 +679,23 @@ static Bitmap ScanColumn(const Column& col, const std::vector<uint32_t>& codes) 
   if (codes.empty()) return out;
   std::vector<uint8_t> want(col.dict.size() + 1, 0);
   for (uint32_t c : codes) want[c] = 1;
-  std::vector<uint32_t> ords;
-  for (uint32_t i = 0; i < col.codes.size(); ++i) {
-    if (want[col.codes[i]]) ords.push_back(i);
+  // Added as runs of consecutive ordinals: a value most events share (sourcetype, a busy
+  // eventSource) is then a few range insertions instead of one per event.
+  const uint32_t n = static_cast<uint32_t>(col.codes.size());
+  for (uint32_t i = 0; i < n;) {
+    if (!want[col.codes[i]]) {
+      ++i;
+      continue;
+    }
+    uint32_t j = i + 1;
+    while (j < n && want[col.codes[j]]) ++j;
+    if (j - i == 1) {
+      out.add(i);
+    } else {
+      out.addRange(i, j);
+    }
+    i = j;
   }
-  out.addMany(ords.size(), ords.data());
   return out;
 }
 
