@@ -6,11 +6,32 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <unistd.h>
 
 namespace cairn::testing {
+
+// The exit status (-1 when it could not run or did not exit) and the combined stdout and stderr
+// of a shell command.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
+  int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
 
 // The shared data folder (CAIRN_SHARED_DATA overrides ../shared/data).
 inline std::string SharedDataDir() {

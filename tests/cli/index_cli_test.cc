@@ -18,16 +18,8 @@ struct Output {
 };
 
 Output Cairn(const std::string& args) {
-  std::string cmd = std::string(CAIRN_BINARY_DIR) + "/src/cli/cairn " + args + " 2>&1";
-  Output out;
-  FILE* f = ::popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.text.append(buf, n);
-  int st = ::pclose(f);
-  out.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
+  auto r = cairn::testing::RunCommand(std::string(CAIRN_BINARY_DIR) + "/src/cli/cairn " + args);
+  return Output{r.status, r.output};
 }
 
 std::string Field(const std::string& info, const std::string& name) {

@@ -27,21 +27,8 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
-struct RunResult {
-  int status = -1;  // exit status, or -1 when the program could not run
-  std::string output;
-};
-
-RunResult Run(const std::string& command) {
-  RunResult r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+cairn::testing::CommandResult Run(const std::string& command) {
+  return cairn::testing::RunCommand(command);
 }
 
 // Runs run.mjs with the given data-set arguments; skips or fails as the script says.
@@ -54,7 +41,7 @@ void RunDifferential(const std::string& name, const std::string& dataset_args) {
   const std::string command = "node " + Quote(dir + "/run.mjs") + " --cairn " +
                               Quote(CAIRN_BINARY) + " --cases " + Quote(dir + "/cases.txt") +
                               " --name " + name + " " + dataset_args;
-  RunResult r = Run(command);
+  auto r = Run(command);
   if (r.status == 77) GTEST_SKIP() << r.output;
   std::printf("%s", r.output.c_str());
   EXPECT_EQ(r.status, 0) << "differential cases disagree with DuckDB (details above):\n"
