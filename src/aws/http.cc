@@ -1,10 +1,16 @@
 #include "aws/http.h"
 
+// libcurl is loaded when the first HTTP client is made (dlopen), not linked: it brings 26 shared
+// libraries, whose loading made every cairn process, `cairn search` included, start about 10 ms
+// later. Only the header's types and constants are used at compile time.
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <type_traits>
 
 #include "common/log.h"
 
@@ -161,9 +167,49 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
 
 namespace {
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+// The libcurl functions cairn calls, resolved from libcurl.so.4 on first use.
+struct CurlApi {
+  CURLcode (*global_init)(long);
+  CURL* (*easy_init)();
+  void (*easy_cleanup)(CURL*);
+  void (*easy_reset)(CURL*);
+  CURLcode (*easy_setopt)(CURL*, CURLoption, ...);
+  CURLcode (*easy_perform)(CURL*);
+  CURLcode (*easy_getinfo)(CURL*, CURLINFO, ...);
+  const char* (*easy_strerror)(CURLcode);
+  struct curl_slist* (*slist_append)(struct curl_slist*, const char*);
+  void (*slist_free_all)(struct curl_slist*);
+  std::string error;  // why loading failed; empty when every function was found
+};
+
+const CurlApi& Curl() {
+  static const CurlApi api = [] {
+    CurlApi a{};
+    void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* e = ::dlerror();
+      a.error = fmt::format("cannot load libcurl.so.4 (Debian package libcurl4), needed for HTTP: {}",
+                            e ? e : "unknown error");
+      return a;
+    }
+    auto sym = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(lib, name));
+      if (fn == nullptr && a.error.empty()) a.error = fmt::format("libcurl.so.4 lacks {}", name);
+    };
+    sym(a.global_init, "curl_global_init");
+    sym(a.easy_init, "curl_easy_init");
+    sym(a.easy_cleanup, "curl_easy_cleanup");
+    sym(a.easy_reset, "curl_easy_reset");
+    sym(a.easy_setopt, "curl_easy_setopt");
+    sym(a.easy_perform, "curl_easy_perform");
+    sym(a.easy_getinfo, "curl_easy_getinfo");
+    sym(a.easy_strerror, "curl_easy_strerror");
+    sym(a.slist_append, "curl_slist_append");
+    sym(a.slist_free_all, "curl_slist_free_all");
+    if (a.error.empty()) a.global_init(CURL_GLOBAL_DEFAULT);
+    return a;
+  }();
+  return api;
 }
 
 struct Transfer {
@@ -228,13 +274,14 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
 
 class CurlHttpClient final : public HttpClient {
  public:
-  explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)) { GlobalInit(); }
+  explicit CurlHttpClient(HttpOptions options) : options_(std::move(options)) {}
 
   ~CurlHttpClient() override {
-    for (CURL* h : idle_) curl_easy_cleanup(h);
+    for (CURL* h : idle_) Curl().easy_cleanup(h);
   }
 
   Result<HttpResponse> Execute(const HttpRequest& request, const BodySink* sink) override {
+    if (!Curl().error.empty()) return Unavailable("{}: {}", request.Describe(), Curl().error);
     CURL* h = Acquire();
     if (h == nullptr) return Internal("curl_easy_init failed");
     Result<HttpResponse> r = Perform(h, request, sink);
@@ -252,7 +299,7 @@ class CurlHttpClient final : public HttpClient {
         return h;
       }
     }
-    return curl_easy_init();
+    return Curl().easy_init();
   }
 
   void Release(CURL* h) {
@@ -260,13 +307,13 @@ class CurlHttpClient final : public HttpClient {
     if (idle_.size() < 64) {
       idle_.push_back(h);
     } else {
-      curl_easy_cleanup(h);
+      Curl().easy_cleanup(h);
     }
   }
 
   Result<HttpResponse> Perform(CURL* h, const HttpRequest& request, const BodySink* sink) {
     // Keep the connection cache and TLS session of the handle; reset per-request options.
-    curl_easy_reset(h);
+    Curl().easy_reset(h);
     HttpResponse response;
     Transfer t;
     t.sink = sink;
@@ -274,37 +321,37 @@ class CurlHttpClient final : public HttpClient {
     t.max_buffered = options_.max_buffered_body;
 
     std::string url = request.Url();
-    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "/./" or "/../": send as signed
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
+    Curl().easy_setopt(h, CURLOPT_URL, url.c_str());
+    Curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    Curl().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    Curl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    Curl().easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "/./" or "/../": send as signed
+    Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
     int64_t idle_ms = request.idle_timeout_ms > 0 ? request.idle_timeout_ms : options_.idle_timeout_ms;
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, (idle_ms + 999) / 1000)));
+    Curl().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    Curl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, (idle_ms + 999) / 1000)));
     if (options_.total_timeout_ms > 0) {
-      curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout_ms));
+      Curl().easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout_ms));
     }
     if (!options_.proxy.empty()) {
-      curl_easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
+      Curl().easy_setopt(h, CURLOPT_PROXY, options_.proxy.c_str());
     } else if (!options_.use_env_proxy) {
-      curl_easy_setopt(h, CURLOPT_PROXY, "");  // "" disables proxies, environment included
+      Curl().easy_setopt(h, CURLOPT_PROXY, "");  // "" disables proxies, environment included
     }
-    if (!options_.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
-    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, nullptr);  // bodies byte for byte as stored
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (!options_.ca_file.empty()) Curl().easy_setopt(h, CURLOPT_CAINFO, options_.ca_file.c_str());
+    Curl().easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
+    Curl().easy_setopt(h, CURLOPT_ACCEPT_ENCODING, nullptr);  // bodies byte for byte as stored
+    Curl().easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 
     if (request.method == "GET") {
-      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+      Curl().easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (request.method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+      Curl().easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      Curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (request.method == "POST" || request.method == "PUT" || !request.body.empty()) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        Curl().easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+        Curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
       }
     }
 
@@ -314,36 +361,36 @@ class CurlHttpClient final : public HttpClient {
       if (IEquals(k, "host")) continue;  // libcurl derives Host from the URL (same value)
       if (IEquals(k, "content-type")) has_content_type = true;
       std::string line = v.empty() ? k + ";" : k + ": " + v;
-      headers = curl_slist_append(headers, line.c_str());
+      headers = Curl().slist_append(headers, line.c_str());
     }
     // No "Expect: 100-continue" round trip, and no form content type libcurl would invent.
-    headers = curl_slist_append(headers, "Expect:");
+    headers = Curl().slist_append(headers, "Expect:");
     if (!has_content_type && request.method != "GET" && request.method != "HEAD") {
-      headers = curl_slist_append(headers, "Content-Type:");
+      headers = Curl().slist_append(headers, "Content-Type:");
     }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t);
+    Curl().easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    Curl().easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
+    Curl().easy_setopt(h, CURLOPT_HEADERDATA, &t);
+    Curl().easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
+    Curl().easy_setopt(h, CURLOPT_WRITEDATA, &t);
     char errbuf[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    Curl().easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
+    CURLcode rc = Curl().easy_perform(h);
+    Curl().slist_free_all(headers);
     if (!t.sink_status.ok()) return t.sink_status;
     if (t.too_large) {
       return ResourceExhausted("{}: response body larger than {} bytes", request.Describe(),
                                options_.max_buffered_body);
     }
     if (rc != CURLE_OK) {
-      std::string detail = errbuf[0] != 0 ? std::string(errbuf) : curl_easy_strerror(rc);
+      std::string detail = errbuf[0] != 0 ? std::string(errbuf) : Curl().easy_strerror(rc);
       // errbuf can name the URL; keep only the part before any '?'.
       if (size_t q = detail.find('?'); q != std::string::npos) detail.resize(q);
       return Unavailable("{}: {} (curl {})", request.Describe(), detail, static_cast<int>(rc));
     }
     long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    Curl().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     response.status = static_cast<int>(code);
     if (sink != nullptr && response.ok()) RETURN_IF_ERROR(DeliverHeaders(&t));
     return response;
