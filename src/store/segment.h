@@ -54,8 +54,11 @@ struct SegmentDesc {
 
 // One column: a sorted dictionary of distinct values (original case) and one code per event.
 struct Column {
-  std::vector<std::string> dict;  // sorted bytewise, distinct
-  std::vector<uint32_t> codes;    // per ordinal; 0 = field absent, k = dict[k - 1]
+  explicit Column(std::shared_ptr<const std::vector<std::string>> d)
+      : dict_holder(std::move(d)), dict(*dict_holder) {}
+  std::shared_ptr<const std::vector<std::string>> dict_holder;  // shared with the segment's cache
+  const std::vector<std::string>& dict;  // sorted bytewise, distinct
+  std::vector<uint32_t> codes;           // per ordinal; 0 = field absent, k = dict[k - 1]
   std::string_view Value(uint32_t ordinal) const {
     uint32_t c = codes[ordinal];
     return c == 0 ? std::string_view() : std::string_view(dict[c - 1]);
