@@ -300,6 +300,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(FileSystem* fs, const std::string
   const SectionInfo& bl = m.sections[static_cast<uint32_t>(SectionId::kBlooms)];
   Reader br(bytes);
   uint32_t expect_first = 0;
+  seg->blocks_.reserve(nblocks);
   for (uint32_t i = 0; i < nblocks; ++i) {
     BlockInfo b;
     uint64_t mn, mx;
