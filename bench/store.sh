@@ -8,7 +8,8 @@
 #   - chdb: MergeTree table filled from file(..., JSONAsString) of the same files, folder size and
 #     load time.
 # Usage: bench/store.sh [EVENTS]   (default 2000000; the issue's size is 10000000)
-# Env: BUILD (default build), BENCH_DIR (default /tmp/cairn-bench), SKIP_MERGE=1.
+# Env: BUILD (default build), BENCH_DIR (default /tmp/cairn-bench), SKIP_MERGE=1, PEER_CHUNKED=1
+# (DuckDB loads one account/region folder at a time, then sorts: needed at 10M on 24 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

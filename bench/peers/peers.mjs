@@ -10,6 +10,7 @@
 // The table: typed columns for the fields the searches use, plus the original record (raw),
 // sorted by time. DuckDB: one database file. chdb: a MergeTree table in a session folder.
 
+import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const [, , cmd, engine, dbPath, ...rest] = process.argv;
@@ -54,14 +55,29 @@ function loadSql(logs) {
   if (engine === 'duckdb') {
     const paths = kColumns.map(([p]) => `'$.${p}'`).join(', ');
     const cols = kColumns.map(([, c], i) => `v[${i + 1}] AS ${c}`).join(', ');
-    return [`CREATE TABLE events AS
+    const select = (g) => `
       SELECT CAST(json_extract_string(raw, '$.eventTime') AS TIMESTAMP) AS eventTime, ${cols},
              raw::VARCHAR AS raw
       FROM (SELECT raw, json_extract_string(raw, [${paths}]) AS v
             FROM (SELECT unnest(Records) AS raw
-                  FROM read_json('${glob}', columns = {Records: 'JSON[]'}, format = 'auto',
-                                 maximum_object_size = 1073741824)))
-      ORDER BY eventTime`, 'CHECKPOINT'];
+                  FROM read_json('${g}', columns = {Records: 'JSON[]'}, format = 'auto',
+                                 maximum_object_size = 1073741824)))`;
+    if (!process.env.PEER_CHUNKED) {
+      return [`CREATE TABLE events AS ${select(glob)} ORDER BY eventTime`, 'CHECKPOINT'];
+    }
+    // PEER_CHUNKED=1: one account/region folder at a time, then one sort. Loading 10M events in
+    // one statement runs out of memory on a 24 GB machine.
+    const dirs = [];
+    for (const acct of fs.readdirSync(`${logs}/AWSLogs`)) {
+      for (const region of fs.readdirSync(`${logs}/AWSLogs/${acct}/CloudTrail`)) {
+        dirs.push(`${logs}/AWSLogs/${acct}/CloudTrail/${region}`);
+      }
+    }
+    const chunk = (d) => `${d}/*/*/*/*.json.gz`;
+    return [`CREATE TABLE staging AS ${select(chunk(dirs[0]))}`,
+            ...dirs.slice(1).map((d) => `INSERT INTO staging ${select(chunk(d))}`),
+            'CREATE TABLE events AS SELECT * FROM staging ORDER BY eventTime', 'DROP TABLE staging',
+            'CHECKPOINT'];
   }
   const lc = new Set(['eventName', 'eventSource', 'awsRegion', 'errorCode', 'readOnly', 'eventType',
                       'recipientAccountId', 'user_type']);
