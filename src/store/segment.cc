@@ -839,8 +839,10 @@ static Result<std::vector<uint32_t>> BloomBlocks(Segment::Impl& m, const std::st
                                                  uint32_t nblocks, std::string_view value) {
   const SectionInfo& sec = m.sections[static_cast<int>(SectionId::kBlooms)];
   std::lock_guard<std::mutex> lock(m.mu);
+  constexpr size_t kBloomHeaderBytes = 16;
+  constexpr size_t kMaxCachedBloomChunks = 256;  // 1 MiB per segment
   if (!m.bloom_header_loaded) {
-    char hdr[16];
+    char hdr[kBloomHeaderBytes];
     if (sec.size < sizeof(hdr)) return Corruption("{}: Bloom section too short", path);
     RETURN_IF_ERROR(m.file->ReadExact(sec.offset, sizeof(hdr), hdr));
     const uint32_t rows = DecodeFixed32(hdr), row_bytes = DecodeFixed32(hdr + 4);
@@ -867,10 +869,11 @@ static Result<std::vector<uint32_t>> BloomBlocks(Segment::Impl& m, const std::st
     if (it != m.bloom_chunks.end()) return it->second;
     const uint64_t at = uint64_t{c} * kBloomChunkBytes;
     auto bytes = std::make_shared<std::string>(std::min<uint64_t>(kBloomChunkBytes, data_size - at), '\0');
-    RETURN_IF_ERROR(m.file->ReadExact(sec.offset + 16 + at, bytes->size(), bytes->data()));
+    RETURN_IF_ERROR(m.file->ReadExact(sec.offset + kBloomHeaderBytes + at, bytes->size(), bytes->data()));
     if (Crc32(*bytes) != m.bloom_chunk_crcs[c]) {
       return Corruption("{}: Bloom section checksum mismatch in chunk {}", path, c);
     }
+    if (m.bloom_chunks.size() >= kMaxCachedBloomChunks) m.bloom_chunks.clear();  // bound memory
     m.bloom_chunks.emplace(c, bytes);
     return std::shared_ptr<const std::string>(bytes);
   };
