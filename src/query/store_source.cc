@@ -949,8 +949,21 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       dc_cols.push_back(std::move(col));
     }
     if (bits > 40) return false;  // unusually wide keys: let the engine do it
-    std::vector<uint32_t> ords(n);
-    cand.toUint32Array(ords.data());
+    // Every ordinal in range (the common `sourcetype=...` or no filter at all): loop over the range
+    // instead of materialising it.
+    const bool whole = n == uint64_t{t.last} - t.first;
+    std::vector<uint32_t> ords;
+    if (!whole) {
+      ords.resize(n);
+      cand.toUint32Array(ords.data());
+    }
+    auto each = [&](auto&& fn) {
+      if (whole) {
+        for (uint32_t o = t.first; o < t.last; ++o) fn(o);
+      } else {
+        for (uint32_t o : ords) fn(o);
+      }
+    };
     if (spec.timechart && !t.times) {
       ASSIGN_OR_RETURN(t.times, t.seg->Times());
     }
@@ -983,11 +996,11 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       if (by_cols.size() == 1 && !spec.timechart) {
         // The common `stats count by <column>`: the code is the key.
         const std::vector<uint32_t>& codes = by_cols[0]->codes;
-        for (uint32_t o : ords) ++dense[codes[o]];
+        each([&](uint32_t o) { ++dense[codes[o]]; });
       } else if (by_cols.size() == 1) {
         // `timechart count by <column>`: the code, then the bucket.
         const std::vector<uint32_t>& codes = by_cols[0]->codes;
-        for (uint32_t o : ords) {
+        each([&](uint32_t o) {
           const int64_t ms = times[o];
           if (ms < b_start || ms >= b_end) {
             const int64_t bucket = FloorDiv(ms, spec.span_ms);
@@ -996,12 +1009,12 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
             b_bits = static_cast<uint64_t>(bucket - base_bucket) << bucket_shift;
           }
           ++dense[codes[o] | b_bits];
-        }
+        });
       } else {
-        for (uint32_t o : ords) ++dense[key_of(o)];
+        each([&](uint32_t o) { ++dense[key_of(o)]; });
       }
     } else {
-      for (uint32_t o : ords) ++counts[key_of(o)];
+      each([&](uint32_t o) { ++counts[key_of(o)]; });
     }
     std::vector<std::unordered_set<uint64_t>> dc_seen(spec.dc.size());
     for (size_t d = 0; d < spec.dc.size(); ++d) {
@@ -1012,19 +1025,19 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
         // Few enough (key, code) pairs for a flag array: no hashing per event.
         std::vector<uint8_t> seen(size_t{1} << (bits + dbits), 0);
         if (bits == 0) {
-          for (uint32_t o : ords) seen[codes[o]] = 1;
+          each([&](uint32_t o) { seen[codes[o]] = 1; });
         } else {
-          for (uint32_t o : ords) seen[key_of(o) | (uint64_t{codes[o]} << bits)] = 1;
+          each([&](uint32_t o) { seen[key_of(o) | (uint64_t{codes[o]} << bits)] = 1; });
         }
         for (uint64_t kk = 0; kk < seen.size(); ++kk) {
           if (seen[kk] && (kk >> bits) != 0) dc_seen[d].insert(kk);
         }
         continue;
       }
-      for (uint32_t o : ords) {
+      each([&](uint32_t o) {
         uint32_t code = codes[o];
         if (code != 0) dc_seen[d].insert(key_of(o) | (uint64_t{code} << bits));
-      }
+      });
     }
     auto decode = [&](uint64_t k) {
       GroupKey g;

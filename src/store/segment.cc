@@ -199,6 +199,7 @@ struct Segment::Impl {
   std::vector<uint32_t> bloom_chunk_crcs;
   std::unordered_map<uint32_t, std::shared_ptr<const std::string>> bloom_chunks;
   std::shared_ptr<const std::vector<ColumnTerm>> column_terms;
+  uint32_t exact_term_lookups = 0;  // under mu
   SmallCache<DecodedBlock> block_cache{8};
   SmallCache<DecodedKeyBlock> key_cache{16};
 };
@@ -1021,9 +1022,22 @@ static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, ui
                                    const std::function<bool(std::string_view)>& match,
                                    std::string_view exact, Bitmap* out) {
   std::vector<std::vector<uint32_t>> codes(kJsonColumnCount);
-  if (!exact.empty()) {
+  bool use_index = exact.empty();
+  if (!use_index) {
+    // The first exact lookup in a segment scans the dictionaries (cheaper than building the
+    // term index for one lookup); a segment asked again, as in a long-running process, builds
+    // the index once and answers from it.
+    std::lock_guard<std::mutex> lock(m.mu);
+    use_index = m.column_terms != nullptr || ++m.exact_term_lookups > 1;
+  }
+  if (use_index && !exact.empty()) {
+    ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
+    auto lo = std::lower_bound(terms->begin(), terms->end(), exact,
+                               [](const ColumnTerm& t, std::string_view x) { return t.term < x; });
+    for (auto it = lo; it != terms->end() && it->term == exact; ++it) codes[it->column].push_back(it->code);
+  } else if (!exact.empty()) {
     // Scan the dictionaries: a case-insensitive substring test rejects most values before they
-    // are split into terms. Cheaper for one lookup than building the term index.
+    // are split into terms.
     std::string buf;
     std::vector<std::string_view> pieces;
     for (size_t c = 0; c < kJsonColumnCount; ++c) {
