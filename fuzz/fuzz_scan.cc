@@ -1,5 +1,6 @@
 // Differential fuzzing of the structural scanner: the block scanner (run-time dispatched and
-// baseline builds) must agree with the byte-at-a-time reference on every input and split point.
+// baseline builds) must agree with the byte-at-a-time reference on every input and split point,
+// both checking bracket kinds and counting depth alone (ScanState::check_kinds).
 
 #include <cstdint>
 #include <cstdlib>
@@ -19,11 +20,11 @@ struct Outcome {
 };
 
 template <typename Fn>
-Outcome Run(const std::string& padded, size_t len, size_t cut, Fn scan) {
+Outcome Run(const std::string& padded, size_t len, size_t cut, bool check_kinds, Fn scan) {
   const char* base = padded.data();
   const char* p = base;
   ScanState st;
-  st.Start(padded[0]);
+  st.Start(padded[0], check_kinds);
   Scan r = scan(p, base + cut, st);
   if (r == Scan::kNeedMore) r = scan(p, base + len, st);
   return {r, static_cast<size_t>(p - base)};
@@ -39,9 +40,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t len = text.size();
   if (cut > len) cut = len;
   std::string padded = text + std::string(cairn::cloudtrail::kScanPadding, '"');
-  Outcome simple = Run(padded, len, cut, cairn::cloudtrail::ScanValueSimple);
-  Outcome fast = Run(padded, len, cut, cairn::cloudtrail::ScanValue);
-  Outcome baseline = Run(padded, len, cut, cairn::cloudtrail::ScanValueBaseline);
-  if (fast != simple || baseline != simple) std::abort();
+  for (bool check_kinds : {true, false}) {
+    Outcome simple = Run(padded, len, cut, check_kinds, cairn::cloudtrail::ScanValueSimple);
+    Outcome fast = Run(padded, len, cut, check_kinds, cairn::cloudtrail::ScanValue);
+    Outcome baseline = Run(padded, len, cut, check_kinds, cairn::cloudtrail::ScanValueBaseline);
+    if (fast != simple || baseline != simple) std::abort();
+  }
   return 0;
 }
