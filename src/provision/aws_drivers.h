@@ -21,9 +21,12 @@
 // Each driver keeps a pointer to the client, which must outlive it. Regions come from the
 // resource (S3 and SQS: the home region; SNS and CloudTrail: the resource's region; IAM: global).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "aws/client.h"
 #include "provision/driver.h"
@@ -46,5 +49,10 @@ bool HasAwsCode(const Status& status, std::string_view code);
 
 // base64(MD5(body)), the Content-MD5 header S3 requires on some PUTs.
 std::string ContentMd5(std::string_view body);
+
+// Parameters of a Query-protocol request (IAM, SNS), and the `Tags.member.N.Key/Value` form
+// both take tags in.
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+void AppendQueryTags(QueryParams* params, const std::map<std::string, std::string>& tags);
 
 }  // namespace cairn::provision

@@ -13,16 +13,7 @@
 namespace cairn::provision {
 namespace {
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-void AppendTags(Params* params, const std::map<std::string, std::string>& tags) {
-  int i = 1;
-  for (const auto& [k, v] : tags) {
-    params->emplace_back(fmt::format("Tags.member.{}.Key", i), k);
-    params->emplace_back(fmt::format("Tags.member.{}.Value", i), v);
-    ++i;
-  }
-}
+using Params = QueryParams;
 
 pugi::xml_node FindNode(const pugi::xml_node& root, std::string_view name) {
   return root.find_node([&](pugi::xml_node n) { return std::string_view(n.name()) == name; });
@@ -62,7 +53,7 @@ class IamDriver final : public ServiceDriver {
       p.emplace_back("AssumeRolePolicyDocument", desired.Attr("AssumeRolePolicyDocument"));
       p.emplace_back("Description", "cairn: reads CloudTrail log files and notifications");
     }
-    AppendTags(&p, ParseTagsText(desired.Attr("tags")));
+    AppendQueryTags(&p, ParseTagsText(desired.Attr("tags")));
     Status created = Query(role ? "CreateRole" : "CreateUser", desired.name, p).status();
     if (!created.ok()) return created;
     return PutPolicy(desired, desired.Attr("policy"));
@@ -81,7 +72,7 @@ class IamDriver final : public ServiceDriver {
                 .status());
       } else if (c.name == "tags") {
         Params p = {{role ? "RoleName" : "UserName", desired.name}};
-        AppendTags(&p, ParseTagsText(c.to));
+        AppendQueryTags(&p, ParseTagsText(c.to));
         RETURN_IF_ERROR(Query(role ? "TagRole" : "TagUser", desired.name, p).status());
       } else {
         return Internal("IAM {}: no way to set attribute {}", desired.Describe(), c.name);

@@ -28,6 +28,15 @@ std::string ContentMd5(std::string_view body) {
   return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
 }
 
+void AppendQueryTags(QueryParams* params, const std::map<std::string, std::string>& tags) {
+  int i = 1;
+  for (const auto& [k, v] : tags) {
+    params->emplace_back(fmt::format("Tags.member.{}.Key", i), k);
+    params->emplace_back(fmt::format("Tags.member.{}.Value", i), v);
+    ++i;
+  }
+}
+
 std::map<std::string, std::string> ParseTagsText(std::string_view text) {
   std::map<std::string, std::string> out;
   size_t pos = 0;

@@ -12,16 +12,7 @@
 namespace cairn::provision {
 namespace {
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-void AppendTags(Params* params, const std::map<std::string, std::string>& tags) {
-  int i = 1;
-  for (const auto& [k, v] : tags) {
-    params->emplace_back(fmt::format("Tags.member.{}.Key", i), k);
-    params->emplace_back(fmt::format("Tags.member.{}.Value", i), v);
-    ++i;
-  }
-}
+using Params = QueryParams;
 
 // <Attributes><entry><key>..</key><value>..</value></entry>...</Attributes>
 std::map<std::string, std::string> ReadEntries(const pugi::xml_document& doc) {
@@ -68,7 +59,7 @@ class SnsDriver final : public ServiceDriver {
     }
     Params p = {{"Name", desired.name}};
     aws::AppendQueryMap(&p, "Attributes", {{"Policy", desired.Attr("Policy")}});
-    AppendTags(&p, ParseTagsText(desired.Attr("tags")));
+    AppendQueryTags(&p, ParseTagsText(desired.Attr("tags")));
     ASSIGN_OR_RETURN(auto doc, Query("CreateTopic", desired.arn, desired.region, p));
     std::string arn = aws::XmlText(*doc, "TopicArn");
     if (arn != desired.arn) {
@@ -91,7 +82,7 @@ class SnsDriver final : public ServiceDriver {
                             .status());
       } else if (c.name == "tags") {
         Params p = {{"ResourceArn", desired.arn}};
-        AppendTags(&p, ParseTagsText(c.to));
+        AppendQueryTags(&p, ParseTagsText(c.to));
         RETURN_IF_ERROR(Query("TagResource", desired.arn, desired.region, p).status());
       } else {
         RETURN_IF_ERROR(Query("SetTopicAttributes", desired.arn, desired.region,

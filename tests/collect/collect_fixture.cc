@@ -15,25 +15,14 @@
 #include <fmt/format.h>
 
 #include "cloudtrail/reader.h"
+#include "cloudtrail/test_util.h"
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "store/store.h"
 
 namespace cairn::testing {
 
-std::string Gzip(std::string_view data) {
-  z_stream z{};
-  deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
+std::string Gzip(std::string_view data) { return cloudtrail::testing::Gzip(std::string(data)); }
 
 std::multiset<std::pair<std::string, std::string>> EventIdsOfFiles(const std::vector<std::string>& paths) {
   std::multiset<std::pair<std::string, std::string>> ids;
