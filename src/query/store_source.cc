@@ -607,6 +607,12 @@ Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segme
   return std::shared_ptr<const std::string>(text);
 }
 
+Result<Bitmap> StoreEventSource::Candidates(Target& t, const ScanRequest& request) {
+  SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
+  if (!request.predicate) return ev.all();
+  return ev.Eval(*request.predicate);
+}
+
 Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest& request,
                                                                         StoreScanStats* stats) {
   std::vector<Target> out;
@@ -749,14 +755,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
     std::vector<Cursor> cursors;
     for (size_t m = 0; m < members.size(); ++m) {
       Target& t = *members[m];
-      SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); },
-                   [&]() { return KeyText(*t.seg); });
-      Bitmap cand;
-      if (request.predicate) {
-        ASSIGN_OR_RETURN(cand, ev.Eval(*request.predicate));
-      } else {
-        cand = ev.all();
-      }
+      ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
       if (cand.isEmpty()) continue;
       if (!t.times) {
         ASSIGN_OR_RETURN(t.times, t.seg->Times());
@@ -911,14 +910,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     return it->second;
   };
   for (Target& t : targets) {
-    SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); },
-                   [&]() { return KeyText(*t.seg); });
-    Bitmap cand;
-    if (request.predicate) {
-      ASSIGN_OR_RETURN(cand, ev.Eval(*request.predicate));
-    } else {
-      cand = ev.all();
-    }
+    ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
     uint64_t n = cand.cardinality();
     stats.candidates += n;
     if (n == 0) continue;

@@ -73,6 +73,8 @@ class StoreEventSource final : public EventSource {
 
  private:
   Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
+  // The ordinals of `t` that may match the request's predicate (all in range without one).
+  Result<store::Bitmap> Candidates(Target& t, const ScanRequest& request);
   Result<std::shared_ptr<const std::vector<std::string>>> KeyAtoms(const store::Segment& seg);
   // The segment's field names and the known CloudTrail keys, lower-cased, one per line: what a
   // bare term may match in the raw text besides values (see AtomInKeyText).

@@ -415,6 +415,15 @@ Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::stri
 }  // namespace
 
 // Loads block `b` (through the cache).
+// Reads and decodes block `index` of the segment at `path` (no cache).
+static Status ReadBlock(const RandomAccessFile& file, const std::string& path, uint32_t index,
+                        uint64_t offset, uint32_t csize, uint32_t rsize, uint32_t crc,
+                        uint32_t count, DecodedBlock* out) {
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(file, offset, csize, rsize, crc, &raw, fmt::format("block {}", index)));
+  return DecodeBlock(std::move(raw), count, out, fmt::format("{}: block {}", path, index));
+}
+
 static Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Segment::Impl& cm,
                                                              const RandomAccessFile& file,
                                                              uint32_t index, uint64_t offset,
@@ -425,11 +434,8 @@ static Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Segment::Impl
     std::lock_guard<std::mutex> lock(m.mu);
     if (auto hit = m.block_cache.Get(index)) return hit;
   }
-  std::string raw;
-  RETURN_IF_ERROR(ReadFrame(file, offset, csize, rsize, crc, &raw, fmt::format("block {}", index)));
   auto block = std::make_shared<DecodedBlock>();
-  RETURN_IF_ERROR(DecodeBlock(std::move(raw), count, block.get(),
-                              fmt::format("{}: block {}", file.path(), index)));
+  RETURN_IF_ERROR(ReadBlock(file, file.path(), index, offset, csize, rsize, crc, count, block.get()));
   std::lock_guard<std::mutex> lock(m.mu);
   m.block_cache.Put(index, block);
   return std::shared_ptr<const DecodedBlock>(block);
@@ -438,6 +444,11 @@ static Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Segment::Impl
 #define CAIRN_LOAD_BLOCK(b) \
   LoadBlock(*impl_, *impl_->file, b, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize, \
             blocks_[b].crc, blocks_[b].count)
+
+// The same without the cache, for whole-segment scans that would only evict what searches cached.
+#define CAIRN_READ_BLOCK(b, out)                                                               \
+  ReadBlock(*impl_->file, path_, b, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize, \
+            blocks_[b].crc, blocks_[b].count, out)
 
 Result<std::string> Segment::Raw(uint32_t ordinal) const {
   if (ordinal >= desc_.event_count) return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
@@ -543,11 +554,8 @@ static Result<std::shared_ptr<const Ids>> LoadIds(Segment::Impl& m, const std::s
 
 Status Segment::ScanRaw(const std::function<void(uint32_t, std::string_view)>& fn) const {
   for (uint32_t b = 0; b < blocks_.size(); ++b) {
-    std::string raw;
-    RETURN_IF_ERROR(ReadFrame(*impl_->file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
-                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
     DecodedBlock block;
-    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block, path_));
+    RETURN_IF_ERROR(CAIRN_READ_BLOCK(b, &block));
     for (uint32_t i = 0; i < blocks_[b].count; ++i) fn(blocks_[b].first + i, block.Get(i));
   }
   return Status::Ok();
@@ -1342,11 +1350,8 @@ Status Segment::ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Ev
   ASSIGN_OR_RETURN(auto st, LoadColumn(*impl_, path_, kSourcetypeColumn, desc_.event_count));
   ASSIGN_OR_RETURN(auto src, LoadColumn(*impl_, path_, kSourceColumn, desc_.event_count));
   for (uint32_t b = 0; b < blocks_.size(); ++b) {
-    std::string raw;
-    RETURN_IF_ERROR(ReadFrame(*impl_->file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
-                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
     DecodedBlock block;
-    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block, path_));
+    RETURN_IF_ERROR(CAIRN_READ_BLOCK(b, &block));
     for (uint32_t i = 0; i < blocks_[b].count; ++i) {
       uint32_t o = blocks_[b].first + i;
       cloudtrail::Event e;
@@ -1479,12 +1484,9 @@ Status Segment::Verify() const {
   }
   // Every block decodes.
   for (uint32_t b = 0; b < blocks_.size(); ++b) {
-    std::string raw;
-    RETURN_IF_ERROR(ReadFrame(file, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
-                              blocks_[b].crc, &raw, fmt::format("block {}", b)));
     DecodedBlock block;
-    RETURN_IF_ERROR(DecodeBlock(std::move(raw), blocks_[b].count, &block,
-                                fmt::format("{}: block {}", path_, b)));
+    RETURN_IF_ERROR(ReadBlock(file, path_, b, blocks_[b].offset, blocks_[b].csize, blocks_[b].rsize,
+                              blocks_[b].crc, blocks_[b].count, &block));
   }
   // Every other part decodes (fresh reads, bypassing caches).
   Segment::Impl& mm = const_cast<Segment::Impl&>(m);
