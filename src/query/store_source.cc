@@ -88,6 +88,18 @@ bool IsBreakerChar(char c) { return store::IsMajorBreaker(c) || store::IsMinorBr
 
 bool AllStars(std::string_view v) { return v.find_first_not_of('*') == std::string_view::npos; }
 
+// Whether text matched in an event's raw JSON can only lie inside one string value or key name:
+// it has no quote, comma, colon, bracket, brace, whitespace or backslash, the bytes that join
+// JSON values.
+bool StaysInOneLeaf(std::string_view text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) continue;
+    if (std::string_view(".-_/@=#$%+").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 // Breaker-free pieces of a term or phrase, lower-cased.
 std::vector<std::string> Atoms(std::string_view text) {
   std::vector<std::string> out;
@@ -457,6 +469,24 @@ class SegmentEval {
     std::stable_sort(atoms.begin(), atoms.end(),
                      [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     constexpr uint64_t kFewEnough = 64;
+    if (atoms.size() > 1 && StaysInOneLeaf(n.value) && atoms[0].size() <= store::kMaxTermBytes &&
+        !std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return TimeLikeAtom(a); })) {
+      // Several pieces ("203.0.113.10") of text that lies inside one leaf, and not in eventTime
+      // (some piece is not time-like): the events whose column value contains the whole text,
+      // plus those whose other leaves hold every piece. Looking the pieces up one by one in the
+      // columns would select every value with "203" in it first.
+      Bitmap leaves = acc;
+      for (const auto& a : atoms) {
+        if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
+        ASSIGN_OR_RETURN(Bitmap b, t_.seg->LeafTermPostings(a));
+        leaves &= b;
+        if (leaves.cardinality() <= kFewEnough) break;
+      }
+      ASSIGN_OR_RETURN(Bitmap cols, t_.seg->ColumnPhrasePostings(atoms[0], n.value));
+      cols &= acc;
+      leaves |= cols;
+      return leaves;
+    }
     for (const auto& a : atoms) {
       if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
       if (TimeLikeAtom(a)) {
@@ -916,6 +946,31 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     if (n == 0) continue;
     if (spec.by.empty() && spec.dc.empty() && !spec.timechart) {
       group_of(GroupKey{}).count += n;
+      continue;
+    }
+    // Every event of a segment, counted by one column or with distinct counts of columns: the
+    // segment's stored value counts answer without reading a code.
+    const bool whole_segment = t.first == 0 && t.last == t.seg->event_count() && n == t.last;
+    if (whole_segment && !spec.timechart && spec.by.size() + std::min<size_t>(spec.dc.size(), 1) == 1) {
+      if (spec.by.size() == 1) {
+        ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.by[0]));
+        for (size_t k = 0; k < sum.counts->size(); ++k) {
+          if ((*sum.counts)[k] == 0) continue;
+          GroupKey g;
+          g.absent = k == 0 ? 1 : 0;
+          g.vals.push_back(k == 0 ? std::string() : (*sum.dict)[k - 1]);
+          group_of(g).count += (*sum.counts)[k];
+        }
+      } else {
+        GroupAcc& acc = group_of(GroupKey{});
+        acc.count += n;
+        for (size_t d = 0; d < spec.dc.size(); ++d) {
+          ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.dc[d]));
+          for (size_t k = 1; k < sum.counts->size(); ++k) {
+            if ((*sum.counts)[k] != 0) acc.dc[d].insert((*sum.dict)[k - 1]);
+          }
+        }
+      }
       continue;
     }
     // Key layout: by-field codes, then the bucket (relative to the segment's

@@ -218,6 +218,40 @@ TEST_F(StoreSourceTest, NeedlesUsePostings) {
   EXPECT_LE(s.events_read, 3u);
 }
 
+// Bare terms of several pieces ("203.0.113.10", "aws-cli/2.15.0") are looked up as one text in the
+// columns and piece by piece elsewhere; results must equal the in-memory engine, and an IP address
+// must select little more than its own events.
+TEST_F(StoreSourceTest, MultiPieceTermsAgree) {
+  std::string ip = FirstValue("eventName=ConsoleLogin | head 1 | table sourceIPAddress");
+  std::string agent = FirstValue("userAgent=aws-cli* | head 1 | table userAgent");
+  std::string bucket = FirstValue("requestParameters.bucketName=*-* | head 1 | table requestParameters.bucketName");
+  ASSERT_FALSE(ip.empty());
+  ASSERT_FALSE(agent.empty());
+  ASSERT_FALSE(bucket.empty());
+  size_t rows = 0;
+  StoreScanStats s = Same(ip + " | stats count", &rows);
+  std::string n = FirstValue(ip + " | stats count");
+  EXPECT_LE(s.candidates, 2 * static_cast<uint64_t>(*ParseNumber(n)) + 64) << ip;
+  s = Same("sourceIPAddress=" + ip + " | stats count");
+  // The phrases below hit events, so agreeing is not agreeing on nothing.
+  for (const std::string& text : {ip, agent.substr(0, agent.find(' ')), bucket}) {
+    EXPECT_NE(FirstValue(text + " | stats count"), "0") << text;
+  }
+  for (const std::string& spl : {
+           ip.substr(0, ip.rfind('.')) + " | stats count",        // a prefix of many addresses
+           "x" + ip + " | stats count",                          // not breaker-bounded: none
+           agent.substr(0, agent.find(' ')) + " | stats count",  // inside the userAgent column
+           bucket + " | stats count",                            // a non-column leaf
+           bucket + " | head 3 | table eventID",
+           std::string("2026-11 | stats count"),                 // only time-like pieces
+           std::string("iam.amazonaws.com | stats count by eventName"),
+           std::string("arn:aws:iam | stats count"),             // a colon: looked up piece by piece
+           std::string("request-parameters | stats count"),
+       }) {
+    Same(spl);
+  }
+}
+
 TEST_F(StoreSourceTest, TimeRangesStraddlingSegments) {
   long long start = 1793491200;
   for (long long from : {start + 1800, start + 86400 - 7200, start + 86400 + 123}) {

@@ -1,5 +1,10 @@
 #include "store/encoding.h"
 
+#include <bit>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
+
 #include <isa-l/crc.h>
 #include <zstd.h>
 
@@ -87,6 +92,50 @@ Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out,
     return Corruption("{}: decompressed to {} bytes, expected {}", what, n, raw_size);
   }
   return Status::Ok();
+}
+
+namespace {
+inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char UpperAscii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+// Whether hay[at, at + n) equals lower_needle ignoring ASCII case.
+inline bool EqualsCaseless(const char* hay, std::string_view lower_needle) {
+  for (size_t k = 0; k < lower_needle.size(); ++k) {
+    if (LowerAscii(hay[k]) != lower_needle[k]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t from) {
+  const size_t n = lower_needle.size();
+  if (n == 0 || from > hay.size() || hay.size() - from < n) return std::string_view::npos;
+  const char first = lower_needle[0], last = lower_needle[n - 1];
+  const char first_up = UpperAscii(first), last_up = UpperAscii(last);
+  const size_t end = hay.size() - n + 1;  // candidate starts are < end
+  size_t i = from;
+#ifdef __AVX2__
+  // Candidates are the positions whose first and last byte match (either case), 32 at a time;
+  // only those are compared in full.
+  const __m256i f_lo = _mm256_set1_epi8(first), f_up = _mm256_set1_epi8(first_up);
+  const __m256i l_lo = _mm256_set1_epi8(last), l_up = _mm256_set1_epi8(last_up);
+  for (; i + 32 <= end; i += 32) {
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i));
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + n - 1));
+    __m256i m = _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(a, f_lo), _mm256_cmpeq_epi8(a, f_up)),
+                                 _mm256_or_si256(_mm256_cmpeq_epi8(b, l_lo), _mm256_cmpeq_epi8(b, l_up)));
+    auto bits = static_cast<uint32_t>(_mm256_movemask_epi8(m));
+    while (bits != 0) {
+      size_t at = i + static_cast<size_t>(std::countr_zero(bits));
+      if (EqualsCaseless(hay.data() + at, lower_needle)) return at;
+      bits &= bits - 1;
+    }
+  }
+#endif
+  for (; i < end; ++i) {
+    char c = hay[i];
+    if ((c == first || c == first_up) && EqualsCaseless(hay.data() + i, lower_needle)) return i;
+  }
+  return std::string_view::npos;
 }
 
 }  // namespace cairn::store

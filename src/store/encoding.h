@@ -157,4 +157,9 @@ inline std::string ToLower(std::string_view s) {
   return out;
 }
 
+// The first position at or after `from` where `lower_needle` (already lower-cased, not empty)
+// occurs in `hay` ASCII-case-insensitively; npos when it does not. Works on the text as it is,
+// without a lower-cased copy.
+size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t from = 0);
+
 }  // namespace cairn::store

@@ -3,6 +3,9 @@
 #include <roaring/roaring.h>
 
 #include <algorithm>
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 #include <bit>
 #include <cstring>
 #include <deque>
@@ -179,7 +182,11 @@ struct Segment::Impl {
   mutable std::mutex mu;
   std::shared_ptr<const std::vector<int64_t>> times;
   std::shared_ptr<const Ids> ids;
+  uint32_t event_count = 0;
   std::shared_ptr<const std::vector<std::string>> dicts[kColumnCount];
+  // Events per code ([0] = without the field): stored since version 3, taken from the codes
+  // before.
+  std::shared_ptr<const std::vector<uint32_t>> dict_counts[kColumnCount];
   std::shared_ptr<const Column> columns[kColumnCount];
   bool column_dir_loaded = false;
   struct Frame {
@@ -231,6 +238,7 @@ Result<std::shared_ptr<Segment>> Segment::Open(FileSystem* fs, const std::string
   RETURN_IF_ERROR(m.file->ReadExact(0, sizeof(header), header));
   if (std::string_view(header, 8) != kSegmentMagic) return Corruption("{}: bad magic", path);
   m.version = DecodeFixed32(header + 8);
+  m.event_count = desc.event_count;
   if (m.version < kOldestSegmentVersion || m.version > kSegmentVersion) {
     return Corruption("{}: unsupported segment version {}", path, m.version);
   }
@@ -638,6 +646,21 @@ static Result<std::shared_ptr<const std::vector<std::string>>> LoadDict(Segment:
     }
     dict->emplace_back(v);
   }
+  if (m.version >= 3) {
+    auto counts = std::make_shared<std::vector<uint32_t>>(n + 1, 0);
+    uint64_t sum = 0;
+    for (uint64_t i = 1; i <= n; ++i) {
+      uint64_t k;
+      if (!r.GetVarint(&k) || k == 0 || k > m.event_count) {
+        return Corruption("{}: column {} value counts malformed", path, kColumnFields[c]);
+      }
+      (*counts)[i] = static_cast<uint32_t>(k);
+      sum += k;
+    }
+    if (sum > m.event_count) return Corruption("{}: column {} value counts exceed the events", path, kColumnFields[c]);
+    (*counts)[0] = static_cast<uint32_t>(m.event_count - sum);
+    m.dict_counts[c] = std::move(counts);
+  }
   m.dicts[c] = dict;
   return m.dicts[c];
 }
@@ -677,8 +700,14 @@ static Result<std::shared_ptr<const Column>> LoadColumn(Segment::Impl& m, const 
   }
   for (uint32_t i = 0; i < count; ++i) top = std::max(top, out[i]);
   if (top > col->dict.size()) return Corruption("{}: column {} code out of range", path, kColumnFields[c]);
+  std::shared_ptr<std::vector<uint32_t>> counts;
+  if (m.version < 3) {
+    counts = std::make_shared<std::vector<uint32_t>>(col->dict.size() + 1, 0);
+    for (uint32_t code : col->codes) ++(*counts)[code];
+  }
   std::lock_guard<std::mutex> lock(m.mu);
   m.columns[c] = col;
+  if (counts) m.dict_counts[c] = std::move(counts);
   return m.columns[c];
 }
 
@@ -690,10 +719,80 @@ Result<std::shared_ptr<const Column>> Segment::GetColumn(std::string_view field)
   return LoadColumn(*impl_, path_, static_cast<size_t>(c), desc_.event_count);
 }
 
+Result<ColumnSummary> Segment::ColumnCounts(std::string_view field) const {
+  int c = ColumnIndex(field);
+  if (c < 0) return NotFound("{} is not a column", field);
+  Impl& m = *impl_;
+  ColumnSummary out;
+  ASSIGN_OR_RETURN(out.dict, LoadDict(m, path_, static_cast<size_t>(c)));
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    out.counts = m.dict_counts[c];
+  }
+  if (!out.counts) {  // version 2: from the codes
+    RETURN_IF_ERROR(LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count).status());
+    std::lock_guard<std::mutex> lock(m.mu);
+    out.counts = m.dict_counts[c];
+  }
+  return out;
+}
+
+#ifdef __AVX2__
+// ScanColumn for at most four codes (an exact value, the usual needle): eight codes compared per
+// instruction, so a value few events hold costs a pass at memory speed; runs of matches still go
+// in as ranges.
+static Bitmap ScanColumnFew(const Column& col, const std::vector<uint32_t>& codes) {
+  Bitmap out;
+  __m256i want[4];
+  for (size_t k = 0; k < 4; ++k) want[k] = _mm256_set1_epi32(static_cast<int>(codes[std::min(k, codes.size() - 1)]));
+  const uint32_t n = static_cast<uint32_t>(col.codes.size());
+  const uint32_t* p = col.codes.data();
+  uint32_t run_begin = 0, run_end = 0;  // the pending run [run_begin, run_end)
+  auto flush = [&] {
+    if (run_end - run_begin == 1) {
+      out.add(run_begin);
+    } else if (run_end > run_begin) {
+      out.addRange(run_begin, run_end);
+    }
+  };
+  auto hit = [&](uint32_t o) {
+    if (o != run_end) {
+      flush();
+      run_begin = o;
+    }
+    run_end = o + 1;
+  };
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    __m256i eq = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi32(v, want[0]), _mm256_cmpeq_epi32(v, want[1])),
+                                 _mm256_or_si256(_mm256_cmpeq_epi32(v, want[2]), _mm256_cmpeq_epi32(v, want[3])));
+    auto mask = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(eq)));
+    if (mask == 0) continue;
+    if (mask == 0xFF && run_end == i) {
+      run_end = i + 8;
+      continue;
+    }
+    while (mask != 0) {
+      hit(i + static_cast<uint32_t>(std::countr_zero(mask)));
+      mask &= mask - 1;
+    }
+  }
+  for (; i < n; ++i) {
+    if (std::find(codes.begin(), codes.end(), p[i]) != codes.end()) hit(i);
+  }
+  flush();
+  return out;
+}
+#endif
+
 // Ordinals whose column code is in `codes` (sorted).
 static Bitmap ScanColumn(const Column& col, const std::vector<uint32_t>& codes) {
   Bitmap out;
   if (codes.empty()) return out;
+#ifdef __AVX2__
+  if (codes.size() <= 4) return ScanColumnFew(col, codes);
+#endif
   std::vector<uint8_t> want(col.dict.size() + 1, 0);
   for (uint32_t c : codes) want[c] = 1;
   // Added as runs of consecutive ordinals: a value most events share (sourcetype, a busy
@@ -714,6 +813,30 @@ static Bitmap ScanColumn(const Column& col, const std::vector<uint32_t>& codes) 
     i = j;
   }
   return out;
+}
+
+// Ordinals whose code of column `c` is in `codes` (sorted): the stored value counts answer "every
+// event" (sourcetype=aws:cloudtrail, a one-account segment) and "none" without reading the codes.
+static Result<Bitmap> ColumnPostings(Segment::Impl& m, const std::string& path, size_t c,
+                                     uint32_t count, const std::vector<uint32_t>& codes) {
+  Bitmap out;
+  if (codes.empty()) return out;
+  std::shared_ptr<const std::vector<uint32_t>> counts;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    counts = m.dict_counts[c];
+  }
+  if (counts) {
+    uint64_t sum = 0;
+    for (uint32_t code : codes) sum += code < counts->size() ? (*counts)[code] : 0;
+    if (sum == count) {
+      if (count > 0) out.addRange(0, count);
+      return out;
+    }
+    if (sum == 0) return out;
+  }
+  ASSIGN_OR_RETURN(auto col, LoadColumn(m, path, c, count));
+  return ScanColumn(*col, codes);
 }
 
 // ---------------------------------------------------------------- keys table
@@ -915,23 +1038,30 @@ static Result<std::vector<uint32_t>> BloomBlocks(Segment::Impl& m, const std::st
 // per event of `block`, whether it must be parsed; empty when none must.
 static std::vector<bool> EventsToParse(const DecodedBlock& block, uint32_t count,
                                        std::string_view lower) {
-  thread_local std::string lowered;
-  lowered.clear();
-  AppendLower(&lowered, block.data);
   std::vector<bool> out;
-  const bool any_text = lower.empty() || memmem(lowered.data(), lowered.size(), lower.data(),
-                                                lower.size()) != nullptr;
-  const bool any_escape = std::memchr(block.data.data(), '\\', block.data.size()) != nullptr;
-  if (!any_text && !any_escape) return out;
-  out.assign(count, false);
+  if (lower.empty()) {
+    out.assign(count, true);
+    return out;
+  }
+  // One pass for the text and one for backslashes over the whole block; each hit marks its event
+  // and the search goes on from the next event.
+  std::string_view data = block.data;
+  const auto ends = block.offsets.begin() + 1;
   bool some = false;
-  for (uint32_t i = 0; i < count; ++i) {
-    std::string_view raw = block.Get(i);
-    std::string_view low = std::string_view(lowered).substr(block.offsets[i], raw.size());
-    bool parse = std::memchr(raw.data(), '\\', raw.size()) != nullptr ||
-                 lower.empty() || memmem(low.data(), low.size(), lower.data(), lower.size()) != nullptr;
-    out[i] = parse;
-    some |= parse;
+  auto mark = [&](size_t at) {  // returns where the next event starts
+    auto it = std::upper_bound(ends, ends + count, static_cast<uint32_t>(at));
+    if (it == ends + count) return data.size();
+    size_t i = static_cast<size_t>(it - ends);
+    if (out.empty()) out.assign(count, false);
+    out[i] = true;
+    some = true;
+    return size_t{*it};
+  };
+  for (size_t at = FindCaseless(data, lower); at != std::string_view::npos; at = FindCaseless(data, lower, at)) {
+    at = mark(at);
+  }
+  for (size_t at = data.find('\\'); at != std::string_view::npos; at = data.find('\\', at)) {
+    at = mark(at);
   }
   if (!some) out.clear();
   return out;
@@ -954,9 +1084,7 @@ Result<Bitmap> Segment::FieldPostings(std::string_view field, std::string_view v
     for (uint32_t i = 0; i < dict->size(); ++i) {
       if ((*dict)[i].size() == want.size() && ToLower((*dict)[i]) == want) codes.push_back(i + 1);
     }
-    if (codes.empty()) return out;
-    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path_, static_cast<size_t>(c), desc_.event_count));
-    return ScanColumn(*col, codes);
+    return ColumnPostings(m, path_, static_cast<size_t>(c), desc_.event_count, codes);
   }
   if (field == kTimeField) return Unsupported("{} is searched through the time column", field);
   std::string lower = ToLower(value.substr(0, std::min(value.size(), size_t{4096})));
@@ -1025,10 +1153,11 @@ static Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Se
   return m.column_terms;
 }
 
-// Adds the events whose column values contain a term accepted by `match`.
+// Adds the events whose column values contain a term accepted by `match`, or the term `exact`;
+// with `phrase` (lower-cased, holding `exact`), only values that contain the phrase.
 static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, uint32_t count,
                                    const std::function<bool(std::string_view)>& match,
-                                   std::string_view exact, Bitmap* out) {
+                                   std::string_view exact, Bitmap* out, std::string_view phrase = {}) {
   std::vector<std::vector<uint32_t>> codes(kJsonColumnCount);
   bool use_index = exact.empty();
   if (!use_index) {
@@ -1042,7 +1171,13 @@ static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, ui
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     auto lo = std::lower_bound(terms->begin(), terms->end(), exact,
                                [](const ColumnTerm& t, std::string_view x) { return t.term < x; });
-    for (auto it = lo; it != terms->end() && it->term == exact; ++it) codes[it->column].push_back(it->code);
+    for (auto it = lo; it != terms->end() && it->term == exact; ++it) {
+      if (!phrase.empty()) {
+        ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, it->column));
+        if (FindCaseless((*dict)[it->code - 1], phrase) == std::string_view::npos) continue;
+      }
+      codes[it->column].push_back(it->code);
+    }
   } else if (!exact.empty()) {
     // Scan the dictionaries: a case-insensitive substring test rejects most values before they
     // are split into terms.
@@ -1052,19 +1187,11 @@ static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, ui
       ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
       for (uint32_t i = 0; i < dict->size(); ++i) {
         const std::string& v = (*dict)[i];
-        if (v.size() < exact.size()) continue;
-        bool maybe = false;
-        for (size_t at = 0; at + exact.size() <= v.size() && !maybe; ++at) {
-          size_t k = 0;
-          while (k < exact.size()) {
-            char ch = v[at + k];
-            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + 32);
-            if (ch != exact[k]) break;
-            ++k;
-          }
-          maybe = k == exact.size();
+        if (!phrase.empty()) {
+          if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(i + 1);
+          continue;
         }
-        if (!maybe) continue;
+        if (FindCaseless(v, exact) == std::string_view::npos) continue;
         SplitTerms(v, &buf, &pieces);
         for (std::string_view t : pieces) {
           if (t == exact) {
@@ -1082,9 +1209,9 @@ static Status AddColumnTermMatches(Segment::Impl& m, const std::string& path, ui
   }
   for (size_t c = 0; c < kJsonColumnCount; ++c) {
     if (codes[c].empty()) continue;
-    ASSIGN_OR_RETURN(auto col, LoadColumn(m, path, c, count));
     std::sort(codes[c].begin(), codes[c].end());
-    *out |= ScanColumn(*col, codes[c]);
+    ASSIGN_OR_RETURN(Bitmap b, ColumnPostings(m, path, c, count, codes[c]));
+    *out |= b;
   }
   return Status::Ok();
 }
@@ -1128,6 +1255,24 @@ static Status ScanTerms(const Segment& seg, const std::function<Result<std::shar
 }
 
 Result<Bitmap> Segment::TermPostings(std::string_view term) const {
+  ASSIGN_OR_RETURN(Bitmap out, LeafTermPostings(term));
+  std::string lower = ToLower(term.substr(0, std::min(term.size(), kMaxTermBytes)));
+  if (!lower.empty()) {
+    RETURN_IF_ERROR(AddColumnTermMatches(*impl_, path_, desc_.event_count, nullptr, lower, &out));
+  }
+  return out;
+}
+
+Result<Bitmap> Segment::ColumnPhrasePostings(std::string_view term, std::string_view phrase) const {
+  Bitmap out;
+  std::string lower = ToLower(term.substr(0, std::min(term.size(), kMaxTermBytes)));
+  std::string lower_phrase = ToLower(phrase);
+  if (lower.empty() || lower_phrase.empty()) return out;
+  RETURN_IF_ERROR(AddColumnTermMatches(*impl_, path_, desc_.event_count, nullptr, lower, &out, lower_phrase));
+  return out;
+}
+
+Result<Bitmap> Segment::LeafTermPostings(std::string_view term) const {
   Impl& m = *impl_;
   Bitmap out;
   std::string lower = ToLower(term.substr(0, std::min(term.size(), kMaxTermBytes)));
@@ -1136,7 +1281,6 @@ Result<Bitmap> Segment::TermPostings(std::string_view term) const {
   key.push_back(kTermKeyPrefix);
   key.append(lower);
   ASSIGN_OR_RETURN(bool found, LookupKey(m, path_, key, desc_.event_count, &out));
-  RETURN_IF_ERROR(AddColumnTermMatches(m, path_, desc_.event_count, nullptr, lower, &out));
   if (found) return out;
   RETURN_IF_ERROR(LoadCatalog(m, path_));
   if (m.term_singletons == 0) return out;
@@ -1395,15 +1539,16 @@ Result<std::vector<ValueCount>> Segment::TopValues(std::string_view field, size_
                                                    const Bitmap* filter) const {
   std::vector<ValueCount> all;
   int c = ColumnIndex(field);
-  if (c >= 0) {
+  if (c >= 0 && !filter) {
+    ASSIGN_OR_RETURN(ColumnSummary sum, ColumnCounts(field));
+    for (uint32_t i = 0; i < sum.dict->size(); ++i) {
+      if ((*sum.counts)[i + 1] > 0) all.push_back(ValueCount{(*sum.dict)[i], (*sum.counts)[i + 1]});
+    }
+  } else if (c >= 0) {
     ASSIGN_OR_RETURN(auto col, GetColumn(field));
     std::vector<uint64_t> counts(col->dict.size() + 1, 0);
-    if (filter) {
-      for (uint32_t o : *filter) {
-        if (o < col->codes.size()) ++counts[col->codes[o]];
-      }
-    } else {
-      for (uint32_t code : col->codes) ++counts[code];
+    for (uint32_t o : *filter) {
+      if (o < col->codes.size()) ++counts[col->codes[o]];
     }
     for (uint32_t i = 0; i < col->dict.size(); ++i) {
       if (counts[i + 1] > 0) all.push_back(ValueCount{col->dict[i], counts[i + 1]});
@@ -1500,6 +1645,14 @@ Status Segment::Verify() const {
       RETURN_IF_ERROR(ReadFrame(file, f->offset, f->csize, f->rsize, f->crc, &raw,
                                 fmt::format("column {}", kColumnFields[c])));
     }
+  }
+  // Each column's stored value counts agree with its codes.
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    ASSIGN_OR_RETURN(auto col, LoadColumn(mm, path_, c, desc_.event_count));
+    ASSIGN_OR_RETURN(ColumnSummary sum, ColumnCounts(kColumnFields[c]));
+    std::vector<uint32_t> counts(col->dict.size() + 1, 0);
+    for (uint32_t code : col->codes) ++counts[code];
+    if (counts != *sum.counts) return Corruption("{}: column {} value counts disagree with its codes", path_, kColumnFields[c]);
   }
   RETURN_IF_ERROR(LoadKeyIndex(mm, path_));
   for (size_t b = 0; b < mm.key_blocks.size(); ++b) {

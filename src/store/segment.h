@@ -65,6 +65,13 @@ struct Column {
   }
 };
 
+// A column's dictionary with the number of events per code: counts[0] = events without the
+// field, counts[k] = events holding dict[k - 1].
+struct ColumnSummary {
+  std::shared_ptr<const std::vector<std::string>> dict;
+  std::shared_ptr<const std::vector<uint32_t>> counts;
+};
+
 struct ValueCount {
   std::string value;
   uint64_t count = 0;
@@ -126,6 +133,11 @@ class Segment {
   // minor term, or a whole major segment) in any leaf value (never eventTime, never the metadata
   // columns sourcetype/source).
   Result<Bitmap> TermPostings(std::string_view term) const;
+  // TermPostings without the columns: the term in the other leaves (keys table and Bloom filters).
+  Result<Bitmap> LeafTermPostings(std::string_view term) const;
+  // Events whose column value holds term `term` and contains the text `phrase` (one of whose
+  // terms is `term`), both compared case-insensitively.
+  Result<Bitmap> ColumnPhrasePostings(std::string_view term, std::string_view phrase) const;
   // Union over the values of `field` matching `pattern`.
   Result<Bitmap> FieldMatch(std::string_view field, const Pattern& pattern) const;
   // Union over the terms matching `pattern`.
@@ -144,6 +156,9 @@ class Segment {
   static bool IsColumn(std::string_view field);
   // NotFound when `field` is not a column.
   Result<std::shared_ptr<const Column>> GetColumn(std::string_view field) const;
+  // The column's dictionary and events per value over the whole segment, without reading its
+  // codes (version 3 segments store the counts).
+  Result<ColumnSummary> ColumnCounts(std::string_view field) const;
 
   // --- events ---
   // The raw JSON of one event.

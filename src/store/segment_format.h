@@ -10,8 +10,9 @@ namespace cairn::store {
 inline constexpr std::string_view kSegmentMagic = "CAIRNSEG";     // first 8 bytes
 inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 bytes
 // Version 2 changed section 3, the Bloom filters, to a bit-sliced layout; version 1 segments (one
-// filter per block) are not read.
-inline constexpr uint32_t kSegmentVersion = 2;
+// filter per block) are not read. Version 3 added each column value's event count after the
+// column's dictionary; version 2 segments are still read (the counts are then taken from the codes).
+inline constexpr uint32_t kSegmentVersion = 3;
 inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic

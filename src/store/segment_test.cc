@@ -218,6 +218,14 @@ TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
     auto& want = brute.column_values[field];
     want.resize(events.size(), "");
     for (uint32_t o = 0; o < events.size(); ++o) ASSERT_EQ((*col)->Value(o), want[o]) << field << " " << o;
+    // The stored value counts (format 3) are the events per value; [0] those without the field.
+    auto sum = seg->ColumnCounts(field);
+    ASSERT_TRUE(sum.ok());
+    ASSERT_EQ(sum->counts->size(), sum->dict->size() + 1) << field;
+    std::vector<uint32_t> per_code(sum->counts->size(), 0);
+    for (uint32_t code : (*col)->codes) ++per_code[code];
+    EXPECT_EQ(*sum->counts, per_code) << field;
+    EXPECT_EQ(sum->dict.get(), (*col)->dict_holder.get()) << field;
   }
   auto src = seg->GetColumn("source");
   ASSERT_TRUE(src.ok());
@@ -388,4 +396,32 @@ TEST(Crc32Test, MatchesZlib) {
         cairn::store::Crc32(part.substr(n / 2), cairn::store::Crc32(part.substr(0, n / 2)));
     EXPECT_EQ(chained, static_cast<uint32_t>(want)) << n;
   }
+}
+
+// The block pre-filter's case-insensitive search against a plain lower-case-then-find, on random
+// text around the vector width, with needles of every length up to 40 taken from the text.
+TEST(FindCaselessTest, MatchesLowerThenFind) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "aAbB.:0 \"";
+  for (int round = 0; round < 400; ++round) {
+    std::string hay(rng() % 200, ' ');
+    for (char& c : hay) c = alphabet[rng() % alphabet.size()];
+    std::string lower_hay = cairn::store::ToLower(hay);
+    for (int q = 0; q < 10; ++q) {
+      size_t len = 1 + rng() % 40;
+      std::string needle;
+      if (!hay.empty() && rng() % 2 == 0) {
+        size_t at = rng() % hay.size();
+        needle = lower_hay.substr(at, len);
+      } else {
+        for (size_t k = 0; k < len; ++k) needle.push_back(static_cast<char>(std::tolower(alphabet[rng() % alphabet.size()])));
+      }
+      if (needle.empty()) continue;
+      size_t from = hay.empty() ? 0 : rng() % (hay.size() + 1);
+      EXPECT_EQ(cairn::store::FindCaseless(hay, needle, from), lower_hay.find(needle, from))
+          << "hay=" << hay << " needle=" << needle << " from=" << from;
+    }
+  }
+  EXPECT_EQ(cairn::store::FindCaseless("x", "xy"), std::string_view::npos);
+  EXPECT_EQ(cairn::store::FindCaseless("", "a"), std::string_view::npos);
 }

@@ -609,9 +609,13 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
                 [&](uint32_t a, uint32_t b) { return col.values[a] < col.values[b]; });
       std::vector<uint32_t> remap(col.values.size() + 1, 0);
       for (uint32_t i = 0; i < order.size(); ++i) remap[order[i] + 1] = i + 1;
+      // Events per value, so whole-segment counts and distinct counts need no codes.
+      std::vector<uint32_t> counts(order.size() + 1, 0);
+      for (uint32_t code : col.per_event) ++counts[remap[code]];
       raw.clear();
       PutVarint(&raw, order.size());
       for (uint32_t i : order) PutLengthPrefixed(&raw, col.values[i]);
+      for (uint32_t k = 1; k <= order.size(); ++k) PutVarint(&raw, counts[k]);
       RETURN_IF_ERROR(add_frame(raw));
       uint8_t width = order.size() < 255 ? 1 : order.size() < 65535 ? 2 : 4;
       raw.clear();
