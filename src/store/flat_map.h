@@ -4,6 +4,8 @@
 // copied into an append-only arena (no allocation per key). Keys handed out as string_views stay
 // valid for the map's lifetime. Not thread-safe.
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -85,7 +87,27 @@ class FlatStringMap {
   void Reserve(size_t n) {
     size_t want = slots_.size();
     while (n * 10 > want * 7) want *= 2;
+    if (want == slots_.size()) return;
+    if (size_ == 0) {
+      slots_.assign(want, Slot{});
+      return;
+    }
     while (slots_.size() < want) Grow();
+  }
+  // Empties the map but keeps its slot array and arena chunks for the next keys (stored keys
+  // handed out before become invalid).
+  void Clear() {
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+    arena_used_ = 0;
+    arena_pos_ = nullptr;
+    arena_left_ = 0;
+  }
+  // Bytes held by the slot array and the arena.
+  size_t Bytes() const {
+    size_t n = slots_.capacity() * sizeof(Slot);
+    for (size_t size : arena_sizes_) n += size;
+    return n;
   }
   const uint32_t* Find(std::string_view key) const {
     uint64_t h = Hash64(key) | 1;
@@ -117,11 +139,19 @@ class FlatStringMap {
 
   char* Allocate(size_t len) {
     if (arena_left_ < len) {
-      next_chunk_ = std::min<size_t>(next_chunk_ * 2, 1 << 20);
-      size_t n = std::max<size_t>(len, next_chunk_);
-      arena_.push_back(std::make_unique<char[]>(n));
-      arena_pos_ = arena_.back().get();
-      arena_left_ = n;
+      // Chunks [0, arena_used_) hold keys; later ones are free after a Clear.
+      if (arena_used_ < arena_.size() && arena_sizes_[arena_used_] >= len) {
+        arena_pos_ = arena_[arena_used_].get();
+        arena_left_ = arena_sizes_[arena_used_];
+      } else {
+        next_chunk_ = std::min<size_t>(next_chunk_ * 2, 1 << 20);
+        size_t n = std::max<size_t>(len, next_chunk_);
+        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_used_), std::make_unique<char[]>(n));
+        arena_sizes_.insert(arena_sizes_.begin() + static_cast<std::ptrdiff_t>(arena_used_), n);
+        arena_pos_ = arena_[arena_used_].get();
+        arena_left_ = n;
+      }
+      ++arena_used_;
     }
     char* p = arena_pos_;
     arena_pos_ += len;
@@ -151,6 +181,8 @@ class FlatStringMap {
   std::vector<Slot> slots_;
   size_t size_ = 0;
   std::vector<std::unique_ptr<char[]>> arena_;
+  std::vector<size_t> arena_sizes_;
+  size_t arena_used_ = 0;
   char* arena_pos_ = nullptr;
   size_t arena_left_ = 0;
   size_t next_chunk_ = 8 << 10;  // arena chunks grow from 16 KiB to 1 MiB

@@ -11,6 +11,7 @@
 #include "common/testing.h"
 #include "store/encoding.h"
 #include "store/fields.h"
+#include "store/flat_map.h"
 #include "store/segment_format.h"
 #include "store/segment_writer.h"
 #include "store/test_util.h"
@@ -424,4 +425,43 @@ TEST(FindCaselessTest, MatchesLowerThenFind) {
   }
   EXPECT_EQ(cairn::store::FindCaseless("x", "xy"), std::string_view::npos);
   EXPECT_EQ(cairn::store::FindCaseless("", "a"), std::string_view::npos);
+}
+
+// The writer reuses its key tables from segment to segment: after Clear a map must hold exactly
+// the keys inserted since, whatever arena chunks it hands out again.
+TEST(FlatStringMapTest, ClearKeepsNothingButCapacity) {
+  cairn::store::FlatStringMap map;
+  map.Reserve(1000);
+  bool inserted = false;
+  for (uint32_t i = 0; i < 100000; ++i) {
+    map.FindOrInsert("key-" + std::to_string(i), i, &inserted);
+    ASSERT_TRUE(inserted);
+  }
+  ASSERT_EQ(map.size(), 100000u);
+  size_t bytes = map.Bytes();
+  for (int round = 0; round < 3; ++round) {
+    map.Clear();
+    EXPECT_EQ(map.size(), 0u);
+    EXPECT_EQ(map.Find("key-7"), nullptr);
+    // Longer keys than before (up to 5,000 bytes, more than some chunks) in a different number.
+    for (uint32_t i = 0; i < 30000; ++i) {
+      std::string k = "round-" + std::to_string(round) + "-" + std::to_string(i) +
+                      std::string(i % 97 == 0 ? 5000 : i % 13, 'x');
+      std::string_view stored;
+      uint32_t* v = map.FindOrInsert(k, i, &inserted, &stored);
+      ASSERT_TRUE(inserted);
+      ASSERT_EQ(*v, i);
+      ASSERT_EQ(stored, k);
+    }
+    for (uint32_t i = 0; i < 30000; i += 7) {
+      std::string k = "round-" + std::to_string(round) + "-" + std::to_string(i) +
+                      std::string(i % 97 == 0 ? 5000 : i % 13, 'x');
+      const uint32_t* v = map.Find(k);
+      ASSERT_NE(v, nullptr) << k;
+      EXPECT_EQ(*v, i);
+    }
+    EXPECT_EQ(map.Find("key-7"), nullptr);
+    EXPECT_EQ(map.size(), 30000u);
+  }
+  EXPECT_LE(map.Bytes(), bytes * 2);  // the reused arena did not grow per round
 }

@@ -114,7 +114,61 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
 
 }  // namespace
 
+namespace {
+
+// The writer's largest tables. A committer writes one segment after another; keeping a thread's
+// tables between its segments (emptied, capacity kept) spares allocating and page-faulting tens
+// of MB for each (docs/benchmarks.md, "store"). Tables grown past kKeepTablesBytes, as a large
+// merge grows them, are released instead, so a long-running process does not hold them.
+struct WriterTables {
+  FlatStringMap key_ids;             // key -> index in postings
+  std::vector<KeyPosting> postings;
+  std::vector<uint32_t> key_count;   // occurrences per key id (events may repeat a key)
+  std::vector<uint32_t> key_log;     // key ids in order of occurrence
+  std::vector<uint32_t> event_start; // per ordinal, its first position in key_log
+  FlatStringMap leaf_cache;          // field id (4 bytes) + value -> index in leaf_ranges
+  std::vector<std::pair<uint32_t, uint32_t>> leaf_ranges;  // (start, count) in leaf_keys
+  std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
+  std::vector<uint32_t> ords;        // Finish: every key's ordinals, key after key
+
+  void Clear() {
+    key_ids.Clear();
+    postings.clear();
+    key_count.clear();
+    key_log.clear();
+    event_start.clear();
+    leaf_cache.Clear();
+    leaf_ranges.clear();
+    leaf_keys.clear();
+    ords.clear();
+  }
+  size_t Bytes() const {
+    return key_ids.Bytes() + leaf_cache.Bytes() + postings.capacity() * sizeof(KeyPosting) +
+           (key_count.capacity() + key_log.capacity() + event_start.capacity() +
+            leaf_keys.capacity() + ords.capacity()) * sizeof(uint32_t) +
+           leaf_ranges.capacity() * sizeof(leaf_ranges[0]);
+  }
+};
+
+constexpr size_t kKeepTablesBytes = size_t{256} << 20;
+thread_local std::unique_ptr<WriterTables> tls_spare_tables;
+
+std::unique_ptr<WriterTables> TakeTables() {
+  std::unique_ptr<WriterTables> t = std::move(tls_spare_tables);
+  return t ? std::move(t) : std::make_unique<WriterTables>();
+}
+
+void KeepTables(std::unique_ptr<WriterTables> t) {
+  if (!t || tls_spare_tables || t->Bytes() > kKeepTablesBytes) return;
+  t->Clear();
+  tls_spare_tables = std::move(t);
+}
+
+}  // namespace
+
 struct SegmentWriter::Impl {
+  ~Impl() { KeepTables(std::move(tables)); }
+
   FileSystem* fs;
   std::string path;
   int64_t partition;
@@ -143,17 +197,18 @@ struct SegmentWriter::Impl {
   std::string block_buf;
   std::string compressed;
 
-  // Indexes.
-  FlatStringMap key_ids;             // key -> index in postings
-  std::vector<KeyPosting> postings;
-  std::vector<uint32_t> key_count;   // occurrences per key id (events may repeat a key)
-  std::vector<uint32_t> key_log;     // key ids in order of occurrence
-  std::vector<uint32_t> event_start; // per ordinal, its first position in key_log
+  // Indexes (the large tables are the thread's reused WriterTables).
+  std::unique_ptr<WriterTables> tables = TakeTables();
+  FlatStringMap& key_ids = tables->key_ids;
+  std::vector<KeyPosting>& postings = tables->postings;
+  std::vector<uint32_t>& key_count = tables->key_count;
+  std::vector<uint32_t>& key_log = tables->key_log;
+  std::vector<uint32_t>& event_start = tables->event_start;
   FlatStringMap field_ids;           // field path -> index in fields
   std::vector<FieldEntry> fields;
-  FlatStringMap leaf_cache;          // field id (4 bytes) + value -> index in leaf_ranges
-  std::vector<std::pair<uint32_t, uint32_t>> leaf_ranges;  // (start, count) in leaf_keys
-  std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
+  FlatStringMap& leaf_cache = tables->leaf_cache;
+  std::vector<std::pair<uint32_t, uint32_t>>& leaf_ranges = tables->leaf_ranges;
+  std::vector<uint32_t>& leaf_keys = tables->leaf_keys;
   std::vector<ColumnBuilder> columns = std::vector<ColumnBuilder>(kColumnCount);
   LeafWalker walker;
   std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
@@ -456,7 +511,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   // Keys table: every key held by two or more events, sorted. Keys held by one event go to the
   // Bloom filter of that event's block instead.
   // Postings from the key log: counting sort by key, then drop repeats within one event.
-  std::vector<uint32_t> ords(m.key_log.size());
+  std::vector<uint32_t>& ords = m.tables->ords;
+  ords.resize(m.key_log.size());
   {
     std::vector<uint32_t> pos(m.postings.size());
     uint32_t sum = 0;
@@ -468,8 +524,6 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     for (uint32_t o = 0; o < m.count; ++o) {
       for (uint32_t i = m.event_start[o]; i < m.event_start[o + 1]; ++i) ords[pos[m.key_log[i]]++] = o;
     }
-    std::vector<uint32_t>().swap(m.key_log);
-    std::vector<uint32_t>().swap(m.event_start);
     uint32_t begin = 0;
     for (uint32_t k = 0; k < m.postings.size(); ++k) {
       uint32_t end = begin + m.key_count[k];
