@@ -260,6 +260,10 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
                  static_cast<unsigned long long>(stats.events_read),
                  stats.aggregated ? ", aggregated from columns" : "");
   }
+  // The store was only read: let the process exit without freeing its caches one by one (for a
+  // search over hundreds of segments that took longer than the search; the system reclaims the
+  // memory at once).
+  (void)st->release();
   return kExitOk;
 }
 
