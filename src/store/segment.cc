@@ -1011,9 +1011,8 @@ static Result<std::vector<uint32_t>> BloomBlocks(Segment::Impl& m, const std::st
   };
   std::string acc(m.bloom_row_bytes, '\xff');
   const uint64_t h = Hash64(value);
-  const uint64_t h1 = h, h2 = (h >> 33) | 1;
   for (int i = 0; i < kBloomProbes; ++i) {
-    const uint64_t row = (h1 + static_cast<uint64_t>(i) * h2) % m.bloom_rows;
+    const uint64_t row = BloomRow(m.version, h, i, m.bloom_rows);
     uint64_t at = row * m.bloom_row_bytes;
     for (uint32_t j = 0; j < m.bloom_row_bytes;) {
       const uint32_t c = static_cast<uint32_t>((at + j) / kBloomChunkBytes);

@@ -11,7 +11,8 @@ inline constexpr std::string_view kSegmentMagic = "CAIRNSEG";     // first 8 byt
 inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 bytes
 // Version 2 changed section 3, the Bloom filters, to a bit-sliced layout; version 1 segments (one
 // filter per block) are not read. Version 3 added each column value's event count after the
-// column's dictionary; version 2 segments are still read (the counts are then taken from the codes).
+// column's dictionary and maps Bloom probes to rows by multiplication (BloomRow); version 2
+// segments are still read (the counts are then taken from the codes).
 inline constexpr uint32_t kSegmentVersion = 3;
 inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
@@ -46,6 +47,16 @@ inline constexpr std::string_view kEventIdMarker = "\"eventID\":\"";
 // fullest block (about 0.05% false positives); rows stored in CRC-checked chunks.
 inline constexpr uint32_t kBloomChunkBytes = 4096;
 inline constexpr int kBloomProbes = 11;
+
+// The Bloom row of probe `i` (0 <= i < kBloomProbes) for a value with hash `h`, among `rows`.
+// Version 3 maps a full 64-bit double hash onto the rows with a multiply (the high half of
+// x * rows) instead of version 2's 64-bit modulo, a division per probe that cost the writer more
+// than the rest of setting the bits.
+inline uint64_t BloomRow(uint32_t version, uint64_t h, int i, uint64_t rows) {
+  if (version < 3) return (h + static_cast<uint64_t>(i) * ((h >> 33) | 1)) % rows;
+  const uint64_t x = h + static_cast<uint64_t>(i) * (((h << 32) | (h >> 32)) | 1);
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(x) * rows) >> 64);
+}
 
 inline constexpr int64_t kMillisPerDay = 86400000;
 inline int64_t PartitionOf(int64_t time_ms) {

@@ -61,6 +61,8 @@ class SegmentTest : public ::testing::Test {
     return *seg;
   }
 
+  void CheckAgainstBruteForce(uint32_t version);
+
   std::string dir_;
 };
 
@@ -134,13 +136,15 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   EXPECT_TRUE(seg->Verify().ok());
 }
 
-TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
-  CAIRN_REQUIRE_SHARED_DATA();
+// Every lookup of a segment written in format `version` against brute force over its events.
+// Version 2 (still read) has no stored value counts and maps Bloom probes with a modulo.
+void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   auto events = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
                                            "/cloudtrail/invictus/CloudTrail");
   ASSERT_GT(events.size(), 2000u);
   SegmentWriterOptions opt;
   opt.block_bytes = 32 << 10;
+  opt.format_version = version;
   auto seg = Write(events, opt);
   ASSERT_TRUE(seg);
   Brute brute(events);
@@ -272,6 +276,17 @@ TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
   EXPECT_TRUE(names.count("requestParameters.bucketName"));
   EXPECT_TRUE(names.count("eventName"));
   EXPECT_TRUE(seg->Verify().ok());
+}
+
+TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  CheckAgainstBruteForce(kSegmentVersion);
+}
+
+TEST_F(SegmentTest, Version2SegmentsAreStillRead) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  static_assert(kOldestSegmentVersion == 2 && kSegmentVersion == 3);
+  CheckAgainstBruteForce(2);
 }
 
 TEST_F(SegmentTest, ContainsIdIsExact) {
@@ -464,4 +479,34 @@ TEST(FlatStringMapTest, ClearKeepsNothingButCapacity) {
     EXPECT_EQ(map.size(), 30000u);
   }
   EXPECT_LE(map.Bytes(), bytes * 2);  // the reused arena did not grow per round
+}
+
+// Bloom probes spread over the rows: with the row count the writer picks for a block of a few
+// hundred singletons, every row gets close to its share and a value's 11 probes are distinct rows
+// (a mapping that kept the high bits of nearby probes together would fail both), in both formats.
+TEST(BloomRowTest, ProbesSpreadOverRows) {
+  for (uint32_t version : {2u, 3u}) {
+    const uint64_t rows = 16 * 300;
+    std::vector<uint32_t> hits(rows, 0);
+    std::mt19937_64 rng(version);
+    size_t repeated = 0;
+    const int values = 200000;  // about 460 probes per row: +-25% is over 5 standard deviations
+    for (int v = 0; v < values; ++v) {
+      uint64_t h = cairn::store::Hash64(std::to_string(rng()));
+      std::set<uint64_t> mine;
+      for (int i = 0; i < cairn::store::kBloomProbes; ++i) {
+        uint64_t r = cairn::store::BloomRow(version, h, i, rows);
+        ASSERT_LT(r, rows);
+        ++hits[r];
+        mine.insert(r);
+      }
+      repeated += cairn::store::kBloomProbes - mine.size();
+    }
+    const double mean = double(values) * cairn::store::kBloomProbes / rows;
+    for (uint64_t r = 0; r < rows; ++r) {
+      ASSERT_GT(hits[r], mean * 0.75) << "version " << version << " row " << r;
+      ASSERT_LT(hits[r], mean * 1.25) << "version " << version << " row " << r;
+    }
+    EXPECT_LT(repeated, size_t{values} / 100) << version;
+  }
 }

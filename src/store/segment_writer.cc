@@ -375,6 +375,9 @@ uint32_t SegmentWriter::event_count() const { return impl_->count; }
 
 Status SegmentWriter::Open() {
   Impl& m = *impl_;
+  if (m.opt.format_version < kOldestSegmentVersion || m.opt.format_version > kSegmentVersion) {
+    return InvalidArgument("segment format {} cannot be written", m.opt.format_version);
+  }
   if (m.opt.expected_events > 0) {
     // Size the key table once instead of doubling it (each doubling rehashes every slot): about
     // 10 distinct keys per event in CloudTrail (measured on generated data), most of them from
@@ -387,7 +390,7 @@ Status SegmentWriter::Open() {
   }
   ASSIGN_OR_RETURN(m.file, m.fs->NewWritableFile(m.path));
   std::string header(kSegmentMagic);
-  PutFixed32(&header, kSegmentVersion);
+  PutFixed32(&header, m.opt.format_version);
   PutFixed32(&header, 0);
   return m.Append(header);
 }
@@ -592,9 +595,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
                                                        : p.key.substr(p.key.find('\0') + 1);
         const uint32_t b = static_cast<uint32_t>(m.BlockOf(p.first));
         const uint64_t h = Hash64(value);
-        const uint64_t h1 = h, h2 = (h >> 33) | 1;
         for (int i = 0; i < kBloomProbes; ++i) {
-          uint64_t row = (h1 + static_cast<uint64_t>(i) * h2) % rows;
+          const uint64_t row = BloomRow(m.opt.format_version, h, i, rows);
           bits[row * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
         }
       }
@@ -669,7 +671,9 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       raw.clear();
       PutVarint(&raw, order.size());
       for (uint32_t i : order) PutLengthPrefixed(&raw, col.values[i]);
-      for (uint32_t k = 1; k <= order.size(); ++k) PutVarint(&raw, counts[k]);
+      if (m.opt.format_version >= 3) {
+        for (uint32_t k = 1; k <= order.size(); ++k) PutVarint(&raw, counts[k]);
+      }
       RETURN_IF_ERROR(add_frame(raw));
       uint8_t width = order.size() < 255 ? 1 : order.size() < 65535 ? 2 : 4;
       raw.clear();
@@ -755,7 +759,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   }
 
   std::string footer;
-  PutFixed32(&footer, kSegmentVersion);
+  PutFixed32(&footer, m.opt.format_version);
   PutFixed32(&footer, m.count);
   PutFixed64(&footer, static_cast<uint64_t>(m.min_time));
   PutFixed64(&footer, static_cast<uint64_t>(m.max_time));

@@ -13,6 +13,7 @@
 #include "cloudtrail/event.h"
 #include "common/fs.h"
 #include "common/status.h"
+#include "store/segment_format.h"
 
 namespace cairn::store {
 
@@ -26,6 +27,8 @@ struct SegmentWriterOptions {
   // How many events the caller expects to add (0: unknown). A hint only: it pre-sizes the
   // in-memory tables so they are not rehashed while growing.
   uint32_t expected_events = 0;
+  // The format written: the current one, or (for tests of older segments) version 2.
+  uint32_t format_version = kSegmentVersion;
 };
 
 struct SegmentFileInfo {
