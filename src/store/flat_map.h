@@ -109,8 +109,9 @@ class FlatStringMap {
     for (size_t size : arena_sizes_) n += size;
     return n;
   }
-  const uint32_t* Find(std::string_view key) const {
-    uint64_t h = Hash64(key) | 1;
+  const uint32_t* Find(std::string_view key) const { return FindHashed(key, HashOf(key)); }
+  // Find with the hash from HashOf.
+  const uint32_t* FindHashed(std::string_view key, uint64_t h) const {
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];

@@ -393,6 +393,44 @@ TEST(PatternTest, Globs) {
   EXPECT_EQ(Pattern("Get*Obj*").literal_prefix(), "get");
 }
 
+// Keys of near-unique fields stay out of the key table (LooseKey) once the writer sees that the
+// field's values rarely repeat; they must still be found exactly: held by one event, repeated in a
+// near-unique field, and shared with an ordinary field of a later event (where the key is in the
+// table and the loose occurrence has to join its posting).
+TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
+  auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 1000);
+  std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
+  // (The last piece is offset so it cannot be one of the synthetic events' own ids.)
+  auto id_of = [](size_t i) {
+    return fmt::format("{:08x}-5eed-4a11-b0b0-{:012x}", i * 2654435761u, 0xfeed00000000 + i);
+  };
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::string id = i == 1500 ? id_of(900) : id_of(i);  // event 1500 repeats event 900's id
+    std::string extra = fmt::format(R"("uniq":"{}",)", id);
+    // Two later events hold event 1200's id in an ordinary field: a key-table key (held twice)
+    // that event 1200's loose occurrence must join.
+    if (i == 1800 || i == 1900) extra += fmt::format(R"("ref":"{}",)", id_of(1200));
+    if (i % 2 == 0) extra += R"("kind":"even",)";
+    events[i].raw.insert(1, extra);
+  }
+  SegmentWriterOptions opt;
+  opt.block_bytes = 16 << 10;
+  auto seg = Write(events, opt);
+  ASSERT_EQ(seg->event_count(), 2000u);
+  // Ordinals are time order, which Write kept.
+  EXPECT_EQ(ToSet(*seg->FieldPostings("uniq", id_of(1700))), (Ords{1700}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("uniq", id_of(900))), (Ords{900, 1500}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("ref", id_of(1200))), (Ords{1800, 1900}));
+  // The id's terms: the whole id and its pieces; event 1200 holds it in "uniq", 1800 and 1900 in
+  // "ref".
+  EXPECT_EQ(ToSet(*seg->TermPostings(id_of(1200))), (Ords{1200, 1800, 1900}));
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 1200))), (Ords{1200, 1800, 1900}));
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 900))), (Ords{900, 1500}));
+  EXPECT_EQ(seg->TermPostings("5eed")->cardinality(), 2000u);  // in every event: a table key
+  EXPECT_EQ(seg->FieldPostings("kind", "even")->cardinality(), 1000u);
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
 }  // namespace
 }  // namespace cairn::store
 
@@ -510,3 +548,4 @@ TEST(BloomRowTest, ProbesSpreadOverRows) {
     EXPECT_LT(repeated, size_t{values} / 100) << version;
   }
 }
+

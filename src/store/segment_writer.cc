@@ -116,6 +116,17 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
 
 namespace {
 
+// A key of a near-unique field's leaf (eventID, requestID and their pieces) that was not in the
+// key table when its event was added. Such keys are almost all held by one event: they are kept
+// out of the table (which they would otherwise fill, 7 keys per id) and go to the Bloom filters at
+// Finish, unless a later event put the same key into the table, whose posting they then join.
+struct LooseKey {
+  uint64_t hash;     // FlatStringMap::HashOf(key)
+  uint32_t at, len;  // the key's bytes in WriterTables::loose_bytes
+  uint32_t ordinal;
+  uint32_t field;    // field id, or kTermField
+};
+
 // The writer's largest tables. A committer writes one segment after another; keeping a thread's
 // tables between its segments (emptied, capacity kept) spares allocating and page-faulting tens
 // of MB for each (docs/benchmarks.md, "store"). Tables grown past kKeepTablesBytes, as a large
@@ -130,8 +141,12 @@ struct WriterTables {
   std::vector<std::pair<uint32_t, uint32_t>> leaf_ranges;  // (start, count) in leaf_keys
   std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
   std::vector<uint32_t> ords;        // Finish: every key's ordinals, key after key
+  std::string loose_bytes;
+  std::vector<LooseKey> loose;       // in ordinal order
 
   void Clear() {
+    loose_bytes.clear();
+    loose.clear();
     key_ids.Clear();
     postings.clear();
     key_count.clear();
@@ -146,7 +161,8 @@ struct WriterTables {
     return key_ids.Bytes() + leaf_cache.Bytes() + postings.capacity() * sizeof(KeyPosting) +
            (key_count.capacity() + key_log.capacity() + event_start.capacity() +
             leaf_keys.capacity() + ords.capacity()) * sizeof(uint32_t) +
-           leaf_ranges.capacity() * sizeof(leaf_ranges[0]);
+           leaf_ranges.capacity() * sizeof(leaf_ranges[0]) + loose_bytes.capacity() +
+           loose.capacity() * sizeof(LooseKey);
   }
 };
 
@@ -250,9 +266,9 @@ struct SegmentWriter::Impl {
     key_log.push_back(id);
     ++key_count[id];
   }
-  // Appends the key ids of leaf (fid, value) to `out`: its field key, then its terms. All keys are
-  // built and hashed first and their slots prefetched, so their cache misses overlap.
-  void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
+  // Builds the keys of leaf (fid, value) in key_buf/key_ends, its field key first, then its terms,
+  // with their hashes in key_hashes; their slots are prefetched, so the cache misses overlap.
+  void BuildLeafKeys(uint32_t fid, std::string_view value) {
     key_buf.clear();
     key_ends.clear();
     key_buf.push_back(kFieldKeyPrefix);
@@ -274,12 +290,36 @@ struct SegmentWriter::Impl {
       key_ids.Prefetch(h);
       begin = end;
     }
-    begin = 0;
+  }
+  std::string_view BuiltKey(size_t i) const {
+    size_t begin = i == 0 ? 0 : key_ends[i - 1];
+    return std::string_view(key_buf).substr(begin, key_ends[i] - begin);
+  }
+  // Appends the key ids of leaf (fid, value) to `out`, adding keys new to the table.
+  void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
+    BuildLeafKeys(fid, value);
     for (size_t i = 0; i < key_ends.size(); ++i) {
-      std::string_view key = std::string_view(key_buf).substr(begin, key_ends[i] - begin);
-      out->push_back(KeyIdHashed(key, key_hashes[i], i == 0 ? fid : kTermField));
-      begin = key_ends[i];
+      out->push_back(KeyIdHashed(BuiltKey(i), key_hashes[i], i == 0 ? fid : kTermField));
     }
+  }
+  // The keys of a near-unique field's leaf: those already in the table are counted there, the
+  // others kept aside as LooseKeys (see there).
+  void LooseLeafKeys(uint32_t fid, std::string_view value, uint32_t ordinal) {
+    BuildLeafKeys(fid, value);
+    for (size_t i = 0; i < key_ends.size(); ++i) {
+      std::string_view key = BuiltKey(i);
+      if (const uint32_t* id = key_ids.FindHashed(key, key_hashes[i])) {
+        AddKeyId(*id);
+        continue;
+      }
+      tables->loose.push_back(LooseKey{key_hashes[i], static_cast<uint32_t>(tables->loose_bytes.size()),
+                                       static_cast<uint32_t>(key.size()), ordinal,
+                                       i == 0 ? fid : kTermField});
+      tables->loose_bytes.append(key);
+    }
+  }
+  std::string_view LooseKeyText(const LooseKey& k) const {
+    return std::string_view(tables->loose_bytes).substr(k.at, k.len);
   }
   uint32_t FieldId(std::string_view path) {
     bool inserted;
@@ -379,10 +419,11 @@ Status SegmentWriter::Open() {
     return InvalidArgument("segment format {} cannot be written", m.opt.format_version);
   }
   if (m.opt.expected_events > 0) {
-    // Size the key table once instead of doubling it (each doubling rehashes every slot): about
-    // 10 distinct keys per event in CloudTrail (measured on generated data), most of them from
-    // near-unique ids; the table grows past the hint as usual.
-    const size_t keys = static_cast<size_t>(m.opt.expected_events) * 10;
+    // Size the key table once instead of doubling it (each doubling rehashes every slot): under
+    // one distinct key per event in CloudTrail once near-unique fields' keys are kept out of it
+    // (measured on generated data: ~30k keys, ~615k loose keys per 45k events); it grows past the
+    // hint as usual.
+    const size_t keys = static_cast<size_t>(m.opt.expected_events);
     m.key_ids.Reserve(keys);
     m.postings.reserve(keys);
     m.key_count.reserve(keys);
@@ -434,9 +475,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     }
     ++f.occurrences;
     if (f.no_cache) {
-      m.scratch_ids.clear();
-      m.LeafKeys(fid, leaf.value, &m.scratch_ids);
-      for (uint32_t id : m.scratch_ids) m.AddKeyId(id);
+      m.LooseLeafKeys(fid, leaf.value, ord);
       continue;
     }
     std::string_view cached = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
@@ -511,12 +550,24 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   m.sections.push_back(
       SectionMeta{SectionId::kBlocks, blocks_begin, m.offset - blocks_begin, m.blocks_crc, 0});
 
-  // Keys table: every key held by two or more events, sorted. Keys held by one event go to the
-  // Bloom filter of that event's block instead.
+  // Keys table: every key held by two or more events, sorted. Keys held by one event, and the
+  // loose keys of near-unique fields (LooseKey), go to the Bloom filter of their event's block
+  // instead.
   // Postings from the key log: counting sort by key, then drop repeats within one event.
   std::vector<uint32_t>& ords = m.tables->ords;
-  ords.resize(m.key_log.size());
+  // Loose keys that a later event put into the table join its posting; the rest stay loose.
+  std::vector<std::pair<uint32_t, uint32_t>> joined;  // (ordinal, key id), ordinal order
+  std::vector<char> is_joined(m.tables->loose.size(), 0);
   {
+    for (size_t i = 0; i < m.tables->loose.size(); ++i) {
+      const LooseKey& lk = m.tables->loose[i];
+      if (const uint32_t* id = m.key_ids.FindHashed(m.LooseKeyText(lk), lk.hash)) {
+        ++m.key_count[*id];
+        joined.emplace_back(lk.ordinal, *id);
+        is_joined[i] = 1;
+      }
+    }
+    ords.resize(m.key_log.size() + joined.size());
     std::vector<uint32_t> pos(m.postings.size());
     uint32_t sum = 0;
     for (uint32_t k = 0; k < m.postings.size(); ++k) {
@@ -524,8 +575,12 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       sum += m.key_count[k];
     }
     m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
+    size_t next_joined = 0;
     for (uint32_t o = 0; o < m.count; ++o) {
       for (uint32_t i = m.event_start[o]; i < m.event_start[o + 1]; ++i) ords[pos[m.key_log[i]]++] = o;
+      for (; next_joined < joined.size() && joined[next_joined].first == o; ++next_joined) {
+        ords[pos[joined[next_joined].second]++] = o;
+      }
     }
     uint32_t begin = 0;
     for (uint32_t k = 0; k < m.postings.size(); ++k) {
@@ -559,6 +614,16 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       ++(p.count >= 2 ? m.fields[p.field].keys : m.fields[p.field].singletons);
     }
   }
+  for (size_t i = 0; i < m.tables->loose.size(); ++i) {  // loose keys count as singletons
+    if (is_joined[i]) continue;
+    const LooseKey& lk = m.tables->loose[i];
+    ++singles_per_block[m.BlockOf(lk.ordinal)];
+    if (lk.field == kTermField) {
+      ++term_singletons;
+    } else {
+      ++m.fields[lk.field].singletons;
+    }
+  }
   {
     // Sort by the first 8 key bytes (big-endian, so integer order is byte order) held beside the
     // id, comparing whole keys only on ties: most comparisons then stay in this array instead of
@@ -589,16 +654,21 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     const uint32_t row_bytes = (nblocks + 7) / 8;
     std::string bits(rows * row_bytes, '\0');
     if (rows > 0) {
-      for (const KeyPosting& p : m.postings) {
-        if (p.count != 1) continue;
-        std::string_view value = p.field == kTermField ? p.key.substr(1)
-                                                       : p.key.substr(p.key.find('\0') + 1);
-        const uint32_t b = static_cast<uint32_t>(m.BlockOf(p.first));
+      auto add = [&](std::string_view key, uint32_t field, uint32_t ordinal) {
+        std::string_view value = field == kTermField ? key.substr(1) : key.substr(key.find('\0') + 1);
+        const uint32_t b = static_cast<uint32_t>(m.BlockOf(ordinal));
         const uint64_t h = Hash64(value);
         for (int i = 0; i < kBloomProbes; ++i) {
           const uint64_t row = BloomRow(m.opt.format_version, h, i, rows);
           bits[row * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
         }
+      };
+      for (const KeyPosting& p : m.postings) {
+        if (p.count == 1) add(p.key, p.field, p.first);
+      }
+      for (size_t i = 0; i < m.tables->loose.size(); ++i) {
+        const LooseKey& lk = m.tables->loose[i];
+        if (!is_joined[i]) add(m.LooseKeyText(lk), lk.field, lk.ordinal);
       }
     }
     std::string bytes;
