@@ -124,6 +124,7 @@ struct LooseKey {
   uint64_t hash;     // FlatStringMap::HashOf(key)
   uint32_t at, len;  // the key's bytes in WriterTables::loose_bytes
   uint32_t ordinal;
+  uint32_t block;    // the raw block the event went into
   uint32_t field;    // field id, or kTermField
 };
 
@@ -314,7 +315,7 @@ struct SegmentWriter::Impl {
       }
       tables->loose.push_back(LooseKey{key_hashes[i], static_cast<uint32_t>(tables->loose_bytes.size()),
                                        static_cast<uint32_t>(key.size()), ordinal,
-                                       i == 0 ? fid : kTermField});
+                                       static_cast<uint32_t>(blocks.size()), i == 0 ? fid : kTermField});
       tables->loose_bytes.append(key);
     }
   }
@@ -617,7 +618,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   for (size_t i = 0; i < m.tables->loose.size(); ++i) {  // loose keys count as singletons
     if (is_joined[i]) continue;
     const LooseKey& lk = m.tables->loose[i];
-    ++singles_per_block[m.BlockOf(lk.ordinal)];
+    ++singles_per_block[lk.block];
     if (lk.field == kTermField) {
       ++term_singletons;
     } else {
@@ -654,9 +655,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     const uint32_t row_bytes = (nblocks + 7) / 8;
     std::string bits(rows * row_bytes, '\0');
     if (rows > 0) {
-      auto add = [&](std::string_view key, uint32_t field, uint32_t ordinal) {
+      auto add = [&](std::string_view key, uint32_t field, uint32_t b) {
         std::string_view value = field == kTermField ? key.substr(1) : key.substr(key.find('\0') + 1);
-        const uint32_t b = static_cast<uint32_t>(m.BlockOf(ordinal));
         const uint64_t h = Hash64(value);
         for (int i = 0; i < kBloomProbes; ++i) {
           const uint64_t row = BloomRow(m.opt.format_version, h, i, rows);
@@ -664,11 +664,11 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
         }
       };
       for (const KeyPosting& p : m.postings) {
-        if (p.count == 1) add(p.key, p.field, p.first);
+        if (p.count == 1) add(p.key, p.field, static_cast<uint32_t>(m.BlockOf(p.first)));
       }
       for (size_t i = 0; i < m.tables->loose.size(); ++i) {
         const LooseKey& lk = m.tables->loose[i];
-        if (!is_joined[i]) add(m.LooseKeyText(lk), lk.field, lk.ordinal);
+        if (!is_joined[i]) add(m.LooseKeyText(lk), lk.field, lk.block);
       }
     }
     std::string bytes;

@@ -361,19 +361,33 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   std::vector<uint64_t> pend_keys(events.size());
   std::vector<char> keep(events.size(), 1);
   {
-    std::unordered_map<uint64_t, std::vector<uint32_t>> seen;
-    seen.reserve(events.size() * 2);
+    // fingerprint -> the first event holding it, in a flat open-addressed table (no allocation
+    // per event); later distinct events under a fingerprint already taken (a 64-bit collision:
+    // practically never) go to `more`.
+    size_t cap = 16;
+    while (cap < events.size() * 2) cap *= 2;
+    std::vector<std::pair<uint64_t, uint32_t>> first(cap, {0, UINT32_MAX});
+    std::unordered_multimap<uint64_t, uint32_t> more;
+    auto same = [&](uint32_t a, uint32_t b) {
+      return events[a].event_id == events[b].event_id && events[a].account == events[b].account;
+    };
     for (uint32_t i = 0; i < events.size(); ++i) {
       fps[i] = IdFingerprint(events[i].account, events[i].event_id);
       pend_keys[i] = PendingKey(PartitionOf(events[i].time_ms), fps[i]);
-      auto& same = seen[fps[i]];
-      for (uint32_t j : same) {
-        if (events[j].event_id == events[i].event_id && events[j].account == events[i].account) {
-          keep[i] = 0;
-          break;
-        }
+      size_t at = fps[i] & (cap - 1);
+      while (first[at].second != UINT32_MAX && first[at].first != fps[i]) at = (at + 1) & (cap - 1);
+      if (first[at].second == UINT32_MAX) {
+        first[at] = {fps[i], i};
+        continue;
       }
-      if (keep[i]) same.push_back(i);
+      bool dup = same(first[at].second, i);
+      auto range = more.equal_range(fps[i]);
+      for (auto r = range.first; r != range.second && !dup; ++r) dup = same(r->second, i);
+      if (dup) {
+        keep[i] = 0;
+      } else {
+        more.emplace(fps[i], i);
+      }
     }
   }
   std::map<int64_t, std::vector<uint32_t>> parts;
