@@ -112,10 +112,6 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
   out->append(gaps);
 }
 
-}  // namespace
-
-namespace {
-
 // A key of a near-unique field's leaf (eventID, requestID and their pieces) that was not in the
 // key table when its event was added. Such keys are almost all held by one event: they are kept
 // out of the table (which they would otherwise fill, 7 keys per id) and go to the Bloom filters at
@@ -232,7 +228,6 @@ struct SegmentWriter::Impl {
   std::string key_buf;
   std::string lower_buf;
   std::vector<std::string_view> terms;
-  std::vector<uint32_t> scratch_ids;
   std::vector<size_t> key_ends;
   std::vector<uint64_t> key_hashes;
   std::vector<SectionMeta> sections;
