@@ -951,8 +951,10 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     // Every event of a segment, counted by one column or with distinct counts of columns: the
     // segment's stored value counts answer without reading a code.
     const bool whole_segment = t.first == 0 && t.last == t.seg->event_count() && n == t.last;
-    if (whole_segment && !spec.timechart && spec.by.size() + std::min<size_t>(spec.dc.size(), 1) == 1) {
-      if (spec.by.size() == 1) {
+    const bool one_by = spec.by.size() == 1 && spec.dc.empty();
+    const bool only_dc = spec.by.empty() && !spec.dc.empty();
+    if (whole_segment && !spec.timechart && (one_by || only_dc)) {
+      if (one_by) {
         ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.by[0]));
         for (size_t k = 0; k < sum.counts->size(); ++k) {
           if ((*sum.counts)[k] == 0) continue;

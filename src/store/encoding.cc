@@ -95,7 +95,6 @@ Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out,
 }
 
 namespace {
-inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 inline char UpperAscii(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
 // Whether hay[at, at + n) equals lower_needle ignoring ASCII case.
 inline bool EqualsCaseless(const char* hay, std::string_view lower_needle) {

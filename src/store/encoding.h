@@ -142,14 +142,12 @@ Status ZstdCompress(std::string_view in, int level, std::string* out);
 Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what);
 
 // ASCII lower-casing (Splunk compares search values case-insensitively; non-ASCII bytes are kept).
+inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 inline void AppendLower(std::string* out, std::string_view s) {
   size_t old = out->size();
   out->resize(old + s.size());
   char* d = out->data() + old;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    d[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  }
+  for (size_t i = 0; i < s.size(); ++i) d[i] = LowerAscii(s[i]);
 }
 inline std::string ToLower(std::string_view s) {
   std::string out;

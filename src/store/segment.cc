@@ -31,13 +31,12 @@ namespace {
 
 // Glob match of lower-cased `pat` ('*' only) against `s` compared case-insensitively.
 bool GlobMatch(std::string_view pat, std::string_view s) {
-  auto lc = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; };
   size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
   while (i < s.size()) {
     if (p < pat.size() && pat[p] == '*') {
       star = p++;
       mark = i;
-    } else if (p < pat.size() && pat[p] == lc(s[i])) {
+    } else if (p < pat.size() && pat[p] == LowerAscii(s[i])) {
       ++p;
       ++i;
     } else if (star != std::string_view::npos) {
@@ -57,9 +56,7 @@ bool Pattern::Matches(std::string_view value) const {
   if (!has_wildcard_) {
     if (value.size() != lower_.size()) return false;
     for (size_t i = 0; i < value.size(); ++i) {
-      char c = value[i];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (c != lower_[i]) return false;
+      if (LowerAscii(value[i]) != lower_[i]) return false;
     }
     return true;
   }
@@ -665,6 +662,13 @@ static Result<std::shared_ptr<const std::vector<std::string>>> LoadDict(Segment:
   return m.dicts[c];
 }
 
+// Events per code of `col`: [0] those without the field, [k] those holding dict[k - 1].
+static std::vector<uint32_t> CountCodes(const Column& col) {
+  std::vector<uint32_t> counts(col.dict.size() + 1, 0);
+  for (uint32_t code : col.codes) ++counts[code];
+  return counts;
+}
+
 static Result<std::shared_ptr<const Column>> LoadColumn(Segment::Impl& m, const std::string& path,
                                                         size_t c, uint32_t count) {
   {
@@ -701,10 +705,7 @@ static Result<std::shared_ptr<const Column>> LoadColumn(Segment::Impl& m, const 
   for (uint32_t i = 0; i < count; ++i) top = std::max(top, out[i]);
   if (top > col->dict.size()) return Corruption("{}: column {} code out of range", path, kColumnFields[c]);
   std::shared_ptr<std::vector<uint32_t>> counts;
-  if (m.version < 3) {
-    counts = std::make_shared<std::vector<uint32_t>>(col->dict.size() + 1, 0);
-    for (uint32_t code : col->codes) ++(*counts)[code];
-  }
+  if (m.version < 3) counts = std::make_shared<std::vector<uint32_t>>(CountCodes(*col));
   std::lock_guard<std::mutex> lock(m.mu);
   m.columns[c] = col;
   if (counts) m.dict_counts[c] = std::move(counts);
@@ -1649,9 +1650,7 @@ Status Segment::Verify() const {
   for (size_t c = 0; c < kColumnCount; ++c) {
     ASSIGN_OR_RETURN(auto col, LoadColumn(mm, path_, c, desc_.event_count));
     ASSIGN_OR_RETURN(ColumnSummary sum, ColumnCounts(kColumnFields[c]));
-    std::vector<uint32_t> counts(col->dict.size() + 1, 0);
-    for (uint32_t code : col->codes) ++counts[code];
-    if (counts != *sum.counts) return Corruption("{}: column {} value counts disagree with its codes", path_, kColumnFields[c]);
+    if (CountCodes(*col) != *sum.counts) return Corruption("{}: column {} value counts disagree with its codes", path_, kColumnFields[c]);
   }
   RETURN_IF_ERROR(LoadKeyIndex(mm, path_));
   for (size_t b = 0; b < mm.key_blocks.size(); ++b) {
