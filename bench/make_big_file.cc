@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) {
     auto r = cairn::cloudtrail::ReadEventsFromPath(
         cairn::FileSystem::Default(), argv[i], {}, [&](cairn::cloudtrail::Event&& e) {
-          records.push_back(std::move(e.raw));
+          records.push_back(e.raw.str());
           return cairn::Status::Ok();
         });
     if (!r.ok()) {

@@ -35,12 +35,12 @@ Outcome Read(const std::string& bytes, size_t max_read) {
       std::make_unique<cairn::cloudtrail::StringSequentialFile>(bytes, max_read), "fuzz", options,
       [&](Event&& e) {
         simdjson::dom::element doc;
-        if (parser.parse(e.raw).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+        if (parser.parse(e.raw.view()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
           std::fprintf(stderr, "emitted an event that is not a JSON object\n");
           std::abort();
         }
         if (e.event_id.empty() || e.source != "fuzz") std::abort();
-        out.raws.push_back(std::move(e.raw));
+        out.raws.push_back(e.raw.str());
         return Status::Ok();
       });
   return out;

@@ -4,8 +4,12 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
+#include <vector>
 
 #include "cloudtrail/gzip.h"
 #include "cloudtrail/scan.h"
@@ -158,6 +162,154 @@ struct Fields {
   bool has_s3_bucket = false, has_s3_object_key = false, has_topic_arn = false, has_message = false;
 };
 
+// Reads the members of one record that the reader looks at; `detail` receives an object-valued
+// "detail" member (an EventBridge envelope).
+void ReadFields(simdjson::dom::object obj, Fields* f, simdjson::dom::element* detail) {
+  for (simdjson::dom::key_value_pair member : obj) {
+    std::string_view k = member.key;
+    switch (k.size()) {
+      case 6:
+        if (k == "detail" && member.value.is_object()) {
+          f->has_detail_object = true;
+          *detail = member.value;
+        }
+        break;
+      case 7:
+        if (k == "eventID") {
+          f->has_event_id = AsString(member.value, &f->event_id);
+        } else if (k == "Records") {
+          f->has_records = true;
+        } else if (k == "Message") {
+          f->has_message = true;
+        }
+        break;
+      case 8:
+        if (k == "logFiles") {
+          f->has_log_files = true;
+        } else if (k == "s3Bucket") {
+          f->has_s3_bucket = true;
+        } else if (k == "TopicArn") {
+          f->has_topic_arn = true;
+        }
+        break;
+      case 9:
+        if (k == "eventTime") {
+          f->has_time = AsString(member.value, &f->event_time);
+          f->time_not_string = !f->has_time;
+        } else if (k == "eventType") {
+          AsString(member.value, &f->event_type);
+        }
+        break;
+      case 11:
+        if (k == "eventSource") {
+          AsString(member.value, &f->event_source);
+        } else if (k == "detail-type") {
+          f->has_detail_type = AsString(member.value, &f->detail_type);
+        } else if (k == "s3ObjectKey") {
+          f->has_s3_object_key = true;
+        }
+        break;
+      case 12:
+        if (k == "userIdentity") {
+          simdjson::dom::object identity;
+          if (member.value.get_object().get(identity) == simdjson::SUCCESS) {
+            simdjson::dom::element account;
+            if (identity["accountId"].get(account) == simdjson::SUCCESS) {
+              AsString(account, &f->identity_account);
+            }
+          }
+        }
+        break;
+      case 15:
+        if (k == "CloudTrailEvent") {
+          f->has_cloudtrail_event = AsString(member.value, &f->cloudtrail_event);
+        } else if (k == "digestStartTime") {
+          f->has_digest_start = true;
+        }
+        break;
+      case 18:
+        if (k == "recipientAccountId") {
+          AsString(member.value, &f->recipient_account);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// Why a record with an eventTime still is not an event, or "" when it is one; sets *time_ms.
+std::string_view EventProblem(const Fields& f, int64_t* time_ms) {
+  if (f.event_source.size() > 4 && f.event_source.substr(0, 4) == "aws:") return "notification";
+  std::optional<int64_t> t = ParseIso8601Millis(f.event_time);
+  if (!t) return "time";
+  *time_ms = *t;
+  return {};
+}
+
+constexpr uint32_t kNoIndex = UINT32_MAX;
+
+// A member name's text as written (not unescaped): between the opening quote at `quote` and the
+// last quote before the colon at `colon`.
+std::string_view RawKey(const char* doc, uint32_t quote, uint32_t colon) {
+  uint32_t end = colon;
+  while (end > quote + 1 && IsJsonSpace(doc[end - 1])) --end;
+  if (end <= quote + 1 || doc[end - 1] != '"') return {};
+  return std::string_view(doc + quote + 1, end - 1 - (quote + 1));
+}
+
+// Per reader thread: the whole-file buffer and the parser that reads files whole, kept across
+// files so neither is allocated (nor its pages faulted in) once per file.
+struct FreeBuffer {
+  void operator()(const char* p) const { std::free(const_cast<char*>(p)); }
+};
+
+struct WholeFile {
+  struct Record {
+    uint32_t off, len;
+    int64_t time_ms;
+    std::string_view account, event_id;
+    bool insight;
+  };
+  std::unique_ptr<char, FreeBuffer> buf;  // malloc'd, so it can grow by realloc
+  size_t cap = 0;
+  size_t last_size = 0;  // the previous file's size: the next buffer's first capacity
+  simdjson::dom::parser parser;
+  std::vector<uint32_t> spans;  // offset, length of each record in the document
+  std::vector<Record> records;
+};
+
+WholeFile& ThreadWholeFile() {
+  thread_local WholeFile w;
+  return w;
+}
+
+// Serves bytes already read, then what reading them ended with (the end of input, an error, or
+// more of the source).
+class ReplayFile final : public SequentialFile {
+ public:
+  ReplayFile(std::string_view head, Status after, bool at_end, SequentialFile* in)
+      : head_(head), after_(std::move(after)), at_end_(at_end), in_(in) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (used_ < head_.size()) {
+      size_t k = std::min(n, head_.size() - used_);
+      std::memcpy(buf, head_.data() + used_, k);
+      used_ += k;
+      return k;
+    }
+    if (!after_.ok()) return after_;
+    if (at_end_) return size_t{0};
+    return in_->Read(buf, n);
+  }
+
+ private:
+  std::string_view head_;
+  Status after_;
+  bool at_end_;
+  size_t used_ = 0;
+  SequentialFile* in_;
+};
+
 // ---------------------------------------------------------------------------------------------
 
 class FileReader {
@@ -168,16 +320,21 @@ class FileReader {
         source_(source),
         opt_(options),
         fn_(fn),
-        sum_(summary),
-        buf_(new char[kInitialBuffer + kPad]),
-        cap_(kInitialBuffer) {
-    sum_->peak_buffer_bytes = cap_;
+        sum_(summary) {
+    std::unique_ptr<char[]> name(new char[source_.size()]);
+    std::memcpy(name.get(), source_.data(), source_.size());
+    source_view_ = std::string_view(name.get(), source_.size());
+    source_buffer_ = std::shared_ptr<const char[]>(name.release());
   }
 
   Status Run();
   uint64_t decoded() const { return decoded_; }
 
  private:
+  Result<bool> TryWholeFile();
+  bool ParseWholeRecords(WholeFile& w, const char* doc, size_t n);
+  Status Deliver(const char* p, size_t n, int64_t time_ms, std::string_view account,
+                 std::string_view event_id, bool insight);
   uint64_t Abs(size_t index) const { return base_ + index; }
   char* At(uint64_t abs) { return buf_.get() + (abs - base_); }
 
@@ -195,6 +352,7 @@ class FileReader {
   Status JsonError(simdjson::error_code err, const char* p, size_t n, uint64_t off, Ctx ctx);
 
   SequentialFile* in_;
+  std::unique_ptr<ReplayFile> replay_;  // in_ after a whole-file read that did not take the fast path
   std::string source_;
   const ReaderOptions& opt_;
   const EventFn& fn_;
@@ -205,7 +363,7 @@ class FileReader {
   // absolute offset) are kept across refills because a value that starts there
   // is still being scanned.
   std::unique_ptr<char[]> buf_;
-  size_t cap_;
+  size_t cap_ = 0;
   size_t pos_ = 0;
   size_t end_ = 0;
   uint64_t base_ = 0;
@@ -216,6 +374,9 @@ class FileReader {
 
   ScanState scan_;
   simdjson::dom::parser parser_;
+  std::shared_ptr<const char[]> shared_;  // the whole file, when events are views into it
+  std::shared_ptr<const char[]> source_buffer_;  // source_, shared by every event of the file
+  std::string_view source_view_;
   std::unique_ptr<char[]> scratch_;  // an unescaped CloudTrailEvent string, padded
   size_t scratch_cap_ = 0;
   Event ev_;
@@ -225,6 +386,11 @@ class FileReader {
 // False at the end.
 Result<bool> FileReader::More() {
   if (eof_) return false;
+  if (!buf_) {  // the streaming buffer is made on first use: the whole-file path needs none
+    buf_.reset(new char[kInitialBuffer + kPad]);
+    cap_ = kInitialBuffer;
+    sum_->peak_buffer_bytes = std::max(sum_->peak_buffer_bytes, cap_);
+  }
   size_t keep = pos_;
   if (pin_ != kNoPin) {
     size_t pinned = static_cast<size_t>(pin_ - base_);
@@ -355,6 +521,10 @@ Status FileReader::SkipMemberValue(uint64_t object_start) {
 }
 
 Status FileReader::Run() {
+  if (opt_.whole_file_bytes > 0) {
+    ASSIGN_OR_RETURN(bool done, TryWholeFile());
+    if (done) return Status::Ok();
+  }
   // A UTF-8 byte order mark is tolerated at the very start.
   while (end_ - pos_ < 3) {
     ASSIGN_OR_RETURN(bool more, More());
@@ -633,77 +803,7 @@ Status FileReader::ProcessRecord(const char* p, size_t n, uint64_t off, Ctx ctx)
 
   Fields f;
   simdjson::dom::element detail;
-  for (simdjson::dom::key_value_pair member : obj) {
-    std::string_view k = member.key;
-    switch (k.size()) {
-      case 6:
-        if (k == "detail" && member.value.is_object()) {
-          f.has_detail_object = true;
-          detail = member.value;
-        }
-        break;
-      case 7:
-        if (k == "eventID") {
-          f.has_event_id = AsString(member.value, &f.event_id);
-        } else if (k == "Records") {
-          f.has_records = true;
-        } else if (k == "Message") {
-          f.has_message = true;
-        }
-        break;
-      case 8:
-        if (k == "logFiles") {
-          f.has_log_files = true;
-        } else if (k == "s3Bucket") {
-          f.has_s3_bucket = true;
-        } else if (k == "TopicArn") {
-          f.has_topic_arn = true;
-        }
-        break;
-      case 9:
-        if (k == "eventTime") {
-          f.has_time = AsString(member.value, &f.event_time);
-          f.time_not_string = !f.has_time;
-        } else if (k == "eventType") {
-          AsString(member.value, &f.event_type);
-        }
-        break;
-      case 11:
-        if (k == "eventSource") {
-          AsString(member.value, &f.event_source);
-        } else if (k == "detail-type") {
-          f.has_detail_type = AsString(member.value, &f.detail_type);
-        } else if (k == "s3ObjectKey") {
-          f.has_s3_object_key = true;
-        }
-        break;
-      case 12:
-        if (k == "userIdentity") {
-          simdjson::dom::object identity;
-          if (member.value.get_object().get(identity) == simdjson::SUCCESS) {
-            simdjson::dom::element account;
-            if (identity["accountId"].get(account) == simdjson::SUCCESS) {
-              AsString(account, &f.identity_account);
-            }
-          }
-        }
-        break;
-      case 15:
-        if (k == "CloudTrailEvent") {
-          f.has_cloudtrail_event = AsString(member.value, &f.cloudtrail_event);
-        } else if (k == "digestStartTime") {
-          f.has_digest_start = true;
-        }
-        break;
-      case 18:
-        if (k == "recipientAccountId") {
-          AsString(member.value, &f.recipient_account);
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  ReadFields(obj, &f, &detail);
 
   if (f.has_time) return Emit(p, n, off, f);
 
@@ -786,34 +886,205 @@ Status FileReader::ProcessRecord(const char* p, size_t n, uint64_t off, Ctx ctx)
 }
 
 Status FileReader::Emit(const char* p, size_t n, uint64_t off, const Fields& f) {
-  if (f.event_source.size() > 4 && f.event_source.substr(0, 4) == "aws:") {
+  int64_t time_ms = 0;
+  std::string_view problem = EventProblem(f, &time_ms);
+  if (problem == "notification") {
     return InvalidArgument(
         "{}: the record at byte {} is an {} notification "
         "(eventSource \"{}\"), not a CloudTrail "
         "event",
         source_, off, f.event_source.substr(4), f.event_source);
   }
-  std::optional<int64_t> t = ParseIso8601Millis(f.event_time);
-  if (!t) {
+  if (!problem.empty()) {
     return InvalidArgument(
         "{}: the record at byte {} has an eventTime \"{}\" that is not an ISO "
         "8601 time",
         source_, off, f.event_time.substr(0, 64));
   }
-  ev_.raw.assign(p, n);
-  ev_.time_ms = *t;
-  ev_.account.assign(!f.recipient_account.empty() ? f.recipient_account : f.identity_account);
-  if (f.has_event_id && !f.event_id.empty()) {
-    ev_.event_id.assign(f.event_id);
+  return Deliver(p, n, time_ms,
+                 !f.recipient_account.empty() ? f.recipient_account : f.identity_account,
+                 f.has_event_id ? f.event_id : std::string_view(),
+                 f.event_type == "AwsCloudTrailInsight");
+}
+
+Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, std::string_view account,
+                           std::string_view event_id, bool insight) {
+  if (shared_) {
+    ev_.raw = SharedText(std::string_view(p, n), shared_);
+  } else {
+    ev_.raw = std::string(p, n);
+  }
+  ev_.time_ms = time_ms;
+  ev_.account.assign(account);
+  if (!event_id.empty()) {
+    ev_.event_id.assign(event_id);
   } else {
     ev_.event_id = HashIdentity(p, n);
   }
-  bool insight = f.event_type == "AwsCloudTrailInsight";
   ev_.sourcetype.assign(insight ? kSourcetypeInsight : kSourcetypeEvents);
-  ev_.source.assign(source_);
+  ev_.source = SharedText(source_view_, source_buffer_);
   ++sum_->events;
   if (insight) ++sum_->insight_events;
   return fn_(std::move(ev_));
+}
+
+// Reads the file whole when it fits in whole_file_bytes and, when it is a well-formed
+// {"Records":[...]} document, parses it with one simdjson call and delivers its events: true.
+// Otherwise (a larger file, another shape, any problem) nothing is delivered and the streaming
+// reader goes on from the first byte, replayed from memory, and reports any error as it always
+// does: false.
+Result<bool> FileReader::TryWholeFile() {
+  WholeFile& w = ThreadWholeFile();
+  size_t limit = std::min<uint64_t>(
+      {opt_.whole_file_bytes, opt_.max_event_bytes, opt_.max_decompressed_bytes});
+  size_t n = 0;
+  Status read_error;
+  bool at_end = false;
+  while (n <= limit) {
+    if (w.cap - n < kMinRead && w.cap < limit + 1) {
+      size_t cap = std::max({w.cap * 2, n + kMinRead, kInitialBuffer, w.last_size + w.last_size / 4});
+      cap = std::min(cap, limit + 1);
+      // realloc: a large block often grows in place, without copying what was read.
+      void* bigger = std::realloc(w.buf.release(), cap + kPad);
+      if (bigger == nullptr) throw std::bad_alloc();
+      w.buf.reset(static_cast<char*>(bigger));
+      w.cap = cap;
+    }
+    auto got = in_->Read(w.buf.get() + n, std::min(w.cap - n, limit + 1 - n));
+    if (!got.ok()) {
+      read_error = got.status();
+      break;
+    }
+    if (*got == 0) {
+      at_end = true;
+      break;
+    }
+    n += *got;
+  }
+  sum_->peak_buffer_bytes = std::max(sum_->peak_buffer_bytes, n);
+  if (at_end) {
+    const char* doc = w.buf.get();
+    size_t len = n;
+    if (len >= 3 && std::memcmp(doc, "\xEF\xBB\xBF", 3) == 0) {
+      doc += 3;
+      len -= 3;
+    }
+    if (ParseWholeRecords(w, doc, len)) {
+      // The events are views into the buffer, which they now own together; the next file gets a
+      // new one (a buffer much larger than this file is copied down to size instead).
+      w.last_size = n;
+      if (w.cap <= 2 * n + kInitialBuffer) {
+        shared_ = std::shared_ptr<const char[]>(w.buf.release(), FreeBuffer());
+        w.cap = 0;
+      } else {
+        std::unique_ptr<char[]> exact(new char[n + kPad]);
+        std::memcpy(exact.get(), w.buf.get(), n);
+        doc = exact.get() + (doc - w.buf.get());
+        shared_ = std::shared_ptr<const char[]>(exact.release());
+      }
+      decoded_ = n;
+      sum_->whole_file = true;
+      sum_->shape = FileShape::kRecords;
+      for (const WholeFile::Record& r : w.records) {
+        RETURN_IF_ERROR(Deliver(doc + r.off, r.len, r.time_ms, r.account, r.event_id, r.insight));
+      }
+      return true;
+    }
+  }
+  replay_ = std::make_unique<ReplayFile>(std::string_view(w.buf.get(), n), std::move(read_error),
+                                         at_end, in_);
+  in_ = replay_.get();
+  return false;
+}
+
+// The fast path's parse: `doc` must be one JSON object whose only "Records" (and no "Events")
+// member, as written, is an array of objects that are all events (an eventTime in ISO 8601, not a
+// notification). The record boundaries come from simdjson's structural index (the positions of
+// every bracket, colon, comma and value start, found by its first stage), so no byte is scanned
+// twice; the record fields come from the parsed document.
+bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
+  size_t first = 0;
+  while (first < n && IsJsonSpace(doc[first])) ++first;
+  if (first == n || doc[first] != '{') return false;
+  simdjson::dom::element root;
+  if (w.parser.parse(doc, n, false).get(root) != simdjson::SUCCESS) return false;
+  const uint32_t* s = w.parser.implementation->structural_indexes.get();
+  const uint32_t ns = w.parser.implementation->n_structural_indexes;
+  auto at = [&](uint32_t i) { return i < ns ? doc[s[i]] : '\0'; };
+
+  // The top-level members, as written: find the Records array and its records' spans.
+  w.spans.clear();
+  int records_member = -1;
+  uint32_t i = 1;
+  if (at(0) != '{' || at(1) != '"') return false;
+  for (int member = 0;; ++member) {
+    if (at(i) != '"' || at(i + 1) != ':') return false;
+    std::string_view key = RawKey(doc, s[i], s[i + 1]);
+    uint32_t v = i + 2;
+    char c = at(v);
+    if (key == "Records" || key == "Events") {
+      if (key == "Events" || c != '[' || records_member >= 0) return false;
+      records_member = member;
+      uint32_t j = v + 1;
+      if (at(j) != ']') {
+        for (;;) {
+          if (at(j) != '{') return false;
+          uint32_t close = StructuralClose(doc, s, ns, j);
+          if (close == kNoIndex) return false;
+          w.spans.push_back(s[j]);
+          w.spans.push_back(s[close] + 1 - s[j]);
+          j = close + 1;
+          if (at(j) == ']') break;
+          if (at(j) != ',') return false;
+          ++j;
+        }
+      }
+      i = j + 1;
+    } else if (c == '{' || c == '[') {
+      uint32_t close = StructuralClose(doc, s, ns, v);
+      if (close == kNoIndex) return false;
+      i = close + 1;
+    } else {
+      i = v + 1;
+    }
+    if (at(i) == ',') {
+      ++i;
+      continue;
+    }
+    if (at(i) == '}') break;
+    return false;
+  }
+  if (i + 1 != ns || records_member < 0) return false;
+
+  // The same array in the parsed document: the member at the same position.
+  simdjson::dom::object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS) return false;
+  simdjson::dom::array records;
+  int member = 0;
+  for (simdjson::dom::key_value_pair kv : top) {
+    if (member++ == records_member) {
+      if (kv.value.get_array().get(records) != simdjson::SUCCESS) return false;
+      break;
+    }
+  }
+  w.records.clear();
+  size_t k = 0;
+  for (simdjson::dom::element record : records) {
+    if (2 * k >= w.spans.size()) return false;
+    simdjson::dom::object obj;
+    if (record.get_object().get(obj) != simdjson::SUCCESS) return false;
+    Fields f;
+    simdjson::dom::element detail;
+    ReadFields(obj, &f, &detail);
+    int64_t time_ms = 0;
+    if (!f.has_time || !EventProblem(f, &time_ms).empty()) return false;
+    w.records.push_back({w.spans[2 * k], w.spans[2 * k + 1], time_ms,
+                         !f.recipient_account.empty() ? f.recipient_account : f.identity_account,
+                         f.has_event_id ? f.event_id : std::string_view(),
+                         f.event_type == "AwsCloudTrailInsight"});
+    ++k;
+  }
+  return 2 * k == w.spans.size();
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 //
 // Input may be gzipped (recognised by the magic bytes 1f 8b, never by name;
 // multi-member streams are read whole) or plain. Memory stays bounded whatever
-// the file size: roughly one read buffer (1 MiB, grown only to hold an event
-// larger than that) plus simdjson's parser sized to the largest event, never
-// the whole file.
+// the file size: a file of up to ReaderOptions::whole_file_bytes (16 MiB) is
+// held whole and parsed in one simdjson call, like CloudTrail's own delivery
+// files; a larger one streams through one read buffer (1 MiB, grown only to
+// hold an event larger than that) plus simdjson's parser sized to the largest
+// event, never the whole file.
 //
 // Errors (all name `source` and a byte offset in the decompressed stream; gzip
 // errors give the compressed offset instead):
@@ -41,6 +43,10 @@ namespace cairn::cloudtrail {
 struct ReaderOptions {
   uint64_t max_decompressed_bytes = 8ull << 30;  // per file; ResourceExhausted beyond it
   size_t max_event_bytes = 64 << 20;             // one event's JSON (and any top-level value)
+  // A file whose decompressed text fits in this many bytes is read whole and, when it is a
+  // well-formed {"Records":[...]} document, parsed once as a whole (the fast path); anything
+  // else, and every error, goes through the streaming reader. 0 always streams.
+  size_t whole_file_bytes = 16 << 20;
 };
 
 enum class FileShape { kEmpty, kRecords, kArray, kNdjson, kLookupEvents, kSingleEvent, kDigest };
@@ -57,6 +63,8 @@ struct FileSummary {
   uint64_t decoded_bytes = 0;   // bytes after decompression
   bool gzipped = false;
   size_t peak_buffer_bytes = 0;  // the largest read buffer used: evidence of bounded memory
+                                 // (at most whole_file_bytes plus the streaming buffer)
+  bool whole_file = false;       // read by the whole-file fast path
   std::string digest_json;       // the whole (decompressed) digest document when
                                  // shape == kDigest
 };

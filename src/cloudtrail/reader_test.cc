@@ -82,6 +82,78 @@ TEST(ReaderTest, RecordsFileKeepsRawBytesExactly) {
   EXPECT_FALSE(r.summary->gzipped);
 }
 
+// The whole-file path takes exactly the well-formed Records documents and gives what the
+// streaming reader gives; every other shape and every error falls back to the streaming reader.
+TEST(ReaderTest, WholeFilePathAgreesWithStreamingOnEdgeShapes) {
+  struct Case {
+    std::string text;
+    bool whole;  // expected to take the whole-file path
+  };
+  const std::string records = "[" + Ev(1) + ",\n  " + Ev(2, ",\"tags\":[{\"k\":\"},{\"}]") + "]";
+  std::vector<Case> cases = {
+      {"{\"Records\":" + records + "}", true},
+      {"\xEF\xBB\xBF  {\"Records\" : " + records + " }\n", true},
+      {"{\"a\":{\"Records\":[]},\"Records\":" + records + ",\"z\":[1,{\"b\":null}]}", true},
+      {"{\"Records\":[]}", true},
+      {"{\"Rec\\u006frds\":" + records + "}", false},       // an escaped name is not "Records"
+      {"{\"Records\":" + records + ",\"Records\":[]}", false},  // two arrays: an error
+      {"{\"Records\":" + records + ",\"Events\":[]}", false},
+      {"{\"Records\":" + records + "} {\"Records\":[]}", false},  // pasted documents
+      {"{\"Records\":" + records + "}\n" + Ev(3), false},
+      {"{\"Records\":[" + Ev(1) + ",7]}", false},
+      {"{\"Records\":[" + Ev(1) + ",{\"eventName\":\"x\"}]}", false},  // no eventTime
+      {"{\"Records\":[" + Ev(1, ",\"eventSource\":\"aws:s3\"") + "]}", false},
+      {"{\"Records\":[" + Ev(1) + ",{\"eventTime\":\"yesterday\"}]}", false},
+      {"{\"Records\":[" + Ev(1) + "," + Ev(2) + "]", false},  // truncated
+      {"{\"Records\":[" + Ev(1) + "," + Ev(2, ",\"x\":tru") + "]}", false},
+      {"{\"Records\":[" + Ev(1) + "," + Ev(2, ",\"x\":\"\xff\"") + "]}", false},
+      {"[" + Ev(1) + "]", false},
+      {Ev(1) + "\n" + Ev(2), false},
+      {"{\"Records\":{}}", false},
+      {"{}", false},
+  };
+  ReaderOptions streaming;
+  streaming.whole_file_bytes = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    for (bool gz : {false, true}) {
+      std::string bytes = gz ? testing::Gzip(c.text) : c.text;
+      ReadOutcome whole = ReadString(bytes, "case.json", ReaderOptions(), 1000);
+      ReadOutcome stream = ReadString(bytes, "case.json", streaming, 1000);
+      ASSERT_EQ(whole.summary.ok(), stream.summary.ok());
+      if (!whole.summary.ok()) {
+        EXPECT_EQ(whole.summary.status().ToString(), stream.summary.status().ToString());
+        EXPECT_FALSE(c.whole);
+      } else {
+        EXPECT_EQ(whole.summary->whole_file, c.whole && !std::getenv("CAIRN_READER_STREAMING"));
+        EXPECT_EQ(whole.summary->shape, stream.summary->shape);
+        EXPECT_EQ(whole.summary->decoded_bytes, stream.summary->decoded_bytes);
+        EXPECT_EQ(whole.summary->input_bytes, stream.summary->input_bytes);
+      }
+      ASSERT_EQ(whole.events.size(), stream.events.size());
+      for (size_t i = 0; i < whole.events.size(); ++i) {
+        EXPECT_EQ(whole.events[i].raw, stream.events[i].raw);
+        EXPECT_EQ(whole.events[i].event_id, stream.events[i].event_id);
+        EXPECT_EQ(whole.events[i].time_ms, stream.events[i].time_ms);
+        EXPECT_EQ(whole.events[i].account, stream.events[i].account);
+        EXPECT_EQ(whole.events[i].source, "case.json");
+      }
+    }
+  }
+  // A file larger than whole_file_bytes streams, with the bytes already read replayed.
+  std::string big = "{\"Records\":[";
+  for (int i = 0; i < 400; ++i) big += (i ? "," : "") + Ev(i);
+  big += "]}";
+  ReaderOptions small;
+  small.whole_file_bytes = 4096;
+  ReadOutcome replayed = ReadString(big, "big.json", small, 777);
+  ASSERT_TRUE(replayed.summary.ok()) << replayed.summary.status().ToString();
+  EXPECT_FALSE(replayed.summary->whole_file);
+  ASSERT_EQ(replayed.events.size(), 400u);
+  EXPECT_EQ(replayed.events[399].raw, Ev(399));
+  EXPECT_EQ(replayed.summary->decoded_bytes, big.size());
+}
+
 TEST(ReaderTest, RecordsNeedNotBeTheFirstKey) {
   std::string text =
       "{\"meta\":{\"a\":[1,{\"Records\":5}]},\"s\":\"Records\","
@@ -541,7 +613,10 @@ TEST(ReaderTest, LargeStreamUsesBoundedMemory) {
   EXPECT_GE(result->decoded_bytes, kTarget);
   EXPECT_EQ(result->events, gen->events());
   EXPECT_EQ(count, gen->events());
-  EXPECT_LE(result->peak_buffer_bytes, size_t{2} << 20);
+  // The first whole_file_bytes are read whole before the reader knows the file is larger; then
+  // it streams through a buffer that does not grow.
+  EXPECT_LE(result->peak_buffer_bytes, ReaderOptions().whole_file_bytes + (size_t{2} << 20));
+  EXPECT_FALSE(result->whole_file);
   long grown_kb = MaxRssKb() - rss_before;
   EXPECT_LT(grown_kb, 64 << 10) << "peak RSS grew by " << grown_kb << " KiB for a 200 MiB stream";
 }

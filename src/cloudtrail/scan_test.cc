@@ -1,6 +1,7 @@
 #include "cloudtrail/scan.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <random>
 #include <string>
@@ -153,6 +154,86 @@ TEST(ScanTest, FastScannerAgreesWithTheReferenceOnRandomInput) {
     ASSERT_EQ(fast.result, simple.result) << text;
     ASSERT_EQ(fast.offset, simple.offset) << text;
   }
+}
+
+// A random valid JSON value: nested objects and arrays, strings holding brackets and escapes,
+// numbers and literals.
+void RandomJson(std::mt19937& rng, int depth, std::string* out) {
+  int kind = depth > 6 ? static_cast<int>(rng() % 3) : static_cast<int>(rng() % 5);
+  switch (kind) {
+    case 0: {
+      static const char* kStrings[] = {"\"a\"", "\"{[}]\"", "\"x\\\"}\"", "\"\\\\\"", "\"},{\"", "\"\""};
+      *out += kStrings[rng() % 6];
+      return;
+    }
+    case 1: {
+      static const char* kScalars[] = {"1", "-2.5e3", "true", "false", "null", "0"};
+      *out += kScalars[rng() % 6];
+      return;
+    }
+    case 2:
+    case 3: {
+      bool object = kind == 2;
+      *out += object ? '{' : '[';
+      int members = static_cast<int>(rng() % 5);
+      for (int m = 0; m < members; ++m) {
+        if (m > 0) *out += rng() % 2 ? "," : " ,\n ";
+        if (object) *out += "\"k" + std::to_string(m) + "\" : ";
+        RandomJson(rng, depth + 1, out);
+      }
+      *out += object ? '}' : ']';
+      return;
+    }
+    default:
+      *out += "[";
+      RandomJson(rng, depth + 1, out);
+      *out += ",{\"in\":";
+      RandomJson(rng, depth + 1, out);
+      *out += "}]";
+  }
+}
+
+TEST(ScanTest, StructuralCloseAgreesWithTheReferenceAndTheScanner) {
+  std::mt19937 rng(11);
+  simdjson::dom::parser parser;
+  size_t brackets = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string doc = "{\"Records\":[";
+    int records = 1 + static_cast<int>(rng() % 6);
+    for (int r = 0; r < records; ++r) {
+      if (r > 0) doc += ",";
+      doc += "{\"id\":" + std::to_string(r) + ",\"v\":";
+      RandomJson(rng, 0, &doc);
+      doc += "}";
+    }
+    doc += "]}";
+    simdjson::padded_string padded(doc);
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(padded).get(root), simdjson::SUCCESS) << doc;
+    const uint32_t* s = parser.implementation->structural_indexes.get();
+    uint32_t n = parser.implementation->n_structural_indexes;
+    for (uint32_t i = 0; i < n; ++i) {
+      char c = doc[s[i]];
+      if (c != '{' && c != '[') continue;
+      ++brackets;
+      uint32_t fast = StructuralClose(padded.data(), s, n, i);
+      ASSERT_EQ(fast, StructuralCloseSimple(padded.data(), s, n, i)) << doc << " at " << s[i];
+      ASSERT_LT(fast, n) << doc;
+      // The byte-level scanner finds the same end.
+      ScanState st;
+      st.Start(c);
+      const char* p = padded.data() + s[i];
+      ASSERT_EQ(ScanValueSimple(p, padded.data() + doc.size(), st), Scan::kDone);
+      ASSERT_EQ(static_cast<size_t>(p - padded.data()), size_t{s[fast]} + 1) << doc << " at " << s[i];
+    }
+  }
+  EXPECT_GT(brackets, 30000u);
+  // An unclosed bracket (the structural index of a cut document) gives UINT32_MAX.
+  const char cut[] = "{\"a\":[1,2,3,4,5,6,7,8,9,10]                                  ";
+  std::vector<uint32_t> s = {0, 1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+                             21, 22, 24, 25, 26, 27};
+  EXPECT_EQ(StructuralClose(cut, s.data(), static_cast<uint32_t>(s.size()), 0), UINT32_MAX);
+  EXPECT_EQ(StructuralCloseSimple(cut, s.data(), static_cast<uint32_t>(s.size()), 0), UINT32_MAX);
 }
 
 }  // namespace

@@ -44,9 +44,9 @@ struct FileRead {
   std::vector<Event> events;
 };
 
-FileRead Read(const std::string& path) {
+FileRead Read(const std::string& path, const ReaderOptions& options = {}) {
   FileRead r;
-  r.summary = ReadEventsFromPath(FileSystem::Default(), path, {}, [&](Event&& e) {
+  r.summary = ReadEventsFromPath(FileSystem::Default(), path, options, [&](Event&& e) {
     r.events.push_back(std::move(e));
     return Status::Ok();
   });
@@ -69,7 +69,7 @@ int64_t DomRecordCount(const std::string& path) {
 void CheckEvent(const Event& e, const std::string& path) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  ASSERT_EQ(parser.parse(e.raw).get(doc), simdjson::SUCCESS) << path;
+  ASSERT_EQ(parser.parse(e.raw.view()).get(doc), simdjson::SUCCESS) << path;
   std::string_view time;
   ASSERT_EQ(doc["eventTime"].get_string().get(time), simdjson::SUCCESS) << path;
   EXPECT_GT(e.time_ms, 0);
@@ -123,6 +123,58 @@ TEST(SharedDataTest, InvictusPlainAndGzippedAgreeFileByFile) {
   }
   EXPECT_EQ(total_plain, 2900u);
   EXPECT_EQ(total_gz, 2900u);
+}
+
+// The whole-file fast path and the streaming reader give the same events, summary and errors for
+// every file of the shared data; the fast path is taken for every well-formed Records file.
+TEST(SharedDataTest, WholeFileAndStreamingReadsAgree) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::vector<std::string> files = ListFiles(DataDir("cloudtrail"), ".json");
+  std::vector<std::string> gz = ListFiles(DataDir("cloudtrail"), ".json.gz");
+  files.insert(files.end(), gz.begin(), gz.end());
+  ASSERT_GE(files.size(), 110u);
+  ReaderOptions streaming;
+  streaming.whole_file_bytes = 0;
+  size_t fast_files = 0, records_files = 0, events = 0;
+  for (const std::string& path : files) {
+    SCOPED_TRACE(path);
+    FileRead whole = Read(path);
+    FileRead stream = Read(path, streaming);
+    ASSERT_EQ(whole.summary.ok(), stream.summary.ok());
+    EXPECT_FALSE(stream.summary.ok() && stream.summary->whole_file);
+    if (!whole.summary.ok()) {
+      EXPECT_EQ(whole.summary.status().ToString(), stream.summary.status().ToString());
+      continue;
+    }
+    EXPECT_EQ(whole.summary->shape, stream.summary->shape);
+    EXPECT_EQ(whole.summary->events, stream.summary->events);
+    EXPECT_EQ(whole.summary->insight_events, stream.summary->insight_events);
+    EXPECT_EQ(whole.summary->decoded_bytes, stream.summary->decoded_bytes);
+    EXPECT_EQ(whole.summary->input_bytes, stream.summary->input_bytes);
+    EXPECT_EQ(whole.summary->digest_json, stream.summary->digest_json);
+    if (whole.summary->shape == FileShape::kRecords) {
+      ++records_files;
+      if (whole.summary->whole_file) ++fast_files;
+    }
+    ASSERT_EQ(whole.events.size(), stream.events.size());
+    for (size_t i = 0; i < whole.events.size(); ++i) {
+      const Event& a = whole.events[i];
+      const Event& b = stream.events[i];
+      EXPECT_EQ(a.raw, b.raw);
+      EXPECT_EQ(a.raw.shared(), whole.summary->whole_file);
+      EXPECT_FALSE(b.raw.shared());
+      EXPECT_EQ(a.time_ms, b.time_ms);
+      EXPECT_EQ(a.account, b.account);
+      EXPECT_EQ(a.event_id, b.event_id);
+      EXPECT_EQ(a.sourcetype, b.sourcetype);
+      EXPECT_EQ(a.source, b.source);
+      EXPECT_EQ(a.source, path);
+    }
+    events += whole.events.size();
+  }
+  EXPECT_GE(records_files, 110u);
+  EXPECT_EQ(fast_files, records_files);
+  EXPECT_GE(events, 5800u);
 }
 
 TEST(SharedDataTest, AwsDocsExamplesReadAsTheirShape) {

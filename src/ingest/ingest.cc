@@ -258,11 +258,12 @@ class Pipeline {
 
   void CommitLoop() {
     std::vector<cloudtrail::Event> batch;
+    batch.reserve(std::min<size_t>(options_.batch_events, 1 << 20));
     uint64_t batch_bytes = 0;
     auto flush = [&]() -> Status {
       if (batch.empty()) return Status::Ok();
-      ASSIGN_OR_RETURN(SinkStats stats, sink_->Commit(options_.index, std::move(batch)));
-      batch = {};
+      ASSIGN_OR_RETURN(SinkStats stats, sink_->Commit(options_.index, &batch));
+      batch.clear();  // keeps the capacity for the next batch
       batch_bytes = 0;
       std::lock_guard<std::mutex> lock(summary_mu_);
       summary_.added += stats.added;
@@ -286,11 +287,8 @@ class Pipeline {
       }
       if (finished) break;
       batch_bytes += chunk.bytes;
-      if (batch.empty()) {
-        batch = std::move(chunk.events);
-      } else {
-        for (auto& e : chunk.events) batch.push_back(std::move(e));
-      }
+      // Appended rather than adopted, so the batch keeps one allocation for the whole run.
+      for (auto& e : chunk.events) batch.push_back(std::move(e));
       if (batch.size() >= options_.batch_events || batch_bytes >= options_.batch_bytes) {
         Status s = flush();
         if (!s.ok()) return Fail(s);

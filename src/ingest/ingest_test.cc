@@ -13,7 +13,8 @@ namespace {
 // Records every committed event, and can fail a chosen commit.
 class RecordingSink final : public Sink {
  public:
-  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* batch) override {
+    std::vector<cloudtrail::Event>& events = *batch;
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_on_commit_ >= 0 && commits_ == fail_on_commit_) {
       ++commits_;
@@ -24,7 +25,7 @@ class RecordingSink final : public Sink {
     for (auto& e : events) {
       if (keys_.insert(e.account + "/" + e.event_id).second) {
         ++stats.added;
-        sources_.insert(e.source);
+        sources_.insert(e.source.str());
       } else {
         ++stats.duplicates;
       }

@@ -21,16 +21,18 @@ struct SinkStats {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Stores `events` into `index`; durable on return. Thread-safe.
-  virtual Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) = 0;
+  // Stores `*events` into `index`; durable on return. Thread-safe. May reorder, move from or drop
+  // the events; the caller clears the vector afterwards and keeps its capacity for the next batch.
+  virtual Result<SinkStats> Commit(std::string_view index,
+                                   std::vector<cloudtrail::Event>* events) = 0;
 };
 
 // Drops every event and counts it as added. Thread-safe.
 class NullSink final : public Sink {
  public:
-  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
-    events_ += events.size();
-    return SinkStats{events.size(), 0};
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* events) override {
+    events_ += events->size();
+    return SinkStats{events->size(), 0};
   }
   uint64_t events() const { return events_; }
 

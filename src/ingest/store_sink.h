@@ -11,8 +11,8 @@ namespace cairn::ingest {
 class StoreSink final : public Sink {
  public:
   explicit StoreSink(store::Store* store) : store_(store) {}
-  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events) override {
-    ASSIGN_OR_RETURN(store::CommitStats stats, store_->Commit(index, std::move(events)));
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* events) override {
+    ASSIGN_OR_RETURN(store::CommitStats stats, store_->CommitInPlace(index, events));
     return SinkStats{stats.added, stats.duplicates};
   }
 

@@ -64,7 +64,7 @@ class StoreSourceTest : public ::testing::Test {
         ASSERT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
                          EventRecord rec;
                          rec.time = static_cast<double>(e.time_ms) / 1000.0;
-                         rec.raw = std::move(e.raw);
+                         rec.raw = e.raw.str();
                          rec.index = index;
                          rec.sourcetype = e.sourcetype;
                          rec.source = e.source;

@@ -294,7 +294,7 @@ TEST_F(SegmentTest, ContainsIdIsExact) {
   // Ids that are not the raw eventID are stored in full: a hash id, and an event whose first
   // "eventID" is a nested one.
   events[10].event_id = "h:0123456789abcdef0123456789abcdef";
-  events[20].raw.insert(1, "\"extra\":{\"eventID\":\"nested\"},");
+  events[20].raw.mutable_string().insert(1, "\"extra\":{\"eventID\":\"nested\"},");
   auto seg = Write(events);
   for (uint32_t o = 0; o < events.size(); ++o) {
     auto e = seg->ReadEvent(o);
@@ -315,14 +315,14 @@ TEST_F(SegmentTest, ContainsIdIsExact) {
 // by their text), and must not find text that appears only outside values.
 TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
   auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
-  events[123].raw.insert(1, R"("note":"x\/y\u0041Unique-Zq",)");
-  events[456].raw.insert(1, R"("plainNote":"PlainSingleton-Qz",)");
+  events[123].raw.mutable_string().insert(1, R"("note":"x\/y\u0041Unique-Zq",)");
+  events[456].raw.mutable_string().insert(1, R"("plainNote":"PlainSingleton-Qz",)");
   SegmentWriterOptions opt;
   opt.block_bytes = 16 << 10;  // several blocks
   auto seg = Write(events, opt);
   auto ord_of = [&](const char* marker) {
     for (uint32_t o = 0; o < seg->event_count(); ++o) {
-      if (seg->ReadEvent(o)->raw.find(marker) != std::string::npos) return o;
+      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
     }
     return UINT32_MAX;
   };
@@ -411,7 +411,7 @@ TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
     // that event 1200's loose occurrence must join.
     if (i == 1800 || i == 1900) extra += fmt::format(R"("ref":"{}",)", id_of(1200));
     if (i % 2 == 0) extra += R"("kind":"even",)";
-    events[i].raw.insert(1, extra);
+    events[i].raw.mutable_string().insert(1, extra);
   }
   SegmentWriterOptions opt;
   opt.block_bytes = 16 << 10;

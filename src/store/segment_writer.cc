@@ -452,7 +452,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   Status walk = m.walker.Parse(e.raw);
   if (!walk.ok()) {
     m.failed = true;
-    return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source));
+    return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source.view()));
   }
   for (const Leaf& leaf : m.walker.leaves()) {
     if (leaf.field_id >= m.walker_fields.size()) m.walker_fields.resize(leaf.field_id + 1, UINT32_MAX);
@@ -513,22 +513,22 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   // reader takes it from the raw bytes (docs/format/segment.md, section 5).
   bool derived = false;
   // memmem (two-way search) rather than find(), which stops at every '"' of the event.
-  const void* hit = memmem(e.raw.data(), e.raw.size(), kEventIdMarker.data(), kEventIdMarker.size());
-  size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - e.raw.data())
+  std::string_view raw = e.raw;
+  const void* hit = memmem(raw.data(), raw.size(), kEventIdMarker.data(), kEventIdMarker.size());
+  size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - raw.data())
                   : std::string::npos;
   if (at != std::string::npos) {
     size_t start = at + kEventIdMarker.size();
-    size_t end = e.raw.find('"', start);
-    derived = end != std::string::npos &&
-              std::string_view(e.raw).substr(start, end - start) == e.event_id;
+    size_t end = raw.find('"', start);
+    derived = end != std::string::npos && raw.substr(start, end - start) == e.event_id;
   }
   PutVarint(&m.id_bytes, (uint64_t{acc_code} << 1) | (derived ? 1 : 0));
   if (!derived) PutLengthPrefixed(&m.id_bytes, e.event_id);
 
   // Raw block.
   if (m.block_count == 0) m.block_first = ord;
-  PutVarint(&m.block_raw_lengths, e.raw.size());
-  m.block_raw_data.append(e.raw);
+  PutVarint(&m.block_raw_lengths, raw.size());
+  m.block_raw_data.append(raw);
   ++m.block_count;
   m.block_min = std::min(m.block_min, e.time_ms);
   m.block_max = std::max(m.block_max, e.time_ms);

@@ -903,6 +903,10 @@ Result<CommitStats> Store::Commit(std::string_view index, std::vector<cloudtrail
   return impl_->Commit(index, events);
 }
 
+Result<CommitStats> Store::CommitInPlace(std::string_view index, std::vector<cloudtrail::Event>* events) {
+  return impl_->Commit(index, *events);
+}
+
 std::vector<std::string> Store::ListIndexes() const {
   std::vector<std::string> out;
   for (const auto& ix : impl_->AllIndexes()) out.push_back(ix->name);

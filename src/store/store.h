@@ -139,6 +139,9 @@ class Store {
   // failure model above). InvalidArgument when the name is bad or an event's raw JSON is not an
   // object (naming the event); IOError from the file system.
   Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events);
+  // The same for a caller that reuses its batch vector: the events may be reordered, moved from
+  // or dropped; the caller clears the vector afterwards.
+  Result<CommitStats> CommitInPlace(std::string_view index, std::vector<cloudtrail::Event>* events);
 
   // Index names, sorted.
   std::vector<std::string> ListIndexes() const;

@@ -131,8 +131,9 @@ int main(int argc, char** argv) {
           std::string fresh = fmt::format("{:08x}", static_cast<uint32_t>(r * 2654435761u));
           std::string old_id = e.event_id;
           std::string new_id = fresh + old_id.substr(std::min<size_t>(8, old_id.size()));
-          size_t at = e.raw.find("\"eventID\":\"" + old_id + "\"");
-          if (at != std::string::npos) e.raw.replace(at + 11, old_id.size(), new_id);
+          std::string& raw = e.raw.mutable_string();
+          size_t at = raw.find("\"eventID\":\"" + old_id + "\"");
+          if (at != std::string::npos) raw.replace(at + 11, old_id.size(), new_id);
           e.event_id = new_id;
           e.source = fmt::format("{}#{}", b.source, r);
         }
@@ -160,10 +161,11 @@ int main(int argc, char** argv) {
   if (!events.empty()) {
     const auto& e = events[events.size() / 2];
     sample_id = e.event_id;
-    size_t at = e.raw.find("\"sourceIPAddress\":\"");
+    std::string_view raw = e.raw;
+    size_t at = raw.find("\"sourceIPAddress\":\"");
     if (at != std::string::npos) {
       size_t start = at + 19;
-      sample_ip = e.raw.substr(start, e.raw.find('"', start) - start);
+      sample_ip = raw.substr(start, raw.find('"', start) - start);
     }
   }
   std::filesystem::remove_all(data_dir);

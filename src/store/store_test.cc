@@ -504,7 +504,7 @@ TEST_F(StoreTest, RealCloudTrailIngestedTwiceAndOverlappingKeepsEachEventOnce) {
   auto store = OpenStore(/*background=*/true);
   // Files in three overlapping windows, as batches of one file's events at a time.
   std::map<std::string, std::vector<cloudtrail::Event>> by_file;
-  for (const auto& e : all) by_file[e.source].push_back(e);
+  for (const auto& e : all) by_file[e.source.str()].push_back(e);
   std::vector<std::vector<cloudtrail::Event>> files;
   for (auto& [name, evs] : by_file) files.push_back(evs);
   uint64_t added = 0, dups = 0, offered = 0;
