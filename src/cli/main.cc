@@ -10,13 +10,6 @@
 
 extern char** environ;
 
-// jemalloc's options (the binary links jemalloc; see src/cli/CMakeLists.txt), read at its first
-// allocation; MALLOC_CONF in the environment still overrides them. By default allocations above
-// 8 MiB go to a dedicated arena that hands pages back to the kernel as soon as they are freed;
-// ingest frees buffers of that size on every large file and batch, so each one was faulted in
-// again (a sixth of the read path's CPU as kernel time). With the threshold off they are reused
-// under jemalloc's usual decay instead.
-extern "C" const char* malloc_conf = "oversize_threshold:0";
 
 namespace cairn::cli {
 namespace {

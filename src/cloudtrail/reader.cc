@@ -273,7 +273,6 @@ struct WholeFile {
   };
   std::unique_ptr<char, FreeBuffer> buf;  // malloc'd, so it can grow by realloc
   size_t cap = 0;
-  size_t last_size = 0;  // the previous file's size: the next buffer's first capacity
   simdjson::dom::parser parser;
   std::vector<uint32_t> spans;  // offset, length of each record in the document
   std::vector<Record> records;
@@ -315,8 +314,9 @@ class ReplayFile final : public SequentialFile {
 class FileReader {
  public:
   FileReader(SequentialFile* in, std::string_view source, const ReaderOptions& options,
-             const EventFn& fn, FileSummary* summary)
+             const EventFn& fn, FileSummary* summary, uint64_t size_hint)
       : in_(in),
+        size_hint_(size_hint),
         source_(source),
         opt_(options),
         fn_(fn),
@@ -353,6 +353,7 @@ class FileReader {
 
   SequentialFile* in_;
   std::unique_ptr<ReplayFile> replay_;  // in_ after a whole-file read that did not take the fast path
+  uint64_t size_hint_;                  // the expected decoded size, 0 when unknown
   std::string source_;
   const ReaderOptions& opt_;
   const EventFn& fn_;
@@ -941,8 +942,10 @@ Result<bool> FileReader::TryWholeFile() {
   Status read_error;
   bool at_end = false;
   while (n <= limit) {
-    if (w.cap - n < kMinRead && w.cap < limit + 1) {
-      size_t cap = std::max({w.cap * 2, n + kMinRead, kInitialBuffer, w.last_size + w.last_size / 4});
+    if (n == w.cap) {
+      size_t cap = w.cap == 0 && size_hint_ > 0 && size_hint_ <= limit
+                       ? size_hint_ + 1  // one more byte: the read that finds the end
+                       : std::max({w.cap * 2, n + kMinRead, kInitialBuffer});
       cap = std::min(cap, limit + 1);
       // realloc: a large block often grows in place, without copying what was read.
       void* bigger = std::realloc(w.buf.release(), cap + kPad);
@@ -971,17 +974,16 @@ Result<bool> FileReader::TryWholeFile() {
     }
     if (ParseWholeRecords(w, doc, len)) {
       // The events are views into the buffer, which they now own together; the next file gets a
-      // new one (a buffer much larger than this file is copied down to size instead).
-      w.last_size = n;
-      if (w.cap <= 2 * n + kInitialBuffer) {
-        shared_ = std::shared_ptr<const char[]>(w.buf.release(), FreeBuffer());
-        w.cap = 0;
-      } else {
-        std::unique_ptr<char[]> exact(new char[n + kPad]);
-        std::memcpy(exact.get(), w.buf.get(), n);
-        doc = exact.get() + (doc - w.buf.get());
-        shared_ = std::shared_ptr<const char[]>(exact.release());
-      }
+      // new one.
+      // They hold it until their batch is committed, so it is first cut to size (in place for a
+      // large block) rather than keep its growth slack.
+      size_t doc_off = static_cast<size_t>(doc - w.buf.get());
+      char* fitted = static_cast<char*>(std::realloc(w.buf.get(), n + kPad));
+      if (fitted == nullptr) throw std::bad_alloc();
+      (void)w.buf.release();
+      w.cap = 0;
+      doc = fitted + doc_off;
+      shared_ = std::shared_ptr<const char[]>(fitted, FreeBuffer());
       decoded_ = n;
       sum_->whole_file = true;
       sum_->shape = FileShape::kRecords;
@@ -1109,8 +1111,11 @@ std::string_view FileShapeName(FileShape shape) {
   return "unknown";
 }
 
-Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_view source,
-                               const ReaderOptions& options, const EventFn& fn) {
+namespace {
+
+Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string_view source,
+                                 const ReaderOptions& options, const EventFn& fn,
+                                 uint64_t size_hint) {
   FileSummary summary;
   uint64_t input_bytes = 0;
   auto counted = std::make_unique<CountingFile>(std::move(in), &input_bytes);
@@ -1127,7 +1132,7 @@ Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_v
     summary.gzipped = true;
     file = NewGunzipFile(std::move(file), std::string(source), options.max_decompressed_bytes);
   }
-  FileReader reader(file.get(), source, options, fn, &summary);
+  FileReader reader(file.get(), source, options, fn, &summary, size_hint);
   Status st = reader.Run();
   summary.input_bytes = input_bytes;
   summary.decoded_bytes = reader.decoded();
@@ -1135,10 +1140,36 @@ Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_v
   return summary;
 }
 
+// The decompressed size a file will probably have: a gzip stream's last member records its size
+// (mod 2^32) in its last four bytes; a plain file is its own size. 0 when unknown. Only a hint
+// for the whole-file buffer's first size: a wrong one costs a reallocation, nothing else.
+uint64_t DecodedSizeHint(FileSystem* fs, const std::string& path) {
+  auto file = fs->NewRandomAccessFile(path);
+  if (!file.ok()) return 0;
+  uint64_t size = (*file)->Size();
+  unsigned char head[2], tail[4];
+  auto got = (*file)->Read(0, 2, reinterpret_cast<char*>(head));
+  if (!got.ok() || *got != 2) return size;
+  if (!LooksGzipped(std::string_view(reinterpret_cast<char*>(head), 2))) return size;
+  if (size < 18) return 0;
+  got = (*file)->Read(size - 4, 4, reinterpret_cast<char*>(tail));
+  if (!got.ok() || *got != 4) return 0;
+  return uint64_t{tail[0]} | uint64_t{tail[1]} << 8 | uint64_t{tail[2]} << 16 |
+         uint64_t{tail[3]} << 24;
+}
+
+}  // namespace
+
+Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_view source,
+                               const ReaderOptions& options, const EventFn& fn) {
+  return ReadWithHint(std::move(in), source, options, fn, 0);
+}
+
 Result<FileSummary> ReadEventsFromPath(FileSystem* fs, const std::string& path,
                                        const ReaderOptions& options, const EventFn& fn) {
+  uint64_t hint = options.whole_file_bytes > 0 ? DecodedSizeHint(fs, path) : 0;
   ASSIGN_OR_RETURN(auto file, fs->NewSequentialFile(path));
-  return ReadEvents(std::move(file), path, options, fn);
+  return ReadWithHint(std::move(file), path, options, fn, hint);
 }
 
 }  // namespace cairn::cloudtrail
