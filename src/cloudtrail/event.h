@@ -14,6 +14,10 @@ namespace cairn::cloudtrail {
 inline constexpr std::string_view kSourcetypeEvents = "aws:cloudtrail";
 inline constexpr std::string_view kSourcetypeInsight = "aws:cloudtrail:insight";
 
+// Readable bytes (of any content) that follow every shared SharedText view: enough for simdjson
+// to parse the text where it is.
+inline constexpr size_t kJsonPadding = 64;
+
 // Text that is either its own string or a view into a buffer shared with the other events of the
 // same file (the reader's whole file, or its source name), which stays alive while any of them
 // does. Either way it reads as a std::string_view; assigning a string makes it owned.
@@ -22,6 +26,7 @@ class SharedText {
   SharedText() = default;
   SharedText(std::string text) : owned_(std::move(text)) {}  // NOLINT: implicit, like a string
   SharedText(const char* text) : owned_(text) {}             // NOLINT
+  // A view into `buffer`, which must hold at least kJsonPadding readable bytes after the view.
   SharedText(std::string_view text, std::shared_ptr<const char[]> buffer)
       : view_(text), buffer_(std::move(buffer)) {}
 
@@ -39,6 +44,8 @@ class SharedText {
   size_t size() const { return view().size(); }
   bool empty() const { return view().empty(); }
   bool shared() const { return buffer_ != nullptr; }
+  // Whether kJsonPadding readable bytes follow the text (a shared view's guarantee).
+  bool padded() const { return shared(); }
 
   std::string str() const { return std::string(view()); }
   // The text as an owned string that may be edited (a copy is made first when it is shared).

@@ -24,7 +24,7 @@ namespace {
 // SIMDJSON_PADDING bytes past a document (their content does not matter), so
 // every record parsed in place needs them.
 constexpr size_t kPad = 64;
-static_assert(kPad >= simdjson::SIMDJSON_PADDING && kPad >= kScanPadding);
+static_assert(kPad >= simdjson::SIMDJSON_PADDING && kPad >= kScanPadding && kPad >= kJsonPadding);
 constexpr size_t kInitialBuffer = 1 << 20;
 constexpr size_t kMinRead = 128 << 10;
 constexpr uint64_t kNoPin = UINT64_MAX;
@@ -321,7 +321,7 @@ class FileReader {
         opt_(options),
         fn_(fn),
         sum_(summary) {
-    std::unique_ptr<char[]> name(new char[source_.size()]);
+    std::unique_ptr<char[]> name(new char[source_.size() + kJsonPadding]);  // SharedText's padding
     std::memcpy(name.get(), source_.data(), source_.size());
     source_view_ = std::string_view(name.get(), source_.size());
     source_buffer_ = std::shared_ptr<const char[]>(name.release());

@@ -5,6 +5,7 @@
 #include <array>
 #include <vector>
 
+#include "cloudtrail/event.h"
 #include "store/encoding.h"
 #include "store/flat_map.h"
 
@@ -188,14 +189,21 @@ const std::vector<Leaf>& LeafWalker::leaves() const { return impl_->leaves; }
 std::string_view LeafWalker::FieldName(uint32_t id) const { return impl_->names[id]; }
 uint32_t LeafWalker::field_count() const { return static_cast<uint32_t>(impl_->names.size()); }
 
-Status LeafWalker::Parse(std::string_view json) {
+Status LeafWalker::Parse(std::string_view json, bool padded) {
+  static_assert(cloudtrail::kJsonPadding >= simdjson::SIMDJSON_PADDING);
   Impl& m = *impl_;
   m.leaves.clear();
-  m.padded.assign(json);
-  m.padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
+  const char* text = json.data();
+  size_t capacity = json.size() + cloudtrail::kJsonPadding;
+  if (!padded) {
+    m.padded.assign(json);
+    m.padded.resize(json.size() + simdjson::SIMDJSON_PADDING);
+    text = m.padded.data();
+    capacity = m.padded.size();
+  }
   m.path.clear();
   simdjson::ondemand::document doc;
-  if (m.parser.iterate(m.padded.data(), json.size(), m.padded.size()).get(doc)) {
+  if (m.parser.iterate(text, json.size(), capacity).get(doc)) {
     return InvalidArgument("event is not valid JSON");
   }
   simdjson::ondemand::object obj;

@@ -91,8 +91,10 @@ class LeafWalker {
   LeafWalker& operator=(const LeafWalker&) = delete;
 
   // Parses `json` and collects its leaves in document order into leaves(). The leaves' views stay
-  // valid until the next Parse or Walk; field names (and FieldName) for the walker's lifetime.
-  Status Parse(std::string_view json);
+  // valid until the next Parse or Walk (and, when `padded`, while `json` does); field names (and
+  // FieldName) for the walker's lifetime. `padded`: at least cloudtrail::kJsonPadding readable bytes follow
+  // `json`, so it is parsed where it is instead of copied first.
+  Status Parse(std::string_view json, bool padded = false);
   const std::vector<Leaf>& leaves() const;
   // The name of field number `id` (< field_count()).
   std::string_view FieldName(uint32_t id) const;

@@ -283,6 +283,38 @@ TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
   CheckAgainstBruteForce(kSegmentVersion);
 }
 
+// Events whose raw JSON is a shared, padded view (what the reader's whole-file path hands over;
+// the writer parses them in place) write the same segment, byte for byte, as owned copies.
+TEST_F(SegmentTest, SharedViewsWriteTheSameSegmentAsOwnedText) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  auto owned = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
+                                          "/cloudtrail/invictus/CloudTrail");
+  ASSERT_GT(owned.size(), 2000u);
+  // One buffer holds every record back to back (as a file does), padded at the end.
+  std::string joined;
+  for (const auto& e : owned) joined += std::string(e.raw.view()) + ",";
+  std::unique_ptr<char[]> bytes(new char[joined.size() + cloudtrail::kJsonPadding]);
+  std::memcpy(bytes.get(), joined.data(), joined.size());
+  std::shared_ptr<const char[]> buffer(bytes.release());
+  std::vector<cloudtrail::Event> shared = owned;
+  size_t at = 0;
+  for (auto& e : shared) {
+    size_t n = e.raw.size();
+    e.raw = cloudtrail::SharedText(std::string_view(buffer.get() + at, n), buffer);
+    ASSERT_TRUE(e.raw.padded());
+    at += n + 1;
+  }
+  Write(owned);
+  auto first = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
+  ASSERT_TRUE(first.ok());
+  Write(shared);
+  auto second = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(owned.front().raw.padded());
+  EXPECT_EQ(first->size(), second->size());
+  EXPECT_TRUE(*first == *second);
+}
+
 TEST_F(SegmentTest, Version2SegmentsAreStillRead) {
   CAIRN_REQUIRE_SHARED_DATA();
   static_assert(kOldestSegmentVersion == 2 && kSegmentVersion == 3);

@@ -449,7 +449,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   // Index the JSON leaves first: a malformed event must not leave partial rows behind.
   // (Postings already added for this ordinal are harmless only if we fail the whole segment,
   // which the caller does on any error.)
-  Status walk = m.walker.Parse(e.raw);
+  Status walk = m.walker.Parse(e.raw, e.raw.padded());
   if (!walk.ok()) {
     m.failed = true;
     return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source.view()));
