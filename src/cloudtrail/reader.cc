@@ -238,13 +238,17 @@ void ReadFields(simdjson::dom::object obj, Fields* f, simdjson::dom::element* de
   }
 }
 
-// Why a record with an eventTime still is not an event, or "" when it is one; sets *time_ms.
-std::string_view EventProblem(const Fields& f, int64_t* time_ms) {
-  if (f.event_source.size() > 4 && f.event_source.substr(0, 4) == "aws:") return "notification";
+// Whether a record with an eventTime is an event: not when it is another service's notification
+// (eventSource "aws:...") or its eventTime is not ISO 8601. Sets *time_ms when it is one.
+enum class EventCheck { kEvent, kNotification, kBadTime };
+EventCheck CheckEvent(const Fields& f, int64_t* time_ms) {
+  if (f.event_source.size() > 4 && f.event_source.substr(0, 4) == "aws:") {
+    return EventCheck::kNotification;
+  }
   std::optional<int64_t> t = ParseIso8601Millis(f.event_time);
-  if (!t) return "time";
+  if (!t) return EventCheck::kBadTime;
   *time_ms = *t;
-  return {};
+  return EventCheck::kEvent;
 }
 
 constexpr uint32_t kNoIndex = UINT32_MAX;
@@ -888,15 +892,15 @@ Status FileReader::ProcessRecord(const char* p, size_t n, uint64_t off, Ctx ctx)
 
 Status FileReader::Emit(const char* p, size_t n, uint64_t off, const Fields& f) {
   int64_t time_ms = 0;
-  std::string_view problem = EventProblem(f, &time_ms);
-  if (problem == "notification") {
+  EventCheck check = CheckEvent(f, &time_ms);
+  if (check == EventCheck::kNotification) {
     return InvalidArgument(
         "{}: the record at byte {} is an {} notification "
         "(eventSource \"{}\"), not a CloudTrail "
         "event",
         source_, off, f.event_source.substr(4), f.event_source);
   }
-  if (!problem.empty()) {
+  if (check == EventCheck::kBadTime) {
     return InvalidArgument(
         "{}: the record at byte {} has an eventTime \"{}\" that is not an ISO "
         "8601 time",
@@ -1079,7 +1083,7 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
     simdjson::dom::element detail;
     ReadFields(obj, &f, &detail);
     int64_t time_ms = 0;
-    if (!f.has_time || !EventProblem(f, &time_ms).empty()) return false;
+    if (!f.has_time || CheckEvent(f, &time_ms) != EventCheck::kEvent) return false;
     w.records.push_back({w.spans[2 * k], w.spans[2 * k + 1], time_ms,
                          !f.recipient_account.empty() ? f.recipient_account : f.identity_account,
                          f.has_event_id ? f.event_id : std::string_view(),
