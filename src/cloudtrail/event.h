@@ -18,9 +18,10 @@ inline constexpr std::string_view kSourcetypeInsight = "aws:cloudtrail:insight";
 // to parse the text where it is.
 inline constexpr size_t kJsonPadding = 64;
 
-// Text that is either its own string or a view into a buffer shared with the other events of the
-// same file (the reader's whole file, or its source name), which stays alive while any of them
-// does. Either way it reads as a std::string_view; assigning a string makes it owned.
+// Text that is either its own string or a view into a buffer shared with other events of the same
+// file (the reader's whole file, an arena its streamed records are copied into, or its source
+// name), which stays alive while any of them does. Either way it reads as a std::string_view;
+// assigning a string makes it owned.
 class SharedText {
  public:
   SharedText() = default;

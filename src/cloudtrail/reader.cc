@@ -27,6 +27,7 @@ constexpr size_t kPad = 64;
 static_assert(kPad >= simdjson::SIMDJSON_PADDING && kPad >= kScanPadding && kPad >= kJsonPadding);
 constexpr size_t kInitialBuffer = 1 << 20;
 constexpr size_t kMinRead = 128 << 10;
+constexpr size_t kArenaBytes = 1 << 20;  // streamed records are copied into arenas of this size
 constexpr uint64_t kNoPin = UINT64_MAX;
 
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +381,9 @@ class FileReader {
   ScanState scan_;
   simdjson::dom::parser parser_;
   std::shared_ptr<const char[]> shared_;  // the whole file, when events are views into it
+  // Where streamed records are copied (written only here, before the views are handed out).
+  std::shared_ptr<const char[]> arena_;
+  size_t arena_size_ = 0, arena_used_ = 0;
   std::shared_ptr<const char[]> source_buffer_;  // source_, shared by every event of the file
   std::string_view source_view_;
   std::unique_ptr<char[]> scratch_;  // an unescaped CloudTrailEvent string, padded
@@ -917,7 +921,18 @@ Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, std::string
   if (shared_) {
     ev_.raw = SharedText(std::string_view(p, n), shared_);
   } else {
-    ev_.raw = std::string(p, n);
+    // Streamed records are copied into shared arenas rather than a string each: one allocation
+    // per arena. Each copy is followed by kJsonPadding bytes that are never written again, so the
+    // store may parse it in place even while later records of the file are still being copied.
+    if (arena_size_ - arena_used_ < n + kJsonPadding) {
+      arena_size_ = std::max(kArenaBytes, n + kJsonPadding);
+      arena_.reset(new char[arena_size_]);
+      arena_used_ = 0;
+    }
+    char* at = const_cast<char*>(arena_.get()) + arena_used_;
+    std::memcpy(at, p, n);
+    arena_used_ += n + kJsonPadding;
+    ev_.raw = SharedText(std::string_view(at, n), arena_);
   }
   ev_.time_ms = time_ms;
   ev_.account.assign(account);
