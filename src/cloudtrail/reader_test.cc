@@ -130,14 +130,8 @@ TEST(ReaderTest, WholeFilePathAgreesWithStreamingOnEdgeShapes) {
         EXPECT_EQ(whole.summary->decoded_bytes, stream.summary->decoded_bytes);
         EXPECT_EQ(whole.summary->input_bytes, stream.summary->input_bytes);
       }
-      ASSERT_EQ(whole.events.size(), stream.events.size());
-      for (size_t i = 0; i < whole.events.size(); ++i) {
-        EXPECT_EQ(whole.events[i].raw, stream.events[i].raw);
-        EXPECT_EQ(whole.events[i].event_id, stream.events[i].event_id);
-        EXPECT_EQ(whole.events[i].time_ms, stream.events[i].time_ms);
-        EXPECT_EQ(whole.events[i].account, stream.events[i].account);
-        EXPECT_EQ(whole.events[i].source, "case.json");
-      }
+      testing::ExpectSameEvents(whole.events, stream.events);
+      for (const Event& e : whole.events) EXPECT_EQ(e.source, "case.json");
     }
   }
   // A file larger than whole_file_bytes streams, with the bytes already read replayed.

@@ -2,6 +2,7 @@
 // Test-only helpers for the cloudtrail tests (include from *_test.cc files
 // only).
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstdlib>
@@ -51,6 +52,22 @@ inline ReadOutcome ReadString(const std::string& bytes, const std::string& sourc
                              return Status::Ok();
                            });
   return out;
+}
+
+// Expects two reads of the same content to give the same events, field by field (the source too
+// when both read the same file).
+inline void ExpectSameEvents(const std::vector<Event>& a, const std::vector<Event>& b,
+                             bool same_source = true) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i));
+    EXPECT_EQ(a[i].raw, b[i].raw);
+    EXPECT_EQ(a[i].time_ms, b[i].time_ms);
+    EXPECT_EQ(a[i].account, b[i].account);
+    EXPECT_EQ(a[i].event_id, b[i].event_id);
+    EXPECT_EQ(a[i].sourcetype, b[i].sourcetype);
+    if (same_source) EXPECT_EQ(a[i].source, b[i].source);
+  }
 }
 
 }  // namespace cairn::cloudtrail::testing
