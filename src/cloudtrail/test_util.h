@@ -66,7 +66,9 @@ inline void ExpectSameEvents(const std::vector<Event>& a, const std::vector<Even
     EXPECT_EQ(a[i].account, b[i].account);
     EXPECT_EQ(a[i].event_id, b[i].event_id);
     EXPECT_EQ(a[i].sourcetype, b[i].sourcetype);
-    if (same_source) EXPECT_EQ(a[i].source, b[i].source);
+    if (same_source) {
+      EXPECT_EQ(a[i].source, b[i].source);
+    }
   }
 }
 
