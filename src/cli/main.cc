@@ -10,7 +10,6 @@
 
 extern char** environ;
 
-
 namespace cairn::cli {
 namespace {
 
