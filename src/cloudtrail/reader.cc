@@ -50,26 +50,38 @@ class CountingFile final : public SequentialFile {
   uint64_t* count_;
 };
 
-// Replays bytes already read (the magic-number peek), then continues with the
-// source.
-class PrefixedFile final : public SequentialFile {
+// Serves bytes already read from a source, then what reading them ended with: an error, the end
+// of input, or more of the source. Used for the magic-number peek (owning both) and to hand a
+// whole-file read that did not take the fast path to the streaming reader.
+class ReplayFile final : public SequentialFile {
  public:
-  PrefixedFile(std::unique_ptr<SequentialFile> in, std::string prefix)
-      : in_(std::move(in)), prefix_(std::move(prefix)) {}
+  ReplayFile(std::string head, std::unique_ptr<SequentialFile> in)
+      : owned_head_(std::move(head)), owned_in_(std::move(in)) {
+    head_ = owned_head_;
+    in_ = owned_in_.get();
+  }
+  ReplayFile(std::string_view head, Status after, bool at_end, SequentialFile* in)
+      : head_(head), after_(std::move(after)), at_end_(at_end), in_(in) {}
   Result<size_t> Read(char* buf, size_t n) override {
-    if (used_ < prefix_.size()) {
-      size_t k = std::min(n, prefix_.size() - used_);
-      std::memcpy(buf, prefix_.data() + used_, k);
+    if (used_ < head_.size()) {
+      size_t k = std::min(n, head_.size() - used_);
+      std::memcpy(buf, head_.data() + used_, k);
       used_ += k;
       return k;
     }
+    if (!after_.ok()) return after_;
+    if (at_end_) return size_t{0};
     return in_->Read(buf, n);
   }
 
  private:
-  std::unique_ptr<SequentialFile> in_;
-  std::string prefix_;
+  std::string owned_head_;
+  std::unique_ptr<SequentialFile> owned_in_;
+  std::string_view head_;
+  Status after_;
+  bool at_end_ = false;
   size_t used_ = 0;
+  SequentialFile* in_ = nullptr;
 };
 
 inline bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
@@ -252,7 +264,17 @@ EventCheck CheckEvent(const Fields& f, int64_t* time_ms) {
   return EventCheck::kEvent;
 }
 
-constexpr uint32_t kNoIndex = UINT32_MAX;
+// What an event carries besides its bytes and time, from its fields: the account
+// (recipientAccountId, else userIdentity.accountId), the eventID ("" when absent: then a content
+// hash) and whether it is an Insights event.
+struct Identity {
+  std::string_view account, event_id;
+  bool insight = false;
+};
+Identity IdentityOf(const Fields& f) {
+  return {!f.recipient_account.empty() ? f.recipient_account : f.identity_account,
+          f.has_event_id ? f.event_id : std::string_view(), f.event_type == "AwsCloudTrailInsight"};
+}
 
 // A member name's text as written (not unescaped): between the opening quote at `quote` and the
 // last quote before the colon at `colon`.
@@ -263,23 +285,21 @@ std::string_view RawKey(const char* doc, uint32_t quote, uint32_t colon) {
   return std::string_view(doc + quote + 1, end - 1 - (quote + 1));
 }
 
-// Per reader thread: the whole-file buffer and the parser that reads files whole, kept across
-// files so neither is allocated (nor its pages faulted in) once per file.
 struct FreeBuffer {
   void operator()(const char* p) const { std::free(const_cast<char*>(p)); }
 };
 
+// Per reader thread: the whole-file buffer and the parser that reads files whole, kept across
+// files so neither is allocated (nor its pages faulted in) once per file.
 struct WholeFile {
   struct Record {
-    uint32_t off, len;
-    int64_t time_ms;
-    std::string_view account, event_id;
-    bool insight;
+    uint32_t off = 0, len = 0;  // the record's span in the document, from the structural walk
+    int64_t time_ms = 0;        // the rest from the parsed document
+    Identity id;
   };
   std::unique_ptr<char, FreeBuffer> buf;  // malloc'd, so it can grow by realloc
   size_t cap = 0;
   simdjson::dom::parser parser;
-  std::vector<uint32_t> spans;  // offset, length of each record in the document
   std::vector<Record> records;
 };
 
@@ -287,32 +307,6 @@ WholeFile& ThreadWholeFile() {
   thread_local WholeFile w;
   return w;
 }
-
-// Serves bytes already read, then what reading them ended with (the end of input, an error, or
-// more of the source).
-class ReplayFile final : public SequentialFile {
- public:
-  ReplayFile(std::string_view head, Status after, bool at_end, SequentialFile* in)
-      : head_(head), after_(std::move(after)), at_end_(at_end), in_(in) {}
-  Result<size_t> Read(char* buf, size_t n) override {
-    if (used_ < head_.size()) {
-      size_t k = std::min(n, head_.size() - used_);
-      std::memcpy(buf, head_.data() + used_, k);
-      used_ += k;
-      return k;
-    }
-    if (!after_.ok()) return after_;
-    if (at_end_) return size_t{0};
-    return in_->Read(buf, n);
-  }
-
- private:
-  std::string_view head_;
-  Status after_;
-  bool at_end_;
-  size_t used_ = 0;
-  SequentialFile* in_;
-};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -338,8 +332,7 @@ class FileReader {
  private:
   Result<bool> TryWholeFile();
   bool ParseWholeRecords(WholeFile& w, const char* doc, size_t n);
-  Status Deliver(const char* p, size_t n, int64_t time_ms, std::string_view account,
-                 std::string_view event_id, bool insight);
+  Status Deliver(const char* p, size_t n, int64_t time_ms, const Identity& id);
   uint64_t Abs(size_t index) const { return base_ + index; }
   char* At(uint64_t abs) { return buf_.get() + (abs - base_); }
 
@@ -910,14 +903,10 @@ Status FileReader::Emit(const char* p, size_t n, uint64_t off, const Fields& f) 
         "8601 time",
         source_, off, f.event_time.substr(0, 64));
   }
-  return Deliver(p, n, time_ms,
-                 !f.recipient_account.empty() ? f.recipient_account : f.identity_account,
-                 f.has_event_id ? f.event_id : std::string_view(),
-                 f.event_type == "AwsCloudTrailInsight");
+  return Deliver(p, n, time_ms, IdentityOf(f));
 }
 
-Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, std::string_view account,
-                           std::string_view event_id, bool insight) {
+Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, const Identity& id) {
   if (shared_) {
     ev_.raw = SharedText(std::string_view(p, n), shared_);
   } else {
@@ -935,16 +924,16 @@ Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, std::string
     ev_.raw = SharedText(std::string_view(at, n), arena_);
   }
   ev_.time_ms = time_ms;
-  ev_.account.assign(account);
-  if (!event_id.empty()) {
-    ev_.event_id.assign(event_id);
+  ev_.account.assign(id.account);
+  if (!id.event_id.empty()) {
+    ev_.event_id.assign(id.event_id);
   } else {
     ev_.event_id = HashIdentity(p, n);
   }
-  ev_.sourcetype.assign(insight ? kSourcetypeInsight : kSourcetypeEvents);
+  ev_.sourcetype.assign(id.insight ? kSourcetypeInsight : kSourcetypeEvents);
   ev_.source = SharedText(source_view_, source_buffer_);
   ++sum_->events;
-  if (insight) ++sum_->insight_events;
+  if (id.insight) ++sum_->insight_events;
   return fn_(std::move(ev_));
 }
 
@@ -992,10 +981,9 @@ Result<bool> FileReader::TryWholeFile() {
       len -= 3;
     }
     if (ParseWholeRecords(w, doc, len)) {
-      // The events are views into the buffer, which they now own together; the next file gets a
-      // new one.
-      // They hold it until their batch is committed, so it is first cut to size (in place for a
-      // large block) rather than keep its growth slack.
+      // The events are views into the buffer, which they own together until their batch is
+      // committed (the next file gets a new one), so it is first cut to size, in place for a
+      // large block, rather than keep its growth slack.
       size_t doc_off = static_cast<size_t>(doc - w.buf.get());
       char* fitted = static_cast<char*>(std::realloc(w.buf.get(), n + kPad));
       if (fitted == nullptr) throw std::bad_alloc();
@@ -1007,7 +995,7 @@ Result<bool> FileReader::TryWholeFile() {
       sum_->whole_file = true;
       sum_->shape = FileShape::kRecords;
       for (const WholeFile::Record& r : w.records) {
-        RETURN_IF_ERROR(Deliver(doc + r.off, r.len, r.time_ms, r.account, r.event_id, r.insight));
+        RETURN_IF_ERROR(Deliver(doc + r.off, r.len, r.time_ms, r.id));
       }
       return true;
     }
@@ -1034,7 +1022,7 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
   auto at = [&](uint32_t i) { return i < ns ? doc[s[i]] : '\0'; };
 
   // The top-level members, as written: find the Records array and its records' spans.
-  w.spans.clear();
+  w.records.clear();
   int records_member = -1;
   uint32_t i = 1;
   if (at(0) != '{' || at(1) != '"') return false;
@@ -1051,9 +1039,10 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
         for (;;) {
           if (at(j) != '{') return false;
           uint32_t close = StructuralClose(doc, s, ns, j);
-          if (close == kNoIndex) return false;
-          w.spans.push_back(s[j]);
-          w.spans.push_back(s[close] + 1 - s[j]);
+          if (close == kNoStructural) return false;
+          WholeFile::Record& r = w.records.emplace_back();
+          r.off = s[j];
+          r.len = s[close] + 1 - s[j];
           j = close + 1;
           if (at(j) == ']') break;
           if (at(j) != ',') return false;
@@ -1063,7 +1052,7 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
       i = j + 1;
     } else if (c == '{' || c == '[') {
       uint32_t close = StructuralClose(doc, s, ns, v);
-      if (close == kNoIndex) return false;
+      if (close == kNoStructural) return false;
       i = close + 1;
     } else {
       i = v + 1;
@@ -1088,10 +1077,9 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
       break;
     }
   }
-  w.records.clear();
   size_t k = 0;
   for (simdjson::dom::element record : records) {
-    if (2 * k >= w.spans.size()) return false;
+    if (k >= w.records.size()) return false;
     simdjson::dom::object obj;
     if (record.get_object().get(obj) != simdjson::SUCCESS) return false;
     Fields f;
@@ -1099,13 +1087,11 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
     ReadFields(obj, &f, &detail);
     int64_t time_ms = 0;
     if (!f.has_time || CheckEvent(f, &time_ms) != EventCheck::kEvent) return false;
-    w.records.push_back({w.spans[2 * k], w.spans[2 * k + 1], time_ms,
-                         !f.recipient_account.empty() ? f.recipient_account : f.identity_account,
-                         f.has_event_id ? f.event_id : std::string_view(),
-                         f.event_type == "AwsCloudTrailInsight"});
+    w.records[k].time_ms = time_ms;
+    w.records[k].id = IdentityOf(f);
     ++k;
   }
-  return 2 * k == w.spans.size();
+  return k == w.records.size();
 }
 
 }  // namespace
@@ -1146,7 +1132,7 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
     have += got;
   }
   std::unique_ptr<SequentialFile> file =
-      std::make_unique<PrefixedFile>(std::move(counted), std::string(head, have));
+      std::make_unique<ReplayFile>(std::string(head, have), std::move(counted));
   if (LooksGzipped(std::string_view(head, have))) {
     summary.gzipped = true;
     file = NewGunzipFile(std::move(file), std::string(source), options.max_decompressed_bytes);

@@ -89,15 +89,19 @@ inline int DepthDelta(char c) {
   unsigned char x = static_cast<unsigned char>(c) | 0x20;
   return (x == '{') - (x == '}');
 }
-}  // namespace
 
-uint32_t StructuralCloseSimple(const char* doc, const uint32_t* s, uint32_t n, uint32_t open) {
-  int64_t depth = 0;
-  for (uint32_t i = open; i < n; ++i) {
+// One structural at a time from index `i`, at `depth` brackets inside the one being closed.
+uint32_t CloseFrom(const char* doc, const uint32_t* s, uint32_t n, uint32_t i, int32_t depth) {
+  for (; i < n; ++i) {
     depth += DepthDelta(doc[s[i]]);
     if (depth == 0) return i;
   }
-  return UINT32_MAX;
+  return kNoStructural;
+}
+}  // namespace
+
+uint32_t StructuralCloseSimple(const char* doc, const uint32_t* s, uint32_t n, uint32_t open) {
+  return CloseFrom(doc, s, n, open, 0);
 }
 
 uint32_t StructuralClose(const char* doc, const uint32_t* s, uint32_t n, uint32_t open) {
@@ -127,11 +131,7 @@ uint32_t StructuralClose(const char* doc, const uint32_t* s, uint32_t n, uint32_
     depth = _mm256_extract_epi32(d, 7);
   }
 #endif
-  for (; i < n; ++i) {
-    depth += DepthDelta(doc[s[i]]);
-    if (depth == 0) return i;
-  }
-  return UINT32_MAX;
+  return CloseFrom(doc, s, n, i, depth);
 }
 
 }  // namespace cairn::cloudtrail

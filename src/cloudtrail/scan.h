@@ -53,9 +53,11 @@ Scan ScanValueBaseline(const char*& p, const char* end, ScanState& st);
 // scanner is tested against.
 Scan ScanValueSimple(const char*& p, const char* end, ScanState& st);
 
+inline constexpr uint32_t kNoStructural = UINT32_MAX;
+
 // Over a parsed document's structural index (simdjson's first stage: the offset of every bracket,
 // colon, comma and value start of `doc`, in order, `n` of them): the index of the structural that
-// closes the bracket at structural index `open`, or UINT32_MAX when it is not closed. Only the
+// closes the bracket at structural index `open`, or kNoStructural when it is not closed. Only the
 // depth is followed; the document is known to be valid. Reads up to 3 bytes past any structural
 // of `doc` (inside simdjson's padding). Eight structurals per step with AVX2.
 uint32_t StructuralClose(const char* doc, const uint32_t* s, uint32_t n, uint32_t open);
