@@ -15,7 +15,8 @@ bool Supports(const char* level) {
   // names themselves).
   const bool v2 = __builtin_cpu_supports("sse4.2") && __builtin_cpu_supports("popcnt");
   const bool v3 = v2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-                  __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+                  __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma") &&
+                  __builtin_cpu_supports("pclmul");  // not in the level, but built with it
   const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   if (std::strcmp(level, "x86-64-v2") == 0) return v2;
   if (std::strcmp(level, "x86-64-v3") == 0) return v3;

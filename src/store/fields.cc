@@ -9,6 +9,13 @@
 #include "store/encoding.h"
 #include "store/flat_map.h"
 
+// simdjson's On-Demand parser takes its kernel at compile time; a build for AVX2 that ends up
+// with the portable kernel (it also needs __PCLMUL__, see CMakeLists.txt) walks events several
+// times slower, so that is an error, not a silent fallback.
+#if defined(__AVX2__) && !SIMDJSON_CAN_ALWAYS_RUN_HASWELL
+#error "built for AVX2 but simdjson's On-Demand parser would use its portable kernel: add -mpclmul"
+#endif
+
 namespace cairn::store {
 
 int ColumnIndex(std::string_view field) {
