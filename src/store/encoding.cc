@@ -37,6 +37,50 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
 
 // Reads 16 bytes per round into two lanes, folds each lane with a 128-bit multiply, then
 // finalizes with the length so strings that are prefixes of each other hash apart.
+namespace {
+
+// Transposes an 8x8 bit matrix held in a word: bit 8i + j moves to bit 8j + i.
+uint64_t Transpose8x8(uint64_t x) {
+  uint64_t t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAULL;
+  x ^= t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCULL;
+  x ^= t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ULL;
+  x ^= t ^ (t << 28);
+  return x;
+}
+
+}  // namespace
+
+void SliceBloomFilters(const uint64_t* filters, uint64_t words, uint64_t rows, uint32_t row_bytes,
+                       char* out) {
+  // 64 rows at a time, all blocks: the rows written are contiguous, and each block's filter is
+  // read a word at a time, in order.
+  for (uint64_t w = 0; w < words; ++w) {
+    for (uint32_t j = 0; j < row_bytes; ++j) {
+      uint64_t x[8];
+      uint64_t any = 0;
+      for (int k = 0; k < 8; ++k) {
+        x[k] = filters[(uint64_t{j} * 8 + k) * words + w];
+        any |= x[k];
+      }
+      if (any == 0) continue;
+      for (int q = 0; q < 8; ++q) {
+        const uint64_t first = w * 64 + uint64_t(q) * 8;
+        if (first >= rows) break;
+        // Byte k: block 8j + k's bits of rows first..first+7; transposed, byte t is row first + t.
+        uint64_t m = 0;
+        for (int k = 0; k < 8; ++k) m |= ((x[k] >> (8 * q)) & 0xFF) << (8 * k);
+        if (m == 0) continue;
+        m = Transpose8x8(m);
+        for (uint64_t t = 0; t < 8 && first + t < rows; ++t) {
+          out[(first + t) * row_bytes + j] = static_cast<char>(m >> (8 * t));
+        }
+      }
+    }
+  }
+}
+
 uint64_t Hash64(std::string_view data, uint64_t seed) {
   const char* p = data.data();
   size_t n = data.size();

@@ -130,6 +130,13 @@ uint32_t Crc32(std::string_view data, uint32_t seed = 0);
 // implicitly in Bloom filters, so changing it requires a new segment format version.
 uint64_t Hash64(std::string_view data, uint64_t seed = 0);
 
+// Bit-slices per-block Bloom filters into rows: bit r of block b's filter (bit r % 64 of
+// filters[b * words + r / 64]) becomes bit b % 8 of out[r * row_bytes + b / 8], for r < rows.
+// `filters` holds row_bytes * 8 filters of `words` words (those past the last block zero);
+// `out` holds rows * row_bytes bytes, zero on entry.
+void SliceBloomFilters(const uint64_t* filters, uint64_t words, uint64_t rows, uint32_t row_bytes,
+                       char* out);
+
 // The dedup fingerprint of an event identity (account, event_id).
 inline uint64_t IdFingerprint(std::string_view account, std::string_view event_id) {
   return Hash64(event_id, Hash64(account, 0x5eed));

@@ -581,3 +581,24 @@ TEST(BloomRowTest, ProbesSpreadOverRows) {
   }
 }
 
+// Slicing per-block filters into rows puts every bit where the one-bit-at-a-time definition does,
+// for row and block counts that are and are not multiples of 64 and 8.
+TEST(BloomSliceTest, AgreesWithBitByBit) {
+  std::mt19937_64 rng(7);
+  for (auto [rows, nblocks] : {std::pair<uint64_t, uint32_t>{1, 1}, {64, 8}, {65, 9}, {200, 3},
+                               {1000, 77}, {4096, 256}, {333, 130}}) {
+    const uint32_t row_bytes = (nblocks + 7) / 8;
+    const uint64_t words = (rows + 63) / 64;
+    std::vector<uint64_t> filters(words * row_bytes * 8, 0);
+    std::string want(rows * row_bytes, '\0');
+    for (int n = 0; n < 500; ++n) {
+      const uint64_t r = rng() % rows;
+      const uint32_t b = static_cast<uint32_t>(rng() % nblocks);
+      filters[b * words + r / 64] |= uint64_t{1} << (r % 64);
+      want[r * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
+    }
+    std::string got(rows * row_bytes, '\0');
+    cairn::store::SliceBloomFilters(filters.data(), words, rows, row_bytes, got.data());
+    EXPECT_EQ(got, want) << rows << " rows, " << nblocks << " blocks";
+  }
+}

@@ -112,13 +112,15 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
   out->append(gaps);
 }
 
-// A key of a near-unique field's leaf (eventID, requestID and their pieces) that was not in the
-// key table when its event was added. Such keys are almost all held by one event: they are kept
-// out of the table (which they would otherwise fill, 7 keys per id) and go to the Bloom filters at
-// Finish, unless a later event put the same key into the table, whose posting they then join.
+// A key of a near-unique field's leaf (eventID, requestID and their pieces). Such keys are almost
+// all held by one event: they are kept out of the table (which they would otherwise fill, 7 keys
+// per id) and go to the Bloom filters at Finish, unless an event put the same key into the table,
+// whose posting they then join. Whether it is in the table is asked once, at Finish, not for
+// every key as it is added: a probe of a large table per key is the costly part.
 struct LooseKey {
-  uint64_t hash;     // FlatStringMap::HashOf(key)
-  uint32_t at, len;  // the key's bytes in WriterTables::loose_bytes
+  uint64_t hash;        // FlatStringMap::HashOf(key)
+  uint64_t bloom_hash;  // BloomHash(key, field)
+  uint32_t at, len;     // the key's bytes in WriterTables::loose_bytes
   uint32_t ordinal;
   uint32_t block;    // the raw block the event went into
   uint32_t field;    // field id, or kTermField
@@ -162,6 +164,12 @@ struct WriterTables {
            loose.capacity() * sizeof(LooseKey);
   }
 };
+
+// The hash a key is entered into the Bloom filters by: of its value alone (the lowered leaf value
+// or the term), since a search probes by value (docs/format/segment.md, section 3).
+uint64_t BloomHash(std::string_view key, uint32_t field) {
+  return Hash64(field == kTermField ? key.substr(1) : key.substr(key.find('\0') + 1));
+}
 
 constexpr size_t kKeepTablesBytes = size_t{256} << 20;
 thread_local std::unique_ptr<WriterTables> tls_spare_tables;
@@ -263,8 +271,9 @@ struct SegmentWriter::Impl {
     ++key_count[id];
   }
   // Builds the keys of leaf (fid, value) in key_buf/key_ends, its field key first, then its terms,
-  // with their hashes in key_hashes; their slots are prefetched, so the cache misses overlap.
-  void BuildLeafKeys(uint32_t fid, std::string_view value) {
+  // with their hashes in key_hashes; with `prefetch`, their slots are prefetched, so the cache
+  // misses of the lookups that follow overlap.
+  void BuildLeafKeys(uint32_t fid, std::string_view value, bool prefetch) {
     key_buf.clear();
     key_ends.clear();
     key_buf.push_back(kFieldKeyPrefix);
@@ -283,7 +292,7 @@ struct SegmentWriter::Impl {
     for (size_t end : key_ends) {
       uint64_t h = FlatStringMap::HashOf(std::string_view(key_buf).substr(begin, end - begin));
       key_hashes.push_back(h);
-      key_ids.Prefetch(h);
+      if (prefetch) key_ids.Prefetch(h);
       begin = end;
     }
   }
@@ -293,24 +302,21 @@ struct SegmentWriter::Impl {
   }
   // Appends the key ids of leaf (fid, value) to `out`, adding keys new to the table.
   void LeafKeys(uint32_t fid, std::string_view value, std::vector<uint32_t>* out) {
-    BuildLeafKeys(fid, value);
+    BuildLeafKeys(fid, value, true);
     for (size_t i = 0; i < key_ends.size(); ++i) {
       out->push_back(KeyIdHashed(BuiltKey(i), key_hashes[i], i == 0 ? fid : kTermField));
     }
   }
-  // The keys of a near-unique field's leaf: those already in the table are counted there, the
-  // others kept aside as LooseKeys (see there).
+  // The keys of a near-unique field's leaf, kept aside as LooseKeys (see there).
   void LooseLeafKeys(uint32_t fid, std::string_view value, uint32_t ordinal) {
-    BuildLeafKeys(fid, value);
+    BuildLeafKeys(fid, value, false);
     for (size_t i = 0; i < key_ends.size(); ++i) {
       std::string_view key = BuiltKey(i);
-      if (const uint32_t* id = key_ids.FindHashed(key, key_hashes[i])) {
-        AddKeyId(*id);
-        continue;
-      }
-      tables->loose.push_back(LooseKey{key_hashes[i], static_cast<uint32_t>(tables->loose_bytes.size()),
+      const uint32_t field = i == 0 ? fid : kTermField;
+      tables->loose.push_back(LooseKey{key_hashes[i], BloomHash(key, field),
+                                       static_cast<uint32_t>(tables->loose_bytes.size()),
                                        static_cast<uint32_t>(key.size()), ordinal,
-                                       static_cast<uint32_t>(blocks.size()), i == 0 ? fid : kTermField});
+                                       static_cast<uint32_t>(blocks.size()), field});
       tables->loose_bytes.append(key);
     }
   }
@@ -551,12 +557,15 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   // instead.
   // Postings from the key log: counting sort by key, then drop repeats within one event.
   std::vector<uint32_t>& ords = m.tables->ords;
-  // Loose keys that a later event put into the table join its posting; the rest stay loose.
+  // Loose keys that an event put into the table join its posting; the rest stay loose.
   std::vector<std::pair<uint32_t, uint32_t>> joined;  // (ordinal, key id), ordinal order
-  std::vector<char> is_joined(m.tables->loose.size(), 0);
+  const std::vector<LooseKey>& loose = m.tables->loose;
+  std::vector<char> is_joined(loose.size(), 0);
   {
-    for (size_t i = 0; i < m.tables->loose.size(); ++i) {
-      const LooseKey& lk = m.tables->loose[i];
+    constexpr size_t kAhead = 8;  // table slots prefetched ahead of their probe
+    for (size_t i = 0; i < loose.size(); ++i) {
+      if (i + kAhead < loose.size()) m.key_ids.Prefetch(loose[i + kAhead].hash);
+      const LooseKey& lk = loose[i];
       if (const uint32_t* id = m.key_ids.FindHashed(m.LooseKeyText(lk), lk.hash)) {
         ++m.key_count[*id];
         joined.emplace_back(lk.ordinal, *id);
@@ -610,9 +619,9 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       ++(p.count >= 2 ? m.fields[p.field].keys : m.fields[p.field].singletons);
     }
   }
-  for (size_t i = 0; i < m.tables->loose.size(); ++i) {  // loose keys count as singletons
+  for (size_t i = 0; i < loose.size(); ++i) {  // loose keys count as singletons
     if (is_joined[i]) continue;
-    const LooseKey& lk = m.tables->loose[i];
+    const LooseKey& lk = loose[i];
     ++singles_per_block[lk.block];
     if (lk.field == kTermField) {
       ++term_singletons;
@@ -641,7 +650,10 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   }
 
   // Bloom filters, bit-sliced (docs/format/segment.md, section 3): one filter of `rows` bits per
-  // block, stored row by row so that a probe reads k rows of one bit per block.
+  // block, stored row by row so that a probe reads k rows of one bit per block. Each block's
+  // filter is built on its own first, in a few KB that stay in the cache while the k probes of
+  // its keys set bits (loose keys come block after block), and the filters are then sliced into
+  // rows in one pass, instead of k writes per key spread over the whole section.
   {
     const uint32_t nblocks = static_cast<uint32_t>(m.blocks.size());
     uint32_t most = 0;
@@ -650,21 +662,22 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     const uint32_t row_bytes = (nblocks + 7) / 8;
     std::string bits(rows * row_bytes, '\0');
     if (rows > 0) {
-      auto add = [&](std::string_view key, uint32_t field, uint32_t b) {
-        std::string_view value = field == kTermField ? key.substr(1) : key.substr(key.find('\0') + 1);
-        const uint64_t h = Hash64(value);
+      const uint64_t words = (rows + 63) / 64;  // of one block's filter
+      std::vector<uint64_t> filters(words * row_bytes * 8, 0);
+      auto add = [&](uint64_t h, uint32_t b) {
+        uint64_t* f = filters.data() + uint64_t{b} * words;
         for (int i = 0; i < kBloomProbes; ++i) {
           const uint64_t row = BloomRow(m.opt.format_version, h, i, rows);
-          bits[row * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
+          f[row / 64] |= uint64_t{1} << (row % 64);
         }
       };
       for (const KeyPosting& p : m.postings) {
-        if (p.count == 1) add(p.key, p.field, static_cast<uint32_t>(m.BlockOf(p.first)));
+        if (p.count == 1) add(BloomHash(p.key, p.field), static_cast<uint32_t>(m.BlockOf(p.first)));
       }
-      for (size_t i = 0; i < m.tables->loose.size(); ++i) {
-        const LooseKey& lk = m.tables->loose[i];
-        if (!is_joined[i]) add(m.LooseKeyText(lk), lk.field, lk.block);
+      for (size_t i = 0; i < loose.size(); ++i) {
+        if (!is_joined[i]) add(loose[i].bloom_hash, loose[i].block);
       }
+      SliceBloomFilters(filters.data(), words, rows, row_bytes, bits.data());
     }
     std::string bytes;
     PutFixed32(&bytes, static_cast<uint32_t>(rows));
