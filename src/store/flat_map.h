@@ -189,4 +189,121 @@ class FlatStringMap {
   size_t next_chunk_ = 8 << 10;  // arena chunks grow from 16 KiB to 1 MiB
 };
 
+// An open-addressing set of 64-bit fingerprints (0 is the empty slot; fingerprint 0 is stored as 1,
+// which only makes a rare extra exact check).
+class FpSet {
+ public:
+  bool Contains(uint64_t fp) const {
+    if (slots_.empty()) return false;
+    fp = fp ? fp : 1;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == fp) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  void Insert(uint64_t fp) {
+    fp = fp ? fp : 1;
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == fp) return;
+      if (slots_[i] == 0) {
+        slots_[i] = fp;
+        ++size_;
+        return;
+      }
+    }
+  }
+  size_t size() const { return size_; }
+  // A partition's set outgrows the caches (8 bytes a slot, ~1.5 slots per stored event), so a
+  // batch's probes are issued ahead of their lookups.
+  void Prefetch(uint64_t fp) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[(fp ? fp : 1) & (slots_.size() - 1)]);
+  }
+
+ private:
+  void Grow() {
+    std::vector<uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+    size_ = 0;
+    for (uint64_t v : old) {
+      if (v != 0) Insert(v);
+    }
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+};
+
+// How many commits in flight hold each identity (IndexState::pending), open-addressed like FpSet,
+// so reserving and releasing a batch's identities allocates nothing per event. Holds at most the
+// events of the commits in flight.
+class FpCounts {
+ public:
+  bool empty() const { return size_ == 0; }
+  bool Contains(uint64_t k) const {
+    if (size_ == 0) return false;
+    for (size_t i = Home(k);; i = Next(i)) {
+      if (slots_[i].first == Key(k)) return true;
+      if (slots_[i].first == 0) return false;
+    }
+  }
+  void Add(uint64_t k) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
+    for (size_t i = Home(k);; i = Next(i)) {
+      if (slots_[i].first == Key(k)) {
+        ++slots_[i].second;
+        return;
+      }
+      if (slots_[i].first == 0) {
+        slots_[i] = {Key(k), 1};
+        ++size_;
+        return;
+      }
+    }
+  }
+  void Release(uint64_t k) {
+    if (size_ == 0) return;
+    for (size_t i = Home(k);; i = Next(i)) {
+      if (slots_[i].first == 0) return;
+      if (slots_[i].first == Key(k)) {
+        if (--slots_[i].second == 0) Erase(i);
+        return;
+      }
+    }
+  }
+
+ private:
+  static uint64_t Key(uint64_t k) { return k ? k : 1; }
+  size_t Home(uint64_t k) const { return Key(k) & (slots_.size() - 1); }
+  size_t Next(size_t i) const { return (i + 1) & (slots_.size() - 1); }
+  // Linear probing without tombstones: the entries after the hole that may move back fill it.
+  void Erase(size_t hole) {
+    for (size_t j = Next(hole); slots_[j].first != 0; j = Next(j)) {
+      const size_t home = Home(slots_[j].first);
+      const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+      if (!stays) {
+        slots_[hole] = slots_[j];
+        hole = j;
+      }
+    }
+    slots_[hole] = {0, 0};
+    --size_;
+  }
+  void Grow() {
+    std::vector<std::pair<uint64_t, uint32_t>> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, {0, 0});
+    for (const auto& [k, n] : old) {
+      if (k == 0) continue;
+      size_t i = Home(k);
+      while (slots_[i].first != 0) i = Next(i);
+      slots_[i] = {k, n};
+    }
+  }
+  std::vector<std::pair<uint64_t, uint32_t>> slots_;
+  size_t size_ = 0;
+};
+
 }  // namespace cairn::store

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "store/encoding.h"
+#include "store/flat_map.h"
 #include "store/segment_format.h"
 
 namespace cairn::store {
@@ -18,48 +19,6 @@ namespace {
 
 constexpr std::string_view kIndexesDir = "indexes";
 constexpr std::string_view kDeletedPrefix = ".deleted-";
-
-// An open-addressing set of 64-bit fingerprints (0 is the empty slot; fingerprint 0 is stored as 1,
-// which only makes a rare extra exact check).
-class FpSet {
- public:
-  bool Contains(uint64_t fp) const {
-    if (slots_.empty()) return false;
-    fp = fp ? fp : 1;
-    size_t mask = slots_.size() - 1;
-    for (size_t i = fp & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == fp) return true;
-      if (slots_[i] == 0) return false;
-    }
-  }
-  void Insert(uint64_t fp) {
-    fp = fp ? fp : 1;
-    if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = fp & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == fp) return;
-      if (slots_[i] == 0) {
-        slots_[i] = fp;
-        ++size_;
-        return;
-      }
-    }
-  }
-  size_t size() const { return size_; }
-
- private:
-  void Grow() {
-    std::vector<uint64_t> old;
-    old.swap(slots_);
-    slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-    size_ = 0;
-    for (uint64_t v : old) {
-      if (v != 0) Insert(v);
-    }
-  }
-  std::vector<uint64_t> slots_;
-  size_t size_ = 0;
-};
 
 struct Version {
   uint64_t generation = 0;
@@ -91,7 +50,7 @@ struct IndexState {
   // Identities (PendingKey of partition and fingerprint) reserved by commits whose segments are
   // being written, with how many commits hold each; under write_mu. A commit that meets one waits
   // on pending_cv until it is released (stored or abandoned), then dedups again.
-  std::unordered_map<uint64_t, uint32_t> pending;
+  FpCounts pending;
   std::condition_variable pending_cv;
 
   std::shared_ptr<const Version> Current() const {
@@ -405,7 +364,7 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     bool conflict = false;
     if (!ix.pending.empty()) {
       for (uint32_t i = 0; i < events.size() && !conflict; ++i) {
-        conflict = keep[i] && ix.pending.count(pend_keys[i]) > 0;
+        conflict = keep[i] && ix.pending.Contains(pend_keys[i]);
       }
     }
     if (!conflict) break;
@@ -416,7 +375,11 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     ASSIGN_OR_RETURN(FpSet * set, DedupFor(ix, partition, *current));
     std::vector<uint32_t> fresh;
     fresh.reserve(idxs.size());
-    for (uint32_t i : idxs) {
+    constexpr size_t kAhead = 8;  // slots prefetched ahead of their lookup
+    for (size_t k = 0; k < idxs.size() && k < kAhead; ++k) set->Prefetch(fps[idxs[k]]);
+    for (size_t k = 0; k < idxs.size(); ++k) {
+      const uint32_t i = idxs[k];
+      if (k + kAhead < idxs.size()) set->Prefetch(fps[idxs[k + kAhead]]);
       bool dup = false;
       if (set->Contains(fps[i])) {
         for (const auto& seg : current->segments) {
@@ -441,15 +404,14 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   for (auto& [partition, idxs] : parts) {
     if (idxs.empty()) continue;
     seqs.emplace_back(partition, ix.next_seq++);
-    for (uint32_t i : idxs) ++ix.pending[pend_keys[i]];
+    for (uint32_t i : idxs) ix.pending.Add(pend_keys[i]);
   }
   if (seqs.empty()) return stats;
   // Releases our pending identities (under write_mu) and wakes commits waiting on them.
   auto release = [&]() {
     for (auto& [partition, idxs] : parts) {
       for (uint32_t i : idxs) {
-        auto it = ix.pending.find(pend_keys[i]);
-        if (it != ix.pending.end() && --it->second == 0) ix.pending.erase(it);
+        ix.pending.Release(pend_keys[i]);
       }
     }
     ix.pending_cv.notify_all();
@@ -538,7 +500,10 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   for (auto& [partition, idxs] : parts) {
     auto it = ix.dedup.find(partition);
     if (it == ix.dedup.end()) continue;
-    for (uint32_t i : idxs) it->second.fps.Insert(fps[i]);
+    for (size_t k = 0; k < idxs.size(); ++k) {
+      if (k + 8 < idxs.size()) it->second.fps.Prefetch(fps[idxs[k + 8]]);
+      it->second.fps.Insert(fps[idxs[k]]);
+    }
   }
   release();
   lock.unlock();
