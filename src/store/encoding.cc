@@ -8,7 +8,10 @@
 #include <isa-l/crc.h>
 #include <zstd.h>
 
+#include <cstring>
 #include <memory>
+
+#include "store/segment_format.h"
 
 namespace cairn::store {
 
@@ -179,6 +182,36 @@ size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t 
     if ((c == first || c == first_up) && EqualsCaseless(hay.data() + i, lower_needle)) return i;
   }
   return std::string_view::npos;
+}
+
+size_t FindExact(std::string_view hay, std::string_view needle, size_t a, size_t b) {
+  const size_t n = needle.size();
+  if (n == 0 || hay.size() < n || a >= n || b >= n) return std::string_view::npos;
+  const size_t end = hay.size() - n + 1;  // candidate starts are < end
+  size_t i = 0;
+#ifdef __AVX2__
+  const __m256i ca = _mm256_set1_epi8(needle[a]), cb = _mm256_set1_epi8(needle[b]);
+  for (; i + 32 <= end; i += 32) {
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + a));
+    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + b));
+    auto bits = static_cast<uint32_t>(
+        _mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(x, ca), _mm256_cmpeq_epi8(y, cb))));
+    while (bits != 0) {
+      size_t at = i + static_cast<size_t>(std::countr_zero(bits));
+      if (std::memcmp(hay.data() + at, needle.data(), n) == 0) return at;
+      bits &= bits - 1;
+    }
+  }
+#endif
+  for (; i < end; ++i) {
+    if (hay[i + a] == needle[a] && std::memcmp(hay.data() + i, needle.data(), n) == 0) return i;
+  }
+  return std::string_view::npos;
+}
+
+size_t FindEventIdMarker(std::string_view raw) {
+  static_assert(kEventIdMarker.substr(6, 2) == "ID");
+  return FindExact(raw, kEventIdMarker, 6, 7);
 }
 
 }  // namespace cairn::store

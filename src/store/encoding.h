@@ -167,4 +167,13 @@ inline std::string ToLower(std::string_view s) {
 // without a lower-cased copy.
 size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t from = 0);
 
+// The first position where `needle` occurs in `hay`, npos when it does not. Candidates are the
+// positions where the needle's bytes at offsets `a` and `b` match, 32 at a time: choose bytes
+// that are rare in the text (for "eventID":" in JSON, the 'I' and 'D'), so that few are compared
+// in full.
+size_t FindExact(std::string_view hay, std::string_view needle, size_t a, size_t b);
+
+// The position of the first "eventID":" marker (kEventIdMarker) in a raw event, npos if none.
+size_t FindEventIdMarker(std::string_view raw);
+
 }  // namespace cairn::store

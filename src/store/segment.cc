@@ -531,7 +531,7 @@ static Result<std::shared_ptr<const Ids>> LoadIds(Segment::Impl& m, const std::s
     RETURN_IF_ERROR(scan_raw([&](uint32_t o, std::string_view raw) {
       if (next >= derived.size() || derived[next] != o || !bad.ok()) return;
       ++next;
-      size_t at = raw.find(kEventIdMarker);
+      size_t at = FindEventIdMarker(raw);
       size_t start = at + kEventIdMarker.size();
       size_t end = at == std::string_view::npos ? at : raw.find('"', start);
       if (end == std::string_view::npos) {

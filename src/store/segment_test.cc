@@ -633,3 +633,23 @@ TEST(FpCountsTest, AgreesWithAMapUnderAddsAndReleases) {
   }
   EXPECT_EQ(counts.empty(), want.empty());
 }
+
+// The vectorised exact search finds what std::string_view::find finds, on texts full of near
+// misses (the probe bytes without the rest, the marker cut short) at every offset and length.
+TEST(FindExactTest, AgreesWithFind) {
+  std::mt19937 rng(5);
+  const std::string_view marker = cairn::store::kEventIdMarker;
+  const std::vector<std::string> pieces = {"\"eventID\":\"", "\"eventID\":", "ID", "\"requestID\":\"",
+                                           "\"", "eventI", "x", "0123456789abcdef", "\"eventID\"  "};
+  for (int round = 0; round < 5000; ++round) {
+    std::string hay;
+    const int parts = static_cast<int>(rng() % 12);
+    for (int k = 0; k < parts; ++k) hay += pieces[rng() % pieces.size()];
+    EXPECT_EQ(cairn::store::FindEventIdMarker(hay), std::string_view(hay).find(marker)) << hay;
+    const size_t a = rng() % 4, b = a + rng() % 4;
+    const std::string needle = hay.substr(hay.size() / 3, b + 1);
+    if (needle.size() == b + 1) {
+      EXPECT_EQ(cairn::store::FindExact(hay, needle, a, b), hay.find(needle)) << hay << " / " << needle;
+    }
+  }
+}

@@ -518,11 +518,8 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   // The event id is usually the raw event's own eventID: then only a flag is stored and the
   // reader takes it from the raw bytes (docs/format/segment.md, section 5).
   bool derived = false;
-  // memmem (two-way search) rather than find(), which stops at every '"' of the event.
   std::string_view raw = e.raw;
-  const void* hit = memmem(raw.data(), raw.size(), kEventIdMarker.data(), kEventIdMarker.size());
-  size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - raw.data())
-                  : std::string::npos;
+  size_t at = FindEventIdMarker(raw);
   if (at != std::string::npos) {
     size_t start = at + kEventIdMarker.size();
     size_t end = raw.find('"', start);
