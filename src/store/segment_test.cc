@@ -136,6 +136,34 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   EXPECT_TRUE(seg->Verify().ok());
 }
 
+// A block of very many small events has more length bytes than the room the writer leaves for
+// them in front of the events' bytes; it is written by copying instead, and reads back the same.
+TEST_F(SegmentTest, BlocksOfManySmallEventsRoundTrip) {
+  const int64_t day = 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay;
+  std::vector<cloudtrail::Event> events;
+  for (int i = 0; i < 40000; ++i) {
+    cloudtrail::Event e;
+    e.time_ms = day + i;
+    e.raw = std::string(fmt::format("{{\"eventTime\":\"x\",\"n\":{}}}", i));
+    e.account = "1";
+    e.event_id = fmt::format("id-{}", i);
+    e.sourcetype = cloudtrail::kSourcetypeEvents;
+    e.source = std::string("small.json");
+    events.push_back(std::move(e));
+  }
+  SegmentWriterOptions opt;
+  opt.block_bytes = 1 << 20;  // ~30k events of ~30 bytes: 30 KB of lengths in the first block
+  auto seg = Write(events, opt);
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(seg->block_count(), 2u);
+  for (uint32_t o = 0; o < events.size(); ++o) {
+    auto raw = seg->Raw(o);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_EQ(*raw, events[o].raw) << "ordinal " << o;
+  }
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
 // Every lookup of a segment written in format `version` against brute force over its events.
 // Version 2 (still read) has no stored value counts and maps Bloom probes with a modulo.
 void SegmentTest::CheckAgainstBruteForce(uint32_t version) {

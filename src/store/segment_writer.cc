@@ -209,8 +209,12 @@ struct SegmentWriter::Impl {
   std::string id_bytes;
 
   // Raw blocks.
+  // A block is its events' lengths (varints), then their raw bytes. The bytes are gathered after
+  // kLengthRoom bytes left free, where the lengths are put when the block is flushed, so the
+  // block is compressed where it lies rather than copied once more behind its lengths.
+  static constexpr size_t kLengthRoom = 16 << 10;
   std::string block_raw_lengths;
-  std::string block_raw_data;
+  std::string block_raw_data = std::string(kLengthRoom, '\0');
   uint32_t block_first = 0;
   uint32_t block_count = 0;
   int64_t block_min = INT64_MAX, block_max = INT64_MIN;
@@ -357,15 +361,23 @@ struct SegmentWriter::Impl {
 
   Status FlushBlock() {
     if (block_count == 0) return Status::Ok();
-    block_buf.clear();
-    block_buf.append(block_raw_lengths);
-    block_buf.append(block_raw_data);
+    std::string_view block;
+    const size_t lengths = block_raw_lengths.size();
+    if (lengths <= kLengthRoom) {
+      char* at = block_raw_data.data() + kLengthRoom - lengths;
+      std::memcpy(at, block_raw_lengths.data(), lengths);
+      block = std::string_view(at, block_raw_data.size() - (kLengthRoom - lengths));
+    } else {  // very many small events
+      block_buf.assign(block_raw_lengths);
+      block_buf.append(block_raw_data, kLengthRoom);
+      block = block_buf;
+    }
     compressed.clear();
-    RETURN_IF_ERROR(ZstdCompress(block_buf, opt.zstd_level, &compressed));
+    RETURN_IF_ERROR(ZstdCompress(block, opt.zstd_level, &compressed));
     BlockMeta b;
     b.offset = offset;
     b.csize = static_cast<uint32_t>(compressed.size());
-    b.rsize = static_cast<uint32_t>(block_buf.size());
+    b.rsize = static_cast<uint32_t>(block.size());
     b.first = block_first;
     b.count = block_count;
     b.min_time = block_min;
@@ -375,7 +387,7 @@ struct SegmentWriter::Impl {
     blocks_crc = Crc32(compressed, blocks_crc);
     blocks.push_back(b);
     block_raw_lengths.clear();
-    block_raw_data.clear();
+    block_raw_data.resize(kLengthRoom);
     block_first += block_count;
     block_count = 0;
     block_min = INT64_MAX;
@@ -536,7 +548,9 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   m.block_min = std::min(m.block_min, e.time_ms);
   m.block_max = std::max(m.block_max, e.time_ms);
   ++m.count;
-  if (m.block_raw_data.size() >= m.opt.block_bytes) RETURN_IF_ERROR(m.FlushBlock());
+  if (m.block_raw_data.size() - Impl::kLengthRoom >= m.opt.block_bytes) {
+    RETURN_IF_ERROR(m.FlushBlock());
+  }
   return Status::Ok();
 }
 
