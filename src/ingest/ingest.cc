@@ -130,6 +130,9 @@ class Pipeline {
     size_t commit_threads = options_.commit_threads;
     if (commit_threads == 0) {
       commit_threads = std::max<size_t>(1, std::thread::hardware_concurrency());
+      if (size_t useful = sink_->useful_concurrent_commits(); useful > 0) {
+        commit_threads = std::min(commit_threads, useful);
+      }
     }
     std::vector<std::thread> committers;
     for (size_t i = 0; i < commit_threads; ++i) committers.emplace_back([this] { CommitLoop(); });

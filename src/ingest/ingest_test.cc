@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "common/testing.h"
 
@@ -144,6 +147,45 @@ TEST(IngestTest, SinkFailureStopsTheRunWithTheError) {
   auto result = IngestFiles(*ExpandPaths(FileSystem::Default(), {Invictus()}, data), options, &sink);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("disk full (injected)"), std::string::npos);
+  ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
+}
+
+// Counts how many commits run at once; each commit takes a few milliseconds.
+class ConcurrencySink final : public Sink {
+ public:
+  explicit ConcurrencySink(size_t useful) : useful_(useful) {}
+  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* batch) override {
+    int now = ++in_flight_;
+    int seen = most_.load();
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --in_flight_;
+    return SinkStats{batch->size(), 0};
+  }
+  size_t useful_concurrent_commits() const override { return useful_; }
+  std::atomic<int> in_flight_{0}, most_{0};
+
+ private:
+  size_t useful_;
+};
+
+// A sink that gains nothing from concurrent commits gets one committer; others one per core.
+TEST(IngestTest, CommitterThreadsFollowTheSink) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::string data = testing::MakeTempDir("cairn_ingest");
+  IngestOptions options;
+  options.data_dir = data;
+  options.batch_events = 50;  // ~58 commits
+  auto files = *ExpandPaths(FileSystem::Default(), {Invictus()}, data);
+  ConcurrencySink one(1);
+  ASSERT_TRUE(IngestFiles(files, options, &one).ok());
+  EXPECT_EQ(one.most_.load(), 1);
+  if (std::thread::hardware_concurrency() >= 2) {
+    ConcurrencySink any(0);
+    ASSERT_TRUE(IngestFiles(files, options, &any).ok());
+    EXPECT_GE(any.most_.load(), 2);
+  }
   ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
 }
 

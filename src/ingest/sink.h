@@ -4,6 +4,7 @@
 // callers may acknowledge (delete an SQS message, report a file done) after it returns.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ class Sink {
   // the events; the caller clears the vector afterwards and keeps its capacity for the next batch.
   virtual Result<SinkStats> Commit(std::string_view index,
                                    std::vector<cloudtrail::Event>* events) = 0;
+  // How many commits are worth running at once (0: one per core). The store builds segments in
+  // parallel; a sink that does no work per batch gains nothing from more committer threads,
+  // which would only compete with the readers for the cores.
+  virtual size_t useful_concurrent_commits() const { return 0; }
 };
 
 // Drops every event and counts it as added. Thread-safe.
@@ -35,6 +40,7 @@ class NullSink final : public Sink {
     return SinkStats{events->size(), 0};
   }
   uint64_t events() const { return events_; }
+  size_t useful_concurrent_commits() const override { return 1; }
 
  private:
   std::atomic<uint64_t> events_{0};
