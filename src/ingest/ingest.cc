@@ -264,17 +264,22 @@ class Pipeline {
   }
 
   void CommitLoop() {
+    const bool gather = sink_->gathers_batches();
     std::vector<cloudtrail::Event> batch;
-    batch.reserve(std::min<size_t>(options_.batch_events, 1 << 20));
+    if (gather) batch.reserve(std::min<size_t>(options_.batch_events, 1 << 20));
     uint64_t batch_bytes = 0;
-    auto flush = [&]() -> Status {
-      if (batch.empty()) return Status::Ok();
-      ASSIGN_OR_RETURN(SinkStats stats, sink_->Commit(options_.index, &batch));
-      batch.clear();  // keeps the capacity for the next batch
-      batch_bytes = 0;
+    auto commit = [&](std::vector<cloudtrail::Event>* events) -> Status {
+      ASSIGN_OR_RETURN(SinkStats stats, sink_->Commit(options_.index, events));
       std::lock_guard<std::mutex> lock(summary_mu_);
       summary_.added += stats.added;
       summary_.duplicates += stats.duplicates;
+      return Status::Ok();
+    };
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::Ok();
+      RETURN_IF_ERROR(commit(&batch));
+      batch.clear();  // keeps the capacity for the next batch
+      batch_bytes = 0;
       return Status::Ok();
     };
     while (true) {
@@ -293,6 +298,11 @@ class Pipeline {
         }
       }
       if (finished) break;
+      if (!gather) {  // each file's events as they come
+        Status s = commit(&chunk.events);
+        if (!s.ok()) return Fail(s);
+        continue;
+      }
       batch_bytes += chunk.bytes;
       // Appended rather than adopted, so the batch keeps one allocation for the whole run.
       for (auto& e : chunk.events) batch.push_back(std::move(e));

@@ -150,11 +150,12 @@ TEST(IngestTest, SinkFailureStopsTheRunWithTheError) {
   ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
 }
 
-// Counts how many commits run at once; each commit takes a few milliseconds.
+// Counts commits and how many run at once; each commit takes a few milliseconds.
 class ConcurrencySink final : public Sink {
  public:
-  explicit ConcurrencySink(size_t useful) : useful_(useful) {}
+  explicit ConcurrencySink(size_t useful, bool gathers = true) : useful_(useful), gathers_(gathers) {}
   Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* batch) override {
+    ++commits_;
     int now = ++in_flight_;
     int seen = most_.load();
     while (now > seen && !most_.compare_exchange_weak(seen, now)) {
@@ -164,10 +165,12 @@ class ConcurrencySink final : public Sink {
     return SinkStats{batch->size(), 0};
   }
   size_t useful_concurrent_commits() const override { return useful_; }
-  std::atomic<int> in_flight_{0}, most_{0};
+  bool gathers_batches() const override { return gathers_; }
+  std::atomic<int> in_flight_{0}, most_{0}, commits_{0};
 
  private:
   size_t useful_;
+  bool gathers_;
 };
 
 // A sink that gains nothing from concurrent commits gets one committer; others one per core.
@@ -186,6 +189,25 @@ TEST(IngestTest, CommitterThreadsFollowTheSink) {
     ASSERT_TRUE(IngestFiles(files, options, &any).ok());
     EXPECT_GE(any.most_.load(), 2);
   }
+  ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
+}
+
+// A sink that gathers batches gets the whole Invictus set (2,900 events) in one or two commits
+// under the default batch size; one that does not gets each file's events as their own commit.
+TEST(IngestTest, SinksThatDoNotGatherGetEachFileAsItComes) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  std::string data = testing::MakeTempDir("cairn_ingest");
+  IngestOptions options;
+  options.data_dir = data;
+  auto files = *ExpandPaths(FileSystem::Default(), {Invictus()}, data);
+  ConcurrencySink gathering(0, true), per_file(0, false);
+  auto a = IngestFiles(files, options, &gathering);
+  auto b = IngestFiles(files, options, &per_file);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->added, 2900u);
+  EXPECT_EQ(b->added, 2900u);
+  EXPECT_LE(gathering.commits_.load(), 2);
+  EXPECT_EQ(per_file.commits_.load(), 55);
   ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
 }
 

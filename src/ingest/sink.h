@@ -30,6 +30,10 @@ class Sink {
   // parallel; a sink that does no work per batch gains nothing from more committer threads,
   // which would only compete with the readers for the cores.
   virtual size_t useful_concurrent_commits() const { return 0; }
+  // Whether gathering many files' events into one commit helps (the store writes a segment per
+  // commit). A sink that does no work per commit takes each file's events as they come, which
+  // spares moving every event into a batch tens of MB long that churns the caches.
+  virtual bool gathers_batches() const { return true; }
 };
 
 // Drops every event and counts it as added. Thread-safe.
@@ -41,6 +45,7 @@ class NullSink final : public Sink {
   }
   uint64_t events() const { return events_; }
   size_t useful_concurrent_commits() const override { return 1; }
+  bool gathers_batches() const override { return false; }
 
  private:
   std::atomic<uint64_t> events_{0};
