@@ -189,6 +189,10 @@ class FlatStringMap {
   size_t next_chunk_ = 8 << 10;  // arena chunks grow from 16 KiB to 1 MiB
 };
 
+// How many lookups ahead callers prefetch a large table's slots (FlatStringMap::Prefetch,
+// FpSet::Prefetch) when they probe it for a run of keys, so that the cache misses overlap.
+inline constexpr size_t kPrefetchAhead = 8;
+
 // An open-addressing set of 64-bit fingerprints (0 is the empty slot; fingerprint 0 is stored as 1,
 // which only makes a rare extra exact check).
 class FpSet {

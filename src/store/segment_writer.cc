@@ -573,9 +573,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   const std::vector<LooseKey>& loose = m.tables->loose;
   std::vector<char> is_joined(loose.size(), 0);
   {
-    constexpr size_t kAhead = 8;  // table slots prefetched ahead of their probe
     for (size_t i = 0; i < loose.size(); ++i) {
-      if (i + kAhead < loose.size()) m.key_ids.Prefetch(loose[i + kAhead].hash);
+      if (i + kPrefetchAhead < loose.size()) m.key_ids.Prefetch(loose[i + kPrefetchAhead].hash);
       const LooseKey& lk = loose[i];
       if (const uint32_t* id = m.key_ids.FindHashed(m.LooseKeyText(lk), lk.hash)) {
         ++m.key_count[*id];

@@ -375,11 +375,9 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     ASSIGN_OR_RETURN(FpSet * set, DedupFor(ix, partition, *current));
     std::vector<uint32_t> fresh;
     fresh.reserve(idxs.size());
-    constexpr size_t kAhead = 8;  // slots prefetched ahead of their lookup
-    for (size_t k = 0; k < idxs.size() && k < kAhead; ++k) set->Prefetch(fps[idxs[k]]);
     for (size_t k = 0; k < idxs.size(); ++k) {
       const uint32_t i = idxs[k];
-      if (k + kAhead < idxs.size()) set->Prefetch(fps[idxs[k + kAhead]]);
+      if (k + kPrefetchAhead < idxs.size()) set->Prefetch(fps[idxs[k + kPrefetchAhead]]);
       bool dup = false;
       if (set->Contains(fps[i])) {
         for (const auto& seg : current->segments) {
@@ -501,7 +499,7 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     auto it = ix.dedup.find(partition);
     if (it == ix.dedup.end()) continue;
     for (size_t k = 0; k < idxs.size(); ++k) {
-      if (k + 8 < idxs.size()) it->second.fps.Prefetch(fps[idxs[k + 8]]);
+      if (k + kPrefetchAhead < idxs.size()) it->second.fps.Prefetch(fps[idxs[k + kPrefetchAhead]]);
       it->second.fps.Insert(fps[idxs[k]]);
     }
   }
