@@ -33,7 +33,7 @@ class HashSet {
   size_t size() const { return size_; }
   size_t bytes() const { return slots_.capacity() * sizeof(uint64_t); }
   template <typename F>
-  void ForEach(F &&f) const {
+  void ForEach(F&& f) const {
     for (uint64_t h : slots_) {
       if (h) f(h);
     }
@@ -57,19 +57,19 @@ class HashSet {
   size_t size_ = 0;
 };
 
-uint64_t HashValue(const std::string &v) { return store::Hash64(v, 0xdc); }
+uint64_t HashValue(const std::string& v) { return store::Hash64(v, 0xdc); }
 
 class Count final : public Accumulator {
  public:
   explicit Count(bool field) : field_(field) {}
-  void Add(const Values *v, double, const OrderKey &, long long weight) override {
+  void Add(const Values* v, double, const OrderKey&, long long weight) override {
     if (!field_) {
       n_ += weight;
     } else if (v) {
       n_ += static_cast<long long>(v->size());
     }
   }
-  void Merge(Accumulator &o) override { n_ += static_cast<Count &>(o).n_; }
+  void Merge(Accumulator& o) override { n_ += static_cast<Count&>(o).n_; }
   Values Result() const override { return {std::to_string(n_)}; }
 
  private:
@@ -79,12 +79,12 @@ class Count final : public Accumulator {
 
 class Dc final : public Accumulator {
  public:
-  void Add(const Values *v, double, const OrderKey &, long long) override {
+  void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    for (const auto &s : *v) set_.Insert(HashValue(s));
+    for (const auto& s : *v) set_.Insert(HashValue(s));
   }
-  void Merge(Accumulator &o) override {
-    static_cast<Dc &>(o).set_.ForEach([&](uint64_t h) { set_.Insert(h); });
+  void Merge(Accumulator& o) override {
+    static_cast<Dc&>(o).set_.ForEach([&](uint64_t h) { set_.Insert(h); });
   }
   Values Result() const override { return {std::to_string(set_.size())}; }
   size_t bytes() const override { return set_.bytes(); }
@@ -101,12 +101,12 @@ class EstDc final : public Accumulator {
   static constexpr size_t kRegisters = size_t{1} << kBits;
   static constexpr size_t kExactUpTo = 256;
 
-  void Add(const Values *v, double, const OrderKey &, long long) override {
+  void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    for (const auto &s : *v) Insert(HashValue(s));
+    for (const auto& s : *v) Insert(HashValue(s));
   }
-  void Merge(Accumulator &o) override {
-    auto &other = static_cast<EstDc &>(o);
+  void Merge(Accumulator& o) override {
+    auto& other = static_cast<EstDc&>(o);
     if (other.registers_.empty()) {
       other.exact_.ForEach([&](uint64_t h) { Insert(h); });
       return;
@@ -156,14 +156,14 @@ class EstDc final : public Accumulator {
 
 class DistinctValues final : public Accumulator {
  public:
-  void Add(const Values *v, double, const OrderKey &, long long) override {
+  void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    for (const auto &s : *v) {
+    for (const auto& s : *v) {
       if (set_.insert(s).second) bytes_ += s.size() + 48;
     }
   }
-  void Merge(Accumulator &o) override {
-    for (auto &s : static_cast<DistinctValues &>(o).set_) {
+  void Merge(Accumulator& o) override {
+    for (auto& s : static_cast<DistinctValues&>(o).set_) {
       if (set_.insert(s).second) bytes_ += s.size() + 48;
     }
   }
@@ -179,22 +179,22 @@ class DistinctValues final : public Accumulator {
 class List final : public Accumulator {
  public:
   static constexpr size_t kMax = 100;
-  void Add(const Values *v, double, const OrderKey &key, long long) override {
+  void Add(const Values* v, double, const OrderKey& key, long long) override {
     if (!v) return;
     uint32_t i = 0;
-    for (const auto &s : *v) {
+    for (const auto& s : *v) {
       if (items_.size() >= kMax && !(Item{key, i, {}} < items_.back())) return;
       items_.push_back({key, i++, s});
       Trim();
     }
   }
-  void Merge(Accumulator &o) override {
-    for (auto &it : static_cast<List &>(o).items_) items_.push_back(std::move(it));
+  void Merge(Accumulator& o) override {
+    for (auto& it : static_cast<List&>(o).items_) items_.push_back(std::move(it));
     Trim();
   }
   Values Result() const override {
     Values out;
-    for (const auto &it : items_) out.push_back(it.value);
+    for (const auto& it : items_) out.push_back(it.value);
     return out;
   }
 
@@ -203,7 +203,7 @@ class List final : public Accumulator {
     OrderKey key;
     uint32_t index;
     std::string value;
-    bool operator<(const Item &o) const { return key == o.key ? index < o.index : key < o.key; }
+    bool operator<(const Item& o) const { return key == o.key ? index < o.index : key < o.key; }
   };
   void Trim() {
     if (items_.size() > 1 && items_[items_.size() - 1] < items_[items_.size() - 2]) {
@@ -219,7 +219,7 @@ class List final : public Accumulator {
 class FirstLast final : public Accumulator {
  public:
   explicit FirstLast(bool last) : last_(last) {}
-  void Add(const Values *v, double, const OrderKey &key, long long) override {
+  void Add(const Values* v, double, const OrderKey& key, long long) override {
     if (!v || v->empty()) return;
     if (!have_ || (last_ ? !(key < key_) : key < key_)) {
       have_ = true;
@@ -227,8 +227,8 @@ class FirstLast final : public Accumulator {
       value_ = last_ ? v->back() : v->front();
     }
   }
-  void Merge(Accumulator &o) override {
-    auto &other = static_cast<FirstLast &>(o);
+  void Merge(Accumulator& o) override {
+    auto& other = static_cast<FirstLast&>(o);
     if (!other.have_) return;
     if (!have_ || (last_ ? !(other.key_ < key_) : other.key_ < key_)) {
       have_ = true;
@@ -251,12 +251,12 @@ class FirstLast final : public Accumulator {
 class ByTime final : public Accumulator {
  public:
   ByTime(bool latest, bool time_only) : latest_(latest), time_only_(time_only) {}
-  void Add(const Values *v, double time, const OrderKey &key, long long) override {
+  void Add(const Values* v, double time, const OrderKey& key, long long) override {
     if (!v || v->empty()) return;
     Offer(time, key, latest_ ? v->back() : v->front());
   }
-  void Merge(Accumulator &o) override {
-    auto &other = static_cast<ByTime &>(o);
+  void Merge(Accumulator& o) override {
+    auto& other = static_cast<ByTime&>(o);
     if (other.have_) Offer(other.time_, other.key_, other.value_);
   }
   Values Result() const override {
@@ -265,7 +265,7 @@ class ByTime final : public Accumulator {
   }
 
  private:
-  void Offer(double time, const OrderKey &key, const std::string &value) {
+  void Offer(double time, const OrderKey& key, const std::string& value) {
     bool better;
     if (!have_) {
       better = true;
@@ -292,12 +292,12 @@ class ByTime final : public Accumulator {
 class MinMax final : public Accumulator {
  public:
   explicit MinMax(bool max) : max_(max) {}
-  void Add(const Values *v, double, const OrderKey &key, long long) override {
+  void Add(const Values* v, double, const OrderKey& key, long long) override {
     if (!v) return;
-    for (const auto &s : *v) Offer(s, ParseNumber(s), key);
+    for (const auto& s : *v) Offer(s, ParseNumber(s), key);
   }
-  void Merge(Accumulator &o) override {
-    auto &other = static_cast<MinMax &>(o);
+  void Merge(Accumulator& o) override {
+    auto& other = static_cast<MinMax&>(o);
     if (other.num_) Offer(other.num_text_, other.num_, other.num_key_);
     if (other.str_) Offer(*other.str_, std::nullopt, OrderKey{});
   }
@@ -308,7 +308,7 @@ class MinMax final : public Accumulator {
   }
 
  private:
-  void Offer(const std::string &s, std::optional<double> n, const OrderKey &key) {
+  void Offer(const std::string& s, std::optional<double> n, const OrderKey& key) {
     if (n) {
       if (!num_ || (max_ ? *n > *num_ : *n < *num_) || (*n == *num_ && key < num_key_)) {
         num_ = n;
@@ -332,9 +332,9 @@ class MinMax final : public Accumulator {
 class Moments final : public Accumulator {
  public:
   explicit Moments(std::string func) : func_(std::move(func)) {}
-  void Add(const Values *v, double, const OrderKey &, long long) override {
+  void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    for (const auto &s : *v) {
+    for (const auto& s : *v) {
       auto x = ParseNumber(s);
       if (!x) continue;
       ++n_;
@@ -347,8 +347,8 @@ class Moments final : public Accumulator {
       max_ = std::max(max_, *x);
     }
   }
-  void Merge(Accumulator &o) override {
-    auto &b = static_cast<Moments &>(o);
+  void Merge(Accumulator& o) override {
+    auto& b = static_cast<Moments&>(o);
     if (b.n_ == 0) return;
     if (n_ == 0) {
       *this = b;
@@ -382,7 +382,7 @@ class Moments final : public Accumulator {
  private:
   // Neumaier's compensated summation: the result does not depend on the order
   // of the terms in practice, so partial sums merged in any order agree.
-  static void AddTo(double *sum, double *c, double x) {
+  static void AddTo(double* sum, double* c, double x) {
     double t = *sum + x;
     if (std::fabs(*sum) >= std::fabs(x)) {
       *c += (*sum - t) + x;
@@ -402,17 +402,17 @@ class Moments final : public Accumulator {
 // mode(): the most frequent value; ties go to the value seen first.
 class Mode final : public Accumulator {
  public:
-  void Add(const Values *v, double, const OrderKey &key, long long) override {
+  void Add(const Values* v, double, const OrderKey& key, long long) override {
     if (!v) return;
-    for (const auto &s : *v) Offer(s, 1, key);
+    for (const auto& s : *v) Offer(s, 1, key);
   }
-  void Merge(Accumulator &o) override {
-    for (auto &[s, e] : static_cast<Mode &>(o).freq_) Offer(s, e.count, e.first);
+  void Merge(Accumulator& o) override {
+    for (auto& [s, e] : static_cast<Mode&>(o).freq_) Offer(s, e.count, e.first);
   }
   Values Result() const override {
-    const std::string *best = nullptr;
-    const Entry *be = nullptr;
-    for (const auto &[s, e] : freq_) {
+    const std::string* best = nullptr;
+    const Entry* be = nullptr;
+    for (const auto& [s, e] : freq_) {
       if (!be || e.count > be->count || (e.count == be->count && e.first < be->first)) {
         best = &s;
         be = &e;
@@ -427,7 +427,7 @@ class Mode final : public Accumulator {
     long long count = 0;
     OrderKey first;
   };
-  void Offer(const std::string &s, long long n, const OrderKey &key) {
+  void Offer(const std::string& s, long long n, const OrderKey& key) {
     auto [it, fresh] = freq_.try_emplace(s);
     if (fresh) {
       it->second.first = key;
@@ -446,14 +446,14 @@ class Mode final : public Accumulator {
 class Percentile final : public Accumulator {
  public:
   Percentile(bool median, double p) : median_(median), p_(p) {}
-  void Add(const Values *v, double, const OrderKey &, long long) override {
+  void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    for (const auto &s : *v) {
+    for (const auto& s : *v) {
       if (auto x = ParseNumber(s)) nums_.push_back(*x);
     }
   }
-  void Merge(Accumulator &o) override {
-    auto &b = static_cast<Percentile &>(o).nums_;
+  void Merge(Accumulator& o) override {
+    auto& b = static_cast<Percentile&>(o).nums_;
     nums_.insert(nums_.end(), b.begin(), b.end());
   }
   Values Result() const override {
@@ -477,15 +477,15 @@ class Percentile final : public Accumulator {
 
 class Null final : public Accumulator {
  public:
-  void Add(const Values *, double, const OrderKey &, long long) override {}
-  void Merge(Accumulator &) override {}
+  void Add(const Values*, double, const OrderKey&, long long) override {}
+  void Merge(Accumulator&) override {}
   Values Result() const override { return {}; }
 };
 
 }  // namespace
 
-std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation &a) {
-  const std::string &f = a.func;
+std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation& a) {
+  const std::string& f = a.func;
   if (f == "count") return std::make_unique<Count>(!a.field.empty());
   if (f == "dc") return std::make_unique<Dc>();
   if (f == "estdc") return std::make_unique<EstDc>();
@@ -509,8 +509,8 @@ std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation &a) {
   return std::make_unique<Null>();
 }
 
-bool OrderFree(const Aggregation &a) {
-  const std::string &f = a.func;
+bool OrderFree(const Aggregation& a) {
+  const std::string& f = a.func;
   return f == "count" || f == "dc" || f == "estdc" || f == "values" || f == "min" || f == "max" ||
          f == "range" || f == "median" || f == "perc" || f[0] == 'p' ||
          f.rfind("exactperc", 0) == 0 || f.rfind("upperperc", 0) == 0;
@@ -528,60 +528,61 @@ struct GroupTable::Index {
 
 GroupTable::GroupTable(std::vector<Aggregation> aggs)
     : aggs_(std::move(aggs)), index_(std::make_unique<Index>()) {
-  for (const auto &a : aggs_) count_only_ &= a.func == "count" && a.field.empty();
+  for (const auto& a : aggs_) count_only_ &= a.func == "count" && a.field.empty();
 }
 GroupTable::~GroupTable() = default;
-GroupTable::GroupTable(GroupTable &&) noexcept = default;
-GroupTable &GroupTable::operator=(GroupTable &&) noexcept = default;
+GroupTable::GroupTable(GroupTable&&) noexcept = default;
+GroupTable& GroupTable::operator=(GroupTable&&) noexcept = default;
 
-size_t GroupTable::Find(const std::vector<std::string> &key) {
+size_t GroupTable::Find(const std::vector<std::string>& key) {
   scratch_.clear();
-  for (const auto &part : key) {
+  for (const auto& part : key) {
     uint32_t n = static_cast<uint32_t>(part.size());
-    scratch_.append(reinterpret_cast<const char *>(&n), sizeof(n));
+    scratch_.append(reinterpret_cast<const char*>(&n), sizeof(n));
     scratch_.append(part);
   }
   bool inserted;
-  uint32_t *g = index_->map.FindOrInsert(scratch_, static_cast<uint32_t>(keys_.size()), &inserted);
+  uint32_t* g = index_->map.FindOrInsert(scratch_, static_cast<uint32_t>(keys_.size()), &inserted);
   if (!inserted) return *g;
   keys_.push_back(key);
   bytes_ += 2 * scratch_.size() + 64 + sizeof(std::string) * key.size();
   if (count_only_) {
     counts_.push_back(0);
   } else {
-    for (const auto &a : aggs_) accs_.push_back(MakeAccumulator(a));
+    for (const auto& a : aggs_) accs_.push_back(MakeAccumulator(a));
     bytes_ += aggs_.size() * 64;
   }
   return *g;
 }
 
-void GroupTable::Add(size_t g, const std::vector<const Values *> &values, double time,
-                     const OrderKey &key, long long weight) {
+void GroupTable::Add(size_t g, const std::vector<const Values*>& values, double time,
+                     const OrderKey& key, long long weight) {
   if (count_only_) {
     counts_[g] += weight;
     return;
   }
   for (size_t i = 0; i < aggs_.size(); ++i) {
-    Accumulator &acc = *accs_[g * aggs_.size() + i];
+    Accumulator& acc = *accs_[g * aggs_.size() + i];
     size_t before = acc.bytes();
     acc.Add(values[i], time, key, weight);
     bytes_ += acc.bytes() - before;
   }
 }
 
-void GroupTable::Merge(GroupTable &other) {
-  for (size_t og = 0; og < other.size(); ++og) {
-    size_t g = Find(other.keys_[og]);
-    if (count_only_) {
-      counts_[g] += other.counts_[og];
-      continue;
-    }
-    for (size_t i = 0; i < aggs_.size(); ++i) {
-      Accumulator &acc = *accs_[g * aggs_.size() + i];
-      size_t before = acc.bytes();
-      acc.Merge(*other.accs_[og * aggs_.size() + i]);
-      bytes_ += acc.bytes() - before;
-    }
+void GroupTable::Merge(GroupTable& other) {
+  for (size_t og = 0; og < other.size(); ++og) MergeGroup(Find(other.keys_[og]), other, og);
+}
+
+void GroupTable::MergeGroup(size_t g, GroupTable& other, size_t og) {
+  if (count_only_) {
+    counts_[g] += other.counts_[og];
+    return;
+  }
+  for (size_t i = 0; i < aggs_.size(); ++i) {
+    Accumulator& acc = *accs_[g * aggs_.size() + i];
+    size_t before = acc.bytes();
+    acc.Merge(*other.accs_[og * aggs_.size() + i]);
+    bytes_ += acc.bytes() - before;
   }
 }
 
@@ -594,8 +595,8 @@ std::vector<size_t> GroupTable::Sorted() const {
   std::vector<size_t> order(keys_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    const auto &a = keys_[x];
-    const auto &b = keys_[y];
+    const auto& a = keys_[x];
+    const auto& b = keys_[y];
     for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
       int c = CompareMixed(a[i], b[i]);
       if (c != 0) return c < 0;

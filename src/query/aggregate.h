@@ -32,10 +32,10 @@ namespace cairn::query::internal {
 struct OrderKey {
   uint64_t major = 0;
   uint64_t minor = 0;
-  bool operator<(const OrderKey &o) const {
+  bool operator<(const OrderKey& o) const {
     return major != o.major ? major < o.major : minor < o.minor;
   }
-  bool operator==(const OrderKey &o) const { return major == o.major && minor == o.minor; }
+  bool operator==(const OrderKey& o) const { return major == o.major && minor == o.minor; }
 };
 
 // One function of one group.
@@ -45,9 +45,9 @@ class Accumulator {
   // `values` of the aggregated field in one row (null: the row lacks it); the
   // row's _time, order and weight (rows standing for several events count that
   // many for `count`).
-  virtual void Add(const Values *values, double time, const OrderKey &key, long long weight) = 0;
+  virtual void Add(const Values* values, double time, const OrderKey& key, long long weight) = 0;
   // Folds `other` (the same function) into this one.
-  virtual void Merge(Accumulator &other) = 0;
+  virtual void Merge(Accumulator& other) = 0;
   virtual Values Result() const = 0;
   // Bytes held beyond the object itself, for the memory budget.
   virtual size_t bytes() const { return 0; }
@@ -56,12 +56,12 @@ class Accumulator {
 // A new accumulator for aggregation `a` (func as the parser canonicalised it).
 // Unknown functions are refused by the parser; here they give an accumulator
 // that yields null.
-std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation &a);
+std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation& a);
 
 // Whether a function's result depends only on the multiset of rows, not their
 // order or on floating-point summation order (for parallel partial
 // aggregation).
-bool OrderFree(const Aggregation &a);
+bool OrderFree(const Aggregation& a);
 
 }  // namespace cairn::query::internal
 
@@ -74,22 +74,24 @@ class GroupTable {
  public:
   explicit GroupTable(std::vector<Aggregation> aggs);
   ~GroupTable();
-  GroupTable(GroupTable &&) noexcept;
-  GroupTable &operator=(GroupTable &&) noexcept;
+  GroupTable(GroupTable&&) noexcept;
+  GroupTable& operator=(GroupTable&&) noexcept;
 
   // The group of `key`, created on first use.
-  size_t Find(const std::vector<std::string> &key);
+  size_t Find(const std::vector<std::string>& key);
   // Feeds a row to group `g`: `values[i]` is aggregation i's field in the row
   // (null: absent).
-  void Add(size_t g, const std::vector<const Values *> &values, double time, const OrderKey &key,
+  void Add(size_t g, const std::vector<const Values*>& values, double time, const OrderKey& key,
            long long weight);
   // Folds every group of `other` into this table.
-  void Merge(GroupTable &other);
+  void Merge(GroupTable& other);
+  // Folds group `src` of `other` (the same aggregations) into group `dst` of this table.
+  void MergeGroup(size_t dst, GroupTable& other, size_t src);
 
   size_t size() const { return keys_.size(); }
-  const std::vector<std::string> &key(size_t g) const { return keys_[g]; }
+  const std::vector<std::string>& key(size_t g) const { return keys_[g]; }
   Values Result(size_t g, size_t agg) const;
-  const std::vector<Aggregation> &aggs() const { return aggs_; }
+  const std::vector<Aggregation>& aggs() const { return aggs_; }
   // Group numbers in Splunk's order of their keys (each part by CompareMixed,
   // then bytewise).
   std::vector<size_t> Sorted() const;

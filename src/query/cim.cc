@@ -20,8 +20,8 @@ namespace cairn::query::cim {
 namespace {
 
 struct Alias {
-  const char *from;
-  const char *to;
+  const char* from;
+  const char* to;
 };
 
 // FIELDALIAS-* of [aws:cloudtrail].
@@ -46,8 +46,8 @@ constexpr Alias kAliases[] = {
 };
 
 struct Calc {
-  const char *field;
-  const char *expr;
+  const char* field;
+  const char* expr;
 };
 
 // The last path segment of an ARN-like string: "arn:aws:iam::1:user/x/alice" ->
@@ -161,19 +161,19 @@ struct Tables {
   std::vector<std::string> computed;
 };
 
-void FieldRefs(const Expr &e, std::vector<std::string> *out) {
+void FieldRefs(const Expr& e, std::vector<std::string>* out) {
   if (e.kind == Expr::Kind::kField) out->push_back(e.text);
-  for (const auto &a : e.args) FieldRefs(*a, out);
+  for (const auto& a : e.args) FieldRefs(*a, out);
 }
 
-const Tables &GetTables() {
-  static const Tables *t = [] {
-    auto *out = new Tables;
-    for (const Alias &a : kAliases) {
+const Tables& GetTables() {
+  static const Tables* t = [] {
+    auto* out = new Tables;
+    for (const Alias& a : kAliases) {
       out->alias_source.emplace(a.to, a.from);
       out->computed.emplace_back(a.to);
     }
-    for (const Calc &calc : kCalcs) {
+    for (const Calc& calc : kCalcs) {
       auto e = ParseEvalExpression(calc.expr);
       if (!e.ok()) {
         // A bug in the table above; fail loudly in tests rather than silently.
@@ -191,8 +191,8 @@ const Tables &GetTables() {
   return *t;
 }
 
-bool HasPrefix(std::string_view s, std::initializer_list<const char *> prefixes) {
-  for (const char *p : prefixes) {
+bool HasPrefix(std::string_view s, std::initializer_list<const char*> prefixes) {
+  for (const char* p : prefixes) {
     size_t n = std::char_traits<char>::length(p);
     if (s.size() > n && s.compare(0, n, p) == 0 && std::isupper(static_cast<unsigned char>(s[n]))) {
       return true;
@@ -205,25 +205,25 @@ bool HasPrefix(std::string_view s, std::initializer_list<const char *> prefixes)
 }  // namespace
 
 std::string_view AliasSource(std::string_view target) {
-  const auto &m = GetTables().alias_source;
+  const auto& m = GetTables().alias_source;
   auto it = m.find(target);
   return it == m.end() ? std::string_view() : it->second;
 }
 
-const Expr *Calculation(std::string_view name) {
-  const auto &m = GetTables().calcs;
+const Expr* Calculation(std::string_view name) {
+  const auto& m = GetTables().calcs;
   auto it = m.find(name);
   return it == m.end() ? nullptr : it->second.get();
 }
 
-const std::vector<std::string> &ComputedNames() { return GetTables().computed; }
+const std::vector<std::string>& ComputedNames() { return GetTables().computed; }
 
 std::vector<std::string> Dependencies(std::string_view name) {
   std::vector<std::string> out;
   if (auto src = AliasSource(name); !src.empty()) {
     out.emplace_back(src);
     out.emplace_back(name);
-  } else if (const Expr *e = Calculation(name)) {
+  } else if (const Expr* e = Calculation(name)) {
     FieldRefs(*e, &out);
   } else if (name == "action" || name == "status") {
     out = Dependencies("errorCode");
@@ -264,11 +264,11 @@ std::string ActionOf(std::string_view name, bool success) {
   return "";
 }
 
-void DateFields(double t, FieldMap *out) {
-  static const char *kMonths[] = {"january",   "february", "march",    "april",
+void DateFields(double t, FieldMap* out) {
+  static const char* kMonths[] = {"january",   "february", "march",    "april",
                                   "may",       "june",     "july",     "august",
                                   "september", "october",  "november", "december"};
-  static const char *kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+  static const char* kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                 "thursday", "friday", "saturday"};
   std::string s = Strftime(t, "%Y %m %d %H %M %S %w");
   int y, mo, d, h, mi, sec, wd;
@@ -289,7 +289,7 @@ bool IsDateField(std::string_view name) {
          name == "date_wday" || name == "date_zone";
 }
 
-void KeyValuePairs(std::string_view raw, Row *row) {
+void KeyValuePairs(std::string_view raw, Row* row) {
   static const RE2 kv("([A-Za-z_][A-Za-z0-9_.]*)=(\"[^\"]*\"|[^\\s,;\"]+)");
   re2::StringPiece input(raw.data(), raw.size());
   std::string k, v;

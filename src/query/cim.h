@@ -18,10 +18,10 @@ namespace cairn::query::cim {
 // no alias.
 std::string_view AliasSource(std::string_view target);
 // The calculated field `name`'s expression (EVAL-), or null.
-const Expr *Calculation(std::string_view name);
+const Expr* Calculation(std::string_view name);
 // Every name computed for aws:cloudtrail: alias targets, calculated fields,
 // action and status.
-const std::vector<std::string> &ComputedNames();
+const std::vector<std::string>& ComputedNames();
 // The names `name`'s computation reads (empty for a plain field).
 std::vector<std::string> Dependencies(std::string_view name);
 // The add-on's action for an event named `name` that succeeded or not ("" when
@@ -30,9 +30,9 @@ std::string ActionOf(std::string_view name, bool success);
 
 bool IsDateField(std::string_view name);
 // Sets the date_* fields of time `t` (epoch seconds, UTC) in `out`.
-void DateFields(double t, FieldMap *out);
+void DateFields(double t, FieldMap* out);
 // Splunk's automatic key=value extraction for text that is not JSON (first
 // occurrence wins).
-void KeyValuePairs(std::string_view raw, Row *row);
+void KeyValuePairs(std::string_view raw, Row* row);
 
 }  // namespace cairn::query::cim

@@ -34,8 +34,8 @@ std::string_view ToString(CommandClass c);
 
 // What an operator may use while it is built and runs.
 struct OpEnv {
-  Executor *executor;    // subsearches, lookups, now
-  MemoryBudget *budget;  // for what it holds
+  Executor* executor;    // subsearches, lookups, now
+  MemoryBudget* budget;  // for what it holds
   int depth = 0;         // subsearch nesting
 };
 
@@ -43,15 +43,15 @@ struct CommandInfo {
   std::string name;
   // The class of a parsed instance (some commands stream or block depending on
   // options).
-  std::function<CommandClass(const Command &)> class_of;
+  std::function<CommandClass(const Command&)> class_of;
   // Builds the running operator.
-  std::function<Result<std::unique_ptr<Operator>>(const Command &, OpEnv &)> make;
+  std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make;
 };
 
 class CommandRegistry {
  public:
-  static const CommandRegistry &Get();
-  const CommandInfo *Find(std::string_view name) const;
+  static const CommandRegistry& Get();
+  const CommandInfo* Find(std::string_view name) const;
   std::vector<std::string> Names() const;
   void Add(CommandInfo info);
 

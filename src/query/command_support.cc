@@ -4,7 +4,7 @@
 
 namespace cairn::query::internal {
 
-Status RowOperator::Push(Rows &rows) {
+Status RowOperator::Push(Rows& rows) {
   size_t w = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
     ASSIGN_OR_RETURN(bool keep, fn_(rows[i]));
@@ -16,7 +16,7 @@ Status RowOperator::Push(Rows &rows) {
   return Emit(rows);
 }
 
-Status RowOperator::Finish(Schema *schema) {
+Status RowOperator::Finish(Schema* schema) {
   if (schema_) schema_(schema);
   return FinishNext(schema);
 }
@@ -25,9 +25,9 @@ BufferOperator::~BufferOperator() {
   if (charged_) budget_->Charge(name_, -charged_).IgnoreError();
 }
 
-Status BufferOperator::Push(Rows &rows) {
+Status BufferOperator::Push(Rows& rows) {
   long long bytes = 0;
-  for (Row &r : rows) {
+  for (Row& r : rows) {
     r.Compact();
     bytes += static_cast<long long>(r.MemoryUsage());
     rows_.push_back(std::move(r));
@@ -37,7 +37,7 @@ Status BufferOperator::Push(Rows &rows) {
   return budget_->Charge(name_, bytes);
 }
 
-Status BufferOperator::Finish(Schema *schema) {
+Status BufferOperator::Finish(Schema* schema) {
   Results r;
   r.rows = std::move(rows_);
   r.columns = schema->columns;
@@ -51,19 +51,19 @@ Status BufferOperator::Finish(Schema *schema) {
   return FinishNext(schema);
 }
 
-std::vector<std::vector<std::string>> KeysOf(Row &row, const std::vector<std::string> &by) {
+std::vector<std::vector<std::string>> KeysOf(Row& row, const std::vector<std::string>& by) {
   std::vector<std::vector<std::string>> keys{{}};
-  for (const auto &f : by) {
-    const Values *v = row.Get(f);
+  for (const auto& f : by) {
+    const Values* v = row.Get(f);
     if (!v) return {};
     if (v->size() == 1) {
-      for (auto &k : keys) k.push_back(v->front());
+      for (auto& k : keys) k.push_back(v->front());
       continue;
     }
     std::vector<std::vector<std::string>> next;
     std::set<std::string> uniq;
-    for (const auto &k : keys) {
-      for (const auto &s : *v) {
+    for (const auto& k : keys) {
+      for (const auto& s : *v) {
         if (!uniq.insert(s).second) continue;
         auto nk = k;
         nk.push_back(s);
@@ -76,8 +76,8 @@ std::vector<std::vector<std::string>> KeysOf(Row &row, const std::vector<std::st
   return keys;
 }
 
-bool KeyLess::operator()(const std::vector<std::string> &a,
-                         const std::vector<std::string> &b) const {
+bool KeyLess::operator()(const std::vector<std::string>& a,
+                         const std::vector<std::string>& b) const {
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
     int c = CompareMixed(a[i], b[i]);
     if (c != 0) return c < 0;
@@ -86,16 +86,26 @@ bool KeyLess::operator()(const std::vector<std::string> &a,
   return a.size() < b.size();
 }
 
-std::string StringOption(const Command &c, const std::string &key, const std::string &def) {
+double AutoSpan(double lo, double hi) {
+  double range = hi - lo;
+  if (range <= 15 * 60) return 10.0;
+  if (range <= 60 * 60) return 60.0;
+  if (range <= 4 * 3600) return 300.0;
+  if (range <= 24 * 3600) return 1800.0;
+  if (range <= 7 * 86400) return 3600.0;
+  return 86400.0;
+}
+
+std::string StringOption(const Command& c, const std::string& key, const std::string& def) {
   auto it = c.options.find(key);
   return it == c.options.end() ? def : it->second;
 }
 
-void AddCommand(CommandRegistry &r, std::string name, CommandClass cls,
-                std::function<Result<std::unique_ptr<Operator>>(const Command &, OpEnv &)> make) {
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make) {
   CommandInfo info;
   info.name = std::move(name);
-  info.class_of = [cls](const Command &) { return cls; };
+  info.class_of = [cls](const Command&) { return cls; };
   info.make = std::move(make);
   r.Add(std::move(info));
 }

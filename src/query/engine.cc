@@ -17,15 +17,15 @@ using internal::Executor;
 using internal::Results;
 
 MemoryEventSource::MemoryEventSource(std::vector<EventRecord> events) {
-  for (auto &e : events) events_.push_back(std::make_shared<const EventRecord>(std::move(e)));
+  for (auto& e : events) events_.push_back(std::make_shared<const EventRecord>(std::move(e)));
   std::stable_sort(events_.begin(), events_.end(),
-                   [](const auto &a, const auto &b) { return a->time > b->time; });
+                   [](const auto& a, const auto& b) { return a->time > b->time; });
 }
 
-Status MemoryEventSource::Scan(const ScanRequest &request,
-                               const std::function<bool(EventBatch &)> &sink) {
+Status MemoryEventSource::Scan(const ScanRequest& request,
+                               const std::function<bool(EventBatch&)>& sink) {
   EventBatch batch;
-  for (const auto &e : events_) {
+  for (const auto& e : events_) {
     if (e->time < request.earliest || e->time >= request.latest) continue;
     EventView v;
     v.time = e->time;
@@ -69,7 +69,7 @@ std::string Plan::ToString() const {
 }
 
 std::string ResultTable::ToText() const {
-  auto cell = [](const Values &v) {
+  auto cell = [](const Values& v) {
     std::string s;
     for (size_t i = 0; i < v.size(); ++i) {
       if (i) s += " ; ";
@@ -80,18 +80,18 @@ std::string ResultTable::ToText() const {
   std::string out;
   for (size_t i = 0; i < columns.size(); ++i) out += (i ? " | " : "") + columns[i];
   out += "\n";
-  for (const auto &r : rows) {
+  for (const auto& r : rows) {
     for (size_t i = 0; i < r.size(); ++i) out += (i ? " | " : "") + cell(r[i]);
     out += "\n";
   }
   return out;
 }
 
-Engine::Engine(EventSource *source, MacroSet macros, EngineOptions options)
+Engine::Engine(EventSource* source, MacroSet macros, EngineOptions options)
     : source_(source), macros_(std::move(macros)), options_(std::move(options)) {}
 
 namespace {
-double NowOf(const EngineOptions &o) {
+double NowOf(const EngineOptions& o) {
   if (o.now != 0) return o.now;
   return static_cast<double>(Clock::System()->NowMicros()) / 1e6;
 }
@@ -117,7 +117,7 @@ Result<ResultTable> Engine::Run(std::string_view spl) const {
   return Execute(plan);
 }
 
-std::string Engine::Explain(const Plan &plan) const {
+std::string Engine::Explain(const Plan& plan) const {
   std::string out = plan.ToString();
   if (plan.scans_events && source_) {
     ScanRequest req;
@@ -125,14 +125,14 @@ std::string Engine::Explain(const Plan &plan) const {
     req.latest = plan.latest;
     req.predicate = plan.predicate.get();
     req.limit = plan.scan_limit;
-    const Command *next =
+    const Command* next =
         plan.rest && !plan.rest->commands.empty() ? &plan.rest->commands[0] : nullptr;
     out += source_->Explain(req, next);
   }
   return out;
 }
 
-Result<ResultTable> Engine::Execute(const Plan &plan) const {
+Result<ResultTable> Engine::Execute(const Plan& plan) const {
   Executor ex(source_, options_, NowOf(options_), &macros_);
   Results r;
   RETURN_IF_ERROR(ex.ExecPlan(plan, &r, 0));
@@ -143,11 +143,11 @@ Result<ResultTable> Engine::Execute(const Plan &plan) const {
 
 namespace internal {
 
-Result<SearchPtr> Executor::RewriteTime(const SearchNode &n) const {
+Result<SearchPtr> Executor::RewriteTime(const SearchNode& n) const {
   auto out = CloneSearch(n);
-  std::vector<SearchNode *> stack{out.get()};
+  std::vector<SearchNode*> stack{out.get()};
   while (!stack.empty()) {
-    SearchNode *x = stack.back();
+    SearchNode* x = stack.back();
     stack.pop_back();
     if (x->kind == SearchNode::Kind::kCompare && (x->field == "earliest" || x->field == "latest")) {
       if (x->op != "=")
@@ -159,12 +159,12 @@ Result<SearchPtr> Executor::RewriteTime(const SearchNode &n) const {
       x->op = early ? ">=" : "<";
       x->value = FormatNumber(*t);
     }
-    for (auto &c : x->children) stack.push_back(c.get());
+    for (auto& c : x->children) stack.push_back(c.get());
   }
   return out;
 }
 
-Result<Plan> Executor::MakePlan(const Pipeline &p, std::string expanded) const {
+Result<Plan> Executor::MakePlan(const Pipeline& p, std::string expanded) const {
   Plan plan;
   plan.expanded = std::move(expanded);
   plan.earliest = options_.earliest;
@@ -173,16 +173,16 @@ Result<Plan> Executor::MakePlan(const Pipeline &p, std::string expanded) const {
   size_t start = 0;
   if (!p.commands.empty() && p.commands[0].name == "search") {
     start = 1;
-    const SearchNode &s = *p.commands[0].search;
-    std::vector<const SearchNode *> parts;
+    const SearchNode& s = *p.commands[0].search;
+    std::vector<const SearchNode*> parts;
     if (s.kind == SearchNode::Kind::kAnd) {
-      for (const auto &c : s.children) parts.push_back(c.get());
+      for (const auto& c : s.children) parts.push_back(c.get());
     } else {
       parts.push_back(&s);
     }
     auto pred = std::make_unique<SearchNode>();
     pred->kind = SearchNode::Kind::kAnd;
-    for (const SearchNode *part : parts) {
+    for (const SearchNode* part : parts) {
       if (part->kind == SearchNode::Kind::kCompare && part->op == "=" &&
           (part->field == "earliest" || part->field == "latest")) {
         auto t = ResolveTimeModifier(part->value, now_);
@@ -210,7 +210,7 @@ Result<Plan> Executor::MakePlan(const Pipeline &p, std::string expanded) const {
     plan.scans_events = false;
   }
   for (size_t i = start; i < p.commands.size(); ++i) {
-    const Command &c = p.commands[i];
+    const Command& c = p.commands[i];
     if (c.name == "search") {
       Command copy;
       copy.name = c.name;
@@ -231,7 +231,7 @@ Result<Plan> Executor::MakePlan(const Pipeline &p, std::string expanded) const {
     if (c.expr) {
       ASSIGN_OR_RETURN(copy.expr, ParseEvalExpression(ToString(*c.expr)));
     }
-    for (const auto &a : c.assignments) {
+    for (const auto& a : c.assignments) {
       ASSIGN_OR_RETURN(ExprPtr e, ParseEvalExpression(ToString(*a.expr)));
       copy.assignments.push_back({a.field, std::move(e)});
     }
@@ -251,7 +251,7 @@ Result<Plan> Executor::MakePlan(const Pipeline &p, std::string expanded) const {
   return plan;
 }
 
-Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode &n, int depth) {
+Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode& n, int depth) {
   if (n.kind == SearchNode::Kind::kSubsearch) {
     Results sub;
     RETURN_IF_ERROR(ExecPipeline(*n.subsearch, &sub, depth + 1));
@@ -263,9 +263,9 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode &n, int depth) {
     // A `search` column holds ready-made search text (as `return` and `format`
     // produce).
     auto search_col = std::find(t.columns.begin(), t.columns.end(), "search");
-    for (const auto &row : t.rows) {
+    for (const auto& row : t.rows) {
       if (search_col != t.columns.end()) {
-        const Values &v = row[search_col - t.columns.begin()];
+        const Values& v = row[search_col - t.columns.begin()];
         if (v.empty()) continue;
         ASSIGN_OR_RETURN(Pipeline p, ParseSpl(v[0]));
         if (p.commands.size() != 1 || p.commands[0].name != "search") {
@@ -278,7 +278,7 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode &n, int depth) {
       auto conj = std::make_unique<SearchNode>();
       conj->kind = SearchNode::Kind::kAnd;
       for (size_t i = 0; i < t.columns.size(); ++i) {
-        const std::string &col = t.columns[i];
+        const std::string& col = t.columns[i];
         if (col.empty() || col[0] == '_' || row[i].empty()) continue;
         auto one = std::make_unique<SearchNode>();
         if (row[i].size() == 1) {
@@ -309,14 +309,14 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode &n, int depth) {
   }
   SearchPtr out = CloneSearchNode(n);
   out->subsearch = nullptr;  // resolved above; only subsearch nodes carry one
-  for (const auto &c : n.children) {
+  for (const auto& c : n.children) {
     ASSIGN_OR_RETURN(SearchPtr k, ResolveSubsearches(*c, depth));
     out->children.push_back(std::move(k));
   }
   return out;
 }
 
-Status Executor::ExecPipeline(const Pipeline &p, Results *r, int depth) {
+Status Executor::ExecPipeline(const Pipeline& p, Results* r, int depth) {
   if (depth > 8) return InvalidArgument("subsearches nested too deeply");
   ASSIGN_OR_RETURN(Plan plan, MakePlan(p, ""));
   return ExecPlan(plan, r, depth);
@@ -328,34 +328,34 @@ namespace {
 // memory budget).
 class CollectOperator final : public Operator {
  public:
-  CollectOperator(Results *out, MemoryBudget *budget) : out_(out), budget_(budget) {}
+  CollectOperator(Results* out, MemoryBudget* budget) : out_(out), budget_(budget) {}
   ~CollectOperator() override {
     if (charged_) budget_->Charge("results", -charged_).IgnoreError();
   }
-  Status Push(Rows &rows) override {
+  Status Push(Rows& rows) override {
     long long bytes = 0;
-    for (Row &r : rows) {
+    for (Row& r : rows) {
       bytes += static_cast<long long>(r.MemoryUsage());
       out_->rows.push_back(std::move(r));
     }
     charged_ += bytes;
     return budget_->Charge("results", bytes);
   }
-  Status Finish(Schema *schema) override {
+  Status Finish(Schema* schema) override {
     out_->columns = schema->columns;
     out_->known = schema->known;
     return Status::Ok();
   }
 
  private:
-  Results *out_;
-  MemoryBudget *budget_;
+  Results* out_;
+  MemoryBudget* budget_;
   long long charged_ = 0;
 };
 
 }  // namespace
 
-Status Executor::ExecPlan(const Plan &plan, Results *r, int depth) {
+Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
   CollectOperator sink(r, &budget_);
   Schema schema;
   schema.columns = r->columns;
@@ -363,13 +363,13 @@ Status Executor::ExecPlan(const Plan &plan, Results *r, int depth) {
   return RunPlan(plan, &sink, &schema, depth);
 }
 
-Status Executor::RunPlan(const Plan &plan, Operator *sink, Schema *schema, int depth) {
+Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth) {
   // The operators, first to last, then the sink.
   std::vector<std::unique_ptr<Operator>> ops;
   OpEnv env{this, &budget_, depth};
   if (plan.rest) {
-    for (const Command &c : plan.rest->commands) {
-      const CommandInfo *info = CommandRegistry::Get().Find(c.name);
+    for (const Command& c : plan.rest->commands) {
+      const CommandInfo* info = CommandRegistry::Get().Find(c.name);
       if (!info) return Unsupported("unsupported command: {} at offset {}", c.name, c.offset);
       ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, info->make(c, env));
       if (!ops.empty()) ops.back()->set_next(op.get());
@@ -377,7 +377,7 @@ Status Executor::RunPlan(const Plan &plan, Operator *sink, Schema *schema, int d
     }
   }
   if (!ops.empty()) ops.back()->set_next(sink);
-  Operator *first = ops.empty() ? sink : ops.front().get();
+  Operator* first = ops.empty() ? sink : ops.front().get();
   if (plan.scans_events) {
     if (!source_) return InvalidArgument("no event source to search (no data folder?)");
     SearchPtr pred;
@@ -391,10 +391,10 @@ Status Executor::RunPlan(const Plan &plan, Operator *sink, Schema *schema, int d
     req.limit = plan.scan_limit;
     req.errors = errors_;
     extractions_.push_back(std::make_unique<Extraction>(FieldsRead(plan)));
-    const Extraction *ex = extractions_.back().get();
+    const Extraction* ex = extractions_.back().get();
     bool aggregated = false;
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
-      const Command &c = plan.rest->commands[0];
+      const Command& c = plan.rest->commands[0];
       if (c.name == "stats" || c.name == "timechart") {
         Rows rows;
         ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, &rows));
@@ -405,9 +405,9 @@ Status Executor::RunPlan(const Plan &plan, Operator *sink, Schema *schema, int d
     Status pushed;
     Rows rows;
     if (!aggregated) {
-      RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch &batch) {
+      RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
         rows.clear();
-        for (auto &e : batch.events) {
+        for (auto& e : batch.events) {
           if (e.time < plan.earliest || e.time >= plan.latest) continue;
           Row row = Row::FromEvent(std::move(e), ex);
           if (pred && !batch.exact && !MatchSearch(*pred, row)) continue;
@@ -428,85 +428,85 @@ Status Executor::RunPlan(const Plan &plan, Operator *sink, Schema *schema, int d
 
 namespace {
 
-void SearchFieldsRead(const SearchNode &n, std::vector<std::string> *out) {
+void SearchFieldsRead(const SearchNode& n, std::vector<std::string>* out) {
   if (n.kind == SearchNode::Kind::kCompare || n.kind == SearchNode::Kind::kIn)
     out->push_back(n.field);
-  for (const auto &c : n.children) SearchFieldsRead(*c, out);
+  for (const auto& c : n.children) SearchFieldsRead(*c, out);
 }
 
-void ExprFieldsRead(const Expr &e, std::vector<std::string> *out) {
+void ExprFieldsRead(const Expr& e, std::vector<std::string>* out) {
   if (e.kind == Expr::Kind::kField) out->push_back(e.text);
-  for (const auto &a : e.args) ExprFieldsRead(*a, out);
+  for (const auto& a : e.args) ExprFieldsRead(*a, out);
 }
 
 }  // namespace
 
-std::vector<std::string> FieldsRead(const Plan &plan) {
+std::vector<std::string> FieldsRead(const Plan& plan) {
   std::vector<std::string> out;
   if (plan.predicate) SearchFieldsRead(*plan.predicate, &out);
   if (plan.rest) {
-    for (const Command &c : plan.rest->commands) {
+    for (const Command& c : plan.rest->commands) {
       if (c.search) SearchFieldsRead(*c.search, &out);
       if (c.expr) ExprFieldsRead(*c.expr, &out);
-      for (const auto &a : c.assignments) ExprFieldsRead(*a.expr, &out);
-      for (const auto &a : c.aggs) out.push_back(a.field);
-      for (const auto &f : c.by) out.push_back(f);
-      for (const auto &f : c.fields) out.push_back(f);
-      for (const auto &k : c.sort_keys) out.push_back(k.field);
-      for (const auto &r : c.renames) {
+      for (const auto& a : c.assignments) ExprFieldsRead(*a.expr, &out);
+      for (const auto& a : c.aggs) out.push_back(a.field);
+      for (const auto& f : c.by) out.push_back(f);
+      for (const auto& f : c.fields) out.push_back(f);
+      for (const auto& k : c.sort_keys) out.push_back(k.field);
+      for (const auto& r : c.renames) {
         size_t open = r.from.find('(');
         out.push_back(open == std::string::npos || r.from.back() != ')'
                           ? r.from
                           : r.from.substr(open + 1, r.from.size() - open - 2));
       }
-      for (const auto &l : c.lookup_inputs) out.push_back(l.local.empty() ? l.name : l.local);
-      for (const char *key : {"field", "input"}) {
+      for (const auto& l : c.lookup_inputs) out.push_back(l.local.empty() ? l.name : l.local);
+      for (const char* key : {"field", "input"}) {
         auto it = c.options.find(key);
         if (it != c.options.end()) out.push_back(it->second);
       }
     }
   }
   std::erase_if(out,
-                [](const std::string &f) { return f.empty() || f.find('*') != std::string::npos; });
+                [](const std::string& f) { return f.empty() || f.find('*') != std::string::npos; });
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-std::vector<std::string> AllFieldNames(std::vector<Row> &rows) {
+std::vector<std::string> AllFieldNames(std::vector<Row>& rows) {
   std::set<std::string> names;
-  for (Row &row : rows) {
-    for (auto &[k, v] : row.fields()) {
+  for (Row& row : rows) {
+    for (auto& [k, v] : row.fields()) {
       if (!v.empty()) names.insert(k);
     }
   }
   return std::vector<std::string>(names.begin(), names.end());
 }
 
-std::vector<std::string> ExpandPatterns(const std::vector<std::string> &patterns,
-                                        const std::vector<std::string> &names) {
+std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
+                                        const std::vector<std::string>& names) {
   std::vector<std::string> out;
   std::set<std::string> seen;
-  for (const auto &p : patterns) {
+  for (const auto& p : patterns) {
     if (p.find('*') == std::string::npos) {
       if (seen.insert(p).second) out.push_back(p);
       continue;
     }
-    for (const auto &n : names) {
+    for (const auto& n : names) {
       if (GlobMatch(p, n, false) && seen.insert(n).second) out.push_back(n);
     }
   }
   return out;
 }
 
-ResultTable Executor::ToTable(Results *r) {
+ResultTable Executor::ToTable(Results* r) {
   ResultTable t;
   if (r->known) {
     t.columns = r->columns;
   } else {
     std::vector<std::string> names = AllFieldNames(r->rows);
     bool has_time = false, has_raw = false;
-    for (const auto &n : names) {
+    for (const auto& n : names) {
       if (n == "_time")
         has_time = true;
       else if (n == "_raw")
@@ -517,10 +517,10 @@ ResultTable Executor::ToTable(Results *r) {
     if (has_time) t.columns.insert(t.columns.begin(), "_time");
     if (has_raw) t.columns.push_back("_raw");
   }
-  for (Row &row : r->rows) {
+  for (Row& row : r->rows) {
     std::vector<Values> out;
-    for (const auto &c : t.columns) {
-      const Values *v = row.Get(c);
+    for (const auto& c : t.columns) {
+      const Values* v = row.Get(c);
       out.push_back(v ? *v : Values{});
     }
     t.rows.push_back(std::move(out));

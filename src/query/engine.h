@@ -29,7 +29,7 @@ namespace cairn::query {
 // demand): the search fails with the first. Thread-safe.
 class DeferredErrors {
  public:
-  void Record(const Status &s) {
+  void Record(const Status& s) {
     std::lock_guard<std::mutex> l(mu_);
     if (first_.ok()) first_ = s;
   }
@@ -46,7 +46,7 @@ class DeferredErrors {
 struct ScanRequest {
   double earliest = -std::numeric_limits<double>::infinity();  // inclusive, epoch seconds
   double latest = std::numeric_limits<double>::infinity();     // exclusive
-  const SearchNode *predicate = nullptr;  // may be null (match all); a hint only
+  const SearchNode* predicate = nullptr;  // may be null (match all); a hint only
   long long limit = -1;  // stop after this many events that match the predicate (-1: no limit)
   std::shared_ptr<DeferredErrors> errors;  // where events' later read errors go (may be null)
 };
@@ -68,8 +68,7 @@ class EventSource {
   // Calls `sink` with batches of events in descending _time order within the
   // request's range. Stops when `sink` returns false. Errors from storage are
   // returned.
-  virtual Status Scan(const ScanRequest &request,
-                      const std::function<bool(EventBatch &)> &sink) = 0;
+  virtual Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) = 0;
 
   // Optional fast path for the aggregating command right after the leading
   // search (`stats`, `timechart`). A source that evaluates request.predicate
@@ -78,8 +77,8 @@ class EventSource {
   // aggregates to exactly the result it would give over the matching events,
   // and returns true; the engine then runs `command` on them. Returns false
   // (the default) to have the engine scan events instead.
-  virtual Result<bool> PreAggregate(const ScanRequest &request, const Command &command,
-                                    std::vector<Row> *rows) {
+  virtual Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
+                                    std::vector<Row>* rows) {
     (void)request;
     (void)command;
     (void)rows;
@@ -88,7 +87,7 @@ class EventSource {
   // Lines for --explain describing how the source would serve `request` (what
   // is pushed down), `next` being the first command after the leading search or
   // null. Empty by default.
-  virtual std::string Explain(const ScanRequest &request, const Command *next) {
+  virtual std::string Explain(const ScanRequest& request, const Command* next) {
     (void)request;
     (void)next;
     return "";
@@ -101,7 +100,7 @@ class EventSource {
 class MemoryEventSource final : public EventSource {
  public:
   explicit MemoryEventSource(std::vector<EventRecord> events);
-  Status Scan(const ScanRequest &request, const std::function<bool(EventBatch &)> &sink) override;
+  Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
   size_t size() const { return events_.size(); }
 
  private:
@@ -122,7 +121,7 @@ struct Plan {
 
 // `s` as one CSV field (RFC 4180: quoted when it holds a comma, quote or line
 // break).
-std::string CsvCell(const std::string &s);
+std::string CsvCell(const std::string& s);
 
 struct ResultTable {
   std::vector<std::string> columns;
@@ -147,22 +146,22 @@ class Engine {
  public:
   // `source` must outlive the engine; it may be null for searches that generate
   // their own rows.
-  Engine(EventSource *source, MacroSet macros, EngineOptions options);
+  Engine(EventSource* source, MacroSet macros, EngineOptions options);
 
   // Expands macros, parses and plans. Errors name the offset in the expanded
   // search.
   Result<Plan> Prepare(std::string_view spl) const;
   // Prepare + execute.
   Result<ResultTable> Run(std::string_view spl) const;
-  Result<ResultTable> Execute(const Plan &plan) const;
+  Result<ResultTable> Execute(const Plan& plan) const;
   // The plan's text followed by the source's push-down description (for
   // --explain).
-  std::string Explain(const Plan &plan) const;
+  std::string Explain(const Plan& plan) const;
 
-  const EngineOptions &options() const { return options_; }
+  const EngineOptions& options() const { return options_; }
 
  private:
-  EventSource *source_;
+  EventSource* source_;
   MacroSet macros_;
   EngineOptions options_;
 };

@@ -18,10 +18,10 @@ bool StartsLikeJson(std::string_view raw, bool object_only) {
 }
 
 // Every name the add-on's computations read, for the walk's wanted set.
-std::vector<std::string> WithDependencies(const std::vector<std::string> &wanted) {
+std::vector<std::string> WithDependencies(const std::vector<std::string>& wanted) {
   std::vector<std::string> out = wanted;
   for (size_t i = 0; i < out.size(); ++i) {
-    for (auto &d : cim::Dependencies(out[i])) {
+    for (auto& d : cim::Dependencies(out[i])) {
       if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(std::move(d));
     }
   }
@@ -30,7 +30,7 @@ std::vector<std::string> WithDependencies(const std::vector<std::string> &wanted
 
 }  // namespace
 
-Extraction::Extraction(const std::vector<std::string> &wanted) : paths_(WithDependencies(wanted)) {}
+Extraction::Extraction(const std::vector<std::string>& wanted) : paths_(WithDependencies(wanted)) {}
 Extraction::~Extraction() = default;
 
 std::vector<std::string> Extraction::DependenciesOf(std::string_view name) {
@@ -38,14 +38,14 @@ std::vector<std::string> Extraction::DependenciesOf(std::string_view name) {
 }
 
 bool Extraction::IsComputed(std::string_view name) {
-  const auto &names = cim::ComputedNames();
+  const auto& names = cim::ComputedNames();
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-std::string_view Extraction::Raw(Row &row) const {
-  const EventView &e = row.event_;
+std::string_view Extraction::Raw(Row& row) const {
+  const EventView& e = row.event_;
   if (e.raw_loaded) return e.raw;
-  EventFields &c = row.cache();
+  EventFields& c = row.cache();
   if (!c.raw_held && e.origin) {
     auto raw = e.origin->LoadRaw(e.ordinal, &c.raw_owner);
     if (raw.ok()) c.raw = *raw;
@@ -54,7 +54,7 @@ std::string_view Extraction::Raw(Row &row) const {
   return c.raw;
 }
 
-void Extraction::Flatten(Row &row, EventFields &c) const {
+void Extraction::Flatten(Row& row, EventFields& c) const {
   std::string_view raw = Raw(row);
   Row tmp;
   if (!StartsLikeJson(raw, false) || !FlattenJson(raw, "", &tmp)) cim::KeyValuePairs(raw, &tmp);
@@ -62,14 +62,14 @@ void Extraction::Flatten(Row &row, EventFields &c) const {
   c.leaves = EventFields::Leaves::kAll;
 }
 
-const Values *Extraction::Leaf(Row &row, std::string_view name) const {
-  EventFields &c = row.cache();  // created here at the latest, so a base view shares it
-  auto in_all = [&]() -> const Values * {
+const Values* Extraction::Leaf(Row& row, std::string_view name) const {
+  EventFields& c = row.cache();  // created here at the latest, so a base view shares it
+  auto in_all = [&]() -> const Values* {
     auto it = c.all.find(name);
     return it == c.all.end() || it->second.empty() ? nullptr : &it->second;
   };
   if (c.leaves == EventFields::Leaves::kAll) return in_all();
-  const EventView &e = row.event_;
+  const EventView& e = row.event_;
   if (e.origin) {
     auto it = c.columns.find(name);
     if (it != c.columns.end()) return it->second.empty() ? nullptr : &it->second;
@@ -93,15 +93,15 @@ const Values *Extraction::Leaf(Row &row, std::string_view name) const {
         return in_all();
       }
     }
-    const Values &v = c.slots[static_cast<size_t>(slot)];
+    const Values& v = c.slots[static_cast<size_t>(slot)];
     return v.empty() ? nullptr : &v;
   }
   Flatten(row, c);
   return in_all();
 }
 
-const Values *Extraction::Base(Row &row, std::string_view name) const {
-  EventFields &c = row.cache();
+const Values* Extraction::Base(Row& row, std::string_view name) const {
+  EventFields& c = row.cache();
   bool builtin = name == "_time" || name == "_raw" || name == "index" || name == "sourcetype" ||
                  name == "source" || name == "host";
   if (builtin || cim::IsDateField(name)) {
@@ -119,14 +119,14 @@ const Values *Extraction::Base(Row &row, std::string_view name) const {
   }
   if (row.event_.sourcetype == kCloudTrail) {
     if (auto src = cim::AliasSource(name); !src.empty()) {
-      if (const Values *v = Leaf(row, src)) return v;
+      if (const Values* v = Leaf(row, src)) return v;
     }
   }
   return Leaf(row, name);
 }
 
-Values Extraction::Field(Row &row, std::string_view name) const {
-  const EventView &e = row.event_;
+Values Extraction::Field(Row& row, std::string_view name) const {
+  const EventView& e = row.event_;
   if (!name.empty() && name[0] == '_') {
     if (name == "_time") return {FormatNumber(e.time)};
     if (name == "_raw") return {std::string(Raw(row))};
@@ -140,7 +140,7 @@ Values Extraction::Field(Row &row, std::string_view name) const {
     return {std::string(e.host)};
   }
   if (e.sourcetype == kCloudTrail) {
-    if (const Expr *calc = cim::Calculation(name)) {
+    if (const Expr* calc = cim::Calculation(name)) {
       row.cache();
       Row base;  // sees the fields as they were before calculated fields
       base.event_ = row.event_;
@@ -154,22 +154,22 @@ Values Extraction::Field(Row &row, std::string_view name) const {
       Values ec = Field(row, "errorCode");
       bool success = !ec.empty() && ec[0] == "success";
       if (name == "status") return {success ? "success" : "failure"};
-      const Values *en = Leaf(row, "eventName");
+      const Values* en = Leaf(row, "eventName");
       std::string action = en ? cim::ActionOf(en->front(), success) : "";
       if (!action.empty()) return {action};
     }
   }
-  const Values *v = Base(row, name);
+  const Values* v = Base(row, name);
   return v ? *v : Values{};
 }
 
-FieldMap Extraction::All(Row &row) const {
-  EventFields &c = row.cache();
+FieldMap Extraction::All(Row& row) const {
+  EventFields& c = row.cache();
   if (c.leaves != EventFields::Leaves::kAll) Flatten(row, c);
   FieldMap out = c.all;
   cim::DateFields(row.event_.time, &out);
   if (row.event_.sourcetype == kCloudTrail) {
-    for (const auto &name : cim::ComputedNames()) {
+    for (const auto& name : cim::ComputedNames()) {
       Values v = Field(row, name);
       if (v.empty()) {
         out.erase(name);
@@ -178,7 +178,7 @@ FieldMap Extraction::All(Row &row) const {
       }
     }
   }
-  std::erase_if(out, [](const auto &kv) { return kv.second.empty(); });
+  std::erase_if(out, [](const auto& kv) { return kv.second.empty(); });
   return out;
 }
 

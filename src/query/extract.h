@@ -48,20 +48,20 @@ class Extraction {
  public:
   // `wanted`: the names the search may read (more is harmless; a name left out
   // costs a full flatten of the events that are asked for it).
-  explicit Extraction(const std::vector<std::string> &wanted);
+  explicit Extraction(const std::vector<std::string>& wanted);
   ~Extraction();
 
   // The search-time values of `name` (empty when absent), builtins included.
-  Values Field(Row &row, std::string_view name) const;
+  Values Field(Row& row, std::string_view name) const;
   // Every search-time field of the event but the builtins, non-empty values
   // only.
-  FieldMap All(Row &row) const;
+  FieldMap All(Row& row) const;
   // The value before calculated fields (builtins, date_*, aliases, JSON
   // leaves); null when absent. Points into the row's cache.
-  const Values *Base(Row &row, std::string_view name) const;
+  const Values* Base(Row& row, std::string_view name) const;
   // The event's raw text ("" when it cannot be read; the origin records the
   // error).
-  std::string_view Raw(Row &row) const;
+  std::string_view Raw(Row& row) const;
 
   // Names the calculated fields and aliases of aws:cloudtrail read, for
   // planning `wanted`.
@@ -71,8 +71,8 @@ class Extraction {
   static bool IsComputed(std::string_view name);
 
  private:
-  const Values *Leaf(Row &row, std::string_view name) const;
-  void Flatten(Row &row, EventFields &c) const;
+  const Values* Leaf(Row& row, std::string_view name) const;
+  void Flatten(Row& row, EventFields& c) const;
 
   JsonPaths paths_;
 };

@@ -11,14 +11,14 @@ struct JsonPaths::Node {
   std::vector<std::pair<std::string, std::unique_ptr<Node>>> keys;
   std::unique_ptr<Node> array;  // the "{}" step
 
-  Node *Key(std::string_view k) const {
-    for (const auto &[name, child] : keys) {
+  Node* Key(std::string_view k) const {
+    for (const auto& [name, child] : keys) {
       if (name == k) return child.get();
     }
     return nullptr;
   }
-  Node *AddKey(std::string_view k) {
-    if (Node *n = Key(k)) return n;
+  Node* AddKey(std::string_view k) {
+    if (Node* n = Key(k)) return n;
     keys.emplace_back(std::string(k), std::make_unique<Node>());
     return keys.back().second.get();
   }
@@ -32,7 +32,7 @@ namespace od = simdjson::ondemand;
 // Splits a field name into its steps: keys separated by '.', each followed by
 // any number of "{}" array steps. False for names FlattenJson cannot produce
 // from a well-formed path (empty keys).
-bool Steps(std::string_view name, std::vector<std::pair<std::string_view, int>> *out) {
+bool Steps(std::string_view name, std::vector<std::pair<std::string_view, int>>* out) {
   out->clear();
   size_t i = 0;
   while (i <= name.size()) {
@@ -55,8 +55,8 @@ bool Steps(std::string_view name, std::vector<std::pair<std::string_view, int>> 
 // The node a member named `key` leads to from `n`: the key itself, or, for a
 // key holding dots
 // ("a.b"), the nodes of its pieces in turn.
-const Node *Descend(const Node *n, std::string_view key) {
-  if (const Node *c = n->Key(key)) return c;
+const Node* Descend(const Node* n, std::string_view key) {
+  if (const Node* c = n->Key(key)) return c;
   if (key.find('.') == std::string_view::npos) return nullptr;
   size_t i = 0;
   while (n) {
@@ -70,9 +70,9 @@ const Node *Descend(const Node *n, std::string_view key) {
 
 class Walker {
  public:
-  explicit Walker(std::vector<Values> *slots) : slots_(slots) {}
+  explicit Walker(std::vector<Values>* slots) : slots_(slots) {}
 
-  bool Value(od::value v, const Node *n) {
+  bool Value(od::value v, const Node* n) {
     od::json_type t;
     if (v.type().get(t) != simdjson::SUCCESS) return false;
     switch (t) {
@@ -135,11 +135,11 @@ class Walker {
     return true;
   }
 
-  bool Object(od::object &o, const Node *n) {
+  bool Object(od::object& o, const Node* n) {
     for (auto field : o) {
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
-      const Node *child = Descend(n, key);
+      const Node* child = Descend(n, key);
       if (!child) continue;  // the iteration skips the member's value
       od::value v;
       if (field.value().get(v) != simdjson::SUCCESS) return false;
@@ -149,17 +149,17 @@ class Walker {
   }
 
  private:
-  std::vector<Values> *slots_;
+  std::vector<Values>* slots_;
 };
 
 }  // namespace
 
-JsonPaths::JsonPaths(const std::vector<std::string> &names) : root_(std::make_unique<Node>()) {
+JsonPaths::JsonPaths(const std::vector<std::string>& names) : root_(std::make_unique<Node>()) {
   std::vector<std::pair<std::string_view, int>> steps;
-  for (const auto &name : names) {
+  for (const auto& name : names) {
     if (Slot(name) >= 0 || !Steps(name, &steps)) continue;
-    Node *n = root_.get();
-    for (const auto &[key, arrays] : steps) {
+    Node* n = root_.get();
+    for (const auto& [key, arrays] : steps) {
       n = n->AddKey(key);
       for (int a = 0; a < arrays; ++a) {
         if (!n->array) n->array = std::make_unique<Node>();
@@ -179,9 +179,9 @@ int JsonPaths::Slot(std::string_view name) const {
   return it == slots_.end() ? -1 : it->second;
 }
 
-bool JsonPaths::Extract(std::string_view json, std::vector<Values> *slots) const {
+bool JsonPaths::Extract(std::string_view json, std::vector<Values>* slots) const {
   slots->resize(names_.size());
-  for (auto &s : *slots) s.clear();
+  for (auto& s : *slots) s.clear();
   if (names_.empty()) return true;
   thread_local od::parser parser;
   thread_local std::string buf;

@@ -31,21 +31,21 @@ class JsonPaths {
  public:
   // `names` are field names; duplicates are ignored. Slots are numbered in the
   // order of first appearance.
-  explicit JsonPaths(const std::vector<std::string> &names);
+  explicit JsonPaths(const std::vector<std::string>& names);
   ~JsonPaths();
-  JsonPaths(const JsonPaths &) = delete;
-  JsonPaths &operator=(const JsonPaths &) = delete;
+  JsonPaths(const JsonPaths&) = delete;
+  JsonPaths& operator=(const JsonPaths&) = delete;
 
   // The slot of `name`, or -1 when it is not one of the names.
   int Slot(std::string_view name) const;
   size_t size() const { return names_.size(); }
-  const std::string &name(size_t slot) const { return names_[slot]; }
+  const std::string& name(size_t slot) const { return names_[slot]; }
 
   // Walks `json` (an object) and appends each wanted leaf's value to
   // (*slots)[slot]; `slots` is resized to size() and cleared first. Returns
   // false when `json` is not well-formed JSON (the slots then hold what was
   // found before the error).
-  bool Extract(std::string_view json, std::vector<Values> *slots) const;
+  bool Extract(std::string_view json, std::vector<Values>* slots) const;
 
   struct Node;
 

@@ -7,12 +7,12 @@
 
 namespace cairn::query::internal {
 
-void Schema::Add(const std::string &name) {
+void Schema::Add(const std::string& name) {
   if (!known) return;
   if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
 }
 
-Status MemoryBudget::Charge(const std::string &holder, long long bytes) {
+Status MemoryBudget::Charge(const std::string& holder, long long bytes) {
   size_t now = bytes >= 0
                    ? used_.fetch_add(static_cast<size_t>(bytes)) + static_cast<size_t>(bytes)
                    : used_.fetch_sub(static_cast<size_t>(-bytes)) - static_cast<size_t>(-bytes);
@@ -29,7 +29,7 @@ Status MemoryBudget::Charge(const std::string &holder, long long bytes) {
   return Status::Ok();
 }
 
-Status Operator::Emit(Rows &rows) {
+Status Operator::Emit(Rows& rows) {
   if (rows.empty() || !next_) return Status::Ok();
   counters_.rows_out += rows.size();
   next_->counters_.rows_in += rows.size();

@@ -24,7 +24,7 @@ using Rows = std::vector<Row>;
 struct Schema {
   std::vector<std::string> columns;
   bool known = false;
-  void Add(const std::string &name);  // appends when known and not present
+  void Add(const std::string& name);  // appends when known and not present
 };
 
 // The bytes a search may hold in blocking commands and results. Thread-safe.
@@ -33,7 +33,7 @@ class MemoryBudget {
   explicit MemoryBudget(size_t limit_bytes) : limit_(limit_bytes) {}
   // Accounts `bytes` more (or fewer, when negative) for `holder` (a command
   // name). Over the limit: kResourceExhausted naming the holder and the budget.
-  Status Charge(const std::string &holder, long long bytes);
+  Status Charge(const std::string& holder, long long bytes);
   size_t used() const { return used_.load(); }
   size_t peak() const { return peak_.load(); }
   size_t limit() const { return limit_; }
@@ -49,16 +49,17 @@ class Operator {
   virtual ~Operator() = default;
   // Takes `rows` (it may move from them and leaves the vector in an unspecified
   // state) and pushes its output to next().
-  virtual Status Push(Rows &rows) = 0;
+  virtual Status Push(Rows& rows) = 0;
   // The input has ended: pushes what it still holds, applies its change to
   // `schema`, and finishes next(). Called once.
-  virtual Status Finish(Schema *schema) = 0;
+  virtual Status Finish(Schema* schema) = 0;
   // True when no further input can change the output (a head that has its
   // rows): the source may stop.
   virtual bool Done() const { return next_ && next_->Done(); }
 
-  void set_next(Operator *next) { next_ = next; }
-  Operator *next() const { return next_; }
+  // Virtual so that a command made of several operators can put its own ones in between.
+  virtual void set_next(Operator* next) { next_ = next; }
+  Operator* next() const { return next_; }
 
   // For --timing: rows that came in and went out; time in Push including what
   // it pushed downstream, and that downstream part (the operator's own time is
@@ -70,16 +71,16 @@ class Operator {
     double downstream_seconds = 0;
     size_t peak_bytes = 0;
   };
-  const Counters &counters() const { return counters_; }
+  const Counters& counters() const { return counters_; }
 
  protected:
   // Pushes `rows` downstream (counting them); a no-op when empty.
-  Status Emit(Rows &rows);
-  Status FinishNext(Schema *schema) { return next_ ? next_->Finish(schema) : Status::Ok(); }
+  Status Emit(Rows& rows);
+  Status FinishNext(Schema* schema) { return next_ ? next_->Finish(schema) : Status::Ok(); }
   Counters counters_;
 
  private:
-  Operator *next_ = nullptr;
+  Operator* next_ = nullptr;
 };
 
 }  // namespace cairn::query::internal

@@ -9,19 +9,19 @@
 
 namespace cairn::query {
 
-Row Row::FromEvent(EventView event, const Extraction *extraction) {
+Row Row::FromEvent(EventView event, const Extraction* extraction) {
   Row r;
   r.event_ = std::move(event);
   r.extraction_ = extraction;
   return r;
 }
 
-EventFields &Row::cache() {
+EventFields& Row::cache() {
   if (!cache_) cache_ = std::make_shared<EventFields>();
   return *cache_;
 }
 
-const Values *Row::Get(std::string_view name) {
+const Values* Row::Get(std::string_view name) {
   auto it = fields_.find(name);
   if (it != fields_.end()) return it->second.empty() ? nullptr : &it->second;
   if (!extraction_ || all_) return nullptr;
@@ -33,11 +33,11 @@ const Values *Row::Get(std::string_view name) {
 }
 
 std::string Row::GetFirst(std::string_view name) {
-  const Values *v = Get(name);
+  const Values* v = Get(name);
   return v ? v->front() : std::string();
 }
 
-void Row::Set(const std::string &name, Values v) {
+void Row::Set(const std::string& name, Values v) {
   if (v.empty() && (!extraction_ || all_)) {
     fields_.erase(name);
     return;
@@ -60,19 +60,19 @@ void Row::Remove(std::string_view name) {
 
 void Row::MaterializeAll() {
   if (!extraction_ || all_ || base_mode_) return;
-  for (const char *b : {"_time", "_raw", "index", "sourcetype", "source", "host"}) {
+  for (const char* b : {"_time", "_raw", "index", "sourcetype", "source", "host"}) {
     if (internal_only_ && b[0] != '_') continue;
     if (!fields_.count(b)) fields_.emplace(b, extraction_->Field(*this, b));
   }
   FieldMap extracted = extraction_->All(*this);
-  for (auto &[k, v] : extracted) {
+  for (auto& [k, v] : extracted) {
     if (!internal_only_ || k[0] == '_') fields_.try_emplace(k, std::move(v));
   }
-  std::erase_if(fields_, [](const auto &kv) { return kv.second.empty(); });
+  std::erase_if(fields_, [](const auto& kv) { return kv.second.empty(); });
   all_ = true;
 }
 
-FieldMap &Row::fields() {
+FieldMap& Row::fields() {
   MaterializeAll();
   return fields_;
 }
@@ -88,13 +88,13 @@ double Row::time() {
   return 0;
 }
 
-void Row::Restrict(const std::vector<std::string> &keep) {
+void Row::Restrict(const std::vector<std::string>& keep) {
   FieldMap kept;
-  for (const auto &name : keep) {
+  for (const auto& name : keep) {
     if (kept.count(name)) continue;
-    if (const Values *v = Get(name)) kept.emplace(name, *v);
+    if (const Values* v = Get(name)) kept.emplace(name, *v);
   }
-  for (auto &[k, v] : fields_) {
+  for (auto& [k, v] : fields_) {
     if (!k.empty() && k[0] == '_') kept.try_emplace(k, std::move(v));
   }
   fields_ = std::move(kept);
@@ -116,20 +116,20 @@ void Row::Compact() {
 size_t Row::MemoryUsage() const {
   constexpr size_t kNode = 64;  // a map node and its bookkeeping
   size_t n = sizeof(Row);
-  for (const auto &[k, v] : fields_) {
+  for (const auto& [k, v] : fields_) {
     n += kNode + k.capacity() + v.capacity() * sizeof(std::string);
-    for (const auto &s : v) n += s.capacity() > 15 ? s.capacity() : 0;
+    for (const auto& s : v) n += s.capacity() > 15 ? s.capacity() : 0;
   }
   if (extraction_ && event_.raw_loaded && event_.origin) n += event_.raw.size();
   if (cache_) {
     n += sizeof(EventFields) + cache_->raw.size();
-    for (const auto &v : cache_->slots) {
-      for (const auto &s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);
+    for (const auto& v : cache_->slots) {
+      for (const auto& s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);
     }
-    for (const auto *m : {&cache_->all, &cache_->other, &cache_->columns}) {
-      for (const auto &[k, v] : *m) {
+    for (const auto* m : {&cache_->all, &cache_->other, &cache_->columns}) {
+      for (const auto& [k, v] : *m) {
         n += kNode + k.capacity();
-        for (const auto &s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);
+        for (const auto& s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);
       }
     }
   }
@@ -138,7 +138,7 @@ size_t Row::MemoryUsage() const {
 
 namespace {
 
-void FlattenElement(simdjson::dom::element el, const std::string &path, Row *row) {
+void FlattenElement(simdjson::dom::element el, const std::string& path, Row* row) {
   using simdjson::dom::element_type;
   switch (el.type()) {
     case element_type::OBJECT:
@@ -163,7 +163,7 @@ void FlattenElement(simdjson::dom::element el, const std::string &path, Row *row
 
 }  // namespace
 
-bool FlattenJson(std::string_view json, const std::string &prefix, Row *row) {
+bool FlattenJson(std::string_view json, const std::string& prefix, Row* row) {
   thread_local simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element root;

@@ -49,12 +49,12 @@ class EventOrigin {
     kValue,    // *value is the leaf's search-time value
   };
   virtual Answer Column(std::string_view field, uint32_t ordinal,
-                        std::string_view *value) const = 0;
+                        std::string_view* value) const = 0;
   // The raw JSON of the event, as a view that `*owner` keeps alive. A read
   // error is also recorded for the search that owns the origin, which fails
   // with it (a row cannot return errors from Get).
   virtual Result<std::string_view> LoadRaw(uint32_t ordinal,
-                                           std::shared_ptr<const void> *owner) const = 0;
+                                           std::shared_ptr<const void>* owner) const = 0;
 };
 
 // An event as the engine sees it: views of its metadata and raw text, and what
@@ -79,19 +79,19 @@ class Row {
  public:
   Row() = default;
   // An event row. `extraction` must outlive the row and every copy of it.
-  static Row FromEvent(EventView event, const Extraction *extraction);
+  static Row FromEvent(EventView event, const Extraction* extraction);
 
   // The values of `name`, or null when absent. May run extraction.
-  const Values *Get(std::string_view name);
+  const Values* Get(std::string_view name);
   // The first value, or "" when absent.
   std::string GetFirst(std::string_view name);
   bool Has(std::string_view name) { return Get(name) != nullptr; }
-  void Set(const std::string &name, Values v);
+  void Set(const std::string& name, Values v);
   void Remove(std::string_view name);
   // All fields (runs extraction of every field once).
-  FieldMap &fields();
+  FieldMap& fields();
   bool is_event() const { return extraction_ != nullptr; }
-  const EventView *event() const { return extraction_ ? &event_ : nullptr; }
+  const EventView* event() const { return extraction_ ? &event_ : nullptr; }
   double time();  // _time as a number, 0 when absent
   // How many events this row stands for in count aggregations (stats/timechart
   // `count`). Event rows weigh 1; an EventSource's pre-aggregated rows may
@@ -104,21 +104,21 @@ class Row {
   void Compact();
   // Keeps only the fields in `keep` and the internal ones (names starting with
   // '_'), without extracting the others (`fields a b`).
-  void Restrict(const std::vector<std::string> &keep);
+  void Restrict(const std::vector<std::string>& keep);
   // Bytes this row holds on its own (fields, extraction cache, raw text), for
   // memory budgets.
   size_t MemoryUsage() const;
 
   // Used by extraction: sets without triggering extraction.
-  void SetRaw(const std::string &name, Values v) {
+  void SetRaw(const std::string& name, Values v) {
     if (v.empty()) {
       fields_.erase(name);
     } else {
       fields_[name] = std::move(v);
     }
   }
-  void AppendRaw(const std::string &name, std::string v) { fields_[name].push_back(std::move(v)); }
-  const Values *GetRaw(std::string_view name) const {
+  void AppendRaw(const std::string& name, std::string v) { fields_[name].push_back(std::move(v)); }
+  const Values* GetRaw(std::string_view name) const {
     auto it = fields_.find(name);
     return it == fields_.end() || it->second.empty() ? nullptr : &it->second;
   }
@@ -126,10 +126,10 @@ class Row {
  private:
   friend class Extraction;
   void MaterializeAll();
-  EventFields &cache();
+  EventFields& cache();
 
   EventView event_;
-  const Extraction *extraction_ = nullptr;  // null: not an event row
+  const Extraction* extraction_ = nullptr;  // null: not an event row
   bool all_ = false;                        // every field extracted into fields_
   bool base_mode_ = false;                  // sees fields as before calculated fields (cim.cc)
   bool internal_only_ = false;              // extraction gives only names starting with '_'
@@ -143,6 +143,6 @@ class Row {
 // with '.', arrays add "{}" and make multivalues; nulls are skipped; booleans
 // print true/false. `prefix` is prepended ("" for _raw). Returns false when
 // `json` is not valid JSON.
-bool FlattenJson(std::string_view json, const std::string &prefix, Row *row);
+bool FlattenJson(std::string_view json, const std::string& prefix, Row* row);
 
 }  // namespace cairn::query

@@ -34,8 +34,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Fields the search layer computes or overrides (CIM aliases and calculated
 // fields of the Splunk Add-on for AWS, date_*, builtins): the store's postings
 // of a raw field of the same name would not answer them.
-const std::set<std::string, std::less<>> &ComputedFields() {
-  static const auto *s = new std::set<std::string, std::less<>>{"app",
+const std::set<std::string, std::less<>>& ComputedFields() {
+  static const auto* s = new std::set<std::string, std::less<>>{"app",
                                                                 "dvc",
                                                                 "region",
                                                                 "vendor_region",
@@ -148,7 +148,7 @@ bool TimeLikeAtom(std::string_view a) {
 
 bool TimeHasAtom(int64_t ms, std::string_view atom) {
   for (bool millis : {false, true}) {
-    for (const auto &a : Atoms(FormatIso8601(ms, millis))) {
+    for (const auto& a : Atoms(FormatIso8601(ms, millis))) {
       if (a == atom) return true;
     }
   }
@@ -173,13 +173,13 @@ struct Classified {
   std::string why;  // for kAll: the reason
 };
 
-bool Pushable(const std::string &field) {
+bool Pushable(const std::string& field) {
   if (field.empty() || field[0] == '_') return false;
   if (field.rfind("date_", 0) == 0) return false;
   return !ComputedFields().count(field);
 }
 
-Classified ClassifyCompareValue(const std::string &field, const std::string &value) {
+Classified ClassifyCompareValue(const std::string& field, const std::string& value) {
   if (field == "index" || field == "host") return {Way::kMeta, true, ""};
   bool column_meta = field == "sourcetype" || field == "source";
   bool error_code = field == "errorCode";
@@ -208,7 +208,7 @@ Classified ClassifyCompareValue(const std::string &field, const std::string &val
   return {Way::kPostings, Lower(value) != "null", ""};
 }
 
-Classified Classify(const SearchNode &n) {
+Classified Classify(const SearchNode& n) {
   using K = SearchNode::Kind;
   switch (n.kind) {
     case K::kTrue: return {Way::kAll, true, ""};
@@ -217,7 +217,7 @@ Classified Classify(const SearchNode &n) {
     case K::kAnd:
     case K::kOr: {
       bool exact = true;
-      for (const auto &c : n.children) exact &= Classify(*c).exact;
+      for (const auto& c : n.children) exact &= Classify(*c).exact;
       return {Way::kBool, exact, ""};
     }
     case K::kNot: return {Way::kBool, Classify(*n.children[0]).exact, ""};
@@ -239,7 +239,7 @@ Classified Classify(const SearchNode &n) {
     }
     case K::kIn: {
       bool exact = true;
-      for (const auto &v : n.values) {
+      for (const auto& v : n.values) {
         Classified c = ClassifyCompareValue(n.field, v);
         if (c.way == Way::kAll) return {Way::kAll, false, c.why};
         exact &= c.exact;
@@ -250,7 +250,7 @@ Classified Classify(const SearchNode &n) {
   return {};
 }
 
-std::string Describe(const SearchNode &n) {
+std::string Describe(const SearchNode& n) {
   using K = SearchNode::Kind;
   Classified c = Classify(n);
   std::string tag = c.exact ? "" : "~";
@@ -309,16 +309,16 @@ std::string Describe(const SearchNode &n) {
 // in-range ordinal set.
 class SegmentEval {
  public:
-  SegmentEval(StoreEventSource::Target &t, const StoreSourceOptions &opts,
+  SegmentEval(StoreEventSource::Target& t, const StoreSourceOptions& opts,
               std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms,
               std::function<Result<std::shared_ptr<const std::string>>()> key_text)
       : t_(t), opts_(opts), key_atoms_fn_(std::move(key_atoms)), key_text_fn_(std::move(key_text)) {
     all_.addRange(t.first, t.last);
   }
 
-  const Bitmap &all() const { return all_; }
+  const Bitmap& all() const { return all_; }
 
-  Result<Bitmap> Eval(const SearchNode &n) {
+  Result<Bitmap> Eval(const SearchNode& n) {
     using K = SearchNode::Kind;
     switch (n.kind) {
       case K::kTrue: return all_;
@@ -327,12 +327,12 @@ class SegmentEval {
       case K::kAnd: {
         Bitmap acc = all_;
         // Exactly answered children first: they are usually the most selective.
-        std::vector<const SearchNode *> order;
-        for (const auto &c : n.children) order.push_back(c.get());
-        std::stable_sort(order.begin(), order.end(), [](const SearchNode *a, const SearchNode *b) {
+        std::vector<const SearchNode*> order;
+        for (const auto& c : n.children) order.push_back(c.get());
+        std::stable_sort(order.begin(), order.end(), [](const SearchNode* a, const SearchNode* b) {
           return Classify(*a).exact && !Classify(*b).exact;
         });
-        for (const SearchNode *c : order) {
+        for (const SearchNode* c : order) {
           if (acc.isEmpty()) break;
           ASSIGN_OR_RETURN(Bitmap b, EvalWithin(*c, acc));
           acc &= b;
@@ -341,7 +341,7 @@ class SegmentEval {
       }
       case K::kOr: {
         Bitmap acc;
-        for (const auto &c : n.children) {
+        for (const auto& c : n.children) {
           ASSIGN_OR_RETURN(Bitmap b, Eval(*c));
           acc |= b;
         }
@@ -362,7 +362,7 @@ class SegmentEval {
         one.kind = K::kCompare;
         one.field = n.field;
         one.op = "=";
-        for (const auto &v : n.values) {
+        for (const auto& v : n.values) {
           one.value = v;
           ASSIGN_OR_RETURN(Bitmap b, CompareBits(one));
           acc |= b;
@@ -376,12 +376,12 @@ class SegmentEval {
  private:
   // Like Eval, but may use `within` (candidates so far) to bound per-event
   // checks.
-  Result<Bitmap> EvalWithin(const SearchNode &n, const Bitmap &within) {
+  Result<Bitmap> EvalWithin(const SearchNode& n, const Bitmap& within) {
     if (n.kind == SearchNode::Kind::kTerm) return TermBits(n, &within);
     return Eval(n);
   }
 
-  Result<Bitmap> Postings(const std::string &field, const std::string &value) {
+  Result<Bitmap> Postings(const std::string& field, const std::string& value) {
     Bitmap b;
     if (AllStars(value)) {
       ASSIGN_OR_RETURN(b, t_.seg->FieldMatch(field, store::Pattern("*")));
@@ -391,7 +391,7 @@ class SegmentEval {
       ASSIGN_OR_RETURN(b, t_.seg->FieldPostings(field, value));
       if (auto num = ParseNumber(value); num && store::ColumnIndex(field) >= 0) {
         ASSIGN_OR_RETURN(auto col, t_.seg->GetColumn(field));
-        for (const auto &v : col->dict) {
+        for (const auto& v : col->dict) {
           if (v.size() != value.size() && ParseNumber(v) == num) {
             ASSIGN_OR_RETURN(Bitmap more, t_.seg->FieldPostings(field, v));
             b |= more;
@@ -403,11 +403,11 @@ class SegmentEval {
     return b;
   }
 
-  Result<Bitmap> CompareBits(const SearchNode &n) {
+  Result<Bitmap> CompareBits(const SearchNode& n) {
     Classified c = Classify(n);
     if (c.way == Way::kAll) return all_;
     if (c.way == Way::kMeta) {
-      const std::string &actual = n.field == "index" ? t_.index : opts_.host;
+      const std::string& actual = n.field == "index" ? t_.index : opts_.host;
       bool eq = GlobMatch(n.value, actual, true) || ValueMatchesNumber(n.value, actual);
       return (n.op == "=") == eq ? all_ : Bitmap();
     }
@@ -420,12 +420,12 @@ class SegmentEval {
     return Postings(n.field, n.value);
   }
 
-  static bool ValueMatchesNumber(const std::string &a, const std::string &b) {
+  static bool ValueMatchesNumber(const std::string& a, const std::string& b) {
     auto x = ParseNumber(a), y = ParseNumber(b);
     return x && y && *x == *y;
   }
 
-  Result<Bitmap> TermBits(const SearchNode &n, const Bitmap *within) {
+  Result<Bitmap> TermBits(const SearchNode& n, const Bitmap* within) {
     if (AllStars(n.value)) return all_;
     if (n.value.find('*') != std::string::npos) {
       ASSIGN_OR_RETURN(auto keys, key_atoms_fn_());
@@ -441,7 +441,7 @@ class SegmentEval {
       }
       if (lit.find_first_not_of("0123456789tTzZ") == std::string::npos) return all_;  // eventTime
       std::string pat = n.value[0] == '*' ? n.value : "*" + n.value;
-      for (const auto &k : *keys) {
+      for (const auto& k : *keys) {
         if (GlobMatch(pat, k, true)) return all_;  // a key name in the raw text matches
       }
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermMatch(store::Pattern(pat)));
@@ -457,20 +457,20 @@ class SegmentEval {
     // and "10" as well would only cost time.
     ASSIGN_OR_RETURN(auto key_text, key_text_fn_());
     std::vector<std::string> atoms = Atoms(n.value), deferred;
-    std::stable_sort(atoms.begin(), atoms.end(), [](const std::string &a, const std::string &b) {
+    std::stable_sort(atoms.begin(), atoms.end(), [](const std::string& a, const std::string& b) {
       return a.size() > b.size();
     });
     constexpr uint64_t kFewEnough = 64;
     if (atoms.size() > 1 && StaysInOneLeaf(n.value) && atoms[0].size() <= store::kMaxTermBytes &&
         !std::all_of(atoms.begin(), atoms.end(),
-                     [](const std::string &a) { return TimeLikeAtom(a); })) {
+                     [](const std::string& a) { return TimeLikeAtom(a); })) {
       // Several pieces ("203.0.113.10") of text that lies inside one leaf, and
       // not in eventTime (some piece is not time-like): the events whose column
       // value contains the whole text, plus those whose other leaves hold every
       // piece. Looking the pieces up one by one in the columns would select
       // every value with "203" in it first.
       Bitmap leaves = acc;
-      for (const auto &a : atoms) {
+      for (const auto& a : atoms) {
         if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
         ASSIGN_OR_RETURN(Bitmap b, t_.seg->LeafTermPostings(a));
         leaves &= b;
@@ -481,7 +481,7 @@ class SegmentEval {
       leaves |= cols;
       return leaves;
     }
-    for (const auto &a : atoms) {
+    for (const auto& a : atoms) {
       if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
       if (TimeLikeAtom(a)) {
         deferred.push_back(a);
@@ -494,7 +494,7 @@ class SegmentEval {
     if (!deferred.empty() && !t_.times) {
       ASSIGN_OR_RETURN(t_.times, t_.seg->Times());
     }
-    for (const auto &a : deferred) {
+    for (const auto& a : deferred) {
       if (acc.cardinality() > 100000) break;  // too many to check against the time column
       ASSIGN_OR_RETURN(Bitmap b, t_.seg->TermPostings(a));
       Bitmap keep = acc & b;
@@ -508,8 +508,8 @@ class SegmentEval {
     return acc;
   }
 
-  StoreEventSource::Target &t_;  // times loaded on demand
-  const StoreSourceOptions &opts_;
+  StoreEventSource::Target& t_;  // times loaded on demand
+  const StoreSourceOptions& opts_;
   std::function<Result<std::shared_ptr<const std::vector<std::string>>>()> key_atoms_fn_;
   std::function<Result<std::shared_ptr<const std::string>>()> key_text_fn_;
   Bitmap all_;
@@ -518,7 +518,7 @@ class SegmentEval {
 // Keys of CloudTrail records that may hold only empty objects/arrays (then no
 // field is stored under them, but their names are still in the raw text a term
 // is matched against).
-constexpr const char *kKnownKeys[] = {"eventVersion",
+constexpr const char* kKnownKeys[] = {"eventVersion",
                                       "userIdentity",
                                       "eventTime",
                                       "eventSource",
@@ -574,11 +574,11 @@ double MsToSeconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 }  // namespace
 
-bool StoreAnswersExactly(const SearchNode *node) {
+bool StoreAnswersExactly(const SearchNode* node) {
   return node == nullptr || Classify(*node).exact;
 }
 
-StoreEventSource::StoreEventSource(store::Store *store, StoreSourceOptions options)
+StoreEventSource::StoreEventSource(store::Store* store, StoreSourceOptions options)
     : store_(store), options_(std::move(options)) {}
 
 StoreEventSource::~StoreEventSource() = default;
@@ -589,7 +589,7 @@ StoreScanStats StoreEventSource::last_stats() const {
 }
 
 Result<std::shared_ptr<const std::vector<std::string>>> StoreEventSource::KeyAtoms(
-    const Segment &seg) {
+    const Segment& seg) {
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = key_atoms_.find(seg.path());
@@ -598,11 +598,11 @@ Result<std::shared_ptr<const std::vector<std::string>>> StoreEventSource::KeyAto
   ASSIGN_OR_RETURN(auto names, seg.FieldNames());
   std::set<std::string> atoms;
   auto add = [&](std::string_view name) {
-    for (auto &a : Atoms(name)) atoms.insert(std::move(a));
+    for (auto& a : Atoms(name)) atoms.insert(std::move(a));
   };
-  for (const auto &n : names) add(n);
+  for (const auto& n : names) add(n);
   for (auto f : store::kColumnFields) add(f);
-  for (const char *k : kKnownKeys) add(k);
+  for (const char* k : kKnownKeys) add(k);
   auto out = std::make_shared<const std::vector<std::string>>(atoms.begin(), atoms.end());
   std::lock_guard<std::mutex> l(mu_);
   if (key_atoms_.size() > 4096) key_atoms_.clear();
@@ -610,7 +610,7 @@ Result<std::shared_ptr<const std::vector<std::string>>> StoreEventSource::KeyAto
   return out;
 }
 
-Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segment &seg) {
+Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segment& seg) {
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = key_text_.find(seg.path());
@@ -622,33 +622,33 @@ Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segme
     text->append(Lower(name));
     text->push_back('\n');
   };
-  for (const auto &n : names) add(n);
+  for (const auto& n : names) add(n);
   for (auto f : store::kColumnFields) add(f);
-  for (const char *k : kKnownKeys) add(k);
+  for (const char* k : kKnownKeys) add(k);
   std::lock_guard<std::mutex> l(mu_);
   if (key_text_.size() > 4096) key_text_.clear();
   key_text_[seg.path()] = text;
   return std::shared_ptr<const std::string>(text);
 }
 
-Result<Bitmap> StoreEventSource::Candidates(Target &t, const ScanRequest &request) {
+Result<Bitmap> StoreEventSource::Candidates(Target& t, const ScanRequest& request) {
   SegmentEval ev(
       t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
   if (!request.predicate) return ev.all();
   return ev.Eval(*request.predicate);
 }
 
-Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest &request,
-                                                                        StoreScanStats *stats) {
+Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest& request,
+                                                                        StoreScanStats* stats) {
   std::vector<Target> out;
   std::vector<std::string> names = store_->ListIndexes();
-  for (const auto &name : names) {
+  for (const auto& name : names) {
     auto snap = store_->GetSnapshot(name);
     if (!snap.ok()) {
       if (snap.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return snap.status();
     }
-    for (const auto &seg : (*snap)->segments()) {
+    for (const auto& seg : (*snap)->segments()) {
       ++stats->segments_total;
       if (MsToSeconds(seg->max_time()) < request.earliest ||
           MsToSeconds(seg->min_time()) >= request.latest) {
@@ -665,7 +665,7 @@ Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const Sc
         // Exact ordinal bounds with the engine's own comparison of _time (ms /
         // 1000.0).
         ASSIGN_OR_RETURN(t.times, seg->Times());
-        const auto &times = *t.times;
+        const auto& times = *t.times;
         auto lo = std::lower_bound(times.begin(), times.end(), request.earliest,
                                    [](int64_t ms, double x) { return MsToSeconds(ms) < x; });
         auto hi = std::lower_bound(lo, times.end(), request.latest,
@@ -688,17 +688,17 @@ namespace {
 
 // Does the predicate name an index at its top level (then the default index set
 // does not apply)?
-bool NamesIndex(const SearchNode *n) {
+bool NamesIndex(const SearchNode* n) {
   if (!n) return false;
   if (n->kind == SearchNode::Kind::kCompare || n->kind == SearchNode::Kind::kIn)
     return n->field == "index";
   if (n->kind == SearchNode::Kind::kAnd) {
-    for (const auto &c : n->children) {
+    for (const auto& c : n->children) {
       if (NamesIndex(c.get())) return true;
     }
   }
   if (n->kind == SearchNode::Kind::kOr) {
-    for (const auto &c : n->children) {
+    for (const auto& c : n->children) {
       if (!NamesIndex(c.get())) return false;
     }
     return !n->children.empty();
@@ -706,10 +706,10 @@ bool NamesIndex(const SearchNode *n) {
   return false;
 }
 
-void FilterDefaultIndexes(const ScanRequest &request, const StoreSourceOptions &opts,
-                          std::vector<StoreEventSource::Target> *targets) {
+void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& opts,
+                          std::vector<StoreEventSource::Target>* targets) {
   if (opts.indexes.empty() || NamesIndex(request.predicate)) return;
-  std::erase_if(*targets, [&](const StoreEventSource::Target &t) {
+  std::erase_if(*targets, [&](const StoreEventSource::Target& t) {
     return std::find(opts.indexes.begin(), opts.indexes.end(), t.index) == opts.indexes.end();
   });
 }
@@ -730,10 +730,10 @@ class SegmentOrigin final : public EventOrigin {
         sources_(std::move(sources)),
         errors_(std::move(errors)) {}
 
-  Answer Column(std::string_view field, uint32_t ordinal, std::string_view *value) const override {
+  Answer Column(std::string_view field, uint32_t ordinal, std::string_view* value) const override {
     int c = store::ColumnIndex(field);
     if (c < 0 || static_cast<size_t>(c) >= store::kJsonColumnCount) return Answer::kUnknown;
-    const store::Column *col = LoadColumn(static_cast<size_t>(c));
+    const store::Column* col = LoadColumn(static_cast<size_t>(c));
     if (!col) return Answer::kUnknown;
     if (col->codes[ordinal] == 0) return Answer::kAbsent;
     std::string_view v = col->Value(ordinal);
@@ -750,7 +750,7 @@ class SegmentOrigin final : public EventOrigin {
   }
 
   Result<std::string_view> LoadRaw(uint32_t ordinal,
-                                   std::shared_ptr<const void> *owner) const override {
+                                   std::shared_ptr<const void>* owner) const override {
     auto raw = seg_->RawView(ordinal, owner);
     if (!raw.ok() && errors_) errors_->Record(raw.status());
     return raw;
@@ -762,7 +762,7 @@ class SegmentOrigin final : public EventOrigin {
   std::string_view source(uint32_t o) const { return sources_->Value(o); }
 
  private:
-  const store::Column *LoadColumn(size_t c) const {
+  const store::Column* LoadColumn(size_t c) const {
     std::lock_guard<std::mutex> l(mu_);
     if (columns_.empty()) columns_.resize(store::kJsonColumnCount);
     if (!columns_[c] && !failed_.count(c)) {
@@ -789,13 +789,13 @@ class SegmentOrigin final : public EventOrigin {
 // One segment's candidates in delivery order: time descending, ties in stored
 // (ordinal) order.
 struct Cursor {
-  const StoreEventSource::Target *t = nullptr;
+  const StoreEventSource::Target* t = nullptr;
   size_t member = 0;
   std::vector<uint32_t> ords;  // ascending
   size_t end = 0;              // ords[0, end) not yet delivered
   std::vector<uint32_t> run;   // current equal-time run, ascending
   size_t run_pos = 0;
-  bool Next(uint32_t *o) {
+  bool Next(uint32_t* o) {
     if (run_pos == run.size()) {
       run.clear();
       run_pos = 0;
@@ -818,13 +818,13 @@ struct Cursor {
 
 }  // namespace
 
-Status StoreEventSource::Scan(const ScanRequest &request,
-                              const std::function<bool(EventBatch &)> &sink) {
+Status StoreEventSource::Scan(const ScanRequest& request,
+                              const std::function<bool(EventBatch&)>& sink) {
   StoreScanStats stats;
   stats.exact = StoreAnswersExactly(request.predicate);
   ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
   FilterDefaultIndexes(request, options_, &targets);
-  std::stable_sort(targets.begin(), targets.end(), [](const Target &a, const Target &b) {
+  std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
     return a.seg->max_time() > b.seg->max_time();
   });
   size_t batch_size = 256;
@@ -845,15 +845,15 @@ Status StoreEventSource::Scan(const ScanRequest &request,
       ++j;
     }
     // Stored order for ties across segments: index name, then segment sequence.
-    std::vector<Target *> members;
+    std::vector<Target*> members;
     for (size_t k = i; k < j; ++k) members.push_back(&targets[k]);
-    std::sort(members.begin(), members.end(), [](const Target *a, const Target *b) {
+    std::sort(members.begin(), members.end(), [](const Target* a, const Target* b) {
       if (a->index != b->index) return a->index < b->index;
       return a->seg->desc().seq < b->seg->desc().seq;
     });
     std::vector<Cursor> cursors;
     for (size_t m = 0; m < members.size(); ++m) {
-      Target &t = *members[m];
+      Target& t = *members[m];
       ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
       if (cand.isEmpty()) continue;
       if (!t.times) {
@@ -869,7 +869,7 @@ Status StoreEventSource::Scan(const ScanRequest &request,
       cursors.push_back(std::move(c));
     }
     std::vector<std::shared_ptr<const SegmentOrigin>> origins(members.size());
-    for (auto &c : cursors) {
+    for (auto& c : cursors) {
       ASSIGN_OR_RETURN(auto st_col, c.t->seg->GetColumn("sourcetype"));
       ASSIGN_OR_RETURN(auto src_col, c.t->seg->GetColumn("source"));
       origins[c.member] =
@@ -877,15 +877,15 @@ Status StoreEventSource::Scan(const ScanRequest &request,
                                           std::move(src_col), request.errors);
     }
     while (!stop) {
-      Cursor *best = nullptr;
-      for (auto &c : cursors) {
+      Cursor* best = nullptr;
+      for (auto& c : cursors) {
         if (c.Empty()) continue;
         if (!best || c.PeekTime() > best->PeekTime()) best = &c;
       }
       if (!best) break;
       uint32_t o;
       best->Next(&o);
-      const auto &origin = origins[best->member];
+      const auto& origin = origins[best->member];
       EventView v;
       v.time = MsToSeconds((*best->t->times)[o]);
       v.index = origin->index();
@@ -921,18 +921,18 @@ struct AggSpec {
   std::vector<std::string> dc;  // column fields of dc()
 };
 
-bool AggregatableField(const std::string &f) {
+bool AggregatableField(const std::string& f) {
   return store::ColumnIndex(f) >= 0 && f != "errorCode";
 }
 
-bool ParseAggSpec(const Command &c, AggSpec *spec) {
+bool ParseAggSpec(const Command& c, AggSpec* spec) {
   if (c.name == "stats") {
     if (!c.options.empty()) return false;
   } else if (c.name == "timechart") {
     spec->timechart = true;
     static const std::set<std::string> kOk{"span",    "limit",    "useother",
                                            "usenull", "otherstr", "nullstr"};
-    for (const auto &[k, v] : c.options) {
+    for (const auto& [k, v] : c.options) {
       if (!kOk.count(k)) return false;
     }
     auto it = c.options.find("span");
@@ -946,11 +946,11 @@ bool ParseAggSpec(const Command &c, AggSpec *spec) {
     return false;
   }
   if (c.aggs.empty()) return false;
-  for (const auto &b : c.by) {
+  for (const auto& b : c.by) {
     if (!AggregatableField(b)) return false;
   }
   spec->by = c.by;
-  for (const auto &a : c.aggs) {
+  for (const auto& a : c.aggs) {
     if (a.func == "count" && a.field.empty()) continue;
     if (a.func == "dc" && AggregatableField(a.field)) {
       if (std::find(spec->dc.begin(), spec->dc.end(), a.field) == spec->dc.end())
@@ -972,7 +972,7 @@ struct GroupKey {
   int64_t bucket = 0;
   std::vector<std::string> vals;
   uint32_t absent = 0;  // bit i: by-field i absent
-  bool operator<(const GroupKey &o) const {
+  bool operator<(const GroupKey& o) const {
     if (bucket != o.bucket) return bucket < o.bucket;
     if (absent != o.absent) return absent < o.absent;
     return vals < o.vals;
@@ -992,8 +992,8 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 
 }  // namespace
 
-Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Command &command,
-                                            std::vector<Row> *rows) {
+Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Command& command,
+                                            std::vector<Row>* rows) {
   if (!StoreAnswersExactly(request.predicate)) return false;
   AggSpec spec;
   if (!ParseAggSpec(command, &spec)) return false;
@@ -1005,7 +1005,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
   FilterDefaultIndexes(request, options_, &targets);
 
   std::map<GroupKey, GroupAcc> groups;
-  auto group_of = [&](const GroupKey &k) -> GroupAcc & {
+  auto group_of = [&](const GroupKey& k) -> GroupAcc& {
     auto it = groups.find(k);
     if (it == groups.end()) {
       it = groups.emplace(k, GroupAcc{}).first;
@@ -1013,7 +1013,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
     }
     return it->second;
   };
-  for (Target &t : targets) {
+  for (Target& t : targets) {
     ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
     uint64_t n = cand.cardinality();
     stats.candidates += n;
@@ -1039,7 +1039,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
           group_of(g).count += (*sum.counts)[k];
         }
       } else {
-        GroupAcc &acc = group_of(GroupKey{});
+        GroupAcc& acc = group_of(GroupKey{});
         acc.count += n;
         for (size_t d = 0; d < spec.dc.size(); ++d) {
           ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.dc[d]));
@@ -1055,7 +1055,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
     std::vector<std::shared_ptr<const store::Column>> by_cols, dc_cols;
     std::vector<int> shifts;
     int bits = 0;
-    for (const auto &f : spec.by) {
+    for (const auto& f : spec.by) {
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       shifts.push_back(bits);
       bits += BitsFor(col->dict.size());
@@ -1068,7 +1068,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
       int64_t top = FloorDiv(t.seg->max_time(), spec.span_ms) - base_bucket;
       bits += BitsFor(static_cast<uint64_t>(top));
     }
-    for (const auto &f : spec.dc) {
+    for (const auto& f : spec.dc) {
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       dc_cols.push_back(std::move(col));
     }
@@ -1081,7 +1081,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
       ords.resize(n);
       cand.toUint32Array(ords.data());
     }
-    auto each = [&](auto &&fn) {
+    auto each = [&](auto&& fn) {
       if (whole) {
         for (uint32_t o = t.first; o < t.last; ++o) fn(o);
       } else {
@@ -1092,7 +1092,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
       ASSIGN_OR_RETURN(t.times, t.seg->Times());
     }
     static const std::vector<int64_t> kNoTimes;
-    const auto &times = t.times ? *t.times : kNoTimes;
+    const auto& times = t.times ? *t.times : kNoTimes;
     // Times are sorted within a segment: the bucket changes rarely, so it is
     // recomputed only when a time leaves the current bucket's [start, end).
     int64_t b_start = 1, b_end = 0;
@@ -1119,11 +1119,11 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
       dense.assign(size_t{1} << bits, 0);
       if (by_cols.size() == 1 && !spec.timechart) {
         // The common `stats count by <column>`: the code is the key.
-        const std::vector<uint32_t> &codes = by_cols[0]->codes;
+        const std::vector<uint32_t>& codes = by_cols[0]->codes;
         each([&](uint32_t o) { ++dense[codes[o]]; });
       } else if (by_cols.size() == 1) {
         // `timechart count by <column>`: the code, then the bucket.
-        const std::vector<uint32_t> &codes = by_cols[0]->codes;
+        const std::vector<uint32_t>& codes = by_cols[0]->codes;
         each([&](uint32_t o) {
           const int64_t ms = times[o];
           if (ms < b_start || ms >= b_end) {
@@ -1144,7 +1144,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
     for (size_t d = 0; d < spec.dc.size(); ++d) {
       int dbits = BitsFor(dc_cols[d]->dict.size());
       if (bits + dbits > 63) return false;
-      const std::vector<uint32_t> &codes = dc_cols[d]->codes;
+      const std::vector<uint32_t>& codes = dc_cols[d]->codes;
       if (bits + dbits <= 24) {
         // Few enough (key, code) pairs for a flag array: no hashing per event.
         std::vector<uint8_t> seen(size_t{1} << (bits + dbits), 0);
@@ -1183,7 +1183,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
         if (dense[k]) group_of(decode(k)).count += dense[k];
       }
     } else {
-      for (const auto &[k, c] : counts) group_of(decode(k)).count += c;
+      for (const auto& [k, c] : counts) group_of(decode(k)).count += c;
     }
     uint64_t key_mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
     for (size_t d = 0; d < spec.dc.size(); ++d) {
@@ -1193,8 +1193,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
       }
     }
   }
-  for (auto &[group_key, acc] : groups) {
-    const auto &key = group_key;  // lambdas may not capture structured bindings
+  for (auto& [group_key, acc] : groups) {
+    const auto& key = group_key;  // lambdas may not capture structured bindings
                                   // before C++20 in clang 14
     auto base = [&]() {
       Row row;
@@ -1210,7 +1210,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
     carrier.set_weight(static_cast<long long>(acc.count));
     rows->push_back(std::move(carrier));
     for (size_t d = 0; d < spec.dc.size(); ++d) {
-      for (const auto &v : acc.dc[d]) {
+      for (const auto& v : acc.dc[d]) {
         Row r = base();
         r.set_weight(0);
         r.Set(spec.dc[d], {v});
@@ -1223,20 +1223,20 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest &request, const Co
   return true;
 }
 
-std::string StoreEventSource::Explain(const ScanRequest &request, const Command *next) {
+std::string StoreEventSource::Explain(const ScanRequest& request, const Command* next) {
   StoreScanStats stats;
   std::string out;
   auto targets = Targets(request, &stats);
   if (!targets.ok()) return "store: error: " + targets.status().ToString() + "\n";
   FilterDefaultIndexes(request, options_, &*targets);
   std::set<std::string> idx;
-  for (const auto &t : *targets) idx.insert(t.index);
+  for (const auto& t : *targets) idx.insert(t.index);
   std::string names;
-  for (const auto &n : idx) names += (names.empty() ? "" : ",") + n;
+  for (const auto& n : idx) names += (names.empty() ? "" : ",") + n;
   out += "store: indexes [" + names + "]";
   if (!options_.indexes.empty() && !NamesIndex(request.predicate)) {
     std::string d;
-    for (const auto &n : options_.indexes) d += (d.empty() ? "" : ",") + n;
+    for (const auto& n : options_.indexes) d += (d.empty() ? "" : ",") + n;
     out += " (default set " + d + ")";
   }
   out += "; segments " + std::to_string(targets->size()) + " of " +

@@ -5,14 +5,14 @@
 
 namespace cairn::query::internal {
 
-void Register_eval(CommandRegistry &r) {
+void Register_eval(CommandRegistry& r) {
   AddCommand(r, "eval", CommandClass::kStreaming,
-             [](const Command &c, OpEnv &env) -> Result<std::unique_ptr<Operator>> {
-               const Command *cmd = &c;
-               const EvalContext *ctx = &env.executor->ctx();
+             [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
+               const Command* cmd = &c;
+               const EvalContext* ctx = &env.executor->ctx();
                return MakeOp<RowOperator>(
-                   [cmd, ctx](Row &row) -> Result<bool> {
-                     for (const auto &a : cmd->assignments) {
+                   [cmd, ctx](Row& row) -> Result<bool> {
+                     for (const auto& a : cmd->assignments) {
                        auto v = Evaluate(*a.expr, row, *ctx);
                        if (!v.ok()) return v.status().WithContext("eval " + a.field);
                        if (v->is_bool()) {
@@ -26,8 +26,8 @@ void Register_eval(CommandRegistry &r) {
                      }
                      return true;
                    },
-                   [cmd](Schema *s) {
-                     for (const auto &a : cmd->assignments) s->Add(a.field);
+                   [cmd](Schema* s) {
+                     for (const auto& a : cmd->assignments) s->Add(a.field);
                    });
              });
 }

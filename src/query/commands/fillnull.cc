@@ -7,18 +7,18 @@
 namespace cairn::query::internal {
 namespace {
 
-Result<std::unique_ptr<Operator>> Make(const Command &c, OpEnv &env) {
+Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
   std::string value = StringOption(c, "value", "0");
-  const Command *cmd = &c;
+  const Command* cmd = &c;
   if (c.fields.empty()) {
-    return MakeOp<BufferOperator>("fillnull", env.budget, [cmd, value](Results *r) {
+    return MakeOp<BufferOperator>("fillnull", env.budget, [cmd, value](Results* r) {
       std::vector<std::string> fields = r->known ? r->columns : AllFieldNames(r->rows);
-      for (Row &row : r->rows) {
-        for (const auto &f : fields) {
+      for (Row& row : r->rows) {
+        for (const auto& f : fields) {
           if (!row.Get(f)) row.Set(f, {value});
         }
       }
-      for (const auto &f : fields) {
+      for (const auto& f : fields) {
         if (r->known && std::find(r->columns.begin(), r->columns.end(), f) == r->columns.end()) {
           r->columns.push_back(f);
         }
@@ -27,23 +27,23 @@ Result<std::unique_ptr<Operator>> Make(const Command &c, OpEnv &env) {
     });
   }
   return MakeOp<RowOperator>(
-      [cmd, value](Row &row) -> Result<bool> {
-        for (const auto &f : cmd->fields) {
+      [cmd, value](Row& row) -> Result<bool> {
+        for (const auto& f : cmd->fields) {
           if (!row.Get(f)) row.Set(f, {value});
         }
         return true;
       },
-      [cmd](Schema *s) {
-        for (const auto &f : cmd->fields) s->Add(f);
+      [cmd](Schema* s) {
+        for (const auto& f : cmd->fields) s->Add(f);
       });
 }
 
 }  // namespace
 
-void Register_fillnull(CommandRegistry &r) {
+void Register_fillnull(CommandRegistry& r) {
   CommandInfo info;
   info.name = "fillnull";
-  info.class_of = [](const Command &c) {
+  info.class_of = [](const Command& c) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };
   info.make = Make;

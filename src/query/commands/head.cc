@@ -9,11 +9,11 @@ namespace {
 
 class HeadOperator final : public Operator {
  public:
-  HeadOperator(const Command &c, const EvalContext *ctx) : c_(c), ctx_(ctx) {
+  HeadOperator(const Command& c, const EvalContext* ctx) : c_(c), ctx_(ctx) {
     keeplast_ = BoolOption(c, "keeplast", false);
     null_ok_ = BoolOption(c, "null", false);
   }
-  Status Push(Rows &rows) override {
+  Status Push(Rows& rows) override {
     if (done_) return Status::Ok();
     size_t keep = 0;
     if (c_.expr) {
@@ -36,21 +36,21 @@ class HeadOperator final : public Operator {
     rows.resize(keep);
     return Emit(rows);
   }
-  Status Finish(Schema *schema) override { return FinishNext(schema); }
+  Status Finish(Schema* schema) override { return FinishNext(schema); }
   bool Done() const override { return done_ || Operator::Done(); }
 
  private:
-  const Command &c_;
-  const EvalContext *ctx_;
+  const Command& c_;
+  const EvalContext* ctx_;
   bool keeplast_ = false, null_ok_ = false, done_ = false;
   long long taken_ = 0;
 };
 
 }  // namespace
 
-void Register_head(CommandRegistry &r) {
+void Register_head(CommandRegistry& r) {
   AddCommand(r, "head", CommandClass::kStreaming,
-             [](const Command &c, OpEnv &env) -> Result<std::unique_ptr<Operator>> {
+             [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<HeadOperator>(c, &env.executor->ctx());
              });
 }

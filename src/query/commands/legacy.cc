@@ -13,14 +13,14 @@ namespace {
 // the input ends.
 class PerBatchOperator final : public Operator {
  public:
-  PerBatchOperator(const Command &c, Executor *ex, int depth) : c_(c), ex_(ex), depth_(depth) {}
-  Status Push(Rows &rows) override {
+  PerBatchOperator(const Command& c, Executor* ex, int depth) : c_(c), ex_(ex), depth_(depth) {}
+  Status Push(Rows& rows) override {
     Results r;
     r.rows = std::move(rows);
     RETURN_IF_ERROR(ex_->RunCommand(c_, &r, depth_));
     return Emit(r.rows);
   }
-  Status Finish(Schema *schema) override {
+  Status Finish(Schema* schema) override {
     Results r;
     r.columns = schema->columns;
     r.known = schema->known;
@@ -31,24 +31,24 @@ class PerBatchOperator final : public Operator {
   }
 
  private:
-  const Command &c_;
-  Executor *ex_;
+  const Command& c_;
+  Executor* ex_;
   int depth_;
 };
 
-void PerBatch(CommandRegistry &r, const char *name) {
+void PerBatch(CommandRegistry& r, const char* name) {
   AddCommand(r, name, CommandClass::kStreaming,
-             [](const Command &c, OpEnv &env) -> Result<std::unique_ptr<Operator>> {
+             [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<PerBatchOperator>(c, env.executor, env.depth);
              });
 }
 
-void Buffered(CommandRegistry &r, const char *name, CommandClass cls) {
-  AddCommand(r, name, cls, [](const Command &c, OpEnv &env) -> Result<std::unique_ptr<Operator>> {
-    Executor *ex = env.executor;
+void Buffered(CommandRegistry& r, const char* name, CommandClass cls) {
+  AddCommand(r, name, cls, [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
+    Executor* ex = env.executor;
     int depth = env.depth;
-    const Command *cmd = &c;
-    return MakeOp<BufferOperator>(c.name, env.budget, [ex, cmd, depth](Results *r) {
+    const Command* cmd = &c;
+    return MakeOp<BufferOperator>(c.name, env.budget, [ex, cmd, depth](Results* r) {
       return ex->RunCommand(*cmd, r, depth);
     });
   });
@@ -56,29 +56,28 @@ void Buffered(CommandRegistry &r, const char *name, CommandClass cls) {
 
 }  // namespace
 
-void Register_legacy(CommandRegistry &r) {
-  for (const char *name : {"rex", "spath", "convert", "lookup"}) PerBatch(r, name);
+void Register_legacy(CommandRegistry& r) {
+  for (const char* name : {"rex", "spath", "convert", "lookup"}) PerBatch(r, name);
   CommandInfo bin;
   bin.name = "bin";
-  bin.class_of = [](const Command &c) {
+  bin.class_of = [](const Command& c) {
     return c.options.count("span") ? CommandClass::kStreaming : CommandClass::kBlocking;
   };
-  bin.make = [](const Command &c, OpEnv &env) -> Result<std::unique_ptr<Operator>> {
+  bin.make = [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
     if (c.options.count("span")) return MakeOp<PerBatchOperator>(c, env.executor, env.depth);
-    Executor *ex = env.executor;
-    const Command *cmd = &c;
+    Executor* ex = env.executor;
+    const Command* cmd = &c;
     return MakeOp<BufferOperator>("bin", env.budget,
-                                  [ex, cmd](Results *r) { return ex->RunCommand(*cmd, r, 0); });
+                                  [ex, cmd](Results* r) { return ex->RunCommand(*cmd, r, 0); });
   };
   r.Add(std::move(bin));
-  for (const char *name : {"top", "rare", "chart", "timechart", "fieldsummary"}) {
+  for (const char* name : {"fieldsummary"}) {
     Buffered(r, name, CommandClass::kTransforming);
   }
-  for (const char *name : {"streamstats", "eventstats", "sort", "dedup", "tail", "reverse", "join",
-                           "append", "outputlookup"}) {
+  for (const char* name : {"join", "append", "outputlookup"}) {
     Buffered(r, name, CommandClass::kBlocking);
   }
-  for (const char *name : {"inputlookup", "makeresults"})
+  for (const char* name : {"inputlookup", "makeresults"})
     Buffered(r, name, CommandClass::kGenerating);
 }
 

@@ -8,18 +8,18 @@ namespace {
 class MvExpandOperator final : public Operator {
  public:
   MvExpandOperator(std::string field, long long limit) : field_(std::move(field)), limit_(limit) {}
-  Status Push(Rows &rows) override {
+  Status Push(Rows& rows) override {
     Rows out;
     out.reserve(rows.size());
-    for (Row &row : rows) {
-      const Values *v = row.Get(field_);
+    for (Row& row : rows) {
+      const Values* v = row.Get(field_);
       if (!v) {
         out.push_back(std::move(row));
         continue;
       }
       Values vals = *v;
       long long k = 0;
-      for (auto &x : vals) {
+      for (auto& x : vals) {
         if (limit_ > 0 && k++ >= limit_) break;
         Row copy = row;
         copy.Set(field_, {x});
@@ -28,7 +28,7 @@ class MvExpandOperator final : public Operator {
     }
     return Emit(out);
   }
-  Status Finish(Schema *schema) override { return FinishNext(schema); }
+  Status Finish(Schema* schema) override { return FinishNext(schema); }
 
  private:
   std::string field_;
@@ -37,9 +37,9 @@ class MvExpandOperator final : public Operator {
 
 }  // namespace
 
-void Register_mvexpand(CommandRegistry &r) {
+void Register_mvexpand(CommandRegistry& r) {
   AddCommand(r, "mvexpand", CommandClass::kStreaming,
-             [](const Command &c, OpEnv &) -> Result<std::unique_ptr<Operator>> {
+             [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
                ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 0));
                return MakeOp<MvExpandOperator>(c.fields[0], limit);
              });

@@ -8,7 +8,7 @@ namespace {
 
 // For a wildcard rename: the new name of `name`, or nullopt when `from` does
 // not match it.
-std::optional<std::string> MapName(const Rename &rn, const std::string &name) {
+std::optional<std::string> MapName(const Rename& rn, const std::string& name) {
   std::string pfx = rn.from.substr(0, rn.from.find('*'));
   std::string sfx = rn.from.substr(rn.from.find('*') + 1);
   if (name.size() < pfx.size() + sfx.size()) return std::nullopt;
@@ -21,19 +21,19 @@ std::optional<std::string> MapName(const Rename &rn, const std::string &name) {
   return to;
 }
 
-Result<std::unique_ptr<Operator>> Make(const Command &c, OpEnv &) {
-  for (const Rename &rn : c.renames) {
+Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
+  for (const Rename& rn : c.renames) {
     size_t star = rn.from.find('*');
     if (star != std::string::npos && rn.from.find('*', star + 1) != std::string::npos) {
       return Unsupported("rename supports one '*' per pattern: {}", rn.from);
     }
   }
-  const Command *cmd = &c;
+  const Command* cmd = &c;
   return MakeOp<RowOperator>(
-      [cmd](Row &row) -> Result<bool> {
-        for (const Rename &rn : cmd->renames) {
+      [cmd](Row& row) -> Result<bool> {
+        for (const Rename& rn : cmd->renames) {
           if (rn.from.find('*') == std::string::npos) {
-            const Values *v = row.Get(rn.from);
+            const Values* v = row.Get(rn.from);
             if (!v) continue;
             Values vals = *v;
             row.Remove(rn.from);
@@ -41,23 +41,23 @@ Result<std::unique_ptr<Operator>> Make(const Command &c, OpEnv &) {
             continue;
           }
           std::vector<std::pair<std::string, std::string>> moves;
-          for (auto &[k, v] : row.fields()) {
+          for (auto& [k, v] : row.fields()) {
             if (auto to = MapName(rn, k)) moves.emplace_back(k, *to);
           }
           std::vector<std::pair<std::string, Values>> vals;
-          for (auto &[from, to] : moves) {
+          for (auto& [from, to] : moves) {
             vals.emplace_back(to, *row.Get(from));
             row.Remove(from);
           }
-          for (auto &[to, v] : vals) row.Set(to, std::move(v));
+          for (auto& [to, v] : vals) row.Set(to, std::move(v));
         }
         return true;
       },
-      [cmd](Schema *s) {
+      [cmd](Schema* s) {
         if (!s->known) return;
-        for (const Rename &rn : cmd->renames) {
+        for (const Rename& rn : cmd->renames) {
           bool wild = rn.from.find('*') != std::string::npos;
-          for (auto &col : s->columns) {
+          for (auto& col : s->columns) {
             if (!wild && col == rn.from) {
               col = rn.to;
             } else if (wild) {
@@ -70,7 +70,7 @@ Result<std::unique_ptr<Operator>> Make(const Command &c, OpEnv &) {
 
 }  // namespace
 
-void Register_rename(CommandRegistry &r) {
+void Register_rename(CommandRegistry& r) {
   AddCommand(r, "rename", CommandClass::kStreaming, Make);
 }
 
