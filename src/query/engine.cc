@@ -390,7 +390,8 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     req.predicate = pred.get();
     req.limit = plan.scan_limit;
     req.errors = errors_;
-    extractions_.push_back(std::make_unique<Extraction>(FieldsRead(plan)));
+    req.fields = FieldsRead(plan);
+    extractions_.push_back(std::make_unique<Extraction>(req.fields));
     const Extraction* ex = extractions_.back().get();
     bool aggregated = false;
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {

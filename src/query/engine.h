@@ -49,6 +49,9 @@ struct ScanRequest {
   const SearchNode* predicate = nullptr;  // may be null (match all); a hint only
   long long limit = -1;  // stop after this many events that match the predicate (-1: no limit)
   std::shared_ptr<DeferredErrors> errors;  // where events' later read errors go (may be null)
+  // The field names the search may read of the events (a hint: a source may prepare columns for
+  // them).
+  std::vector<std::string> fields;
 };
 
 // Events in delivery order. `exact`: every event matches the request's

@@ -24,8 +24,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "query/ast.h"
 #include "query/json_paths.h"
 #include "query/row.h"
 
@@ -35,11 +37,11 @@ namespace cairn::query {
 struct EventFields {
   enum class Leaves { kNone, kWalked, kAll };
   Leaves leaves = Leaves::kNone;
-  std::vector<Values> slots;  // JsonPaths slots, once walked
-  FieldMap all;               // every leaf (kAll): FlattenJson or key=value pairs
-  FieldMap other;             // builtins and date_* asked of the base view
-  FieldMap columns;           // leaves the event's origin answered
-  std::string_view raw;       // the raw text when loaded through the origin
+  std::vector<Values> slots;   // JsonPaths slots: all once walked, else those columns answered
+  std::vector<uint8_t> known;  // per slot, before the walk: answered by a column
+  FieldMap all;                // every leaf (kAll): FlattenJson or key=value pairs
+  FieldMap other;              // builtins and date_* asked of the base view
+  std::string_view raw;        // the raw text when loaded through the origin
   std::shared_ptr<const void> raw_owner;
   bool raw_held = false;
 };
@@ -71,10 +73,23 @@ class Extraction {
   static bool IsComputed(std::string_view name);
 
  private:
-  const Values* Leaf(Row& row, std::string_view name) const;
+  // How a name is computed, resolved once per name.
+  struct Name {
+    enum class Kind { kBuiltin, kDate, kCalc, kActionStatus, kLeaf };
+    Kind kind = Kind::kLeaf;
+    const Expr* calc = nullptr;  // kCalc
+    std::string alias_source;    // an alias target's source ("" otherwise), for aws:cloudtrail
+    int slot = -1;               // the JsonPaths slot of a leaf (-1: not wanted)
+    int alias_slot = -1;
+  };
+  // The resolution of `name`: from the table built at construction, else computed into *scratch.
+  const Name& Resolve(std::string_view name, Name* scratch) const;
+  Name Compute(std::string_view name) const;
+  const Values* Leaf(Row& row, std::string_view name, int slot) const;
   void Flatten(Row& row, EventFields& c) const;
 
   JsonPaths paths_;
+  std::unordered_map<std::string, Name, JsonPaths::Hash, std::equal_to<>> names_;
 };
 
 }  // namespace cairn::query

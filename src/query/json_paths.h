@@ -48,12 +48,13 @@ class JsonPaths {
   bool Extract(std::string_view json, std::vector<Values>* slots) const;
 
   struct Node;
-
- private:
+  // Hashes strings and views alike (heterogeneous lookup in unordered maps).
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
+
+ private:
   std::vector<std::string> names_;
   std::unordered_map<std::string, int, Hash, std::equal_to<>> slots_;
   std::unique_ptr<Node> root_;

@@ -126,7 +126,7 @@ size_t Row::MemoryUsage() const {
     for (const auto& v : cache_->slots) {
       for (const auto& s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);
     }
-    for (const auto* m : {&cache_->all, &cache_->other, &cache_->columns}) {
+    for (const auto* m : {&cache_->all, &cache_->other}) {
       for (const auto& [k, v] : *m) {
         n += kNode + k.capacity();
         for (const auto& s : v) n += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() : 0);

@@ -730,16 +730,35 @@ class SegmentOrigin final : public EventOrigin {
         sources_(std::move(sources)),
         errors_(std::move(errors)) {}
 
+  // Reads the JSON columns among `fields` (the names the search may read) before any row uses
+  // this origin; after that it is immutable, so rows on any thread may ask it.
+  Status LoadColumns(const std::vector<std::string>& fields) {
+    for (const auto& f : fields) {
+      int c = store::ColumnIndex(f);
+      if (c < 0 || static_cast<size_t>(c) >= store::kJsonColumnCount) continue;
+      auto col = seg_->GetColumn(f);
+      if (!col.ok()) {
+        if (col.status().code() == StatusCode::kNotFound) continue;  // answered from the JSON
+        return col.status();
+      }
+      columns_.emplace_back(f, *col);
+    }
+    return Status::Ok();
+  }
+
   Answer Column(std::string_view field, uint32_t ordinal, std::string_view* value) const override {
-    int c = store::ColumnIndex(field);
-    if (c < 0 || static_cast<size_t>(c) >= store::kJsonColumnCount) return Answer::kUnknown;
-    const store::Column* col = LoadColumn(static_cast<size_t>(c));
+    const store::Column* col = nullptr;
+    for (const auto& [name, c] : columns_) {
+      if (name == field) {
+        col = c.get();
+        break;
+      }
+    }
     if (!col) return Answer::kUnknown;
     if (col->codes[ordinal] == 0) return Answer::kAbsent;
     std::string_view v = col->Value(ordinal);
-    // The column keeps a leaf's literal text: a JSON null ("null") or a number
-    // not written the way search-time extraction formats it ("1.50") is left to
-    // the JSON.
+    // The column keeps a leaf's literal text: a JSON null ("null") or a number not written the
+    // way search-time extraction formats it ("1.50") is left to the JSON.
     if (v == "null") return Answer::kUnknown;
     if (!v.empty() && ((v[0] >= '0' && v[0] <= '9') || v[0] == '-')) {
       auto n = ParseNumber(v);
@@ -762,28 +781,11 @@ class SegmentOrigin final : public EventOrigin {
   std::string_view source(uint32_t o) const { return sources_->Value(o); }
 
  private:
-  const store::Column* LoadColumn(size_t c) const {
-    std::lock_guard<std::mutex> l(mu_);
-    if (columns_.empty()) columns_.resize(store::kJsonColumnCount);
-    if (!columns_[c] && !failed_.count(c)) {
-      auto col = seg_->GetColumn(store::kColumnFields[c]);
-      if (col.ok()) {
-        columns_[c] = *col;
-      } else {
-        failed_.insert(c);
-        if (errors_ && col.status().code() != StatusCode::kNotFound) errors_->Record(col.status());
-      }
-    }
-    return columns_[c].get();
-  }
-
   std::string index_, host_;
   std::shared_ptr<const Segment> seg_;
   std::shared_ptr<const store::Column> sourcetypes_, sources_;
   std::shared_ptr<DeferredErrors> errors_;
-  mutable std::mutex mu_;
-  mutable std::vector<std::shared_ptr<const store::Column>> columns_;
-  mutable std::set<size_t> failed_;
+  std::vector<std::pair<std::string, std::shared_ptr<const store::Column>>> columns_;
 };
 
 // One segment's candidates in delivery order: time descending, ties in stored
@@ -872,9 +874,11 @@ Status StoreEventSource::Scan(const ScanRequest& request,
     for (auto& c : cursors) {
       ASSIGN_OR_RETURN(auto st_col, c.t->seg->GetColumn("sourcetype"));
       ASSIGN_OR_RETURN(auto src_col, c.t->seg->GetColumn("source"));
-      origins[c.member] =
+      auto origin =
           std::make_shared<SegmentOrigin>(c.t->index, options_.host, c.t->seg, std::move(st_col),
                                           std::move(src_col), request.errors);
+      RETURN_IF_ERROR(origin->LoadColumns(request.fields));
+      origins[c.member] = std::move(origin);
     }
     while (!stop) {
       Cursor* best = nullptr;
