@@ -4,6 +4,38 @@
 
 namespace cairn::query::internal {
 
+size_t HeldRows::Add(Row row) {
+  constexpr uint32_t kWhole = 0x80000000u;
+  if (row.Unmodified() && (!extraction_ || extraction_ == row.extraction())) {
+    extraction_ = row.extraction();
+    const EventView& e = *row.event();
+    where_.push_back(static_cast<uint32_t>(refs_.size()));
+    refs_.push_back({e.origin, e.ordinal, e.time});
+    return sizeof(Ref) + sizeof(uint32_t);
+  }
+  row.Compact();
+  size_t bytes = row.MemoryUsage() + sizeof(uint32_t);
+  where_.push_back(kWhole | static_cast<uint32_t>(rows_.size()));
+  rows_.push_back(std::move(row));
+  return bytes;
+}
+
+Row HeldRows::Take(size_t i) {
+  constexpr uint32_t kWhole = 0x80000000u;
+  uint32_t w = where_[i];
+  if (w & kWhole) return std::move(rows_[w & ~kWhole]);
+  Ref& r = refs_[w];
+  EventView v = r.origin->View(r.ordinal, r.time);
+  v.origin = std::move(r.origin);
+  return Row::FromEvent(std::move(v), extraction_);
+}
+
+void HeldRows::Clear() {
+  std::vector<Ref>().swap(refs_);
+  std::vector<Row>().swap(rows_);
+  std::vector<uint32_t>().swap(where_);
+}
+
 Status RowOperator::Push(Rows& rows) {
   size_t w = 0;
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -27,11 +59,7 @@ BufferOperator::~BufferOperator() {
 
 Status BufferOperator::Push(Rows& rows) {
   long long bytes = 0;
-  for (Row& r : rows) {
-    r.Compact();
-    bytes += static_cast<long long>(r.MemoryUsage());
-    rows_.push_back(std::move(r));
-  }
+  for (Row& r : rows) bytes += static_cast<long long>(rows_.Add(std::move(r)));
   charged_ += bytes;
   counters_.peak_bytes = std::max(counters_.peak_bytes, static_cast<size_t>(charged_));
   return budget_->Charge(name_, bytes);
@@ -39,7 +67,9 @@ Status BufferOperator::Push(Rows& rows) {
 
 Status BufferOperator::Finish(Schema* schema) {
   Results r;
-  r.rows = std::move(rows_);
+  r.rows.reserve(rows_.size());
+  for (size_t i = 0; i < rows_.size(); ++i) r.rows.push_back(rows_.Take(i));
+  rows_.Clear();
   r.columns = schema->columns;
   r.known = schema->known;
   RETURN_IF_ERROR(run_(&r));

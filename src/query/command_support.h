@@ -13,6 +13,30 @@
 
 namespace cairn::query::internal {
 
+// Rows a blocking command holds. A store event no command has changed is kept as a reference
+// (its origin, ordinal and time: about 40 bytes) and read again when taken; any other row is
+// kept whole, its raw JSON let go when it can be read again.
+class HeldRows {
+ public:
+  // Takes `row`; returns the bytes it now holds.
+  size_t Add(Row row);
+  size_t size() const { return where_.size(); }
+  // Row i as it was added (each row may be taken once).
+  Row Take(size_t i);
+  void Clear();
+
+ private:
+  struct Ref {
+    std::shared_ptr<const EventOrigin> origin;
+    uint32_t ordinal;
+    double time;
+  };
+  const Extraction* extraction_ = nullptr;
+  std::vector<Ref> refs_;
+  std::vector<Row> rows_;
+  std::vector<uint32_t> where_;  // per row: index into refs_, or into rows_ with the top bit set
+};
+
 // A streaming operator from a function of one row: true keeps the row, false
 // drops it.
 class RowOperator final : public Operator {
@@ -44,7 +68,7 @@ class BufferOperator : public Operator {
   std::string name_;
   MemoryBudget* budget_;
   RunFn run_;
-  Rows rows_;
+  HeldRows rows_;
   long long charged_ = 0;
 };
 

@@ -38,6 +38,7 @@ std::string Row::GetFirst(std::string_view name) {
 }
 
 void Row::Set(const std::string& name, Values v) {
+  modified_ = true;
   if (v.empty() && (!extraction_ || all_)) {
     fields_.erase(name);
     return;
@@ -46,6 +47,7 @@ void Row::Set(const std::string& name, Values v) {
 }
 
 void Row::Remove(std::string_view name) {
+  modified_ = true;
   auto it = fields_.find(name);
   if (!extraction_ || all_) {
     if (it != fields_.end()) fields_.erase(it);

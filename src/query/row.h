@@ -36,6 +36,21 @@ struct EventRecord {
   std::string host;
 };
 
+class EventOrigin;
+
+// An event as the engine sees it: views of its metadata and raw text, and what
+// keeps them alive.
+struct EventView {
+  double time = 0;
+  std::string_view index, sourcetype, source,
+      host;                // owned by `owner` or `origin`
+  std::string_view raw;    // owned by `owner`; see raw_loaded
+  bool raw_loaded = true;  // false: load through `origin`
+  std::shared_ptr<const void> owner;
+  std::shared_ptr<const EventOrigin> origin;  // store events only
+  uint32_t ordinal = 0;
+};
+
 // Where a store-backed event lives: lets a row read a column's value without
 // parsing the raw JSON, and load the raw JSON only when something asks for it.
 // Thread-safe.
@@ -50,24 +65,14 @@ class EventOrigin {
   };
   virtual Answer Column(std::string_view field, uint32_t ordinal,
                         std::string_view* value) const = 0;
+  // The metadata of the event at `ordinal` (index, sourcetype, source, host; time as given), as a
+  // scan handed it out; `origin` and the raw JSON are left for the caller.
+  virtual EventView View(uint32_t ordinal, double time) const = 0;
   // The raw JSON of the event, as a view that `*owner` keeps alive. A read
   // error is also recorded for the search that owns the origin, which fails
   // with it (a row cannot return errors from Get).
   virtual Result<std::string_view> LoadRaw(uint32_t ordinal,
                                            std::shared_ptr<const void>* owner) const = 0;
-};
-
-// An event as the engine sees it: views of its metadata and raw text, and what
-// keeps them alive.
-struct EventView {
-  double time = 0;
-  std::string_view index, sourcetype, source,
-      host;                // owned by `owner` or `origin`
-  std::string_view raw;    // owned by `owner`; see raw_loaded
-  bool raw_loaded = true;  // false: load through `origin`
-  std::shared_ptr<const void> owner;
-  std::shared_ptr<const EventOrigin> origin;  // store events only
-  uint32_t ordinal = 0;
 };
 
 class Extraction;
@@ -97,7 +102,17 @@ class Row {
   // `count`). Event rows weigh 1; an EventSource's pre-aggregated rows may
   // weigh more (or 0: a row carrying only a value for dc/values).
   long long weight() const { return weight_; }
-  void set_weight(long long w) { weight_ = w; }
+  void set_weight(long long w) {
+    weight_ = w;
+    modified_ = true;
+  }
+
+  // A store event no command has changed: all it holds can be read again from its origin and
+  // ordinal (see HeldRows in command_support.h).
+  bool Unmodified() const {
+    return extraction_ && event_.origin && !modified_ && !base_mode_ && !internal_only_;
+  }
+  const Extraction* extraction() const { return extraction_; }
 
   // Lets go of the raw JSON when it can be loaded again (store events), so that
   // a row kept by a blocking command costs only the fields it holds.
@@ -133,7 +148,7 @@ class Row {
   bool all_ = false;                        // every field extracted into fields_
   bool base_mode_ = false;                  // sees fields as before calculated fields (cim.cc)
   bool internal_only_ = false;              // extraction gives only names starting with '_'
-
+  bool modified_ = false;                   // a command set or removed a field
   long long weight_ = 1;
   std::shared_ptr<EventFields> cache_;
   FieldMap fields_;  // set, extracted or removed (empty Values) fields

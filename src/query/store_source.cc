@@ -775,10 +775,17 @@ class SegmentOrigin final : public EventOrigin {
     return raw;
   }
 
-  std::string_view index() const { return index_; }
-  std::string_view host() const { return host_; }
-  std::string_view sourcetype(uint32_t o) const { return sourcetypes_->Value(o); }
-  std::string_view source(uint32_t o) const { return sources_->Value(o); }
+  EventView View(uint32_t ordinal, double time) const override {
+    EventView v;
+    v.time = time;
+    v.index = index_;
+    v.sourcetype = sourcetypes_->Value(ordinal);
+    v.source = sources_->Value(ordinal);
+    v.host = host_;
+    v.raw_loaded = false;  // read when a command asks for the JSON
+    v.ordinal = ordinal;
+    return v;
+  }
 
  private:
   std::string index_, host_;
@@ -890,15 +897,8 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       uint32_t o;
       best->Next(&o);
       const auto& origin = origins[best->member];
-      EventView v;
-      v.time = MsToSeconds((*best->t->times)[o]);
-      v.index = origin->index();
-      v.sourcetype = origin->sourcetype(o);
-      v.source = origin->source(o);
-      v.host = origin->host();
-      v.raw_loaded = false;  // read when a command asks for the JSON
+      EventView v = origin->View(o, MsToSeconds((*best->t->times)[o]));
       v.origin = origin;
-      v.ordinal = o;
       ++stats.events_read;
       batch.events.push_back(std::move(v));
       ++delivered;

@@ -34,9 +34,8 @@ class EventStatsOperator final : public Operator {
         }
       }
       ++seq_;
-      row.Compact();
-      bytes += static_cast<long long>(row.MemoryUsage()) + 8;
-      held_.push_back({group, std::move(row)});
+      groups_.push_back(group);
+      bytes += static_cast<long long>(held_.Add(std::move(row)) + sizeof(long long));
     }
     table_bytes_ = table_.bytes();
     bytes += static_cast<long long>(table_bytes_);
@@ -52,16 +51,23 @@ class EventStatsOperator final : public Operator {
       for (size_t i = 0; i < c_.aggs.size(); ++i) results[g].push_back(table_.Result(g, i));
     }
     Rows out;
-    out.reserve(held_.size());
-    for (auto& [g, row] : held_) {
+    for (size_t r = 0; r < held_.size(); ++r) {
+      Row row = held_.Take(r);
+      long long g = groups_[r];
       if (g >= 0) {
         for (size_t i = 0; i < c_.aggs.size(); ++i) {
           row.Set(c_.aggs[i].OutputName(), results[static_cast<size_t>(g)][i]);
         }
       }
       out.push_back(std::move(row));
+      if (out.size() == 1024) {
+        RETURN_IF_ERROR(Emit(out));
+        out.clear();
+        if (Done()) break;
+      }
     }
-    held_.clear();
+    held_.Clear();
+    groups_.clear();
     for (const auto& a : c_.aggs) schema->Add(a.OutputName());
     RETURN_IF_ERROR(Emit(out));
     budget_->Charge("eventstats", -charged_).IgnoreError();
@@ -74,7 +80,8 @@ class EventStatsOperator final : public Operator {
   MemoryBudget* budget_;
   GroupTable table_;
   std::vector<const Values*> values_;
-  std::vector<std::pair<long long, Row>> held_;
+  HeldRows held_;
+  std::vector<long long> groups_;  // per held row: its first key's group, -1 for none
   uint64_t seq_ = 0;
   size_t table_bytes_ = 0;
   long long charged_ = 0;

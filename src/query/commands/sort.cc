@@ -70,11 +70,16 @@ Status SortOperator::Push(Rows& rows) {
       const Values* v = row.Get(k.field);
       e.keys.push_back(v ? std::optional<std::string>(v->front()) : std::nullopt);
     }
-    row.Compact();
-    e.bytes = row.MemoryUsage() + 64;
+    e.bytes = 64;
     for (const auto& k : e.keys) e.bytes += k ? k->size() + 32 : 16;
+    if (limit_ > 0) {
+      row.Compact();
+      e.bytes += row.MemoryUsage();
+      e.row = std::move(row);
+    } else {
+      e.bytes += held_.Add(std::move(row));
+    }
     bytes += static_cast<long long>(e.bytes);
-    e.row = std::move(row);
     entries_.push_back(std::move(e));
   }
   charged_ += bytes;
@@ -102,9 +107,16 @@ Status SortOperator::Finish(Schema* schema) {
   std::sort(entries_.begin(), entries_.end(),
             [this](const Entry& a, const Entry& b) { return Before(a, b); });
   Rows out;
-  out.reserve(entries_.size());
-  for (auto& e : entries_) out.push_back(std::move(e.row));
+  for (auto& e : entries_) {
+    out.push_back(limit_ > 0 ? std::move(e.row) : held_.Take(e.seq));
+    if (out.size() == 1024) {
+      RETURN_IF_ERROR(Emit(out));
+      out.clear();
+      if (Done()) break;
+    }
+  }
   entries_.clear();
+  held_.Clear();
   budget_->Charge("sort", -charged_).IgnoreError();
   charged_ = 0;
   RETURN_IF_ERROR(Emit(out));

@@ -20,7 +20,7 @@ class SortOperator final : public Operator {
     std::vector<std::optional<std::string>> keys;  // first value of each sort field
     uint64_t seq = 0;                              // arrival order, for stable ties
     size_t bytes = 0;
-    Row row;
+    Row row;  // while the limit keeps few rows; else in held_ at index seq
   };
   bool Before(const Entry& a, const Entry& b) const;
   void Trim();
@@ -29,6 +29,7 @@ class SortOperator final : public Operator {
   long long limit_;
   MemoryBudget* budget_;
   std::vector<Entry> entries_;
+  HeldRows held_;  // sort 0: the rows, by arrival
   uint64_t seq_ = 0;
   long long charged_ = 0;
 };
