@@ -484,6 +484,15 @@ class Null final : public Accumulator {
 
 }  // namespace
 
+OrderKey OrderOf(const Row& row, uint64_t seq) {
+  const EventView* e = row.event();
+  if (!e) return OrderKey{~uint64_t{0}, seq};
+  // Newer first: a larger time gives a smaller key.
+  int64_t ms = static_cast<int64_t>(std::llround(e->time * 1000));
+  uint64_t major = static_cast<uint64_t>(std::numeric_limits<int64_t>::max() - ms) >> 1;
+  return OrderKey{major, e->tiebreak};
+}
+
 std::unique_ptr<Accumulator> MakeAccumulator(const Aggregation& a) {
   const std::string& f = a.func;
   if (f == "count") return std::make_unique<Count>(!a.field.empty());

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "query/ast.h"
+#include "query/row.h"
 #include "query/value.h"
 
 namespace cairn::query::internal {
@@ -37,6 +38,10 @@ struct OrderKey {
   }
   bool operator==(const OrderKey& o) const { return major == o.major && minor == o.minor; }
 };
+
+// The order key of a row: an event's place in the source's order (newest first, then the
+// source's tiebreak), whichever worker reads it; other rows follow events in arrival order `seq`.
+OrderKey OrderOf(const Row& row, uint64_t seq);
 
 // One function of one group.
 class Accumulator {

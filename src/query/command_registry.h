@@ -46,6 +46,10 @@ struct CommandInfo {
   std::function<CommandClass(const Command&)> class_of;
   // Builds the running operator.
   std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make;
+  // Whether an instance may run in several workers over parts of the input: a streaming command
+  // that treats each row on its own (and runs no subsearch), or a transforming one whose
+  // operators' partial states merge (Operator::MergeFrom) to the state of the whole input.
+  std::function<bool(const Command&)> parallel;
 };
 
 class CommandRegistry {

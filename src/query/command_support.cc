@@ -132,12 +132,23 @@ std::string StringOption(const Command& c, const std::string& key, const std::st
 }
 
 void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
-                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make) {
+                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
+                std::function<bool(const Command&)> parallel) {
   CommandInfo info;
   info.name = std::move(name);
   info.class_of = [cls](const Command&) { return cls; };
   info.make = std::move(make);
+  info.parallel = std::move(parallel);
   r.Add(std::move(info));
+}
+
+bool AlwaysParallel(const Command&) { return true; }
+
+bool HasWildcardAggregation(const Command& c) {
+  for (const auto& a : c.aggs) {
+    if (a.field.find('*') != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace cairn::query::internal

@@ -96,8 +96,14 @@ std::unique_ptr<Operator> MakeOp(Args&&... args) {
 // A command's string option, or `def` when absent.
 std::string StringOption(const Command& c, const std::string& key, const std::string& def);
 
-// Registers a command whose class does not depend on its options.
+// Registers a command whose class does not depend on its options; `parallel` as in CommandInfo
+// (null: never).
 void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
-                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make);
+                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
+                std::function<bool(const Command&)> parallel = nullptr);
+// CommandInfo::parallel for a streaming command that treats each row on its own.
+bool AlwaysParallel(const Command&);
+// Whether the command aggregates a wildcard field (values(*)), which needs every field name.
+bool HasWildcardAggregation(const Command& c);
 
 }  // namespace cairn::query::internal

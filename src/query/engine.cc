@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/time_util.h"
@@ -25,6 +26,7 @@ MemoryEventSource::MemoryEventSource(std::vector<EventRecord> events) {
 Status MemoryEventSource::Scan(const ScanRequest& request,
                                const std::function<bool(EventBatch&)>& sink) {
   EventBatch batch;
+  uint64_t batch_tiebreak = 0;
   for (const auto& e : events_) {
     if (e->time < request.earliest || e->time >= request.latest) continue;
     EventView v;
@@ -35,6 +37,7 @@ Status MemoryEventSource::Scan(const ScanRequest& request,
     v.source = e->source;
     v.host = e->host;
     v.owner = e;
+    v.tiebreak = batch_tiebreak++;
     batch.events.push_back(std::move(v));
     if (batch.size() == 1024) {
       if (!sink(batch)) return Status::Ok();
@@ -363,6 +366,48 @@ Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
   return RunPlan(plan, &sink, &schema, depth);
 }
 
+size_t Executor::ParallelPrefix(const Plan& plan) const {
+  if (!plan.rest || !plan.scans_events) return 0;
+  const auto& cmds = plan.rest->commands;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    const CommandInfo* info = CommandRegistry::Get().Find(cmds[i].name);
+    if (!info || !info->parallel || !info->parallel(cmds[i])) return 0;
+    if (info->class_of(cmds[i]) == CommandClass::kTransforming) return i + 1;
+  }
+  return 0;
+}
+
+Status Executor::RunParallel(const Plan& plan, const ScanRequest& req, size_t prefix, int workers,
+                             const std::function<void(EventBatch&, Rows*)>& to_rows,
+                             Operator* merge_into, int depth) {
+  // Each worker runs its own operators of the prefix; the last one's state is merged into the
+  // pipeline's own operator of that command, which then finishes as if it had seen every row.
+  OpEnv env{this, &budget_, depth};
+  std::vector<std::vector<std::unique_ptr<Operator>>> chains(static_cast<size_t>(workers));
+  for (auto& chain : chains) {
+    for (size_t i = 0; i < prefix; ++i) {
+      const Command& c = plan.rest->commands[i];
+      ASSIGN_OR_RETURN(std::unique_ptr<Operator> op,
+                       CommandRegistry::Get().Find(c.name)->make(c, env));
+      if (!chain.empty()) chain.back()->set_next(op.get());
+      chain.push_back(std::move(op));
+    }
+  }
+  std::vector<Status> status(static_cast<size_t>(workers));
+  std::vector<Rows> rows(static_cast<size_t>(workers));
+  RETURN_IF_ERROR(source_->ScanParallel(req, workers, [&](int w, EventBatch& batch) {
+    auto& st = status[static_cast<size_t>(w)];
+    Rows& r = rows[static_cast<size_t>(w)];
+    to_rows(batch, &r);
+    st = chains[static_cast<size_t>(w)].front()->Push(r);
+    if (st.ok()) st = errors_->First();
+    return st.ok();
+  }));
+  for (const auto& st : status) RETURN_IF_ERROR(st);
+  for (auto& chain : chains) RETURN_IF_ERROR(merge_into->MergeFrom(*chain.back()));
+  return Status::Ok();
+}
+
 Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth) {
   // The operators, first to last, then the sink.
   std::vector<std::unique_ptr<Operator>> ops;
@@ -402,20 +447,32 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
         if (aggregated) RETURN_IF_ERROR(first->Push(rows));
       }
     }
-    long long taken = 0;
-    Status pushed;
-    Rows rows;
-    if (!aggregated) {
+    // The events of a batch as rows, without those the predicate or time range rule out.
+    auto to_rows = [&](EventBatch& batch, Rows* rows) {
+      rows->clear();
+      for (auto& e : batch.events) {
+        if (e.time < plan.earliest || e.time >= plan.latest) continue;
+        Row row = Row::FromEvent(std::move(e), ex);
+        if (pred && !batch.exact && !MatchSearch(*pred, row)) continue;
+        rows->push_back(std::move(row));
+      }
+    };
+    size_t prefix = ParallelPrefix(plan);
+    int workers = options_.threads > 0 ? options_.threads
+                                       : static_cast<int>(std::thread::hardware_concurrency());
+    if (!aggregated && prefix > 0 && workers > 1 && plan.scan_limit < 0) {
+      RETURN_IF_ERROR(
+          RunParallel(plan, req, prefix, workers, to_rows, ops[prefix - 1].get(), depth));
+    } else if (!aggregated) {
+      long long taken = 0;
+      Status pushed;
+      Rows rows;
       RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
-        rows.clear();
-        for (auto& e : batch.events) {
-          if (e.time < plan.earliest || e.time >= plan.latest) continue;
-          Row row = Row::FromEvent(std::move(e), ex);
-          if (pred && !batch.exact && !MatchSearch(*pred, row)) continue;
-          rows.push_back(std::move(row));
-          ++taken;
-          if (plan.scan_limit >= 0 && taken >= plan.scan_limit) break;
+        to_rows(batch, &rows);
+        if (plan.scan_limit >= 0 && static_cast<long long>(rows.size()) > plan.scan_limit - taken) {
+          rows.resize(static_cast<size_t>(plan.scan_limit - taken));
         }
+        taken += static_cast<long long>(rows.size());
         pushed = first->Push(rows);
         if (pushed.ok()) pushed = errors_->First();
         return pushed.ok() && !first->Done() && !(plan.scan_limit >= 0 && taken >= plan.scan_limit);

@@ -73,6 +73,16 @@ class EventSource {
   // returned.
   virtual Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) = 0;
 
+  // Scans with `workers` threads: calls sink(worker, batch) from each (worker in [0, workers)),
+  // each batch holding events in no particular order but with their EventView::tiebreak set, so
+  // that (time descending, tiebreak) is the order Scan delivers. Stops early when a sink returns
+  // false. The default runs Scan on the calling thread as worker 0.
+  virtual Status ScanParallel(const ScanRequest& request, int workers,
+                              const std::function<bool(int, EventBatch&)>& sink) {
+    (void)workers;
+    return Scan(request, [&](EventBatch& b) { return sink(0, b); });
+  }
+
   // Optional fast path for the aggregating command right after the leading
   // search (`stats`, `timechart`). A source that evaluates request.predicate
   // exactly (no re-check needed) and can compute the command's inputs without
@@ -143,6 +153,8 @@ struct EngineOptions {
   // What one search may hold in blocking commands, group tables and results;
   // beyond it the search stops with an error naming the command.
   size_t memory_budget_bytes = size_t{1} << 30;
+  // Threads that scan segments in parallel when the search allows it (0: one per core).
+  int threads = 0;
 };
 
 class Engine {

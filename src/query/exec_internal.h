@@ -35,6 +35,12 @@ class Executor {
   // `sink`; `schema` is the columns as they stand before the plan and becomes
   // the columns after it.
   Status RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth);
+  // How many leading commands of the plan may run in parallel workers (0: none; see
+  // CommandInfo::parallel).
+  size_t ParallelPrefix(const Plan& plan) const;
+  Status RunParallel(const Plan& plan, const ScanRequest& req, size_t prefix, int workers,
+                     const std::function<void(EventBatch&, Rows*)>& to_rows, Operator* merge_into,
+                     int depth);
   Status ExecPipeline(const Pipeline& p, Results* r, int depth);
   // The whole-vector form of a command (commands not yet streaming; see
   // commands/legacy.cc).

@@ -29,6 +29,10 @@ Status MemoryBudget::Charge(const std::string& holder, long long bytes) {
   return Status::Ok();
 }
 
+Status Operator::MergeFrom(Operator&) {
+  return Status(StatusCode::kInternal, "this command's operators do not merge");
+}
+
 Status Operator::Emit(Rows& rows) {
   if (rows.empty() || !next_) return Status::Ok();
   counters_.rows_out += rows.size();

@@ -57,6 +57,10 @@ class Operator {
   // rows): the source may stop.
   virtual bool Done() const { return next_ && next_->Done(); }
 
+  // Folds the state `other` (an operator of the same command that saw other rows) into this one,
+  // for transforming commands run in parallel (CommandInfo::parallel).
+  virtual Status MergeFrom(Operator& other);
+
   // Virtual so that a command made of several operators can put its own ones in between.
   virtual void set_next(Operator* next) { next_ = next; }
   Operator* next() const { return next_; }

@@ -49,6 +49,9 @@ struct EventView {
   std::shared_ptr<const void> owner;
   std::shared_ptr<const EventOrigin> origin;  // store events only
   uint32_t ordinal = 0;
+  // Orders events of equal time as the source delivers them (smaller first): with the time, the
+  // event's place in the search's order, whichever worker reads it.
+  uint64_t tiebreak = 0;
 };
 
 // Where a store-backed event lives: lets a row read a column's value without

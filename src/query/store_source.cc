@@ -1,11 +1,13 @@
 #include "query/store_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <queue>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "common/time_util.h"
@@ -21,6 +23,7 @@ using store::Segment;
 
 struct StoreEventSource::Target {
   std::string index;
+  uint32_t rank = 0;  // place in (index, segment sequence) order: ties of equal time follow it
   std::shared_ptr<const Segment> seg;
   std::shared_ptr<const std::vector<int64_t>> times;
   uint32_t first = 0;  // ordinal range inside the request's time range
@@ -795,6 +798,21 @@ class SegmentOrigin final : public EventOrigin {
   std::vector<std::pair<std::string, std::shared_ptr<const store::Column>>> columns_;
 };
 
+// Numbers the targets in (index, segment sequence) order, the order of events of equal time.
+void AssignRanks(std::vector<StoreEventSource::Target>* targets) {
+  std::vector<StoreEventSource::Target*> order;
+  for (auto& t : *targets) order.push_back(&t);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    if (a->index != b->index) return a->index < b->index;
+    return a->seg->desc().seq < b->seg->desc().seq;
+  });
+  for (size_t i = 0; i < order.size(); ++i) order[i]->rank = static_cast<uint32_t>(i);
+}
+
+uint64_t Tiebreak(const StoreEventSource::Target& t, uint32_t ordinal) {
+  return (uint64_t{t.rank} << 32) | ordinal;
+}
+
 // One segment's candidates in delivery order: time descending, ties in stored
 // (ordinal) order.
 struct Cursor {
@@ -833,6 +851,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   stats.exact = StoreAnswersExactly(request.predicate);
   ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
   FilterDefaultIndexes(request, options_, &targets);
+  AssignRanks(&targets);
   std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
     return a.seg->max_time() > b.seg->max_time();
   });
@@ -899,6 +918,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       const auto& origin = origins[best->member];
       EventView v = origin->View(o, MsToSeconds((*best->t->times)[o]));
       v.origin = origin;
+      v.tiebreak = Tiebreak(*best->t, o);
       ++stats.events_read;
       batch.events.push_back(std::move(v));
       ++delivered;
@@ -914,6 +934,78 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   std::lock_guard<std::mutex> l(mu_);
   last_ = stats;
   return Status::Ok();
+}
+
+Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
+                                      const std::function<bool(int, EventBatch&)>& sink) {
+  StoreScanStats stats;
+  stats.exact = StoreAnswersExactly(request.predicate);
+  ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
+  FilterDefaultIndexes(request, options_, &targets);
+  AssignRanks(&targets);
+  // Larger segments first, so that the workers finish together.
+  std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
+    return a.last - a.first > b.last - b.first;
+  });
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(targets.size())));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> candidates{0};
+  std::mutex mu;
+  Status first_error;
+  auto fail = [&](const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (first_error.ok()) first_error = st;
+    stop = true;
+  };
+  auto work = [&](int w) {
+    EventBatch batch;
+    batch.exact = stats.exact;
+    for (size_t i = next++; i < targets.size() && !stop; i = next++) {
+      Target& t = targets[i];
+      auto cand = Candidates(t, request);
+      if (!cand.ok()) return fail(cand.status());
+      if (cand->isEmpty()) continue;
+      candidates += cand->cardinality();
+      auto times =
+          t.times ? Result<std::shared_ptr<const std::vector<int64_t>>>(t.times) : t.seg->Times();
+      auto st_col = t.seg->GetColumn("sourcetype");
+      auto src_col = t.seg->GetColumn("source");
+      if (!times.ok()) return fail(times.status());
+      if (!st_col.ok()) return fail(st_col.status());
+      if (!src_col.ok()) return fail(src_col.status());
+      auto origin = std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, *st_col,
+                                                    *src_col, request.errors);
+      if (Status s = origin->LoadColumns(request.fields); !s.ok()) return fail(s);
+      const std::vector<int64_t>& tm = **times;
+      for (auto it = cand->begin(); it != cand->end() && !stop; ++it) {
+        uint32_t o = *it;
+        EventView v = origin->View(o, MsToSeconds(tm[o]));
+        v.origin = origin;
+        v.tiebreak = Tiebreak(t, o);
+        batch.events.push_back(std::move(v));
+        if (batch.size() == 1024) {
+          if (!sink(w, batch)) stop = true;
+          batch.clear();
+        }
+      }
+      if (!batch.empty() && !stop) {
+        if (!sink(w, batch)) stop = true;
+        batch.clear();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& th : threads) th.join();
+  stats.candidates = candidates;
+  stats.events_read = candidates;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    last_ = stats;
+  }
+  return first_error;
 }
 
 namespace {

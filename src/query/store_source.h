@@ -63,6 +63,8 @@ class StoreEventSource final : public EventSource {
   ~StoreEventSource() override;
 
   Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
+  Status ScanParallel(const ScanRequest& request, int workers,
+                      const std::function<bool(int, EventBatch&)>& sink) override;
   Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
                             std::vector<Row>* rows) override;
   std::string Explain(const ScanRequest& request, const Command* next) override;

@@ -77,9 +77,21 @@ class ChartOperator final : public Operator {
       for (size_t i = 0; i < c_.aggs.size(); ++i) {
         values_[i] = c_.aggs[i].field.empty() ? nullptr : row.Get(c_.aggs[i].field);
       }
-      const OrderKey key{0, seq_++};
+      const OrderKey key = OrderOf(row, seq_++);
       totals_.Add(totals_.Find({series}), values_, t, key, row.weight());
       cells_.Add(cells_.Find({rk, series}), values_, t, key, row.weight());
+    }
+    return Charge();
+  }
+
+  Status MergeFrom(Operator& other) override {
+    auto& o = static_cast<ChartOperator&>(other);
+    cells_.Merge(o.cells_);
+    totals_.Merge(o.totals_);
+    if (o.any_) {
+      lo_ = any_ ? std::min(lo_, o.lo_) : o.lo_;
+      hi_ = any_ ? std::max(hi_, o.hi_) : o.hi_;
+      any_ = true;
     }
     return Charge();
   }
@@ -215,8 +227,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_chart(CommandRegistry& r) {
-  AddCommand(r, "chart", CommandClass::kTransforming, Make);
-  AddCommand(r, "timechart", CommandClass::kTransforming, Make);
+  AddCommand(r, "chart", CommandClass::kTransforming, Make, AlwaysParallel);
+  AddCommand(r, "timechart", CommandClass::kTransforming, Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

@@ -26,7 +26,7 @@ class EventStatsOperator final : public Operator {
           values_[i] = c_.aggs[i].field.empty() ? nullptr : row.Get(c_.aggs[i].field);
         }
         const double t = row.time();
-        const OrderKey key{0, seq_};
+        const OrderKey key = OrderOf(row, seq_);
         for (size_t k = 0; k < keys.size(); ++k) {
           size_t g = table_.Find(keys[k]);
           if (k == 0) group = static_cast<long long>(g);
@@ -87,19 +87,12 @@ class EventStatsOperator final : public Operator {
   long long charged_ = 0;
 };
 
-bool WildcardAggs(const Command& c) {
-  for (const auto& a : c.aggs) {
-    if (a.field.find('*') != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void Register_eventstats(CommandRegistry& r) {
   AddCommand(r, "eventstats", CommandClass::kBlocking,
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
-               if (WildcardAggs(c)) {
+               if (HasWildcardAggregation(c)) {
                  Executor* ex = env.executor;
                  const Command* cmd = &c;
                  return MakeOp<BufferOperator>("eventstats", env.budget, [ex, cmd](Results* r) {

@@ -66,10 +66,17 @@ class FieldsOperator final : public Operator {
 }  // namespace
 
 void Register_fields(CommandRegistry& r) {
-  AddCommand(r, "fields", CommandClass::kStreaming,
-             [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
-               return MakeOp<FieldsOperator>(c);
-             });
+  AddCommand(
+      r, "fields", CommandClass::kStreaming,
+      [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
+        return MakeOp<FieldsOperator>(c);
+      },
+      [](const Command& c) {
+        for (const auto& f : c.fields) {
+          if (f.find('*') != std::string::npos) return false;
+        }
+        return true;
+      });
 }
 
 }  // namespace cairn::query::internal

@@ -47,6 +47,7 @@ void Register_fillnull(CommandRegistry& r) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };
   info.make = Make;
+  info.parallel = [](const Command& c) { return !c.fields.empty(); };
   r.Add(std::move(info));
 }
 

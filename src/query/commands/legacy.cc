@@ -58,19 +58,6 @@ void Buffered(CommandRegistry& r, const char* name, CommandClass cls) {
 
 void Register_legacy(CommandRegistry& r) {
   for (const char* name : {"rex", "spath", "convert", "lookup"}) PerBatch(r, name);
-  CommandInfo bin;
-  bin.name = "bin";
-  bin.class_of = [](const Command& c) {
-    return c.options.count("span") ? CommandClass::kStreaming : CommandClass::kBlocking;
-  };
-  bin.make = [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
-    if (c.options.count("span")) return MakeOp<PerBatchOperator>(c, env.executor, env.depth);
-    Executor* ex = env.executor;
-    const Command* cmd = &c;
-    return MakeOp<BufferOperator>("bin", env.budget,
-                                  [ex, cmd](Results* r) { return ex->RunCommand(*cmd, r, 0); });
-  };
-  r.Add(std::move(bin));
   for (const char* name : {"fieldsummary"}) {
     Buffered(r, name, CommandClass::kTransforming);
   }

@@ -38,11 +38,13 @@ class MvExpandOperator final : public Operator {
 }  // namespace
 
 void Register_mvexpand(CommandRegistry& r) {
-  AddCommand(r, "mvexpand", CommandClass::kStreaming,
-             [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
-               ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 0));
-               return MakeOp<MvExpandOperator>(c.fields[0], limit);
-             });
+  AddCommand(
+      r, "mvexpand", CommandClass::kStreaming,
+      [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
+        ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 0));
+        return MakeOp<MvExpandOperator>(c.fields[0], limit);
+      },
+      AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

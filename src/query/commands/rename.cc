@@ -71,7 +71,7 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
 }  // namespace
 
 void Register_rename(CommandRegistry& r) {
-  AddCommand(r, "rename", CommandClass::kStreaming, Make);
+  AddCommand(r, "rename", CommandClass::kStreaming, Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

@@ -27,9 +27,14 @@ class StatsOperator final : public Operator {
         values_[i] = c_.aggs[i].field.empty() ? nullptr : row.Get(c_.aggs[i].field);
       }
       const double t = row.time();
-      const OrderKey key{0, seq_++};
+      const OrderKey key = OrderOf(row, seq_++);
       for (const auto& k : keys) table_.Add(table_.Find(k), values_, t, key, row.weight());
     }
+    return Charge();
+  }
+
+  Status MergeFrom(Operator& other) override {
+    table_.Merge(static_cast<StatsOperator&>(other).table_);
     return Charge();
   }
 
@@ -72,29 +77,23 @@ class StatsOperator final : public Operator {
   size_t charged_ = 0;
 };
 
-bool WildcardAggs(const Command& c) {
-  for (const auto& a : c.aggs) {
-    if (a.field.find('*') != std::string::npos) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void Register_stats(CommandRegistry& r) {
   CommandInfo info;
   info.name = "stats";
   info.class_of = [](const Command& c) {
-    return WildcardAggs(c) ? CommandClass::kBlocking : CommandClass::kTransforming;
+    return HasWildcardAggregation(c) ? CommandClass::kBlocking : CommandClass::kTransforming;
   };
   info.make = [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
-    if (WildcardAggs(c)) {
+    if (HasWildcardAggregation(c)) {
       Executor* ex = env.executor;
       return MakeOp<BufferOperator>("stats", env.budget,
                                     [ex, &c](Results* r) { return ex->RunCommand(c, r, 0); });
     }
     return MakeOp<StatsOperator>(c, env.budget);
   };
+  info.parallel = [](const Command& c) { return !HasWildcardAggregation(c); };
   r.Add(std::move(info));
 }
 

@@ -36,7 +36,7 @@ class StreamStatsOperator final : public Operator {
       }
       Contribution mine;
       mine.time = row.time();
-      mine.key = OrderKey{0, seq_++};
+      mine.key = OrderOf(row, seq_++);
       mine.weight = row.weight();
       for (const auto& a : aggs_) {
         const Values* v = a.field.empty() ? nullptr : row.Get(a.field);

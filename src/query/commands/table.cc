@@ -62,10 +62,17 @@ class TableOperator final : public Operator {
 }  // namespace
 
 void Register_table(CommandRegistry& r) {
-  AddCommand(r, "table", CommandClass::kStreaming,
-             [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
-               return MakeOp<TableOperator>(c);
-             });
+  AddCommand(
+      r, "table", CommandClass::kStreaming,
+      [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
+        return MakeOp<TableOperator>(c);
+      },
+      [](const Command& c) {
+        for (const auto& f : c.fields) {
+          if (f.find('*') != std::string::npos) return false;
+        }
+        return true;
+      });
 }
 
 }  // namespace cairn::query::internal

@@ -48,6 +48,23 @@ class TopOperator final : public Operator {
     return grown ? budget_->Charge(c_.name, grown) : Status::Ok();
   }
 
+  Status MergeFrom(Operator& other) override {
+    auto& o = static_cast<TopOperator&>(other);
+    long long grown = 0;
+    for (auto& [bk, og] : o.groups_) {
+      auto [git, fresh] = groups_.try_emplace(bk);
+      if (fresh) grown += 128;
+      git->second.total += og.total;
+      for (auto& [k, n] : og.counts) {
+        auto [it, added] = git->second.counts.try_emplace(k, 0);
+        if (added) grown += static_cast<long long>(k.size()) + 64;
+        it->second += n;
+      }
+    }
+    charged_ += grown;
+    return grown ? budget_->Charge(c_.name, grown) : Status::Ok();
+  }
+
   Status Finish(Schema* schema) override {
     bool showcount = BoolOption(c_, "showcount", true);
     bool showperc = BoolOption(c_, "showperc", true);
@@ -152,8 +169,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_top(CommandRegistry& r) {
-  AddCommand(r, "top", CommandClass::kTransforming, Make);
-  AddCommand(r, "rare", CommandClass::kTransforming, Make);
+  AddCommand(r, "top", CommandClass::kTransforming, Make, AlwaysParallel);
+  AddCommand(r, "rare", CommandClass::kTransforming, Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal
