@@ -13,9 +13,15 @@
 namespace cairn::cli {
 namespace {
 
-Result<std::unique_ptr<store::Store>> OpenStore(const Globals& g) {
-  store::StoreOptions opt;
-  opt.data_dir = g.data_dir;
+// The store for a subcommand that only reads it (list, info, check, retention show).
+Result<std::unique_ptr<store::Store>> OpenForReading(const Globals& g) {
+  return store::Store::Open(ReaderStoreOptions(g));
+}
+
+// The store for a subcommand that changes it (merge, delete, retention set): the data folder's
+// writer lock; merges and retention run in the foreground only.
+Result<std::unique_ptr<store::Store>> OpenForWriting(const Globals& g) {
+  store::StoreOptions opt = WriterStoreOptions(g);
   opt.background_merge = false;
   opt.retention_interval_ms = 0;
   return store::Store::Open(opt);
@@ -104,7 +110,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* list = cmd->add_subcommand("list", "Indexes with events, segments, bytes and time range");
   list->callback([g] {
     g->run = [g] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       std::printf("%-24s %12s %9s %12s  %-20s  %-20s\n", "INDEX", "EVENTS", "SEGMENTS", "BYTES",
                   "FIRST", "LAST");
@@ -126,7 +132,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   info->add_option("name", *info_name, "Index name")->required();
   info->callback([g, info_name] {
     g->run = [g, info_name] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       auto i = (*st)->Info(*info_name);
       if (!i.ok()) return Fail(i.status());
@@ -152,7 +158,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   check->add_option("names", *check_names, "Indexes to check (default: all)");
   check->callback([g, check_names] {
     g->run = [g, check_names] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       std::vector<std::string> names = *check_names;
       if (names.empty()) names = (*st)->ListIndexes();
@@ -179,9 +185,10 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* merge = cmd->add_subcommand(
       "merge", "Merge each day's segments into as few as the segment size limit allows");
   merge->add_option("names", *merge_names, "Indexes to merge (default: all)");
+  AddNoWaitFlag(merge, g);
   merge->callback([g, merge_names] {
     g->run = [g, merge_names] {
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       std::vector<std::string> names = *merge_names;
       if (names.empty()) names = (*st)->ListIndexes();
@@ -209,6 +216,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* delete_cmd = cmd->add_subcommand("delete", "Delete an index and all its events");
   delete_cmd->add_option("name", del->name, "Index name")->required();
   delete_cmd->add_flag("--yes", del->yes, "Confirm the deletion");
+  AddNoWaitFlag(delete_cmd, g);
   delete_cmd->callback([g, del] {
     g->run = [g, del] {
       if (!del->yes) {
@@ -216,7 +224,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
                      del->name.c_str());
         return kExitUsage;
       }
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       Status s = (*st)->DeleteIndex(del->name);
       if (!s.ok()) return Fail(s);
@@ -232,7 +240,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   show->add_option("name", *show_name, "Index name")->required();
   show->callback([g, show_name] {
     g->run = [g, show_name] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       auto r = (*st)->GetRetention(*show_name);
       if (!r.ok()) return Fail(r.status());
@@ -251,9 +259,10 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   set_cmd->add_option("--max-age", set->max_age, "Drop events older than this: 90d, 12h, none");
   set_cmd->add_option("--max-size", set->max_size, "Keep the index under this size: 500G, 2T, none");
   set_cmd->add_flag("--apply", set->apply, "Apply the policy now");
+  AddNoWaitFlag(set_cmd, g);
   set_cmd->callback([g, set] {
     g->run = [g, set] {
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       store::RetentionPolicy p;
       auto old = (*st)->GetRetention(set->name);

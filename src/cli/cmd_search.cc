@@ -205,11 +205,7 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     if (!t.ok()) return ReportError(InvalidArgument("--latest: {}", t.status().message()), "");
     opts.latest = *t;
   }
-  store::StoreOptions so;
-  so.data_dir = g.data_dir;
-  so.background_merge = false;
-  so.retention_interval_ms = 0;
-  auto st = store::Store::Open(so);
+  auto st = store::Store::Open(ReaderStoreOptions(g));
   if (!st.ok()) return ReportError(st.status(), "");
   query::StoreSourceOptions src_opts;
   src_opts.indexes = a.indexes;

@@ -91,6 +91,11 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   BackfillSummary sum;
   if (options.to_day < options.from_day) return InvalidArgument("--to is before --from");
   FileSystem* fs = FileSystem::Default();
+  // The store first: its lock on the data folder covers the checkpoint, ledger and quarantine.
+  store::StoreOptions so;
+  so.data_dir = options.data_dir;
+  so.wait_for_lock = options.wait_for_lock;
+  ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   RETURN_IF_ERROR(fs->CreateDirs(JoinPath(options.data_dir, "backfill")));
   const std::string base = (options.prefix.empty() ? "" : options.prefix + "/") + "AWSLogs/";
 
@@ -160,9 +165,6 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   std::ofstream cp_out(checkpoint, std::ios::app);
   std::mutex cp_mu;
 
-  store::StoreOptions so;
-  so.data_dir = options.data_dir;
-  ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   ASSIGN_OR_RETURN(auto ledger, Ledger::Open(JoinPath(options.data_dir, "ledger.log")));
   GroupCommitter committer(store.get(), metrics);
   Quarantine quarantine(JoinPath(options.data_dir, "quarantine"));

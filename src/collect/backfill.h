@@ -35,6 +35,8 @@ struct BackfillOptions {
   bool progress = true;          // a progress bar on stderr (when it is a terminal; else log lines)
   const std::atomic<bool>* stop = nullptr;
   uint64_t max_file_bytes = 8ull << 30;
+  // Whether to wait while another process writes the data folder (else RunBackfill fails at once).
+  bool wait_for_lock = true;
 };
 
 struct BackfillSummary {

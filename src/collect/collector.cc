@@ -329,10 +329,11 @@ void Collector::RequestStop() { stopping_ = true; }
 Result<CollectorSummary> Collector::Run() {
   const CollectSettings& settings = options_.config.settings;
   Impl impl(this, settings);
-  FileSystem* fs = FileSystem::Default();
-  RETURN_IF_ERROR(fs->CreateDirs(options_.data_dir));
+  // The store first: its lock on the data folder covers the ledger and quarantine too.
   store::StoreOptions so;
   so.data_dir = options_.data_dir;
+  so.fs = options_.store_fs;
+  so.wait_for_lock = options_.wait_for_lock;
   ASSIGN_OR_RETURN(impl.store, store::Store::Open(so));
   ASSIGN_OR_RETURN(impl.ledger, Ledger::Open(JoinPath(options_.data_dir, "ledger.log")));
   impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);

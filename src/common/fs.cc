@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,10 +103,33 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   uint64_t size_;
 };
 
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the last descriptor releases the lock
+  Status WriteContents(std::string_view data) override {
+    if (::ftruncate(fd_, 0) != 0) return ErrnoStatus("truncate", path_, errno);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
@@ -127,9 +151,22 @@ class PosixFileSystem final : public FileSystem {
         new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
   }
   Status CreateDirs(const std::string& path) override {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return IOError("mkdir {}: {}", path, ec.message());
+    // Parents first, each with mode 0700 (std::filesystem would make them 0777 & ~umask).
+    std::string part;
+    size_t pos = 0;
+    while (pos <= path.size()) {
+      size_t slash = path.find('/', pos);
+      if (slash == std::string::npos) slash = path.size();
+      part = path.substr(0, slash);
+      pos = slash + 1;
+      if (part.empty() || part == "." || part == "..") continue;
+      if (::mkdir(part.c_str(), 0700) == 0) continue;
+      int err = errno;
+      struct stat st;
+      if (err == EEXIST && ::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      if (err == EEXIST) return IOError("mkdir {}: exists and is not a folder", part);
+      return ErrnoStatus("mkdir", part, err);
+    }
     return Status::Ok();
   }
   Status RemoveFile(const std::string& path) override {
@@ -179,6 +216,18 @@ class PosixFileSystem final : public FileSystem {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
     return static_cast<uint64_t>(st.st_size);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    while (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return Unavailable("{} is locked by another process", path);
+      return ErrnoStatus("lock", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
   }
 };
 
