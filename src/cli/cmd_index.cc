@@ -96,6 +96,21 @@ std::string AgeText(int64_t ms) {
   return fmt::format("{}s", ms / 1000);
 }
 
+// Names the segments that cannot be read on stderr (their events are in no count printed) and
+// returns the exit status: 1 when there are any.
+int ReportUnreadable(const std::vector<store::CheckProblem>& broken) {
+  for (const auto& p : broken) {
+    std::fprintf(stderr, "cairn index: segment %s cannot be read: %s\n", p.path.c_str(),
+                 p.status.message().c_str());
+  }
+  if (broken.empty()) return kExitOk;
+  std::fprintf(stderr,
+               "cairn index: %zu segment(s) cannot be read; their events are not counted "
+               "(`cairn index check` verifies every segment)\n",
+               broken.size());
+  return kExitFailed;
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "cairn index: %s\n", s.message().c_str());
   return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
@@ -107,28 +122,36 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* cmd = app->add_subcommand("index", "List, inspect, check and manage indexes in the store");
   cmd->require_subcommand(1);
 
-  CLI::App* list = cmd->add_subcommand("list", "Indexes with events, segments, bytes and time range");
+  CLI::App* list = cmd->add_subcommand(
+      "list",
+      "Indexes with events, segments, bytes and time range; exit 1 when a segment cannot be read");
   list->callback([g] {
     g->run = [g] {
       auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
-      std::printf("%-24s %12s %9s %12s  %-20s  %-20s\n", "INDEX", "EVENTS", "SEGMENTS", "BYTES",
-                  "FIRST", "LAST");
+      std::printf("%-24s %12s %9s %12s  %-20s  %-20s  %10s\n", "INDEX", "EVENTS", "SEGMENTS",
+                  "BYTES", "FIRST", "LAST", "UNREADABLE");
+      std::vector<store::CheckProblem> broken;
       for (const auto& name : (*st)->ListIndexes()) {
         auto info = (*st)->Info(name);
         if (!info.ok()) return Fail(info.status());
         bool empty = info->events == 0;
-        std::printf("%-24s %12llu %9llu %12s  %-20s  %-20s\n", name.c_str(),
+        std::printf("%-24s %12llu %9llu %12s  %-20s  %-20s  %10llu\n", name.c_str(),
                     static_cast<unsigned long long>(info->events),
                     static_cast<unsigned long long>(info->segments), Bytes(info->bytes).c_str(),
-                    Time(info->min_time, empty).c_str(), Time(info->max_time, empty).c_str());
+                    Time(info->min_time, empty).c_str(), Time(info->max_time, empty).c_str(),
+                    static_cast<unsigned long long>(info->broken_segments));
+        if (auto snap = (*st)->GetSnapshot(name); snap.ok()) {
+          for (const auto& p : (*snap)->broken()) broken.push_back(p);
+        }
       }
-      return kExitOk;
+      return ReportUnreadable(broken);
     };
   });
 
   auto info_name = std::make_shared<std::string>();
-  CLI::App* info = cmd->add_subcommand("info", "Details of one index");
+  CLI::App* info = cmd->add_subcommand(
+      "info", "Details of one index; exit 1 when one of its segments cannot be read");
   info->add_option("name", *info_name, "Index name")->required();
   info->callback([g, info_name] {
     g->run = [g, info_name] {
@@ -148,7 +171,8 @@ void RegisterIndex(CLI::App* app, Globals* g) {
       std::printf("generation:   %llu\n", static_cast<unsigned long long>(i->generation));
       std::printf("retention:    max age %s, max size %s\n", AgeText(i->retention.max_age_ms).c_str(),
                   i->retention.max_bytes == 0 ? "none" : Bytes(i->retention.max_bytes).c_str());
-      return kExitOk;
+      auto snap = (*st)->GetSnapshot(*info_name);
+      return snap.ok() ? ReportUnreadable((*snap)->broken()) : Fail(snap.status());
     };
   });
 
