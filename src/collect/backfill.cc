@@ -95,6 +95,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   store::StoreOptions so;
   so.data_dir = options.data_dir;
   so.wait_for_lock = options.wait_for_lock;
+  so.fs = options.store_fs;
   ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   RETURN_IF_ERROR(fs->CreateDirs(JoinPath(options.data_dir, "backfill")));
   const std::string base = (options.prefix.empty() ? "" : options.prefix + "/") + "AWSLogs/";
@@ -204,12 +205,13 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
 
   Status first_error;
   std::mutex err_mu;
+  std::atomic<bool> halted{false};  // a local failure stopped the backfill
   {
     ThreadPool files(std::max(1, options.workers), options.workers * 4);
     ThreadPool listers(std::min<int>(4, std::max(1, options.workers)), 8);
     for (const auto& unit : todo) {
       listers.Submit([&, unit] {
-        if (options.stop != nullptr && options.stop->load()) return;
+        if ((options.stop != nullptr && options.stop->load()) || halted.load()) return;
         auto objects = ListAll(s3, options.bucket, unit);
         if (!objects.ok()) {
           std::lock_guard<std::mutex> lock(err_mu);
@@ -223,23 +225,42 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
         bool unit_ok = true;
         for (const auto& o : *objects) {
           files.Submit([&, o] {
+            if (halted.load()) {
+              std::lock_guard<std::mutex> lock(mu);
+              unit_ok = false;
+              if (--left == 0) cv.notify_all();
+              return;
+            }
             ObjectRef ref{options.bucket, o.key, StripQuotes(o.etag), static_cast<int64_t>(o.size)};
-            Result<FileResult> r = Status::Ok();
+            IngestResult r;
             for (int attempt = 1; attempt <= 4; ++attempt) {
               r = ingester.Ingest(ref);
-              if (r.ok() || IsPermanent(r.status())) break;
+              if (r.ok() || r.permanent()) break;
               std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
             }
             bool ok = true;
             if (!r.ok()) {
               metrics->files_failed++;
-              if (IsPermanent(r.status()) && quarantine.KeepFile(ref, r.status().ToString(), 1, nullptr).ok()) {
+              if (r.local) {
+                // This machine failed (store, ledger, disk): not the object's fault, so no
+                // quarantine; stop the backfill with the error (the unit stays unfinished).
+                ok = false;
+                std::lock_guard<std::mutex> lock(err_mu);
+                if (first_error.ok()) {
+                  first_error = r.status.WithContext(fmt::format(
+                      "s3://{}/{}: this machine failed to store it", ref.bucket, ref.key));
+                  log::Error("backfill: stopping: {}", first_error.ToString());
+                }
+                halted = true;
+              } else if (r.permanent() &&
+                         quarantine.KeepFile(ref, r.status.ToString(), 1, nullptr).ok()) {
                 metrics->files_quarantined++;
                 failed++;
-                log::Error("backfill: quarantined s3://{}/{}: {}", ref.bucket, ref.key, r.status().ToString());
+                log::Error("backfill: quarantined s3://{}/{}: {}", ref.bucket, ref.key,
+                           r.status.ToString());
               } else {
                 ok = false;
-                log::Error("backfill: s3://{}/{}: {}", ref.bucket, ref.key, r.status().ToString());
+                log::Error("backfill: s3://{}/{}: {}", ref.bucket, ref.key, r.status.ToString());
               }
             }
             finished++;
@@ -250,7 +271,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
         }
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return left == 0; });
-        if (unit_ok && !(options.stop != nullptr && options.stop->load())) {
+        if (unit_ok && !halted.load() && !(options.stop != nullptr && options.stop->load())) {
           std::lock_guard<std::mutex> cl(cp_mu);
           cp_out << unit << "\n";
           cp_out.flush();
