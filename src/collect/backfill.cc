@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -163,7 +162,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
       todo.push_back(u);
     }
   }
-  std::ofstream cp_out(checkpoint, std::ios::app);
+  ASSIGN_OR_RETURN(auto cp_out, fs->NewAppendableFile(checkpoint));
   std::mutex cp_mu;
 
   ASSIGN_OR_RETURN(auto ledger, Ledger::Open(JoinPath(options.data_dir, "ledger.log")));
@@ -273,8 +272,11 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
         cv.wait(lock, [&] { return left == 0; });
         if (unit_ok && !halted.load() && !(options.stop != nullptr && options.stop->load())) {
           std::lock_guard<std::mutex> cl(cp_mu);
-          cp_out << unit << "\n";
-          cp_out.flush();
+          // Best effort: a unit missing from the checkpoint is listed again by the next run,
+          // whose ledger skips its objects.
+          if (Status w = cp_out->Append(unit + "\n"); !w.ok()) {
+            log::Warn("backfill: checkpoint: {}", w.ToString());
+          }
           units_done++;
         }
       });
@@ -284,7 +286,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   }
   progress_stop = true;
   progress.join();
-  cp_out.close();
+  if (Status c = cp_out->Close(); !c.ok()) log::Warn("backfill: checkpoint: {}", c.ToString());
   RETURN_IF_ERROR(store->Close());
   if (!first_error.ok()) return first_error;
   sum.objects_listed = listed.load();

@@ -431,7 +431,8 @@ Result<CollectorSummary> Collector::Run() {
   if (!settings.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(server, MetricsServer::Start(settings.metrics_listen, &metrics_));
     metrics_port_ = server->port();
-    log::Info("metrics on http://127.0.0.1:{}/metrics", server->port());
+    log::Info("metrics on http://{}/metrics{}", server->address(),
+              server->address().rfind("0.0.0.0:", 0) == 0 ? " (every interface)" : "");
   }
 
   const int workers = settings.workers;

@@ -23,7 +23,8 @@ Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixWritableFile(std::string path, int fd, uint64_t size = 0)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
   ~PosixWritableFile() override { Close().IgnoreError(); }
 
   Status Append(std::string_view data) override {
@@ -54,7 +55,7 @@ class PosixWritableFile final : public WritableFile {
  private:
   std::string path_;
   int fd_;
-  uint64_t size_ = 0;
+  uint64_t size_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -132,6 +133,18 @@ class PosixFileSystem final : public FileSystem {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("stat", path, err);
+    }
+    return std::unique_ptr<WritableFile>(
+        new PosixWritableFile(path, fd, static_cast<uint64_t>(st.st_size)));
   }
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -95,6 +95,14 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(base)));
 }
 
+Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewAppendableFile(
+    const std::string& path) {
+  size_t pass;
+  RETURN_IF_ERROR(Check(Op::kCreate, path, 0, &pass));
+  ASSIGN_OR_RETURN(auto base, base_->NewAppendableFile(path));
+  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(base)));
+}
+
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionFileSystem::NewRandomAccessFile(
     const std::string& path) {
   if (open_hook_) open_hook_(path);

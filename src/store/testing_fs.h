@@ -41,6 +41,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status Check(Op op, const std::string& path, size_t size, size_t* written);
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     return base_->NewSequentialFile(path);
   }
