@@ -837,7 +837,6 @@ class Parser {
       if (fname == "c") fname = "count";
       if (fname == "distinct_count") fname = "dc";
       if (fname == "mean") fname = "avg";
-      if (fname == "estdc") fname = "dc";
       a.func = fname;
       if (a.field.empty() && fname != "count" && base != "perc") {
         return Err(t.offset, "{} needs a field: {}(field)", fname, fname);

@@ -88,13 +88,14 @@ bool IsBreakerChar(char c) { return store::IsMajorBreaker(c) || store::IsMinorBr
 
 bool AllStars(std::string_view v) { return v.find_first_not_of('*') == std::string_view::npos; }
 
-// Whether text matched in an event's raw JSON can only lie inside one string value or key name:
-// it has no quote, comma, colon, bracket, brace, whitespace or backslash, the bytes that join
-// JSON values.
+// Whether text matched in an event's raw JSON can only lie inside one string
+// value or key name: it has no quote, comma, colon, bracket, brace, whitespace
+// or backslash, the bytes that join JSON values.
 bool StaysInOneLeaf(std::string_view text) {
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) continue;
+    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+      continue;
     if (std::string_view(".-_/@=#$%+").find(c) == std::string_view::npos) return false;
   }
   return true;
@@ -114,8 +115,9 @@ std::vector<std::string> Atoms(std::string_view text) {
   return out;
 }
 
-// Whether `atom` (lower-cased, breaker-free) is one of the atoms of the names in `text` (KeyText:
-// lower-cased names, one per line): a hit that breakers or the text's ends bound on both sides.
+// Whether `atom` (lower-cased, breaker-free) is one of the atoms of the names
+// in `text` (KeyText: lower-cased names, one per line): a hit that breakers or
+// the text's ends bound on both sides.
 bool AtomInKeyText(std::string_view text, std::string_view atom) {
   if (atom.empty()) return false;
   for (size_t at = text.find(atom); at != std::string_view::npos; at = text.find(atom, at + 1)) {
@@ -209,20 +211,16 @@ Classified ClassifyCompareValue(const std::string& field, const std::string& val
 Classified Classify(const SearchNode& n) {
   using K = SearchNode::Kind;
   switch (n.kind) {
-    case K::kTrue:
-      return {Way::kAll, true, ""};
-    case K::kFalse:
-      return {Way::kNone, true, ""};
-    case K::kSubsearch:
-      return {Way::kAll, false, "subsearch"};
+    case K::kTrue: return {Way::kAll, true, ""};
+    case K::kFalse: return {Way::kNone, true, ""};
+    case K::kSubsearch: return {Way::kAll, false, "subsearch"};
     case K::kAnd:
     case K::kOr: {
       bool exact = true;
       for (const auto& c : n.children) exact &= Classify(*c).exact;
       return {Way::kBool, exact, ""};
     }
-    case K::kNot:
-      return {Way::kBool, Classify(*n.children[0]).exact, ""};
+    case K::kNot: return {Way::kBool, Classify(*n.children[0]).exact, ""};
     case K::kTerm: {
       if (AllStars(n.value)) return {Way::kAll, true, ""};
       if (n.value.find('*') != std::string::npos) return {Way::kTermMatch, false, ""};
@@ -257,12 +255,9 @@ std::string Describe(const SearchNode& n) {
   Classified c = Classify(n);
   std::string tag = c.exact ? "" : "~";
   switch (n.kind) {
-    case K::kTrue:
-      return "all";
-    case K::kFalse:
-      return "none";
-    case K::kSubsearch:
-      return "~all(subsearch)";
+    case K::kTrue: return "all";
+    case K::kFalse: return "none";
+    case K::kSubsearch: return "~all(subsearch)";
     case K::kAnd:
     case K::kOr: {
       std::string out = n.kind == K::kAnd ? "and(" : "or(";
@@ -326,12 +321,9 @@ class SegmentEval {
   Result<Bitmap> Eval(const SearchNode& n) {
     using K = SearchNode::Kind;
     switch (n.kind) {
-      case K::kTrue:
-        return all_;
-      case K::kFalse:
-        return Bitmap();
-      case K::kSubsearch:
-        return all_;
+      case K::kTrue: return all_;
+      case K::kFalse: return Bitmap();
+      case K::kSubsearch: return all_;
       case K::kAnd: {
         Bitmap acc = all_;
         // Exactly answered children first: they are usually the most selective.
@@ -362,10 +354,8 @@ class SegmentEval {
         out -= b;
         return out;
       }
-      case K::kTerm:
-        return TermBits(n, nullptr);
-      case K::kCompare:
-        return CompareBits(n);
+      case K::kTerm: return TermBits(n, nullptr);
+      case K::kCompare: return CompareBits(n);
       case K::kIn: {
         Bitmap acc;
         SearchNode one;
@@ -460,21 +450,25 @@ class SegmentEval {
     }
     Bitmap acc = within ? *within : all_;
     acc &= all_;
-    // A term's pieces are ANDed; the result only has to be a superset (the engine checks every
-    // candidate), so the longest pieces, usually the rarest, go first and the lookups stop once
-    // few candidates are left: for an IP address, "203" alone leaves a handful of events, and
-    // looking up "0" and "10" as well would only cost time.
+    // A term's pieces are ANDed; the result only has to be a superset (the
+    // engine checks every candidate), so the longest pieces, usually the
+    // rarest, go first and the lookups stop once few candidates are left: for
+    // an IP address, "203" alone leaves a handful of events, and looking up "0"
+    // and "10" as well would only cost time.
     ASSIGN_OR_RETURN(auto key_text, key_text_fn_());
     std::vector<std::string> atoms = Atoms(n.value), deferred;
-    std::stable_sort(atoms.begin(), atoms.end(),
-                     [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    std::stable_sort(atoms.begin(), atoms.end(), [](const std::string& a, const std::string& b) {
+      return a.size() > b.size();
+    });
     constexpr uint64_t kFewEnough = 64;
     if (atoms.size() > 1 && StaysInOneLeaf(n.value) && atoms[0].size() <= store::kMaxTermBytes &&
-        !std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return TimeLikeAtom(a); })) {
-      // Several pieces ("203.0.113.10") of text that lies inside one leaf, and not in eventTime
-      // (some piece is not time-like): the events whose column value contains the whole text,
-      // plus those whose other leaves hold every piece. Looking the pieces up one by one in the
-      // columns would select every value with "203" in it first.
+        !std::all_of(atoms.begin(), atoms.end(),
+                     [](const std::string& a) { return TimeLikeAtom(a); })) {
+      // Several pieces ("203.0.113.10") of text that lies inside one leaf, and
+      // not in eventTime (some piece is not time-like): the events whose column
+      // value contains the whole text, plus those whose other leaves hold every
+      // piece. Looking the pieces up one by one in the columns would select
+      // every value with "203" in it first.
       Bitmap leaves = acc;
       for (const auto& a : atoms) {
         if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
@@ -638,7 +632,8 @@ Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segme
 }
 
 Result<Bitmap> StoreEventSource::Candidates(Target& t, const ScanRequest& request) {
-  SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
+  SegmentEval ev(
+      t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
   if (!request.predicate) return ev.all();
   return ev.Eval(*request.predicate);
 }
@@ -668,7 +663,8 @@ Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const Sc
       bool inside = MsToSeconds(seg->min_time()) >= request.earliest &&
                     MsToSeconds(seg->max_time()) < request.latest;
       if (!inside) {
-        // Exact ordinal bounds with the engine's own comparison of _time (ms / 1000.0).
+        // Exact ordinal bounds with the engine's own comparison of _time (ms /
+        // 1000.0).
         ASSIGN_OR_RETURN(t.times, seg->Times());
         const auto& times = *t.times;
         auto lo = std::lower_bound(times.begin(), times.end(), request.earliest,
@@ -741,6 +737,78 @@ void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& 
     return std::find(opts.indexes.begin(), opts.indexes.end(), t.index) == opts.indexes.end();
   });
 }
+
+// The store side of the events a scan hands out for one segment: their
+// metadata, the columns that answer fields without parsing JSON, and the raw
+// JSON on demand.
+class SegmentOrigin final : public EventOrigin {
+ public:
+  SegmentOrigin(std::string index, std::string host, std::shared_ptr<const Segment> seg,
+                std::shared_ptr<const store::Column> sourcetypes,
+                std::shared_ptr<const store::Column> sources,
+                std::shared_ptr<DeferredErrors> errors)
+      : index_(std::move(index)),
+        host_(std::move(host)),
+        seg_(std::move(seg)),
+        sourcetypes_(std::move(sourcetypes)),
+        sources_(std::move(sources)),
+        errors_(std::move(errors)) {}
+
+  Answer Column(std::string_view field, uint32_t ordinal, std::string_view* value) const override {
+    int c = store::ColumnIndex(field);
+    if (c < 0 || static_cast<size_t>(c) >= store::kJsonColumnCount) return Answer::kUnknown;
+    const store::Column* col = LoadColumn(static_cast<size_t>(c));
+    if (!col) return Answer::kUnknown;
+    if (col->codes[ordinal] == 0) return Answer::kAbsent;
+    std::string_view v = col->Value(ordinal);
+    // The column keeps a leaf's literal text: a JSON null ("null") or a number
+    // not written the way search-time extraction formats it ("1.50") is left to
+    // the JSON.
+    if (v == "null") return Answer::kUnknown;
+    if (!v.empty() && ((v[0] >= '0' && v[0] <= '9') || v[0] == '-')) {
+      auto n = ParseNumber(v);
+      if (n && FormatNumber(*n) != v) return Answer::kUnknown;
+    }
+    *value = v;
+    return Answer::kValue;
+  }
+
+  Result<std::string_view> LoadRaw(uint32_t ordinal,
+                                   std::shared_ptr<const void>* owner) const override {
+    auto raw = seg_->RawView(ordinal, owner);
+    if (!raw.ok() && errors_) errors_->Record(raw.status());
+    return raw;
+  }
+
+  std::string_view index() const { return index_; }
+  std::string_view host() const { return host_; }
+  std::string_view sourcetype(uint32_t o) const { return sourcetypes_->Value(o); }
+  std::string_view source(uint32_t o) const { return sources_->Value(o); }
+
+ private:
+  const store::Column* LoadColumn(size_t c) const {
+    std::lock_guard<std::mutex> l(mu_);
+    if (columns_.empty()) columns_.resize(store::kJsonColumnCount);
+    if (!columns_[c] && !failed_.count(c)) {
+      auto col = seg_->GetColumn(store::kColumnFields[c]);
+      if (col.ok()) {
+        columns_[c] = *col;
+      } else {
+        failed_.insert(c);
+        if (errors_ && col.status().code() != StatusCode::kNotFound) errors_->Record(col.status());
+      }
+    }
+    return columns_[c].get();
+  }
+
+  std::string index_, host_;
+  std::shared_ptr<const Segment> seg_;
+  std::shared_ptr<const store::Column> sourcetypes_, sources_;
+  std::shared_ptr<DeferredErrors> errors_;
+  mutable std::mutex mu_;
+  mutable std::vector<std::shared_ptr<const store::Column>> columns_;
+  mutable std::set<size_t> failed_;
+};
 
 // One segment's candidates in delivery order: time descending, ties in stored
 // (ordinal) order.
@@ -832,6 +900,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   if (request.limit >= 0 && stats.exact)
     batch_size = std::clamp<size_t>(static_cast<size_t>(request.limit), 1, 256);
   EventBatch batch;
+  batch.exact = stats.exact;
   bool stop = false;
   long long delivered = 0;
   size_t i = 0;
@@ -868,11 +937,13 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       stats.candidates += c.ords.size();
       cursors.push_back(std::move(c));
     }
-    std::vector<std::shared_ptr<const store::Column>> st_cols(members.size()),
-        src_cols(members.size());
+    std::vector<std::shared_ptr<const SegmentOrigin>> origins(members.size());
     for (auto& c : cursors) {
-      ASSIGN_OR_RETURN(st_cols[c.member], c.t->seg->GetColumn("sourcetype"));
-      ASSIGN_OR_RETURN(src_cols[c.member], c.t->seg->GetColumn("source"));
+      ASSIGN_OR_RETURN(auto st_col, c.t->seg->GetColumn("sourcetype"));
+      ASSIGN_OR_RETURN(auto src_col, c.t->seg->GetColumn("source"));
+      origins[c.member] =
+          std::make_shared<SegmentOrigin>(c.t->index, options_.host, c.t->seg, std::move(st_col),
+                                          std::move(src_col), request.errors);
     }
     while (!stop) {
       Cursor* best = nullptr;
@@ -883,15 +954,18 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       if (!best) break;
       uint32_t o;
       best->Next(&o);
-      auto rec = std::make_shared<EventRecord>();
-      ASSIGN_OR_RETURN(rec->raw, best->t->seg->Raw(o));
-      rec->time = MsToSeconds((*best->t->times)[o]);
-      rec->index = best->t->index;
-      rec->sourcetype = std::string(st_cols[best->member]->Value(o));
-      rec->source = std::string(src_cols[best->member]->Value(o));
-      rec->host = options_.host;
+      const auto& origin = origins[best->member];
+      EventView v;
+      v.time = MsToSeconds((*best->t->times)[o]);
+      v.index = origin->index();
+      v.sourcetype = origin->sourcetype(o);
+      v.source = origin->source(o);
+      v.host = origin->host();
+      v.raw_loaded = false;  // read when a command asks for the JSON
+      v.origin = origin;
+      v.ordinal = o;
       ++stats.events_read;
-      batch.push_back(std::move(rec));
+      batch.events.push_back(std::move(v));
       ++delivered;
       if (batch.size() >= batch_size) {
         if (!sink(batch)) stop = true;
@@ -1017,8 +1091,9 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       group_of(GroupKey{}).count += n;
       continue;
     }
-    // Every event of a segment, counted by one column or with distinct counts of columns: the
-    // segment's stored value counts answer without reading a code.
+    // Every event of a segment, counted by one column or with distinct counts
+    // of columns: the segment's stored value counts answer without reading a
+    // code.
     const bool whole_segment = t.first == 0 && t.last == t.seg->event_count() && n == t.last;
     const bool one_by = spec.by.size() == 1 && spec.dc.empty();
     const bool only_dc = spec.by.empty() && !spec.dc.empty();
@@ -1067,8 +1142,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       dc_cols.push_back(std::move(col));
     }
     if (bits > 40) return false;  // unusually wide keys: let the engine do it
-    // Every ordinal in range (the common `sourcetype=...` or no filter at all): loop over the range
-    // instead of materialising it.
+    // Every ordinal in range (the common `sourcetype=...` or no filter at all):
+    // loop over the range instead of materialising it.
     const bool whole = n == uint64_t{t.last} - t.first;
     std::vector<uint32_t> ords;
     if (!whole) {
@@ -1087,8 +1162,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
     static const std::vector<int64_t> kNoTimes;
     const auto& times = t.times ? *t.times : kNoTimes;
-    // Times are sorted within a segment: the bucket changes rarely, so it is recomputed only when
-    // a time leaves the current bucket's [start, end).
+    // Times are sorted within a segment: the bucket changes rarely, so it is
+    // recomputed only when a time leaves the current bucket's [start, end).
     int64_t b_start = 1, b_end = 0;
     uint64_t b_bits = 0;
     auto key_of = [&](uint32_t o) {
@@ -1188,7 +1263,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
   }
   for (auto& [group_key, acc] : groups) {
-    const auto& key = group_key;  // lambdas may not capture structured bindings before C++20 in clang 14
+    const auto& key = group_key;  // lambdas may not capture structured bindings
+                                  // before C++20 in clang 14
     auto base = [&]() {
       Row row;
       for (size_t i = 0; i < spec.by.size(); ++i) {

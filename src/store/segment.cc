@@ -464,6 +464,20 @@ Result<std::string> Segment::Raw(uint32_t ordinal) const {
   return std::string(block->Get(ordinal - blocks_[b].first));
 }
 
+Result<std::string_view> Segment::RawView(uint32_t ordinal,
+                                          std::shared_ptr<const void>* owner) const {
+  if (ordinal >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  }
+  auto it = std::upper_bound(blocks_.begin(), blocks_.end(), ordinal,
+                             [](uint32_t o, const BlockInfo& b) { return o < b.first; });
+  uint32_t b = static_cast<uint32_t>(it - blocks_.begin()) - 1;
+  ASSIGN_OR_RETURN(auto block, CAIRN_LOAD_BLOCK(b));
+  std::string_view view = block->Get(ordinal - blocks_[b].first);
+  *owner = std::move(block);
+  return view;
+}
+
 Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
                         const std::function<bool(uint32_t, std::string_view)>& fn) const {
   if (ordinals.isEmpty()) return Status::Ok();

@@ -163,6 +163,9 @@ class Segment {
   // --- events ---
   // The raw JSON of one event.
   Result<std::string> Raw(uint32_t ordinal) const;
+  // The same as a view into its decompressed block, which `*owner` keeps alive (a search's rows
+  // hold events this way instead of copying them).
+  Result<std::string_view> RawView(uint32_t ordinal, std::shared_ptr<const void>* owner) const;
   // Calls fn(ordinal, raw) for each ordinal in `ordinals` (ascending, or descending when
   // `reverse`), decompressing each block once. fn returns false to stop early.
   Status ForEach(const Bitmap& ordinals, bool reverse,

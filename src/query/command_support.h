@@ -1,0 +1,79 @@
+#pragma once
+// Shared by the command files (commands/*.cc): operator shapes most commands
+// take, and small helpers.
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "query/command_registry.h"
+#include "query/exec_internal.h"
+
+namespace cairn::query::internal {
+
+// A streaming operator from a function of one row: true keeps the row, false
+// drops it.
+class RowOperator final : public Operator {
+ public:
+  using Fn = std::function<Result<bool>(Row&)>;
+  using SchemaFn = std::function<void(Schema*)>;
+  explicit RowOperator(Fn fn, SchemaFn schema = nullptr)
+      : fn_(std::move(fn)), schema_(std::move(schema)) {}
+  Status Push(Rows& rows) override;
+  Status Finish(Schema* schema) override;
+
+ private:
+  Fn fn_;
+  SchemaFn schema_;
+};
+
+// Holds every row (charging the memory budget) and runs `run` over all of them
+// when the input ends: the shape of blocking commands.
+class BufferOperator : public Operator {
+ public:
+  using RunFn = std::function<Status(Results*)>;
+  BufferOperator(std::string name, MemoryBudget* budget, RunFn run)
+      : name_(std::move(name)), budget_(budget), run_(std::move(run)) {}
+  ~BufferOperator() override;
+  Status Push(Rows& rows) override;
+  Status Finish(Schema* schema) override;
+
+ private:
+  std::string name_;
+  MemoryBudget* budget_;
+  RunFn run_;
+  Rows rows_;
+  long long charged_ = 0;
+};
+
+// Group keys for a row: the cartesian product of its by-field values (distinct
+// values of a multivalue field once each); empty when any by-field is null.
+std::vector<std::vector<std::string>> KeysOf(Row& row, const std::vector<std::string>& by);
+
+// Splunk's order of group keys: each part by CompareMixed, then bytewise.
+struct KeyLess {
+  bool operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const;
+};
+
+// Splunk's automatic time span for rows whose _time ranges over [lo, hi] (bin, timechart): 10 s
+// up to 15 minutes, then 1 min, 5 min, 30 min, 1 h, 1 day. Every one is a multiple of 10 s.
+double AutoSpan(double lo, double hi);
+// The start of `t`'s bucket of width `span`.
+inline double FloorTo(double t, double span) { return std::floor(t / span) * span; }
+
+// std::make_unique for an operator, typed as the base the registry returns.
+template <typename T, typename... Args>
+std::unique_ptr<Operator> MakeOp(Args&&... args) {
+  return std::make_unique<T>(std::forward<Args>(args)...);
+}
+
+// A command's string option, or `def` when absent.
+std::string StringOption(const Command& c, const std::string& key, const std::string& def);
+
+// Registers a command whose class does not depend on its options.
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make);
+
+}  // namespace cairn::query::internal
