@@ -89,17 +89,20 @@ Status FaultInjectionFileSystem::Check(Op op, const std::string& path, size_t si
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
     const std::string& path) {
-  size_t pass;
-  RETURN_IF_ERROR(Check(Op::kCreate, path, 0, &pass));
-  ASSIGN_OR_RETURN(auto base, base_->NewWritableFile(path));
-  return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(base)));
+  return Create(path, false);
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewAppendableFile(
     const std::string& path) {
+  return Create(path, true);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::Create(const std::string& path,
+                                                                       bool append) {
   size_t pass;
   RETURN_IF_ERROR(Check(Op::kCreate, path, 0, &pass));
-  ASSIGN_OR_RETURN(auto base, base_->NewAppendableFile(path));
+  ASSIGN_OR_RETURN(auto base,
+                   append ? base_->NewAppendableFile(path) : base_->NewWritableFile(path));
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(base)));
 }
 

@@ -66,6 +66,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   }
 
  private:
+  // A writable file through the kCreate fault, truncated or (append) appended to.
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path, bool append);
   FileSystem* base_;
   mutable std::mutex mu_;
   int calls_[static_cast<int>(Op::kCount)] = {};

@@ -128,8 +128,8 @@ TEST_F(UnreadableSegmentTest, FlippedByteInAnEventBlock) {
     FlipByte(p, 200);
   });
   // The segment opens (its footer is intact); reading its events fails its block checksum. The
-  // eval keeps the store from answering the count from its columns, so every event is read.
-  ExpectLoudThenPartial(data, victim, "index=* | eval x=1 | stats count");
+  // eval of _raw makes the search read every event's raw text.
+  ExpectLoudThenPartial(data, victim, "index=* | eval n=len(_raw) | stats count");
 }
 
 }  // namespace
