@@ -114,6 +114,8 @@ bool IsPermanent(const Status& s) {
   }
 }
 
+bool IngestResult::permanent() const { return !status.ok() && !local && IsPermanent(status); }
+
 Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::Event> events) {
   if (events.empty()) return Status::Ok();
   Request req;
@@ -238,16 +240,16 @@ Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json)
   return WriteFileAtomic(FileSystem::Default(), path, json);
 }
 
-Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
+IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   FileResult result;
   if (ctx_.ledger->Contains(ref.bucket, ref.key, ref.etag)) {
     ctx_.metrics->files_skipped++;
     result.outcome = FileOutcome::kSkipped;
-    return result;
+    return IngestResult::Ok(result);
   }
   if (ref.key.empty() || ref.key.back() == '/') {
     result.outcome = FileOutcome::kEmpty;
-    return result;
+    return IngestResult::Ok(result);
   }
   const std::string source = "s3://" + ref.bucket + "/" + ref.key;
   auto pipe = std::make_shared<Pipe>(4u << 20);
@@ -265,6 +267,9 @@ Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
   std::map<std::string, std::vector<cloudtrail::Event>> buffers;
   uint64_t buffered = 0;
   uint64_t events = 0;
+  // A commit that failed inside the reader's callback: the reader reports it as its own error,
+  // but it is the store's.
+  Status local;
   const bool custom_sourcetype = input_.sourcetype != cloudtrail::kSourcetypeEvents;
   auto flush = [&]() -> Status {
     for (auto& [index, evs] : buffers) {
@@ -291,30 +296,42 @@ Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
         }
         buffered += e.raw.size();
         buffers[index].push_back(std::move(e));
-        if (buffered >= ctx_.commit_batch_bytes) return flush();
+        if (buffered >= ctx_.commit_batch_bytes) {
+          local = flush();
+          return local;
+        }
         return Status::Ok();
       });
   if (!summary.ok()) pipe->Cancel();
   producer.join();
   ctx_.metrics->bytes_downloaded += downloaded;
   ctx_.metrics->events_read += events;
-  if (!info.ok()) return info.status();
-  if (!summary.ok()) return summary.status();
+  if (!local.ok()) return IngestResult::Local(local.WithContext("store"));
+  // When the reader failed first, the download ends Cancelled by it: the reader's error is the
+  // object's.
+  if (!summary.ok() && (info.ok() || info.status().code() == StatusCode::kCancelled)) {
+    return IngestResult::Object(summary.status());
+  }
+  if (!info.ok()) return IngestResult::Object(info.status());
+  if (!summary.ok()) return IngestResult::Object(summary.status());
   result.etag = StripQuotes(info->etag);
   result.bytes = downloaded;
   result.events = summary->events;
   if (summary->shape == cloudtrail::FileShape::kDigest) {
-    RETURN_IF_ERROR(SaveDigest(ref, summary->digest_json));
+    if (Status s = SaveDigest(ref, summary->digest_json); !s.ok()) {
+      return IngestResult::Local(s.WithContext("digests"));
+    }
     ctx_.metrics->files_digest++;
     result.outcome = FileOutcome::kDigest;
   } else {
-    RETURN_IF_ERROR(flush());
+    if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
     ctx_.metrics->files_ingested++;
     result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
   }
-  RETURN_IF_ERROR(ctx_.ledger->Record(
-      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}}));
-  return result;
+  Status recorded = ctx_.ledger->Record(
+      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}});
+  if (!recorded.ok()) return IngestResult::Local(recorded.WithContext("ledger"));
+  return IngestResult::Ok(result);
 }
 
 }  // namespace cairn::collect

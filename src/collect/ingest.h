@@ -102,12 +102,34 @@ struct IngestContext {
   std::string how = "collect";  // recorded in the ledger
 };
 
+// What became of one object: a FileResult, or a failure and where it came from.
+//
+// Only the object's own side — S3 (GetObject) and the reader (its bytes) — can fail for good; a
+// failure of this machine — the store, the ledger, the digests folder — says nothing about the
+// object, whatever its status code (a store's "not found" is not a missing object), so it is
+// always transient and never a reason to quarantine the object or delete its message.
+struct IngestResult {
+  Status status;       // OK, or why the object was not (fully) ingested
+  bool local = false;  // the failure came from this machine, not from S3 or the object's bytes
+  FileResult file;     // when status is OK
+
+  bool ok() const { return status.ok(); }
+  // Retrying cannot help: an error of the object itself (IsPermanent), never a local one.
+  bool permanent() const;
+  static IngestResult Ok(FileResult file) {
+    return IngestResult{Status::Ok(), false, std::move(file)};
+  }
+  static IngestResult Object(Status s) { return IngestResult{std::move(s), false, {}}; }
+  static IngestResult Local(Status s) { return IngestResult{std::move(s), true, {}}; }
+};
+
 class ObjectIngester {
  public:
   ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3);
-  // Ingests one object. Errors: what S3 or the reader said (kUnavailable = try later;
-  // kInvalidArgument/kResourceExhausted/kNotFound = this object will not get better).
-  Result<FileResult> Ingest(const ObjectRef& ref);
+  // Ingests one object. A failure says where it came from (IngestResult::local): S3 or the
+  // reader (kUnavailable = try later; kInvalidArgument/kResourceExhausted/kNotFound/kCorruption =
+  // this object will not get better), or the store, ledger or local folders (always transient).
+  IngestResult Ingest(const ObjectRef& ref);
   const InputConfig& input() const { return input_; }
 
  private:
@@ -118,7 +140,8 @@ class ObjectIngester {
   aws::S3Client* s3_;
 };
 
-// True for errors that retrying will not fix.
+// True for errors of an object (from S3 or the reader) that retrying will not fix. Never apply
+// it to a local error: see IngestResult.
 bool IsPermanent(const Status& s);
 
 }  // namespace cairn::collect

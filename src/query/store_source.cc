@@ -651,6 +651,7 @@ Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const Sc
       if (snap.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return snap.status();
     }
+    RETURN_IF_ERROR(FailOrWarnOnBrokenInRange(**snap, request));
     for (const auto& seg : (*snap)->segments()) {
       ++stats->segments_total;
       if (MsToSeconds(seg->max_time()) < request.earliest ||
@@ -707,6 +708,29 @@ bool NamesIndex(const SearchNode* n) {
     return !n->children.empty();
   }
   return false;
+}
+
+// Whether a search with `pred` may select events of index `index` (conservative: only index=,
+// index!= and index IN at the top of ANDs and ORs are looked at).
+bool MaySelectIndex(const SearchNode* n, const std::string& index) {
+  if (!n) return true;
+  switch (n->kind) {
+    case SearchNode::Kind::kCompare:
+      if (n->field != "index" || (n->op != "=" && n->op != "!=")) return true;
+      return GlobMatch(n->value, index, true) == (n->op == "=");
+    case SearchNode::Kind::kIn:
+      if (n->field != "index") return true;
+      return std::any_of(n->values.begin(), n->values.end(),
+                         [&](const std::string& v) { return GlobMatch(v, index, true); });
+    case SearchNode::Kind::kAnd:
+      return std::all_of(n->children.begin(), n->children.end(),
+                         [&](const auto& c) { return MaySelectIndex(c.get(), index); });
+    case SearchNode::Kind::kOr:
+      return std::any_of(n->children.begin(), n->children.end(),
+                         [&](const auto& c) { return MaySelectIndex(c.get(), index); });
+    default:
+      return true;
+  }
 }
 
 void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& opts,
@@ -844,6 +868,51 @@ struct Cursor {
 };
 
 }  // namespace
+
+Status StoreEventSource::FailOrWarnOnBrokenInRange(const store::Snapshot& snap,
+                                                   const ScanRequest& request) {
+  if (snap.broken().empty()) return Status::Ok();
+  if (!options_.indexes.empty() && !NamesIndex(request.predicate) &&
+      std::find(options_.indexes.begin(), options_.indexes.end(), snap.index()) ==
+          options_.indexes.end()) {
+    return Status::Ok();
+  }
+  if (!MaySelectIndex(request.predicate, snap.index())) return Status::Ok();
+  auto ms = [](double seconds, int64_t unbounded) {
+    if (std::isinf(seconds)) return unbounded;
+    return static_cast<int64_t>(std::floor(seconds * 1000));
+  };
+  const int64_t from_ms = ms(request.earliest, std::numeric_limits<int64_t>::min());
+  const int64_t to_ms =
+      request.latest == kInf ? std::numeric_limits<int64_t>::max() : ms(request.latest, 0) + 1;
+  for (const auto& p : snap.BrokenInRange(from_ms, to_ms)) {
+    // The reason without the path, which the message names once already.
+    std::string why = p.status.message();
+    if (size_t at = why.find(p.path); at != std::string::npos && at + p.path.size() < why.size()) {
+      why.erase(at > 0 && why[at - 1] == ' ' ? at - 1 : at, p.path.size() + (at > 0 ? 1 : 0));
+    }
+    if (why.rfind(": ", 0) == 0) why.erase(0, 2);
+    if (!options_.allow_partial) {
+      return Corruption(
+          "segment {} of index {} cannot be read ({}); the search would miss its events. "
+          "`cairn index check` lists every damaged segment; --allow-partial searches without them",
+          p.path, snap.index(), why);
+    }
+    std::string warning = fmt::format(
+        "segment {} of index {} cannot be read ({}); its events are missing from the results",
+        p.path, snap.index(), why);
+    std::lock_guard<std::mutex> l(mu_);
+    if (std::find(warnings_.begin(), warnings_.end(), warning) == warnings_.end()) {
+      warnings_.push_back(std::move(warning));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> StoreEventSource::warnings() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return warnings_;
+}
 
 Status StoreEventSource::Scan(const ScanRequest& request,
                               const std::function<bool(EventBatch&)>& sink) {

@@ -27,6 +27,7 @@
 #include "common/fs.h"
 #include "common/testing.h"
 #include "common/time_util.h"
+#include "store/testing_fs.h"
 
 namespace cairn::collect {
 namespace {
@@ -341,6 +342,76 @@ TEST_F(CollectIntegrationTest, FaultsBetweenCollectorAndS3StillGiveEveryEventOnc
   EXPECT_EQ(stored.size(), 200u);
   EXPECT_EQ(stored_set.size(), 200u);
   EXPECT_EQ(collector.metrics()->files_quarantined.load(), 0u);
+  EXPECT_EQ(*(*site_r)->QueueDepth(), 0);
+}
+
+// A local failure (here the store's "not found" when it creates a segment, as when another
+// process removed its folder) is this machine's, not the object's: collect retries, then stops
+// with an error, quarantines nothing and deletes no message; backfill stops the same way. Once
+// the store works again, a rerun stores every event once.
+TEST_F(CollectIntegrationTest, StoreFailuresNeverQuarantineNorDeleteMessages) {
+  CAIRN_REQUIRE_FAUXQS();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "local-queue", "local-bucket");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  auto keys = cairn::testing::LoadTinyFiles(site_r->get(), "local", 3, 4, /*via_sns=*/false);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  using Faults = store::testing::FaultInjectionFileSystem;
+  Faults broken_store(FileSystem::Default());
+  broken_store.FailNth(Faults::Op::kCreate, 0, Faults::Fault::kNotFound, /*sticky=*/true, ".seg");
+
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.config.inputs[0].sqs_queue = "local-queue";
+  options.config.settings.max_attempts = 1;  // an object's own errors would quarantine at once
+  options.config.settings.local_retries = 2;
+  options.config.settings.local_retry_ms = 50;
+  options.until_idle = 3;
+  options.store_fs = &broken_store;
+  {
+    Collector collector(options);
+    auto run = collector.Run();
+    ASSERT_FALSE(run.ok());
+    EXPECT_NE(run.status().message().find("this machine failed to store it"), std::string::npos)
+        << run.status().ToString();
+    EXPECT_NE(run.status().message().find("No such file"), std::string::npos)
+        << run.status().ToString();
+    EXPECT_EQ(collector.metrics()->files_quarantined.load(), 0u);
+    EXPECT_EQ(collector.metrics()->messages_deleted.load(), 0u);
+  }
+  EXPECT_TRUE(broken_store.fired());
+  EXPECT_FALSE(FileSystem::Default()->Exists(dir_ + "/data/quarantine/files"));
+  EXPECT_EQ(*(*site_r)->QueueDepth(), 3) << "every message stays on the queue";
+
+  BackfillOptions bo;
+  bo.bucket = "local-bucket";
+  bo.from_day = *ParseIso8601Millis("2023-07-10") / 86'400'000;
+  bo.to_day = bo.from_day;
+  bo.data_dir = dir_ + "/data";
+  bo.progress = false;
+  bo.input.index = "aws-cloudtrail";
+  bo.store_fs = &broken_store;
+  {
+    Metrics m;
+    auto sum = RunBackfill(bo, &(*site_r)->s3(), &m);
+    ASSERT_FALSE(sum.ok());
+    EXPECT_NE(sum.status().message().find("this machine failed to store it"), std::string::npos)
+        << sum.status().ToString();
+    EXPECT_EQ(m.files_quarantined.load(), 0u);
+  }
+  EXPECT_FALSE(FileSystem::Default()->Exists(dir_ + "/data/quarantine/files"));
+
+  // The store works again: the messages come back (short visibility) and are stored once.
+  broken_store.Clear();
+  options.until_idle = 6;
+  Collector again(options);
+  auto run = again.Run();
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto stored = cairn::testing::StoredEventIds(dir_ + "/data", "aws-cloudtrail");
+  std::set<std::pair<std::string, std::string>> stored_set(stored.begin(), stored.end());
+  EXPECT_EQ(stored.size(), 12u);
+  EXPECT_EQ(stored_set.size(), 12u);
   EXPECT_EQ(*(*site_r)->QueueDepth(), 0);
 }
 
