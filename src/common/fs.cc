@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -179,6 +180,13 @@ class PosixFileSystem final : public FileSystem {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
     return static_cast<uint64_t>(st.st_size);
+  }
+  Result<std::string> RealPath(const std::string& path) override {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return ErrnoStatus("realpath", path, errno);
+    std::string out(real);
+    std::free(real);
+    return out;
   }
 };
 

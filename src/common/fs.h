@@ -78,6 +78,9 @@ class FileSystem {
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  // The absolute path of an existing `path` with every symbolic link, "." and ".." resolved
+  // (realpath(3)). A file system without links may return `path` as it is (the default).
+  virtual Result<std::string> RealPath(const std::string& path) { return path; }
 };
 
 // Reads a whole file. Fails with ResourceExhausted when it is larger than `max_bytes`.

@@ -54,6 +54,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   }
   bool Exists(const std::string& path) override { return base_->Exists(path); }
   Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
+  Result<std::string> RealPath(const std::string& path) override { return base_->RealPath(path); }
 
  private:
   FileSystem* base_;
