@@ -13,8 +13,8 @@
 #include "store/fields.h"
 #include "store/flat_map.h"
 #include "store/segment_format.h"
-#include "store/segment_test_util.h"
 #include "store/segment_writer.h"
+#include "store/segment_test_util.h"
 #include "store/test_util.h"
 
 namespace cairn::store {
@@ -25,25 +25,21 @@ using testing::Ords;
 using testing::ToSet;
 
 class SegmentTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override { dir_ = cairn::testing::MakeTempDir("cairn_segment"); }
-  void TearDown() override {
-    FileSystem::Default()->RemoveAll(dir_).IgnoreError();
-  }
+  void TearDown() override { FileSystem::Default()->RemoveAll(dir_).IgnoreError(); }
 
   // Sorts `events` by time (stable), keeps one partition, writes them.
-  std::shared_ptr<Segment> Write(std::vector<cloudtrail::Event> &events,
+  std::shared_ptr<Segment> Write(std::vector<cloudtrail::Event>& events,
                                  SegmentWriterOptions opt = {}) {
-    std::stable_sort(
-        events.begin(), events.end(),
-        [](const auto &a, const auto &b) { return a.time_ms < b.time_ms; });
+    std::stable_sort(events.begin(), events.end(),
+                     [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
     int64_t part = PartitionOf(events.front().time_ms);
-    std::erase_if(
-        events, [&](const auto &e) { return PartitionOf(e.time_ms) != part; });
+    std::erase_if(events, [&](const auto& e) { return PartitionOf(e.time_ms) != part; });
     std::string path = JoinPath(dir_, "test.seg");
     SegmentWriter w(FileSystem::Default(), path, part, opt);
     EXPECT_TRUE(w.Open().ok());
-    for (const auto &e : events) {
+    for (const auto& e : events) {
       Status s = w.Add(e);
       EXPECT_TRUE(s.ok()) << s.ToString();
     }
@@ -68,11 +64,9 @@ protected:
 };
 
 TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
-  auto events = testing::SyntheticBatch(
-      0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay,
-      3'600'000);
+  auto events = testing::SyntheticBatch(0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
   SegmentWriterOptions opt;
-  opt.block_bytes = 16 << 10; // several blocks
+  opt.block_bytes = 16 << 10;  // several blocks
   auto seg = Write(events, opt);
   ASSERT_TRUE(seg);
   EXPECT_GT(seg->block_count(), 5u);
@@ -94,16 +88,13 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   EXPECT_EQ(e->sourcetype, events[1234].sourcetype);
   // Reverse iteration over a bitmap visits exactly those ordinals, descending.
   Bitmap want;
-  for (uint32_t o = 0; o < events.size(); o += 7)
-    want.add(o);
+  for (uint32_t o = 0; o < events.size(); o += 7) want.add(o);
   std::vector<uint32_t> seen;
-  ASSERT_TRUE(seg->ForEach(want, true,
-                           [&](uint32_t o, std::string_view raw) {
-                             EXPECT_EQ(raw, events[o].raw);
-                             seen.push_back(o);
-                             return true;
-                           })
-                  .ok());
+  ASSERT_TRUE(seg->ForEach(want, true, [&](uint32_t o, std::string_view raw) {
+    EXPECT_EQ(raw, events[o].raw);
+    seen.push_back(o);
+    return true;
+  }).ok());
   ASSERT_EQ(seen.size(), want.cardinality());
   EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
   // Time range pruning.
@@ -117,9 +108,8 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   EXPECT_TRUE(seg->Verify().ok());
 }
 
-// A block of very many small events has more length bytes than the room the
-// writer leaves for them in front of the events' bytes; it is written by
-// copying instead, and reads back the same.
+// A block of very many small events has more length bytes than the room the writer leaves for
+// them in front of the events' bytes; it is written by copying instead, and reads back the same.
 TEST_F(SegmentTest, BlocksOfManySmallEventsRoundTrip) {
   const int64_t day = 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay;
   std::vector<cloudtrail::Event> events;
@@ -134,8 +124,7 @@ TEST_F(SegmentTest, BlocksOfManySmallEventsRoundTrip) {
     events.push_back(std::move(e));
   }
   SegmentWriterOptions opt;
-  opt.block_bytes =
-      1 << 20; // ~30k events of ~30 bytes: 30 KB of lengths in the first block
+  opt.block_bytes = 1 << 20;  // ~30k events of ~30 bytes: 30 KB of lengths in the first block
   auto seg = Write(events, opt);
   ASSERT_TRUE(seg);
   EXPECT_EQ(seg->block_count(), 2u);
@@ -147,9 +136,8 @@ TEST_F(SegmentTest, BlocksOfManySmallEventsRoundTrip) {
   EXPECT_TRUE(seg->Verify().ok());
 }
 
-// Every lookup of a segment written in format `version` against brute force
-// over its events. Version 2 (still read) has no stored value counts and maps
-// Bloom probes with a modulo.
+// Every lookup of a segment written in format `version` against brute force over its events.
+// Version 2 (still read) has no stored value counts and maps Bloom probes with a modulo.
 void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   auto events = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
                                            "/cloudtrail/invictus/CloudTrail");
@@ -161,12 +149,10 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   ASSERT_TRUE(seg);
   Brute brute(events);
 
-  // Every (field, value) pair, columns and keys-table fields alike, singletons
-  // included; terms (a sample of the singletons: every one would take a while
-  // through the Bloom path); columns.
+  // Every (field, value) pair, columns and keys-table fields alike, singletons included; terms
+  // (a sample of the singletons: every one would take a while through the Bloom path); columns.
   auto stats = testing::ExpectLookupsMatchBruteForce(*seg, events, brute, 8);
-  EXPECT_GT(stats.single_fields,
-            1000u); // eventID, requestID...: answered through Bloom filters
+  EXPECT_GT(stats.single_fields, 1000u);  // eventID, requestID...: answered through Bloom filters
   EXPECT_GT(stats.terms_checked, 1000u);
   // Case-insensitive values, case-sensitive names.
   auto upper = seg->FieldPostings("eventName", "GETBUCKETACL");
@@ -182,18 +168,13 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
 
   // Wildcards over fields and terms.
   for (auto [field, pat] : std::vector<std::pair<std::string, std::string>>{
-           {"eventName", "Get*"},
-           {"eventName", "*Bucket*"},
-           {"eventSource", "*.amazonaws.com"},
-           {"requestParameters.bucketName", "*"},
-           {"resources{}.ARN", "arn:aws:s3*"},
-           {"eventID", "0*"},
-           {"userIdentity.arn", "*benjamin"}}) {
+           {"eventName", "Get*"}, {"eventName", "*Bucket*"}, {"eventSource", "*.amazonaws.com"},
+           {"requestParameters.bucketName", "*"}, {"resources{}.ARN", "arn:aws:s3*"},
+           {"eventID", "0*"}, {"userIdentity.arn", "*benjamin"}}) {
     Pattern p(pat);
     Ords want;
-    for (const auto &[fv, ords] : brute.fields) {
-      if (fv.first == field && p.Matches(fv.second))
-        want.insert(ords.begin(), ords.end());
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field && p.Matches(fv.second)) want.insert(ords.begin(), ords.end());
     }
     auto got = seg->FieldMatch(field, p);
     ASSERT_TRUE(got.ok()) << got.status().ToString();
@@ -202,20 +183,17 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
     auto values = seg->FieldValues(field, p);
     ASSERT_TRUE(values.ok());
     std::map<std::string, uint64_t> want_values, got_values;
-    for (const auto &[fv, ords] : brute.fields) {
-      if (fv.first == field && p.Matches(fv.second))
-        want_values[fv.second] = ords.size();
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field && p.Matches(fv.second)) want_values[fv.second] = ords.size();
     }
-    for (const auto &vc : *values)
-      got_values[vc.value] = vc.count;
+    for (const auto& vc : *values) got_values[vc.value] = vc.count;
     EXPECT_EQ(got_values, want_values) << field << "=" << pat;
   }
   for (std::string pat : {"describe*", "*bucket*", "us-*", "*admin*"}) {
     Pattern p(pat);
     Ords want;
-    for (const auto &[t, ords] : brute.terms) {
-      if (p.Matches(t))
-        want.insert(ords.begin(), ords.end());
+    for (const auto& [t, ords] : brute.terms) {
+      if (p.Matches(t)) want.insert(ords.begin(), ords.end());
     }
     auto got = seg->TermMatch(p);
     ASSERT_TRUE(got.ok());
@@ -223,12 +201,10 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   }
 
   // Statistics against brute force.
-  for (std::string field :
-       {"eventName", "requestParameters.bucketName", "errorCode", "eventID"}) {
+  for (std::string field : {"eventName", "requestParameters.bucketName", "errorCode", "eventID"}) {
     std::map<std::string, uint64_t> counts;
-    for (const auto &[fv, ords] : brute.fields) {
-      if (fv.first == field)
-        counts[fv.second] = ords.size();
+    for (const auto& [fv, ords] : brute.fields) {
+      if (fv.first == field) counts[fv.second] = ords.size();
     }
     auto distinct = seg->DistinctCount(field);
     ASSERT_TRUE(distinct.ok());
@@ -242,8 +218,7 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
     ASSERT_TRUE(top.ok());
     ASSERT_FALSE(top->empty()) << field;
     uint64_t best = 0;
-    for (auto &[v, n] : counts)
-      best = std::max(best, n);
+    for (auto& [v, n] : counts) best = std::max(best, n);
     EXPECT_EQ((*top)[0].count, best) << field;
     EXPECT_EQ(counts[ToLower((*top)[0].value)], best) << field;
   }
@@ -255,15 +230,13 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   ASSERT_FALSE(top->empty());
   auto name_col = seg->GetColumn("eventName");
   uint64_t n = 0;
-  for (uint32_t o : *errors)
-    n += (*name_col)->Value(o) == (*top)[0].value;
+  for (uint32_t o : *errors) n += (*name_col)->Value(o) == (*top)[0].value;
   EXPECT_EQ(n, (*top)[0].count);
 
   auto fields = seg->Fields();
   ASSERT_TRUE(fields.ok());
   std::set<std::string> names;
-  for (const auto &f : *fields)
-    names.insert(f.name);
+  for (const auto& f : *fields) names.insert(f.name);
   EXPECT_TRUE(names.count("requestParameters.bucketName"));
   EXPECT_TRUE(names.count("eventName"));
   EXPECT_TRUE(seg->Verify().ok());
@@ -274,39 +247,32 @@ TEST_F(SegmentTest, PostingsTermsColumnsMatchBruteForceOnRealData) {
   CheckAgainstBruteForce(kSegmentVersion);
 }
 
-// Events whose raw JSON is a shared, padded view (what the reader's whole-file
-// path hands over; the writer parses them in place) write the same segment,
-// byte for byte, as owned copies.
+// Events whose raw JSON is a shared, padded view (what the reader's whole-file path hands over;
+// the writer parses them in place) write the same segment, byte for byte, as owned copies.
 TEST_F(SegmentTest, SharedViewsWriteTheSameSegmentAsOwnedText) {
   CAIRN_REQUIRE_SHARED_DATA();
   auto owned = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
                                           "/cloudtrail/invictus/CloudTrail");
   ASSERT_GT(owned.size(), 2000u);
-  // One buffer holds every record back to back (as a file does), padded at the
-  // end.
+  // One buffer holds every record back to back (as a file does), padded at the end.
   std::string joined;
-  for (const auto &e : owned)
-    joined += std::string(e.raw.view()) + ",";
-  std::unique_ptr<char[]> bytes(
-      new char[joined.size() + cloudtrail::kJsonPadding]);
+  for (const auto& e : owned) joined += std::string(e.raw.view()) + ",";
+  std::unique_ptr<char[]> bytes(new char[joined.size() + cloudtrail::kJsonPadding]);
   std::memcpy(bytes.get(), joined.data(), joined.size());
   std::shared_ptr<const char[]> buffer(bytes.release());
   std::vector<cloudtrail::Event> shared = owned;
   size_t at = 0;
-  for (auto &e : shared) {
+  for (auto& e : shared) {
     size_t n = e.raw.size();
-    e.raw =
-        cloudtrail::SharedText(std::string_view(buffer.get() + at, n), buffer);
+    e.raw = cloudtrail::SharedText(std::string_view(buffer.get() + at, n), buffer);
     ASSERT_TRUE(e.raw.padded());
     at += n + 1;
   }
   Write(owned);
-  auto first =
-      ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
+  auto first = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
   ASSERT_TRUE(first.ok());
   Write(shared);
-  auto second =
-      ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
+  auto second = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "test.seg"));
   ASSERT_TRUE(second.ok());
   EXPECT_FALSE(owned.front().raw.padded());
   EXPECT_EQ(first->size(), second->size());
@@ -320,20 +286,18 @@ TEST_F(SegmentTest, Version2SegmentsAreStillRead) {
 }
 
 TEST_F(SegmentTest, ContainsIdIsExact) {
-  auto events =
-      testing::SyntheticBatch(0, 300, int64_t{86'400'000} * 100, 1000);
-  // Ids that are not the raw eventID are stored in full: a hash id, and an
-  // event whose first "eventID" is a nested one.
+  auto events = testing::SyntheticBatch(0, 300, int64_t{86'400'000} * 100, 1000);
+  // Ids that are not the raw eventID are stored in full: a hash id, and an event whose first
+  // "eventID" is a nested one.
   events[10].event_id = "h:0123456789abcdef0123456789abcdef";
-  events[20].raw.mutable_string().insert(1,
-                                         "\"extra\":{\"eventID\":\"nested\"},");
+  events[20].raw.mutable_string().insert(1, "\"extra\":{\"eventID\":\"nested\"},");
   auto seg = Write(events);
   for (uint32_t o = 0; o < events.size(); ++o) {
     auto e = seg->ReadEvent(o);
     ASSERT_TRUE(e.ok());
-    EXPECT_EQ(e->event_id, events[o].event_id); // Write sorted `events` by time
+    EXPECT_EQ(e->event_id, events[o].event_id);  // Write sorted `events` by time
   }
-  for (const auto &e : events) {
+  for (const auto& e : events) {
     auto has = seg->ContainsId(e.account, e.event_id);
     ASSERT_TRUE(has.ok());
     EXPECT_TRUE(*has);
@@ -342,46 +306,36 @@ TEST_F(SegmentTest, ContainsIdIsExact) {
   EXPECT_FALSE(*seg->ContainsId(events[0].account, events[0].event_id + "x"));
 }
 
-// A singleton whose JSON text is escaped does not appear verbatim in its event;
-// the Bloom confirmation must still find it (it parses events with backslashes
-// instead of ruling them out by their text), and must not find text that
-// appears only outside values.
+// A singleton whose JSON text is escaped does not appear verbatim in its event; the Bloom
+// confirmation must still find it (it parses events with backslashes instead of ruling them out
+// by their text), and must not find text that appears only outside values.
 TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
-  auto events =
-      testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
-  events[123].raw.mutable_string().insert(1,
-                                          R"("note":"x\/y\u0041Unique-Zq",)");
-  events[456].raw.mutable_string().insert(
-      1, R"("plainNote":"PlainSingleton-Qz",)");
+  auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
+  events[123].raw.mutable_string().insert(1, R"("note":"x\/y\u0041Unique-Zq",)");
+  events[456].raw.mutable_string().insert(1, R"("plainNote":"PlainSingleton-Qz",)");
   SegmentWriterOptions opt;
-  opt.block_bytes = 16 << 10; // several blocks
+  opt.block_bytes = 16 << 10;  // several blocks
   auto seg = Write(events, opt);
-  auto ord_of = [&](const char *marker) {
+  auto ord_of = [&](const char* marker) {
     for (uint32_t o = 0; o < seg->event_count(); ++o) {
-      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos)
-        return o;
+      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
     }
     return UINT32_MAX;
   };
-  const uint32_t escaped = ord_of("u0041Unique"),
-                 plain = ord_of("PlainSingleton");
+  const uint32_t escaped = ord_of("u0041Unique"), plain = ord_of("PlainSingleton");
   ASSERT_NE(escaped, UINT32_MAX);
   EXPECT_EQ(ToSet(*seg->TermPostings("yaunique")), (Ords{escaped}));
   EXPECT_EQ(ToSet(*seg->TermPostings("x/yaunique-zq")), (Ords{escaped}));
-  EXPECT_EQ(ToSet(*seg->FieldPostings("note", "X/YAUNIQUE-ZQ")),
-            (Ords{escaped}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("note", "X/YAUNIQUE-ZQ")), (Ords{escaped}));
   EXPECT_EQ(ToSet(*seg->TermPostings("plainsingleton")), (Ords{plain}));
-  EXPECT_EQ(ToSet(*seg->FieldPostings("plainNote", "plainsingleton-qz")),
-            (Ords{plain}));
+  EXPECT_EQ(ToSet(*seg->FieldPostings("plainNote", "plainsingleton-qz")), (Ords{plain}));
   // A field name is not a term, though its text is in the event.
   EXPECT_TRUE(ToSet(*seg->TermPostings("plainnote")).empty());
-  EXPECT_TRUE(
-      ToSet(*seg->FieldPostings("plainNote", "plainsingleton")).empty());
+  EXPECT_TRUE(ToSet(*seg->FieldPostings("plainNote", "plainsingleton")).empty());
 }
 
 TEST_F(SegmentTest, CorruptionIsDetectedWithThePath) {
-  auto events =
-      testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 100000);
+  auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 100000);
   SegmentWriterOptions opt;
   opt.block_bytes = 8 << 10;
   auto seg = Write(events, opt);
@@ -391,8 +345,8 @@ TEST_F(SegmentTest, CorruptionIsDetectedWithThePath) {
   auto bytes = ReadFileToString(FileSystem::Default(), path);
   ASSERT_TRUE(bytes.ok());
   // Flip one byte at several places: each must be caught by Open or by Verify.
-  for (size_t at : {size_t{20}, bytes->size() / 3, bytes->size() / 2,
-                    bytes->size() * 9 / 10, bytes->size() - 40}) {
+  for (size_t at : {size_t{20}, bytes->size() / 3, bytes->size() / 2, bytes->size() * 9 / 10,
+                    bytes->size() - 40}) {
     std::string copy = *bytes;
     copy[at] ^= 0x40;
     std::string bad = JoinPath(dir_, "bad.seg");
@@ -435,32 +389,24 @@ TEST(PatternTest, Globs) {
   EXPECT_EQ(Pattern("Get*Obj*").literal_prefix(), "get");
 }
 
-// Keys of near-unique fields stay out of the key table (LooseKey) once the
-// writer sees that the field's values rarely repeat; they must still be found
-// exactly: held by one event, repeated in a near-unique field, and shared with
-// an ordinary field of a later event (where the key is in the table and the
-// loose occurrence has to join its posting).
+// Keys of near-unique fields stay out of the key table (LooseKey) once the writer sees that the
+// field's values rarely repeat; they must still be found exactly: held by one event, repeated in a
+// near-unique field, and shared with an ordinary field of a later event (where the key is in the
+// table and the loose occurrence has to join its posting).
 TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
-  auto events =
-      testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 1000);
-  std::sort(events.begin(), events.end(),
-            [](const auto &a, const auto &b) { return a.time_ms < b.time_ms; });
-  // (The last piece is offset so it cannot be one of the synthetic events' own
-  // ids.)
+  auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 1000);
+  std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
+  // (The last piece is offset so it cannot be one of the synthetic events' own ids.)
   auto id_of = [](size_t i) {
-    return fmt::format("{:08x}-5eed-4a11-b0b0-{:012x}", i * 2654435761u,
-                       0xfeed00000000 + i);
+    return fmt::format("{:08x}-5eed-4a11-b0b0-{:012x}", i * 2654435761u, 0xfeed00000000 + i);
   };
   for (size_t i = 0; i < events.size(); ++i) {
-    std::string id =
-        i == 1500 ? id_of(900) : id_of(i); // event 1500 repeats event 900's id
+    std::string id = i == 1500 ? id_of(900) : id_of(i);  // event 1500 repeats event 900's id
     std::string extra = fmt::format(R"("uniq":"{}",)", id);
-    // Two later events hold event 1200's id in an ordinary field: a key-table
-    // key (held twice) that event 1200's loose occurrence must join.
-    if (i == 1800 || i == 1900)
-      extra += fmt::format(R"("ref":"{}",)", id_of(1200));
-    if (i % 2 == 0)
-      extra += R"("kind":"even",)";
+    // Two later events hold event 1200's id in an ordinary field: a key-table key (held twice)
+    // that event 1200's loose occurrence must join.
+    if (i == 1800 || i == 1900) extra += fmt::format(R"("ref":"{}",)", id_of(1200));
+    if (i % 2 == 0) extra += R"("kind":"even",)";
     events[i].raw.mutable_string().insert(1, extra);
   }
   SegmentWriterOptions opt;
@@ -471,55 +417,45 @@ TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
   EXPECT_EQ(ToSet(*seg->FieldPostings("uniq", id_of(1700))), (Ords{1700}));
   EXPECT_EQ(ToSet(*seg->FieldPostings("uniq", id_of(900))), (Ords{900, 1500}));
   EXPECT_EQ(ToSet(*seg->FieldPostings("ref", id_of(1200))), (Ords{1800, 1900}));
-  // The id's terms: the whole id and its pieces; event 1200 holds it in "uniq",
-  // 1800 and 1900 in "ref".
+  // The id's terms: the whole id and its pieces; event 1200 holds it in "uniq", 1800 and 1900 in
+  // "ref".
   EXPECT_EQ(ToSet(*seg->TermPostings(id_of(1200))), (Ords{1200, 1800, 1900}));
-  EXPECT_EQ(
-      ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 1200))),
-      (Ords{1200, 1800, 1900}));
-  EXPECT_EQ(
-      ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 900))),
-      (Ords{900, 1500}));
-  EXPECT_EQ(seg->TermPostings("5eed")->cardinality(),
-            2000u); // in every event: a table key
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 1200))), (Ords{1200, 1800, 1900}));
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 900))), (Ords{900, 1500}));
+  EXPECT_EQ(seg->TermPostings("5eed")->cardinality(), 2000u);  // in every event: a table key
   EXPECT_EQ(seg->FieldPostings("kind", "even")->cardinality(), 1000u);
   EXPECT_TRUE(seg->Verify().ok());
 }
 
-} // namespace
-} // namespace cairn::store
+}  // namespace
+}  // namespace cairn::store
 
-// The segment format's CRC-32 is zlib's (docs/format/segment.md); the store
-// computes it with ISA-L. Both must agree, also when chained through the seed
-// and on lengths around the vector widths.
+// The segment format's CRC-32 is zlib's (docs/format/segment.md); the store computes it with
+// ISA-L. Both must agree, also when chained through the seed and on lengths around the vector
+// widths.
 TEST(Crc32Test, MatchesZlib) {
   std::string data;
-  for (int i = 0; i < 5000; ++i)
-    data.push_back(static_cast<char>((i * 131 + i / 7) & 0xff));
-  for (size_t n :
-       {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{63}, size_t{64},
-        size_t{65}, size_t{255}, size_t{1000}, size_t{4999}, size_t{5000}}) {
+  for (int i = 0; i < 5000; ++i) data.push_back(static_cast<char>((i * 131 + i / 7) & 0xff));
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{63}, size_t{64},
+                   size_t{65}, size_t{255}, size_t{1000}, size_t{4999}, size_t{5000}}) {
     std::string_view part(data.data(), n);
-    uLong want = ::crc32(0, reinterpret_cast<const Bytef *>(part.data()),
-                         static_cast<uInt>(n));
+    uLong want = ::crc32(0, reinterpret_cast<const Bytef*>(part.data()), static_cast<uInt>(n));
     EXPECT_EQ(cairn::store::Crc32(part), static_cast<uint32_t>(want)) << n;
     // Chained: CRC of the first half, then continued over the second.
-    uint32_t chained = cairn::store::Crc32(
-        part.substr(n / 2), cairn::store::Crc32(part.substr(0, n / 2)));
+    uint32_t chained =
+        cairn::store::Crc32(part.substr(n / 2), cairn::store::Crc32(part.substr(0, n / 2)));
     EXPECT_EQ(chained, static_cast<uint32_t>(want)) << n;
   }
 }
 
-// The block pre-filter's case-insensitive search against a plain
-// lower-case-then-find, on random text around the vector width, with needles of
-// every length up to 40 taken from the text.
+// The block pre-filter's case-insensitive search against a plain lower-case-then-find, on random
+// text around the vector width, with needles of every length up to 40 taken from the text.
 TEST(FindCaselessTest, MatchesLowerThenFind) {
   std::mt19937 rng(7);
   const std::string alphabet = "aAbB.:0 \"";
   for (int round = 0; round < 400; ++round) {
     std::string hay(rng() % 200, ' ');
-    for (char &c : hay)
-      c = alphabet[rng() % alphabet.size()];
+    for (char& c : hay) c = alphabet[rng() % alphabet.size()];
     std::string lower_hay = cairn::store::ToLower(hay);
     for (int q = 0; q < 10; ++q) {
       size_t len = 1 + rng() % 40;
@@ -528,15 +464,11 @@ TEST(FindCaselessTest, MatchesLowerThenFind) {
         size_t at = rng() % hay.size();
         needle = lower_hay.substr(at, len);
       } else {
-        for (size_t k = 0; k < len; ++k)
-          needle.push_back(static_cast<char>(
-              std::tolower(alphabet[rng() % alphabet.size()])));
+        for (size_t k = 0; k < len; ++k) needle.push_back(static_cast<char>(std::tolower(alphabet[rng() % alphabet.size()])));
       }
-      if (needle.empty())
-        continue;
+      if (needle.empty()) continue;
       size_t from = hay.empty() ? 0 : rng() % (hay.size() + 1);
-      EXPECT_EQ(cairn::store::FindCaseless(hay, needle, from),
-                lower_hay.find(needle, from))
+      EXPECT_EQ(cairn::store::FindCaseless(hay, needle, from), lower_hay.find(needle, from))
           << "hay=" << hay << " needle=" << needle << " from=" << from;
     }
   }
@@ -544,9 +476,8 @@ TEST(FindCaselessTest, MatchesLowerThenFind) {
   EXPECT_EQ(cairn::store::FindCaseless("", "a"), std::string_view::npos);
 }
 
-// The writer reuses its key tables from segment to segment: after Clear a map
-// must hold exactly the keys inserted since, whatever arena chunks it hands out
-// again.
+// The writer reuses its key tables from segment to segment: after Clear a map must hold exactly
+// the keys inserted since, whatever arena chunks it hands out again.
 TEST(FlatStringMapTest, ClearKeepsNothingButCapacity) {
   cairn::store::FlatStringMap map;
   map.Reserve(1000);
@@ -561,44 +492,39 @@ TEST(FlatStringMapTest, ClearKeepsNothingButCapacity) {
     map.Clear();
     EXPECT_EQ(map.size(), 0u);
     EXPECT_EQ(map.Find("key-7"), nullptr);
-    // Longer keys than before (up to 5,000 bytes, more than some chunks) in a
-    // different number.
+    // Longer keys than before (up to 5,000 bytes, more than some chunks) in a different number.
     for (uint32_t i = 0; i < 30000; ++i) {
-      std::string k = "round-" + std::to_string(round) + "-" +
-                      std::to_string(i) +
+      std::string k = "round-" + std::to_string(round) + "-" + std::to_string(i) +
                       std::string(i % 97 == 0 ? 5000 : i % 13, 'x');
       std::string_view stored;
-      uint32_t *v = map.FindOrInsert(k, i, &inserted, &stored);
+      uint32_t* v = map.FindOrInsert(k, i, &inserted, &stored);
       ASSERT_TRUE(inserted);
       ASSERT_EQ(*v, i);
       ASSERT_EQ(stored, k);
     }
     for (uint32_t i = 0; i < 30000; i += 7) {
-      std::string k = "round-" + std::to_string(round) + "-" +
-                      std::to_string(i) +
+      std::string k = "round-" + std::to_string(round) + "-" + std::to_string(i) +
                       std::string(i % 97 == 0 ? 5000 : i % 13, 'x');
-      const uint32_t *v = map.Find(k);
+      const uint32_t* v = map.Find(k);
       ASSERT_NE(v, nullptr) << k;
       EXPECT_EQ(*v, i);
     }
     EXPECT_EQ(map.Find("key-7"), nullptr);
     EXPECT_EQ(map.size(), 30000u);
   }
-  EXPECT_LE(map.Bytes(), bytes * 2); // the reused arena did not grow per round
+  EXPECT_LE(map.Bytes(), bytes * 2);  // the reused arena did not grow per round
 }
 
-// Bloom probes spread over the rows: with the row count the writer picks for a
-// block of a few hundred singletons, every row gets close to its share and a
-// value's 11 probes are distinct rows (a mapping that kept the high bits of
-// nearby probes together would fail both), in both formats.
+// Bloom probes spread over the rows: with the row count the writer picks for a block of a few
+// hundred singletons, every row gets close to its share and a value's 11 probes are distinct rows
+// (a mapping that kept the high bits of nearby probes together would fail both), in both formats.
 TEST(BloomRowTest, ProbesSpreadOverRows) {
   for (uint32_t version : {2u, 3u}) {
     const uint64_t rows = 16 * 300;
     std::vector<uint32_t> hits(rows, 0);
     std::mt19937_64 rng(version);
     size_t repeated = 0;
-    const int values =
-        200000; // about 460 probes per row: +-25% is over 5 standard deviations
+    const int values = 200000;  // about 460 probes per row: +-25% is over 5 standard deviations
     for (int v = 0; v < values; ++v) {
       uint64_t h = cairn::store::Hash64(std::to_string(rng()));
       std::set<uint64_t> mine;
@@ -619,18 +545,12 @@ TEST(BloomRowTest, ProbesSpreadOverRows) {
   }
 }
 
-// Slicing per-block filters into rows puts every bit where the
-// one-bit-at-a-time definition does, for row and block counts that are and are
-// not multiples of 64 and 8.
+// Slicing per-block filters into rows puts every bit where the one-bit-at-a-time definition does,
+// for row and block counts that are and are not multiples of 64 and 8.
 TEST(BloomSliceTest, AgreesWithBitByBit) {
   std::mt19937_64 rng(7);
-  for (auto [rows, nblocks] : {std::pair<uint64_t, uint32_t>{1, 1},
-                               {64, 8},
-                               {65, 9},
-                               {200, 3},
-                               {1000, 77},
-                               {4096, 256},
-                               {333, 130}}) {
+  for (auto [rows, nblocks] : {std::pair<uint64_t, uint32_t>{1, 1}, {64, 8}, {65, 9}, {200, 3},
+                               {1000, 77}, {4096, 256}, {333, 130}}) {
     const uint32_t row_bytes = (nblocks + 7) / 8;
     const uint64_t words = (rows + 63) / 64;
     std::vector<uint64_t> filters(words * row_bytes * 8, 0);
@@ -642,19 +562,18 @@ TEST(BloomSliceTest, AgreesWithBitByBit) {
       want[r * row_bytes + b / 8] |= static_cast<char>(1u << (b % 8));
     }
     std::string got(rows * row_bytes, '\0');
-    cairn::store::SliceBloomFilters(filters.data(), words, rows, row_bytes,
-                                    got.data());
+    cairn::store::SliceBloomFilters(filters.data(), words, rows, row_bytes, got.data());
     EXPECT_EQ(got, want) << rows << " rows, " << nblocks << " blocks";
   }
 }
 
-// The pending-identity counts against a std::map under random adds and releases
-// in a small table (so probe runs wrap around and erasures move entries back),
-// including keys 0 and 1, which share a slot value.
+// The pending-identity counts against a std::map under random adds and releases in a small table
+// (so probe runs wrap around and erasures move entries back), including keys 0 and 1, which share
+// a slot value.
 TEST(FpCountsTest, AgreesWithAMapUnderAddsAndReleases) {
   std::mt19937_64 rng(11);
   cairn::store::FpCounts counts;
-  std::map<uint64_t, int> want; // keyed as stored: 0 counts as 1
+  std::map<uint64_t, int> want;  // keyed as stored: 0 counts as 1
   for (int step = 0; step < 200000; ++step) {
     // Keys from a small range and a few that collide in the low bits.
     const uint64_t k = rng() % 4 == 0 ? (rng() % 8) << 40 : rng() % 3000;
@@ -665,52 +584,36 @@ TEST(FpCountsTest, AgreesWithAMapUnderAddsAndReleases) {
     } else {
       counts.Release(k);
       auto it = want.find(stored);
-      if (it != want.end() && --it->second == 0)
-        want.erase(it);
+      if (it != want.end() && --it->second == 0) want.erase(it);
     }
     if (step % 997 == 0) {
       for (uint64_t q = 0; q < 3000; ++q) {
-        ASSERT_EQ(counts.Contains(q), want.count(q == 0 ? 1 : q) > 0)
-            << "key " << q << " step " << step;
+        ASSERT_EQ(counts.Contains(q), want.count(q == 0 ? 1 : q) > 0) << "key " << q << " step " << step;
       }
       for (uint64_t q = 0; q < 8; ++q) {
-        ASSERT_EQ(counts.Contains(q << 40),
-                  want.count(q == 0 ? 1 : q << 40) > 0)
-            << "key " << q;
+        ASSERT_EQ(counts.Contains(q << 40), want.count(q == 0 ? 1 : q << 40) > 0) << "key " << q;
       }
     }
   }
   EXPECT_EQ(counts.empty(), want.empty());
 }
 
-// The vectorised exact search finds what std::string_view::find finds, on texts
-// full of near misses (the probe bytes without the rest, the marker cut short)
-// at every offset and length.
+// The vectorised exact search finds what std::string_view::find finds, on texts full of near
+// misses (the probe bytes without the rest, the marker cut short) at every offset and length.
 TEST(FindExactTest, AgreesWithFind) {
   std::mt19937 rng(5);
   const std::string_view marker = cairn::store::kEventIdMarker;
-  const std::vector<std::string> pieces = {"\"eventID\":\"",
-                                           "\"eventID\":",
-                                           "ID",
-                                           "\"requestID\":\"",
-                                           "\"",
-                                           "eventI",
-                                           "x",
-                                           "0123456789abcdef",
-                                           "\"eventID\"  "};
+  const std::vector<std::string> pieces = {"\"eventID\":\"", "\"eventID\":", "ID", "\"requestID\":\"",
+                                           "\"", "eventI", "x", "0123456789abcdef", "\"eventID\"  "};
   for (int round = 0; round < 5000; ++round) {
     std::string hay;
     const int parts = static_cast<int>(rng() % 12);
-    for (int k = 0; k < parts; ++k)
-      hay += pieces[rng() % pieces.size()];
-    EXPECT_EQ(cairn::store::FindEventIdMarker(hay),
-              std::string_view(hay).find(marker))
-        << hay;
+    for (int k = 0; k < parts; ++k) hay += pieces[rng() % pieces.size()];
+    EXPECT_EQ(cairn::store::FindEventIdMarker(hay), std::string_view(hay).find(marker)) << hay;
     const size_t a = rng() % 4, b = a + rng() % 4;
     const std::string needle = hay.substr(hay.size() / 3, b + 1);
     if (needle.size() == b + 1) {
-      EXPECT_EQ(cairn::store::FindExact(hay, needle, a, b), hay.find(needle))
-          << hay << " / " << needle;
+      EXPECT_EQ(cairn::store::FindExact(hay, needle, a, b), hay.find(needle)) << hay << " / " << needle;
     }
   }
 }
