@@ -145,8 +145,10 @@ inline uint64_t IdFingerprint(std::string_view account, std::string_view event_i
 // zstd one-shot compression. `level` as zstd's (1..19). Appends to `out`.
 Status ZstdCompress(std::string_view in, int level, std::string* out);
 // Decompresses a frame whose content size is `raw_size` exactly; Corruption (naming `what`) on
-// any mismatch.
-Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what);
+// any mismatch. Before allocating, `raw_size` must be at most `max_raw`, at most
+// kMaxZstdExpansion times the input, and equal to the content size the frame's header records.
+Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
+                      uint64_t max_raw);
 
 // ASCII lower-casing (Splunk compares search values case-insensitively; non-ASCII bytes are kept).
 inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }

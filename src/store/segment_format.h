@@ -19,6 +19,52 @@ inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 fl
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
 inline constexpr size_t kBlockIndexEntrySize = 56;
 
+// Limits of the format: the writer never exceeds them and the reader rejects (as Corruption) any
+// size beyond them before allocating, so a crafted file cannot make it allocate more than these.
+// An event's raw JSON (the CloudTrail reader's default limit too).
+inline constexpr uint64_t kMaxEventBytes = uint64_t{64} << 20;
+// The writer's target block size (SegmentWriterOptions::block_bytes) at most.
+inline constexpr uint64_t kMaxBlockTargetBytes = uint64_t{64} << 20;
+// The decompressed size of any zstd frame (a block holds less than its target plus one event,
+// plus a length varint per event).
+inline constexpr uint64_t kMaxFrameRawBytes = uint64_t{256} << 20;
+// Events in one segment.
+inline constexpr uint32_t kMaxSegmentEvents = uint32_t{1} << 24;
+// A zstd block produces at most 128 KiB from at least 4 stored bytes (3-byte block header, one
+// byte of RLE content), so no well-formed frame decompresses to more than this many times its
+// stored size.
+inline constexpr uint64_t kMaxZstdExpansion = 32768;
+
+// The columns of formats 2 and 3, in their on-disk order: those formats' column directory has no
+// names. (kColumnFields in fields.h is the writer's current list; it may grow, this may not.)
+inline constexpr std::string_view kLegacyColumnFields[] = {
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "readOnly",
+    "eventType",
+    "eventCategory",
+    "managementEvent",
+    "recipientAccountId",
+    "eventVersion",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.userName",
+    "userIdentity.principalId",
+    "userIdentity.accessKeyId",
+    "userIdentity.invokedBy",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "sourcetype",
+    "source",
+};
+// The first 21 are JSON leaves; the last two the event's metadata.
+inline constexpr size_t kLegacyJsonColumnCount = 21;
+
 enum class SectionId : uint32_t {
   kBlocks = 1,        // zstd frames of raw events
   kBlockIndex = 2,    // fixed 56-byte records, one per block

@@ -82,6 +82,16 @@ struct SectionMeta {
   uint32_t raw_size = 0;  // for whole-section zstd frames; 0 otherwise
 };
 
+// Every zstd frame of a segment goes through here: the format caps a frame's decompressed size,
+// and the reader rejects larger ones (segment_format.h).
+Status CompressFrame(std::string_view raw, int level, std::string* out) {
+  if (raw.size() > kMaxFrameRawBytes) {
+    return InvalidArgument("a segment part of {} bytes is beyond the format's limit of {}",
+                           raw.size(), kMaxFrameRawBytes);
+  }
+  return ZstdCompress(raw, level, out);
+}
+
 void EncodePosting(const KeyPosting& p, std::string* out) {
   // Small lists as varint gaps; larger ones as the smaller of gaps and a run-optimized roaring.
   thread_local std::string gaps;
@@ -373,7 +383,7 @@ struct SegmentWriter::Impl {
       block = block_buf;
     }
     compressed.clear();
-    RETURN_IF_ERROR(ZstdCompress(block, opt.zstd_level, &compressed));
+    RETURN_IF_ERROR(CompressFrame(block, opt.zstd_level, &compressed));
     BlockMeta b;
     b.offset = offset;
     b.csize = static_cast<uint32_t>(compressed.size());
@@ -403,7 +413,7 @@ struct SegmentWriter::Impl {
   }
   Status WriteCompressedSection(SectionId id, std::string_view raw) {
     std::string c;
-    RETURN_IF_ERROR(ZstdCompress(raw, opt.meta_zstd_level, &c));
+    RETURN_IF_ERROR(CompressFrame(raw, opt.meta_zstd_level, &c));
     return WriteSection(id, c, static_cast<uint32_t>(raw.size()));
   }
 
@@ -431,6 +441,10 @@ Status SegmentWriter::Open() {
   Impl& m = *impl_;
   if (m.opt.format_version < kOldestSegmentVersion || m.opt.format_version > kSegmentVersion) {
     return InvalidArgument("segment format {} cannot be written", m.opt.format_version);
+  }
+  if (m.opt.block_bytes == 0 || m.opt.block_bytes > kMaxBlockTargetBytes) {
+    return InvalidArgument("block_bytes {} is not within 1 and {}", m.opt.block_bytes,
+                           kMaxBlockTargetBytes);
   }
   if (m.opt.expected_events > 0) {
     // Size the key table once instead of doubling it (each doubling rehashes every slot): under
@@ -460,7 +474,14 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     return InvalidArgument("segment {}: event time {} outside partition day {}", m.path, e.time_ms,
                            m.partition);
   }
-  if (e.raw.size() > UINT32_MAX / 2) return InvalidArgument("event larger than 2 GiB");
+  if (e.raw.size() > kMaxEventBytes) {
+    return InvalidArgument("event {} of {} bytes is larger than the store's limit of {}",
+                           e.event_id, e.raw.size(), kMaxEventBytes);
+  }
+  if (m.count >= kMaxSegmentEvents) {
+    return InvalidArgument("segment {} already holds the format's maximum of {} events", m.path,
+                           kMaxSegmentEvents);
+  }
   const uint32_t ord = m.count;
   m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
 
@@ -736,7 +757,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     std::string raw;
     auto add_frame = [&](std::string_view bytes) -> Status {
       std::string c_bytes;
-      RETURN_IF_ERROR(ZstdCompress(bytes, m.opt.meta_zstd_level, &c_bytes));
+      RETURN_IF_ERROR(CompressFrame(bytes, m.opt.meta_zstd_level, &c_bytes));
       PutFixed64(&dir, dir_size + blobs.size());
       PutFixed32(&dir, static_cast<uint32_t>(c_bytes.size()));
       PutFixed32(&dir, static_cast<uint32_t>(bytes.size()));
@@ -789,7 +810,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     auto flush = [&]() -> Status {
       if (entries == 0) return Status::Ok();
       std::string c;
-      RETURN_IF_ERROR(ZstdCompress(block, m.opt.meta_zstd_level, &c));
+      RETURN_IF_ERROR(CompressFrame(block, m.opt.meta_zstd_level, &c));
       PutLengthPrefixed(&index_entries, first_key);
       PutVarint(&index_entries, m.offset);
       PutVarint(&index_entries, c.size());
