@@ -137,6 +137,12 @@ uint64_t Hash64(std::string_view data, uint64_t seed = 0);
 void SliceBloomFilters(const uint64_t* filters, uint64_t words, uint64_t rows, uint32_t row_bytes,
                        char* out);
 
+// The Bloom section's header CRC (format 4): CRC-32 of the header's first 12 bytes followed by
+// the table of chunk CRCs.
+inline uint32_t BloomHeaderCrc(std::string_view header12, std::string_view chunk_crcs) {
+  return Crc32(chunk_crcs, Crc32(header12.substr(0, 12)));
+}
+
 // The dedup fingerprint of an event identity (account, event_id).
 inline uint64_t IdFingerprint(std::string_view account, std::string_view event_id) {
   return Hash64(event_id, Hash64(account, 0x5eed));

@@ -10,12 +10,11 @@ namespace cairn::store::internal {
 
 namespace {
 
-constexpr size_t kBloomHeaderBytes = 16;
 constexpr size_t kMaxCachedBloomChunks = 256;  // 1 MiB per segment
 
-// Reads the section's header and chunk CRCs once (called with m.mu held). Every field is checked
-// against the others and against the section's size, so a damaged header is Corruption; each
-// chunk is checked against its CRC when read.
+// Reads the section's header and chunk CRCs once (called with m.mu held). Since format 4 both are
+// covered by the header's CRC; before, every field is checked against the others and against the
+// section's size, and each chunk against its CRC when read.
 Status LoadBloomHeader(Impl& m, const std::string& path) {
   if (m.bloom_header_loaded) return Status::Ok();
   const SectionInfo& sec = m.section(SectionId::kBlooms);
@@ -23,13 +22,13 @@ Status LoadBloomHeader(Impl& m, const std::string& path) {
   if (sec.size < sizeof(hdr)) return Corruption("{}: Bloom section too short", path);
   RETURN_IF_ERROR(m.file->ReadExact(sec.offset, sizeof(hdr), hdr));
   const uint32_t rows = DecodeFixed32(hdr), row_bytes = DecodeFixed32(hdr + 4);
-  const uint32_t chunk = DecodeFixed32(hdr + 8), reserved = DecodeFixed32(hdr + 12);
+  const uint32_t chunk = DecodeFixed32(hdr + 8), header_crc = DecodeFixed32(hdr + 12);
   const uint64_t nblocks = m.blocks.size();
   // rows and row_bytes are 32-bit: their product and the sums below cannot overflow 64 bits
   // once the product is known to fit in the section.
   const uint64_t data = uint64_t{rows} * row_bytes;
-  if (chunk != kBloomChunkBytes || reserved != 0 || row_bytes != (nblocks + 7) / 8 ||
-      data > sec.size) {
+  if (chunk != kBloomChunkBytes || (m.version < 4 && header_crc != 0) ||
+      row_bytes != (nblocks + 7) / 8 || data > sec.size) {
     return Corruption("{}: Bloom section header is inconsistent", path);
   }
   const uint64_t nchunks = (data + kBloomChunkBytes - 1) / kBloomChunkBytes;
@@ -38,6 +37,9 @@ Status LoadBloomHeader(Impl& m, const std::string& path) {
   }
   std::string crcs(4 * nchunks, '\0');
   RETURN_IF_ERROR(m.file->ReadExact(sec.offset + sizeof(hdr) + data, crcs.size(), crcs.data()));
+  if (m.version >= 4 && BloomHeaderCrc(std::string_view(hdr, sizeof(hdr)), crcs) != header_crc) {
+    return Corruption("{}: Bloom section header checksum mismatch", path);
+  }
   m.bloom_chunk_crcs.resize(nchunks);
   for (uint64_t c = 0; c < nchunks; ++c) m.bloom_chunk_crcs[c] = DecodeFixed32(crcs.data() + 4 * c);
   m.bloom_rows = rows;

@@ -29,8 +29,6 @@ namespace internal {
 
 namespace {
 
-constexpr size_t kFrameEntrySize = 20;  // u64 offset, u32 csize, u32 rsize, u32 crc
-
 // Reads one directory entry's frame: its offset is from the section's start, and it must lie in
 // the section after the directory.
 bool GetFrame(Reader* r, const SectionInfo& s, uint64_t dir_size, Frame* f) {
@@ -48,7 +46,7 @@ bool GetFrame(Reader* r, const SectionInfo& s, uint64_t dir_size, Frame* f) {
 // directory has no checksum of its own, so the whole section's is checked once, streamed.
 Status LoadLegacyColumnDir(Impl& m, const std::string& path) {
   const SectionInfo& s = m.section(SectionId::kColumns);
-  const uint64_t dir_size = 4 + std::size(kLegacyColumnFields) * 2 * kFrameEntrySize;
+  const uint64_t dir_size = 4 + std::size(kLegacyColumnFields) * 2 * kColumnFrameEntryBytes;
   if (s.size < dir_size) return Corruption("{}: columns section too short", path);
   uint32_t crc = 0;
   std::string buf;
@@ -80,13 +78,66 @@ Status LoadLegacyColumnDir(Impl& m, const std::string& path) {
   return Status::Ok();
 }
 
+// Format 4: `u32 size`, `u32 count`, per column its kind, its name and its two frame entries,
+// then the CRC of the directory's bytes before it, checked before anything in it is used.
+Status LoadNamedColumnDir(Impl& m, const std::string& path) {
+  const SectionInfo& s = m.section(SectionId::kColumns);
+  char head[8];
+  if (s.size < sizeof(head)) return Corruption("{}: columns section too short", path);
+  RETURN_IF_ERROR(m.file->ReadExact(s.offset, sizeof(head), head));
+  const uint32_t dir_size = DecodeFixed32(head), n = DecodeFixed32(head + 4);
+  // The smallest entry is a one-byte name; the largest directory holds kMaxColumns of the
+  // longest names.
+  constexpr uint64_t kMinEntry = 3 + 1 + 2 * kColumnFrameEntryBytes;
+  constexpr uint64_t kMaxEntry = 3 + kMaxColumnNameBytes + 2 * kColumnFrameEntryBytes;
+  if (dir_size > s.size || n > kMaxColumns || dir_size < 12 + n * kMinEntry ||
+      dir_size > 12 + n * kMaxEntry) {
+    return Corruption("{}: column directory of {} bytes for {} columns is inconsistent", path,
+                      dir_size, n);
+  }
+  std::string dir(dir_size, '\0');
+  RETURN_IF_ERROR(m.file->ReadExact(s.offset, dir_size, dir.data()));
+  if (Crc32(std::string_view(dir).substr(0, dir_size - 4)) !=
+      DecodeFixed32(dir.data() + dir_size - 4)) {
+    return Corruption("{}: column directory checksum mismatch at offset {}", path, s.offset);
+  }
+  Reader r(std::string_view(dir).substr(8, dir_size - 12));
+  for (uint32_t c = 0; c < n; ++c) {
+    ColumnSlot slot;
+    std::string_view kind, len, name;
+    if (!r.GetBytes(1, &kind) || !r.GetBytes(2, &len)) {
+      return Corruption("{}: column directory truncated at column {}", path, c);
+    }
+    const size_t name_len =
+        static_cast<uint8_t>(len[0]) | (size_t{static_cast<uint8_t>(len[1])} << 8);
+    if (name_len == 0 || name_len > kMaxColumnNameBytes || !r.GetBytes(name_len, &name)) {
+      return Corruption("{}: column directory: bad name of column {}", path, c);
+    }
+    slot.name = std::string(name);
+    if (kind[0] == static_cast<char>(kColumnKindJson)) {
+      slot.json = true;
+    } else if (kind[0] == static_cast<char>(kColumnKindMetadata)) {
+      slot.json = false;
+    } else {
+      return Corruption("{}: column {} has unknown kind {}", path, slot.name,
+                        static_cast<uint8_t>(kind[0]));
+    }
+    if (!GetFrame(&r, s, dir_size, &slot.dict) || !GetFrame(&r, s, dir_size, &slot.codes)) {
+      return Corruption("{}: column {} frame out of range", path, slot.name);
+    }
+    m.cols.push_back(std::move(slot));
+  }
+  if (r.remaining() != 0) return Corruption("{}: column directory has trailing bytes", path);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadColumnDir(Impl& m, const std::string& path) {
   std::lock_guard<std::mutex> lock(m.mu);
   if (m.column_dir_loaded) return Status::Ok();
   m.cols.clear();
-  Status s = LoadLegacyColumnDir(m, path);
+  Status s = m.version >= 4 ? LoadNamedColumnDir(m, path) : LoadLegacyColumnDir(m, path);
   if (!s.ok()) {
     m.cols.clear();
     return s;

@@ -12,8 +12,10 @@ inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 byte
 // Version 2 changed section 3, the Bloom filters, to a bit-sliced layout; version 1 segments (one
 // filter per block) are not read. Version 3 added each column value's event count after the
 // column's dictionary and maps Bloom probes to rows by multiplication (BloomRow); version 2
-// segments are still read (the counts are then taken from the codes).
-inline constexpr uint32_t kSegmentVersion = 3;
+// segments are still read (the counts are then taken from the codes). Version 4 names the columns
+// in the column directory and checksums it (readers map columns by name), and checksums the Bloom
+// section's header; versions 2 and 3 are still read.
+inline constexpr uint32_t kSegmentVersion = 4;
 inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
@@ -65,6 +67,13 @@ inline constexpr std::string_view kLegacyColumnFields[] = {
 // The first 21 are JSON leaves; the last two the event's metadata.
 inline constexpr size_t kLegacyJsonColumnCount = 21;
 
+// Column directory (section 6).
+inline constexpr size_t kColumnFrameEntryBytes = 20;  // u64 offset, u32 csize, u32 rsize, u32 crc
+inline constexpr uint8_t kColumnKindJson = 0;         // the value of the event's first such leaf
+inline constexpr uint8_t kColumnKindMetadata = 1;     // "sourcetype" or "source" of the event
+inline constexpr size_t kMaxColumns = 4096;
+inline constexpr size_t kMaxColumnNameBytes = 1024;
+
 enum class SectionId : uint32_t {
   kBlocks = 1,        // zstd frames of raw events
   kBlockIndex = 2,    // fixed 56-byte records, one per block
@@ -92,6 +101,7 @@ inline constexpr std::string_view kEventIdMarker = "\"eventID\":\"";
 // Bloom filters: k probes by double hashing of Hash64(lower(value)), 16 bits per singleton of the
 // fullest block (about 0.05% false positives); rows stored in CRC-checked chunks.
 inline constexpr uint32_t kBloomChunkBytes = 4096;
+inline constexpr size_t kBloomHeaderBytes = 16;  // rows, row_bytes, chunk size, header CRC (v4)
 inline constexpr int kBloomProbes = 11;
 
 // The Bloom row of probe `i` (0 <= i < kBloomProbes) for a value with hash `h`, among `rows`.

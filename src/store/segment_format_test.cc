@@ -4,14 +4,18 @@
 // was at the time), and every lookup over them must agree with brute force over
 // the events they hold.
 
+#include "store/segment_format.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <span>
 
 #include "common/fs.h"
+#include "common/testing.h"
 #include "store/encoding.h"
+#include "store/fields.h"
 #include "store/segment.h"
-#include "store/segment_format.h"
 #include "store/segment_test_util.h"
 #include "store/segment_writer.h"
 #include "store/test_util.h"
@@ -123,6 +127,112 @@ TEST_P(OldSegmentTest, IsReadAndAnswersLikeBruteForce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, OldSegmentTest, ::testing::Values(2u, 3u));
+
+// Segments whose writer kept another set of columns than this reader's kColumnFields: the reader
+// maps columns by the names in the segment's directory.
+class ColumnSetTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = cairn::testing::MakeTempDir("cairn_columns"); }
+  void TearDown() override { FileSystem::Default()->RemoveAll(dir_).IgnoreError(); }
+
+  // Writes synthetic events (an errorCode on every fifth) with `columns`; returns the segment and
+  // its events in ordinal order.
+  std::shared_ptr<Segment> Write(std::span<const ColumnSpec> columns,
+                                 std::vector<cloudtrail::Event>* events) {
+    *events = testing::SyntheticBatch(0, 800, kFixtureDay * kMillisPerDay, 3'600'000, 3);
+    for (size_t i = 0; i < events->size(); i += 5) {
+      (*events)[i].raw.mutable_string().insert(
+          1, fmt::format(R"("errorCode":"{}",)", i % 2 ? "AccessDenied" : "NoSuchKey"));
+    }
+    std::stable_sort(events->begin(), events->end(),
+                     [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
+    SegmentWriterOptions opt;
+    opt.block_bytes = 16 << 10;
+    opt.columns = columns;
+    const std::string path = JoinPath(dir_, "cols.seg");
+    SegmentWriter w(FileSystem::Default(), path, kFixtureDay, opt);
+    EXPECT_TRUE(w.Open().ok());
+    for (auto& e : *events) EXPECT_TRUE(w.Add(e).ok());
+    auto info = w.Finish();
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    SegmentDesc d;
+    d.file = "cols.seg";
+    d.partition = kFixtureDay;
+    d.event_count = info->event_count;
+    d.min_time = info->min_time;
+    d.max_time = info->max_time;
+    d.footer_crc = info->crc;
+    auto seg = Segment::Open(FileSystem::Default(), path, d);
+    EXPECT_TRUE(seg.ok()) << seg.status().ToString();
+    return seg.ok() ? *seg : nullptr;
+  }
+
+  std::string dir_;
+};
+
+// As a segment written before errorCode and userAgent were columns: their values are in the keys
+// table and Bloom filters, every lookup still agrees with brute force, and GetColumn builds
+// their columns from the events.
+TEST_F(ColumnSetTest, ColumnsTheSegmentLacksAreAnsweredFromItsEvents) {
+  std::vector<ColumnSpec> columns;
+  for (const ColumnSpec& c : DefaultColumns()) {
+    if (c.name != "errorCode" && c.name != "userAgent") columns.push_back(c);
+  }
+  std::vector<cloudtrail::Event> events;
+  auto seg = Write(columns, &events);
+  ASSERT_TRUE(seg);
+  testing::Brute brute(events);
+  testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
+  auto denied = seg->FieldPostings("errorCode", "accessdenied");
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->cardinality(), 80u);
+  auto fields = seg->Fields();
+  ASSERT_TRUE(fields.ok());
+  bool listed = false;
+  for (const auto& f : *fields) {
+    if (f.name == "errorCode") {
+      listed = true;
+      EXPECT_FALSE(f.column);
+      EXPECT_EQ(f.events, 160u);
+    }
+  }
+  EXPECT_TRUE(listed);
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
+// A column this reader's list does not have (as a later writer might add) is read as a column:
+// its values and terms are found through its dictionary.
+TEST_F(ColumnSetTest, ColumnsTheReaderDoesNotKnowAreRead) {
+  std::vector<ColumnSpec> columns(DefaultColumns().begin(), DefaultColumns().end());
+  columns.insert(columns.begin() + 3, ColumnSpec{"requestParameters.bucketName", true});
+  std::vector<cloudtrail::Event> events;
+  auto seg = Write(columns, &events);
+  ASSERT_TRUE(seg);
+  testing::Brute brute(events);
+  testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
+  auto col = seg->GetColumn("requestParameters.bucketName");
+  ASSERT_TRUE(col.ok()) << col.status().ToString();
+  EXPECT_EQ((*col)->dict.size(), 13u);
+  auto sum = seg->ColumnCounts("requestParameters.bucketName");
+  ASSERT_TRUE(sum.ok());
+  EXPECT_EQ((*sum->counts)[0], 0u);  // every event has one
+  auto fields = seg->Fields();
+  ASSERT_TRUE(fields.ok());
+  bool as_column = false;
+  for (const auto& f : *fields) as_column |= f.name == "requestParameters.bucketName" && f.column;
+  EXPECT_TRUE(as_column);
+  EXPECT_TRUE(seg->Verify().ok());
+}
+
+// Formats 2 and 3 cannot name columns: the writer refuses another set for them.
+TEST_F(ColumnSetTest, OlderFormatsHoldOnlyTheirColumns) {
+  std::vector<ColumnSpec> columns(DefaultColumns().begin(), DefaultColumns().end() - 1);
+  SegmentWriterOptions opt;
+  opt.columns = columns;
+  opt.format_version = 3;
+  SegmentWriter w(FileSystem::Default(), JoinPath(dir_, "x.seg"), kFixtureDay, opt);
+  EXPECT_EQ(w.Open().code(), StatusCode::kInvalidArgument);
+}
 
 } // namespace
 } // namespace cairn::store

@@ -281,8 +281,13 @@ TEST_F(SegmentTest, SharedViewsWriteTheSameSegmentAsOwnedText) {
 
 TEST_F(SegmentTest, Version2SegmentsAreStillRead) {
   CAIRN_REQUIRE_SHARED_DATA();
-  static_assert(kOldestSegmentVersion == 2 && kSegmentVersion == 3);
+  static_assert(kOldestSegmentVersion == 2 && kSegmentVersion == 4);
   CheckAgainstBruteForce(2);
+}
+
+TEST_F(SegmentTest, Version3SegmentsAreStillRead) {
+  CAIRN_REQUIRE_SHARED_DATA();
+  CheckAgainstBruteForce(3);
 }
 
 TEST_F(SegmentTest, ContainsIdIsExact) {
@@ -446,6 +451,31 @@ TEST(Crc32Test, MatchesZlib) {
         cairn::store::Crc32(part.substr(n / 2), cairn::store::Crc32(part.substr(0, n / 2)));
     EXPECT_EQ(chained, static_cast<uint32_t>(want)) << n;
   }
+}
+
+// The vectors of docs/format/segment.md ("Hash64", and the Bloom probes of section 3): Hash64
+// is stored implicitly in every Bloom filter.
+TEST(Hash64Test, MatchesTheDocumentedVectors) {
+  const std::pair<const char*, uint64_t> vectors[] = {
+      {"", 0x9e4ec39e3b6136c3},
+      {"a", 0xea2504fb900d1f60},
+      {"abc", 0x8af7a239e3fa26ba},
+      {"eventid", 0xe0f956a8075fac34},
+      {"10.0.0.1", 0x4bc53232df0520bb},
+      {"0123456789abcdef", 0xe06fd66932e64187},
+      {"0123456789abcdefg", 0xb464e8982ec821a6},
+      {"arn:aws:iam::111122223333:user/alice", 0xeee6aac845d05627},
+  };
+  for (const auto& [text, want] : vectors) EXPECT_EQ(cairn::store::Hash64(text), want) << text;
+  const uint64_t h = cairn::store::Hash64("10.0.0.1");
+  const std::vector<uint64_t> v4 = {295, 167, 38, 909, 780, 651, 523, 394, 265, 136, 7};
+  const std::vector<uint64_t> v2 = {259, 580, 901, 222, 543, 864, 185, 506, 827, 148, 469};
+  for (int i = 0; i < cairn::store::kBloomProbes; ++i) {
+    EXPECT_EQ(cairn::store::BloomRow(4, h, i, 1000), v4[i]);
+    EXPECT_EQ(cairn::store::BloomRow(3, h, i, 1000), v4[i]);
+    EXPECT_EQ(cairn::store::BloomRow(2, h, i, 1000), v2[i]);
+  }
+  EXPECT_EQ(cairn::store::Crc32("123456789"), 0xcbf43926u);
 }
 
 // The block pre-filter's case-insensitive search against a plain lower-case-then-find, on random
