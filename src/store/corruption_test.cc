@@ -18,6 +18,7 @@
 #include "store/manifest.h"
 #include "store/segment.h"
 #include "store/segment_format.h"
+#include "store/segment_reseal.h"
 #include "store/segment_writer.h"
 #include "store/store.h"
 #include "store/test_util.h"
@@ -48,57 +49,17 @@ namespace {
 
 constexpr int64_t kDay = 19700;
 
-// Where the parts of a segment file lie, from its footer.
-struct Layout {
-  struct Section {
-    uint64_t offset = 0, size = 0;
-    size_t entry = 0;  // offset of its section-table entry in the file
-  };
-  uint64_t footer_off = 0;
-  uint32_t footer_len = 0;
-  std::map<uint32_t, Section> sections;
-  const Section& at(SectionId id) const { return sections.at(static_cast<uint32_t>(id)); }
-};
+using testing::ColumnDirectorySize;
+using testing::PutFixed32At;
+using Layout = testing::SegmentLayout;
 
 Layout ParseLayout(const std::string& b) {
   Layout l;
-  const char* trailer = b.data() + b.size() - kSegmentTrailerSize;
-  l.footer_len = DecodeFixed32(trailer);
-  l.footer_off = b.size() - kSegmentTrailerSize - l.footer_len;
-  const char* table = b.data() + l.footer_off + 40;
-  const uint32_t n = DecodeFixed32(b.data() + l.footer_off + 36);
-  for (uint32_t i = 0; i < n; ++i) {
-    const char* e = table + 28 * i;
-    l.sections[DecodeFixed32(e)] = {DecodeFixed64(e + 4), DecodeFixed64(e + 12),
-                                    static_cast<size_t>(e - b.data())};
-  }
+  EXPECT_TRUE(testing::ParseSegmentLayout(b, &l));
   return l;
 }
 
-// The size of the column directory at the start of section 6: fixed in formats 2 and 3 (23
-// columns, two 20-byte entries each), recorded in its first four bytes since format 4.
-uint64_t ColumnDirectorySize(const std::string& b, const Layout& l) {
-  const uint32_t version = DecodeFixed32(b.data() + 8);
-  if (version < 4) return 4 + 23 * 2 * 20;
-  return DecodeFixed32(b.data() + l.at(SectionId::kColumns).offset);
-}
-
-void PutFixed32At(std::string* b, size_t at, uint32_t v) {
-  std::string x;
-  PutFixed32(&x, v);
-  b->replace(at, 4, x);
-}
-
-// After changing a section's bytes (not its size), makes every checksum agree again: the
-// section's CRC in the footer, the footer's CRC in the trailer. Returns the footer CRC.
-uint32_t Reseal(std::string* b, SectionId changed) {
-  const Layout l = ParseLayout(*b);
-  const Layout::Section& s = l.at(changed);
-  PutFixed32At(b, s.entry + 20, Crc32(std::string_view(*b).substr(s.offset, s.size)));
-  const uint32_t crc = Crc32(std::string_view(*b).substr(l.footer_off, l.footer_len));
-  PutFixed32At(b, b->size() - kSegmentTrailerSize + 4, crc);
-  return crc;
-}
+uint32_t Reseal(std::string* b, SectionId changed) { return testing::ResealSection(b, changed); }
 
 // A digest of what each read of a segment answers: the same for an undamaged copy, and for a
 // damaged one either the same or Corruption naming the file.
@@ -189,12 +150,7 @@ class SegmentCorruptionTest : public ::testing::Test {
     }
     auto info = w.Finish();
     ASSERT_TRUE(info.ok());
-    desc_.file = "good.seg";
-    desc_.partition = kDay;
-    desc_.event_count = info->event_count;
-    desc_.min_time = info->min_time;
-    desc_.max_time = info->max_time;
-    desc_.footer_crc = info->crc;
+    desc_ = testing::DescOf(*info, "good.seg");
     good_ = *ReadFileToString(FileSystem::Default(), path);
     auto seg = Segment::Open(FileSystem::Default(), path, desc_);
     ASSERT_TRUE(seg.ok()) << seg.status().ToString();

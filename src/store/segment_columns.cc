@@ -445,6 +445,17 @@ Result<Bitmap> ColumnPostings(Impl& m, const std::string& path, size_t c,
 
 namespace {
 
+// Calls fn(slot, code, value) for every dictionary value of the segment's JSON columns.
+Status ForEachJsonColumnValue(Impl& m, const std::string& path,
+                              const std::function<void(size_t, uint32_t, const std::string&)>& fn) {
+  for (size_t c = 0; c < m.cols.size(); ++c) {
+    if (!m.cols[c].json) continue;
+    ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
+    for (uint32_t i = 0; i < dict->size(); ++i) fn(c, i + 1, (*dict)[i]);
+  }
+  return Status::Ok();
+}
+
 // Column-derived term index: (term, column, code), sorted by term, over the JSON columns.
 Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Impl& m,
                                                                        const std::string& path) {
@@ -456,16 +467,12 @@ Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Impl& m,
   auto terms = std::make_shared<std::vector<ColumnTerm>>();
   std::string buf;
   std::vector<std::string_view> pieces;
-  for (size_t c = 0; c < m.cols.size(); ++c) {
-    if (!m.cols[c].json) continue;
-    ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
-    for (uint32_t i = 0; i < dict->size(); ++i) {
-      SplitTerms((*dict)[i], &buf, &pieces);
-      for (std::string_view t : pieces) {
-        terms->push_back(ColumnTerm{std::string(t), static_cast<uint16_t>(c), i + 1});
-      }
+  RETURN_IF_ERROR(ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, const std::string& v) {
+    SplitTerms(v, &buf, &pieces);
+    for (std::string_view t : pieces) {
+      terms->push_back(ColumnTerm{std::string(t), static_cast<uint16_t>(c), code});
     }
-  }
+  }));
   std::sort(terms->begin(), terms->end(), [](const ColumnTerm& a, const ColumnTerm& b) {
     return std::tie(a.term, a.column, a.code) < std::tie(b.term, b.column, b.code);
   });
@@ -510,25 +517,15 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
     // are split into terms.
     std::string buf;
     std::vector<std::string_view> pieces;
-    for (size_t c = 0; c < m.cols.size(); ++c) {
-      if (!m.cols[c].json) continue;
-      ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
-      for (uint32_t i = 0; i < dict->size(); ++i) {
-        const std::string& v = (*dict)[i];
-        if (!phrase.empty()) {
-          if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(i + 1);
-          continue;
-        }
-        if (FindCaseless(v, exact) == std::string_view::npos) continue;
-        SplitTerms(v, &buf, &pieces);
-        for (std::string_view t : pieces) {
-          if (t == exact) {
-            codes[c].push_back(i + 1);
-            break;
-          }
-        }
+    RETURN_IF_ERROR(ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, const std::string& v) {
+      if (!phrase.empty()) {
+        if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(code);
+        return;
       }
-    }
+      if (FindCaseless(v, exact) == std::string_view::npos) return;
+      SplitTerms(v, &buf, &pieces);
+      if (std::find(pieces.begin(), pieces.end(), exact) != pieces.end()) codes[c].push_back(code);
+    }));
   } else {
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     for (const ColumnTerm& t : *terms) {

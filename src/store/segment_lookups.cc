@@ -29,49 +29,12 @@ bool IsJsonColumn(const Impl& m, std::string_view field) {
   return it != m.col_by_name.end() && m.cols[it->second].json;
 }
 
-// Walks the non-column leaves of events in blocks `which`, adding the ordinals where some term
-// satisfies `match`. `literal`, when not empty, is text (lower-cased) that every matching term
-// contains, used to skip events that cannot match (EventsToParse).
-Status ScanTerms(Impl& m, const std::string& path, const std::vector<uint32_t>& which,
-                 const std::function<bool(std::string_view)>& match, Bitmap* out,
-                 std::string_view literal = {}) {
-  RETURN_IF_ERROR(internal::LoadColumnDir(m, path));
-  LeafWalker walker;
-  std::string buf;
-  std::vector<std::string_view> pieces;
-  for (uint32_t b : which) {
-    ASSIGN_OR_RETURN(auto block, internal::LoadBlock(m, b));
-    const uint32_t count = m.blocks[b].count;
-    std::vector<bool> parse;
-    if (!literal.empty()) {
-      parse = internal::EventsToParse(*block, count, literal);
-      if (parse.empty()) continue;
-    }
-    for (uint32_t i = 0; i < count; ++i) {
-      if (!parse.empty() && !parse[i]) continue;
-      bool hit = false;
-      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
-        if (hit || leaf.field == kTimeField || IsJsonColumn(m, leaf.field)) return;
-        SplitTerms(leaf.value, &buf, &pieces);
-        for (std::string_view t : pieces) {
-          if (match(t)) {
-            hit = true;
-            return;
-          }
-        }
-      });
-      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path, s.message());
-      if (hit) out->add(m.blocks[b].first + i);
-    }
-  }
-  return Status::Ok();
-}
-
-// Adds the events of blocks `which` holding a leaf of `field` whose value (cut to the keys'
-// length) satisfies `pred`, skipping events already in `out`. `literal` as for ScanTerms.
-Status ScanFieldValues(Impl& m, const std::string& path, std::string_view field,
-                       const std::vector<uint32_t>& which, std::string_view literal,
-                       const std::function<bool(std::string_view)>& pred, Bitmap* out) {
+// Adds to `out` the events of blocks `which` (not already in it) that have a leaf for which
+// `hits` returns true. `literal`, when not empty, is text (lower-cased) that a matching leaf's
+// value contains, used to skip events that cannot match without parsing them (EventsToParse).
+Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>& which,
+                  std::string_view literal, const std::function<bool(const Leaf&)>& hits,
+                  Bitmap* out) {
   LeafWalker walker;
   for (uint32_t b : which) {
     ASSIGN_OR_RETURN(auto block, internal::LoadBlock(m, b));
@@ -85,14 +48,40 @@ Status ScanFieldValues(Impl& m, const std::string& path, std::string_view field,
       const uint32_t o = m.blocks[b].first + i;
       if ((!parse.empty() && !parse[i]) || out->contains(o)) continue;
       bool hit = false;
-      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) {
-        if (!hit && leaf.field == field) hit = pred(CutValue(leaf.value));
-      });
+      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) { hit = hit || hits(leaf); });
       if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path, s.message());
       if (hit) out->add(o);
     }
   }
   return Status::Ok();
+}
+
+// The events of blocks `which` with a term satisfying `match` in a leaf that is neither a JSON
+// column of the segment nor eventTime (the terms the keys table and Bloom filters hold).
+Status ScanTerms(Impl& m, const std::string& path, const std::vector<uint32_t>& which,
+                 const std::function<bool(std::string_view)>& match, Bitmap* out,
+                 std::string_view literal = {}) {
+  RETURN_IF_ERROR(internal::LoadColumnDir(m, path));
+  std::string buf;
+  std::vector<std::string_view> pieces;
+  return ScanLeaves(
+      m, path, which, literal,
+      [&](const Leaf& leaf) {
+        if (leaf.field == kTimeField || IsJsonColumn(m, leaf.field)) return false;
+        SplitTerms(leaf.value, &buf, &pieces);
+        return std::any_of(pieces.begin(), pieces.end(), match);
+      },
+      out);
+}
+
+// The events of blocks `which` holding a leaf of `field` whose value (cut to the keys' length)
+// satisfies `pred`.
+Status ScanFieldValues(Impl& m, const std::string& path, std::string_view field,
+                       const std::vector<uint32_t>& which, std::string_view literal,
+                       const std::function<bool(std::string_view)>& pred, Bitmap* out) {
+  return ScanLeaves(
+      m, path, which, literal,
+      [&](const Leaf& leaf) { return leaf.field == field && pred(CutValue(leaf.value)); }, out);
 }
 
 std::vector<uint32_t> AllBlocks(const Impl& m) {

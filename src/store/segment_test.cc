@@ -45,15 +45,7 @@ class SegmentTest : public ::testing::Test {
     }
     auto info = w.Finish();
     EXPECT_TRUE(info.ok()) << info.status().ToString();
-    SegmentDesc d;
-    d.file = "test.seg";
-    d.partition = part;
-    d.event_count = info->event_count;
-    d.min_time = info->min_time;
-    d.max_time = info->max_time;
-    d.bytes = info->file_size;
-    d.footer_crc = info->crc;
-    auto seg = Segment::Open(FileSystem::Default(), path, d);
+    auto seg = Segment::Open(FileSystem::Default(), path, testing::DescOf(*info, "test.seg"));
     EXPECT_TRUE(seg.ok()) << seg.status().ToString();
     return *seg;
   }
