@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 #include "common/thread_pool.h"
 #include "common/time_util.h"
 #include "store/store.h"
@@ -139,11 +140,10 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   sum.units = units.size();
 
   // Checkpoint: units already finished by an earlier run with the same bucket, prefix and range.
-  std::string name = fmt::format("{}_{}_{}_{}", options.bucket, options.prefix, options.from_day, options.to_day);
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-  }
-  const std::string checkpoint = JoinPath(JoinPath(options.data_dir, "backfill"), name + ".checkpoint");
+  const std::string name =
+      fmt::format("{}_{}_{}_{}", options.bucket, options.prefix, options.from_day, options.to_day);
+  ASSIGN_OR_RETURN(const std::string checkpoint,
+                   FileUnder(fs, JoinPath(options.data_dir, "backfill"), name, ".checkpoint"));
   std::set<std::string> done;
   if (auto text = ReadFileToString(fs, checkpoint); text.ok()) {
     size_t pos = 0;

@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 #include "common/time_util.h"
 
 namespace cairn::collect {
@@ -89,15 +90,6 @@ class PipeFile final : public SequentialFile {
   std::shared_ptr<Pipe> pipe_;
 };
 
-std::string SafeName(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    out.push_back(ok ? c : '_');
-  }
-  if (out.size() > 150) out = out.substr(out.size() - 150);
-  return out;
-}
 
 }  // namespace
 
@@ -186,56 +178,43 @@ const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
 
 Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                                const std::string& body, const std::vector<std::string>& reasons) {
-  std::string folder = JoinPath(dir_, "messages");
-  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
-  std::string json = "{\"kind\":\"message\",\"time\":";
-  AppendJsonString(&json, FormatIso8601(NowMs(), true));
-  json += ",\"queue\":";
-  AppendJsonString(&json, queue_url);
-  json += ",\"message_id\":";
-  AppendJsonString(&json, message_id);
-  json += fmt::format(",\"receive_count\":{},\"reasons\":[", receive_count);
+  std::string list = "[";
   for (size_t i = 0; i < reasons.size(); ++i) {
-    if (i > 0) json += ",";
-    AppendJsonString(&json, reasons[i]);
+    if (i > 0) list += ",";
+    AppendJsonString(&list, reasons[i]);
   }
-  json += "],\"body\":";
-  AppendJsonString(&json, ValidUtf8(body) ? body : std::string("(not UTF-8)"));
-  json += "}\n";
-  return WriteFileAtomic(FileSystem::Default(),
-                         JoinPath(folder, fmt::format("{}-{}.json", NowMs(), SafeName(message_id))), json);
+  list += "]";
+  return kept_
+      .Keep("messages", message_id,
+            {{"queue", JsonString(queue_url)},
+             {"message_id", JsonString(message_id)},
+             {"receive_count", std::to_string(receive_count)},
+             {"reasons", list},
+             {"body", JsonString(ValidUtf8(body) ? body : std::string("(not UTF-8)"))}})
+      .status();
 }
 
 Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int attempts,
                             const std::string* content) {
-  std::string folder = JoinPath(dir_, "files");
-  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
-  std::string base = fmt::format("{}-{}", NowMs(), SafeName(ref.bucket + "_" + ref.key));
-  std::string json = "{\"kind\":\"file\",\"time\":";
-  AppendJsonString(&json, FormatIso8601(NowMs(), true));
-  json += ",\"bucket\":";
-  AppendJsonString(&json, ref.bucket);
-  json += ",\"key\":";
-  AppendJsonString(&json, ref.key);
-  json += ",\"etag\":";
-  AppendJsonString(&json, ref.etag);
-  json += fmt::format(",\"attempts\":{},\"reason\":", attempts);
-  AppendJsonString(&json, reason);
-  json += ",\"copy\":";
-  AppendJsonString(&json, content != nullptr ? base + ".data" : "");
-  json += "}\n";
-  if (content != nullptr) {
-    RETURN_IF_ERROR(WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".data"), *content));
-  }
-  return WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".json"), json);
+  return kept_
+      .Keep("files", ref.bucket + "/" + ref.key,
+            {{"bucket", JsonString(ref.bucket)},
+             {"key", JsonString(ref.key)},
+             {"etag", JsonString(ref.etag)},
+             {"attempts", std::to_string(attempts)},
+             {"reason", JsonString(reason)}},
+            {.bytes = content, .file = {}})
+      .status();
 }
 
 ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
 Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
-  std::string path = JoinPath(JoinPath(ctx_.data_dir, "digests"), JoinPath(ref.bucket, ref.key));
-  if (path.size() > 3 && path.substr(path.size() - 3) == ".gz") path.resize(path.size() - 3);
+  std::string name = ref.bucket + "/" + ref.key;
+  if (name.ends_with(".gz")) name.resize(name.size() - 3);
+  ASSIGN_OR_RETURN(std::string path,
+                   PathUnder(FileSystem::Default(), JoinPath(ctx_.data_dir, "digests"), name));
   RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(DirName(path)));
   return WriteFileAtomic(FileSystem::Default(), path, json);
 }

@@ -5,7 +5,9 @@
 // (memory stays at the pipe's 4 MiB plus the reader's buffer plus at most commit_batch_bytes of
 // decoded events per file), applies the input's exclusion filter, commits through the
 // GroupCommitter (which merges concurrent files into one store commit) and records the object
-// in the ledger after the commit is durable. Digest files are written under <data>/digests/.
+// in the ledger after the commit is durable. Digest files are written under <data>/digests/,
+// their bucket and key turned into a path by PathUnder (common/safe_path.h): a key cannot reach
+// outside that folder.
 //
 // Thread safety: Ingest may be called from many threads at once.
 
@@ -25,6 +27,9 @@
 #include "collect/ledger.h"
 #include "collect/metrics.h"
 #include "collect/notification.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/quarantine.h"
 #include "store/store.h"
 
 namespace cairn::collect {
@@ -76,19 +81,21 @@ struct FileResult {
   uint64_t bytes = 0;
 };
 
-// Local quarantine under <data>/quarantine/{messages,files}/ (docs/collect.md).
+// The collector's records in the local quarantine, <data>/quarantine/{messages,files}/
+// (docs/collect.md), written by cairn::Quarantine (common/quarantine.h). Thread-safe.
 class Quarantine {
  public:
-  explicit Quarantine(std::string dir) : dir_(std::move(dir)) {}
+  explicit Quarantine(std::string dir)
+      : kept_(FileSystem::Default(), Clock::System(), std::move(dir)) {}
   // Keeps an SQS message that is not a notification. Returns when durable.
   Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                      const std::string& body, const std::vector<std::string>& reasons);
   // Keeps the record (and, when `content` is not null, a copy) of an unreadable object.
   Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts, const std::string* content);
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return kept_.dir(); }
 
  private:
-  std::string dir_;
+  cairn::Quarantine kept_;
 };
 
 struct IngestContext {

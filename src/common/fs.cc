@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <utility>
@@ -241,6 +242,13 @@ class PosixFileSystem final : public FileSystem {
       return ErrnoStatus("lock", path, err);
     }
     return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
+  }
+  Result<std::string> RealPath(const std::string& path) override {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return ErrnoStatus("realpath", path, errno);
+    std::string out(real);
+    std::free(real);
+    return out;
   }
 };
 

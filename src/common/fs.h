@@ -99,6 +99,10 @@ class FileSystem {
   // Takes an exclusive lock on `path`, creating the file (0600) when missing. With `wait`, blocks
   // until the lock is free; without, fails at once with kUnavailable when another holder has it.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) = 0;
+
+  // The absolute path of an existing `path` with every symbolic link, "." and ".." resolved
+  // (realpath(3)). A file system without links may return `path` as it is (the default).
+  virtual Result<std::string> RealPath(const std::string& path) { return path; }
 };
 
 // Reads a whole file. Fails with ResourceExhausted when it is larger than `max_bytes`.

@@ -65,6 +65,8 @@ class FaultInjectionFileSystem final : public FileSystem {
     return base_->LockFile(path, wait);
   }
 
+  Result<std::string> RealPath(const std::string& path) override { return base_->RealPath(path); }
+
  private:
   // A writable file through the kCreate fault, truncated or (append) appended to.
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path, bool append);

@@ -185,6 +185,74 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
 }
 
+// S3 keys that try to leave the data folder — "..", a leading '/', percent-encoded dots,
+// backslashes, very long names — for digest files and for quarantined objects: everything the
+// collector writes stays under <data>, each digest is kept (under its sanitised name) and each
+// poison object is quarantined once.
+TEST_F(CollectIntegrationTest, HostileKeysNeverLeaveTheDataFolder) {
+  CAIRN_REQUIRE_FAUXQS();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "hostile-keys");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  Site& site = **site_r;
+  // From <data>/digests/<bucket>/AWSLogs/1/CloudTrail-Digest/, six ".." reach the folder that
+  // holds <data> (the sandbox): the old join of the key wrote there.
+  const std::string up = "../../../../../../";
+  const std::vector<std::string> tails = {
+      up + "escaped.json.gz",
+      "/" + up + "abs.json.gz",
+      "%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/pct.json.gz",
+      "..%2F..%2F..%2F..%2F..%2F..%2Fslash.json.gz",
+      "..\\..\\..\\..\\..\\..\\back.json.gz",
+      std::string(3000, 'L') + ".json.gz",
+  };
+  const std::string digest =
+      R"({"awsAccountId":"1","digestStartTime":"2023-07-10T11:00:00Z",)"
+      R"("digestEndTime":"2023-07-10T12:00:00Z","digestS3Bucket":"hostile-keys","logFiles":[]})";
+  std::vector<std::string> digest_keys, poison_keys;
+  for (const std::string& tail : tails) {
+    digest_keys.push_back("AWSLogs/1/CloudTrail-Digest/" + tail);
+    poison_keys.push_back("AWSLogs/1/CloudTrail/us-east-1/2023/07/10/" + tail);
+  }
+  for (const auto& k : digest_keys) {
+    ASSERT_TRUE(site.Put(k, cairn::testing::Gzip(digest)).ok()) << k;
+  }
+  const std::string poison = cairn::testing::Gzip(cairn::testing::TinyLogFile("p", 3));
+  for (const auto& k : poison_keys) {
+    ASSERT_TRUE(site.Put(k, poison.substr(0, poison.size() / 2)).ok()) << k;
+  }
+  ASSERT_TRUE(site.AnnounceRaw(digest_keys).ok());
+  ASSERT_TRUE(site.AnnounceRaw(poison_keys).ok());
+
+  const std::string sandbox = dir_ + "/sandbox";
+  const std::string data = sandbox + "/data";
+  CollectorOptions options;
+  options.data_dir = data;
+  options.config = SiteConfig();
+  options.until_idle = 6;
+  Collector collector(std::move(options));
+  auto sum = collector.Run();
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(collector.metrics()->files_digest.load(), digest_keys.size());
+  EXPECT_EQ(collector.metrics()->files_quarantined.load(), poison_keys.size());
+
+  // Nothing outside <data>; every digest under <data>/digests with the digest's bytes.
+  size_t digests = 0, kept = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(sandbox)) {
+    const std::string p = e.path().string();
+    EXPECT_TRUE(p == data || p.starts_with(data + "/")) << "written outside the data folder: " << p;
+    if (!e.is_regular_file()) continue;
+    EXPECT_LE(e.path().filename().string().size(), 255u) << p;
+    if (p.starts_with(data + "/digests/")) {
+      ++digests;
+      EXPECT_EQ(*ReadFileToString(FileSystem::Default(), p), digest) << p;
+    }
+    if (p.starts_with(data + "/quarantine/files/") && p.ends_with(".data")) ++kept;
+  }
+  EXPECT_EQ(digests, digest_keys.size());
+  EXPECT_EQ(kept, poison_keys.size());
+}
+
 std::string HttpGet(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
