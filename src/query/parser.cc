@@ -3,10 +3,13 @@
 #include <cctype>
 #include <set>
 
+#include "query/command_registry.h"
 #include "query/value.h"
 
 namespace cairn::query {
 namespace {
+
+std::string CommandList();
 
 const std::set<std::string, std::less<>>& EvalFunctions() {
   static const std::set<std::string, std::less<>> k = {
@@ -198,6 +201,10 @@ class Parser {
       }
       first = false;
       ASSIGN_OR_RETURN(Command c, ParseCommand());
+      if (!internal::CommandRegistry::Get().Find(c.name)) {
+        return Unsupported("unsupported command: {} at offset {} (cairn runs: {})", c.name, c.offset,
+                           CommandList());
+      }
       p.commands.push_back(std::move(c));
     }
     return p;
@@ -1163,6 +1170,14 @@ class Parser {
 }  // namespace
 
 bool IsKnownEvalFunction(std::string_view name) { return EvalFunctions().count(name) > 0; }
+
+namespace {
+std::string CommandList() {
+  std::string out;
+  for (const auto& n : internal::CommandRegistry::Get().Names()) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+}  // namespace
 
 Result<Pipeline> ParseSpl(std::string_view text) {
   Parser p(text);
