@@ -233,7 +233,6 @@ Status Executor::RunCommand(const Command& c, Results* r, int depth) {
   if (n == "spath") return Spath(c, r);
   if (n == "rex") return Rex(c, r);
   if (n == "fillnull") return FillNull(c, r);
-  if (n == "lookup") return Lookup(c, r);
   if (n == "inputlookup") return InputLookup(c, r);
   if (n == "outputlookup") return OutputLookup(c, r);
   if (n == "convert") return Convert(c, r);
@@ -690,7 +689,6 @@ Result<std::string> Executor::LookupPath(const std::string& name) const {
   return JoinPath(options_.lookups_dir, file);
 }
 
-namespace {
 Result<std::vector<std::vector<std::string>>> LoadCsv(const std::string& path,
                                                       const std::string& name) {
   FileSystem* fs = FileSystem::Default();
@@ -699,77 +697,6 @@ Result<std::vector<std::vector<std::string>>> LoadCsv(const std::string& path,
   ASSIGN_OR_RETURN(auto rows, ParseCsv(text, path));
   if (rows.empty()) return InvalidArgument("lookup table {} has no header line", path);
   return rows;
-}
-}  // namespace
-
-Status Executor::Lookup(const Command& c, Results* r) {
-  ASSIGN_OR_RETURN(std::string path, LookupPath(c.text));
-  ASSIGN_OR_RETURN(auto table, LoadCsv(path, c.text));
-  const auto& header = table[0];
-  auto col = [&](const std::string& name) -> int {
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return static_cast<int>(i);
-    }
-    return -1;
-  };
-  std::vector<int> in_cols;
-  for (const auto& f : c.lookup_inputs) {
-    int i = col(f.name);
-    if (i < 0) return InvalidArgument("lookup {}: no column '{}'", c.text, f.name);
-    in_cols.push_back(i);
-  }
-  std::vector<std::pair<int, std::string>> outs;  // column, event field
-  if (c.lookup_outputs.empty()) {
-    for (size_t i = 0; i < header.size(); ++i) {
-      if (std::find(in_cols.begin(), in_cols.end(), static_cast<int>(i)) == in_cols.end()) {
-        outs.emplace_back(static_cast<int>(i), header[i]);
-      }
-    }
-  } else {
-    for (const auto& f : c.lookup_outputs) {
-      int i = col(f.name);
-      if (i < 0) return InvalidArgument("lookup {}: no column '{}'", c.text, f.name);
-      outs.emplace_back(i, f.local.empty() ? f.name : f.local);
-    }
-  }
-  std::multimap<std::string, size_t> index;
-  for (size_t i = 1; i < table.size(); ++i) {
-    std::string key;
-    for (int ic : in_cols) {
-      key += ic < static_cast<int>(table[i].size()) ? table[i][static_cast<size_t>(ic)] : "";
-      key += '\x02';
-    }
-    index.emplace(key, i);
-  }
-  for (Row& row : r->rows) {
-    std::string key;
-    bool missing = false;
-    for (const auto& f : c.lookup_inputs) {
-      const Values* v = row.Get(f.local.empty() ? f.name : f.local);
-      if (!v) {
-        missing = true;
-        break;
-      }
-      key += v->front();
-      key += '\x02';
-    }
-    if (missing) continue;
-    auto [lo, hi] = index.equal_range(key);
-    if (lo == hi) continue;
-    for (const auto& [ci, field] : outs) {
-      if (c.output_new && row.Get(field)) continue;
-      Values vals;
-      for (auto it = lo; it != hi; ++it) {
-        const auto& tr = table[it->second];
-        if (ci < static_cast<int>(tr.size()) && !tr[static_cast<size_t>(ci)].empty()) {
-          vals.push_back(tr[static_cast<size_t>(ci)]);
-        }
-      }
-      row.Set(field, vals);
-    }
-  }
-  for (const auto& [ci, field] : outs) AddColumn(r, field);
-  return Status::Ok();
 }
 
 Status Executor::InputLookup(const Command& c, Results* r) {

@@ -70,7 +70,6 @@ class Executor {
   Status Spath(const Command& c, Results* r);
   Status Rex(const Command& c, Results* r);
   Status FillNull(const Command& c, Results* r);
-  Status Lookup(const Command& c, Results* r);
   Status InputLookup(const Command& c, Results* r);
   Status OutputLookup(const Command& c, Results* r);
   Status Join(const Command& c, Results* r, int depth);
@@ -106,6 +105,10 @@ bool BoolOption(const Command& c, const std::string& key, bool def);
 // A command's numeric option, or `def` when absent; an error naming the command
 // and option otherwise.
 Result<long long> IntOption(const Command& c, const std::string& key, long long def);
+
+// A lookup table's rows (the header first) from the CSV file at `path`. NotFound naming `name`.
+Result<std::vector<std::vector<std::string>>> LoadCsv(const std::string& path,
+                                                      const std::string& name);
 
 // Field names present in any row, sorted (runs extraction on event rows).
 std::vector<std::string> AllFieldNames(std::vector<Row>& rows);

@@ -202,8 +202,8 @@ class Parser {
       first = false;
       ASSIGN_OR_RETURN(Command c, ParseCommand());
       if (!internal::CommandRegistry::Get().Find(c.name)) {
-        return Unsupported("unsupported command: {} at offset {} (cairn runs: {})", c.name, c.offset,
-                           CommandList());
+        return Unsupported("unsupported command: {} at offset {} (cairn runs: {})", c.name,
+                           c.offset, CommandList());
       }
       p.commands.push_back(std::move(c));
     }
@@ -1174,7 +1174,8 @@ bool IsKnownEvalFunction(std::string_view name) { return EvalFunctions().count(n
 namespace {
 std::string CommandList() {
   std::string out;
-  for (const auto& n : internal::CommandRegistry::Get().Names()) out += (out.empty() ? "" : ", ") + n;
+  for (const auto& n : internal::CommandRegistry::Get().Names())
+    out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 }  // namespace

@@ -729,8 +729,7 @@ bool MaySelectIndex(const SearchNode* n, const std::string& index) {
     case SearchNode::Kind::kOr:
       return std::any_of(n->children.begin(), n->children.end(),
                          [&](const auto& c) { return MaySelectIndex(c.get(), index); });
-    default:
-      return true;
+    default: return true;
   }
 }
 

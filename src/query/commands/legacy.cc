@@ -57,10 +57,7 @@ void Buffered(CommandRegistry& r, const char* name, CommandClass cls) {
 }  // namespace
 
 void Register_legacy(CommandRegistry& r) {
-  for (const char* name : {"rex", "spath", "convert", "lookup"}) PerBatch(r, name);
-  for (const char* name : {"fieldsummary"}) {
-    Buffered(r, name, CommandClass::kTransforming);
-  }
+  for (const char* name : {"rex", "spath", "convert"}) PerBatch(r, name);
   for (const char* name : {"join", "append", "outputlookup"}) {
     Buffered(r, name, CommandClass::kBlocking);
   }
