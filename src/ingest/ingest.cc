@@ -46,6 +46,20 @@ Status Walk(FileSystem* fs, const std::string& dir, std::vector<std::string>* ou
 
 bool IsDir(FileSystem* fs, const std::string& path) { return fs->ListDir(path).ok(); }
 
+// The date folders "YYYY/MM/DD" right above a file, as CloudTrail's S3 layout has them
+// (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>); empty when the path has none.
+std::string_view DateFolders(std::string_view path) {
+  const size_t name = path.rfind('/');
+  if (name == std::string_view::npos || name < 11) return {};
+  std::string_view d = path.substr(name - 10, 10);  // YYYY/MM/DD
+  if (name > 10 && path[name - 11] != '/') return {};
+  for (size_t i = 0; i < d.size(); ++i) {
+    const bool slash = i == 4 || i == 7;
+    if (slash ? d[i] != '/' : (d[i] < '0' || d[i] > '9')) return {};
+  }
+  return d;
+}
+
 Result<std::string> CopyStdin(FileSystem* fs, const std::string& data_dir) {
   std::string dir = JoinPath(data_dir, "tmp");
   RETURN_IF_ERROR(fs->CreateDirs(dir));
@@ -380,6 +394,13 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
   // The same file named twice (overlapping folders) is read once; the store would dedup anyway.
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  // A day's files together, whatever their account and region: a store commit then holds one or
+  // two days, and its segments are large enough to be left as they are, where path order (each
+  // account and region through all its days) splits every commit into one small segment per day
+  // that the store has to merge again (docs/benchmarks.md, "store").
+  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return DateFolders(a) < DateFolders(b);
+  });
   return out;
 }
 

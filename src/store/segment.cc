@@ -1607,6 +1607,96 @@ Result<uint64_t> Segment::DistinctCount(std::string_view field) const {
 
 // ---------------------------------------------------------------- verify
 
+// ---------------------------------------------------------------- size report
+
+Result<std::vector<PartSize>> Segment::SizeReport() const {
+  Impl& m = *impl_;
+  std::vector<PartSize> parts;
+  auto section = [&](SectionId id) -> const SectionInfo& {
+    return m.sections[static_cast<int>(id)];
+  };
+  uint64_t sections_total = 0;
+  for (const SectionInfo& s : m.sections) sections_total += s.present ? s.size : 0;
+  parts.push_back({"header, footer, trailer", m.file->Size() - sections_total, 0, 0});
+  static constexpr std::pair<SectionId, std::string_view> kWhole[] = {
+      {SectionId::kBlocks, "blocks"},       {SectionId::kBlockIndex, "block index"},
+      {SectionId::kBlooms, "Bloom filters"}, {SectionId::kTime, "time"},
+      {SectionId::kIds, "ids"},             {SectionId::kKeyIndex, "key index"},
+      {SectionId::kFieldCatalog, "field catalog"}};
+  for (const auto& [id, name] : kWhole) {
+    const SectionInfo& s = section(id);
+    uint64_t raw = s.raw_size;
+    if (id == SectionId::kBlocks) {
+      raw = 0;
+      for (const BlockInfo& b : blocks_) raw += b.rsize;
+    }
+    parts.push_back({std::string(name), s.present ? s.size : 0, raw, 0});
+  }
+  // Columns: the directory, then each column's two frames.
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    RETURN_IF_ERROR(LoadColumnDir(m, path_));
+  }
+  uint64_t frames = 0;
+  for (size_t c = 0; c < kColumnCount; ++c) {
+    ASSIGN_OR_RETURN(ColumnSummary summary, ColumnCounts(kColumnFields[c]));
+    const std::string name(kColumnFields[c]);
+    parts.push_back({"columns: " + name + " dictionary", m.dict_frames[c].csize,
+                     m.dict_frames[c].rsize, summary.dict->size()});
+    parts.push_back({"columns: " + name + " codes", m.code_frames[c].csize, m.code_frames[c].rsize, 0});
+    frames += m.dict_frames[c].csize + m.code_frames[c].csize;
+  }
+  parts.push_back({"columns: directory", section(SectionId::kColumns).size - frames, 0, 0});
+  // Keys: each entry's share of its block, by field.
+  RETURN_IF_ERROR(LoadKeyIndex(m, path_));
+  std::map<std::string, PartSize, std::less<>> by_field;
+  uint64_t key_frames = 0;
+  for (size_t b = 0; b < m.key_blocks.size(); ++b) {
+    ASSIGN_OR_RETURN(auto block, LoadKeyBlock(m, path_, b));
+    const KeyBlockInfo& info = m.key_blocks[b];
+    key_frames += info.csize;
+    // Each entry's bytes in the block: its key's suffix after the prefix it shares with the
+    // previous key, and its posting.
+    std::vector<uint64_t> raws(block->entries.size());
+    uint64_t block_raw = 0;
+    for (size_t i = 0; i < block->entries.size(); ++i) {
+      const std::string& key = block->entries[i].key;
+      size_t shared = 0;
+      if (i > 0) {
+        const std::string& prev = block->entries[i - 1].key;
+        while (shared < std::min(prev.size(), key.size()) && prev[shared] == key[shared]) ++shared;
+      }
+      raws[i] = key.size() - shared + block->entries[i].posting.size();
+      block_raw += raws[i];
+    }
+    uint64_t assigned = 0;
+    for (size_t i = 0; i < block->entries.size(); ++i) {
+      const KeyEntry& e = block->entries[i];
+      std::string_view key = e.key;
+      std::string_view field = key.empty() || key[0] != kFieldKeyPrefix
+                                   ? std::string_view("(terms)")
+                                   : key.substr(1, key.find('\0') - 1);
+      auto it = by_field.find(field);
+      if (it == by_field.end()) {
+        it = by_field.emplace(std::string(field), PartSize{"keys: " + std::string(field), 0, 0, 0})
+                 .first;
+      }
+      const uint64_t raw = raws[i];
+      // The block's last entry takes the rounding remainder, so the parts sum to the section.
+      const uint64_t share = i + 1 == block->entries.size()
+                                 ? info.csize - assigned
+                                 : info.csize * raw / std::max<uint64_t>(block_raw, 1);
+      assigned += share;
+      it->second.bytes += share;
+      it->second.raw_bytes += raw;
+      ++it->second.entries;
+    }
+  }
+  for (auto& [field, part] : by_field) parts.push_back(std::move(part));
+  parts.push_back({"keys: between blocks", section(SectionId::kKeys).size - key_frames, 0, 0});
+  return parts;
+}
+
 Status Segment::Verify() const {
   const Impl& m = *impl_;
   const RandomAccessFile& file = *m.file;

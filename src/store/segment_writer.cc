@@ -453,6 +453,7 @@ Status SegmentWriter::Open() {
 Status SegmentWriter::Add(const cloudtrail::Event& e) {
   Impl& m = *impl_;
   if (m.failed) return Internal("segment writer for {} already failed", m.path);
+  if (!m.tables) return Internal("segment writer for {} already finished", m.path);
   if (e.time_ms < m.last_time) {
     return InvalidArgument("segment {}: events out of time order", m.path);
   }
@@ -557,6 +558,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
 Result<SegmentFileInfo> SegmentWriter::Finish() {
   Impl& m = *impl_;
   if (m.failed) return Internal("segment writer for {} already failed", m.path);
+  if (!m.tables) return Internal("segment writer for {} already finished", m.path);
   if (m.count == 0) return InvalidArgument("segment {} has no events", m.path);
   uint64_t blocks_begin = kSegmentHeaderSize;
   RETURN_IF_ERROR(m.FlushBlock());
@@ -875,6 +877,10 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     return s;
   }
   m.file.reset();
+  // The tables go back to the thread now, not when the writer is destroyed: a commit spanning
+  // several days writes its segments one after another while keeping every writer until the
+  // manifest swap, and each later writer would otherwise grow new tables from nothing.
+  KeepTables(std::move(m.tables));
   SegmentFileInfo info;
   info.path = m.path;
   info.file_size = m.offset;
