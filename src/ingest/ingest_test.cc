@@ -67,6 +67,31 @@ TEST(ExpandPathsTest, FoldersGlobsAndMissing) {
   EXPECT_NE(missing.status().message().find("/nonexistent/cairn/*.json"), std::string::npos);
 }
 
+TEST(ExpandPathsTest, GroupsFilesByTheirDateFolders) {
+  FileSystem* fs = FileSystem::Default();
+  std::string dir = testing::MakeTempDir("cairn_expand");
+  const std::vector<std::string> files = {
+      "AWSLogs/1/CloudTrail/us-east-1/2026/11/01/a.json",
+      "AWSLogs/1/CloudTrail/us-east-1/2026/11/02/b.json",
+      "AWSLogs/1/CloudTrail/us-west-2/2026/11/01/c.json",
+      "AWSLogs/2/CloudTrail/us-east-1/2026/11/02/d.json",
+      "AWSLogs/2/CloudTrail/us-east-1/2026/10/31/e.json",
+      "loose/f.json",
+      "loose/2026/1/01/g.json"};  // not a date folder
+  for (const auto& f : files) {
+    ASSERT_TRUE(fs->CreateDirs(DirName(JoinPath(dir, f))).ok());
+    ASSERT_TRUE(WriteFileAtomic(fs, JoinPath(dir, f), "{\"Records\":[]}").ok());
+  }
+  auto out = ExpandPaths(fs, {dir}, "/tmp");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& p : *out) names.push_back(BaseName(p));
+  // Files without date folders first (path order), then day by day, path order within a day.
+  EXPECT_EQ(names, (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json",
+                                             "b.json", "d.json"}));
+  fs->RemoveAll(dir).IgnoreError();
+}
+
 TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
   CAIRN_REQUIRE_SHARED_DATA();
   std::string data = testing::MakeTempDir("cairn_ingest");
