@@ -398,10 +398,13 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
   // two days, and its segments are large enough to be left as they are, where path order (each
   // account and region through all its days) splits every commit into one small segment per day
   // that the store has to merge again (docs/benchmarks.md, "store").
-  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
-    return DateFolders(a) < DateFolders(b);
-  });
-  return out;
+  std::vector<std::pair<std::string_view, size_t>> by_day(out.size());  // (date folders, index)
+  for (size_t i = 0; i < out.size(); ++i) by_day[i] = {DateFolders(out[i]), i};
+  std::sort(by_day.begin(), by_day.end());
+  std::vector<std::string> sorted;
+  sorted.reserve(out.size());
+  for (const auto& [day, i] : by_day) sorted.push_back(std::move(out[i]));
+  return sorted;
 }
 
 Result<IngestSummary> IngestFiles(const std::vector<std::string>& files, const IngestOptions& options,
