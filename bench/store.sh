@@ -29,10 +29,11 @@ if [ ! -d "$LOGS/AWSLogs" ]; then
 fi
 [ -d bench/peers/node_modules/chdb ] || (cd bench/peers && npm install --no-audit --no-fund >&2)
 mapfile -t FILES < <(find "$LOGS/AWSLogs" -name '*.json.gz' | sort)
-GZ_BYTES=$(du -cb "${FILES[@]}" | tail -1 | cut -f1)
+# (through standard input: three weeks of files are more names than one command line holds)
+GZ_BYTES=$(printf '%s\0' "${FILES[@]}" | du -cb --files0-from=- | tail -1 | cut -f1)
 echo "# PROFILE=$PROFILE DAYS=$DAYS bench/store.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
 echo "files: ${#FILES[@]}  events: $EVENTS  gz bytes: $GZ_BYTES"
-cat "${FILES[@]}" > /dev/null  # page cache warm for every contender
+printf '%s\0' "${FILES[@]}" | xargs -0 cat > /dev/null  # page cache warm for every contender
 ratio() { awk -v a="$1" -v b="$GZ_BYTES" 'BEGIN{printf "%.3f", a/b}'; }
 
 D=$WORK/store-cairn-$TAG
