@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets into build-fuzz (clang, ASan + UBSan over the whole tree) and runs
-# each briefly, seeded from ../shared/data at run time. Usage: fuzz/run.sh [SECONDS_PER_TARGET]
+# each briefly, seeded from ../shared/data at run time, and fuzz_segment / fuzz_manifest from
+# segments and manifests the real writer makes (segment_seeds) plus the committed format 2 and 3
+# segments. Usage: fuzz/run.sh [SECONDS_PER_TARGET] (or FUZZ_SECONDS; FUZZ_TARGETS picks targets)
 # Findings (crash-*, leak-*, timeout-*) are left in build-fuzz/findings/<target>/; turn each into
 # a regression test beside the code it broke.
 set -euo pipefail
@@ -17,8 +19,12 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 fi
-TARGETS="fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification"
-ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS
+TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest}"
+# shellcheck disable=SC2086
+ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS segment_seeds
+SEEDS="$BUILD/seeds"
+rm -rf "$SEEDS"
+ASAN_OPTIONS=detect_leaks=0 "$BUILD/fuzz/segment_seeds" "$SEEDS/segment" "$SEEDS/manifest" "$DATA" >/dev/null
 
 # Seed folders for each target, read in place (never copied into the repository).
 seeds_for() {
@@ -28,6 +34,8 @@ seeds_for() {
     fuzz_scan) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed" ;;
     fuzz_spl) echo "$DATA/spl/security_content" ;;
     fuzz_notification) echo "$DATA/notifications $DATA/cloudtrail/aws-docs" ;;
+    fuzz_segment) echo "$SEEDS/segment $PWD/src/store/testdata" ;;
+    fuzz_manifest) echo "$SEEDS/manifest" ;;
   esac
 }
 
@@ -44,7 +52,7 @@ for target in $TARGETS; do
   echo "== $target for ${SECONDS_PER_TARGET}s"
   # shellcheck disable=SC2086
   if ! "$BUILD/fuzz/$target" "$corpus" $seeds -max_total_time="$SECONDS_PER_TARGET" \
-      -max_len=262144 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_len=262144 -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
       -artifact_prefix="$findings/" 2>"$BUILD/$target.log"; then
     echo "!! $target found a problem; see $BUILD/$target.log and $findings/"
     tail -n 30 "$BUILD/$target.log"

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/config.h"
+#include "store/store.h"
 
 namespace cairn::cli {
 
@@ -19,7 +20,35 @@ struct Globals {
   std::string log_format = "text";
   Config config;             // file + CAIRN_* + flags, filled before run() is called
   std::function<int()> run;  // the chosen subcommand's work; returns the exit code
+  bool no_wait = false;      // --no-wait: a writer fails at once when another holds the data folder
 };
+
+// The store as a command that only reads it opens it (search, index list/info/check, retention
+// show): it never creates, renames or deletes anything and runs beside a writer.
+inline store::StoreOptions ReaderStoreOptions(const Globals& g) {
+  store::StoreOptions opt;
+  opt.data_dir = g.data_dir;
+  opt.read_only = true;
+  opt.background_merge = false;
+  opt.retention_interval_ms = 0;
+  return opt;
+}
+
+// The store as a command that writes it opens it: it takes the data folder's lock, waiting for
+// another writer unless --no-wait was given.
+inline store::StoreOptions WriterStoreOptions(const Globals& g) {
+  store::StoreOptions opt;
+  opt.data_dir = g.data_dir;
+  opt.wait_for_lock = !g.no_wait;
+  return opt;
+}
+
+// Adds --no-wait to a command that writes the data folder.
+inline void AddNoWaitFlag(CLI::App* cmd, Globals* g) {
+  cmd->add_flag("--no-wait", g->no_wait,
+                "Fail at once when another cairn process is writing the data folder (default: "
+                "wait for it)");
+}
 
 // Exit codes: 0 success, 1 the job failed (errors were reported), 2 bad usage or configuration.
 inline constexpr int kExitOk = 0;

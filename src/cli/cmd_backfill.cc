@@ -55,6 +55,7 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
   cmd->add_option("--config", flags->config, "cairn.toml or inputs.conf: index, sourcetype, exclusion, credentials of its first input");
   cmd->add_option("--data", flags->data, "Data folder (default: the global --data)");
   cmd->add_flag("--no-progress", flags->no_progress, "No progress bar");
+  AddNoWaitFlag(cmd, g);
   cmd->callback([flags, g]() {
     g->run = [flags, g]() -> int {
       std::vector<std::string> env;
@@ -77,6 +78,7 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
       o.workers = flags->workers;
       o.data_dir = flags->data.empty() ? g->data_dir : flags->data;
       o.progress = !flags->no_progress;
+      o.wait_for_lock = !g->no_wait;
       o.stop = &g_backfill_stop;
       o.input.index = flags->index;
       o.input.name = "backfill";

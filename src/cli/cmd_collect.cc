@@ -55,6 +55,7 @@ void RegisterCollect(CLI::App* app, Globals* g) {
   cmd->add_option("--until-idle", flags->until_idle, "Exit after N consecutive empty polls (0: run until SIGTERM)");
   cmd->add_option("--workers", flags->workers, "Parallel S3 downloads (collect.workers)");
   cmd->add_option("--metrics", flags->metrics, "Serve Prometheus metrics on HOST:PORT (collect.metrics)");
+  AddNoWaitFlag(cmd, g);
   cmd->callback([flags, g]() {
     g->run = [flags, g]() -> int {
       Config config = g->config;
@@ -79,6 +80,7 @@ void RegisterCollect(CLI::App* app, Globals* g) {
       options.data_dir = flags->data.empty() ? g->data_dir : flags->data;
       options.config = std::move(*loaded);
       options.until_idle = flags->until_idle;
+      options.wait_for_lock = !g->no_wait;
       options.stop = &g_collect_stop;
       options.global = &config;
       struct sigaction sa {};

@@ -17,9 +17,15 @@
 namespace cairn::cli {
 namespace {
 
-Result<std::unique_ptr<store::Store>> OpenStore(const Globals& g) {
-  store::StoreOptions opt;
-  opt.data_dir = g.data_dir;
+// The store for a subcommand that only reads it (list, info, check, retention show).
+Result<std::unique_ptr<store::Store>> OpenForReading(const Globals& g) {
+  return store::Store::Open(ReaderStoreOptions(g));
+}
+
+// The store for a subcommand that changes it (merge, delete, retention set): the data folder's
+// writer lock; merges and retention run in the foreground only.
+Result<std::unique_ptr<store::Store>> OpenForWriting(const Globals& g) {
+  store::StoreOptions opt = WriterStoreOptions(g);
   opt.background_merge = false;
   opt.retention_interval_ms = 0;
   return store::Store::Open(opt);
@@ -94,12 +100,25 @@ std::string AgeText(int64_t ms) {
   return fmt::format("{}s", ms / 1000);
 }
 
+// Names the segments that cannot be read on stderr (their events are in no count printed) and
+// returns the exit status: 1 when there are any.
+int ReportUnreadable(const std::vector<store::CheckProblem>& broken) {
+  for (const auto& p : broken) {
+    std::fprintf(stderr, "cairn index: segment %s cannot be read: %s\n", p.path.c_str(),
+                 p.status.message().c_str());
+  }
+  if (broken.empty()) return kExitOk;
+  std::fprintf(stderr,
+               "cairn index: %zu segment(s) cannot be read; their events are not counted "
+               "(`cairn index check` verifies every segment)\n",
+               broken.size());
+  return kExitFailed;
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "cairn index: %s\n", s.message().c_str());
   return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
 }
-
-}  // namespace
 
 // `index info --sections`: the parts of every segment, summed by name, largest first.
 Status PrintSizeReport(const store::Snapshot& snap) {
@@ -119,14 +138,16 @@ Status PrintSizeReport(const store::Snapshot& snap) {
   }
   std::vector<store::PartSize> rows;
   for (auto& [name, p] : sum) rows.push_back(std::move(p));
-  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
   std::printf("\n%-64s %14s %7s %9s %14s %12s\n", "PART (summed over segments)", "BYTES", "SHARE",
               "B/EVENT", "RAW BYTES", "ENTRIES");
   auto row = [&](const std::string& name, uint64_t bytes, uint64_t raw, uint64_t entries) {
     std::printf("%-64s %14llu %6.2f%% %9.2f %14s %12s\n", name.c_str(),
                 static_cast<unsigned long long>(bytes), total ? 100.0 * bytes / total : 0.0,
                 events ? static_cast<double>(bytes) / events : 0.0,
-                raw ? std::to_string(raw).c_str() : "", entries ? std::to_string(entries).c_str() : "");
+                raw ? std::to_string(raw).c_str() : "",
+                entries ? std::to_string(entries).c_str() : "");
   };
   for (const auto& p : rows) {
     if (p.bytes > 0 || p.entries > 0) row(p.part, p.bytes, p.raw_bytes, p.entries);
@@ -135,40 +156,50 @@ Status PrintSizeReport(const store::Snapshot& snap) {
   return Status::Ok();
 }
 
+}  // namespace
+
 void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* cmd = app->add_subcommand("index", "List, inspect, check and manage indexes in the store");
   cmd->require_subcommand(1);
 
-  CLI::App* list = cmd->add_subcommand("list", "Indexes with events, segments, bytes and time range");
+  CLI::App* list = cmd->add_subcommand(
+      "list",
+      "Indexes with events, segments, bytes and time range; exit 1 when a segment cannot be read");
   list->callback([g] {
     g->run = [g] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
-      std::printf("%-24s %12s %9s %12s  %-20s  %-20s\n", "INDEX", "EVENTS", "SEGMENTS", "BYTES",
-                  "FIRST", "LAST");
+      std::printf("%-24s %12s %9s %12s  %-20s  %-20s  %10s\n", "INDEX", "EVENTS", "SEGMENTS",
+                  "BYTES", "FIRST", "LAST", "UNREADABLE");
+      std::vector<store::CheckProblem> broken;
       for (const auto& name : (*st)->ListIndexes()) {
         auto info = (*st)->Info(name);
         if (!info.ok()) return Fail(info.status());
         bool empty = info->events == 0;
-        std::printf("%-24s %12llu %9llu %12s  %-20s  %-20s\n", name.c_str(),
+        std::printf("%-24s %12llu %9llu %12s  %-20s  %-20s  %10llu\n", name.c_str(),
                     static_cast<unsigned long long>(info->events),
                     static_cast<unsigned long long>(info->segments), Bytes(info->bytes).c_str(),
-                    Time(info->min_time, empty).c_str(), Time(info->max_time, empty).c_str());
+                    Time(info->min_time, empty).c_str(), Time(info->max_time, empty).c_str(),
+                    static_cast<unsigned long long>(info->broken_segments));
+        if (auto snap = (*st)->GetSnapshot(name); snap.ok()) {
+          for (const auto& p : (*snap)->broken()) broken.push_back(p);
+        }
       }
-      return kExitOk;
+      return ReportUnreadable(broken);
     };
   });
 
   auto info_name = std::make_shared<std::string>();
   auto info_sections = std::make_shared<bool>(false);
-  CLI::App* info = cmd->add_subcommand("info", "Details of one index");
+  CLI::App* info = cmd->add_subcommand(
+      "info", "Details of one index; exit 1 when one of its segments cannot be read");
   info->add_option("name", *info_name, "Index name")->required();
   info->add_flag("--sections", *info_sections,
                  "Also where the bytes go: every segment section, column and keys-table field, "
-                 "summed over the index's segments (reads every dictionary and key block)");
+                 "summed over the index's readable segments (reads every dictionary and key block)");
   info->callback([g, info_name, info_sections] {
     g->run = [g, info_name, info_sections] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       auto i = (*st)->Info(*info_name);
       if (!i.ok()) return Fail(i.status());
@@ -184,13 +215,13 @@ void RegisterIndex(CLI::App* app, Globals* g) {
       std::printf("generation:   %llu\n", static_cast<unsigned long long>(i->generation));
       std::printf("retention:    max age %s, max size %s\n", AgeText(i->retention.max_age_ms).c_str(),
                   i->retention.max_bytes == 0 ? "none" : Bytes(i->retention.max_bytes).c_str());
+      auto snap = (*st)->GetSnapshot(*info_name);
+      if (!snap.ok()) return Fail(snap.status());
       if (*info_sections) {
-        auto snap = (*st)->GetSnapshot(*info_name);
-        if (!snap.ok()) return Fail(snap.status());
         Status s = PrintSizeReport(**snap);
         if (!s.ok()) return Fail(s);
       }
-      return kExitOk;
+      return ReportUnreadable((*snap)->broken());
     };
   });
 
@@ -200,7 +231,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   check->add_option("names", *check_names, "Indexes to check (default: all)");
   check->callback([g, check_names] {
     g->run = [g, check_names] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       std::vector<std::string> names = *check_names;
       if (names.empty()) names = (*st)->ListIndexes();
@@ -227,9 +258,10 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* merge = cmd->add_subcommand(
       "merge", "Merge each day's segments into as few as the segment size limit allows");
   merge->add_option("names", *merge_names, "Indexes to merge (default: all)");
+  AddNoWaitFlag(merge, g);
   merge->callback([g, merge_names] {
     g->run = [g, merge_names] {
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       std::vector<std::string> names = *merge_names;
       if (names.empty()) names = (*st)->ListIndexes();
@@ -257,6 +289,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* delete_cmd = cmd->add_subcommand("delete", "Delete an index and all its events");
   delete_cmd->add_option("name", del->name, "Index name")->required();
   delete_cmd->add_flag("--yes", del->yes, "Confirm the deletion");
+  AddNoWaitFlag(delete_cmd, g);
   delete_cmd->callback([g, del] {
     g->run = [g, del] {
       if (!del->yes) {
@@ -264,7 +297,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
                      del->name.c_str());
         return kExitUsage;
       }
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       Status s = (*st)->DeleteIndex(del->name);
       if (!s.ok()) return Fail(s);
@@ -280,7 +313,7 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   show->add_option("name", *show_name, "Index name")->required();
   show->callback([g, show_name] {
     g->run = [g, show_name] {
-      auto st = OpenStore(*g);
+      auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       auto r = (*st)->GetRetention(*show_name);
       if (!r.ok()) return Fail(r.status());
@@ -299,9 +332,10 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   set_cmd->add_option("--max-age", set->max_age, "Drop events older than this: 90d, 12h, none");
   set_cmd->add_option("--max-size", set->max_size, "Keep the index under this size: 500G, 2T, none");
   set_cmd->add_flag("--apply", set->apply, "Apply the policy now");
+  AddNoWaitFlag(set_cmd, g);
   set_cmd->callback([g, set] {
     g->run = [g, set] {
-      auto st = OpenStore(*g);
+      auto st = OpenForWriting(*g);
       if (!st.ok()) return Fail(st.status());
       store::RetentionPolicy p;
       auto old = (*st)->GetRetention(set->name);

@@ -78,19 +78,14 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     return kExitUsage;
   }
   options.reader.max_decompressed_bytes = *cap;
-  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir);
-  if (!files.ok()) {
-    std::fprintf(stderr, "cairn ingest: %s\n", files.status().message().c_str());
-    return kExitUsage;
-  }
+  // The store first: its lock covers everything this command writes into the data folder (a
+  // copy of stdin, quarantine, digests).
   std::unique_ptr<store::Store> store;
   std::unique_ptr<ingest::Sink> sink;
   if (args.sink == "null") {
     sink = std::make_unique<ingest::NullSink>();
   } else {
-    store::StoreOptions store_options;
-    store_options.data_dir = g->data_dir;
-    auto opened = store::Store::Open(store_options);
+    auto opened = store::Store::Open(WriterStoreOptions(*g));
     if (!opened.ok()) {
       std::fprintf(stderr, "cairn ingest: open store %s: %s\n", g->data_dir.c_str(),
                    opened.status().message().c_str());
@@ -98,6 +93,11 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     }
     store = std::move(opened).value();
     sink = std::make_unique<ingest::StoreSink>(store.get());
+  }
+  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir);
+  if (!files.ok()) {
+    std::fprintf(stderr, "cairn ingest: %s\n", files.status().message().c_str());
+    return kExitUsage;
   }
   ingest::ProgressFn progress;
   if (!args.no_progress) progress = MakeProgress(::isatty(2) == 1);
@@ -138,6 +138,7 @@ void RegisterIngest(CLI::App* app, Globals* g) {
   cmd->add_option("--max-decompressed", args->max_decompressed,
                   "Cap on one file's decompressed size (gzip bomb guard)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress output");
+  AddNoWaitFlag(cmd, g);
   cmd->callback([args, g] { g->run = [args, g] { return RunIngest(*args, g); }; });
 }
 

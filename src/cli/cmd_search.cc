@@ -10,13 +10,17 @@
 // --macros (later definitions win); lookups from <data>/lookups/. A search that
 // names no index searches every index (or the --index set). Errors print the
 // search with a caret under the position and exit 2 (bad or unsupported search)
-// or 1 (storage).
+// or 1 (storage). A segment the search's time range includes that cannot be read
+// (missing, or failing its checksums) fails the search naming it (exit 1); with --allow-partial
+// the search runs without it and warns: a "cairn search: warning: ..." line on stderr and, in
+// JSON output, a last line {"_warning": "..."} per segment passed over (docs/query-language.md).
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <regex>
@@ -45,6 +49,7 @@ struct SearchArgs {
   std::string host = "cairn";
   bool timing = false;
   int repeat = 1;
+  bool allow_partial = false;
 };
 
 std::string Cell(const std::string& column, const query::Values& v, const std::string& sep) {
@@ -205,15 +210,12 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     if (!t.ok()) return ReportError(InvalidArgument("--latest: {}", t.status().message()), "");
     opts.latest = *t;
   }
-  store::StoreOptions so;
-  so.data_dir = g.data_dir;
-  so.background_merge = false;
-  so.retention_interval_ms = 0;
-  auto st = store::Store::Open(so);
+  auto st = store::Store::Open(ReaderStoreOptions(g));
   if (!st.ok()) return ReportError(st.status(), "");
   query::StoreSourceOptions src_opts;
   src_opts.indexes = a.indexes;
   src_opts.host = a.host;
+  src_opts.allow_partial = a.allow_partial;
   query::StoreEventSource source(st->get(), src_opts);
   query::Engine engine(&source, std::move(macros), opts);
   auto plan = engine.Prepare(a.spl);
@@ -224,6 +226,23 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
   }
   auto t1 = Clock::now();
   auto result = engine.Execute(*plan);
+  if (!result.ok() && result.status().code() == StatusCode::kCorruption && a.allow_partial) {
+    // A segment failed its checksums while being read: find every such segment in the time
+    // range, set them aside (they become the snapshot's broken segments, which the source then
+    // passes over with a warning) and run the search again.
+    const int64_t from_ms = std::isinf(opts.earliest)
+                                ? INT64_MIN
+                                : static_cast<int64_t>(std::floor(opts.earliest * 1000));
+    const int64_t to_ms = std::isinf(opts.latest)
+                              ? INT64_MAX
+                              : static_cast<int64_t>(std::floor(opts.latest * 1000)) + 1;
+    size_t set_aside = 0;
+    for (const auto& name : (*st)->ListIndexes()) {
+      auto moved = (*st)->SetAsideCorrupt(name, from_ms, to_ms);
+      if (moved.ok()) set_aside += moved->size();
+    }
+    if (set_aside > 0) result = engine.Execute(*plan);
+  }
   if (!result.ok()) return ReportError(result.status(), a.spl);
   auto t2 = Clock::now();
   double best_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
@@ -244,6 +263,16 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     PrintCsv(*result, rows);
   } else {
     PrintJson(*result, rows);
+  }
+  const std::vector<std::string> warnings = source.warnings();
+  for (const auto& w : warnings) {
+    std::fprintf(stderr, "cairn search: warning: %s\n", w.c_str());
+    if (format == "json") {
+      std::string line = "{\"_warning\":";
+      AppendJsonString(&line, w);
+      line += "}\n";
+      std::fwrite(line.data(), 1, line.size(), stdout);
+    }
   }
   std::fflush(stdout);
   if (a.timing) {
@@ -291,6 +320,10 @@ void RegisterSearch(CLI::App* app, Globals* g) {
   cmd->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
   cmd->add_option("--host", args->host, "The host field of events (default cairn)");
   cmd->add_flag("--timing", args->timing, "Print timings and push-down counters to stderr");
+  cmd->add_flag("--allow-partial", args->allow_partial,
+                "Search without segments that cannot be read, warning on stderr and, in JSON "
+                "output, with a last line {\"_warning\": ...} per segment (default: such a "
+                "segment in the time range fails the search)");
   cmd->add_option("--repeat", args->repeat,
                   "Run the search N times in-process (warm timings with --timing)")
       ->check(CLI::Range(1, 1000000));

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 #include "common/thread_pool.h"
 #include "common/time_util.h"
 #include "store/store.h"
@@ -91,6 +91,12 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   BackfillSummary sum;
   if (options.to_day < options.from_day) return InvalidArgument("--to is before --from");
   FileSystem* fs = FileSystem::Default();
+  // The store first: its lock on the data folder covers the checkpoint, ledger and quarantine.
+  store::StoreOptions so;
+  so.data_dir = options.data_dir;
+  so.wait_for_lock = options.wait_for_lock;
+  so.fs = options.store_fs;
+  ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   RETURN_IF_ERROR(fs->CreateDirs(JoinPath(options.data_dir, "backfill")));
   const std::string base = (options.prefix.empty() ? "" : options.prefix + "/") + "AWSLogs/";
 
@@ -134,11 +140,10 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   sum.units = units.size();
 
   // Checkpoint: units already finished by an earlier run with the same bucket, prefix and range.
-  std::string name = fmt::format("{}_{}_{}_{}", options.bucket, options.prefix, options.from_day, options.to_day);
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
-  }
-  const std::string checkpoint = JoinPath(JoinPath(options.data_dir, "backfill"), name + ".checkpoint");
+  const std::string name =
+      fmt::format("{}_{}_{}_{}", options.bucket, options.prefix, options.from_day, options.to_day);
+  ASSIGN_OR_RETURN(const std::string checkpoint,
+                   FileUnder(fs, JoinPath(options.data_dir, "backfill"), name, ".checkpoint"));
   std::set<std::string> done;
   if (auto text = ReadFileToString(fs, checkpoint); text.ok()) {
     size_t pos = 0;
@@ -157,12 +162,9 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
       todo.push_back(u);
     }
   }
-  std::ofstream cp_out(checkpoint, std::ios::app);
+  ASSIGN_OR_RETURN(auto cp_out, fs->NewAppendableFile(checkpoint));
   std::mutex cp_mu;
 
-  store::StoreOptions so;
-  so.data_dir = options.data_dir;
-  ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   ASSIGN_OR_RETURN(auto ledger, Ledger::Open(JoinPath(options.data_dir, "ledger.log")));
   GroupCommitter committer(store.get(), metrics);
   Quarantine quarantine(JoinPath(options.data_dir, "quarantine"));
@@ -202,12 +204,13 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
 
   Status first_error;
   std::mutex err_mu;
+  std::atomic<bool> halted{false};  // a local failure stopped the backfill
   {
     ThreadPool files(std::max(1, options.workers), options.workers * 4);
     ThreadPool listers(std::min<int>(4, std::max(1, options.workers)), 8);
     for (const auto& unit : todo) {
       listers.Submit([&, unit] {
-        if (options.stop != nullptr && options.stop->load()) return;
+        if ((options.stop != nullptr && options.stop->load()) || halted.load()) return;
         auto objects = ListAll(s3, options.bucket, unit);
         if (!objects.ok()) {
           std::lock_guard<std::mutex> lock(err_mu);
@@ -221,23 +224,42 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
         bool unit_ok = true;
         for (const auto& o : *objects) {
           files.Submit([&, o] {
+            if (halted.load()) {
+              std::lock_guard<std::mutex> lock(mu);
+              unit_ok = false;
+              if (--left == 0) cv.notify_all();
+              return;
+            }
             ObjectRef ref{options.bucket, o.key, StripQuotes(o.etag), static_cast<int64_t>(o.size)};
-            Result<FileResult> r = Status::Ok();
+            IngestResult r;
             for (int attempt = 1; attempt <= 4; ++attempt) {
               r = ingester.Ingest(ref);
-              if (r.ok() || IsPermanent(r.status())) break;
+              if (r.ok() || r.permanent()) break;
               std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
             }
             bool ok = true;
             if (!r.ok()) {
               metrics->files_failed++;
-              if (IsPermanent(r.status()) && quarantine.KeepFile(ref, r.status().ToString(), 1, nullptr).ok()) {
+              if (r.local) {
+                // This machine failed (store, ledger, disk): not the object's fault, so no
+                // quarantine; stop the backfill with the error (the unit stays unfinished).
+                ok = false;
+                std::lock_guard<std::mutex> lock(err_mu);
+                if (first_error.ok()) {
+                  first_error = r.status.WithContext(fmt::format(
+                      "s3://{}/{}: this machine failed to store it", ref.bucket, ref.key));
+                  log::Error("backfill: stopping: {}", first_error.ToString());
+                }
+                halted = true;
+              } else if (r.permanent() &&
+                         quarantine.KeepFile(ref, r.status.ToString(), 1, nullptr).ok()) {
                 metrics->files_quarantined++;
                 failed++;
-                log::Error("backfill: quarantined s3://{}/{}: {}", ref.bucket, ref.key, r.status().ToString());
+                log::Error("backfill: quarantined s3://{}/{}: {}", ref.bucket, ref.key,
+                           r.status.ToString());
               } else {
                 ok = false;
-                log::Error("backfill: s3://{}/{}: {}", ref.bucket, ref.key, r.status().ToString());
+                log::Error("backfill: s3://{}/{}: {}", ref.bucket, ref.key, r.status.ToString());
               }
             }
             finished++;
@@ -248,10 +270,13 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
         }
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return left == 0; });
-        if (unit_ok && !(options.stop != nullptr && options.stop->load())) {
+        if (unit_ok && !halted.load() && !(options.stop != nullptr && options.stop->load())) {
           std::lock_guard<std::mutex> cl(cp_mu);
-          cp_out << unit << "\n";
-          cp_out.flush();
+          // Best effort: a unit missing from the checkpoint is listed again by the next run,
+          // whose ledger skips its objects.
+          if (Status w = cp_out->Append(unit + "\n"); !w.ok()) {
+            log::Warn("backfill: checkpoint: {}", w.ToString());
+          }
           units_done++;
         }
       });
@@ -261,7 +286,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   }
   progress_stop = true;
   progress.join();
-  cp_out.close();
+  if (Status c = cp_out->Close(); !c.ok()) log::Warn("backfill: checkpoint: {}", c.ToString());
   RETURN_IF_ERROR(store->Close());
   if (!first_error.ok()) return first_error;
   sum.objects_listed = listed.load();

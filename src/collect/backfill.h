@@ -18,6 +18,7 @@
 #include "aws/s3.h"
 #include "collect/conf.h"
 #include "collect/metrics.h"
+#include "common/fs.h"
 #include "common/status.h"
 
 namespace cairn::collect {
@@ -35,6 +36,10 @@ struct BackfillOptions {
   bool progress = true;          // a progress bar on stderr (when it is a terminal; else log lines)
   const std::atomic<bool>* stop = nullptr;
   uint64_t max_file_bytes = 8ull << 30;
+  // Whether to wait while another process writes the data folder (else RunBackfill fails at once).
+  bool wait_for_lock = true;
+  // The store's file system (tests inject faults through it).
+  FileSystem* store_fs = FileSystem::Default();
 };
 
 struct BackfillSummary {

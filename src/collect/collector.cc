@@ -199,31 +199,55 @@ struct Collector::Impl {
       std::mutex mu;
       std::condition_variable done;
       size_t left = 0;
-      std::vector<Result<FileResult>> results;
+      std::vector<IngestResult> results;
     };
     auto shared = std::make_shared<Shared>();
-    shared->left = n.objects.size();
-    shared->results.assign(n.objects.size(), Result<FileResult>(Status::Ok()));
-    for (size_t i = 0; i < n.objects.size(); ++i) {
-      file_pool->Submit([this, in, shared, i, ref = n.objects[i]] {
-        auto r = in->ingester->Ingest(ref);
-        std::lock_guard<std::mutex> lock(shared->mu);
-        shared->results[i] = std::move(r);
-        if (--shared->left == 0) shared->done.notify_all();
-      });
-    }
-    {
+    auto run_all = [&](const std::vector<size_t>& which) {
+      shared->left = which.size();
+      for (size_t i : which) {
+        file_pool->Submit([this, in, shared, i, ref = n.objects[i]] {
+          IngestResult r = in->ingester->Ingest(ref);
+          std::lock_guard<std::mutex> lock(shared->mu);
+          shared->results[i] = std::move(r);
+          if (--shared->left == 0) shared->done.notify_all();
+        });
+      }
       std::unique_lock<std::mutex> lock(shared->mu);
       shared->done.wait(lock, [&] { return shared->left == 0; });
+    };
+    shared->results.assign(n.objects.size(), IngestResult{});
+    std::vector<size_t> all(n.objects.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    run_all(all);
+    // A failure of this machine (store, ledger, local folders) says nothing about the objects:
+    // retry here with backoff; if it persists, stop the collector, leaving the message (never
+    // quarantine the objects, never delete it).
+    for (int retry = 0; retry < settings.local_retries && !Stopping(); ++retry) {
+      std::vector<size_t> local;
+      for (size_t i = 0; i < n.objects.size(); ++i) {
+        if (shared->results[i].local) local.push_back(i);
+      }
+      if (local.empty()) break;
+      metrics.CountError("local");
+      log::Warn("message {}: {} of {} objects failed on this machine (retry {} of {}): {}",
+                m.message_id, local.size(), n.objects.size(), retry + 1, settings.local_retries,
+                shared->results[local[0]].status.ToString());
+      Pause(settings.local_retry_ms << retry);
+      if (Stopping()) break;
+      run_all(local);
     }
-    std::vector<std::pair<const ObjectRef*, Status>> failures;
+    std::vector<std::pair<const ObjectRef*, const IngestResult*>> failures;
+    const std::pair<const ObjectRef*, const IngestResult*>* local_failure = nullptr;
     for (size_t i = 0; i < n.objects.size(); ++i) {
-      if (!shared->results[i].ok()) failures.emplace_back(&n.objects[i], shared->results[i].status());
+      if (!shared->results[i].ok()) failures.emplace_back(&n.objects[i], &shared->results[i]);
+    }
+    for (const auto& f : failures) {
+      if (f.second->local && local_failure == nullptr) local_failure = &f;
     }
     if (failures.empty()) {
       if (in->config.remove_files_when_done) {
         for (size_t i = 0; i < n.objects.size(); ++i) {
-          if (shared->results[i]->outcome == FileOutcome::kSkipped) continue;
+          if (shared->results[i].file.outcome == FileOutcome::kSkipped) continue;
           Status s = in->s3->DeleteObject(n.objects[i].bucket, n.objects[i].key);
           if (s.ok()) {
             metrics.files_removed++;
@@ -244,14 +268,21 @@ struct Collector::Impl {
       }
       return;
     }
-    bool permanent = std::all_of(failures.begin(), failures.end(), [](const auto& f) { return IsPermanent(f.second); });
     for (const auto& f : failures) {
       metrics.files_failed++;
-      metrics.CountError(IsPermanent(f.second) ? "file_unreadable" : "file_transient");
+      if (!f.second->local) {
+        metrics.CountError(f.second->permanent() ? "file_unreadable" : "file_transient");
+      }
     }
     const int attempts = m.receive_count();
-    if (permanent && attempts >= settings.max_attempts) {
-      for (const auto& [ref, status] : failures) {
+    if (local_failure != nullptr) {
+      Stop(local_failure->second->status.WithContext(
+          fmt::format("s3://{}/{}: this machine failed to store it", local_failure->first->bucket,
+                      local_failure->first->key)));
+    } else if (std::all_of(failures.begin(), failures.end(),
+                           [](const auto& f) { return f.second->permanent(); }) &&
+               attempts >= settings.max_attempts) {
+      for (const auto& [ref, result] : failures) {
         std::string copy;
         const std::string* content = nullptr;
         auto got = in->s3->GetObjectToString(ref->bucket, ref->key, 64u << 20);
@@ -259,27 +290,45 @@ struct Collector::Impl {
           copy = std::move(*got);
           content = &copy;
         }
-        Status kept = quarantine->KeepFile(*ref, status.ToString(), attempts, content);
+        Status kept = quarantine->KeepFile(*ref, result->status.ToString(), attempts, content);
         if (!kept.ok()) {
           metrics.CountError("quarantine");
           log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket, ref->key, kept.ToString());
           return;
         }
         metrics.files_quarantined++;
-        log::Error("quarantined s3://{}/{} after {} attempts: {}", ref->bucket, ref->key, attempts, status.ToString());
+        log::Error("quarantined s3://{}/{} after {} attempts: {}", ref->bucket, ref->key, attempts,
+                   result->status.ToString());
       }
       DeleteMessage(in, m);
       return;
     }
     metrics.messages_retried++;
-    log::Warn("message {}: {} of {} objects failed (attempt {}), left for redelivery: {}", m.message_id,
-              failures.size(), n.objects.size(), attempts, failures[0].second.ToString());
+    log::Warn("message {}: {} of {} objects failed (attempt {}), left for redelivery: {}",
+              m.message_id, failures.size(), n.objects.size(), attempts,
+              failures[0].second->status.ToString());
     // Come back soon: a short visibility grows with the attempts.
     int backoff = std::min(settings.visibility_timeout_s, 1 << std::min(attempts, 8));
     if (!in->sqs->ChangeMessageVisibility(in->queue_url, m.receipt_handle, backoff).ok()) {
       metrics.CountError("sqs_visibility");
     }
   }
+
+  // Stops the collector because of `why` (the first reason is kept and returned by Run).
+  void Stop(const Status& why) {
+    {
+      std::lock_guard<std::mutex> lock(fatal_mu);
+      if (fatal.ok()) {
+        fatal = why;
+        log::Error("collect: stopping: {}; the message stays on the queue, nothing was quarantined",
+                   why.ToString());
+      }
+    }
+    self->RequestStop();
+    wake.notify_all();
+  }
+  std::mutex fatal_mu;
+  Status fatal;  // under fatal_mu
 
   void Receive(Input* in, int until_idle) {
     aws::ReceiveOptions ro;
@@ -329,10 +378,11 @@ void Collector::RequestStop() { stopping_ = true; }
 Result<CollectorSummary> Collector::Run() {
   const CollectSettings& settings = options_.config.settings;
   Impl impl(this, settings);
-  FileSystem* fs = FileSystem::Default();
-  RETURN_IF_ERROR(fs->CreateDirs(options_.data_dir));
+  // The store first: its lock on the data folder covers the ledger and quarantine too.
   store::StoreOptions so;
   so.data_dir = options_.data_dir;
+  so.fs = options_.store_fs;
+  so.wait_for_lock = options_.wait_for_lock;
   ASSIGN_OR_RETURN(impl.store, store::Store::Open(so));
   ASSIGN_OR_RETURN(impl.ledger, Ledger::Open(JoinPath(options_.data_dir, "ledger.log")));
   impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);
@@ -381,7 +431,8 @@ Result<CollectorSummary> Collector::Run() {
   if (!settings.metrics_listen.empty()) {
     ASSIGN_OR_RETURN(server, MetricsServer::Start(settings.metrics_listen, &metrics_));
     metrics_port_ = server->port();
-    log::Info("metrics on http://127.0.0.1:{}/metrics", server->port());
+    log::Info("metrics on http://{}/metrics{}", server->address(),
+              server->address().rfind("0.0.0.0:", 0) == 0 ? " (every interface)" : "");
   }
 
   const int workers = settings.workers;
@@ -406,6 +457,10 @@ Result<CollectorSummary> Collector::Run() {
   server.reset();
   log::Info("{}", metrics_.StatusLine(NowMs()));
   RETURN_IF_ERROR(impl.store->Close());
+  {
+    std::lock_guard<std::mutex> lock(impl.fatal_mu);
+    if (!impl.fatal.ok()) return impl.fatal.WithContext("collect stopped");
+  }
   CollectorSummary sum;
   sum.messages = metrics_.messages_received.load();
   sum.files = metrics_.files_ingested.load();

@@ -25,6 +25,7 @@
 #include "collect/conf.h"
 #include "collect/metrics.h"
 #include "common/config.h"
+#include "common/fs.h"
 #include "common/status.h"
 
 namespace cairn::collect {
@@ -37,6 +38,10 @@ struct CollectorOptions {
   // Builds the AWS client for an input. Default: NewAwsClientFromConfig with the input's keys.
   std::function<Result<std::shared_ptr<aws::AwsClient>>(const InputConfig&)> make_client;
   const Config* global = nullptr;    // aws.* keys for the default make_client
+  // Whether to wait while another process writes the data folder (else Run fails at once).
+  bool wait_for_lock = true;
+  // The store's file system (tests inject faults through it).
+  FileSystem* store_fs = FileSystem::Default();
 };
 
 struct CollectorSummary {

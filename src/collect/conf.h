@@ -84,6 +84,11 @@ struct CollectSettings {
   std::string metrics_listen;           // "127.0.0.1:9464"; "" = off
   uint64_t max_file_bytes = 8ull << 30; // decompressed bytes per file
   uint64_t commit_batch_bytes = 32u << 20;  // raw event bytes buffered before a partial commit
+  // A failure of this machine (store, ledger, local folders) is retried this many times, after
+  // local_retry_ms, then twice that, and so on; then the collector stops (exit 1), leaving the
+  // message on the queue. Such failures never quarantine an object.
+  int local_retries = 4;
+  int64_t local_retry_ms = 500;
 };
 
 // Everything `cairn collect` needs from its configuration.

@@ -12,6 +12,7 @@
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/safe_path.h"
 #include "common/time_util.h"
 
 namespace cairn::collect {
@@ -89,15 +90,6 @@ class PipeFile final : public SequentialFile {
   std::shared_ptr<Pipe> pipe_;
 };
 
-std::string SafeName(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    out.push_back(ok ? c : '_');
-  }
-  if (out.size() > 150) out = out.substr(out.size() - 150);
-  return out;
-}
 
 }  // namespace
 
@@ -113,6 +105,8 @@ bool IsPermanent(const Status& s) {
       return false;
   }
 }
+
+bool IngestResult::permanent() const { return !status.ok() && !local && IsPermanent(status); }
 
 Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::Event> events) {
   if (events.empty()) return Status::Ok();
@@ -184,70 +178,57 @@ const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
 
 Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                                const std::string& body, const std::vector<std::string>& reasons) {
-  std::string folder = JoinPath(dir_, "messages");
-  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
-  std::string json = "{\"kind\":\"message\",\"time\":";
-  AppendJsonString(&json, FormatIso8601(NowMs(), true));
-  json += ",\"queue\":";
-  AppendJsonString(&json, queue_url);
-  json += ",\"message_id\":";
-  AppendJsonString(&json, message_id);
-  json += fmt::format(",\"receive_count\":{},\"reasons\":[", receive_count);
+  std::string list = "[";
   for (size_t i = 0; i < reasons.size(); ++i) {
-    if (i > 0) json += ",";
-    AppendJsonString(&json, reasons[i]);
+    if (i > 0) list += ",";
+    AppendJsonString(&list, reasons[i]);
   }
-  json += "],\"body\":";
-  AppendJsonString(&json, ValidUtf8(body) ? body : std::string("(not UTF-8)"));
-  json += "}\n";
-  return WriteFileAtomic(FileSystem::Default(),
-                         JoinPath(folder, fmt::format("{}-{}.json", NowMs(), SafeName(message_id))), json);
+  list += "]";
+  return kept_
+      .Keep("messages", message_id,
+            {{"queue", JsonString(queue_url)},
+             {"message_id", JsonString(message_id)},
+             {"receive_count", std::to_string(receive_count)},
+             {"reasons", list},
+             {"body", JsonString(ValidUtf8(body) ? body : std::string("(not UTF-8)"))}})
+      .status();
 }
 
 Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int attempts,
                             const std::string* content) {
-  std::string folder = JoinPath(dir_, "files");
-  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(folder));
-  std::string base = fmt::format("{}-{}", NowMs(), SafeName(ref.bucket + "_" + ref.key));
-  std::string json = "{\"kind\":\"file\",\"time\":";
-  AppendJsonString(&json, FormatIso8601(NowMs(), true));
-  json += ",\"bucket\":";
-  AppendJsonString(&json, ref.bucket);
-  json += ",\"key\":";
-  AppendJsonString(&json, ref.key);
-  json += ",\"etag\":";
-  AppendJsonString(&json, ref.etag);
-  json += fmt::format(",\"attempts\":{},\"reason\":", attempts);
-  AppendJsonString(&json, reason);
-  json += ",\"copy\":";
-  AppendJsonString(&json, content != nullptr ? base + ".data" : "");
-  json += "}\n";
-  if (content != nullptr) {
-    RETURN_IF_ERROR(WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".data"), *content));
-  }
-  return WriteFileAtomic(FileSystem::Default(), JoinPath(folder, base + ".json"), json);
+  return kept_
+      .Keep("files", ref.bucket + "/" + ref.key,
+            {{"bucket", JsonString(ref.bucket)},
+             {"key", JsonString(ref.key)},
+             {"etag", JsonString(ref.etag)},
+             {"attempts", std::to_string(attempts)},
+             {"reason", JsonString(reason)}},
+            {.bytes = content, .file = {}})
+      .status();
 }
 
 ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
 Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
-  std::string path = JoinPath(JoinPath(ctx_.data_dir, "digests"), JoinPath(ref.bucket, ref.key));
-  if (path.size() > 3 && path.substr(path.size() - 3) == ".gz") path.resize(path.size() - 3);
+  std::string name = ref.bucket + "/" + ref.key;
+  if (name.ends_with(".gz")) name.resize(name.size() - 3);
+  ASSIGN_OR_RETURN(std::string path,
+                   PathUnder(FileSystem::Default(), JoinPath(ctx_.data_dir, "digests"), name));
   RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(DirName(path)));
   return WriteFileAtomic(FileSystem::Default(), path, json);
 }
 
-Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
+IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   FileResult result;
   if (ctx_.ledger->Contains(ref.bucket, ref.key, ref.etag)) {
     ctx_.metrics->files_skipped++;
     result.outcome = FileOutcome::kSkipped;
-    return result;
+    return IngestResult::Ok(result);
   }
   if (ref.key.empty() || ref.key.back() == '/') {
     result.outcome = FileOutcome::kEmpty;
-    return result;
+    return IngestResult::Ok(result);
   }
   const std::string source = "s3://" + ref.bucket + "/" + ref.key;
   auto pipe = std::make_shared<Pipe>(4u << 20);
@@ -265,6 +246,9 @@ Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
   std::map<std::string, std::vector<cloudtrail::Event>> buffers;
   uint64_t buffered = 0;
   uint64_t events = 0;
+  // A commit that failed inside the reader's callback: the reader reports it as its own error,
+  // but it is the store's.
+  Status local;
   const bool custom_sourcetype = input_.sourcetype != cloudtrail::kSourcetypeEvents;
   auto flush = [&]() -> Status {
     for (auto& [index, evs] : buffers) {
@@ -291,30 +275,42 @@ Result<FileResult> ObjectIngester::Ingest(const ObjectRef& ref) {
         }
         buffered += e.raw.size();
         buffers[index].push_back(std::move(e));
-        if (buffered >= ctx_.commit_batch_bytes) return flush();
+        if (buffered >= ctx_.commit_batch_bytes) {
+          local = flush();
+          return local;
+        }
         return Status::Ok();
       });
   if (!summary.ok()) pipe->Cancel();
   producer.join();
   ctx_.metrics->bytes_downloaded += downloaded;
   ctx_.metrics->events_read += events;
-  if (!info.ok()) return info.status();
-  if (!summary.ok()) return summary.status();
+  if (!local.ok()) return IngestResult::Local(local.WithContext("store"));
+  // When the reader failed first, the download ends Cancelled by it: the reader's error is the
+  // object's.
+  if (!summary.ok() && (info.ok() || info.status().code() == StatusCode::kCancelled)) {
+    return IngestResult::Object(summary.status());
+  }
+  if (!info.ok()) return IngestResult::Object(info.status());
+  if (!summary.ok()) return IngestResult::Object(summary.status());
   result.etag = StripQuotes(info->etag);
   result.bytes = downloaded;
   result.events = summary->events;
   if (summary->shape == cloudtrail::FileShape::kDigest) {
-    RETURN_IF_ERROR(SaveDigest(ref, summary->digest_json));
+    if (Status s = SaveDigest(ref, summary->digest_json); !s.ok()) {
+      return IngestResult::Local(s.WithContext("digests"));
+    }
     ctx_.metrics->files_digest++;
     result.outcome = FileOutcome::kDigest;
   } else {
-    RETURN_IF_ERROR(flush());
+    if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
     ctx_.metrics->files_ingested++;
     result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
   }
-  RETURN_IF_ERROR(ctx_.ledger->Record(
-      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}}));
-  return result;
+  Status recorded = ctx_.ledger->Record(
+      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}});
+  if (!recorded.ok()) return IngestResult::Local(recorded.WithContext("ledger"));
+  return IngestResult::Ok(result);
 }
 
 }  // namespace cairn::collect

@@ -5,7 +5,9 @@
 // (memory stays at the pipe's 4 MiB plus the reader's buffer plus at most commit_batch_bytes of
 // decoded events per file), applies the input's exclusion filter, commits through the
 // GroupCommitter (which merges concurrent files into one store commit) and records the object
-// in the ledger after the commit is durable. Digest files are written under <data>/digests/.
+// in the ledger after the commit is durable. Digest files are written under <data>/digests/,
+// their bucket and key turned into a path by PathUnder (common/safe_path.h): a key cannot reach
+// outside that folder.
 //
 // Thread safety: Ingest may be called from many threads at once.
 
@@ -25,6 +27,9 @@
 #include "collect/ledger.h"
 #include "collect/metrics.h"
 #include "collect/notification.h"
+#include "common/clock.h"
+#include "common/fs.h"
+#include "common/quarantine.h"
 #include "store/store.h"
 
 namespace cairn::collect {
@@ -76,19 +81,21 @@ struct FileResult {
   uint64_t bytes = 0;
 };
 
-// Local quarantine under <data>/quarantine/{messages,files}/ (docs/collect.md).
+// The collector's records in the local quarantine, <data>/quarantine/{messages,files}/
+// (docs/collect.md), written by cairn::Quarantine (common/quarantine.h). Thread-safe.
 class Quarantine {
  public:
-  explicit Quarantine(std::string dir) : dir_(std::move(dir)) {}
+  explicit Quarantine(std::string dir)
+      : kept_(FileSystem::Default(), Clock::System(), std::move(dir)) {}
   // Keeps an SQS message that is not a notification. Returns when durable.
   Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                      const std::string& body, const std::vector<std::string>& reasons);
   // Keeps the record (and, when `content` is not null, a copy) of an unreadable object.
   Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts, const std::string* content);
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return kept_.dir(); }
 
  private:
-  std::string dir_;
+  cairn::Quarantine kept_;
 };
 
 struct IngestContext {
@@ -102,12 +109,34 @@ struct IngestContext {
   std::string how = "collect";  // recorded in the ledger
 };
 
+// What became of one object: a FileResult, or a failure and where it came from.
+//
+// Only the object's own side — S3 (GetObject) and the reader (its bytes) — can fail for good; a
+// failure of this machine — the store, the ledger, the digests folder — says nothing about the
+// object, whatever its status code (a store's "not found" is not a missing object), so it is
+// always transient and never a reason to quarantine the object or delete its message.
+struct IngestResult {
+  Status status;       // OK, or why the object was not (fully) ingested
+  bool local = false;  // the failure came from this machine, not from S3 or the object's bytes
+  FileResult file;     // when status is OK
+
+  bool ok() const { return status.ok(); }
+  // Retrying cannot help: an error of the object itself (IsPermanent), never a local one.
+  bool permanent() const;
+  static IngestResult Ok(FileResult file) {
+    return IngestResult{Status::Ok(), false, std::move(file)};
+  }
+  static IngestResult Object(Status s) { return IngestResult{std::move(s), false, {}}; }
+  static IngestResult Local(Status s) { return IngestResult{std::move(s), true, {}}; }
+};
+
 class ObjectIngester {
  public:
   ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3);
-  // Ingests one object. Errors: what S3 or the reader said (kUnavailable = try later;
-  // kInvalidArgument/kResourceExhausted/kNotFound = this object will not get better).
-  Result<FileResult> Ingest(const ObjectRef& ref);
+  // Ingests one object. A failure says where it came from (IngestResult::local): S3 or the
+  // reader (kUnavailable = try later; kInvalidArgument/kResourceExhausted/kNotFound/kCorruption =
+  // this object will not get better), or the store, ledger or local folders (always transient).
+  IngestResult Ingest(const ObjectRef& ref);
   const InputConfig& input() const { return input_; }
 
  private:
@@ -118,7 +147,8 @@ class ObjectIngester {
   aws::S3Client* s3_;
 };
 
-// True for errors that retrying will not fix.
+// True for errors of an object (from S3 or the reader) that retrying will not fix. Never apply
+// it to a local error: see IngestResult.
 bool IsPermanent(const Status& s);
 
 }  // namespace cairn::collect

@@ -77,7 +77,7 @@ std::optional<LedgerEntry> Ledger::DecodeLine(std::string_view line) {
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->path_ = path;
-  l->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  l->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (l->fd_ < 0) return IOError("open ledger {}: {}", path, std::strerror(errno));
   std::lock_guard<std::mutex> lock(l->mu_);
   RETURN_IF_ERROR(l->CatchUpLocked());

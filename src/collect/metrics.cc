@@ -161,6 +161,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   socklen_t len = sizeof(addr);
   ::getsockname(s->fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   s->port_ = ntohs(addr.sin_port);
+  char bound[INET_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET, &addr.sin_addr, bound, sizeof(bound));
+  s->address_ = fmt::format("{}:{}", bound, s->port_);
   s->thread_ = std::thread([p = s.get()] { p->Loop(); });
   return s;
 }

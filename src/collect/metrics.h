@@ -75,6 +75,8 @@ class MetricsServer {
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen, const Metrics* metrics);
   ~MetricsServer();
   int port() const { return port_; }
+  // The address it listens on, as bound: "HOST:PORT" ("0.0.0.0:9464" for every interface).
+  const std::string& address() const { return address_; }
 
  private:
   MetricsServer() = default;
@@ -82,6 +84,7 @@ class MetricsServer {
   const Metrics* metrics_ = nullptr;
   int fd_ = -1;
   int port_ = 0;
+  std::string address_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -2,12 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 
 namespace cairn {
 namespace {
@@ -22,7 +25,8 @@ Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
 
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  PosixWritableFile(std::string path, int fd, uint64_t size = 0)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
   ~PosixWritableFile() override { Close().IgnoreError(); }
 
   Status Append(std::string_view data) override {
@@ -53,7 +57,7 @@ class PosixWritableFile final : public WritableFile {
  private:
   std::string path_;
   int fd_;
-  uint64_t size_ = 0;
+  uint64_t size_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -102,12 +106,53 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   uint64_t size_;
 };
 
+// Opens `path` with `flags` (creating it 0600 with O_CREAT) and returns the descriptor and the
+// file's size; nothing stays open on failure.
+Result<std::pair<int, uint64_t>> OpenWithSize(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, err);
+  }
+  return std::make_pair(fd, static_cast<uint64_t>(st.st_size));
+}
+
+class PosixFileLock final : public FileLock {
+ public:
+  PosixFileLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the last descriptor releases the lock
+  Status WriteContents(std::string_view data) override {
+    if (::ftruncate(fd_, 0) != 0) return ErrnoStatus("truncate", path_, errno);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(done));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("write", path_, errno);
+      }
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
 class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus("open", path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(auto opened, OpenWithSize(path, O_WRONLY | O_CREAT | O_APPEND));
+    return std::unique_ptr<WritableFile>(new PosixWritableFile(path, opened.first, opened.second));
   }
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -115,21 +160,27 @@ class PosixFileSystem final : public FileSystem {
     return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("stat", path, err);
-    }
+    ASSIGN_OR_RETURN(auto opened, OpenWithSize(path, O_RDONLY));
     return std::unique_ptr<RandomAccessFile>(
-        new PosixRandomAccessFile(path, fd, static_cast<uint64_t>(st.st_size)));
+        new PosixRandomAccessFile(path, opened.first, opened.second));
   }
   Status CreateDirs(const std::string& path) override {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return IOError("mkdir {}: {}", path, ec.message());
+    // Parents first, each with mode 0700 (std::filesystem would make them 0777 & ~umask).
+    std::string part;
+    size_t pos = 0;
+    while (pos <= path.size()) {
+      size_t slash = path.find('/', pos);
+      if (slash == std::string::npos) slash = path.size();
+      part = path.substr(0, slash);
+      pos = slash + 1;
+      if (part.empty() || part == "." || part == "..") continue;
+      if (::mkdir(part.c_str(), 0700) == 0) continue;
+      int err = errno;
+      struct stat st;
+      if (err == EEXIST && ::stat(part.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) continue;
+      if (err == EEXIST) return IOError("mkdir {}: exists and is not a folder", part);
+      return ErrnoStatus("mkdir", part, err);
+    }
     return Status::Ok();
   }
   Status RemoveFile(const std::string& path) override {
@@ -179,6 +230,25 @@ class PosixFileSystem final : public FileSystem {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
     return static_cast<uint64_t>(st.st_size);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus("open", path, errno);
+    while (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return Unavailable("{} is locked by another process", path);
+      return ErrnoStatus("lock", path, err);
+    }
+    return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
+  }
+  Result<std::string> RealPath(const std::string& path) override {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr) return ErrnoStatus("realpath", path, errno);
+    std::string out(real);
+    std::free(real);
+    return out;
   }
 };
 

@@ -3,6 +3,9 @@
 // FileSystem, so tests can substitute one that injects failures (failed writes, failed fsyncs,
 // short writes, a full disk) or crashes. Paths are plain strings; errors name the path and errno.
 //
+// Permissions: what a FileSystem creates is private to the user running cairn (files 0600, folders
+// 0700, before the umask): CloudTrail events name people, addresses and resources.
+//
 // Thread safety: a FileSystem is safe for concurrent use. A file object is used by one thread at a
 // time, except RandomAccessFile, whose Read is safe to call concurrently.
 
@@ -49,6 +52,18 @@ class RandomAccessFile {
   std::string path_;
 };
 
+// An exclusive advisory lock on a file (flock(2)), held until the object is destroyed or the
+// process ends: the kernel releases it when its holder dies, also on kill -9, so a lock never
+// outlives its process. Another open of the same file conflicts with it, in another process or in
+// this one.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // Replaces the locked file's contents (e.g. the holder's pid, which processes that find the
+  // lock taken can read and name).
+  virtual Status WriteContents(std::string_view data) = 0;
+};
+
 struct DirEntry {
   std::string name;
   bool is_dir = false;
@@ -61,12 +76,15 @@ class FileSystem {
   // The real POSIX file system. Never null; lives for the whole program.
   static FileSystem* Default();
 
-  // Creates or truncates `path` for writing.
+  // Creates (0600) or truncates `path` for writing.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  // Opens `path` for appending, creating it (0600) when missing. Size() counts the bytes that
+  // were there.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
 
-  // Creates `path` and any missing parents. OK if it exists.
+  // Creates `path` and any missing parents (0700). OK if it exists as a folder.
   virtual Status CreateDirs(const std::string& path) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   // Removes `path` and everything below it. OK if it does not exist.
@@ -78,6 +96,13 @@ class FileSystem {
   virtual Result<std::vector<DirEntry>> ListDir(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  // Takes an exclusive lock on `path`, creating the file (0600) when missing. With `wait`, blocks
+  // until the lock is free; without, fails at once with kUnavailable when another holder has it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, bool wait) = 0;
+
+  // The absolute path of an existing `path` with every symbolic link, "." and ".." resolved
+  // (realpath(3)). A file system without links may return `path` as it is (the default).
+  virtual Result<std::string> RealPath(const std::string& path) { return path; }
 };
 
 // Reads a whole file. Fails with ResourceExhausted when it is larger than `max_bytes`.

@@ -13,8 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/quarantine.h"
+#include "common/safe_path.h"
 #include "common/time_util.h"
 
 namespace cairn::ingest {
@@ -79,42 +82,15 @@ Result<std::string> CopyStdin(FileSystem* fs, const std::string& data_dir) {
   return path;
 }
 
-// Copies a rejected file and its reason into <data>/quarantine. Failure to quarantine is logged,
-// never fatal: the rejection is still reported in the summary.
-void Quarantine(FileSystem* fs, const std::string& data_dir, const std::string& path,
-                const std::string& reason) {
-  static std::atomic<uint64_t> counter{0};
-  std::string dir = JoinPath(data_dir, "quarantine");
-  Status s = fs->CreateDirs(dir);
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  std::string stamp = FormatIso8601(now_ms);
-  std::replace(stamp.begin(), stamp.end(), ':', '-');
-  std::string name = fmt::format("{}_{}_{}", stamp, counter.fetch_add(1), BaseName(path));
-  std::string dest = JoinPath(dir, name);
-  if (s.ok()) {
-    auto in = fs->NewSequentialFile(path);
-    auto out = fs->NewWritableFile(dest);
-    if (!in.ok()) s = in.status();
-    else if (!out.ok()) s = out.status();
-    else {
-      char buf[1 << 16];
-      while (s.ok()) {
-        auto n = (*in)->Read(buf, sizeof(buf));
-        if (!n.ok()) { s = n.status(); break; }
-        if (*n == 0) break;
-        s = (*out)->Append(std::string_view(buf, *n));
-      }
-      if (s.ok()) s = (*out)->Sync();
-      if (s.ok()) s = (*out)->Close();
-    }
-  }
-  if (s.ok()) {
-    std::string text = fmt::format("file: {}\nreason: {}\n", path, reason);
-    s = WriteFileAtomic(fs, dest + ".reason.txt", text);
-  }
-  if (!s.ok()) log::Error("could not quarantine {}: {}", path, s.message());
+// Copies a rejected file with its reason into <data>/quarantine/local/. Failure to quarantine is
+// logged, never fatal: the rejection is still reported in the summary.
+void QuarantineFile(FileSystem* fs, const std::string& data_dir, const std::string& path,
+                    const std::string& reason) {
+  Quarantine q(fs, Clock::System(), JoinPath(data_dir, "quarantine"));
+  auto kept = q.Keep("local", BaseName(path),
+                     {{"path", JsonString(path)}, {"reason", JsonString(reason)}},
+                     {.bytes = nullptr, .file = path});
+  if (!kept.ok()) log::Error("could not quarantine {}: {}", path, kept.status().message());
 }
 
 // One unit of work for the committer: some events, all from one file.
@@ -244,7 +220,7 @@ class Pipeline {
       if (result.status().code() == StatusCode::kCancelled) return;
       std::string reason = result.status().message();
       log::Warn("rejected {}: {}", path, reason);
-      if (options_.quarantine) Quarantine(options_.fs, options_.data_dir, path, reason);
+      if (options_.quarantine) QuarantineFile(options_.fs, options_.data_dir, path, reason);
       std::lock_guard<std::mutex> lock(summary_mu_);
       summary_.rejected.push_back({path, reason, streamed_events});
       return;
@@ -273,8 +249,9 @@ class Pipeline {
     std::string dir = JoinPath(options_.data_dir, "digests");
     RETURN_IF_ERROR(options_.fs->CreateDirs(dir));
     std::string name = BaseName(path);
-    if (name.size() > 3 && name.substr(name.size() - 3) == ".gz") name.resize(name.size() - 3);
-    return WriteFileAtomic(options_.fs, JoinPath(dir, name), json);
+    if (name.ends_with(".gz")) name.resize(name.size() - 3);
+    ASSIGN_OR_RETURN(std::string dest, FileUnder(options_.fs, dir, name));
+    return WriteFileAtomic(options_.fs, dest, json);
   }
 
   void CommitLoop() {

@@ -4,7 +4,8 @@
 //
 // Per file the outcome is all or nothing where it can be: a file's events are held until the file
 // has been read to its end, then handed to the committer, so a malformed file stores nothing and
-// is quarantined (copied to <data>/quarantine/ with a .reason.txt beside it). A file whose events
+// is quarantined (copied to <data>/quarantine/local/ with a record of the reason beside it:
+// common/quarantine.h). A file whose events
 // exceed `max_file_buffer_bytes` is streamed to the committer in pieces instead (bounded memory);
 // if such a file fails late, the events before the failure stay stored, the file is still
 // quarantined, and the summary says how many of its events were kept. Re-ingesting it after a fix
@@ -34,7 +35,7 @@ struct IngestOptions {
   uint64_t batch_bytes = 64ull << 20;          // ... or this many raw JSON bytes
   uint64_t max_file_buffer_bytes = 64ull << 20;  // larger files stream in pieces
   uint64_t max_queued_bytes = 96ull << 20;     // read-ahead held for the committers
-  bool quarantine = true;                      // copy rejected files to <data>/quarantine
+  bool quarantine = true;                      // copy rejected files to <data>/quarantine/local
   cloudtrail::ReaderOptions reader;
   FileSystem* fs = FileSystem::Default();
 };

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "common/json_util.h"
 #include "common/testing.h"
 
 namespace cairn::ingest {
@@ -120,18 +121,21 @@ TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
   EXPECT_NE(r.reason.find("concatenated-objects.json"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("byte"), std::string::npos) << r.reason;
   // The rejected file and its reason are in the quarantine.
-  auto entries = fs->ListDir(data + "/quarantine");
+  const std::string qdir = data + "/quarantine/local";
+  auto entries = fs->ListDir(qdir);
   ASSERT_TRUE(entries.ok());
   int copies = 0, reasons = 0;
   for (const auto& e : *entries) {
-    if (e.name.find("concatenated-objects.json.reason.txt") != std::string::npos) {
+    EXPECT_NE(e.name.find("concatenated-objects.json"), std::string::npos) << e.name;
+    if (e.name.ends_with(".json")) {
       ++reasons;
-      auto text = ReadFileToString(fs, data + "/quarantine/" + e.name);
+      auto text = ReadFileToString(fs, qdir + "/" + e.name);
       ASSERT_TRUE(text.ok());
-      EXPECT_NE(text->find(r.reason), std::string::npos);
-    } else if (e.name.find("concatenated-objects.json") != std::string::npos) {
+      EXPECT_NE(text->find(JsonString(r.reason)), std::string::npos) << *text;
+      EXPECT_NE(text->find(JsonString(Malformed())), std::string::npos) << *text;
+    } else if (e.name.ends_with(".data")) {
       ++copies;
-      EXPECT_EQ(*ReadFileToString(fs, data + "/quarantine/" + e.name), *ReadFileToString(fs, Malformed()));
+      EXPECT_EQ(*ReadFileToString(fs, qdir + "/" + e.name), *ReadFileToString(fs, Malformed()));
     }
   }
   EXPECT_EQ(copies, 1);

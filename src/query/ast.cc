@@ -92,9 +92,7 @@ std::string Quote(const std::string& s) {
   return out;
 }
 
-std::string FieldText(const std::string& name) {
-  return SafeSearchWord(name) ? name : Quote(name);
-}
+std::string FieldText(const std::string& name) { return SafeSearchWord(name) ? name : Quote(name); }
 
 std::string Aggregation::OutputName() const {
   if (!as.empty()) return as;
@@ -210,15 +208,13 @@ std::string ToString(const Command& c) {
     }
     return out;
   }
-  if (n == "stats" || n == "eventstats" || n == "streamstats" || n == "timechart" ||
-      n == "chart") {
+  if (n == "stats" || n == "eventstats" || n == "streamstats" || n == "timechart" || n == "chart") {
     return n + OptionText(c.options) + StatsBody(c);
   }
   if (n == "rename") {
     std::string out = "rename";
     for (size_t i = 0; i < c.renames.size(); ++i) {
-      out += (i ? ", " : " ") + FieldText(c.renames[i].from) + " as " +
-             FieldText(c.renames[i].to);
+      out += (i ? ", " : " ") + FieldText(c.renames[i].from) + " as " + FieldText(c.renames[i].to);
     }
     return out;
   }
@@ -253,7 +249,8 @@ std::string ToString(const Command& c) {
     std::string out = "lookup" + OptionText(c.options) + " " + FieldText(c.text) + " " +
                       LookupFields(c.lookup_inputs);
     if (!c.lookup_outputs.empty()) {
-      out += std::string(c.output_new ? " OUTPUTNEW " : " OUTPUT ") + LookupFields(c.lookup_outputs);
+      out +=
+          std::string(c.output_new ? " OUTPUTNEW " : " OUTPUT ") + LookupFields(c.lookup_outputs);
     }
     return out;
   }

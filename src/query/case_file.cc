@@ -38,7 +38,8 @@ std::string NormaliseRow(const std::string& line) {
 
 namespace {
 
-Result<EventRecord> ParseEventLine(std::string line, double now, int line_no, const std::string& path) {
+Result<EventRecord> ParseEventLine(std::string line, double now, int line_no,
+                                   const std::string& path) {
   EventRecord ev;
   ev.index = "main";
   ev.sourcetype = "aws:cloudtrail";
@@ -52,12 +53,17 @@ Result<EventRecord> ParseEventLine(std::string line, double now, int line_no, co
     std::string kv = line.substr(1, sp == std::string::npos ? std::string::npos : sp - 1);
     line = sp == std::string::npos ? "" : Trim(line.substr(sp + 1));
     size_t eq = kv.find('=');
-    if (eq == std::string::npos) return InvalidArgument("{}:{}: bad event setting @{}", path, line_no, kv);
+    if (eq == std::string::npos)
+      return InvalidArgument("{}:{}: bad event setting @{}", path, line_no, kv);
     std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
-    if (k == "sourcetype") ev.sourcetype = v;
-    else if (k == "index") ev.index = v;
-    else if (k == "source") ev.source = v;
-    else if (k == "host") ev.host = v;
+    if (k == "sourcetype")
+      ev.sourcetype = v;
+    else if (k == "index")
+      ev.index = v;
+    else if (k == "source")
+      ev.source = v;
+    else if (k == "host")
+      ev.host = v;
     else if (k == "time") {
       auto t = ResolveTimeModifier(v, now);
       if (!t.ok()) return InvalidArgument("{}:{}: {}", path, line_no, t.status().message());
@@ -184,7 +190,8 @@ Result<CaseFile> ParseCaseFile(const std::string& path, const std::string& text)
     if (cur && mode == kNone && false) cur = nullptr;
   }
   for (const Case& c : f.cases) {
-    if (c.search.empty()) return InvalidArgument("{}:{}: case '{}' has no search:", path, c.line, c.name);
+    if (c.search.empty())
+      return InvalidArgument("{}:{}: case '{}' has no search:", path, c.line, c.name);
     if (!c.has_expect && c.error.empty() && c.canonical.empty() && c.plan.empty()) {
       return InvalidArgument("{}:{}: case '{}' has nothing to check", path, c.line, c.name);
     }

@@ -17,9 +17,9 @@ struct Case {
   bool has_expect = false;
   std::vector<std::string> expect;  // header line then rows, normalised
   bool unordered = false;
-  std::string error;                // expected error substring
-  std::string canonical;            // expected canonical parse
-  std::vector<std::string> plan;    // expected plan substrings
+  std::string error;              // expected error substring
+  std::string canonical;          // expected canonical parse
+  std::vector<std::string> plan;  // expected plan substrings
 };
 
 struct CaseFile {

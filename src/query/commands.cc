@@ -28,7 +28,8 @@ Result<long long> IntOption(const Command& c, const std::string& key, long long 
   auto it = c.options.find(key);
   if (it == c.options.end()) return def;
   auto n = ParseNumber(it->second);
-  if (!n) return InvalidArgument("{}: option {} must be a number, got '{}'", c.name, key, it->second);
+  if (!n)
+    return InvalidArgument("{}: option {} must be a number, got '{}'", c.name, key, it->second);
   return static_cast<long long>(*n);
 }
 
@@ -52,7 +53,8 @@ void AddColumn(Results* r, const std::string& name) {
 }
 
 // ---- CSV (RFC 4180 subset) for lookup tables ----
-Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text, const std::string& path) {
+Result<std::vector<std::vector<std::string>>> ParseCsv(const std::string& text,
+                                                       const std::string& path) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> row;
   std::string cell;
@@ -206,8 +208,10 @@ Status Executor::RunCommand(const Command& c, Results* r, int depth) {
         auto v = Evaluate(*a.expr, row, ctx_);
         if (!v.ok()) return v.status().WithContext("eval " + a.field);
         if (v->is_bool()) {
-          return InvalidArgument("eval {}: the result of an eval expression cannot be a boolean; "
-                                 "wrap it in if(...)", a.field);
+          return InvalidArgument(
+              "eval {}: the result of an eval expression cannot be a boolean; "
+              "wrap it in if(...)",
+              a.field);
         }
         row.Set(a.field, v->ToField());
       }
@@ -249,7 +253,8 @@ Status Executor::RunCommand(const Command& c, Results* r, int depth) {
       r->rows.resize(i);
       return Status::Ok();
     }
-    if (static_cast<long long>(r->rows.size()) > c.count) r->rows.resize(static_cast<size_t>(c.count));
+    if (static_cast<long long>(r->rows.size()) > c.count)
+      r->rows.resize(static_cast<size_t>(c.count));
     return Status::Ok();
   }
   if (n == "tail") {
@@ -602,7 +607,8 @@ Status Executor::Rex(const Command& c, Results* r) {
     opts.set_log_errors(false);
     if (flags.find('i') != std::string::npos) opts.set_case_sensitive(false);
     RE2 re(PcreToRe2(parts[0]), opts);
-    if (!re.ok()) return InvalidArgument("rex: bad regular expression '{}': {}", parts[0], re.error());
+    if (!re.ok())
+      return InvalidArgument("rex: bad regular expression '{}': {}", parts[0], re.error());
     bool global = flags.find('g') != std::string::npos;
     for (Row& row : r->rows) {
       const Values* v = row.Get(field);
@@ -625,7 +631,8 @@ Status Executor::Rex(const Command& c, Results* r) {
   if (!re.ok()) return InvalidArgument("rex: bad regular expression '{}': {}", c.text, re.error());
   const auto& names = re.CapturingGroupNames();  // index -> name
   int ngroups = re.NumberOfCapturingGroups();
-  if (names.empty()) return InvalidArgument("rex: the regular expression has no named group (?<name>...)");
+  if (names.empty())
+    return InvalidArgument("rex: the regular expression has no named group (?<name>...)");
   std::vector<re2::StringPiece> groups(static_cast<size_t>(ngroups) + 1);
   for (Row& row : r->rows) {
     const Values* v = row.Get(field);
@@ -684,7 +691,8 @@ Result<std::string> Executor::LookupPath(const std::string& name) const {
 }
 
 namespace {
-Result<std::vector<std::vector<std::string>>> LoadCsv(const std::string& path, const std::string& name) {
+Result<std::vector<std::vector<std::string>>> LoadCsv(const std::string& path,
+                                                      const std::string& name) {
   FileSystem* fs = FileSystem::Default();
   if (!fs->Exists(path)) return NotFound("lookup table '{}' not found ({})", name, path);
   ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path, 256u << 20));
@@ -934,21 +942,28 @@ Status Executor::Convert(const Command& c, Results* r) {
           }
         } else if (fn == "num" || fn == "auto") {
           auto n = ParseNumber(s);
-          if (n) out.push_back(FormatNumber(*n));
-          else if (fn == "auto") out.push_back(s);
+          if (n)
+            out.push_back(FormatNumber(*n));
+          else if (fn == "auto")
+            out.push_back(s);
         } else if (fn == "rmcomma") {
           std::string t;
-          for (char ch : s) if (ch != ',') t += ch;
+          for (char ch : s)
+            if (ch != ',') t += ch;
           out.push_back(t);
         } else if (fn == "rmunit") {
           size_t i = 0;
-          while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '-')) ++i;
+          while (i < s.size() &&
+                 (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == '-'))
+            ++i;
           if (i) out.push_back(s.substr(0, i));
         } else if (fn == "mstime") {
           int m = 0;
           double sec = 0;
-          if (std::sscanf(s.c_str(), "%d:%lf", &m, &sec) == 2) out.push_back(FormatNumber(m * 60 + sec));
-          else if (auto n = ParseNumber(s)) out.push_back(FormatNumber(*n));
+          if (std::sscanf(s.c_str(), "%d:%lf", &m, &sec) == 2)
+            out.push_back(FormatNumber(m * 60 + sec));
+          else if (auto n = ParseNumber(s))
+            out.push_back(FormatNumber(*n));
         } else {
           out.push_back(s);
         }
@@ -1003,18 +1018,21 @@ Status Executor::FieldSummary(const Command& c, Results* r) {
       o.Set("max", {freq.rbegin()->first});
     }
     std::vector<std::pair<std::string, long long>> fv(freq.begin(), freq.end());
-    std::stable_sort(fv.begin(), fv.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(fv.begin(), fv.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
     std::string json = "[";
     for (size_t i = 0; i < fv.size() && static_cast<long long>(i) < maxvals; ++i) {
       if (i) json += ",";
-      json += "{\"value\":" + ::cairn::JsonString(fv[i].first) + ",\"count\":" + std::to_string(fv[i].second) + "}";
+      json += "{\"value\":" + ::cairn::JsonString(fv[i].first) +
+              ",\"count\":" + std::to_string(fv[i].second) + "}";
     }
     json += "]";
     o.Set("values", {json});
     out.push_back(std::move(o));
   }
   r->rows = std::move(out);
-  r->columns = {"field", "count", "distinct_count", "is_exact", "max", "mean", "min", "numeric_count", "stdev", "values"};
+  r->columns = {"field", "count", "distinct_count", "is_exact", "max",
+                "mean",  "min",   "numeric_count",  "stdev",    "values"};
   r->known = true;
   return Status::Ok();
 }

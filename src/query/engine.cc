@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/time_util.h"
+#include "query/command_registry.h"
 #include "query/exec_internal.h"
 #include "query/parser.h"
 #include "query/time_format.h"
@@ -24,9 +26,19 @@ MemoryEventSource::MemoryEventSource(std::vector<EventRecord> events) {
 Status MemoryEventSource::Scan(const ScanRequest& request,
                                const std::function<bool(EventBatch&)>& sink) {
   EventBatch batch;
+  uint64_t batch_tiebreak = 0;
   for (const auto& e : events_) {
     if (e->time < request.earliest || e->time >= request.latest) continue;
-    batch.push_back(e);
+    EventView v;
+    v.time = e->time;
+    v.raw = e->raw;
+    v.index = e->index;
+    v.sourcetype = e->sourcetype;
+    v.source = e->source;
+    v.host = e->host;
+    v.owner = e;
+    v.tiebreak = batch_tiebreak++;
+    batch.events.push_back(std::move(v));
     if (batch.size() == 1024) {
       if (!sink(batch)) return Status::Ok();
       batch.clear();
@@ -54,7 +66,8 @@ std::string Plan::ToString() const {
   } else {
     out += "scan: none\n";
   }
-  out += "pipeline: " + (rest && !rest->commands.empty() ? query::ToString(*rest) : std::string("(none)")) + "\n";
+  out += "pipeline: " +
+         (rest && !rest->commands.empty() ? query::ToString(*rest) : std::string("(none)")) + "\n";
   return out;
 }
 
@@ -78,9 +91,7 @@ std::string ResultTable::ToText() const {
 }
 
 Engine::Engine(EventSource* source, MacroSet macros, EngineOptions options)
-    : source_(source), macros_(std::move(macros)), options_(std::move(options)) {
-  if (!options_.extractor) options_.extractor = DefaultExtractor();
-}
+    : source_(source), macros_(std::move(macros)), options_(std::move(options)) {}
 
 namespace {
 double NowOf(const EngineOptions& o) {
@@ -95,8 +106,8 @@ Result<Plan> Engine::Prepare(std::string_view spl) const {
   if (!parsed.ok()) {
     if (expanded != spl) {
       return Status(parsed.status().code(),
-                    parsed.status().message() + " (offsets count in the search after macro expansion: " +
-                        expanded + ")");
+                    parsed.status().message() +
+                        " (offsets count in the search after macro expansion: " + expanded + ")");
     }
     return parsed.status();
   }
@@ -117,7 +128,8 @@ std::string Engine::Explain(const Plan& plan) const {
     req.latest = plan.latest;
     req.predicate = plan.predicate.get();
     req.limit = plan.scan_limit;
-    const Command* next = plan.rest && !plan.rest->commands.empty() ? &plan.rest->commands[0] : nullptr;
+    const Command* next =
+        plan.rest && !plan.rest->commands.empty() ? &plan.rest->commands[0] : nullptr;
     out += source_->Explain(req, next);
   }
   return out;
@@ -127,7 +139,9 @@ Result<ResultTable> Engine::Execute(const Plan& plan) const {
   Executor ex(source_, options_, NowOf(options_), &macros_);
   Results r;
   RETURN_IF_ERROR(ex.ExecPlan(plan, &r, 0));
-  return Executor::ToTable(&r);
+  ResultTable t = Executor::ToTable(&r);
+  RETURN_IF_ERROR(ex.errors()->First());
+  return t;
 }
 
 namespace internal {
@@ -139,7 +153,8 @@ Result<SearchPtr> Executor::RewriteTime(const SearchNode& n) const {
     SearchNode* x = stack.back();
     stack.pop_back();
     if (x->kind == SearchNode::Kind::kCompare && (x->field == "earliest" || x->field == "latest")) {
-      if (x->op != "=") return InvalidArgument("at offset {}: {} takes '=' only", x->offset, x->field);
+      if (x->op != "=")
+        return InvalidArgument("at offset {}: {} takes '=' only", x->offset, x->field);
       auto t = ResolveTimeModifier(x->value, now_);
       if (!t.ok()) return InvalidArgument("at offset {}: {}", x->offset, t.status().message());
       bool early = x->field == "earliest";
@@ -207,8 +222,9 @@ Result<Plan> Executor::MakePlan(const Pipeline& p, std::string expanded) const {
       rest->commands.push_back(std::move(copy));
       continue;
     }
-    // Commands hold unique_ptrs; re-parse-free copy through the canonical form is not needed:
-    // share the original pipeline's command by moving a deep copy.
+    // Commands hold unique_ptrs; re-parse-free copy through the canonical form
+    // is not needed: share the original pipeline's command by moving a deep
+    // copy.
     Command copy;
     copy.name = c.name;
     copy.offset = c.offset;
@@ -247,7 +263,8 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode& n, int depth) {
     auto out = std::make_unique<SearchNode>();
     out->offset = n.offset;
     out->kind = SearchNode::Kind::kOr;
-    // A `search` column holds ready-made search text (as `return` and `format` produce).
+    // A `search` column holds ready-made search text (as `return` and `format`
+    // produce).
     auto search_col = std::find(t.columns.begin(), t.columns.end(), "search");
     for (const auto& row : t.rows) {
       if (search_col != t.columns.end()) {
@@ -255,7 +272,8 @@ Result<SearchPtr> Executor::ResolveSubsearches(const SearchNode& n, int depth) {
         if (v.empty()) continue;
         ASSIGN_OR_RETURN(Pipeline p, ParseSpl(v[0]));
         if (p.commands.size() != 1 || p.commands[0].name != "search") {
-          return InvalidArgument("subsearch returned a search field that is not a search: {}", v[0]);
+          return InvalidArgument("subsearch returned a search field that is not a search: {}",
+                                 v[0]);
         }
         out->children.push_back(std::move(p.commands[0].search));
         continue;
@@ -307,7 +325,104 @@ Status Executor::ExecPipeline(const Pipeline& p, Results* r, int depth) {
   return ExecPlan(plan, r, depth);
 }
 
+namespace {
+
+// The end of a pipeline: keeps the rows and the final schema (charging the
+// memory budget).
+class CollectOperator final : public Operator {
+ public:
+  CollectOperator(Results* out, MemoryBudget* budget) : out_(out), budget_(budget) {}
+  ~CollectOperator() override {
+    if (charged_) budget_->Charge("results", -charged_).IgnoreError();
+  }
+  Status Push(Rows& rows) override {
+    long long bytes = 0;
+    for (Row& r : rows) {
+      bytes += static_cast<long long>(r.MemoryUsage());
+      out_->rows.push_back(std::move(r));
+    }
+    charged_ += bytes;
+    return budget_->Charge("results", bytes);
+  }
+  Status Finish(Schema* schema) override {
+    out_->columns = schema->columns;
+    out_->known = schema->known;
+    return Status::Ok();
+  }
+
+ private:
+  Results* out_;
+  MemoryBudget* budget_;
+  long long charged_ = 0;
+};
+
+}  // namespace
+
 Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
+  CollectOperator sink(r, &budget_);
+  Schema schema;
+  schema.columns = r->columns;
+  schema.known = r->known;
+  return RunPlan(plan, &sink, &schema, depth);
+}
+
+size_t Executor::ParallelPrefix(const Plan& plan) const {
+  if (!plan.rest || !plan.scans_events) return 0;
+  const auto& cmds = plan.rest->commands;
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    const CommandInfo* info = CommandRegistry::Get().Find(cmds[i].name);
+    if (!info || !info->parallel || !info->parallel(cmds[i])) return 0;
+    if (info->class_of(cmds[i]) == CommandClass::kTransforming) return i + 1;
+  }
+  return 0;
+}
+
+Status Executor::RunParallel(const Plan& plan, const ScanRequest& req, size_t prefix, int workers,
+                             const std::function<void(EventBatch&, Rows*)>& to_rows,
+                             Operator* merge_into, int depth) {
+  // Each worker runs its own operators of the prefix; the last one's state is merged into the
+  // pipeline's own operator of that command, which then finishes as if it had seen every row.
+  OpEnv env{this, &budget_, depth};
+  std::vector<std::vector<std::unique_ptr<Operator>>> chains(static_cast<size_t>(workers));
+  for (auto& chain : chains) {
+    for (size_t i = 0; i < prefix; ++i) {
+      const Command& c = plan.rest->commands[i];
+      ASSIGN_OR_RETURN(std::unique_ptr<Operator> op,
+                       CommandRegistry::Get().Find(c.name)->make(c, env));
+      if (!chain.empty()) chain.back()->set_next(op.get());
+      chain.push_back(std::move(op));
+    }
+  }
+  std::vector<Status> status(static_cast<size_t>(workers));
+  std::vector<Rows> rows(static_cast<size_t>(workers));
+  RETURN_IF_ERROR(source_->ScanParallel(req, workers, [&](int w, EventBatch& batch) {
+    auto& st = status[static_cast<size_t>(w)];
+    Rows& r = rows[static_cast<size_t>(w)];
+    to_rows(batch, &r);
+    st = chains[static_cast<size_t>(w)].front()->Push(r);
+    if (st.ok()) st = errors_->First();
+    return st.ok();
+  }));
+  for (const auto& st : status) RETURN_IF_ERROR(st);
+  for (auto& chain : chains) RETURN_IF_ERROR(merge_into->MergeFrom(*chain.back()));
+  return Status::Ok();
+}
+
+Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth) {
+  // The operators, first to last, then the sink.
+  std::vector<std::unique_ptr<Operator>> ops;
+  OpEnv env{this, &budget_, depth};
+  if (plan.rest) {
+    for (const Command& c : plan.rest->commands) {
+      const CommandInfo* info = CommandRegistry::Get().Find(c.name);
+      if (!info) return Unsupported("unsupported command: {} at offset {}", c.name, c.offset);
+      ASSIGN_OR_RETURN(std::unique_ptr<Operator> op, info->make(c, env));
+      if (!ops.empty()) ops.back()->set_next(op.get());
+      ops.push_back(std::move(op));
+    }
+  }
+  if (!ops.empty()) ops.back()->set_next(sink);
+  Operator* first = ops.empty() ? sink : ops.front().get();
   if (plan.scans_events) {
     if (!source_) return InvalidArgument("no event source to search (no data folder?)");
     SearchPtr pred;
@@ -319,33 +434,101 @@ Status Executor::ExecPlan(const Plan& plan, Results* r, int depth) {
     req.latest = plan.latest;
     req.predicate = pred.get();
     req.limit = plan.scan_limit;
-    const FieldExtractor* ex = options_.extractor ? options_.extractor : DefaultExtractor();
+    req.errors = errors_;
+    req.fields = FieldsRead(plan);
+    extractions_.push_back(std::make_unique<Extraction>(req.fields));
+    const Extraction* ex = extractions_.back().get();
     bool aggregated = false;
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
-      const Command& first = plan.rest->commands[0];
-      if (first.name == "stats" || first.name == "timechart") {
-        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, first, &r->rows));
+      const Command& c = plan.rest->commands[0];
+      if (c.name == "stats" || c.name == "timechart") {
+        Rows rows;
+        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, &rows));
+        if (aggregated) RETURN_IF_ERROR(first->Push(rows));
       }
     }
-    long long taken = 0;
-    if (!aggregated) RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
-      for (auto& e : batch) {
-        if (e->time < plan.earliest || e->time >= plan.latest) continue;
-        Row row = Row::FromEvent(e, ex);
-        if (pred && !MatchSearch(*pred, row)) continue;
-        r->rows.push_back(std::move(row));
-        ++taken;
-        if (plan.scan_limit >= 0 && taken >= plan.scan_limit) return false;
+    // The events of a batch as rows, without those the predicate or time range rule out.
+    auto to_rows = [&](EventBatch& batch, Rows* rows) {
+      rows->clear();
+      for (auto& e : batch.events) {
+        if (e.time < plan.earliest || e.time >= plan.latest) continue;
+        Row row = Row::FromEvent(std::move(e), ex);
+        if (pred && !batch.exact && !MatchSearch(*pred, row)) continue;
+        rows->push_back(std::move(row));
       }
-      return true;
-    }));
+    };
+    size_t prefix = ParallelPrefix(plan);
+    int workers = options_.threads > 0 ? options_.threads
+                                       : static_cast<int>(std::thread::hardware_concurrency());
+    if (!aggregated && prefix > 0 && workers > 1 && plan.scan_limit < 0) {
+      RETURN_IF_ERROR(
+          RunParallel(plan, req, prefix, workers, to_rows, ops[prefix - 1].get(), depth));
+    } else if (!aggregated) {
+      long long taken = 0;
+      Status pushed;
+      Rows rows;
+      RETURN_IF_ERROR(source_->Scan(req, [&](EventBatch& batch) {
+        to_rows(batch, &rows);
+        if (plan.scan_limit >= 0 && static_cast<long long>(rows.size()) > plan.scan_limit - taken) {
+          rows.resize(static_cast<size_t>(plan.scan_limit - taken));
+        }
+        taken += static_cast<long long>(rows.size());
+        pushed = first->Push(rows);
+        if (pushed.ok()) pushed = errors_->First();
+        return pushed.ok() && !first->Done() && !(plan.scan_limit >= 0 && taken >= plan.scan_limit);
+      }));
+      RETURN_IF_ERROR(pushed);
+    }
   }
+  RETURN_IF_ERROR(first->Finish(schema));
+  return errors_->First();
+}
+
+namespace {
+
+void SearchFieldsRead(const SearchNode& n, std::vector<std::string>* out) {
+  if (n.kind == SearchNode::Kind::kCompare || n.kind == SearchNode::Kind::kIn)
+    out->push_back(n.field);
+  for (const auto& c : n.children) SearchFieldsRead(*c, out);
+}
+
+void ExprFieldsRead(const Expr& e, std::vector<std::string>* out) {
+  if (e.kind == Expr::Kind::kField) out->push_back(e.text);
+  for (const auto& a : e.args) ExprFieldsRead(*a, out);
+}
+
+}  // namespace
+
+std::vector<std::string> FieldsRead(const Plan& plan) {
+  std::vector<std::string> out;
+  if (plan.predicate) SearchFieldsRead(*plan.predicate, &out);
   if (plan.rest) {
     for (const Command& c : plan.rest->commands) {
-      RETURN_IF_ERROR(RunCommand(c, r, depth));
+      if (c.search) SearchFieldsRead(*c.search, &out);
+      if (c.expr) ExprFieldsRead(*c.expr, &out);
+      for (const auto& a : c.assignments) ExprFieldsRead(*a.expr, &out);
+      for (const auto& a : c.aggs) out.push_back(a.field);
+      for (const auto& f : c.by) out.push_back(f);
+      for (const auto& f : c.fields) out.push_back(f);
+      for (const auto& k : c.sort_keys) out.push_back(k.field);
+      for (const auto& r : c.renames) {
+        size_t open = r.from.find('(');
+        out.push_back(open == std::string::npos || r.from.back() != ')'
+                          ? r.from
+                          : r.from.substr(open + 1, r.from.size() - open - 2));
+      }
+      for (const auto& l : c.lookup_inputs) out.push_back(l.local.empty() ? l.name : l.local);
+      for (const char* key : {"field", "input"}) {
+        auto it = c.options.find(key);
+        if (it != c.options.end()) out.push_back(it->second);
+      }
     }
   }
-  return Status::Ok();
+  std::erase_if(out,
+                [](const std::string& f) { return f.empty() || f.find('*') != std::string::npos; });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::vector<std::string> AllFieldNames(std::vector<Row>& rows) {
@@ -382,9 +565,12 @@ ResultTable Executor::ToTable(Results* r) {
     std::vector<std::string> names = AllFieldNames(r->rows);
     bool has_time = false, has_raw = false;
     for (const auto& n : names) {
-      if (n == "_time") has_time = true;
-      else if (n == "_raw") has_raw = true;
-      else if (!n.empty() && n[0] != '_') t.columns.push_back(n);
+      if (n == "_time")
+        has_time = true;
+      else if (n == "_raw")
+        has_raw = true;
+      else if (!n.empty() && n[0] != '_')
+        t.columns.push_back(n);
     }
     if (has_time) t.columns.insert(t.columns.begin(), "_time");
     if (has_raw) t.columns.push_back("_raw");

@@ -1,17 +1,19 @@
 #pragma once
 // The search engine: SPL text -> macro expansion -> Pipeline -> Plan -> rows.
 //
-// Events come from an EventSource. The planner splits the leading search into a time range
-// (earliest=/latest=) and a predicate that the source may use to skip events (push-down); the
-// engine re-checks every event it receives against the predicate, so a source may over-deliver but
-// must never drop a matching event. Sources deliver events newest first, as Splunk does.
+// Events come from an EventSource. The planner splits the leading search into a
+// time range (earliest=/latest=) and a predicate that the source may use to
+// skip events (push-down); the engine re-checks every event it receives against
+// the predicate, so a source may over-deliver but must never drop a matching
+// event. Sources deliver events newest first, as Splunk does.
 //
-// Thread safety: an Engine may run several searches at once when its EventSource is thread-safe;
-// a Plan is immutable after Prepare.
+// Thread safety: an Engine may run several searches at once when its
+// EventSource is thread-safe; a Plan is immutable after Prepare.
 
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,28 +25,71 @@
 
 namespace cairn::query {
 
+// Errors met after a scan handed out its events (a row loading its raw JSON on
+// demand): the search fails with the first. Thread-safe.
+class DeferredErrors {
+ public:
+  void Record(const Status& s) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (first_.ok()) first_ = s;
+  }
+  Status First() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return first_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Status first_;
+};
+
 struct ScanRequest {
   double earliest = -std::numeric_limits<double>::infinity();  // inclusive, epoch seconds
   double latest = std::numeric_limits<double>::infinity();     // exclusive
   const SearchNode* predicate = nullptr;  // may be null (match all); a hint only
   long long limit = -1;  // stop after this many events that match the predicate (-1: no limit)
+  std::shared_ptr<DeferredErrors> errors;  // where events' later read errors go (may be null)
+  // The field names the search may read of the events (a hint: a source may prepare columns for
+  // them).
+  std::vector<std::string> fields;
 };
 
-using EventBatch = std::vector<std::shared_ptr<const EventRecord>>;
+// Events in delivery order. `exact`: every event matches the request's
+// predicate (the source evaluated it exactly), so the engine need not check it
+// again.
+struct EventBatch {
+  std::vector<EventView> events;
+  bool exact = false;
+  size_t size() const { return events.size(); }
+  bool empty() const { return events.empty(); }
+  void clear() { events.clear(); }
+};
 
 class EventSource {
  public:
   virtual ~EventSource() = default;
-  // Calls `sink` with batches of events in descending _time order within the request's range.
-  // Stops when `sink` returns false. Errors from storage are returned.
+  // Calls `sink` with batches of events in descending _time order within the
+  // request's range. Stops when `sink` returns false. Errors from storage are
+  // returned.
   virtual Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) = 0;
 
-  // Optional fast path for the aggregating command right after the leading search (`stats`,
-  // `timechart`). A source that evaluates request.predicate exactly (no re-check needed) and can
-  // compute the command's inputs without reading events fills `rows` with weighted rows
-  // (Row::weight) that `command` aggregates to exactly the result it would give over the matching
-  // events, and returns true; the engine then runs `command` on them. Returns false (the
-  // default) to have the engine scan events instead.
+  // Scans with `workers` threads: calls sink(worker, batch) from each (worker in [0, workers)),
+  // each batch holding events in no particular order but with their EventView::tiebreak set, so
+  // that (time descending, tiebreak) is the order Scan delivers. Stops early when a sink returns
+  // false. The default runs Scan on the calling thread as worker 0.
+  virtual Status ScanParallel(const ScanRequest& request, int workers,
+                              const std::function<bool(int, EventBatch&)>& sink) {
+    (void)workers;
+    return Scan(request, [&](EventBatch& b) { return sink(0, b); });
+  }
+
+  // Optional fast path for the aggregating command right after the leading
+  // search (`stats`, `timechart`). A source that evaluates request.predicate
+  // exactly (no re-check needed) and can compute the command's inputs without
+  // reading events fills `rows` with weighted rows (Row::weight) that `command`
+  // aggregates to exactly the result it would give over the matching events,
+  // and returns true; the engine then runs `command` on them. Returns false
+  // (the default) to have the engine scan events instead.
   virtual Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
                                     std::vector<Row>* rows) {
     (void)request;
@@ -52,8 +97,9 @@ class EventSource {
     (void)rows;
     return false;
   }
-  // Lines for --explain describing how the source would serve `request` (what is pushed down),
-  // `next` being the first command after the leading search or null. Empty by default.
+  // Lines for --explain describing how the source would serve `request` (what
+  // is pushed down), `next` being the first command after the leading search or
+  // null. Empty by default.
   virtual std::string Explain(const ScanRequest& request, const Command* next) {
     (void)request;
     (void)next;
@@ -61,8 +107,9 @@ class EventSource {
   }
 };
 
-// Events held in memory (tests, small files). Applies the time range and, when asked, nothing
-// else: the engine filters. Thread-safe for concurrent scans after construction.
+// Events held in memory (tests, small files). Applies the time range and, when
+// asked, nothing else: the engine filters. Thread-safe for concurrent scans
+// after construction.
 class MemoryEventSource final : public EventSource {
  public:
   explicit MemoryEventSource(std::vector<EventRecord> events);
@@ -77,45 +124,53 @@ class MemoryEventSource final : public EventSource {
 struct Plan {
   double earliest = -std::numeric_limits<double>::infinity();
   double latest = std::numeric_limits<double>::infinity();
-  bool scans_events = true;         // false when the first command generates rows itself
-  SearchPtr predicate;              // the leading search without time modifiers (null: none)
-  long long scan_limit = -1;        // early stop: a head N right after the leading search
-  std::shared_ptr<Pipeline> rest;   // commands after the leading search
-  std::string expanded;             // the search after macro expansion
+  bool scans_events = true;        // false when the first command generates rows itself
+  SearchPtr predicate;             // the leading search without time modifiers (null: none)
+  long long scan_limit = -1;       // early stop: a head N right after the leading search
+  std::shared_ptr<Pipeline> rest;  // commands after the leading search
+  std::string expanded;            // the search after macro expansion
   std::string ToString() const;
 };
 
-// `s` as one CSV field (RFC 4180: quoted when it holds a comma, quote or line break).
+// `s` as one CSV field (RFC 4180: quoted when it holds a comma, quote or line
+// break).
 std::string CsvCell(const std::string& s);
 
 struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::vector<Values>> rows;  // rows[i][j] is column j of row i ({} = null)
-  // One line per row, columns separated by " | ", multivalues joined by "\n"-free " ; ",
-  // preceded by a header line; used by tests and debugging.
+  // One line per row, columns separated by " | ", multivalues joined by
+  // "\n"-free " ; ", preceded by a header line; used by tests and debugging.
   std::string ToText() const;
 };
 
 struct EngineOptions {
-  double now = 0;             // epoch seconds; 0 = the system clock at each search
-  std::string lookups_dir;    // folder of <name>.csv lookup tables
+  double now = 0;           // epoch seconds; 0 = the system clock at each search
+  std::string lookups_dir;  // folder of <name>.csv lookup tables
   double earliest = -std::numeric_limits<double>::infinity();  // outer bounds (CLI flags)
   double latest = std::numeric_limits<double>::infinity();
-  const FieldExtractor* extractor = nullptr;  // null = DefaultExtractor()
   size_t max_subsearch_rows = 10000;
+  // What one search may hold in blocking commands, group tables and results;
+  // beyond it the search stops with an error naming the command.
+  size_t memory_budget_bytes = size_t{1} << 30;
+  // Threads that scan segments in parallel when the search allows it (0: one per core).
+  int threads = 0;
 };
 
 class Engine {
  public:
-  // `source` must outlive the engine; it may be null for searches that generate their own rows.
+  // `source` must outlive the engine; it may be null for searches that generate
+  // their own rows.
   Engine(EventSource* source, MacroSet macros, EngineOptions options);
 
-  // Expands macros, parses and plans. Errors name the offset in the expanded search.
+  // Expands macros, parses and plans. Errors name the offset in the expanded
+  // search.
   Result<Plan> Prepare(std::string_view spl) const;
   // Prepare + execute.
   Result<ResultTable> Run(std::string_view spl) const;
   Result<ResultTable> Execute(const Plan& plan) const;
-  // The plan's text followed by the source's push-down description (for --explain).
+  // The plan's text followed by the source's push-down description (for
+  // --explain).
   std::string Explain(const Plan& plan) const;
 
   const EngineOptions& options() const { return options_; }

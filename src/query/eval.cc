@@ -1,9 +1,9 @@
 #include "query/eval.h"
 
+#include <arpa/inet.h>
 #include <re2/re2.h>
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -19,23 +19,68 @@ char LowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - '
 
 bool IsBreaker(char c) {
   switch (c) {
-    case ' ': case '\t': case '\n': case '\r': case '[': case ']': case '<': case '>': case '(':
-    case ')': case '{': case '}': case '|': case '!': case ';': case ',': case '\'': case '"':
-    case '*': case '&': case '?': case '+':
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '[':
+    case ']':
+    case '<':
+    case '>':
+    case '(':
+    case ')':
+    case '{':
+    case '}':
+    case '|':
+    case '!':
+    case ';':
+    case ',':
+    case '\'':
+    case '"':
+    case '*':
+    case '&':
+    case '?':
+    case '+':
     // minor breakers
-    case '/': case ':': case '=': case '@': case '.': case '-': case '$': case '#': case '%':
-    case '\\': case '_':
-      return true;
+    case '/':
+    case ':':
+    case '=':
+    case '@':
+    case '.':
+    case '-':
+    case '$':
+    case '#':
+    case '%':
+    case '\\':
+    case '_': return true;
     default: return false;
   }
 }
 
 bool IsMajorBreaker(char c) {
   switch (c) {
-    case ' ': case '\t': case '\n': case '\r': case '[': case ']': case '<': case '>': case '(':
-    case ')': case '{': case '}': case '|': case '!': case ';': case ',': case '\'': case '"':
-    case '*': case '&': case '?': case '+':
-      return true;
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '[':
+    case ']':
+    case '<':
+    case '>':
+    case '(':
+    case ')':
+    case '{':
+    case '}':
+    case '|':
+    case '!':
+    case ';':
+    case ',':
+    case '\'':
+    case '"':
+    case '*':
+    case '&':
+    case '?':
+    case '+': return true;
     default: return false;
   }
 }
@@ -65,8 +110,10 @@ Result<RE2*> CachedRegex(const std::string& pattern) {
 
 std::string Trim(std::string_view s, std::string_view chars, bool left, bool right) {
   size_t b = 0, e = s.size();
-  if (left) while (b < e && chars.find(s[b]) != std::string_view::npos) ++b;
-  if (right) while (e > b && chars.find(s[e - 1]) != std::string_view::npos) --e;
+  if (left)
+    while (b < e && chars.find(s[b]) != std::string_view::npos) ++b;
+  if (right)
+    while (e > b && chars.find(s[e - 1]) != std::string_view::npos) --e;
   return std::string(s.substr(b, e - b));
 }
 
@@ -160,7 +207,8 @@ std::string UrlDecode(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+') {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -174,7 +222,8 @@ std::string UrlDecode(std::string_view s) {
 bool CidrMatch(std::string_view cidr, std::string_view ip) {
   size_t slash = cidr.find('/');
   std::string net(cidr.substr(0, slash));
-  int bits = slash == std::string_view::npos ? -1 : std::atoi(std::string(cidr.substr(slash + 1)).c_str());
+  int bits =
+      slash == std::string_view::npos ? -1 : std::atoi(std::string(cidr.substr(slash + 1)).c_str());
   unsigned char a[16], b[16];
   std::string ips(ip);
   if (inet_pton(AF_INET, net.c_str(), a) == 1) {
@@ -206,7 +255,10 @@ std::string FormatCommas(double d) {
   if (a != ip) {
     frac = fmt::format("{:.2f}", a - ip).substr(1);
     if (frac == ".00") frac.clear();
-    if (frac == ".100") { ip += 1; frac.clear(); }
+    if (frac == ".100") {
+      ip += 1;
+      frac.clear();
+    }
   }
   std::string digits = fmt::format("{:.0f}", ip);
   std::string out;
@@ -262,10 +314,22 @@ Result<Value> Call(const Expr& e, Env& env) {
     }
     return Value::Null();
   }
-  if (f == "null") { RETURN_IF_ERROR(need(0, 0)); return Value::Null(); }
-  if (f == "true") { RETURN_IF_ERROR(need(0, 0)); return Value::Bool(true); }
-  if (f == "false") { RETURN_IF_ERROR(need(0, 0)); return Value::Bool(false); }
-  if (f == "now" || f == "time") { RETURN_IF_ERROR(need(0, 0)); return Value::Number(env.ctx.now); }
+  if (f == "null") {
+    RETURN_IF_ERROR(need(0, 0));
+    return Value::Null();
+  }
+  if (f == "true") {
+    RETURN_IF_ERROR(need(0, 0));
+    return Value::Bool(true);
+  }
+  if (f == "false") {
+    RETURN_IF_ERROR(need(0, 0));
+    return Value::Bool(false);
+  }
+  if (f == "now" || f == "time") {
+    RETURN_IF_ERROR(need(0, 0));
+    return Value::Number(env.ctx.now);
+  }
   if (f == "pi") return Value::Number(M_PI);
   if (f == "random") {
     thread_local std::mt19937 rng(12345);
@@ -280,7 +344,8 @@ Result<Value> Call(const Expr& e, Env& env) {
       const Expr* x = stack.back();
       stack.pop_back();
       if (x->kind == Expr::Kind::kField) {
-        if (!field.empty() && field != x->text) return InvalidArgument("mvfilter() may name only one field");
+        if (!field.empty() && field != x->text)
+          return InvalidArgument("mvfilter() may name only one field");
         field = x->text;
       }
       for (const auto& a : x->args) stack.push_back(a.get());
@@ -303,20 +368,36 @@ Result<Value> Call(const Expr& e, Env& env) {
     ASSIGN_OR_RETURN(Value x, arg(i));
     v.push_back(std::move(x));
   }
-  if (f == "isnull") { RETURN_IF_ERROR(need(1, 1)); return Value::Bool(v[0].is_null()); }
-  if (f == "isnotnull") { RETURN_IF_ERROR(need(1, 1)); return Value::Bool(!v[0].is_null()); }
-  if (f == "isnum") { RETURN_IF_ERROR(need(1, 1)); return Value::Bool(v[0].is_number()); }
+  if (f == "isnull") {
+    RETURN_IF_ERROR(need(1, 1));
+    return Value::Bool(v[0].is_null());
+  }
+  if (f == "isnotnull") {
+    RETURN_IF_ERROR(need(1, 1));
+    return Value::Bool(!v[0].is_null());
+  }
+  if (f == "isnum") {
+    RETURN_IF_ERROR(need(1, 1));
+    return Value::Bool(v[0].is_number());
+  }
   if (f == "isint") {
     RETURN_IF_ERROR(need(1, 1));
     return Value::Bool(v[0].is_number() && v[0].number() == std::floor(v[0].number()));
   }
-  if (f == "isstr") { RETURN_IF_ERROR(need(1, 1)); return Value::Bool(v[0].is_string()); }
-  if (f == "isbool") { RETURN_IF_ERROR(need(1, 1)); return Value::Bool(v[0].is_bool()); }
+  if (f == "isstr") {
+    RETURN_IF_ERROR(need(1, 1));
+    return Value::Bool(v[0].is_string());
+  }
+  if (f == "isbool") {
+    RETURN_IF_ERROR(need(1, 1));
+    return Value::Bool(v[0].is_bool());
+  }
   if (f == "typeof") {
     RETURN_IF_ERROR(need(1, 1));
     switch (v[0].kind()) {
       case Value::Kind::kNumber: return Value::String("Number");
-      case Value::Kind::kString: case Value::Kind::kMulti: return Value::String("String");
+      case Value::Kind::kString:
+      case Value::Kind::kMulti: return Value::String("String");
       case Value::Kind::kBool: return Value::String("Boolean");
       default: return Value::String("Invalid");
     }
@@ -371,7 +452,9 @@ Result<Value> Call(const Expr& e, Env& env) {
     if (v[0].is_null()) return Value::Null();
     Values out;
     for (auto s : AllValues(v[0])) {
-      for (char& c : s) c = static_cast<char>(f == "lower" ? std::tolower(static_cast<unsigned char>(c)) : std::toupper(static_cast<unsigned char>(c)));
+      for (char& c : s)
+        c = static_cast<char>(f == "lower" ? std::tolower(static_cast<unsigned char>(c))
+                                           : std::toupper(static_cast<unsigned char>(c)));
       out.push_back(std::move(s));
     }
     if (out.size() == 1) return Value::String(out[0]);
@@ -617,7 +700,8 @@ Result<Value> Call(const Expr& e, Env& env) {
     std::optional<std::string> best;
     for (const auto& x : v) {
       for (const auto& s : AllValues(x)) {
-        if (!best || (f == "min" ? CompareMixed(s, *best) < 0 : CompareMixed(s, *best) > 0)) best = s;
+        if (!best || (f == "min" ? CompareMixed(s, *best) < 0 : CompareMixed(s, *best) > 0))
+          best = s;
       }
     }
     if (!best) return Value::Null();
@@ -717,8 +801,7 @@ bool GlobMatchImpl(std::string_view p, std::string_view t, bool nocase) {
     if (pi < p.size() && p[pi] == '*') {
       star = pi++;
       mark = ti;
-    } else if (pi < p.size() &&
-               (nocase ? LowerChar(p[pi]) == LowerChar(t[ti]) : p[pi] == t[ti])) {
+    } else if (pi < p.size() && (nocase ? LowerChar(p[pi]) == LowerChar(t[ti]) : p[pi] == t[ti])) {
       ++pi;
       ++ti;
     } else if (star != std::string_view::npos) {

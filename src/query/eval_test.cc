@@ -1,8 +1,9 @@
 // Unit tests of value typing, matching helpers and time formats.
 
+#include "query/eval.h"
+
 #include <gtest/gtest.h>
 
-#include "query/eval.h"
 #include "query/time_format.h"
 #include "query/value.h"
 

@@ -96,7 +96,8 @@ Status MacroSet::LoadConf(std::string_view text, std::string_view origin) {
     }
     if (t[0] == '[') {
       RETURN_IF_ERROR(flush());
-      if (t.back() != ']') return InvalidArgument("{}:{}: stanza header without ']'", origin, line_no);
+      if (t.back() != ']')
+        return InvalidArgument("{}:{}: stanza header without ']'", origin, line_no);
       stanza = Trim(t.substr(1, t.size() - 2));
     } else {
       size_t eq = t.find('=');
@@ -116,7 +117,8 @@ Status MacroSet::LoadConf(std::string_view text, std::string_view origin) {
 Result<std::string> MacroSet::Expand(std::string_view spl) const { return ExpandDepth(spl, 0); }
 
 Result<std::string> MacroSet::ExpandDepth(std::string_view spl, int depth) const {
-  if (depth > 32) return InvalidArgument("macro expansion nested too deeply (a macro refers to itself?)");
+  if (depth > 32)
+    return InvalidArgument("macro expansion nested too deeply (a macro refers to itself?)");
   std::string out;
   size_t i = 0;
   bool changed = false;
@@ -159,9 +161,11 @@ Result<std::string> MacroSet::ExpandDepth(std::string_view spl, int depth) const
     std::string def = it->second.definition;
     for (size_t a = 0; a < args.size(); ++a) {
       std::string arg = args[a];
-      if (arg.size() >= 2 && arg.front() == '"' && arg.back() == '"') arg = arg.substr(1, arg.size() - 2);
+      if (arg.size() >= 2 && arg.front() == '"' && arg.back() == '"')
+        arg = arg.substr(1, arg.size() - 2);
       std::string token = "$" + it->second.args[a] + "$";
-      for (size_t p = def.find(token); p != std::string::npos; p = def.find(token, p + arg.size())) {
+      for (size_t p = def.find(token); p != std::string::npos;
+           p = def.find(token, p + arg.size())) {
         def.replace(p, token.size(), arg);
       }
     }

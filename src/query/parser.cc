@@ -10,24 +10,29 @@ namespace {
 
 const std::set<std::string, std::less<>>& EvalFunctions() {
   static const std::set<std::string, std::less<>> k = {
-      "if",      "case",        "coalesce",   "isnull",     "isnotnull",    "isnum",
-      "isstr",   "isint",       "like",       "match",      "cidrmatch",    "len",
-      "lower",   "upper",       "substr",     "replace",    "split",        "trim",
-      "ltrim",   "rtrim",       "mvindex",    "mvcount",    "mvappend",     "mvjoin",
-      "mvfilter", "mvdedup",    "mvsort",     "mvfind",     "mvzip",        "tostring",
-      "tonumber", "round",      "floor",      "ceil",       "ceiling",      "abs",
-      "sqrt",    "pow",         "log",        "ln",         "exp",          "min",
-      "max",     "now",         "time",       "relative_time", "strftime",  "strptime",
-      "urldecode", "null",      "true",       "false",      "typeof",       "nullif",
-      "random",  "pi",          "exact",      "mvrange",    "isbool",       "in"};
+      "if",        "case",          "coalesce",  "isnull",
+      "isnotnull", "isnum",         "isstr",     "isint",
+      "like",      "match",         "cidrmatch", "len",
+      "lower",     "upper",         "substr",    "replace",
+      "split",     "trim",          "ltrim",     "rtrim",
+      "mvindex",   "mvcount",       "mvappend",  "mvjoin",
+      "mvfilter",  "mvdedup",       "mvsort",    "mvfind",
+      "mvzip",     "tostring",      "tonumber",  "round",
+      "floor",     "ceil",          "ceiling",   "abs",
+      "sqrt",      "pow",           "log",       "ln",
+      "exp",       "min",           "max",       "now",
+      "time",      "relative_time", "strftime",  "strptime",
+      "urldecode", "null",          "true",      "false",
+      "typeof",    "nullif",        "random",    "pi",
+      "exact",     "mvrange",       "isbool",    "in"};
   return k;
 }
 
 const std::set<std::string, std::less<>>& StatsFunctions() {
   static const std::set<std::string, std::less<>> k = {
-      "count", "c",     "dc",    "distinct_count", "values", "list",  "min",   "max",
-      "avg",   "mean",  "sum",   "earliest",       "latest", "first", "last",  "stdev",
-      "stdevp", "var",  "varp",  "median",         "range",  "mode",  "sumsq", "earliest_time",
+      "count",       "c",    "dc",   "distinct_count", "values", "list",  "min",   "max",
+      "avg",         "mean", "sum",  "earliest",       "latest", "first", "last",  "stdev",
+      "stdevp",      "var",  "varp", "median",         "range",  "mode",  "sumsq", "earliest_time",
       "latest_time", "estdc"};
   return k;
 }
@@ -76,8 +81,7 @@ class Parser {
  private:
   template <typename... Args>
   Status Err(size_t offset, fmt::format_string<Args...> f, Args&&... args) {
-    return InvalidArgument("at offset {}: {}", offset,
-                           fmt::format(f, std::forward<Args>(args)...));
+    return InvalidArgument("at offset {}: {}", offset, fmt::format(f, std::forward<Args>(args)...));
   }
 
   void SkipSpace() {
@@ -124,7 +128,8 @@ class Parser {
       t.end = i + 1;
       return t;
     }
-    if (c == '=' || c == '<' || c == '>' || (c == '!' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '=')) {
+    if (c == '=' || c == '<' || c == '>' ||
+        (c == '!' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '=')) {
       t.kind = Token::kOp;
       if (pos_ + 1 < s_.size() && s_[pos_ + 1] == '=') {
         t.text = s_.substr(pos_, 2);
@@ -187,7 +192,8 @@ class Parser {
           if (subsearch) break;
           return Err(sep.offset, "unexpected ']'");
         }
-        if (!sep.Is(Token::kPunct, "|")) return Err(sep.offset, "expected '|', found '{}'", sep.text);
+        if (!sep.Is(Token::kPunct, "|"))
+          return Err(sep.offset, "expected '|', found '{}'", sep.text);
         Take(sep);
       }
       first = false;
@@ -206,11 +212,12 @@ class Parser {
     c.offset = t.offset;
     c.name = name;
     static const std::set<std::string> kOutside = {"tstats", "datamodel", "iplocation", "geostats",
-                                                   "from", "pivot", "mstats", "geom"};
+                                                   "from",   "pivot",     "mstats",     "geom"};
     if (kOutside.count(name)) {
-      return Unsupported("unsupported: {} at offset {} (needs Splunk data models or lookups that "
-                         "cairn does not have)",
-                         name, t.offset);
+      return Unsupported(
+          "unsupported: {} at offset {} (needs Splunk data models or lookups that "
+          "cairn does not have)",
+          name, t.offset);
     }
     if (name == "search") {
       ASSIGN_OR_RETURN(c.search, ParseSearchExpr());
@@ -229,10 +236,10 @@ class Parser {
     if (name == "table" || name == "fields" || name == "mvexpand" || name == "fillnull" ||
         name == "fieldsummary" || name == "reverse" || name == "spath" || name == "bin" ||
         name == "bucket" || name == "makeresults" || name == "dedup" || name == "top" ||
-        name == "rare" || name == "head" || name == "tail" || name == "rex" ||
-        name == "append" || name == "join" || name == "inputlookup" || name == "outputlookup" ||
-        name == "mvcombine" || name == "return" || name == "format" || name == "addinfo" ||
-        name == "uniq" || name == "nomv" || name == "makemv") {
+        name == "rare" || name == "head" || name == "tail" || name == "rex" || name == "append" ||
+        name == "join" || name == "inputlookup" || name == "outputlookup" || name == "mvcombine" ||
+        name == "return" || name == "format" || name == "addinfo" || name == "uniq" ||
+        name == "nomv" || name == "makemv") {
       if (name == "bucket") c.name = "bin";
       return ParseGeneric(std::move(c));
     }
@@ -451,10 +458,12 @@ class Parser {
       return t;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '.' && pos_ + 1 < s_.size() && std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
+        (c == '.' && pos_ + 1 < s_.size() &&
+         std::isdigit(static_cast<unsigned char>(s_[pos_ + 1])))) {
       size_t i = pos_;
       bool dot = false;
-      while (i < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[i])) || (s_[i] == '.' && !dot))) {
+      while (i < s_.size() &&
+             (std::isdigit(static_cast<unsigned char>(s_[i])) || (s_[i] == '.' && !dot))) {
         if (s_[i] == '.') dot = true;
         ++i;
       }
@@ -491,8 +500,8 @@ class Parser {
       t.end = i;
       return t;
     }
-    static const char* kOps[] = {"==", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*",
-                                 "/",  "%",  ".",  "(",  ")", ","};
+    static const char* kOps[] = {"==", "!=", "<=", ">=", "=", "<", ">", "+",
+                                 "-",  "*",  "/",  "%",  ".", "(", ")", ","};
     for (const char* op : kOps) {
       size_t n = std::char_traits<char>::length(op);
       if (s_.substr(pos_, n) == op) {
@@ -561,8 +570,9 @@ class Parser {
   Result<ExprPtr> ParseCompare() {
     ASSIGN_OR_RETURN(ExprPtr left, ParseAdd());
     Token t = PeekEval();
-    if (t.kind == Token::kOp && (t.text == "=" || t.text == "==" || t.text == "!=" ||
-                                 t.text == "<" || t.text == "<=" || t.text == ">" || t.text == ">=")) {
+    if (t.kind == Token::kOp &&
+        (t.text == "=" || t.text == "==" || t.text == "!=" || t.text == "<" || t.text == "<=" ||
+         t.text == ">" || t.text == ">=")) {
       Take(t);
       ASSIGN_OR_RETURN(ExprPtr right, ParseAdd());
       return MakeBinary(t.text == "==" ? "=" : t.text, std::move(left), std::move(right), t.offset);
@@ -809,10 +819,13 @@ class Parser {
         size_t b = 0;
         while (b < arg.size() && std::isspace(static_cast<unsigned char>(arg[b]))) ++b;
         arg = arg.substr(b);
-        if (arg.size() >= 2 && (arg.front() == '"' || arg.front() == '\'') && arg.back() == arg.front()) {
+        if (arg.size() >= 2 && (arg.front() == '"' || arg.front() == '\'') &&
+            arg.back() == arg.front()) {
           arg = arg.substr(1, arg.size() - 2);
         }
-        if (fname == "eval") return Unsupported("unsupported function: eval() inside {} at offset {}", c.name, t.offset);
+        if (fname == "eval")
+          return Unsupported("unsupported function: eval() inside {} at offset {}", c.name,
+                             t.offset);
         a.field = arg;
         pos_ = close + 1;
       }
@@ -837,7 +850,6 @@ class Parser {
       if (fname == "c") fname = "count";
       if (fname == "distinct_count") fname = "dc";
       if (fname == "mean") fname = "avg";
-      if (fname == "estdc") fname = "dc";
       a.func = fname;
       if (a.field.empty() && fname != "count" && base != "perc") {
         return Err(t.offset, "{} needs a field: {}(field)", fname, fname);
@@ -851,7 +863,8 @@ class Parser {
     }
     RETURN_IF_ERROR(CheckQuote());
     if (c.aggs.empty() && c.name != "streamstats") {
-      if (c.name == "timechart" || c.name == "chart" || c.name == "stats" || c.name == "eventstats") {
+      if (c.name == "timechart" || c.name == "chart" || c.name == "stats" ||
+          c.name == "eventstats") {
         return Err(c.offset, "{} needs at least one function (for example count)", c.name);
       }
     }
@@ -879,7 +892,8 @@ class Parser {
 
   Result<Command> ParseSort(Command c) {
     Token t = PeekSearch();
-    if (t.kind == Token::kWord && ParseNumber(t.text) && t.text.find_first_not_of("0123456789") == std::string::npos) {
+    if (t.kind == Token::kWord && ParseNumber(t.text) &&
+        t.text.find_first_not_of("0123456789") == std::string::npos) {
       Take(t);
       c.count = std::stoll(t.text);
     }
@@ -893,7 +907,8 @@ class Parser {
         Take(t);
         continue;
       }
-      if (t.kind != Token::kWord && t.kind != Token::kString) return Err(t.offset, "expected a sort field");
+      if (t.kind != Token::kWord && t.kind != Token::kString)
+        return Err(t.offset, "expected a sort field");
       Take(t);
       std::string w = t.text;
       SortKey k;
@@ -986,14 +1001,16 @@ class Parser {
       if (t.kind != Token::kWord) return Err(t.offset, "convert expects function(field)");
       Take(t);
       std::string fn = Lower(t.text);
-      if (pos_ >= s_.size() || s_[pos_] != '(') return Err(t.offset, "convert expects function(field)");
+      if (pos_ >= s_.size() || s_[pos_] != '(')
+        return Err(t.offset, "convert expects function(field)");
       size_t close = s_.find(')', pos_);
       if (close == std::string::npos) return Err(pos_, "unbalanced '('");
       std::string field(s_.substr(pos_ + 1, close - pos_ - 1));
       pos_ = close + 1;
-      static const std::set<std::string> kConv = {"ctime", "mktime", "dur2sec", "num", "auto",
-                                                  "none", "rmunit", "rmcomma", "memk", "mstime"};
-      if (!kConv.count(fn)) return Unsupported("unsupported function: {} at offset {}", fn, t.offset);
+      static const std::set<std::string> kConv = {"ctime", "mktime", "dur2sec", "num",  "auto",
+                                                  "none",  "rmunit", "rmcomma", "memk", "mstime"};
+      if (!kConv.count(fn))
+        return Unsupported("unsupported function: {} at offset {}", fn, t.offset);
       Rename r{fn + "(" + field + ")", ""};
       Token as = PeekSearch();
       if (as.IsWordCI("as")) {
@@ -1077,8 +1094,8 @@ class Parser {
       }
       bool is_int = t.kind == Token::kWord && !t.text.empty() &&
                     t.text.find_first_not_of("0123456789") == std::string::npos;
-      if ((n == "head" || n == "tail" || n == "dedup" || n == "return") && is_int &&
-          c.count < 0 && c.fields.empty()) {
+      if ((n == "head" || n == "tail" || n == "dedup" || n == "return") && is_int && c.count < 0 &&
+          c.fields.empty()) {
         c.count = std::stoll(t.text);
         continue;
       }
@@ -1123,7 +1140,8 @@ class Parser {
       return Err(c.offset, "{} needs a subsearch in [ ]", n);
     }
     if (n == "dedup" && c.fields.empty()) return Err(c.offset, "dedup needs at least one field");
-    if ((n == "top" || n == "rare") && c.fields.empty()) return Err(c.offset, "{} needs a field", n);
+    if ((n == "top" || n == "rare") && c.fields.empty())
+      return Err(c.offset, "{} needs a field", n);
     if (n == "mvexpand" && c.fields.size() != 1) return Err(c.offset, "mvexpand needs one field");
     if (n == "bin" && c.fields.size() != 1) return Err(c.offset, "bin needs one field");
     if ((n == "inputlookup" || n == "outputlookup") && c.text.empty()) {

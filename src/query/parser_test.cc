@@ -1,9 +1,10 @@
 // Unit tests of the lexer/parser: canonical forms round-trip, error offsets, macros.
 
+#include "query/parser.h"
+
 #include <gtest/gtest.h>
 
 #include "query/macros.h"
-#include "query/parser.h"
 
 namespace cairn::query {
 namespace {
@@ -18,7 +19,8 @@ TEST(Parser, CanonicalFormsRoundTrip) {
   const char* cases[] = {
       "eventName=Describe* userAgent!=*.amazonaws.com | stats count by eventSource",
       "a OR b NOT c | where x > 1 AND y < 2 | eval z=mvindex(split(a, \":\"), -1)",
-      "errorCode IN (NoSuchEntityException,DeleteConflictException, AccessDenied) | top limit=5 user",
+      "errorCode IN (NoSuchEntityException,DeleteConflictException, AccessDenied) | top limit=5 "
+      "user",
       "x | timechart span=1h count by eventName | sort - count | head 3",
       "x | rename requestParameters.* as * | table a, b | fields - c",
       "x | eval port_range='requestParameters.portRange.to' - 'requestParameters.portRange.from'",

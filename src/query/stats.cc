@@ -14,9 +14,9 @@ namespace {
 
 // Values seen by one aggregation in one group.
 struct Acc {
-  long long rows = 0;                       // rows seen (count with no field)
-  std::vector<std::string> vals;            // values in arrival order
-  std::vector<double> times;                // _time of each value (for earliest/latest)
+  long long rows = 0;             // rows seen (count with no field)
+  std::vector<std::string> vals;  // values in arrival order
+  std::vector<double> times;      // _time of each value (for earliest/latest)
 };
 
 std::optional<std::string> Finish(const Aggregation& a, const Acc& acc) {
@@ -121,7 +121,8 @@ Values FinishValues(const Aggregation& a, const Acc& acc) {
     return Values(s.begin(), s.end());
   }
   if (a.func == "list") {
-    Values out(acc.vals.begin(), acc.vals.begin() + static_cast<long>(std::min<size_t>(acc.vals.size(), 100)));
+    Values out(acc.vals.begin(),
+               acc.vals.begin() + static_cast<long>(std::min<size_t>(acc.vals.size(), 100)));
     return out;
   }
   auto r = Finish(a, acc);
@@ -250,19 +251,22 @@ double Floor(double t, double span) { return std::floor(t / span) * span; }
 Status Executor::Stats(const Command& c, Results* r) {
   std::vector<Aggregation> aggs = ExpandAggs(c.aggs, r->rows, c.by);
   Groups groups = Aggregate(aggs, c.by, r->rows);
-  if (groups.empty() && c.by.empty()) groups.emplace(std::vector<std::string>{}, std::vector<Acc>(aggs.size()));
+  if (groups.empty() && c.by.empty())
+    groups.emplace(std::vector<std::string>{}, std::vector<Acc>(aggs.size()));
   std::vector<Row> out;
   for (auto& [key, accs] : groups) {
     Row row;
     for (size_t i = 0; i < c.by.size(); ++i) row.Set(c.by[i], {key[i]});
-    for (size_t i = 0; i < aggs.size(); ++i) row.Set(aggs[i].OutputName(), FinishValues(aggs[i], accs[i]));
+    for (size_t i = 0; i < aggs.size(); ++i)
+      row.Set(aggs[i].OutputName(), FinishValues(aggs[i], accs[i]));
     out.push_back(std::move(row));
   }
   r->rows = std::move(out);
   r->columns = c.by;
   for (const auto& a : aggs) {
     std::string n = a.OutputName();
-    if (std::find(r->columns.begin(), r->columns.end(), n) == r->columns.end()) r->columns.push_back(n);
+    if (std::find(r->columns.begin(), r->columns.end(), n) == r->columns.end())
+      r->columns.push_back(n);
   }
   r->known = true;
   return Status::Ok();
@@ -276,10 +280,12 @@ Status Executor::EventStats(const Command& c, Results* r) {
     if (keys.empty()) continue;
     auto it = groups.find(keys[0]);
     if (it == groups.end()) continue;
-    for (size_t i = 0; i < aggs.size(); ++i) row.Set(aggs[i].OutputName(), FinishValues(aggs[i], it->second[i]));
+    for (size_t i = 0; i < aggs.size(); ++i)
+      row.Set(aggs[i].OutputName(), FinishValues(aggs[i], it->second[i]));
   }
   for (const auto& a : aggs) {
-    if (r->known && std::find(r->columns.begin(), r->columns.end(), a.OutputName()) == r->columns.end()) {
+    if (r->known &&
+        std::find(r->columns.begin(), r->columns.end(), a.OutputName()) == r->columns.end()) {
       r->columns.push_back(a.OutputName());
     }
   }
@@ -326,7 +332,8 @@ Status Executor::StreamStats(const Command& c, Results* r) {
     }
   }
   for (const auto& a : aggs) {
-    if (r->known && std::find(r->columns.begin(), r->columns.end(), a.OutputName()) == r->columns.end()) {
+    if (r->known &&
+        std::find(r->columns.begin(), r->columns.end(), a.OutputName()) == r->columns.end()) {
       r->columns.push_back(a.OutputName());
     }
   }
@@ -395,7 +402,8 @@ Status Executor::Chart(const Command& c, Results* r) {
     double score = v ? ParseNumber(*v).value_or(0) : 0;
     ranked.emplace_back(score, s);
   }
-  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   std::set<std::string> kept;
   bool has_other = false;
   for (size_t i = 0; i < ranked.size(); ++i) {
@@ -436,7 +444,8 @@ Status Executor::Chart(const Command& c, Results* r) {
     if (c.aggs.size() == 1) return s;
     return c.aggs[ai].OutputName() + ": " + s;
   };
-  std::vector<std::string> col_series = series_field.empty() ? std::vector<std::string>{""} : series;
+  std::vector<std::string> col_series =
+      series_field.empty() ? std::vector<std::string>{""} : series;
   for (size_t ai = 0; ai < c.aggs.size(); ++ai) {
     for (const auto& s : col_series) columns.push_back(col_name(ai, s));
   }
@@ -523,7 +532,8 @@ Status Executor::TopRare(const Command& c, Results* r) {
   bool showperc = BoolOption(c, "showperc", true);
   bool useother = BoolOption(c, "useother", false);
   std::string countfield = c.options.count("countfield") ? c.options.at("countfield") : "count";
-  std::string percentfield = c.options.count("percentfield") ? c.options.at("percentfield") : "percent";
+  std::string percentfield =
+      c.options.count("percentfield") ? c.options.at("percentfield") : "percent";
   std::string otherstr = c.options.count("otherstr") ? c.options.at("otherstr") : "OTHER";
   struct Group {
     long long total = 0;
@@ -546,7 +556,8 @@ Status Executor::TopRare(const Command& c, Results* r) {
   }
   std::vector<Row> out;
   for (auto& [bk, g] : groups) {
-    std::vector<std::pair<std::vector<std::string>, long long>> items(g.counts.begin(), g.counts.end());
+    std::vector<std::pair<std::vector<std::string>, long long>> items(g.counts.begin(),
+                                                                      g.counts.end());
     std::stable_sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
       if (a.second != b.second) return top ? a.second > b.second : a.second < b.second;
       return KeyLess()(a.first, b.first);
@@ -562,7 +573,8 @@ Status Executor::TopRare(const Command& c, Results* r) {
       for (size_t k = 0; k < c.fields.size(); ++k) row.Set(c.fields[k], {items[i].first[k]});
       if (showcount) row.Set(countfield, {std::to_string(items[i].second)});
       if (showperc) {
-        row.Set(percentfield, {fmt::format("{:.6f}", 100.0 * static_cast<double>(items[i].second) / static_cast<double>(g.total))});
+        row.Set(percentfield, {fmt::format("{:.6f}", 100.0 * static_cast<double>(items[i].second) /
+                                                         static_cast<double>(g.total))});
       }
       ++shown;
       out.push_back(std::move(row));
@@ -572,7 +584,9 @@ Status Executor::TopRare(const Command& c, Results* r) {
       for (size_t k = 0; k < c.by.size(); ++k) row.Set(c.by[k], {bk[k]});
       for (size_t k = 0; k < c.fields.size(); ++k) row.Set(c.fields[k], {otherstr});
       if (showcount) row.Set(countfield, {std::to_string(rest)});
-      if (showperc) row.Set(percentfield, {fmt::format("{:.6f}", 100.0 * static_cast<double>(rest) / static_cast<double>(g.total))});
+      if (showperc)
+        row.Set(percentfield, {fmt::format("{:.6f}", 100.0 * static_cast<double>(rest) /
+                                                         static_cast<double>(g.total))});
       out.push_back(std::move(row));
     }
   }

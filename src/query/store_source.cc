@@ -1,11 +1,13 @@
 #include "query/store_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <queue>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "common/time_util.h"
@@ -21,6 +23,7 @@ using store::Segment;
 
 struct StoreEventSource::Target {
   std::string index;
+  uint32_t rank = 0;  // place in (index, segment sequence) order: ties of equal time follow it
   std::shared_ptr<const Segment> seg;
   std::shared_ptr<const std::vector<int64_t>> times;
   uint32_t first = 0;  // ordinal range inside the request's time range
@@ -88,13 +91,14 @@ bool IsBreakerChar(char c) { return store::IsMajorBreaker(c) || store::IsMinorBr
 
 bool AllStars(std::string_view v) { return v.find_first_not_of('*') == std::string_view::npos; }
 
-// Whether text matched in an event's raw JSON can only lie inside one string value or key name:
-// it has no quote, comma, colon, bracket, brace, whitespace or backslash, the bytes that join
-// JSON values.
+// Whether text matched in an event's raw JSON can only lie inside one string
+// value or key name: it has no quote, comma, colon, bracket, brace, whitespace
+// or backslash, the bytes that join JSON values.
 bool StaysInOneLeaf(std::string_view text) {
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) continue;
+    if (u >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+      continue;
     if (std::string_view(".-_/@=#$%+").find(c) == std::string_view::npos) return false;
   }
   return true;
@@ -114,8 +118,9 @@ std::vector<std::string> Atoms(std::string_view text) {
   return out;
 }
 
-// Whether `atom` (lower-cased, breaker-free) is one of the atoms of the names in `text` (KeyText:
-// lower-cased names, one per line): a hit that breakers or the text's ends bound on both sides.
+// Whether `atom` (lower-cased, breaker-free) is one of the atoms of the names
+// in `text` (KeyText: lower-cased names, one per line): a hit that breakers or
+// the text's ends bound on both sides.
 bool AtomInKeyText(std::string_view text, std::string_view atom) {
   if (atom.empty()) return false;
   for (size_t at = text.find(atom); at != std::string_view::npos; at = text.find(atom, at + 1)) {
@@ -209,20 +214,16 @@ Classified ClassifyCompareValue(const std::string& field, const std::string& val
 Classified Classify(const SearchNode& n) {
   using K = SearchNode::Kind;
   switch (n.kind) {
-    case K::kTrue:
-      return {Way::kAll, true, ""};
-    case K::kFalse:
-      return {Way::kNone, true, ""};
-    case K::kSubsearch:
-      return {Way::kAll, false, "subsearch"};
+    case K::kTrue: return {Way::kAll, true, ""};
+    case K::kFalse: return {Way::kNone, true, ""};
+    case K::kSubsearch: return {Way::kAll, false, "subsearch"};
     case K::kAnd:
     case K::kOr: {
       bool exact = true;
       for (const auto& c : n.children) exact &= Classify(*c).exact;
       return {Way::kBool, exact, ""};
     }
-    case K::kNot:
-      return {Way::kBool, Classify(*n.children[0]).exact, ""};
+    case K::kNot: return {Way::kBool, Classify(*n.children[0]).exact, ""};
     case K::kTerm: {
       if (AllStars(n.value)) return {Way::kAll, true, ""};
       if (n.value.find('*') != std::string::npos) return {Way::kTermMatch, false, ""};
@@ -257,12 +258,9 @@ std::string Describe(const SearchNode& n) {
   Classified c = Classify(n);
   std::string tag = c.exact ? "" : "~";
   switch (n.kind) {
-    case K::kTrue:
-      return "all";
-    case K::kFalse:
-      return "none";
-    case K::kSubsearch:
-      return "~all(subsearch)";
+    case K::kTrue: return "all";
+    case K::kFalse: return "none";
+    case K::kSubsearch: return "~all(subsearch)";
     case K::kAnd:
     case K::kOr: {
       std::string out = n.kind == K::kAnd ? "and(" : "or(";
@@ -326,12 +324,9 @@ class SegmentEval {
   Result<Bitmap> Eval(const SearchNode& n) {
     using K = SearchNode::Kind;
     switch (n.kind) {
-      case K::kTrue:
-        return all_;
-      case K::kFalse:
-        return Bitmap();
-      case K::kSubsearch:
-        return all_;
+      case K::kTrue: return all_;
+      case K::kFalse: return Bitmap();
+      case K::kSubsearch: return all_;
       case K::kAnd: {
         Bitmap acc = all_;
         // Exactly answered children first: they are usually the most selective.
@@ -362,10 +357,8 @@ class SegmentEval {
         out -= b;
         return out;
       }
-      case K::kTerm:
-        return TermBits(n, nullptr);
-      case K::kCompare:
-        return CompareBits(n);
+      case K::kTerm: return TermBits(n, nullptr);
+      case K::kCompare: return CompareBits(n);
       case K::kIn: {
         Bitmap acc;
         SearchNode one;
@@ -460,21 +453,25 @@ class SegmentEval {
     }
     Bitmap acc = within ? *within : all_;
     acc &= all_;
-    // A term's pieces are ANDed; the result only has to be a superset (the engine checks every
-    // candidate), so the longest pieces, usually the rarest, go first and the lookups stop once
-    // few candidates are left: for an IP address, "203" alone leaves a handful of events, and
-    // looking up "0" and "10" as well would only cost time.
+    // A term's pieces are ANDed; the result only has to be a superset (the
+    // engine checks every candidate), so the longest pieces, usually the
+    // rarest, go first and the lookups stop once few candidates are left: for
+    // an IP address, "203" alone leaves a handful of events, and looking up "0"
+    // and "10" as well would only cost time.
     ASSIGN_OR_RETURN(auto key_text, key_text_fn_());
     std::vector<std::string> atoms = Atoms(n.value), deferred;
-    std::stable_sort(atoms.begin(), atoms.end(),
-                     [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    std::stable_sort(atoms.begin(), atoms.end(), [](const std::string& a, const std::string& b) {
+      return a.size() > b.size();
+    });
     constexpr uint64_t kFewEnough = 64;
     if (atoms.size() > 1 && StaysInOneLeaf(n.value) && atoms[0].size() <= store::kMaxTermBytes &&
-        !std::all_of(atoms.begin(), atoms.end(), [](const std::string& a) { return TimeLikeAtom(a); })) {
-      // Several pieces ("203.0.113.10") of text that lies inside one leaf, and not in eventTime
-      // (some piece is not time-like): the events whose column value contains the whole text,
-      // plus those whose other leaves hold every piece. Looking the pieces up one by one in the
-      // columns would select every value with "203" in it first.
+        !std::all_of(atoms.begin(), atoms.end(),
+                     [](const std::string& a) { return TimeLikeAtom(a); })) {
+      // Several pieces ("203.0.113.10") of text that lies inside one leaf, and
+      // not in eventTime (some piece is not time-like): the events whose column
+      // value contains the whole text, plus those whose other leaves hold every
+      // piece. Looking the pieces up one by one in the columns would select
+      // every value with "203" in it first.
       Bitmap leaves = acc;
       for (const auto& a : atoms) {
         if (a.size() > store::kMaxTermBytes || AtomInKeyText(*key_text, a)) continue;
@@ -638,7 +635,8 @@ Result<std::shared_ptr<const std::string>> StoreEventSource::KeyText(const Segme
 }
 
 Result<Bitmap> StoreEventSource::Candidates(Target& t, const ScanRequest& request) {
-  SegmentEval ev(t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
+  SegmentEval ev(
+      t, options_, [&]() { return KeyAtoms(*t.seg); }, [&]() { return KeyText(*t.seg); });
   if (!request.predicate) return ev.all();
   return ev.Eval(*request.predicate);
 }
@@ -653,6 +651,7 @@ Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const Sc
       if (snap.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return snap.status();
     }
+    RETURN_IF_ERROR(FailOrWarnOnBrokenInRange(**snap, request));
     for (const auto& seg : (*snap)->segments()) {
       ++stats->segments_total;
       if (MsToSeconds(seg->max_time()) < request.earliest ||
@@ -667,7 +666,8 @@ Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const Sc
       bool inside = MsToSeconds(seg->min_time()) >= request.earliest &&
                     MsToSeconds(seg->max_time()) < request.latest;
       if (!inside) {
-        // Exact ordinal bounds with the engine's own comparison of _time (ms / 1000.0).
+        // Exact ordinal bounds with the engine's own comparison of _time (ms /
+        // 1000.0).
         ASSIGN_OR_RETURN(t.times, seg->Times());
         const auto& times = *t.times;
         auto lo = std::lower_bound(times.begin(), times.end(), request.earliest,
@@ -710,12 +710,131 @@ bool NamesIndex(const SearchNode* n) {
   return false;
 }
 
+// Whether a search with `pred` may select events of index `index` (conservative: only index=,
+// index!= and index IN at the top of ANDs and ORs are looked at).
+bool MaySelectIndex(const SearchNode* n, const std::string& index) {
+  if (!n) return true;
+  switch (n->kind) {
+    case SearchNode::Kind::kCompare:
+      if (n->field != "index" || (n->op != "=" && n->op != "!=")) return true;
+      return GlobMatch(n->value, index, true) == (n->op == "=");
+    case SearchNode::Kind::kIn:
+      if (n->field != "index") return true;
+      return std::any_of(n->values.begin(), n->values.end(),
+                         [&](const std::string& v) { return GlobMatch(v, index, true); });
+    case SearchNode::Kind::kAnd:
+      return std::all_of(n->children.begin(), n->children.end(),
+                         [&](const auto& c) { return MaySelectIndex(c.get(), index); });
+    case SearchNode::Kind::kOr:
+      return std::any_of(n->children.begin(), n->children.end(),
+                         [&](const auto& c) { return MaySelectIndex(c.get(), index); });
+    default:
+      return true;
+  }
+}
+
 void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& opts,
                           std::vector<StoreEventSource::Target>* targets) {
   if (opts.indexes.empty() || NamesIndex(request.predicate)) return;
   std::erase_if(*targets, [&](const StoreEventSource::Target& t) {
     return std::find(opts.indexes.begin(), opts.indexes.end(), t.index) == opts.indexes.end();
   });
+}
+
+// The store side of the events a scan hands out for one segment: their
+// metadata, the columns that answer fields without parsing JSON, and the raw
+// JSON on demand.
+class SegmentOrigin final : public EventOrigin {
+ public:
+  SegmentOrigin(std::string index, std::string host, std::shared_ptr<const Segment> seg,
+                std::shared_ptr<const store::Column> sourcetypes,
+                std::shared_ptr<const store::Column> sources,
+                std::shared_ptr<DeferredErrors> errors)
+      : index_(std::move(index)),
+        host_(std::move(host)),
+        seg_(std::move(seg)),
+        sourcetypes_(std::move(sourcetypes)),
+        sources_(std::move(sources)),
+        errors_(std::move(errors)) {}
+
+  // Reads the JSON columns among `fields` (the names the search may read) before any row uses
+  // this origin; after that it is immutable, so rows on any thread may ask it.
+  Status LoadColumns(const std::vector<std::string>& fields) {
+    for (const auto& f : fields) {
+      int c = store::ColumnIndex(f);
+      if (c < 0 || static_cast<size_t>(c) >= store::kJsonColumnCount) continue;
+      auto col = seg_->GetColumn(f);
+      if (!col.ok()) {
+        if (col.status().code() == StatusCode::kNotFound) continue;  // answered from the JSON
+        return col.status();
+      }
+      columns_.emplace_back(f, *col);
+    }
+    return Status::Ok();
+  }
+
+  Answer Column(std::string_view field, uint32_t ordinal, std::string_view* value) const override {
+    const store::Column* col = nullptr;
+    for (const auto& [name, c] : columns_) {
+      if (name == field) {
+        col = c.get();
+        break;
+      }
+    }
+    if (!col) return Answer::kUnknown;
+    if (col->codes[ordinal] == 0) return Answer::kAbsent;
+    std::string_view v = col->Value(ordinal);
+    // The column keeps a leaf's literal text: a JSON null ("null") or a number not written the
+    // way search-time extraction formats it ("1.50") is left to the JSON.
+    if (v == "null") return Answer::kUnknown;
+    if (!v.empty() && ((v[0] >= '0' && v[0] <= '9') || v[0] == '-')) {
+      auto n = ParseNumber(v);
+      if (n && FormatNumber(*n) != v) return Answer::kUnknown;
+    }
+    *value = v;
+    return Answer::kValue;
+  }
+
+  Result<std::string_view> LoadRaw(uint32_t ordinal,
+                                   std::shared_ptr<const void>* owner) const override {
+    auto raw = seg_->RawView(ordinal, owner);
+    if (!raw.ok() && errors_) errors_->Record(raw.status());
+    return raw;
+  }
+
+  EventView View(uint32_t ordinal, double time) const override {
+    EventView v;
+    v.time = time;
+    v.index = index_;
+    v.sourcetype = sourcetypes_->Value(ordinal);
+    v.source = sources_->Value(ordinal);
+    v.host = host_;
+    v.raw_loaded = false;  // read when a command asks for the JSON
+    v.ordinal = ordinal;
+    return v;
+  }
+
+ private:
+  std::string index_, host_;
+  std::shared_ptr<const Segment> seg_;
+  std::shared_ptr<const store::Column> sourcetypes_, sources_;
+  std::shared_ptr<DeferredErrors> errors_;
+  std::vector<std::pair<std::string, std::shared_ptr<const store::Column>>> columns_;
+};
+
+// Numbers the targets in (index, segment sequence) order, the order of events of equal time.
+void AssignRanks(std::vector<StoreEventSource::Target>* targets) {
+  std::vector<StoreEventSource::Target*> order;
+  for (auto& t : *targets) order.push_back(&t);
+  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+    if (a->index != b->index) return a->index < b->index;
+    return a->seg->desc().seq < b->seg->desc().seq;
+  });
+  for (size_t i = 0; i < order.size(); ++i) order[i]->rank = static_cast<uint32_t>(i);
+}
+
+uint64_t Tiebreak(const StoreEventSource::Target& t, uint32_t ordinal) {
+  return (uint64_t{t.rank} << 32) | ordinal;
 }
 
 // One segment's candidates in delivery order: time descending, ties in stored
@@ -750,12 +869,58 @@ struct Cursor {
 
 }  // namespace
 
+Status StoreEventSource::FailOrWarnOnBrokenInRange(const store::Snapshot& snap,
+                                                   const ScanRequest& request) {
+  if (snap.broken().empty()) return Status::Ok();
+  if (!options_.indexes.empty() && !NamesIndex(request.predicate) &&
+      std::find(options_.indexes.begin(), options_.indexes.end(), snap.index()) ==
+          options_.indexes.end()) {
+    return Status::Ok();
+  }
+  if (!MaySelectIndex(request.predicate, snap.index())) return Status::Ok();
+  auto ms = [](double seconds, int64_t unbounded) {
+    if (std::isinf(seconds)) return unbounded;
+    return static_cast<int64_t>(std::floor(seconds * 1000));
+  };
+  const int64_t from_ms = ms(request.earliest, std::numeric_limits<int64_t>::min());
+  const int64_t to_ms =
+      request.latest == kInf ? std::numeric_limits<int64_t>::max() : ms(request.latest, 0) + 1;
+  for (const auto& p : snap.BrokenInRange(from_ms, to_ms)) {
+    // The reason without the path, which the message names once already.
+    std::string why = p.status.message();
+    if (size_t at = why.find(p.path); at != std::string::npos && at + p.path.size() < why.size()) {
+      why.erase(at > 0 && why[at - 1] == ' ' ? at - 1 : at, p.path.size() + (at > 0 ? 1 : 0));
+    }
+    if (why.rfind(": ", 0) == 0) why.erase(0, 2);
+    if (!options_.allow_partial) {
+      return Corruption(
+          "segment {} of index {} cannot be read ({}); the search would miss its events. "
+          "`cairn index check` lists every damaged segment; --allow-partial searches without them",
+          p.path, snap.index(), why);
+    }
+    std::string warning = fmt::format(
+        "segment {} of index {} cannot be read ({}); its events are missing from the results",
+        p.path, snap.index(), why);
+    std::lock_guard<std::mutex> l(mu_);
+    if (std::find(warnings_.begin(), warnings_.end(), warning) == warnings_.end()) {
+      warnings_.push_back(std::move(warning));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> StoreEventSource::warnings() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return warnings_;
+}
+
 Status StoreEventSource::Scan(const ScanRequest& request,
                               const std::function<bool(EventBatch&)>& sink) {
   StoreScanStats stats;
   stats.exact = StoreAnswersExactly(request.predicate);
   ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
   FilterDefaultIndexes(request, options_, &targets);
+  AssignRanks(&targets);
   std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
     return a.seg->max_time() > b.seg->max_time();
   });
@@ -763,6 +928,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   if (request.limit >= 0 && stats.exact)
     batch_size = std::clamp<size_t>(static_cast<size_t>(request.limit), 1, 256);
   EventBatch batch;
+  batch.exact = stats.exact;
   bool stop = false;
   long long delivered = 0;
   size_t i = 0;
@@ -799,11 +965,15 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       stats.candidates += c.ords.size();
       cursors.push_back(std::move(c));
     }
-    std::vector<std::shared_ptr<const store::Column>> st_cols(members.size()),
-        src_cols(members.size());
+    std::vector<std::shared_ptr<const SegmentOrigin>> origins(members.size());
     for (auto& c : cursors) {
-      ASSIGN_OR_RETURN(st_cols[c.member], c.t->seg->GetColumn("sourcetype"));
-      ASSIGN_OR_RETURN(src_cols[c.member], c.t->seg->GetColumn("source"));
+      ASSIGN_OR_RETURN(auto st_col, c.t->seg->GetColumn("sourcetype"));
+      ASSIGN_OR_RETURN(auto src_col, c.t->seg->GetColumn("source"));
+      auto origin =
+          std::make_shared<SegmentOrigin>(c.t->index, options_.host, c.t->seg, std::move(st_col),
+                                          std::move(src_col), request.errors);
+      RETURN_IF_ERROR(origin->LoadColumns(request.fields));
+      origins[c.member] = std::move(origin);
     }
     while (!stop) {
       Cursor* best = nullptr;
@@ -814,15 +984,12 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       if (!best) break;
       uint32_t o;
       best->Next(&o);
-      auto rec = std::make_shared<EventRecord>();
-      ASSIGN_OR_RETURN(rec->raw, best->t->seg->Raw(o));
-      rec->time = MsToSeconds((*best->t->times)[o]);
-      rec->index = best->t->index;
-      rec->sourcetype = std::string(st_cols[best->member]->Value(o));
-      rec->source = std::string(src_cols[best->member]->Value(o));
-      rec->host = options_.host;
+      const auto& origin = origins[best->member];
+      EventView v = origin->View(o, MsToSeconds((*best->t->times)[o]));
+      v.origin = origin;
+      v.tiebreak = Tiebreak(*best->t, o);
       ++stats.events_read;
-      batch.push_back(std::move(rec));
+      batch.events.push_back(std::move(v));
       ++delivered;
       if (batch.size() >= batch_size) {
         if (!sink(batch)) stop = true;
@@ -836,6 +1003,78 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   std::lock_guard<std::mutex> l(mu_);
   last_ = stats;
   return Status::Ok();
+}
+
+Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
+                                      const std::function<bool(int, EventBatch&)>& sink) {
+  StoreScanStats stats;
+  stats.exact = StoreAnswersExactly(request.predicate);
+  ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
+  FilterDefaultIndexes(request, options_, &targets);
+  AssignRanks(&targets);
+  // Larger segments first, so that the workers finish together.
+  std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
+    return a.last - a.first > b.last - b.first;
+  });
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(targets.size())));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> candidates{0};
+  std::mutex mu;
+  Status first_error;
+  auto fail = [&](const Status& st) {
+    std::lock_guard<std::mutex> l(mu);
+    if (first_error.ok()) first_error = st;
+    stop = true;
+  };
+  auto work = [&](int w) {
+    EventBatch batch;
+    batch.exact = stats.exact;
+    for (size_t i = next++; i < targets.size() && !stop; i = next++) {
+      Target& t = targets[i];
+      auto cand = Candidates(t, request);
+      if (!cand.ok()) return fail(cand.status());
+      if (cand->isEmpty()) continue;
+      candidates += cand->cardinality();
+      auto times =
+          t.times ? Result<std::shared_ptr<const std::vector<int64_t>>>(t.times) : t.seg->Times();
+      auto st_col = t.seg->GetColumn("sourcetype");
+      auto src_col = t.seg->GetColumn("source");
+      if (!times.ok()) return fail(times.status());
+      if (!st_col.ok()) return fail(st_col.status());
+      if (!src_col.ok()) return fail(src_col.status());
+      auto origin = std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, *st_col,
+                                                    *src_col, request.errors);
+      if (Status s = origin->LoadColumns(request.fields); !s.ok()) return fail(s);
+      const std::vector<int64_t>& tm = **times;
+      for (auto it = cand->begin(); it != cand->end() && !stop; ++it) {
+        uint32_t o = *it;
+        EventView v = origin->View(o, MsToSeconds(tm[o]));
+        v.origin = origin;
+        v.tiebreak = Tiebreak(t, o);
+        batch.events.push_back(std::move(v));
+        if (batch.size() == 1024) {
+          if (!sink(w, batch)) stop = true;
+          batch.clear();
+        }
+      }
+      if (!batch.empty() && !stop) {
+        if (!sink(w, batch)) stop = true;
+        batch.clear();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& th : threads) th.join();
+  stats.candidates = candidates;
+  stats.events_read = candidates;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    last_ = stats;
+  }
+  return first_error;
 }
 
 namespace {
@@ -948,8 +1187,9 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       group_of(GroupKey{}).count += n;
       continue;
     }
-    // Every event of a segment, counted by one column or with distinct counts of columns: the
-    // segment's stored value counts answer without reading a code.
+    // Every event of a segment, counted by one column or with distinct counts
+    // of columns: the segment's stored value counts answer without reading a
+    // code.
     const bool whole_segment = t.first == 0 && t.last == t.seg->event_count() && n == t.last;
     const bool one_by = spec.by.size() == 1 && spec.dc.empty();
     const bool only_dc = spec.by.empty() && !spec.dc.empty();
@@ -998,8 +1238,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       dc_cols.push_back(std::move(col));
     }
     if (bits > 40) return false;  // unusually wide keys: let the engine do it
-    // Every ordinal in range (the common `sourcetype=...` or no filter at all): loop over the range
-    // instead of materialising it.
+    // Every ordinal in range (the common `sourcetype=...` or no filter at all):
+    // loop over the range instead of materialising it.
     const bool whole = n == uint64_t{t.last} - t.first;
     std::vector<uint32_t> ords;
     if (!whole) {
@@ -1018,8 +1258,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
     static const std::vector<int64_t> kNoTimes;
     const auto& times = t.times ? *t.times : kNoTimes;
-    // Times are sorted within a segment: the bucket changes rarely, so it is recomputed only when
-    // a time leaves the current bucket's [start, end).
+    // Times are sorted within a segment: the bucket changes rarely, so it is
+    // recomputed only when a time leaves the current bucket's [start, end).
     int64_t b_start = 1, b_end = 0;
     uint64_t b_bits = 0;
     auto key_of = [&](uint32_t o) {
@@ -1119,7 +1359,8 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
   }
   for (auto& [group_key, acc] : groups) {
-    const auto& key = group_key;  // lambdas may not capture structured bindings before C++20 in clang 14
+    const auto& key = group_key;  // lambdas may not capture structured bindings
+                                  // before C++20 in clang 14
     auto base = [&]() {
       Row row;
       for (size_t i = 0; i < spec.by.size(); ++i) {

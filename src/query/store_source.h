@@ -44,6 +44,10 @@ struct StoreSourceOptions {
   // The `host` field of every event (the store keeps no host; Splunk's AWS
   // add-on uses the collecting machine's name).
   std::string host = "cairn";
+  // A segment the search's time range includes that cannot be read (listed but unopenable, or
+  // set aside by Store::SetAsideCorrupt) fails the search naming it (kCorruption); with
+  // allow_partial it is passed over and named in warnings() instead.
+  bool allow_partial = false;
 };
 
 // Counters of the most recent Scan/PreAggregate (for tests and --explain-style
@@ -63,16 +67,25 @@ class StoreEventSource final : public EventSource {
   ~StoreEventSource() override;
 
   Status Scan(const ScanRequest& request, const std::function<bool(EventBatch&)>& sink) override;
+  Status ScanParallel(const ScanRequest& request, int workers,
+                      const std::function<bool(int, EventBatch&)>& sink) override;
   Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
                             std::vector<Row>* rows) override;
   std::string Explain(const ScanRequest& request, const Command* next) override;
 
   StoreScanStats last_stats() const;
+  // What allow_partial passed over (each unreadable segment once, in the order met): the search's
+  // results lack those segments' events.
+  std::vector<std::string> warnings() const;
 
   struct Target;
 
  private:
   Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
+  // Fails, or under allow_partial records a warning, for each segment of `snap` that cannot be
+  // read and may hold events the request asks for (its time range meets the request's and its
+  // index may be searched).
+  Status FailOrWarnOnBrokenInRange(const store::Snapshot& snap, const ScanRequest& request);
   // The ordinals of `t` that may match the request's predicate (all in range without one).
   Result<store::Bitmap> Candidates(Target& t, const ScanRequest& request);
   Result<std::shared_ptr<const std::vector<std::string>>> KeyAtoms(const store::Segment& seg);
@@ -84,6 +97,7 @@ class StoreEventSource final : public EventSource {
   StoreSourceOptions options_;
   mutable std::mutex mu_;
   StoreScanStats last_;
+  std::vector<std::string> warnings_;  // under mu_
   // Lower-cased breaker-free pieces of every field name of a segment (by path).
   std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>> key_atoms_;
   std::unordered_map<std::string, std::shared_ptr<const std::string>> key_text_;

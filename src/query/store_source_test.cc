@@ -224,7 +224,8 @@ TEST_F(StoreSourceTest, NeedlesUsePostings) {
 TEST_F(StoreSourceTest, MultiPieceTermsAgree) {
   std::string ip = FirstValue("eventName=ConsoleLogin | head 1 | table sourceIPAddress");
   std::string agent = FirstValue("userAgent=aws-cli* | head 1 | table userAgent");
-  std::string bucket = FirstValue("requestParameters.bucketName=*-* | head 1 | table requestParameters.bucketName");
+  std::string bucket =
+      FirstValue("requestParameters.bucketName=*-* | head 1 | table requestParameters.bucketName");
   ASSERT_FALSE(ip.empty());
   ASSERT_FALSE(agent.empty());
   ASSERT_FALSE(bucket.empty());
@@ -238,14 +239,14 @@ TEST_F(StoreSourceTest, MultiPieceTermsAgree) {
     EXPECT_NE(FirstValue(text + " | stats count"), "0") << text;
   }
   for (const std::string& spl : {
-           ip.substr(0, ip.rfind('.')) + " | stats count",        // a prefix of many addresses
+           ip.substr(0, ip.rfind('.')) + " | stats count",       // a prefix of many addresses
            "x" + ip + " | stats count",                          // not breaker-bounded: none
            agent.substr(0, agent.find(' ')) + " | stats count",  // inside the userAgent column
            bucket + " | stats count",                            // a non-column leaf
            bucket + " | head 3 | table eventID",
-           std::string("2026-11 | stats count"),                 // only time-like pieces
+           std::string("2026-11 | stats count"),  // only time-like pieces
            std::string("iam.amazonaws.com | stats count by eventName"),
-           std::string("arn:aws:iam | stats count"),             // a colon: looked up piece by piece
+           std::string("arn:aws:iam | stats count"),  // a colon: looked up piece by piece
            std::string("request-parameters | stats count"),
        }) {
     Same(spl);

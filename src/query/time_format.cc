@@ -12,7 +12,8 @@ namespace {
 
 const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
                          "July",    "August",   "September", "October", "November", "December"};
-const char* kDays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+const char* kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                       "Thursday", "Friday", "Saturday"};
 
 struct Civil {
   int64_t y;
@@ -41,8 +42,14 @@ Civil ToCivil(double t) {
 
 double FromCivil(int64_t y, int mo, int d, int h, int mi, int s) {
   // Normalise month overflow.
-  while (mo > 12) { mo -= 12; ++y; }
-  while (mo < 1) { mo += 12; --y; }
+  while (mo > 12) {
+    mo -= 12;
+    ++y;
+  }
+  while (mo < 1) {
+    mo += 12;
+    --y;
+  }
   return static_cast<double>(DaysFromCivil(y, static_cast<unsigned>(mo), 1) + (d - 1)) * 86400.0 +
          h * 3600.0 + mi * 60.0 + s;
 }
@@ -69,11 +76,19 @@ double AddUnits(double t, long long n, const std::string& unit) {
   if (unit == "d") return t + n * 86400.0;
   if (unit == "w") return t + n * 604800.0;
   Civil c = ToCivil(t);
-  int months = unit == "mon" ? static_cast<int>(n) : unit == "q" ? static_cast<int>(3 * n) : static_cast<int>(12 * n);
+  int months = unit == "mon" ? static_cast<int>(n)
+               : unit == "q" ? static_cast<int>(3 * n)
+                             : static_cast<int>(12 * n);
   int64_t y = c.y;
   int mo = static_cast<int>(c.mo) + months;
-  while (mo > 12) { mo -= 12; ++y; }
-  while (mo < 1) { mo += 12; --y; }
+  while (mo > 12) {
+    mo -= 12;
+    ++y;
+  }
+  while (mo < 1) {
+    mo += 12;
+    --y;
+  }
   return FromCivil(y, mo, c.d, c.h, c.mi, c.s) + c.frac;
 }
 
@@ -124,7 +139,8 @@ Result<double> RelativeTime(double t, std::string_view spec) {
       size_t k = j;
       while (k < spec.size() && std::isalpha(static_cast<unsigned char>(spec[k]))) ++k;
       std::string unit = CanonUnit(spec.substr(j, k - j));
-      if (unit.empty() || unit.size() == 2) return InvalidArgument("bad time unit in time modifier '{}'", spec);
+      if (unit.empty() || unit.size() == 2)
+        return InvalidArgument("bad time unit in time modifier '{}'", spec);
       t = AddUnits(t, c == '-' ? -n : n, unit);
       i = k;
       continue;
@@ -143,7 +159,8 @@ Result<double> ResolveTimeModifier(std::string_view text, double now) {
   if (auto t = Strptime(s, "%m/%d/%Y:%H:%M:%S")) return *t;
   if (auto t = Strptime(s, "%m/%d/%Y")) return *t;
   if (auto ms = ParseIso8601Millis(s)) return static_cast<double>(*ms) / 1000.0;
-  return InvalidArgument("bad time modifier '{}' (expected now, an epoch, -24h@h, or %m/%d/%Y:%H:%M:%S)", text);
+  return InvalidArgument(
+      "bad time modifier '{}' (expected now, an epoch, -24h@h, or %m/%d/%Y:%H:%M:%S)", text);
 }
 
 std::string Strftime(double t, std::string_view f) {
@@ -172,7 +189,8 @@ std::string Strftime(double t, std::string_view f) {
       case 'M': two(c.mi); break;
       case 'S': two(c.s); break;
       case 'p': out += c.h < 12 ? "AM" : "PM"; break;
-      case 'b': case 'h': out += std::string(kMonths[c.mo - 1]).substr(0, 3); break;
+      case 'b':
+      case 'h': out += std::string(kMonths[c.mo - 1]).substr(0, 3); break;
       case 'B': out += kMonths[c.mo - 1]; break;
       case 'a': out += std::string(kDays[c.wday]).substr(0, 3); break;
       case 'A': out += kDays[c.wday]; break;
@@ -185,14 +203,19 @@ std::string Strftime(double t, std::string_view f) {
       case 'T': out += fmt::format("{:02d}:{:02d}:{:02d}", c.h, c.mi, c.s); break;
       case 'F': out += fmt::format("{}-{:02d}-{:02d}", c.y, c.mo, c.d); break;
       case 'D': out += fmt::format("{:02d}/{:02d}/{:02d}", c.mo, c.d, c.y % 100); break;
-      case 'N': case 'Q': case 'f': {
+      case 'N':
+      case 'Q':
+      case 'f': {
         int n = digits > 0 ? digits : (k == 'Q' ? 3 : (k == 'f' ? 6 : 9));
         long long v = static_cast<long long>(std::floor(c.frac * std::pow(10.0, n) + 1e-6));
         out += fmt::format("{:0{}d}", v, n);
         break;
       }
       case '%': out += '%'; break;
-      default: out += '%'; out += k; break;
+      default:
+        out += '%';
+        out += k;
+        break;
     }
   }
   return out;
@@ -209,9 +232,13 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
   auto num = [&](int maxd, long long* out) -> bool {
     size_t st = p;
     bool neg = false;
-    if (p < text.size() && (text[p] == '-' || text[p] == '+') && maxd > 4) { neg = text[p] == '-'; ++p; }
+    if (p < text.size() && (text[p] == '-' || text[p] == '+') && maxd > 4) {
+      neg = text[p] == '-';
+      ++p;
+    }
     long long v = 0;
-    while (p < text.size() && p - st < static_cast<size_t>(maxd) && std::isdigit(static_cast<unsigned char>(text[p]))) {
+    while (p < text.size() && p - st < static_cast<size_t>(maxd) &&
+           std::isdigit(static_cast<unsigned char>(text[p]))) {
       v = v * 10 + (text[p] - '0');
       ++p;
     }
@@ -251,28 +278,92 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
     long long v = 0;
     int idx = 0;
     switch (k) {
-      case 'Y': if (!num(4, &v)) { return std::nullopt; } y = v; break;
-      case 'y': if (!num(2, &v)) { return std::nullopt; } y = v < 69 ? 2000 + v : 1900 + v; break;
-      case 'm': if (!num(2, &v)) { return std::nullopt; } mo = static_cast<int>(v); break;
-      case 'd': case 'e':
+      case 'Y':
+        if (!num(4, &v)) {
+          return std::nullopt;
+        }
+        y = v;
+        break;
+      case 'y':
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        y = v < 69 ? 2000 + v : 1900 + v;
+        break;
+      case 'm':
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        mo = static_cast<int>(v);
+        break;
+      case 'd':
+      case 'e':
         while (p < text.size() && text[p] == ' ') ++p;
-        if (!num(2, &v)) { return std::nullopt; } d = static_cast<int>(v); break;
-      case 'H': case 'I': if (!num(2, &v)) { return std::nullopt; } h = static_cast<int>(v); break;
-      case 'M': if (!num(2, &v)) { return std::nullopt; } mi = static_cast<int>(v); break;
-      case 'S': if (!num(2, &v)) { return std::nullopt; } s = static_cast<int>(v); break;
-      case 'j': if (!num(3, &v)) { return std::nullopt; } mo = 1; d = static_cast<int>(v); break;
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        d = static_cast<int>(v);
+        break;
+      case 'H':
+      case 'I':
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        h = static_cast<int>(v);
+        break;
+      case 'M':
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        mi = static_cast<int>(v);
+        break;
+      case 'S':
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        s = static_cast<int>(v);
+        break;
+      case 'j':
+        if (!num(3, &v)) {
+          return std::nullopt;
+        }
+        mo = 1;
+        d = static_cast<int>(v);
+        break;
       case 'p':
         has_p = true;
         if (p + 2 > text.size()) return std::nullopt;
         pm = Lower(text.substr(p, 2)) == "pm";
         p += 2;
         break;
-      case 'b': case 'B': case 'h': if (!name(kMonths, 12, &idx)) { return std::nullopt; } mo = idx + 1; break;
-      case 'a': case 'A': if (!name(kDays, 7, &idx)) { return std::nullopt; } break;
-      case 's': if (!num(12, &v)) { return std::nullopt; } epoch = static_cast<double>(v); break;
-      case 'Z': while (p < text.size() && std::isalpha(static_cast<unsigned char>(text[p]))) ++p; break;
+      case 'b':
+      case 'B':
+      case 'h':
+        if (!name(kMonths, 12, &idx)) {
+          return std::nullopt;
+        }
+        mo = idx + 1;
+        break;
+      case 'a':
+      case 'A':
+        if (!name(kDays, 7, &idx)) {
+          return std::nullopt;
+        }
+        break;
+      case 's':
+        if (!num(12, &v)) {
+          return std::nullopt;
+        }
+        epoch = static_cast<double>(v);
+        break;
+      case 'Z':
+        while (p < text.size() && std::isalpha(static_cast<unsigned char>(text[p]))) ++p;
+        break;
       case 'z': {
-        if (p < text.size() && (text[p] == 'Z' || text[p] == 'z')) { ++p; break; }
+        if (p < text.size() && (text[p] == 'Z' || text[p] == 'z')) {
+          ++p;
+          break;
+        }
         if (p >= text.size() || (text[p] != '+' && text[p] != '-')) return std::nullopt;
         int sign = text[p] == '-' ? -1 : 1;
         ++p;
@@ -283,12 +374,17 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
         offset = sign * (hh * 3600.0 + mm * 60.0);
         break;
       }
-      case 'N': case 'Q': case 'f': {
+      case 'N':
+      case 'Q':
+      case 'f': {
         size_t st = p;
         int maxd = digits > 0 ? digits : 9;
-        while (p < text.size() && p - st < static_cast<size_t>(maxd) && std::isdigit(static_cast<unsigned char>(text[p]))) ++p;
+        while (p < text.size() && p - st < static_cast<size_t>(maxd) &&
+               std::isdigit(static_cast<unsigned char>(text[p])))
+          ++p;
         if (p == st) return std::nullopt;
-        frac = std::stod(std::string(text.substr(st, p - st))) / std::pow(10.0, static_cast<double>(p - st));
+        frac = std::stod(std::string(text.substr(st, p - st))) /
+               std::pow(10.0, static_cast<double>(p - st));
         break;
       }
       case 'T': {
@@ -301,14 +397,34 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
         break;
       }
       case 'F': {
-        if (!num(4, &v)) { return std::nullopt; } y = v;
-        if (p >= text.size() || text[p] != '-') { return std::nullopt; } ++p;
-        if (!num(2, &v)) { return std::nullopt; } mo = static_cast<int>(v);
-        if (p >= text.size() || text[p] != '-') { return std::nullopt; } ++p;
-        if (!num(2, &v)) { return std::nullopt; } d = static_cast<int>(v);
+        if (!num(4, &v)) {
+          return std::nullopt;
+        }
+        y = v;
+        if (p >= text.size() || text[p] != '-') {
+          return std::nullopt;
+        }
+        ++p;
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        mo = static_cast<int>(v);
+        if (p >= text.size() || text[p] != '-') {
+          return std::nullopt;
+        }
+        ++p;
+        if (!num(2, &v)) {
+          return std::nullopt;
+        }
+        d = static_cast<int>(v);
         break;
       }
-      case '%': if (p >= text.size() || text[p] != '%') { return std::nullopt; } ++p; break;
+      case '%':
+        if (p >= text.size() || text[p] != '%') {
+          return std::nullopt;
+        }
+        ++p;
+        break;
       default: return std::nullopt;
     }
   }
@@ -325,7 +441,8 @@ std::optional<double> Strptime(std::string_view text, std::string_view f) {
 Result<double> ParseSpan(std::string_view text, int* months) {
   if (months) *months = 0;
   size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+    ++i;
   double n = 1;
   if (i > 0) {
     auto v = ParseNumber(text.substr(0, i));

@@ -129,8 +129,23 @@ Status ZstdCompress(std::string_view in, int level, std::string* out) {
   return Status::Ok();
 }
 
-Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out,
-                      std::string_view what) {
+Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
+                      uint64_t max_raw) {
+  if (raw_size > max_raw) {
+    return Corruption("{}: decompressed size {} is beyond the format's limit of {}", what, raw_size,
+                      max_raw);
+  }
+  if (raw_size / kMaxZstdExpansion > in.size()) {
+    return Corruption("{}: {} stored bytes cannot decompress to {}", what, in.size(), raw_size);
+  }
+  const unsigned long long framed = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (framed == ZSTD_CONTENTSIZE_ERROR) return Corruption("{}: not a zstd frame", what);
+  if (framed != raw_size) {
+    return Corruption("{}: zstd frame records {} bytes, expected {}", what,
+                      framed == ZSTD_CONTENTSIZE_UNKNOWN ? std::string("an unknown number of")
+                                                         : std::to_string(framed),
+                      raw_size);
+  }
   thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
   out->resize(raw_size);
   size_t n = ZSTD_decompressDCtx(dctx, out->data(), raw_size, in.data(), in.size());

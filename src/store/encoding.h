@@ -137,6 +137,12 @@ uint64_t Hash64(std::string_view data, uint64_t seed = 0);
 void SliceBloomFilters(const uint64_t* filters, uint64_t words, uint64_t rows, uint32_t row_bytes,
                        char* out);
 
+// The Bloom section's header CRC (format 4): CRC-32 of the header's first 12 bytes followed by
+// the table of chunk CRCs.
+inline uint32_t BloomHeaderCrc(std::string_view header12, std::string_view chunk_crcs) {
+  return Crc32(chunk_crcs, Crc32(header12.substr(0, 12)));
+}
+
 // The dedup fingerprint of an event identity (account, event_id).
 inline uint64_t IdFingerprint(std::string_view account, std::string_view event_id) {
   return Hash64(event_id, Hash64(account, 0x5eed));
@@ -145,8 +151,10 @@ inline uint64_t IdFingerprint(std::string_view account, std::string_view event_i
 // zstd one-shot compression. `level` as zstd's (1..19). Appends to `out`.
 Status ZstdCompress(std::string_view in, int level, std::string* out);
 // Decompresses a frame whose content size is `raw_size` exactly; Corruption (naming `what`) on
-// any mismatch.
-Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what);
+// any mismatch. Before allocating, `raw_size` must be at most `max_raw`, at most
+// kMaxZstdExpansion times the input, and equal to the content size the frame's header records.
+Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
+                      uint64_t max_raw);
 
 // ASCII lower-casing (Splunk compares search values case-insensitively; non-ASCII bytes are kept).
 inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }

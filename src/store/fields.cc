@@ -25,6 +25,16 @@ int ColumnIndex(std::string_view field) {
   return -1;
 }
 
+std::span<const ColumnSpec> DefaultColumns() {
+  static const auto* specs = [] {
+    auto* v = new std::vector<ColumnSpec>();
+    for (size_t i = 0; i < kColumnCount; ++i)
+      v->push_back({kColumnFields[i], i < kJsonColumnCount});
+    return v;
+  }();
+  return *specs;
+}
+
 namespace {
 
 constexpr std::array<uint8_t, 256> MakeTable(std::string_view chars) {

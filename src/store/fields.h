@@ -19,8 +19,11 @@
 
 namespace cairn::store {
 
-// Column fields, in on-disk order (the order is part of the format: docs/format/segment.md).
-// The first kJsonColumnCount are JSON leaves; then the two per-event metadata columns.
+// The columns the writer keeps (docs/format/segment.md, section 6), in the order it writes them.
+// The first kJsonColumnCount are JSON leaves; then the two per-event metadata columns. Since
+// format 4 segments name their columns, and the reader maps them by name: this list may change
+// without breaking stored segments (a column added here is built from the events of segments
+// written before it; one removed is still read from the segments that have it).
 inline constexpr std::string_view kColumnFields[] = {
     "eventName",
     "eventSource",
@@ -57,6 +60,15 @@ inline constexpr std::string_view kTimeField = "eventTime";
 
 // Index of `field` in kColumnFields, or -1.
 int ColumnIndex(std::string_view field);
+
+// A column as the writer keeps it: a JSON leaf's (the value of the event's first leaf of that
+// name), or an event metadata column ("sourcetype" or "source", from cloudtrail::Event).
+struct ColumnSpec {
+  std::string_view name;
+  bool json = true;
+};
+// kColumnFields as ColumnSpecs (static storage).
+std::span<const ColumnSpec> DefaultColumns();
 
 // Splunk's default breakers (segmenters.conf): major breakers end a segment; minor breakers split
 // a major segment into smaller terms. Both lists are single bytes here.

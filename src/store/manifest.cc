@@ -24,6 +24,18 @@ std::vector<std::string_view> SplitWords(std::string_view line) {
   return out;
 }
 
+// A name the store gives segment files: [A-Za-z0-9_-], dots only before the ".seg" suffix, so
+// it names a file inside the index folder and nothing else.
+bool IsSegmentFileName(std::string_view name) {
+  if (name.size() <= kSegmentSuffix.size() || !name.ends_with(kSegmentSuffix)) return false;
+  for (char c : name.substr(0, name.size() - kSegmentSuffix.size())) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 template <typename T>
 bool ParseNum(std::string_view s, T* out, int base = 10) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *out, base);
@@ -88,18 +100,22 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) 
   for (size_t i = 0; i < lines.size(); ++i) {
     auto w = SplitWords(lines[i]);
     size_t line_no = i + 2;
-    if (w.size() == 2 && w[0] == "generation" && ParseNum(w[1], &m.generation)) {
+    // generation and next-seq once each, before the segments (which are checked against
+    // next-seq); segments in increasing seq order.
+    if (w.size() == 2 && w[0] == "generation" && !have_gen && m.segments.empty() &&
+        ParseNum(w[1], &m.generation)) {
       have_gen = true;
-    } else if (w.size() == 2 && w[0] == "next-seq" && ParseNum(w[1], &m.next_seq)) {
+    } else if (w.size() == 2 && w[0] == "next-seq" && !have_seq && m.segments.empty() &&
+               ParseNum(w[1], &m.next_seq)) {
       have_seq = true;
-    } else if (w.size() == 9 && w[0] == "segment") {
+    } else if (w.size() == 9 && w[0] == "segment" && have_seq) {
       SegmentDesc s;
       s.file = std::string(w[2]);
       if (!ParseNum(w[1], &s.seq) || !ParseNum(w[3], &s.partition) ||
           !ParseNum(w[4], &s.event_count) || !ParseNum(w[5], &s.min_time) ||
           !ParseNum(w[6], &s.max_time) || !ParseNum(w[7], &s.bytes) ||
-          !ParseNum(w[8], &s.footer_crc, 16) || s.file.find('/') != std::string::npos ||
-          s.seq >= m.next_seq) {
+          !ParseNum(w[8], &s.footer_crc, 16) || !IsSegmentFileName(s.file) ||
+          s.seq >= m.next_seq || (!m.segments.empty() && s.seq <= m.segments.back().seq)) {
         return Corruption("{}: line {}: malformed segment entry", path, line_no);
       }
       m.segments.push_back(std::move(s));

@@ -1,5 +1,6 @@
 #pragma once
-// Reading one immutable segment file: the query engine's per-segment API.
+// Reading one immutable segment file: the query engine's per-segment API. The reader is split
+// by job over segment_*.cc (see segment_internal.h).
 //
 // A Segment is opened from its manifest entry; Open reads and checks only the footer and the block
 // index. Everything else (time column, ids, columns, the keys table, Bloom filters, raw blocks) is
@@ -126,7 +127,7 @@ class Segment {
   uint32_t event_count() const { return desc_.event_count; }
   int64_t min_time() const { return desc_.min_time; }
   int64_t max_time() const { return desc_.max_time; }
-  uint32_t block_count() const { return static_cast<uint32_t>(blocks_.size()); }
+  uint32_t block_count() const;
   // The store calls this when no manifest lists the segment any more; the file is removed when
   // the last reference is released.
   void MarkObsolete() { obsolete_.store(true); }
@@ -174,6 +175,9 @@ class Segment {
   // --- events ---
   // The raw JSON of one event.
   Result<std::string> Raw(uint32_t ordinal) const;
+  // The same as a view into its decompressed block, which `*owner` keeps alive (a search's rows
+  // hold events this way instead of copying them).
+  Result<std::string_view> RawView(uint32_t ordinal, std::shared_ptr<const void>* owner) const;
   // Calls fn(ordinal, raw) for each ordinal in `ordinals` (ascending, or descending when
   // `reverse`), decompressing each block once. fn returns false to stop early.
   Status ForEach(const Bitmap& ordinals, bool reverse,
@@ -211,24 +215,14 @@ class Segment {
   // Reads every byte, checks every checksum and decodes every part. Corruption names the path.
   Status Verify() const;
 
-  struct Impl;  // internal (segment.cc)
+  struct Impl;  // internal (segment_internal.h)
 
  private:
   Segment() = default;
-  // Calls fn(ordinal, raw) for every event, block by block, bypassing the block cache.
-  Status ScanRaw(const std::function<void(uint32_t, std::string_view)>& fn) const;
   std::string path_;
   SegmentDesc desc_;
   FileSystem* fs_ = nullptr;
   std::atomic<bool> obsolete_{false};
-  struct BlockInfo {
-    uint64_t offset;
-    uint32_t csize, rsize, first, count;
-    int64_t min_time, max_time;
-    uint32_t crc, bloom_words;
-    uint64_t bloom_offset;
-  };
-  std::vector<BlockInfo> blocks_;
   std::unique_ptr<Impl> impl_;
 };
 

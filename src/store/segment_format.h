@@ -12,12 +12,67 @@ inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 byte
 // Version 2 changed section 3, the Bloom filters, to a bit-sliced layout; version 1 segments (one
 // filter per block) are not read. Version 3 added each column value's event count after the
 // column's dictionary and maps Bloom probes to rows by multiplication (BloomRow); version 2
-// segments are still read (the counts are then taken from the codes).
-inline constexpr uint32_t kSegmentVersion = 3;
+// segments are still read (the counts are then taken from the codes). Version 4 names the columns
+// in the column directory and checksums it (readers map columns by name), and checksums the Bloom
+// section's header; versions 2 and 3 are still read.
+inline constexpr uint32_t kSegmentVersion = 4;
 inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
 inline constexpr size_t kBlockIndexEntrySize = 56;
+
+// Limits of the format: the writer never exceeds them and the reader rejects (as Corruption) any
+// size beyond them before allocating, so a crafted file cannot make it allocate more than these.
+// An event's raw JSON (the CloudTrail reader's default limit too).
+inline constexpr uint64_t kMaxEventBytes = uint64_t{64} << 20;
+// The writer's target block size (SegmentWriterOptions::block_bytes) at most.
+inline constexpr uint64_t kMaxBlockTargetBytes = uint64_t{64} << 20;
+// The decompressed size of any zstd frame (a block holds less than its target plus one event,
+// plus a length varint per event).
+inline constexpr uint64_t kMaxFrameRawBytes = uint64_t{256} << 20;
+// Events in one segment.
+inline constexpr uint32_t kMaxSegmentEvents = uint32_t{1} << 24;
+// A zstd block produces at most 128 KiB from at least 4 stored bytes (3-byte block header, one
+// byte of RLE content), so no well-formed frame decompresses to more than this many times its
+// stored size.
+inline constexpr uint64_t kMaxZstdExpansion = 32768;
+
+// The columns of formats 2 and 3, in their on-disk order: those formats' column directory has no
+// names. (kColumnFields in fields.h is the writer's current list; it may grow, this may not.)
+inline constexpr std::string_view kLegacyColumnFields[] = {
+    "eventName",
+    "eventSource",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "readOnly",
+    "eventType",
+    "eventCategory",
+    "managementEvent",
+    "recipientAccountId",
+    "eventVersion",
+    "userIdentity.type",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.userName",
+    "userIdentity.principalId",
+    "userIdentity.accessKeyId",
+    "userIdentity.invokedBy",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "sourcetype",
+    "source",
+};
+// The first 21 are JSON leaves; the last two the event's metadata.
+inline constexpr size_t kLegacyJsonColumnCount = 21;
+
+// Column directory (section 6).
+inline constexpr size_t kColumnFrameEntryBytes = 20;  // u64 offset, u32 csize, u32 rsize, u32 crc
+inline constexpr uint8_t kColumnKindJson = 0;         // the value of the event's first such leaf
+inline constexpr uint8_t kColumnKindMetadata = 1;     // "sourcetype" or "source" of the event
+inline constexpr size_t kMaxColumns = 4096;
+inline constexpr size_t kMaxColumnNameBytes = 1024;
 
 enum class SectionId : uint32_t {
   kBlocks = 1,        // zstd frames of raw events
@@ -46,6 +101,7 @@ inline constexpr std::string_view kEventIdMarker = "\"eventID\":\"";
 // Bloom filters: k probes by double hashing of Hash64(lower(value)), 16 bits per singleton of the
 // fullest block (about 0.05% false positives); rows stored in CRC-checked chunks.
 inline constexpr uint32_t kBloomChunkBytes = 4096;
+inline constexpr size_t kBloomHeaderBytes = 16;  // rows, row_bytes, chunk size, header CRC (v4)
 inline constexpr int kBloomProbes = 11;
 
 // The Bloom row of probe `i` (0 <= i < kBloomProbes) for a value with hash `h`, among `rows`.

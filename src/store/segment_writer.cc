@@ -82,6 +82,16 @@ struct SectionMeta {
   uint32_t raw_size = 0;  // for whole-section zstd frames; 0 otherwise
 };
 
+// Every zstd frame of a segment goes through here: the format caps a frame's decompressed size,
+// and the reader rejects larger ones (segment_format.h).
+Status CompressFrame(std::string_view raw, int level, std::string* out) {
+  if (raw.size() > kMaxFrameRawBytes) {
+    return InvalidArgument("a segment part of {} bytes is beyond the format's limit of {}",
+                           raw.size(), kMaxFrameRawBytes);
+  }
+  return ZstdCompress(raw, level, out);
+}
+
 void EncodePosting(const KeyPosting& p, std::string* out) {
   // Small lists as varint gaps; larger ones as the smaller of gaps and a run-optimized roaring.
   thread_local std::string gaps;
@@ -234,7 +244,8 @@ struct SegmentWriter::Impl {
   FlatStringMap& leaf_cache = tables->leaf_cache;
   std::vector<std::pair<uint32_t, uint32_t>>& leaf_ranges = tables->leaf_ranges;
   std::vector<uint32_t>& leaf_keys = tables->leaf_keys;
-  std::vector<ColumnBuilder> columns = std::vector<ColumnBuilder>(kColumnCount);
+  std::vector<ColumnBuilder> columns;  // one per opt.columns
+  int sourcetype_column = -1, source_column = -1;
   LeafWalker walker;
   std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
   std::string key_buf;
@@ -327,14 +338,20 @@ struct SegmentWriter::Impl {
   std::string_view LooseKeyText(const LooseKey& k) const {
     return std::string_view(tables->loose_bytes).substr(k.at, k.len);
   }
+  // The JSON column of `path`, or -1.
+  int JsonColumnOf(std::string_view path) const {
+    for (size_t c = 0; c < opt.columns.size(); ++c) {
+      if (opt.columns[c].json && opt.columns[c].name == path) return static_cast<int>(c);
+    }
+    return -1;
+  }
   uint32_t FieldId(std::string_view path) {
     bool inserted;
     std::string_view stored;
     uint32_t* id = field_ids.FindOrInsert(path, static_cast<uint32_t>(fields.size()), &inserted, &stored);
     if (inserted) {
       FieldEntry f;
-      f.column = path == kTimeField ? -2 : ColumnIndex(path);
-      if (f.column >= static_cast<int>(kJsonColumnCount)) f.column = -1;  // metadata names
+      f.column = path == kTimeField ? -2 : JsonColumnOf(path);
       f.name = stored;
       fields.push_back(f);
     }
@@ -373,7 +390,7 @@ struct SegmentWriter::Impl {
       block = block_buf;
     }
     compressed.clear();
-    RETURN_IF_ERROR(ZstdCompress(block, opt.zstd_level, &compressed));
+    RETURN_IF_ERROR(CompressFrame(block, opt.zstd_level, &compressed));
     BlockMeta b;
     b.offset = offset;
     b.csize = static_cast<uint32_t>(compressed.size());
@@ -403,8 +420,110 @@ struct SegmentWriter::Impl {
   }
   Status WriteCompressedSection(SectionId id, std::string_view raw) {
     std::string c;
-    RETURN_IF_ERROR(ZstdCompress(raw, opt.meta_zstd_level, &c));
+    RETURN_IF_ERROR(CompressFrame(raw, opt.meta_zstd_level, &c));
     return WriteSection(id, c, static_cast<uint32_t>(raw.size()));
+  }
+
+  // Checks opt.columns and prepares one builder per column.
+  Status SetUpColumns() {
+    const auto& specs = opt.columns;
+    if (opt.format_version < 4) {
+      // Formats 2 and 3 do not name their columns: they hold exactly the legacy list.
+      bool legacy = specs.size() == std::size(kLegacyColumnFields);
+      for (size_t c = 0; legacy && c < specs.size(); ++c) {
+        legacy = specs[c].name == kLegacyColumnFields[c] &&
+                 specs[c].json == (c < kLegacyJsonColumnCount);
+      }
+      if (!legacy)
+        return InvalidArgument("format {} cannot name other columns", opt.format_version);
+    }
+    if (specs.size() > kMaxColumns) return InvalidArgument("more than {} columns", kMaxColumns);
+    for (size_t c = 0; c < specs.size(); ++c) {
+      const ColumnSpec& spec = specs[c];
+      if (spec.name.empty() || spec.name.size() > kMaxColumnNameBytes) {
+        return InvalidArgument("column name \"{}\" is empty or too long", spec.name);
+      }
+      for (size_t d = 0; d < c; ++d) {
+        if (specs[d].name == spec.name) return InvalidArgument("column {} listed twice", spec.name);
+      }
+      if (spec.json) continue;
+      if (spec.name == "sourcetype") {
+        sourcetype_column = static_cast<int>(c);
+      } else if (spec.name == "source") {
+        source_column = static_cast<int>(c);
+      } else {
+        return InvalidArgument("no event metadata is called {}", spec.name);
+      }
+    }
+    columns.clear();
+    columns.resize(specs.size());
+    return Status::Ok();
+  }
+
+  // Section 6: the column directory, then a dictionary frame and a codes frame per column
+  // (docs/format/segment.md). Format 4 names each column and checksums the directory.
+  Status WriteColumns() {
+    const bool named = opt.format_version >= 4;
+    uint64_t dir_size = 4 + columns.size() * 2 * kColumnFrameEntryBytes;
+    if (named) {
+      dir_size = 8 + 4;  // size, count; the CRC
+      for (const ColumnSpec& spec : opt.columns) {
+        dir_size += 3 + spec.name.size() + 2 * kColumnFrameEntryBytes;
+      }
+    }
+    std::string dir, blobs, raw;
+    if (named) PutFixed32(&dir, static_cast<uint32_t>(dir_size));
+    PutFixed32(&dir, static_cast<uint32_t>(columns.size()));
+    auto add_frame = [&](std::string_view bytes) -> Status {
+      std::string c_bytes;
+      RETURN_IF_ERROR(CompressFrame(bytes, opt.meta_zstd_level, &c_bytes));
+      PutFixed64(&dir, dir_size + blobs.size());
+      PutFixed32(&dir, static_cast<uint32_t>(c_bytes.size()));
+      PutFixed32(&dir, static_cast<uint32_t>(bytes.size()));
+      PutFixed32(&dir, Crc32(c_bytes));
+      blobs.append(c_bytes);
+      return Status::Ok();
+    };
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (named) {
+        dir.push_back(
+            static_cast<char>(opt.columns[c].json ? kColumnKindJson : kColumnKindMetadata));
+        dir.push_back(static_cast<char>(opt.columns[c].name.size() & 0xff));
+        dir.push_back(static_cast<char>(opt.columns[c].name.size() >> 8));
+        dir.append(opt.columns[c].name);
+      }
+      ColumnBuilder& col = columns[c];
+      col.per_event.resize(count, 0);
+      std::vector<uint32_t> order(col.values.size());
+      for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(),
+                [&](uint32_t a, uint32_t b) { return col.values[a] < col.values[b]; });
+      std::vector<uint32_t> remap(col.values.size() + 1, 0);
+      for (uint32_t i = 0; i < order.size(); ++i) remap[order[i] + 1] = i + 1;
+      // Events per value, so whole-segment counts and distinct counts need no codes.
+      std::vector<uint32_t> counts(order.size() + 1, 0);
+      for (uint32_t code : col.per_event) ++counts[remap[code]];
+      raw.clear();
+      PutVarint(&raw, order.size());
+      for (uint32_t i : order) PutLengthPrefixed(&raw, col.values[i]);
+      if (opt.format_version >= 3) {
+        for (uint32_t k = 1; k <= order.size(); ++k) PutVarint(&raw, counts[k]);
+      }
+      RETURN_IF_ERROR(add_frame(raw));
+      uint8_t width = order.size() < 255 ? 1 : order.size() < 65535 ? 2 : 4;
+      raw.clear();
+      raw.push_back(static_cast<char>(width));
+      for (uint32_t code : col.per_event) {
+        uint32_t v = remap[code];
+        for (int i = 0; i < width; ++i) raw.push_back(static_cast<char>(v >> (8 * i)));
+      }
+      RETURN_IF_ERROR(add_frame(raw));
+    }
+    if (named) PutFixed32(&dir, Crc32(dir));
+    if (dir.size() != dir_size)
+      return Internal("column directory of {} bytes, expected {}", dir.size(), dir_size);
+    dir.append(blobs);
+    return WriteSection(SectionId::kColumns, dir, 0);
   }
 
   size_t BlockOf(uint32_t ordinal) const {
@@ -431,6 +550,11 @@ Status SegmentWriter::Open() {
   Impl& m = *impl_;
   if (m.opt.format_version < kOldestSegmentVersion || m.opt.format_version > kSegmentVersion) {
     return InvalidArgument("segment format {} cannot be written", m.opt.format_version);
+  }
+  RETURN_IF_ERROR(m.SetUpColumns());
+  if (m.opt.block_bytes == 0 || m.opt.block_bytes > kMaxBlockTargetBytes) {
+    return InvalidArgument("block_bytes {} is not within 1 and {}", m.opt.block_bytes,
+                           kMaxBlockTargetBytes);
   }
   if (m.opt.expected_events > 0) {
     // Size the key table once instead of doubling it (each doubling rehashes every slot): under
@@ -461,7 +585,14 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     return InvalidArgument("segment {}: event time {} outside partition day {}", m.path, e.time_ms,
                            m.partition);
   }
-  if (e.raw.size() > UINT32_MAX / 2) return InvalidArgument("event larger than 2 GiB");
+  if (e.raw.size() > kMaxEventBytes) {
+    return InvalidArgument("event {} of {} bytes is larger than the store's limit of {}",
+                           e.event_id, e.raw.size(), kMaxEventBytes);
+  }
+  if (m.count >= kMaxSegmentEvents) {
+    return InvalidArgument("segment {} already holds the format's maximum of {} events", m.path,
+                           kMaxSegmentEvents);
+  }
   const uint32_t ord = m.count;
   m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
 
@@ -509,8 +640,8 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     auto [start, count] = m.leaf_ranges[*r];
     for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i]);
   }
-  m.SetColumn(kSourcetypeColumn, e.sourcetype, ord);
-  m.SetColumn(kSourceColumn, e.source, ord);
+  if (m.sourcetype_column >= 0) m.SetColumn(m.sourcetype_column, e.sourcetype, ord);
+  if (m.source_column >= 0) m.SetColumn(m.source_column, e.source.view(), ord);
 
   // Time, ids.
   if (m.count == 0) m.last_time = e.time_ms;
@@ -707,15 +838,17 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       }
       SliceBloomFilters(filters.data(), words, rows, row_bytes, bits.data());
     }
-    std::string bytes;
+    std::string bytes, chunk_crcs;
+    for (size_t at = 0; at < bits.size(); at += kBloomChunkBytes) {
+      PutFixed32(&chunk_crcs, Crc32(std::string_view(bits).substr(at, kBloomChunkBytes)));
+    }
     PutFixed32(&bytes, static_cast<uint32_t>(rows));
     PutFixed32(&bytes, row_bytes);
     PutFixed32(&bytes, kBloomChunkBytes);
-    PutFixed32(&bytes, 0);
+    // Format 4: the CRC of the header's first 12 bytes and the chunk CRCs (before: 0).
+    PutFixed32(&bytes, m.opt.format_version >= 4 ? BloomHeaderCrc(bytes, chunk_crcs) : 0);
     bytes.append(bits);
-    for (size_t at = 0; at < bits.size(); at += kBloomChunkBytes) {
-      PutFixed32(&bytes, Crc32(std::string_view(bits).substr(at, kBloomChunkBytes)));
-    }
+    bytes.append(chunk_crcs);
     for (BlockMeta& b : m.blocks) {
       b.bloom_offset = m.offset;  // unused since format 2 (the section's start)
       b.bloom_words = 0;
@@ -746,53 +879,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     bytes.append(m.id_bytes);
     RETURN_IF_ERROR(m.WriteCompressedSection(SectionId::kIds, bytes));
   }
-  {
-    // Columns: a directory with two frames per column (dictionary, codes), then the frames.
-    std::string dir, blobs;
-    PutFixed32(&dir, static_cast<uint32_t>(kColumnCount));
-    uint64_t dir_size = 4 + kColumnCount * 2 * 20;
-    std::string raw;
-    auto add_frame = [&](std::string_view bytes) -> Status {
-      std::string c_bytes;
-      RETURN_IF_ERROR(ZstdCompress(bytes, m.opt.meta_zstd_level, &c_bytes));
-      PutFixed64(&dir, dir_size + blobs.size());
-      PutFixed32(&dir, static_cast<uint32_t>(c_bytes.size()));
-      PutFixed32(&dir, static_cast<uint32_t>(bytes.size()));
-      PutFixed32(&dir, Crc32(c_bytes));
-      blobs.append(c_bytes);
-      return Status::Ok();
-    };
-    for (size_t c = 0; c < kColumnCount; ++c) {
-      ColumnBuilder& col = m.columns[c];
-      col.per_event.resize(m.count, 0);
-      std::vector<uint32_t> order(col.values.size());
-      for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(),
-                [&](uint32_t a, uint32_t b) { return col.values[a] < col.values[b]; });
-      std::vector<uint32_t> remap(col.values.size() + 1, 0);
-      for (uint32_t i = 0; i < order.size(); ++i) remap[order[i] + 1] = i + 1;
-      // Events per value, so whole-segment counts and distinct counts need no codes.
-      std::vector<uint32_t> counts(order.size() + 1, 0);
-      for (uint32_t code : col.per_event) ++counts[remap[code]];
-      raw.clear();
-      PutVarint(&raw, order.size());
-      for (uint32_t i : order) PutLengthPrefixed(&raw, col.values[i]);
-      if (m.opt.format_version >= 3) {
-        for (uint32_t k = 1; k <= order.size(); ++k) PutVarint(&raw, counts[k]);
-      }
-      RETURN_IF_ERROR(add_frame(raw));
-      uint8_t width = order.size() < 255 ? 1 : order.size() < 65535 ? 2 : 4;
-      raw.clear();
-      raw.push_back(static_cast<char>(width));
-      for (uint32_t code : col.per_event) {
-        uint32_t v = remap[code];
-        for (int i = 0; i < width; ++i) raw.push_back(static_cast<char>(v >> (8 * i)));
-      }
-      RETURN_IF_ERROR(add_frame(raw));
-    }
-    dir.append(blobs);
-    RETURN_IF_ERROR(m.WriteSection(SectionId::kColumns, dir, 0));
-  }
+  RETURN_IF_ERROR(m.WriteColumns());
   {
     // Keys table in blocks with prefix-compressed keys.
     uint64_t begin = m.offset;
@@ -807,7 +894,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     auto flush = [&]() -> Status {
       if (entries == 0) return Status::Ok();
       std::string c;
-      RETURN_IF_ERROR(ZstdCompress(block, m.opt.meta_zstd_level, &c));
+      RETURN_IF_ERROR(CompressFrame(block, m.opt.meta_zstd_level, &c));
       PutLengthPrefixed(&index_entries, first_key);
       PutVarint(&index_entries, m.offset);
       PutVarint(&index_entries, c.size());

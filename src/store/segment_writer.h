@@ -8,11 +8,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "cloudtrail/event.h"
 #include "common/fs.h"
 #include "common/status.h"
+#include "store/fields.h"
 #include "store/segment_format.h"
 
 namespace cairn::store {
@@ -27,8 +29,11 @@ struct SegmentWriterOptions {
   // How many events the caller expects to add (0: unknown). A hint only: it pre-sizes the
   // in-memory tables so they are not rehashed while growing.
   uint32_t expected_events = 0;
-  // The format written: the current one, or (for tests of older segments) version 2.
+  // The format written: the current one, or (for tests of older segments) version 2 or 3.
   uint32_t format_version = kSegmentVersion;
+  // The columns written (format 4 and later; formats 2 and 3 hold kLegacyColumnFields exactly).
+  // Tests write other sets to check that readers map columns by name.
+  std::span<const ColumnSpec> columns = DefaultColumns();
 };
 
 struct SegmentFileInfo {

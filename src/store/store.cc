@@ -9,6 +9,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <unistd.h>
+
 #include "common/log.h"
 #include "store/encoding.h"
 #include "store/flat_map.h"
@@ -19,6 +21,11 @@ namespace {
 
 constexpr std::string_view kIndexesDir = "indexes";
 constexpr std::string_view kDeletedPrefix = ".deleted-";
+constexpr std::string_view kLockFile = "LOCK";
+constexpr std::string_view kTempSuffix = ".tmp";
+constexpr uint64_t kMaxManifestBytes = 256 << 20;
+// How often a reader reads a manifest again when segments it lists were removed meanwhile.
+constexpr int kReadAttempts = 32;
 
 struct Version {
   uint64_t generation = 0;
@@ -76,6 +83,72 @@ Manifest ToManifest(const Version& v) {
   return m;
 }
 
+// A segment being written by a commit or a merge: built under "<file>.tmp", renamed to <file>
+// once complete and fsynced (before the manifest that lists it is written), and removed again
+// when the commit or merge fails. A reader never meets a partial file under a segment's name,
+// and a writer that opens the folder after a crash knows both kinds of leftovers as unlisted.
+class NewSegment {
+ public:
+  NewSegment(FileSystem* fs, const std::string& dir, SegmentDesc desc, SegmentWriterOptions options)
+      : fs_(fs),
+        desc_(std::move(desc)),
+        path_(JoinPath(dir, desc_.file)),
+        writer_(fs, path_ + std::string(kTempSuffix), desc_.partition, options) {}
+  SegmentWriter& writer() { return writer_; }
+  const std::string& path() const { return path_; }
+  // Finishes the file, renames it to its name and opens it.
+  Result<std::shared_ptr<Segment>> Publish() {
+    ASSIGN_OR_RETURN(SegmentFileInfo info, writer_.Finish());
+    desc_.event_count = info.event_count;
+    desc_.min_time = info.min_time;
+    desc_.max_time = info.max_time;
+    desc_.bytes = info.file_size;
+    desc_.footer_crc = info.crc;
+    RETURN_IF_ERROR(fs_->Rename(info.path, path_));
+    renamed_ = true;
+    return Segment::Open(fs_, path_, desc_);
+  }
+  // Removes what exists of the file (best effort).
+  void Abandon() {
+    writer_.Abandon();
+    if (renamed_) fs_->RemoveFile(path_).IgnoreError();
+  }
+
+ private:
+  FileSystem* fs_;
+  SegmentDesc desc_;
+  std::string path_;
+  SegmentWriter writer_;
+  bool renamed_ = false;
+};
+
+// Takes the data folder's writer lock (<data>/LOCK) and writes this process's pid into it. When
+// another process holds it: fails at once naming that process's pid, or logs that and waits.
+Result<std::unique_ptr<FileLock>> LockDataFolder(FileSystem* fs, const StoreOptions& options) {
+  const std::string path = JoinPath(options.data_dir, kLockFile);
+  auto lock = fs->LockFile(path, /*wait=*/false);
+  if (!lock.ok() && lock.status().code() == StatusCode::kUnavailable) {
+    std::string holder = "another process";
+    if (auto text = ReadFileToString(fs, path, 64); text.ok()) {
+      std::string pid = text->substr(0, text->find('\n'));
+      if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos) {
+        holder = "pid " + pid;
+      }
+    }
+    if (!options.wait_for_lock) {
+      return Unavailable("data folder {} is in use by another cairn writer ({}; lock {})",
+                         options.data_dir, holder, path);
+    }
+    log::Warn(
+        "store: data folder {} is in use by another cairn writer ({}); waiting for it to finish",
+        options.data_dir, holder);
+    lock = fs->LockFile(path, /*wait=*/true);
+  }
+  if (!lock.ok()) return lock.status();
+  RETURN_IF_ERROR((*lock)->WriteContents(fmt::format("{}\n", ::getpid())));
+  return std::move(lock).value();
+}
+
 }  // namespace
 
 std::vector<std::shared_ptr<const Segment>> Snapshot::SegmentsInRange(int64_t from_ms,
@@ -83,6 +156,15 @@ std::vector<std::shared_ptr<const Segment>> Snapshot::SegmentsInRange(int64_t fr
   std::vector<std::shared_ptr<const Segment>> out;
   for (const auto& s : segments_) {
     if (s->max_time() >= from_ms && s->min_time() < to_ms) out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<CheckProblem> Snapshot::BrokenInRange(int64_t from_ms, int64_t to_ms) const {
+  std::vector<CheckProblem> out;
+  for (size_t i = 0; i < broken_.size(); ++i) {
+    const SegmentDesc& d = broken_descs_[i];
+    if (d.max_time >= from_ms && d.min_time < to_ms) out.push_back(broken_[i]);
   }
   return out;
 }
@@ -105,6 +187,7 @@ struct Store::Impl {
   StoreOptions opt;
   FileSystem* fs = nullptr;
   std::string indexes_dir;
+  std::unique_ptr<FileLock> lock;  // the data folder's writer lock (writers only), until Close
 
   mutable std::mutex mu;
   std::map<std::string, std::shared_ptr<IndexState>, std::less<>> indexes;  // under mu
@@ -120,6 +203,7 @@ struct Store::Impl {
   int64_t last_retention_ms = 0;
 
   Status CheckWritable() const {
+    if (opt.read_only) return Unsupported("store {} is open for reading only", opt.data_dir);
     std::lock_guard<std::mutex> lock(mu);
     if (closed) return Cancelled("store is closed");
     if (!poisoned.ok()) return IOError("store needs reopening after: {}", poisoned.message());
@@ -138,7 +222,8 @@ struct Store::Impl {
   }
 
   void Install(IndexState& ix, std::shared_ptr<Version> v) {
-    v->snapshot = Store::MakeSnapshot(ix.name, v->generation, v->segments, v->broken);
+    v->snapshot =
+        Store::MakeSnapshot(ix.name, v->generation, v->segments, v->broken, v->broken_descs);
     std::lock_guard<std::mutex> lock(ix.mu);
     ix.version = std::move(v);
   }
@@ -186,53 +271,94 @@ struct Store::Impl {
     return s;
   }
 
+  // Loads index `name`: its CONFIG, its MANIFEST and every segment the manifest lists (a segment
+  // that cannot be opened is kept listed as broken).
+  //
+  // A writer (under the data folder's lock) first removes what an interrupted writer left in the
+  // folder: every file the manifest does not list. A reader changes nothing; when a listed
+  // segment is gone, a writer has replaced the manifest since it was read (a merge or retention
+  // removed the segment), so the reader reads the manifest again and retries, up to
+  // kReadAttempts times; only a segment missing from an unchanged manifest is broken. A reader
+  // gets NotFound for a folder with neither MANIFEST nor CONFIG (an index whose first commit is
+  // in progress) and for an index deleted meanwhile.
   Result<std::shared_ptr<IndexState>> LoadIndex(const std::string& name) {
     auto ix = std::make_shared<IndexState>();
     ix->name = name;
     ix->dir = JoinPath(indexes_dir, name);
     std::string config_path = JoinPath(ix->dir, kConfigFile);
-    if (fs->Exists(config_path)) {
-      auto text = ReadFileToString(fs, config_path, 1 << 20);
-      if (!text.ok()) return text.status();
-      auto cfg = DecodeConfig(*text, config_path);
+    auto config_text = ReadFileToString(fs, config_path, 1 << 20);
+    const bool has_config = config_text.ok();
+    if (has_config) {
+      auto cfg = DecodeConfig(*config_text, config_path);
       if (!cfg.ok()) return cfg.status();
       ix->retention = *cfg;
+    } else if (config_text.status().code() != StatusCode::kNotFound) {
+      return config_text.status();
     }
-    Manifest manifest;
-    std::string manifest_path = JoinPath(ix->dir, kManifestFile);
-    bool has_manifest = fs->Exists(manifest_path);
-    if (has_manifest) {
-      ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, manifest_path, 256 << 20));
-      ASSIGN_OR_RETURN(manifest, DecodeManifest(text, manifest_path));
+    const std::string manifest_path = JoinPath(ix->dir, kManifestFile);
+    auto read_manifest = [&]() -> Result<std::string> {
+      auto text = ReadFileToString(fs, manifest_path, kMaxManifestBytes);
+      if (text.ok() || text.status().code() != StatusCode::kNotFound) return text;
+      if (has_config || !opt.read_only) return std::string();  // an index without commits
+      return NotFound("index {} has no manifest", name);
+    };
+    ASSIGN_OR_RETURN(std::string text, read_manifest());
+    for (int attempt = 1;; ++attempt) {
+      Manifest manifest;
+      if (!text.empty()) {
+        ASSIGN_OR_RETURN(manifest, DecodeManifest(text, manifest_path));
+      }
+      if (!opt.read_only) RETURN_IF_ERROR(RemoveUnlisted(*ix, manifest));
+      auto v = std::make_shared<Version>();
+      v->generation = manifest.generation;
+      v->next_seq = manifest.next_seq;
+      ix->next_seq = manifest.next_seq;
+      bool gone = false;
+      for (const auto& d : manifest.segments) {
+        std::string path = JoinPath(ix->dir, d.file);
+        auto seg = Segment::Open(fs, path, d);
+        if (seg.ok()) {
+          v->segments.push_back(std::move(seg).value());
+          continue;
+        }
+        gone |= seg.status().code() == StatusCode::kNotFound;
+        if (!opt.read_only)
+          log::Error("store: segment {} is unreadable: {}", path, seg.status().message());
+        v->broken_descs.push_back(d);
+        v->broken.push_back(CheckProblem{path, seg.status()});
+      }
+      if (gone && opt.read_only) {
+        ASSIGN_OR_RETURN(std::string again, read_manifest());
+        if (again != text) {
+          if (attempt >= kReadAttempts) {
+            return Unavailable("index {} changed {} times while it was being opened; try again",
+                               name, attempt);
+          }
+          text = std::move(again);
+          continue;
+        }
+      }
+      Install(*ix, std::move(v));
+      return ix;
     }
+  }
+
+  // Removes every file in the index folder that `manifest` does not list: partial segments
+  // (*.seg.tmp), MANIFEST.tmp, CONFIG.tmp, segments merged away or retired whose removal a crash
+  // interrupted. Writers only: under the data folder's lock nothing else writes the folder.
+  Status RemoveUnlisted(const IndexState& ix, const Manifest& manifest) {
     std::set<std::string> listed;
     for (const auto& d : manifest.segments) listed.insert(d.file);
-    ASSIGN_OR_RETURN(auto entries, fs->ListDir(ix->dir));
+    ASSIGN_OR_RETURN(auto entries, fs->ListDir(ix.dir));
     for (const auto& e : entries) {
       if (e.is_dir || e.name == kManifestFile || e.name == kConfigFile || listed.count(e.name)) {
         continue;
       }
       log::Info("store: removing {} (not in the manifest of {}: left by an interrupted write)",
-                e.name, name);
-      RETURN_IF_ERROR(fs->RemoveFile(JoinPath(ix->dir, e.name)));
+                e.name, ix.name);
+      RETURN_IF_ERROR(fs->RemoveFile(JoinPath(ix.dir, e.name)));
     }
-    auto v = std::make_shared<Version>();
-    v->generation = manifest.generation;
-    v->next_seq = manifest.next_seq;
-    ix->next_seq = manifest.next_seq;
-    for (const auto& d : manifest.segments) {
-      std::string path = JoinPath(ix->dir, d.file);
-      auto seg = Segment::Open(fs, path, d);
-      if (seg.ok()) {
-        v->segments.push_back(std::move(seg).value());
-      } else {
-        log::Error("store: segment {} is unreadable: {}", path, seg.status().message());
-        v->broken_descs.push_back(d);
-        v->broken.push_back(CheckProblem{path, seg.status()});
-      }
-    }
-    Install(*ix, std::move(v));
-    return ix;
+    return Status::Ok();
   }
 
   Result<std::shared_ptr<IndexState>> GetOrCreate(std::string_view name) {
@@ -417,7 +543,7 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   lock.unlock();
 
   // 3. One segment per partition, outside the lock.
-  std::vector<std::unique_ptr<SegmentWriter>> writers;
+  std::vector<std::unique_ptr<NewSegment>> writers;
   auto abandon = [&]() {
     for (auto& w : writers) w->Abandon();
   };
@@ -438,11 +564,10 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     desc.seq = seq;
     desc.file = SegmentFileName(seq, partition);
     desc.partition = partition;
-    std::string path = JoinPath(ix.dir, desc.file);
     SegmentWriterOptions wopt = opt.segment;
     wopt.expected_events = static_cast<uint32_t>(idxs.size());
-    writers.push_back(std::make_unique<SegmentWriter>(fs, path, partition, wopt));
-    SegmentWriter& w = *writers.back();
+    writers.push_back(std::make_unique<NewSegment>(fs, ix.dir, desc, wopt));
+    SegmentWriter& w = writers.back()->writer();
     Status s = w.Open();
     for (size_t k = 0; s.ok() && k < idxs.size(); ++k) {
       s = w.Add(events[idxs[k]]);
@@ -451,17 +576,10 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
       }
     }
     if (!s.ok()) return fail(s);
-    auto info = w.Finish();
-    if (!info.ok()) return fail(info.status());
-    desc.event_count = info->event_count;
-    desc.min_time = info->min_time;
-    desc.max_time = info->max_time;
-    desc.bytes = info->file_size;
-    desc.footer_crc = info->crc;
-    auto seg = Segment::Open(fs, path, desc);
+    auto seg = writers.back()->Publish();
     if (!seg.ok()) return fail(seg.status());
-    stats.added += desc.event_count;
-    stats.bytes_written += desc.bytes;
+    stats.added += (*seg)->event_count();
+    stats.bytes_written += (*seg)->desc().bytes;
     added.push_back(std::move(seg).value());
   }
 
@@ -610,10 +728,10 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
   desc.seq = seq;
   desc.file = SegmentFileName(seq, partition);
   desc.partition = partition;
-  std::string path = JoinPath(ix.dir, desc.file);
   SegmentWriterOptions wopt = opt.segment;
   wopt.expected_events = static_cast<uint32_t>(order.size());
-  SegmentWriter w(fs, path, partition, wopt);
+  NewSegment out(fs, ix.dir, desc, wopt);
+  SegmentWriter& w = out.writer();
   struct Cursor {
     std::vector<cloudtrail::Event> window;
     size_t pos = 0;
@@ -638,22 +756,12 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
     ++c.pos;
   }
   if (!s.ok()) {
-    w.Abandon();
-    return s.WithContext(fmt::format("merging into {}", path));
+    out.Abandon();
+    return s.WithContext(fmt::format("merging into {}", out.path()));
   }
-  auto info = w.Finish();
-  if (!info.ok()) {
-    w.Abandon();
-    return info.status();
-  }
-  desc.event_count = info->event_count;
-  desc.min_time = info->min_time;
-  desc.max_time = info->max_time;
-  desc.bytes = info->file_size;
-  desc.footer_crc = info->crc;
-  auto seg = Segment::Open(fs, path, desc);
+  auto seg = out.Publish();
   if (!seg.ok()) {
-    w.Abandon();
+    out.Abandon();
     return seg.status();
   }
   std::lock_guard<std::mutex> lock(ix.write_mu);
@@ -663,8 +771,12 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
   size_t present = 0;
   for (const auto& s2 : current->segments) present += gone.count(s2.get());
   if (ix.deleted || present != inputs.size()) {
-    w.Abandon();  // retention or deletion removed an input meanwhile
+    out.Abandon();  // retention or deletion removed an input meanwhile
     return Status::Ok();
+  }
+  if (Status writable = CheckWritable(); !writable.ok()) {
+    out.Abandon();  // closed meanwhile
+    return writable;
   }
   auto next = std::make_shared<Version>(*current);
   next->generation = current->generation + 1;
@@ -676,7 +788,7 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
   next->segments.push_back(*seg);
   Status swap = Swap(ix, next);
   if (!swap.ok() && ix.Current() != next) {
-    w.Abandon();
+    out.Abandon();
     return swap;
   }
   for (const auto& in : inputs) in->MarkObsolete();
@@ -684,9 +796,9 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
 }
 
 Result<RetentionStats> Store::Impl::Retain(IndexState& ix) {
-  RETURN_IF_ERROR(CheckWritable());
   RetentionStats stats;
   std::lock_guard<std::mutex> lock(ix.write_mu);
+  RETURN_IF_ERROR(CheckWritable());
   if (ix.deleted) return stats;
   const RetentionPolicy& r = ix.retention;
   if (r.max_age_ms == 0 && r.max_bytes == 0) return stats;
@@ -805,25 +917,44 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   m.opt = options;
   m.fs = options.fs;
   m.indexes_dir = JoinPath(options.data_dir, kIndexesDir);
-  RETURN_IF_ERROR(m.fs->CreateDirs(m.indexes_dir));
-  ASSIGN_OR_RETURN(auto entries, m.fs->ListDir(m.indexes_dir));
-  for (const auto& e : entries) {
+  if (options.read_only) {
+    if (!m.fs->Exists(options.data_dir)) {
+      return NotFound(
+          "data folder {} does not exist (nothing has been stored there; --data or "
+          "CAIRN_DATA names another)",
+          options.data_dir);
+    }
+    if (!m.fs->Exists(m.indexes_dir)) return store;  // a data folder without indexes yet
+  } else {
+    RETURN_IF_ERROR(m.fs->CreateDirs(options.data_dir));
+    ASSIGN_OR_RETURN(m.lock, LockDataFolder(m.fs, options));
+    RETURN_IF_ERROR(m.fs->CreateDirs(m.indexes_dir));
+  }
+  auto entries = m.fs->ListDir(m.indexes_dir);
+  if (!entries.ok()) return entries.status();
+  for (const auto& e : *entries) {
     std::string dir = JoinPath(m.indexes_dir, e.name);
     if (e.is_dir && std::string_view(e.name).substr(0, kDeletedPrefix.size()) == kDeletedPrefix) {
-      RETURN_IF_ERROR(m.fs->RemoveAll(dir));  // a deletion interrupted by a crash
+      // A deletion interrupted by a crash (or, for a reader, in progress).
+      if (!options.read_only) RETURN_IF_ERROR(m.fs->RemoveAll(dir));
       continue;
     }
     if (!e.is_dir || !ValidIndexName(e.name)) continue;
-    if (!m.fs->Exists(JoinPath(dir, kManifestFile)) && !m.fs->Exists(JoinPath(dir, kConfigFile))) {
+    if (!options.read_only && !m.fs->Exists(JoinPath(dir, kManifestFile)) &&
+        !m.fs->Exists(JoinPath(dir, kConfigFile))) {
       // Created by a first commit that never reached its commit point.
       RETURN_IF_ERROR(m.fs->RemoveAll(dir));
       continue;
     }
-    ASSIGN_OR_RETURN(auto ix, m.LoadIndex(e.name));
-    m.indexes.emplace(e.name, std::move(ix));
+    auto ix = m.LoadIndex(e.name);
+    if (!ix.ok() && options.read_only && ix.status().code() == StatusCode::kNotFound) {
+      continue;  // being created or deleted by a writer
+    }
+    if (!ix.ok()) return ix.status();
+    m.indexes.emplace(e.name, std::move(ix).value());
   }
   m.last_retention_ms = m.opt.clock->NowMicros() / 1000 - m.opt.retention_interval_ms;
-  if (options.background_merge) {
+  if (options.background_merge && !options.read_only) {
     Impl* raw = &m;
     m.bg = std::thread([raw] { raw->BackgroundLoop(); });
   }
@@ -832,7 +963,8 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
 
 std::shared_ptr<const Snapshot> Store::MakeSnapshot(
     const std::string& index, uint64_t generation,
-    const std::vector<std::shared_ptr<Segment>>& segments, const std::vector<CheckProblem>& broken) {
+    const std::vector<std::shared_ptr<Segment>>& segments, const std::vector<CheckProblem>& broken,
+    const std::vector<SegmentDesc>& broken_descs) {
   auto snap = std::shared_ptr<Snapshot>(new Snapshot());
   snap->index_ = index;
   snap->generation_ = generation;
@@ -842,6 +974,7 @@ std::shared_ptr<const Snapshot> Store::MakeSnapshot(
                                           : a->desc().seq < b->desc().seq;
   });
   snap->broken_ = broken;
+  snap->broken_descs_ = broken_descs;
   return snap;
 }
 
@@ -859,6 +992,12 @@ Status Store::Close() {
     impl_->bg_cv.notify_all();
   }
   if (impl_->bg.joinable()) impl_->bg.join();
+  // Let a manifest swap in progress on another thread finish (later ones see `closed`), then
+  // give the data folder to the next writer.
+  for (const auto& ix : impl_->AllIndexes()) {
+    std::lock_guard<std::mutex> lock(ix->write_mu);
+  }
+  impl_->lock.reset();
   return Status::Ok();
 }
 
@@ -918,6 +1057,36 @@ Result<CheckReport> Store::Check(std::string_view index) const {
   return report;
 }
 
+Result<std::vector<CheckProblem>> Store::SetAsideCorrupt(std::string_view index, int64_t from_ms,
+                                                         int64_t to_ms) {
+  auto ix = impl_->Find(index);
+  if (!ix) return NotFound("index {} does not exist", index);
+  // Verify without the lock (it reads every byte), then rebuild from the version current then.
+  std::map<const Segment*, Status> bad;
+  for (const auto& seg : ix->Current()->segments) {
+    if (seg->max_time() < from_ms || seg->min_time() >= to_ms) continue;
+    if (Status st = seg->Verify(); !st.ok()) bad.emplace(seg.get(), st);
+  }
+  std::vector<CheckProblem> moved;
+  if (bad.empty()) return moved;
+  std::lock_guard<std::mutex> lock(ix->write_mu);
+  auto current = ix->Current();
+  auto next = std::make_shared<Version>(*current);  // same generation: the files did not change
+  next->segments.clear();
+  for (const auto& seg : current->segments) {
+    auto it = bad.find(seg.get());
+    if (it == bad.end()) {
+      next->segments.push_back(seg);
+      continue;
+    }
+    next->broken_descs.push_back(seg->desc());
+    next->broken.push_back(CheckProblem{seg->path(), it->second});
+    moved.push_back(next->broken.back());
+  }
+  impl_->Install(*ix, std::move(next));
+  return moved;
+}
+
 Status Store::DeleteIndex(std::string_view index) {
   Impl& m = *impl_;
   RETURN_IF_ERROR(m.CheckWritable());
@@ -960,6 +1129,7 @@ Result<RetentionPolicy> Store::GetRetention(std::string_view index) const {
 }
 
 Result<RetentionStats> Store::ApplyRetention(std::string_view index) {
+  RETURN_IF_ERROR(impl_->CheckWritable());
   auto ix = impl_->Find(index);
   if (!ix) return NotFound("index {} does not exist", index);
   return impl_->Retain(*ix);
@@ -972,6 +1142,7 @@ Result<std::shared_ptr<const Snapshot>> Store::GetSnapshot(std::string_view inde
 }
 
 Status Store::MergeNow(std::string_view index) {
+  RETURN_IF_ERROR(impl_->CheckWritable());
   auto ix = impl_->Find(index);
   if (!ix) return NotFound("index {} does not exist", index);
   while (true) {
@@ -989,6 +1160,7 @@ Status Store::MergeNow(std::string_view index) {
 }
 
 Status Store::WaitForMerges() {
+  RETURN_IF_ERROR(impl_->CheckWritable());
   for (const auto& ix : impl_->AllIndexes()) {
     while (true) {
       ASSIGN_OR_RETURN(bool merged, impl_->MergeOne(*ix, false));

@@ -11,14 +11,35 @@
 // Thread safety: every Store method is safe to call from any thread. Commits run in parallel, also
 // to one index: each holds the index's write lock only to deduplicate and reserve its identities
 // (a commit meeting an identity another in-flight commit reserved waits for that one to finish),
-// and again for the manifest swap; segments are built and fsynced without it. Merges run on a background thread
-// (StoreOptions::background_merge) or on demand (MergeNow), never blocking commits except for the
-// short manifest swap.
+// and again for the manifest swap; segments are built and fsynced without it. Merges run on a
+// background thread (StoreOptions::background_merge) or on demand (MergeNow), never blocking
+// commits except for the short manifest swap.
 //
 // Failure model: a failed Commit stores nothing of its batch, with one exception that is reported
 // distinctly: when the new manifest was renamed into place but the folder fsync failed, the batch
 // may or may not survive a crash. The store then refuses further writes (kIOError "store needs
 // reopening") until it is reopened, so no later acknowledgement can depend on that state.
+//
+// Processes: one writer and any number of readers share a data folder.
+// - A writer (StoreOptions::read_only false: ingest, collect, backfill, index merge/delete/
+//   retention set) holds an exclusive lock on <data>/LOCK (flock; the file holds the writer's pid)
+//   from Open to Close or exit; the kernel drops it when the process dies, also on kill -9. A
+//   second writer's Open logs the holder's pid and waits, or with wait_for_lock false fails at once
+//   with kUnavailable naming it. Only a writer creates, renames or deletes files, and only a
+//   writer's Open cleans up after an interrupted one: files its manifests do not list (partial
+//   segments "*.seg.tmp", MANIFEST.tmp, merged-away segments), index folders without a manifest,
+//   folders of interrupted deletions. New segments are written as "<name>.tmp" and renamed to
+//   their name just before the manifest that lists them is swapped in.
+// - A reader (read_only true: search, index list/info/check/retention show) takes no lock and
+//   never creates, renames or deletes anything, not even the data folder: a missing data folder
+//   is kNotFound, a data folder without indexes an empty store. Open reads each index's manifest
+//   and opens every segment it lists, keeping the files open: segments a writer merges away,
+//   retires or deletes afterwards are unlinked while open and stay readable (POSIX open-file
+//   semantics), so a reader's snapshots never change under it. A listed segment already gone when
+//   the reader opens it was removed by a manifest swap after the read: the reader reads the
+//   manifest again and retries (bounded; kUnavailable when the index keeps changing), and only a
+//   segment missing from an unchanged manifest is broken. A reader sees the data folder as it was
+//   at Open; it opens a new Store to see later commits. Its write methods fail with kUnsupported.
 
 #include <cstdint>
 #include <memory>
@@ -40,6 +61,10 @@ struct StoreOptions {
   std::string data_dir;
   FileSystem* fs = FileSystem::Default();
   Clock* clock = Clock::System();
+  // A reader: no lock, no changes, no background work (see "Processes" above).
+  bool read_only = false;
+  // A writer whose data folder another process writes: wait for it (true) or fail at once.
+  bool wait_for_lock = true;
   bool background_merge = true;
   SegmentWriterOptions segment;
   // A partition with at least this many segments smaller than max_segment_events is merged.
@@ -107,9 +132,12 @@ class Snapshot {
   uint64_t generation() const { return generation_; }
   // Readable segments, sorted by (min_time, seq).
   const std::vector<std::shared_ptr<const Segment>>& segments() const { return segments_; }
-  // Segments the manifest lists that could not be opened (path and reason). Queries should report
-  // them as warnings: their events are missing from results.
+  // Segments the manifest lists that could not be opened (path and reason). Their events are
+  // missing from every result: a query over their time range must fail or say so.
   const std::vector<CheckProblem>& broken() const { return broken_; }
+  // The broken segments that may hold events with time in [from_ms, to_ms) (by the time range the
+  // manifest lists for them).
+  std::vector<CheckProblem> BrokenInRange(int64_t from_ms, int64_t to_ms) const;
   // Segments that may hold events with time in [from_ms, to_ms).
   std::vector<std::shared_ptr<const Segment>> SegmentsInRange(int64_t from_ms, int64_t to_ms) const;
   uint64_t event_count() const;
@@ -120,13 +148,17 @@ class Snapshot {
   uint64_t generation_ = 0;
   std::vector<std::shared_ptr<const Segment>> segments_;
   std::vector<CheckProblem> broken_;
+  std::vector<SegmentDesc> broken_descs_;  // parallel to broken_
 };
 
 class Store {
  public:
-  // Opens (creating if needed) the store under options.data_dir. Recovers from a crash: files of
-  // an index that its manifest does not list (partial segments, MANIFEST.tmp) are deleted.
-  // A segment the manifest lists but that cannot be opened is logged and kept listed as broken.
+  // Opens the store under options.data_dir. A writer creates the folder if needed, takes its lock
+  // (waiting or failing as wait_for_lock says) and recovers from a crash: files of an index that
+  // its manifest does not list (partial segments, MANIFEST.tmp) are deleted. A reader changes
+  // nothing (see "Processes" above); NotFound when the data folder does not exist. A segment the
+  // manifest lists but that cannot be opened is kept listed as broken (a writer logs it).
+  // Corruption when a manifest is corrupt.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options);
   ~Store();
   Store(const Store&) = delete;
@@ -149,6 +181,13 @@ class Store {
   // Reads every byte of every segment of `index`, verifying checksums and structure. Problems are
   // listed per segment path; the index stays usable. Errors only when the index does not exist.
   Result<CheckReport> Check(std::string_view index) const;
+  // Verifies (Segment::Verify) every segment of `index` whose time range meets [from_ms, to_ms)
+  // and moves those that fail into the broken list of the index's current snapshot, in memory
+  // only (no file changes; a writer's next manifest keeps listing them). Returns the segments
+  // moved. For a reader whose search met kCorruption and that was asked to go on without the
+  // segment (`cairn search --allow-partial`). NotFound when the index does not exist.
+  Result<std::vector<CheckProblem>> SetAsideCorrupt(std::string_view index, int64_t from_ms,
+                                                    int64_t to_ms);
   // Removes the index and its folder. Snapshots taken before keep working.
   Status DeleteIndex(std::string_view index);
 
@@ -166,7 +205,8 @@ class Store {
   // Blocks until the background merger has nothing left to do under its policy.
   Status WaitForMerges();
 
-  // Stops background work and waits for it. Further calls fail with kCancelled. Idempotent.
+  // Stops background work and waits for it, then releases the data folder's lock. Further writes
+  // fail with kCancelled. Idempotent.
   Status Close();
 
   static bool ValidIndexName(std::string_view name);
@@ -178,7 +218,7 @@ class Store {
   static std::shared_ptr<const Snapshot> MakeSnapshot(
       const std::string& index, uint64_t generation,
       const std::vector<std::shared_ptr<Segment>>& segments,
-      const std::vector<CheckProblem>& broken);
+      const std::vector<CheckProblem>& broken, const std::vector<SegmentDesc>& broken_descs);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -12,8 +12,23 @@
 #include "cloudtrail/event.h"
 #include "common/fs.h"
 #include "common/time_util.h"
+#include "store/segment.h"
+#include "store/segment_writer.h"
 
 namespace cairn::store::testing {
+
+// The manifest entry of a segment the writer just finished, as the store would list it.
+inline SegmentDesc DescOf(const SegmentFileInfo& info, std::string file) {
+  SegmentDesc d;
+  d.file = std::move(file);
+  d.partition = info.partition;
+  d.event_count = info.event_count;
+  d.min_time = info.min_time;
+  d.max_time = info.max_time;
+  d.bytes = info.file_size;
+  d.footer_crc = info.crc;
+  return d;
+}
 
 // Every record of every file in `dir` (sorted by name), raw bytes exactly as in the file.
 inline std::vector<cloudtrail::Event> LoadCloudTrailDir(const std::string& dir) {

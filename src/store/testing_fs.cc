@@ -81,16 +81,35 @@ Status FaultInjectionFileSystem::Check(Op op, const std::string& path, size_t si
     case Fault::kNoSpace:
       *written = size / 3;
       return IOError("write {}: No space left on device (injected)", path);
+    case Fault::kNotFound:
+      return NotFound("open {}: No such file or directory (injected)", path);
   }
   return Status::Ok();
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewWritableFile(
     const std::string& path) {
+  return Create(path, false);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::NewAppendableFile(
+    const std::string& path) {
+  return Create(path, true);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionFileSystem::Create(const std::string& path,
+                                                                       bool append) {
   size_t pass;
   RETURN_IF_ERROR(Check(Op::kCreate, path, 0, &pass));
-  ASSIGN_OR_RETURN(auto base, base_->NewWritableFile(path));
+  ASSIGN_OR_RETURN(auto base,
+                   append ? base_->NewAppendableFile(path) : base_->NewWritableFile(path));
   return std::unique_ptr<WritableFile>(new FaultFile(this, path, std::move(base)));
+}
+
+Result<std::unique_ptr<RandomAccessFile>> FaultInjectionFileSystem::NewRandomAccessFile(
+    const std::string& path) {
+  if (open_hook_) open_hook_(path);
+  return base_->NewRandomAccessFile(path);
 }
 
 Status FaultInjectionFileSystem::RemoveFile(const std::string& path) {

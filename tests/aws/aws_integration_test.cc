@@ -10,11 +10,15 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "aws/client.h"
 #include "aws/s3.h"
 #include "aws/sns.h"
 #include "aws/sqs.h"
 #include "aws/sts.h"
+#include "common/fs.h"
+#include "common/testing.h"
 #include "harness/fauxqs.h"
 
 namespace cairn::aws {
@@ -271,32 +275,77 @@ std::string RunShell(const std::string& cmd, int* rc) {
   return out;
 }
 
-// The AWS CLI, an independent client, sees what cairn wrote and writes what cairn reads.
+// The AWS CLI Debian packages (awscli; `make test` installs it), never another `aws` that happens
+// to come first on PATH: that one speaks SQS's query protocol (version 2.9.19), which the
+// emulator answers through tests/harness/sqs_query.mjs.
+constexpr const char* kDebianAwsCli = "/usr/bin/aws";
+
+// The AWS CLI, an independent client, sees what cairn wrote and writes what cairn reads, over S3
+// and over SQS both ways.
 TEST_F(FauxqsTest, AwsCliInteroperates) {
   CAIRN_REQUIRE_FAUXQS();
+  if (::access(kDebianAwsCli, X_OK) != 0) {
+    if (cairn::testing::UnderCi()) FAIL() << kDebianAwsCli << " is missing under CI=true";
+    GTEST_SKIP() << kDebianAwsCli << " (Debian package awscli) is not installed; `make test` installs it";
+  }
   int rc = 0;
-  RunShell("aws --version >/dev/null 2>&1", &rc);
-  if (rc != 0) GTEST_SKIP() << "the aws CLI is not installed (Debian package awscli); skipping the cross-check";
+  const std::string env =
+      "env -i PATH=/usr/bin:/bin HOME=/nonexistent AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test "
+      "AWS_DEFAULT_REGION=us-west-2 AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null "
+      "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 ";
+  const std::string cli = env + kDebianAwsCli + " --endpoint-url " + server_->endpoint() + " ";
+  std::printf("%s", RunShell(env + kDebianAwsCli + " --version 2>&1", &rc).c_str());
   auto aws = Client();
   S3Client s3(aws.get());
   SqsClient sqs(aws.get());
   ASSERT_TRUE(s3.CreateBucket("cairn-cli").ok());
   ASSERT_TRUE(s3.PutObject("cairn-cli", "AWSLogs/1/from-cairn.json", "{\"Records\":[]}").ok());
-  std::string env = "AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-west-2 "
-                    "AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null "
-                    "NO_PROXY=127.0.0.1 no_proxy=127.0.0.1 ";
-  std::string ep = " --endpoint-url " + server_->endpoint();
-  std::string listed = RunShell(env + "aws s3api list-objects-v2 --bucket cairn-cli --output text --query 'Contents[].Key'" + ep + " 2>&1", &rc);
+  std::string listed = RunShell(cli + "s3api list-objects-v2 --bucket cairn-cli --output text --query 'Contents[].Key' 2>&1", &rc);
   EXPECT_EQ(rc, 0) << listed;
   EXPECT_NE(listed.find("AWSLogs/1/from-cairn.json"), std::string::npos) << listed;
+  const std::string tmp = cairn::testing::MakeTempDir("cairn_cli");
+  ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), tmp + "/body.json", "{\"from\":\"cli\"}").ok());
+  std::string put = RunShell(cli + "s3api put-object --bucket cairn-cli --key AWSLogs/1/from-cli.json --body " +
+                                 tmp + "/body.json 2>&1",
+                             &rc);
+  EXPECT_EQ(rc, 0) << put;
+  auto body = s3.GetObjectToString("cairn-cli", "AWSLogs/1/from-cli.json", 1 << 20);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, "{\"from\":\"cli\"}");
+  FileSystem::Default()->RemoveAll(tmp).IgnoreError();
   auto url = sqs.CreateQueue("cairn-cli-queue");
   ASSERT_TRUE(url.ok());
-  std::string sent = RunShell(env + "aws sqs send-message --queue-url '" + *url + "' --message-body from-cli" + ep + " 2>&1", &rc);
+  // The CLI sends, cairn receives.
+  std::string sent = RunShell(cli + "sqs send-message --queue-url '" + *url + "' --message-body from-cli 2>&1", &rc);
   EXPECT_EQ(rc, 0) << sent;
   auto got = sqs.ReceiveMessage(*url, {.max_messages = 1, .wait_seconds = 2});
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 1u) << sent;
   EXPECT_EQ((*got)[0].body, "from-cli");
+  ASSERT_TRUE(sqs.DeleteMessage(*url, (*got)[0].receipt_handle).ok());
+  // cairn sends, the CLI receives and deletes.
+  ASSERT_TRUE(sqs.SendMessage(*url, "from-cairn <&>").ok());
+  std::string received = RunShell(cli + "sqs receive-message --queue-url '" + *url +
+                                      "' --wait-time-seconds 2 --output text --query 'Messages[0].[Body,ReceiptHandle]' 2>&1",
+                                  &rc);
+  ASSERT_EQ(rc, 0) << received;
+  const size_t tab = received.find('\t');
+  ASSERT_NE(tab, std::string::npos) << received;
+  EXPECT_EQ(received.substr(0, tab), "from-cairn <&>");
+  std::string handle = received.substr(tab + 1);
+  while (!handle.empty() && (handle.back() == '\n' || handle.back() == '\r')) handle.pop_back();
+  std::string deleted = RunShell(cli + "sqs delete-message --queue-url '" + *url + "' --receipt-handle '" + handle + "' 2>&1", &rc);
+  EXPECT_EQ(rc, 0) << deleted;
+  std::string depth = RunShell(cli + "sqs get-queue-attributes --queue-url '" + *url +
+                                   "' --attribute-names All --output text --query 'Attributes.[ApproximateNumberOfMessages,ApproximateNumberOfMessagesNotVisible]' 2>&1",
+                               &rc);
+  EXPECT_EQ(rc, 0) << depth;
+  EXPECT_EQ(depth, "0\t0\n");
+  // An error comes back as the query protocol's error.
+  std::string missing = RunShell(cli + "sqs send-message --queue-url '" + server_->endpoint() +
+                                     "/000000000000/no-such-queue' --message-body x 2>&1", &rc);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(missing.find("NonExistentQueue"), std::string::npos) << missing;
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ std::multiset<std::pair<std::string, std::string>> StoredEventIds(const std::str
   std::multiset<std::pair<std::string, std::string>> ids;
   store::StoreOptions o;
   o.data_dir = data_dir;
-  o.background_merge = false;
+  o.read_only = true;
   auto st = store::Store::Open(o);
   if (!st.ok()) {
     ADD_FAILURE() << st.status().ToString();

@@ -27,6 +27,7 @@
 #include "common/fs.h"
 #include "common/testing.h"
 #include "common/time_util.h"
+#include "store/testing_fs.h"
 
 namespace cairn::collect {
 namespace {
@@ -182,6 +183,74 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   auto ledger = Ledger::Open(dir_ + "/data/ledger.log");
   ASSERT_TRUE(ledger.ok());
   for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
+}
+
+// S3 keys that try to leave the data folder — "..", a leading '/', percent-encoded dots,
+// backslashes, very long names — for digest files and for quarantined objects: everything the
+// collector writes stays under <data>, each digest is kept (under its sanitised name) and each
+// poison object is quarantined once.
+TEST_F(CollectIntegrationTest, HostileKeysNeverLeaveTheDataFolder) {
+  CAIRN_REQUIRE_FAUXQS();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "hostile-keys");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  Site& site = **site_r;
+  // From <data>/digests/<bucket>/AWSLogs/1/CloudTrail-Digest/, six ".." reach the folder that
+  // holds <data> (the sandbox): the old join of the key wrote there.
+  const std::string up = "../../../../../../";
+  const std::vector<std::string> tails = {
+      up + "escaped.json.gz",
+      "/" + up + "abs.json.gz",
+      "%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/pct.json.gz",
+      "..%2F..%2F..%2F..%2F..%2F..%2Fslash.json.gz",
+      "..\\..\\..\\..\\..\\..\\back.json.gz",
+      std::string(3000, 'L') + ".json.gz",
+  };
+  const std::string digest =
+      R"({"awsAccountId":"1","digestStartTime":"2023-07-10T11:00:00Z",)"
+      R"("digestEndTime":"2023-07-10T12:00:00Z","digestS3Bucket":"hostile-keys","logFiles":[]})";
+  std::vector<std::string> digest_keys, poison_keys;
+  for (const std::string& tail : tails) {
+    digest_keys.push_back("AWSLogs/1/CloudTrail-Digest/" + tail);
+    poison_keys.push_back("AWSLogs/1/CloudTrail/us-east-1/2023/07/10/" + tail);
+  }
+  for (const auto& k : digest_keys) {
+    ASSERT_TRUE(site.Put(k, cairn::testing::Gzip(digest)).ok()) << k;
+  }
+  const std::string poison = cairn::testing::Gzip(cairn::testing::TinyLogFile("p", 3));
+  for (const auto& k : poison_keys) {
+    ASSERT_TRUE(site.Put(k, poison.substr(0, poison.size() / 2)).ok()) << k;
+  }
+  ASSERT_TRUE(site.AnnounceRaw(digest_keys).ok());
+  ASSERT_TRUE(site.AnnounceRaw(poison_keys).ok());
+
+  const std::string sandbox = dir_ + "/sandbox";
+  const std::string data = sandbox + "/data";
+  CollectorOptions options;
+  options.data_dir = data;
+  options.config = SiteConfig();
+  options.until_idle = 6;
+  Collector collector(std::move(options));
+  auto sum = collector.Run();
+  ASSERT_TRUE(sum.ok()) << sum.status().ToString();
+  EXPECT_EQ(collector.metrics()->files_digest.load(), digest_keys.size());
+  EXPECT_EQ(collector.metrics()->files_quarantined.load(), poison_keys.size());
+
+  // Nothing outside <data>; every digest under <data>/digests with the digest's bytes.
+  size_t digests = 0, kept = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(sandbox)) {
+    const std::string p = e.path().string();
+    EXPECT_TRUE(p == data || p.starts_with(data + "/")) << "written outside the data folder: " << p;
+    if (!e.is_regular_file()) continue;
+    EXPECT_LE(e.path().filename().string().size(), 255u) << p;
+    if (p.starts_with(data + "/digests/")) {
+      ++digests;
+      EXPECT_EQ(*ReadFileToString(FileSystem::Default(), p), digest) << p;
+    }
+    if (p.starts_with(data + "/quarantine/files/") && p.ends_with(".data")) ++kept;
+  }
+  EXPECT_EQ(digests, digest_keys.size());
+  EXPECT_EQ(kept, poison_keys.size());
 }
 
 std::string HttpGet(int port, const std::string& path) {
@@ -341,6 +410,76 @@ TEST_F(CollectIntegrationTest, FaultsBetweenCollectorAndS3StillGiveEveryEventOnc
   EXPECT_EQ(stored.size(), 200u);
   EXPECT_EQ(stored_set.size(), 200u);
   EXPECT_EQ(collector.metrics()->files_quarantined.load(), 0u);
+  EXPECT_EQ(*(*site_r)->QueueDepth(), 0);
+}
+
+// A local failure (here the store's "not found" when it creates a segment, as when another
+// process removed its folder) is this machine's, not the object's: collect retries, then stops
+// with an error, quarantines nothing and deletes no message; backfill stops the same way. Once
+// the store works again, a rerun stores every event once.
+TEST_F(CollectIntegrationTest, StoreFailuresNeverQuarantineNorDeleteMessages) {
+  CAIRN_REQUIRE_FAUXQS();
+  ASSERT_NE(server_, nullptr);
+  auto site_r = Site::Create(server_->endpoint(), "local-queue", "local-bucket");
+  ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
+  auto keys = cairn::testing::LoadTinyFiles(site_r->get(), "local", 3, 4, /*via_sns=*/false);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  using Faults = store::testing::FaultInjectionFileSystem;
+  Faults broken_store(FileSystem::Default());
+  broken_store.FailNth(Faults::Op::kCreate, 0, Faults::Fault::kNotFound, /*sticky=*/true, ".seg");
+
+  CollectorOptions options;
+  options.data_dir = dir_ + "/data";
+  options.config = SiteConfig();
+  options.config.inputs[0].sqs_queue = "local-queue";
+  options.config.settings.max_attempts = 1;  // an object's own errors would quarantine at once
+  options.config.settings.local_retries = 2;
+  options.config.settings.local_retry_ms = 50;
+  options.until_idle = 3;
+  options.store_fs = &broken_store;
+  {
+    Collector collector(options);
+    auto run = collector.Run();
+    ASSERT_FALSE(run.ok());
+    EXPECT_NE(run.status().message().find("this machine failed to store it"), std::string::npos)
+        << run.status().ToString();
+    EXPECT_NE(run.status().message().find("No such file"), std::string::npos)
+        << run.status().ToString();
+    EXPECT_EQ(collector.metrics()->files_quarantined.load(), 0u);
+    EXPECT_EQ(collector.metrics()->messages_deleted.load(), 0u);
+  }
+  EXPECT_TRUE(broken_store.fired());
+  EXPECT_FALSE(FileSystem::Default()->Exists(dir_ + "/data/quarantine/files"));
+  EXPECT_EQ(*(*site_r)->QueueDepth(), 3) << "every message stays on the queue";
+
+  BackfillOptions bo;
+  bo.bucket = "local-bucket";
+  bo.from_day = *ParseIso8601Millis("2023-07-10") / 86'400'000;
+  bo.to_day = bo.from_day;
+  bo.data_dir = dir_ + "/data";
+  bo.progress = false;
+  bo.input.index = "aws-cloudtrail";
+  bo.store_fs = &broken_store;
+  {
+    Metrics m;
+    auto sum = RunBackfill(bo, &(*site_r)->s3(), &m);
+    ASSERT_FALSE(sum.ok());
+    EXPECT_NE(sum.status().message().find("this machine failed to store it"), std::string::npos)
+        << sum.status().ToString();
+    EXPECT_EQ(m.files_quarantined.load(), 0u);
+  }
+  EXPECT_FALSE(FileSystem::Default()->Exists(dir_ + "/data/quarantine/files"));
+
+  // The store works again: the messages come back (short visibility) and are stored once.
+  broken_store.Clear();
+  options.until_idle = 6;
+  Collector again(options);
+  auto run = again.Run();
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  auto stored = cairn::testing::StoredEventIds(dir_ + "/data", "aws-cloudtrail");
+  std::set<std::pair<std::string, std::string>> stored_set(stored.begin(), stored.end());
+  EXPECT_EQ(stored.size(), 12u);
+  EXPECT_EQ(stored_set.size(), 12u);
   EXPECT_EQ(*(*site_r)->QueueDepth(), 0);
 }
 

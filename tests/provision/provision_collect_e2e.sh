@@ -3,13 +3,20 @@
 # (site layout, CloudTrail/IAM/S3-settings skipped: fauxqs lacks them), a gzipped CloudTrail log
 # file in the provisioned bucket, CloudTrail's notification published to the eu-west-1 topic
 # (AWS CLI as the independent client), `cairn collect` with the generated cairn.toml, and
-# `cairn search` finding every event. Exit 77 (skipped) when node, fauxqs or the AWS CLI is missing.
+# `cairn search` finding every event. The AWS CLI is Debian's (/usr/bin/aws, package awscli), never
+# another `aws` on PATH; it predates AWS_ENDPOINT_URL, so it gets --endpoint-url. Exit 77 (skipped)
+# when node, fauxqs or the AWS CLI is missing — or 1 under CI=true, where nothing may be skipped.
 # Usage: provision_collect_e2e.sh CAIRN_BINARY REPO_ROOT
 set -eu
 CAIRN=$1
 ROOT=$2
-command -v node >/dev/null && command -v aws >/dev/null && [ -d "$ROOT/node_modules/fauxqs" ] || {
-  echo "skipped: needs node, node_modules/fauxqs (npm ci) and the aws CLI"; exit 77; }
+AWS_CLI=/usr/bin/aws
+command -v node >/dev/null && [ -x "$AWS_CLI" ] && [ -d "$ROOT/node_modules/fauxqs" ] || {
+  if [ "${CI:-}" = true ]; then
+    echo "FAIL: needs node, node_modules/fauxqs (npm ci) and $AWS_CLI (awscli), required under CI=true"
+    exit 1
+  fi
+  echo "skipped: needs node, node_modules/fauxqs (npm ci) and $AWS_CLI (awscli)"; exit 77; }
 WORK=$(mktemp -d)
 FIFO=$WORK/stdin
 mkfifo "$FIFO"
@@ -39,6 +46,7 @@ recs = [{"eventVersion": "1.08", "eventTime": "2024-01-15T12:0%d:00Z" % i, "even
 open("log.json.gz", "wb").write(gzip.compress(json.dumps({"Records": recs}).encode()))
 PY
 KEY=AWSLogs/000000000000/CloudTrail/eu-west-1/2024/01/15/000000000000_CloudTrail_eu-west-1_20240115T1200Z_e2e.json.gz
+aws() { "$AWS_CLI" --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 aws s3 cp --quiet log.json.gz "s3://cairn-cloudtrail-000000000000/$KEY"
 aws sns publish --region eu-west-1 --topic-arn arn:aws:sns:eu-west-1:000000000000:cairn-cloudtrail \
   --message "{\"s3Bucket\":\"cairn-cloudtrail-000000000000\",\"s3ObjectKey\":[\"$KEY\"]}" >/dev/null

@@ -1,0 +1,66 @@
+#pragma once
+// Internal to the query layer: one entry per SPL command. A command lives in
+// its own file under src/query/commands/ (commands/<file>.cc defines `void
+// Register_<file>(CommandRegistry&)`, which the build finds by the file's
+// name), with its execution class, the fields it reads, and how it runs. Adding
+// a command touches its file, docs/query-language.md and its tests.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "query/ast.h"
+#include "query/operator.h"
+
+namespace cairn::query {
+struct EngineOptions;
+}
+
+namespace cairn::query::internal {
+
+class Executor;
+
+// How a command holds rows (docs/query-language.md lists each command's class).
+enum class CommandClass {
+  kStreaming,     // one row at a time; memory independent of the rows
+  kTransforming,  // state sized by its groups; emits when its input ends
+  kBlocking,      // holds rows (within the memory budget) until its input ends
+  kGenerating,    // makes rows without input
+};
+std::string_view ToString(CommandClass c);
+
+// What an operator may use while it is built and runs.
+struct OpEnv {
+  Executor* executor;    // subsearches, lookups, now
+  MemoryBudget* budget;  // for what it holds
+  int depth = 0;         // subsearch nesting
+};
+
+struct CommandInfo {
+  std::string name;
+  // The class of a parsed instance (some commands stream or block depending on
+  // options).
+  std::function<CommandClass(const Command&)> class_of;
+  // Builds the running operator.
+  std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make;
+  // Whether an instance may run in several workers over parts of the input: a streaming command
+  // that treats each row on its own (and runs no subsearch), or a transforming one whose
+  // operators' partial states merge (Operator::MergeFrom) to the state of the whole input.
+  std::function<bool(const Command&)> parallel;
+};
+
+class CommandRegistry {
+ public:
+  static const CommandRegistry& Get();
+  const CommandInfo* Find(std::string_view name) const;
+  std::vector<std::string> Names() const;
+  void Add(CommandInfo info);
+
+ private:
+  std::vector<CommandInfo> commands_;
+};
+
+}  // namespace cairn::query::internal

@@ -1,0 +1,109 @@
+#pragma once
+// Shared by the command files (commands/*.cc): operator shapes most commands
+// take, and small helpers.
+
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "query/command_registry.h"
+#include "query/exec_internal.h"
+
+namespace cairn::query::internal {
+
+// Rows a blocking command holds. A store event no command has changed is kept as a reference
+// (its origin, ordinal and time: about 40 bytes) and read again when taken; any other row is
+// kept whole, its raw JSON let go when it can be read again.
+class HeldRows {
+ public:
+  // Takes `row`; returns the bytes it now holds.
+  size_t Add(Row row);
+  size_t size() const { return where_.size(); }
+  // Row i as it was added (each row may be taken once).
+  Row Take(size_t i);
+  void Clear();
+
+ private:
+  struct Ref {
+    std::shared_ptr<const EventOrigin> origin;
+    uint32_t ordinal;
+    double time;
+  };
+  const Extraction* extraction_ = nullptr;
+  std::vector<Ref> refs_;
+  std::vector<Row> rows_;
+  std::vector<uint32_t> where_;  // per row: index into refs_, or into rows_ with the top bit set
+};
+
+// A streaming operator from a function of one row: true keeps the row, false
+// drops it.
+class RowOperator final : public Operator {
+ public:
+  using Fn = std::function<Result<bool>(Row&)>;
+  using SchemaFn = std::function<void(Schema*)>;
+  explicit RowOperator(Fn fn, SchemaFn schema = nullptr)
+      : fn_(std::move(fn)), schema_(std::move(schema)) {}
+  Status Push(Rows& rows) override;
+  Status Finish(Schema* schema) override;
+
+ private:
+  Fn fn_;
+  SchemaFn schema_;
+};
+
+// Holds every row (charging the memory budget) and runs `run` over all of them
+// when the input ends: the shape of blocking commands.
+class BufferOperator : public Operator {
+ public:
+  using RunFn = std::function<Status(Results*)>;
+  BufferOperator(std::string name, MemoryBudget* budget, RunFn run)
+      : name_(std::move(name)), budget_(budget), run_(std::move(run)) {}
+  ~BufferOperator() override;
+  Status Push(Rows& rows) override;
+  Status Finish(Schema* schema) override;
+
+ private:
+  std::string name_;
+  MemoryBudget* budget_;
+  RunFn run_;
+  HeldRows rows_;
+  long long charged_ = 0;
+};
+
+// Group keys for a row: the cartesian product of its by-field values (distinct
+// values of a multivalue field once each); empty when any by-field is null.
+std::vector<std::vector<std::string>> KeysOf(Row& row, const std::vector<std::string>& by);
+
+// Splunk's order of group keys: each part by CompareMixed, then bytewise.
+struct KeyLess {
+  bool operator()(const std::vector<std::string>& a, const std::vector<std::string>& b) const;
+};
+
+// Splunk's automatic time span for rows whose _time ranges over [lo, hi] (bin, timechart): 10 s
+// up to 15 minutes, then 1 min, 5 min, 30 min, 1 h, 1 day. Every one is a multiple of 10 s.
+double AutoSpan(double lo, double hi);
+// The start of `t`'s bucket of width `span`.
+inline double FloorTo(double t, double span) { return std::floor(t / span) * span; }
+
+// std::make_unique for an operator, typed as the base the registry returns.
+template <typename T, typename... Args>
+std::unique_ptr<Operator> MakeOp(Args&&... args) {
+  return std::make_unique<T>(std::forward<Args>(args)...);
+}
+
+// A command's string option, or `def` when absent.
+std::string StringOption(const Command& c, const std::string& key, const std::string& def);
+
+// Registers a command whose class does not depend on its options; `parallel` as in CommandInfo
+// (null: never).
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+                std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
+                std::function<bool(const Command&)> parallel = nullptr);
+// CommandInfo::parallel for a streaming command that treats each row on its own.
+bool AlwaysParallel(const Command&);
+// Whether the command aggregates a wildcard field (values(*)), which needs every field name.
+bool HasWildcardAggregation(const Command& c);
+
+}  // namespace cairn::query::internal

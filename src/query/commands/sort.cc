@@ -1,0 +1,134 @@
+// sort [N] [+|-]f [num(f)|str(f)|ip(f)|auto(f)] ...: orders rows by the keys (nulls first; stable
+// for ties). Keeps only the N best rows at a time (default 10000; `sort 0` keeps all, within the
+// memory budget), so a limited sort holds N rows whatever its input. Blocking.
+
+#include "query/commands/sort.h"
+
+#include "query/command_support.h"
+
+namespace cairn::query::internal {
+namespace {
+
+int CompareKey(const SortKey& sk, const std::optional<std::string>& a,
+               const std::optional<std::string>& b) {
+  if (!a || !b) return a ? 1 : (b ? -1 : 0);  // nulls sort first
+  const std::string& x = *a;
+  const std::string& y = *b;
+  if (sk.mode == "str") {
+    int c = x.compare(y);
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (sk.mode == "num") {
+    auto nx = ParseNumber(x), ny = ParseNumber(y);
+    if (nx && ny) return *nx < *ny ? -1 : (*nx > *ny ? 1 : 0);
+    if (nx || ny) return nx ? -1 : 1;
+    int c = x.compare(y);
+    return c < 0 ? -1 : (c > 0 ? 1 : 0);
+  }
+  if (sk.mode == "ip") {
+    auto parts = [](const std::string& s) {
+      std::vector<long> v;
+      size_t p = 0;
+      while (p <= s.size()) {
+        size_t q = s.find('.', p);
+        if (q == std::string::npos) q = s.size();
+        v.push_back(std::atol(s.substr(p, q - p).c_str()));
+        p = q + 1;
+      }
+      return v;
+    };
+    auto px = parts(x), py = parts(y);
+    return px < py ? -1 : (px > py ? 1 : 0);
+  }
+  return CompareMixed(x, y);
+}
+
+}  // namespace
+
+SortOperator::SortOperator(std::vector<SortKey> keys, long long limit, MemoryBudget* budget)
+    : keys_(std::move(keys)), limit_(limit), budget_(budget) {}
+
+SortOperator::~SortOperator() {
+  if (charged_) budget_->Charge("sort", -charged_).IgnoreError();
+}
+
+bool SortOperator::Before(const Entry& a, const Entry& b) const {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    int v = CompareKey(keys_[i], a.keys[i], b.keys[i]);
+    if (keys_[i].descending) v = -v;
+    if (v != 0) return v < 0;
+  }
+  return a.seq < b.seq;
+}
+
+Status SortOperator::Push(Rows& rows) {
+  long long bytes = 0;
+  for (Row& row : rows) {
+    Entry e;
+    e.seq = seq_++;
+    for (const auto& k : keys_) {
+      const Values* v = row.Get(k.field);
+      e.keys.push_back(v ? std::optional<std::string>(v->front()) : std::nullopt);
+    }
+    e.bytes = 64;
+    for (const auto& k : e.keys) e.bytes += k ? k->size() + 32 : 16;
+    if (limit_ > 0) {
+      row.Compact();
+      e.bytes += row.MemoryUsage();
+      e.row = std::move(row);
+    } else {
+      e.bytes += held_.Add(std::move(row));
+    }
+    bytes += static_cast<long long>(e.bytes);
+    entries_.push_back(std::move(e));
+  }
+  charged_ += bytes;
+  Status st = budget_->Charge("sort", bytes);
+  if (limit_ > 0 && entries_.size() >= 2 * static_cast<size_t>(limit_) + 1024) Trim();
+  counters_.peak_bytes = std::max(counters_.peak_bytes, static_cast<size_t>(charged_));
+  return st;
+}
+
+// Keeps the limit_ best entries.
+void SortOperator::Trim() {
+  auto before = [this](const Entry& a, const Entry& b) { return Before(a, b); };
+  std::nth_element(entries_.begin(), entries_.begin() + limit_, entries_.end(), before);
+  long long freed = 0;
+  for (size_t i = static_cast<size_t>(limit_); i < entries_.size(); ++i) {
+    freed += static_cast<long long>(entries_[i].bytes);
+  }
+  entries_.resize(static_cast<size_t>(limit_));
+  charged_ -= freed;
+  budget_->Charge("sort", -freed).IgnoreError();
+}
+
+Status SortOperator::Finish(Schema* schema) {
+  if (limit_ > 0 && entries_.size() > static_cast<size_t>(limit_)) Trim();
+  std::sort(entries_.begin(), entries_.end(),
+            [this](const Entry& a, const Entry& b) { return Before(a, b); });
+  Rows out;
+  for (auto& e : entries_) {
+    out.push_back(limit_ > 0 ? std::move(e.row) : held_.Take(e.seq));
+    if (out.size() == 1024) {
+      RETURN_IF_ERROR(Emit(out));
+      out.clear();
+      if (Done()) break;
+    }
+  }
+  entries_.clear();
+  held_.Clear();
+  budget_->Charge("sort", -charged_).IgnoreError();
+  charged_ = 0;
+  RETURN_IF_ERROR(Emit(out));
+  return FinishNext(schema);
+}
+
+void Register_sort(CommandRegistry& r) {
+  AddCommand(r, "sort", CommandClass::kBlocking,
+             [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
+               long long limit = c.count < 0 ? 10000 : c.count;
+               return MakeOp<SortOperator>(c.sort_keys, limit, env.budget);
+             });
+}
+
+}  // namespace cairn::query::internal

@@ -1,0 +1,352 @@
+// Events of a segment: raw event blocks (sections 1 and 2), the time column (section 4), the ids
+// (section 5), and whole events with their metadata.
+
+#include <algorithm>
+
+#include "store/encoding.h"
+#include "store/segment_internal.h"
+
+namespace cairn::store {
+
+using internal::DecodedBlock;
+using internal::Frame;
+using internal::Ids;
+
+namespace internal {
+
+namespace {
+
+// Splits a block's raw content into its `count` events: the length varints, then the bytes.
+Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::string_view what) {
+  if (count > raw.size())
+    return Corruption("{}: {} events cannot fit in {} bytes", what, count, raw.size());
+  Reader r(raw);
+  std::vector<uint32_t> lens(count);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (!r.GetVarint32(&lens[i])) return Corruption("{}: block lengths truncated", what);
+    total += lens[i];
+  }
+  const size_t header = raw.size() - r.remaining();
+  if (total != r.remaining()) return Corruption("{}: block length mismatch", what);
+  out->offsets.resize(count + 1);
+  uint32_t pos = static_cast<uint32_t>(header);
+  for (uint32_t i = 0; i < count; ++i) {
+    out->offsets[i] = pos;
+    pos += lens[i];
+  }
+  out->offsets[count] = pos;
+  out->data = std::move(raw);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ReadBlock(const Impl& m, uint32_t b, DecodedBlock* out) {
+  const BlockInfo& info = m.blocks[b];
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(*m.file, Frame{info.offset, info.csize, info.rsize, info.crc}, &raw,
+                            fmt::format("block {}", b)));
+  return DecodeBlock(std::move(raw), info.count, out,
+                     fmt::format("{}: block {}", m.file->path(), b));
+}
+
+Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& cm, uint32_t b) {
+  auto& m = const_cast<Impl&>(cm);
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (auto hit = m.block_cache.Get(b)) return hit;
+  }
+  auto block = std::make_shared<DecodedBlock>();
+  RETURN_IF_ERROR(ReadBlock(m, b, block.get()));
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.block_cache.Put(b, block);
+  return std::shared_ptr<const DecodedBlock>(block);
+}
+
+uint32_t BlockOf(const Impl& m, uint32_t ordinal) {
+  auto it = std::upper_bound(m.blocks.begin(), m.blocks.end(), ordinal,
+                             [](uint32_t o, const BlockInfo& b) { return o < b.first; });
+  return static_cast<uint32_t>(it - m.blocks.begin()) - 1;
+}
+
+Status ScanRaw(const Impl& m, const std::function<void(uint32_t, std::string_view)>& fn) {
+  for (uint32_t b = 0; b < m.blocks.size(); ++b) {
+    DecodedBlock block;
+    RETURN_IF_ERROR(ReadBlock(m, b, &block));
+    for (uint32_t i = 0; i < m.blocks[b].count; ++i) fn(m.blocks[b].first + i, block.Get(i));
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const Ids>> LoadIds(Impl& m, const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.ids) return m.ids;
+  }
+  const uint32_t count = m.event_count;
+  auto ids = std::make_shared<Ids>();
+  std::string section;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.section(SectionId::kIds), &section, "ids"));
+  Reader r(section);
+  uint64_t nacc;
+  if (!r.GetVarint(&nacc) || nacc > uint64_t{count} + 1 || nacc > r.remaining()) {
+    return Corruption("{}: ids section malformed", path);
+  }
+  for (uint64_t i = 0; i < nacc; ++i) {
+    std::string_view a;
+    if (!r.GetLengthPrefixed(&a)) return Corruption("{}: ids section truncated", path);
+    ids->accounts.emplace_back(a);
+  }
+  if (r.remaining() < count)
+    return Corruption("{}: ids section too short for {} events", path, count);
+  ids->account_of.reserve(count);
+  std::vector<std::pair<uint32_t, uint32_t>> where(count);  // (offset, length) in ids->data
+  std::vector<uint32_t> derived;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t v;
+    if (!r.GetVarint(&v) || (v >> 1) >= nacc) {
+      return Corruption("{}: ids section truncated at event {}", path, i);
+    }
+    ids->account_of.push_back(static_cast<uint32_t>(v >> 1));
+    if (v & 1) {
+      derived.push_back(i);
+      continue;
+    }
+    std::string_view id;
+    if (!r.GetLengthPrefixed(&id))
+      return Corruption("{}: ids section truncated at event {}", path, i);
+    where[i] = {static_cast<uint32_t>(ids->data.size()), static_cast<uint32_t>(id.size())};
+    ids->data.append(id);
+  }
+  if (r.remaining() != 0) return Corruption("{}: ids section has trailing bytes", path);
+  if (!derived.empty()) {
+    size_t next = 0;
+    Status bad;
+    RETURN_IF_ERROR(ScanRaw(m, [&](uint32_t o, std::string_view raw) {
+      if (next >= derived.size() || derived[next] != o || !bad.ok()) return;
+      ++next;
+      size_t at = FindEventIdMarker(raw);
+      size_t start = at + kEventIdMarker.size();
+      size_t end = at == std::string_view::npos ? at : raw.find('"', start);
+      if (end == std::string_view::npos) {
+        bad = Corruption("{}: event {} has no eventID to take its id from", path, o);
+        return;
+      }
+      where[o] = {static_cast<uint32_t>(ids->data.size()), static_cast<uint32_t>(end - start)};
+      ids->data.append(raw.substr(start, end - start));
+    }));
+    RETURN_IF_ERROR(bad);
+    if (next != derived.size()) return Corruption("{}: ids reference missing events", path);
+  }
+  ids->event_id.reserve(count);
+  ids->by_fp.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string_view id = std::string_view(ids->data).substr(where[i].first, where[i].second);
+    ids->event_id.push_back(id);
+    ids->by_fp.emplace_back(IdFingerprint(ids->accounts[ids->account_of[i]], id), i);
+  }
+  std::sort(ids->by_fp.begin(), ids->by_fp.end());
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.ids = ids;
+  return m.ids;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------- time
+
+Result<std::shared_ptr<const std::vector<int64_t>>> Segment::Times() const {
+  Impl& m = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.times) return m.times;
+  }
+  // One varint of at least one byte and at most ten per event.
+  const uint64_t count = desc_.event_count;
+  std::string raw;
+  RETURN_IF_ERROR(
+      internal::ReadSection(*m.file, m.section(SectionId::kTime), &raw, "time", 10 * count));
+  if (raw.size() < count) return Corruption("{}: time column truncated", path_);
+  auto times = std::make_shared<std::vector<int64_t>>();
+  times->reserve(count);
+  Reader r(raw);
+  int64_t prev = desc_.min_time;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t z;
+    if (!r.GetVarint(&z)) return Corruption("{}: time column truncated", path_);
+    // Times are non-decreasing and within the footer's [min, max]: a delta is never negative.
+    const int64_t delta = UnZigZag(z);
+    const uint64_t room = static_cast<uint64_t>(desc_.max_time) - static_cast<uint64_t>(prev);
+    if (delta < 0 || static_cast<uint64_t>(delta) > room) {
+      return Corruption("{}: time column out of order at event {}", path_, i);
+    }
+    prev = static_cast<int64_t>(static_cast<uint64_t>(prev) + static_cast<uint64_t>(delta));
+    times->push_back(prev);
+  }
+  if (r.remaining() != 0 || times->back() != desc_.max_time) {
+    return Corruption("{}: time column inconsistent", path_);
+  }
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (!m.times) m.times = times;
+  return m.times;
+}
+
+Result<std::pair<uint32_t, uint32_t>> Segment::OrdinalRange(int64_t from_ms, int64_t to_ms) const {
+  if (to_ms <= desc_.min_time || from_ms > desc_.max_time) return std::make_pair(0u, 0u);
+  ASSIGN_OR_RETURN(auto times, Times());
+  auto lo = std::lower_bound(times->begin(), times->end(), from_ms);
+  auto hi = std::lower_bound(times->begin(), times->end(), to_ms);
+  return std::make_pair(static_cast<uint32_t>(lo - times->begin()),
+                        static_cast<uint32_t>(hi - times->begin()));
+}
+
+// ---------------------------------------------------------------- raw events
+
+Result<std::string> Segment::Raw(uint32_t ordinal) const {
+  if (ordinal >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  }
+  const uint32_t b = internal::BlockOf(*impl_, ordinal);
+  ASSIGN_OR_RETURN(auto block, internal::LoadBlock(*impl_, b));
+  return std::string(block->Get(ordinal - impl_->blocks[b].first));
+}
+
+Result<std::string_view> Segment::RawView(uint32_t ordinal,
+                                          std::shared_ptr<const void>* owner) const {
+  if (ordinal >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  }
+  const uint32_t b = internal::BlockOf(*impl_, ordinal);
+  ASSIGN_OR_RETURN(auto block, internal::LoadBlock(*impl_, b));
+  std::string_view view = block->Get(ordinal - impl_->blocks[b].first);
+  *owner = std::move(block);
+  return view;
+}
+
+Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
+                        const std::function<bool(uint32_t, std::string_view)>& fn) const {
+  if (ordinals.isEmpty()) return Status::Ok();
+  if (ordinals.maximum() >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ordinals.maximum());
+  }
+  std::vector<uint32_t> ords(ordinals.cardinality());
+  ordinals.toUint32Array(ords.data());
+  if (reverse) std::reverse(ords.begin(), ords.end());
+  const auto& blocks = impl_->blocks;
+  std::shared_ptr<const DecodedBlock> block;
+  uint32_t cur = UINT32_MAX;
+  for (uint32_t o : ords) {
+    if (cur == UINT32_MAX || o < blocks[cur].first || o >= blocks[cur].first + blocks[cur].count) {
+      cur = internal::BlockOf(*impl_, o);
+      ASSIGN_OR_RETURN(block, internal::LoadBlock(*impl_, cur));
+    }
+    if (!fn(o, block->Get(o - blocks[cur].first))) break;
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- ids
+
+Result<bool> Segment::ContainsId(std::string_view account, std::string_view event_id) const {
+  ASSIGN_OR_RETURN(auto ids, internal::LoadIds(*impl_, path_));
+  uint64_t fp = IdFingerprint(account, event_id);
+  auto it = std::lower_bound(ids->by_fp.begin(), ids->by_fp.end(), std::make_pair(fp, 0u));
+  for (; it != ids->by_fp.end() && it->first == fp; ++it) {
+    uint32_t o = it->second;
+    if (ids->event_id[o] == event_id && ids->accounts[ids->account_of[o]] == account) return true;
+  }
+  return false;
+}
+
+Status Segment::ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const {
+  ASSIGN_OR_RETURN(auto ids, internal::LoadIds(*impl_, path_));
+  for (uint32_t i = 0; i < desc_.event_count; ++i) {
+    fn(ids->accounts[ids->account_of[i]], ids->event_id[i]);
+  }
+  return Status::Ok();
+}
+
+void Segment::DropIdCache() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ids.reset();
+}
+
+// ---------------------------------------------------------------- whole events
+
+namespace {
+
+// What an event carries besides its raw JSON, for every ordinal of a segment.
+struct Metadata {
+  std::shared_ptr<const std::vector<int64_t>> times;
+  std::shared_ptr<const Ids> ids;
+  std::shared_ptr<const Column> sourcetype, source;
+
+  void Fill(uint32_t o, cloudtrail::Event* e) const {
+    e->time_ms = (*times)[o];
+    e->account = ids->accounts[ids->account_of[o]];
+    e->event_id = std::string(ids->event_id[o]);
+    e->sourcetype = std::string(sourcetype->Value(o));
+    e->source = std::string(source->Value(o));
+  }
+};
+
+Result<Metadata> LoadMetadata(const Segment& seg) {
+  Metadata md;
+  ASSIGN_OR_RETURN(md.times, seg.Times());
+  ASSIGN_OR_RETURN(md.sourcetype, seg.GetColumn("sourcetype"));
+  ASSIGN_OR_RETURN(md.source, seg.GetColumn("source"));
+  return md;
+}
+
+}  // namespace
+
+Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {
+  if (ordinal >= desc_.event_count) {
+    return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
+  }
+  cloudtrail::Event e;
+  ASSIGN_OR_RETURN(e.raw, Raw(ordinal));
+  ASSIGN_OR_RETURN(Metadata md, LoadMetadata(*this));
+  ASSIGN_OR_RETURN(md.ids, internal::LoadIds(*impl_, path_));
+  md.Fill(ordinal, &e);
+  return e;
+}
+
+Status Segment::ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Event&&)>& fn) const {
+  ASSIGN_OR_RETURN(Metadata md, LoadMetadata(*this));
+  ASSIGN_OR_RETURN(md.ids, internal::LoadIds(*impl_, path_));
+  const auto& blocks = impl_->blocks;
+  for (uint32_t b = 0; b < blocks.size(); ++b) {
+    DecodedBlock block;
+    RETURN_IF_ERROR(internal::ReadBlock(*impl_, b, &block));
+    for (uint32_t i = 0; i < blocks[b].count; ++i) {
+      const uint32_t o = blocks[b].first + i;
+      cloudtrail::Event e;
+      e.raw = std::string(block.Get(i));
+      md.Fill(o, &e);
+      RETURN_IF_ERROR(fn(o, std::move(e)));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Segment::ReadEvents(uint32_t first, uint32_t n, std::vector<cloudtrail::Event>* out) const {
+  if (n == 0) return Status::Ok();
+  if (uint64_t{first} + n > desc_.event_count) {
+    return InvalidArgument("{}: range out of bounds", path_);
+  }
+  ASSIGN_OR_RETURN(Metadata md, LoadMetadata(*this));
+  ASSIGN_OR_RETURN(md.ids, internal::LoadIds(*impl_, path_));
+  Bitmap range;
+  range.addRange(first, uint64_t{first} + n);
+  return ForEach(range, false, [&](uint32_t o, std::string_view raw) {
+    cloudtrail::Event e;
+    e.raw = std::string(raw);
+    md.Fill(o, &e);
+    out->push_back(std::move(e));
+    return true;
+  });
+}
+
+}  // namespace cairn::store
