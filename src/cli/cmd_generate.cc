@@ -39,9 +39,10 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                 "Include data events (S3 GetObject/PutObject, Lambda Invoke)");
   cmd->add_flag("--insights", flags->options.insights, "Include CloudTrail Insights events");
   cmd->add_flag("--no-scenarios", flags->no_scenarios, "Leave out the embedded attack scenarios");
-  cmd->add_option("--profile", flags->profile,
-                  "Traffic statistics: default, or wide (a new access key per call, thousands of "
-                  "principals, addresses and user agents, a flat event-name mix; use with --days 21)");
+  cmd->add_option(
+      "--profile", flags->profile,
+      "Traffic statistics: default, or wide (a new access key per call, thousands of "
+      "principals, addresses and user agents, a flat event-name mix; use with --days 21)");
   cmd->add_option("--threads", flags->options.threads, "Worker threads (default: one per core)");
   cmd->add_flag("--overwrite", flags->options.overwrite, "Replace an existing OUT/AWSLogs");
   cmd->callback([flags, g]() {

@@ -1,5 +1,7 @@
 // `cairn index list|info|check|merge|delete|retention`: inspect and manage the store's indexes.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -7,8 +9,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "common/time_util.h"
@@ -194,9 +194,10 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   CLI::App* info = cmd->add_subcommand(
       "info", "Details of one index; exit 1 when one of its segments cannot be read");
   info->add_option("name", *info_name, "Index name")->required();
-  info->add_flag("--sections", *info_sections,
-                 "Also where the bytes go: every segment section, column and keys-table field, "
-                 "summed over the index's readable segments (reads every dictionary and key block)");
+  info->add_flag(
+      "--sections", *info_sections,
+      "Also where the bytes go: every segment section, column and keys-table field, "
+      "summed over the index's readable segments (reads every dictionary and key block)");
   info->callback([g, info_name, info_sections] {
     g->run = [g, info_name, info_sections] {
       auto st = OpenForReading(*g);

@@ -71,8 +71,8 @@ class EventWriter {
   // key over the long-term key where the principal has both. `session` picks a role session.
   // With `event_key` (the wide profile's background traffic) the call gets temporary credentials
   // of its own, drawn from that Rng, instead of the principal's key of the hour.
-  void MakeIdentity(int account, int p, int64_t time_ms, bool console, int session,
-                    Identity* id, Rng* event_key = nullptr);
+  void MakeIdentity(int account, int p, int64_t time_ms, bool console, int session, Identity* id,
+                    Rng* event_key = nullptr);
 
   // For scenarios: starts a placeholder context for one event, with `overrides` fixing some
   // placeholders; Expand then fills templates from it (consistently across calls) until the next

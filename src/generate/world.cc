@@ -26,19 +26,19 @@ constexpr std::string_view kFunctions[] = {"api-handler",   "image-resizer",    
 constexpr int kWideUsers = 800;  // IAM users: every pair of kHumans and kSurnames
 constexpr int kWideRoles = 400;  // roles: every pair of kTeams and kPurposes
 constexpr std::string_view kSurnames[] = {
-    "smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "moore", "taylor", "thomas",
-    "martin", "lee", "walker", "hall", "allen", "young", "king", "wright", "scott", "green",
-    "baker", "adams", "nelson", "hill", "campbell", "mitchell", "roberts", "carter", "phillips",
-    "evans", "turner", "torres", "parker", "collins", "edwards", "stewart", "morris", "murphy",
-    "cook", "rogers"};
+    "smith",    "jones",    "garcia",  "miller",  "davis",    "lopez",  "wilson", "moore",
+    "taylor",   "thomas",   "martin",  "lee",     "walker",   "hall",   "allen",  "young",
+    "king",     "wright",   "scott",   "green",   "baker",    "adams",  "nelson", "hill",
+    "campbell", "mitchell", "roberts", "carter",  "phillips", "evans",  "turner", "torres",
+    "parker",   "collins",  "edwards", "stewart", "morris",   "murphy", "cook",   "rogers"};
 constexpr std::string_view kTeams[] = {"payments", "search",  "identity", "billing",  "catalog",
                                        "checkout", "ml",      "platform", "data",     "mobile",
                                        "growth",   "support", "risk",     "ledger",   "media",
                                        "infra",    "partner", "insights", "shipping", "pricing"};
-constexpr std::string_view kPurposes[] = {
-    "api",     "worker", "etl",      "batch",  "deploy", "reader",    "writer",  "sync",
-    "cleanup", "export", "import",   "report", "cron",   "scheduler", "indexer", "notifier",
-    "backup",  "audit",  "migrator", "cache"};
+constexpr std::string_view kPurposes[] = {"api",      "worker", "etl",   "batch",     "deploy",
+                                          "reader",   "writer", "sync",  "cleanup",   "export",
+                                          "import",   "report", "cron",  "scheduler", "indexer",
+                                          "notifier", "backup", "audit", "migrator",  "cache"};
 constexpr std::string_view kSessionBases[] = {"botocore-session", "aws-go-sdk", "aws-sdk-java",
                                               "aws-sdk-js", "terraform-run"};
 
@@ -70,9 +70,10 @@ std::string WideAgent(Rng* r) {
           r->Chance(500) ? "legacy" : "standard", minor, patch);
     }
     case 2:
-      return fmt::format("aws-sdk-go-v2/1.{}.{} os/linux lang/go#1.{}.{} md/GOOS#linux md/GOARCH#{}",
-                         r->Range(20, 32), r->Range(0, 9), r->Range(20, 23), r->Range(0, 12),
-                         r->Chance(700) ? "amd64" : "arm64");
+      return fmt::format(
+          "aws-sdk-go-v2/1.{}.{} os/linux lang/go#1.{}.{} md/GOOS#linux md/GOARCH#{}",
+          r->Range(20, 32), r->Range(0, 9), r->Range(20, 23), r->Range(0, 12),
+          r->Chance(700) ? "amd64" : "arm64");
     case 3: {
       const int64_t jdk = r->Chance(500) ? 17 : 21, update = r->Range(1, 12);
       return fmt::format(
@@ -136,7 +137,8 @@ void Finish(Account* a) {
 }
 
 // Wide profile: hundreds of IAM users and roles per account, each with its own user agents, after
-// the default principals (whose indexes, and every draw of the account's own Rng, stay as they are).
+// the default principals (whose indexes, and every draw of the account's own Rng, stay as they
+// are).
 void AddCrowd(uint64_t seed, int index, const std::string& acct, Account* a) {
   Rng rng(MixSeed({seed, 0xC20D, static_cast<uint64_t>(index)}));
   for (int i = 0; i < kWideUsers; ++i) {

@@ -101,7 +101,8 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
 }
 
 TEST_F(SegmentTest, SizeReportAttributesEveryByte) {
-  auto events = testing::SyntheticBatch(0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
+  auto events = testing::SyntheticBatch(
+      0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
   SegmentWriterOptions opt;
   opt.block_bytes = 16 << 10;
   opt.key_block_bytes = 4 << 10;  // several key blocks
@@ -147,7 +148,8 @@ TEST_F(SegmentTest, WriterAfterAFinishedOneWritesTheSameBytes) {
                                              SegmentWriterOptions{});
     EXPECT_TRUE(w->Open().ok());
     for (const auto& e : events) {
-      if (PartitionOf(e.time_ms) == PartitionOf(events.front().time_ms)) EXPECT_TRUE(w->Add(e).ok());
+      if (PartitionOf(e.time_ms) == PartitionOf(events.front().time_ms))
+        EXPECT_TRUE(w->Add(e).ok());
     }
     EXPECT_TRUE(w->Finish().ok());
     return w;

@@ -777,7 +777,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       recent_count = 0;
     }
     bool repeat = false;
-    for (uint32_t j = 0; j < std::min<uint32_t>(recent_count, 8); ++j) repeat |= recent[j] == lk.bloom_hash;
+    for (uint32_t j = 0; j < std::min<uint32_t>(recent_count, 8); ++j)
+      repeat |= recent[j] == lk.bloom_hash;
     if (!repeat) {
       recent[recent_count++ % 8] = lk.bloom_hash;
       ++singles_per_block[lk.block];
