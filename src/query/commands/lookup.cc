@@ -6,6 +6,7 @@
 #include <map>
 
 #include "query/command_support.h"
+#include "query/lookup_files.h"
 
 namespace cairn::query::internal {
 namespace {
