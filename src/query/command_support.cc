@@ -32,6 +32,16 @@ Row HeldRows::Take(size_t i) {
   return Row::FromEvent(std::move(v), extraction_);
 }
 
+Row HeldRows::Get(size_t i) const {
+  constexpr uint32_t kWhole = 0x80000000u;
+  uint32_t w = where_[i];
+  if (w & kWhole) return rows_[w & ~kWhole];
+  const Ref& r = refs_[w];
+  EventView v = r.origin->View(r.ordinal, r.time);
+  v.origin = r.origin;
+  return Row::FromEvent(std::move(v), extraction_);
+}
+
 void HeldRows::Clear() {
   std::vector<Ref>().swap(refs_);
   std::vector<Row>().swap(rows_);

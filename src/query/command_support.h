@@ -25,6 +25,8 @@ class HeldRows {
   size_t size() const { return where_.size(); }
   // Row i as it was added (each row may be taken once).
   Row Take(size_t i);
+  // A copy of row i (leaves it held).
+  Row Get(size_t i) const;
   void Clear();
 
  private:
