@@ -165,11 +165,12 @@ std::string StringOption(const Command& c, const std::string& key, const std::st
   return it == c.options.end() ? def : it->second;
 }
 
-void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls, CommandSyntax syntax,
                 std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
                 std::function<bool(const Command&)> parallel) {
   CommandInfo info;
   info.name = std::move(name);
+  info.syntax = std::move(syntax);
   info.class_of = [cls](const Command&) { return cls; };
   info.make = std::move(make);
   info.parallel = std::move(parallel);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "query/command_registry.h"
+#include "query/command_syntax.h"
 #include "query/exec_internal.h"
 
 namespace cairn::query::internal {
@@ -122,9 +123,9 @@ std::vector<Aggregation> ExpandAggregations(const std::vector<Aggregation>& aggs
 void FeedRows(GroupTable* table, const std::vector<std::string>& by, Rows& rows,
               std::vector<long long>* first_group);
 
-// Registers a command whose class does not depend on its options; `parallel` as in CommandInfo
-// (null: never).
-void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+// Registers a command written as `syntax` whose class does not depend on its options; `parallel`
+// as in CommandInfo (null: never).
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls, CommandSyntax syntax,
                 std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
                 std::function<bool(const Command&)> parallel = nullptr);
 // CommandInfo::parallel for a streaming command that treats each row on its own.

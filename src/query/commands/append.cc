@@ -36,6 +36,11 @@ class AppendOperator final : public Operator {
 
 void Register_append(CommandRegistry& r) {
   AddCommand(r, "append", CommandClass::kStreaming,
+             Generic({.subsearch = true},
+                     [](Command* c) {
+                       if (c->subsearch) return Status::Ok();
+                       return SyntaxError(c->offset, "append needs a subsearch in [ ]");
+                     }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<AppendOperator>(c, env.executor, env.depth);
              });

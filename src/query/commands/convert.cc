@@ -5,6 +5,7 @@
 // value. Streaming.
 
 #include <cstdio>
+#include <set>
 
 #include "query/command_support.h"
 #include "query/time_format.h"
@@ -63,6 +64,47 @@ void Convert(const std::string& fn, const std::string& tf, const std::string& s,
   }
 }
 
+// [options] fn(field) [as name], ...; the conversion is kept as a Rename from "fn(field)".
+Status Parse(CommandParser& p, Command* c) {
+  static const std::set<std::string> kFunctions = {"ctime", "mktime", "dur2sec", "num",  "auto",
+                                                   "none",  "rmunit", "rmcomma", "memk", "mstime"};
+  while (!p.AtCommandEnd()) {
+    ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
+    if (opt) continue;
+    Token t = p.Peek();
+    RETURN_IF_ERROR(p.CheckQuote());
+    if (t.Is(Token::kPunct, ",")) {
+      p.Take(t);
+      continue;
+    }
+    if (t.kind != Token::kWord) return SyntaxError(t.offset, "convert expects function(field)");
+    p.Take(t);
+    std::string fn = Lower(t.text);
+    ASSIGN_OR_RETURN(std::optional<std::string> field, p.TakeParenthesized());
+    if (!field) return SyntaxError(t.offset, "convert expects function(field)");
+    if (!kFunctions.count(fn)) {
+      return Unsupported("unsupported function: {} at offset {}", fn, t.offset);
+    }
+    Rename r{fn + "(" + *field + ")", ""};
+    Token as = p.Peek();
+    if (as.IsWordCI("as")) {
+      p.Take(as);
+      ASSIGN_OR_RETURN(r.to, p.FieldName("a name after 'as'"));
+    }
+    c->renames.push_back(r);
+  }
+  return p.CheckQuote();
+}
+
+std::string Print(const Command& c) {
+  std::string out = "convert" + OptionText(c.options);
+  for (size_t i = 0; i < c.renames.size(); ++i) {
+    out += (i ? ", " : " ") + c.renames[i].from;
+    if (!c.renames[i].to.empty()) out += " as " + FieldText(c.renames[i].to);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
   std::string tf = StringOption(c, "timeformat", "%m/%d/%Y %H:%M:%S");
   std::vector<Conversion> convs;
@@ -93,7 +135,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
 }  // namespace
 
 void Register_convert(CommandRegistry& r) {
-  AddCommand(r, "convert", CommandClass::kStreaming, Make, AlwaysParallel);
+  AddCommand(r, "convert", CommandClass::kStreaming, CommandSyntax{Parse, Print}, Make,
+             AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

@@ -117,7 +117,11 @@ Result<std::unique_ptr<Operator>> MakeWildcard(const Command& c, MemoryBudget* b
 }  // namespace
 
 void Register_eventstats(CommandRegistry& r) {
-  AddCommand(r, "eventstats", CommandClass::kBlocking,
+  AddCommand(r, "eventstats", CommandClass::kBlocking, Aggregations([](Command* c) {
+               if (!c->aggs.empty()) return Status::Ok();
+               return SyntaxError(c->offset,
+                                  "eventstats needs at least one function (for example count)");
+             }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                if (HasWildcardAggregation(c)) return MakeWildcard(c, env.budget);
                return MakeOp<EventStatsOperator>(c, env.budget);

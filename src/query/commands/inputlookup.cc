@@ -65,6 +65,11 @@ class InputLookupOperator final : public Operator {
 
 void Register_inputlookup(CommandRegistry& r) {
   AddCommand(r, "inputlookup", CommandClass::kGenerating,
+             Generic({.name = true, .where = true},
+                     [](Command* c) {
+                       if (!c->text.empty()) return Status::Ok();
+                       return SyntaxError(c->offset, "inputlookup needs a lookup name");
+                     }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<InputLookupOperator>(c, env.executor);
              });

@@ -165,6 +165,10 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 void Register_join(CommandRegistry& r) {
   CommandInfo info;
   info.name = "join";
+  info.syntax = Generic({.fields = true, .subsearch = true}, [](Command* c) {
+    if (c->subsearch) return Status::Ok();
+    return SyntaxError(c->offset, "join needs a subsearch in [ ]");
+  });
   info.class_of = [](const Command& c) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };

@@ -43,7 +43,7 @@ class MakeResultsOperator final : public Operator {
 }  // namespace
 
 void Register_makeresults(CommandRegistry& r) {
-  AddCommand(r, "makeresults", CommandClass::kGenerating,
+  AddCommand(r, "makeresults", CommandClass::kGenerating, Generic({}),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                ASSIGN_OR_RETURN(long long count, IntOption(c, "count", 1));
                return MakeOp<MakeResultsOperator>(count, env.executor->now());

@@ -10,6 +10,11 @@ namespace cairn::query::internal {
 
 void Register_outputlookup(CommandRegistry& r) {
   AddCommand(r, "outputlookup", CommandClass::kBlocking,
+             Generic({.name = true},
+                     [](Command* c) {
+                       if (!c->text.empty()) return Status::Ok();
+                       return SyntaxError(c->offset, "outputlookup needs a lookup name");
+                     }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                ASSIGN_OR_RETURN(std::string path, env.executor->LookupPath(c.text));
                std::string dir = env.executor->options().lookups_dir;

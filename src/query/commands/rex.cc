@@ -118,7 +118,13 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
 }  // namespace
 
 void Register_rex(CommandRegistry& r) {
-  AddCommand(r, "rex", CommandClass::kStreaming, Make, AlwaysParallel);
+  AddCommand(r, "rex", CommandClass::kStreaming,
+             Generic({.quoted_text = true},
+                     [](Command* c) {
+                       if (!c->text.empty()) return Status::Ok();
+                       return SyntaxError(c->offset, "rex needs a quoted regular expression");
+                     }),
+             Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

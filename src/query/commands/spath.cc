@@ -129,7 +129,7 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
 }  // namespace
 
 void Register_spath(CommandRegistry& r) {
-  AddCommand(r, "spath", CommandClass::kStreaming, Make, AlwaysParallel);
+  AddCommand(r, "spath", CommandClass::kStreaming, Generic({.path = true}), Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

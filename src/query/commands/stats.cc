@@ -112,6 +112,10 @@ Result<std::unique_ptr<Operator>> MakeWildcard(const Command& c, MemoryBudget* b
 void Register_stats(CommandRegistry& r) {
   CommandInfo info;
   info.name = "stats";
+  info.syntax = Aggregations([](Command* c) {
+    if (!c->aggs.empty()) return Status::Ok();
+    return SyntaxError(c->offset, "stats needs at least one function (for example count)");
+  });
   info.class_of = [](const Command& c) {
     return HasWildcardAggregation(c) ? CommandClass::kBlocking : CommandClass::kTransforming;
   };
