@@ -57,8 +57,10 @@ struct CommandInfo {
   std::string name;
   std::vector<std::string> aliases;  // other names that parse to this command (bucket: bin)
   CommandSyntax syntax;
-  // The class of a parsed instance (some commands stream or block depending on
-  // options).
+  // The classes its instances may have, the usual one first (some commands stream or block
+  // depending on options); docs/query-language.md lists them, which a test checks.
+  std::vector<CommandClass> classes;
+  // The class of a parsed instance: one of `classes`.
   std::function<CommandClass(const Command&)> class_of;
   // Builds the running operator.
   std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make;

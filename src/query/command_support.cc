@@ -171,6 +171,7 @@ void AddCommand(CommandRegistry& r, std::string name, CommandClass cls, CommandS
   CommandInfo info;
   info.name = std::move(name);
   info.syntax = std::move(syntax);
+  info.classes = {cls};
   info.class_of = [cls](const Command&) { return cls; };
   info.make = std::move(make);
   info.parallel = std::move(parallel);

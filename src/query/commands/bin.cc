@@ -87,6 +87,7 @@ void Register_bin(CommandRegistry& r) {
     if (c->fields.size() == 1) return Status::Ok();
     return SyntaxError(c->offset, "bin needs one field");
   });
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.options.count("span") ? CommandClass::kStreaming : CommandClass::kBlocking;
   };

@@ -100,6 +100,7 @@ void Register_dedup(CommandRegistry& r) {
     if (!c->fields.empty()) return Status::Ok();
     return SyntaxError(c->offset, "dedup needs at least one field");
   });
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.sort_keys.empty() ? CommandClass::kStreaming : CommandClass::kBlocking;
   };

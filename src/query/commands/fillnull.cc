@@ -44,6 +44,7 @@ void Register_fillnull(CommandRegistry& r) {
   CommandInfo info;
   info.name = "fillnull";
   info.syntax = Generic({.fields = true});
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };

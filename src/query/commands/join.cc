@@ -169,6 +169,7 @@ void Register_join(CommandRegistry& r) {
     if (c->subsearch) return Status::Ok();
     return SyntaxError(c->offset, "join needs a subsearch in [ ]");
   });
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };

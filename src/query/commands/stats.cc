@@ -116,6 +116,7 @@ void Register_stats(CommandRegistry& r) {
     if (!c->aggs.empty()) return Status::Ok();
     return SyntaxError(c->offset, "stats needs at least one function (for example count)");
   });
+  info.classes = {CommandClass::kTransforming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return HasWildcardAggregation(c) ? CommandClass::kBlocking : CommandClass::kTransforming;
   };
