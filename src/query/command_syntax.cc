@@ -194,14 +194,9 @@ Result<Aggregation> ParseAggregation(CommandParser& p, const Command& c, const T
 Status ParseAggregations(CommandParser& p, Command* c) {
   bool in_by = false;
   while (!p.AtCommandEnd()) {
-    ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
-    if (opt) continue;
+    ASSIGN_OR_RETURN(bool skipped, TakeOptionOrComma(p, c));
+    if (skipped) continue;
     Token t = p.Peek();
-    RETURN_IF_ERROR(p.CheckQuote());
-    if (t.Is(Token::kPunct, ",")) {
-      p.Take(t);
-      continue;
-    }
     if (t.IsWordCI("by")) {
       p.Take(t);
       in_by = true;
@@ -282,6 +277,16 @@ CommandSyntax SearchExpression() {
 CommandSyntax WithPrinter(CommandSyntax syntax, std::function<std::string(const Command&)> print) {
   syntax.print = std::move(print);
   return syntax;
+}
+
+Result<bool> TakeOptionOrComma(CommandParser& p, Command* c) {
+  ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
+  if (opt) return true;
+  Token t = p.Peek();
+  RETURN_IF_ERROR(p.CheckQuote());
+  if (!t.Is(Token::kPunct, ",")) return false;
+  p.Take(t);
+  return true;
 }
 
 Status CountOrLimit(Command* c) {

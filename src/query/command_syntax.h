@@ -50,6 +50,10 @@ CommandSyntax SearchExpression();
 // A syntax whose printer is replaced by `print` (head's condition, tail's count).
 CommandSyntax WithPrinter(CommandSyntax syntax, std::function<std::string(const Command&)> print);
 
+// Takes a key=value option (into c->options) or a ',' and returns true; false when the next
+// token is neither (an unterminated quoted string is an error).
+Result<bool> TakeOptionOrComma(CommandParser& p, Command* c);
+
 // Check: head/tail's count when no number or condition was given: option limit=, else 10.
 Status CountOrLimit(Command* c);
 

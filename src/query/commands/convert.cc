@@ -69,14 +69,9 @@ Status Parse(CommandParser& p, Command* c) {
   static const std::set<std::string> kFunctions = {"ctime", "mktime", "dur2sec", "num",  "auto",
                                                    "none",  "rmunit", "rmcomma", "memk", "mstime"};
   while (!p.AtCommandEnd()) {
-    ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
-    if (opt) continue;
+    ASSIGN_OR_RETURN(bool skipped, TakeOptionOrComma(p, c));
+    if (skipped) continue;
     Token t = p.Peek();
-    RETURN_IF_ERROR(p.CheckQuote());
-    if (t.Is(Token::kPunct, ",")) {
-      p.Take(t);
-      continue;
-    }
     if (t.kind != Token::kWord) return SyntaxError(t.offset, "convert expects function(field)");
     p.Take(t);
     std::string fn = Lower(t.text);

@@ -135,14 +135,9 @@ Status Parse(CommandParser& p, Command* c) {
   }
   bool pending_desc = false, pending_sign = false;
   while (!p.AtCommandEnd()) {
-    ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
-    if (opt) continue;
+    ASSIGN_OR_RETURN(bool skipped, TakeOptionOrComma(p, c));
+    if (skipped) continue;
     t = p.Peek();
-    RETURN_IF_ERROR(p.CheckQuote());
-    if (t.Is(Token::kPunct, ",")) {
-      p.Take(t);
-      continue;
-    }
     if (t.kind != Token::kWord && t.kind != Token::kString) {
       return SyntaxError(t.offset, "expected a sort field");
     }
