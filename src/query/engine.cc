@@ -640,50 +640,9 @@ std::vector<std::string> FieldsRead(const Plan& plan) {
   return out;
 }
 
-std::vector<std::string> AllFieldNames(std::vector<Row>& rows) {
-  std::set<std::string> names;
-  for (Row& row : rows) {
-    for (auto& [k, v] : row.fields()) {
-      if (!v.empty()) names.insert(k);
-    }
-  }
-  return std::vector<std::string>(names.begin(), names.end());
-}
-
-std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
-                                        const std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (const auto& p : patterns) {
-    if (p.find('*') == std::string::npos) {
-      if (seen.insert(p).second) out.push_back(p);
-      continue;
-    }
-    for (const auto& n : names) {
-      if (GlobMatch(p, n, false) && seen.insert(n).second) out.push_back(n);
-    }
-  }
-  return out;
-}
-
 ResultTable Executor::ToTable(Results* r) {
   ResultTable t;
-  if (r->known) {
-    t.columns = r->columns;
-  } else {
-    std::vector<std::string> names = AllFieldNames(r->rows);
-    bool has_time = false, has_raw = false;
-    for (const auto& n : names) {
-      if (n == "_time")
-        has_time = true;
-      else if (n == "_raw")
-        has_raw = true;
-      else if (!n.empty() && n[0] != '_')
-        t.columns.push_back(n);
-    }
-    if (has_time) t.columns.insert(t.columns.begin(), "_time");
-    if (has_raw) t.columns.push_back("_raw");
-  }
+  t.columns = r->known ? r->columns : DefaultColumns(r->rows);
   for (Row& row : r->rows) {
     std::vector<Values> out;
     for (const auto& c : t.columns) {

@@ -118,7 +118,7 @@ class FieldSummaryOperator final : public Operator {
 }  // namespace
 
 void Register_fieldsummary(CommandRegistry& r) {
-  AddCommand(r, "fieldsummary", CommandClass::kTransforming,
+  AddCommand(r, "fieldsummary", CommandClass::kTransforming, Generic({.fields = true}),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                ASSIGN_OR_RETURN(long long maxvals, IntOption(c, "maxvals", 100));
                return MakeOp<FieldSummaryOperator>(c, maxvals, env.budget);

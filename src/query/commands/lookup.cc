@@ -6,6 +6,7 @@
 #include <map>
 
 #include "query/command_support.h"
+#include "query/lookup_files.h"
 
 namespace cairn::query::internal {
 namespace {
@@ -57,6 +58,60 @@ Result<std::shared_ptr<const Table>> LoadTable(const Command& c, Executor* ex) {
   return std::shared_ptr<const Table>(std::move(t));
 }
 
+// [options] <table> field [as local], ... [OUTPUT|OUTPUTNEW field [as local], ...]
+Status Parse(CommandParser& p, Command* c) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool opt, p.TryOption(&c->options));
+    if (!opt) break;
+  }
+  ASSIGN_OR_RETURN(c->text, p.FieldName("a lookup name"));
+  std::vector<LookupField>* target = &c->lookup_inputs;
+  while (!p.AtCommandEnd()) {
+    Token t = p.Peek();
+    if (t.Is(Token::kPunct, ",")) {
+      p.Take(t);
+      continue;
+    }
+    if (t.Is(Token::kWord, "OUTPUT") || t.Is(Token::kWord, "OUTPUTNEW") ||
+        t.Is(Token::kWord, "output") || t.Is(Token::kWord, "outputnew")) {
+      p.Take(t);
+      c->output_new = Lower(t.text) == "outputnew";
+      target = &c->lookup_outputs;
+      continue;
+    }
+    LookupField f;
+    ASSIGN_OR_RETURN(f.name, p.FieldName("a lookup field"));
+    Token as = p.Peek();
+    if (as.IsWordCI("as")) {
+      p.Take(as);
+      ASSIGN_OR_RETURN(f.local, p.FieldName("a field after 'as'"));
+    }
+    target->push_back(f);
+  }
+  RETURN_IF_ERROR(p.CheckQuote());
+  if (c->lookup_inputs.empty()) return SyntaxError(c->offset, "lookup needs an input field");
+  return Status::Ok();
+}
+
+std::string LookupFields(const std::vector<LookupField>& fs) {
+  std::string out;
+  for (size_t i = 0; i < fs.size(); ++i) {
+    if (i) out += ", ";
+    out += FieldText(fs[i].name);
+    if (!fs[i].local.empty() && fs[i].local != fs[i].name) out += " as " + FieldText(fs[i].local);
+  }
+  return out;
+}
+
+std::string Print(const Command& c) {
+  std::string out = "lookup" + OptionText(c.options) + " " + FieldText(c.text) + " " +
+                    LookupFields(c.lookup_inputs);
+  if (!c.lookup_outputs.empty()) {
+    out += std::string(c.output_new ? " OUTPUTNEW " : " OUTPUT ") + LookupFields(c.lookup_outputs);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
   ASSIGN_OR_RETURN(std::shared_ptr<const Table> table, LoadTable(c, env.executor));
   const Command* cmd = &c;
@@ -92,7 +147,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_lookup(CommandRegistry& r) {
-  AddCommand(r, "lookup", CommandClass::kStreaming, Make, AlwaysParallel);
+  AddCommand(r, "lookup", CommandClass::kStreaming, CommandSyntax{Parse, Print}, Make,
+             AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal
