@@ -8,6 +8,7 @@
 #   peers: cold = a fresh node process opening the database and running the query once (node's
 #          own start excluded); warm = median of 5 repeats in that open database.
 # Usage: bench/search.sh [EVENTS]   (default 2000000; run bench/store.sh EVENTS first)
+# Env: PROFILE=default|wide picks the stores bench/store.sh wrote for that profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,10 +16,12 @@ EVENTS=${1:-2000000}
 B=${BUILD:-build}
 CAIRN=$ROOT/$B/src/cli/cairn
 WORK=${BENCH_DIR:-/tmp/cairn-bench}
-D=$WORK/store-cairn-$EVENTS
-DUCK=$WORK/peer-duckdb-$EVENTS.duckdb
-CH=$WORK/peer-chdb-$EVENTS
-[ -d "$D" ] && [ -f "$DUCK" ] && [ -d "$CH" ] || { echo "run bench/store.sh $EVENTS first" >&2; exit 1; }
+PROFILE=${PROFILE:-default}
+if [ "$PROFILE" = default ]; then TAG=$EVENTS; else TAG=$PROFILE-$EVENTS; fi
+D=$WORK/store-cairn-$TAG
+DUCK=$WORK/peer-duckdb-$TAG.duckdb
+CH=$WORK/peer-chdb-$TAG
+[ -d "$D" ] && [ -f "$DUCK" ] && [ -d "$CH" ] || { echo "run PROFILE=$PROFILE bench/store.sh $EVENTS first" >&2; exit 1; }
 
 # Needles taken from the data: the attacker IP of the StopLogging event, the busiest IAM user and
 # that user's busiest hour.
@@ -58,7 +61,7 @@ run_cairn() {  # prints elapsed ms and leaves the row count in $WORK/cairn-rows
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 field() { node -e "console.log(JSON.parse(process.argv[1])[process.argv[2]])" "$1" "$2"; }
 
-echo "# bench/search.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
+echo "# PROFILE=$PROFILE bench/search.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
 echo "needles: ip=$IP user=$USER_ARN hour=$HOUR"
 echo
 echo "| search | cairn cold ms | cairn warm ms (process) | cairn in-process best | DuckDB cold | DuckDB warm | chdb cold | chdb warm | warm: cairn / faster peer | rows cairn/duckdb/chdb |"

@@ -9,7 +9,10 @@
 #     load time.
 # Usage: bench/store.sh [EVENTS]   (default 2000000; the issue's size is 10000000)
 # Env: BUILD (default build), BENCH_DIR (default /tmp/cairn-bench), SKIP_MERGE=1, PEER_CHUNKED=1
-# (DuckDB loads one account/region folder at a time, then sorts: needed at 10M on 24 GB).
+# (DuckDB loads one account/region folder at a time, then sorts: needed at 10M on 24 GB),
+# PROFILE=default|wide (cairn generate --profile; docs/generator.md), DAYS (default 1, or 21 for
+# the wide profile). The default profile's files are gen-EVENTS, stores store-cairn-EVENTS...;
+# another profile's carry its name: gen-wide-EVENTS, store-cairn-wide-EVENTS, peer-duckdb-wide-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -17,36 +20,40 @@ EVENTS=${1:-2000000}
 B=${BUILD:-build}
 CAIRN=$ROOT/$B/src/cli/cairn
 WORK=${BENCH_DIR:-/tmp/cairn-bench}
+PROFILE=${PROFILE:-default}
+if [ "$PROFILE" = default ]; then TAG=$EVENTS; DAYS=${DAYS:-1}; else TAG=$PROFILE-$EVENTS; DAYS=${DAYS:-21}; fi
 mkdir -p "$WORK"
-LOGS=$WORK/gen-$EVENTS
+LOGS=$WORK/gen-$TAG
 if [ ! -d "$LOGS/AWSLogs" ]; then
-  "$CAIRN" generate --out "$LOGS" --events "$EVENTS" --seed 1 --days 1 >&2
+  "$CAIRN" generate --out "$LOGS" --events "$EVENTS" --seed 1 --days "$DAYS" --profile "$PROFILE" >&2
 fi
 [ -d bench/peers/node_modules/chdb ] || (cd bench/peers && npm install --no-audit --no-fund >&2)
 mapfile -t FILES < <(find "$LOGS/AWSLogs" -name '*.json.gz' | sort)
-GZ_BYTES=$(du -cb "${FILES[@]}" | tail -1 | cut -f1)
-echo "# bench/store.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
+# (through standard input: three weeks of files are more names than one command line holds)
+GZ_BYTES=$(printf '%s\0' "${FILES[@]}" | du -cb --files0-from=- | tail -1 | cut -f1)
+echo "# PROFILE=$PROFILE DAYS=$DAYS bench/store.sh $EVENTS  ($(date -u +%FT%TZ), $(nproc) cores, uptime:$(uptime | sed 's/.*load/ load/'))"
 echo "files: ${#FILES[@]}  events: $EVENTS  gz bytes: $GZ_BYTES"
-cat "${FILES[@]}" > /dev/null  # page cache warm for every contender
+printf '%s\0' "${FILES[@]}" | xargs -0 cat > /dev/null  # page cache warm for every contender
 ratio() { awk -v a="$1" -v b="$GZ_BYTES" 'BEGIN{printf "%.3f", a/b}'; }
 
-D=$WORK/store-cairn-$EVENTS
+D=$WORK/store-cairn-$TAG
 rm -rf "$D"
-out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-cairn.txt" "$CAIRN" --log-level warn --data "$D" \
+out=$(/usr/bin/time -f '%e %M %U %S' -o "$WORK/time-cairn.txt" "$CAIRN" --log-level warn --data "$D" \
       ingest --no-progress --format json "$LOGS/AWSLogs")
-read -r secs rss < "$WORK/time-cairn.txt"
+read -r secs rss usr sys < "$WORK/time-cairn.txt"
 bytes=$(du -sb "$D" | cut -f1)
-echo "cairn ingest: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes on disk, ratio $(ratio "$bytes")"
+echo "uptime after cairn:$(uptime | sed 's/.*load/ load/')"
+echo "cairn ingest: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, $(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.1f", u+s}') CPU-s, peak RSS $((rss / 1024)) MB, $bytes bytes on disk, ratio $(ratio "$bytes")"
 echo "  summary: $out"
 
-P=$WORK/peer-duckdb-$EVENTS.duckdb
+P=$WORK/peer-duckdb-$TAG.duckdb
 rm -f "$P" "$P.wal"
 out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-duckdb.txt" node bench/peers/peers.mjs load duckdb "$P" "$LOGS")
 read -r secs rss < "$WORK/time-duckdb.txt"
 bytes=$(du -cb "$P"* | tail -1 | cut -f1)
 echo "duckdb load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
 
-P=$WORK/peer-chdb-$EVENTS
+P=$WORK/peer-chdb-$TAG
 rm -rf "$P"
 out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-chdb.txt" node bench/peers/peers.mjs load chdb "$P" "$LOGS")
 read -r secs rss < "$WORK/time-chdb.txt"

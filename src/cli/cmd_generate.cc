@@ -18,6 +18,7 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
     generate::GenerateOptions options;
     std::string start = "2026-11-01";
     std::string regions;
+    std::string profile = "default";
     bool no_scenarios = false;
   };
   auto flags = std::make_shared<Flags>();
@@ -38,12 +39,23 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                 "Include data events (S3 GetObject/PutObject, Lambda Invoke)");
   cmd->add_flag("--insights", flags->options.insights, "Include CloudTrail Insights events");
   cmd->add_flag("--no-scenarios", flags->no_scenarios, "Leave out the embedded attack scenarios");
+  cmd->add_option(
+      "--profile", flags->profile,
+      "Traffic statistics: default, or wide (a new access key per call, thousands of "
+      "principals, addresses and user agents, a flat event-name mix; use with --days 21)");
   cmd->add_option("--threads", flags->options.threads, "Worker threads (default: one per core)");
   cmd->add_flag("--overwrite", flags->options.overwrite, "Replace an existing OUT/AWSLogs");
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
       generate::GenerateOptions o = flags->options;
       o.scenarios = !flags->no_scenarios;
+      auto profile = generate::ParseProfile(flags->profile);
+      if (!profile) {
+        std::fprintf(stderr, "cairn generate: --profile \"%s\" is not default or wide\n",
+                     flags->profile.c_str());
+        return kExitUsage;
+      }
+      o.profile = *profile;
       auto start = ParseIso8601Millis(flags->start);
       if (!start) {
         std::fprintf(stderr, "cairn generate: --start \"%s\" is not a date or ISO 8601 UTC time\n",

@@ -1,10 +1,14 @@
 // `cairn index list|info|check|merge|delete|retention`: inspect and manage the store's indexes.
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <optional>
-
-#include <fmt/format.h>
+#include <string>
+#include <vector>
 
 #include "cli/cli.h"
 #include "common/time_util.h"
@@ -116,6 +120,42 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
 }
 
+// `index info --sections`: the parts of every segment, summed by name, largest first.
+Status PrintSizeReport(const store::Snapshot& snap) {
+  std::map<std::string, store::PartSize> sum;
+  uint64_t total = 0, events = 0;
+  for (const auto& seg : snap.segments()) {
+    ASSIGN_OR_RETURN(auto parts, seg->SizeReport());
+    events += seg->event_count();
+    for (const auto& p : parts) {
+      store::PartSize& s = sum[p.part];
+      s.part = p.part;
+      s.bytes += p.bytes;
+      s.raw_bytes += p.raw_bytes;
+      s.entries += p.entries;
+      total += p.bytes;
+    }
+  }
+  std::vector<store::PartSize> rows;
+  for (auto& [name, p] : sum) rows.push_back(std::move(p));
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+  std::printf("\n%-64s %14s %7s %9s %14s %12s\n", "PART (summed over segments)", "BYTES", "SHARE",
+              "B/EVENT", "RAW BYTES", "ENTRIES");
+  auto row = [&](const std::string& name, uint64_t bytes, uint64_t raw, uint64_t entries) {
+    std::printf("%-64s %14llu %6.2f%% %9.2f %14s %12s\n", name.c_str(),
+                static_cast<unsigned long long>(bytes), total ? 100.0 * bytes / total : 0.0,
+                events ? static_cast<double>(bytes) / events : 0.0,
+                raw ? std::to_string(raw).c_str() : "",
+                entries ? std::to_string(entries).c_str() : "");
+  };
+  for (const auto& p : rows) {
+    if (p.bytes > 0 || p.entries > 0) row(p.part, p.bytes, p.raw_bytes, p.entries);
+  }
+  row("total (segment files)", total, 0, 0);
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterIndex(CLI::App* app, Globals* g) {
@@ -150,11 +190,16 @@ void RegisterIndex(CLI::App* app, Globals* g) {
   });
 
   auto info_name = std::make_shared<std::string>();
+  auto info_sections = std::make_shared<bool>(false);
   CLI::App* info = cmd->add_subcommand(
       "info", "Details of one index; exit 1 when one of its segments cannot be read");
   info->add_option("name", *info_name, "Index name")->required();
-  info->callback([g, info_name] {
-    g->run = [g, info_name] {
+  info->add_flag(
+      "--sections", *info_sections,
+      "Also where the bytes go: every segment section, column and keys-table field, "
+      "summed over the index's readable segments (reads every dictionary and key block)");
+  info->callback([g, info_name, info_sections] {
+    g->run = [g, info_name, info_sections] {
       auto st = OpenForReading(*g);
       if (!st.ok()) return Fail(st.status());
       auto i = (*st)->Info(*info_name);
@@ -172,7 +217,12 @@ void RegisterIndex(CLI::App* app, Globals* g) {
       std::printf("retention:    max age %s, max size %s\n", AgeText(i->retention.max_age_ms).c_str(),
                   i->retention.max_bytes == 0 ? "none" : Bytes(i->retention.max_bytes).c_str());
       auto snap = (*st)->GetSnapshot(*info_name);
-      return snap.ok() ? ReportUnreadable((*snap)->broken()) : Fail(snap.status());
+      if (!snap.ok()) return Fail(snap.status());
+      if (*info_sections) {
+        Status s = PrintSizeReport(**snap);
+        if (!s.ok()) return Fail(s);
+      }
+      return ReportUnreadable((*snap)->broken());
     };
   });
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <new>
 #include <optional>
 #include <vector>
@@ -1118,9 +1119,11 @@ std::string_view FileShapeName(FileShape shape) {
 
 namespace {
 
+// Reads `in`; `size_hint`, when given, tells from the first two bytes how large the decoded file
+// probably is (the whole-file buffer's first size).
 Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string_view source,
                                  const ReaderOptions& options, const EventFn& fn,
-                                 uint64_t size_hint) {
+                                 const std::function<uint64_t(std::string_view head)>& size_hint) {
   FileSummary summary;
   uint64_t input_bytes = 0;
   auto counted = std::make_unique<CountingFile>(std::move(in), &input_bytes);
@@ -1137,7 +1140,9 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
     summary.gzipped = true;
     file = NewGunzipFile(std::move(file), std::string(source), options.max_decompressed_bytes);
   }
-  FileReader reader(file.get(), source, options, fn, &summary, size_hint);
+  FileReader reader(
+      file.get(), source, options, fn, &summary,
+      size_hint && options.whole_file_bytes > 0 ? size_hint(std::string_view(head, have)) : 0);
   Status st = reader.Run();
   summary.input_bytes = input_bytes;
   summary.decoded_bytes = reader.decoded();
@@ -1148,33 +1153,94 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
 // The decompressed size a file will probably have: a gzip stream's last member records its size
 // (mod 2^32) in its last four bytes; a plain file is its own size. 0 when unknown. Only a hint
 // for the whole-file buffer's first size: a wrong one costs a reallocation, nothing else.
-uint64_t DecodedSizeHint(FileSystem* fs, const std::string& path) {
-  auto file = fs->NewRandomAccessFile(path);
-  if (!file.ok()) return 0;
-  uint64_t size = (*file)->Size();
-  unsigned char head[2], tail[4];
-  auto got = (*file)->Read(0, 2, reinterpret_cast<char*>(head));
-  if (!got.ok() || *got != 2) return size;
-  if (!LooksGzipped(std::string_view(reinterpret_cast<char*>(head), 2))) return size;
-  if (size < 18) return 0;
-  got = (*file)->Read(size - 4, 4, reinterpret_cast<char*>(tail));
-  if (!got.ok() || *got != 4) return 0;
+uint64_t DecodedSizeHint(std::string_view head, uint64_t size, const unsigned char* tail) {
+  if (!LooksGzipped(head)) return size;
+  if (size < 18 || tail == nullptr) return 0;
   return uint64_t{tail[0]} | uint64_t{tail[1]} << 8 | uint64_t{tail[2]} << 16 |
          uint64_t{tail[3]} << 24;
 }
+uint64_t DecodedSizeHint(const RandomAccessFile& file, std::string_view head) {
+  const uint64_t size = file.Size();
+  if (!LooksGzipped(head) || size < 18) return DecodedSizeHint(head, size, nullptr);
+  unsigned char tail[4];
+  auto got = file.Read(size - 4, 4, reinterpret_cast<char*>(tail));
+  return DecodedSizeHint(head, size, got.ok() && *got == 4 ? tail : nullptr);
+}
+uint64_t DecodedSizeHint(std::string_view bytes) {
+  return DecodedSizeHint(
+      bytes.substr(0, 2), bytes.size(),
+      bytes.size() >= 4 ? reinterpret_cast<const unsigned char*>(bytes.data() + bytes.size() - 4)
+                        : nullptr);
+}
+
+// A file read from its start through positional reads of one open file, up to the size it had
+// when opened: the file is opened once for its size, the size hint and its bytes.
+class PositionalFile final : public SequentialFile {
+ public:
+  explicit PositionalFile(std::unique_ptr<RandomAccessFile> file) : file_(std::move(file)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (offset_ >= file_->Size()) return size_t{0};
+    ASSIGN_OR_RETURN(size_t got, file_->Read(offset_, n, buf));
+    offset_ += got;
+    return got;
+  }
+
+ private:
+  std::unique_ptr<RandomAccessFile> file_;
+  uint64_t offset_ = 0;
+};
+
+// A file already read whole.
+class MemoryFile final : public SequentialFile {
+ public:
+  explicit MemoryFile(std::string bytes) : bytes_(std::move(bytes)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    const size_t k = std::min(n, bytes_.size() - used_);
+    std::memcpy(buf, bytes_.data() + used_, k);
+    used_ += k;
+    return k;
+  }
+
+ private:
+  std::string bytes_;
+  size_t used_ = 0;
+};
+
+// Files up to this size are read with one system call (a delivery file of a few minutes of one
+// account and region is a few KB gzipped).
+constexpr uint64_t kSmallFileBytes = 256 << 10;
 
 }  // namespace
 
 Result<FileSummary> ReadEvents(std::unique_ptr<SequentialFile> in, std::string_view source,
                                const ReaderOptions& options, const EventFn& fn) {
-  return ReadWithHint(std::move(in), source, options, fn, 0);
+  return ReadWithHint(std::move(in), source, options, fn, nullptr);
 }
 
 Result<FileSummary> ReadEventsFromPath(FileSystem* fs, const std::string& path,
                                        const ReaderOptions& options, const EventFn& fn) {
-  uint64_t hint = options.whole_file_bytes > 0 ? DecodedSizeHint(fs, path) : 0;
-  ASSIGN_OR_RETURN(auto file, fs->NewSequentialFile(path));
-  return ReadWithHint(std::move(file), path, options, fn, hint);
+  // One open for the size, the size hint and the bytes; a small file is read with one call. A
+  // file of no size (a pipe such as bash's <(...), or an empty file) is read as a stream, opened
+  // again (nothing of it was read by the first open).
+  ASSIGN_OR_RETURN(auto file, fs->NewRandomAccessFile(path));
+  const uint64_t size = file->Size();
+  if (size > 0 && size <= kSmallFileBytes) {
+    std::string bytes(size, '\0');
+    ASSIGN_OR_RETURN(size_t got, file->Read(0, size, bytes.data()));
+    bytes.resize(got);
+    file.reset();
+    const uint64_t hint = DecodedSizeHint(bytes);
+    return ReadWithHint(std::make_unique<MemoryFile>(std::move(bytes)), path, options, fn,
+                        [hint](std::string_view) { return hint; });
+  }
+  if (size > 0) {
+    const RandomAccessFile& f = *file;
+    return ReadWithHint(std::make_unique<PositionalFile>(std::move(file)), path, options, fn,
+                        [&f](std::string_view head) { return DecodedSizeHint(f, head); });
+  }
+  ASSIGN_OR_RETURN(auto stream, fs->NewSequentialFile(path));
+  file.reset();  // only now: a named pipe's writer always has a reader (none gets EPIPE)
+  return ReadWithHint(std::move(stream), path, options, fn, nullptr);
 }
 
 }  // namespace cairn::cloudtrail

@@ -1,13 +1,17 @@
 #include "cloudtrail/reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <cstring>
+#include <thread>
 
 #include "cloudtrail/gzip.h"
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/test_util.h"
+#include "common/testing.h"
 #include "common/time_util.h"
 
 namespace cairn::cloudtrail {
@@ -336,6 +340,71 @@ TEST(ReaderTest, GzippedInputIsDetectedByMagicBytes) {
   EXPECT_EQ(r.summary->decoded_bytes, (a + b).size());
   ASSERT_EQ(r.events.size(), 3u);
   EXPECT_EQ(r.events[2].raw, Ev(3));
+}
+
+// ReadEventsFromPath opens a file once: a small one is read with one call, a larger one by
+// position, one of no size (a pipe) as a stream. All read the same events as the bytes in memory.
+TEST(ReaderTest, FromPathReadsSmallLargeAndPipedFilesAlike) {
+  // Events with a pseudo-random (fixed LCG, seed 7) value each, so that gzip leaves the large
+  // file well above the small-file size.
+  uint64_t x = 7;
+  std::string small = "{\"Records\":[" + Ev(1) + "," + Ev(2) + "]}", large = "{\"Records\":[";
+  for (int i = 0; i < 12000; ++i) {
+    std::string noise;
+    for (int k = 0; k < 4; ++k) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      noise += fmt::format("{:016x}", x);
+    }
+    large += (i ? "," : "") + Ev(i, ",\"requestID\":\"" + noise + "\"");
+  }
+  large += "]}";
+  const std::string dir = ::cairn::testing::MakeTempDir("cairn_reader");
+  FileSystem* fs = FileSystem::Default();
+  auto from_path = [&](const std::string& name) {
+    ReadOutcome out;
+    ReaderOptions options;
+    if (const char* env = std::getenv("CAIRN_READER_STREAMING"); env != nullptr && *env == '1') {
+      options.whole_file_bytes = 0;
+    }
+    out.summary = ReadEventsFromPath(fs, JoinPath(dir, name), options, [&](Event&& e) {
+      out.events.push_back(std::move(e));
+      return Status::Ok();
+    });
+    return out;
+  };
+  struct Case {
+    std::string name, bytes, text;
+  };
+  const std::vector<Case> cases = {{"small.json.gz", Gzip(small), small},
+                                   {"large.json.gz", Gzip(large), large},
+                                   {"large.json", large, large},
+                                   {"empty.json", "", ""}};
+  ASSERT_GT(cases[1].bytes.size(), size_t{256} << 10);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    ASSERT_TRUE(WriteFileAtomic(fs, JoinPath(dir, c.name), c.bytes).ok());
+    ReadOutcome got = from_path(c.name), want = ReadString(c.text, JoinPath(dir, c.name));
+    ASSERT_TRUE(got.summary.ok()) << ErrorOf(got);
+    EXPECT_EQ(got.summary->input_bytes, c.bytes.size());
+    EXPECT_EQ(got.summary->decoded_bytes, c.text.size());
+    testing::ExpectSameEvents(got.events, want.events);
+  }
+  // A named pipe: no size, read as a stream while a thread writes it.
+  const std::string fifo = JoinPath(dir, "pipe.json.gz");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    auto out = fs->NewWritableFile(fifo);
+    if (out.ok()) {
+      (*out)->Append(cases[1].bytes).IgnoreError();
+      (*out)->Close().IgnoreError();
+    }
+  });
+  ReadOutcome piped = from_path("pipe.json.gz");
+  writer.join();
+  ASSERT_TRUE(piped.summary.ok()) << ErrorOf(piped);
+  EXPECT_EQ(piped.summary->input_bytes, cases[1].bytes.size());
+  testing::ExpectSameEvents(piped.events, ReadString(large, fifo).events);
+  fs->RemoveAll(dir).IgnoreError();
 }
 
 TEST(ReaderTest, TruncatedGzipNamesSourceAndCompressedOffset) {

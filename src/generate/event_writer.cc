@@ -62,6 +62,25 @@ bool JsonProtocolService(std::string_view s) {
   return std::find(std::begin(kJson), std::end(kJson), s) != std::end(kJson);
 }
 
+// x^(3/5) * 16 in integers: the wide profile's flatter event-name weights (the catalog's heaviest
+// name, 14000, becomes 4865; a weight of 1 stays 16, 0 stays 0).
+uint64_t FlattenWeight(uint64_t w) {
+  const uint64_t x = w * w * w << 20;  // (16 w^0.6)^5 = 2^20 w^3; w <= 2^16 keeps it in 64 bits
+  uint64_t lo = 0, hi = 1;
+  while (hi * hi * hi * hi * hi <= x) hi *= 2;
+  while (hi - lo > 1) {  // largest r with r^5 <= x
+    const uint64_t mid = (lo + hi) / 2;
+    (mid * mid * mid * mid * mid <= x ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+// First octets of the wide profile's daily addresses: public ranges only, never the 192, 198 and
+// 203 blocks that hold the scenarios' documentation addresses, nor private ranges.
+constexpr int kPublicOctets[] = {3,   13,  18,  24,  34,  35,  44,  47,  52,  54,  63,  66,
+                                 68,  71,  73,  76,  81,  86,  88,  91,  98,  99,  108, 109,
+                                 136, 142, 151, 162, 174, 176, 185, 188, 194, 212, 217};
+
 }  // namespace
 
 void AppendIsoSeconds(int64_t millis, std::string* out) {
@@ -153,7 +172,7 @@ void EventWriter::BuildTable(Table* t, bool global, bool service, bool data_even
     if ((e.flags & kData) && !data_events) continue;
     // The global stream (us-east-1) sees both its regional traffic and the global services.
     if ((e.flags & kGlobal) && !global) continue;
-    sum += e.weight;
+    sum += world_->profile == Profile::kWide ? FlattenWeight(e.weight) : e.weight;
     t->entries.push_back(static_cast<int>(i));
     t->cumulative.push_back(sum);
   }
@@ -190,8 +209,20 @@ const EventWriter::SessionKey& EventWriter::Session(uint64_t tag, int account, i
   return slot;
 }
 
+std::string_view EventWriter::SourceIp(Rng* rng, int account, int pi, int64_t time_ms) {
+  const Principal& p = world_->accounts[account].principals[pi];
+  if (!p.daily) return p.ips[rng->Below(p.ips.size())];
+  // Home, office or phone: three addresses a day, new ones every day.
+  const uint64_t day = static_cast<uint64_t>(time_ms / 86400000);
+  Rng r(MixSeed({world_->seed, 0xDA1, static_cast<uint64_t>(account), static_cast<uint64_t>(pi),
+                 day, rng->Below(3)}));
+  daily_ip_ = fmt::format("{}.{}.{}.{}", kPublicOctets[r.Below(std::size(kPublicOctets))],
+                          r.Range(0, 255), r.Range(0, 255), r.Range(1, 254));
+  return daily_ip_;
+}
+
 void EventWriter::MakeIdentity(int account, int pi, int64_t time_ms, bool console, int session,
-                               Identity* id) {
+                               Identity* id, Rng* event_key) {
   const Account& a = world_->accounts[account];
   const Principal& p = a.principals[pi];
   const uint64_t hour = static_cast<uint64_t>(time_ms / 3600000);
@@ -202,7 +233,12 @@ void EventWriter::MakeIdentity(int account, int pi, int64_t time_ms, bool consol
     session = 0;
   }
   auto session_key = [&](uint64_t tag) -> const SessionKey& {
-    return Session(tag, account, pi, session, hour);
+    if (event_key == nullptr) return Session(tag, account, pi, session, hour);
+    event_key_.key.assign("ASIA");
+    AppendRandomChars(event_key, &event_key_.key, 16, kUpperAlnum);
+    event_key_.created.clear();
+    AppendIsoSeconds(time_ms - event_key->Range(60, 3540) * 1000, &event_key_.created);
+    return event_key_;
   };
   auto attributes = [&](const std::string& created, bool mfa) {
     id->json.append("\"attributes\":{\"creationDate\":\"");
@@ -217,7 +253,7 @@ void EventWriter::MakeIdentity(int account, int pi, int64_t time_ms, bool consol
       id->json.append("{\"type\":\"IAMUser\",\"principalId\":\"").append(p.id);
       id->json.append("\",\"arn\":\"").append(p.arn);
       id->json.append("\",\"accountId\":\"").append(a.id);
-      if (console) {
+      if (console || event_key != nullptr) {
         const SessionKey& sk = session_key(0xC0);
         id->access_key = sk.key;
         id->json.append("\",\"accessKeyId\":\"").append(sk.key);
@@ -233,7 +269,16 @@ void EventWriter::MakeIdentity(int account, int pi, int64_t time_ms, bool consol
       break;
     }
     case PrincipalType::kAssumedRole: {
-      const std::string& sess = p.session_names[session];
+      std::string_view sess = p.session_names[session];
+      if (p.daily) {
+        // A crowd role's session is named as the SDKs name one, after its start: a new name (and
+        // ARN) each day.
+        const uint64_t day = static_cast<uint64_t>(time_ms / 86400000);
+        Rng r(MixSeed({world_->seed, 0x5E5D, static_cast<uint64_t>(account),
+                       static_cast<uint64_t>(pi), day}));
+        daily_session_ = fmt::format("{}-{}", sess, day * 86400 + r.Below(86400));
+        sess = daily_session_;
+      }
       const SessionKey& sk = session_key(0x5E55);
       const std::string& key = sk.key;
       id->access_key = key;
@@ -485,7 +530,8 @@ void EventWriter::AppendConsoleLogin(Rng* rng, int account, int region, int64_t 
       break;
     case PrincipalType::kAssumedRole: {
       Identity id;
-      MakeIdentity(account, pi, time_ms, true, static_cast<int>(rng->Below(8)), &id);
+      MakeIdentity(account, pi, time_ms, true, static_cast<int>(rng->Below(8)), &id,
+                   world_->profile == Profile::kWide ? rng : nullptr);
       ident = std::move(id.json);
       break;
     }
@@ -504,8 +550,9 @@ void EventWriter::AppendConsoleLogin(Rng* rng, int account, int region, int64_t 
   r.event_source = "signin.amazonaws.com";
   r.event_name = "ConsoleLogin";
   r.region = world_->regions[region];
-  r.source_ip = p.ips[rng->Below(p.ips.size())];
+  r.source_ip = SourceIp(rng, account, pi, time_ms);
   r.user_agent = UserAgents()[rng->Below(2)];
+  if (!p.browser.empty()) r.user_agent = p.browser;
   if (failed) r.error_message = "Failed authentication";
   r.response_elements = failed ? "{\"ConsoleLogin\":\"Failure\"}" : "{\"ConsoleLogin\":\"Success\"}";
   r.additional_event_data = extra_;
@@ -550,22 +597,28 @@ void EventWriter::AppendBackground(Rng* rng, int account, int region, int64_t ti
     const int pi = PickPrincipal(rng, account);
     const Principal& p = a.principals[pi];
     const bool console = p.console_per_mille > 0 && rng->Chance(p.console_per_mille);
-    MakeIdentity(account, pi, time_ms, console, static_cast<int>(rng->Below(8)), &identity_);
+    MakeIdentity(account, pi, time_ms, console, static_cast<int>(rng->Below(8)), &identity_,
+                 world_->profile == Profile::kWide ? rng : nullptr);
     caller_arn_ = identity_.caller_arn;
     if (!p.invoked_by.empty()) {
       r.source_ip = p.invoked_by;
       r.user_agent = p.invoked_by;
     } else {
-      r.source_ip = p.ips[rng->Below(p.ips.size())];
-      int agent = p.agents[0];
-      if (console) {
-        if (agent >= kConsoleAgents) agent = static_cast<int>(rng->Below(kConsoleAgents));
+      r.source_ip = SourceIp(rng, account, pi, time_ms);
+      if (!p.agent_names.empty()) {
+        r.user_agent = console ? std::string_view(p.browser)
+                               : std::string_view(p.agent_names[rng->Below(p.agent_names.size())]);
       } else {
-        for (int g : p.agents) {
-          if (g >= kConsoleAgents) agent = g;
+        int agent = p.agents[0];
+        if (console) {
+          if (agent >= kConsoleAgents) agent = static_cast<int>(rng->Below(kConsoleAgents));
+        } else {
+          for (int g : p.agents) {
+            if (g >= kConsoleAgents) agent = g;
+          }
         }
+        r.user_agent = UserAgents()[agent];
       }
-      r.user_agent = UserAgents()[agent];
       r.session_from_console = console;
       if (rng->Chance(880)) {
         tls_host_.assign(e.service);

@@ -69,8 +69,10 @@ class EventWriter {
 
   // Renders principal `p` of `account` acting at `time_ms`; `console` picks the console session
   // key over the long-term key where the principal has both. `session` picks a role session.
-  void MakeIdentity(int account, int p, int64_t time_ms, bool console, int session,
-                    Identity* id);
+  // With `event_key` (the wide profile's background traffic) the call gets temporary credentials
+  // of its own, drawn from that Rng, instead of the principal's key of the hour.
+  void MakeIdentity(int account, int p, int64_t time_ms, bool console, int session, Identity* id,
+                    Rng* event_key = nullptr);
 
   // For scenarios: starts a placeholder context for one event, with `overrides` fixing some
   // placeholders; Expand then fills templates from it (consistently across calls) until the next
@@ -93,6 +95,8 @@ class EventWriter {
   void ResetVars(Rng* rng, int account, int region, int64_t time_ms);
   void AppendConsoleLogin(Rng* rng, int account, int region, int64_t time_ms, std::string* out);
   int PickPrincipal(Rng* rng, int account);
+  // The source address of a call by principal `pi` (a crowd principal's change daily).
+  std::string_view SourceIp(Rng* rng, int account, int pi, int64_t time_ms);
 
   const World* world_;
   const Catalog* catalog_;
@@ -119,6 +123,8 @@ class EventWriter {
   };
   const SessionKey& Session(uint64_t tag, int account, int principal, int session, uint64_t hour);
   SessionKey session_cache_[256];
+  SessionKey event_key_;  // the wide profile's per-call credentials
+  std::string daily_ip_, daily_session_;
 
   // Scratch.
   Identity identity_;

@@ -201,6 +201,9 @@ std::string CellKey(const World& world, const Plan& plan, const Cell& c, uint64_
 
 std::string ManifestJson(const GenerateOptions& o, const World& world, const Plan& plan) {
   std::string j = "{\n  \"format\": \"cairn-generate-manifest\",\n  \"version\": 1,\n";
+  if (o.profile != Profile::kDefault) {
+    j += fmt::format("  \"profile\": \"{}\",\n", ProfileName(o.profile));
+  }
   j += fmt::format("  \"seed\": {},\n  \"start\": \"{}\",\n  \"days\": {},\n", o.seed,
                    FormatIso8601(plan.first_window_ms), o.days);
   j += fmt::format(
@@ -275,7 +278,7 @@ Result<GenerateSummary> Generate(const GenerateOptions& o, FileSystem* fs) {
   }
 
   const Catalog catalog;
-  const World world(o.seed, o.accounts, regions);
+  const World world(o.seed, o.accounts, regions, o.profile);
   Plan plan;
   {
     EventWriter planner(&world, &catalog, o.data_events);

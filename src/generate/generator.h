@@ -2,14 +2,15 @@
 // `cairn generate`: realistic synthetic CloudTrail logs, written in the S3 layout CloudTrail
 // itself uses, for demos, tests and benchmarks.
 //
-// Output is a pure function of the options (seed, start, days, accounts, regions, flags and the
-// event count): the same options give the same bytes whatever the thread count or machine. Every
-// file's content is derived from (seed, file identity) with the generator's own PRNG.
+// Output is a pure function of the options (profile, seed, start, days, accounts, regions, flags
+// and the event count): the same options give the same bytes whatever the thread count or machine.
+// Every file's content is derived from (seed, file identity) with the generator's own PRNG.
 //
 // Layout under `out_dir` (see docs/generator.md and docs/format/scenarios.md):
 //   AWSLogs/<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<16>.json.gz
 //   AWSLogs/<acct>/CloudTrail-Insight/<region>/...   (with `insights`)
-//   scenarios.json                                   (manifest: accounts, regions, attack scenarios)
+//   scenarios.json                                   (manifest: accounts, regions, attack
+//   scenarios)
 
 #include <cstdint>
 #include <optional>
@@ -19,6 +20,7 @@
 
 #include "common/fs.h"
 #include "common/status.h"
+#include "generate/world.h"
 
 namespace cairn::generate {
 
@@ -35,6 +37,7 @@ struct GenerateOptions {
   bool scenarios = true;             // embedded attack scenarios
   int threads = 0;                   // 0: one per core
   bool overwrite = false;            // remove an existing out_dir/AWSLogs first
+  Profile profile = Profile::kDefault;  // the traffic's statistics (docs/generator.md)
 };
 
 struct GenerateSummary {

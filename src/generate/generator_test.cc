@@ -99,50 +99,62 @@ struct Event {
   KeyParts parts;
 };
 
+// A generated data set read back: every record, the files they came from and the manifest.
+struct DataSet {
+  std::string dir;
+  GenerateSummary summary;
+  std::vector<Event> events;
+  std::string manifest;
+};
+
+void Load(const GenerateOptions& o, DataSet* set) {
+  set->dir = o.out_dir;
+  auto s = Generate(o, FileSystem::Default());
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  set->summary = *s;
+  std::map<std::string, std::string> files;
+  ReadTree(set->dir, "", &files);
+  simdjson::dom::parser parser;
+  for (const auto& [path, data] : files) {
+    if (path == "scenarios.json") {
+      set->manifest = data;
+      continue;
+    }
+    auto parts = ParseCloudTrailKey(path);
+    ASSERT_TRUE(parts.has_value()) << path;
+    std::string json = Gunzip(data);
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << path;
+    simdjson::dom::array records;
+    ASSERT_EQ(doc["Records"].get_array().get(records), simdjson::SUCCESS) << path;
+    for (simdjson::dom::element r : records) {
+      set->events.push_back({simdjson::minify(r), path, *parts});
+    }
+  }
+}
+
 // One data set shared by the property tests (generating and reading it takes well under a second).
 class GeneratedSet : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(testing::MakeTempDir("cairn_gen"));
-    auto s = Generate(Options(*dir_, 11, 2), FileSystem::Default());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    summary_ = new GenerateSummary(*s);
-    events_ = new std::vector<Event>();
-    std::map<std::string, std::string> files;
-    ReadTree(*dir_, "", &files);
-    simdjson::dom::parser parser;
-    for (const auto& [path, data] : files) {
-      if (path == "scenarios.json") {
-        manifest_ = new std::string(data);
-        continue;
-      }
-      auto parts = ParseCloudTrailKey(path);
-      ASSERT_TRUE(parts.has_value()) << path;
-      std::string json = Gunzip(data);
-      simdjson::dom::element doc;
-      ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << path;
-      simdjson::dom::array records;
-      ASSERT_EQ(doc["Records"].get_array().get(records), simdjson::SUCCESS) << path;
-      for (simdjson::dom::element r : records) {
-        events_->push_back({simdjson::minify(r), path, *parts});
-      }
-    }
+    set_ = new DataSet();
+    Load(Options(testing::MakeTempDir("cairn_gen"), 11, 2), set_);
+    summary_ = &set_->summary;
+    events_ = &set_->events;
+    manifest_ = &set_->manifest;
   }
   static void TearDownTestSuite() {
-    FileSystem::Default()->RemoveAll(*dir_).IgnoreError();
-    delete dir_;
-    delete summary_;
-    delete events_;
-    delete manifest_;
+    FileSystem::Default()->RemoveAll(set_->dir).IgnoreError();
+    delete set_;
   }
 
-  static std::string* dir_;
+  static DataSet* set_;
   static GenerateSummary* summary_;
   static std::vector<Event>* events_;
   static std::string* manifest_;
   simdjson::dom::parser parser_;
 };
-std::string* GeneratedSet::dir_ = nullptr;
+DataSet* GeneratedSet::set_ = nullptr;
 GenerateSummary* GeneratedSet::summary_ = nullptr;
 std::vector<Event>* GeneratedSet::events_ = nullptr;
 std::string* GeneratedSet::manifest_ = nullptr;
@@ -336,20 +348,23 @@ TEST_F(GeneratedSet, GlobalServicesAreRecordedInUsEast1) {
   EXPECT_GT(global, 100);
 }
 
-TEST_F(GeneratedSet, ScenarioManifestMatchesTheEventsWritten) {
-  ASSERT_NE(manifest_, nullptr);
+// Every scenario's records are written as the manifest says, and its match criteria select exactly
+// them in the whole data set.
+void ExpectScenarioManifestMatches(const DataSet& set) {
+  ASSERT_FALSE(set.manifest.empty());
+  simdjson::dom::parser parser;
   simdjson::dom::parser mp;
   simdjson::dom::element m;
-  ASSERT_EQ(mp.parse(*manifest_).get(m), simdjson::SUCCESS);
+  ASSERT_EQ(mp.parse(set.manifest).get(m), simdjson::SUCCESS);
   EXPECT_EQ(Str(m, "/format"), "cairn-generate-manifest");
   uint64_t events = 0;
   ASSERT_EQ(m["events"].get_uint64().get(events), simdjson::SUCCESS);
-  EXPECT_EQ(events, kEvents);
+  EXPECT_EQ(events, set.events.size());
 
   std::map<std::string, const Event*> by_id;
-  for (const Event& e : *events_) {
+  for (const Event& e : set.events) {
     simdjson::dom::element r;
-    ASSERT_EQ(parser_.parse(e.json).get(r), simdjson::SUCCESS);
+    ASSERT_EQ(parser.parse(e.json).get(r), simdjson::SUCCESS);
     by_id[std::string(Str(r, "/eventID"))] = &e;
   }
 
@@ -374,21 +389,23 @@ TEST_F(GeneratedSet, ScenarioManifestMatchesTheEventsWritten) {
       auto it = by_id.find(id);
       ASSERT_NE(it, by_id.end()) << name << " event " << id << " not written";
       simdjson::dom::element r;
-      ASSERT_EQ(parser_.parse(it->second->json).get(r), simdjson::SUCCESS);
+      ASSERT_EQ(parser.parse(it->second->json).get(r), simdjson::SUCCESS);
       EXPECT_EQ(Str(r, "/recipientAccountId"), account) << name;
       EXPECT_EQ(Str(r, "/awsRegion"), region) << name;
       EXPECT_EQ(Str(r, "/userIdentity/arn"), user_arn) << name;
       EXPECT_EQ(Str(r, "/sourceIPAddress"), ip) << name;
       EXPECT_EQ(Str(r, "/eventTime"), Str(item, "/eventTime")) << name;
-      if (!event_name.empty()) EXPECT_EQ(Str(r, "/eventName"), event_name) << name;
+      if (!event_name.empty()) {
+        EXPECT_EQ(Str(r, "/eventName"), event_name) << name;
+      }
     }
     // The match criteria select exactly the scenario's records in the whole data set.
     simdjson::dom::object match;
     ASSERT_EQ(s["match"].get_object().get(match), simdjson::SUCCESS);
     uint64_t matched = 0;
-    for (const Event& e : *events_) {
+    for (const Event& e : set.events) {
       simdjson::dom::element r;
-      ASSERT_EQ(parser_.parse(e.json).get(r), simdjson::SUCCESS);
+      ASSERT_EQ(parser.parse(e.json).get(r), simdjson::SUCCESS);
       bool all = true;
       for (auto field : match) {
         std::string_view want;
@@ -402,13 +419,18 @@ TEST_F(GeneratedSet, ScenarioManifestMatchesTheEventsWritten) {
     }
     EXPECT_EQ(matched, expected) << name;
   }
-  EXPECT_EQ(listed, summary_->scenario_events);
+  EXPECT_EQ(listed, set.summary.scenario_events);
   for (const char* n : {"cloudtrail_stop_logging", "cloudtrail_delete_trail",
                         "root_console_login_without_mfa", "iam_create_access_key_other_user",
                         "iam_attach_admin_policy", "ebs_snapshot_shared_public",
                         "guardduty_detector_deleted", "access_denied_burst"}) {
     EXPECT_TRUE(names.count(n)) << n;
   }
+}
+
+TEST_F(GeneratedSet, ScenarioManifestMatchesTheEventsWritten) {
+  EXPECT_EQ(summary_->events, kEvents);
+  ExpectScenarioManifestMatches(*set_);
 }
 
 TEST_F(GeneratedSet, CreateAccessKeyScenarioTargetsAnotherUser) {
@@ -418,6 +440,134 @@ TEST_F(GeneratedSet, CreateAccessKeyScenarioTargetsAnotherUser) {
     if (Str(r, "/eventName") != "CreateAccessKey") continue;
     EXPECT_NE(Str(r, "/requestParameters/userName"), Str(r, "/userIdentity/userName"));
   }
+}
+
+// The wide profile (docs/generator.md): 100,000 events over three days.
+constexpr uint64_t kWideEvents = 100000;
+
+GenerateOptions WideOptions(const std::string& dir, uint64_t seed, int threads) {
+  GenerateOptions o = Options(dir, seed, threads);
+  o.events = kWideEvents;
+  o.days = 3;
+  o.data_events = false;
+  o.profile = Profile::kWide;
+  return o;
+}
+
+class WideSet : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    set_ = new DataSet();
+    Load(WideOptions(testing::MakeTempDir("cairn_gen_wide"), 11, 2), set_);
+  }
+  static void TearDownTestSuite() {
+    FileSystem::Default()->RemoveAll(set_->dir).IgnoreError();
+    delete set_;
+  }
+  static DataSet* set_;
+  simdjson::dom::parser parser_;
+};
+DataSet* WideSet::set_ = nullptr;
+
+TEST(Generate, WideProfileIsReproducibleWhateverTheThreadCount) {
+  std::string a = testing::MakeTempDir("cairn_gen_wa"), b = testing::MakeTempDir("cairn_gen_wb"),
+              c = testing::MakeTempDir("cairn_gen_wc");
+  GenerateOptions o = WideOptions(a, 5, 1);
+  o.events = 20000;
+  o.days = 1;
+  ASSERT_TRUE(Generate(o, FileSystem::Default()).ok());
+  o.out_dir = b;
+  o.threads = 3;
+  ASSERT_TRUE(Generate(o, FileSystem::Default()).ok());
+  o.out_dir = c;
+  o.profile = Profile::kDefault;  // same seed and options, the other profile
+  ASSERT_TRUE(Generate(o, FileSystem::Default()).ok());
+  const uint64_t ha = TreeHash(a), hb = TreeHash(b), hc = TreeHash(c);
+  EXPECT_EQ(ha, hb);
+  EXPECT_NE(ha, hc);
+  for (const auto& d : {a, b, c}) FileSystem::Default()->RemoveAll(d).IgnoreError();
+}
+
+TEST_F(WideSet, WritesExactlyTheRequestedNumberOfEventsAndNamesItsProfile) {
+  EXPECT_EQ(set_->events.size(), kWideEvents);
+  EXPECT_EQ(set_->summary.events, kWideEvents);
+  EXPECT_NE(set_->manifest.find("\"profile\": \"wide\""), std::string::npos);
+}
+
+TEST_F(WideSet, ScenarioManifestMatchesTheEventsWritten) { ExpectScenarioManifestMatches(*set_); }
+
+TEST_F(WideSet, HasTheWideStatistics) {
+  // The scenarios reuse their attackers' keys on purpose; every other call has its own key.
+  std::set<std::string> scenario_ids;
+  {
+    simdjson::dom::parser mp;
+    simdjson::dom::element m;
+    ASSERT_EQ(mp.parse(set_->manifest).get(m), simdjson::SUCCESS);
+    for (simdjson::dom::element sc : m["scenarios"].get_array()) {
+      for (simdjson::dom::element item : sc["events"].get_array()) {
+        scenario_ids.insert(std::string(Str(item, "/eventID")));
+      }
+    }
+  }
+  std::map<std::string, int> names, keys, request_ids, ips, agents, arns, user_events;
+  std::map<std::string, std::set<std::string>> user_days;
+  size_t calls = 0, keyed = 0, with_request_id = 0, long_term_keys = 0;
+  for (const Event& e : set_->events) {
+    simdjson::dom::element r;
+    ASSERT_EQ(parser_.parse(e.json).get(r), simdjson::SUCCESS);
+    if (Str(r, "/eventType") == "AwsCloudTrailInsight") continue;
+    ++calls;
+    ++names[std::string(Str(r, "/eventName"))];
+    ++ips[std::string(Str(r, "/sourceIPAddress"))];
+    ++agents[std::string(Str(r, "/userAgent"))];
+    std::string_view request_id = Str(r, "/requestID"), arn = Str(r, "/userIdentity/arn");
+    if (!request_id.empty()) {
+      ++with_request_id;
+      ++request_ids[std::string(request_id)];
+    }
+    if (!arn.empty()) ++arns[std::string(arn)];
+    if (Str(r, "/userIdentity/type") == "IAMUser") {
+      ++user_events[std::string(arn)];
+      user_days[std::string(arn)].insert(std::string(Str(r, "/eventTime").substr(0, 10)));
+    }
+    std::string_view key = Str(r, "/userIdentity/accessKeyId");
+    if (!key.empty() && !scenario_ids.count(std::string(Str(r, "/eventID")))) {
+      ++keyed;
+      ++keys[std::string(key)];
+      long_term_keys += key.substr(0, 4) != "ASIA";
+    }
+  }
+  // Every access key id and every request id distinct.
+  EXPECT_GT(keyed, calls * 8 / 10);
+  EXPECT_EQ(keys.size(), keyed);
+  EXPECT_EQ(long_term_keys, 0u);
+  EXPECT_GT(with_request_id, calls * 9 / 10);
+  EXPECT_EQ(request_ids.size(), with_request_id);
+  // A flat event-name mix: the most common name is about 4% of the calls.
+  int top = 0;
+  for (const auto& [n, c] : names) top = std::max(top, c);
+  EXPECT_GE(top * 1000, static_cast<int>(calls) * 35) << top << " of " << calls;
+  EXPECT_LE(top * 1000, static_cast<int>(calls) * 50) << top << " of " << calls;
+  EXPECT_GE(names.size(), 350u);
+  // Many addresses, user agents and ARNs (the default profile has a few dozen of each).
+  EXPECT_GE(ips.size(), calls / 6);
+  EXPECT_GE(agents.size(), 3000u);
+  EXPECT_GE(arns.size(), 4000u);
+  // A few busy users (each at least 0.3% of the calls, active every day) among a crowd of quiet
+  // ones (the median user well under 0.05%).
+  std::vector<int> per_user;
+  int busy = 0;
+  for (const auto& [arn, n] : user_events) {
+    per_user.push_back(n);
+    if (n * 1000 >= static_cast<int>(calls) * 3) {
+      ++busy;
+      EXPECT_EQ(user_days[arn].size(), 3u) << arn;
+    }
+  }
+  std::sort(per_user.begin(), per_user.end());
+  EXPECT_GE(busy, 3);
+  EXPECT_GE(user_events.size(), 2000u);
+  EXPECT_LT(per_user[per_user.size() / 2] * 10000, static_cast<int>(calls) * 5);
 }
 
 }  // namespace

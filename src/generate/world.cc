@@ -22,6 +22,93 @@ constexpr std::string_view kFunctions[] = {"api-handler",   "image-resizer",    
                                            "auth-authorizer", "report-generator", "slack-notifier",
                                            "etl-transform", "cost-reporter"};
 
+// Wide profile: the crowd of principals each account adds (docs/generator.md).
+constexpr int kWideUsers = 800;  // IAM users: every pair of kHumans and kSurnames
+constexpr int kWideRoles = 400;  // roles: every pair of kTeams and kPurposes
+constexpr std::string_view kSurnames[] = {
+    "smith",    "jones",    "garcia",  "miller",  "davis",    "lopez",  "wilson", "moore",
+    "taylor",   "thomas",   "martin",  "lee",     "walker",   "hall",   "allen",  "young",
+    "king",     "wright",   "scott",   "green",   "baker",    "adams",  "nelson", "hill",
+    "campbell", "mitchell", "roberts", "carter",  "phillips", "evans",  "turner", "torres",
+    "parker",   "collins",  "edwards", "stewart", "morris",   "murphy", "cook",   "rogers"};
+constexpr std::string_view kTeams[] = {"payments", "search",  "identity", "billing",  "catalog",
+                                       "checkout", "ml",      "platform", "data",     "mobile",
+                                       "growth",   "support", "risk",     "ledger",   "media",
+                                       "infra",    "partner", "insights", "shipping", "pricing"};
+constexpr std::string_view kPurposes[] = {"api",      "worker", "etl",   "batch",     "deploy",
+                                          "reader",   "writer", "sync",  "cleanup",   "export",
+                                          "import",   "report", "cron",  "scheduler", "indexer",
+                                          "notifier", "backup", "audit", "migrator",  "cache"};
+constexpr std::string_view kSessionBases[] = {"botocore-session", "aws-go-sdk", "aws-sdk-java",
+                                              "aws-sdk-js", "terraform-run"};
+
+std::string Kernel(Rng* r) {
+  static constexpr std::string_view kKernels[] = {"5.10.", "5.15.", "6.1.", "6.5.", "6.8."};
+  return fmt::format("{}{}-{}-aws", kKernels[r->Below(std::size(kKernels))], r->Range(0, 240),
+                     r->Range(1000, 1070));
+}
+
+// An SDK or CLI user agent with its own versions: thousands of distinct strings over a crowd.
+std::string WideAgent(Rng* r) {
+  switch (r->Below(6)) {
+    case 0: {
+      std::string os;
+      if (r->Chance(400)) {
+        os = fmt::format("Darwin/{}.{}.0", r->Range(21, 24), r->Range(0, 6));
+      } else {
+        os = r->Chance(200) ? std::string("Windows/10") : "Linux/" + Kernel(r);
+      }
+      return fmt::format("aws-cli/2.{}.{} Python/3.11.{} {} exe/x86_64 prompt/off", r->Range(9, 18),
+                         r->Range(0, 45), r->Range(0, 9), os);
+    }
+    case 1: {
+      const int64_t minor = r->Range(28, 35), patch = r->Range(0, 99);
+      return fmt::format(
+          "Boto3/1.{}.{} md/Botocore#1.{}.{} ua/2.0 os/linux#{} md/arch#x86_64 lang/python#3.{}.{} "
+          "md/pyimpl#CPython cfg/retry-mode#{} Botocore/1.{}.{}",
+          minor, patch, minor, patch, Kernel(r), r->Range(9, 12), r->Range(0, 12),
+          r->Chance(500) ? "legacy" : "standard", minor, patch);
+    }
+    case 2:
+      return fmt::format(
+          "aws-sdk-go-v2/1.{}.{} os/linux lang/go#1.{}.{} md/GOOS#linux md/GOARCH#{}",
+          r->Range(20, 32), r->Range(0, 9), r->Range(20, 23), r->Range(0, 12),
+          r->Chance(700) ? "amd64" : "arm64");
+    case 3: {
+      const int64_t jdk = r->Chance(500) ? 17 : 21, update = r->Range(1, 12);
+      return fmt::format(
+          "aws-sdk-java/2.{}.{} Linux/{} OpenJDK_64-Bit_Server_VM/{}.0.{}+{}-LTS Java/{}.0.{} "
+          "vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/{}",
+          r->Range(20, 28), r->Range(0, 60), Kernel(r), jdk, update, r->Range(1, 12), jdk, update,
+          r->Chance(500) ? "legacy" : "standard");
+    }
+    case 4:
+      return fmt::format("aws-sdk-js/3.{}.0 ua/2.0 os/linux#{} lang/js md/nodejs#{}.{}.{}",
+                         r->Range(400, 700), Kernel(r), 18 + 2 * r->Range(0, 2), r->Range(0, 18),
+                         r->Range(0, 3));
+    default:
+      return fmt::format(
+          "APN/1.0 HashiCorp/1.0 Terraform/1.{}.{} (+https://www.terraform.io) "
+          "terraform-provider-aws/5.{}.0 (+https://registry.terraform.io/providers/hashicorp/aws) "
+          "aws-sdk-go-v2/1.{}.{} ua/2.0 os/linux lang/go#1.{}.{} md/GOOS#linux md/GOARCH#amd64",
+          r->Range(5, 9), r->Range(0, 8), r->Range(20, 80), r->Range(20, 32), r->Range(0, 9),
+          r->Range(20, 23), r->Range(0, 12));
+  }
+}
+
+std::string WideBrowser(Rng* r) {
+  static constexpr std::string_view kOs[] = {"Macintosh; Intel Mac OS X 10_15_7",
+                                             "Windows NT 10.0; Win64; x64", "X11; Linux x86_64"};
+  const std::string_view os = kOs[r->Below(std::size(kOs))];
+  if (r->Chance(250)) {
+    const int64_t v = r->Range(115, 132);
+    return fmt::format("Mozilla/5.0 ({}; rv:{}.0) Gecko/20100101 Firefox/{}.0", os, v, v);
+  }
+  return fmt::format(
+      "Mozilla/5.0 ({}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0.{}.{} Safari/537.36", os,
+      r->Range(110, 131), r->Range(5000, 6800), r->Range(0, 200));
+}
+
 std::string Ip(Rng* rng, std::initializer_list<int> first_octets) {
   // Never 192.0.2/24, 198.51.100/24 or 203.0.113/24: those are reserved for scenario attackers.
   int a = *(first_octets.begin() + rng->Below(first_octets.size()));
@@ -49,8 +136,47 @@ void Finish(Account* a) {
   }
 }
 
+// Wide profile: hundreds of IAM users and roles per account, each with its own user agents, after
+// the default principals (whose indexes, and every draw of the account's own Rng, stay as they
+// are).
+void AddCrowd(uint64_t seed, int index, const std::string& acct, Account* a) {
+  Rng rng(MixSeed({seed, 0xC20D, static_cast<uint64_t>(index)}));
+  for (int i = 0; i < kWideUsers; ++i) {
+    Principal p;
+    p.type = PrincipalType::kIamUser;
+    p.name = fmt::format("{}.{}", kHumans[i % std::size(kHumans)],
+                         kSurnames[(i / std::size(kHumans) + index * 7) % std::size(kSurnames)]);
+    p.id = "AIDA" + Chars(&rng, 16, kUpperAlnum);
+    p.arn = fmt::format("arn:aws:iam::{}:user/{}", acct, p.name);
+    p.daily = true;
+    for (int k = 0, n = 1 + static_cast<int>(rng.Below(2)); k < n; ++k) {
+      p.agent_names.push_back(WideAgent(&rng));
+    }
+    if (rng.Chance(350)) {
+      p.console_per_mille = 200 + static_cast<uint32_t>(rng.Below(500));
+      p.browser = WideBrowser(&rng);
+    }
+    p.mfa = rng.Chance(900);
+    p.weight = 1 + static_cast<uint32_t>(rng.Below(4));
+    a->principals.push_back(std::move(p));
+  }
+  for (int i = 0; i < kWideRoles; ++i) {
+    Principal p;
+    p.type = PrincipalType::kAssumedRole;
+    p.name = fmt::format("{}-{}-role", kTeams[i % std::size(kTeams)],
+                         kPurposes[(i / std::size(kTeams) + index * 3) % std::size(kPurposes)]);
+    p.id = "AROA" + Chars(&rng, 16, kUpperAlnum);
+    p.arn = fmt::format("arn:aws:iam::{}:role/{}", acct, p.name);
+    p.session_names = {std::string(kSessionBases[rng.Below(std::size(kSessionBases))])};
+    p.daily = true;
+    p.agent_names.push_back(WideAgent(&rng));
+    p.weight = 1 + static_cast<uint32_t>(rng.Below(6));
+    a->principals.push_back(std::move(p));
+  }
+}
+
 Account MakeAccount(uint64_t seed, int index, std::string id, const std::string& org,
-                    const std::vector<std::string>& regions) {
+                    const std::vector<std::string>& regions, Profile profile) {
   Rng rng(MixSeed({seed, 0xACC0, static_cast<uint64_t>(index)}));
   Account a;
   a.index = index;
@@ -176,6 +302,7 @@ Account MakeAccount(uint64_t seed, int index, std::string id, const std::string&
     p.weight = 6;
     a.principals.push_back(std::move(p));
   }
+  if (profile == Profile::kWide) AddCrowd(seed, index, acct, &a);
   Finish(&a);
 
   for (const auto& p : a.principals) {
@@ -254,6 +381,16 @@ std::string_view PrincipalTypeName(PrincipalType type) {
   return "Unknown";
 }
 
+std::string_view ProfileName(Profile profile) {
+  return profile == Profile::kWide ? "wide" : "default";
+}
+
+std::optional<Profile> ParseProfile(std::string_view name) {
+  if (name == "default") return Profile::kDefault;
+  if (name == "wide") return Profile::kWide;
+  return std::nullopt;
+}
+
 const std::vector<std::string_view>& UserAgents() {
   static const std::vector<std::string_view> kAgents = {
       // Console agents (kConsoleAgents of them).
@@ -294,8 +431,9 @@ std::vector<std::string> DefaultRegions() {
   return {AllRegions().begin(), AllRegions().begin() + 4};
 }
 
-World::World(uint64_t seed_in, int account_count, std::vector<std::string> regions_in)
-    : seed(seed_in), regions(std::move(regions_in)) {
+World::World(uint64_t seed_in, int account_count, std::vector<std::string> regions_in,
+             Profile profile_in)
+    : seed(seed_in), profile(profile_in), regions(std::move(regions_in)) {
   Rng rng(MixSeed({seed, 0x0F9}));
   org = std::string(kOrgs[rng.Below(std::size(kOrgs))]);
   global_region = 0;
@@ -309,7 +447,7 @@ World::World(uint64_t seed_in, int account_count, std::vector<std::string> regio
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
   }
   for (int i = 0; i < account_count; ++i) {
-    accounts.push_back(MakeAccount(seed, i, ids[i], org, regions));
+    accounts.push_back(MakeAccount(seed, i, ids[i], org, regions, profile));
   }
 }
 

@@ -7,11 +7,21 @@
 // A World is immutable after construction and safe to share between threads.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace cairn::generate {
+
+// The statistics of the generated traffic (docs/generator.md). kDefault is the original data set;
+// kWide has far more distinct values: thousands of principals per account whose addresses and role
+// sessions change daily, a temporary access key per event, versioned user agents and a flat
+// event-name mix.
+enum class Profile { kDefault, kWide };
+
+std::string_view ProfileName(Profile profile);
+std::optional<Profile> ParseProfile(std::string_view name);
 
 enum class PrincipalType { kIamUser, kAssumedRole, kRoot, kAwsService, kFederatedUser };
 
@@ -31,6 +41,11 @@ struct Principal {
   bool mfa = false;                        // signs in to the console with MFA
   int issuer = -1;                         // federated users: index of the issuing IAM user
   uint32_t weight = 0;                     // relative activity
+  // Wide profile's crowd of principals: their addresses (and a role's session name) change every
+  // day (see EventWriter), and they use their own user agents instead of `agents`.
+  bool daily = false;
+  std::vector<std::string> agent_names;  // SDK and CLI user agents
+  std::string browser;                   // console user agent (when console_per_mille > 0)
 };
 
 // Resource names that vary by region (EC2 ids, GuardDuty detector).
@@ -54,9 +69,11 @@ struct Account {
 };
 
 struct World {
-  World(uint64_t seed, int accounts, std::vector<std::string> regions);
+  World(uint64_t seed, int accounts, std::vector<std::string> regions,
+        Profile profile = Profile::kDefault);
 
   uint64_t seed;
+  Profile profile;
   std::string org;  // company name used in resource names
   std::vector<std::string> regions;
   int global_region = 0;  // where global services are recorded (us-east-1 when listed)

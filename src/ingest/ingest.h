@@ -75,7 +75,8 @@ using ProgressFn = std::function<void(const Progress&)>;
 // Expands PATH arguments: files as given, folders recursively (files ending in .json, .json.gz,
 // .gz, .jsonl, .ndjson; hidden entries skipped), shell globs, and "-" for standard input (copied
 // to a temporary file under the data folder first so it can be quarantined if bad). Errors name
-// the argument that matched nothing.
+// the argument that matched nothing. Files are in path order, grouped by their date folders
+// (CloudTrail's .../YYYY/MM/DD/file; files without come first) so that a commit holds few days.
 Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<std::string>& args,
                                              const std::string& data_dir);
 

@@ -68,6 +68,30 @@ TEST(ExpandPathsTest, FoldersGlobsAndMissing) {
   EXPECT_NE(missing.status().message().find("/nonexistent/cairn/*.json"), std::string::npos);
 }
 
+TEST(ExpandPathsTest, GroupsFilesByTheirDateFolders) {
+  FileSystem* fs = FileSystem::Default();
+  std::string dir = testing::MakeTempDir("cairn_expand");
+  const std::vector<std::string> files = {"AWSLogs/1/CloudTrail/us-east-1/2026/11/01/a.json",
+                                          "AWSLogs/1/CloudTrail/us-east-1/2026/11/02/b.json",
+                                          "AWSLogs/1/CloudTrail/us-west-2/2026/11/01/c.json",
+                                          "AWSLogs/2/CloudTrail/us-east-1/2026/11/02/d.json",
+                                          "AWSLogs/2/CloudTrail/us-east-1/2026/10/31/e.json",
+                                          "loose/f.json",
+                                          "loose/2026/1/01/g.json"};  // not a date folder
+  for (const auto& f : files) {
+    ASSERT_TRUE(fs->CreateDirs(DirName(JoinPath(dir, f))).ok());
+    ASSERT_TRUE(WriteFileAtomic(fs, JoinPath(dir, f), "{\"Records\":[]}").ok());
+  }
+  auto out = ExpandPaths(fs, {dir}, "/tmp");
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& p : *out) names.push_back(BaseName(p));
+  // Files without date folders first (path order), then day by day, path order within a day.
+  EXPECT_EQ(names, (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json",
+                                             "b.json", "d.json"}));
+  fs->RemoveAll(dir).IgnoreError();
+}
+
 TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
   CAIRN_REQUIRE_SHARED_DATA();
   std::string data = testing::MakeTempDir("cairn_ingest");
@@ -81,7 +105,14 @@ TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
   options.batch_events = 500;  // several commits
   RecordingSink sink;
   int progress_calls = 0;
-  auto summary = IngestFiles(*files, options, &sink, [&](const Progress&) { ++progress_calls; }, 0.01);
+  Progress last;
+  auto summary = IngestFiles(
+      *files, options, &sink,
+      [&](const Progress& p) {
+        ++progress_calls;
+        last = p;
+      },
+      0.01);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->files, 55u);
   EXPECT_EQ(summary->events, 2900u);
@@ -90,6 +121,15 @@ TEST(IngestTest, FolderWithMalformedFileStoresEverythingElse) {
   EXPECT_EQ(sink.sources_.size(), 55u);
   EXPECT_GE(sink.commits_, 3);  // batches close at whole files past 500 events
   EXPECT_GE(progress_calls, 1);
+  // The last progress report: every file done; every byte of the files counted in the total,
+  // and those read whole (not the rejected file) as done.
+  auto malformed_size = fs->FileSize(Malformed());
+  ASSERT_TRUE(malformed_size.ok());
+  EXPECT_EQ(last.files_done, 56u);
+  EXPECT_EQ(last.files_total, 56u);
+  EXPECT_EQ(last.events, 2900u);
+  EXPECT_EQ(last.input_bytes_done, summary->input_bytes);
+  EXPECT_EQ(last.input_bytes_total, summary->input_bytes + *malformed_size);
   ASSERT_EQ(summary->rejected.size(), 1u);
   const Rejection& r = summary->rejected[0];
   EXPECT_EQ(r.path, Malformed());

@@ -86,6 +86,17 @@ struct FieldInfo {
   bool column = false;
 };
 
+// Where a segment's bytes go (Segment::SizeReport, `cairn index info --sections`): one part of a
+// section, with its stored (compressed) bytes and, where it is compressed, its decompressed bytes.
+// Keys-table bytes are attributed to the field of each key (terms together), compressed bytes in
+// proportion to the entry's share of its key block.
+struct PartSize {
+  std::string part;  // "blocks", "columns: userAgent dictionary", "keys: requestID", ...
+  uint64_t bytes = 0;
+  uint64_t raw_bytes = 0;
+  uint64_t entries = 0;  // keys for keys-table parts, values for dictionaries, else 0
+};
+
 // A Splunk-style value pattern: '*' matches any run of bytes; everything else literally, ASCII
 // case-insensitive. Built once, matched many times.
 class Pattern {
@@ -194,6 +205,11 @@ class Segment {
   Status ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const;
   // Drops cached ids (memory); they are re-read on next use.
   void DropIdCache() const;
+
+  // --- size ---
+  // Every byte of the file attributed to a part (reads the column dictionaries and every key
+  // block). The parts' bytes sum to the file size.
+  Result<std::vector<PartSize>> SizeReport() const;
 
   // --- integrity ---
   // Reads every byte, checks every checksum and decodes every part. Corruption names the path.

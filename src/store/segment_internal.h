@@ -8,6 +8,7 @@
 //   segment_bloom.cc    the bit-sliced Bloom filters and the text pre-filter of their candidates
 //   segment_lookups.cc  the query API: postings of fields and terms, wildcards, values, statistics
 //   segment_verify.cc   Verify: every byte
+//   segment_size.cc     SizeReport: every byte attributed to a part
 //   pattern.cc          Pattern
 // Nothing here is part of the store's API; docs/format/segment.md is the specification.
 

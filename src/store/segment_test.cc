@@ -100,6 +100,72 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   EXPECT_TRUE(seg->Verify().ok());
 }
 
+TEST_F(SegmentTest, SizeReportAttributesEveryByte) {
+  auto events = testing::SyntheticBatch(
+      0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
+  SegmentWriterOptions opt;
+  opt.block_bytes = 16 << 10;
+  opt.key_block_bytes = 4 << 10;  // several key blocks
+  auto seg = Write(events, opt);
+  ASSERT_TRUE(seg);
+  auto parts = seg->SizeReport();
+  ASSERT_TRUE(parts.ok()) << parts.status().ToString();
+  std::map<std::string, PartSize> by_name;
+  uint64_t total = 0, keys = 0;
+  for (const PartSize& p : *parts) {
+    EXPECT_TRUE(by_name.emplace(p.part, p).second) << "part listed twice: " << p.part;
+    total += p.bytes;
+    if (p.part.rfind("keys: ", 0) == 0) keys += p.bytes;
+  }
+  EXPECT_EQ(total, seg->desc().bytes);
+  auto file = FileSystem::Default()->NewRandomAccessFile(seg->path());
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(total, (*file)->Size());
+  EXPECT_GT(by_name["blocks"].bytes, total / 4);
+  EXPECT_GT(by_name["blocks"].raw_bytes, by_name["blocks"].bytes);
+  EXPECT_GT(keys, 0u);
+  EXPECT_GT(by_name["keys: (terms)"].entries, 0u);
+  auto dict = seg->ColumnCounts("eventName");
+  ASSERT_TRUE(dict.ok());
+  EXPECT_EQ(by_name["columns: eventName dictionary"].entries, dict->dict->size());
+  EXPECT_GT(by_name["columns: eventName codes"].bytes, 0u);
+}
+
+// A commit writes several segments, one per day, and keeps every writer until the manifest swap;
+// a writer hands its tables to the next as soon as it has finished, and the next one writes the
+// same bytes as a writer with tables of its own.
+TEST_F(SegmentTest, WriterAfterAFinishedOneWritesTheSameBytes) {
+  const int64_t day = 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay;
+  auto first = testing::SyntheticBatch(0, 3000, day, 3'600'000);
+  auto second = testing::SyntheticBatch(1, 3000, day + kMillisPerDay, 3'600'000);
+  for (auto* events : {&first, &second}) {
+    std::stable_sort(events->begin(), events->end(),
+                     [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
+  }
+  auto write = [&](const std::string& name, const std::vector<cloudtrail::Event>& events) {
+    auto w = std::make_unique<SegmentWriter>(FileSystem::Default(), JoinPath(dir_, name),
+                                             PartitionOf(events.front().time_ms),
+                                             SegmentWriterOptions{});
+    EXPECT_TRUE(w->Open().ok());
+    for (const auto& e : events) {
+      if (PartitionOf(e.time_ms) == PartitionOf(events.front().time_ms))
+        EXPECT_TRUE(w->Add(e).ok());
+    }
+    EXPECT_TRUE(w->Finish().ok());
+    return w;
+  };
+  auto alone = write("alone.seg", second);
+  alone.reset();
+  auto kept = write("first.seg", first);  // still alive, as in a commit
+  auto after = write("after.seg", second);
+  EXPECT_EQ(after->Add(second.front()).code(), StatusCode::kInternal);  // finished
+  auto a = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "alone.seg"));
+  auto b = ReadFileToString(FileSystem::Default(), JoinPath(dir_, "after.seg"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_GT(a->size(), 1000u);
+  EXPECT_TRUE(*a == *b) << "the same events wrote different segments";
+}
+
 // A block of very many small events has more length bytes than the room the writer leaves for
 // them in front of the events' bytes; it is written by copying instead, and reads back the same.
 TEST_F(SegmentTest, BlocksOfManySmallEventsRoundTrip) {

@@ -577,6 +577,7 @@ Status SegmentWriter::Open() {
 Status SegmentWriter::Add(const cloudtrail::Event& e) {
   Impl& m = *impl_;
   if (m.failed) return Internal("segment writer for {} already failed", m.path);
+  if (!m.tables) return Internal("segment writer for {} already finished", m.path);
   if (e.time_ms < m.last_time) {
     return InvalidArgument("segment {}: events out of time order", m.path);
   }
@@ -688,6 +689,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
 Result<SegmentFileInfo> SegmentWriter::Finish() {
   Impl& m = *impl_;
   if (m.failed) return Internal("segment writer for {} already failed", m.path);
+  if (!m.tables) return Internal("segment writer for {} already finished", m.path);
   if (m.count == 0) return InvalidArgument("segment {} has no events", m.path);
   uint64_t blocks_begin = kSegmentHeaderSize;
   RETURN_IF_ERROR(m.FlushBlock());
@@ -760,10 +762,27 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       ++(p.count >= 2 ? m.fields[p.field].keys : m.fields[p.field].singletons);
     }
   }
-  for (size_t i = 0; i < loose.size(); ++i) {  // loose keys count as singletons
+  // Loose keys count as singletons, and size the filters by the distinct values a block holds: a
+  // leaf's value and its whole term are often the same text (a UUID: "F eventID=<uuid>" and
+  // "T <uuid>"), which hash alike and set the same bits. Such repeats sit close together among an
+  // event's loose keys; the last 8 distinct hashes of the event are compared.
+  uint32_t recent_ordinal = UINT32_MAX;
+  uint64_t recent[8];
+  uint32_t recent_count = 0;
+  for (size_t i = 0; i < loose.size(); ++i) {
     if (is_joined[i]) continue;
     const LooseKey& lk = loose[i];
-    ++singles_per_block[lk.block];
+    if (lk.ordinal != recent_ordinal) {
+      recent_ordinal = lk.ordinal;
+      recent_count = 0;
+    }
+    bool repeat = false;
+    for (uint32_t j = 0; j < std::min<uint32_t>(recent_count, 8); ++j)
+      repeat |= recent[j] == lk.bloom_hash;
+    if (!repeat) {
+      recent[recent_count++ % 8] = lk.bloom_hash;
+      ++singles_per_block[lk.block];
+    }
     if (lk.field == kTermField) {
       ++term_singletons;
     } else {
@@ -962,6 +981,10 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     return s;
   }
   m.file.reset();
+  // The tables go back to the thread now, not when the writer is destroyed: a commit spanning
+  // several days writes its segments one after another while keeping every writer until the
+  // manifest swap, and each later writer would otherwise grow new tables from nothing.
+  KeepTables(std::move(m.tables));
   SegmentFileInfo info;
   info.path = m.path;
   info.file_size = m.offset;
