@@ -14,23 +14,25 @@ APT_PACKAGES := build-essential cmake ninja-build pkg-config git ca-certificates
   libjemalloc-dev
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 
+# Shell fragments for recipes: the packages of a list that are not installed, and an install (as
+# root, or through sudo) that refreshes apt's lists first.
+missing_packages = $$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done)
+APT_INSTALL = SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
 .PHONY: all deps apt-deps npm-deps build test demo fuzz bench clean format
 
 all: build
 
 # Installs only the Debian packages that are missing; runs apt-get update only when needed.
 apt-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	@missing=$(call missing_packages,$(APT_PACKAGES)); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	  $(APT_INSTALL) $$missing >/dev/null; \
 	fi
 	@# Node.js may come from another package (nodesource's nodejs bundles npm): install only if absent.
-	@if ! command -v npm >/dev/null; then \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; \
-	fi
+	@if ! command -v npm >/dev/null; then $(APT_INSTALL) nodejs npm >/dev/null; fi
 
 # Installs the npm packages the tests use (emulators, peers) from package-lock.json, once.
 npm-deps:
@@ -57,8 +59,8 @@ demo: apt-deps $(BUILD)/build.ninja
 	@time bash scripts/demo.sh $(CAIRN) $(DEMO_DIR)
 
 fuzz: apt-deps
-	@missing=$$(for p in $(FUZZ_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
-	if [ -n "$$missing" ]; then apt-get install -y -qq $$missing >/dev/null; fi
+	@missing=$(call missing_packages,$(FUZZ_PACKAGES)); \
+	if [ -n "$$missing" ]; then $(APT_INSTALL) $$missing >/dev/null; fi
 	bash fuzz/run.sh
 
 bench: deps build

@@ -52,6 +52,9 @@ class OneFileSystem final : public cairn::FileSystem {
   Result<std::unique_ptr<cairn::WritableFile>> NewWritableFile(const std::string& p) override {
     return Unsupported(p);
   }
+  Result<std::unique_ptr<cairn::WritableFile>> NewAppendableFile(const std::string& p) override {
+    return Unsupported(p);
+  }
   Result<std::unique_ptr<cairn::SequentialFile>> NewSequentialFile(const std::string& p) override {
     return Unsupported(p);
   }
@@ -65,6 +68,9 @@ class OneFileSystem final : public cairn::FileSystem {
   }
   bool Exists(const std::string&) override { return true; }
   Result<uint64_t> FileSize(const std::string&) override { return uint64_t{bytes_->size()}; }
+  Result<std::unique_ptr<cairn::FileLock>> LockFile(const std::string& p, bool) override {
+    return Unsupported(p);
+  }
 
  private:
   static Status Unsupported(const std::string& p) {

@@ -90,12 +90,12 @@ Status ParseS3Url(std::string_view url, std::string* bucket, std::string* prefix
 Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Client* s3, Metrics* metrics) {
   BackfillSummary sum;
   if (options.to_day < options.from_day) return InvalidArgument("--to is before --from");
-  FileSystem* fs = FileSystem::Default();
+  FileSystem* fs = options.fs;
   // The store first: its lock on the data folder covers the checkpoint, ledger and quarantine.
   store::StoreOptions so;
   so.data_dir = options.data_dir;
   so.wait_for_lock = options.wait_for_lock;
-  so.fs = options.store_fs;
+  so.fs = fs;
   ASSIGN_OR_RETURN(auto store, store::Store::Open(so));
   RETURN_IF_ERROR(fs->CreateDirs(JoinPath(options.data_dir, "backfill")));
   const std::string base = (options.prefix.empty() ? "" : options.prefix + "/") + "AWSLogs/";
@@ -165,11 +165,12 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   ASSIGN_OR_RETURN(auto cp_out, fs->NewAppendableFile(checkpoint));
   std::mutex cp_mu;
 
-  ASSIGN_OR_RETURN(auto ledger, Ledger::Open(JoinPath(options.data_dir, "ledger.log")));
+  ASSIGN_OR_RETURN(auto ledger, Ledger::Open(fs, JoinPath(options.data_dir, "ledger.log")));
   GroupCommitter committer(store.get(), metrics);
-  Quarantine quarantine(JoinPath(options.data_dir, "quarantine"));
+  Quarantine quarantine(fs, JoinPath(options.data_dir, "quarantine"));
   IngestContext ctx;
   ctx.data_dir = options.data_dir;
+  ctx.fs = fs;
   ctx.store = store.get();
   ctx.committer = &committer;
   ctx.ledger = ledger.get();

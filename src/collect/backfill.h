@@ -38,8 +38,9 @@ struct BackfillOptions {
   uint64_t max_file_bytes = 8ull << 30;
   // Whether to wait while another process writes the data folder (else RunBackfill fails at once).
   bool wait_for_lock = true;
-  // The store's file system (tests inject faults through it).
-  FileSystem* store_fs = FileSystem::Default();
+  // The data folder's file system: the store, the ledger and quarantine go through it (tests
+  // inject faults through it).
+  FileSystem* fs = FileSystem::Default();
 };
 
 struct BackfillSummary {

@@ -381,14 +381,17 @@ Result<CollectorSummary> Collector::Run() {
   // The store first: its lock on the data folder covers the ledger and quarantine too.
   store::StoreOptions so;
   so.data_dir = options_.data_dir;
-  so.fs = options_.store_fs;
+  so.fs = options_.fs;
   so.wait_for_lock = options_.wait_for_lock;
   ASSIGN_OR_RETURN(impl.store, store::Store::Open(so));
-  ASSIGN_OR_RETURN(impl.ledger, Ledger::Open(JoinPath(options_.data_dir, "ledger.log")));
+  ASSIGN_OR_RETURN(impl.ledger,
+                   Ledger::Open(options_.fs, JoinPath(options_.data_dir, "ledger.log")));
   impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);
-  impl.quarantine = std::make_unique<Quarantine>(JoinPath(options_.data_dir, "quarantine"));
+  impl.quarantine =
+      std::make_unique<Quarantine>(options_.fs, JoinPath(options_.data_dir, "quarantine"));
   IngestContext ctx;
   ctx.data_dir = options_.data_dir;
+  ctx.fs = options_.fs;
   ctx.store = impl.store.get();
   ctx.committer = impl.committer.get();
   ctx.ledger = impl.ledger.get();

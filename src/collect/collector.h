@@ -40,8 +40,9 @@ struct CollectorOptions {
   const Config* global = nullptr;    // aws.* keys for the default make_client
   // Whether to wait while another process writes the data folder (else Run fails at once).
   bool wait_for_lock = true;
-  // The store's file system (tests inject faults through it).
-  FileSystem* store_fs = FileSystem::Default();
+  // The data folder's file system: the store, the ledger and quarantine go through it (tests
+  // inject faults through it).
+  FileSystem* fs = FileSystem::Default();
 };
 
 struct CollectorSummary {

@@ -213,10 +213,9 @@ ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& 
 Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
   std::string name = ref.bucket + "/" + ref.key;
   if (name.ends_with(".gz")) name.resize(name.size() - 3);
-  ASSIGN_OR_RETURN(std::string path,
-                   PathUnder(FileSystem::Default(), JoinPath(ctx_.data_dir, "digests"), name));
-  RETURN_IF_ERROR(FileSystem::Default()->CreateDirs(DirName(path)));
-  return WriteFileAtomic(FileSystem::Default(), path, json);
+  ASSIGN_OR_RETURN(std::string path, PathUnder(ctx_.fs, JoinPath(ctx_.data_dir, "digests"), name));
+  RETURN_IF_ERROR(ctx_.fs->CreateDirs(DirName(path)));
+  return WriteFileAtomic(ctx_.fs, path, json);
 }
 
 IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {

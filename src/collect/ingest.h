@@ -85,8 +85,7 @@ struct FileResult {
 // (docs/collect.md), written by cairn::Quarantine (common/quarantine.h). Thread-safe.
 class Quarantine {
  public:
-  explicit Quarantine(std::string dir)
-      : kept_(FileSystem::Default(), Clock::System(), std::move(dir)) {}
+  Quarantine(FileSystem* fs, std::string dir) : kept_(fs, Clock::System(), std::move(dir)) {}
   // Keeps an SQS message that is not a notification. Returns when durable.
   Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                      const std::string& body, const std::vector<std::string>& reasons);
@@ -100,6 +99,7 @@ class Quarantine {
 
 struct IngestContext {
   std::string data_dir;
+  FileSystem* fs = FileSystem::Default();  // the data folder's (digests are written through it)
   store::Store* store = nullptr;
   GroupCommitter* committer = nullptr;
   Ledger* ledger = nullptr;

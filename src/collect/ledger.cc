@@ -1,13 +1,7 @@
 #include "collect/ledger.h"
 
-#include <fcntl.h>
 #include <simdjson.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "common/json_util.h"
 #include "common/log.h"
@@ -23,6 +17,10 @@ std::string MapKey(const std::string& bucket, const std::string& key) {
   k += key;
   return k;
 }
+
+// The ledger's own failures are local ones (IOError), whatever errno the file system met: they
+// never make an S3 object's error permanent.
+Status LedgerError(const Status& s) { return s.ok() ? s : IOError("ledger: {}", s.message()); }
 
 uint32_t Crc(std::string_view s) {
   return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
@@ -74,35 +72,33 @@ std::optional<LedgerEntry> Ledger::DecodeLine(std::string_view line) {
   return e;
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path) {
+Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& path) {
   std::unique_ptr<Ledger> l(new Ledger());
+  l->fs_ = fs;
   l->path_ = path;
-  l->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (l->fd_ < 0) return IOError("open ledger {}: {}", path, std::strerror(errno));
+  // The appender first: it creates the file the reader then opens.
+  auto appender = fs->NewAppendableFile(path);
+  if (!appender.ok()) return LedgerError(appender.status());
+  l->appender_ = std::move(appender).value();
+  auto reader = fs->NewRandomAccessFile(path);
+  if (!reader.ok()) return LedgerError(reader.status());
+  l->reader_ = std::move(reader).value();
   std::lock_guard<std::mutex> lock(l->mu_);
   RETURN_IF_ERROR(l->CatchUpLocked());
   return l;
 }
 
-Ledger::~Ledger() {
-  if (fd_ >= 0) ::close(fd_);
-}
+Ledger::~Ledger() = default;
 
 Status Ledger::CatchUpLocked() {
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return IOError("stat ledger {}: {}", path_, std::strerror(errno));
-  uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size <= offset_) return Status::Ok();
-  std::string buf(size - offset_, '\0');
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = ::pread(fd_, buf.data() + got, buf.size() - got, static_cast<off_t>(offset_ + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IOError("read ledger {}: {}", path_, std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<size_t>(n);
-  }
-  buf.resize(got);
+  // The size now, not the reader's at open: other processes append to the same file.
+  auto size = fs_->FileSize(path_);
+  if (!size.ok()) return LedgerError(size.status());
+  if (*size <= offset_) return Status::Ok();
+  std::string buf(*size - offset_, '\0');
+  auto got = reader_->Read(offset_, buf.size(), buf.data());
+  if (!got.ok()) return LedgerError(got.status());
+  buf.resize(*got);
   size_t pos = 0;
   while (pos < buf.size()) {
     size_t nl = buf.find('\n', pos);
@@ -146,19 +142,16 @@ Status Ledger::Record(const std::vector<LedgerEntry>& entries) {
   for (const auto& e : entries) text += EncodeLine(e);
   std::lock_guard<std::mutex> lock(mu_);
   // A torn tail left by a crash is closed with a newline first so our lines stay whole.
-  struct stat st;
-  if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
+  if (auto size = fs_->FileSize(path_); size.ok() && *size > 0) {
     char last = '\n';
-    if (::pread(fd_, &last, 1, st.st_size - 1) == 1 && last != '\n') text.insert(text.begin(), '\n');
+    if (auto got = reader_->Read(*size - 1, 1, &last); got.ok() && *got == 1 && last != '\n') {
+      text.insert(text.begin(), '\n');
+    }
   }
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IOError("append to ledger {}: {}", path_, std::strerror(errno));
-    done += static_cast<size_t>(n);
-  }
-  if (::fdatasync(fd_) != 0) return IOError("fdatasync ledger {}: {}", path_, std::strerror(errno));
+  // One Append is one write(2) of the whole text on the O_APPEND descriptor (a short write
+  // continues with the rest), so processes sharing the ledger never interleave their lines.
+  RETURN_IF_ERROR(LedgerError(appender_->Append(text)));
+  RETURN_IF_ERROR(LedgerError(appender_->Sync()));
   for (const auto& e : entries) etags_[MapKey(e.bucket, e.key)] = e.etag;
   (void)CatchUpLocked();
   return Status::Ok();

@@ -6,8 +6,10 @@
 // Crash safety: entries are appended as whole checksummed lines and fdatasync'ed before Record
 // returns. A torn last line (crash mid-append) is cut off at Open; a damaged line elsewhere is
 // skipped with a warning (its object may then be read again, which the store deduplicates).
-// Several processes may share one ledger: each append is one write(2) on an O_APPEND descriptor,
-// and Find reads lines other processes appended since the last look before answering "no".
+// Several processes may share one ledger: each append is one write(2) on an O_APPEND descriptor
+// (FileSystem::NewAppendableFile), and Find reads lines other processes appended since the last
+// look before answering "no". All file access goes through a FileSystem, so tests can inject
+// faults.
 //
 // Thread safety: all methods may be called concurrently.
 
@@ -19,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/fs.h"
 #include "common/status.h"
 
 namespace cairn::collect {
@@ -34,8 +37,9 @@ struct LedgerEntry {
 
 class Ledger {
  public:
-  // Opens (creating) the ledger file at `path` and loads it.
-  static Result<std::unique_ptr<Ledger>> Open(const std::string& path);
+  // Opens (creating, 0600) the ledger file at `path` on `fs` and loads it. `fs` must outlive the
+  // ledger.
+  static Result<std::unique_ptr<Ledger>> Open(FileSystem* fs, const std::string& path);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -57,8 +61,10 @@ class Ledger {
  private:
   Ledger() = default;
   Status CatchUpLocked();  // reads lines appended since `offset_`
+  FileSystem* fs_ = nullptr;
   std::string path_;
-  int fd_ = -1;
+  std::unique_ptr<WritableFile> appender_;    // opened for appending
+  std::unique_ptr<RandomAccessFile> reader_;  // reads what any process appended
   mutable std::mutex mu_;
   uint64_t offset_ = 0;  // bytes of the file already loaded
   std::unordered_map<std::string, std::string> etags_;  // bucket '\0' key -> etag

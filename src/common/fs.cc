@@ -243,6 +243,17 @@ class PosixFileSystem final : public FileSystem {
     }
     return std::unique_ptr<FileLock>(new PosixFileLock(path, fd));
   }
+  Result<uint32_t> Permissions(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    return static_cast<uint32_t>(st.st_mode & 07777);
+  }
+  Status SetPermissions(const std::string& path, uint32_t mode) override {
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+      return ErrnoStatus("chmod", path, errno);
+    }
+    return Status::Ok();
+  }
   Result<std::string> RealPath(const std::string& path) override {
     char* real = ::realpath(path.c_str(), nullptr);
     if (real == nullptr) return ErrnoStatus("realpath", path, errno);

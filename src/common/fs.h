@@ -103,6 +103,12 @@ class FileSystem {
   // The absolute path of an existing `path` with every symbolic link, "." and ".." resolved
   // (realpath(3)). A file system without links may return `path` as it is (the default).
   virtual Result<std::string> RealPath(const std::string& path) { return path; }
+
+  // The permission bits of `path` (st_mode & 07777). A file system without permissions answers
+  // 0700 (the default), as if everything were its user's alone.
+  virtual Result<uint32_t> Permissions(const std::string& path) { return 0700u; }
+  // Sets the permission bits of `path` (chmod(2)); the default does nothing.
+  virtual Status SetPermissions(const std::string& path, uint32_t mode) { return Status::Ok(); }
 };
 
 // Reads a whole file. Fails with ResourceExhausted when it is larger than `max_bytes`.

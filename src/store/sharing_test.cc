@@ -138,6 +138,32 @@ TEST_F(SharingTest, ReaderChangesNothingInTheDataFolder) {
   EXPECT_EQ((*writer)->Info("idx")->events, 150u);
 }
 
+// A data folder made by an older cairn (0755) becomes its user's alone when a writer opens it;
+// a reader leaves it as it is.
+TEST_F(SharingTest, WriterMakesAnOlderDataFolderPrivate) {
+  auto mode = [&] {
+    struct stat st;
+    EXPECT_EQ(::stat(dir_.c_str(), &st), 0);
+    return st.st_mode & 07777;
+  };
+  {
+    auto writer = Store::Open(Options(false));
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Commit("idx", testing::SyntheticBatch(0, 10, kT0, kDay)).ok());
+  }
+  ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
+  {
+    auto reader = Store::Open(Options(true));
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->Info("idx")->events, 10u);
+  }
+  EXPECT_EQ(mode(), 0755u);
+  auto writer = Store::Open(Options(false));
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ(mode(), 0700u);
+  EXPECT_EQ((*writer)->Info("idx")->events, 10u);
+}
+
 TEST_F(SharingTest, ReaderRereadsTheManifestWhenAWriterMergesWhileItOpens) {
   auto writer = Store::Open(Options(false));
   ASSERT_TRUE(writer.ok());

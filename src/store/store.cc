@@ -149,6 +149,22 @@ Result<std::unique_ptr<FileLock>> LockDataFolder(FileSystem* fs, const StoreOpti
   return std::move(lock).value();
 }
 
+// Makes the data folder its user's alone (0700), as one created by an older cairn (0755) was not:
+// everything below it is then private too, whatever the modes of the files in it. A folder that
+// cannot be changed (owned by another user) is only warned about.
+void MakeDataFolderPrivate(FileSystem* fs, const std::string& dir) {
+  auto mode = fs->Permissions(dir);
+  if (!mode.ok() || (*mode & 077) == 0) return;
+  const uint32_t tightened = *mode & ~077u;
+  if (Status s = fs->SetPermissions(dir, tightened); !s.ok()) {
+    log::Warn("store: data folder {} is open to other users (mode {:04o}) and stays so: {}", dir,
+              *mode, s.message());
+    return;
+  }
+  log::Info("store: data folder {} was open to other users (mode {:04o}); now {:04o}", dir, *mode,
+            tightened);
+}
+
 }  // namespace
 
 std::vector<std::shared_ptr<const Segment>> Snapshot::SegmentsInRange(int64_t from_ms,
@@ -928,6 +944,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   } else {
     RETURN_IF_ERROR(m.fs->CreateDirs(options.data_dir));
     ASSIGN_OR_RETURN(m.lock, LockDataFolder(m.fs, options));
+    MakeDataFolderPrivate(m.fs, options.data_dir);
     RETURN_IF_ERROR(m.fs->CreateDirs(m.indexes_dir));
   }
   auto entries = m.fs->ListDir(m.indexes_dir);

@@ -66,6 +66,12 @@ class FaultInjectionFileSystem final : public FileSystem {
   }
 
   Result<std::string> RealPath(const std::string& path) override { return base_->RealPath(path); }
+  Result<uint32_t> Permissions(const std::string& path) override {
+    return base_->Permissions(path);
+  }
+  Status SetPermissions(const std::string& path, uint32_t mode) override {
+    return base_->SetPermissions(path, mode);
+  }
 
  private:
   // A writable file through the kCreate fault, truncated or (append) appended to.

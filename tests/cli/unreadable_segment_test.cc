@@ -2,7 +2,8 @@
 // read (deleted, a flipped byte in its footer, a flipped byte in its event blocks) exits 1
 // naming it; with --allow-partial it answers without that segment and says so on stderr and in a
 // last JSON line; `cairn index list` and `index info` name it and exit 1. A search whose time
-// range leaves the segment out is unaffected.
+// range leaves the segment out is unaffected. A damaged MANIFEST fails every command that opens
+// the data folder, reader or writer, naming the file, and the writer leaves it as it found it.
 
 #include <gtest/gtest.h>
 
@@ -130,6 +131,31 @@ TEST_F(UnreadableSegmentTest, FlippedByteInAnEventBlock) {
   // The segment opens (its footer is intact); reading its events fails its block checksum. The
   // eval of _raw makes the search read every event's raw text.
   ExpectLoudThenPartial(data, victim, "index=* | eval n=len(_raw) | stats count");
+}
+
+TEST_F(UnreadableSegmentTest, FlippedByteInTheManifest) {
+  ListedSegment victim;
+  const std::string data = Damaged("manifest", &victim, [](const std::string&) {});
+  const std::string manifest = data + "/indexes/aws-cloudtrail/MANIFEST";
+  FlipByte(manifest, std::filesystem::file_size(manifest) / 2);
+  const std::string damaged = ReadWholeFile(manifest);
+  // Readers: nothing can be answered, with or without --allow-partial (the manifest lists
+  // every segment of the index).
+  for (const std::string& command :
+       {std::string("search --format csv 'index=* | stats count'"),
+        std::string("search --allow-partial --format csv 'index=* | stats count'"),
+        std::string("index list"), std::string("index info aws-cloudtrail"),
+        std::string("index check")}) {
+    CairnRun run = Cairn("--data " + data + " " + command);
+    EXPECT_NE(run.status, 0) << command << ": " << run.out;
+    EXPECT_EQ(run.out.find("count"), std::string::npos) << command << ": " << run.out;
+    EXPECT_NE(run.err.find(manifest), std::string::npos) << command << ": " << run.err;
+  }
+  // A writer fails the same way and neither repairs nor replaces the manifest.
+  CairnRun ingest = Cairn("--data " + data + " ingest --no-progress " + *dir_ + "/logs/AWSLogs");
+  EXPECT_NE(ingest.status, 0) << ingest.out;
+  EXPECT_NE(ingest.err.find(manifest), std::string::npos) << ingest.err;
+  EXPECT_EQ(ReadWholeFile(manifest), damaged);
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ TEST(CollectCrashTest, KillNineDuringFiveThousandFiles) {
   }
   {
     // The killed runs did part of the work, not none and not all of it.
-    auto ledger = Ledger::Open(dir + "/data/ledger.log");
+    auto ledger = Ledger::Open(FileSystem::Default(), dir + "/data/ledger.log");
     ASSERT_TRUE(ledger.ok());
     EXPECT_GT((*ledger)->size(), 0u);
     EXPECT_LT((*ledger)->size(), static_cast<size_t>(kFiles));

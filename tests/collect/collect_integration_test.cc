@@ -180,7 +180,7 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
       dir_ + "/data/digests/its-aws-idg-cloudtrail-logs/AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/"
              "218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T120000Z.json"));
   // The ledger knows every log file.
-  auto ledger = Ledger::Open(dir_ + "/data/ledger.log");
+  auto ledger = Ledger::Open(FileSystem::Default(), dir_ + "/data/ledger.log");
   ASSERT_TRUE(ledger.ok());
   for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
 }
@@ -436,7 +436,7 @@ TEST_F(CollectIntegrationTest, StoreFailuresNeverQuarantineNorDeleteMessages) {
   options.config.settings.local_retries = 2;
   options.config.settings.local_retry_ms = 50;
   options.until_idle = 3;
-  options.store_fs = &broken_store;
+  options.fs = &broken_store;
   {
     Collector collector(options);
     auto run = collector.Run();
@@ -459,7 +459,7 @@ TEST_F(CollectIntegrationTest, StoreFailuresNeverQuarantineNorDeleteMessages) {
   bo.data_dir = dir_ + "/data";
   bo.progress = false;
   bo.input.index = "aws-cloudtrail";
-  bo.store_fs = &broken_store;
+  bo.fs = &broken_store;
   {
     Metrics m;
     auto sum = RunBackfill(bo, &(*site_r)->s3(), &m);

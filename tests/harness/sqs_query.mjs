@@ -6,10 +6,31 @@
 //
 // installSqsQueryProtocol(app) adds a preHandler hook: a form-encoded request whose Action is an
 // SQS action is turned into the JSON request (parameters from their query form: Attribute.N.Name,
-// MessageAttribute.N.Value.StringValue, ...BatchRequestEntry.N...), passed to fauxqs with
-// app.inject, and the JSON answer (or error) is written back as the query protocol's XML.
+// MessageAttribute.N.Value.StringValue, ...BatchRequestEntry.N...), sent to fauxqs over loopback
+// on its own port, and the JSON answer (or error) is written back as the query protocol's XML.
+// Not app.inject: its light-my-request loads the ESM-only `cookie` with require(), which Debian
+// 12's Node.js 18 cannot do (every such request answered 500 ERR_REQUIRE_ESM).
 
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+
+// POSTs `body` to the emulator itself on 127.0.0.1; resolves to { statusCode, headers, body }.
+function postToSelf(app, headers, body) {
+  const { port } = app.addresses().find((a) => a.address === '127.0.0.1') ?? app.addresses()[0];
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers,
+      timeout: 30000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ statusCode: res.statusCode, headers: res.headers,
+        body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer from the emulator in 30 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const SQS_ACTIONS = new Set([
   'CreateQueue', 'DeleteQueue', 'GetQueueUrl', 'ListQueues', 'GetQueueAttributes',
@@ -103,13 +124,10 @@ export function installSqsQueryProtocol(app) {
         form.Action !== 'ListQueues' && form.Action !== 'GetQueueUrl') {
       params.QueueUrl = `http://${request.headers.host}${request.url.split('?')[0]}`;
     }
-    const res = await app.inject({
-      method: 'POST',
-      url: '/',
-      headers: { 'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `AmazonSQS.${form.Action}`, host: request.headers.host ?? 'localhost' },
-      payload: JSON.stringify(params),
-    });
+    const payload = JSON.stringify(params);
+    const res = await postToSelf(app, { 'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AmazonSQS.${form.Action}`, host: request.headers.host ?? 'localhost',
+      'content-length': Buffer.byteLength(payload) }, payload);
     const requestId = randomUUID();
     const answer = res.body ? JSON.parse(res.body) : {};
     reply.code(res.statusCode).header('content-type', 'text/xml');

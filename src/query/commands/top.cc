@@ -95,8 +95,11 @@ class TopOperator final : public Operator {
       }
       long long rest = 0;
       for (size_t i = shown; i < items.size(); ++i) rest += items[i].count;
+      // The total as a plain local: C++20 lets a lambda capture a structured binding, but clang
+      // before 16 rejects it, and Debian 12's clang 14 builds the fuzz targets.
+      const double total = static_cast<double>(g.total);
       auto percent = [&](long long n) {
-        return fmt::format("{:.6f}", 100.0 * static_cast<double>(n) / static_cast<double>(g.total));
+        return fmt::format("{:.6f}", 100.0 * static_cast<double>(n) / total);
       };
       for (size_t i = 0; i < shown; ++i) {
         Row row;
