@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <memory>
 #include <regex>
+#include <set>
 
 #include "cli/cli.h"
 #include "common/fs.h"
@@ -50,6 +51,8 @@ struct SearchArgs {
   bool timing = false;
   int repeat = 1;
   bool allow_partial = false;
+  long long memory_budget_mb = 1024;
+  int threads = 0;
 };
 
 std::string Cell(const std::string& column, const query::Values& v, const std::string& sep) {
@@ -108,26 +111,30 @@ void PrintTable(const query::ResultTable& t, size_t rows) {
   for (const auto& line : cells) print_line(line);
 }
 
-void PrintJson(const query::ResultTable& t, size_t rows) {
+// One JSON object per row (its own columns when the search fixed none), printed as it is read.
+void PrintJson(const query::SearchResults& res, size_t rows) {
   std::string out;
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
   for (size_t r = 0; r < rows; ++r) {
+    res.Cells(r, &names, &values);
     out.clear();
     out += '{';
     bool first = true;
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-      const auto& v = t.rows[r][i];
+    for (size_t i = 0; i < names.size(); ++i) {
+      const auto& v = values[i];
       if (v.empty()) continue;
       if (!first) out += ',';
       first = false;
-      AppendJsonString(&out, t.columns[i]);
+      AppendJsonString(&out, names[i]);
       out += ':';
       if (v.size() == 1) {
-        AppendJsonString(&out, Cell(t.columns[i], v, ""));
+        AppendJsonString(&out, Cell(names[i], v, ""));
       } else {
         out += '[';
         for (size_t k = 0; k < v.size(); ++k) {
           if (k) out += ',';
-          AppendJsonString(&out, Cell(t.columns[i], {v[k]}, ""));
+          AppendJsonString(&out, Cell(names[i], {v[k]}, ""));
         }
         out += ']';
       }
@@ -137,17 +144,42 @@ void PrintJson(const query::ResultTable& t, size_t rows) {
   }
 }
 
-void PrintCsv(const query::ResultTable& t, size_t rows) {
+// A header line, then one line per row. When the search fixed no columns, a first pass over the
+// rows finds them (every field of any row: _time first, _raw last).
+void PrintCsv(const query::SearchResults& res, size_t rows) {
+  std::vector<std::string> columns;
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
+  if (res.columns_known()) {
+    columns = res.columns();
+  } else {
+    std::set<std::string> seen;
+    for (size_t r = 0; r < rows; ++r) {
+      res.Cells(r, &names, &values);
+      seen.insert(names.begin(), names.end());
+    }
+    bool has_time = seen.erase("_time") > 0, has_raw = seen.erase("_raw") > 0;
+    if (has_time) columns.push_back("_time");
+    columns.insert(columns.end(), seen.begin(), seen.end());
+    if (has_raw) columns.push_back("_raw");
+  }
   std::string out;
-  for (size_t i = 0; i < t.columns.size(); ++i) out += (i ? "," : "") + query::CsvCell(t.columns[i]);
+  for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + query::CsvCell(columns[i]);
   out += "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
   for (size_t r = 0; r < rows; ++r) {
-    for (size_t i = 0; i < t.columns.size(); ++i) {
-      out += (i ? "," : "") + query::CsvCell(Cell(t.columns[i], t.rows[r][i], "\n"));
+    res.Cells(r, &names, &values);
+    out.clear();
+    for (size_t i = 0; i < columns.size(); ++i) {
+      auto it = std::find(names.begin(), names.end(), columns[i]);
+      const query::Values empty;
+      const query::Values& v =
+          it == names.end() ? empty : values[static_cast<size_t>(it - names.begin())];
+      out += (i ? "," : "") + query::CsvCell(Cell(columns[i], v, "\n"));
     }
     out += "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
 // Prints the error; when it names an offset, shows the search with a caret
@@ -172,10 +204,8 @@ int ReportError(const Status& st, const std::string& spl) {
   switch (st.code()) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kUnsupported:
-    case StatusCode::kNotFound:
-      return kExitUsage;
-    default:
-      return kExitFailed;
+    case StatusCode::kNotFound: return kExitUsage;
+    default: return kExitFailed;
   }
 }
 
@@ -200,6 +230,8 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
   double now =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   opts.now = now;
+  opts.memory_budget_bytes = static_cast<size_t>(a.memory_budget_mb) << 20;
+  opts.threads = a.threads;
   if (!a.earliest.empty()) {
     auto t = query::ResolveTimeModifier(a.earliest, now);
     if (!t.ok()) return ReportError(InvalidArgument("--earliest: {}", t.status().message()), "");
@@ -225,7 +257,7 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     return kExitOk;
   }
   auto t1 = Clock::now();
-  auto result = engine.Execute(*plan);
+  auto result = engine.ExecuteRows(*plan);
   if (!result.ok() && result.status().code() == StatusCode::kCorruption && a.allow_partial) {
     // A segment failed its checksums while being read: find every such segment in the time
     // range, set them aside (they become the snapshot's broken segments, which the source then
@@ -241,7 +273,7 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
       auto moved = (*st)->SetAsideCorrupt(name, from_ms, to_ms);
       if (moved.ok()) set_aside += moved->size();
     }
-    if (set_aside > 0) result = engine.Execute(*plan);
+    if (set_aside > 0) result = engine.ExecuteRows(*plan);
   }
   if (!result.ok()) return ReportError(result.status(), a.spl);
   auto t2 = Clock::now();
@@ -253,17 +285,21 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     best_ms =
         std::min(best_ms, std::chrono::duration<double, std::milli>(Clock::now() - s0).count());
   }
-  size_t rows = result->rows.size();
+  const query::SearchResults& res = **result;
+  size_t rows = res.size();
   if (a.limit > 0 && static_cast<size_t>(a.limit) < rows) rows = static_cast<size_t>(a.limit);
   std::string format = a.format;
   if (format.empty()) format = isatty(STDOUT_FILENO) ? "table" : "json";
   if (format == "table") {
-    PrintTable(*result, rows);
+    PrintTable(res.ToTable(), rows);
   } else if (format == "csv") {
-    PrintCsv(*result, rows);
+    PrintCsv(res, rows);
   } else {
-    PrintJson(*result, rows);
+    PrintJson(res, rows);
   }
+  std::fflush(stdout);
+  // An event that could not be read while its row was printed.
+  if (Status late = res.status(); !late.ok()) return ReportError(late, a.spl);
   const std::vector<std::string> warnings = source.warnings();
   for (const auto& w : warnings) {
     std::fprintf(stderr, "cairn search: warning: %s\n", w.c_str());
@@ -282,7 +318,7 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
                  "cairn search: %zu rows; open+plan %.2f ms, run %.2f ms (best of %d: %.2f ms); "
                  "segments %llu/%llu, "
                  "candidates %llu, events read %llu%s\n",
-                 result->rows.size(), ms(t1 - t0), ms(t2 - t1), a.repeat, best_ms,
+                 res.size(), ms(t1 - t0), ms(t2 - t1), a.repeat, best_ms,
                  static_cast<unsigned long long>(stats.segments_in_range),
                  static_cast<unsigned long long>(stats.segments_total),
                  static_cast<unsigned long long>(stats.candidates),
@@ -324,6 +360,13 @@ void RegisterSearch(CLI::App* app, Globals* g) {
                 "Search without segments that cannot be read, warning on stderr and, in JSON "
                 "output, with a last line {\"_warning\": ...} per segment (default: such a "
                 "segment in the time range fails the search)");
+  cmd->add_option("--memory-budget-mb", args->memory_budget_mb,
+                  "What one search may hold in blocking commands, groups and results "
+                  "(default 1024); beyond it the search stops with an error naming the command")
+      ->check(CLI::Range(1LL, 1LL << 30));
+  cmd->add_option("--threads", args->threads,
+                  "Threads that scan segments when the search allows it (default: one per core)")
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--repeat", args->repeat,
                   "Run the search N times in-process (warm timings with --timing)")
       ->check(CLI::Range(1, 1000000));

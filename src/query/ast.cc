@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "query/command_registry.h"
+#include "query/command_syntax.h"
+
 namespace cairn::query {
 namespace {
 
@@ -35,49 +38,6 @@ bool SafeSearchWord(const std::string& s) {
     if (s == r) return false;
   }
   return true;
-}
-
-std::string OptionText(const std::map<std::string, std::string>& options) {
-  std::string out;
-  for (const auto& [k, v] : options) {
-    out += " " + k + "=" + (SafeSearchWord(v) ? v : Quote(v));
-  }
-  return out;
-}
-
-std::string JoinFields(const std::vector<std::string>& fields) {
-  std::string out;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) out += ", ";
-    out += FieldText(fields[i]);
-  }
-  return out;
-}
-
-std::string AggText(const Aggregation& a) {
-  std::string out = a.func;
-  if (!a.field.empty()) out += "(" + FieldText(a.field) + ")";
-  if (!a.as.empty()) out += " as " + FieldText(a.as);
-  return out;
-}
-
-std::string StatsBody(const Command& c) {
-  std::string out;
-  for (size_t i = 0; i < c.aggs.size(); ++i) {
-    out += (i ? ", " : " ") + AggText(c.aggs[i]);
-  }
-  if (!c.by.empty()) out += " by " + JoinFields(c.by);
-  return out;
-}
-
-std::string LookupFields(const std::vector<LookupField>& fs) {
-  std::string out;
-  for (size_t i = 0; i < fs.size(); ++i) {
-    if (i) out += ", ";
-    out += FieldText(fs[i].name);
-    if (!fs[i].local.empty() && fs[i].local != fs[i].name) out += " as " + FieldText(fs[i].local);
-  }
-  return out;
 }
 
 }  // namespace
@@ -197,82 +157,9 @@ SearchPtr CloneSearch(const SearchNode& n) {
 }
 
 std::string ToString(const Command& c) {
-  const std::string& n = c.name;
-  if (n == "search") return "search " + ToString(*c.search);
-  if (n == "where") return "where " + ToString(*c.expr);
-  if (n == "eval") {
-    std::string out = "eval";
-    for (size_t i = 0; i < c.assignments.size(); ++i) {
-      out += (i ? ", " : " ") + FieldText(c.assignments[i].field) + "=" +
-             ToString(*c.assignments[i].expr);
-    }
-    return out;
-  }
-  if (n == "stats" || n == "eventstats" || n == "streamstats" || n == "timechart" || n == "chart") {
-    return n + OptionText(c.options) + StatsBody(c);
-  }
-  if (n == "rename") {
-    std::string out = "rename";
-    for (size_t i = 0; i < c.renames.size(); ++i) {
-      out += (i ? ", " : " ") + FieldText(c.renames[i].from) + " as " + FieldText(c.renames[i].to);
-    }
-    return out;
-  }
-  if (n == "convert") {
-    std::string out = "convert" + OptionText(c.options);
-    for (size_t i = 0; i < c.renames.size(); ++i) {
-      out += (i ? ", " : " ") + c.renames[i].from;
-      if (!c.renames[i].to.empty()) out += " as " + FieldText(c.renames[i].to);
-    }
-    return out;
-  }
-  if (n == "sort") {
-    std::string out = "sort";
-    if (c.count >= 0) out += " " + std::to_string(c.count);
-    for (size_t i = 0; i < c.sort_keys.size(); ++i) {
-      const SortKey& k = c.sort_keys[i];
-      out += (i ? ", " : " ") + std::string(k.descending ? "-" : "+");
-      out += k.mode.empty() ? FieldText(k.field) : k.mode + "(" + FieldText(k.field) + ")";
-    }
-    return out;
-  }
-  if (n == "head" || n == "tail") {
-    std::string out = n;
-    if (c.expr) return out + " (" + ToString(*c.expr) + ")" + OptionText(c.options);
-    return out + " " + std::to_string(c.count) + OptionText(c.options);
-  }
-  if (n == "makeresults") return n + OptionText(c.options);
-  if (n == "rex") {
-    return n + OptionText(c.options) + " " + Quote(c.text);
-  }
-  if (n == "lookup") {
-    std::string out = "lookup" + OptionText(c.options) + " " + FieldText(c.text) + " " +
-                      LookupFields(c.lookup_inputs);
-    if (!c.lookup_outputs.empty()) {
-      out +=
-          std::string(c.output_new ? " OUTPUTNEW " : " OUTPUT ") + LookupFields(c.lookup_outputs);
-    }
-    return out;
-  }
-  if (n == "inputlookup" || n == "outputlookup") {
-    std::string out = n + OptionText(c.options) + " " + FieldText(c.text);
-    if (c.expr) out += " where " + ToString(*c.expr);
-    return out;
-  }
-  std::string out = n + OptionText(c.options);
-  if (n == "fields" && c.exclude) out += " -";
-  if (n == "dedup" && c.count > 0) out += " " + std::to_string(c.count);
-  if (!c.fields.empty()) out += " " + JoinFields(c.fields);
-  if (!c.by.empty()) out += " by " + JoinFields(c.by);
-  if (!c.sort_keys.empty()) {
-    out += " sortby";
-    for (size_t i = 0; i < c.sort_keys.size(); ++i) {
-      out += (i ? ", " : " ") + std::string(c.sort_keys[i].descending ? "-" : "+") +
-             FieldText(c.sort_keys[i].field);
-    }
-  }
-  if (c.subsearch) out += " [" + ToString(*c.subsearch) + "]";
-  return out;
+  const internal::CommandInfo* info = internal::CommandRegistry::Get().Find(c.name);
+  if (info && info->syntax.print) return info->syntax.print(c);
+  return c.name + internal::OptionText(c.options);
 }
 
 std::string ToString(const Pipeline& p) {

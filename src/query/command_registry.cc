@@ -34,6 +34,9 @@ const CommandRegistry& CommandRegistry::Get() {
 const CommandInfo* CommandRegistry::Find(std::string_view name) const {
   for (const auto& c : commands_) {
     if (c.name == name) return &c;
+    for (const auto& a : c.aliases) {
+      if (a == name) return &c;
+    }
   }
   return nullptr;
 }

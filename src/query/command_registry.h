@@ -2,8 +2,12 @@
 // Internal to the query layer: one entry per SPL command. A command lives in
 // its own file under src/query/commands/ (commands/<file>.cc defines `void
 // Register_<file>(CommandRegistry&)`, which the build finds by the file's
-// name), with its execution class, the fields it reads, and how it runs. Adding
-// a command touches its file, docs/query-language.md and its tests.
+// name), with how it is written (its syntax: parsing and canonical text), its
+// execution class, and how it runs. The parser knows no command by name: it
+// reads a command's name, finds its entry (an unknown name is an error when the
+// search is parsed) and lets the entry's syntax read the arguments. Adding a
+// command touches its file, docs/query-language.md (whose command table a test
+// checks against the registry) and its tests.
 
 #include <functional>
 #include <memory>
@@ -22,6 +26,7 @@ struct EngineOptions;
 namespace cairn::query::internal {
 
 class Executor;
+class CommandParser;
 
 // How a command holds rows (docs/query-language.md lists each command's class).
 enum class CommandClass {
@@ -39,10 +44,23 @@ struct OpEnv {
   int depth = 0;         // subsearch nesting
 };
 
+// How a command is written (command_syntax.h has the shapes most commands share).
+struct CommandSyntax {
+  // Reads the command's arguments (the text after its name, up to the command's end) into `c`,
+  // whose name and offset are set; checks them (errors name an offset).
+  std::function<Status(CommandParser&, Command*)> parse;
+  // The canonical text of a parsed instance, which parses back to the same command.
+  std::function<std::string(const Command&)> print;
+};
+
 struct CommandInfo {
   std::string name;
-  // The class of a parsed instance (some commands stream or block depending on
-  // options).
+  std::vector<std::string> aliases;  // other names that parse to this command (bucket: bin)
+  CommandSyntax syntax;
+  // The classes its instances may have, the usual one first (some commands stream or block
+  // depending on options); docs/query-language.md lists them, which a test checks.
+  std::vector<CommandClass> classes;
+  // The class of a parsed instance: one of `classes`.
   std::function<CommandClass(const Command&)> class_of;
   // Builds the running operator.
   std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make;
@@ -55,7 +73,9 @@ struct CommandInfo {
 class CommandRegistry {
  public:
   static const CommandRegistry& Get();
+  // The entry of a command by its name or an alias (lower case); null when unknown.
   const CommandInfo* Find(std::string_view name) const;
+  // Every command's name (not aliases), sorted.
   std::vector<std::string> Names() const;
   void Add(CommandInfo info);
 

@@ -9,9 +9,12 @@
 #include <vector>
 
 #include "query/command_registry.h"
+#include "query/command_syntax.h"
 #include "query/exec_internal.h"
 
 namespace cairn::query::internal {
+
+class GroupTable;
 
 // Rows a blocking command holds. A store event no command has changed is kept as a reference
 // (its origin, ordinal and time: about 40 bytes) and read again when taken; any other row is
@@ -23,6 +26,8 @@ class HeldRows {
   size_t size() const { return where_.size(); }
   // Row i as it was added (each row may be taken once).
   Row Take(size_t i);
+  // A copy of row i (leaves it held).
+  Row Get(size_t i) const;
   void Clear();
 
  private:
@@ -96,9 +101,31 @@ std::unique_ptr<Operator> MakeOp(Args&&... args) {
 // A command's string option, or `def` when absent.
 std::string StringOption(const Command& c, const std::string& key, const std::string& def);
 
-// Registers a command whose class does not depend on its options; `parallel` as in CommandInfo
-// (null: never).
-void AddCommand(CommandRegistry& r, std::string name, CommandClass cls,
+// A command's boolean option (t/true/1/yes, case-insensitive), or `def` when absent.
+bool BoolOption(const Command& c, const std::string& key, bool def);
+// A command's numeric option, or `def` when absent; an error naming the command and option
+// otherwise.
+Result<long long> IntOption(const Command& c, const std::string& key, long long def);
+
+// Field names present in any row, sorted (runs extraction on event rows).
+std::vector<std::string> AllFieldNames(std::vector<Row>& rows);
+// Expands wildcard patterns against `names`, keeping the pattern order; plain names pass through.
+std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
+                                        const std::vector<std::string>& names);
+// Aggregations naming '*' (values(*) as *) expanded against `names`: one per matching name that
+// is neither a by-field nor internal ('_' first), the text '*' matched carried into `as`.
+std::vector<Aggregation> ExpandAggregations(const std::vector<Aggregation>& aggs,
+                                            const std::vector<std::string>& names,
+                                            const std::vector<std::string>& by);
+// Feeds `rows` into `table` in their order in the vector (which stands for their order in the
+// results): each row to the groups of its `by` values (KeysOf). `first_group`, when given,
+// receives per row the group of its first key (-1: none, a by-field is null).
+void FeedRows(GroupTable* table, const std::vector<std::string>& by, Rows& rows,
+              std::vector<long long>* first_group);
+
+// Registers a command written as `syntax` whose class does not depend on its options; `parallel`
+// as in CommandInfo (null: never).
+void AddCommand(CommandRegistry& r, std::string name, CommandClass cls, CommandSyntax syntax,
                 std::function<Result<std::unique_ptr<Operator>>(const Command&, OpEnv&)> make,
                 std::function<bool(const Command&)> parallel = nullptr);
 // CommandInfo::parallel for a streaming command that treats each row on its own.

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/time_util.h"
 #include "query/command_registry.h"
+#include "query/command_support.h"
 #include "query/exec_internal.h"
 #include "query/parser.h"
 #include "query/time_format.h"
@@ -135,12 +136,120 @@ std::string Engine::Explain(const Plan& plan) const {
   return out;
 }
 
+struct SearchResults::Impl {
+  std::unique_ptr<internal::Executor> executor;  // owns what the rows point at
+  internal::Schema schema;
+  internal::HeldRows rows;
+};
+
+SearchResults::SearchResults(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SearchResults::~SearchResults() = default;
+bool SearchResults::columns_known() const { return impl_->schema.known; }
+const std::vector<std::string>& SearchResults::columns() const { return impl_->schema.columns; }
+size_t SearchResults::size() const { return impl_->rows.size(); }
+Status SearchResults::status() const { return impl_->executor->errors()->First(); }
+
+namespace {
+
+// The columns of a row when the search fixed none: _time, the other public fields in name
+// order, _raw.
+std::vector<std::string> OwnColumns(Row& row) {
+  std::vector<std::string> out;
+  bool has_time = false, has_raw = false;
+  for (auto& [k, v] : row.fields()) {
+    if (v.empty()) continue;
+    if (k == "_time") {
+      has_time = true;
+    } else if (k == "_raw") {
+      has_raw = true;
+    } else if (!k.empty() && k[0] != '_') {
+      out.push_back(k);
+    }
+  }
+  if (has_time) out.insert(out.begin(), "_time");
+  if (has_raw) out.push_back("_raw");
+  return out;
+}
+
+}  // namespace
+
+void SearchResults::Cells(size_t i, std::vector<std::string>* names,
+                          std::vector<Values>* values) const {
+  Row row = impl_->rows.Get(i);
+  *names = impl_->schema.known ? impl_->schema.columns : OwnColumns(row);
+  values->clear();
+  for (const auto& c : *names) {
+    const Values* v = row.Get(c);
+    values->push_back(v ? *v : Values{});
+  }
+}
+
+ResultTable SearchResults::ToTable() const {
+  ResultTable t;
+  if (impl_->schema.known) {
+    t.columns = impl_->schema.columns;
+  } else {
+    std::set<std::string> seen;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < size(); ++i) {
+      Row row = impl_->rows.Get(i);
+      for (auto& n : OwnColumns(row)) {
+        if (seen.insert(n).second) names.push_back(n);
+      }
+    }
+    bool has_time = seen.count("_time"), has_raw = seen.count("_raw");
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      if (n != "_time" && n != "_raw") t.columns.push_back(n);
+    }
+    if (has_time) t.columns.insert(t.columns.begin(), "_time");
+    if (has_raw) t.columns.push_back("_raw");
+  }
+  for (size_t i = 0; i < size(); ++i) {
+    Row row = impl_->rows.Get(i);
+    std::vector<Values> out;
+    for (const auto& c : t.columns) {
+      const Values* v = row.Get(c);
+      out.push_back(v ? *v : Values{});
+    }
+    t.rows.push_back(std::move(out));
+  }
+  return t;
+}
+
+namespace {
+
+// The end of a search's pipeline: holds the result rows (charging the memory budget).
+class HoldOperator final : public internal::Operator {
+ public:
+  HoldOperator(internal::HeldRows* rows, internal::MemoryBudget* budget)
+      : rows_(rows), budget_(budget) {}
+  Status Push(internal::Rows& rows) override {
+    long long bytes = 0;
+    for (Row& r : rows) bytes += static_cast<long long>(rows_->Add(std::move(r)));
+    return budget_->Charge("results", bytes);
+  }
+  Status Finish(internal::Schema*) override { return Status::Ok(); }
+
+ private:
+  internal::HeldRows* rows_;
+  internal::MemoryBudget* budget_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SearchResults>> Engine::ExecuteRows(const Plan& plan) const {
+  auto impl = std::make_unique<SearchResults::Impl>();
+  impl->executor = std::make_unique<Executor>(source_, options_, NowOf(options_), &macros_);
+  HoldOperator sink(&impl->rows, impl->executor->budget());
+  RETURN_IF_ERROR(impl->executor->RunPlan(plan, &sink, &impl->schema, 0));
+  return std::make_unique<SearchResults>(std::move(impl));
+}
+
 Result<ResultTable> Engine::Execute(const Plan& plan) const {
-  Executor ex(source_, options_, NowOf(options_), &macros_);
-  Results r;
-  RETURN_IF_ERROR(ex.ExecPlan(plan, &r, 0));
-  ResultTable t = Executor::ToTable(&r);
-  RETURN_IF_ERROR(ex.errors()->First());
+  ASSIGN_OR_RETURN(std::unique_ptr<SearchResults> rows, ExecuteRows(plan));
+  ResultTable t = rows->ToTable();
+  RETURN_IF_ERROR(rows->status());
   return t;
 }
 
@@ -531,50 +640,9 @@ std::vector<std::string> FieldsRead(const Plan& plan) {
   return out;
 }
 
-std::vector<std::string> AllFieldNames(std::vector<Row>& rows) {
-  std::set<std::string> names;
-  for (Row& row : rows) {
-    for (auto& [k, v] : row.fields()) {
-      if (!v.empty()) names.insert(k);
-    }
-  }
-  return std::vector<std::string>(names.begin(), names.end());
-}
-
-std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
-                                        const std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  std::set<std::string> seen;
-  for (const auto& p : patterns) {
-    if (p.find('*') == std::string::npos) {
-      if (seen.insert(p).second) out.push_back(p);
-      continue;
-    }
-    for (const auto& n : names) {
-      if (GlobMatch(p, n, false) && seen.insert(n).second) out.push_back(n);
-    }
-  }
-  return out;
-}
-
 ResultTable Executor::ToTable(Results* r) {
   ResultTable t;
-  if (r->known) {
-    t.columns = r->columns;
-  } else {
-    std::vector<std::string> names = AllFieldNames(r->rows);
-    bool has_time = false, has_raw = false;
-    for (const auto& n : names) {
-      if (n == "_time")
-        has_time = true;
-      else if (n == "_raw")
-        has_raw = true;
-      else if (!n.empty() && n[0] != '_')
-        t.columns.push_back(n);
-    }
-    if (has_time) t.columns.insert(t.columns.begin(), "_time");
-    if (has_raw) t.columns.push_back("_raw");
-  }
+  t.columns = r->known ? r->columns : DefaultColumns(r->rows);
   for (Row& row : r->rows) {
     std::vector<Values> out;
     for (const auto& c : t.columns) {

@@ -144,6 +144,30 @@ struct ResultTable {
   std::string ToText() const;
 };
 
+// The rows of a finished search, in order. Each row is extracted when it is read, so a search
+// that returns millions of events holds little more than references to them. Not thread-safe.
+class SearchResults {
+ public:
+  struct Impl;
+  explicit SearchResults(std::unique_ptr<Impl> impl);
+  ~SearchResults();
+  // Whether a command fixed the output columns (table, stats, ...); then columns() lists them.
+  bool columns_known() const;
+  const std::vector<std::string>& columns() const;
+  size_t size() const;
+  // Row i's output columns and values: the search's columns when known, else the row's own fields
+  // with _time first and _raw last (other internal fields left out).
+  void Cells(size_t i, std::vector<std::string>* names, std::vector<Values>* values) const;
+  // The first error met while reading rows (stored events that could not be read); check it
+  // after reading them.
+  Status status() const;
+  // Every row at once (columns: the known ones, else every field of any row).
+  ResultTable ToTable() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 struct EngineOptions {
   double now = 0;           // epoch seconds; 0 = the system clock at each search
   std::string lookups_dir;  // folder of <name>.csv lookup tables
@@ -169,6 +193,8 @@ class Engine {
   // Prepare + execute.
   Result<ResultTable> Run(std::string_view spl) const;
   Result<ResultTable> Execute(const Plan& plan) const;
+  // The same, handing the rows out one at a time (for output of many rows).
+  Result<std::unique_ptr<SearchResults>> ExecuteRows(const Plan& plan) const;
   // The plan's text followed by the source's push-down description (for
   // --explain).
   std::string Explain(const Plan& plan) const;

@@ -1,6 +1,8 @@
 #pragma once
 // Internal to the query layer: the state a pipeline passes between commands,
-// and the executor that runs commands over it. Not part of the public API.
+// and the executor that runs a plan's commands over it (each command's
+// operator comes from its registry entry, command_registry.h). Not part of the
+// public API.
 
 #include <string>
 #include <vector>
@@ -42,9 +44,6 @@ class Executor {
                      const std::function<void(EventBatch&, Rows*)>& to_rows, Operator* merge_into,
                      int depth);
   Status ExecPipeline(const Pipeline& p, Results* r, int depth);
-  // The whole-vector form of a command (commands not yet streaming; see
-  // commands/legacy.cc).
-  Status RunCommand(const Command& c, Results* r, int depth);
 
   // Rewrites earliest=/latest= anywhere in a search into _time comparisons.
   Result<SearchPtr> RewriteTime(const SearchNode& n) const;
@@ -55,29 +54,7 @@ class Executor {
   const EvalContext& ctx() const { return ctx_; }
   const std::shared_ptr<DeferredErrors>& errors() const { return errors_; }
 
- private:
-  Status Stats(const Command& c, Results* r);
-  Status EventStats(const Command& c, Results* r);
-  Status StreamStats(const Command& c, Results* r);
-  Status Chart(const Command& c, Results* r);
-  Status Bin(const Command& c, Results* r);
-  Status Table(const Command& c, Results* r);
-  Status Fields(const Command& c, Results* r);
-  Status RenameCmd(const Command& c, Results* r);
-  Status Sort(const Command& c, Results* r);
-  Status Dedup(const Command& c, Results* r);
-  Status TopRare(const Command& c, Results* r);
-  Status Spath(const Command& c, Results* r);
-  Status Rex(const Command& c, Results* r);
-  Status FillNull(const Command& c, Results* r);
-  Status Lookup(const Command& c, Results* r);
-  Status InputLookup(const Command& c, Results* r);
-  Status OutputLookup(const Command& c, Results* r);
-  Status Join(const Command& c, Results* r, int depth);
-  Status Convert(const Command& c, Results* r);
-  Status FieldSummary(const Command& c, Results* r);
-
- public:
+  // The file of lookup table `name` in the lookups folder (lookup_files.cc).
   Result<std::string> LookupPath(const std::string& name) const;
   double now() const { return now_; }
   const EngineOptions& options() const { return options_; }
@@ -100,18 +77,8 @@ class Executor {
 // over-approximation: every name a command mentions), for Extraction.
 std::vector<std::string> FieldsRead(const Plan& plan);
 
-// A command's boolean option (t/true/1/yes, case-insensitive), or `def` when
-// absent.
-bool BoolOption(const Command& c, const std::string& key, bool def);
-// A command's numeric option, or `def` when absent; an error naming the command
-// and option otherwise.
-Result<long long> IntOption(const Command& c, const std::string& key, long long def);
-
-// Field names present in any row, sorted (runs extraction on event rows).
-std::vector<std::string> AllFieldNames(std::vector<Row>& rows);
-// Expands wildcard patterns against `names`, keeping the pattern order; plain
-// names pass through.
-std::vector<std::string> ExpandPatterns(const std::vector<std::string>& patterns,
-                                        const std::vector<std::string>& names);
+// The columns shown for rows whose columns no command fixed: _time, then every other field not
+// starting with '_' present in any row (sorted), then _raw (command_support.cc).
+std::vector<std::string> DefaultColumns(std::vector<Row>& rows);
 
 }  // namespace cairn::query::internal

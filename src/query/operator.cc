@@ -22,7 +22,7 @@ Status MemoryBudget::Charge(const std::string& holder, long long bytes) {
   if (bytes > 0 && now > limit_) {
     return Status(StatusCode::kResourceExhausted,
                   fmt::format("{}: the search needs more than its memory budget of {} MB "
-                              "(search.memory_budget_mb); "
+                              "(cairn search --memory-budget-mb); "
                               "narrow the search (time range, filters) or raise the budget",
                               holder, limit_ >> 20));
   }

@@ -3,10 +3,31 @@
 #include <cctype>
 #include <set>
 
+#include "query/command_registry.h"
+#include "query/parser_internal.h"
 #include "query/value.h"
 
 namespace cairn::query {
+
+namespace internal {
+
+bool Token::IsWordCI(std::string_view t) const {
+  if (kind != kWord || text.size() != t.size()) return false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) != t[i]) return false;
+  }
+  return true;
+}
+
+Status SyntaxError(size_t offset, std::string_view message) {
+  return InvalidArgument("at offset {}: {}", offset, message);
+}
+
+}  // namespace internal
+
 namespace {
+
+using internal::Token;
 
 const std::set<std::string, std::less<>>& EvalFunctions() {
   static const std::set<std::string, std::less<>> k = {
@@ -28,37 +49,14 @@ const std::set<std::string, std::less<>>& EvalFunctions() {
   return k;
 }
 
-const std::set<std::string, std::less<>>& StatsFunctions() {
-  static const std::set<std::string, std::less<>> k = {
-      "count",       "c",    "dc",   "distinct_count", "values", "list",  "min",   "max",
-      "avg",         "mean", "sum",  "earliest",       "latest", "first", "last",  "stdev",
-      "stdevp",      "var",  "varp", "median",         "range",  "mode",  "sumsq", "earliest_time",
-      "latest_time", "estdc"};
-  return k;
-}
-
 bool IsWordChar(char c) {
   return !(std::isspace(static_cast<unsigned char>(c)) || c == '(' || c == ')' || c == '|' ||
            c == '[' || c == ']' || c == ',' || c == '"' || c == '=' || c == '<' || c == '>');
 }
 
-struct Token {
-  enum Kind { kEnd, kWord, kString, kPunct, kOp, kNumber, kField };
-  Kind kind = kEnd;
-  std::string text;
-  size_t offset = 0;
-  size_t end = 0;
-  bool Is(Kind k, std::string_view t) const { return kind == k && text == t; }
-  bool IsWordCI(std::string_view t) const {
-    if (kind != kWord || text.size() != t.size()) return false;
-    for (size_t i = 0; i < t.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(text[i])) != t[i]) return false;
-    }
-    return true;
-  }
-};
-
-class Parser {
+// The SPL parser: the pipeline's grammar, the implicit search, eval expressions, and the cursor
+// that commands' syntaxes read their arguments with (each command's from its registry entry).
+class Parser final : public internal::CommandParser {
  public:
   explicit Parser(std::string_view text) : s_(text) {}
 
@@ -150,14 +148,14 @@ class Parser {
     t.end = i;
     return t;
   }
-  void Take(const Token& t) { pos_ = t.end; }
+  void Take(const Token& t) override { pos_ = t.end; }
 
-  Status CheckQuote() {
+  Status CheckQuote() override {
     if (bad_quote_ != std::string::npos) return Err(bad_quote_, "unterminated quoted string");
     return Status::Ok();
   }
 
-  bool AtCommandEnd() {
+  bool AtCommandEnd() override {
     Token t = PeekSearch();
     return t.kind == Token::kEnd || t.Is(Token::kPunct, "|") || t.Is(Token::kPunct, "]");
   }
@@ -219,38 +217,36 @@ class Parser {
           "cairn does not have)",
           name, t.offset);
     }
-    if (name == "search") {
-      ASSIGN_OR_RETURN(c.search, ParseSearchExpr());
-      return c;
-    }
-    if (name == "where") {
-      ASSIGN_OR_RETURN(c.expr, ParseOr());
-      RETURN_IF_ERROR(ExpectCommandEnd());
-      return c;
-    }
-    if (name == "eval") return ParseEval(std::move(c));
-    if (name == "stats" || name == "eventstats" || name == "streamstats" || name == "timechart" ||
-        name == "chart") {
-      return ParseStats(std::move(c));
-    }
-    if (name == "table" || name == "fields" || name == "mvexpand" || name == "fillnull" ||
-        name == "fieldsummary" || name == "reverse" || name == "spath" || name == "bin" ||
-        name == "bucket" || name == "makeresults" || name == "dedup" || name == "top" ||
-        name == "rare" || name == "head" || name == "tail" || name == "rex" || name == "append" ||
-        name == "join" || name == "inputlookup" || name == "outputlookup" || name == "mvcombine" ||
-        name == "return" || name == "format" || name == "addinfo" || name == "uniq" ||
-        name == "nomv" || name == "makemv") {
-      if (name == "bucket") c.name = "bin";
-      return ParseGeneric(std::move(c));
-    }
-    if (name == "rename") return ParseRename(std::move(c));
-    if (name == "sort") return ParseSort(std::move(c));
-    if (name == "lookup") return ParseLookup(std::move(c));
-    if (name == "convert") return ParseConvert(std::move(c));
-    return Unsupported("unsupported command: {} at offset {}", name, t.offset);
+    const internal::CommandInfo* info = internal::CommandRegistry::Get().Find(name);
+    if (!info) return Unsupported("unsupported command: {} at offset {}", name, t.offset);
+    c.name = info->name;
+    RETURN_IF_ERROR(info->syntax.parse(*this, &c));
+    return c;
   }
 
-  Status ExpectCommandEnd() {
+  // ---- the cursor commands read their arguments with ----
+  Token Peek() override { return PeekSearch(); }
+  Result<SearchPtr> ParseSearch() override { return ParseSearchExpr(); }
+  Result<ExprPtr> ParseExpression() override { return ParseOr(); }
+
+  Result<std::shared_ptr<Pipeline>> ParseSubsearch(size_t open) override {
+    ASSIGN_OR_RETURN(Pipeline sub, ParsePipeline(true));
+    Token close = PeekSearch();
+    if (!close.Is(Token::kPunct, "]")) return Err(open, "unbalanced '[': no matching ']'");
+    Take(close);
+    return std::make_shared<Pipeline>(std::move(sub));
+  }
+
+  Result<std::optional<std::string>> TakeParenthesized() override {
+    if (pos_ >= s_.size() || s_[pos_] != '(') return std::optional<std::string>();
+    size_t close = s_.find(')', pos_);
+    if (close == std::string::npos) return Err(pos_, "unbalanced '(': no matching ')'");
+    std::string inner(s_.substr(pos_ + 1, close - pos_ - 1));
+    pos_ = close + 1;
+    return std::optional<std::string>(std::move(inner));
+  }
+
+  Status ExpectCommandEnd() override {
     if (!AtCommandEnd()) {
       Token t = PeekSearch();
       RETURN_IF_ERROR(CheckQuote());
@@ -343,14 +339,10 @@ class Parser {
     }
     if (t.Is(Token::kPunct, "[")) {
       Take(t);
-      ASSIGN_OR_RETURN(Pipeline sub, ParsePipeline(true));
-      Token close = PeekSearch();
-      if (!close.Is(Token::kPunct, "]")) return Err(t.offset, "unbalanced '[': no matching ']'");
-      Take(close);
       auto n = std::make_unique<SearchNode>();
       n->kind = SearchNode::Kind::kSubsearch;
       n->offset = t.offset;
-      n->subsearch = std::make_shared<Pipeline>(std::move(sub));
+      ASSIGN_OR_RETURN(n->subsearch, ParseSubsearch(t.offset));
       return n;
     }
     if (t.kind == Token::kOp) return Err(t.offset, "'{}' needs a field name before it", t.text);
@@ -415,7 +407,7 @@ class Parser {
   }
 
   // ---- eval expressions ----
-  Token PeekEval() {
+  Token PeekEval() override {
     SkipSpace();
     Token t;
     t.offset = pos_;
@@ -726,35 +718,8 @@ class Parser {
     return Err(t.offset, "expression expected");
   }
 
-  // ---- commands ----
-  Result<Command> ParseEval(Command c) {
-    while (true) {
-      Token name = PeekEval();
-      RETURN_IF_ERROR(CheckQuote());
-      if (name.kind != Token::kWord && name.kind != Token::kField && name.kind != Token::kString) {
-        return Err(name.offset, "eval expects 'field=expression'");
-      }
-      Take(name);
-      Token eq = PeekEval();
-      if (!eq.Is(Token::kOp, "=")) return Err(eq.offset, "eval expects '=' after '{}'", name.text);
-      Take(eq);
-      Assignment a;
-      a.field = name.text;
-      ASSIGN_OR_RETURN(a.expr, ParseOr());
-      c.assignments.push_back(std::move(a));
-      Token sep = PeekEval();
-      if (sep.Is(Token::kOp, ",")) {
-        Take(sep);
-        continue;
-      }
-      break;
-    }
-    RETURN_IF_ERROR(ExpectCommandEnd());
-    return c;
-  }
-
   // Reads a field name token (word or quoted string) in search mode.
-  Result<std::string> FieldName(const char* what) {
+  Result<std::string> FieldName(const char* what) override {
     Token t = PeekSearch();
     RETURN_IF_ERROR(CheckQuote());
     if (t.kind != Token::kWord && t.kind != Token::kString) {
@@ -765,7 +730,7 @@ class Parser {
   }
 
   // Tries `key=value`; returns true and fills when present.
-  Result<bool> TryOption(std::map<std::string, std::string>* options) {
+  Result<bool> TryOption(std::map<std::string, std::string>* options) override {
     size_t save = pos_;
     Token k = PeekSearch();
     if (k.kind != Token::kWord) return false;
@@ -784,375 +749,6 @@ class Parser {
     Take(v);
     (*options)[Lower(k.text)] = v.text;
     return true;
-  }
-
-  Result<Command> ParseStats(Command c) {
-    bool in_by = false;
-    while (!AtCommandEnd()) {
-      ASSIGN_OR_RETURN(bool opt, TryOption(&c.options));
-      if (opt) continue;
-      Token t = PeekSearch();
-      RETURN_IF_ERROR(CheckQuote());
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      if (t.IsWordCI("by")) {
-        Take(t);
-        in_by = true;
-        continue;
-      }
-      if (in_by) {
-        ASSIGN_OR_RETURN(std::string f, FieldName("a field name"));
-        c.by.push_back(f);
-        continue;
-      }
-      if (t.kind != Token::kWord) return Err(t.offset, "expected a stats function");
-      Take(t);
-      Aggregation a;
-      std::string fname = Lower(t.text);
-      if (pos_ < s_.size() && s_[pos_] == '(') {
-        size_t close = s_.find(')', pos_);
-        if (close == std::string::npos) return Err(pos_, "unbalanced '(': no matching ')'");
-        std::string arg(s_.substr(pos_ + 1, close - pos_ - 1));
-        while (!arg.empty() && std::isspace(static_cast<unsigned char>(arg.back()))) arg.pop_back();
-        size_t b = 0;
-        while (b < arg.size() && std::isspace(static_cast<unsigned char>(arg[b]))) ++b;
-        arg = arg.substr(b);
-        if (arg.size() >= 2 && (arg.front() == '"' || arg.front() == '\'') &&
-            arg.back() == arg.front()) {
-          arg = arg.substr(1, arg.size() - 2);
-        }
-        if (fname == "eval")
-          return Unsupported("unsupported function: eval() inside {} at offset {}", c.name,
-                             t.offset);
-        a.field = arg;
-        pos_ = close + 1;
-      }
-      // percentiles: percN, pN, exactpercN, upperpercN, perc_N
-      std::string base = fname;
-      for (const char* pre : {"exactperc", "upperperc", "perc", "p"}) {
-        std::string p(pre);
-        if (fname.size() > p.size() && fname.compare(0, p.size(), p) == 0) {
-          std::string rest = fname.substr(p.size());
-          if (!rest.empty() && rest[0] == '_') rest = rest.substr(1);
-          auto n = ParseNumber(rest);
-          if (n && *n >= 0 && *n <= 100) {
-            base = "perc";
-            a.percentile = *n;
-            break;
-          }
-        }
-      }
-      if (base != "perc" && !StatsFunctions().count(fname)) {
-        return Unsupported("unsupported function: {} at offset {}", t.text, t.offset);
-      }
-      if (fname == "c") fname = "count";
-      if (fname == "distinct_count") fname = "dc";
-      if (fname == "mean") fname = "avg";
-      a.func = fname;
-      if (a.field.empty() && fname != "count" && base != "perc") {
-        return Err(t.offset, "{} needs a field: {}(field)", fname, fname);
-      }
-      Token as = PeekSearch();
-      if (as.IsWordCI("as")) {
-        Take(as);
-        ASSIGN_OR_RETURN(a.as, FieldName("a name after 'as'"));
-      }
-      c.aggs.push_back(std::move(a));
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    if (c.aggs.empty() && c.name != "streamstats") {
-      if (c.name == "timechart" || c.name == "chart" || c.name == "stats" ||
-          c.name == "eventstats") {
-        return Err(c.offset, "{} needs at least one function (for example count)", c.name);
-      }
-    }
-    return c;
-  }
-
-  Result<Command> ParseRename(Command c) {
-    while (!AtCommandEnd()) {
-      Token t = PeekSearch();
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      ASSIGN_OR_RETURN(std::string from, FieldName("a field to rename"));
-      Token as = PeekSearch();
-      if (!as.IsWordCI("as")) return Err(as.offset, "rename expects 'field as newname'");
-      Take(as);
-      ASSIGN_OR_RETURN(std::string to, FieldName("a new name after 'as'"));
-      c.renames.push_back({from, to});
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    if (c.renames.empty()) return Err(c.offset, "rename needs 'field as newname'");
-    return c;
-  }
-
-  Result<Command> ParseSort(Command c) {
-    Token t = PeekSearch();
-    if (t.kind == Token::kWord && ParseNumber(t.text) &&
-        t.text.find_first_not_of("0123456789") == std::string::npos) {
-      Take(t);
-      c.count = std::stoll(t.text);
-    }
-    bool pending_desc = false, pending_sign = false;
-    while (!AtCommandEnd()) {
-      ASSIGN_OR_RETURN(bool opt, TryOption(&c.options));
-      if (opt) continue;
-      t = PeekSearch();
-      RETURN_IF_ERROR(CheckQuote());
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      if (t.kind != Token::kWord && t.kind != Token::kString)
-        return Err(t.offset, "expected a sort field");
-      Take(t);
-      std::string w = t.text;
-      SortKey k;
-      if (t.kind == Token::kWord && (w == "-" || w == "+")) {
-        pending_desc = w == "-";
-        pending_sign = true;
-        continue;
-      }
-      if (t.kind == Token::kWord && (w[0] == '-' || w[0] == '+')) {
-        k.descending = w[0] == '-';
-        w = w.substr(1);
-      } else if (pending_sign) {
-        k.descending = pending_desc;
-      }
-      pending_sign = false;
-      if (t.kind == Token::kWord && pos_ < s_.size() && s_[pos_] == '(') {
-        size_t close = s_.find(')', pos_);
-        if (close == std::string::npos) return Err(pos_, "unbalanced '('");
-        std::string mode = Lower(w);
-        if (mode != "num" && mode != "str" && mode != "ip" && mode != "auto") {
-          return Unsupported("unsupported function: {} in sort at offset {}", w, t.offset);
-        }
-        k.mode = mode;
-        w = std::string(s_.substr(pos_ + 1, close - pos_ - 1));
-        pos_ = close + 1;
-      }
-      k.field = w;
-      Token d = PeekSearch();
-      if (d.Is(Token::kWord, "desc") || d.Is(Token::kWord, "d")) {
-        Take(d);
-        k.descending = !k.descending;
-      }
-      c.sort_keys.push_back(k);
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    if (c.options.count("limit")) {
-      auto n = ParseNumber(c.options["limit"]);
-      if (!n) return Err(c.offset, "sort limit must be a number");
-      c.count = static_cast<long long>(*n);
-      c.options.erase("limit");
-    }
-    if (c.sort_keys.empty()) return Err(c.offset, "sort needs at least one field");
-    return c;
-  }
-
-  Result<Command> ParseLookup(Command c) {
-    while (true) {
-      ASSIGN_OR_RETURN(bool opt, TryOption(&c.options));
-      if (!opt) break;
-    }
-    ASSIGN_OR_RETURN(c.text, FieldName("a lookup name"));
-    std::vector<LookupField>* target = &c.lookup_inputs;
-    while (!AtCommandEnd()) {
-      Token t = PeekSearch();
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      if (t.Is(Token::kWord, "OUTPUT") || t.Is(Token::kWord, "OUTPUTNEW") ||
-          t.Is(Token::kWord, "output") || t.Is(Token::kWord, "outputnew")) {
-        Take(t);
-        c.output_new = Lower(t.text) == "outputnew";
-        target = &c.lookup_outputs;
-        continue;
-      }
-      LookupField f;
-      ASSIGN_OR_RETURN(f.name, FieldName("a lookup field"));
-      Token as = PeekSearch();
-      if (as.IsWordCI("as")) {
-        Take(as);
-        ASSIGN_OR_RETURN(f.local, FieldName("a field after 'as'"));
-      }
-      target->push_back(f);
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    if (c.lookup_inputs.empty()) return Err(c.offset, "lookup needs an input field");
-    return c;
-  }
-
-  Result<Command> ParseConvert(Command c) {
-    while (!AtCommandEnd()) {
-      ASSIGN_OR_RETURN(bool opt, TryOption(&c.options));
-      if (opt) continue;
-      Token t = PeekSearch();
-      RETURN_IF_ERROR(CheckQuote());
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      if (t.kind != Token::kWord) return Err(t.offset, "convert expects function(field)");
-      Take(t);
-      std::string fn = Lower(t.text);
-      if (pos_ >= s_.size() || s_[pos_] != '(')
-        return Err(t.offset, "convert expects function(field)");
-      size_t close = s_.find(')', pos_);
-      if (close == std::string::npos) return Err(pos_, "unbalanced '('");
-      std::string field(s_.substr(pos_ + 1, close - pos_ - 1));
-      pos_ = close + 1;
-      static const std::set<std::string> kConv = {"ctime", "mktime", "dur2sec", "num",  "auto",
-                                                  "none",  "rmunit", "rmcomma", "memk", "mstime"};
-      if (!kConv.count(fn))
-        return Unsupported("unsupported function: {} at offset {}", fn, t.offset);
-      Rename r{fn + "(" + field + ")", ""};
-      Token as = PeekSearch();
-      if (as.IsWordCI("as")) {
-        Take(as);
-        ASSIGN_OR_RETURN(r.to, FieldName("a name after 'as'"));
-      }
-      c.renames.push_back(r);
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    return c;
-  }
-
-  // Options, positional fields, `by` fields, a trailing subsearch; command-specific bits.
-  Result<Command> ParseGeneric(Command c) {
-    const std::string& n = c.name;
-    bool in_by = false, in_sortby = false;
-    while (!AtCommandEnd()) {
-      Token t = PeekSearch();
-      RETURN_IF_ERROR(CheckQuote());
-      if (n == "head" && t.Is(Token::kPunct, "(")) {
-        ASSIGN_OR_RETURN(c.expr, ParseOr());
-        continue;
-      }
-      if (n == "inputlookup" && t.IsWordCI("where") && !c.text.empty()) {
-        Take(t);
-        ASSIGN_OR_RETURN(c.expr, ParseOr());
-        continue;
-      }
-      ASSIGN_OR_RETURN(bool opt, TryOption(&c.options));
-      if (opt) continue;
-      t = PeekSearch();
-      if (t.Is(Token::kPunct, ",")) {
-        Take(t);
-        continue;
-      }
-      if (t.Is(Token::kPunct, "[")) {
-        Take(t);
-        ASSIGN_OR_RETURN(Pipeline sub, ParsePipeline(true));
-        Token close = PeekSearch();
-        if (!close.Is(Token::kPunct, "]")) return Err(t.offset, "unbalanced '[': no matching ']'");
-        Take(close);
-        c.subsearch = std::make_shared<Pipeline>(std::move(sub));
-        continue;
-      }
-      if ((n == "top" || n == "rare") && t.IsWordCI("by")) {
-        Take(t);
-        in_by = true;
-        continue;
-      }
-      if (n == "dedup" && t.Is(Token::kWord, "sortby")) {
-        Take(t);
-        in_sortby = true;
-        continue;
-      }
-      if (n == "bin" && t.IsWordCI("as")) {
-        Take(t);
-        ASSIGN_OR_RETURN(c.text, FieldName("a name after 'as'"));
-        continue;
-      }
-      if (t.kind != Token::kWord && t.kind != Token::kString) {
-        return Err(t.offset, "unexpected '{}' in {}", t.text, n);
-      }
-      Take(t);
-      if (in_sortby) {
-        SortKey k;
-        std::string w = t.text;
-        if (!w.empty() && (w[0] == '-' || w[0] == '+')) {
-          k.descending = w[0] == '-';
-          w = w.substr(1);
-        }
-        if (w.empty()) {
-          ASSIGN_OR_RETURN(w, FieldName("a sortby field"));
-        }
-        k.field = w;
-        c.sort_keys.push_back(k);
-        continue;
-      }
-      if (in_by) {
-        c.by.push_back(t.text);
-        continue;
-      }
-      bool is_int = t.kind == Token::kWord && !t.text.empty() &&
-                    t.text.find_first_not_of("0123456789") == std::string::npos;
-      if ((n == "head" || n == "tail" || n == "dedup" || n == "return") && is_int && c.count < 0 &&
-          c.fields.empty()) {
-        c.count = std::stoll(t.text);
-        continue;
-      }
-      if (n == "fields" && t.kind == Token::kWord && c.fields.empty() && !c.exclude &&
-          (t.text == "-" || t.text == "+")) {
-        c.exclude = t.text == "-";
-        continue;
-      }
-      if (n == "fields" && t.kind == Token::kWord && c.fields.empty() && t.text.size() > 1 &&
-          (t.text[0] == '-' || t.text[0] == '+')) {
-        c.exclude = t.text[0] == '-';
-        c.fields.push_back(t.text.substr(1));
-        continue;
-      }
-      if (n == "rex" && t.kind == Token::kString) {
-        c.text = t.text;
-        continue;
-      }
-      if ((n == "inputlookup" || n == "outputlookup") && c.text.empty()) {
-        c.text = t.text;
-        continue;
-      }
-      if (n == "spath" && c.text.empty() && !c.options.count("path")) {
-        c.options["path"] = t.text;
-        continue;
-      }
-      c.fields.push_back(t.text);
-    }
-    RETURN_IF_ERROR(CheckQuote());
-    // Command-specific checks.
-    if ((n == "head" || n == "tail") && c.count < 0 && !c.expr) {
-      c.count = 10;
-      if (c.options.count("limit")) {
-        auto v = ParseNumber(c.options["limit"]);
-        if (!v) return Err(c.offset, "{} limit must be a number", n);
-        c.count = static_cast<long long>(*v);
-        c.options.erase("limit");
-      }
-    }
-    if (n == "rex" && c.text.empty()) return Err(c.offset, "rex needs a quoted regular expression");
-    if ((n == "append" || n == "join") && !c.subsearch) {
-      return Err(c.offset, "{} needs a subsearch in [ ]", n);
-    }
-    if (n == "dedup" && c.fields.empty()) return Err(c.offset, "dedup needs at least one field");
-    if ((n == "top" || n == "rare") && c.fields.empty())
-      return Err(c.offset, "{} needs a field", n);
-    if (n == "mvexpand" && c.fields.size() != 1) return Err(c.offset, "mvexpand needs one field");
-    if (n == "bin" && c.fields.size() != 1) return Err(c.offset, "bin needs one field");
-    if ((n == "inputlookup" || n == "outputlookup") && c.text.empty()) {
-      return Err(c.offset, "{} needs a lookup name", n);
-    }
-    if (n == "makeresults" && c.subsearch) return Err(c.offset, "makeresults takes no subsearch");
-    if (n == "mvcombine" || n == "format" || n == "addinfo" || n == "uniq" || n == "nomv" ||
-        n == "makemv") {
-      return Unsupported("unsupported command: {} at offset {}", n, c.offset);
-    }
-    return c;
   }
 
   std::string_view s_;

@@ -54,6 +54,21 @@ TEST(Parser, ErrorsNameOffsets) {
   EXPECT_EQ(p.status().message(), "unsupported command: nosuchcmd at offset 4");
 }
 
+TEST(Parser, CommandsRefuseArgumentsTheyDoNotTake) {
+  // Each command's syntax (its registry entry) says what it takes; anything else is an error
+  // naming the offset, never silently dropped.
+  EXPECT_EQ(Canon("x | head foo"), "ERROR at offset 9: unexpected 'foo' in head");
+  EXPECT_EQ(Canon("x | table a [search y]"), "ERROR at offset 12: unexpected '[' in table");
+  EXPECT_EQ(Canon("x | rex field=f w \"(?<a>b)\""), "ERROR at offset 16: unexpected 'w' in rex");
+  EXPECT_EQ(Canon("| makeresults [search y]"), "ERROR at offset 14: unexpected '[' in makeresults");
+  EXPECT_EQ(Canon("x | Head 3"), "search x | head 3");
+}
+
+TEST(Parser, BinKeepsItsOutputName) {
+  EXPECT_EQ(Canon("x | bucket _time as t span=1h"), "search x | bin span=1h _time as t");
+  EXPECT_EQ(Canon("search x | bin span=1h _time as t"), "search x | bin span=1h _time as t");
+}
+
 TEST(Parser, EvalExpressionPrecedence) {
   auto e = ParseEvalExpression("a + b * c . d = e OR f AND NOT g");
   ASSERT_TRUE(e.ok()) << e.status().ToString();

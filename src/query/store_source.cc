@@ -190,14 +190,15 @@ Classified ClassifyCompareValue(const std::string& field, const std::string& val
     return {Way::kAll, false, field + " is computed at search time"};
   }
   if (value.empty()) return {Way::kAll, false, "empty value"};
-  if (AllStars(value)) return {Way::kMatch, false, ""};  // has the field (null/empty re-checked)
-  bool wild = value.find('*') != std::string::npos;
   if (error_code) {
-    // The add-on computes errorCode as success/failure for events without one.
+    // The add-on computes errorCode as success/failure for events without one, so a value that
+    // matches either (errorCode=*, errorCode=succ*) holds for events the postings do not list.
     if (GlobMatch(value, "success", true) || GlobMatch(value, "failure", true)) {
       return {Way::kAll, false, "errorCode=success/failure is computed at search time"};
     }
   }
+  if (AllStars(value)) return {Way::kMatch, false, ""};  // has the field (null/empty re-checked)
+  bool wild = value.find('*') != std::string::npos;
   if (wild) {
     bool exact = !GlobMatch(value, "null", true);
     return {Way::kMatch, exact, ""};
@@ -728,8 +729,7 @@ bool MaySelectIndex(const SearchNode* n, const std::string& index) {
     case SearchNode::Kind::kOr:
       return std::any_of(n->children.begin(), n->children.end(),
                          [&](const auto& c) { return MaySelectIndex(c.get(), index); });
-    default:
-      return true;
+    default: return true;
   }
 }
 

@@ -82,6 +82,12 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 void Register_bin(CommandRegistry& r) {
   CommandInfo info;
   info.name = "bin";
+  info.aliases = {"bucket"};
+  info.syntax = Generic({.fields = true, .as_name = true}, [](Command* c) {
+    if (c->fields.size() == 1) return Status::Ok();
+    return SyntaxError(c->offset, "bin needs one field");
+  });
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.options.count("span") ? CommandClass::kStreaming : CommandClass::kBlocking;
   };

@@ -227,8 +227,12 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_chart(CommandRegistry& r) {
-  AddCommand(r, "chart", CommandClass::kTransforming, Make, AlwaysParallel);
-  AddCommand(r, "timechart", CommandClass::kTransforming, Make, AlwaysParallel);
+  CommandSyntax syntax = Aggregations([](Command* c) {
+    if (!c->aggs.empty()) return Status::Ok();
+    return SyntaxError(c->offset, c->name + " needs at least one function (for example count)");
+  });
+  AddCommand(r, "chart", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
+  AddCommand(r, "timechart", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

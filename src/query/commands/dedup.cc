@@ -96,6 +96,11 @@ class DedupOperator final : public Operator {
 void Register_dedup(CommandRegistry& r) {
   CommandInfo info;
   info.name = "dedup";
+  info.syntax = Generic({.leading_count = true, .fields = true, .sortby = true}, [](Command* c) {
+    if (!c->fields.empty()) return Status::Ok();
+    return SyntaxError(c->offset, "dedup needs at least one field");
+  });
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.sort_keys.empty() ? CommandClass::kStreaming : CommandClass::kBlocking;
   };

@@ -87,18 +87,43 @@ class EventStatsOperator final : public Operator {
   long long charged_ = 0;
 };
 
+// eventstats over wildcard aggregations: when the rows end, the aggregations are expanded against
+// every field name they have.
+Result<std::unique_ptr<Operator>> MakeWildcard(const Command& c, MemoryBudget* budget) {
+  const Command* cmd = &c;
+  return MakeOp<BufferOperator>("eventstats", budget, [cmd, budget](Results* r) -> Status {
+    GroupTable table(ExpandAggregations(cmd->aggs, AllFieldNames(r->rows), cmd->by));
+    std::vector<long long> groups;
+    FeedRows(&table, cmd->by, r->rows, &groups);
+    long long bytes = static_cast<long long>(table.bytes());
+    Status charged = budget->Charge("eventstats", bytes);
+    if (charged.ok()) {
+      const auto& aggs = table.aggs();
+      for (size_t i = 0; i < r->rows.size(); ++i) {
+        if (groups[i] < 0) continue;
+        for (size_t a = 0; a < aggs.size(); ++a) {
+          r->rows[i].Set(aggs[a].OutputName(), table.Result(static_cast<size_t>(groups[i]), a));
+        }
+      }
+      Schema schema{r->columns, r->known};
+      for (const auto& a : aggs) schema.Add(a.OutputName());
+      r->columns = std::move(schema.columns);
+    }
+    budget->Charge("eventstats", -bytes).IgnoreError();
+    return charged;
+  });
+}
+
 }  // namespace
 
 void Register_eventstats(CommandRegistry& r) {
-  AddCommand(r, "eventstats", CommandClass::kBlocking,
+  AddCommand(r, "eventstats", CommandClass::kBlocking, Aggregations([](Command* c) {
+               if (!c->aggs.empty()) return Status::Ok();
+               return SyntaxError(c->offset,
+                                  "eventstats needs at least one function (for example count)");
+             }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
-               if (HasWildcardAggregation(c)) {
-                 Executor* ex = env.executor;
-                 const Command* cmd = &c;
-                 return MakeOp<BufferOperator>("eventstats", env.budget, [ex, cmd](Results* r) {
-                   return ex->RunCommand(*cmd, r, 0);
-                 });
-               }
+               if (HasWildcardAggregation(c)) return MakeWildcard(c, env.budget);
                return MakeOp<EventStatsOperator>(c, env.budget);
              });
 }

@@ -67,7 +67,7 @@ class FieldsOperator final : public Operator {
 
 void Register_fields(CommandRegistry& r) {
   AddCommand(
-      r, "fields", CommandClass::kStreaming,
+      r, "fields", CommandClass::kStreaming, Generic({.sign = true, .fields = true}),
       [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
         return MakeOp<FieldsOperator>(c);
       },

@@ -43,6 +43,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 void Register_fillnull(CommandRegistry& r) {
   CommandInfo info;
   info.name = "fillnull";
+  info.syntax = Generic({.fields = true});
+  info.classes = {CommandClass::kStreaming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return c.fields.empty() ? CommandClass::kBlocking : CommandClass::kStreaming;
   };

@@ -50,6 +50,12 @@ class HeadOperator final : public Operator {
 
 void Register_head(CommandRegistry& r) {
   AddCommand(r, "head", CommandClass::kStreaming,
+             WithPrinter(Generic({.leading_count = true, .paren_expr = true}, CountOrLimit),
+                         [](const Command& c) {
+                           if (c.expr)
+                             return "head (" + ToString(*c.expr) + ")" + OptionText(c.options);
+                           return "head " + std::to_string(c.count) + OptionText(c.options);
+                         }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<HeadOperator>(c, &env.executor->ctx());
              });

@@ -40,6 +40,11 @@ class MvExpandOperator final : public Operator {
 void Register_mvexpand(CommandRegistry& r) {
   AddCommand(
       r, "mvexpand", CommandClass::kStreaming,
+      Generic({.fields = true},
+              [](Command* c) {
+                if (c->fields.size() == 1) return Status::Ok();
+                return SyntaxError(c->offset, "mvexpand needs one field");
+              }),
       [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
         ASSIGN_OR_RETURN(long long limit, IntOption(c, "limit", 0));
         return MakeOp<MvExpandOperator>(c.fields[0], limit);

@@ -21,6 +21,34 @@ std::optional<std::string> MapName(const Rename& rn, const std::string& name) {
   return to;
 }
 
+// from as to, from as to, ...
+Status Parse(CommandParser& p, Command* c) {
+  while (!p.AtCommandEnd()) {
+    Token t = p.Peek();
+    if (t.Is(Token::kPunct, ",")) {
+      p.Take(t);
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::string from, p.FieldName("a field to rename"));
+    Token as = p.Peek();
+    if (!as.IsWordCI("as")) return SyntaxError(as.offset, "rename expects 'field as newname'");
+    p.Take(as);
+    ASSIGN_OR_RETURN(std::string to, p.FieldName("a new name after 'as'"));
+    c->renames.push_back({from, to});
+  }
+  RETURN_IF_ERROR(p.CheckQuote());
+  if (c->renames.empty()) return SyntaxError(c->offset, "rename needs 'field as newname'");
+  return Status::Ok();
+}
+
+std::string Print(const Command& c) {
+  std::string out = "rename";
+  for (size_t i = 0; i < c.renames.size(); ++i) {
+    out += (i ? ", " : " ") + FieldText(c.renames[i].from) + " as " + FieldText(c.renames[i].to);
+  }
+  return out;
+}
+
 Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
   for (const Rename& rn : c.renames) {
     size_t star = rn.from.find('*');
@@ -71,7 +99,8 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv&) {
 }  // namespace
 
 void Register_rename(CommandRegistry& r) {
-  AddCommand(r, "rename", CommandClass::kStreaming, Make, AlwaysParallel);
+  AddCommand(r, "rename", CommandClass::kStreaming, CommandSyntax{Parse, Print}, Make,
+             AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

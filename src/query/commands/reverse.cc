@@ -7,7 +7,7 @@
 namespace cairn::query::internal {
 
 void Register_reverse(CommandRegistry& r) {
-  AddCommand(r, "reverse", CommandClass::kBlocking,
+  AddCommand(r, "reverse", CommandClass::kBlocking, Generic({}),
              [](const Command&, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<BufferOperator>("reverse", env.budget, [](Results* r) {
                  std::reverse(r->rows.begin(), r->rows.end());

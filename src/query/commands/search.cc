@@ -18,7 +18,7 @@ bool HasSubsearch(const SearchNode& n) {
 
 void Register_search(CommandRegistry& r) {
   AddCommand(
-      r, "search", CommandClass::kStreaming,
+      r, "search", CommandClass::kStreaming, SearchExpression(),
       [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
         ASSIGN_OR_RETURN(SearchPtr s, env.executor->ResolveSubsearches(*c.search, env.depth));
         std::shared_ptr<const SearchNode> expr(std::move(s));

@@ -123,8 +123,85 @@ Status SortOperator::Finish(Schema* schema) {
   return FinishNext(schema);
 }
 
+namespace {
+
+// [N] [limit=N] [+|-]field | [+|-]mode(field) [desc|d], ... (mode: num, str, ip, auto)
+Status Parse(CommandParser& p, Command* c) {
+  Token t = p.Peek();
+  if (t.kind == Token::kWord && !t.text.empty() &&
+      t.text.find_first_not_of("0123456789") == std::string::npos) {
+    p.Take(t);
+    c->count = std::stoll(t.text);
+  }
+  bool pending_desc = false, pending_sign = false;
+  while (!p.AtCommandEnd()) {
+    ASSIGN_OR_RETURN(bool skipped, TakeOptionOrComma(p, c));
+    if (skipped) continue;
+    t = p.Peek();
+    if (t.kind != Token::kWord && t.kind != Token::kString) {
+      return SyntaxError(t.offset, "expected a sort field");
+    }
+    p.Take(t);
+    std::string w = t.text;
+    SortKey k;
+    if (t.kind == Token::kWord && (w == "-" || w == "+")) {
+      pending_desc = w == "-";
+      pending_sign = true;
+      continue;
+    }
+    if (t.kind == Token::kWord && (w[0] == '-' || w[0] == '+')) {
+      k.descending = w[0] == '-';
+      w = w.substr(1);
+    } else if (pending_sign) {
+      k.descending = pending_desc;
+    }
+    pending_sign = false;
+    if (t.kind == Token::kWord) {
+      ASSIGN_OR_RETURN(std::optional<std::string> field, p.TakeParenthesized());
+      if (field) {
+        std::string mode = Lower(w);
+        if (mode != "num" && mode != "str" && mode != "ip" && mode != "auto") {
+          return Unsupported("unsupported function: {} in sort at offset {}", w, t.offset);
+        }
+        k.mode = mode;
+        w = *field;
+      }
+    }
+    k.field = w;
+    Token d = p.Peek();
+    if (d.Is(Token::kWord, "desc") || d.Is(Token::kWord, "d")) {
+      p.Take(d);
+      k.descending = !k.descending;
+    }
+    c->sort_keys.push_back(k);
+  }
+  RETURN_IF_ERROR(p.CheckQuote());
+  auto limit = c->options.find("limit");
+  if (limit != c->options.end()) {
+    auto n = ParseNumber(limit->second);
+    if (!n) return SyntaxError(c->offset, "sort limit must be a number");
+    c->count = static_cast<long long>(*n);
+    c->options.erase(limit);
+  }
+  if (c->sort_keys.empty()) return SyntaxError(c->offset, "sort needs at least one field");
+  return Status::Ok();
+}
+
+std::string Print(const Command& c) {
+  std::string out = "sort";
+  if (c.count >= 0) out += " " + std::to_string(c.count);
+  for (size_t i = 0; i < c.sort_keys.size(); ++i) {
+    const SortKey& k = c.sort_keys[i];
+    out += (i ? ", " : " ") + std::string(k.descending ? "-" : "+");
+    out += k.mode.empty() ? FieldText(k.field) : k.mode + "(" + FieldText(k.field) + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
 void Register_sort(CommandRegistry& r) {
-  AddCommand(r, "sort", CommandClass::kBlocking,
+  AddCommand(r, "sort", CommandClass::kBlocking, CommandSyntax{Parse, Print},
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                long long limit = c.count < 0 ? 10000 : c.count;
                return MakeOp<SortOperator>(c.sort_keys, limit, env.budget);

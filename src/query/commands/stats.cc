@@ -11,6 +11,30 @@
 namespace cairn::query::internal {
 namespace {
 
+// The result rows of a finished table, one per group in Splunk's order, and its columns.
+Rows ResultRows(const GroupTable& table, const std::vector<std::string>& by) {
+  const auto& aggs = table.aggs();
+  Rows out;
+  for (size_t g : table.Sorted()) {
+    Row row;
+    const auto& key = table.key(g);
+    for (size_t i = 0; i < by.size(); ++i) row.Set(by[i], {key[i]});
+    for (size_t i = 0; i < aggs.size(); ++i) row.Set(aggs[i].OutputName(), table.Result(g, i));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+std::vector<std::string> ResultColumns(const std::vector<std::string>& by,
+                                       const std::vector<Aggregation>& aggs) {
+  std::vector<std::string> columns = by;
+  for (const auto& a : aggs) {
+    std::string n = a.OutputName();
+    if (std::find(columns.begin(), columns.end(), n) == columns.end()) columns.push_back(n);
+  }
+  return columns;
+}
+
 class StatsOperator final : public Operator {
  public:
   StatsOperator(const Command& c, MemoryBudget* budget)
@@ -40,22 +64,8 @@ class StatsOperator final : public Operator {
 
   Status Finish(Schema* schema) override {
     if (table_.size() == 0 && c_.by.empty()) table_.Find({});
-    Rows out;
-    for (size_t g : table_.Sorted()) {
-      Row row;
-      const auto& key = table_.key(g);
-      for (size_t i = 0; i < c_.by.size(); ++i) row.Set(c_.by[i], {key[i]});
-      for (size_t i = 0; i < c_.aggs.size(); ++i)
-        row.Set(c_.aggs[i].OutputName(), table_.Result(g, i));
-      out.push_back(std::move(row));
-    }
-    schema->columns = c_.by;
-    for (const auto& a : c_.aggs) {
-      std::string n = a.OutputName();
-      if (std::find(schema->columns.begin(), schema->columns.end(), n) == schema->columns.end()) {
-        schema->columns.push_back(n);
-      }
-    }
+    Rows out = ResultRows(table_, c_.by);
+    schema->columns = ResultColumns(c_.by, c_.aggs);
     schema->known = true;
     table_ = GroupTable(c_.aggs);
     RETURN_IF_ERROR(Emit(out));
@@ -77,20 +87,41 @@ class StatsOperator final : public Operator {
   size_t charged_ = 0;
 };
 
+// stats over wildcard aggregations: the rows are held; when they end, the aggregations are
+// expanded against every field name they have and the groups aggregated.
+Result<std::unique_ptr<Operator>> MakeWildcard(const Command& c, MemoryBudget* budget) {
+  const Command* cmd = &c;
+  return MakeOp<BufferOperator>("stats", budget, [cmd, budget](Results* r) -> Status {
+    GroupTable table(ExpandAggregations(cmd->aggs, AllFieldNames(r->rows), cmd->by));
+    FeedRows(&table, cmd->by, r->rows, nullptr);
+    long long bytes = static_cast<long long>(table.bytes());
+    Status charged = budget->Charge("stats", bytes);
+    if (charged.ok()) {
+      if (table.size() == 0 && cmd->by.empty()) table.Find({});
+      r->rows = ResultRows(table, cmd->by);
+      r->columns = ResultColumns(cmd->by, table.aggs());
+      r->known = true;
+    }
+    budget->Charge("stats", -bytes).IgnoreError();
+    return charged;
+  });
+}
+
 }  // namespace
 
 void Register_stats(CommandRegistry& r) {
   CommandInfo info;
   info.name = "stats";
+  info.syntax = Aggregations([](Command* c) {
+    if (!c->aggs.empty()) return Status::Ok();
+    return SyntaxError(c->offset, "stats needs at least one function (for example count)");
+  });
+  info.classes = {CommandClass::kTransforming, CommandClass::kBlocking};
   info.class_of = [](const Command& c) {
     return HasWildcardAggregation(c) ? CommandClass::kBlocking : CommandClass::kTransforming;
   };
   info.make = [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
-    if (HasWildcardAggregation(c)) {
-      Executor* ex = env.executor;
-      return MakeOp<BufferOperator>("stats", env.budget,
-                                    [ex, &c](Results* r) { return ex->RunCommand(c, r, 0); });
-    }
+    if (HasWildcardAggregation(c)) return MakeWildcard(c, env.budget);
     return MakeOp<StatsOperator>(c, env.budget);
   };
   info.parallel = [](const Command& c) { return !HasWildcardAggregation(c); };

@@ -130,7 +130,7 @@ class StreamStatsOperator final : public Operator {
 }  // namespace
 
 void Register_streamstats(CommandRegistry& r) {
-  AddCommand(r, "streamstats", CommandClass::kStreaming,
+  AddCommand(r, "streamstats", CommandClass::kStreaming, Aggregations(),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                std::vector<Aggregation> aggs = c.aggs;
                if (aggs.empty()) aggs.push_back(Aggregation{"count", "", "", 0});

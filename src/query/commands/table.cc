@@ -63,7 +63,7 @@ class TableOperator final : public Operator {
 
 void Register_table(CommandRegistry& r) {
   AddCommand(
-      r, "table", CommandClass::kStreaming,
+      r, "table", CommandClass::kStreaming, Generic({.fields = true}),
       [](const Command& c, OpEnv&) -> Result<std::unique_ptr<Operator>> {
         return MakeOp<TableOperator>(c);
       },

@@ -51,6 +51,10 @@ class TailOperator final : public Operator {
 
 void Register_tail(CommandRegistry& r) {
   AddCommand(r, "tail", CommandClass::kBlocking,
+             WithPrinter(Generic({.leading_count = true}, CountOrLimit),
+                         [](const Command& c) {
+                           return "tail " + std::to_string(c.count) + OptionText(c.options);
+                         }),
              [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
                return MakeOp<TailOperator>(c.count, env.budget);
              });

@@ -169,8 +169,12 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_top(CommandRegistry& r) {
-  AddCommand(r, "top", CommandClass::kTransforming, Make, AlwaysParallel);
-  AddCommand(r, "rare", CommandClass::kTransforming, Make, AlwaysParallel);
+  CommandSyntax syntax = Generic({.fields = true, .by = true}, [](Command* c) {
+    if (!c->fields.empty()) return Status::Ok();
+    return SyntaxError(c->offset, c->name + " needs a field");
+  });
+  AddCommand(r, "top", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
+  AddCommand(r, "rare", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

@@ -7,7 +7,7 @@ namespace cairn::query::internal {
 
 void Register_where(CommandRegistry& r) {
   AddCommand(
-      r, "where", CommandClass::kStreaming,
+      r, "where", CommandClass::kStreaming, Expression(),
       [](const Command& c, OpEnv& env) -> Result<std::unique_ptr<Operator>> {
         const Expr* e = c.expr.get();
         const EvalContext* ctx = &env.executor->ctx();
