@@ -32,8 +32,8 @@ struct KeyPosting {
   uint32_t field = kTermField;  // field id for field keys
   std::string_view key;         // in key_ids' arena
   // Set by Finish:
-  uint32_t count = 0;            // distinct events
-  uint32_t first = 0;            // first ordinal
+  uint32_t count = 0;              // distinct events
+  uint32_t first = 0;              // first ordinal
   const uint32_t* ords = nullptr;  // `count` ascending ordinals
 };
 
@@ -128,12 +128,12 @@ void EncodePosting(const KeyPosting& p, std::string* out) {
 // whose posting they then join. Whether it is in the table is asked once, at Finish, not for
 // every key as it is added: a probe of a large table per key is the costly part.
 struct LooseKey {
-  uint64_t hash;        // FlatStringMap::HashOf(key)
-  uint64_t bloom_hash;  // BloomHash(key, field)
+  uint64_t hash;        // KeyHash: its slot in the key table
+  uint64_t bloom_hash;  // BloomHash of the key
   uint32_t at, len;     // the key's bytes in WriterTables::loose_bytes
   uint32_t ordinal;
-  uint32_t block;    // the raw block the event went into
-  uint32_t field;    // field id, or kTermField
+  uint32_t block;  // the raw block the event went into
+  uint32_t field;  // field id, or kTermField
 };
 
 // The writer's largest tables. A committer writes one segment after another; keeping a thread's
@@ -141,17 +141,17 @@ struct LooseKey {
 // of MB for each (docs/benchmarks.md, "store"). Tables grown past kKeepTablesBytes, as a large
 // merge grows them, are released instead, so a long-running process does not hold them.
 struct WriterTables {
-  FlatStringMap key_ids;             // key -> index in postings
+  FlatStringMap key_ids;  // key -> index in postings, hashed by KeyHash
   std::vector<KeyPosting> postings;
-  std::vector<uint32_t> key_count;   // occurrences per key id (events may repeat a key)
-  std::vector<uint32_t> key_log;     // key ids in order of occurrence
-  std::vector<uint32_t> event_start; // per ordinal, its first position in key_log
-  FlatStringMap leaf_cache;          // field id (4 bytes) + value -> index in leaf_ranges
+  std::vector<uint32_t> key_count;    // occurrences per key id (events may repeat a key)
+  std::vector<uint32_t> key_log;      // key ids in order of occurrence
+  std::vector<uint32_t> event_start;  // per ordinal, its first position in key_log
+  FlatStringMap leaf_cache;           // field id (4 bytes) + value -> index in leaf_ranges
   std::vector<std::pair<uint32_t, uint32_t>> leaf_ranges;  // (start, count) in leaf_keys
-  std::vector<uint32_t> leaf_keys;   // key ids of cached leaves
-  std::vector<uint32_t> ords;        // Finish: every key's ordinals, key after key
+  std::vector<uint32_t> leaf_keys;                         // key ids of cached leaves
+  std::vector<uint32_t> ords;  // Finish: every key's ordinals, key after key
   std::string loose_bytes;
-  std::vector<LooseKey> loose;       // in ordinal order
+  std::vector<LooseKey> loose;  // in ordinal order
 
   void Clear() {
     loose_bytes.clear();
@@ -169,16 +169,29 @@ struct WriterTables {
   size_t Bytes() const {
     return key_ids.Bytes() + leaf_cache.Bytes() + postings.capacity() * sizeof(KeyPosting) +
            (key_count.capacity() + key_log.capacity() + event_start.capacity() +
-            leaf_keys.capacity() + ords.capacity()) * sizeof(uint32_t) +
+            leaf_keys.capacity() + ords.capacity()) *
+               sizeof(uint32_t) +
            leaf_ranges.capacity() * sizeof(leaf_ranges[0]) + loose_bytes.capacity() +
            loose.capacity() * sizeof(LooseKey);
   }
 };
 
 // The hash a key is entered into the Bloom filters by: of its value alone (the lowered leaf value
-// or the term), since a search probes by value (docs/format/segment.md, section 3).
-uint64_t BloomHash(std::string_view key, uint32_t field) {
-  return Hash64(field == kTermField ? key.substr(1) : key.substr(key.find('\0') + 1));
+// or the term), since a search probes by value (docs/format/segment.md, section 3). A field key
+// is 'F', the field's name `field_name`, a 0 byte, then the value.
+uint64_t BloomHash(std::string_view key, uint32_t field, std::string_view field_name) {
+  return Hash64(key.substr(field == kTermField ? 1 : 2 + field_name.size()));
+}
+
+// The hash of a key in the key table (WriterTables::key_ids), from the hash of its value
+// (BloomHash) and its field, so that a key's value is hashed once for both. Only the writer's
+// table uses it; nothing stored depends on it.
+uint64_t KeyHash(uint64_t value_hash, uint32_t field) {
+  uint64_t x = value_hash ^ (uint64_t{field} * 0x9E3779B97F4A7C15ull);
+  x ^= x >> 32;
+  x *= 0xD6E8FEB86659FD93ull;
+  x ^= x >> 32;
+  return x | 1;  // 0 marks an empty slot
 }
 
 constexpr size_t kKeepTablesBytes = size_t{256} << 20;
@@ -239,7 +252,7 @@ struct SegmentWriter::Impl {
   std::vector<uint32_t>& key_count = tables->key_count;
   std::vector<uint32_t>& key_log = tables->key_log;
   std::vector<uint32_t>& event_start = tables->event_start;
-  FlatStringMap field_ids;           // field path -> index in fields
+  FlatStringMap field_ids;  // field path -> index in fields
   std::vector<FieldEntry> fields;
   FlatStringMap& leaf_cache = tables->leaf_cache;
   std::vector<std::pair<uint32_t, uint32_t>>& leaf_ranges = tables->leaf_ranges;
@@ -252,7 +265,8 @@ struct SegmentWriter::Impl {
   std::string lower_buf;
   std::vector<std::string_view> terms;
   std::vector<size_t> key_ends;
-  std::vector<uint64_t> key_hashes;
+  std::vector<uint64_t> key_hashes;    // in key_ids (KeyHash)
+  std::vector<uint64_t> value_hashes;  // of the keys' values (BloomHash)
   std::vector<SectionMeta> sections;
 
   Status Append(std::string_view data) {
@@ -302,13 +316,25 @@ struct SegmentWriter::Impl {
       key_buf.append(t);
       key_ends.push_back(key_buf.size());
     }
+    // Each key's value is hashed once, for the Bloom filters (BloomHash), and its hash in the key
+    // table is derived from that; a term that is the whole lowered value (a UUID, an id) reuses
+    // the value's hash.
     key_hashes.clear();
+    value_hashes.clear();
+    const size_t value_at = 2 + fields[fid].name.size();
+    const std::string_view lowered =
+        std::string_view(key_buf).substr(value_at, key_ends[0] - value_at);
     size_t begin = 0;
-    for (size_t end : key_ends) {
-      uint64_t h = FlatStringMap::HashOf(std::string_view(key_buf).substr(begin, end - begin));
+    for (size_t i = 0; i < key_ends.size(); ++i) {
+      const std::string_view v = std::string_view(key_buf)
+                                     .substr(begin, key_ends[i] - begin)
+                                     .substr(i == 0 ? value_at : 1);
+      const uint64_t vh = i > 0 && v == lowered ? value_hashes[0] : Hash64(v);
+      const uint64_t h = KeyHash(vh, i == 0 ? fid : kTermField);
+      value_hashes.push_back(vh);
       key_hashes.push_back(h);
       if (prefetch) key_ids.Prefetch(h);
-      begin = end;
+      begin = key_ends[i];
     }
   }
   std::string_view BuiltKey(size_t i) const {
@@ -328,10 +354,9 @@ struct SegmentWriter::Impl {
     for (size_t i = 0; i < key_ends.size(); ++i) {
       std::string_view key = BuiltKey(i);
       const uint32_t field = i == 0 ? fid : kTermField;
-      tables->loose.push_back(LooseKey{key_hashes[i], BloomHash(key, field),
-                                       static_cast<uint32_t>(tables->loose_bytes.size()),
-                                       static_cast<uint32_t>(key.size()), ordinal,
-                                       static_cast<uint32_t>(blocks.size()), field});
+      tables->loose.push_back(LooseKey{
+          key_hashes[i], value_hashes[i], static_cast<uint32_t>(tables->loose_bytes.size()),
+          static_cast<uint32_t>(key.size()), ordinal, static_cast<uint32_t>(blocks.size()), field});
       tables->loose_bytes.append(key);
     }
   }
@@ -348,7 +373,8 @@ struct SegmentWriter::Impl {
   uint32_t FieldId(std::string_view path) {
     bool inserted;
     std::string_view stored;
-    uint32_t* id = field_ids.FindOrInsert(path, static_cast<uint32_t>(fields.size()), &inserted, &stored);
+    uint32_t* id =
+        field_ids.FindOrInsert(path, static_cast<uint32_t>(fields.size()), &inserted, &stored);
     if (inserted) {
       FieldEntry f;
       f.column = path == kTimeField ? -2 : JsonColumnOf(path);
@@ -368,8 +394,8 @@ struct SegmentWriter::Impl {
     }
     bool inserted;
     std::string_view stored;
-    uint32_t* code =
-        col.codes.FindOrInsert(value, static_cast<uint32_t>(col.values.size() + 1), &inserted, &stored);
+    uint32_t* code = col.codes.FindOrInsert(value, static_cast<uint32_t>(col.values.size() + 1),
+                                            &inserted, &stored);
     if (inserted) col.values.push_back(stored);
     col.per_event.push_back(*code);
     col.last_value = stored;
@@ -605,7 +631,8 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source.view()));
   }
   for (const Leaf& leaf : m.walker.leaves()) {
-    if (leaf.field_id >= m.walker_fields.size()) m.walker_fields.resize(leaf.field_id + 1, UINT32_MAX);
+    if (leaf.field_id >= m.walker_fields.size())
+      m.walker_fields.resize(leaf.field_id + 1, UINT32_MAX);
     uint32_t& mapped = m.walker_fields[leaf.field_id];
     if (mapped == UINT32_MAX) mapped = m.FieldId(leaf.field);
     const uint32_t fid = mapped;
@@ -626,9 +653,9 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     }
     std::string_view cached = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
     bool inserted;
-    uint32_t* r = m.leaf_cache.FindOrInsertTagged(
-        fid, cached, FlatStringMap::HashTagged(fid, cached),
-        static_cast<uint32_t>(m.leaf_ranges.size()), &inserted);
+    uint32_t* r =
+        m.leaf_cache.FindOrInsertTagged(fid, cached, FlatStringMap::HashTagged(fid, cached),
+                                        static_cast<uint32_t>(m.leaf_ranges.size()), &inserted);
     if (inserted) {
       uint32_t start = static_cast<uint32_t>(m.leaf_keys.size());
       m.LeafKeys(fid, leaf.value, &m.leaf_keys);
@@ -725,7 +752,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     m.event_start.push_back(static_cast<uint32_t>(m.key_log.size()));
     size_t next_joined = 0;
     for (uint32_t o = 0; o < m.count; ++o) {
-      for (uint32_t i = m.event_start[o]; i < m.event_start[o + 1]; ++i) ords[pos[m.key_log[i]]++] = o;
+      for (uint32_t i = m.event_start[o]; i < m.event_start[o + 1]; ++i)
+        ords[pos[m.key_log[i]]++] = o;
       for (; next_joined < joined.size() && joined[next_joined].first == o; ++next_joined) {
         ords[pos[joined[next_joined].second]++] = o;
       }
@@ -832,7 +860,10 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
         }
       };
       for (const KeyPosting& p : m.postings) {
-        if (p.count == 1) add(BloomHash(p.key, p.field), static_cast<uint32_t>(m.BlockOf(p.first)));
+        if (p.count == 1) {
+          add(BloomHash(p.key, p.field, p.field == kTermField ? "" : m.fields[p.field].name),
+              static_cast<uint32_t>(m.BlockOf(p.first)));
+        }
       }
       for (size_t i = 0; i < loose.size(); ++i) {
         if (!is_joined[i]) add(loose[i].bloom_hash, loose[i].block);
