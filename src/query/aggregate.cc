@@ -30,6 +30,13 @@ class HashSet {
       }
     }
   }
+  // Room for `n` values in all without growing on the way (one rehash instead of several when a
+  // row brings many values at once, as the store's pre-aggregated dc rows do).
+  void Reserve(size_t n) {
+    size_t slots = slots_.empty() ? 8 : slots_.size();
+    while ((n + 1) * 4 > slots * 3) slots *= 2;
+    if (slots != slots_.size()) Rehash(slots);
+  }
   size_t size() const { return size_; }
   size_t bytes() const { return slots_.capacity() * sizeof(uint64_t); }
   template <typename F>
@@ -44,10 +51,11 @@ class HashSet {
   }
 
  private:
-  void Grow() {
+  void Grow() { Rehash(slots_.empty() ? 8 : slots_.size() * 2); }
+  void Rehash(size_t slots) {
     std::vector<uint64_t> old;
     old.swap(slots_);
-    slots_.assign(old.empty() ? 8 : old.size() * 2, 0);
+    slots_.assign(slots, 0);
     size_ = 0;
     for (uint64_t v : old) {
       if (v) Insert(v);
@@ -57,7 +65,7 @@ class HashSet {
   size_t size_ = 0;
 };
 
-uint64_t HashValue(const std::string& v) { return store::Hash64(v, 0xdc); }
+uint64_t HashValue(std::string_view v) { return store::Hash64(v, 0xdc); }
 
 class Count final : public Accumulator {
  public:
@@ -81,6 +89,7 @@ class Dc final : public Accumulator {
  public:
   void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
+    if (v->size() > 64) set_.Reserve(set_.size() + v->size());
     for (const auto& s : *v) set_.Insert(HashValue(s));
   }
   void Merge(Accumulator& o) override {
@@ -483,6 +492,11 @@ class Null final : public Accumulator {
 };
 
 }  // namespace
+
+std::string DcToken(std::string_view value) {
+  const uint64_t h = HashValue(value);
+  return std::string(reinterpret_cast<const char*>(&h), sizeof(h));
+}
 
 OrderKey OrderOf(const Row& row, uint64_t seq) {
   const EventView* e = row.event();

@@ -551,9 +551,10 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
       const Command& c = plan.rest->commands[0];
       if (c.name == "stats" || c.name == "timechart") {
-        Rows rows;
-        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, &rows));
-        if (aggregated) RETURN_IF_ERROR(first->Push(rows));
+        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, [&](Rows& rows) {
+          RETURN_IF_ERROR(first->Push(rows));
+          return errors_->First();
+        }));
       }
     }
     // The events of a batch as rows, without those the predicate or time range rule out.

@@ -86,15 +86,16 @@ class EventSource {
   // Optional fast path for the aggregating command right after the leading
   // search (`stats`, `timechart`). A source that evaluates request.predicate
   // exactly (no re-check needed) and can compute the command's inputs without
-  // reading events fills `rows` with weighted rows (Row::weight) that `command`
-  // aggregates to exactly the result it would give over the matching events,
-  // and returns true; the engine then runs `command` on them. Returns false
-  // (the default) to have the engine scan events instead.
+  // reading events hands `push` batches of weighted rows (Row::weight) that
+  // `command` aggregates to exactly the result it would give over the matching
+  // events, and returns true; the engine runs `command` on them. Returns false
+  // (the default), before pushing anything, to have the engine scan events
+  // instead. An error from `push` ends the call with that error.
   virtual Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
-                                    std::vector<Row>* rows) {
+                                    const std::function<Status(std::vector<Row>&)>& push) {
     (void)request;
     (void)command;
-    (void)rows;
+    (void)push;
     return false;
   }
   // Lines for --explain describing how the source would serve `request` (what

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "common/time_util.h"
+#include "query/aggregate.h"
 #include "query/eval.h"
 #include "query/time_format.h"
 #include "query/value.h"
@@ -1144,11 +1145,6 @@ struct GroupKey {
   }
 };
 
-struct GroupAcc {
-  uint64_t count = 0;
-  std::vector<std::set<std::string>> dc;
-};
-
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -1158,7 +1154,7 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 }  // namespace
 
 Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Command& command,
-                                            std::vector<Row>* rows) {
+                                            const std::function<Status(std::vector<Row>&)>& push) {
   if (!StoreAnswersExactly(request.predicate)) return false;
   AggSpec spec;
   if (!ParseAggSpec(command, &spec)) return false;
@@ -1169,14 +1165,53 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
   ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(request, &stats));
   FilterDefaultIndexes(request, options_, &targets);
 
-  std::map<GroupKey, GroupAcc> groups;
-  auto group_of = [&](const GroupKey& k) -> GroupAcc& {
-    auto it = groups.find(k);
-    if (it == groups.end()) {
-      it = groups.emplace(k, GroupAcc{}).first;
-      it->second.dc.resize(spec.dc.size());
+  // The widths of every segment's keys first: a search this path cannot serve must fall back to
+  // the engine before any row is pushed. (Dictionaries are cached; the counts come with them.)
+  for (const Target& t : targets) {
+    int bits = 0;
+    for (const auto& f : spec.by) {
+      ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
+      bits += BitsFor(sum.dict->size());
     }
-    return it->second;
+    if (spec.timechart) {
+      int64_t base = FloorDiv(t.seg->min_time(), spec.span_ms);
+      bits += BitsFor(static_cast<uint64_t>(FloorDiv(t.seg->max_time(), spec.span_ms) - base));
+    }
+    if (bits > 40) return false;  // unusually wide keys: let the engine do it
+    for (const auto& f : spec.dc) {
+      ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
+      if (bits + BitsFor(sum.dict->size()) > 63) return false;
+    }
+  }
+
+  // Counts are summed here across segments (groups are few); each segment's distinct values go to
+  // the engine as they are found, one row per group and dc field holding that segment's values,
+  // so memory follows one segment's dictionary, not the whole search's distinct values.
+  std::map<GroupKey, uint64_t> counts_by_group;
+  std::vector<Row> rows;
+  auto group_row = [&](const GroupKey& key) {
+    Row r;
+    for (size_t i = 0; i < spec.by.size(); ++i) {
+      if (!(key.absent & (1u << i))) r.Set(spec.by[i], {key.vals[i]});
+    }
+    if (spec.timechart) {
+      r.Set("_time", {FormatNumber(static_cast<double>(key.bucket * spec.span_ms) / 1000.0)});
+    }
+    return r;
+  };
+  // A dc field that is not also a by field feeds only dc: it travels as 8-byte tokens.
+  std::vector<bool> dc_tokens;
+  for (const auto& f : spec.dc) {
+    dc_tokens.push_back(std::find(spec.by.begin(), spec.by.end(), f) == spec.by.end());
+  }
+  auto dc_value = [&](size_t d, const std::string& v) {
+    return dc_tokens[d] ? internal::DcToken(v) : v;
+  };
+  auto dc_row = [&](const GroupKey& key, size_t d, Values values) {
+    Row r = group_row(key);
+    r.set_weight(0);
+    r.Set(spec.dc[d], std::move(values));
+    rows.push_back(std::move(r));
   };
   for (Target& t : targets) {
     ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
@@ -1184,9 +1219,10 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     stats.candidates += n;
     if (n == 0) continue;
     if (spec.by.empty() && spec.dc.empty() && !spec.timechart) {
-      group_of(GroupKey{}).count += n;
+      counts_by_group[GroupKey{}] += n;
       continue;
     }
+    rows.clear();
     // Every event of a segment, counted by one column or with distinct counts
     // of columns: the segment's stored value counts answer without reading a
     // code.
@@ -1201,18 +1237,20 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
           GroupKey g;
           g.absent = k == 0 ? 1 : 0;
           g.vals.push_back(k == 0 ? std::string() : (*sum.dict)[k - 1]);
-          group_of(g).count += (*sum.counts)[k];
+          counts_by_group[g] += (*sum.counts)[k];
         }
       } else {
-        GroupAcc& acc = group_of(GroupKey{});
-        acc.count += n;
+        counts_by_group[GroupKey{}] += n;
         for (size_t d = 0; d < spec.dc.size(); ++d) {
           ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.dc[d]));
+          Values values;
           for (size_t k = 1; k < sum.counts->size(); ++k) {
-            if ((*sum.counts)[k] != 0) acc.dc[d].insert((*sum.dict)[k - 1]);
+            if ((*sum.counts)[k] != 0) values.push_back(dc_value(d, (*sum.dict)[k - 1]));
           }
+          if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
         }
       }
+      RETURN_IF_ERROR(push(rows));
       continue;
     }
     // Key layout: by-field codes, then the bucket (relative to the segment's
@@ -1237,7 +1275,6 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       dc_cols.push_back(std::move(col));
     }
-    if (bits > 40) return false;  // unusually wide keys: let the engine do it
     // Every ordinal in range (the common `sourcetype=...` or no filter at all):
     // loop over the range instead of materialising it.
     const bool whole = n == uint64_t{t.last} - t.first;
@@ -1305,29 +1342,6 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     } else {
       each([&](uint32_t o) { ++counts[key_of(o)]; });
     }
-    std::vector<std::unordered_set<uint64_t>> dc_seen(spec.dc.size());
-    for (size_t d = 0; d < spec.dc.size(); ++d) {
-      int dbits = BitsFor(dc_cols[d]->dict.size());
-      if (bits + dbits > 63) return false;
-      const std::vector<uint32_t>& codes = dc_cols[d]->codes;
-      if (bits + dbits <= 24) {
-        // Few enough (key, code) pairs for a flag array: no hashing per event.
-        std::vector<uint8_t> seen(size_t{1} << (bits + dbits), 0);
-        if (bits == 0) {
-          each([&](uint32_t o) { seen[codes[o]] = 1; });
-        } else {
-          each([&](uint32_t o) { seen[key_of(o) | (uint64_t{codes[o]} << bits)] = 1; });
-        }
-        for (uint64_t kk = 0; kk < seen.size(); ++kk) {
-          if (seen[kk] && (kk >> bits) != 0) dc_seen[d].insert(kk);
-        }
-        continue;
-      }
-      each([&](uint32_t o) {
-        uint32_t code = codes[o];
-        if (code != 0) dc_seen[d].insert(key_of(o) | (uint64_t{code} << bits));
-      });
-    }
     auto decode = [&](uint64_t k) {
       GroupKey g;
       for (size_t i = 0; i < by_cols.size(); ++i) {
@@ -1345,44 +1359,55 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     };
     if (use_dense) {
       for (uint64_t k = 0; k < dense.size(); ++k) {
-        if (dense[k]) group_of(decode(k)).count += dense[k];
+        if (dense[k]) counts_by_group[decode(k)] += dense[k];
       }
     } else {
-      for (const auto& [k, c] : counts) group_of(decode(k)).count += c;
+      for (const auto& [k, c] : counts) counts_by_group[decode(k)] += c;
     }
-    uint64_t key_mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    // Distinct (group key, code) pairs of each dc field, then one row per group with its values.
+    const uint64_t key_mask = (uint64_t{1} << bits) - 1;
     for (size_t d = 0; d < spec.dc.size(); ++d) {
-      for (uint64_t kk : dc_seen[d]) {
-        uint32_t code = static_cast<uint32_t>(kk >> bits);
-        group_of(decode(kk & key_mask)).dc[d].insert(dc_cols[d]->dict[code - 1]);
+      const int dbits = BitsFor(dc_cols[d]->dict.size());
+      const std::vector<uint32_t>& codes = dc_cols[d]->codes;
+      std::vector<uint64_t> pairs;
+      if (bits + dbits <= 24) {
+        // Few enough (key, code) pairs for a flag array: no hashing per event.
+        std::vector<uint8_t> seen(size_t{1} << (bits + dbits), 0);
+        each([&](uint32_t o) { seen[key_of(o) | (uint64_t{codes[o]} << bits)] = 1; });
+        for (uint64_t kk = 0; kk < seen.size(); ++kk) {
+          if (seen[kk] && (kk >> bits) != 0) pairs.push_back(kk);
+        }
+      } else {
+        std::unordered_set<uint64_t> seen;
+        each([&](uint32_t o) {
+          uint32_t code = codes[o];
+          if (code != 0) seen.insert(key_of(o) | (uint64_t{code} << bits));
+        });
+        pairs.assign(seen.begin(), seen.end());
+      }
+      // Grouped by key (the low bits).
+      std::sort(pairs.begin(), pairs.end(), [&](uint64_t x, uint64_t y) {
+        return (x & key_mask) != (y & key_mask) ? (x & key_mask) < (y & key_mask) : x < y;
+      });
+      for (size_t i = 0; i < pairs.size();) {
+        const uint64_t key = pairs[i] & key_mask;
+        Values values;
+        for (; i < pairs.size() && (pairs[i] & key_mask) == key; ++i) {
+          values.push_back(
+              dc_value(d, dc_cols[d]->dict[static_cast<uint32_t>(pairs[i] >> bits) - 1]));
+        }
+        dc_row(decode(key), d, std::move(values));
       }
     }
+    RETURN_IF_ERROR(push(rows));
   }
-  for (auto& [group_key, acc] : groups) {
-    const auto& key = group_key;  // lambdas may not capture structured bindings
-                                  // before C++20 in clang 14
-    auto base = [&]() {
-      Row row;
-      for (size_t i = 0; i < spec.by.size(); ++i) {
-        if (!(key.absent & (1u << i))) row.Set(spec.by[i], {key.vals[i]});
-      }
-      if (spec.timechart) {
-        row.Set("_time", {FormatNumber(static_cast<double>(key.bucket * spec.span_ms) / 1000.0)});
-      }
-      return row;
-    };
-    Row carrier = base();
-    carrier.set_weight(static_cast<long long>(acc.count));
-    rows->push_back(std::move(carrier));
-    for (size_t d = 0; d < spec.dc.size(); ++d) {
-      for (const auto& v : acc.dc[d]) {
-        Row r = base();
-        r.set_weight(0);
-        r.Set(spec.dc[d], {v});
-        rows->push_back(std::move(r));
-      }
-    }
+  rows.clear();
+  for (const auto& [key, count] : counts_by_group) {
+    Row row = group_row(key);
+    row.set_weight(static_cast<long long>(count));
+    rows.push_back(std::move(row));
   }
+  RETURN_IF_ERROR(push(rows));
   std::lock_guard<std::mutex> l(mu_);
   last_ = stats;
   return true;

@@ -70,7 +70,7 @@ class StoreEventSource final : public EventSource {
   Status ScanParallel(const ScanRequest& request, int workers,
                       const std::function<bool(int, EventBatch&)>& sink) override;
   Result<bool> PreAggregate(const ScanRequest& request, const Command& command,
-                            std::vector<Row>* rows) override;
+                            const std::function<Status(std::vector<Row>&)>& push) override;
   std::string Explain(const ScanRequest& request, const Command* next) override;
 
   StoreScanStats last_stats() const;

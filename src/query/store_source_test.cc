@@ -149,6 +149,10 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
            "eventSource=iam.amazonaws.com OR eventSource=sts.amazonaws.com | "
            "timechart span=1d dc(eventName) by eventSource",
            "recipientAccountId=123456789012 | stats count by awsRegion",
+           "* | stats dc(eventName) as n by eventName",
+           "eventName=Describe* | stats dc(userIdentity.accessKeyId) dc(sourceIPAddress) by "
+           "eventSource",
+           "* | stats dc(sourceIPAddress) dc(userIdentity.accessKeyId) by readOnly",
        }) {
     StoreScanStats s = Same(spl);
     EXPECT_TRUE(s.aggregated) << spl;
