@@ -2,6 +2,7 @@
 // (section 5), and whole events with their metadata.
 
 #include <algorithm>
+#include <atomic>
 
 #include "store/encoding.h"
 #include "store/segment_internal.h"
@@ -51,17 +52,33 @@ Status ReadBlock(const Impl& m, uint32_t b, DecodedBlock* out) {
                      fmt::format("{}: block {}", m.file->path(), b));
 }
 
+SharedCache<DecodedBlock>& EventBlockCache() {
+  static auto* cache = new SharedCache<DecodedBlock>(32 << 20);
+  return *cache;
+}
+
+uint64_t NextCacheId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& cm, uint32_t b) {
   auto& m = const_cast<Impl&>(cm);
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    if (auto hit = m.block_cache.Get(b)) return hit;
+    if (auto hit = m.recent_blocks.Get(b)) return hit;
   }
-  auto block = std::make_shared<DecodedBlock>();
-  RETURN_IF_ERROR(ReadBlock(m, b, block.get()));
+  std::shared_ptr<const DecodedBlock> block = EventBlockCache().Get(m.cache_id, b);
+  if (!block) {
+    auto read = std::make_shared<DecodedBlock>();
+    RETURN_IF_ERROR(ReadBlock(m, b, read.get()));
+    EventBlockCache().Put(m.cache_id, b, read,
+                          read->data.capacity() + read->offsets.capacity() * sizeof(uint32_t));
+    block = std::move(read);
+  }
   std::lock_guard<std::mutex> lock(m.mu);
-  m.block_cache.Put(b, block);
-  return std::shared_ptr<const DecodedBlock>(block);
+  m.recent_blocks.Put(b, block);
+  return block;
 }
 
 uint32_t BlockOf(const Impl& m, uint32_t ordinal) {

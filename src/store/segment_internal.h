@@ -12,9 +12,10 @@
 //   pattern.cc          Pattern
 // Nothing here is part of the store's API; docs/format/segment.md is the specification.
 
+#include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -108,25 +109,95 @@ struct ColumnSlot {
   std::shared_ptr<const Column> column;
 };
 
+// Decoded blocks shared by every open segment of the process, least recently used first out,
+// within a byte budget: memory follows the budget, not the number of segments a search touches.
+// Entries are keyed by a segment's cache id (unique for the process's life) and its block number;
+// a closing segment drops its own. Thread-safe.
 template <typename T>
-class SmallCache {
+class SharedCache {
  public:
-  explicit SmallCache(size_t cap) : cap_(cap) {}
-  std::shared_ptr<const T> Get(uint64_t key) {
-    for (auto& e : items_) {
-      if (e.first == key) return e.second;
-    }
-    return nullptr;
+  explicit SharedCache(size_t budget_bytes) : budget_(budget_bytes) {}
+  std::shared_ptr<const T> Get(uint64_t segment, uint64_t block) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(Key{segment, block});
+    if (it == index_.end()) return nullptr;
+    lru_.splice(lru_.end(), lru_, it->second);
+    return it->second->value;
   }
-  void Put(uint64_t key, std::shared_ptr<const T> v) {
-    if (items_.size() >= cap_) items_.pop_front();
-    items_.emplace_back(key, std::move(v));
+  void Put(uint64_t segment, uint64_t block, std::shared_ptr<const T> value, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Key key{segment, block};
+    if (index_.count(key) || bytes > budget_) return;
+    lru_.push_back(Entry{key, std::move(value), bytes});
+    index_.emplace(key, std::prev(lru_.end()));
+    bytes_ += bytes;
+    while (bytes_ > budget_) Erase(lru_.begin());
+  }
+  void Drop(uint64_t segment) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = lru_.begin(); it != lru_.end();) {
+      auto next = std::next(it);
+      if (it->key.segment == segment) Erase(it);
+      it = next;
+    }
+  }
+  size_t bytes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
   }
 
  private:
-  size_t cap_;
-  std::deque<std::pair<uint64_t, std::shared_ptr<const T>>> items_;
+  struct Key {
+    uint64_t segment, block;
+    bool operator==(const Key& o) const { return segment == o.segment && block == o.block; }
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return k.segment * 0x9E3779B97F4A7C15ull ^ k.block; }
+  };
+  struct Entry {
+    Key key;
+    std::shared_ptr<const T> value;
+    size_t bytes;
+  };
+  void Erase(typename std::list<Entry>::iterator it) {
+    bytes_ -= it->bytes;
+    index_.erase(it->key);
+    lru_.erase(it);
+  }
+  const size_t budget_;
+  mutable std::mutex mu_;
+  std::list<Entry> lru_;
+  std::unordered_map<Key, typename std::list<Entry>::iterator, KeyHash> index_;
+  size_t bytes_ = 0;
 };
+
+// A segment's most recently used blocks, held weakly: a hit costs only the segment's own lock
+// (no contention between threads reading different segments), while the shared cache above,
+// which holds them, decides how long they live. Not thread-safe: used under Impl::mu.
+template <typename T>
+class RecentBlocks {
+ public:
+  std::shared_ptr<const T> Get(uint64_t block) const {
+    for (const auto& [b, weak] : items_) {
+      if (b == block) return weak.lock();
+    }
+    return nullptr;
+  }
+  void Put(uint64_t block, const std::shared_ptr<const T>& value) {
+    items_[next_++ % items_.size()] = {block, value};
+  }
+
+ private:
+  std::array<std::pair<uint64_t, std::weak_ptr<const T>>, 8> items_{
+      std::pair<uint64_t, std::weak_ptr<const T>>{~uint64_t{0}, {}}};
+  size_t next_ = 0;
+};
+
+// The process's caches of decoded event blocks (32 MB) and keys-table blocks (16 MB).
+SharedCache<DecodedBlock>& EventBlockCache();
+SharedCache<DecodedKeyBlock>& KeyBlockCache();
+// A new segment's cache id.
+uint64_t NextCacheId();
 
 }  // namespace cairn::store::internal
 
@@ -164,8 +235,14 @@ struct Segment::Impl {
   std::unordered_map<uint32_t, std::shared_ptr<const std::string>> bloom_chunks;
   std::shared_ptr<const std::vector<internal::ColumnTerm>> column_terms;
   uint32_t exact_term_lookups = 0;  // under mu
-  internal::SmallCache<internal::DecodedBlock> block_cache{8};
-  internal::SmallCache<internal::DecodedKeyBlock> key_cache{16};
+  // This segment's entries in the shared block caches, and its recent ones (under mu).
+  const uint64_t cache_id = internal::NextCacheId();
+  internal::RecentBlocks<internal::DecodedBlock> recent_blocks;
+  internal::RecentBlocks<internal::DecodedKeyBlock> recent_key_blocks;
+  ~Impl() {
+    internal::EventBlockCache().Drop(cache_id);
+    internal::KeyBlockCache().Drop(cache_id);
+  }
 };
 
 }  // namespace cairn::store

@@ -83,12 +83,22 @@ Status LoadKeyIndex(Impl& m, const std::string& path) {
   return Status::Ok();
 }
 
+SharedCache<DecodedKeyBlock>& KeyBlockCache() {
+  static auto* cache = new SharedCache<DecodedKeyBlock>(16 << 20);
+  return *cache;
+}
+
 Result<std::shared_ptr<const DecodedKeyBlock>> LoadKeyBlock(Impl& m, const std::string& path,
                                                             size_t index) {
   const KeyBlockInfo& info = m.key_blocks[index];
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    if (auto hit = m.key_cache.Get(index)) return hit;
+    if (auto hit = m.recent_key_blocks.Get(index)) return hit;
+  }
+  if (auto hit = KeyBlockCache().Get(m.cache_id, index)) {
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.recent_key_blocks.Put(index, hit);
+    return hit;
   }
   auto block = std::make_shared<DecodedKeyBlock>();
   RETURN_IF_ERROR(ReadFrame(*m.file,
@@ -118,8 +128,11 @@ Result<std::shared_ptr<const DecodedKeyBlock>> LoadKeyBlock(Impl& m, const std::
   if (index + 1 < m.key_blocks.size() && !(prev < m.key_blocks[index + 1].first_key)) {
     return Corruption("{}: key block {} overlaps the next", path, index);
   }
+  size_t bytes = block->data.capacity() + block->entries.capacity() * sizeof(KeyEntry);
+  for (const KeyEntry& e : block->entries) bytes += e.key.capacity() > 15 ? e.key.capacity() : 0;
+  KeyBlockCache().Put(m.cache_id, index, block, bytes);
   std::lock_guard<std::mutex> lock(m.mu);
-  m.key_cache.Put(index, block);
+  m.recent_key_blocks.Put(index, block);
   return std::shared_ptr<const DecodedKeyBlock>(block);
 }
 
