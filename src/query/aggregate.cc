@@ -93,7 +93,12 @@ class Dc final : public Accumulator {
     for (const auto& s : *v) set_.Insert(HashValue(s));
   }
   void Merge(Accumulator& o) override {
-    static_cast<Dc&>(o).set_.ForEach([&](uint64_t h) { set_.Insert(h); });
+    // Into the larger set, sized for both first: walking a linear-probing table in slot order
+    // while inserting into a smaller one piles the values into long runs (quadratic time).
+    HashSet& other = static_cast<Dc&>(o).set_;
+    if (other.size() > set_.size()) std::swap(other, set_);
+    set_.Reserve(set_.size() + other.size());
+    other.ForEach([&](uint64_t h) { set_.Insert(h); });
   }
   Values Result() const override { return {std::to_string(set_.size())}; }
   size_t bytes() const override { return set_.bytes(); }

@@ -129,7 +129,7 @@ Status ZstdCompress(std::string_view in, int level, std::string* out) {
   return Status::Ok();
 }
 
-Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
+Status CheckZstdFrame(std::string_view in, size_t raw_size, std::string_view what,
                       uint64_t max_raw) {
   if (raw_size > max_raw) {
     return Corruption("{}: decompressed size {} is beyond the format's limit of {}", what, raw_size,
@@ -146,14 +146,24 @@ Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, st
                                                          : std::to_string(framed),
                       raw_size);
   }
+  return Status::Ok();
+}
+
+Status ZstdDecompressTo(std::string_view in, size_t raw_size, char* out, std::string_view what) {
   thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-  out->resize(raw_size);
-  size_t n = ZSTD_decompressDCtx(dctx, out->data(), raw_size, in.data(), in.size());
+  size_t n = ZSTD_decompressDCtx(dctx, out, raw_size, in.data(), in.size());
   if (ZSTD_isError(n)) return Corruption("{}: zstd: {}", what, ZSTD_getErrorName(n));
   if (n != raw_size) {
     return Corruption("{}: decompressed to {} bytes, expected {}", what, n, raw_size);
   }
   return Status::Ok();
+}
+
+Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
+                      uint64_t max_raw) {
+  RETURN_IF_ERROR(CheckZstdFrame(in, raw_size, what, max_raw));
+  out->resize(raw_size);
+  return ZstdDecompressTo(in, raw_size, out->data(), what);
 }
 
 namespace {
@@ -182,8 +192,9 @@ size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t 
   for (; i + 32 <= end; i += 32) {
     __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i));
     __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + n - 1));
-    __m256i m = _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(a, f_lo), _mm256_cmpeq_epi8(a, f_up)),
-                                 _mm256_or_si256(_mm256_cmpeq_epi8(b, l_lo), _mm256_cmpeq_epi8(b, l_up)));
+    __m256i m =
+        _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(a, f_lo), _mm256_cmpeq_epi8(a, f_up)),
+                         _mm256_or_si256(_mm256_cmpeq_epi8(b, l_lo), _mm256_cmpeq_epi8(b, l_up)));
     auto bits = static_cast<uint32_t>(_mm256_movemask_epi8(m));
     while (bits != 0) {
       size_t at = i + static_cast<size_t>(std::countr_zero(bits));

@@ -47,7 +47,9 @@ inline void PutVarint(std::string* out, uint64_t v) {
 inline uint64_t ZigZag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
-inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 inline void PutLengthPrefixed(std::string* out, std::string_view s) {
   PutVarint(out, s.size());
@@ -155,6 +157,12 @@ Status ZstdCompress(std::string_view in, int level, std::string* out);
 // kMaxZstdExpansion times the input, and equal to the content size the frame's header records.
 Status ZstdDecompress(std::string_view in, size_t raw_size, std::string* out, std::string_view what,
                       uint64_t max_raw);
+// ZstdDecompress in two steps, for callers that allocate the output themselves (and so need not
+// zero-fill it before zstd overwrites every byte): the checks made before allocating, then the
+// decompression into `out`, which holds `raw_size` bytes.
+Status CheckZstdFrame(std::string_view in, size_t raw_size, std::string_view what,
+                      uint64_t max_raw);
+Status ZstdDecompressTo(std::string_view in, size_t raw_size, char* out, std::string_view what);
 
 // ASCII lower-casing (Splunk compares search values case-insensitively; non-ASCII bytes are kept).
 inline char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }

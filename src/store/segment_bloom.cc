@@ -107,7 +107,7 @@ std::vector<bool> EventsToParse(const DecodedBlock& block, uint32_t count, std::
   }
   // One pass for the text and one for backslashes over the whole block; each hit marks its event
   // and the search goes on from the next event.
-  std::string_view data = block.data;
+  std::string_view data = block.data();
   const auto ends = block.offsets.begin() + 1;
   bool some = false;
   auto mark = [&](size_t at) {  // returns where the next event starts

@@ -17,18 +17,19 @@ namespace internal {
 
 namespace {
 
-// Splits a block's raw content into its `count` events: the length varints, then the bytes.
-Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::string_view what) {
-  if (count > raw.size())
-    return Corruption("{}: {} events cannot fit in {} bytes", what, count, raw.size());
-  Reader r(raw);
+// Splits a block's raw content (`size` bytes) into its `count` events: the length varints, then
+// the bytes.
+Status DecodeBlock(std::unique_ptr<char[]> raw, size_t size, uint32_t count, DecodedBlock* out,
+                   std::string_view what) {
+  if (count > size) return Corruption("{}: {} events cannot fit in {} bytes", what, count, size);
+  Reader r(std::string_view(raw.get(), size));
   std::vector<uint32_t> lens(count);
   uint64_t total = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (!r.GetVarint32(&lens[i])) return Corruption("{}: block lengths truncated", what);
     total += lens[i];
   }
-  const size_t header = raw.size() - r.remaining();
+  const size_t header = size - r.remaining();
   if (total != r.remaining()) return Corruption("{}: block length mismatch", what);
   out->offsets.resize(count + 1);
   uint32_t pos = static_cast<uint32_t>(header);
@@ -37,7 +38,8 @@ Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::stri
     pos += lens[i];
   }
   out->offsets[count] = pos;
-  out->data = std::move(raw);
+  out->bytes = std::move(raw);
+  out->size = size;
   return Status::Ok();
 }
 
@@ -45,10 +47,10 @@ Status DecodeBlock(std::string raw, uint32_t count, DecodedBlock* out, std::stri
 
 Status ReadBlock(const Impl& m, uint32_t b, DecodedBlock* out) {
   const BlockInfo& info = m.blocks[b];
-  std::string raw;
+  std::unique_ptr<char[]> raw;
   RETURN_IF_ERROR(ReadFrame(*m.file, Frame{info.offset, info.csize, info.rsize, info.crc}, &raw,
                             fmt::format("block {}", b)));
-  return DecodeBlock(std::move(raw), info.count, out,
+  return DecodeBlock(std::move(raw), info.rsize, info.count, out,
                      fmt::format("{}: block {}", m.file->path(), b));
 }
 
@@ -73,7 +75,7 @@ Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& cm, uint32_t b
     auto read = std::make_shared<DecodedBlock>();
     RETURN_IF_ERROR(ReadBlock(m, b, read.get()));
     EventBlockCache().Put(m.cache_id, b, read,
-                          read->data.capacity() + read->offsets.capacity() * sizeof(uint32_t));
+                          read->size + read->offsets.capacity() * sizeof(uint32_t));
     block = std::move(read);
   }
   std::lock_guard<std::mutex> lock(m.mu);

@@ -61,10 +61,12 @@ struct FieldCatalogEntry {
 };
 
 struct DecodedBlock {
-  std::string data;
-  std::vector<uint32_t> offsets;  // count + 1 positions into data
+  std::unique_ptr<char[]> bytes;  // the block's raw content (not zero-filled before it is read)
+  size_t size = 0;
+  std::vector<uint32_t> offsets;  // count + 1 positions into data()
+  std::string_view data() const { return std::string_view(bytes.get(), size); }
   std::string_view Get(uint32_t i) const {
-    return std::string_view(data).substr(offsets[i], offsets[i + 1] - offsets[i]);
+    return data().substr(offsets[i], offsets[i + 1] - offsets[i]);
   }
 };
 
@@ -258,6 +260,9 @@ Status ReadSection(const RandomAccessFile& file, const SectionInfo& s, std::stri
                    std::string_view name, uint64_t max_raw = kMaxFrameRawBytes);
 // Reads one zstd frame, checks its CRC and decompresses it (raw size at most `max_raw`).
 Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::string* out,
+                 std::string_view what, uint64_t max_raw = kMaxFrameRawBytes);
+// The same into a buffer of f.rsize bytes it allocates without zero-filling (event blocks).
+Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::unique_ptr<char[]>* out,
                  std::string_view what, uint64_t max_raw = kMaxFrameRawBytes);
 
 // --- events (segment_events.cc) ---

@@ -214,18 +214,46 @@ Status ReadSection(const RandomAccessFile& file, const SectionInfo& s, std::stri
   return Status::Ok();
 }
 
-Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::string* out,
-                 std::string_view what, uint64_t max_raw) {
+namespace {
+
+// Reads frame `f`'s stored bytes into a buffer reused by the thread and checks its CRC and sizes.
+Result<std::string_view> ReadCheckedFrame(const RandomAccessFile& file, const Frame& f,
+                                          std::string_view what, uint64_t max_raw) {
   if (f.rsize > max_raw || f.rsize / kMaxZstdExpansion > f.csize) {
     return Corruption("{}: {} at offset {}: {} stored bytes cannot hold {} (limit {})", file.path(),
                       what, f.offset, f.csize, f.rsize, max_raw);
   }
-  std::string bytes(f.csize, '\0');
-  RETURN_IF_ERROR(file.ReadExact(f.offset, f.csize, bytes.data()));
+  thread_local std::string scratch;
+  if (scratch.size() < f.csize) scratch.resize(f.csize);
+  if (scratch.size() > (kMaxFrameRawBytes >> 2) && f.csize < (scratch.size() >> 4)) {
+    std::string().swap(scratch);  // one huge frame should not pin its buffer for the thread's life
+    scratch.resize(f.csize);
+  }
+  RETURN_IF_ERROR(file.ReadExact(f.offset, f.csize, scratch.data()));
+  std::string_view bytes(scratch.data(), f.csize);
   if (Crc32(bytes) != f.crc) {
     return Corruption("{}: {} checksum mismatch at offset {}", file.path(), what, f.offset);
   }
-  return ZstdDecompress(bytes, f.rsize, out, fmt::format("{}: {}", file.path(), what), max_raw);
+  if (Status s = CheckZstdFrame(bytes, f.rsize, what, max_raw); !s.ok()) {
+    return Corruption("{}: {}", file.path(), s.message());
+  }
+  return bytes;
+}
+
+}  // namespace
+
+Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::string* out,
+                 std::string_view what, uint64_t max_raw) {
+  ASSIGN_OR_RETURN(std::string_view bytes, ReadCheckedFrame(file, f, what, max_raw));
+  out->resize(f.rsize);
+  return ZstdDecompressTo(bytes, f.rsize, out->data(), fmt::format("{}: {}", file.path(), what));
+}
+
+Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::unique_ptr<char[]>* out,
+                 std::string_view what, uint64_t max_raw) {
+  ASSIGN_OR_RETURN(std::string_view bytes, ReadCheckedFrame(file, f, what, max_raw));
+  *out = std::make_unique_for_overwrite<char[]>(f.rsize);
+  return ZstdDecompressTo(bytes, f.rsize, out->get(), fmt::format("{}: {}", file.path(), what));
 }
 
 }  // namespace internal
