@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -54,6 +55,39 @@ struct SearchArgs {
   long long memory_budget_mb = 1024;
   int threads = 0;
 };
+
+// The per-command rows, time and memory of a finished search (--timing), on stderr: one line for
+// the scan (the store's counters; its time is what the commands did not take), then one per
+// command.
+void PrintProfile(const query::SearchProfile& p, const query::StoreScanStats& scan, double run_ms) {
+  double commands_ms = 0;
+  size_t width = 4;
+  for (const auto& c : p.commands) {
+    commands_ms += c.seconds * 1000;
+    width = std::max(width, std::min<size_t>(c.command.size(), 60));
+  }
+  auto mb = [](size_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+  std::fprintf(stderr,
+               "cairn search: per command (rows in -> rows out, own time, peak memory; commands "
+               "run by the scan's workers show their CPU time summed)\n");
+  // The scan's time is what the commands did not take, unless workers ran commands beside it.
+  const std::string scan_time =
+      commands_ms <= run_ms ? fmt::format("{:.2f} ms", run_ms - commands_ms) : "(in workers)";
+  std::fprintf(stderr, "  %-*s  %12s -> %-12s %10s\n", static_cast<int>(width), "scan",
+               fmt::format("{}", scan.candidates).c_str(),
+               fmt::format("{}", scan.aggregated ? 0 : scan.events_read).c_str(),
+               scan_time.c_str());
+  for (const auto& c : p.commands) {
+    std::string text = c.command.size() > 60 ? c.command.substr(0, 57) + "..." : c.command;
+    std::fprintf(stderr, "  %-*s  %12llu -> %-12llu %10s  %10s  %s\n", static_cast<int>(width),
+                 text.c_str(), static_cast<unsigned long long>(c.rows_in),
+                 static_cast<unsigned long long>(c.rows_out),
+                 fmt::format("{:.2f} ms", c.seconds * 1000).c_str(),
+                 fmt::format("{:.1f} MB", mb(c.peak_bytes)).c_str(), c.kind.c_str());
+  }
+  std::fprintf(stderr, "  search peak %.1f MB of a %.0f MB budget\n", mb(p.budget_peak_bytes),
+               mb(p.budget_bytes));
+}
 
 std::string Cell(const std::string& column, const query::Values& v, const std::string& sep) {
   std::string out;
@@ -254,6 +288,14 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
   if (!plan.ok()) return ReportError(plan.status(), a.spl);
   if (a.explain) {
     std::fputs(engine.Explain(*plan).c_str(), stdout);
+    if (!a.timing) return kExitOk;
+    // --explain --timing: run it too and show what each command did, without the results.
+    auto t1 = Clock::now();
+    auto result = engine.ExecuteRows(*plan);
+    if (!result.ok()) return ReportError(result.status(), a.spl);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t1).count();
+    std::fflush(stdout);
+    PrintProfile((*result)->profile(), source.last_stats(), ms);
     return kExitOk;
   }
   auto t1 = Clock::now();
@@ -324,6 +366,7 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
                  static_cast<unsigned long long>(stats.candidates),
                  static_cast<unsigned long long>(stats.events_read),
                  stats.aggregated ? ", aggregated from columns" : "");
+    PrintProfile(res.profile(), stats, ms(t2 - t1));
   }
   // The store was only read: let the process exit without freeing its caches one by one (for a
   // search over hundreds of segments that took longer than the search; the system reclaims the
@@ -352,10 +395,13 @@ void RegisterSearch(CLI::App* app, Globals* g) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   cmd->add_option("--limit", args->limit, "Print at most N result rows (0: all)");
   cmd->add_flag("--explain", args->explain,
-                "Print the plan, including what is pushed into the store");
+                "Print the plan: what is pushed into the store, each command's class and what it "
+                "holds (with --timing: run it and print each command's rows, time and memory)");
   cmd->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
   cmd->add_option("--host", args->host, "The host field of events (default cairn)");
-  cmd->add_flag("--timing", args->timing, "Print timings and push-down counters to stderr");
+  cmd->add_flag("--timing", args->timing,
+                "Print timings, push-down counters and each command's rows in and out, own time "
+                "and peak memory to stderr");
   cmd->add_flag("--allow-partial", args->allow_partial,
                 "Search without segments that cannot be read, warning on stderr and, in JSON "
                 "output, with a last line {\"_warning\": ...} per segment (default: such a "

@@ -121,8 +121,34 @@ Result<ResultTable> Engine::Run(std::string_view spl) const {
   return Execute(plan);
 }
 
+namespace {
+
+// What a command of class `c` holds while it runs (for --explain).
+std::string_view MemoryBehaviour(internal::CommandClass c) {
+  switch (c) {
+    case internal::CommandClass::kStreaming: return "row by row, holds no rows";
+    case internal::CommandClass::kTransforming: return "holds one entry per group";
+    case internal::CommandClass::kBlocking: return "holds the rows it needs, within the budget";
+    case internal::CommandClass::kGenerating: return "makes its own rows";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string Engine::Explain(const Plan& plan) const {
   std::string out = plan.ToString();
+  if (plan.rest) {
+    for (size_t i = 0; i < plan.rest->commands.size(); ++i) {
+      const Command& c = plan.rest->commands[i];
+      const internal::CommandInfo* info = internal::CommandRegistry::Get().Find(c.name);
+      if (!info) continue;
+      const internal::CommandClass k = info->class_of(c);
+      out += fmt::format("command {}: {} ({}: {})\n", i + 1, ToString(c), internal::ToString(k),
+                         MemoryBehaviour(k));
+    }
+    out += fmt::format("memory budget: {} MB\n", options_.memory_budget_bytes >> 20);
+  }
   if (plan.scans_events && source_) {
     ScanRequest req;
     req.earliest = plan.earliest;
@@ -148,6 +174,7 @@ bool SearchResults::columns_known() const { return impl_->schema.known; }
 const std::vector<std::string>& SearchResults::columns() const { return impl_->schema.columns; }
 size_t SearchResults::size() const { return impl_->rows.size(); }
 Status SearchResults::status() const { return impl_->executor->errors()->First(); }
+const SearchProfile& SearchResults::profile() const { return impl_->executor->profile(); }
 
 namespace {
 
@@ -488,7 +515,7 @@ size_t Executor::ParallelPrefix(const Plan& plan) const {
 
 Status Executor::RunParallel(const Plan& plan, const ScanRequest& req, size_t prefix, int workers,
                              const std::function<void(EventBatch&, Rows*)>& to_rows,
-                             Operator* merge_into, int depth) {
+                             const std::vector<Operator*>& main_ops, int depth) {
   // Each worker runs its own operators of the prefix; the last one's state is merged into the
   // pipeline's own operator of that command, which then finishes as if it had seen every row.
   OpEnv env{this, &budget_, depth};
@@ -508,12 +535,15 @@ Status Executor::RunParallel(const Plan& plan, const ScanRequest& req, size_t pr
     auto& st = status[static_cast<size_t>(w)];
     Rows& r = rows[static_cast<size_t>(w)];
     to_rows(batch, &r);
-    st = chains[static_cast<size_t>(w)].front()->Push(r);
+    st = chains[static_cast<size_t>(w)].front()->Feed(r);
     if (st.ok()) st = errors_->First();
     return st.ok();
   }));
   for (const auto& st : status) RETURN_IF_ERROR(st);
-  for (auto& chain : chains) RETURN_IF_ERROR(merge_into->MergeFrom(*chain.back()));
+  for (auto& chain : chains) {
+    RETURN_IF_ERROR(main_ops.back()->MergeFrom(*chain.back()));
+    for (size_t i = 0; i < prefix; ++i) main_ops[i]->AddCounters(chain[i]->counters());
+  }
   return Status::Ok();
 }
 
@@ -552,7 +582,7 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
       const Command& c = plan.rest->commands[0];
       if (c.name == "stats" || c.name == "timechart") {
         ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, [&](Rows& rows) {
-          RETURN_IF_ERROR(first->Push(rows));
+          RETURN_IF_ERROR(first->Feed(rows));
           return errors_->First();
         }));
       }
@@ -571,8 +601,9 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     int workers = options_.threads > 0 ? options_.threads
                                        : static_cast<int>(std::thread::hardware_concurrency());
     if (!aggregated && prefix > 0 && workers > 1 && plan.scan_limit < 0) {
-      RETURN_IF_ERROR(
-          RunParallel(plan, req, prefix, workers, to_rows, ops[prefix - 1].get(), depth));
+      std::vector<Operator*> main_ops;
+      for (size_t i = 0; i < prefix; ++i) main_ops.push_back(ops[i].get());
+      RETURN_IF_ERROR(RunParallel(plan, req, prefix, workers, to_rows, main_ops, depth));
     } else if (!aggregated) {
       long long taken = 0;
       Status pushed;
@@ -583,14 +614,31 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
           rows.resize(static_cast<size_t>(plan.scan_limit - taken));
         }
         taken += static_cast<long long>(rows.size());
-        pushed = first->Push(rows);
+        pushed = first->Feed(rows);
         if (pushed.ok()) pushed = errors_->First();
         return pushed.ok() && !first->Done() && !(plan.scan_limit >= 0 && taken >= plan.scan_limit);
       }));
       RETURN_IF_ERROR(pushed);
     }
   }
-  RETURN_IF_ERROR(first->Finish(schema));
+  RETURN_IF_ERROR(first->Close(schema));
+  if (depth == 0 && plan.rest) {
+    profile_.commands.clear();
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Command& c = plan.rest->commands[i];
+      const Operator::Counters& k = ops[i]->counters();
+      CommandProfile p;
+      p.command = ToString(c);
+      p.kind = std::string(ToString(CommandRegistry::Get().Find(c.name)->class_of(c)));
+      p.rows_in = k.rows_in;
+      p.rows_out = k.rows_out;
+      p.seconds = std::max(0.0, k.own_seconds());
+      p.peak_bytes = k.peak_bytes;
+      profile_.commands.push_back(std::move(p));
+    }
+    profile_.budget_peak_bytes = budget_.peak();
+    profile_.budget_bytes = budget_.limit();
+  }
   return errors_->First();
 }
 

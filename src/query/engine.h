@@ -145,6 +145,22 @@ struct ResultTable {
   std::string ToText() const;
 };
 
+// What each command of a finished search did, for `cairn search --timing`.
+struct CommandProfile {
+  std::string command;    // its canonical text
+  std::string kind;       // streaming, transforming, blocking or generating
+  uint64_t rows_in = 0;   // rows it was handed
+  uint64_t rows_out = 0;  // rows it passed on
+  double seconds = 0;     // its own time, without the commands after it (CPU time summed over the
+                          // workers when it ran in parallel)
+  size_t peak_bytes = 0;  // the most it held at once against the memory budget
+};
+struct SearchProfile {
+  std::vector<CommandProfile> commands;  // in pipeline order
+  size_t budget_peak_bytes = 0;          // the whole search's peak against its budget
+  size_t budget_bytes = 0;
+};
+
 // The rows of a finished search, in order. Each row is extracted when it is read, so a search
 // that returns millions of events holds little more than references to them. Not thread-safe.
 class SearchResults {
@@ -164,6 +180,8 @@ class SearchResults {
   Status status() const;
   // Every row at once (columns: the known ones, else every field of any row).
   ResultTable ToTable() const;
+  // Rows, time and memory per command of the search (not of its subsearches).
+  const SearchProfile& profile() const;
 
  private:
   std::unique_ptr<Impl> impl_;

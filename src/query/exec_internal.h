@@ -41,8 +41,8 @@ class Executor {
   // CommandInfo::parallel).
   size_t ParallelPrefix(const Plan& plan) const;
   Status RunParallel(const Plan& plan, const ScanRequest& req, size_t prefix, int workers,
-                     const std::function<void(EventBatch&, Rows*)>& to_rows, Operator* merge_into,
-                     int depth);
+                     const std::function<void(EventBatch&, Rows*)>& to_rows,
+                     const std::vector<Operator*>& main_ops, int depth);
   Status ExecPipeline(const Pipeline& p, Results* r, int depth);
 
   // Rewrites earliest=/latest= anywhere in a search into _time comparisons.
@@ -59,6 +59,8 @@ class Executor {
   double now() const { return now_; }
   const EngineOptions& options() const { return options_; }
   MemoryBudget* budget() { return &budget_; }
+  // The top-level pipeline's commands as they ran (filled when RunPlan at depth 0 ends).
+  const SearchProfile& profile() const { return profile_; }
 
  private:
   EventSource* source_;
@@ -71,6 +73,7 @@ class Executor {
   std::vector<std::unique_ptr<Extraction>> extractions_;
   std::shared_ptr<DeferredErrors> errors_ = std::make_shared<DeferredErrors>();
   MemoryBudget budget_;
+  SearchProfile profile_;
 };
 
 // The field names a plan's search and commands may read of its events (an

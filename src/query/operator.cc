@@ -33,15 +33,49 @@ Status Operator::MergeFrom(Operator&) {
   return Status(StatusCode::kInternal, "this command's operators do not merge");
 }
 
+namespace {
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+void Operator::Counters::Add(const Counters& o) {
+  rows_in += o.rows_in;
+  rows_out += o.rows_out;
+  seconds += o.seconds;
+  downstream_seconds += o.downstream_seconds;
+  peak_bytes = std::max(peak_bytes, o.peak_bytes);
+}
+
+Status Operator::Feed(Rows& rows) {
+  counters_.rows_in += rows.size();
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = Push(rows);
+  counters_.seconds += SecondsSince(t0);
+  return s;
+}
+
+Status Operator::Close(Schema* schema) {
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = Finish(schema);
+  counters_.seconds += SecondsSince(t0);
+  return s;
+}
+
 Status Operator::Emit(Rows& rows) {
   if (rows.empty() || !next_) return Status::Ok();
   counters_.rows_out += rows.size();
-  next_->counters_.rows_in += rows.size();
   auto t0 = std::chrono::steady_clock::now();
-  Status s = next_->Push(rows);
-  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  next_->counters_.seconds += dt;
-  counters_.downstream_seconds += dt;
+  Status s = next_->Feed(rows);
+  counters_.downstream_seconds += SecondsSince(t0);
+  return s;
+}
+
+Status Operator::FinishNext(Schema* schema) {
+  if (!next_) return Status::Ok();
+  auto t0 = std::chrono::steady_clock::now();
+  Status s = next_->Close(schema);
+  counters_.downstream_seconds += SecondsSince(t0);
   return s;
 }
 

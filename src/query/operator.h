@@ -61,26 +61,34 @@ class Operator {
   // for transforming commands run in parallel (CommandInfo::parallel).
   virtual Status MergeFrom(Operator& other);
 
+  // Push and Finish as the pipeline calls them: counted and timed for --timing.
+  Status Feed(Rows& rows);
+  Status Close(Schema* schema);
+
   // Virtual so that a command made of several operators can put its own ones in between.
   virtual void set_next(Operator* next) { next_ = next; }
   Operator* next() const { return next_; }
 
-  // For --timing: rows that came in and went out; time in Push including what
-  // it pushed downstream, and that downstream part (the operator's own time is
-  // the difference); the most bytes it held at once.
+  // For --timing: rows that came in and went out; time in Push and Finish
+  // including what it pushed downstream, and that downstream part (the
+  // operator's own time is the difference); the most bytes it held at once.
   struct Counters {
     uint64_t rows_in = 0;
     uint64_t rows_out = 0;
     double seconds = 0;
     double downstream_seconds = 0;
     size_t peak_bytes = 0;
+    double own_seconds() const { return seconds - downstream_seconds; }
+    // Adds another worker's counters of the same command (times add up as CPU time).
+    void Add(const Counters& o);
   };
   const Counters& counters() const { return counters_; }
+  void AddCounters(const Counters& o) { counters_.Add(o); }
 
  protected:
   // Pushes `rows` downstream (counting them); a no-op when empty.
   Status Emit(Rows& rows);
-  Status FinishNext(Schema* schema) { return next_ ? next_->Finish(schema) : Status::Ok(); }
+  Status FinishNext(Schema* schema);
   Counters counters_;
 
  private:

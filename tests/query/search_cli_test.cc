@@ -145,6 +145,33 @@ TEST(SearchCli, AnswersMatchAnIndependentCount) {
   EXPECT_EQ(ex.code, 0);
   EXPECT_NE(ex.out.find("postings(eventName=\"ConsoleLogin\")"), std::string::npos) << ex.out;
 
+  // --timing: one line per command with the rows it took and passed on (here: every console
+  // login through sort, two out of head), its class and memory; --explain --timing the same
+  // after the plan's command classes, without the results.
+  const std::string timed = "eventName=ConsoleLogin | sort 0 _time | head 2";
+  Proc t = Cairn("search --data " + data + " --format json --timing " + Quote(timed));
+  EXPECT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(std::count(t.out.begin(), t.out.end(), '\n'), 2) << t.out;
+  auto line_of = [](const std::string& text, const std::string& start) {
+    size_t at = text.find("\n  " + start);
+    return at == std::string::npos ? std::string()
+                                   : text.substr(at + 3, text.find('\n', at + 1) - at - 3);
+  };
+  const std::string n = std::to_string(console);
+  std::string sort_line = line_of(t.err, "sort 0 +_time");
+  EXPECT_NE(sort_line.find(" " + n + " -> " + n + " "), std::string::npos) << t.err;
+  EXPECT_NE(sort_line.find("blocking"), std::string::npos) << sort_line;
+  EXPECT_NE(sort_line.find(" MB"), std::string::npos) << sort_line;
+  std::string head_line = line_of(t.err, "head 2");
+  EXPECT_NE(head_line.find(" " + n + " -> 2 "), std::string::npos) << t.err;
+  EXPECT_NE(t.err.find("search peak"), std::string::npos) << t.err;
+  Proc et = Cairn("search --data " + data + " --explain --timing " + Quote(timed));
+  EXPECT_EQ(et.code, 0) << et.err;
+  EXPECT_NE(et.out.find("command 1: sort 0 +_time (blocking"), std::string::npos) << et.out;
+  EXPECT_NE(et.out.find("command 2: head 2 (streaming"), std::string::npos) << et.out;
+  EXPECT_EQ(et.out.find("\"eventID\""), std::string::npos) << et.out;  // no results
+  EXPECT_NE(line_of(et.err, "head 2").find(" -> 2 "), std::string::npos) << et.err;
+
   // A bad search: exit 2, the message names the function and the position.
   Proc bad =
       Cairn("search --data " + data + " " + Quote("eventName=ConsoleLogin | stats nosuch(x)"));
