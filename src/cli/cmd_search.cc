@@ -1,5 +1,5 @@
 // `cairn search [--index NAME]... [--earliest T] [--latest T] [--format
-// table|json|csv]
+// table|json|csv|raw]
 //               [--limit N] [--explain] [--macros FILE] 'SPL'`: runs one SPL
 //               search over the store.
 //
@@ -146,34 +146,50 @@ void PrintTable(const query::ResultTable& t, size_t rows) {
 }
 
 // One JSON object per row (its own columns when the search fixed none), printed as it is read.
-void PrintJson(const query::SearchResults& res, size_t rows) {
-  std::string out;
+void PrintJsonRow(const query::SearchResults& res, size_t r) {
   std::vector<std::string> names;
   std::vector<query::Values> values;
-  for (size_t r = 0; r < rows; ++r) {
-    res.Cells(r, &names, &values);
-    out.clear();
-    out += '{';
-    bool first = true;
-    for (size_t i = 0; i < names.size(); ++i) {
-      const auto& v = values[i];
-      if (v.empty()) continue;
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(&out, names[i]);
-      out += ':';
-      if (v.size() == 1) {
-        AppendJsonString(&out, Cell(names[i], v, ""));
-      } else {
-        out += '[';
-        for (size_t k = 0; k < v.size(); ++k) {
-          if (k) out += ',';
-          AppendJsonString(&out, Cell(names[i], {v[k]}, ""));
-        }
-        out += ']';
+  res.Cells(r, &names, &values);
+  std::string out = "{";
+  bool first = true;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& v = values[i];
+    if (v.empty()) continue;
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(&out, names[i]);
+    out += ':';
+    if (v.size() == 1) {
+      AppendJsonString(&out, Cell(names[i], v, ""));
+    } else {
+      out += '[';
+      for (size_t k = 0; k < v.size(); ++k) {
+        if (k) out += ',';
+        AppendJsonString(&out, Cell(names[i], {v[k]}, ""));
       }
+      out += ']';
     }
-    out += "}\n";
+  }
+  out += "}\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+void PrintJson(const query::SearchResults& res, size_t rows) {
+  for (size_t r = 0; r < rows; ++r) PrintJsonRow(res, r);
+}
+
+// Each row's _raw on a line, as Splunk's command line prints events (rows without _raw, such as
+// those of stats, print as JSON lines).
+void PrintRaw(const query::SearchResults& res, size_t rows) {
+  std::string out;
+  for (size_t r = 0; r < rows; ++r) {
+    query::Values raw = res.Field(r, "_raw");
+    if (raw.empty()) {
+      PrintJsonRow(res, r);
+      continue;
+    }
+    out.assign(raw[0]);
+    out += '\n';
     std::fwrite(out.data(), 1, out.size(), stdout);
   }
 }
@@ -336,6 +352,8 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
     PrintTable(res.ToTable(), rows);
   } else if (format == "csv") {
     PrintCsv(res, rows);
+  } else if (format == "raw") {
+    PrintRaw(res, rows);
   } else {
     PrintJson(res, rows);
   }
@@ -391,8 +409,9 @@ void RegisterSearch(CLI::App* app, Globals* g) {
   cmd->add_option("--latest", args->latest,
                   "Latest time, exclusive (same syntax; default: no bound)");
   cmd->add_option("--format", args->format,
-                  "table (default on a terminal), json (lines; default otherwise), csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+                  "table (default on a terminal), json (lines; default otherwise), csv, raw "
+                  "(each event's _raw on a line)")
+      ->check(CLI::IsMember({"table", "json", "csv", "raw"}));
   cmd->add_option("--limit", args->limit, "Print at most N result rows (0: all)");
   cmd->add_flag("--explain", args->explain,
                 "Print the plan: what is pushed into the store, each command's class and what it "

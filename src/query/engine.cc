@@ -211,6 +211,12 @@ void SearchResults::Cells(size_t i, std::vector<std::string>* names,
   }
 }
 
+Values SearchResults::Field(size_t i, std::string_view name) const {
+  Row row = impl_->rows.Get(i);
+  const Values* v = row.Get(name);
+  return v ? *v : Values{};
+}
+
 ResultTable SearchResults::ToTable() const {
   ResultTable t;
   if (impl_->schema.known) {

@@ -175,6 +175,8 @@ class SearchResults {
   // Row i's output columns and values: the search's columns when known, else the row's own fields
   // with _time first and _raw last (other internal fields left out).
   void Cells(size_t i, std::vector<std::string>* names, std::vector<Values>* values) const;
+  // One field of row i (null: the row lacks it), without extracting the others.
+  Values Field(size_t i, std::string_view name) const;
   // The first error met while reading rows (stored events that could not be read); check it
   // after reading them.
   Status status() const;

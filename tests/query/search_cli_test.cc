@@ -145,6 +145,21 @@ TEST(SearchCli, AnswersMatchAnIndependentCount) {
   EXPECT_EQ(ex.code, 0);
   EXPECT_NE(ex.out.find("postings(eventName=\"ConsoleLogin\")"), std::string::npos) << ex.out;
 
+  // --format raw: each event's stored JSON on a line, in the search's order (here oldest first).
+  Proc raw = Cairn("search --data " + data + " --format raw " +
+                   Quote("eventName=ConsoleLogin | sort 0 _time"));
+  EXPECT_EQ(raw.code, 0) << raw.err;
+  EXPECT_EQ(std::count(raw.out.begin(), raw.out.end(), '\n'), static_cast<long>(console));
+  std::string prev_time;
+  for (size_t at = 0; at < raw.out.size();) {
+    size_t end = raw.out.find('\n', at);
+    std::string line = raw.out.substr(at, end - at);
+    EXPECT_EQ(Field(line, "eventName"), "ConsoleLogin") << line;
+    EXPECT_GE(Field(line, "eventTime"), prev_time);
+    prev_time = Field(line, "eventTime");
+    at = end + 1;
+  }
+
   // --timing: one line per command with the rows it took and passed on (here: every console
   // login through sort, two out of head), its class and memory; --explain --timing the same
   // after the plan's command classes, without the results.
