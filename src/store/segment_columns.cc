@@ -446,12 +446,39 @@ Result<Bitmap> ColumnPostings(Impl& m, const std::string& path, size_t c,
 namespace {
 
 // Calls fn(slot, code, value) for every dictionary value of the segment's JSON columns.
+// Calls fn(column, code, value) for every value of every JSON column. A dictionary already loaded
+// is walked as it is; any other is read into a buffer of the thread and walked in place, without
+// building (or keeping) its strings: a one-off scan of every dictionary, as a term search in a
+// fresh process makes, then costs one decompression per dictionary.
 Status ForEachJsonColumnValue(Impl& m, const std::string& path,
-                              const std::function<void(size_t, uint32_t, const std::string&)>& fn) {
+                              const std::function<void(size_t, uint32_t, std::string_view)>& fn) {
+  thread_local std::string raw;
   for (size_t c = 0; c < m.cols.size(); ++c) {
-    if (!m.cols[c].json) continue;
-    ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, c));
-    for (uint32_t i = 0; i < dict->size(); ++i) fn(c, i + 1, (*dict)[i]);
+    const ColumnSlot& slot = m.cols[c];
+    if (!slot.json) continue;
+    std::shared_ptr<const std::vector<std::string>> dict;
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      dict = slot.dict_values;
+    }
+    if (dict) {
+      for (uint32_t i = 0; i < dict->size(); ++i) fn(c, i + 1, (*dict)[i]);
+      continue;
+    }
+    RETURN_IF_ERROR(
+        ReadFrame(*m.file, slot.dict, &raw, fmt::format("column {} dictionary", slot.name)));
+    Reader r(raw);
+    uint64_t n;
+    if (!r.GetVarint(&n) || n > r.remaining()) {
+      return Corruption("{}: column {} dictionary malformed", path, slot.name);
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view v;
+      if (!r.GetLengthPrefixed(&v)) {
+        return Corruption("{}: column {} dictionary truncated", path, slot.name);
+      }
+      fn(c, static_cast<uint32_t>(i + 1), v);
+    }
   }
   return Status::Ok();
 }
@@ -467,7 +494,7 @@ Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Impl& m,
   auto terms = std::make_shared<std::vector<ColumnTerm>>();
   std::string buf;
   std::vector<std::string_view> pieces;
-  RETURN_IF_ERROR(ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, const std::string& v) {
+  RETURN_IF_ERROR(ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, std::string_view v) {
     SplitTerms(v, &buf, &pieces);
     for (std::string_view t : pieces) {
       terms->push_back(ColumnTerm{std::string(t), static_cast<uint16_t>(c), code});
@@ -488,6 +515,10 @@ Result<std::shared_ptr<const std::vector<ColumnTerm>>> LoadColumnTerms(Impl& m,
 
 }  // namespace
 
+// Exact term lookups in a segment answered by scanning its dictionaries before the term index is
+// built.
+constexpr uint32_t kTermScansBeforeIndex = 4;
+
 Status AddColumnTermMatches(Impl& m, const std::string& path,
                             const std::function<bool(std::string_view)>& match,
                             std::string_view exact, Bitmap* out, std::string_view phrase) {
@@ -495,11 +526,12 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
   std::vector<std::vector<uint32_t>> codes(m.cols.size());
   bool use_index = exact.empty();
   if (!use_index) {
-    // The first exact lookup in a segment scans the dictionaries (cheaper than building the
-    // term index for one lookup); a segment asked again, as in a long-running process, builds
-    // the index once and answers from it.
+    // The first exact lookups in a segment scan the dictionaries (building the term index costs
+    // several scans: a search's term of a few pieces, such as an IP address, looks up two or
+    // three); a segment asked more often, as in a long-running process, builds the index once
+    // and answers from it.
     std::lock_guard<std::mutex> lock(m.mu);
-    use_index = m.column_terms != nullptr || ++m.exact_term_lookups > 1;
+    use_index = m.column_terms != nullptr || ++m.exact_term_lookups > kTermScansBeforeIndex;
   }
   if (use_index && !exact.empty()) {
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
@@ -517,15 +549,17 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
     // are split into terms.
     std::string buf;
     std::vector<std::string_view> pieces;
-    RETURN_IF_ERROR(ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, const std::string& v) {
-      if (!phrase.empty()) {
-        if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(code);
-        return;
-      }
-      if (FindCaseless(v, exact) == std::string_view::npos) return;
-      SplitTerms(v, &buf, &pieces);
-      if (std::find(pieces.begin(), pieces.end(), exact) != pieces.end()) codes[c].push_back(code);
-    }));
+    RETURN_IF_ERROR(
+        ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, std::string_view v) {
+          if (!phrase.empty()) {
+            if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(code);
+            return;
+          }
+          if (FindCaseless(v, exact) == std::string_view::npos) return;
+          SplitTerms(v, &buf, &pieces);
+          if (std::find(pieces.begin(), pieces.end(), exact) != pieces.end())
+            codes[c].push_back(code);
+        }));
   } else {
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     for (const ColumnTerm& t : *terms) {
