@@ -9,8 +9,10 @@
 namespace cairn::query::internal {
 namespace {
 
-int CompareKey(const SortKey& sk, const std::optional<std::string>& a,
-               const std::optional<std::string>& b) {
+template <typename K>
+int CompareKey(const SortKey& sk, const K& ka, const K& kb) {
+  const std::optional<std::string>& a = ka.text;
+  const std::optional<std::string>& b = kb.text;
   if (!a || !b) return a ? 1 : (b ? -1 : 0);  // nulls sort first
   const std::string& x = *a;
   const std::string& y = *b;
@@ -18,8 +20,10 @@ int CompareKey(const SortKey& sk, const std::optional<std::string>& a,
     int c = x.compare(y);
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
   }
-  if (sk.mode == "num") {
-    auto nx = ParseNumber(x), ny = ParseNumber(y);
+  if (sk.mode == "num" || sk.mode.empty() || sk.mode == "auto") {
+    // Numbers first, in numeric order; then strings bytewise (CompareMixed's order, and num()'s).
+    const auto& nx = ka.number;
+    const auto& ny = kb.number;
     if (nx && ny) return *nx < *ny ? -1 : (*nx > *ny ? 1 : 0);
     if (nx || ny) return nx ? -1 : 1;
     int c = x.compare(y);
@@ -54,11 +58,29 @@ SortOperator::~SortOperator() {
 
 bool SortOperator::Before(const Entry& a, const Entry& b) const {
   for (size_t i = 0; i < keys_.size(); ++i) {
-    int v = CompareKey(keys_[i], a.keys[i], b.keys[i]);
+    int v = CompareKey(keys_[i], KeyOf(a, i), KeyOf(b, i));
     if (keys_[i].descending) v = -v;
     if (v != 0) return v < 0;
   }
   return a.seq < b.seq;
+}
+
+namespace {
+
+// Heap bytes of a key beyond the entry (a string longer than the inline buffer).
+size_t KeyBytes(const std::optional<std::string>& text) {
+  return text && text->size() > 15 ? text->capacity() + 1 : 0;
+}
+
+}  // namespace
+
+Status SortOperator::ChargeCapacity() {
+  const size_t capacity = entries_.capacity();
+  if (capacity <= charged_capacity_) return Status::Ok();
+  const long long more = static_cast<long long>((capacity - charged_capacity_) * sizeof(Entry));
+  charged_capacity_ = capacity;
+  charged_ += more;
+  return budget_->Charge("sort", more);
 }
 
 Status SortOperator::Push(Rows& rows) {
@@ -66,24 +88,37 @@ Status SortOperator::Push(Rows& rows) {
   for (Row& row : rows) {
     Entry e;
     e.seq = seq_++;
-    for (const auto& k : keys_) {
-      const Values* v = row.Get(k.field);
-      e.keys.push_back(v ? std::optional<std::string>(v->front()) : std::nullopt);
+    size_t extra = 0;
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      const Values* v = row.Get(keys_[i].field);
+      Key k;
+      if (v) {
+        k.text = v->front();
+        k.number = ParseNumber(*k.text);
+      }
+      extra += KeyBytes(k.text);
+      if (i == 0) {
+        e.key = std::move(k);
+      } else {
+        if (!e.more) e.more = std::make_unique<std::vector<Key>>();
+        e.more->push_back(std::move(k));
+      }
     }
-    e.bytes = 64;
-    for (const auto& k : e.keys) e.bytes += k ? k->size() + 32 : 16;
+    if (e.more) extra += e.more->capacity() * sizeof(Key) + sizeof(std::vector<Key>);
     if (limit_ > 0) {
       row.Compact();
-      e.bytes += row.MemoryUsage();
-      e.row = std::move(row);
+      extra += row.MemoryUsage() + sizeof(Row);
+      e.row = std::make_unique<Row>(std::move(row));
     } else {
-      e.bytes += held_.Add(std::move(row));
+      extra += held_.Add(std::move(row));
     }
+    e.bytes = static_cast<uint32_t>(std::min<size_t>(extra, UINT32_MAX));
     bytes += static_cast<long long>(e.bytes);
     entries_.push_back(std::move(e));
   }
   charged_ += bytes;
   Status st = budget_->Charge("sort", bytes);
+  if (st.ok()) st = ChargeCapacity();
   if (limit_ > 0 && entries_.size() >= 2 * static_cast<size_t>(limit_) + 1024) Trim();
   counters_.peak_bytes = std::max(counters_.peak_bytes, static_cast<size_t>(charged_));
   return st;
@@ -108,17 +143,18 @@ Status SortOperator::Finish(Schema* schema) {
             [this](const Entry& a, const Entry& b) { return Before(a, b); });
   Rows out;
   for (auto& e : entries_) {
-    out.push_back(limit_ > 0 ? std::move(e.row) : held_.Take(e.seq));
+    out.push_back(limit_ > 0 ? std::move(*e.row) : held_.Take(e.seq));
     if (out.size() == 1024) {
       RETURN_IF_ERROR(Emit(out));
       out.clear();
       if (Done()) break;
     }
   }
-  entries_.clear();
+  std::vector<Entry>().swap(entries_);
   held_.Clear();
   budget_->Charge("sort", -charged_).IgnoreError();
   charged_ = 0;
+  charged_capacity_ = 0;
   RETURN_IF_ERROR(Emit(out));
   return FinishNext(schema);
 }
