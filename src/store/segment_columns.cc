@@ -159,6 +159,28 @@ Result<int> ColumnSlotOf(Impl& m, const std::string& path, std::string_view fiel
   return it == m.col_by_name.end() ? -1 : static_cast<int>(it->second);
 }
 
+// Reads column `slot`'s dictionary frame into `raw` and calls fn(count, value) for each value in
+// order; `r` is left after the values (where the per-value event counts follow). Returns the count.
+static Result<uint64_t> WalkDict(Impl& m, const std::string& path, const ColumnSlot& slot,
+                                 std::string* raw, Reader* r,
+                                 const std::function<Status(uint64_t, std::string_view)>& fn) {
+  RETURN_IF_ERROR(
+      ReadFrame(*m.file, slot.dict, raw, fmt::format("column {} dictionary", slot.name)));
+  *r = Reader(*raw);
+  uint64_t n;
+  if (!r->GetVarint(&n) || n > r->remaining()) {
+    return Corruption("{}: column {} dictionary malformed", path, slot.name);
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view v;
+    if (!r->GetLengthPrefixed(&v)) {
+      return Corruption("{}: column {} dictionary truncated", path, slot.name);
+    }
+    RETURN_IF_ERROR(fn(n, v));
+  }
+  return n;
+}
+
 Result<std::shared_ptr<const std::vector<std::string>>> LoadDict(Impl& m, const std::string& path,
                                                                  size_t c) {
   RETURN_IF_ERROR(LoadColumnDir(m, path));
@@ -168,25 +190,17 @@ Result<std::shared_ptr<const std::vector<std::string>>> LoadDict(Impl& m, const 
     if (slot.dict_values) return slot.dict_values;
   }
   std::string raw;
-  RETURN_IF_ERROR(
-      ReadFrame(*m.file, slot.dict, &raw, fmt::format("column {} dictionary", slot.name)));
-  Reader r(raw);
-  uint64_t n;
-  if (!r.GetVarint(&n) || n > r.remaining()) {
-    return Corruption("{}: column {} dictionary malformed", path, slot.name);
-  }
+  Reader r;
   auto dict = std::make_shared<std::vector<std::string>>();
-  dict->reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string_view v;
-    if (!r.GetLengthPrefixed(&v)) {
-      return Corruption("{}: column {} dictionary truncated", path, slot.name);
-    }
-    if (!dict->empty() && !(dict->back() < v)) {
-      return Corruption("{}: column {} dictionary not sorted", path, slot.name);
-    }
-    dict->emplace_back(v);
-  }
+  ASSIGN_OR_RETURN(uint64_t n,
+                   WalkDict(m, path, slot, &raw, &r, [&](uint64_t n, std::string_view v) {
+                     if (dict->empty()) dict->reserve(n);
+                     if (!dict->empty() && !(dict->back() < v)) {
+                       return Corruption("{}: column {} dictionary not sorted", path, slot.name);
+                     }
+                     dict->emplace_back(v);
+                     return Status::Ok();
+                   }));
   std::shared_ptr<std::vector<uint32_t>> counts;
   if (m.version >= 3) {
     counts = std::make_shared<std::vector<uint32_t>>(n + 1, 0);
@@ -465,20 +479,14 @@ Status ForEachJsonColumnValue(Impl& m, const std::string& path,
       for (uint32_t i = 0; i < dict->size(); ++i) fn(c, i + 1, (*dict)[i]);
       continue;
     }
-    RETURN_IF_ERROR(
-        ReadFrame(*m.file, slot.dict, &raw, fmt::format("column {} dictionary", slot.name)));
-    Reader r(raw);
-    uint64_t n;
-    if (!r.GetVarint(&n) || n > r.remaining()) {
-      return Corruption("{}: column {} dictionary malformed", path, slot.name);
-    }
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string_view v;
-      if (!r.GetLengthPrefixed(&v)) {
-        return Corruption("{}: column {} dictionary truncated", path, slot.name);
-      }
-      fn(c, static_cast<uint32_t>(i + 1), v);
-    }
+    Reader r;
+    uint32_t code = 0;
+    ASSIGN_OR_RETURN(uint64_t n,
+                     WalkDict(m, path, slot, &raw, &r, [&](uint64_t, std::string_view v) {
+                       fn(c, ++code, v);
+                       return Status::Ok();
+                     }));
+    (void)n;
   }
   return Status::Ok();
 }
