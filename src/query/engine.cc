@@ -581,6 +581,10 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     req.limit = plan.scan_limit;
     req.errors = errors_;
     req.fields = FieldsRead(plan);
+    const int workers = options_.threads > 0
+                            ? options_.threads
+                            : static_cast<int>(std::thread::hardware_concurrency());
+    req.workers = std::max(1, workers);
     extractions_.push_back(std::make_unique<Extraction>(req.fields));
     const Extraction* ex = extractions_.back().get();
     bool aggregated = false;
@@ -604,8 +608,6 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
       }
     };
     size_t prefix = ParallelPrefix(plan);
-    int workers = options_.threads > 0 ? options_.threads
-                                       : static_cast<int>(std::thread::hardware_concurrency());
     if (!aggregated && prefix > 0 && workers > 1 && plan.scan_limit < 0) {
       std::vector<Operator*> main_ops;
       for (size_t i = 0; i < prefix; ++i) main_ops.push_back(ops[i].get());

@@ -52,6 +52,8 @@ struct ScanRequest {
   // The field names the search may read of the events (a hint: a source may prepare columns for
   // them).
   std::vector<std::string> fields;
+  // Threads the source may use for work of its own (PreAggregate reads segments on them).
+  int workers = 1;
 };
 
 // Events in delivery order. `exact`: every event matches the request's

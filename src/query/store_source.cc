@@ -1128,6 +1128,31 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
   return true;
 }
 
+// Runs fn(i, worker) for every i in [0, n) on up to `workers` threads, the caller's among them
+// (worker in [0, workers)). The first error keeps further items from starting and is returned.
+Status ForEachParallel(size_t n, int workers, const std::function<Status(size_t, int)>& fn) {
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(n)));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first_error;
+  auto work = [&](int w) {
+    for (size_t i = next++; i < n && !failed; i = next++) {
+      Status s = fn(i, w);
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> l(mu);
+        if (first_error.ok()) first_error = std::move(s);
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& th : threads) th.join();
+  return first_error;
+}
+
 int BitsFor(uint64_t n) {  // bits to hold values 0..n
   int b = 1;
   while ((uint64_t{1} << b) <= n && b < 63) ++b;
@@ -1167,7 +1192,10 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
 
   // The widths of every segment's keys first: a search this path cannot serve must fall back to
   // the engine before any row is pushed. (Dictionaries are cached; the counts come with them.)
-  for (const Target& t : targets) {
+  // The segments are read on `request.workers` threads.
+  std::atomic<bool> too_wide{false};
+  RETURN_IF_ERROR(ForEachParallel(targets.size(), request.workers, [&](size_t i, int) -> Status {
+    const Target& t = targets[i];
     int bits = 0;
     for (const auto& f : spec.by) {
       ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
@@ -1177,18 +1205,25 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       int64_t base = FloorDiv(t.seg->min_time(), spec.span_ms);
       bits += BitsFor(static_cast<uint64_t>(FloorDiv(t.seg->max_time(), spec.span_ms) - base));
     }
-    if (bits > 40) return false;  // unusually wide keys: let the engine do it
+    if (bits > 40) too_wide = true;  // unusually wide keys: let the engine do it
     for (const auto& f : spec.dc) {
       ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
-      if (bits + BitsFor(sum.dict->size()) > 63) return false;
+      if (bits + BitsFor(sum.dict->size()) > 63) too_wide = true;
     }
-  }
+    return Status::Ok();
+  }));
+  if (too_wide) return false;
 
   // Counts are summed here across segments (groups are few); each segment's distinct values go to
   // the engine as they are found, one row per group and dc field holding that segment's values,
   // so memory follows one segment's dictionary, not the whole search's distinct values.
-  std::map<GroupKey, uint64_t> counts_by_group;
-  std::vector<Row> rows;
+  // Each worker sums its segments' counts; the rows it pushes go to the engine one worker at a
+  // time.
+  const int workers = std::max(1, std::min<int>(request.workers, static_cast<int>(targets.size())));
+  std::vector<std::map<GroupKey, uint64_t>> worker_counts(static_cast<size_t>(workers));
+  std::vector<std::vector<Row>> worker_rows(static_cast<size_t>(workers));
+  std::atomic<uint64_t> candidates{0};
+  std::mutex push_mu;
   auto group_row = [&](const GroupKey& key) {
     Row r;
     for (size_t i = 0; i < spec.by.size(); ++i) {
@@ -1207,20 +1242,27 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
   auto dc_value = [&](size_t d, const std::string& v) {
     return dc_tokens[d] ? internal::DcToken(v) : v;
   };
-  auto dc_row = [&](const GroupKey& key, size_t d, Values values) {
-    Row r = group_row(key);
-    r.set_weight(0);
-    r.Set(spec.dc[d], std::move(values));
-    rows.push_back(std::move(r));
-  };
-  for (Target& t : targets) {
+  auto segment = [&](size_t ti, int w) -> Status {
+    Target& t = targets[ti];
+    std::map<GroupKey, uint64_t>& counts_by_group = worker_counts[static_cast<size_t>(w)];
+    std::vector<Row>& rows = worker_rows[static_cast<size_t>(w)];
+    auto dc_row = [&](const GroupKey& key, size_t d, Values values) {
+      Row r = group_row(key);
+      r.set_weight(0);
+      r.Set(spec.dc[d], std::move(values));
+      rows.push_back(std::move(r));
+    };
+    auto push_rows = [&]() -> Status {
+      std::lock_guard<std::mutex> l(push_mu);
+      return push(rows);
+    };
     ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
     uint64_t n = cand.cardinality();
-    stats.candidates += n;
-    if (n == 0) continue;
+    candidates += n;
+    if (n == 0) return Status::Ok();
     if (spec.by.empty() && spec.dc.empty() && !spec.timechart) {
       counts_by_group[GroupKey{}] += n;
-      continue;
+      return Status::Ok();
     }
     rows.clear();
     // Every event of a segment, counted by one column or with distinct counts
@@ -1250,8 +1292,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
           if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
         }
       }
-      RETURN_IF_ERROR(push(rows));
-      continue;
+      return push_rows();
     }
     // Key layout: by-field codes, then the bucket (relative to the segment's
     // first bucket).
@@ -1399,9 +1440,15 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
         dc_row(decode(key), d, std::move(values));
       }
     }
-    RETURN_IF_ERROR(push(rows));
+    return push_rows();
+  };
+  RETURN_IF_ERROR(ForEachParallel(targets.size(), workers, segment));
+  stats.candidates = candidates;
+  std::map<GroupKey, uint64_t> counts_by_group = std::move(worker_counts[0]);
+  for (size_t w = 1; w < worker_counts.size(); ++w) {
+    for (const auto& [key, count] : worker_counts[w]) counts_by_group[key] += count;
   }
-  rows.clear();
+  std::vector<Row> rows;
   for (const auto& [key, count] : counts_by_group) {
     Row row = group_row(key);
     row.set_weight(static_cast<long long>(count));

@@ -161,11 +161,15 @@ Result<int> ColumnSlotOf(Impl& m, const std::string& path, std::string_view fiel
 
 // Reads column `slot`'s dictionary frame into `raw` and calls fn(count, value) for each value in
 // order; `r` is left after the values (where the per-value event counts follow). Returns the count.
+// With a (lowercase) `needle`, a frame that holds it nowhere, in any case, is not walked (returns
+// 0): one vectorised pass over the frame rules out a whole column for a term.
 static Result<uint64_t> WalkDict(Impl& m, const std::string& path, const ColumnSlot& slot,
                                  std::string* raw, Reader* r,
-                                 const std::function<Status(uint64_t, std::string_view)>& fn) {
+                                 const std::function<Status(uint64_t, std::string_view)>& fn,
+                                 std::string_view needle = {}) {
   RETURN_IF_ERROR(
       ReadFrame(*m.file, slot.dict, raw, fmt::format("column {} dictionary", slot.name)));
+  if (!needle.empty() && FindCaseless(*raw, needle) == std::string_view::npos) return 0;
   *r = Reader(*raw);
   uint64_t n;
   if (!r->GetVarint(&n) || n > r->remaining()) {
@@ -459,13 +463,14 @@ Result<Bitmap> ColumnPostings(Impl& m, const std::string& path, size_t c,
 
 namespace {
 
-// Calls fn(slot, code, value) for every dictionary value of the segment's JSON columns.
 // Calls fn(column, code, value) for every value of every JSON column. A dictionary already loaded
 // is walked as it is; any other is read into a buffer of the thread and walked in place, without
 // building (or keeping) its strings: a one-off scan of every dictionary, as a term search in a
-// fresh process makes, then costs one decompression per dictionary.
+// fresh process makes, then costs one decompression per dictionary. With a lowercase `needle`,
+// fn may be left uncalled for values that do not contain it (fn still checks each value it gets).
 Status ForEachJsonColumnValue(Impl& m, const std::string& path,
-                              const std::function<void(size_t, uint32_t, std::string_view)>& fn) {
+                              const std::function<void(size_t, uint32_t, std::string_view)>& fn,
+                              std::string_view needle = {}) {
   thread_local std::string raw;
   for (size_t c = 0; c < m.cols.size(); ++c) {
     const ColumnSlot& slot = m.cols[c];
@@ -481,11 +486,13 @@ Status ForEachJsonColumnValue(Impl& m, const std::string& path,
     }
     Reader r;
     uint32_t code = 0;
-    ASSIGN_OR_RETURN(uint64_t n,
-                     WalkDict(m, path, slot, &raw, &r, [&](uint64_t, std::string_view v) {
-                       fn(c, ++code, v);
-                       return Status::Ok();
-                     }));
+    ASSIGN_OR_RETURN(uint64_t n, WalkDict(
+                                     m, path, slot, &raw, &r,
+                                     [&](uint64_t, std::string_view v) {
+                                       fn(c, ++code, v);
+                                       return Status::Ok();
+                                     },
+                                     needle));
     (void)n;
   }
   return Status::Ok();
@@ -557,8 +564,9 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
     // are split into terms.
     std::string buf;
     std::vector<std::string_view> pieces;
-    RETURN_IF_ERROR(
-        ForEachJsonColumnValue(m, path, [&](size_t c, uint32_t code, std::string_view v) {
+    RETURN_IF_ERROR(ForEachJsonColumnValue(
+        m, path,
+        [&](size_t c, uint32_t code, std::string_view v) {
           if (!phrase.empty()) {
             if (FindCaseless(v, phrase) != std::string_view::npos) codes[c].push_back(code);
             return;
@@ -567,7 +575,8 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
           SplitTerms(v, &buf, &pieces);
           if (std::find(pieces.begin(), pieces.end(), exact) != pieces.end())
             codes[c].push_back(code);
-        }));
+        },
+        phrase.empty() ? exact : phrase));
   } else {
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     for (const ColumnTerm& t : *terms) {
