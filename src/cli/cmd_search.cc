@@ -26,6 +26,7 @@
 #include <memory>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "cli/cli.h"
 #include "common/fs.h"
@@ -174,15 +175,37 @@ void PrintJsonRow(const query::SearchResults& res, size_t r) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
-void PrintJson(const query::SearchResults& res, size_t rows) {
-  for (size_t r = 0; r < rows; ++r) PrintJsonRow(res, r);
+// Loads the stored events of the rows about to be printed ahead of them, a few dozen blocks at a
+// time on every core (printing many events is otherwise one thread decompressing block after
+// block).
+class Prefetcher {
+ public:
+  Prefetcher(const query::SearchResults& res, int workers) : res_(res), workers_(workers) {}
+  void Before(size_t r) {
+    if (r >= ready_) ready_ = std::max(r + 1, res_.PrefetchEvents(r, workers_));
+  }
+
+ private:
+  const query::SearchResults& res_;
+  int workers_;
+  size_t ready_ = 0;
+};
+
+void PrintJson(const query::SearchResults& res, size_t rows, int workers) {
+  Prefetcher ahead(res, workers);
+  for (size_t r = 0; r < rows; ++r) {
+    ahead.Before(r);
+    PrintJsonRow(res, r);
+  }
 }
 
 // Each row's _raw on a line, as Splunk's command line prints events (rows without _raw, such as
 // those of stats, print as JSON lines).
-void PrintRaw(const query::SearchResults& res, size_t rows) {
+void PrintRaw(const query::SearchResults& res, size_t rows, int workers) {
   std::string out;
+  Prefetcher ahead(res, workers);
   for (size_t r = 0; r < rows; ++r) {
+    ahead.Before(r);
     query::Values raw = res.Field(r, "_raw");
     if (raw.empty()) {
       PrintJsonRow(res, r);
@@ -196,7 +219,7 @@ void PrintRaw(const query::SearchResults& res, size_t rows) {
 
 // A header line, then one line per row. When the search fixed no columns, a first pass over the
 // rows finds them (every field of any row: _time first, _raw last).
-void PrintCsv(const query::SearchResults& res, size_t rows) {
+void PrintCsv(const query::SearchResults& res, size_t rows, int workers) {
   std::vector<std::string> columns;
   std::vector<std::string> names;
   std::vector<query::Values> values;
@@ -204,7 +227,9 @@ void PrintCsv(const query::SearchResults& res, size_t rows) {
     columns = res.columns();
   } else {
     std::set<std::string> seen;
+    Prefetcher ahead(res, workers);
     for (size_t r = 0; r < rows; ++r) {
+      ahead.Before(r);
       res.Cells(r, &names, &values);
       seen.insert(names.begin(), names.end());
     }
@@ -217,7 +242,9 @@ void PrintCsv(const query::SearchResults& res, size_t rows) {
   for (size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + query::CsvCell(columns[i]);
   out += "\n";
   std::fwrite(out.data(), 1, out.size(), stdout);
+  Prefetcher ahead(res, workers);
   for (size_t r = 0; r < rows; ++r) {
+    ahead.Before(r);
     res.Cells(r, &names, &values);
     out.clear();
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -348,14 +375,17 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
   if (a.limit > 0 && static_cast<size_t>(a.limit) < rows) rows = static_cast<size_t>(a.limit);
   std::string format = a.format;
   if (format.empty()) format = isatty(STDOUT_FILENO) ? "table" : "json";
+  const int print_workers =
+      a.threads > 0 ? a.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   if (format == "table") {
     PrintTable(res.ToTable(), rows);
   } else if (format == "csv") {
-    PrintCsv(res, rows);
+    PrintCsv(res, rows, print_workers);
   } else if (format == "raw") {
-    PrintRaw(res, rows);
+    PrintRaw(res, rows, print_workers);
   } else {
-    PrintJson(res, rows);
+    PrintJson(res, rows, print_workers);
   }
   std::fflush(stdout);
   // An event that could not be read while its row was printed.

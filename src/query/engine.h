@@ -182,6 +182,11 @@ class SearchResults {
   // The first error met while reading rows (stored events that could not be read); check it
   // after reading them.
   Status status() const;
+  // Loads ahead, on `workers` threads, the stored events of rows [begin, end) that are still to
+  // be read, where end is the first row past what the block caches can keep (a few dozen blocks);
+  // returns end. Reading those rows afterwards finds their events decompressed: printing many
+  // events uses every core for the decompression.
+  size_t PrefetchEvents(size_t begin, int workers) const;
   // Every row at once (columns: the known ones, else every field of any row).
   ResultTable ToTable() const;
   // Rows, time and memory per command of the search (not of its subsearches).

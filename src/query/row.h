@@ -76,6 +76,8 @@ class EventOrigin {
   // with it (a row cannot return errors from Get).
   virtual Result<std::string_view> LoadRaw(uint32_t ordinal,
                                            std::shared_ptr<const void>* owner) const = 0;
+  // Events with equal answers are loaded together (a stored block): loading one loads the others.
+  virtual uint64_t LoadUnit(uint32_t ordinal) const { return ordinal; }
 };
 
 class Extraction;

@@ -803,6 +803,10 @@ class SegmentOrigin final : public EventOrigin {
     return raw;
   }
 
+  uint64_t LoadUnit(uint32_t ordinal) const override {
+    return ordinal < seg_->event_count() ? seg_->BlockOf(ordinal) : ordinal;
+  }
+
   EventView View(uint32_t ordinal, double time) const override {
     EventView v;
     v.time = time;

@@ -26,11 +26,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <roaring/roaring.hh>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <roaring/roaring.hh>
 
 #include "cloudtrail/event.h"
 #include "common/fs.h"
@@ -43,9 +42,9 @@ using Bitmap = ::Roaring;
 
 // A segment as the manifest lists it.
 struct SegmentDesc {
-  uint64_t seq = 0;         // unique within the index, increasing
-  std::string file;         // file name inside the index folder
-  int64_t partition = 0;    // UTC day number (days since 1970-01-01)
+  uint64_t seq = 0;       // unique within the index, increasing
+  std::string file;       // file name inside the index folder
+  int64_t partition = 0;  // UTC day number (days since 1970-01-01)
   uint32_t event_count = 0;
   int64_t min_time = 0;     // ms, inclusive
   int64_t max_time = 0;     // ms, inclusive
@@ -58,8 +57,8 @@ struct Column {
   explicit Column(std::shared_ptr<const std::vector<std::string>> d)
       : dict_holder(std::move(d)), dict(*dict_holder) {}
   std::shared_ptr<const std::vector<std::string>> dict_holder;  // shared with the segment's cache
-  const std::vector<std::string>& dict;  // sorted bytewise, distinct
-  std::vector<uint32_t> codes;           // per ordinal; 0 = field absent, k = dict[k - 1]
+  const std::vector<std::string>& dict;                         // sorted bytewise, distinct
+  std::vector<uint32_t> codes;  // per ordinal; 0 = field absent, k = dict[k - 1]
   std::string_view Value(uint32_t ordinal) const {
     uint32_t c = codes[ordinal];
     return c == 0 ? std::string_view() : std::string_view(dict[c - 1]);
@@ -178,6 +177,8 @@ class Segment {
   // The same as a view into its decompressed block, which `*owner` keeps alive (a search's rows
   // hold events this way instead of copying them).
   Result<std::string_view> RawView(uint32_t ordinal, std::shared_ptr<const void>* owner) const;
+  // The block (the unit of decompression) holding event `ordinal` (< event_count()).
+  uint32_t BlockOf(uint32_t ordinal) const;
   // Calls fn(ordinal, raw) for each ordinal in `ordinals` (ascending, or descending when
   // `reverse`), decompressing each block once. fn returns false to stop early.
   Status ForEach(const Bitmap& ordinals, bool reverse,

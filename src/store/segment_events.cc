@@ -231,6 +231,8 @@ Result<std::string> Segment::Raw(uint32_t ordinal) const {
   return std::string(block->Get(ordinal - impl_->blocks[b].first));
 }
 
+uint32_t Segment::BlockOf(uint32_t ordinal) const { return internal::BlockOf(*impl_, ordinal); }
+
 Result<std::string_view> Segment::RawView(uint32_t ordinal,
                                           std::shared_ptr<const void>* owner) const {
   if (ordinal >= desc_.event_count) {
