@@ -953,11 +953,21 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       if (a->index != b->index) return a->index < b->index;
       return a->seg->desc().seq < b->seg->desc().seq;
     });
+    // A segment joins the merge only once it may hold the next event (its newest time reaches
+    // the newest event not yet delivered): `head 5` over a day of overlapping segments reads the
+    // newest few, not every segment's candidates, times and columns.
+    std::vector<size_t> pending(members.size());
+    for (size_t m = 0; m < members.size(); ++m) pending[m] = m;
+    std::stable_sort(pending.begin(), pending.end(), [&](size_t a, size_t b) {
+      return members[a]->seg->max_time() > members[b]->seg->max_time();
+    });
+    size_t next_pending = 0;
     std::vector<Cursor> cursors;
-    for (size_t m = 0; m < members.size(); ++m) {
+    std::vector<std::shared_ptr<const SegmentOrigin>> origins(members.size());
+    auto activate = [&](size_t m) -> Status {
       Target& t = *members[m];
       ASSIGN_OR_RETURN(Bitmap cand, Candidates(t, request));
-      if (cand.isEmpty()) continue;
+      if (cand.isEmpty()) return Status::Ok();
       if (!t.times) {
         ASSIGN_OR_RETURN(t.times, t.seg->Times());
       }
@@ -968,23 +978,33 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       cand.toUint32Array(c.ords.data());
       c.end = c.ords.size();
       stats.candidates += c.ords.size();
-      cursors.push_back(std::move(c));
-    }
-    std::vector<std::shared_ptr<const SegmentOrigin>> origins(members.size());
-    for (auto& c : cursors) {
-      ASSIGN_OR_RETURN(auto st_col, c.t->seg->GetColumn("sourcetype"));
-      ASSIGN_OR_RETURN(auto src_col, c.t->seg->GetColumn("source"));
-      auto origin =
-          std::make_shared<SegmentOrigin>(c.t->index, options_.host, c.t->seg, std::move(st_col),
-                                          std::move(src_col), request.errors);
+      ASSIGN_OR_RETURN(auto st_col, t.seg->GetColumn("sourcetype"));
+      ASSIGN_OR_RETURN(auto src_col, t.seg->GetColumn("source"));
+      auto origin = std::make_shared<SegmentOrigin>(
+          t.index, options_.host, t.seg, std::move(st_col), std::move(src_col), request.errors);
       RETURN_IF_ERROR(origin->LoadColumns(request.fields));
-      origins[c.member] = std::move(origin);
-    }
-    while (!stop) {
+      origins[m] = std::move(origin);
+      cursors.push_back(std::move(c));
+      return Status::Ok();
+    };
+    // The newest next event; equal times go to the earlier member (the stored order).
+    auto pick = [&]() -> Cursor* {
       Cursor* best = nullptr;
       for (auto& c : cursors) {
         if (c.Empty()) continue;
-        if (!best || c.PeekTime() > best->PeekTime()) best = &c;
+        if (!best || c.PeekTime() > best->PeekTime() ||
+            (c.PeekTime() == best->PeekTime() && c.member < best->member)) {
+          best = &c;
+        }
+      }
+      return best;
+    };
+    while (!stop) {
+      Cursor* best = pick();
+      while (next_pending < pending.size() &&
+             (!best || members[pending[next_pending]]->seg->max_time() >= best->PeekTime())) {
+        RETURN_IF_ERROR(activate(pending[next_pending++]));
+        best = pick();
       }
       if (!best) break;
       uint32_t o;
