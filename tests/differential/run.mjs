@@ -75,7 +75,7 @@ function parseCases(text) {
   flush();
   for (const c of cases) {
     if (!c.spl || !c.sql) throw new Error(`${args.cases}:${c.line}: a case needs spl: and sql:`);
-    if (!['set', 'ordered', 'timechart'].includes(c.mode))
+    if (!['set', 'ordered', 'timechart', 'chart'].includes(c.mode))
       throw new Error(`${args.cases}:${c.line}: unknown mode '${c.mode}'`);
   }
   return { lets, cases };
@@ -126,6 +126,20 @@ function meltTimechart(rows) {
       if (k === '_time' || k === '_span' || k === '_spandays') continue;
       if (v === 0) continue;
       out.push({ _time: r._time, series: k, value: v });
+    }
+  }
+  return out;
+}
+
+// Wide chart rows (the row field first, one column per series) to long rows (row field, series,
+// value), dropping empty cells and zero counts, as meltTimechart does.
+function meltChart(rows) {
+  const out = [];
+  for (const r of rows) {
+    const [rowField, ...rest] = Object.keys(r);
+    for (const k of rest) {
+      if (r[k] === 0) continue;
+      out.push({ [rowField]: r[rowField], series: k, value: r[k] });
     }
   }
   return out;
@@ -336,6 +350,7 @@ try {
       let a = cairnRaw.map(normRow);
       let b = sqlRaw.map(normRow);
       if (c.mode === 'timechart') { a = meltTimechart(a); b = sqlLong(b); }
+      if (c.mode === 'chart') { a = meltChart(a); b = sqlLong(b); }
       if (b.length === 0 && !c.empty) why = 'DuckDB returned no rows: the case tests nothing (add `empty: ok` if intended)';
       else why = compare(a, b, c.mode, c.tol);
     }
