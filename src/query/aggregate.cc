@@ -203,8 +203,12 @@ class List final : public Accumulator {
     }
   }
   void Merge(Accumulator& o) override {
+    // Both lists are in order: merge them (checking only the last two items, as Trim does after
+    // one Add, misses a disorder in the middle and kept a worker's values after the other's).
+    const auto mid = static_cast<std::ptrdiff_t>(items_.size());
     for (auto& it : static_cast<List&>(o).items_) items_.push_back(std::move(it));
-    Trim();
+    std::inplace_merge(items_.begin(), items_.begin() + mid, items_.end());
+    if (items_.size() > kMax) items_.resize(kMax);
   }
   Values Result() const override {
     Values out;

@@ -191,12 +191,20 @@ Result<Aggregation> ParseAggregation(CommandParser& p, const Command& c, const T
   return a;
 }
 
-Status ParseAggregations(CommandParser& p, Command* c) {
+Status ParseAggregations(CommandParser& p, Command* c, bool over) {
   bool in_by = false;
+  std::string over_field;
   while (!p.AtCommandEnd()) {
     ASSIGN_OR_RETURN(bool skipped, TakeOptionOrComma(p, c));
     if (skipped) continue;
     Token t = p.Peek();
+    if (over && !in_by && t.IsWordCI("over")) {
+      // chart's "over <row field> [by <series field>]": the row field comes first in `by`.
+      p.Take(t);
+      if (!over_field.empty()) return SyntaxError(t.offset, "'over' given twice");
+      ASSIGN_OR_RETURN(over_field, p.FieldName("a field name after 'over'"));
+      continue;
+    }
     if (t.IsWordCI("by")) {
       p.Take(t);
       in_by = true;
@@ -212,6 +220,7 @@ Status ParseAggregations(CommandParser& p, Command* c) {
     ASSIGN_OR_RETURN(Aggregation a, ParseAggregation(p, *c, t));
     c->aggs.push_back(std::move(a));
   }
+  if (!over_field.empty()) c->by.insert(c->by.begin(), over_field);
   return p.CheckQuote();
 }
 
@@ -247,9 +256,10 @@ CommandSyntax Generic(GenericArgs args, CheckFn check) {
   return s;
 }
 
-CommandSyntax Aggregations(CheckFn check) {
+CommandSyntax Aggregations(CheckFn check, bool over) {
   CommandSyntax s;
-  s.parse = Then(ParseAggregations, std::move(check));
+  s.parse = Then([over](CommandParser& p, Command* c) { return ParseAggregations(p, c, over); },
+                 std::move(check));
   s.print = PrintAggregations;
   return s;
 }

@@ -38,8 +38,9 @@ CommandSyntax Generic(GenericArgs args, CheckFn check = nullptr);
 
 // The stats family: <function>[(<field>)] [as <name>], ... [by f1, f2], with options anywhere.
 // Functions as the aggregate layer knows them; aliases canonicalised (c: count,
-// distinct_count: dc, mean: avg); percentiles pN, percN, exactpercN, upperpercN.
-CommandSyntax Aggregations(CheckFn check = nullptr);
+// distinct_count: dc, mean: avg); percentiles pN, percN, exactpercN, upperpercN. With `over`,
+// "over <field>" is taken too (chart) and put first in `by` (printed as "by <field>, ...").
+CommandSyntax Aggregations(CheckFn check = nullptr, bool over = false);
 
 // An eval expression up to the command's end (where).
 CommandSyntax Expression();

@@ -69,6 +69,27 @@ TEST(Parser, BinKeepsItsOutputName) {
   EXPECT_EQ(Canon("search x | bin span=1h _time as t"), "search x | bin span=1h _time as t");
 }
 
+TEST(Parser, TopTakesALeadingCountAsItsLimit) {
+  // Splunk's `top 3 user` is `top limit=3 user`; the 3 is not a field name.
+  EXPECT_EQ(Canon("x | top 3 eventName"), "search x | top limit=3 eventName");
+  EXPECT_EQ(Canon("x | rare 2 eventSource by awsRegion"),
+            "search x | rare limit=2 eventSource by awsRegion");
+  EXPECT_EQ(Canon("x | top limit=5 user"), "search x | top limit=5 user");
+  EXPECT_EQ(Canon("x | top 3 limit=4 user"),
+            "ERROR at offset 4: top: give the count or limit=, not both");
+}
+
+TEST(Parser, ChartTakesOverAndBy) {
+  // chart count over X by Y: X gives the rows, Y the series, as chart count by X, Y.
+  EXPECT_EQ(Canon("x | chart count over eventSource by readOnly"),
+            "search x | chart count by eventSource, readOnly");
+  EXPECT_EQ(Canon("x | chart dc(eventName) over awsRegion"),
+            "search x | chart dc(eventName) by awsRegion");
+  EXPECT_EQ(Canon("x | chart count by eventSource readOnly"),
+            "search x | chart count by eventSource, readOnly");
+  EXPECT_NE(Canon("x | timechart count over eventSource").rfind("ERROR", 0), std::string::npos);
+}
+
 TEST(Parser, EvalExpressionPrecedence) {
   auto e = ParseEvalExpression("a + b * c . d = e OR f AND NOT g");
   ASSERT_TRUE(e.ok()) << e.status().ToString();

@@ -2,7 +2,7 @@
 // cairn binary (ingest, then `search --format json`) and as SQL in DuckDB over the same files; the
 // result sets must agree (tests/differential/run.mjs does the work and prints each disagreement
 // with the SPL, the SQL and both result sets). One test per data set: the shared real CloudTrail
-// files and a generated set. Skipped when node or the DuckDB module is missing (a failure under
+// files, a generated set and a generated set of the wide profile. Skipped when node or the DuckDB module is missing (a failure under
 // CI=true).
 
 #include <sys/wait.h>
@@ -63,6 +63,10 @@ TEST(Differential, SharedRealCloudTrail) {
 // Generated events (every attack scenario included); 5000 keeps the test within its time budget
 // on a loaded two-core machine, since half the cases extract fields from every event.
 TEST(Differential, GeneratedEvents) { RunDifferential("generated", "--generate 5000:7"); }
+
+// Generated events of the wide profile: every access key and request id distinct, thousands of
+// principals, addresses and user agents, so dc(), values() and dedup meet high cardinality.
+TEST(Differential, GeneratedWideEvents) { RunDifferential("wide", "--generate 5000:7:wide"); }
 
 }  // namespace
 }  // namespace cairn

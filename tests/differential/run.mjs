@@ -3,10 +3,11 @@
 // files, loaded with read_json), and the two result sets must agree.
 //
 // Usage: node run.mjs --cairn BIN --cases FILE --name NAME --files GLOB [--files GLOB]...
-//                     [--generate EVENTS:SEED] [--keep]
+//                     [--generate EVENTS:SEED[:PROFILE]] [--keep]
 //   --files      CloudTrail files ({"Records": [...]}, .json or .json.gz; DuckDB glob syntax);
-//   --generate   first run `cairn generate --events EVENTS --seed SEED` into a temporary folder and
-//                use its AWSLogs/**/*.json.gz as the files;
+//   --generate   first run `cairn generate --events EVENTS --seed SEED [--profile PROFILE]` into a
+//                temporary folder and use its AWSLogs/**/*.json.gz as the files (PROFILE: default,
+//                or wide: a new access key and request id per event, thousands of principals);
 //   --keep       leave the temporary folder (data folder, generated logs) for inspection.
 // Exit status: 0 all cases agree, 1 some case failed or the run broke, 77 skipped (no DuckDB
 // module: run `npm ci` at the repository root; under CI=true that is a failure instead).
@@ -32,7 +33,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else { console.error(`unknown argument ${a}`); process.exit(1); }
 }
 if (!args.cairn || !args.cases || !args.name || (args.files.length === 0 && !args.generate)) {
-  console.error('usage: node run.mjs --cairn BIN --cases FILE --name NAME (--files GLOB... | --generate N:SEED)');
+  console.error('usage: node run.mjs --cairn BIN --cases FILE --name NAME (--files GLOB... | --generate N:SEED[:PROFILE])');
   process.exit(1);
 }
 
@@ -67,14 +68,14 @@ function parseCases(text) {
     if (key === 'spl' || key === 'sql') cur[key] = cur[key] ? `${cur[key]} ${value}` : value;
     else if (key === 'mode') cur.mode = value.trim();
     else if (key === 'tol') cur.tol = Number(value);
-    else if (key === 'only') cur.only = value.trim();
+    else if (key === 'only') cur.only = value.trim().split(/[\s,]+/);
     else if (key === 'empty') cur.empty = value.trim() === 'ok';
     else throw new Error(`${args.cases}:${lineNo}: unknown key '${key}'`);
   }
   flush();
   for (const c of cases) {
     if (!c.spl || !c.sql) throw new Error(`${args.cases}:${c.line}: a case needs spl: and sql:`);
-    if (!['set', 'ordered', 'timechart'].includes(c.mode))
+    if (!['set', 'ordered', 'timechart', 'chart'].includes(c.mode))
       throw new Error(`${args.cases}:${c.line}: unknown mode '${c.mode}'`);
   }
   return { lets, cases };
@@ -125,6 +126,20 @@ function meltTimechart(rows) {
       if (k === '_time' || k === '_span' || k === '_spandays') continue;
       if (v === 0) continue;
       out.push({ _time: r._time, series: k, value: v });
+    }
+  }
+  return out;
+}
+
+// Wide chart rows (the row field first, one column per series) to long rows (row field, series,
+// value), dropping empty cells and zero counts, as meltTimechart does.
+function meltChart(rows) {
+  const out = [];
+  for (const r of rows) {
+    const [rowField, ...rest] = Object.keys(r);
+    for (const k of rest) {
+      if (r[k] === 0) continue;
+      out.push({ [rowField]: r[rowField], series: k, value: r[k] });
     }
   }
   return out;
@@ -260,9 +275,10 @@ try {
   let ingestPaths = [];
   let files = args.files;
   if (args.generate) {
-    const [events, seed] = args.generate.split(':');
+    const [events, seed, profile] = args.generate.split(':');
     const out = join(work, 'logs');
-    cairn('generate', '--out', out, '--events', events, '--seed', seed, '--threads', '2');
+    cairn('generate', '--out', out, '--events', events, '--seed', seed, '--threads', '2',
+          ...(profile ? ['--profile', profile] : []));
     files = [join(out, 'AWSLogs/**/*.json.gz')];
     ingestPaths = [join(out, 'AWSLogs')];
   } else {
@@ -298,7 +314,7 @@ try {
     params[l.name] = String(Object.values(rows[0])[0]);
   }
   // cairn searches run two at a time (each is its own process); DuckDB answers in between.
-  const todo = cases.filter((c) => !c.only || c.only === args.name);
+  const todo = cases.filter((c) => !c.only || c.only.includes(args.name));
   const cairnResults = new Array(todo.length);
   let next = 0;
   const worker = async () => {
@@ -334,6 +350,7 @@ try {
       let a = cairnRaw.map(normRow);
       let b = sqlRaw.map(normRow);
       if (c.mode === 'timechart') { a = meltTimechart(a); b = sqlLong(b); }
+      if (c.mode === 'chart') { a = meltChart(a); b = sqlLong(b); }
       if (b.length === 0 && !c.empty) why = 'DuckDB returned no rows: the case tests nothing (add `empty: ok` if intended)';
       else why = compare(a, b, c.mode, c.tol);
     }

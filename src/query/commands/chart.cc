@@ -1,4 +1,5 @@
-// chart <aggregations> by <row field> [<series field>] and timechart [span=] <aggregations>
+// chart <aggregations> (by <row field> [<series field>] | over <row field> [by <series field>])
+// and timechart [span=] <aggregations>
 // [by <series field>] [limit=N] [useother=] [usenull=] [otherstr=] [nullstr=]: one row per row
 // key (a field's value, or a time bucket), one column per aggregation and series; series beyond
 // the top `limit` by the first aggregation's total become OTHER. Transforming: state grows with
@@ -227,12 +228,15 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_chart(CommandRegistry& r) {
-  CommandSyntax syntax = Aggregations([](Command* c) {
+  auto check = [](Command* c) {
     if (!c->aggs.empty()) return Status::Ok();
     return SyntaxError(c->offset, c->name + " needs at least one function (for example count)");
-  });
-  AddCommand(r, "chart", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
-  AddCommand(r, "timechart", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
+  };
+  // chart count over X by Y == chart count by X, Y (X the rows, Y the series).
+  AddCommand(r, "chart", CommandClass::kTransforming, Aggregations(check, /*over=*/true), Make,
+             AlwaysParallel);
+  AddCommand(r, "timechart", CommandClass::kTransforming, Aggregations(check), Make,
+             AlwaysParallel);
 }
 
 }  // namespace cairn::query::internal

@@ -1,4 +1,4 @@
-// top / rare <fields> [by <fields>] [limit=N] [showcount=] [showperc=] [useother=] [otherstr=]
+// top / rare [N] <fields> [by <fields>] [limit=N] [showcount=] [showperc=] [useother=] [otherstr=]
 // [countfield=] [percentfield=]: the most (least) common value combinations per group, with
 // counts and percentages. Transforming: memory grows with the distinct combinations, not the
 // rows; only the shown ones are sorted.
@@ -172,10 +172,19 @@ Result<std::unique_ptr<Operator>> Make(const Command& c, OpEnv& env) {
 }  // namespace
 
 void Register_top(CommandRegistry& r) {
-  CommandSyntax syntax = Generic({.fields = true, .by = true}, [](Command* c) {
-    if (!c->fields.empty()) return Status::Ok();
-    return SyntaxError(c->offset, c->name + " needs a field");
-  });
+  // `top 5 user` is Splunk's shorthand for `top limit=5 user`: the leading number becomes the
+  // limit= option (so the canonical text and the operator see one spelling).
+  CommandSyntax syntax =
+      Generic({.leading_count = true, .fields = true, .by = true}, [](Command* c) {
+        if (c->count >= 0) {
+          if (c->options.count("limit"))
+            return SyntaxError(c->offset, c->name + ": give the count or limit=, not both");
+          c->options["limit"] = std::to_string(c->count);
+          c->count = -1;
+        }
+        if (!c->fields.empty()) return Status::Ok();
+        return SyntaxError(c->offset, c->name + " needs a field");
+      });
   AddCommand(r, "top", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
   AddCommand(r, "rare", CommandClass::kTransforming, syntax, Make, AlwaysParallel);
 }
