@@ -282,7 +282,7 @@ std::string FormatDuration(double d) {
 }
 
 Result<Value> Call(const Expr& e, Env& env) {
-  const std::string& f = e.text;
+  const std::string_view f = e.text;  // a view compares lengths before bytes
   const auto& args = e.args;
   size_t n = args.size();
   auto need = [&](size_t lo, size_t hi) -> Status {
