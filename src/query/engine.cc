@@ -627,7 +627,7 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     bool aggregated = false;
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
       const Command& c = plan.rest->commands[0];
-      if (c.name == "stats" || c.name == "timechart") {
+      if (c.name == "stats" || c.name == "timechart" || c.name == "top" || c.name == "rare") {
         ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, [&](Rows& rows) {
           RETURN_IF_ERROR(first->Feed(rows));
           return errors_->First();

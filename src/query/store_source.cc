@@ -1132,6 +1132,13 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
     if (!s.ok() || months != 0 || *s < 1 || *s != std::floor(*s)) return false;
     spec->span_ms = static_cast<int64_t>(*s) * 1000;
     if (c.by.size() > 1) return false;
+  } else if (c.name == "top" || c.name == "rare") {
+    // Counts of value combinations per group: the command ranks and limits them (its options
+    // apply to the counted rows as they would to events).
+    spec->by = c.by;
+    spec->by.insert(spec->by.end(), c.fields.begin(), c.fields.end());
+    if (c.fields.empty()) return false;
+    return std::all_of(spec->by.begin(), spec->by.end(), AggregatableField);
   } else {
     return false;
   }

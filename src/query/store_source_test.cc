@@ -153,6 +153,9 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
            "eventName=Describe* | stats dc(userIdentity.accessKeyId) dc(sourceIPAddress) by "
            "eventSource",
            "* | stats dc(sourceIPAddress) dc(userIdentity.accessKeyId) by readOnly",
+           "* | top limit=3 sourceIPAddress",
+           "eventName=Describe* | top 2 eventName by awsRegion showperc=f",
+           "* | rare eventSource, readOnly useother=t",
        }) {
     StoreScanStats s = Same(spl);
     EXPECT_TRUE(s.aggregated) << spl;

@@ -35,12 +35,14 @@ class TopOperator final : public Operator {
       auto [git, fresh] = groups_.try_emplace(std::move(by[0]));
       if (fresh) grown += 128;
       Group& g = git->second;
-      ++g.total;
+      // An event weighs 1; a row the store counted in advance, the events it stands for.
+      const long long w = row.weight();
+      g.total += w;
       for (auto& v : vals) {
         std::string k = Encode(v);
         auto [it, added] = g.counts.try_emplace(std::move(k), 0);
         if (added) grown += static_cast<long long>(it->first.size()) + 64;
-        ++it->second;
+        it->second += w;
       }
     }
     charged_ += grown;
