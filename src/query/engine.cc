@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -590,6 +591,34 @@ Status Executor::RunParallel(const Plan& plan, const ScanRequest& req, size_t pr
   return Status::Ok();
 }
 
+namespace {
+
+// `bin _time span=S | stats <functions> by <fields including _time>` (bin without AS, stats
+// without options) as one command for EventSource::PreAggregate: the stats command with
+// option "span" and _time left out of its by fields. Nothing otherwise.
+std::optional<Command> BinnedStats(const Pipeline& p) {
+  if (p.commands.size() < 2) return std::nullopt;
+  const Command& bin = p.commands[0];
+  const Command& stats = p.commands[1];
+  if (bin.name != "bin" || bin.fields != std::vector<std::string>{"_time"} || !bin.text.empty() ||
+      bin.options.size() != 1 || !bin.options.count("span")) {
+    return std::nullopt;
+  }
+  if (stats.name != "stats" || !stats.options.empty()) return std::nullopt;
+  auto t = std::find(stats.by.begin(), stats.by.end(), "_time");
+  if (t == stats.by.end()) return std::nullopt;
+  Command fused;
+  fused.name = stats.name;
+  fused.offset = stats.offset;
+  fused.aggs = stats.aggs;
+  fused.by = stats.by;
+  fused.by.erase(fused.by.begin() + (t - stats.by.begin()));
+  fused.options["span"] = bin.options.at("span");
+  return fused;
+}
+
+}  // namespace
+
 Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth) {
   // The operators, first to last, then the sink.
   std::vector<std::unique_ptr<Operator>> ops;
@@ -627,11 +656,16 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
     bool aggregated = false;
     if (plan.rest && !plan.rest->commands.empty() && plan.scan_limit < 0) {
       const Command& c = plan.rest->commands[0];
+      auto feed = [&](Rows& rows) {
+        RETURN_IF_ERROR(first->Feed(rows));
+        return errors_->First();
+      };
       if (c.name == "stats" || c.name == "timechart" || c.name == "top" || c.name == "rare") {
-        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, [&](Rows& rows) {
-          RETURN_IF_ERROR(first->Feed(rows));
-          return errors_->First();
-        }));
+        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, c, feed));
+      } else if (auto binned = BinnedStats(*plan.rest)) {
+        // `bin _time span=S | stats … by _time, …`: the source counts per time bucket; bin then
+        // finds each counted row's _time already at its bucket's start.
+        ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, *binned, feed));
       }
     }
     // The events of a batch as rows, without those the predicate or time range rule out.

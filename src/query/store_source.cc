@@ -1115,9 +1115,26 @@ bool AggregatableField(const std::string& f) {
   return store::ColumnIndex(f) >= 0 && f != "errorCode";
 }
 
+// The span of a timechart (or of the bin before a stats: an option "span" on the stats) in whole
+// seconds and fixed length; false otherwise.
+bool FixedSpanMs(const std::string& span, int64_t* ms) {
+  int months = 0;
+  auto s = ParseSpan(span, &months);
+  if (!s.ok() || months != 0 || *s < 1 || *s != std::floor(*s)) return false;
+  *ms = static_cast<int64_t>(*s) * 1000;
+  return true;
+}
+
 bool ParseAggSpec(const Command& c, AggSpec* spec) {
   if (c.name == "stats") {
-    if (!c.options.empty()) return false;
+    // An option "span" stands for a `bin _time span=` before the stats (the engine's
+    // BinnedStats): counted per bucket like timechart, one by-field or more.
+    if (c.options.size() == 1 && c.options.count("span")) {
+      spec->timechart = true;
+      if (!FixedSpanMs(c.options.at("span"), &spec->span_ms)) return false;
+    } else if (!c.options.empty()) {
+      return false;
+    }
   } else if (c.name == "timechart") {
     spec->timechart = true;
     static const std::set<std::string> kOk{"span",    "limit",    "useother",
@@ -1126,11 +1143,7 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
       if (!kOk.count(k)) return false;
     }
     auto it = c.options.find("span");
-    if (it == c.options.end()) return false;
-    int months = 0;
-    auto s = ParseSpan(it->second, &months);
-    if (!s.ok() || months != 0 || *s < 1 || *s != std::floor(*s)) return false;
-    spec->span_ms = static_cast<int64_t>(*s) * 1000;
+    if (it == c.options.end() || !FixedSpanMs(it->second, &spec->span_ms)) return false;
     if (c.by.size() > 1) return false;
   } else if (c.name == "top" || c.name == "rare") {
     // Counts of value combinations per group: the command ranks and limits them (its options

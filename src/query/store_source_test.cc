@@ -156,6 +156,9 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
            "* | top limit=3 sourceIPAddress",
            "eventName=Describe* | top 2 eventName by awsRegion showperc=f",
            "* | rare eventSource, readOnly useother=t",
+           "* | bin _time span=1h | stats count by _time, eventName",
+           "eventName=Describe* | bucket _time span=1d | stats count dc(userIdentity.arn) by "
+           "eventSource, _time",
        }) {
     StoreScanStats s = Same(spl);
     EXPECT_TRUE(s.aggregated) << spl;
