@@ -987,26 +987,29 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       cursors.push_back(std::move(c));
       return Status::Ok();
     };
-    // The newest next event; equal times go to the earlier member (the stored order).
-    auto pick = [&]() -> Cursor* {
-      Cursor* best = nullptr;
-      for (auto& c : cursors) {
-        if (c.Empty()) continue;
-        if (!best || c.PeekTime() > best->PeekTime() ||
-            (c.PeekTime() == best->PeekTime() && c.member < best->member)) {
-          best = &c;
-        }
-      }
-      return best;
+    // A heap of the cursors with events left, the newest next event on top; equal times go to
+    // the earlier member (the stored order).
+    std::vector<size_t> heap;
+    auto after = [&](size_t a, size_t b) {
+      const int64_t ta = cursors[a].PeekTime(), tb = cursors[b].PeekTime();
+      return ta != tb ? ta < tb : cursors[a].member > cursors[b].member;
     };
     while (!stop) {
-      Cursor* best = pick();
       while (next_pending < pending.size() &&
-             (!best || members[pending[next_pending]]->seg->max_time() >= best->PeekTime())) {
+             (heap.empty() || members[pending[next_pending]]->seg->max_time() >=
+                                  cursors[heap.front()].PeekTime())) {
+        const size_t before = cursors.size();
         RETURN_IF_ERROR(activate(pending[next_pending++]));
-        best = pick();
+        if (cursors.size() > before) {
+          heap.push_back(before);
+          std::push_heap(heap.begin(), heap.end(), after);
+        }
       }
-      if (!best) break;
+      if (heap.empty()) break;
+      std::pop_heap(heap.begin(), heap.end(), after);
+      const size_t top = heap.back();
+      heap.pop_back();
+      Cursor* best = &cursors[top];
       uint32_t o;
       best->Next(&o);
       const auto& origin = origins[best->member];
@@ -1016,6 +1019,10 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       ++stats.events_read;
       batch.events.push_back(std::move(v));
       ++delivered;
+      if (!best->Empty()) {
+        heap.push_back(top);
+        std::push_heap(heap.begin(), heap.end(), after);
+      }
       if (batch.size() >= batch_size) {
         if (!sink(batch)) stop = true;
         batch.clear();
