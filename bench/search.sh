@@ -33,7 +33,9 @@ DUCK=$WORK/peer-duckdb-$TAG.duckdb
 CH=$WORK/peer-chdb-$TAG
 REPEATS=${REPEATS:-5}
 PEER_TIMEOUT=${PEER_TIMEOUT:-300}
-[ -d "$D" ] && [ -f "$DUCK" ] && [ -d "$CH" ] || { echo "run PROFILE=$PROFILE bench/store.sh $EVENTS first" >&2; exit 1; }
+[ -d "$D" ] && { [ -f "$DUCK" ] || [ -d "$CH" ]; } ||
+  { echo "run PROFILE=$PROFILE bench/store.sh $EVENTS first" >&2; exit 1; }
+# A peer whose load failed (bench/store.sh reports it and removes its database) is shown as n/a.
 
 # Needles taken from the data: the attacker IP of the StopLogging event, the busiest IAM user and
 # that user's busiest hour; for the sorted-events target (73k events sorted), the event name whose
@@ -63,18 +65,21 @@ declare -A SPL=(
   [timechart]='sourcetype=aws:cloudtrail | timechart span=1h count by eventName'
   [dc_access_key]='sourcetype=aws:cloudtrail | stats dc(userIdentity.accessKeyId)'
   [user_hour]="userIdentity.arn=$USER_ARN earliest=$HOUR latest=$((HOUR + 3600)) | head 100"
-  [by_bucket]='stats count by requestParameters.bucketName'
-  [bin_hour_name]='bin _time span=1h | stats count by _time, eventName'
-  [hour_of_day]='eval h=strftime(_time,"%H") | stats count by h'
-  [table_head]='table _time eventName | head 5'
-  [dedup_arn]='dedup userIdentity.arn | stats count'
-  [top_ip]='top limit=5 sourceIPAddress'
-  [dc_request]='stats dc(requestID)'
-  [eventstats_rare]='eventstats count by eventName | where count < 10'
+  [by_bucket]='sourcetype=aws:cloudtrail | stats count by requestParameters.bucketName'
+  [bin_hour_name]='sourcetype=aws:cloudtrail | bin _time span=1h | stats count by _time, eventName'
+  [hour_of_day]='sourcetype=aws:cloudtrail | eval h=strftime(_time,"%H") | stats count by h'
+  [table_head]='sourcetype=aws:cloudtrail | table _time eventName | head 5'
+  [dedup_arn]='sourcetype=aws:cloudtrail | dedup userIdentity.arn | stats count'
+  [top_ip]='sourcetype=aws:cloudtrail | top limit=5 sourceIPAddress'
+  [dc_request]='sourcetype=aws:cloudtrail | stats dc(requestID)'
+  [eventstats_rare]='sourcetype=aws:cloudtrail | eventstats count by eventName | where count < 10'
   [sort_needle]='eventName=StopLogging | sort 0 _time'
   [sort_many]="eventName=$MANY | sort 0 _time"
-  [streamstats_tail]='streamstats count | tail 1'
+  [streamstats_tail]='sourcetype=aws:cloudtrail | streamstats count | tail 1'
 )
+# As in Splunk, a search's first command is an implicit `search`: `stats count by x` alone would
+# look for the words "stats", "count", "by" and "x". So every search that reads all events starts
+# with `sourcetype=aws:cloudtrail`, like issue 4's.
 # The sorted-events searches print --format raw (one event per line, as stored) so that JSON
 # formatting of 73k events does not dominate the time; the others print --format json.
 declare -A FORMAT=([sort_needle]=raw [sort_many]=raw)
@@ -105,6 +110,7 @@ field() { node -e "const v = JSON.parse(process.argv[1])[process.argv[2]];
 peer() {  # peer duckdb|chdb NAME -> the JSON line of peers.mjs, or one with "timeout"/"error"
   local db=$DUCK out rc=0
   [ "$1" = chdb ] && db=$CH
+  if [ ! -e "$db" ]; then echo '{"cold_ms":"n/a","warm_ms":"n/a","rows":"-"}'; return; fi
   out=$(cd bench/peers && timeout -k 10 "$PEER_TIMEOUT" node peers.mjs query "$1" "$db" "$2" "$PARAMS" "$REPEATS" 2>"$WORK/peer-err.txt") || rc=$?
   if [ $rc -eq 0 ]; then echo "$out"
   elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then echo '{"cold_ms":"timeout","warm_ms":"timeout","rows":"-"}'
