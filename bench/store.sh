@@ -11,7 +11,8 @@
 # Env: BUILD (default build), BENCH_DIR (default /tmp/cairn-bench), SKIP_MERGE=1, PEER_CHUNKED=1
 # (DuckDB loads one account/region folder at a time, then sorts: needed at 10M on 24 GB),
 # PROFILE=default|wide (cairn generate --profile; docs/generator.md), DAYS (default 1, or 21 for
-# the wide profile). The default profile's files are gen-EVENTS, stores store-cairn-EVENTS...;
+# the wide profile), PEER_LOAD_TIMEOUT (seconds per peer load, default 1800: a load that takes longer
+# is stopped, reported and its database removed; the run goes on). The default profile's files are gen-EVENTS, stores store-cairn-EVENTS...;
 # another profile's carry its name: gen-wide-EVENTS, store-cairn-wide-EVENTS, peer-duckdb-wide-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,19 +47,28 @@ echo "uptime after cairn:$(uptime | sed 's/.*load/ load/')"
 echo "cairn ingest: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, $(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.1f", u+s}') CPU-s, peak RSS $((rss / 1024)) MB, $bytes bytes on disk, ratio $(ratio "$bytes")"
 echo "  summary: $out"
 
+# peer_load ENGINE PATH: loads one peer under PEER_LOAD_TIMEOUT; prints its line of the report.
+peer_load() {
+  local rc=0 out secs rss bytes
+  out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-$1.txt" timeout -k 30 "${PEER_LOAD_TIMEOUT:-1800}" \
+        node bench/peers/peers.mjs load "$1" "$2" "$LOGS") || rc=$?
+  read -r secs rss < <(tail -1 "$WORK/time-$1.txt")
+  if [ $rc -ne 0 ]; then
+    echo "$1 load: FAILED (exit $rc$( [ $rc -eq 124 ] && echo ", stopped after ${PEER_LOAD_TIMEOUT:-1800} s")) after ${secs}s wall, peak RSS $((rss / 1024)) MB; database removed"
+    rm -rf "$2" "$2.wal"
+    return 0
+  fi
+  bytes=$(du -cb "$2"* | tail -1 | cut -f1)
+  echo "$1 load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
+}
 P=$WORK/peer-duckdb-$TAG.duckdb
 rm -f "$P" "$P.wal"
-out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-duckdb.txt" node bench/peers/peers.mjs load duckdb "$P" "$LOGS")
-read -r secs rss < "$WORK/time-duckdb.txt"
-bytes=$(du -cb "$P"* | tail -1 | cut -f1)
-echo "duckdb load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
-
+peer_load duckdb "$P"
+echo "uptime after duckdb:$(uptime | sed 's/.*load/ load/')"
 P=$WORK/peer-chdb-$TAG
 rm -rf "$P"
-out=$(/usr/bin/time -f '%e %M' -o "$WORK/time-chdb.txt" node bench/peers/peers.mjs load chdb "$P" "$LOGS")
-read -r secs rss < "$WORK/time-chdb.txt"
-bytes=$(du -sb "$P" | cut -f1)
-echo "chdb load: ${secs}s wall, $(awk -v n="$EVENTS" -v s="$secs" 'BEGIN{printf "%.0f", n/s}') events/s, peak RSS $((rss / 1024)) MB, $bytes bytes, ratio $(ratio "$bytes")  $out"
+peer_load chdb "$P"
+echo "uptime after chdb:$(uptime | sed 's/.*load/ load/')"
 
 if [ -z "${SKIP_MERGE:-}" ] && [ -x "$B/src/store/store_bench" ]; then
   echo "store_bench (commit without background merge, then merge):"

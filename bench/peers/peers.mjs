@@ -22,6 +22,7 @@ const kColumns = [
   ['readOnly', 'readOnly'], ['eventType', 'eventType'], ['recipientAccountId', 'recipientAccountId'],
   ['eventID', 'eventID'], ['userIdentity.type', 'user_type'], ['userIdentity.arn', 'user_arn'],
   ['userIdentity.accessKeyId', 'access_key_id'], ['userIdentity.userName', 'user_name'],
+  ['requestID', 'requestID'], ['requestParameters.bucketName', 'bucket_name'],
 ];
 
 function filesGlob(logs) { return `${logs}/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz`; }
@@ -106,6 +107,7 @@ function querySql(name, p) {
   const t0 = engine === 'duckdb' ? `to_timestamp(${p.hour})::TIMESTAMP` : `toDateTime64(${p.hour}, 3, 'UTC')`;
   const t1 = engine === 'duckdb' ? `to_timestamp(${p.hour + 3600})::TIMESTAMP` : `toDateTime64(${p.hour + 3600}, 3, 'UTC')`;
   const contains = engine === 'duckdb' ? `contains(raw, '${p.ip}')` : `position(raw, '${p.ip}') > 0`;
+  const hourOfDay = engine === 'duckdb' ? "strftime(eventTime, '%H')" : "formatDateTime(eventTime, '%H')";
   const q = {
     needle_count: `SELECT count(*) FROM ${T} WHERE eventName = 'StopLogging'`,
     needle_events: `SELECT raw FROM ${T} WHERE eventName = 'StopLogging' ORDER BY eventTime DESC`,
@@ -115,6 +117,26 @@ function querySql(name, p) {
     timechart: `SELECT ${hour} AS t, eventName, count(*) FROM ${T} GROUP BY 1, 2 ORDER BY 1, 2`,
     dc_access_key: `SELECT count(DISTINCT access_key_id) FROM ${T} WHERE access_key_id <> ''`,
     user_hour: `SELECT raw FROM ${T} WHERE user_arn = '${p.user}' AND eventTime >= ${t0} AND eventTime < ${t1} ORDER BY eventTime DESC LIMIT 100`,
+    // Issue 14's searches that must read every event (or every value of a field).
+    by_bucket: `SELECT bucket_name, count(*) FROM ${T} WHERE bucket_name <> '' GROUP BY 1 ORDER BY 1`,
+    bin_hour_name: `SELECT ${hour} AS t, eventName, count(*) FROM ${T} GROUP BY 1, 2 ORDER BY 1, 2`,
+    hour_of_day: `SELECT ${hourOfDay} AS h, count(*) FROM ${T} GROUP BY 1 ORDER BY 1`,
+    table_head: `SELECT eventTime, eventName FROM ${T} ORDER BY eventTime DESC LIMIT 5`,
+    // dedup keeps the first (newest) event per ARN; `| stats count` counts them: the distinct ARNs.
+    dedup_arn: `SELECT count(DISTINCT user_arn) FROM ${T} WHERE user_arn <> ''`,
+    top_ip: `SELECT sourceIPAddress, count(*) AS c, 100.0 * count(*) / sum(count(*)) OVER () AS percent
+             FROM ${T} WHERE sourceIPAddress <> '' GROUP BY 1 ORDER BY c DESC, 1 LIMIT 5`,
+    dc_request: `SELECT count(DISTINCT requestID) FROM ${T} WHERE requestID <> ''`,
+    // The events of the rare event names (fewer than 10 events), as a SQL user would write it.
+    eventstats_rare: `SELECT raw FROM ${T} WHERE eventName IN
+                        (SELECT eventName FROM ${T} GROUP BY 1 HAVING count(*) < 10)`,
+    sort_needle: `SELECT raw FROM ${T} WHERE eventName = 'StopLogging' ORDER BY eventTime`,
+    sort_many: `SELECT raw FROM ${T} WHERE eventName = '${p.many}' ORDER BY eventTime`,
+    // streamstats count over the newest-first stream, then its last row: the oldest event, numbered
+    // with the event count. The peers number (eventID, eventTime) only, not the whole record.
+    streamstats_tail: `SELECT eventID, eventTime, c FROM
+                         (SELECT eventID, eventTime, row_number() OVER (ORDER BY eventTime DESC) AS c
+                          FROM ${T}) ORDER BY c DESC LIMIT 1`,
   };
   if (!(name in q)) throw new Error(`unknown query ${name}`);
   return q[name];
