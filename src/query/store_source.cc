@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -1180,26 +1181,37 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
 }
 
 // Runs fn(i, worker) for every i in [0, n) on up to `workers` threads, the caller's among them
-// (worker in [0, workers)). The first error keeps further items from starting and is returned.
+// (worker in [0, workers)). The caller starts alone and brings in the other threads only once the
+// work has taken a couple of milliseconds: a search its caches answer at once pays no thread
+// start (nor, on a busy machine, the wait for a core to run it). The first error keeps further
+// items from starting and is returned.
 Status ForEachParallel(size_t n, int workers, const std::function<Status(size_t, int)>& fn) {
   workers = std::max(1, std::min<int>(workers, static_cast<int>(n)));
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::mutex mu;
   Status first_error;
-  auto work = [&](int w) {
-    for (size_t i = next++; i < n && !failed; i = next++) {
-      Status s = fn(i, w);
-      if (!s.ok()) {
-        std::lock_guard<std::mutex> l(mu);
-        if (first_error.ok()) first_error = std::move(s);
-        failed = true;
-      }
+  auto run = [&](size_t i, int w) {
+    Status s = fn(i, w);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> l(mu);
+      if (first_error.ok()) first_error = std::move(s);
+      failed = true;
     }
   };
+  auto work = [&](int w) {
+    for (size_t i = next++; i < n && !failed; i = next++) run(i, w);
+  };
+  constexpr auto kAloneFor = std::chrono::milliseconds(2);
+  const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
-  work(0);
+  for (size_t i = next++; i < n && !failed; i = next++) {
+    run(i, 0);
+    if (threads.empty() && workers > 1 && next < n &&
+        std::chrono::steady_clock::now() - start > kAloneFor) {
+      for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    }
+  }
   for (auto& th : threads) th.join();
   return first_error;
 }
