@@ -1,0 +1,278 @@
+#include "verify/verifier.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "common/fs.h"
+#include "common/safe_path.h"
+#include "common/testing.h"
+#include "common/time_util.h"
+#include "verify/digest_writer.h"
+#include "verify/test_util.h"
+
+namespace cairn::verify {
+namespace {
+
+constexpr const char* kBucket = "trail-bucket";
+constexpr const char* kAccount = "111122223333";
+constexpr const char* kRegion = "us-east-1";
+
+class VerifierTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto k = GenerateRsaKey(2048);
+    ASSERT_TRUE(k.ok());
+    signer_ = new DigestSigner(MakeSigner(*k));
+  }
+  static void TearDownTestSuite() { delete signer_; }
+
+  void SetUp() override {
+    root_ = cairn::testing::MakeTempDir("cairn_verify");
+    ASSERT_FALSE(root_.empty());
+    auto pub = ParsePublicKeyDer(signer_->public_der, "signer");
+    ASSERT_TRUE(pub.ok());
+    keys_.emplace(pub->fingerprint, *pub);
+  }
+  void TearDown() override {
+    if (!HasFailure()) FileSystem::Default()->RemoveAll(root_).IgnoreError();
+  }
+
+  static std::string LogKey(const std::string& prefix, int hour, int minute,
+                            const char* region = kRegion) {
+    return fmt::format(
+        "{}AWSLogs/{}/CloudTrail/{}/2026/11/01/"
+        "{}_CloudTrail_{}_20261101T{:02}{:02}Z_abcdEFGH{:02}{:02}xyzw.json.gz",
+        prefix, kAccount, region, kAccount, region, hour, minute, hour, minute);
+  }
+
+  // Two log files an hour for `hours` hours, then the digests for them.
+  void MakeBucket(int hours, const std::string& prefix = "") {
+    for (int h = 0; h < hours; ++h) {
+      for (int m : {5, 35}) {
+        std::string json = fmt::format(
+            R"({{"Records":[{{"eventTime":"2026-11-01T{:02}:{:02}:00Z","sourceIPAddress":"10.0.{}.{}"}}]}})",
+            h, m, h, m);
+        testing::WriteObject(root_, LogKey(prefix, h, m), testing::Gzip(json));
+      }
+    }
+    auto written = WriteDigestsForFolder(FileSystem::Default(), root_, kBucket, "trail", *signer_);
+    ASSERT_TRUE(written.ok()) << written.status().ToString();
+    written_ = *written;
+    ASSERT_EQ(written_.digests, static_cast<uint64_t>(hours));
+  }
+
+  VerifyReport Run(const VerifyOptions& options = {}, const char* bucket = kBucket) {
+    LocalFolderSource source(FileSystem::Default(), root_, bucket);
+    auto r = Verify(&source, keys_, options);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : VerifyReport{};
+  }
+
+  static const FileReport* Find(const std::vector<FileReport>& v, const std::string& key) {
+    for (const auto& f : v) {
+      if (f.key == key) return &f;
+    }
+    return nullptr;
+  }
+
+  std::string Path(const std::string& key, const char* suffix = "") {
+    auto p = PathUnder(FileSystem::Default(), root_, key, suffix);
+    EXPECT_TRUE(p.ok());
+    return p.ok() ? *p : std::string();
+  }
+
+  static DigestSigner* signer_;
+  std::string root_;
+  PublicKeySet keys_;
+  DigestFolderSummary written_;
+};
+DigestSigner* VerifierTest::signer_ = nullptr;
+
+TEST_F(VerifierTest, CleanChainIsValid) {
+  MakeBucket(4);
+  VerifyReport r = Run();
+  EXPECT_EQ(r.digests.size(), 4u);
+  EXPECT_EQ(r.log_files.size(), 8u);
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 4u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 8u);
+  EXPECT_EQ(r.ExitCode(), 0);
+  const std::string text = FormatReportText(r, {}, false);
+  EXPECT_NE(text.find("4/4 digest files valid\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("8/8 log files valid\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Results found for 2026-11-01T00:00:00Z to 2026-11-01T04:00:00Z"),
+            std::string::npos)
+      << text;
+}
+
+TEST_F(VerifierTest, ModifiedLogFile) {
+  MakeBucket(4);
+  auto target = Tamper(FileSystem::Default(), root_, written_, "modify");
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.log_files, *target);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kModified) << f->detail;
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 7u);
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 4u);
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, DeletedLogFile) {
+  MakeBucket(4);
+  auto target = Tamper(FileSystem::Default(), root_, written_, "delete");
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.log_files, *target);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kMissing);
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, DeletedDigestBreaksTheChain) {
+  MakeBucket(4);
+  auto target = Tamper(FileSystem::Default(), root_, written_, "chain");
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  VerifyReport r = Run();
+  const FileReport* missing = Find(r.digests, *target);
+  ASSERT_NE(missing, nullptr);
+  EXPECT_EQ(missing->outcome, Outcome::kMissing);
+  const FileReport* newer = Find(r.digests, written_.digest_keys[2]);
+  ASSERT_NE(newer, nullptr);
+  EXPECT_EQ(newer->outcome, Outcome::kChainGap) << newer->detail;
+  EXPECT_EQ(Find(r.digests, written_.digest_keys[0])->outcome, Outcome::kValid);
+  // The deleted digest's log files are now listed in no digest.
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kUnlisted), 2u);
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, CorruptSignature) {
+  MakeBucket(4);
+  auto target = Tamper(FileSystem::Default(), root_, written_, "signature");
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.digests, *target);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kInvalidSignature) << f->detail;
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, UnsignedNewestDigestButMiddleOneIsVouchedForByItsSuccessor) {
+  MakeBucket(3);
+  // Without metadata, the middle digest's signature is the one its successor records.
+  ASSERT_TRUE(FileSystem::Default()->RemoveFile(Path(written_.digest_keys[1], ".sig")).ok());
+  VerifyReport r = Run();
+  EXPECT_EQ(Find(r.digests, written_.digest_keys[1])->outcome, Outcome::kValid);
+  EXPECT_EQ(r.ExitCode(), 0);
+  ASSERT_TRUE(FileSystem::Default()->RemoveFile(Path(written_.digest_keys[2], ".sig")).ok());
+  r = Run();
+  EXPECT_EQ(Find(r.digests, written_.digest_keys[2])->outcome, Outcome::kUnsigned);
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, EditedDigestFailsItsSignatureAndTheChain) {
+  MakeBucket(3);
+  const std::string key = written_.digest_keys[1];
+  auto gz = ReadFileToString(FileSystem::Default(), Path(key));
+  ASSERT_TRUE(gz.ok());
+  auto json = GunzipOneMember(*gz, key);
+  ASSERT_TRUE(json.ok());
+  std::string edited = *json;
+  edited.replace(edited.find("\"logFiles\":["), 12, "\"logFiles\": [");  // same content, new bytes
+  testing::WriteObject(root_, key, testing::Gzip(edited));
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.digests, key);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kInvalidSignature) << f->detail;
+  EXPECT_NE(f->detail.find("previousDigestHashValue"), std::string::npos) << f->detail;
+}
+
+TEST_F(VerifierTest, TrailingBytesMakeADigestInvalid) {
+  MakeBucket(3);
+  const std::string key = written_.digest_keys[2];
+  auto gz = ReadFileToString(FileSystem::Default(), Path(key));
+  ASSERT_TRUE(gz.ok());
+  testing::WriteObject(root_, key, *gz + "\n");
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.digests, key);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kInvalidFormat);
+  EXPECT_NE(f->detail.find("after the gzip member"), std::string::npos) << f->detail;
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, UnlistedLogFile) {
+  MakeBucket(3);
+  const std::string extra = LogKey("", 1, 20);
+  testing::WriteObject(root_, extra, testing::Gzip("{\"Records\":[]}"));
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.log_files, extra);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kUnlisted);
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
+TEST_F(VerifierTest, WrongBucketIsInvalidFormat) {
+  MakeBucket(2);
+  VerifyReport r = Run({}, "another-bucket");
+  EXPECT_EQ(r.Count(r.digests, Outcome::kInvalidFormat), 2u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kNotVerified), 4u);
+  EXPECT_EQ(r.ExitCode(), 1);
+  // Without a bucket name the check is skipped, and the report says so.
+  VerifyReport unnamed = Run({}, "");
+  EXPECT_EQ(unnamed.ExitCode(), 0);
+  ASSERT_EQ(unnamed.notes.size(), 1u);
+}
+
+TEST_F(VerifierTest, UnknownPublicKeyCannotBeVerified) {
+  MakeBucket(2);
+  keys_.clear();
+  VerifyReport r = Run();
+  EXPECT_EQ(r.Count(r.digests, Outcome::kNotVerified), 2u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 4u);
+  EXPECT_EQ(r.ExitCode(), 2);
+}
+
+TEST_F(VerifierTest, EmptyFolderCannotBeVerified) {
+  VerifyReport r = Run();
+  EXPECT_TRUE(r.digests.empty());
+  EXPECT_EQ(r.ExitCode(), 2);
+}
+
+TEST_F(VerifierTest, PrefixAndTimeRange) {
+  MakeBucket(4, "team/trails/");
+  VerifyOptions all;
+  all.prefix = "team/trails/";
+  EXPECT_EQ(Run(all).Count(Run(all).digests, Outcome::kValid), 4u);
+  EXPECT_TRUE(Run().digests.empty());  // nothing under AWSLogs/ without the prefix
+  VerifyOptions range = all;
+  range.earliest_ms = *ParseIso8601Millis("2026-11-01T02:00:00Z");
+  range.latest_ms = *ParseIso8601Millis("2026-11-01T03:00:00Z");
+  VerifyReport r = Run(range);
+  EXPECT_EQ(r.digests.size(), 2u);
+  EXPECT_EQ(r.log_files.size(), 4u);
+  EXPECT_EQ(r.ExitCode(), 0);
+  VerifyOptions other_region = all;
+  other_region.regions = {"eu-west-1"};
+  EXPECT_TRUE(Run(other_region).digests.empty());
+}
+
+TEST_F(VerifierTest, JsonReport) {
+  MakeBucket(3);
+  ASSERT_TRUE(Tamper(FileSystem::Default(), root_, written_, "delete").ok());
+  VerifyReport r = Run();
+  const std::string json = FormatReportJson(r, {});
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  int64_t exit_code = -1, missing = -1, total = -1;
+  ASSERT_EQ(doc["exit_code"].get_int64().get(exit_code), simdjson::SUCCESS);
+  ASSERT_EQ(doc["summary"]["log_files"]["missing"].get_int64().get(missing), simdjson::SUCCESS);
+  ASSERT_EQ(doc["summary"]["digests"]["total"].get_int64().get(total), simdjson::SUCCESS);
+  EXPECT_EQ(exit_code, 1);
+  EXPECT_EQ(missing, 1);
+  EXPECT_EQ(total, 3);
+}
+
+}  // namespace
+}  // namespace cairn::verify
