@@ -1,0 +1,145 @@
+// `cairn verify`: checks CloudTrail digest files and the log files they list (docs/verify.md).
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "common/time_util.h"
+#include "verify/verifier.h"
+
+namespace cairn::cli {
+namespace {
+
+// An ISO 8601 time or date, or a time relative to now: "-24h", "-7d", "-30m".
+std::optional<int64_t> ParseWhen(const std::string& s) {
+  if (s.size() >= 3 && s[0] == '-') {
+    int64_t unit = 0;
+    switch (s.back()) {
+      case 'd': unit = 86'400'000; break;
+      case 'h': unit = 3'600'000; break;
+      case 'm': unit = 60'000; break;
+      default: return std::nullopt;
+    }
+    int64_t n = 0;
+    for (size_t i = 1; i + 1 < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9' || n > 1'000'000) return std::nullopt;
+      n = n * 10 + (s[i] - '0');
+    }
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return now - n * unit;
+  }
+  return ParseIso8601Millis(s);
+}
+
+std::vector<std::string> SplitList(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& v : values) {
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      if (comma > start) out.push_back(v.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterVerify(CLI::App* app, Globals* g) {
+  struct Flags {
+    std::string local;
+    std::string bucket;
+    std::string prefix;
+    std::vector<std::string> accounts, regions;
+    std::string earliest, latest;
+    std::string public_keys;
+    bool json = false;
+    bool verbose = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app->add_subcommand(
+      "verify",
+      "Check CloudTrail log file integrity: digest signatures, the digest chain, and every log "
+      "file's SHA-256 (like `aws cloudtrail validate-logs`); exit 0 all valid, 1 integrity "
+      "failure, 2 could not verify");
+  cmd->add_option("--local", flags->local,
+                  "A local copy of the trail's bucket (the folder holding AWSLogs/, or the bucket "
+                  "prefix's parent); signatures in <digest>.sig files")
+      ->required();
+  cmd->add_option("--bucket", flags->bucket,
+                  "The bucket's name, checked against digestS3Bucket and s3Bucket (default: not "
+                  "checked)");
+  cmd->add_option("--prefix", flags->prefix, "The trail's S3 key prefix, before AWSLogs/");
+  cmd->add_option("--account", flags->accounts,
+                  "Account id(s) to verify (repeat or comma list; default all)");
+  cmd->add_option("--region", flags->regions,
+                  "Region(s) to verify (repeat or comma list; default all)");
+  cmd->add_option("--earliest", flags->earliest,
+                  "Verify digests delivered at or after this time (ISO 8601, or -24h, -7d)");
+  cmd->add_option("--latest", flags->latest, "Verify digests delivered at or before this time");
+  cmd->add_option("--public-keys", flags->public_keys,
+                  "Folder of CloudTrail public keys as DER files (*.der, PKCS#1 or "
+                  "SubjectPublicKeyInfo), matched by fingerprint");
+  cmd->add_flag("--json", flags->json, "Print the full report as JSON");
+  cmd->add_flag("--verbose", flags->verbose, "List valid files too in the text report");
+  cmd->callback([flags, g]() {
+    g->run = [flags]() -> int {
+      verify::VerifyOptions o;
+      o.prefix = flags->prefix;
+      if (!o.prefix.empty() && o.prefix.back() != '/') o.prefix.push_back('/');
+      o.accounts = SplitList(flags->accounts);
+      o.regions = SplitList(flags->regions);
+      if (!flags->earliest.empty()) {
+        o.earliest_ms = ParseWhen(flags->earliest);
+        if (!o.earliest_ms) {
+          std::fprintf(stderr,
+                       "cairn verify: --earliest \"%s\" is not an ISO 8601 time or -N[dhm]\n",
+                       flags->earliest.c_str());
+          return kExitUsage;
+        }
+      }
+      if (!flags->latest.empty()) {
+        o.latest_ms = ParseWhen(flags->latest);
+        if (!o.latest_ms) {
+          std::fprintf(stderr, "cairn verify: --latest \"%s\" is not an ISO 8601 time or -N[dhm]\n",
+                       flags->latest.c_str());
+          return kExitUsage;
+        }
+      }
+      FileSystem* fs = FileSystem::Default();
+      if (!fs->Exists(flags->local)) {
+        std::fprintf(stderr, "cairn verify: --local %s does not exist\n", flags->local.c_str());
+        return kExitUsage;
+      }
+      verify::PublicKeySet keys;
+      if (!flags->public_keys.empty()) {
+        auto loaded = verify::LoadPublicKeyDir(fs, flags->public_keys);
+        if (!loaded.ok()) {
+          std::fprintf(stderr, "cairn verify: %s\n", loaded.status().ToString().c_str());
+          return kExitUsage;
+        }
+        keys = std::move(*loaded);
+      }
+      verify::LocalFolderSource source(fs, flags->local, flags->bucket);
+      auto report = verify::Verify(&source, keys, o);
+      if (!report.ok()) {
+        std::fprintf(stderr, "cairn verify: %s\n", report.status().ToString().c_str());
+        return kExitUsage;
+      }
+      const std::string out = flags->json ? verify::FormatReportJson(*report, o)
+                                          : verify::FormatReportText(*report, o, flags->verbose);
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return report->ExitCode();
+    };
+  });
+}
+
+}  // namespace cairn::cli
