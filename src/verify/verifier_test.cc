@@ -257,6 +257,66 @@ TEST_F(VerifierTest, PrefixAndTimeRange) {
   EXPECT_TRUE(Run(other_region).digests.empty());
 }
 
+TEST_F(VerifierTest, OrganizationTrail) {
+  for (int h = 0; h < 3; ++h) {
+    std::string key = LogKey("", h, 5);
+    key.insert(std::string("AWSLogs/").size(), "o-abc123def4/");
+    testing::WriteObject(root_, key, testing::Gzip("{\"Records\":[]}"));
+  }
+  auto written =
+      WriteDigestsForFolder(FileSystem::Default(), root_, kBucket, "org-trail", *signer_);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->digests, 3u);
+  EXPECT_NE(written->digest_keys[0].find("AWSLogs/o-abc123def4/111122223333/CloudTrail-Digest/"),
+            std::string::npos);
+  VerifyReport r = Run();
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 3u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 3u);
+  EXPECT_EQ(r.ExitCode(), 0);
+}
+
+TEST_F(VerifierTest, LogFileWithTrailingBytesIsInvalidFormat) {
+  MakeBucket(2);
+  const std::string key = LogKey("", 1, 5);
+  auto gz = ReadFileToString(FileSystem::Default(), Path(key));
+  ASSERT_TRUE(gz.ok());
+  testing::WriteObject(root_, key, *gz + std::string(4, '\0'));
+  VerifyReport r = Run();
+  const FileReport* f = Find(r.log_files, key);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->outcome, Outcome::kInvalidFormat) << f->detail;
+}
+
+// A chain whose newest digest skips the one before it (linking to the one before that): the
+// skipped digest is reported, the others are valid.
+TEST_F(VerifierTest, DigestNoLaterDigestLinksTo) {
+  DigestInput in;
+  in.bucket = kBucket;
+  in.account = kAccount;
+  in.region = kRegion;
+  in.trail = "trail";
+  in.home_region = kRegion;
+  std::vector<WrittenDigest> d;
+  for (int i = 0; i < 3; ++i) {
+    in.start_ms = *ParseIso8601Millis("2026-11-01T00:00:00Z") + i * 3600000LL;
+    in.end_ms = in.start_ms + 3600000;
+    const WrittenDigest* previous = i == 0 ? nullptr : &d[i == 2 ? 0 : i - 1];
+    auto w = MakeDigest(in, previous, *signer_);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_TRUE(WriteDigestFiles(FileSystem::Default(), root_, *w).ok());
+    d.push_back(*w);
+  }
+  VerifyReport r = Run();
+  ASSERT_EQ(r.digests.size(), 3u);
+  EXPECT_EQ(Find(r.digests, d[2].key)->outcome, Outcome::kValid);
+  EXPECT_EQ(Find(r.digests, d[0].key)->outcome, Outcome::kValid);
+  const FileReport* skipped = Find(r.digests, d[1].key);
+  EXPECT_EQ(skipped->outcome, Outcome::kChainGap);
+  EXPECT_NE(skipped->detail.find("no later digest links to it"), std::string::npos)
+      << skipped->detail;
+  EXPECT_EQ(r.ExitCode(), 1);
+}
+
 TEST_F(VerifierTest, JsonReport) {
   MakeBucket(3);
   ASSERT_TRUE(Tamper(FileSystem::Default(), root_, written_, "delete").ok());
