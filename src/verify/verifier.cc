@@ -31,15 +31,17 @@ struct ListedDigest {
   generate::KeyParts parts;
 };
 
-// Prefix, organisation, account, region (and trail for chains), as one comparable value.
+// Prefix, organisation, account, region (and trail name and home region for chains), as one
+// comparable value.
 using RegionKey = std::tuple<std::string, std::string, std::string, std::string>;
-using ChainKey = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+using ChainKey =
+    std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
 
 RegionKey RegionOf(const generate::KeyParts& k) {
   return {k.prefix, k.organization_id, k.account, k.region};
 }
 ChainKey ChainOf(const generate::KeyParts& k) {
-  return {k.prefix, k.organization_id, k.account, k.region, k.trail_name};
+  return {k.prefix, k.organization_id, k.account, k.region, k.trail_name, k.home_region};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

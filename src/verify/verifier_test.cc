@@ -257,6 +257,31 @@ TEST_F(VerifierTest, PrefixAndTimeRange) {
   EXPECT_TRUE(Run(other_region).digests.empty());
 }
 
+// A multi-region trail: every region's digests name the trail's home region (here eu-west-1).
+TEST_F(VerifierTest, MultiRegionTrail) {
+  for (const char* region : {"us-east-1", "eu-west-1"}) {
+    for (int h = 0; h < 3; ++h) {
+      testing::WriteObject(root_, LogKey("", h, 5, region), testing::Gzip("{\"Records\":[]}"));
+    }
+  }
+  auto written = WriteDigestsForFolder(FileSystem::Default(), root_, kBucket, "trail", *signer_);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->digests, 6u);
+  bool named_home = false;
+  for (const auto& k : written->digest_keys) {
+    if (k.find("_CloudTrail-Digest_us-east-1_trail_eu-west-1_") != std::string::npos)
+      named_home = true;
+  }
+  EXPECT_TRUE(named_home);
+  VerifyReport r = Run();
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 6u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 6u);
+  EXPECT_EQ(r.ExitCode(), 0);
+  VerifyOptions one;
+  one.regions = {"us-east-1"};
+  EXPECT_EQ(Run(one).digests.size(), 3u);
+}
+
 TEST_F(VerifierTest, OrganizationTrail) {
   for (int h = 0; h < 3; ++h) {
     std::string key = LogKey("", h, 5);
