@@ -63,6 +63,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
     std::string public_keys;
     bool json = false;
     bool verbose = false;
+    int threads = 0;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand(
@@ -88,12 +89,15 @@ void RegisterVerify(CLI::App* app, Globals* g) {
   cmd->add_option("--public-keys", flags->public_keys,
                   "Folder of CloudTrail public keys as DER files (*.der, PKCS#1 or "
                   "SubjectPublicKeyInfo), matched by fingerprint");
+  cmd->add_option("--threads", flags->threads, "Threads hashing log files (default: one per core)")
+      ->check(CLI::Range(0, 256));
   cmd->add_flag("--json", flags->json, "Print the full report as JSON");
   cmd->add_flag("--verbose", flags->verbose, "List valid files too in the text report");
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
       verify::VerifyOptions o;
       o.prefix = flags->prefix;
+      o.threads = flags->threads;
       if (!o.prefix.empty() && o.prefix.back() != '/') o.prefix.push_back('/');
       o.accounts = SplitList(flags->accounts);
       o.regions = SplitList(flags->regions);

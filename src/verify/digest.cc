@@ -1,9 +1,11 @@
 #include "verify/digest.h"
 
+#include <isa-l/igzip_lib.h>
 #include <simdjson.h>
-#include <zlib.h>
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 
 #include "common/time_util.h"
 #include "verify/crypto.h"
@@ -156,31 +158,34 @@ std::string StringToSign(const Digest& d, std::string_view uncompressed_digest) 
 
 Status GunzipOneMemberTo(std::string_view gz, std::string_view name,
                          const std::function<Status(std::string_view)>& sink) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("inflateInit2 failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  std::string buf(1 << 16, '\0');
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf.data());
-    zs.avail_out = static_cast<uInt>(buf.size());
-    rc = inflate(&zs, Z_NO_FLUSH);
-    Status st = sink(std::string_view(buf.data(), buf.size() - zs.avail_out));
-    if (!st.ok()) {
-      inflateEnd(&zs);
-      return st;
+  if (gz.size() > UINT32_MAX) return Unsupported("{}: larger than 4 GiB compressed", name);
+  // ISA-L's inflate (several times zlib's speed): verify's time is mostly decompression.
+  auto state = std::make_unique<inflate_state>();
+  isal_inflate_init(state.get());
+  state->crc_flag = ISAL_GZIP;  // parse the gzip header, check the CRC-32 and length trailer
+  state->next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(gz.data()));
+  state->avail_in = static_cast<uint32_t>(gz.size());
+  std::string buf(1 << 17, '\0');
+  for (;;) {
+    const uint32_t in_before = state->avail_in;
+    state->next_out = reinterpret_cast<uint8_t*>(buf.data());
+    state->avail_out = static_cast<uint32_t>(buf.size());
+    const int rc = isal_inflate(state.get());
+    const size_t got = buf.size() - state->avail_out;
+    if (rc < 0) {
+      return InvalidArgument("{}: corrupt gzip data near compressed byte {} (ISA-L error {})", name,
+                             gz.size() - state->avail_in, rc);
     }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
+    if (got > 0) RETURN_IF_ERROR(sink(std::string_view(buf.data(), got)));
+    if (state->block_state == ISAL_BLOCK_FINISH) break;
+    if (got == 0 && state->avail_in == in_before) {
+      return InvalidArgument("{}: not a whole gzip stream (truncated at compressed byte {})", name,
+                             gz.size());
+    }
   }
-  const size_t left = zs.avail_in;
-  const std::string msg = zs.msg != nullptr ? zs.msg : "corrupt";
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) {
-    return InvalidArgument("{}: not a whole gzip stream ({})", name,
-                           rc == Z_BUF_ERROR ? "truncated" : msg);
+  if (state->avail_in != 0) {
+    return InvalidArgument("{}: {} bytes after the gzip member", name, state->avail_in);
   }
-  if (left != 0) return InvalidArgument("{}: {} bytes after the gzip member", name, left);
   return Status::Ok();
 }
 

@@ -9,7 +9,7 @@
 // digest's signature is the sidecar file <root>/K.sig holding the hex signature (whitespace around
 // it is ignored); see docs/verify.md.
 //
-// Thread safety: a source may be used by one thread at a time.
+// Thread safety: Read may be called from several threads at once; the other methods from one.
 
 #include <cstdint>
 #include <optional>

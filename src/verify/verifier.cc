@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
 #include "common/json_util.h"
+#include "common/thread_pool.h"
 #include "common/time_util.h"
 #include "generate/generator.h"
 #include "verify/digest.h"
@@ -88,6 +90,7 @@ class Walker {
       std::erase_if(digests, [&](const ListedDigest& d) { return !InRange(d.parts.file_time_ms); });
       WalkChain(digests);
     }
+    CheckPendingLogFiles();
     ReportUnlisted();
     std::sort(report_->log_files.begin(), report_->log_files.end(),
               [](const FileReport& a, const FileReport& b) { return a.key < b.key; });
@@ -287,10 +290,28 @@ class Walker {
         r.outcome = Outcome::kNotVerified;
         r.detail = fmt::format("in bucket {}, not the one verified", lf.s3_bucket);
       } else {
-        CheckLogFile(lf, &r);
+        pending_.emplace_back(report_->log_files.size(), lf);
       }
       report_->log_files.push_back(std::move(r));
     }
+  }
+
+  // The listed log files' hashes, on `options_.threads` threads: most of verify's time.
+  void CheckPendingLogFiles() {
+    size_t threads = options_.threads > 0 ? static_cast<size_t>(options_.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min(threads, std::max<size_t>(1, pending_.size()));
+    if (threads <= 1) {
+      for (const auto& [index, lf] : pending_) CheckLogFile(lf, &report_->log_files[index]);
+      return;
+    }
+    ThreadPool pool(threads, threads * 2);
+    for (const auto& [index, lf] : pending_) {
+      FileReport* r = &report_->log_files[index];
+      const DigestLogFile* file = &lf;
+      pool.Submit([this, file, r] { CheckLogFile(*file, r); });
+    }
+    pool.Wait();
   }
 
   void CheckLogFile(const DigestLogFile& lf, FileReport* r) {
@@ -346,6 +367,7 @@ class Walker {
   VerifyReport* report_;
   std::map<std::string, generate::KeyParts> logs_;
   std::set<std::string> checked_logs_;
+  std::vector<std::pair<size_t, DigestLogFile>> pending_;  // log_files index, what to check
   std::map<RegionKey, std::pair<std::optional<int64_t>, std::optional<int64_t>>> windows_;
 };
 

@@ -8,7 +8,8 @@
 // its signature), and every listed log file's existence and SHA-256 of its uncompressed bytes.
 // Log files in the range that no digest lists are reported too.
 //
-// Thread safety: Verify uses the source from the calling thread only.
+// Thread safety: Verify lists the source and reads digests from the calling thread, and reads log
+// files from `threads` threads at once (ObjectSource::Read must allow that).
 
 #include <cstdint>
 #include <map>
@@ -54,6 +55,7 @@ struct VerifyOptions {
   std::vector<std::string> accounts;  // empty: all
   std::vector<std::string> regions;   // empty: all
   std::optional<int64_t> earliest_ms, latest_ms;  // digests whose file time lies in the range
+  int threads = 0;  // threads hashing log files (the source's Read is called from them); 0: cores
 };
 
 struct VerifyReport {

@@ -116,6 +116,13 @@ TEST_F(VerifierTest, ModifiedLogFile) {
   EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 7u);
   EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 4u);
   EXPECT_EQ(r.ExitCode(), 1);
+  // The same report on one thread and on several.
+  for (int threads : {1, 4}) {
+    VerifyOptions o;
+    o.threads = threads;
+    VerifyReport t = Run(o);
+    EXPECT_EQ(FormatReportJson(t, {}), FormatReportJson(r, {})) << threads;
+  }
 }
 
 TEST_F(VerifierTest, DeletedLogFile) {
