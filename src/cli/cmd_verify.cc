@@ -7,9 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "aws/config.h"
+#include "aws/s3.h"
 #include "cli/cli.h"
+#include "collect/backfill.h"
 #include "common/time_util.h"
+#include "verify/s3_source.h"
 #include "verify/verifier.h"
+
+extern char** environ;
 
 namespace cairn::cli {
 namespace {
@@ -55,6 +61,7 @@ std::vector<std::string> SplitList(const std::vector<std::string>& values) {
 
 void RegisterVerify(CLI::App* app, Globals* g) {
   struct Flags {
+    std::string url;
     std::string local;
     std::string bucket;
     std::string prefix;
@@ -71,13 +78,15 @@ void RegisterVerify(CLI::App* app, Globals* g) {
       "Check CloudTrail log file integrity: digest signatures, the digest chain, and every log "
       "file's SHA-256 (like `aws cloudtrail validate-logs`); exit 0 all valid, 1 integrity "
       "failure, 2 could not verify");
+  cmd->add_option("url", flags->url,
+                  "s3://BUCKET[/PREFIX]: the trail's bucket and key prefix (AWS credentials and "
+                  "endpoints as for collect: AWS_* environment, aws.* configuration)");
   cmd->add_option("--local", flags->local,
-                  "A local copy of the trail's bucket (the folder holding AWSLogs/, or the bucket "
-                  "prefix's parent); signatures in <digest>.sig files")
-      ->required();
+                  "Instead of S3, a local copy of the bucket (the folder holding AWSLogs/, or the "
+                  "prefix's parent); signatures in <digest>.sig files");
   cmd->add_option("--bucket", flags->bucket,
-                  "The bucket's name, checked against digestS3Bucket and s3Bucket (default: not "
-                  "checked)");
+                  "With --local, the bucket's name, checked against digestS3Bucket and s3Bucket "
+                  "(default: not checked)");
   cmd->add_option("--prefix", flags->prefix, "The trail's S3 key prefix, before AWSLogs/");
   cmd->add_option("--account", flags->accounts,
                   "Account id(s) to verify (repeat or comma list; default all)");
@@ -94,7 +103,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
   cmd->add_flag("--json", flags->json, "Print the full report as JSON");
   cmd->add_flag("--verbose", flags->verbose, "List valid files too in the text report");
   cmd->callback([flags, g]() {
-    g->run = [flags]() -> int {
+    g->run = [flags, g]() -> int {
       verify::VerifyOptions o;
       o.prefix = flags->prefix;
       o.threads = flags->threads;
@@ -119,7 +128,11 @@ void RegisterVerify(CLI::App* app, Globals* g) {
         }
       }
       FileSystem* fs = FileSystem::Default();
-      if (!fs->Exists(flags->local)) {
+      if (flags->url.empty() == flags->local.empty()) {
+        std::fprintf(stderr, "cairn verify: give either s3://BUCKET[/PREFIX] or --local DIR\n");
+        return kExitUsage;
+      }
+      if (!flags->local.empty() && !fs->Exists(flags->local)) {
         std::fprintf(stderr, "cairn verify: --local %s does not exist\n", flags->local.c_str());
         return kExitUsage;
       }
@@ -132,8 +145,39 @@ void RegisterVerify(CLI::App* app, Globals* g) {
         }
         keys = std::move(*loaded);
       }
-      verify::LocalFolderSource source(fs, flags->local, flags->bucket);
-      auto report = verify::Verify(&source, keys, o);
+      std::unique_ptr<verify::ObjectSource> source;
+      std::shared_ptr<aws::AwsClient> client;
+      std::unique_ptr<aws::S3Client> s3;
+      if (!flags->url.empty()) {
+        std::string bucket, prefix;
+        Status parsed = collect::ParseS3Url(flags->url, &bucket, &prefix);
+        if (!parsed.ok()) {
+          std::fprintf(stderr, "cairn verify: %s\n", parsed.message().c_str());
+          return kExitUsage;
+        }
+        if (!prefix.empty()) {
+          if (!o.prefix.empty() && o.prefix != prefix + "/") {
+            std::fprintf(stderr, "cairn verify: --prefix and the URL's prefix differ\n");
+            return kExitUsage;
+          }
+          o.prefix = prefix + "/";
+        }
+        std::vector<std::string> env;
+        for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+        Config config = g->config;
+        config.LoadEnvironment(env, aws::AwsConfigKeys());
+        auto made = aws::NewAwsClientFromConfig(config);
+        if (!made.ok()) {
+          std::fprintf(stderr, "cairn verify: %s\n", made.status().ToString().c_str());
+          return kExitUsage;
+        }
+        client = *made;
+        s3 = std::make_unique<aws::S3Client>(client.get());
+        source = std::make_unique<verify::S3Source>(s3.get(), bucket);
+      } else {
+        source = std::make_unique<verify::LocalFolderSource>(fs, flags->local, flags->bucket);
+      }
+      auto report = verify::Verify(source.get(), keys, o);
       if (!report.ok()) {
         std::fprintf(stderr, "cairn verify: %s\n", report.status().ToString().c_str());
         return kExitUsage;
