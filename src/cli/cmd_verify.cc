@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "collect/backfill.h"
 #include "common/time_util.h"
+#include "verify/public_keys.h"
 #include "verify/s3_source.h"
 #include "verify/verifier.h"
 
@@ -71,6 +72,8 @@ void RegisterVerify(CLI::App* app, Globals* g) {
     bool json = false;
     bool verbose = false;
     int threads = 0;
+    std::string home_region;
+    bool no_list_public_keys = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand(
@@ -100,6 +103,11 @@ void RegisterVerify(CLI::App* app, Globals* g) {
                   "SubjectPublicKeyInfo), matched by fingerprint");
   cmd->add_option("--threads", flags->threads, "Threads hashing log files (default: one per core)")
       ->check(CLI::Range(0, 256));
+  cmd->add_option("--home-region", flags->home_region,
+                  "With s3://, the trail's home region, where CloudTrail ListPublicKeys is called "
+                  "(default: the AWS region)");
+  cmd->add_flag("--no-list-public-keys", flags->no_list_public_keys,
+                "With s3://, use only --public-keys and the key cache; never call ListPublicKeys");
   cmd->add_flag("--json", flags->json, "Print the full report as JSON");
   cmd->add_flag("--verbose", flags->verbose, "List valid files too in the text report");
   cmd->callback([flags, g]() {
@@ -174,6 +182,40 @@ void RegisterVerify(CLI::App* app, Globals* g) {
         client = *made;
         s3 = std::make_unique<aws::S3Client>(client.get());
         source = std::make_unique<verify::S3Source>(s3.get(), bucket);
+        // Keys fetched once are kept in <data>/verify/public-keys; ListPublicKeys is called only
+        // when a digest names a fingerprint neither --public-keys nor that cache holds.
+        const std::string cache = JoinPath(JoinPath(g->data_dir, "verify"), "public-keys");
+        if (fs->Exists(cache)) {
+          auto cached = verify::LoadPublicKeyDir(fs, cache);
+          if (cached.ok()) {
+            keys.merge(*cached);
+          } else {
+            std::fprintf(stderr, "cairn verify: key cache %s: %s\n", cache.c_str(),
+                         cached.status().ToString().c_str());
+          }
+        }
+        if (!flags->no_list_public_keys) {
+          const std::string region =
+              flags->home_region.empty() ? client->region() : flags->home_region;
+          const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+          // CloudTrail started signing digests in 2015; its keys rotate, so ask for the range.
+          const int64_t start = o.earliest_ms.value_or(*ParseIso8601Millis("2015-01-01"));
+          const int64_t end = o.latest_ms.value_or(now);
+          aws::AwsClient* c = client.get();
+          o.fetch_public_keys = [c, region, start, end, fs,
+                                 cache]() -> Result<verify::PublicKeySet> {
+            ASSIGN_OR_RETURN(verify::PublicKeySet listed,
+                             verify::ListPublicKeys(c, region, start, end));
+            Status saved = verify::SavePublicKeys(fs, cache, listed);
+            if (!saved.ok()) {
+              std::fprintf(stderr, "cairn verify: key cache %s: %s\n", cache.c_str(),
+                           saved.ToString().c_str());
+            }
+            return listed;
+          };
+        }
       } else {
         source = std::make_unique<verify::LocalFolderSource>(fs, flags->local, flags->bucket);
       }

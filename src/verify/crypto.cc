@@ -52,6 +52,28 @@ std::optional<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
+std::optional<std::string> Base64Decode(std::string_view b64) {
+  if (b64.size() % 4 != 0 || b64.size() > (1u << 30)) return std::nullopt;
+  std::string out(b64.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()),
+                          static_cast<int>(b64.size()));
+  if (n < 0) return std::nullopt;
+  size_t pad = 0;
+  while (pad < 2 && pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out((bytes.size() + 2) / 3 * 4 + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
 std::string Sha256Hex(std::string_view data) { return DigestHex(EVP_sha256(), data); }
 std::string Md5Hex(std::string_view data) { return DigestHex(EVP_md5(), data); }
 

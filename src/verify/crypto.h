@@ -24,6 +24,10 @@ std::string HexEncode(std::string_view bytes);
 // The bytes of a hex string (either case); nullopt when it has an odd length or a non-hex byte.
 std::optional<std::string> HexDecode(std::string_view hex);
 
+// The bytes of standard base64 (with padding); nullopt when it is not base64.
+std::optional<std::string> Base64Decode(std::string_view b64);
+std::string Base64Encode(std::string_view bytes);
+
 std::string Sha256Hex(std::string_view data);
 std::string Md5Hex(std::string_view data);
 

@@ -17,6 +17,14 @@ TEST(CryptoTest, HexRoundTripAndRejects) {
   EXPECT_FALSE(HexDecode("zz").has_value());
 }
 
+TEST(CryptoTest, Base64) {
+  EXPECT_EQ(Base64Encode("abcd"), "YWJjZA==");
+  EXPECT_EQ(Base64Decode("YWJjZA=="), std::optional<std::string>("abcd"));
+  EXPECT_EQ(Base64Decode("YWJj"), std::optional<std::string>("abc"));
+  EXPECT_FALSE(Base64Decode("YWJ").has_value());
+  EXPECT_FALSE(Base64Decode("YW!j").has_value());
+}
+
 TEST(CryptoTest, KnownDigests) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Md5Hex("abc"), "900150983cd24fb0d6963f7d28e17f72");

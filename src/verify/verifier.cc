@@ -243,6 +243,17 @@ class Walker {
       Fail(r, Outcome::kInvalidSignature, "signature is not hex");
     } else {
       auto key = keys_.find(digest.digest_public_key_fingerprint);
+      if (key == keys_.end() && options_.fetch_public_keys && !fetched_keys_) {
+        fetched_keys_ = true;
+        auto fetched = options_.fetch_public_keys();
+        if (fetched.ok()) {
+          keys_.merge(*fetched);
+        } else {
+          report_->notes.push_back("public keys could not be fetched: " +
+                                   fetched.status().ToString());
+        }
+        key = keys_.find(digest.digest_public_key_fingerprint);
+      }
       if (key == keys_.end()) {
         // Only "not verified" when nothing else failed: Fail keeps an earlier failure.
         Fail(
@@ -362,7 +373,8 @@ class Walker {
   }
 
   ObjectSource* source_;
-  const PublicKeySet& keys_;
+  PublicKeySet keys_;
+  bool fetched_keys_ = false;
   const VerifyOptions& options_;
   VerifyReport* report_;
   std::map<std::string, generate::KeyParts> logs_;
@@ -414,6 +426,9 @@ Result<PublicKeySet> LoadPublicKeyDir(FileSystem* fs, const std::string& dir) {
     const std::string path = JoinPath(dir, e.name);
     ASSIGN_OR_RETURN(std::string der, ReadFileToString(fs, path, 1 << 20));
     ASSIGN_OR_RETURN(PublicKey key, ParsePublicKeyDer(der, path));
+    // Also under the file's name: a cached key is saved under the fingerprint CloudTrail reports.
+    const std::string stem = e.name.substr(0, e.name.size() - 4);
+    if (stem != key.fingerprint) keys.emplace(stem, key);
     keys.emplace(key.fingerprint, std::move(key));
   }
   return keys;
@@ -429,7 +444,9 @@ Result<VerifyReport> Verify(ObjectSource* source, const PublicKeySet& keys,
         "the bucket's name was not given: digestS3Bucket and the log files' s3Bucket were not "
         "checked");
   }
-  if (keys.empty()) report.notes.push_back("no public keys were given: no signature was checked");
+  if (keys.empty() && !options.fetch_public_keys) {
+    report.notes.push_back("no public keys were given: no signature was checked");
+  }
   return report;
 }
 

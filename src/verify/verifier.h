@@ -12,6 +12,7 @@
 // files from `threads` threads at once (ObjectSource::Read must allow that).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,12 +51,19 @@ struct FileReport {
   int64_t time_ms = 0;  // the time in the file name
 };
 
+// The public keys by fingerprint.
+using PublicKeySet = std::map<std::string, PublicKey>;
+
 struct VerifyOptions {
   std::string prefix;                 // the bucket prefix before AWSLogs/ ("" or "p/q/")
   std::vector<std::string> accounts;  // empty: all
   std::vector<std::string> regions;   // empty: all
   std::optional<int64_t> earliest_ms, latest_ms;  // digests whose file time lies in the range
-  int threads = 0;  // threads hashing log files (the source's Read is called from them); 0: cores
+  // Threads hashing log files (the source's Read is called from them); 0: one per core.
+  int threads = 0;
+  // Called at most once, when a digest names a fingerprint the given keys lack (e.g. CloudTrail
+  // ListPublicKeys); its keys join the set. Its error becomes a note of the report.
+  std::function<Result<PublicKeySet>()> fetch_public_keys;
 };
 
 struct VerifyReport {
@@ -69,9 +77,6 @@ struct VerifyReport {
   // be verified.
   int ExitCode() const;
 };
-
-// The public keys by fingerprint.
-using PublicKeySet = std::map<std::string, PublicKey>;
 
 // Reads every *.der file of `dir` (either DER form). Errors name the file.
 Result<PublicKeySet> LoadPublicKeyDir(FileSystem* fs, const std::string& dir);

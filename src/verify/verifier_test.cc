@@ -240,6 +240,33 @@ TEST_F(VerifierTest, UnknownPublicKeyCannotBeVerified) {
   EXPECT_EQ(r.ExitCode(), 2);
 }
 
+TEST_F(VerifierTest, MissingKeysAreFetchedOnce) {
+  MakeBucket(3);
+  PublicKeySet known = keys_;
+  keys_.clear();
+  int calls = 0;
+  VerifyOptions o;
+  o.fetch_public_keys = [&]() -> Result<PublicKeySet> {
+    ++calls;
+    return known;
+  };
+  VerifyReport r = Run(o);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 3u);
+  EXPECT_EQ(r.ExitCode(), 0);
+
+  o.fetch_public_keys = [&]() -> Result<PublicKeySet> {
+    ++calls;
+    return Unavailable("no network");
+  };
+  VerifyReport failed = Run(o);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(failed.Count(failed.digests, Outcome::kNotVerified), 3u);
+  ASSERT_EQ(failed.notes.size(), 1u);
+  EXPECT_NE(failed.notes[0].find("no network"), std::string::npos);
+  EXPECT_EQ(failed.ExitCode(), 2);
+}
+
 TEST_F(VerifierTest, EmptyFolderCannotBeVerified) {
   VerifyReport r = Run();
   EXPECT_TRUE(r.digests.empty());

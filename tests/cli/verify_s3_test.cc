@@ -13,9 +13,11 @@
 #include "aws/credentials.h"
 #include "aws/http.h"
 #include "aws/s3.h"
+#include "aws/test_http_server.h"
 #include "cli/cli_util.h"
 #include "common/fs.h"
 #include "harness/fauxqs.h"
+#include "verify/crypto.h"
 
 namespace cairn::testing {
 namespace {
@@ -67,13 +69,30 @@ class VerifyS3Test : public FauxqsSuite {
     EXPECT_GT(objects, 200);
   }
 
-  CairnRun Verify() {
+  void SetEnv() {
     ::setenv("AWS_ENDPOINT_URL", server_->endpoint().c_str(), 1);
     ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     ::setenv("AWS_ACCESS_KEY_ID", "test", 1);
     ::setenv("AWS_SECRET_ACCESS_KEY", "test", 1);
     ::setenv("AWS_REGION", "us-east-1", 1);
+  }
+
+  CairnRun Verify() {
+    SetEnv();
     return Cairn(std::string("verify s3://") + kBucket + " --public-keys " + tmp_ + "/keys");
+  }
+
+  // Generates a day of one account and region with digests and uploads it.
+  void GenerateAndUpload(aws::S3Client* s3) {
+    CairnRun g =
+        Cairn("generate --out " + tmp_ + "/b" +
+              " --events 3000 --accounts 1 --regions 1 --no-scenarios --threads 1 --digests " +
+              tmp_ + "/keys");
+    ASSERT_EQ(g.status, 0) << g.out << g.err;
+    // The suite shares one emulator: the bucket may exist from an earlier test, whose objects
+    // are all overwritten (the generator's output is the same for the same options).
+    s3->CreateBucket(kBucket).IgnoreError();
+    Upload(s3, tmp_ + "/b");
   }
 
   std::string tmp_;
@@ -130,6 +149,52 @@ TEST_F(VerifyS3Test, CleanThenDeletedLogAndBadSignature) {
   EXPECT_EQ(bad.status, 1) << bad.out << bad.err;
   EXPECT_NE(bad.out.find(digest_key + "\tINVALID (invalid_signature)"), std::string::npos)
       << bad.out;
+}
+
+// Without --public-keys, the keys come from a stand-in for CloudTrail ListPublicKeys, once: the
+// second run finds them in the data folder's key cache.
+TEST_F(VerifyS3Test, PublicKeysFromListPublicKeysAreCached) {
+  CAIRN_REQUIRE_FAUXQS();
+  if (server_ == nullptr) return;
+  auto client = Client();
+  aws::S3Client s3(client.get());
+  GenerateAndUpload(&s3);
+  if (HasFatalFailure()) return;
+  std::string der_name;
+  for (const auto& e : std::filesystem::directory_iterator(tmp_ + "/keys")) {
+    if (e.path().extension() == ".der") der_name = e.path().filename().string();
+  }
+  ASSERT_FALSE(der_name.empty());
+  const std::string fingerprint = der_name.substr(0, der_name.size() - 4);
+  const std::string der = ReadWholeFile(tmp_ + "/keys/" + der_name);
+  aws::testing::TestHttpServer cloudtrail([&](const aws::testing::TestRequest& r) {
+    aws::testing::TestResponse resp;
+    if (r.Header("x-amz-target") !=
+        "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys") {
+      resp.status = 400;
+      resp.body = R"({"__type":"InvalidAction","message":"unexpected"})";
+      return resp;
+    }
+    resp.headers.emplace_back("Content-Type", "application/x-amz-json-1.1");
+    resp.body = R"({"PublicKeyList":[{"Value":")" + verify::Base64Encode(der) +
+                R"(","ValidityStartTime":1.7E9,"ValidityEndTime":1.9E9,"Fingerprint":")" +
+                fingerprint + R"("}]})";
+    return resp;
+  });
+  SetEnv();
+  ::setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", cloudtrail.url().c_str(), 1);
+  const std::string args = std::string("--data ") + tmp_ + "/data verify s3://" + kBucket;
+  CairnRun first = Cairn(args);
+  EXPECT_EQ(first.status, 0) << first.out << first.err;
+  EXPECT_EQ(cloudtrail.requests().size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(tmp_ + "/data/verify/public-keys/" + der_name));
+  CairnRun second = Cairn(args);
+  EXPECT_EQ(second.status, 0) << second.out << second.err;
+  EXPECT_EQ(cloudtrail.requests().size(), 1u);  // from the cache
+  CairnRun offline = Cairn(std::string("--data ") + tmp_ + "/empty-data verify s3://" + kBucket +
+                           " --no-list-public-keys");
+  EXPECT_EQ(offline.status, 2) << offline.out << offline.err;
+  ::unsetenv("AWS_ENDPOINT_URL_CLOUDTRAIL");
 }
 
 }  // namespace
