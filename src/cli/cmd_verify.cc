@@ -68,6 +68,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
     std::string prefix;
     std::vector<std::string> accounts, regions;
     std::string earliest, latest;
+    std::string trail;
     std::string public_keys;
     bool json = false;
     bool verbose = false;
@@ -95,6 +96,9 @@ void RegisterVerify(CLI::App* app, Globals* g) {
                   "Account id(s) to verify (repeat or comma list; default all)");
   cmd->add_option("--region", flags->regions,
                   "Region(s) to verify (repeat or comma list; default all)");
+  cmd->add_option("--trail", flags->trail,
+                  "Only this trail's digests (its name, as in digest file names; default: every "
+                  "trail writing under the prefix)");
   cmd->add_option("--earliest", flags->earliest,
                   "Verify digests delivered at or after this time (ISO 8601, or -24h, -7d)");
   cmd->add_option("--latest", flags->latest, "Verify digests delivered at or before this time");
@@ -115,6 +119,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
       verify::VerifyOptions o;
       o.prefix = flags->prefix;
       o.threads = flags->threads;
+      o.trail = flags->trail;
       if (!o.prefix.empty() && o.prefix.back() != '/') o.prefix.push_back('/');
       o.accounts = SplitList(flags->accounts);
       o.regions = SplitList(flags->regions);

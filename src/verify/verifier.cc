@@ -78,6 +78,7 @@ class Walker {
       if (!k || k->prefix != options_.prefix) continue;
       if (!Wanted(options_.accounts, k->account) || !Wanted(options_.regions, k->region)) continue;
       if (k->kind == generate::KeyKind::kDigest) {
+        if (!options_.trail.empty() && k->trail_name != options_.trail) continue;
         chains[ChainOf(*k)].push_back({o.key, *k});
       } else if (k->kind == generate::KeyKind::kLog) {
         logs_.emplace(o.key, *k);

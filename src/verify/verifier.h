@@ -58,6 +58,7 @@ struct VerifyOptions {
   std::string prefix;                 // the bucket prefix before AWSLogs/ ("" or "p/q/")
   std::vector<std::string> accounts;  // empty: all
   std::vector<std::string> regions;   // empty: all
+  std::string trail;                  // the trail name in digest file names; empty: every trail
   std::optional<int64_t> earliest_ms, latest_ms;  // digests whose file time lies in the range
   // Threads hashing log files (the source's Read is called from them); 0: one per core.
   int threads = 0;

@@ -286,6 +286,11 @@ TEST_F(VerifierTest, PrefixAndTimeRange) {
   EXPECT_EQ(r.digests.size(), 2u);
   EXPECT_EQ(r.log_files.size(), 4u);
   EXPECT_EQ(r.ExitCode(), 0);
+  VerifyOptions trail = all;
+  trail.trail = "trail";
+  EXPECT_EQ(Run(trail).digests.size(), 4u);
+  trail.trail = "another-trail";
+  EXPECT_TRUE(Run(trail).digests.empty());
   VerifyOptions other_region = all;
   other_region.regions = {"eu-west-1"};
   EXPECT_TRUE(Run(other_region).digests.empty());
