@@ -38,15 +38,18 @@ std::optional<std::string> DecodeName(std::string_view name) {
 LocalFolderSource::LocalFolderSource(FileSystem* fs, std::string root, std::string bucket)
     : fs_(fs), root_(std::move(root)), bucket_(std::move(bucket)) {}
 
-Status LocalFolderSource::Walk(const std::string& dir, const std::string& key_prefix,
+Status LocalFolderSource::Walk(const std::string& dir, const std::string& key_prefix, int depth,
                                std::vector<ObjectInfo>* out) {
+  if (depth > kMaxDepth) {
+    return InvalidArgument("{}: more than {} folders deep (a symbolic link loop?)", dir, kMaxDepth);
+  }
   ASSIGN_OR_RETURN(auto entries, fs_->ListDir(dir));
   for (const auto& e : entries) {
     auto name = DecodeName(e.name);
     if (!name) continue;
     const std::string path = JoinPath(dir, e.name);
     if (e.is_dir) {
-      RETURN_IF_ERROR(Walk(path, key_prefix + *name + "/", out));
+      RETURN_IF_ERROR(Walk(path, key_prefix + *name + "/", depth + 1, out));
       continue;
     }
     if (name->ends_with(kSignatureSuffix)) continue;
@@ -70,7 +73,7 @@ Result<std::vector<ObjectInfo>> LocalFolderSource::List(const std::string& prefi
     ASSIGN_OR_RETURN(dir, PathUnder(fs_, root_, folder_key.substr(0, folder_key.size() - 1)));
   }
   if (!fs_->Exists(dir)) return out;
-  RETURN_IF_ERROR(Walk(dir, folder_key, &out));
+  RETURN_IF_ERROR(Walk(dir, folder_key, 0, &out));
   std::erase_if(out, [&](const ObjectInfo& o) { return !o.key.starts_with(prefix); });
   std::sort(out.begin(), out.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });

@@ -53,9 +53,13 @@ class LocalFolderSource : public ObjectSource {
   std::string Describe(const std::string& key) const override;
 
   static constexpr const char* kSignatureSuffix = ".sig";
+  // Folders deeper than this below the root are refused (a symbolic link loop): a CloudTrail key
+  // has 9 to 10 parts after its prefix.
+  static constexpr int kMaxDepth = 40;
 
  private:
-  Status Walk(const std::string& dir, const std::string& key_prefix, std::vector<ObjectInfo>* out);
+  Status Walk(const std::string& dir, const std::string& key_prefix, int depth,
+              std::vector<ObjectInfo>* out);
 
   FileSystem* fs_;
   std::string root_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <unistd.h>
 
 #include "common/fs.h"
 #include "common/safe_path.h"
@@ -265,6 +266,15 @@ TEST_F(VerifierTest, MissingKeysAreFetchedOnce) {
   ASSERT_EQ(failed.notes.size(), 1u);
   EXPECT_NE(failed.notes[0].find("no network"), std::string::npos);
   EXPECT_EQ(failed.ExitCode(), 2);
+}
+
+TEST_F(VerifierTest, LinkLoopIsAnErrorNotAHang) {
+  MakeBucket(1);
+  ASSERT_EQ(::symlink(root_.c_str(), (root_ + "/AWSLogs/loop").c_str()), 0);
+  LocalFolderSource source(FileSystem::Default(), root_, kBucket);
+  auto r = Verify(&source, keys_, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("link loop"), std::string::npos) << r.status().message();
 }
 
 TEST_F(VerifierTest, EmptyFolderCannotBeVerified) {
