@@ -74,6 +74,26 @@ TEST_F(VerifyCliTest, CleanThenEachTamperMode) {
   EXPECT_NE(modified.out.find("\"modified\":1"), std::string::npos) << modified.out;
 }
 
+TEST_F(VerifyCliTest, TimeRangeAndFilters) {
+  const std::string clean = Generate("clean");
+  CairnRun range = Verify(clean, "--earliest 2026-11-01T05:00:00Z --latest 2026-11-01T08:00:00Z");
+  EXPECT_EQ(range.status, 0) << range.out << range.err;
+  EXPECT_NE(range.out.find("4/4 digest files valid"), std::string::npos) << range.out;
+  EXPECT_NE(range.out.find("Results requested for 2026-11-01T05:00:00Z to 2026-11-01T08:00:00Z"),
+            std::string::npos)
+      << range.out;
+  // Generated logs are dated 2026-11-01; nothing was delivered in the last hour before now.
+  CairnRun recent = Verify(clean, "--earliest -1h --json");
+  EXPECT_EQ(recent.status, 2) << recent.out << recent.err;
+  EXPECT_NE(recent.out.find("\"total\":0"), std::string::npos) << recent.out;
+  CairnRun other = Verify(clean, "--region eu-west-1");
+  EXPECT_EQ(other.status, 2) << other.out << other.err;
+  EXPECT_NE(other.out.find("No digest files were found"), std::string::npos) << other.out;
+  CairnRun bad = Verify(clean, "--earliest yesterday");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.err.find("--earliest"), std::string::npos) << bad.err;
+}
+
 TEST_F(VerifyCliTest, WithoutKeysOrDigestsItCannotVerify) {
   const std::string clean = Generate("clean");
   CairnRun no_keys = Cairn("verify --local " + clean);
