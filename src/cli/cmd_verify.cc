@@ -93,9 +93,11 @@ void RegisterVerify(CLI::App* app, Globals* g) {
                   "(default: not checked)");
   cmd->add_option("--prefix", flags->prefix, "The trail's S3 key prefix, before AWSLogs/");
   cmd->add_option("--account", flags->accounts,
-                  "Account id(s) to verify (repeat or comma list; default all)");
+                  "Account id(s) to verify (repeat or comma list; default all)")
+      ->allow_extra_args(false);
   cmd->add_option("--region", flags->regions,
-                  "Region(s) to verify (repeat or comma list; default all)");
+                  "Region(s) to verify (repeat or comma list; default all)")
+      ->allow_extra_args(false);
   cmd->add_option("--trail", flags->trail,
                   "Only this trail's digests (its name, as in digest file names; default: every "
                   "trail writing under the prefix)");

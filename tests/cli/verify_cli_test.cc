@@ -89,6 +89,10 @@ TEST_F(VerifyCliTest, TimeRangeAndFilters) {
   CairnRun other = Verify(clean, "--region eu-west-1");
   EXPECT_EQ(other.status, 2) << other.out << other.err;
   EXPECT_NE(other.out.find("No digest files were found"), std::string::npos) << other.out;
+  // A list option takes one value per use: the URL after it stays the URL.
+  CairnRun url = Cairn("verify --region eu-west-1 s3://");
+  EXPECT_EQ(url.status, 2);
+  EXPECT_NE(url.err.find("names no bucket"), std::string::npos) << url.err;
   CairnRun bad = Verify(clean, "--earliest yesterday");
   EXPECT_EQ(bad.status, 2);
   EXPECT_NE(bad.err.find("--earliest"), std::string::npos) << bad.err;
