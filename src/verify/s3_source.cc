@@ -33,6 +33,28 @@ Result<std::vector<ObjectInfo>> S3Source::List(const std::string& prefix) {
   return out;
 }
 
+Result<std::vector<std::string>> S3Source::ListFolders(const std::string& prefix) {
+  std::vector<std::string> out;
+  aws::ListObjectsRequest req;
+  req.bucket = bucket_;
+  req.prefix = prefix;
+  req.delimiter.push_back('/');  // not = "/": GCC 12 warns falsely (-Wrestrict) on that
+  for (;;) {
+    ASSIGN_OR_RETURN(aws::ListObjectsResult page, s3_->ListObjectsV2(req));
+    for (const auto& p : page.common_prefixes) {
+      if (p.size() > prefix.size() + 1 && p.starts_with(prefix) && p.back() == '/') {
+        std::string_view name(p);
+        name.remove_prefix(prefix.size());
+        name.remove_suffix(1);
+        out.emplace_back(name);
+      }
+    }
+    if (!page.truncated || page.next_continuation_token.empty()) break;
+    req.continuation_token = page.next_continuation_token;
+  }
+  return out;
+}
+
 Result<std::string> S3Source::Read(const std::string& key) {
   aws::S3ObjectInfo info;
   ASSIGN_OR_RETURN(std::string bytes, s3_->GetObjectToString(bucket_, key, kMaxObjectBytes, &info));

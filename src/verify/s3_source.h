@@ -24,6 +24,7 @@ class S3Source : public ObjectSource {
   S3Source(aws::S3Client* s3, std::string bucket);
   std::string bucket() const override { return bucket_; }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::vector<std::string>> ListFolders(const std::string& prefix) override;
   Result<std::string> Read(const std::string& key) override;
   Result<std::optional<std::string>> ReadSignature(const std::string& key) override;
   std::string Describe(const std::string& key) const override;

@@ -80,6 +80,21 @@ Result<std::vector<ObjectInfo>> LocalFolderSource::List(const std::string& prefi
   return out;
 }
 
+Result<std::vector<std::string>> LocalFolderSource::ListFolders(const std::string& prefix) {
+  std::vector<std::string> out;
+  if (prefix.empty() || prefix.back() != '/') return out;
+  ASSIGN_OR_RETURN(std::string dir, PathUnder(fs_, root_, prefix.substr(0, prefix.size() - 1)));
+  if (!fs_->Exists(dir)) return out;
+  ASSIGN_OR_RETURN(auto entries, fs_->ListDir(dir));
+  for (const auto& e : entries) {
+    if (!e.is_dir) continue;
+    auto name = DecodeName(e.name);
+    if (name) out.push_back(std::move(*name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::string> LocalFolderSource::Read(const std::string& key) {
   ASSIGN_OR_RETURN(std::string path, PathUnder(fs_, root_, key));
   if (!fs_->Exists(path)) return NotFound("{}: no such object", Describe(key));

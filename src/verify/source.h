@@ -33,6 +33,10 @@ class ObjectSource {
   virtual std::string bucket() const = 0;
   // Every object key under `prefix`, in key order.
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+  // The names of the "folders" directly under `prefix` (which ends in '/'): the next key part of
+  // every key that has one more '/' after the prefix ("o-abc/", "111122223333/" under AWSLogs/),
+  // without the '/', in key order.
+  virtual Result<std::vector<std::string>> ListFolders(const std::string& prefix) = 0;
   // An object's bytes. NotFound when it does not exist.
   virtual Result<std::string> Read(const std::string& key) = 0;
   // A digest object's hex signature (x-amz-meta-signature); nullopt when the object has none.
@@ -48,6 +52,7 @@ class LocalFolderSource : public ObjectSource {
   LocalFolderSource(FileSystem* fs, std::string root, std::string bucket);
   std::string bucket() const override { return bucket_; }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::vector<std::string>> ListFolders(const std::string& prefix) override;
   Result<std::string> Read(const std::string& key) override;
   Result<std::optional<std::string>> ReadSignature(const std::string& key) override;
   std::string Describe(const std::string& key) const override;

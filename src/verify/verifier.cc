@@ -8,6 +8,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/json_util.h"
 #include "common/thread_pool.h"
 #include "common/time_util.h"
@@ -71,7 +72,7 @@ class Walker {
       : source_(source), keys_(keys), options_(options), report_(report) {}
 
   Status Run() {
-    ASSIGN_OR_RETURN(auto objects, source_->List(options_.prefix + "AWSLogs/"));
+    ASSIGN_OR_RETURN(auto objects, ListObjects());
     std::map<ChainKey, std::vector<ListedDigest>> chains;
     for (const auto& o : objects) {
       auto k = generate::ParseCloudTrailKey(o.key);
@@ -99,6 +100,52 @@ class Walker {
   }
 
  private:
+  // Every key under the prefix's AWSLogs/, or with --earliest only the date folders of the range
+  // (a day before it for log files delivered into its first digest, a day after it for the digest
+  // of its last hour): a few listings per account, region and day instead of the whole bucket.
+  Result<std::vector<ObjectInfo>> ListObjects() {
+    constexpr int64_t kDayMs = 86'400'000;
+    const std::string base = options_.prefix + "AWSLogs/";
+    if (!options_.earliest_ms) return source_->List(base);
+    const int64_t latest = options_.latest_ms.value_or(Clock::System()->NowMicros() / 1000);
+    const int64_t first_day = *options_.earliest_ms / kDayMs - 1;
+    const int64_t last_day = latest / kDayMs + 1;
+    if (last_day - first_day > kMaxDayListings) return source_->List(base);
+    std::vector<std::string> accounts;  // "AWSLogs/[o-id/]acct/"
+    ASSIGN_OR_RETURN(auto top, source_->ListFolders(base));
+    for (const std::string& name : top) {
+      if (name.starts_with("o-")) {
+        ASSIGN_OR_RETURN(auto members, source_->ListFolders(base + name + "/"));
+        for (const auto& m : members) {
+          if (Wanted(options_.accounts, m)) accounts.push_back(base + name + "/" + m + "/");
+        }
+      } else if (Wanted(options_.accounts, name)) {
+        accounts.push_back(base + name + "/");
+      }
+    }
+    std::vector<ObjectInfo> out;
+    for (const std::string& account : accounts) {
+      for (const char* kind : {"CloudTrail-Digest/", "CloudTrail/"}) {
+        ASSIGN_OR_RETURN(auto regions, source_->ListFolders(account + kind));
+        for (const std::string& region : regions) {
+          if (!Wanted(options_.regions, region)) continue;
+          for (int64_t day = first_day; day <= last_day; ++day) {
+            int64_t y;
+            unsigned m, d;
+            CivilFromDays(day, &y, &m, &d);
+            ASSIGN_OR_RETURN(auto objects,
+                             source_->List(fmt::format("{}{}{}/{:04}/{:02}/{:02}/", account, kind,
+                                                       region, y, m, d)));
+            for (auto& o : objects) out.push_back(std::move(o));
+          }
+        }
+      }
+    }
+    return out;
+  }
+  // Beyond this many days, one listing of everything is cheaper than a listing per day.
+  static constexpr int64_t kMaxDayListings = 400;
+
   static bool Wanted(const std::vector<std::string>& filter, const std::string& v) {
     return filter.empty() || std::find(filter.begin(), filter.end(), v) != filter.end();
   }

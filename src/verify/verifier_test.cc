@@ -301,6 +301,13 @@ TEST_F(VerifierTest, PrefixAndTimeRange) {
   EXPECT_EQ(Run(trail).digests.size(), 4u);
   trail.trail = "another-trail";
   EXPECT_TRUE(Run(trail).digests.empty());
+  // The range is listed day by day: the same report as filtering a full listing.
+  VerifyOptions day = all;
+  day.earliest_ms = *ParseIso8601Millis("2026-11-01T01:00:00Z");
+  VerifyReport by_day = Run(day);
+  EXPECT_EQ(by_day.digests.size(), 4u);
+  EXPECT_EQ(by_day.log_files.size(), 8u);
+  EXPECT_EQ(by_day.ExitCode(), 0);
   VerifyOptions other_region = all;
   other_region.regions = {"eu-west-1"};
   EXPECT_TRUE(Run(other_region).digests.empty());

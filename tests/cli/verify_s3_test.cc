@@ -77,9 +77,10 @@ class VerifyS3Test : public FauxqsSuite {
     ::setenv("AWS_REGION", "us-east-1", 1);
   }
 
-  CairnRun Verify() {
+  CairnRun Verify(const std::string& extra = "") {
     SetEnv();
-    return Cairn(std::string("verify s3://") + kBucket + " --public-keys " + tmp_ + "/keys");
+    return Cairn(std::string("verify s3://") + kBucket + " --public-keys " + tmp_ + "/keys " +
+                 extra);
   }
 
   // Generates a day of one account and region with digests and uploads it.
@@ -138,6 +139,13 @@ TEST_F(VerifyS3Test, CleanThenDeletedLogAndBadSignature) {
   CairnRun deleted = Verify();
   EXPECT_EQ(deleted.status, 1) << deleted.out << deleted.err;
   EXPECT_NE(deleted.out.find(log_key + "\tINVALID (missing)"), std::string::npos) << deleted.out;
+  // With a range, only the range's date folders are listed (delimiter listings find the account
+  // and region): the same finding.
+  CairnRun ranged = Verify("--earliest 2026-11-01T00:00:00Z --latest 2026-11-02T02:00:00Z");
+  EXPECT_EQ(ranged.status, 1) << ranged.out << ranged.err;
+  EXPECT_NE(ranged.out.find(log_key + "\tINVALID (missing)"), std::string::npos) << ranged.out;
+  EXPECT_NE(ranged.out.find("25/25 digest files valid"), std::string::npos) << ranged.out;
+  EXPECT_NE(ranged.out.find("287/288 log files valid"), std::string::npos) << ranged.out;
 
   // Re-upload a digest with another signature in its metadata.
   auto body = s3.GetObjectToString(kBucket, digest_key, 1 << 20);
