@@ -62,6 +62,7 @@ void RegisterSearch(CLI::App* app, Globals* g);
 void RegisterProvision(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);
+void RegisterVerify(CLI::App* app, Globals* g);
 
 
 

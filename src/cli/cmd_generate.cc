@@ -1,15 +1,16 @@
 // `cairn generate`: writes synthetic CloudTrail logs in the S3 layout (see docs/generator.md).
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/time_util.h"
 #include "generate/generator.h"
+#include "verify/digest_writer.h"
 
 namespace cairn::cli {
 
@@ -20,21 +21,28 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
     std::string regions;
     std::string profile = "default";
     bool no_scenarios = false;
+    std::string digests_key_dir;
+    std::string bucket = "cairn-generated-trail";
+    std::string trail = "cairn-trail";
+    std::string tamper;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand(
-      "generate", "Write realistic synthetic CloudTrail logs (S3 layout, gzipped) for demos, tests "
-                  "and benchmarks; the same seed gives the same bytes");
+      "generate",
+      "Write realistic synthetic CloudTrail logs (S3 layout, gzipped) for demos, tests "
+      "and benchmarks; the same seed gives the same bytes");
   cmd->add_option("--out", flags->options.out_dir, "Output folder (AWSLogs/... and scenarios.json)")
       ->required();
-  cmd->add_option("--events", flags->options.events, "Exact number of records to write (default 100000)");
+  cmd->add_option("--events", flags->options.events,
+                  "Exact number of records to write (default 100000)");
   cmd->add_option("--seed", flags->options.seed, "Random seed (default 1)");
   cmd->add_option("--start", flags->start,
                   "First day or time, UTC (default 2026-11-01; rounded down to 5 minutes)");
   cmd->add_option("--days", flags->options.days, "Days of activity (default 1)");
   cmd->add_option("--accounts", flags->options.accounts, "Number of AWS accounts (default 3)");
-  cmd->add_option("--regions", flags->regions,
-                  "Region count or comma list (default 4: us-east-1,eu-west-1,us-west-2,ap-southeast-2)");
+  cmd->add_option(
+      "--regions", flags->regions,
+      "Region count or comma list (default 4: us-east-1,eu-west-1,us-west-2,ap-southeast-2)");
   cmd->add_flag("--data-events", flags->options.data_events,
                 "Include data events (S3 GetObject/PutObject, Lambda Invoke)");
   cmd->add_flag("--insights", flags->options.insights, "Include CloudTrail Insights events");
@@ -45,6 +53,19 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
       "principals, addresses and user agents, a flat event-name mix; use with --days 21)");
   cmd->add_option("--threads", flags->options.threads, "Worker threads (default: one per core)");
   cmd->add_flag("--overwrite", flags->options.overwrite, "Replace an existing OUT/AWSLogs");
+  cmd->add_option("--digests", flags->digests_key_dir,
+                  "Also write hourly signed, chained CloudTrail digests (CloudTrail-Digest/, "
+                  "signature in <digest>.sig), signing with KEYDIR/digest-signing-key.pem (created "
+                  "if absent; the public key is written beside it as <fingerprint>.der)");
+  cmd->add_option("--bucket", flags->bucket,
+                  "The bucket name the digests record (default cairn-generated-trail)");
+  cmd->add_option("--trail", flags->trail,
+                  "The trail name in digest file names (default cairn-trail)");
+  cmd->add_option("--tamper", flags->tamper,
+                  "With --digests, damage the output so `cairn verify` reports one failure: modify "
+                  "(a log file's bytes), delete (a log file), chain (a digest removed), signature "
+                  "(a digest's signature)")
+      ->check(CLI::IsMember({"modify", "delete", "chain", "signature"}));
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
       generate::GenerateOptions o = flags->options;
@@ -82,16 +103,49 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
       }
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!flags->tamper.empty() && flags->digests_key_dir.empty()) {
+        std::fprintf(stderr, "cairn generate: --tamper needs --digests\n");
+        return kExitUsage;
+      }
+      std::string digest_line;
+      if (!flags->digests_key_dir.empty()) {
+        FileSystem* fs = FileSystem::Default();
+        auto signer = verify::LoadOrCreateSigner(fs, flags->digests_key_dir);
+        if (!signer.ok()) {
+          std::fprintf(stderr, "cairn generate: %s\n", signer.status().ToString().c_str());
+          return kExitFailed;
+        }
+        auto written =
+            verify::WriteDigestsForFolder(fs, o.out_dir, flags->bucket, flags->trail, *signer);
+        if (!written.ok()) {
+          std::fprintf(stderr, "cairn generate: digests: %s\n",
+                       written.status().ToString().c_str());
+          return kExitFailed;
+        }
+        digest_line = fmt::format("\ndigests: {} signed by key {} ({}), listing {} log files",
+                                  written->digests, signer->fingerprint, flags->digests_key_dir,
+                                  written->log_files);
+        if (!flags->tamper.empty()) {
+          auto target = verify::Tamper(fs, o.out_dir, *written, flags->tamper);
+          if (!target.ok()) {
+            std::fprintf(stderr, "cairn generate: %s\n", target.status().ToString().c_str());
+            return kExitFailed;
+          }
+          digest_line += fmt::format("\ntampered ({}): {}", flags->tamper, *target);
+        }
+      }
       const auto& s = *summary;
       std::printf(
           "%s\n",
-          fmt::format("generated {} events ({} scenario, {} insight) in {} files, {:.1f} MB gzipped "
-                      "({:.1f} MB JSON), {} accounts, {} regions, in {:.2f} s: {:.0f} events/s, "
-                      "{:.0f} MB/s JSON\nmanifest: {}",
-                      s.events, s.scenario_events, s.insight_events, s.files, s.bytes / 1e6,
-                      s.uncompressed_bytes / 1e6, s.accounts.size(), s.regions.size(), secs,
-                      s.events / std::max(secs, 1e-9), s.uncompressed_bytes / 1e6 / std::max(secs, 1e-9),
-                      s.manifest_path)
+          (fmt::format(
+               "generated {} events ({} scenario, {} insight) in {} files, {:.1f} MB gzipped "
+               "({:.1f} MB JSON), {} accounts, {} regions, in {:.2f} s: {:.0f} events/s, "
+               "{:.0f} MB/s JSON\nmanifest: {}",
+               s.events, s.scenario_events, s.insight_events, s.files, s.bytes / 1e6,
+               s.uncompressed_bytes / 1e6, s.accounts.size(), s.regions.size(), secs,
+               s.events / std::max(secs, 1e-9), s.uncompressed_bytes / 1e6 / std::max(secs, 1e-9),
+               s.manifest_path) +
+           digest_line)
               .c_str());
       return kExitOk;
     };

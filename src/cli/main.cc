@@ -35,6 +35,7 @@ int Main(int argc, char** argv) {
   RegisterProvision(&app, &g);
   RegisterCollect(&app, &g);
   RegisterBackfill(&app, &g);
+  RegisterVerify(&app, &g);
 
 
 

@@ -76,11 +76,12 @@ struct KeyParts {
   int64_t file_time_ms = 0;     // the time in the file name (UTC)
   std::string file_name;
   std::string trail_name;       // digest files only
+  std::string home_region;      // digest files only: the trail's home region
 };
 
 // Parses keys such as
 //   [prefix/]AWSLogs/[o-xxxx/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz
-//   ... CloudTrail-Insight/... and CloudTrail-Digest/... (<acct>_CloudTrail-Digest_<region>_<trail>_<region>_<YYYYMMDDTHHmmssZ>.json.gz)
+//   ... CloudTrail-Insight/... and CloudTrail-Digest/... (<acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz)
 // Returns nullopt when the key does not follow the layout, or its parts disagree (file name naming
 // another account or region).
 std::optional<KeyParts> ParseCloudTrailKey(std::string_view key);

@@ -125,8 +125,10 @@ std::optional<KeyParts> ParseCloudTrailKey(std::string_view key) {
   if (f.size() < 4 || f[0] != k.account || f[1] != kind || f[2] != k.region) return std::nullopt;
   std::optional<int64_t> t;
   if (k.kind == KeyKind::kDigest) {
-    // <acct>_CloudTrail-Digest_<region>_<trail name, may contain '_'>_<region>_<time>
-    if (f.size() < 6 || f[f.size() - 2] != k.region) return std::nullopt;
+    // <acct>_CloudTrail-Digest_<region>_<trail name, may contain '_'>_<trail's home region>_<time>
+    // (a multi-region trail's digests in every region name its home region)
+    if (f.size() < 6 || !ValidRegion(f[f.size() - 2])) return std::nullopt;
+    k.home_region = std::string(f[f.size() - 2]);
     t = ParseFileTime(f.back());
     if (!t || f.back().size() != 16) return std::nullopt;
     std::string trail;

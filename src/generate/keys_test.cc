@@ -44,6 +44,21 @@ TEST(ParseCloudTrailKey, PrefixOrganizationInsightAndDigest) {
   EXPECT_EQ(digest->kind, KeyKind::kDigest);
   EXPECT_EQ(digest->trail_name, "my_trail");
   EXPECT_EQ(digest->file_time_ms, *ParseIso8601Millis("2016-01-22T20:32:12Z"));
+  EXPECT_EQ(digest->home_region, "us-east-2");
+
+  // A multi-region trail's digest in another region names the trail's home region.
+  auto other = ParseCloudTrailKey(
+      "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2016/01/22/"
+      "111122223333_CloudTrail-Digest_eu-west-1_org_trail_us-east-1_20160122T203212Z.json.gz");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->region, "eu-west-1");
+  EXPECT_EQ(other->home_region, "us-east-1");
+  EXPECT_EQ(other->trail_name, "org_trail");
+  EXPECT_FALSE(
+      ParseCloudTrailKey(
+          "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2016/01/22/"
+          "111122223333_CloudTrail-Digest_eu-west-1_trail_nowhere_20160122T203212Z.json.gz")
+          .has_value());
 }
 
 TEST(ParseCloudTrailKey, RejectsKeysThatDoNotFollowTheLayout) {
