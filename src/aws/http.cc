@@ -12,6 +12,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "common/hex.h"
 #include "common/log.h"
 
 namespace cairn::aws {
@@ -30,13 +31,6 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 bool Unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -80,8 +74,8 @@ std::string UriDecode(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
+      int hi = HexDigitValue(s[i + 1]);
+      int lo = HexDigitValue(s[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -188,8 +182,9 @@ const CurlApi& Curl() {
     void* lib = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
       const char* e = ::dlerror();
-      a.error = fmt::format("cannot load libcurl.so.4 (Debian package libcurl4), needed for HTTP: {}",
-                            e ? e : "unknown error");
+      a.error =
+          fmt::format("cannot load libcurl.so.4 (Debian package libcurl4), needed for HTTP: {}",
+                      e ? e : "unknown error");
       return a;
     }
     auto sym = [&](auto& fn, const char* name) {
@@ -237,7 +232,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
     // A new status line (after 100-continue or a proxy CONNECT): start over.
     t->response->headers.clear();
     size_t sp = line.find(' ');
-    t->response->status = sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+    t->response->status =
+        sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
     t->status_seen = true;
     return size * n;
   }
@@ -245,7 +241,8 @@ size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   if (colon != std::string_view::npos) {
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     t->response->headers.emplace_back(std::string(name), std::string(value));
   }
@@ -325,11 +322,15 @@ class CurlHttpClient final : public HttpClient {
     Curl().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     Curl().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     Curl().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    Curl().easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "/./" or "/../": send as signed
-    Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
-    int64_t idle_ms = request.idle_timeout_ms > 0 ? request.idle_timeout_ms : options_.idle_timeout_ms;
+    Curl().easy_setopt(h, CURLOPT_PATH_AS_IS,
+                       1L);  // S3 keys may hold "/./" or "/../": send as signed
+    Curl().easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                       static_cast<long>(options_.connect_timeout_ms));
+    int64_t idle_ms =
+        request.idle_timeout_ms > 0 ? request.idle_timeout_ms : options_.idle_timeout_ms;
     Curl().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    Curl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, (idle_ms + 999) / 1000)));
+    Curl().easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                       static_cast<long>(std::max<int64_t>(1, (idle_ms + 999) / 1000)));
     if (options_.total_timeout_ms > 0) {
       Curl().easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout_ms));
     }
@@ -351,7 +352,8 @@ class CurlHttpClient final : public HttpClient {
       Curl().easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
       if (request.method == "POST" || request.method == "PUT" || !request.body.empty()) {
         Curl().easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-        Curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        Curl().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                           static_cast<curl_off_t>(request.body.size()));
       }
     }
 

@@ -18,9 +18,8 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 // Headers that proxies and HTTP stacks add or change in flight: never signed.
 bool SkipHeader(std::string_view lower_name) {
   return lower_name == "authorization" || lower_name == "user-agent" ||
-         lower_name == "x-amzn-trace-id" || lower_name == "expect" ||
-         lower_name == "connection" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade" || lower_name == "host";
+         lower_name == "x-amzn-trace-id" || lower_name == "expect" || lower_name == "connection" ||
+         lower_name == "transfer-encoding" || lower_name == "upgrade" || lower_name == "host";
 }
 
 std::string Lower(std::string_view s) {
@@ -67,7 +66,8 @@ std::string NormalizePath(std::string_view path) {
     out.push_back('/');
     out.append(seg);
   }
-  bool trailing = !path.empty() && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
+  bool trailing =
+      !path.empty() && (path.back() == '/' || path.ends_with("/.") || path.ends_with("/.."));
   if (out.empty()) return "/";
   if (trailing) out.push_back('/');
   return out;
@@ -143,17 +143,6 @@ SigningParams ParamsFor(std::string_view service, std::string_view region, int64
     p.add_content_sha256_header = true;
   }
   return p;
-}
-
-std::string HexEncode(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
 }
 
 std::string Sha256Hex(std::string_view data) {

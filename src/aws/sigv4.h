@@ -18,6 +18,7 @@
 
 #include "aws/credentials.h"
 #include "aws/http.h"
+#include "common/hex.h"
 #include "common/status.h"
 
 namespace cairn::aws {
@@ -69,7 +70,6 @@ Result<SignatureParts> PresignRequest(const Credentials& credentials, const Sign
 // Building blocks, exposed for tests.
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
-std::string HexEncode(std::string_view bytes);
 // "20150830T123600Z" for a time in microseconds since the epoch.
 std::string AmzDate(int64_t time_micros);
 // The canonical URI of a wire path under `params` (normalization and double encoding).

@@ -12,17 +12,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/hex.h"
 #include "common/status.h"
 
 typedef struct evp_pkey_st EVP_PKEY;
 typedef struct evp_md_ctx_st EVP_MD_CTX;
 
 namespace cairn::verify {
-
-// Lower-case hex of `bytes`.
-std::string HexEncode(std::string_view bytes);
-// The bytes of a hex string (either case); nullopt when it has an odd length or a non-hex byte.
-std::optional<std::string> HexDecode(std::string_view hex);
 
 // The bytes of standard base64 (with padding); nullopt when it is not base64.
 std::optional<std::string> Base64Decode(std::string_view b64);
