@@ -3,10 +3,9 @@
 // per subcommand (each in its own cmd_*.cc). A subcommand's callback stores its work in
 // Globals::run; main() runs it after logging and configuration are set up, and exits with its code.
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "common/config.h"
 #include "store/store.h"
@@ -15,7 +14,7 @@ namespace cairn::cli {
 
 struct Globals {
   std::string data_dir = "./cairn-data";
-  std::string config_path;   // --config; empty means ./cairn.toml when it exists
+  std::string config_path;  // --config; empty means ./cairn.toml when it exists
   std::string log_level = "info";
   std::string log_format = "text";
   Config config;             // file + CAIRN_* + flags, filled before run() is called
@@ -63,7 +62,5 @@ void RegisterProvision(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);
 void RegisterVerify(CLI::App* app, Globals* g);
-
-
 
 }  // namespace cairn::cli

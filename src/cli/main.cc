@@ -37,8 +37,6 @@ int Main(int argc, char** argv) {
   RegisterBackfill(&app, &g);
   RegisterVerify(&app, &g);
 
-
-
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

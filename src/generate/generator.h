@@ -28,15 +28,15 @@ struct GenerateOptions {
   std::string out_dir;
   uint64_t events = 100000;  // exactly this many records are written (scenarios included)
   uint64_t seed = 1;
-  int64_t start_ms = 1793491200000;  // 2026-11-01T00:00:00Z; rounded down to 5 minutes
-  int days = 1;                      // 1..366
-  int accounts = 3;                  // 1..100
-  std::vector<std::string> regions;  // empty: DefaultRegions() (4 regions)
-  bool data_events = false;          // S3 GetObject/PutObject and Lambda Invoke
-  bool insights = false;             // CloudTrail Insights events (CloudTrail-Insight prefix)
-  bool scenarios = true;             // embedded attack scenarios
-  int threads = 0;                   // 0: one per core
-  bool overwrite = false;            // remove an existing out_dir/AWSLogs first
+  int64_t start_ms = 1793491200000;     // 2026-11-01T00:00:00Z; rounded down to 5 minutes
+  int days = 1;                         // 1..366
+  int accounts = 3;                     // 1..100
+  std::vector<std::string> regions;     // empty: DefaultRegions() (4 regions)
+  bool data_events = false;             // S3 GetObject/PutObject and Lambda Invoke
+  bool insights = false;                // CloudTrail Insights events (CloudTrail-Insight prefix)
+  bool scenarios = true;                // embedded attack scenarios
+  int threads = 0;                      // 0: one per core
+  bool overwrite = false;               // remove an existing out_dir/AWSLogs first
   Profile profile = Profile::kDefault;  // the traffic's statistics (docs/generator.md)
 };
 
@@ -75,13 +75,14 @@ struct KeyParts {
   unsigned month = 0, day = 0;  // the date folders
   int64_t file_time_ms = 0;     // the time in the file name (UTC)
   std::string file_name;
-  std::string trail_name;       // digest files only
-  std::string home_region;      // digest files only: the trail's home region
+  std::string trail_name;   // digest files only
+  std::string home_region;  // digest files only: the trail's home region
 };
 
 // Parses keys such as
 //   [prefix/]AWSLogs/[o-xxxx/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz
-//   ... CloudTrail-Insight/... and CloudTrail-Digest/... (<acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz)
+//   ... CloudTrail-Insight/... and CloudTrail-Digest/...
+//   (<acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz)
 // Returns nullopt when the key does not follow the layout, or its parts disagree (file name naming
 // another account or region).
 std::optional<KeyParts> ParseCloudTrailKey(std::string_view key);

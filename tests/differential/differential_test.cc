@@ -2,16 +2,15 @@
 // cairn binary (ingest, then `search --format json`) and as SQL in DuckDB over the same files; the
 // result sets must agree (tests/differential/run.mjs does the work and prints each disagreement
 // with the SPL, the SQL and both result sets). One test per data set: the shared real CloudTrail
-// files, a generated set and a generated set of the wide profile. Skipped when node or the DuckDB module is missing (a failure under
-// CI=true).
+// files, a generated set and a generated set of the wide profile. Skipped when node or the DuckDB
+// module is missing (a failure under CI=true).
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "common/testing.h"
 
@@ -21,8 +20,10 @@ namespace {
 std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -43,12 +44,12 @@ void RunDifferential(const std::string& name, const std::string& dataset_args) {
                               " --name " + name + " " + dataset_args;
   auto r = Run(command);
   if (r.status == 77) {
-    if (testing::UnderCi()) FAIL() << "the differential run was skipped under CI=true:\n" << r.output;
+    if (testing::UnderCi())
+      FAIL() << "the differential run was skipped under CI=true:\n" << r.output;
     GTEST_SKIP() << r.output;
   }
   std::printf("%s", r.output.c_str());
-  EXPECT_EQ(r.status, 0) << "differential cases disagree with DuckDB (details above):\n"
-                         << command;
+  EXPECT_EQ(r.status, 0) << "differential cases disagree with DuckDB (details above):\n" << command;
   // The script's summary line names how many cases ran; a run that checked nothing is a failure.
   EXPECT_NE(r.output.find("differential cases agree"), std::string::npos);
   EXPECT_EQ(r.output.find(" 0 of 0 "), std::string::npos);
