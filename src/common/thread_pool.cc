@@ -1,5 +1,7 @@
 #include "common/thread_pool.h"
 
+#include <algorithm>
+#include <atomic>
 #include <exception>
 
 #include "common/log.h"
@@ -58,6 +60,41 @@ void ThreadPool::Run() {
       if (queue_.empty() && running_ == 0) idle_.notify_all();
     }
   }
+}
+
+Status ParallelFor(size_t n, int workers, std::chrono::microseconds alone_for,
+                   const std::function<Status(size_t, int)>& fn) {
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(std::min<size_t>(n, 1024))));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mu;
+  Status first_error;
+  auto run = [&](size_t i, int w) {
+    Status s = fn(i, w);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> l(mu);
+      if (first_error.ok()) first_error = std::move(s);
+      failed = true;
+    }
+  };
+  auto work = [&](int w) {
+    for (size_t i = next++; i < n && !failed; i = next++) run(i, w);
+  };
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  auto bring_in = [&]() {
+    if (threads.empty() && workers > 1 && next < n &&
+        std::chrono::steady_clock::now() - start >= alone_for) {
+      for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    }
+  };
+  bring_in();
+  for (size_t i = next++; i < n && !failed; i = next++) {
+    run(i, 0);
+    bring_in();
+  }
+  for (auto& th : threads) th.join();
+  return first_error;
 }
 
 }  // namespace cairn

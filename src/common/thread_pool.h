@@ -3,6 +3,7 @@
 // is full, which is how producers (file listing, SQS receivers) are held back by slow consumers.
 // Tasks must not throw; a task that does is caught at the worker's root and logged.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -11,7 +12,17 @@
 #include <thread>
 #include <vector>
 
+#include "common/status.h"
+
 namespace cairn {
+
+// Runs fn(i, worker) for every i in [0, n) on up to `workers` threads, the caller's among them
+// (worker in [0, workers)), for work split in items of a few milliseconds at most. The caller
+// starts alone and starts the other threads only once it has worked for `alone_for` with items
+// left (zero: at once), so short work pays no thread start. The first error keeps further items
+// from starting and is returned.
+Status ParallelFor(size_t n, int workers, std::chrono::microseconds alone_for,
+                   const std::function<Status(size_t, int)>& fn);
 
 class ThreadPool {
  public:

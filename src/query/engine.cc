@@ -1,13 +1,13 @@
 #include "query/engine.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <optional>
 #include <set>
 #include <thread>
 
 #include "common/clock.h"
+#include "common/thread_pool.h"
 #include "common/time_util.h"
 #include "query/command_registry.h"
 #include "query/command_support.h"
@@ -239,19 +239,12 @@ size_t SearchResults::PrefetchEvents(size_t begin, int workers) const {
     if (units.size() == kMaxUnits) break;
     units.push_back(Unit{e->origin.get(), unit, e->ordinal});
   }
-  if (units.size() < 2 || workers < 2) return end;
-  std::atomic<size_t> next{0};
-  auto work = [&]() {
-    for (size_t i = next++; i < units.size(); i = next++) {
-      std::shared_ptr<const void> owner;
-      (void)units[i].origin->LoadRaw(units[i].ordinal, &owner);  // an error is recorded
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int w = 1; w < std::min<int>(workers, static_cast<int>(units.size())); ++w)
-    threads.emplace_back(work);
-  work();
-  for (auto& t : threads) t.join();
+  // Errors are recorded for the search by LoadRaw; the rows report them when read.
+  (void)ParallelFor(units.size(), workers, std::chrono::microseconds(0), [&](size_t i, int) {
+    std::shared_ptr<const void> owner;
+    (void)units[i].origin->LoadRaw(units[i].ordinal, &owner);
+    return Status::Ok();
+  });
   return end;
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "common/thread_pool.h"
 #include "common/time_util.h"
 #include "query/aggregate.h"
 #include "query/eval.h"
@@ -1180,41 +1181,10 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
   return true;
 }
 
-// Runs fn(i, worker) for every i in [0, n) on up to `workers` threads, the caller's among them
-// (worker in [0, workers)). The caller starts alone and brings in the other threads only once the
-// work has taken a couple of milliseconds: a search its caches answer at once pays no thread
-// start (nor, on a busy machine, the wait for a core to run it). The first error keeps further
-// items from starting and is returned.
-Status ForEachParallel(size_t n, int workers, const std::function<Status(size_t, int)>& fn) {
-  workers = std::max(1, std::min<int>(workers, static_cast<int>(n)));
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::mutex mu;
-  Status first_error;
-  auto run = [&](size_t i, int w) {
-    Status s = fn(i, w);
-    if (!s.ok()) {
-      std::lock_guard<std::mutex> l(mu);
-      if (first_error.ok()) first_error = std::move(s);
-      failed = true;
-    }
-  };
-  auto work = [&](int w) {
-    for (size_t i = next++; i < n && !failed; i = next++) run(i, w);
-  };
-  constexpr auto kAloneFor = std::chrono::milliseconds(2);
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (size_t i = next++; i < n && !failed; i = next++) {
-    run(i, 0);
-    if (threads.empty() && workers > 1 && next < n &&
-        std::chrono::steady_clock::now() - start > kAloneFor) {
-      for (int w = 1; w < workers; ++w) threads.emplace_back(work, w);
-    }
-  }
-  for (auto& th : threads) th.join();
-  return first_error;
-}
+// How long a column aggregation runs on the calling thread before it brings in the others: a
+// search the caches answer at once pays no thread start (nor, on a busy machine, the wait for a
+// core to run it).
+constexpr std::chrono::milliseconds kAloneFor{2};
 
 int BitsFor(uint64_t n) {  // bits to hold values 0..n
   int b = 1;
@@ -1257,24 +1227,25 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
   // the engine before any row is pushed. (Dictionaries are cached; the counts come with them.)
   // The segments are read on `request.workers` threads.
   std::atomic<bool> too_wide{false};
-  RETURN_IF_ERROR(ForEachParallel(targets.size(), request.workers, [&](size_t i, int) -> Status {
-    const Target& t = targets[i];
-    int bits = 0;
-    for (const auto& f : spec.by) {
-      ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
-      bits += BitsFor(sum.dict->size());
-    }
-    if (spec.timechart) {
-      int64_t base = FloorDiv(t.seg->min_time(), spec.span_ms);
-      bits += BitsFor(static_cast<uint64_t>(FloorDiv(t.seg->max_time(), spec.span_ms) - base));
-    }
-    if (bits > 40) too_wide = true;  // unusually wide keys: let the engine do it
-    for (const auto& f : spec.dc) {
-      ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
-      if (bits + BitsFor(sum.dict->size()) > 63) too_wide = true;
-    }
-    return Status::Ok();
-  }));
+  RETURN_IF_ERROR(
+      ParallelFor(targets.size(), request.workers, kAloneFor, [&](size_t i, int) -> Status {
+        const Target& t = targets[i];
+        int bits = 0;
+        for (const auto& f : spec.by) {
+          ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
+          bits += BitsFor(sum.dict->size());
+        }
+        if (spec.timechart) {
+          int64_t base = FloorDiv(t.seg->min_time(), spec.span_ms);
+          bits += BitsFor(static_cast<uint64_t>(FloorDiv(t.seg->max_time(), spec.span_ms) - base));
+        }
+        if (bits > 40) too_wide = true;  // unusually wide keys: let the engine do it
+        for (const auto& f : spec.dc) {
+          ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
+          if (bits + BitsFor(sum.dict->size()) > 63) too_wide = true;
+        }
+        return Status::Ok();
+      }));
   if (too_wide) return false;
 
   // Counts are summed here across segments (groups are few); each segment's distinct values go to
@@ -1505,7 +1476,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
     return push_rows();
   };
-  RETURN_IF_ERROR(ForEachParallel(targets.size(), workers, segment));
+  RETURN_IF_ERROR(ParallelFor(targets.size(), workers, kAloneFor, segment));
   stats.candidates = candidates;
   std::map<GroupKey, uint64_t> counts_by_group = std::move(worker_counts[0]);
   for (size_t w = 1; w < worker_counts.size(); ++w) {
