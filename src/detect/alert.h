@@ -1,0 +1,64 @@
+#pragma once
+// One alert as cairn stores it: a Sigma rule's match, a saved search's triggered run, or an
+// integrity finding. Every producer writes the same record to the `alerts` index (sourcetype
+// `cairn:alert`), so analysts search alerts like events: `index=alerts level=high | stats count by
+// rule_id`.
+//
+// The record's event id is a hash of what the alert is about (its kind, rule or search, and the
+// matched event's id or the search's window), not of when it was raised: raising the same alert
+// twice (a retro-hunt after streaming detection, a scheduler catching up after a crash) stores it
+// once, because the store drops events whose id it already holds.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "cloudtrail/event.h"
+#include "common/status.h"
+
+namespace cairn::store {
+class Store;
+}
+
+namespace cairn::detect {
+
+inline constexpr std::string_view kAlertsIndex = "alerts";
+inline constexpr std::string_view kAlertSourcetype = "cairn:alert";
+
+enum class AlertKind { kSigma, kSavedSearch, kIntegrity };
+std::string_view AlertKindName(AlertKind kind);  // "sigma", "saved_search", "integrity"
+
+struct Alert {
+  AlertKind kind = AlertKind::kSigma;
+  std::string rule_id;  // Sigma rule id, saved search name, or integrity check name
+  std::string title;
+  std::string level;              // informational | low | medium | high | critical
+  std::vector<std::string> tags;  // e.g. attack.t1562.008
+  int64_t time_ms = 0;            // the alert's _time: the matched event's, or the window's end
+  // What makes two raisings the same alert: the matched event's eventID, a window's bounds, a
+  // digest's key. Required.
+  std::string key;
+  // The matched event's identity, when there is one (copied as fields of the record).
+  std::string event_id;
+  std::string event_name;
+  std::string event_source;
+  std::string user_arn;
+  std::string source_ip;
+  std::string region;
+  std::string account;
+  uint64_t result_count = 0;  // a saved search's results, a correlation's count
+  std::string description;
+  // Further fields, written as they are: name → JSON value text (already encoded).
+  std::vector<std::pair<std::string, std::string>> extra_json;
+};
+
+// The record as a store event: JSON with the fields above (empty ones left out), `_time` from
+// time_ms, event id "alert:" + 32 hex digits of SHA-256 over kind, rule_id and key.
+cloudtrail::Event ToEvent(const Alert& alert);
+
+// Commits `alerts` to the alerts index; durable on return. Returns how many were new.
+Result<uint64_t> StoreAlerts(store::Store* store, const std::vector<Alert>& alerts);
+
+}  // namespace cairn::detect
