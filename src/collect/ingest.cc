@@ -1,13 +1,13 @@
 #include "collect/ingest.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <deque>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "cloudtrail/reader.h"
+#include "collect/integrity.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/json_util.h"
@@ -19,7 +19,8 @@ namespace cairn::collect {
 namespace {
 
 std::string StripQuotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -90,7 +91,6 @@ class PipeFile final : public SequentialFile {
   std::shared_ptr<Pipe> pipe_;
 };
 
-
 }  // namespace
 
 bool IsPermanent(const Status& s) {
@@ -99,10 +99,8 @@ bool IsPermanent(const Status& s) {
     case StatusCode::kResourceExhausted:
     case StatusCode::kNotFound:
     case StatusCode::kUnsupported:
-    case StatusCode::kCorruption:
-      return true;
-    default:
-      return false;
+    case StatusCode::kCorruption: return true;
+    default: return false;
   }
 }
 
@@ -176,8 +174,9 @@ const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
   return excluded_index_.empty() ? &kDrop : &excluded_index_;
 }
 
-Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
-                               const std::string& body, const std::vector<std::string>& reasons) {
+Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id,
+                               int receive_count, const std::string& body,
+                               const std::vector<std::string>& reasons) {
   std::string list = "[";
   for (size_t i = 0; i < reasons.size(); ++i) {
     if (i > 0) list += ",";
@@ -207,14 +206,18 @@ Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int
       .status();
 }
 
-ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
+ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input,
+                               aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
-Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
+Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json,
+                                  const std::string& signature, const std::string& sha256) {
   std::string name = ref.bucket + "/" + ref.key;
   if (name.ends_with(".gz")) name.resize(name.size() - 3);
   ASSIGN_OR_RETURN(std::string path, PathUnder(ctx_.fs, JoinPath(ctx_.data_dir, "digests"), name));
   RETURN_IF_ERROR(ctx_.fs->CreateDirs(DirName(path)));
+  // The sidecar first: a digest is complete once it is there (collect/integrity.h).
+  RETURN_IF_ERROR(SaveDigestMeta(ctx_.fs, path, signature, sha256));
   return WriteFileAtomic(ctx_.fs, path, json);
 }
 
@@ -260,10 +263,12 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   };
   cloudtrail::ReaderOptions options;
   options.max_decompressed_bytes = ctx_.max_file_bytes;
+  options.sha256 = true;  // checked against the digests that list the file (collect/integrity.h)
   auto summary = cloudtrail::ReadEvents(
       std::make_unique<PipeFile>(pipe), source, options, [&](cloudtrail::Event&& e) -> Status {
         ++events;
-        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents) e.sourcetype = input_.sourcetype;
+        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents)
+          e.sourcetype = input_.sourcetype;
         const std::string* route = filter_.Route(e);
         std::string index = filter_.index();
         if (route != nullptr) {
@@ -296,7 +301,11 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   result.bytes = downloaded;
   result.events = summary->events;
   if (summary->shape == cloudtrail::FileShape::kDigest) {
-    if (Status s = SaveDigest(ref, summary->digest_json); !s.ok()) {
+    auto signature = info->metadata.find("signature");
+    if (Status s =
+            SaveDigest(ref, summary->digest_json,
+                       signature == info->metadata.end() ? "" : signature->second, summary->sha256);
+        !s.ok()) {
       return IngestResult::Local(s.WithContext("digests"));
     }
     ctx_.metrics->files_digest++;
@@ -304,10 +313,11 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   } else {
     if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
     ctx_.metrics->files_ingested++;
-    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
+    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty
+                                                                     : FileOutcome::kIngested;
   }
-  Status recorded = ctx_.ledger->Record(
-      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}});
+  Status recorded = ctx_.ledger->Record({LedgerEntry{
+      ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how, summary->sha256}});
   if (!recorded.ok()) return IngestResult::Local(recorded.WithContext("ledger"));
   return IngestResult::Ok(result);
 }

@@ -140,7 +140,8 @@ class ObjectIngester {
   const InputConfig& input() const { return input_; }
 
  private:
-  Status SaveDigest(const ObjectRef& ref, const std::string& json);
+  Status SaveDigest(const ObjectRef& ref, const std::string& json, const std::string& signature,
+                    const std::string& sha256);
   IngestContext ctx_;
   InputConfig input_;
   EventFilter filter_;

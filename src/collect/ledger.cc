@@ -23,7 +23,8 @@ std::string MapKey(const std::string& bucket, const std::string& key) {
 Status LedgerError(const Status& s) { return s.ok() ? s : IOError("ledger: {}", s.message()); }
 
 uint32_t Crc(std::string_view s) {
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
 }
 
 }  // namespace
@@ -37,6 +38,10 @@ std::string Ledger::EncodeLine(const LedgerEntry& e) {
   AppendJsonString(&json, e.etag);
   json += fmt::format(",\"events\":{},\"time\":{},\"how\":", e.events, e.time_ms);
   AppendJsonString(&json, e.how);
+  if (!e.sha256.empty()) {
+    json += ",\"sha256\":";
+    AppendJsonString(&json, e.sha256);
+  }
   json += "}";
   return fmt::format("{:08x} {}\n", Crc(json), json);
 }
@@ -69,6 +74,7 @@ std::optional<LedgerEntry> Ledger::DecodeLine(std::string_view line) {
   int64_t t = 0;
   if (!root["time"].get(t)) e.time_ms = t;
   if (!root["how"].get(s)) e.how = std::string(s);
+  if (!root["sha256"].get(s)) e.sha256 = std::string(s);
   return e;
 }
 
@@ -109,7 +115,7 @@ Status Ledger::CatchUpLocked() {
     }
     std::string_view line(buf.data() + pos, nl - pos + 1);
     if (auto e = DecodeLine(line)) {
-      etags_[MapKey(e->bucket, e->key)] = e->etag;
+      RememberLocked(*e);
     } else {
       log::Warn("ledger {}: damaged line at byte {} skipped", path_, offset_ + pos);
     }
@@ -128,6 +134,25 @@ std::optional<std::string> Ledger::Find(const std::string& bucket, const std::st
     it = etags_.find(k);
     if (it == etags_.end()) return std::nullopt;
   }
+  return it->second;
+}
+
+void Ledger::RememberLocked(const LedgerEntry& e) {
+  std::string k = MapKey(e.bucket, e.key);
+  if (e.sha256.empty()) {
+    hashes_.erase(k);
+  } else {
+    hashes_[k] = e.sha256;
+  }
+  etags_[std::move(k)] = e.etag;
+}
+
+std::optional<std::string> Ledger::FindSha256(const std::string& bucket, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string k = MapKey(bucket, key);
+  if (!etags_.contains(k)) (void)CatchUpLocked();
+  auto it = hashes_.find(k);
+  if (it == hashes_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -152,7 +177,7 @@ Status Ledger::Record(const std::vector<LedgerEntry>& entries) {
   // continues with the rest), so processes sharing the ledger never interleave their lines.
   RETURN_IF_ERROR(LedgerError(appender_->Append(text)));
   RETURN_IF_ERROR(LedgerError(appender_->Sync()));
-  for (const auto& e : entries) etags_[MapKey(e.bucket, e.key)] = e.etag;
+  for (const auto& e : entries) RememberLocked(e);
   (void)CatchUpLocked();
   return Status::Ok();
 }

@@ -29,10 +29,11 @@ namespace cairn::collect {
 struct LedgerEntry {
   std::string bucket;
   std::string key;
-  std::string etag;      // without quotes
-  uint64_t events = 0;   // events read from the object (stored + duplicates + excluded)
-  int64_t time_ms = 0;   // when it was recorded
-  std::string how;       // "collect", "backfill", "quarantine"
+  std::string etag;     // without quotes
+  uint64_t events = 0;  // events read from the object (stored + duplicates + excluded)
+  int64_t time_ms = 0;  // when it was recorded
+  std::string how;      // "collect", "backfill", "quarantine"
+  std::string sha256;   // hex SHA-256 of the object's decoded bytes; "" when not computed
 };
 
 class Ledger {
@@ -48,6 +49,9 @@ class Ledger {
   std::optional<std::string> Find(const std::string& bucket, const std::string& key);
   // True when bucket/key is recorded with this ETag, or with any ETag when `etag` is "".
   bool Contains(const std::string& bucket, const std::string& key, const std::string& etag);
+  // The SHA-256 (hex) recorded for bucket/key's latest entry, if it has one: what the collector
+  // read, for checking against the hash a CloudTrail digest lists.
+  std::optional<std::string> FindSha256(const std::string& bucket, const std::string& key);
   // Appends and syncs. Returns when durable.
   Status Record(const std::vector<LedgerEntry>& entries);
 
@@ -67,7 +71,9 @@ class Ledger {
   std::unique_ptr<RandomAccessFile> reader_;  // reads what any process appended
   mutable std::mutex mu_;
   uint64_t offset_ = 0;  // bytes of the file already loaded
-  std::unordered_map<std::string, std::string> etags_;  // bucket '\0' key -> etag
+  void RememberLocked(const LedgerEntry& e);
+  std::unordered_map<std::string, std::string> etags_;   // bucket '\0' key -> etag
+  std::unordered_map<std::string, std::string> hashes_;  // bucket '\0' key -> sha256, when known
 };
 
 }  // namespace cairn::collect
