@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "cloudtrail/reader.h"
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "common/safe_path.h"
 #include "common/time_util.h"
+#include "detect/alert.h"
 
 namespace cairn::collect {
 namespace {
@@ -210,6 +212,60 @@ ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& 
                                aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
+namespace {
+
+// An event that turns a trail's logging off or changes where it goes (StopLogging, DeleteTrail,
+// UpdateTrail) as an integrity alert; nullopt for any other event. Cheap for the others: two
+// substring searches before any parsing.
+std::optional<detect::Alert> TrailChangeAlert(const cloudtrail::Event& e) {
+  std::string_view raw = e.raw.view();
+  if (raw.find("cloudtrail.amazonaws.com") == std::string_view::npos) return std::nullopt;
+  if (raw.find("StopLogging") == std::string_view::npos &&
+      raw.find("DeleteTrail") == std::string_view::npos &&
+      raw.find("UpdateTrail") == std::string_view::npos) {
+    return std::nullopt;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(raw.data(), raw.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  auto text = [&](std::initializer_list<std::string_view> path) -> std::string {
+    simdjson::dom::element at = root;
+    for (std::string_view step : path) {
+      if (at.at_key(step).get(at) != simdjson::SUCCESS) return "";
+    }
+    std::string_view s;
+    return at.get(s) == simdjson::SUCCESS ? std::string(s) : std::string();
+  };
+  const std::string name = text({"eventName"});
+  if (text({"eventSource"}) != "cloudtrail.amazonaws.com" ||
+      (name != "StopLogging" && name != "DeleteTrail" && name != "UpdateTrail")) {
+    return std::nullopt;
+  }
+  detect::Alert a;
+  a.kind = detect::AlertKind::kIntegrity;
+  a.rule_id = "integrity:trail_change";
+  const std::string error = text({"errorCode"});
+  a.title = fmt::format("CloudTrail {}{}", name, error.empty() ? "" : " attempted (" + error + ")");
+  a.level = name == "UpdateTrail" || !error.empty() ? "high" : "critical";
+  a.tags = {"attack.defense-evasion", "attack.t1562.008"};
+  a.time_ms = e.time_ms;
+  a.key = e.event_id;
+  a.event_id = e.event_id;
+  a.event_name = name;
+  a.event_source = "cloudtrail.amazonaws.com";
+  a.user_arn = text({"userIdentity", "arn"});
+  a.source_ip = text({"sourceIPAddress"});
+  a.region = text({"awsRegion"});
+  a.account = e.account;
+  const std::string trail = text({"requestParameters", "name"});
+  a.description = fmt::format("{} on trail {} by {}", name, trail.empty() ? "?" : trail,
+                              a.user_arn.empty() ? "?" : a.user_arn);
+  if (!trail.empty()) a.extra_json = {{"trail", JsonString(trail)}};
+  return a;
+}
+
+}  // namespace
+
 Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json,
                                   const std::string& signature, const std::string& sha256) {
   std::string name = ref.bucket + "/" + ref.key;
@@ -264,9 +320,11 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   cloudtrail::ReaderOptions options;
   options.max_decompressed_bytes = ctx_.max_file_bytes;
   options.sha256 = true;  // checked against the digests that list the file (collect/integrity.h)
+  std::vector<detect::Alert> trail_changes;
   auto summary = cloudtrail::ReadEvents(
       std::make_unique<PipeFile>(pipe), source, options, [&](cloudtrail::Event&& e) -> Status {
         ++events;
+        if (auto alert = TrailChangeAlert(e)) trail_changes.push_back(std::move(*alert));
         if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents)
           e.sourcetype = input_.sourcetype;
         const std::string* route = filter_.Route(e);
@@ -312,6 +370,17 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
     result.outcome = FileOutcome::kDigest;
   } else {
     if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
+    // After the events, before the ledger: a crash in between reads the file again, which
+    // raises the same alerts (stored once).
+    if (!trail_changes.empty()) {
+      auto added = detect::StoreAlerts(ctx_.store, trail_changes);
+      if (!added.ok()) return IngestResult::Local(added.status().WithContext("alerts"));
+      ctx_.metrics->trail_change_alerts += *added;
+      for (const detect::Alert& a : trail_changes) {
+        log::Error("integrity: trail_change: {} ({}, event {})", a.description, a.region,
+                   a.event_id);
+      }
+    }
     ctx_.metrics->files_ingested++;
     result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty
                                                                      : FileOutcome::kIngested;
