@@ -111,7 +111,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
       ->check(CLI::Range(0, 256));
   cmd->add_option("--home-region", flags->home_region,
                   "With s3://, the trail's home region, where CloudTrail ListPublicKeys is called "
-                  "(default: the AWS region)");
+                  "(default: the home region in the digest file names)");
   cmd->add_flag("--no-list-public-keys", flags->no_list_public_keys,
                 "With s3://, use only --public-keys and the key cache; never call ListPublicKeys");
   cmd->add_flag("--json", flags->json, "Print the full report as JSON");
@@ -202,8 +202,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
           }
         }
         if (!flags->no_list_public_keys) {
-          const std::string region =
-              flags->home_region.empty() ? client->region() : flags->home_region;
+          const std::string region = flags->home_region;
           const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
@@ -212,9 +211,13 @@ void RegisterVerify(CLI::App* app, Globals* g) {
           const int64_t end = o.latest_ms.value_or(now);
           aws::AwsClient* c = client.get();
           o.fetch_public_keys = [c, region, start, end, fs,
-                                 cache]() -> Result<verify::PublicKeySet> {
+                                 cache](const std::string& home) -> Result<verify::PublicKeySet> {
+            // --home-region wins; else the home region the digest's file name gives.
+            const std::string& where = !region.empty() ? region
+                                       : !home.empty() ? home
+                                                       : c->region();
             ASSIGN_OR_RETURN(verify::PublicKeySet listed,
-                             verify::ListPublicKeys(c, region, start, end));
+                             verify::ListPublicKeys(c, where, start, end));
             Status saved = verify::SavePublicKeys(fs, cache, listed);
             if (!saved.ok()) {
               std::fprintf(stderr, "cairn verify: key cache %s: %s\n", cache.c_str(),

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/safe_path.h"
 #include "common/time_util.h"
+#include "generate/generator.h"
 #include "verify/crypto.h"
 #include "verify/digest.h"
 
@@ -35,44 +36,6 @@ std::optional<SavedMeta> ReadMeta(FileSystem* fs, const std::string& path) {
   if (root["signature"].get(s) == simdjson::SUCCESS) meta.signature = std::string(s);
   if (root["sha256"].get(s) == simdjson::SUCCESS) meta.sha256 = std::string(s);
   return meta;
-}
-
-// What a digest's file name says: ACCOUNT_CloudTrail-Digest_REGION_TRAIL_HOMEREGION_
-// YYYYMMDDTHHMMSSZ.json (the trail's name may hold underscores).
-struct DigestName {
-  std::string account, region, trail, home_region;
-  int64_t time_ms = 0;
-};
-
-std::optional<DigestName> ParseDigestName(std::string_view name) {
-  if (!name.ends_with(".json")) return std::nullopt;
-  name.remove_suffix(5);
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t us = name.find('_', start);
-    parts.push_back(name.substr(start, us == std::string_view::npos ? us : us - start));
-    if (us == std::string_view::npos) break;
-    start = us + 1;
-  }
-  if (parts.size() < 6 || parts[1] != "CloudTrail-Digest") return std::nullopt;
-  std::string_view ts = parts.back();  // 20240101T010000Z
-  if (ts.size() != 16 || ts[8] != 'T' || ts[15] != 'Z') return std::nullopt;
-  std::string iso =
-      fmt::format("{}-{}-{}T{}:{}:{}Z", ts.substr(0, 4), ts.substr(4, 2), ts.substr(6, 2),
-                  ts.substr(9, 2), ts.substr(11, 2), ts.substr(13, 2));
-  auto ms = ParseIso8601Millis(iso);
-  if (!ms) return std::nullopt;
-  DigestName d;
-  d.account = std::string(parts[0]);
-  d.region = std::string(parts[2]);
-  d.home_region = std::string(parts[parts.size() - 2]);
-  for (size_t i = 3; i + 2 < parts.size(); ++i) {
-    if (!d.trail.empty()) d.trail += '_';
-    d.trail += parts[i];
-  }
-  d.time_ms = *ms;
-  return d;
 }
 
 // Every saved digest below `dir` (not the sidecars), as paths.
@@ -102,17 +65,30 @@ class Checker {
 
   Result<IntegrityReport> Run() {
     const std::string root = JoinPath(o_.data_dir, "digests");
-    std::vector<std::string> paths;
-    if (o_.fs->Exists(root)) RETURN_IF_ERROR(Walk(o_.fs, root, &paths));
+    // <root>/<bucket>/<key without .gz>: the key's layout names account, region and trail.
+    std::vector<std::pair<std::string, std::string>> digests;  // path, key
+    if (o_.fs->Exists(root)) {
+      ASSIGN_OR_RETURN(auto buckets, o_.fs->ListDir(root));
+      for (const auto& b : buckets) {
+        if (!b.is_dir) continue;
+        const std::string bucket_dir = JoinPath(root, b.name);
+        std::vector<std::string> paths;
+        RETURN_IF_ERROR(Walk(o_.fs, bucket_dir, &paths));
+        for (auto& p : paths) {
+          std::string key = p.substr(bucket_dir.size() + 1);
+          digests.emplace_back(std::move(p), std::move(key));
+        }
+      }
+    }
     // The newest digest per (account, region, trail), for digest_late.
     std::map<std::tuple<std::string, std::string, std::string>, int64_t> newest;
-    for (const std::string& path : paths) {
-      auto name = ParseDigestName(BaseName(path));
-      if (!name) continue;
-      auto& n = newest[{name->account, name->region, name->trail}];
-      n = std::max(n, name->time_ms);
-      if (name->time_ms < now_ - o_.lookback_ms) continue;
-      CheckDigest(path, *name);
+    for (const auto& [path, key] : digests) {
+      auto parts = generate::ParseCloudTrailKey(key);
+      if (!parts || parts->kind != generate::KeyKind::kDigest) continue;
+      auto& n = newest[{parts->account, parts->region, parts->trail_name}];
+      n = std::max(n, parts->file_time_ms);
+      if (parts->file_time_ms < now_ - o_.lookback_ms) continue;
+      CheckDigest(path, *parts);
     }
     for (const auto& [who, time_ms] : newest) {
       const auto& [account, region, trail] = who;
@@ -147,20 +123,20 @@ class Checker {
     return it == keys_.end() ? nullptr : &it->second;
   }
 
-  void CheckDigest(const std::string& path, const DigestName& name) {
+  void CheckDigest(const std::string& path, const generate::KeyParts& name) {
     ++report_.digests;
     const std::string where = path.substr(o_.data_dir.size());
     auto json = ReadFileToString(o_.fs, path);
     auto meta = ReadMeta(o_.fs, path);
     if (!json.ok()) {
       Find("digest_invalid", where, json.status().ToString(), name.account, name.region,
-           name.time_ms);
+           name.file_time_ms);
       return;
     }
     auto digest = verify::ParseDigest(*json, where);
     if (!digest.ok()) {
       Find("digest_invalid", where, digest.status().message(), name.account, name.region,
-           name.time_ms);
+           name.file_time_ms);
       return;
     }
     const verify::Digest& d = *digest;
@@ -191,8 +167,8 @@ class Checker {
       const std::string prev_name =
           *d.previous_digest_s3_bucket + "/" + StripGz(*d.previous_digest_s3_object);
       auto prev_path = PathUnder(o_.fs, JoinPath(o_.data_dir, "digests"), prev_name);
-      auto prev_when = ParseDigestName(BaseName(*d.previous_digest_s3_object));
-      const bool prev_in_window = !prev_when || prev_when->time_ms >= now_ - o_.lookback_ms;
+      auto prev_when = generate::ParseCloudTrailKey(*d.previous_digest_s3_object);
+      const bool prev_in_window = !prev_when || prev_when->file_time_ms >= now_ - o_.lookback_ms;
       if (!prev_path.ok() || !o_.fs->Exists(*prev_path)) {
         if (overdue && prev_in_window) {
           Find("chain_gap", self,
