@@ -94,6 +94,20 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& 
   return l;
 }
 
+Result<std::unique_ptr<Ledger>> Ledger::OpenReadOnly(FileSystem* fs, const std::string& path) {
+  if (!fs->Exists(path))
+    return NotFound("no ledger at {}: nothing was collected into this data folder", path);
+  std::unique_ptr<Ledger> l(new Ledger());
+  l->fs_ = fs;
+  l->path_ = path;
+  auto reader = fs->NewRandomAccessFile(path);
+  if (!reader.ok()) return LedgerError(reader.status());
+  l->reader_ = std::move(reader).value();
+  std::lock_guard<std::mutex> lock(l->mu_);
+  RETURN_IF_ERROR(l->CatchUpLocked());
+  return l;
+}
+
 Ledger::~Ledger() = default;
 
 Status Ledger::CatchUpLocked() {
@@ -163,6 +177,7 @@ bool Ledger::Contains(const std::string& bucket, const std::string& key, const s
 
 Status Ledger::Record(const std::vector<LedgerEntry>& entries) {
   if (entries.empty()) return Status::Ok();
+  if (appender_ == nullptr) return InvalidArgument("ledger {} is open for reading only", path_);
   std::string text;
   for (const auto& e : entries) text += EncodeLine(e);
   std::lock_guard<std::mutex> lock(mu_);

@@ -41,6 +41,9 @@ class Ledger {
   // Opens (creating, 0600) the ledger file at `path` on `fs` and loads it. `fs` must outlive the
   // ledger.
   static Result<std::unique_ptr<Ledger>> Open(FileSystem* fs, const std::string& path);
+  // Opens an existing ledger for reading only (a reader of the data folder: nothing is created;
+  // NotFound when the file is missing). Record fails.
+  static Result<std::unique_ptr<Ledger>> OpenReadOnly(FileSystem* fs, const std::string& path);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;

@@ -7,8 +7,10 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/wait.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -193,6 +195,30 @@ TEST_F(IntegrityCollectTest, DigestsAreCheckedAgainstWhatWasCollected) {
                                          {"integrity:digest_late", 1}};
   EXPECT_EQ(rules, expected);
   EXPECT_EQ(m->integrity_alerts.load(), 3u);
+
+  // The same check from the command line, by a reader of the data folder: exit 1, the same
+  // digest findings, and nothing written.
+  const std::string cmd = std::string(CAIRN_BINARY_DIR) + "/src/cli/cairn --data " + data +
+                          " verify --collected --earliest 2023-07-01 --json 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 1) << out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element report;
+  ASSERT_EQ(parser.parse(out).get(report), simdjson::SUCCESS) << out;
+  EXPECT_EQ(int64_t(report["digests"]), 2);
+  EXPECT_EQ(int64_t(report["files_matched"]), 4);
+  std::multiset<std::string> checks;
+  for (auto f : report["findings"].get_array())
+    checks.insert(std::string(std::string_view(f["check"])));
+  EXPECT_EQ(checks, (std::multiset<std::string>{"digest_late", "log_missing", "log_modified"}));
+  EXPECT_EQ(StoredAlertRules(data), expected) << "a reader stores nothing";
 }
 
 }  // namespace
