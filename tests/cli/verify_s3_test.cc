@@ -1,6 +1,7 @@
 // `cairn verify s3://bucket` against the fauxqs S3 emulator: a generated bucket with digests
 // (signatures in x-amz-meta-signature) verifies, and a deleted log file or a wrong signature is
-// reported with exit 1. Public keys come from --public-keys (ListPublicKeys is not done yet).
+// reported with exit 1; an organization trail under a prefix verifies; public keys come from
+// --public-keys or from a stand-in for CloudTrail ListPublicKeys.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
