@@ -78,14 +78,12 @@ std::optional<LedgerEntry> Ledger::DecodeLine(std::string_view line) {
   return e;
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& path) {
+Result<std::unique_ptr<Ledger>> Ledger::Load(FileSystem* fs, const std::string& path,
+                                             std::unique_ptr<WritableFile> appender) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->fs_ = fs;
   l->path_ = path;
-  // The appender first: it creates the file the reader then opens.
-  auto appender = fs->NewAppendableFile(path);
-  if (!appender.ok()) return LedgerError(appender.status());
-  l->appender_ = std::move(appender).value();
+  l->appender_ = std::move(appender);
   auto reader = fs->NewRandomAccessFile(path);
   if (!reader.ok()) return LedgerError(reader.status());
   l->reader_ = std::move(reader).value();
@@ -94,18 +92,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& 
   return l;
 }
 
+Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& path) {
+  // The appender first: it creates the file the reader then opens.
+  auto appender = fs->NewAppendableFile(path);
+  if (!appender.ok()) return LedgerError(appender.status());
+  return Load(fs, path, std::move(appender).value());
+}
+
 Result<std::unique_ptr<Ledger>> Ledger::OpenReadOnly(FileSystem* fs, const std::string& path) {
-  if (!fs->Exists(path))
+  if (!fs->Exists(path)) {
     return NotFound("no ledger at {}: nothing was collected into this data folder", path);
-  std::unique_ptr<Ledger> l(new Ledger());
-  l->fs_ = fs;
-  l->path_ = path;
-  auto reader = fs->NewRandomAccessFile(path);
-  if (!reader.ok()) return LedgerError(reader.status());
-  l->reader_ = std::move(reader).value();
-  std::lock_guard<std::mutex> lock(l->mu_);
-  RETURN_IF_ERROR(l->CatchUpLocked());
-  return l;
+  }
+  return Load(fs, path, nullptr);
 }
 
 Ledger::~Ledger() = default;

@@ -67,6 +67,9 @@ class Ledger {
 
  private:
   Ledger() = default;
+  // Opens the reader and loads the file; `appender` is null for a read-only ledger.
+  static Result<std::unique_ptr<Ledger>> Load(FileSystem* fs, const std::string& path,
+                                              std::unique_ptr<WritableFile> appender);
   Status CatchUpLocked();  // reads lines appended since `offset_`
   FileSystem* fs_ = nullptr;
   std::string path_;
