@@ -68,10 +68,9 @@ std::string SlackPayload(const Triggered& t, const std::string& channel) {
   std::string color = level == "critical" || level == "high" ? "danger"
                       : level == "medium"                    ? "warning"
                                                              : "#439FE0";
-  std::string text = fmt::format("cairn alert *{}* ({}): {} result{} between {} and {}",
-                                 t.search_name, level, t.result_count,
-                                 t.result_count == 1 ? "" : "s", FormatIso8601(t.earliest_ms),
-                                 FormatIso8601(t.latest_ms));
+  std::string text = fmt::format(
+      "cairn alert *{}* ({}): {} result{} between {} and {}", t.search_name, level, t.result_count,
+      t.result_count == 1 ? "" : "s", FormatIso8601(t.earliest_ms), FormatIso8601(t.latest_ms));
   std::string out = "{";
   if (!channel.empty()) Field(&out, "channel", channel);
   Field(&out, "username", "cairn");
@@ -101,9 +100,11 @@ std::string SlackPayload(const Triggered& t, const std::string& channel) {
 std::string SyslogMessage(const Triggered& t, int facility, const std::string& hostname) {
   // RFC 5424 severities: 2 critical, 3 error, 4 warning, 5 notice, 6 informational.
   const std::string& level = t.alert.level;
-  int severity = level == "critical" ? 2 : level == "high" ? 3 : level == "medium" ? 4
-                                     : level == "low"      ? 5
-                                                           : 6;
+  int severity = level == "critical" ? 2
+                 : level == "high"   ? 3
+                 : level == "medium" ? 4
+                 : level == "low"    ? 5
+                                     : 6;
   std::string host = hostname;
   if (host.empty()) {
     char buf[256] = {0};

@@ -1,13 +1,12 @@
 #include "alerts/actions.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <thread>
 
@@ -72,13 +71,16 @@ struct ActionsFixture {
     int port = protocol == "udp" ? udp_port : tcp_port;
     return "[Root use]\nsearch = eventName=ConsoleLogin\ncron_schedule = */5 * * * *\n"
            "enableSched = 1\nalert.severity = 5\ndescription = root signed in\n"
-           "action.webhook = 1\naction.webhook.param.url = " + server.url() + "/hook\n" +
-           "action.slack = 1\naction.slack.param.url = " + server.url() + "/slack\n" +
+           "action.webhook = 1\naction.webhook.param.url = " +
+           server.url() + "/hook\n" + "action.slack = 1\naction.slack.param.url = " + server.url() +
+           "/slack\n" +
            "action.slack.param.channel = #sec\n"
-           "action.jsonl = 1\naction.jsonl.param.path = " + jsonl + "\n" +
+           "action.jsonl = 1\naction.jsonl.param.path = " +
+           jsonl + "\n" +
            "action.syslog = 1\naction.syslog.param.host = 127.0.0.1\n"
-           "action.syslog.param.protocol = " + protocol + "\naction.syslog.param.port = " +
-           std::to_string(port) + "\naction.syslog.param.facility = 13\n";
+           "action.syslog.param.protocol = " +
+           protocol + "\naction.syslog.param.port = " + std::to_string(port) +
+           "\naction.syslog.param.facility = 13\n";
   }
   Result<std::vector<RunOutcome>> Run(const std::string& protocol) {
     auto searches = ParseSavedSearches(Conf(protocol), "t.conf");

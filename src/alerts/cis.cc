@@ -27,8 +27,8 @@ Result<std::vector<SavedSearch>> CisSavedSearches() {
 }
 
 Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
-                                                   const query::MacroSet& macros,
-                                                   double earliest, double latest, double now) {
+                                                   const query::MacroSet& macros, double earliest,
+                                                   double latest, double now) {
   auto searches = CisSavedSearches();
   if (!searches.ok()) return searches.status();
   query::StoreSourceOptions src_opts;
@@ -79,8 +79,7 @@ Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
       size_t i = rows.size() - 1 - k;
       auto t = query::ParseNumber(One(rows.Field(i, "_time")));
       r.examples.push_back(fmt::format(
-          "{} {} {} {} {}",
-          t ? FormatIso8601(static_cast<int64_t>(std::llround(*t * 1000))) : "-",
+          "{} {} {} {} {}", t ? FormatIso8601(static_cast<int64_t>(std::llround(*t * 1000))) : "-",
           One(rows.Field(i, "eventName")), One(rows.Field(i, "userIdentity.arn")),
           One(rows.Field(i, "sourceIPAddress")), One(rows.Field(i, "eventID"))));
     }
@@ -103,9 +102,10 @@ std::string CisReportText(const std::vector<CisControlResult>& results) {
     if (!r.status.ok()) out += "       error: " + r.status.message() + "\n";
     for (const auto& e : r.examples) out += "       " + e + "\n";
   }
-  out += fmt::format("{} of {} controls passed (no matching event); FAIL: the control's alarm "
-                     "would have fired\n",
-                     passed, results.size());
+  out += fmt::format(
+      "{} of {} controls passed (no matching event); FAIL: the control's alarm "
+      "would have fired\n",
+      passed, results.size());
   return out;
 }
 
@@ -116,8 +116,10 @@ std::string CisReportJson(const std::vector<CisControlResult>& results) {
     if (i) out += ",";
     out += "\n{\"id\":" + JsonString(r.id) + ",\"title\":" + JsonString(r.title) +
            ",\"filter\":" + JsonString(r.filter) + ",\"search\":" + JsonString(r.search) +
-           ",\"count\":" + std::to_string(r.count) +
-           ",\"result\":" + JsonString(!r.status.ok() ? "error" : r.passed() ? "pass" : "fail");
+           ",\"count\":" + std::to_string(r.count) + ",\"result\":" +
+           JsonString(!r.status.ok() ? "error"
+                      : r.passed()   ? "pass"
+                                     : "fail");
     if (r.first_ms >= 0) out += ",\"first\":" + JsonString(FormatIso8601(r.first_ms, true));
     if (r.last_ms >= 0) out += ",\"last\":" + JsonString(FormatIso8601(r.last_ms, true));
     if (!r.status.ok()) out += ",\"error\":" + JsonString(r.status.message());

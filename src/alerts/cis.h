@@ -37,8 +37,8 @@ struct CisControlResult {
 
 // Runs every control over [earliest, latest) (epoch seconds; infinities for no bound).
 Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
-                                                   const query::MacroSet& macros,
-                                                   double earliest, double latest, double now);
+                                                   const query::MacroSet& macros, double earliest,
+                                                   double latest, double now);
 std::string CisReportText(const std::vector<CisControlResult>& results);
 std::string CisReportJson(const std::vector<CisControlResult>& results);
 

@@ -146,7 +146,8 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
     s->syslog.port = static_cast<int>(*n);
   } else if (key == "action.syslog.param.protocol") {
     std::string p = Lower(Trim(value));
-    if (p != "udp" && p != "tcp") return InvalidArgument("protocol \"{}\" is not udp or tcp", value);
+    if (p != "udp" && p != "tcp")
+      return InvalidArgument("protocol \"{}\" is not udp or tcp", value);
     s->syslog.protocol = p;
   } else if (key == "action.syslog.param.facility") {
     auto n = ParseInt(value);
@@ -293,8 +294,8 @@ Result<std::vector<SavedSearch>> ParseSavedSearches(std::string_view text,
     }
     size_t eq = l.find('=');
     if (eq == std::string_view::npos) {
-      return InvalidArgument("{}:{}: expected `key = value`, a [stanza] or a # comment: {}",
-                             origin, first_line, l.substr(0, 80));
+      return InvalidArgument("{}:{}: expected `key = value`, a [stanza] or a # comment: {}", origin,
+                             first_line, l.substr(0, 80));
     }
     std::string key = Lower(Trim(l.substr(0, eq)));
     if (key.empty()) return InvalidArgument("{}:{}: a setting without a key", origin, first_line);

@@ -66,7 +66,7 @@ struct SavedSearch {
   SlackAction slack;
   JsonlAction jsonl;
   SyslogAction syslog;
-  std::vector<std::string> tags;          // cairn.tags = a, b
+  std::vector<std::string> tags;             // cairn.tags = a, b
   std::map<std::string, std::string> other;  // keys cairn does not use
 
   // Whether the scheduler runs it: scheduled, not disabled, with a schedule.

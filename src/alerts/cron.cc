@@ -34,7 +34,9 @@ Result<int> ParseValue(std::string_view v, int field) {
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
   if (ec != std::errc() || p != v.data() + v.size() || v.empty()) {
     return InvalidArgument("\"{}\" is not a number{}", v,
-                           field == 3 ? " or month name" : field == 4 ? " or weekday name" : "");
+                           field == 3   ? " or month name"
+                           : field == 4 ? " or weekday name"
+                                        : "");
   }
   return n;
 }
@@ -149,9 +151,9 @@ bool CronSchedule::Matches(int64_t ms) const {
 }
 
 int64_t CronSchedule::Next(int64_t after_ms) const {
-  int64_t t = (after_ms >= 0 ? after_ms / kMinuteMs : (after_ms - kMinuteMs + 1) / kMinuteMs) *
-                  kMinuteMs +
-              kMinuteMs;
+  int64_t t =
+      (after_ms >= 0 ? after_ms / kMinuteMs : (after_ms - kMinuteMs + 1) / kMinuteMs) * kMinuteMs +
+      kMinuteMs;
   const int64_t stop = t + 5 * 366 * kDayMs;
   while (t < stop) {
     if (Matches(t)) return t;

@@ -44,7 +44,8 @@ std::string RowJson(const std::vector<std::string>& names, const std::vector<que
     auto cell = [&](const std::string& s) {
       if (names[i] == "_time") {
         if (auto t = query::ParseNumber(s)) {
-          AppendJsonString(&out, FormatIso8601(static_cast<int64_t>(std::llround(*t * 1000)), true));
+          AppendJsonString(&out,
+                           FormatIso8601(static_cast<int64_t>(std::llround(*t * 1000)), true));
           return;
         }
       }
@@ -111,8 +112,8 @@ std::string StateToJson(const std::map<std::string, SearchState>& state) {
     out += fmt::format(
         ":{{\"last_run_ms\":{},\"last_run\":\"{}\",\"last_count\":{},\"runs\":{},\"triggered\":{},"
         "\"action_failures\":{},\"search_failures\":{},\"suppressed_until\":{{",
-        s.last_run_ms, s.last_run_ms >= 0 ? FormatIso8601(s.last_run_ms) : "", s.last_count,
-        s.runs, s.triggered, s.action_failures, s.search_failures);
+        s.last_run_ms, s.last_run_ms >= 0 ? FormatIso8601(s.last_run_ms) : "", s.last_count, s.runs,
+        s.triggered, s.action_failures, s.search_failures);
     bool f2 = true;
     for (const auto& [key, until] : s.suppressed_until) {
       if (!f2) out.push_back(',');
@@ -184,7 +185,18 @@ Status Scheduler::Init() {
     }
     if (!s.Scheduled()) continue;
     auto cron = CronSchedule::Parse(s.cron_schedule);
-    if (!cron.ok()) return InvalidArgument("{}: [{}] {}", s.origin, s.name, cron.status().message());
+    if (!cron.ok())
+      return InvalidArgument("{}: [{}] {}", s.origin, s.name, cron.status().message());
+    // A search the engine cannot run (a syntax error, a command cairn lacks) is reported once
+    // and left out of the schedule, instead of failing at every scheduled time.
+    query::Engine check(nullptr, opt_.macros, query::EngineOptions());
+    auto plan = check.Prepare(s.search);
+    if (!plan.ok()) {
+      log::Error("saved search [{}] ({}) cannot run and is not scheduled: {}", s.name, s.origin,
+                 plan.status().message());
+      invalid_[s.name] = plan.status();
+      continue;
+    }
     crons_.emplace(s.name, std::move(cron).value());
   }
   const std::string path = state_path();
@@ -229,8 +241,7 @@ Result<std::pair<int64_t, int64_t>> Scheduler::Window(const SavedSearch& search,
   if (!search.earliest_time.empty()) {
     auto t = query::ResolveTimeModifier(search.earliest_time, at);
     if (!t.ok()) {
-      return InvalidArgument("[{}] dispatch.earliest_time: {}", search.name,
-                             t.status().message());
+      return InvalidArgument("[{}] dispatch.earliest_time: {}", search.name, t.status().message());
     }
     earliest = static_cast<int64_t>(std::llround(*t * 1000));
   } else {
@@ -248,8 +259,8 @@ Result<std::pair<int64_t, int64_t>> Scheduler::Window(const SavedSearch& search,
     }
   }
   if (earliest > latest) {
-    return InvalidArgument("[{}] the window's earliest time {} is after its latest {}",
-                           search.name, FormatIso8601(earliest), FormatIso8601(latest));
+    return InvalidArgument("[{}] the window's earliest time {} is after its latest {}", search.name,
+                           FormatIso8601(earliest), FormatIso8601(latest));
   }
   return std::make_pair(earliest, latest);
 }
@@ -348,8 +359,7 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
       if (cond.rfind("search ", 0) != 0) cond = "search * | " + cond;
       auto r = cond_engine.Run(cond);
       if (!r.ok()) {
-        out.status = InvalidArgument("[{}] alert_condition: {}", search.name,
-                                     r.status().message());
+        out.status = InvalidArgument("[{}] alert_condition: {}", search.name, r.status().message());
         return out;
       }
       trigger = !r->rows.empty();
@@ -409,8 +419,8 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
   std::vector<detect::Alert> alerts;
   std::vector<std::vector<std::string>> alert_results;
   const std::string window_key = fmt::format("{}-{}", out.earliest_ms, out.latest_ms);
-  const std::string sid = fmt::format("scheduler__cairn__cairn__{}_at_{}", SafeName(search.name),
-                                      scheduled_ms / 1000);
+  const std::string sid =
+      fmt::format("scheduler__cairn__cairn__{}_at_{}", SafeName(search.name), scheduled_ms / 1000);
   auto base_alert = [&]() {
     detect::Alert a;
     a.kind = detect::AlertKind::kSavedSearch;
@@ -551,9 +561,9 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
       run("jsonl", AppendLine(opt_.fs, search.jsonl.path, JsonlLine(t)));
     }
     if (search.syslog.enabled) {
-      run("syslog", SendSyslog(search.syslog,
-                               SyslogMessage(t, search.syslog.facility, opt_.actions.hostname),
-                               opt_.actions.timeout_ms));
+      run("syslog",
+          SendSyslog(search.syslog, SyslogMessage(t, search.syslog.facility, opt_.actions.hostname),
+                     opt_.actions.timeout_ms));
     }
   }
   return out;

@@ -44,19 +44,19 @@ class Store;
 namespace cairn::alerts {
 
 struct SchedulerOptions {
-  std::string data_dir;                 // state in <data_dir>/alerts/state.json
-  store::Store* store = nullptr;        // searched, and where alerts are committed; required
+  std::string data_dir;           // state in <data_dir>/alerts/state.json
+  store::Store* store = nullptr;  // searched, and where alerts are committed; required
   FileSystem* fs = FileSystem::Default();
   Clock* clock = Clock::System();
-  query::MacroSet macros;               // for the searches (the built-in `cloudtrail` included)
-  std::string lookups_dir;              // <data>/lookups
+  query::MacroSet macros;                 // for the searches (the built-in `cloudtrail` included)
+  std::string lookups_dir;                // <data>/lookups
   std::shared_ptr<aws::HttpClient> http;  // null: libcurl with the action timeout
   ActionOptions actions;
   int64_t max_catchup_ms = 24LL * 3600 * 1000;
   size_t max_catchup_runs = 100;
-  int64_t first_run_since_ms = -1;  // a search without state: run every time after this (-1: none)
-  size_t max_alerts_per_run = 1000;     // per-result mode: results beyond it are not alerted
-  size_t max_results_in_payload = 10;   // results copied into JSON-lines records
+  int64_t first_run_since_ms = -1;   // a search without state: run every time after this (-1: none)
+  size_t max_alerts_per_run = 1000;  // per-result mode: results beyond it are not alerted
+  size_t max_results_in_payload = 10;  // results copied into JSON-lines records
   size_t memory_budget_bytes = size_t{512} << 20;
   int search_threads = 1;
   std::string results_link_base;  // e.g. cairn serve's URL; "" leaves results_link empty
@@ -77,7 +77,7 @@ struct RunOutcome {
   size_t new_alerts = 0;      // of them, not stored before
   int actions_ok = 0;
   int actions_failed = 0;
-  Status status;              // the search's error, if it failed
+  Status status;                            // the search's error, if it failed
   std::vector<Triggered> triggered_alerts;  // what the actions were given (or would be: dry run)
 };
 
@@ -120,12 +120,15 @@ class Scheduler {
   // The next scheduled time after `after_ms` of a scheduled search (-1: none).
   int64_t NextRun(const std::string& name, int64_t after_ms) const;
   std::string state_path() const;
+  // Scheduled searches left out because the engine cannot run them (found by Init).
+  const std::map<std::string, Status>& invalid() const { return invalid_; }
 
  private:
   std::vector<SavedSearch> searches_;
   SchedulerOptions opt_;
   std::map<std::string, CronSchedule> crons_;
   std::map<std::string, SearchState> state_;
+  std::map<std::string, Status> invalid_;
   std::atomic<bool> stop_{false};
 };
 

@@ -79,8 +79,8 @@ TEST(Scheduler, WindowsTileWithoutGapsOrOverlaps) {
     previous_latest = o.latest_ms;
     total += o.result_count;
   }
-  EXPECT_EQ(total, 3u);  // every event counted in exactly one window
-  EXPECT_TRUE((*r)[1].triggered);  // 10:05-10:10 holds e1
+  EXPECT_EQ(total, 3u);                 // every event counted in exactly one window
+  EXPECT_TRUE((*r)[1].triggered);       // 10:05-10:10 holds e1
   EXPECT_EQ((*r)[2].result_count, 0u);  // 10:10-10:15: e3 at 10:15 belongs to the next one
   EXPECT_EQ((*r)[3].result_count, 1u);
   EXPECT_EQ(f.server.requests().size(), 3u);
@@ -162,8 +162,7 @@ TEST(Scheduler, FirstRunSinceRunsEveryWindowAndDispatchTimesFollowTheSchedule) {
   f.ts.Add({MakeEvent("e1", "2024-03-01T09:42:00Z", "StopLogging")});
   SchedulerOptions o = f.Options();
   o.first_run_since_ms = T("2024-03-01T09:30:00Z");
-  Scheduler s(Parse(f.Conf("dispatch.earliest_time = -20m@m\ndispatch.latest_time = -15m@m\n")),
-              o);
+  Scheduler s(Parse(f.Conf("dispatch.earliest_time = -20m@m\ndispatch.latest_time = -15m@m\n")), o);
   ASSERT_TRUE(s.Init().ok());
   auto r = s.RunDue();
   ASSERT_TRUE(r.ok());
@@ -197,7 +196,7 @@ TEST(Scheduler, ThrottlesPerFieldValues) {
   ASSERT_TRUE(s.Init().ok());
   auto r = s.RunDue();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
-  ASSERT_EQ(r->size(), 5u);  // 10:05 .. 10:25
+  ASSERT_EQ(r->size(), 5u);           // 10:05 .. 10:25
   EXPECT_EQ((*r)[0].new_alerts, 1u);  // a (e1)
   EXPECT_EQ((*r)[1].new_alerts, 1u);  // b (e3); a suppressed until 10:20
   EXPECT_EQ((*r)[1].suppressed, 1u);
@@ -239,10 +238,12 @@ TEST(Scheduler, ConditionsAndCustom) {
   EXPECT_FALSE(run("relation = not equal to\nquantity = 3\n"));
   EXPECT_TRUE(run("counttype = number of hosts\nrelation = equal to\nquantity = 1\n"));
   EXPECT_FALSE(run("relation = rises by\nquantity = 1\n"));  // no previous count
-  EXPECT_TRUE(run("search = eventName=StopLogging | stats count\ncounttype = custom\n"
-                  "alert_condition = search count > 2\n"));
-  EXPECT_FALSE(run("search = eventName=StopLogging | stats count\ncounttype = custom\n"
-                   "alert_condition = where count > 3\n"));
+  EXPECT_TRUE(
+      run("search = eventName=StopLogging | stats count\ncounttype = custom\n"
+          "alert_condition = search count > 2\n"));
+  EXPECT_FALSE(
+      run("search = eventName=StopLogging | stats count\ncounttype = custom\n"
+          "alert_condition = where count > 3\n"));
   EXPECT_TRUE(run("search = eventName=NothingLikeThis\ncounttype = always\n"));
 }
 

@@ -17,15 +17,16 @@ namespace cairn::alerts::testing {
 
 inline int64_t T(const char* iso) { return *ParseIso8601Millis(iso); }
 
-inline cloudtrail::Event MakeEvent(const std::string& id, const char* iso, const std::string& name,
-                                   const std::string& arn = "arn:aws:iam::111122223333:user/mallory",
-                                   const std::string& ip = "203.0.113.10") {
+inline cloudtrail::Event MakeEvent(
+    const std::string& id, const char* iso, const std::string& name,
+    const std::string& arn = "arn:aws:iam::111122223333:user/mallory",
+    const std::string& ip = "203.0.113.10") {
   cloudtrail::Event e;
   e.raw = "{\"eventVersion\":\"1.08\",\"eventTime\":\"" + std::string(iso) +
           "\",\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventName\":\"" + name +
           "\",\"awsRegion\":\"us-east-1\",\"sourceIPAddress\":\"" + ip +
-          "\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"" + arn +
-          "\"},\"eventID\":\"" + id + "\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":"
+          "\",\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"" + arn + "\"},\"eventID\":\"" + id +
+          "\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":"
           "\"111122223333\"}";
   e.time_ms = T(iso);
   e.account = "111122223333";

@@ -9,8 +9,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -62,8 +62,7 @@ int Fail(const Status& st) {
 }
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 Result<double> ResolveTime(const std::string& text, double now, const char* flag) {
@@ -280,9 +279,10 @@ int RunRun(const Globals& g, const AlertsArgs& a) {
     }
     std::fprintf(stderr,
                  "cairn alerts: %zu run(s), %zu triggered, %zu new alert(s), %zu search "
-                 "failure(s), %zu action failure(s)\n",
-                 r->size(), triggered, fresh, failed_searches, failed_actions);
-    if (failed_searches > 0) code = kExitFailed;
+                 "failure(s), %zu action failure(s), %zu search(es) that cannot run\n",
+                 r->size(), triggered, fresh, failed_searches, failed_actions,
+                 sched.invalid().size());
+    if (failed_searches > 0 || !sched.invalid().empty()) code = kExitFailed;
   } else {
     g_running.store(&sched);
     std::signal(SIGTERM, OnSignal);
@@ -319,9 +319,10 @@ int RunHistory(const Globals& g, const AlertsArgs& a) {
     }
     spl += " rule_id=\"" + q + "\"";
   }
-  spl += fmt::format(" | head {} | table _time rule_id level result_count window_earliest "
-                     "window_latest eventName",
-                     a.limit);
+  spl += fmt::format(
+      " | head {} | table _time rule_id level result_count window_earliest "
+      "window_latest eventName",
+      a.limit);
   auto r = engine.Run(spl);
   if (!r.ok()) return Fail(r.status());
   std::printf("%-24s %-40s %-13s %7s  %-24s %-24s %s\n", "_time", "search", "level", "results",
@@ -387,16 +388,18 @@ void RegisterAlerts(CLI::App* app, Globals* g) {
   list->callback([g, args] { g->run = [g, args] { return RunList(*g, *args); }; });
 
   CLI::App* test = cmd->add_subcommand(
-      "test", "Run one saved search over its latest window and say whether it would trigger "
-              "(stores nothing, runs no action)");
+      "test",
+      "Run one saved search over its latest window and say whether it would trigger "
+      "(stores nothing, runs no action)");
   test->add_option("name", args->name, "The saved search (stanza name)")->required();
   CommonFlags(test, g, args.get());
   test->add_option("--now", args->now, "As if it were this time (Splunk time syntax)");
   test->callback([g, args] { g->run = [g, args] { return RunTest(*g, *args); }; });
 
   CLI::App* run = cmd->add_subcommand(
-      "run", "Run what is due (each scheduled window once), then loop until SIGTERM (or exit "
-             "with --once)");
+      "run",
+      "Run what is due (each scheduled window once), then loop until SIGTERM (or exit "
+      "with --once)");
   CommonFlags(run, g, args.get());
   AddNoWaitFlag(run, g);
   run->add_flag("--once", args->once, "Run what is due, then exit (for cron)");
