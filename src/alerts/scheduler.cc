@@ -618,7 +618,8 @@ Result<std::vector<RunOutcome>> Scheduler::RunDue() {
   }
   std::sort(due.begin(), due.end());
   std::vector<RunOutcome> outcomes;
-  for (const auto& [t, i] : due) {
+  for (size_t k = 0; k < due.size(); ++k) {
+    const auto [t, i] = due[k];
     if (stop_.load()) break;
     const SavedSearch& s = searches_[i];
     auto r = RunWindow(s, t, /*dry_run=*/false);
@@ -640,7 +641,10 @@ Result<std::vector<RunOutcome>> Scheduler::RunDue() {
     if (opt_.before_state_write && !opt_.before_state_write(s.name, t)) {
       return Cancelled("stopped before writing the state of [{}] at {}", s.name, FormatIso8601(t));
     }
-    RETURN_IF_ERROR(SaveState());
+    // One state write per scheduled time (after every search due then ran), not per run: the
+    // fsyncs would otherwise dominate a catch-up. A crash before it only repeats runs whose
+    // alerts are already stored.
+    if (k + 1 == due.size() || due[k + 1].first != t) RETURN_IF_ERROR(SaveState());
     outcomes.push_back(std::move(r).value());
   }
   if (due.empty() && !opt_.fs->Exists(state_path())) RETURN_IF_ERROR(SaveState());

@@ -5,8 +5,9 @@
 //
 // Exactly once per window. For every enabled search, every scheduled time in (last run, now] gets
 // one run, oldest first; the state file <data>/alerts/state.json records the last scheduled time
-// run, written atomically (temp file, fsync, rename, fsync of the folder) after the run's alert
-// records are durable and its actions have run. A crash between the alert commit and the state
+// run, written atomically (temp file, fsync, rename, fsync of the folder) after the runs' alert
+// records are durable and their actions have run (once per scheduled time, for all the searches
+// due then). A crash between the alert commit and the state
 // write makes the next start run that window again: its alert ids (a hash of the search name and
 // the window, see detect/alert.h) are already stored, so nothing new is stored and no action runs
 // again (actions run only for alerts that were new). A window is never run twice otherwise.
