@@ -512,14 +512,15 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
     o.latest = static_cast<double>(out.latest_ms + 1000) / 1000.0;
     o.threads = 1;
     query::Engine aeng(&asrc, query::MacroSet(), o);
-    auto r = aeng.Run(fmt::format("index={} source={} | fields alert_key", detect::kAlertsIndex,
+    auto r = aeng.Run(fmt::format("index={} source={} | table alert_key rule_id",
+                                  detect::kAlertsIndex,
                                   Quote("cairn:saved_search:" + search.name)));
     if (!r.ok()) return r.status();
-    size_t col = 0;
-    for (; col < r->columns.size() && r->columns[col] != "alert_key"; ++col) {
-    }
+    // The name may hold wildcard characters: compare rule_id exactly.
     for (const auto& row : r->rows) {
-      if (col < row.size() && !row[col].empty()) existing.insert(row[col][0]);
+      if (row.size() == 2 && !row[0].empty() && !row[1].empty() && row[1][0] == search.name) {
+        existing.insert(row[0][0]);
+      }
     }
   }
   std::vector<detect::Alert> fresh;
