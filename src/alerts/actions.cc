@@ -92,7 +92,7 @@ std::string SlackPayload(const Triggered& t, const std::string& channel) {
   add("results", std::to_string(t.result_count), false);
   add("sid", t.sid, false);
   if (!t.results_json.empty()) add("first result", t.results_json.front(), false);
-  if (!t.results_link.empty()) add("results", t.results_link, false);
+  if (!t.results_link.empty()) add("link", t.results_link, false);
   out += "]}]}";
   return out;
 }

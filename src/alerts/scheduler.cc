@@ -512,9 +512,9 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
     o.latest = static_cast<double>(out.latest_ms + 1000) / 1000.0;
     o.threads = 1;
     query::Engine aeng(&asrc, query::MacroSet(), o);
-    auto r = aeng.Run(fmt::format("index={} source={} | table alert_key rule_id",
-                                  detect::kAlertsIndex,
-                                  Quote("cairn:saved_search:" + search.name)));
+    auto r =
+        aeng.Run(fmt::format("index={} source={} | table alert_key rule_id", detect::kAlertsIndex,
+                             Quote("cairn:saved_search:" + search.name)));
     if (!r.ok()) return r.status();
     // The name may hold wildcard characters: compare rule_id exactly.
     for (const auto& row : r->rows) {

@@ -247,6 +247,22 @@ TEST(Scheduler, ConditionsAndCustom) {
   EXPECT_TRUE(run("search = eventName=NothingLikeThis\ncounttype = always\n"));
 }
 
+TEST(Scheduler, AWildcardInANameDoesNotHideAnotherSearchsAlerts) {
+  Fixture f;
+  f.ts.Add({MakeEvent("e1", "2024-03-01T09:57:00Z", "StopLogging")});
+  // "stop*" would match "stop logging" as an SPL term: its alerts must still count as new.
+  const std::string conf = f.Conf() +
+                           "\n[stop*]\nsearch = eventName=StopLogging\n"
+                           "cron_schedule = */5 * * * *\nenableSched = 1\n";
+  Scheduler s(Parse(conf), f.Options());
+  ASSERT_TRUE(s.Init().ok());
+  auto r = s.RunDue();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_EQ((*r)[0].new_alerts + (*r)[1].new_alerts, 2u);
+  EXPECT_EQ(AlertCount(f.ts.store.get()), 2u);
+}
+
 TEST(Scheduler, StateRoundTrips) {
   std::map<std::string, SearchState> st;
   st["a \"quoted\" name"].last_run_ms = 123;
