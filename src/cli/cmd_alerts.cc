@@ -366,8 +366,14 @@ int RunReport(const Globals& g, const AlertsArgs& a) {
   return kExitOk;
 }
 
-void CommonFlags(CLI::App* cmd, Globals* g, AlertsArgs* a) {
+void DataFlags(CLI::App* cmd, Globals* g) {
   cmd->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+  cmd->add_option("--config", g->config_path,
+                  "TOML configuration file (default ./cairn.toml; [alerts] savedsearches = PATH)");
+}
+
+void CommonFlags(CLI::App* cmd, Globals* g, AlertsArgs* a) {
+  DataFlags(cmd, g);
   cmd->add_option("--savedsearches", a->files,
                   "A savedsearches.conf file (repeatable; default: alerts.savedsearches, else "
                   "<data>/savedsearches.conf)");
@@ -419,7 +425,7 @@ void RegisterAlerts(CLI::App* app, Globals* g) {
 
   CLI::App* history = cmd->add_subcommand("history", "The alerts saved searches raised");
   history->add_option("name", args->name, "Only this saved search");
-  history->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+  DataFlags(history, g);
   history->add_option("--earliest", args->earliest, "Since (default -24h)");
   history->add_option("--limit", args->limit, "At most N alerts, newest first (default 100)");
   history->callback([g, args] { g->run = [g, args] { return RunHistory(*g, *args); }; });
@@ -427,7 +433,7 @@ void RegisterAlerts(CLI::App* app, Globals* g) {
   CLI::App* report = cmd->add_subcommand(
       "report", "A report over stored events: `cis` (CIS AWS Foundations monitoring 4.1-4.15)");
   report->add_option("name", args->name, "The report: cis")->required();
-  report->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+  DataFlags(report, g);
   report->add_option("--earliest", args->earliest, "Earliest time (default -24h)");
   report->add_option("--latest", args->latest, "Latest time, exclusive (default: no bound)");
   report->add_option("--format", args->format, "text (default) or json")
