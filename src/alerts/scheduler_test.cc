@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "alerts/test_util.h"
 #include "aws/test_http_server.h"
 #include "common/clock.h"
@@ -261,6 +263,29 @@ TEST(Scheduler, AWildcardInANameDoesNotHideAnotherSearchsAlerts) {
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].new_alerts + (*r)[1].new_alerts, 2u);
   EXPECT_EQ(AlertCount(f.ts.store.get()), 2u);
+}
+
+TEST(Scheduler, LoopRunsEachScheduledTimeAsTheClockReachesItUntilStopped) {
+  Fixture f;
+  SchedulerOptions o = f.Options();
+  std::vector<int64_t> ran;
+  Scheduler* self = nullptr;
+  o.before_state_write = [&](const std::string&, int64_t t) {
+    ran.push_back(t);
+    if (ran.size() == 4) self->Stop();
+    return true;
+  };
+  Scheduler s(Parse(f.Conf()), o);
+  self = &s;
+  ASSERT_TRUE(s.Init().ok());
+  std::thread loop([&] { EXPECT_TRUE(s.Loop().ok()); });
+  loop.join();  // the manual clock advances as Loop sleeps on it
+  ASSERT_EQ(ran.size(), 4u);
+  for (size_t i = 0; i < ran.size(); ++i) {
+    EXPECT_EQ(ran[i], T("2024-03-01T10:00:00Z") + static_cast<int64_t>(i) * 300'000) << i;
+  }
+  // It slept until each scheduled time, not past it.
+  EXPECT_LT(f.clock.NowMicros() / 1000, T("2024-03-01T10:15:00Z") + 1000);
 }
 
 TEST(Scheduler, StateRoundTrips) {
