@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "aws/test_http_server.h"
 #include "cli/cli_util.h"
@@ -151,6 +153,92 @@ TEST_F(AlertsCli, CisControlAlertsOnceForTheStopLoggingScenario) {
   EXPECT_GE(by_id["4.3"].first, 1);   // the root sign-in scenario, among others
   EXPECT_GE(by_id["4.4"].first, 1);   // AttachUserPolicy of AdministratorAccess
   EXPECT_GE(by_id["4.1"].first, 45);  // the access-denied burst
+}
+
+// kill -9 in the middle of a day's catch-up, then a restart: every window alerts once, no
+// webhook is sent twice, and the alerts stored equal those of an uninterrupted run.
+TEST_F(AlertsCli, KillNineDuringCatchUpLeavesNoDuplicates) {
+  auto conf_for = [&](const std::string& url, const std::string& path) {
+    std::ofstream(path) << "[unauthorised calls]\n"
+                           "search = `cloudtrail` (errorCode=\"*UnauthorizedOperation\" OR "
+                           "errorCode=\"AccessDenied*\")\n"
+                           "cron_schedule = */5 * * * *\nenableSched = 1\n"
+                           "dispatch.earliest_time = -20m@m\ndispatch.latest_time = -15m@m\n"
+                           "action.webhook = 1\naction.webhook.param.url = " +
+                               url + "\n";
+  };
+  auto handler = [](const aws::testing::TestRequest&) {
+    aws::testing::TestResponse r;
+    r.delay_ms = 15;  // slow enough to be killed in the middle
+    return r;
+  };
+  auto args = [&](const std::string& conf, const std::string& data) {
+    return std::vector<std::string>{"alerts",
+                                    "run",
+                                    "--once",
+                                    "--savedsearches",
+                                    conf,
+                                    "--data",
+                                    data,
+                                    "--now",
+                                    "2024-03-02T00:00:00Z",
+                                    "--since",
+                                    "2024-03-01T00:00:00Z",
+                                    "--max-catchup-runs",
+                                    "300"};
+  };
+  auto alerts_in = [&](const std::string& data) {
+    auto r = Cairn("search --data " + data + " --format csv 'index=alerts | stats count'");
+    return r.out;
+  };
+  // The uninterrupted reference.
+  aws::testing::TestHttpServer ref_server(handler);
+  const std::string ref_data = *dir_ + "/data_ref", ref_conf = *dir_ + "/ref.conf";
+  std::filesystem::copy(Data(), ref_data, std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(ref_data + "/alerts");
+  std::filesystem::remove_all(ref_data + "/indexes/alerts");
+  conf_for(ref_server.url() + "/ref", ref_conf);
+  {
+    testing::CairnProcess p(args(ref_conf, ref_data), *dir_ + "/ref");
+    ASSERT_EQ(p.Wait(), 0) << p.err();
+  }
+  const size_t expected = ref_server.requests().size();
+  ASSERT_GT(expected, 50u);
+
+  aws::testing::TestHttpServer server(handler);
+  const std::string data = *dir_ + "/data_kill", conf = *dir_ + "/kill.conf";
+  std::filesystem::copy(Data(), data, std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(data + "/alerts");
+  std::filesystem::remove_all(data + "/indexes/alerts");
+  conf_for(server.url() + "/kill", conf);
+  {
+    testing::CairnProcess p(args(conf, data), *dir_ + "/kill");
+    for (int i = 0; i < 2000 && server.requests().size() < expected / 3 && p.Running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    p.Kill9();
+    EXPECT_EQ(p.Wait(), -SIGKILL) << "finished before it could be killed";
+  }
+  const size_t before_restart = server.requests().size();
+  EXPECT_LT(before_restart, expected);
+  {
+    testing::CairnProcess p(args(conf, data), *dir_ + "/restart");
+    ASSERT_EQ(p.Wait(), 0) << p.err();
+  }
+  std::printf("reference: %zu webhooks; killed after %zu; after the restart %zu\n", expected,
+              before_restart, server.requests().size());
+  std::set<std::string> sids;
+  for (const auto& req : server.requests()) {
+    std::smatch m;
+    std::regex sid("\"sid\":\"([^\"]+)\"");
+    ASSERT_TRUE(std::regex_search(req.body, m, sid));
+    EXPECT_TRUE(sids.insert(m[1].str()).second) << "webhook sent twice: " << m[1].str();
+  }
+  // At most one webhook lost: the one in flight when the process died (its alert is stored).
+  EXPECT_LE(server.requests().size(), expected);
+  EXPECT_GE(server.requests().size() + 1, expected);
+  EXPECT_EQ(alerts_in(data), alerts_in(ref_data));
+  EXPECT_EQ(alerts_in(data), "count\n" + std::to_string(expected) + "\n");
 }
 
 // The search: value of a Security Content YAML file (single-quoted, '' for a quote).
