@@ -145,11 +145,20 @@ Status PostJson(aws::HttpClient* http, const std::string& url, const std::string
   req.body = body;
   req.idle_timeout_ms = timeout_ms;
   aws::SetHeader(&req.headers, "Content-Type", "application/json");
+  // Webhook URLs often carry their secret in the path (Slack's /services/T../B../token): errors
+  // and logs name the scheme and host only.
+  const std::string where = "POST " + req.scheme + "://" + req.host + "/...";
+  auto hide_path = [&](std::string msg) {
+    for (size_t at; req.path.size() > 1 && (at = msg.find(req.path)) != std::string::npos;) {
+      msg.replace(at, req.path.size(), "/...");
+    }
+    return msg;
+  };
   auto resp = http->Send(req);
-  if (!resp.ok()) return resp.status();
-  if (!resp->ok()) {
-    return Unavailable("{} answered HTTP {}", req.Describe(), resp->status);
+  if (!resp.ok()) {
+    return Status(resp.status().code(), hide_path(resp.status().message()));
   }
+  if (!resp->ok()) return Unavailable("{} answered HTTP {}", where, resp->status);
   return Status::Ok();
 }
 

@@ -193,3 +193,38 @@ TEST(Actions, AFailingActionIsCountedAndTheAlertKept) {
 
 }  // namespace
 }  // namespace cairn::alerts
+
+namespace cairn::alerts {
+namespace {
+
+TEST(Actions, ErrorsDoNotNameTheSecretPathOfAWebhookUrl) {
+  aws::testing::TestHttpServer server([](const aws::testing::TestRequest&) {
+    aws::testing::TestResponse r;
+    r.status = 404;
+    return r;
+  });
+  aws::HttpOptions h;
+  h.use_env_proxy = false;
+  h.total_timeout_ms = 3000;
+  auto http = aws::NewCurlHttpClient(h);
+  Status s = PostJson(http.get(), server.url() + "/services/T000/B000/s3cr3tt0ken", "{}", 3000);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("404"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("s3cr3tt0ken"), std::string::npos) << s.message();
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].path, "/services/T000/B000/s3cr3tt0ken");
+  // Nobody listening: a transport error, also without the path.
+  int port = server.port();
+  {
+    aws::testing::TestHttpServer gone(
+        [](const aws::testing::TestRequest&) { return aws::testing::TestResponse{}; });
+    port = gone.port();
+  }
+  s = PostJson(http.get(), "http://127.0.0.1:" + std::to_string(port) + "/services/T/B/s3cr3tt0ken",
+               "{}", 3000);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().find("s3cr3tt0ken"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace cairn::alerts
