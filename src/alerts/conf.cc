@@ -85,7 +85,7 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
     s->earliest_time = std::string(Trim(value));
   } else if (key == "dispatch.latest_time") {
     s->latest_time = std::string(Trim(value));
-  } else if (key == "counttype") {
+  } else if (key == "counttype" || key == "alert_type") {  // alert_type: the REST API's name
     auto c = ParseCountType(value);
     if (!c.ok()) return c.status();
     s->counttype = *c;
@@ -180,11 +180,12 @@ Result<CountType> ParseCountType(std::string_view text) {
   if (t == "number of events" || t == "events") return CountType::kEvents;
   if (t == "number of results" || t == "results") return CountType::kResults;
   if (t == "number of hosts" || t == "hosts") return CountType::kHosts;
+  if (t == "number of sources" || t == "sources") return CountType::kSources;
   if (t == "always") return CountType::kAlways;
   if (t == "custom") return CountType::kCustom;
   return InvalidArgument(
-      "counttype \"{}\" is not number of events, number of results, number of hosts, always or "
-      "custom",
+      "counttype \"{}\" is not number of events, number of results, number of hosts, number of "
+      "sources, always or custom",
       text);
 }
 
@@ -207,6 +208,7 @@ std::string_view CountTypeName(CountType c) {
     case CountType::kEvents: return "number of events";
     case CountType::kResults: return "number of results";
     case CountType::kHosts: return "number of hosts";
+    case CountType::kSources: return "number of sources";
     case CountType::kAlways: return "always";
     case CountType::kCustom: return "custom";
   }

@@ -18,7 +18,7 @@
 
 namespace cairn::alerts {
 
-enum class CountType { kEvents, kResults, kHosts, kAlways, kCustom };
+enum class CountType { kEvents, kResults, kHosts, kSources, kAlways, kCustom };
 enum class Relation { kGreaterThan, kLessThan, kEqualTo, kNotEqualTo, kDropsBy, kRisesBy };
 
 struct WebhookAction {

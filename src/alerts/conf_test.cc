@@ -127,6 +127,10 @@ TEST(Conf, MalformedLinesNameFileAndLine) {
 TEST(Conf, CountTypesRelationsPeriods) {
   EXPECT_EQ(*ParseCountType("Number of Hosts"), CountType::kHosts);
   EXPECT_EQ(*ParseCountType("always"), CountType::kAlways);
+  EXPECT_EQ(*ParseCountType("number of sources"), CountType::kSources);
+  auto alias = ParseSavedSearches("[a]\nalert_type = custom\n", "f");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ((*alias)[0].counttype, CountType::kCustom);
   EXPECT_EQ(*ParseRelation("drops by"), Relation::kDropsBy);
   EXPECT_EQ(*ParseRelation("not equal to"), Relation::kNotEqualTo);
   EXPECT_FALSE(ParseRelation("sideways").ok());

@@ -313,12 +313,13 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
 
   // The count the condition compares.
   uint64_t count = n;
-  if (search.counttype == CountType::kHosts) {
-    std::set<std::string> hosts;
+  if (search.counttype == CountType::kHosts || search.counttype == CountType::kSources) {
+    const char* field = search.counttype == CountType::kHosts ? "host" : "source";
+    std::set<std::string> distinct;
     for (size_t i = 0; i < n; ++i) {
-      for (auto& h : rows.Field(i, "host")) hosts.insert(h);
+      for (auto& h : rows.Field(i, field)) distinct.insert(h);
     }
-    count = hosts.size();
+    count = distinct.size();
   }
   out.result_count = count;
   const int64_t previous = state.last_count;
