@@ -157,7 +157,11 @@ int RunList(const Globals& g, const AlertsArgs& a) {
       if (st.ok()) state = std::move(st).value();
     }
   }
+  auto macros = LoadMacros(g, a);
+  if (!macros.ok()) return Fail(macros.status());
+  query::Engine check(nullptr, *macros, query::EngineOptions());
   const int64_t now_ms = static_cast<int64_t>(NowSeconds() * 1000);
+  int broken = 0;
   std::printf("%-48s %-14s %-8s %-20s %-20s %-8s %s\n", "name", "schedule", "enabled", "last run",
               "next run", "level", "actions");
   for (const auto& s : *searches) {
@@ -172,12 +176,19 @@ int RunList(const Globals& g, const AlertsArgs& a) {
     std::string last = it != state.end() && it->second.last_run_ms >= 0
                            ? FormatIso8601(it->second.last_run_ms)
                            : "-";
+    // A search the engine cannot run is never scheduled (alerts run says so once).
+    const char* enabled = s.Scheduled() ? "yes" : "no";
+    if (auto plan = check.Prepare(s.search); !plan.ok()) {
+      enabled = "INVALID";
+      ++broken;
+      std::fprintf(stderr, "cairn alerts: [%s] (%s) cannot run: %s\n", s.name.c_str(),
+                   s.origin.c_str(), plan.status().message().substr(0, 300).c_str());
+    }
     std::printf("%-48s %-14s %-8s %-20s %-20s %-8s %s\n", s.name.substr(0, 48).c_str(),
-                s.cron_schedule.empty() ? "-" : s.cron_schedule.c_str(),
-                s.Scheduled() ? "yes" : "no", last.c_str(), next.c_str(), s.Level().c_str(),
-                Actions(s).c_str());
+                s.cron_schedule.empty() ? "-" : s.cron_schedule.c_str(), enabled, last.c_str(),
+                next.c_str(), s.Level().c_str(), Actions(s).c_str());
   }
-  return kExitOk;
+  return broken > 0 ? kExitFailed : kExitOk;
 }
 
 int RunTest(const Globals& g, const AlertsArgs& a) {
