@@ -1,0 +1,253 @@
+#include "billing/cur.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "common/json_util.h"
+#include "common/time_util.h"
+
+namespace cairn::billing {
+
+std::string CurManifest::PeriodFolder() const {
+  return period_start.substr(0, 8) + "-" + period_end.substr(0, 8);
+}
+
+std::string CurManifest::Group() const { return "cur/" + report_name + "/" + PeriodFolder(); }
+
+namespace {
+std::optional<int64_t> ParsePeriodTime(std::string_view s);
+
+bool IsDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// "20261101T000000.000Z" (what CUR manifests hold) or "2026-11-01T00:00:00Z".
+std::optional<int64_t> ParsePeriodTime(std::string_view s) {
+  if (s.size() >= 15 && IsDigits(s.substr(0, 8)) && s[8] == 'T') {
+    std::string iso = fmt::format("{}-{}-{}T{}:{}:{}Z", s.substr(0, 4), s.substr(4, 2),
+                                  s.substr(6, 2), s.substr(9, 2), s.substr(11, 2), s.substr(13, 2));
+    return ParseIso8601Millis(iso);
+  }
+  return ParseIso8601Millis(s);
+}
+
+}  // namespace
+
+int64_t CurManifest::PeriodStartMs() const { return ParsePeriodTime(period_start).value_or(0); }
+
+bool IsJsonNumber(std::string_view t) {
+  size_t i = 0, n = t.size();
+  if (i < n && t[i] == '-') ++i;
+  if (i == n) return false;
+  if (t[i] == '0') {
+    ++i;
+  } else if (t[i] >= '1' && t[i] <= '9') {
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+  } else {
+    return false;
+  }
+  if (i < n && t[i] == '.') {
+    ++i;
+    size_t d = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < n && (t[i] == '+' || t[i] == '-')) ++i;
+    size_t d = i;
+    while (i < n && t[i] >= '0' && t[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  return i == n;
+}
+
+Result<CurManifest> ParseCurManifest(std::string_view json, std::string_view name) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element root;
+  if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return InvalidArgument("{}: not a JSON object (a CUR manifest was expected)", name);
+  }
+  CurManifest m;
+  auto str = [&](simdjson::dom::element e, const char* key) -> std::string {
+    std::string_view v;
+    if (e[key].get(v) == simdjson::SUCCESS) return std::string(v);
+    return "";
+  };
+  m.assembly_id = str(root, "assemblyId");
+  m.account = str(root, "account");
+  m.report_id = str(root, "reportId");
+  m.report_name = str(root, "reportName");
+  m.bucket = str(root, "bucket");
+  m.compression = str(root, "compression");
+  m.content_type = str(root, "contentType");
+  simdjson::dom::element period;
+  if (root["billingPeriod"].get(period) == simdjson::SUCCESS && period.is_object()) {
+    m.period_start = str(period, "start");
+    m.period_end = str(period, "end");
+  }
+  simdjson::dom::array keys;
+  if (root["reportKeys"].get(keys) == simdjson::SUCCESS) {
+    for (auto k : keys) {
+      std::string_view v;
+      if (k.get(v) != simdjson::SUCCESS)
+        return InvalidArgument("{}: reportKeys holds a non-string", name);
+      m.report_keys.emplace_back(v);
+    }
+  }
+  simdjson::dom::array cols;
+  if (root["columns"].get(cols) == simdjson::SUCCESS) {
+    for (auto c : cols) {
+      if (!c.is_object()) return InvalidArgument("{}: columns holds a non-object", name);
+      CurColumn col{str(c, "category"), str(c, "name"), str(c, "type")};
+      if (col.category.empty() || col.name.empty()) {
+        return InvalidArgument("{}: a column without category or name", name);
+      }
+      m.columns.push_back(std::move(col));
+    }
+  }
+  std::string lower_type = m.content_type;
+  for (char& c : lower_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  bool parquet = lower_type.find("parquet") != std::string::npos || m.compression == "Parquet";
+  for (const auto& k : m.report_keys)
+    parquet |= k.ends_with(".parquet") || k.ends_with(".snappy.parquet");
+  if (parquet) {
+    return Unsupported(
+        "{}: the report is in Parquet, which cairn does not read (no Parquet reader is packaged in "
+        "Debian for it); set the report's format to text/csv with GZIP compression "
+        "(docs/billing.md)",
+        name);
+  }
+  if (m.assembly_id.empty())
+    return InvalidArgument("{}: no assemblyId (not a CUR manifest?)", name);
+  if (m.period_start.size() < 8 || m.period_end.size() < 8 ||
+      !IsDigits(m.period_start.substr(0, 8)) || !IsDigits(m.period_end.substr(0, 8)) ||
+      !ParsePeriodTime(m.period_start)) {
+    return InvalidArgument("{}: billingPeriod start/end missing or malformed", name);
+  }
+  if (m.report_name.empty()) return InvalidArgument("{}: no reportName", name);
+  if (m.columns.empty()) return InvalidArgument("{}: no columns", name);
+  return m;
+}
+
+std::string EncodeCurManifest(const CurManifest& m) {
+  std::string o = "{\"assemblyId\":";
+  AppendJsonString(&o, m.assembly_id);
+  o += ",\"account\":";
+  AppendJsonString(&o, m.account);
+  o += ",\"columns\":[";
+  for (size_t i = 0; i < m.columns.size(); ++i) {
+    if (i) o += ',';
+    o += "{\"category\":";
+    AppendJsonString(&o, m.columns[i].category);
+    o += ",\"name\":";
+    AppendJsonString(&o, m.columns[i].name);
+    o += ",\"type\":";
+    AppendJsonString(&o, m.columns[i].type);
+    o += '}';
+  }
+  o += "],\"charset\":\"UTF-8\",\"compression\":";
+  AppendJsonString(&o, m.compression);
+  o += ",\"contentType\":";
+  AppendJsonString(&o, m.content_type);
+  o += ",\"reportId\":";
+  AppendJsonString(&o, m.report_id);
+  o += ",\"reportName\":";
+  AppendJsonString(&o, m.report_name);
+  o += ",\"billingPeriod\":{\"start\":";
+  AppendJsonString(&o, m.period_start);
+  o += ",\"end\":";
+  AppendJsonString(&o, m.period_end);
+  o += "},\"bucket\":";
+  AppendJsonString(&o, m.bucket);
+  o += ",\"reportKeys\":[";
+  for (size_t i = 0; i < m.report_keys.size(); ++i) {
+    if (i) o += ',';
+    AppendJsonString(&o, m.report_keys[i]);
+  }
+  o += "],\"additionalArtifactKeys\":[]}";
+  return o;
+}
+
+RowConverter::RowConverter(const std::vector<std::string_view>& header, const CurManifest& manifest,
+                           std::string source, int file_number, int64_t fallback_time_ms)
+    : prefix_(fmt::format("{}-{}-", manifest.assembly_id, file_number)),
+      source_(std::move(source)),
+      fallback_time_ms_(fallback_time_ms) {
+  for (size_t i = 0; i < header.size(); ++i) {
+    std::string_view h = header[i];
+    std::string key;
+    AppendJsonString(&key, h);
+    key += ':';
+    names_.push_back(std::move(key));
+    // The manifest's type of this column (matched by category/name).
+    std::string type;
+    for (const auto& c : manifest.columns) {
+      if (h.size() == c.category.size() + 1 + c.name.size() && h.starts_with(c.category) &&
+          h[c.category.size()] == '/' && h.substr(c.category.size() + 1) == c.name) {
+        type = c.type;
+        break;
+      }
+    }
+    numeric_.push_back(type == "BigDecimal" || type == "OptionalBigDecimal" || type == "Double" ||
+                       type == "OptionalDouble" || type == "Long");
+    if (h == "lineItem/UsageStartDate") time_col_ = static_cast<int>(i);
+    if (h == "lineItem/UsageAccountId") account_col_ = static_cast<int>(i);
+    if (h == "lineItem/UnblendedCost") cost_col_ = static_cast<int>(i);
+    if (h == "bill/InvoiceId") invoice_col_ = static_cast<int>(i);
+  }
+}
+
+Status RowConverter::Convert(const std::vector<std::string_view>& f, uint64_t row,
+                             cloudtrail::Event* out) {
+  if (f.size() != names_.size()) {
+    return InvalidArgument("{}: row {} has {} fields, the header {}", source_.view(), row, f.size(),
+                           names_.size());
+  }
+  int64_t t = fallback_time_ms_;
+  if (time_col_ >= 0 && !f[time_col_].empty()) {
+    auto parsed = ParseIso8601Millis(f[time_col_]);
+    if (!parsed) {
+      return InvalidArgument("{}: row {}: lineItem/UsageStartDate \"{}\" is not a time",
+                             source_.view(), row, f[time_col_]);
+    }
+    t = *parsed;
+  }
+  std::string& raw = out->raw.mutable_string();
+  raw.clear();
+  raw += '{';
+  bool first = true;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i].empty()) continue;
+    if (!first) raw += ',';
+    first = false;
+    raw += names_[i];
+    if (numeric_[i] && IsJsonNumber(f[i])) {
+      raw += f[i];
+    } else {
+      AppendJsonString(&raw, f[i]);
+    }
+  }
+  raw += '}';
+  if (cost_col_ >= 0 && !f[cost_col_].empty()) {
+    double v = 0;
+    auto r = std::from_chars(f[cost_col_].data(), f[cost_col_].data() + f[cost_col_].size(), v);
+    if (r.ec == std::errc()) unblended_total_ += v;
+  }
+  if (invoice_col_ >= 0 && !f[invoice_col_].empty()) saw_invoice_ = true;
+  out->time_ms = t;
+  out->account = account_col_ >= 0 ? std::string(f[account_col_]) : std::string();
+  out->event_id = prefix_ + std::to_string(row);
+  out->sourcetype = std::string(kSourcetype);
+  out->source = source_;
+  return Status::Ok();
+}
+
+}  // namespace cairn::billing
