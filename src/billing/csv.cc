@@ -76,6 +76,21 @@ Result<bool> CsvReader::Next(std::vector<std::string_view>* fields) {
       }
       continue;
     }
+    if (state == kUnquoted || (state == kStart && c != '"')) {
+      // Copy a run of ordinary bytes at once.
+      size_t run = pos_;
+      while (run < end_) {
+        const char d = buf_[run];
+        if (d == ',' || d == '\n' || d == '\r' || d == '"') break;
+        ++run;
+      }
+      if (run > pos_) {
+        record_.append(buf_.data() + pos_, run - pos_);
+        pos_ = run;
+        state = kUnquoted;
+        continue;
+      }
+    }
     ++pos_;
     if (state == kQuoteInQuoted) {
       if (c == '"') {

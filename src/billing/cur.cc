@@ -2,7 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <cstdlib>
 
 #include "common/json_util.h"
@@ -176,11 +178,33 @@ std::string EncodeCurManifest(const CurManifest& m) {
   return o;
 }
 
+cloudtrail::SharedText TextArena::Put(std::string_view text) {
+  constexpr size_t kChunk = 8 << 20;
+  const size_t need = text.size() + cloudtrail::kJsonPadding;
+  if (!chunk_ || used_ + need > cap_) {
+    cap_ = std::max(kChunk, need);
+    chunk_ = std::shared_ptr<char[]>(new char[cap_]);
+    std::memset(chunk_.get() + cap_ - cloudtrail::kJsonPadding, 0, cloudtrail::kJsonPadding);
+    used_ = 0;
+  }
+  char* at = chunk_.get() + used_;
+  std::memcpy(at, text.data(), text.size());
+  used_ += text.size();
+  // The padding is the next text's bytes (or the chunk's zeroed tail): readable, of any content.
+  return cloudtrail::SharedText(std::string_view(at, text.size()),
+                                std::shared_ptr<const char[]>(chunk_));
+}
+
 RowConverter::RowConverter(const std::vector<std::string_view>& header, const CurManifest& manifest,
-                           std::string source, int file_number, int64_t fallback_time_ms)
+                           std::string source, int file_number, int64_t fallback_time_ms,
+                           TextArena* arena)
     : prefix_(fmt::format("{}-{}-", manifest.assembly_id, file_number)),
-      source_(std::move(source)),
-      fallback_time_ms_(fallback_time_ms) {
+      fallback_time_ms_(fallback_time_ms),
+      arena_(arena) {
+  {
+    TextArena names;  // the source name as a shared view, so events share one copy
+    source_ = names.Put(source);
+  }
   for (size_t i = 0; i < header.size(); ++i) {
     std::string_view h = header[i];
     std::string key;
@@ -220,7 +244,7 @@ Status RowConverter::Convert(const std::vector<std::string_view>& f, uint64_t ro
     }
     t = *parsed;
   }
-  std::string& raw = out->raw.mutable_string();
+  std::string& raw = arena_ ? scratch_ : out->raw.mutable_string();
   raw.clear();
   raw += '{';
   bool first = true;
@@ -236,6 +260,7 @@ Status RowConverter::Convert(const std::vector<std::string_view>& f, uint64_t ro
     }
   }
   raw += '}';
+  if (arena_) out->raw = arena_->Put(raw);
   if (cost_col_ >= 0 && !f[cost_col_].empty()) {
     double v = 0;
     auto r = std::from_chars(f[cost_col_].data(), f[cost_col_].data() + f[cost_col_].size(), v);

@@ -10,6 +10,7 @@
 // assembly again deduplicates and another assembly never collides.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,12 +59,27 @@ std::string EncodeCurManifest(const CurManifest& m);
 // Whether `text` is a JSON number exactly as written (so it can be copied into the event).
 bool IsJsonNumber(std::string_view text);
 
+// Holds event texts for a batch in large shared chunks, each text followed by at least
+// cloudtrail::kJsonPadding readable bytes, so the store parses them where they are instead of
+// copying each into a padded buffer of its own.
+class TextArena {
+ public:
+  cloudtrail::SharedText Put(std::string_view text);
+
+ private:
+  std::shared_ptr<char[]> chunk_;
+  size_t used_ = 0;
+  size_t cap_ = 0;
+};
+
 // Turns the rows of one report file into events. Built from the file's header row and the
 // manifest's column types.
 class RowConverter {
  public:
+  // `arena` (optional, outliving the converter) receives the events' texts.
   RowConverter(const std::vector<std::string_view>& header, const CurManifest& manifest,
-               std::string source, int file_number, int64_t fallback_time_ms);
+               std::string source, int file_number, int64_t fallback_time_ms,
+               TextArena* arena = nullptr);
   // InvalidArgument (naming the source and row) when the row has another number of fields than
   // the header or no usable time.
   Status Convert(const std::vector<std::string_view>& fields, uint64_t row, cloudtrail::Event* out);
@@ -77,7 +93,9 @@ class RowConverter {
   std::vector<char> numeric_;
   int time_col_ = -1, account_col_ = -1, cost_col_ = -1, invoice_col_ = -1;
   std::string prefix_;  // "<assemblyId>-<file>-"
-  cloudtrail::SharedText source_;
+  cloudtrail::SharedText source_;  // a shared view: copying it into each event is free
+  TextArena* arena_;
+  std::string scratch_;
   int64_t fallback_time_ms_;
   double unblended_total_ = 0;
   bool saw_invoice_ = false;

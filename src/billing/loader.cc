@@ -213,7 +213,11 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
     return r;
   }
   const store::CommitOptions copt{r.group, r.assembly_id};
-  std::vector<cloudtrail::Event> batch;
+  // Rows are buffered per UTC day (the store's partition) and committed a few days at a time,
+  // the fullest first, so segments are larger than one batch spread over the whole month would
+  // make them. One commit runs on a helper thread while the next rows are parsed.
+  std::map<int64_t, std::vector<cloudtrail::Event>> by_day;
+  size_t buffered = 0;
   std::future<Result<store::CommitStats>> inflight;
   auto wait_inflight = [&]() -> Status {
     if (!inflight.valid()) return Status::Ok();
@@ -222,14 +226,28 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
     r.added += s->added;
     return Status::Ok();
   };
-  auto flush = [&]() -> Status {
+  // Commits the fullest days until at most `keep` rows stay buffered.
+  auto flush = [&](size_t keep) -> Status {
     RETURN_IF_ERROR(wait_inflight());
+    std::vector<std::pair<size_t, int64_t>> sizes;
+    for (const auto& [day, v] : by_day) sizes.emplace_back(v.size(), day);
+    std::sort(sizes.rbegin(), sizes.rend());
+    std::vector<cloudtrail::Event> batch;
+    for (const auto& [n, day] : sizes) {
+      if (buffered <= keep) break;
+      auto& v = by_day[day];
+      if (batch.empty()) {
+        batch = std::move(v);
+      } else {
+        std::move(v.begin(), v.end(), std::back_inserter(batch));
+      }
+      by_day.erase(day);
+      buffered -= n;
+    }
     if (batch.empty()) return Status::Ok();
     inflight = std::async(std::launch::async, [this, &copt, b = std::move(batch)]() mutable {
       return store_->Commit(options_.index, std::move(b), copt);
     });
-    batch.clear();
-    batch.reserve(options_.batch_rows);
     return Status::Ok();
   };
   // Any early return must not leave the commit thread running with references to locals.
@@ -260,24 +278,28 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
     std::vector<std::string_view> fields;
     ASSIGN_OR_RETURN(bool has_header, csv.Next(&fields));
     if (!has_header) continue;
+    TextArena arena;
     RowConverter conv(fields, m, source_->Describe(key), static_cast<int>(file_no + 1),
-                      m.PeriodStartMs());
+                      m.PeriodStartMs(), &arena);
     uint64_t row = 0;
+    cloudtrail::Event ev;
     while (true) {
       ASSIGN_OR_RETURN(bool more, csv.Next(&fields));
       if (!more) break;
       ++row;
       if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line
-      batch.emplace_back();
-      RETURN_IF_ERROR(conv.Convert(fields, row, &batch.back()));
-      if (batch.size() >= options_.batch_rows) RETURN_IF_ERROR(flush());
+      RETURN_IF_ERROR(conv.Convert(fields, row, &ev));
+      const int64_t day = ev.time_ms >= 0 ? ev.time_ms / 86'400'000 : -((-ev.time_ms + 86'399'999) / 86'400'000);
+      by_day[day].push_back(std::move(ev));
+      ev = cloudtrail::Event();
+      if (++buffered >= options_.batch_rows) RETURN_IF_ERROR(flush(options_.batch_rows / 2));
     }
     r.rows += row;
     r.unblended_total += conv.unblended_total();
     r.finalised |= conv.saw_invoice();
     ++r.files;
   }
-  RETURN_IF_ERROR(flush());
+  RETURN_IF_ERROR(flush(0));
   RETURN_IF_ERROR(wait_inflight());
   ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r.group, r.assembly_id));
   r.replaced_events = pub.dropped_events;

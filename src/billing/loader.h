@@ -50,7 +50,9 @@ std::unique_ptr<ReportSource> NewS3Source(aws::S3Client* s3, std::string bucket,
 
 struct LoadOptions {
   std::string index = std::string(kIndex);
-  size_t batch_rows = 50'000;  // events per staged commit
+  // Rows buffered (per UTC day) before the fullest days are committed, about half of them per
+  // staged commit. Memory is about 1 KB per buffered row, twice (one commit in flight).
+  size_t batch_rows = 200'000;
   std::string ledger_path;     // "" = no ledger
 };
 
