@@ -52,7 +52,7 @@ struct LoadOptions {
   std::string index = std::string(kIndex);
   // Rows buffered (per UTC day) before the fullest days are committed, about half of them per
   // staged commit. Memory is about 1 KB per buffered row, twice (one commit in flight).
-  size_t batch_rows = 200'000;
+  size_t batch_rows = 120'000;
   std::string ledger_path;     // "" = no ledger
 };
 

@@ -110,7 +110,12 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
     source = billing::NewS3Source(s3.get(), bucket, JoinPath(g->data_dir, "billing/tmp"));
   }
 
-  auto opened = store::Store::Open(WriterStoreOptions(*g));
+  store::StoreOptions so = WriterStoreOptions(*g);
+  // A load is one short process: merges would start after the publish only to be cut short by
+  // the exit. Its segments (a day's rows per commit) are merged by `cairn index merge` or by the
+  // next long-running writer.
+  so.background_merge = false;
+  auto opened = store::Store::Open(so);
   if (!opened.ok()) {
     std::fprintf(stderr, "cairn billing: %s\n", opened.status().ToString().c_str());
     return kExitFailed;
