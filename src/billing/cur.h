@@ -92,7 +92,7 @@ class RowConverter {
   std::vector<std::string> names_;  // quoted JSON keys with the colon: "\"lineItem/X\":"
   std::vector<char> numeric_;
   int time_col_ = -1, account_col_ = -1, cost_col_ = -1, invoice_col_ = -1;
-  std::string prefix_;  // "<assemblyId>-<file>-"
+  std::string prefix_;             // "<assemblyId>-<file>-"
   cloudtrail::SharedText source_;  // a shared view: copying it into each event is free
   TextArena* arena_;
   std::string scratch_;

@@ -289,10 +289,17 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
       ++row;
       if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line
       RETURN_IF_ERROR(conv.Convert(fields, row, &ev));
-      const int64_t day = ev.time_ms >= 0 ? ev.time_ms / 86'400'000 : -((-ev.time_ms + 86'399'999) / 86'400'000);
+      const int64_t day =
+          ev.time_ms >= 0 ? ev.time_ms / 86'400'000 : -((-ev.time_ms + 86'399'999) / 86'400'000);
       by_day[day].push_back(std::move(ev));
       ev = cloudtrail::Event();
-      if (++buffered >= options_.batch_rows) RETURN_IF_ERROR(flush(options_.batch_rows / 2));
+      if (++buffered >= options_.batch_rows) {
+        if (options_.stop != nullptr && options_.stop->load()) {
+          return Cancelled("billing: load of {} assembly {} stopped; the next run resumes it",
+                           r.group, r.assembly_id);
+        }
+        RETURN_IF_ERROR(flush(options_.batch_rows / 2));
+      }
     }
     r.rows += row;
     r.unblended_total += conv.unblended_total();

@@ -14,6 +14,7 @@
 //
 // Thread safety: one Loader per thread; it commits from one helper thread while it parses.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -53,7 +54,10 @@ struct LoadOptions {
   // Rows buffered (per UTC day) before the fullest days are committed, about half of them per
   // staged commit. Memory is about 1 KB per buffered row, twice (one commit in flight).
   size_t batch_rows = 120'000;
-  std::string ledger_path;     // "" = no ledger
+  std::string ledger_path;  // "" = no ledger
+  // Checked between rows: when it turns true the load returns Cancelled, leaving what it staged
+  // for the next run to finish.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct AssemblyResult {

@@ -8,6 +8,7 @@
 
 #include "aws/config.h"
 #include "aws/s3.h"
+#include "billing/bucket.h"
 #include "billing/loader.h"
 #include "cli/cli.h"
 #include "common/clock.h"
@@ -53,10 +54,7 @@ Result<Config> BillingConfig(const Globals& g, const BillingFlags& f) {
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
   std::vector<std::string> keys = aws::AwsConfigKeys();
-  for (const char* k : {"billing.bucket", "billing.prefix", "billing.report", "billing.region",
-                        "billing.role_arn", "billing.external_id", "billing.index"}) {
-    keys.push_back(k);
-  }
+  for (const auto& k : billing::BillingConfigKeys()) keys.push_back(k);
   c.LoadEnvironment(env, keys);
   return c;
 }
@@ -67,47 +65,24 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
     std::fprintf(stderr, "cairn billing: %s\n", config.status().message().c_str());
     return kExitUsage;
   }
-  Config& c = *config;
-  const std::string report = !f.report.empty() ? f.report : c.GetString("billing.report", "");
-  const std::string prefix = !f.prefix.empty() ? f.prefix : c.GetString("billing.prefix", "");
+  const Config& c = *config;
   const std::string index =
       !f.index.empty() ? f.index : c.GetString("billing.index", std::string(billing::kIndex));
   if (!store::Store::ValidIndexName(index)) {
     std::fprintf(stderr, "cairn billing: index \"%s\" is not [a-z0-9_-]{1,100}\n", index.c_str());
     return kExitUsage;
   }
-
-  std::shared_ptr<aws::AwsClient> client;
-  std::unique_ptr<aws::S3Client> s3;
-  std::unique_ptr<billing::ReportSource> source;
-  if (mode == "load") {
-    source = billing::NewLocalSource(f.dir);
-  } else {
-    const std::string bucket = c.GetString("billing.bucket", "");
-    if (bucket.empty() || report.empty()) {
-      std::fprintf(stderr,
-                   "cairn billing %s: [billing] bucket and report must be set (cairn.toml or "
-                   "CAIRN_BILLING_BUCKET / CAIRN_BILLING_REPORT)\n",
-                   mode.c_str());
-      return kExitUsage;
-    }
-    // The report bucket is often the payer account's: its role is assumed on top of the default
-    // credential chain, with the external id the payer asked for.
-    if (auto role = c.GetString("billing.role_arn"))
-      c.Set("aws.role_arn", *role, c.Origin("billing.role_arn"));
-    if (auto ext = c.GetString("billing.external_id")) {
-      c.Set("aws.external_id", *ext, c.Origin("billing.external_id"));
-    }
-    aws::AwsClientSetup setup;
-    setup.override_region = c.GetString("billing.region", "");
-    auto made = aws::NewAwsClientFromConfig(c, setup);
-    if (!made.ok()) {
-      std::fprintf(stderr, "cairn billing: %s\n", made.status().ToString().c_str());
-      return kExitUsage;
-    }
-    client = *made;
-    s3 = std::make_unique<aws::S3Client>(client.get());
-    source = billing::NewS3Source(s3.get(), bucket, JoinPath(g->data_dir, "billing/tmp"));
+  if (mode == "load" && f.manifest.empty() && f.report.empty() && !c.Has("billing.report")) {
+    std::fprintf(stderr, "cairn billing load: give --report NAME or --manifest KEY\n");
+    return kExitUsage;
+  }
+  if (mode != "load" &&
+      (!c.Has("billing.bucket") || (f.report.empty() && !c.Has("billing.report")))) {
+    std::fprintf(stderr,
+                 "cairn billing %s: [billing] bucket and report must be set (cairn.toml or "
+                 "CAIRN_BILLING_BUCKET / CAIRN_BILLING_REPORT)\n",
+                 mode.c_str());
+    return kExitUsage;
   }
 
   store::StoreOptions so = WriterStoreOptions(*g);
@@ -121,66 +96,62 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
     return kExitFailed;
   }
   auto& store = *opened;
-  billing::LoadOptions lo;
-  lo.index = index;
-  lo.ledger_path = JoinPath(g->data_dir, "billing/ledger.jsonl");
-  billing::Loader loader(store.get(), source.get(), lo);
   const int64_t t0 = Clock::System()->NowMicros();
   Result<std::vector<billing::AssemblyResult>> results = std::vector<billing::AssemblyResult>{};
-  if (mode == "load" && !f.manifest.empty()) {
-    auto r = loader.LoadManifest(f.manifest);
-    if (r.ok()) {
-      results->push_back(*r);
-    } else {
-      results = r.status();
-    }
-  } else if (mode == "load" && report.empty()) {
-    std::fprintf(stderr, "cairn billing load: give --report NAME or --manifest KEY\n");
-    return kExitUsage;
-  } else {
-    std::vector<std::string> periods;
-    auto all = billing::ListPeriods(source.get(), prefix, report);
-    if (!all.ok()) {
-      std::fprintf(stderr, "cairn billing: %s\n", all.status().ToString().c_str());
-      return kExitFailed;
-    }
-    // collect: the current and the previous month (AWS still revises the previous month's report
-    // early in the next); backfill and load: every period, or --from/--to months.
-    std::string from = f.from, to = f.to;
-    if (mode == "collect") {
-      int64_t y;
-      unsigned m, d;
-      CivilFromDays(Clock::System()->NowMicros() / 86'400'000'000, &y, &m, &d);
-      if (m == 1) {
-        y -= 1;
-        m = 12;
+  if (mode == "load") {
+    auto source = billing::NewLocalSource(f.dir);
+    billing::LoadOptions lo;
+    lo.index = index;
+    lo.ledger_path = JoinPath(g->data_dir, "billing/ledger.jsonl");
+    billing::Loader loader(store.get(), source.get(), lo);
+    if (!f.manifest.empty()) {
+      auto r = loader.LoadManifest(f.manifest);
+      if (r.ok()) {
+        results->push_back(*r);
       } else {
-        m -= 1;
+        results = r.status();
       }
-      from = fmt::format("{:04}{:02}", y, m);
+    } else {
+      const std::string report = !f.report.empty() ? f.report : c.GetString("billing.report", "");
+      const std::string prefix = !f.prefix.empty() ? f.prefix : c.GetString("billing.prefix", "");
+      auto all = billing::ListPeriods(source.get(), prefix, report);
+      std::vector<std::string> periods;
+      if (all.ok()) {
+        for (const auto& p : *all) {
+          std::string from = f.from, to = f.to;
+          std::erase(from, '-');
+          std::erase(to, '-');
+          if (!from.empty() && p.substr(0, 6) < from.substr(0, 6)) continue;
+          if (!to.empty() && p.substr(0, 6) > to.substr(0, 6)) continue;
+          periods.push_back(p);
+        }
+      }
+      if (!all.ok()) {
+        results = all.status();
+      } else if (!periods.empty()) {
+        results = loader.LoadReport(prefix, report, periods);
+      }
     }
-    auto month_of = [](std::string s) {
-      s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
-      return s.substr(0, 6);
-    };
-    for (const auto& p : *all) {
-      if (!from.empty() && p.substr(0, 6) < month_of(from)) continue;
-      if (!to.empty() && p.substr(0, 6) > month_of(to)) continue;
-      periods.push_back(p);
-    }
-    if (periods.empty()) {
-      std::printf("billing: no report periods under %s\n",
-                  source->Describe(prefix.empty() ? report : prefix + "/" + report).c_str());
-      return kExitOk;
-    }
-    results = loader.LoadReport(prefix, report, periods);
+  } else {
+    billing::BucketLoad load;
+    load.recent_only = mode == "collect";
+    load.from = f.from;
+    load.to = f.to;
+    load.data_dir = g->data_dir;
+    load.report = f.report;
+    load.prefix = f.prefix;
+    load.index = index;
+    results = billing::LoadFromBucket(c, store.get(), load);
   }
   const double secs = (Clock::System()->NowMicros() - t0) / 1e6;
   if (!results.ok()) {
     std::fprintf(stderr, "cairn billing %s: %s\n", mode.c_str(),
                  results.status().ToString().c_str());
-    return results.status().code() == StatusCode::kUnsupported ? kExitUsage : kExitFailed;
+    const StatusCode code = results.status().code();
+    return code == StatusCode::kUnsupported || code == StatusCode::kInvalidArgument ? kExitUsage
+                                                                                    : kExitFailed;
   }
+  if (results->empty()) std::printf("billing: no report periods to load\n");
   PrintResults(*results, secs);
   Status closed = store->Close();
   if (!closed.ok()) {

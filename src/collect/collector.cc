@@ -1,5 +1,7 @@
 #include "collect/collector.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -7,8 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "aws/config.h"
 #include "aws/s3.h"
@@ -28,10 +28,13 @@ int64_t NowMs() { return Clock::System()->NowMicros() / 1000; }
 
 }  // namespace
 
-Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global) {
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input,
+                                                        const Config& global) {
   Config c = global;
-  if (!input.aws_account.empty()) c.Set("aws.profile", input.aws_account, input.origin + " aws_account");
-  if (!input.role_arn.empty()) c.Set("aws.role_arn", input.role_arn, input.origin + " aws_iam_role");
+  if (!input.aws_account.empty())
+    c.Set("aws.profile", input.aws_account, input.origin + " aws_account");
+  if (!input.role_arn.empty())
+    c.Set("aws.role_arn", input.role_arn, input.origin + " aws_iam_role");
   aws::AwsClientSetup setup;
   if (!input.key_id.empty()) {
     setup.override_credentials.access_key_id = input.key_id;
@@ -79,7 +82,8 @@ struct Collector::Impl {
   Impl(Collector* c, const CollectSettings& s) : self(c), settings(s) {}
 
   bool Stopping() const {
-    return self->stopping_.load() || (self->options_.stop != nullptr && self->options_.stop->load());
+    return self->stopping_.load() ||
+           (self->options_.stop != nullptr && self->options_.stop->load());
   }
 
   // Sleeps up to `ms`, waking early on stop.
@@ -87,7 +91,8 @@ struct Collector::Impl {
     std::unique_lock<std::mutex> lock(mu);
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (!Stopping() && std::chrono::steady_clock::now() < until) {
-      wake.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+      wake.wait_until(
+          lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
     }
   }
 
@@ -120,16 +125,18 @@ struct Collector::Impl {
       for (size_t i = 0; i < list.size(); i += 10) {
         std::vector<aws::VisibilityEntry> entries;
         for (size_t j = i; j < std::min(list.size(), i + 10); ++j) {
-          entries.push_back({fmt::format("h{}", list[j].first), list[j].second, settings.visibility_timeout_s});
+          entries.push_back(
+              {fmt::format("h{}", list[j].first), list[j].second, settings.visibility_timeout_s});
         }
         auto r = in->sqs->ChangeMessageVisibilityBatch(in->queue_url, entries);
         if (!r.ok()) {
           self->metrics_.CountError("sqs_visibility");
-          log::Warn("visibility heartbeat for {} messages failed: {}", entries.size(), r.status().ToString());
+          log::Warn("visibility heartbeat for {} messages failed: {}", entries.size(),
+                    r.status().ToString());
         } else if (!r->failed.empty()) {
           self->metrics_.CountError("sqs_visibility");
-          log::Debug("visibility heartbeat: {} of {} entries failed (first: {})", r->failed.size(), entries.size(),
-                     r->failed[0].message);
+          log::Debug("visibility heartbeat: {} of {} entries failed (first: {})", r->failed.size(),
+                     entries.size(), r->failed[0].message);
         }
       }
     }
@@ -156,8 +163,8 @@ struct Collector::Impl {
     Status s = in->sqs->DeleteMessage(in->queue_url, m.receipt_handle);
     if (!s.ok()) {
       self->metrics_.CountError("sqs_delete");
-      log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)", m.message_id,
-                in->queue_url, s.ToString());
+      log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)",
+                m.message_id, in->queue_url, s.ToString());
       return false;
     }
     self->metrics_.messages_deleted++;
@@ -169,15 +176,16 @@ struct Collector::Impl {
     Metrics& metrics = self->metrics_;
     Notification n = ParseNotification(m.body);
     if (!n.invalid.empty()) {
-      Status kept = quarantine->KeepMessage(in->queue_url, m.message_id, m.receive_count(), m.body, n.invalid);
+      Status kept = quarantine->KeepMessage(in->queue_url, m.message_id, m.receive_count(), m.body,
+                                            n.invalid);
       if (!kept.ok()) {
         metrics.CountError("quarantine");
-        log::Error("cannot keep invalid message {} in quarantine ({}); leaving it on the queue", m.message_id,
-                   kept.ToString());
+        log::Error("cannot keep invalid message {} in quarantine ({}); leaving it on the queue",
+                   m.message_id, kept.ToString());
         return;
       }
-      log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url, n.invalid[0],
-                quarantine->dir());
+      log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url,
+                n.invalid[0], quarantine->dir());
       if (n.objects.empty()) {
         metrics.messages_invalid++;
         DeleteMessage(in, m);
@@ -189,7 +197,8 @@ struct Collector::Impl {
         metrics.messages_test++;
       } else {
         metrics.messages_ignored++;
-        log::Debug("message {}: nothing to collect ({})", m.message_id, n.ignored.empty() ? "" : n.ignored[0]);
+        log::Debug("message {}: nothing to collect ({})", m.message_id,
+                   n.ignored.empty() ? "" : n.ignored[0]);
       }
       DeleteMessage(in, m);
       return;
@@ -293,7 +302,8 @@ struct Collector::Impl {
         Status kept = quarantine->KeepFile(*ref, result->status.ToString(), attempts, content);
         if (!kept.ok()) {
           metrics.CountError("quarantine");
-          log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket, ref->key, kept.ToString());
+          log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket,
+                     ref->key, kept.ToString());
           return;
         }
         metrics.files_quarantined++;
@@ -419,11 +429,13 @@ Result<CollectorSummary> Collector::Run() {
       in->queue_url = ic.sqs_queue;
     } else {
       auto url = in->sqs->GetQueueUrl(ic.sqs_queue, ic.sqs_queue_region);
-      if (!url.ok()) return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
+      if (!url.ok())
+        return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
       in->queue_url = *url;
     }
     in->ingester = std::make_unique<ObjectIngester>(ctx, ic, in->s3.get());
-    log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index, ic.sourcetype,
+    log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index,
+              ic.sourcetype,
               ic.exclude_describe_events ? ", excluding " + ic.ExclusionPattern() : "",
               ic.remove_files_when_done ? ", removing files when done" : "");
     impl.inputs.push_back(std::move(in));
@@ -448,7 +460,23 @@ Result<CollectorSummary> Collector::Run() {
       receivers.emplace_back([&impl, p = in.get(), this] { impl.Receive(p, options_.until_idle); });
     }
   }
+  std::thread side;
+  if (options_.side_task) {
+    side = std::thread([&] {
+      while (!impl.tickers_stop.load()) {
+        options_.side_task(impl.store.get(), impl.tickers_stop);
+        std::unique_lock<std::mutex> lock(impl.mu);
+        impl.wake.wait_for(lock, std::chrono::milliseconds(options_.side_task_interval_ms),
+                           [&] { return impl.tickers_stop.load(); });
+      }
+    });
+  }
   for (auto& t : receivers) t.join();
+  if (side.joinable()) {
+    impl.tickers_stop = true;
+    impl.wake.notify_all();
+    side.join();
+  }
   log::Info("collect: draining {} messages in progress", metrics_.in_flight.load());
   impl.message_pool->Wait();
   impl.file_pool->Wait();

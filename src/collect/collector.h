@@ -27,22 +27,31 @@
 #include "common/config.h"
 #include "common/fs.h"
 #include "common/status.h"
+#include "store/store.h"
 
 namespace cairn::collect {
 
 struct CollectorOptions {
   std::string data_dir;
   CollectConfig config;
-  int until_idle = 0;                // >0: exit after this many consecutive empty polls
+  int until_idle = 0;                       // >0: exit after this many consecutive empty polls
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler
   // Builds the AWS client for an input. Default: NewAwsClientFromConfig with the input's keys.
   std::function<Result<std::shared_ptr<aws::AwsClient>>(const InputConfig&)> make_client;
-  const Config* global = nullptr;    // aws.* keys for the default make_client
+  const Config* global = nullptr;  // aws.* keys for the default make_client
   // Whether to wait while another process writes the data folder (else Run fails at once).
   bool wait_for_lock = true;
   // The data folder's file system: the store, the ledger and quarantine go through it (tests
   // inject faults through it).
   FileSystem* fs = FileSystem::Default();
+  // Other periodic work that writes the same data folder (the data folder has one writer, so it
+  // shares the collector's store): `cairn collect` loads the billing reports this way when
+  // [billing] is configured. Called on a thread of its own at the start and then every
+  // `side_task_interval_ms` until the collector stops; `stopping` turns true when the collector
+  // wants it to return (it should stop early and leave its work resumable). Errors are its own to
+  // log. Run waits for it before closing the store.
+  std::function<void(store::Store* store, const std::atomic<bool>& stopping)> side_task;
+  int64_t side_task_interval_ms = 6 * 3'600'000;
 };
 
 struct CollectorSummary {
@@ -76,6 +85,7 @@ class Collector {
 // Makes the default AWS client for an input: the global aws.* configuration, with the input's
 // key_id/secret_key (static), aws_account (profile) and aws_iam_role (role) on top, in the
 // queue's region.
-Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global);
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input,
+                                                        const Config& global);
 
 }  // namespace cairn::collect

@@ -11,11 +11,14 @@
 #include "aws/client.h"
 #include "aws/http.h"
 #include "aws/s3.h"
+#include "aws/sqs.h"
 #include "aws/test_http_server.h"
 #include "billing/cur.h"
 #include "billing/generator.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/testing.h"
+#include "common/time_util.h"
 #include "harness/fauxqs.h"
 #include "store/store.h"
 
@@ -187,6 +190,90 @@ external_id = "cairn-ext-42"
   ASSERT_NE(at, std::string::npos) << s.output;
   const double cost = std::stod(s.output.substr(at + 8));
   EXPECT_NEAR(cost, gen->assemblies[2].unblended_total, 1e-6 * gen->assemblies[2].unblended_total);
+  fs->RemoveAll(dir).IgnoreError();
+}
+
+// `cairn collect` with a [billing] section loads the billing reports beside its CloudTrail input
+// (one writer per data folder: the collector's store is shared), at start and every interval.
+TEST_F(BillingS3Test, CollectLoadsBillingBesideItsInputs) {
+  CAIRN_REQUIRE_FAUXQS();
+  if (!server_) return;
+  const std::string dir = cairn::testing::MakeTempDir("cairn_billing_collect");
+  billing::CurGenOptions g;
+  g.out_dir = dir + "/gen";
+  g.rows = 1200;
+  g.assemblies = 2;
+  g.seed = 9;
+  // collect loads the current and the previous month: generate the previous month.
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(Clock::System()->NowMicros() / 86'400'000'000, &y, &m, &d);
+  g.year = static_cast<int>(m == 1 ? y - 1 : y);
+  g.month = static_cast<int>(m == 1 ? 12 : m - 1);
+  auto gen = billing::GenerateCur(g);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  aws::HttpOptions h;
+  h.use_env_proxy = false;
+  aws::AwsClientOptions o;
+  o.region = "us-east-1";
+  o.endpoints.endpoint_url = server_->endpoint();
+  auto client =
+      std::make_shared<aws::AwsClient>(aws::NewCurlHttpClient(h),
+                                       std::make_shared<aws::StaticCredentialsProvider>(
+                                           aws::Credentials{"test", "test", "", 0, "test"}),
+                                       o);
+  aws::S3Client s3(client.get());
+  aws::SqsClient sqs(client.get());
+  const std::string bucket = "collect-cur-reports";
+  ASSERT_TRUE(s3.CreateBucket(bucket).ok());
+  FileSystem* fs = FileSystem::Default();
+  for (const auto& a : gen->assemblies) {
+    for (const auto& k : a.report_keys) {
+      ASSERT_TRUE(
+          s3.PutObject(bucket, k, *ReadFileToString(fs, g.out_dir + "/" + k, 1 << 30)).ok());
+    }
+  }
+  ASSERT_TRUE(s3.PutObject(bucket, gen->period_manifest_key,
+                           *ReadFileToString(fs, g.out_dir + "/" + gen->period_manifest_key))
+                  .ok());
+  auto queue = sqs.CreateQueue("billing-beside-trail", {});
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  const std::string toml = dir + "/cairn.toml";
+  ASSERT_TRUE(WriteFileAtomic(fs, toml,
+                              fmt::format(R"([aws]
+region = "us-east-1"
+endpoint_url = "{}"
+key_id = "test"
+secret_key = "test"
+
+[collect]
+wait_seconds = 1
+
+[[collect.input]]
+name = "trail"
+sqs_queue = "{}"
+
+[billing]
+bucket = "{}"
+prefix = "cur"
+report = "cairn-cur"
+)",
+                                          server_->endpoint(), *queue, bucket))
+                  .ok());
+  const std::string data = dir + "/data";
+  auto r = cairn::testing::RunCommand(fmt::format(
+      "timeout 60 {} --config {} --data {} collect --until-idle 2", CAIRN_BINARY, toml, data));
+  ASSERT_EQ(r.status, 0) << r.output;
+  store::StoreOptions so;
+  so.data_dir = data;
+  so.read_only = true;
+  so.background_merge = false;
+  auto s = store::Store::Open(so);
+  ASSERT_TRUE(s.ok());
+  auto groups = (*s)->Groups(std::string(billing::kIndex));
+  ASSERT_EQ(groups.size(), 1u) << r.output;
+  EXPECT_EQ(groups.begin()->second.live_version, gen->assemblies.back().assembly_id);
+  EXPECT_EQ(groups.begin()->second.live_events, gen->assemblies.back().rows);
   fs->RemoveAll(dir).IgnoreError();
 }
 
