@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   }
   auto m = cairn::billing::ParseCurManifest(text, "fuzz");
-  if (m.ok()) {
+  if (m.ok() && !m->cur2) {  // (a CUR 2.0 manifest is written back in the legacy form)
     auto back = cairn::billing::ParseCurManifest(cairn::billing::EncodeCurManifest(*m), "again");
     if (!back.ok() || back->report_keys != m->report_keys || back->assembly_id != m->assembly_id ||
         back->columns.size() != m->columns.size() || back->Group() != m->Group()) {

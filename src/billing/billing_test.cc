@@ -251,5 +251,94 @@ TEST(CurRowTest, NumbersTypedTextEscapedEmptyLeftOut) {
   EXPECT_FALSE(conv.Convert({"1", "yesterday", "a", "b", "c"}, 11, &e).ok());
 }
 
+// CUR 2.0 (Data Exports): <prefix>/<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json
+// naming the execution and its dataFiles; snake_case columns. A new execution replaces the
+// previous one's rows for the period.
+TEST(Cur2Test, DataExportExecutionsReplaceEachOther) {
+  const std::string dir = cairn::testing::MakeTempDir("cairn_cur2");
+  FileSystem* fs = FileSystem::Default();
+  const std::string meta = "exp/cur2x/metadata/BILLING_PERIOD=2026-10/cur2x-Manifest.json";
+  auto deliver = [&](const std::string& execution, const std::string& file,
+                     const std::string& csv) {
+    ASSERT_TRUE(fs->CreateDirs(dir + "/bucket/exp/cur2x/data/BILLING_PERIOD=2026-10").ok());
+    ASSERT_TRUE(fs->CreateDirs(dir + "/bucket/exp/cur2x/metadata/BILLING_PERIOD=2026-10").ok());
+    ASSERT_TRUE(
+        WriteFileAtomic(fs, dir + "/bucket/exp/cur2x/data/BILLING_PERIOD=2026-10/" + file, csv)
+            .ok());
+    const std::string manifest =
+        R"({"executionId":")" + execution +
+        R"(","exportArn":"arn:aws:bcm-data-exports:us-east-1:111111111111:export/cur2x-1",)"
+        R"("columns":[{"name":"line_item_unblended_cost","type":"double"},)"
+        R"({"name":"line_item_usage_start_date","type":"timestamp"},)"
+        R"({"name":"line_item_usage_account_id","type":"string"},)"
+        R"({"name":"product_servicecode","type":"string"},)"
+        R"({"name":"resource_tags","type":"map<string,string>"}],)"
+        R"("dataFiles":["s3://payer-bucket/exp/cur2x/data/BILLING_PERIOD=2026-10/)" +
+        file + R"("]})";
+    ASSERT_TRUE(WriteFileAtomic(fs, dir + "/bucket/" + meta, manifest).ok());
+  };
+  const std::string header =
+      "line_item_unblended_cost,line_item_usage_start_date,line_item_usage_account_id,"
+      "product_servicecode,resource_tags\n";
+  deliver(
+      "exec-1", "cur2x-00001.csv",
+      header +
+          "1.5,2026-10-01T00:00:00Z,222222222222,AmazonS3,\"{\"\"user:team\"\":\"\"data\"\"}\"\n" +
+          "2.5,2026-10-02T00:00:00Z,333333333333,AmazonEC2,\n");
+  store::StoreOptions so;
+  so.data_dir = dir + "/data";
+  so.background_merge = false;
+  auto st = store::Store::Open(so);
+  ASSERT_TRUE(st.ok());
+  auto source = NewLocalSource(dir + "/bucket");
+  Loader loader(st->get(), source.get(), LoadOptions{});
+  auto periods = ListPeriods(source.get(), "exp", "cur2x");
+  ASSERT_TRUE(periods.ok());
+  EXPECT_EQ(*periods, std::vector<std::string>{"metadata/BILLING_PERIOD=2026-10"});
+  EXPECT_EQ(PeriodMonth((*periods)[0]), "202610");
+  auto r = loader.LoadReport("exp", "cur2x");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].group, "cur2/cur2x/20261001-20261101");
+  EXPECT_EQ((*r)[0].rows, 2u);
+  EXPECT_NEAR((*r)[0].unblended_total, 4.0, 1e-9);
+  auto snap = (*st)->GetSnapshot(std::string(kIndex));
+  ASSERT_TRUE(snap.ok());
+  uint64_t events = 0;
+  for (const auto& seg : (*snap)->segments()) {
+    store::Bitmap all;
+    all.addRange(0, seg->event_count());
+    ASSERT_TRUE(
+        seg->ForEach(
+               all, false,
+               [&](uint32_t, std::string_view raw) {
+                 ++events;
+                 EXPECT_NE(raw.find("\"line_item_unblended_cost\":"), std::string_view::npos)
+                     << raw;
+                 EXPECT_EQ(raw.find("\"line_item_unblended_cost\":\""), std::string_view::npos)
+                     << raw;
+                 return true;
+               })
+            .ok());
+  }
+  EXPECT_EQ(events, 2u);
+
+  // A later execution (overwrite delivery: the same file name) replaces the period's rows.
+  deliver("exec-2", "cur2x-00001.csv",
+          header +
+              "1.0,2026-10-01T00:00:00Z,222222222222,AmazonS3,\n2.0,2026-10-03T00:00:00Z,"
+              "222222222222,AmazonS3,\n"
+              "3.0,2026-10-04T00:00:00Z,333333333333,AmazonEC2,\n");
+  r = loader.LoadReport("exp", "cur2x");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)[0].assembly_id, "exec-2");
+  EXPECT_EQ((*r)[0].replaced_events, 2u);
+  EXPECT_EQ((*st)->Info(std::string(kIndex))->events, 3u);
+  r = loader.LoadReport("exp", "cur2x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)[0].skipped);
+  fs->RemoveAll(dir).IgnoreError();
+}
+
 }  // namespace
 }  // namespace cairn::billing

@@ -68,8 +68,9 @@ Result<std::vector<AssemblyResult>> LoadFromBucket(const Config& global, store::
   ASSIGN_OR_RETURN(auto all, ListPeriods(source.get(), prefix, report));
   std::vector<std::string> periods;
   for (const auto& p : all) {
-    if (!from.empty() && p.substr(0, 6) < month_of(from)) continue;
-    if (!to.empty() && p.substr(0, 6) > month_of(to)) continue;
+    const std::string month = PeriodMonth(p);
+    if (!from.empty() && month < month_of(from)) continue;
+    if (!to.empty() && month > month_of(to)) continue;
     periods.push_back(p);
   }
   if (periods.empty()) return std::vector<AssemblyResult>{};

@@ -16,7 +16,9 @@ std::string CurManifest::PeriodFolder() const {
   return period_start.substr(0, 8) + "-" + period_end.substr(0, 8);
 }
 
-std::string CurManifest::Group() const { return "cur/" + report_name + "/" + PeriodFolder(); }
+std::string CurManifest::Group() const {
+  return (cur2 ? "cur2/" : "cur/") + report_name + "/" + PeriodFolder();
+}
 
 namespace {
 std::optional<int64_t> ParsePeriodTime(std::string_view s);
@@ -109,10 +111,50 @@ Result<CurManifest> ParseCurManifest(std::string_view json, std::string_view nam
     for (auto c : cols) {
       if (!c.is_object()) return InvalidArgument("{}: columns holds a non-object", name);
       CurColumn col{str(c, "category"), str(c, "name"), str(c, "type")};
-      if (col.category.empty() || col.name.empty()) {
-        return InvalidArgument("{}: a column without category or name", name);
-      }
+      if (col.name.empty()) return InvalidArgument("{}: a column without a name", name);
       m.columns.push_back(std::move(col));
+    }
+  }
+  // Data Exports (CUR 2.0): executionId names the delivery, dataFiles its files as S3 URLs under
+  // <prefix>/<export>/data/BILLING_PERIOD=YYYY-MM/, the export name and the period come from
+  // those paths.
+  simdjson::dom::array data_files;
+  if (m.assembly_id.empty() && root["dataFiles"].get(data_files) == simdjson::SUCCESS) {
+    m.cur2 = true;
+    m.assembly_id = str(root, "executionId");
+    for (auto f : data_files) {
+      std::string_view url;
+      if (f.get(url) != simdjson::SUCCESS)
+        return InvalidArgument("{}: dataFiles holds a non-string", name);
+      std::string_view key = url;
+      if (key.starts_with("s3://")) {
+        key.remove_prefix(5);
+        const size_t slash = key.find('/');
+        if (slash == std::string_view::npos)
+          return InvalidArgument("{}: data file {} has no key", name, url);
+        if (m.bucket.empty()) m.bucket = std::string(key.substr(0, slash));
+        key.remove_prefix(slash + 1);
+      }
+      m.report_keys.emplace_back(key);
+    }
+    if (!m.report_keys.empty()) {
+      const std::string& k = m.report_keys[0];
+      const size_t part = k.find("/data/BILLING_PERIOD=");
+      if (part != std::string::npos) {
+        const size_t name_at = k.rfind('/', part - 1);
+        m.report_name = k.substr(name_at == std::string::npos ? 0 : name_at + 1,
+                                 part - (name_at == std::string::npos ? 0 : name_at + 1));
+        const std::string ym = k.substr(part + 21, 7);  // YYYY-MM
+        if (ym.size() == 7 && ym[4] == '-' && IsDigits(ym.substr(0, 4)) &&
+            IsDigits(ym.substr(5, 2)) && m.period_start.empty()) {
+          const int y = std::stoi(ym.substr(0, 4)), mo = std::stoi(ym.substr(5, 2));
+          if (mo >= 1 && mo <= 12) {
+            m.period_start = fmt::format("{:04}{:02}01T000000.000Z", y, mo);
+            m.period_end = fmt::format("{:04}{:02}01T000000.000Z", mo == 12 ? y + 1 : y,
+                                       mo == 12 ? 1 : mo + 1);
+          }
+        }
+      }
     }
   }
   std::string lower_type = m.content_type;
@@ -128,7 +170,7 @@ Result<CurManifest> ParseCurManifest(std::string_view json, std::string_view nam
         name);
   }
   if (m.assembly_id.empty())
-    return InvalidArgument("{}: no assemblyId (not a CUR manifest?)", name);
+    return InvalidArgument("{}: no assemblyId or executionId (not a CUR manifest?)", name);
   if (m.period_start.size() < 8 || m.period_end.size() < 8 ||
       !IsDigits(m.period_start.substr(0, 8)) || !IsDigits(m.period_end.substr(0, 8)) ||
       !ParsePeriodTime(m.period_start)) {
@@ -214,18 +256,23 @@ RowConverter::RowConverter(const std::vector<std::string_view>& header, const Cu
     // The manifest's type of this column (matched by category/name).
     std::string type;
     for (const auto& c : manifest.columns) {
-      if (h.size() == c.category.size() + 1 + c.name.size() && h.starts_with(c.category) &&
-          h[c.category.size()] == '/' && h.substr(c.category.size() + 1) == c.name) {
+      if (c.FullName() == h) {
         type = c.type;
         break;
       }
     }
-    numeric_.push_back(type == "BigDecimal" || type == "OptionalBigDecimal" || type == "Double" ||
-                       type == "OptionalDouble" || type == "Long");
-    if (h == "lineItem/UsageStartDate") time_col_ = static_cast<int>(i);
-    if (h == "lineItem/UsageAccountId") account_col_ = static_cast<int>(i);
-    if (h == "lineItem/UnblendedCost") cost_col_ = static_cast<int>(i);
-    if (h == "bill/InvoiceId") invoice_col_ = static_cast<int>(i);
+    for (char& ch : type) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    numeric_.push_back(type == "bigdecimal" || type == "optionalbigdecimal" || type == "double" ||
+                       type == "optionaldouble" || type == "long" || type == "decimal" ||
+                       type == "float" || type == "integer" || type == "bigint");
+    // Legacy CUR and CUR 2.0 names of the columns with a role.
+    if (h == "lineItem/UsageStartDate" || h == "line_item_usage_start_date")
+      time_col_ = static_cast<int>(i);
+    if (h == "lineItem/UsageAccountId" || h == "line_item_usage_account_id")
+      account_col_ = static_cast<int>(i);
+    if (h == "lineItem/UnblendedCost" || h == "line_item_unblended_cost")
+      cost_col_ = static_cast<int>(i);
+    if (h == "bill/InvoiceId" || h == "bill_invoice_id") invoice_col_ = static_cast<int>(i);
   }
 }
 

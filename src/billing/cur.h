@@ -27,12 +27,14 @@ struct CurColumn {
   std::string category;  // "lineItem"
   std::string name;      // "UnblendedCost"
   std::string type;      // "OptionalBigDecimal", "String", "DateTime", ...
-  std::string FullName() const { return category + "/" + name; }
+  // The CSV header's name: "category/name" (legacy CUR), or the name alone (CUR 2.0).
+  std::string FullName() const { return category.empty() ? name : category + "/" + name; }
 };
 
 struct CurManifest {
-  std::string assembly_id;
-  std::string account;  // the payer account
+  bool cur2 = false;        // a Data Exports (CUR 2.0) manifest: executionId, dataFiles
+  std::string assembly_id;  // legacy: assemblyId; CUR 2.0: executionId
+  std::string account;      // the payer account
   std::string report_id;
   std::string report_name;
   std::string bucket;
@@ -46,7 +48,8 @@ struct CurManifest {
   // "20261101-20261201": the period's folder name.
   std::string PeriodFolder() const;
   int64_t PeriodStartMs() const;  // checked by ParseCurManifest
-  // The store's replacement group of this report's period: "cur/<report>/<period folder>".
+  // The store's replacement group of this report's period: "cur/<report>/<period folder>"
+  // ("cur2/<export>/<period folder>" for CUR 2.0).
   std::string Group() const;
 };
 

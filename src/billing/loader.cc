@@ -166,11 +166,35 @@ Result<std::vector<std::string>> ListPeriods(ReportSource* source, const std::st
     size_t slash = rest.find('/');
     if (slash == std::string_view::npos || rest.substr(slash + 1) != manifest_name) continue;
     std::string_view folder = rest.substr(0, slash);
-    // YYYYMMDD-YYYYMMDD
-    if (folder.size() != 17 || folder[8] != '-') continue;
+    if (folder.size() != 17 || folder[8] != '-') continue;  // YYYYMMDD-YYYYMMDD
     out.emplace_back(folder);
   }
+  // CUR 2.0: <prefix>/<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json
+  for (const auto& k : keys) {
+    std::string_view rest = std::string_view(k).substr(base.size());
+    constexpr std::string_view kMeta = "metadata/BILLING_PERIOD=";
+    if (!rest.starts_with(kMeta)) continue;
+    const size_t slash = rest.find('/', kMeta.size());
+    if (slash == std::string_view::npos || rest.substr(slash + 1) != manifest_name) continue;
+    if (!PeriodMonth(rest.substr(0, slash)).empty()) out.emplace_back(rest.substr(0, slash));
+  }
   return out;
+}
+
+std::string PeriodMonth(std::string_view p) {
+  auto digits = [](std::string_view s) {
+    return !s.empty() &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (p.size() == 17 && p[8] == '-' && digits(p.substr(0, 6))) return std::string(p.substr(0, 6));
+  constexpr std::string_view kMeta = "metadata/BILLING_PERIOD=";
+  if (p.starts_with(kMeta) && p.size() == kMeta.size() + 7 && p[kMeta.size() + 4] == '-') {
+    std::string_view ym = p.substr(kMeta.size());
+    if (digits(ym.substr(0, 4)) && digits(ym.substr(5, 2))) {
+      return std::string(ym.substr(0, 4)) + std::string(ym.substr(5, 2));
+    }
+  }
+  return "";
 }
 
 Loader::Loader(store::Store* store, ReportSource* source, LoadOptions options)

@@ -94,8 +94,13 @@ class Loader {
   LoadOptions options_;
 };
 
-// The report's period folders under `prefix`/`report`/ that hold a period-level manifest, sorted.
+// The report's period folders under `prefix`/`report`/ that hold a period-level manifest, sorted:
+// "YYYYMMDD-YYYYMMDD" (legacy CUR, <report>-Manifest.json in it) or
+// "metadata/BILLING_PERIOD=YYYY-MM" (a CUR 2.0 data export named `report`).
 Result<std::vector<std::string>> ListPeriods(ReportSource* source, const std::string& prefix,
                                              const std::string& report);
+
+// The month "YYYYMM" of a period folder of either form ("" when it is neither).
+std::string PeriodMonth(std::string_view period_folder);
 
 }  // namespace cairn::billing

@@ -121,8 +121,9 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
           std::string from = f.from, to = f.to;
           std::erase(from, '-');
           std::erase(to, '-');
-          if (!from.empty() && p.substr(0, 6) < from.substr(0, 6)) continue;
-          if (!to.empty() && p.substr(0, 6) > to.substr(0, 6)) continue;
+          const std::string month = billing::PeriodMonth(p);
+          if (!from.empty() && month < from.substr(0, 6)) continue;
+          if (!to.empty() && month > to.substr(0, 6)) continue;
           periods.push_back(p);
         }
       }
