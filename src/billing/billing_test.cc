@@ -207,6 +207,9 @@ TEST(CurManifestTest, ParsesAwsManifestAndRefusesParquet) {
   EXPECT_EQ(m->Group(), "cur/my-cur/20261101-20261201");
   EXPECT_EQ(m->columns[1].FullName(), "lineItem/UnblendedCost");
   EXPECT_EQ(m->PeriodStartMs(), 1793491200000);
+  CurManifest odd = *m;
+  odd.report_name = "team's(cur)!";  // CUR allows these characters in report names
+  EXPECT_EQ(odd.Group(), "cur/team_s_cur__/20261101-20261201");
   auto back = ParseCurManifest(EncodeCurManifest(*m), "again");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->report_keys, m->report_keys);

@@ -17,7 +17,14 @@ std::string CurManifest::PeriodFolder() const {
 }
 
 std::string CurManifest::Group() const {
-  return (cur2 ? "cur2/" : "cur/") + report_name + "/" + PeriodFolder();
+  // Report names may hold ! * ' ( ), which a group name may not: they become '_'.
+  std::string name = report_name;
+  for (char& c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return (cur2 ? "cur2/" : "cur/") + name + "/" + PeriodFolder();
 }
 
 namespace {

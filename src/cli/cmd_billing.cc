@@ -2,8 +2,10 @@
 // (see docs/billing.md).
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "aws/config.h"
@@ -170,12 +172,35 @@ int Status_(Globals* g, const BillingFlags& f) {
   }
   const std::string index = f.index.empty() ? std::string(billing::kIndex) : f.index;
   auto groups = (*opened)->Groups(index);
+  // The ledger's last line per group and assembly says whether the period is final.
+  std::map<std::string, bool> final_of;  // "<group> <assembly>" -> finalised
+  if (auto text = ReadFileToString(FileSystem::Default(),
+                                   JoinPath(g->data_dir, "billing/ledger.jsonl"), 256 << 20);
+      text.ok()) {
+    simdjson::dom::parser parser;
+    size_t pos = 0;
+    while (pos < text->size()) {
+      size_t nl = text->find('\n', pos);
+      if (nl == std::string::npos) break;  // a torn last line
+      simdjson::dom::element e;
+      std::string_view group, assembly;
+      bool fin = false;
+      if (parser.parse(text->data() + pos, nl - pos).get(e) == simdjson::SUCCESS &&
+          e["group"].get(group) == simdjson::SUCCESS &&
+          e["assemblyId"].get(assembly) == simdjson::SUCCESS &&
+          e["finalised"].get(fin) == simdjson::SUCCESS) {
+        final_of[std::string(group) + " " + std::string(assembly)] = fin;
+      }
+      pos = nl + 1;
+    }
+  }
   if (groups.empty()) std::printf("no billing periods loaded in %s\n", index.c_str());
   for (const auto& [name, info] : groups) {
     std::printf(
         "%s\n",
-        fmt::format("{}: assembly {} live ({} rows){}", name,
+        fmt::format("{}: assembly {} live ({} rows{}){}", name,
                     info.live_version.empty() ? "(none)" : info.live_version, info.live_events,
+                    final_of[name + " " + info.live_version] ? ", final: invoiced" : "",
                     info.staged_versions.empty()
                         ? ""
                         : fmt::format("; staged, not published: {} ({} rows)",
