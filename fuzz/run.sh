@@ -19,12 +19,19 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 fi
-TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest}"
+TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest fuzz_billing}"
 # shellcheck disable=SC2086
 ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS segment_seeds
 SEEDS="$BUILD/seeds"
 rm -rf "$SEEDS"
 ASAN_OPTIONS=detect_leaks=0 "$BUILD/fuzz/segment_seeds" "$SEEDS/segment" "$SEEDS/manifest" "$DATA" >/dev/null
+# fuzz_billing: a generated report's manifest and the start of its CSV (cairn generate --billing).
+if [ -x build/src/cli/cairn ]; then
+  build/src/cli/cairn generate --billing --out "$SEEDS/cur" --rows 40 --assemblies 1 >/dev/null
+  mkdir -p "$SEEDS/billing"
+  find "$SEEDS/cur" -name '*-Manifest.json' -exec cp {} "$SEEDS/billing/" \;
+  find "$SEEDS/cur" -name '*.csv.gz' -exec sh -c 'gunzip -c "$1" > "$2/$(basename "$1" .gz)"' _ {} "$SEEDS/billing" \;
+fi
 
 # Seed folders for each target, read in place (never copied into the repository).
 seeds_for() {
@@ -37,6 +44,7 @@ seeds_for() {
     fuzz_segment) echo "$SEEDS/segment $PWD/src/store/testdata" ;;
     fuzz_manifest) echo "$SEEDS/manifest" ;;
     fuzz_digest) echo "$DATA/digest" ;;
+    fuzz_billing) echo "$SEEDS/billing" ;;
   esac
 }
 

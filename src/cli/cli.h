@@ -63,5 +63,6 @@ void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);
 void RegisterVerify(CLI::App* app, Globals* g);
 void RegisterAlerts(CLI::App* app, Globals* g);
+void RegisterBilling(CLI::App* app, Globals* g);
 
 }  // namespace cairn::cli

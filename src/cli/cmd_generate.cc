@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "billing/generator.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "common/time_util.h"
@@ -25,6 +26,11 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
     std::string bucket = "cairn-generated-trail";
     std::string trail = "cairn-trail";
     std::string tamper;
+    bool billing = false;
+    uint64_t rows = 10'000;
+    int assemblies = 3;
+    uint64_t rows_per_file = 250'000;
+    bool final_invoice = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand(
@@ -66,8 +72,58 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                   "(a log file's bytes), delete (a log file), chain (a digest removed), signature "
                   "(a digest's signature)")
       ->check(CLI::IsMember({"modify", "delete", "chain", "signature"}));
+  cmd->add_flag("--billing", flags->billing,
+                "Write AWS Cost and Usage Reports instead (legacy CUR layout under OUT: one month "
+                "from --start, --assemblies versions, a payer and two linked accounts, tags; "
+                "--profile few|many; see docs/billing.md)");
+  cmd->add_option("--rows", flags->rows,
+                  "With --billing: rows of the last assembly (default 10000)");
+  cmd->add_option("--assemblies", flags->assemblies,
+                  "With --billing: assemblies of the month (default 3)");
+  cmd->add_option("--rows-per-file", flags->rows_per_file,
+                  "With --billing: rows per report file (default 250000)");
+  cmd->add_flag("--final", flags->final_invoice,
+                "With --billing: the last assembly is the invoiced one (bill/InvoiceId set)");
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
+      if (flags->billing) {
+        billing::CurGenOptions b;
+        b.out_dir = flags->options.out_dir;
+        b.seed = flags->options.seed;
+        b.rows = flags->rows;
+        b.assemblies = flags->assemblies;
+        b.rows_per_file = flags->rows_per_file;
+        b.final_invoice = flags->final_invoice;
+        b.profile = flags->profile == "default" ? "few"
+                    : flags->profile == "wide"  ? "many"
+                                                : flags->profile;
+        if (auto start = ParseIso8601Millis(flags->start)) {
+          int64_t y;
+          unsigned m, d;
+          CivilFromDays(*start / 86'400'000, &y, &m, &d);
+          b.year = static_cast<int>(y);
+          b.month = static_cast<int>(m);
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = billing::GenerateCur(b);
+        if (!r.ok()) {
+          std::fprintf(stderr, "cairn generate --billing: %s\n", r.status().ToString().c_str());
+          return r.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+        }
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        for (const auto& a : r->assemblies) {
+          std::printf("%s\n", fmt::format("assembly {}: {} rows in {} files, "
+                                          "lineItem/UnblendedCost total {:.9f}, manifest {}",
+                                          a.assembly_id, a.rows, a.report_keys.size(),
+                                          a.unblended_total, a.manifest_key)
+                                  .c_str());
+        }
+        std::printf("%s\n", fmt::format("period {}: current assembly named by {} ({:.2f} s)",
+                                        r->period, r->period_manifest_key, secs)
+                                .c_str());
+        return kExitOk;
+      }
       generate::GenerateOptions o = flags->options;
       o.scenarios = !flags->no_scenarios;
       auto profile = generate::ParseProfile(flags->profile);

@@ -37,6 +37,7 @@ int Main(int argc, char** argv) {
   RegisterBackfill(&app, &g);
   RegisterVerify(&app, &g);
   RegisterAlerts(&app, &g);
+  RegisterBilling(&app, &g);
 
   try {
     app.parse(argc, argv);

@@ -532,7 +532,23 @@ Result<CollectorSummary> Collector::Run() {
       receivers.emplace_back([&impl, p = in.get(), this] { impl.Receive(p, options_.until_idle); });
     }
   }
+  std::thread side;
+  if (options_.side_task) {
+    side = std::thread([&] {
+      while (!impl.tickers_stop.load()) {
+        options_.side_task(impl.store.get(), impl.tickers_stop);
+        std::unique_lock<std::mutex> lock(impl.mu);
+        impl.wake.wait_for(lock, std::chrono::milliseconds(options_.side_task_interval_ms),
+                           [&] { return impl.tickers_stop.load(); });
+      }
+    });
+  }
   for (auto& t : receivers) t.join();
+  if (side.joinable()) {
+    impl.tickers_stop = true;
+    impl.wake.notify_all();
+    side.join();
+  }
   log::Info("collect: draining {} messages in progress", metrics_.in_flight.load());
   impl.message_pool->Wait();
   impl.file_pool->Wait();

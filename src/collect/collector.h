@@ -27,6 +27,7 @@
 #include "common/config.h"
 #include "common/fs.h"
 #include "common/status.h"
+#include "store/store.h"
 
 namespace cairn::collect {
 
@@ -43,6 +44,14 @@ struct CollectorOptions {
   // The data folder's file system: the store, the ledger and quarantine go through it (tests
   // inject faults through it).
   FileSystem* fs = FileSystem::Default();
+  // Other periodic work that writes the same data folder (the data folder has one writer, so it
+  // shares the collector's store): `cairn collect` loads the billing reports this way when
+  // [billing] is configured. Called on a thread of its own at the start and then every
+  // `side_task_interval_ms` until the collector stops; `stopping` turns true when the collector
+  // wants it to return (it should stop early and leave its work resumable). Errors are its own to
+  // log. Run waits for it before closing the store.
+  std::function<void(store::Store* store, const std::atomic<bool>& stopping)> side_task;
+  int64_t side_task_interval_ms = 6 * 3'600'000;
 };
 
 struct CollectorSummary {

@@ -10,6 +10,9 @@ namespace cairn::store {
 namespace {
 
 constexpr std::string_view kManifestHeader = "cairn-manifest 1";
+// Version 2: segment lines may carry a replacement group (written only when one does, so an
+// index without groups keeps version 1 and stays readable by older cairn).
+constexpr std::string_view kManifestHeader2 = "cairn-manifest 2";
 constexpr std::string_view kConfigHeader = "cairn-index-config 1";
 
 std::vector<std::string_view> SplitWords(std::string_view line) {
@@ -45,8 +48,11 @@ bool ParseNum(std::string_view s, T* out, int base = 10) {
 // Splits `text` into lines, checks the final "end <crc>" line against the bytes before it, and
 // returns the lines between the header and the end line.
 Result<std::vector<std::string_view>> CheckedLines(std::string_view text, std::string_view header,
-                                                   const std::string& path) {
-  if (text.empty() || text.back() != '\n') return Corruption("{}: truncated (no final newline)", path);
+                                                   const std::string& path,
+                                                   std::string_view alt_header = {},
+                                                   bool* is_alt = nullptr) {
+  if (text.empty() || text.back() != '\n')
+    return Corruption("{}: truncated (no final newline)", path);
   size_t end_at = text.rfind('\n', text.size() - 2);
   end_at = end_at == std::string_view::npos ? 0 : end_at + 1;
   std::string_view end_line = text.substr(end_at, text.size() - 1 - end_at);
@@ -63,7 +69,11 @@ Result<std::vector<std::string_view>> CheckedLines(std::string_view text, std::s
     lines.push_back(text.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  if (lines.empty() || lines[0] != header) return Corruption("{}: unknown header (expected \"{}\")", path, header);
+  if (!lines.empty() && !alt_header.empty() && lines[0] == alt_header) {
+    *is_alt = true;
+  } else if (lines.empty() || lines[0] != header) {
+    return Corruption("{}: unknown header (expected \"{}\")", path, header);
+  }
   lines.erase(lines.begin());
   return lines;
 }
@@ -82,19 +92,37 @@ std::string SegmentFileName(uint64_t seq, int64_t partition) {
   return fmt::format("{:04}{:02}{:02}-{:010}{}", y, m, d, seq, kSegmentSuffix);
 }
 
+bool IsGroupToken(std::string_view t) {
+  if (t.empty() || t.size() > 200) return false;
+  for (char c : t) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':' || c == '/' || c == '@' ||
+                    c == '+' || c == '=';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string EncodeManifest(const Manifest& manifest) {
-  std::string out(kManifestHeader);
+  bool grouped = false;
+  for (const SegmentDesc& s : manifest.segments) grouped |= !s.group.empty();
+  std::string out(grouped ? kManifestHeader2 : kManifestHeader);
   out += '\n';
   out += fmt::format("generation {}\nnext-seq {}\n", manifest.generation, manifest.next_seq);
   for (const SegmentDesc& s : manifest.segments) {
-    out += fmt::format("segment {} {} {} {} {} {} {} {:08x}\n", s.seq, s.file, s.partition,
+    out += fmt::format("segment {} {} {} {} {} {} {} {:08x}", s.seq, s.file, s.partition,
                        s.event_count, s.min_time, s.max_time, s.bytes, s.footer_crc);
+    if (!s.group.empty()) {
+      out += fmt::format(" {} {} {}", s.group, s.version, s.staged ? "staged" : "live");
+    }
+    out += '\n';
   }
   return Finish(std::move(out));
 }
 
 Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) {
-  ASSIGN_OR_RETURN(auto lines, CheckedLines(text, kManifestHeader, path));
+  bool v2 = false;
+  ASSIGN_OR_RETURN(auto lines, CheckedLines(text, kManifestHeader, path, kManifestHeader2, &v2));
   Manifest m;
   bool have_gen = false, have_seq = false;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -108,14 +136,22 @@ Result<Manifest> DecodeManifest(std::string_view text, const std::string& path) 
     } else if (w.size() == 2 && w[0] == "next-seq" && !have_seq && m.segments.empty() &&
                ParseNum(w[1], &m.next_seq)) {
       have_seq = true;
-    } else if (w.size() == 9 && w[0] == "segment" && have_seq) {
+    } else if ((w.size() == 9 || (v2 && w.size() == 12)) && w[0] == "segment" && have_seq) {
       SegmentDesc s;
+      if (w.size() == 12) {
+        if (!IsGroupToken(w[9]) || !IsGroupToken(w[10]) || (w[11] != "live" && w[11] != "staged")) {
+          return Corruption("{}: line {}: malformed segment group", path, line_no);
+        }
+        s.group = std::string(w[9]);
+        s.version = std::string(w[10]);
+        s.staged = w[11] == "staged";
+      }
       s.file = std::string(w[2]);
       if (!ParseNum(w[1], &s.seq) || !ParseNum(w[3], &s.partition) ||
           !ParseNum(w[4], &s.event_count) || !ParseNum(w[5], &s.min_time) ||
           !ParseNum(w[6], &s.max_time) || !ParseNum(w[7], &s.bytes) ||
-          !ParseNum(w[8], &s.footer_crc, 16) || !IsSegmentFileName(s.file) ||
-          s.seq >= m.next_seq || (!m.segments.empty() && s.seq <= m.segments.back().seq)) {
+          !ParseNum(w[8], &s.footer_crc, 16) || !IsSegmentFileName(s.file) || s.seq >= m.next_seq ||
+          (!m.segments.empty() && s.seq <= m.segments.back().seq)) {
         return Corruption("{}: line {}: malformed segment entry", path, line_no);
       }
       m.segments.push_back(std::move(s));
@@ -139,7 +175,8 @@ Result<RetentionPolicy> DecodeConfig(std::string_view text, const std::string& p
   RetentionPolicy r;
   for (size_t i = 0; i < lines.size(); ++i) {
     auto w = SplitWords(lines[i]);
-    if (w.size() == 2 && w[0] == "max-age-ms" && ParseNum(w[1], &r.max_age_ms) && r.max_age_ms >= 0) {
+    if (w.size() == 2 && w[0] == "max-age-ms" && ParseNum(w[1], &r.max_age_ms) &&
+        r.max_age_ms >= 0) {
     } else if (w.size() == 2 && w[0] == "max-bytes" && ParseNum(w[1], &r.max_bytes)) {
     } else {
       return Corruption("{}: line {}: unexpected \"{}\"", path, i + 2, lines[i]);

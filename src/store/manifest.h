@@ -35,6 +35,10 @@ struct RetentionPolicy {
 std::string EncodeConfig(const RetentionPolicy& retention);
 Result<RetentionPolicy> DecodeConfig(std::string_view text, const std::string& path);
 
+// Whether `token` may name a replacement group or version in a manifest: 1 to 200 of
+// [A-Za-z0-9_.:/@+=-].
+bool IsGroupToken(std::string_view token);
+
 // The segment file name for sequence number `seq` in UTC day `partition`.
 std::string SegmentFileName(uint64_t seq, int64_t partition);
 

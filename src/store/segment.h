@@ -50,6 +50,11 @@ struct SegmentDesc {
   int64_t max_time = 0;     // ms, inclusive
   uint64_t bytes = 0;       // file size
   uint32_t footer_crc = 0;  // CRC-32 of the footer; ties the entry to one exact file
+  // Replacement group (CommitOptions): segments loaded as one version of a replaceable unit (a
+  // billing period's assembly). Empty for ordinary segments.
+  std::string group;    // the unit, e.g. "billing:20261101-20261201"
+  std::string version;  // the unit's version, e.g. the report's assemblyId
+  bool staged = false;  // written but not yet published: listed, never searched
 };
 
 // One column: a sorted dictionary of distinct values (original case) and one code per event.

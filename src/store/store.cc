@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -7,9 +9,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
-
-#include <unistd.h>
 
 #include "common/log.h"
 #include "store/encoding.h"
@@ -30,7 +31,10 @@ constexpr int kReadAttempts = 32;
 struct Version {
   uint64_t generation = 0;
   uint64_t next_seq = 1;
-  std::vector<std::shared_ptr<Segment>> segments;  // by seq
+  std::vector<std::shared_ptr<Segment>> segments;  // by seq; live (searched) segments only
+  // Segments of replacement groups written but not yet published (Store::PublishGroup): listed in
+  // the manifest and counted by dedup, invisible to snapshots, merges and retention.
+  std::vector<std::shared_ptr<Segment>> staged;
   std::vector<SegmentDesc> broken_descs;
   std::vector<CheckProblem> broken;
   std::shared_ptr<const Snapshot> snapshot;
@@ -46,14 +50,15 @@ struct IndexState {
   std::string dir;
   std::mutex write_mu;  // serializes manifest changes and dedup state
   mutable std::mutex mu;
-  std::shared_ptr<const Version> version;  // under mu
+  std::shared_ptr<const Version> version;   // under mu
   uint64_t next_seq = 1;                    // under write_mu
   RetentionPolicy retention;                // under write_mu
   bool deleted = false;                     // under write_mu
   std::map<int64_t, PartitionDedup> dedup;  // under write_mu
   uint64_t dedup_clock = 0;
   std::set<int64_t> merging;  // partitions with a merge in flight, under write_mu
-  std::map<int64_t, int64_t> last_commit_ms;  // partition -> clock ms of its last commit, under write_mu
+  std::map<int64_t, int64_t>
+      last_commit_ms;  // partition -> clock ms of its last commit, under write_mu
   // Identities (PendingKey of partition and fingerprint) reserved by commits whose segments are
   // being written, with how many commits hold each; under write_mu. A commit that meets one waits
   // on pending_cv until it is released (stored or abandoned), then dedups again.
@@ -77,6 +82,7 @@ Manifest ToManifest(const Version& v) {
   m.generation = v.generation;
   m.next_seq = v.next_seq;
   for (const auto& s : v.segments) m.segments.push_back(s->desc());
+  for (const auto& s : v.staged) m.segments.push_back(s->desc());
   for (const auto& d : v.broken_descs) m.segments.push_back(d);
   std::sort(m.segments.begin(), m.segments.end(),
             [](const SegmentDesc& a, const SegmentDesc& b) { return a.seq < b.seq; });
@@ -334,7 +340,7 @@ struct Store::Impl {
         std::string path = JoinPath(ix->dir, d.file);
         auto seg = Segment::Open(fs, path, d);
         if (seg.ok()) {
-          v->segments.push_back(std::move(seg).value());
+          (d.staged ? v->staged : v->segments).push_back(std::move(seg).value());
           continue;
         }
         gone |= seg.status().code() == StatusCode::kNotFound;
@@ -397,11 +403,13 @@ struct Store::Impl {
     auto it = ix.dedup.find(partition);
     if (it == ix.dedup.end()) {
       PartitionDedup pd;
-      for (const auto& seg : v.segments) {
-        if (seg->desc().partition != partition) continue;
-        RETURN_IF_ERROR(seg->ForEachId([&](std::string_view account, std::string_view id) {
-          pd.fps.Insert(IdFingerprint(account, id));
-        }));
+      for (const auto* list : {&v.segments, &v.staged}) {
+        for (const auto& seg : *list) {
+          if (seg->desc().partition != partition) continue;
+          RETURN_IF_ERROR(seg->ForEachId([&](std::string_view account, std::string_view id) {
+            pd.fps.Insert(IdFingerprint(account, id));
+          }));
+        }
       }
       it = ix.dedup.emplace(partition, std::move(pd)).first;
       // Bound memory: drop the least recently used other partitions.
@@ -411,12 +419,15 @@ struct Store::Impl {
         auto victim = ix.dedup.end();
         for (auto jt = ix.dedup.begin(); jt != ix.dedup.end(); ++jt) {
           if (jt->first == partition) continue;
-          if (victim == ix.dedup.end() || jt->second.last_used < victim->second.last_used) victim = jt;
+          if (victim == ix.dedup.end() || jt->second.last_used < victim->second.last_used)
+            victim = jt;
         }
         if (victim == ix.dedup.end()) break;
         total -= victim->second.fps.size();
-        for (const auto& seg : v.segments) {
-          if (seg->desc().partition == victim->first) seg->DropIdCache();
+        for (const auto* list : {&v.segments, &v.staged}) {
+          for (const auto& seg : *list) {
+            if (seg->desc().partition == victim->first) seg->DropIdCache();
+          }
         }
         ix.dedup.erase(victim);
       }
@@ -425,7 +436,10 @@ struct Store::Impl {
     return &it->second.fps;
   }
 
-  Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event>& events);
+  Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event>& events,
+                             const CommitOptions& options = {});
+  Result<PublishStats> Publish(std::string_view index, std::string_view group,
+                               std::string_view version);
   // Picks and runs one merge under the policy: `full` is MergeNow's (everything below
   // max_segment_events), `cold` the policy for days without recent commits.
   Result<bool> MergeOne(IndexState& ix, bool full, bool cold = false);
@@ -447,10 +461,17 @@ struct Store::Impl {
 };
 
 Result<CommitStats> Store::Impl::Commit(std::string_view index,
-                                        std::vector<cloudtrail::Event>& events) {
+                                        std::vector<cloudtrail::Event>& events,
+                                        const CommitOptions& options) {
   RETURN_IF_ERROR(CheckWritable());
   if (!ValidIndexName(index)) {
     return InvalidArgument("index name \"{}\" is not [a-z0-9_-]{{1,100}}", index);
+  }
+  const bool staging = !options.group.empty() || !options.version.empty();
+  if (staging && (!IsGroupToken(options.group) || !IsGroupToken(options.version))) {
+    return InvalidArgument(
+        "replacement group \"{}\" / version \"{}\" is not [A-Za-z0-9_.:/@+=-]{{1,200}}",
+        options.group, options.version);
   }
   CommitStats stats;
   if (events.empty()) return stats;
@@ -522,12 +543,11 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
       if (k + kPrefetchAhead < idxs.size()) set->Prefetch(fps[idxs[k + kPrefetchAhead]]);
       bool dup = false;
       if (set->Contains(fps[i])) {
-        for (const auto& seg : current->segments) {
-          if (seg->desc().partition != partition) continue;
-          ASSIGN_OR_RETURN(bool has, seg->ContainsId(events[i].account, events[i].event_id));
-          if (has) {
-            dup = true;
-            break;
+        for (const auto* list : {&current->segments, &current->staged}) {
+          for (const auto& seg : *list) {
+            if (dup || seg->desc().partition != partition) continue;
+            ASSIGN_OR_RETURN(bool has, seg->ContainsId(events[i].account, events[i].event_id));
+            dup = has;
           }
         }
       }
@@ -580,6 +600,11 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     desc.seq = seq;
     desc.file = SegmentFileName(seq, partition);
     desc.partition = partition;
+    if (staging) {
+      desc.group = options.group;
+      desc.version = options.version;
+      desc.staged = true;
+    }
     SegmentWriterOptions wopt = opt.segment;
     wopt.expected_events = static_cast<uint32_t>(idxs.size());
     writers.push_back(std::make_unique<NewSegment>(fs, ix.dir, desc, wopt));
@@ -616,8 +641,9 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   auto next = std::make_shared<Version>(*current);
   next->generation = current->generation + 1;
   next->next_seq = std::max(current->next_seq, ix.next_seq);
-  for (const auto& seg : added) next->segments.push_back(seg);
-  std::sort(next->segments.begin(), next->segments.end(),
+  auto& into = staging ? next->staged : next->segments;
+  for (const auto& seg : added) into.push_back(seg);
+  std::sort(into.begin(), into.end(),
             [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
   Status s = Swap(ix, next);
   if (!s.ok() && ix.Current() != next) {
@@ -644,6 +670,80 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
   return stats;
 }
 
+Result<PublishStats> Store::Impl::Publish(std::string_view index, std::string_view group,
+                                          std::string_view version) {
+  RETURN_IF_ERROR(CheckWritable());
+  if (!ValidIndexName(index)) {
+    return InvalidArgument("index name \"{}\" is not [a-z0-9_-]{{1,100}}", index);
+  }
+  if (!IsGroupToken(group) || !IsGroupToken(version)) {
+    return InvalidArgument(
+        "replacement group \"{}\" / version \"{}\" is not [A-Za-z0-9_.:/@+=-]{{1,200}}", group,
+        version);
+  }
+  ASSIGN_OR_RETURN(auto ixp, GetOrCreate(index));
+  IndexState& ix = *ixp;
+  PublishStats stats;
+  std::lock_guard<std::mutex> lock(ix.write_mu);
+  if (ix.deleted) return Unavailable("index {} was deleted; retry", index);
+  RETURN_IF_ERROR(CheckWritable());
+  auto current = ix.Current();
+  auto next = std::make_shared<Version>(*current);
+  next->generation = current->generation + 1;
+  next->next_seq = std::max(current->next_seq, ix.next_seq);
+  next->segments.clear();
+  next->staged.clear();
+  std::vector<std::shared_ptr<Segment>> removed;
+  for (const auto& seg : current->segments) {
+    const SegmentDesc& d = seg->desc();
+    if (d.group == group && d.version != version) {
+      removed.push_back(seg);
+      stats.dropped_events += seg->event_count();
+    } else {
+      next->segments.push_back(seg);
+    }
+  }
+  for (const auto& seg : current->staged) {
+    const SegmentDesc& d = seg->desc();
+    if (d.group != group) {
+      next->staged.push_back(seg);
+    } else if (d.version == version) {
+      // The same file, now listed as live: a new Segment object with the changed description (a
+      // Segment's description is fixed), opened on the same file.
+      SegmentDesc live = d;
+      live.staged = false;
+      ASSIGN_OR_RETURN(auto reopened, Segment::Open(fs, seg->path(), live));
+      next->segments.push_back(std::move(reopened));
+      stats.published_events += seg->event_count();
+      ++stats.published_segments;
+    } else {
+      removed.push_back(seg);
+      stats.dropped_events += seg->event_count();
+    }
+  }
+  stats.dropped_segments = removed.size();
+  stats.changed = stats.published_segments > 0 || stats.dropped_segments > 0;
+  if (!stats.changed) return stats;
+  std::sort(next->segments.begin(), next->segments.end(),
+            [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
+  Status s = Swap(ix, next);
+  if (!s.ok() && ix.Current() != next) return s;
+  // The staged Segment objects were replaced by reopened ones on the same files: let the old
+  // objects go without removing the files (only removed segments are obsolete).
+  std::set<int64_t> touched;
+  for (const auto& seg : removed) {
+    touched.insert(seg->desc().partition);
+    seg->MarkObsolete();
+  }
+  // Dedup state of the partitions that lost events is rebuilt from the segments when needed.
+  for (int64_t p : touched) ix.dedup.erase(p);
+  if (!s.ok()) return s;
+  log::Info("store: {} {} version {} published ({} events), {} events of other versions dropped",
+            ix.name, group, version, stats.published_events, stats.dropped_events);
+  if (opt.background_merge) Signal();
+  return stats;
+}
+
 // Picks and runs one merge in `ix` under the policy (see the declaration). Returns whether it
 // merged.
 Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full, bool cold) {
@@ -654,9 +754,13 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full, bool cold) {
     std::lock_guard<std::mutex> lock(ix.write_mu);
     if (ix.deleted) return false;
     auto v = ix.Current();
-    std::map<int64_t, std::vector<std::shared_ptr<Segment>>> small;
-    const uint32_t small_below = full || cold ? opt.max_segment_events
-                                              : std::min(opt.max_segment_events, opt.background_merge_below);
+    // Segments merge only with segments of the same partition and replacement group version, so
+    // a merged segment still belongs to exactly one version (PublishGroup drops it whole).
+    std::map<std::tuple<int64_t, std::string, std::string>, std::vector<std::shared_ptr<Segment>>>
+        small;
+    const uint32_t small_below = full || cold
+                                     ? opt.max_segment_events
+                                     : std::min(opt.max_segment_events, opt.background_merge_below);
     const int64_t now_ms = opt.clock->NowMicros() / 1000;
     auto is_cold = [&](int64_t partition) {
       auto it = ix.last_commit_ms.find(partition);
@@ -665,7 +769,7 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full, bool cold) {
     for (const auto& s : v->segments) {
       if (cold && !is_cold(s->desc().partition)) continue;
       if (s->event_count() < small_below && !ix.merging.count(s->desc().partition)) {
-        small[s->desc().partition].push_back(s);
+        small[{s->desc().partition, s->desc().group, s->desc().version}].push_back(s);
       }
     }
     uint32_t need = full ? 2 : std::max<uint32_t>(2, opt.merge_min_segments);
@@ -677,7 +781,8 @@ Result<bool> Store::Impl::MergeOne(IndexState& ix, bool full, bool cold) {
       for (uint32_t x = n / 1024; x > 0; x /= 4) ++t;
       return t;
     };
-    for (auto& [p, all_small] : small) {
+    for (auto& [key, all_small] : small) {
+      const int64_t p = std::get<0>(key);
       std::vector<std::shared_ptr<Segment>> segs;
       if (full) {
         segs = all_small;
@@ -744,6 +849,8 @@ Status Store::Impl::Merge(IndexState& ix, int64_t partition,
   desc.seq = seq;
   desc.file = SegmentFileName(seq, partition);
   desc.partition = partition;
+  desc.group = inputs[0]->desc().group;  // all inputs share it (MergeOne)
+  desc.version = inputs[0]->desc().version;
   SegmentWriterOptions wopt = opt.segment;
   wopt.expected_events = static_cast<uint32_t>(order.size());
   NewSegment out(fs, ix.dir, desc, wopt);
@@ -906,7 +1013,8 @@ void Store::Impl::BackgroundLoop() {
         }
         auto r = MergeOne(*ix, false, /*cold=*/true);
         if (!r.ok()) {
-          log::Warn("store: background merge of a cold day in {}: {}", ix->name, r.status().message());
+          log::Warn("store: background merge of a cold day in {}: {}", ix->name,
+                    r.status().message());
         } else if (*r) {
           Signal();  // look again at once
         }
@@ -1022,8 +1130,45 @@ Result<CommitStats> Store::Commit(std::string_view index, std::vector<cloudtrail
   return impl_->Commit(index, events);
 }
 
-Result<CommitStats> Store::CommitInPlace(std::string_view index, std::vector<cloudtrail::Event>* events) {
+Result<CommitStats> Store::CommitInPlace(std::string_view index,
+                                         std::vector<cloudtrail::Event>* events) {
   return impl_->Commit(index, *events);
+}
+
+Result<CommitStats> Store::Commit(std::string_view index, std::vector<cloudtrail::Event> events,
+                                  const CommitOptions& options) {
+  return impl_->Commit(index, events, options);
+}
+
+Result<PublishStats> Store::PublishGroup(std::string_view index, std::string_view group,
+                                         std::string_view version) {
+  return impl_->Publish(index, group, version);
+}
+
+std::map<std::string, GroupInfo> Store::Groups(std::string_view index) const {
+  std::map<std::string, GroupInfo> out;
+  auto ix = impl_->Find(index);
+  if (!ix) return out;
+  auto v = ix->Current();
+  for (const auto& seg : v->segments) {
+    const SegmentDesc& d = seg->desc();
+    if (d.group.empty()) continue;
+    GroupInfo& g = out[d.group];
+    g.live_version = d.version;  // one live version per group (PublishGroup)
+    g.live_events += seg->event_count();
+    ++g.live_segments;
+  }
+  for (const auto& seg : v->staged) {
+    const SegmentDesc& d = seg->desc();
+    GroupInfo& g = out[d.group];
+    if (std::find(g.staged_versions.begin(), g.staged_versions.end(), d.version) ==
+        g.staged_versions.end()) {
+      g.staged_versions.push_back(d.version);
+    }
+    g.staged_events += seg->event_count();
+  }
+  for (auto& [name, g] : out) std::sort(g.staged_versions.begin(), g.staged_versions.end());
+  return out;
 }
 
 std::vector<std::string> Store::ListIndexes() const {
@@ -1118,8 +1263,8 @@ Status Store::DeleteIndex(std::string_view index) {
   std::lock_guard<std::mutex> lock(ix->write_mu);
   ix->deleted = true;
   // Rename first so a crash mid-removal cannot leave a half-deleted index that looks live.
-  std::string tomb = JoinPath(m.indexes_dir, fmt::format("{}{}-{}", kDeletedPrefix, ix->name,
-                                                        m.opt.clock->NowMicros()));
+  std::string tomb = JoinPath(
+      m.indexes_dir, fmt::format("{}{}-{}", kDeletedPrefix, ix->name, m.opt.clock->NowMicros()));
   RETURN_IF_ERROR(m.fs->Rename(ix->dir, tomb));
   RETURN_IF_ERROR(m.fs->SyncDir(m.indexes_dir));
   RETURN_IF_ERROR(m.fs->RemoveAll(tomb));

@@ -42,6 +42,7 @@
 //   at Open; it opens a new Store to see later commits. Its write methods fail with kUnsupported.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -89,6 +90,29 @@ struct StoreOptions {
   int64_t retention_interval_ms = 60'000;
 };
 
+// A commit into a replacement group (see Store::PublishGroup). Both empty: an ordinary commit.
+struct CommitOptions {
+  std::string group;    // the replaceable unit, e.g. "billing:20261101-20261201"
+  std::string version;  // this load's version of it, e.g. the report's assemblyId
+};
+
+struct PublishStats {
+  uint64_t published_segments = 0;  // staged segments of the version made live
+  uint64_t published_events = 0;
+  uint64_t dropped_segments = 0;  // segments of other versions of the group removed
+  uint64_t dropped_events = 0;
+  bool changed = false;  // false: the version was already the live one and nothing was staged
+};
+
+// A replacement group as the manifest lists it.
+struct GroupInfo {
+  std::string live_version;  // the version whose segments are searched ("" if none)
+  uint64_t live_events = 0;
+  uint64_t live_segments = 0;
+  std::vector<std::string> staged_versions;  // versions with staged segments, sorted
+  uint64_t staged_events = 0;
+};
+
 struct CommitStats {
   uint64_t added = 0;
   uint64_t duplicates = 0;
@@ -99,8 +123,8 @@ struct IndexInfo {
   std::string name;
   uint64_t events = 0;
   uint64_t segments = 0;
-  uint64_t bytes = 0;       // segment files + manifest
-  int64_t min_time = 0;     // ms; 0 when empty
+  uint64_t bytes = 0;    // segment files + manifest
+  int64_t min_time = 0;  // ms; 0 when empty
   int64_t max_time = 0;
   uint64_t generation = 0;  // manifest generation
   uint64_t partitions = 0;
@@ -174,6 +198,27 @@ class Store {
   // The same for a caller that reuses its batch vector: the events may be reordered, moved from
   // or dropped; the caller clears the vector afterwards.
   Result<CommitStats> CommitInPlace(std::string_view index, std::vector<cloudtrail::Event>* events);
+
+  // Replacement groups: a unit of data that is reloaded whole from time to time (a billing
+  // period, rewritten by AWS as a new "assembly" several times a month) and must be searched as
+  // exactly one version, never two and never none.
+  //
+  // Commit with `options.group` set *stages* the batch: its segments are written, fsynced and
+  // listed in the manifest (so they survive a crash), tagged with the group and version, but no
+  // snapshot, merge, retention or Info sees them. Deduplication does count them, so a load that
+  // is interrupted and run again adds only what is missing. A version may be staged by any
+  // number of commits. InvalidArgument when the group or version is not an IsGroupToken.
+  Result<CommitStats> Commit(std::string_view index, std::vector<cloudtrail::Event> events,
+                             const CommitOptions& options);
+  // In one manifest swap: the staged segments of (group, version) become live and every other
+  // segment of `group` (live or staged, any other version) is dropped. Searches see the old
+  // version until the swap and the new one after it; a crash leaves one or the other. Publishing
+  // the version that is already live with nothing staged changes nothing (changed = false).
+  // Creates the index when absent. Same failure model as Commit.
+  Result<PublishStats> PublishGroup(std::string_view index, std::string_view group,
+                                    std::string_view version);
+  // The replacement groups of `index` by name (empty when the index is absent).
+  std::map<std::string, GroupInfo> Groups(std::string_view index) const;
 
   // Index names, sorted.
   std::vector<std::string> ListIndexes() const;
