@@ -85,6 +85,7 @@ std::string Metrics::RenderPrometheus(int64_t now_ms) const {
   out += fmt::format("cairn_collect_events_total{{outcome=\"read\"}} {}\n", events_read.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events_stored.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"duplicate\"}} {}\n", events_duplicate.load());
+  out += fmt::format("cairn_collect_alerts_stored_total {}\n", alerts_stored.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"excluded\"}} {}\n", events_excluded.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"routed\"}} {}\n", events_routed.load());
   counter("cairn_collect_bytes_total", "Bytes downloaded from S3.", bytes_downloaded.load());

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "common/log.h"
 #include "query/row.h"
 
 namespace cairn::detect {
@@ -537,6 +538,17 @@ std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& event
     }
   }
   return out;
+}
+
+Result<std::unique_ptr<RuleSet>> LoadRuleSet(const std::string& dir) {
+  ASSIGN_OR_RETURN(LoadedRules loaded, LoadRuleDirectory(dir));
+  for (const Refusal& r : loaded.refused) log::Warn("sigma rule refused: {}", r.ToString());
+  if (loaded.rules.empty()) {
+    return InvalidArgument("no Sigma rule loaded from {} ({} refused)", dir, loaded.refused.size());
+  }
+  log::Info("sigma: {} rules and {} correlations loaded from {}, {} refused", loaded.rules.size(),
+            loaded.correlations.size(), dir, loaded.refused.size());
+  return std::make_unique<RuleSet>(std::move(loaded));
 }
 
 }  // namespace cairn::detect

@@ -101,6 +101,11 @@ class RuleSet {
   std::vector<std::string> index_text_;
 };
 
+// Loads the rules under `dir` for streaming detection or a hunt; each refusal is logged as a
+// warning naming the file and the feature (the other rules load). Fails when `dir` cannot be
+// read or no rule at all loads.
+Result<std::unique_ptr<RuleSet>> LoadRuleSet(const std::string& dir);
+
 // The id the reader gives an event without eventID: "h:" + 32 hex digits of SHA-256 of its text.
 std::string HashEventKey(std::string_view raw);
 
