@@ -26,8 +26,10 @@ const std::map<std::string, std::string> kRuleIds = {
     {"aws_root_account_usage", "8ad1600d-e9dc-4251-b0ee-a65268f29add"},
     {"aws_iam_backdoor_users_keys", "0a5177f4-6ca9-44c2-aacf-d3f3d8b6e4d2"},
     {"aws_snapshot_backup_exfiltration", "abae8fec-57bd-4f87-aff6-6e3db989843d"},
+    {"cairn_iam_admin_policy_attached", "c4238866-979e-442b-b250-4d65a14d6ddb"},
 };
-constexpr const char* kBurstId = "b7b2c1a4-cairn-access-denied-burst";
+constexpr const char* kBurstId = "1dd61671-0140-4675-9ae3-9d2d4b7a3c91";
+constexpr const char* kAdminId = "c4238866-979e-442b-b250-4d65a14d6ddb";
 
 // scenario name → the rules that must fire on each of its events (the burst: the correlation).
 const std::map<std::string, std::vector<std::string>> kScenarioRules = {
@@ -37,40 +39,9 @@ const std::map<std::string, std::vector<std::string>> kScenarioRules = {
     {"root_console_login_without_mfa",
      {"aws_cloudtrail_console_login_success_without_mfa", "aws_root_account_usage"}},
     {"iam_create_access_key_other_user", {"aws_iam_backdoor_users_keys"}},
+    {"iam_attach_admin_policy", {"cairn_iam_admin_policy_attached"}},
     {"ebs_snapshot_shared_public", {"aws_snapshot_backup_exfiltration"}},
 };
-
-// A correlation shipped with the test: 20 access-denied errors from one address in 5 minutes.
-constexpr const char* kBurstRule = R"(title: Access denied errors
-id: b7b2c1a4-cairn-access-denied
-name: cairn_access_denied
-level: low
-logsource:
-    product: aws
-    service: cloudtrail
-detection:
-    selection:
-        errorCode:
-            - AccessDenied
-            - Client.UnauthorizedOperation
-            - UnauthorizedOperation
-    condition: selection
----
-title: Burst of access denied errors from one address
-id: b7b2c1a4-cairn-access-denied-burst
-level: high
-tags:
-    - attack.discovery
-correlation:
-    type: event_count
-    rules:
-        - cairn_access_denied
-    group-by:
-        - sourceIPAddress
-    timespan: 5m
-    condition:
-        gte: 20
-)";
 
 struct AlertRow {
   std::string rule_id, event_id;
@@ -108,13 +79,15 @@ class DetectCliTest : public ::testing::Test {
     CairnRun gen = Cairn("generate --out " + logs_ +
                          " --events 20000 --seed 7 --days 5 --accounts 3 --regions 2 --threads 2");
     ASSERT_EQ(gen.status, 0) << gen.err;
-    // The rules: every shared rule (linked, not copied) and the burst correlation.
+    // The rules: every shared rule and cairn's own (rules/sigma), linked, not copied.
     rules_ = tmp_ + "/rules";
     fs::create_directories(rules_);
-    for (const auto& e : fs::directory_iterator(SharedDataDir() + "/sigma/rules")) {
-      fs::create_symlink(fs::absolute(e.path()), rules_ + "/" + e.path().filename().string());
+    for (const std::string dir :
+         {SharedDataDir() + "/sigma/rules", std::string(CAIRN_SOURCE_DIR) + "/rules/sigma"}) {
+      for (const auto& e : fs::directory_iterator(dir)) {
+        fs::create_symlink(fs::absolute(e.path()), rules_ + "/" + e.path().filename().string());
+      }
     }
-    std::ofstream(rules_ + "/cairn_access_denied_burst.yml") << kBurstRule;
   }
   static void TearDownTestSuite() {
     if (!tmp_.empty() && !::testing::Test::HasFailure()) fs::remove_all(tmp_);
@@ -138,11 +111,11 @@ class DetectCliTest : public ::testing::Test {
 
 TEST_F(DetectCliTest, StreamingAndRetroHuntRaiseTheSameAlertsAndScenariosAreDetected) {
   const std::string streamed = tmp_ + "/streamed", hunted = tmp_ + "/hunted";
-  CairnRun ing =
-      Cairn("ingest --no-progress --data " + streamed + " --rules " + rules_ + " " + logs_);
+  CairnRun ing = Cairn("ingest --no-progress --data " + streamed + " --rules " + rules_ + " " +
+                       logs_ + "/AWSLogs");
   ASSERT_EQ(ing.status, 0) << ing.err;
   EXPECT_NE(ing.err.find("new alerts in index alerts"), std::string::npos) << ing.err;
-  CairnRun plain = Cairn("ingest --no-progress --data " + hunted + " " + logs_);
+  CairnRun plain = Cairn("ingest --no-progress --data " + hunted + " " + logs_ + "/AWSLogs");
   ASSERT_EQ(plain.status, 0) << plain.err;
   EXPECT_EQ(StoredAlerts(hunted).size(), 0u);
 
@@ -214,24 +187,31 @@ TEST_F(DetectCliTest, StreamingAndRetroHuntRaiseTheSameAlertsAndScenariosAreDete
   EXPECT_EQ(fp[kRuleIds.at("aws_cloudtrail_disable_logging")], 0);
   EXPECT_EQ(fp[kRuleIds.at("aws_cloudtrail_guardduty_detector_deleted_or_updated")], 0);
   EXPECT_EQ(fp[kBurstId], 0);
+  EXPECT_EQ(fp[kAdminId], 0);
 }
 
 TEST_F(DetectCliTest, TimeRangeLimitsTheHunt) {
   const std::string data = tmp_ + "/ranged";
-  ASSERT_EQ(Cairn("ingest --no-progress --data " + data + " " + logs_).status, 0);
+  ASSERT_EQ(Cairn("ingest --no-progress --data " + data + " " + logs_ + "/AWSLogs").status, 0);
   // Day 0 holds the trail scenarios; day 1 the root login.
   CairnRun d0 = Cairn("detect --data " + data + " --rules " + rules_ +
                       " --dry-run --format json --earliest 2026-11-01T00:00:00Z --latest "
                       "2026-11-02T00:00:00Z");
   ASSERT_EQ(d0.status, 0) << d0.err;
   std::set<AlertRow> a0 = ParseAlerts(d0.out);
-  bool trail = false, root = false;
-  for (const AlertRow& a : a0) {
-    trail |= a.rule_id == kRuleIds.at("aws_cloudtrail_disable_logging");
-    root |= a.rule_id == kRuleIds.at("aws_cloudtrail_console_login_success_without_mfa");
+  std::string manifest = ReadWholeFile(logs_ + "/scenarios.json");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc = parser.parse(manifest);
+  std::map<std::string, std::string> first_event;
+  for (simdjson::dom::element sc : doc["scenarios"].get_array()) {
+    first_event[std::string(sc["name"].get_string().value())] =
+        std::string(sc["events"].at(0)["eventID"].get_string().value());
   }
-  EXPECT_TRUE(trail);
-  EXPECT_FALSE(root);
+  EXPECT_TRUE(a0.count(
+      {kRuleIds.at("aws_cloudtrail_disable_logging"), first_event.at("cloudtrail_stop_logging")}));
+  for (const AlertRow& a : a0)
+    EXPECT_NE(a.event_id, first_event.at("root_console_login_without_mfa"));
+  EXPECT_FALSE(a0.empty());
 }
 
 TEST_F(DetectCliTest, RealCloudTrailLogs) {
