@@ -8,6 +8,8 @@
 #include "common/testing.h"
 #include "detect/hunt.h"
 #include "detect/rule_set.h"
+#include "ingest/store_sink.h"
+#include "store/store.h"
 
 namespace cairn::detect {
 namespace {
@@ -453,6 +455,73 @@ TEST(SigmaCorrelation, UnknownRuleIsRefused) {
   ASSERT_EQ(loaded.refused.size(), 1u);
   EXPECT_EQ(loaded.refused[0].ToString(),
             "c.yml: correlation names rule \"nope\", which did not load");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming
+
+// An inner sink that fails its first commit, then stores.
+class FlakySink final : public ingest::Sink {
+ public:
+  explicit FlakySink(store::Store* store) : inner_(store) {}
+  Result<ingest::SinkStats> Commit(std::string_view index,
+                                   std::vector<cloudtrail::Event>* events) override {
+    if (fail_next_) {
+      fail_next_ = false;
+      return IOError("disk full");
+    }
+    return inner_.Commit(index, events);
+  }
+  bool fail_next_ = true;
+
+ private:
+  ingest::StoreSink inner_;
+};
+
+cloudtrail::Event MakeEvent(const std::string& id, const std::string& name, int64_t t) {
+  cloudtrail::Event e;
+  e.raw = R"({"eventID":")" + id + R"(","eventTime":"2026-11-01T00:00:00Z","eventName":")" + name +
+          R"(","eventSource":"cloudtrail.amazonaws.com","recipientAccountId":"111122223333"})";
+  e.time_ms = t;
+  e.event_id = id;
+  e.account = "111122223333";
+  e.sourcetype = "aws:cloudtrail";
+  return e;
+}
+
+TEST(DetectingSink, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
+  std::string dir = testing::MakeTempDir("cairn_detecting_sink");
+  store::StoreOptions options;
+  options.data_dir = dir;
+  options.background_merge = false;
+  auto st = store::Store::Open(options);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  auto rs = Load(RuleText("    sel:\n        eventName: StopLogging\n    condition: sel\n"));
+  FlakySink flaky(st->get());
+  DetectingSink sink(&flaky, rs.get(), st->get());
+  auto batch = [] {
+    return std::vector<cloudtrail::Event>{MakeEvent("e1", "StopLogging", 1000),
+                                          MakeEvent("e2", "DescribeTrails", 2000)};
+  };
+  auto alerts_count = [&]() -> uint64_t {
+    auto info = (*st)->Info(kAlertsIndex);
+    return info.ok() ? info->events : 0;
+  };
+  std::vector<cloudtrail::Event> events = batch();
+  EXPECT_FALSE(sink.Commit("aws-cloudtrail", &events).ok());
+  EXPECT_EQ(alerts_count(), 0u);  // the batch was not stored: no alert either
+  events = batch();
+  auto ok = sink.Commit("aws-cloudtrail", &events);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->added, 2u);
+  EXPECT_EQ(alerts_count(), 1u);
+  // The same batch again (a retried delivery): nothing new.
+  events = batch();
+  ASSERT_TRUE(sink.Commit("aws-cloudtrail", &events).ok());
+  EXPECT_EQ(alerts_count(), 1u);
+  EXPECT_EQ(sink.stats().alerts_stored.load(), 1u);
+  ASSERT_TRUE((*st)->Close().ok());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
