@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Streaming detection benchmark (issue 16): `cairn ingest` into the store with every Sigma rule
+# loaded (the shared rules and rules/sigma) against the same ingest without rules, in alternating
+# pairs over the same generated files, for the default and the wide profile.
+# Usage: bench/detect.sh [EVENTS] [PAIRS]     (defaults 500000 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${1:-500000}
+PAIRS=${2:-3}
+B=${BUILD:-build}
+CAIRN=$B/src/cli/cairn
+WORK=${BENCH_DIR:-/tmp/cairn-bench-detect}
+SHARED=${CAIRN_SHARED_DATA:-../shared/data}
+mkdir -p "$WORK"
+# The rules: linked, not copied.
+RULES=$WORK/rules
+rm -rf "$RULES" && mkdir -p "$RULES"
+for f in "$SHARED"/sigma/rules/*.yml rules/sigma/*.yml; do ln -s "$(realpath "$f")" "$RULES/"; done
+echo "rules: $(ls "$RULES" | wc -l) files; cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for profile in default wide; do
+  LOGS=$WORK/gen-$profile-$EVENTS
+  if [ ! -d "$LOGS" ]; then
+    "$CAIRN" generate --out "$LOGS" --events "$EVENTS" --seed 1 --days 1 --profile "$profile" --threads 2 >&2
+  fi
+  find "$LOGS/AWSLogs" -name '*.json.gz' -exec cat {} + > /dev/null
+  for pair in $(seq 1 "$PAIRS"); do
+    for mode in plain rules; do
+      rm -rf "$WORK/data"
+      extra=""
+      [ "$mode" = rules ] && extra="--rules $RULES"
+      start=$(date +%s.%N)
+      "$CAIRN" --log-level warn ingest --no-progress --data "$WORK/data" $extra "$LOGS/AWSLogs" > "$WORK/out.txt"
+      end=$(date +%s.%N)
+      alerts=0
+      if [ "$mode" = rules ]; then
+        alerts=$("$CAIRN" --data "$WORK/data" index info alerts 2>/dev/null | awk '/^events:/{print $2}' || echo 0)
+      fi
+      awk -v p="$profile" -v m="$mode" -v n="$EVENTS" -v s="$start" -v e="$end" -v a="$alerts" -v pair="$pair" \
+        'BEGIN{printf "%s pair %d %-6s %.2f s  %.0f events/s  alerts %s\n", p, pair, m, e-s, n/(e-s), a}'
+    done
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$WORK/data"
