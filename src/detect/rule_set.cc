@@ -27,6 +27,30 @@ std::string QuotedLastKey(std::string_view field) {
   return "\"" + std::string(dot == std::string_view::npos ? field : field.substr(dot + 1)) + "\"";
 }
 
+// Whether a CloudTrail field may hold an object (a rule may then match on the leaves under it):
+// the record's object members, and anything under the free-form service parts.
+bool MayBeObject(std::string_view field) {
+  static const std::set<std::string, std::less<>> kObjects = {
+      "userIdentity",
+      "userIdentity.sessionContext",
+      "userIdentity.sessionContext.sessionIssuer",
+      "userIdentity.sessionContext.attributes",
+      "userIdentity.sessionContext.webIdFederationData",
+      "resources",
+      "tlsDetails",
+      "insightDetails",
+      "edgeDeviceDetails"};
+  if (kObjects.count(field)) return true;
+  for (std::string_view part :
+       {"requestParameters", "responseElements", "additionalEventData", "serviceEventDetails"}) {
+    if (field == part ||
+        (field.starts_with(part) && field.size() > part.size() && field[part.size()] == '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 using ValueSet = std::optional<std::set<std::string>>;
 
 // The exact values `field` must take for the selection to match (lower-cased), if it must.
@@ -197,7 +221,47 @@ void RuleSet::Compile() {
     for (const std::string& f : c.group_by) names.push_back(f);
     if (!c.field.empty()) names.push_back(c.field);
   }
+  // Every way the rules' paths may run through arrays: `a.b.c` is also `a{}.b.c`, `a.b{}.c`, ...
+  // (paths of up to 4 keys; JsonPaths only walks the members an event has, so unused variants
+  // cost nothing per event).
+  const size_t base_names = names.size();
+  std::vector<std::vector<std::string>> variant_names(base_names);
+  for (size_t i = 0; i < base_names; ++i) {
+    std::vector<std::string> keys;
+    size_t p = 0;
+    const std::string& f = names[i];
+    while (true) {
+      size_t d = f.find('.', p);
+      keys.push_back(f.substr(p, d == std::string::npos ? std::string::npos : d - p));
+      if (d == std::string::npos) break;
+      p = d + 1;
+    }
+    if (keys.size() > 4) continue;
+    for (unsigned mask = 1; mask < (1u << keys.size()); ++mask) {
+      std::string v;
+      for (size_t k = 0; k < keys.size(); ++k) {
+        if (k > 0) v.push_back('.');
+        v += keys[k];
+        if (mask & (1u << k)) v += "{}";
+      }
+      variant_names[i].push_back(v);
+    }
+  }
+  for (const auto& vs : variant_names) names.insert(names.end(), vs.begin(), vs.end());
   paths_ = std::make_unique<query::JsonPaths>(names);
+  variants_.assign(paths_->size(), {});
+  container_.assign(paths_->size(), 0);
+  needle_.assign(paths_->size(), "");
+  for (size_t i = 0; i < base_names; ++i) {
+    int slot = paths_->Slot(names[i]);
+    if (slot < 0 || !variants_[slot].empty()) continue;
+    for (const std::string& v : variant_names[i]) {
+      int vs = paths_->Slot(v);
+      if (vs >= 0 && vs != slot) variants_[slot].push_back(vs);
+    }
+    container_[slot] = MayBeObject(names[i]);
+    needle_[slot] = QuotedLastKey(names[i]);
+  }
   slot_event_name_ = paths_->Slot("eventName");
   slot_event_source_ = paths_->Slot("eventSource");
   slot_event_id_ = paths_->Slot("eventID");
@@ -261,11 +325,16 @@ std::string RuleSet::IndexOf(int rule) const { return index_text_[rule]; }
 
 const query::Values& RuleSet::FieldValues(int slot, Scratch& s) const {
   query::Values& v = s.slots[slot];
-  if (v.empty() && !s.fallback_done[slot]) {
+  if (!s.fallback_done[slot]) {
     s.fallback_done[slot] = 1;
-    // An object or array under this name: its leaves. Only when the key is in the text at all.
+    // The same path through arrays (`resources.ARN` is also `resources{}.ARN`).
+    for (int other : variants_[slot]) {
+      const query::Values& more = s.slots[other];
+      v.insert(v.end(), more.begin(), more.end());
+    }
+    // A field that may name an object: its leaves, when the key is in the text at all.
     const std::string& field = paths_->name(slot);
-    if (s.json.find(QuotedLastKey(field)) != std::string_view::npos) {
+    if (v.empty() && container_[slot] && s.json.find(needle_[slot]) != std::string_view::npos) {
       s.Flatten();
       std::string prefix = field + ".";
       for (auto it = s.flat.lower_bound(field); it != s.flat.end(); ++it) {

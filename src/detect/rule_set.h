@@ -4,9 +4,11 @@
 //
 // Fields are read with the search engine's JSON extraction (query::JsonPaths): one On-Demand walk
 // per event collects every field any rule reads, by the names Sigma writes
-// (`userIdentity.sessionContext.sessionIssuer.type`). A rule field that names an object or an
-// array (`requestParameters`, `resources.ARN`) is answered, only when the event has such a key,
-// from the flattened event: every leaf under it, array steps ignored.
+// (`userIdentity.sessionContext.sessionIssuer.type`), also through arrays (`resources.ARN` reads
+// `resources{}.ARN`). A rule field that may name an object (`requestParameters`, anything under
+// requestParameters/responseElements/additionalEventData, the userIdentity objects) and is not a
+// leaf of the event is answered, when the event's text has the key at all, from the flattened
+// event: every leaf under it.
 //
 // Index: a rule whose condition requires eventName to be one of a set of exact values is listed
 // under each of them; else one that requires eventSource values is listed under those; the rest
@@ -89,6 +91,11 @@ class RuleSet {
 
   LoadedRules loaded_;
   std::unique_ptr<query::JsonPaths> paths_;
+  // Per slot of a rule field: the slots of the same path through arrays, whether it may name an
+  // object (answered from the flattened event), and its last key quoted (the text test first).
+  std::vector<std::vector<int>> variants_;
+  std::vector<uint8_t> container_;
+  std::vector<std::string> needle_;
   int slot_event_name_ = -1, slot_event_source_ = -1, slot_event_id_ = -1, slot_arn_ = -1,
       slot_ip_ = -1, slot_region_ = -1, slot_account_ = -1;
   // Per correlation: slots of its group-by fields and of its value_count field (-1: none).
