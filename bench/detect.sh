@@ -35,15 +35,16 @@ for profile in default wide; do
       extra=""
       [ "$mode" = rules ] && extra="--rules $RULES"
       [ "$mode" = quiet ] && extra="--rules $QUIET"
-      start=$(date +%s.%N)
-      "$CAIRN" --log-level warn ingest --no-progress --data "$WORK/data" $extra "$LOGS/AWSLogs" > "$WORK/out.txt"
-      end=$(date +%s.%N)
+      /usr/bin/time -f "%e %U %S" -o "$WORK/time.txt" \
+        "$CAIRN" --log-level warn ingest --no-progress --data "$WORK/data" $extra "$LOGS/AWSLogs" > "$WORK/out.txt"
+      read -r wall user sys < "$WORK/time.txt"
       alerts=0
       if [ "$mode" != plain ]; then
         alerts=$("$CAIRN" --data "$WORK/data" index info alerts 2>/dev/null | awk '/^events:/{print $2}' || echo 0)
       fi
-      awk -v p="$profile" -v m="$mode" -v n="$EVENTS" -v s="$start" -v e="$end" -v a="$alerts" -v pair="$pair" \
-        'BEGIN{printf "%s pair %d %-6s %.2f s  %.0f events/s  alerts %s\n", p, pair, m, e-s, n/(e-s), a}'
+      awk -v p="$profile" -v m="$mode" -v n="$EVENTS" -v w="$wall" -v u="$user" -v s="$sys" -v a="$alerts" \
+        -v pair="$pair" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+        'BEGIN{printf "%s pair %d %-6s wall %.2f s  %.0f events/s  CPU %.2f s  %.0f events/CPU-s  alerts %s  load %s\n", p, pair, m, w, n/w, u+s, n/(u+s), a, l}'
     done
   done
 done

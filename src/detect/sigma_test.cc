@@ -1,14 +1,21 @@
 #include "detect/sigma.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
 #include <set>
 
+#include "common/json_util.h"
 #include "common/testing.h"
 #include "detect/hunt.h"
 #include "detect/rule_set.h"
 #include "ingest/store_sink.h"
+#include "query/value.h"
 #include "store/store.h"
 
 namespace cairn::detect {
@@ -522,6 +529,252 @@ TEST(DetectingSink, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
   EXPECT_EQ(sink.stats().alerts_stored.load(), 1u);
   ASSERT_TRUE((*st)->Close().ok());
   std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every shared rule, on an event built from its own selections
+
+namespace synth {
+
+// Sample values for the regular expressions of the shared rules (a generator of strings for
+// any RE2 is beyond a test).
+const std::map<std::string, std::string> kRegexSamples = {
+    {".+:assumed-role/aws:.+", "arn:aws:sts::111122223333:assumed-role/aws:ec2-instance/i-0abc"},
+};
+
+struct Event {
+  std::map<std::string, std::optional<std::string>> fields;  // nullopt: absent
+  bool ok = true;
+  std::string why;
+  void Set(const std::string& f, std::optional<std::string> v) {
+    auto it = fields.find(f);
+    if (it != fields.end() && it->second != v) {
+      ok = false;
+      why = "conflicting values for " + f;
+    }
+    fields[f] = std::move(v);
+  }
+};
+
+// A value the matcher accepts, or nullopt for "absent"; `*ok` false when none can be made.
+std::optional<std::string> Accepted(const ValueMatcher& m, bool* ok) {
+  switch (m.kind) {
+    case ValueMatcher::Kind::kGlob: {
+      std::string out;
+      for (size_t i = 0; i < m.text.size(); ++i) {
+        if (m.wild[i] == 1) continue;                     // '*': nothing
+        out.push_back(m.wild[i] == 2 ? 'x' : m.text[i]);  // '?': any one character
+      }
+      return out;
+    }
+    case ValueMatcher::Kind::kNull: return std::nullopt;
+    case ValueMatcher::Kind::kExists:
+      if (m.exists) return std::string("present");
+      return std::nullopt;
+    case ValueMatcher::Kind::kCidr: {
+      char buf[64];
+      inet_ntop(m.net.size() == 16 ? AF_INET6 : AF_INET, m.net.data(), buf, sizeof(buf));
+      return std::string(buf);
+    }
+    case ValueMatcher::Kind::kNumber: {
+      double x = m.number + (m.cmp == ValueMatcher::Cmp::kGt   ? 1
+                             : m.cmp == ValueMatcher::Cmp::kLt ? -1
+                                                               : 0);
+      return query::FormatNumber(x);
+    }
+    case ValueMatcher::Kind::kRegex: {
+      auto it = kRegexSamples.find(m.regex->pattern());
+      if (it == kRegexSamples.end()) *ok = false;
+      return it == kRegexSamples.end() ? std::string() : it->second;
+    }
+    case ValueMatcher::Kind::kFieldRef: return std::string("same-value");
+  }
+  *ok = false;
+  return std::nullopt;
+}
+
+void Want(const Rule& r, const Condition& c, bool v, std::set<int>* t, std::set<int>* f) {
+  switch (c.op) {
+    case Condition::Op::kSel: (v ? t : f)->insert(c.selections[0]); return;
+    case Condition::Op::kNot: Want(r, c.children[0], !v, t, f); return;
+    case Condition::Op::kAnd:
+      if (v) {
+        for (const auto& ch : c.children) Want(r, ch, true, t, f);
+      } else {
+        Want(r, c.children[0], false, t, f);
+      }
+      return;
+    case Condition::Op::kOr:
+      if (v) {
+        Want(r, c.children[0], true, t, f);
+      } else {
+        for (const auto& ch : c.children) Want(r, ch, false, t, f);
+      }
+      return;
+    case Condition::Op::kOf: {
+      size_t need = c.count < 0 ? c.selections.size() : static_cast<size_t>(c.count);
+      if (v) {
+        for (size_t i = 0; i < need && i < c.selections.size(); ++i) t->insert(c.selections[i]);
+      } else if (c.count < 0) {
+        f->insert(c.selections[0]);
+      } else {
+        for (int s : c.selections) f->insert(s);
+      }
+      return;
+    }
+  }
+}
+
+// The JSON text of `e`, dotted names nested.
+std::string ToJson(const Event& e) {
+  // Build a tree of maps.
+  struct Node {
+    std::map<std::string, Node> kids;
+    std::optional<std::string> leaf;
+  };
+  Node root;
+  for (const auto& [name, value] : e.fields) {
+    if (!value) continue;
+    Node* n = &root;
+    size_t p = 0;
+    while (true) {
+      size_t d = name.find('.', p);
+      n = &n->kids[name.substr(p, d == std::string::npos ? std::string::npos : d - p)];
+      if (d == std::string::npos) break;
+      p = d + 1;
+    }
+    n->leaf = *value;
+  }
+  std::function<std::string(const Node&)> dump = [&](const Node& n) -> std::string {
+    if (n.kids.empty()) {
+      std::string s;
+      AppendJsonString(&s, n.leaf.value_or(""));
+      return s;
+    }
+    std::string s = "{";
+    bool first = true;
+    for (const auto& [k, kid] : n.kids) {
+      if (!first) s += ",";
+      first = false;
+      AppendJsonString(&s, k);
+      s += ":" + dump(kid);
+    }
+    return s + "}";
+  };
+  return dump(root);
+}
+
+// An event the rule should fire on, and the near miss: one field of a matching selection changed.
+bool Build(const Rule& r, std::string* positive, std::string* near_miss, std::string* why) {
+  std::set<int> t, f;
+  Want(r, r.condition, true, &t, &f);
+  for (int s : t) {
+    if (f.count(s)) {
+      *why = "selection " + r.selections[s].name + " must both match and not";
+      return false;
+    }
+  }
+  Event e;
+  std::string miss_field;
+  for (int s : t) {
+    const Selection& sel = r.selections[s];
+    if (!sel.keywords.empty()) {
+      bool ok = true;
+      e.Set("cairn_keyword", Accepted(sel.keywords[0], &ok));
+      if (miss_field.empty()) miss_field = "cairn_keyword";
+      continue;
+    }
+    for (const FieldTest& ft : sel.maps[0]) {
+      bool ok = true;
+      std::optional<std::string> v;
+      if (ft.all && ft.values.size() > 1) {
+        std::string joined;
+        for (const auto& alts : ft.values) joined += Accepted(alts[0], &ok).value_or("") + " ";
+        v = joined;
+      } else {
+        v = Accepted(ft.values[0][0], &ok);
+      }
+      if (!ok) {
+        *why = "no sample for " + ft.ToString();
+        return false;
+      }
+      if (ft.values[0][0].kind == ValueMatcher::Kind::kFieldRef)
+        e.Set(ft.values[0][0].ref_field, v);
+      e.Set(ft.field, v);
+      if (miss_field.empty() && v &&
+          (ft.values[0][0].kind == ValueMatcher::Kind::kGlob ||
+           ft.values[0][0].kind == ValueMatcher::Kind::kRegex)) {
+        miss_field = ft.field;
+      }
+    }
+  }
+  for (int s : f) {
+    const Selection& sel = r.selections[s];
+    for (const auto& map : sel.maps) {
+      for (const FieldTest& ft : map) {
+        if (e.fields.count(ft.field)) continue;
+        // A present value none of the field's matchers accepts, else absent.
+        bool present_matches = false;
+        for (const auto& alts : ft.values) {
+          for (const ValueMatcher& m : alts) {
+            present_matches |= (m.kind == ValueMatcher::Kind::kExists && m.exists) ||
+                               m.MatchText("cairn-near-miss", "cairn-near-miss");
+          }
+        }
+        e.Set(ft.field,
+              present_matches ? std::nullopt : std::optional<std::string>("cairn-near-miss"));
+        break;
+      }
+    }
+  }
+  if (!e.ok) {
+    *why = e.why;
+    return false;
+  }
+  *positive = ToJson(e);
+  if (miss_field.empty()) {
+    *why = "no field to change for a near miss";
+    return false;
+  }
+  Event miss = e;
+  miss.fields[miss_field] = "cairn-near-miss";
+  *near_miss = ToJson(miss);
+  return true;
+}
+
+}  // namespace synth
+
+TEST(SigmaSharedRules, EachFiresOnItsOwnSelectionsAndNotOnANearMiss) {
+  if (!testing::SharedDataAvailable()) {
+    if (testing::UnderCi()) FAIL() << "shared data missing";
+    GTEST_SKIP() << "no shared data";
+  }
+  LoadedRules all;
+  for (const std::string dir : {testing::SharedDataDir() + "/sigma/rules",
+                                std::string(CAIRN_SOURCE_DIR) + "/rules/sigma"}) {
+    auto loaded = LoadRuleDirectory(dir);
+    ASSERT_TRUE(loaded.ok());
+    for (auto& r : loaded->rules) all.rules.push_back(std::move(r));
+  }
+  size_t checked = 0;
+  for (const Rule& rule : all.rules) {
+    std::string positive, near_miss, why;
+    if (!synth::Build(rule, &positive, &near_miss, &why)) {
+      ADD_FAILURE() << rule.file << ": cannot build an event: " << why;
+      continue;
+    }
+    LoadedRules one;
+    one.rules.push_back(rule);
+    RuleSet rs(std::move(one));
+    EXPECT_EQ(rs.Match(positive).size(), 1u) << rule.file << "\n"
+                                             << positive << "\n"
+                                             << rule.Explain();
+    EXPECT_EQ(rs.Match(near_miss).size(), 0u) << rule.file << "\n"
+                                              << near_miss << "\n"
+                                              << rule.Explain();
+    ++checked;
+  }
+  EXPECT_EQ(checked, 59u);
 }
 
 }  // namespace
