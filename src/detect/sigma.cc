@@ -563,6 +563,13 @@ class CondParser {
     return c;
   }
   Result<Condition> Not() {
+    // Nesting is bounded so a hostile rule cannot exhaust the stack.
+    if (++depth_ > kMaxDepth)
+      return InvalidArgument("a condition nested more than {} deep", kMaxDepth);
+    struct Leave {
+      int* d;
+      ~Leave() { --*d; }
+    } leave{&depth_};
     if (IsWord("not")) {
       ++pos_;
       ASSIGN_OR_RETURN(Condition inner, Not());
@@ -603,6 +610,7 @@ class CondParser {
       } else if (lw == "any") {
         c.count = 1;
       } else {
+        if (word.size() > 6) return InvalidArgument("\"{} of\": the count is too large", word);
         c.count = std::stoi(word);
         if (c.count < 1) return InvalidArgument("\"{} of\": the count must be at least 1", word);
       }
@@ -631,9 +639,11 @@ class CondParser {
     return InvalidArgument("the condition names \"{}\", which the detection does not define", word);
   }
 
+  static constexpr int kMaxDepth = 64;
   std::vector<Token> toks_;
   const std::vector<Selection>& sels_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

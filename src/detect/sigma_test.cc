@@ -316,6 +316,13 @@ TEST(SigmaLoad, RefusalsNameTheFeature) {
                     "process_creation\ndetection:\n    sel:\n        a: b\n    condition: sel\n")
                 .find("product \"windows\""),
             std::string::npos);
+  EXPECT_NE(Refused(RuleText("    sel:\n        a: x\n    condition: 99999999999 of sel\n"))
+                .find("too large"),
+            std::string::npos);
+  EXPECT_NE(Refused(RuleText("    sel:\n        a: x\n    condition: " + std::string(200, '(') +
+                             "sel" + std::string(200, ')') + "\n"))
+                .find("nested more than 64"),
+            std::string::npos);
   std::string r = Refused("title: t\nid: x\nlogsource: [\n");
   EXPECT_NE(r.find("bad.yml: not YAML"), std::string::npos) << r;
 }
