@@ -757,8 +757,8 @@ TEST(SigmaSharedRules, EachFiresOnItsOwnSelectionsAndNotOnANearMiss) {
     GTEST_SKIP() << "no shared data";
   }
   LoadedRules all;
-  for (const std::string dir : {testing::SharedDataDir() + "/sigma/rules",
-                                std::string(CAIRN_SOURCE_DIR) + "/rules/sigma"}) {
+  for (const std::string& dir : {testing::SharedDataDir() + "/sigma/rules",
+                                 std::string(CAIRN_SOURCE_DIR) + "/rules/sigma"}) {
     auto loaded = LoadRuleDirectory(dir);
     ASSERT_TRUE(loaded.ok());
     for (auto& r : loaded->rules) all.rules.push_back(std::move(r));

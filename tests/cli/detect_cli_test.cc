@@ -82,7 +82,7 @@ class DetectCliTest : public ::testing::Test {
     // The rules: every shared rule and cairn's own (rules/sigma), linked, not copied.
     rules_ = tmp_ + "/rules";
     fs::create_directories(rules_);
-    for (const std::string dir :
+    for (const std::string& dir :
          {SharedDataDir() + "/sigma/rules", std::string(CAIRN_SOURCE_DIR) + "/rules/sigma"}) {
       for (const auto& e : fs::directory_iterator(dir)) {
         fs::create_symlink(fs::absolute(e.path()), rules_ + "/" + e.path().filename().string());
