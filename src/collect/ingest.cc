@@ -1,10 +1,11 @@
 #include "collect/ingest.h"
 
-#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <deque>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "cloudtrail/reader.h"
 #include "common/clock.h"
@@ -20,8 +21,7 @@ namespace cairn::collect {
 namespace {
 
 std::string StripQuotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
-    etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -92,6 +92,7 @@ class PipeFile final : public SequentialFile {
   std::shared_ptr<Pipe> pipe_;
 };
 
+
 }  // namespace
 
 bool IsPermanent(const Status& s) {
@@ -100,8 +101,10 @@ bool IsPermanent(const Status& s) {
     case StatusCode::kResourceExhausted:
     case StatusCode::kNotFound:
     case StatusCode::kUnsupported:
-    case StatusCode::kCorruption: return true;
-    default: return false;
+    case StatusCode::kCorruption:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -187,9 +190,8 @@ const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
   return excluded_index_.empty() ? &kDrop : &excluded_index_;
 }
 
-Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id,
-                               int receive_count, const std::string& body,
-                               const std::vector<std::string>& reasons) {
+Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
+                               const std::string& body, const std::vector<std::string>& reasons) {
   std::string list = "[";
   for (size_t i = 0; i < reasons.size(); ++i) {
     if (i > 0) list += ",";
@@ -219,8 +221,7 @@ Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int
       .status();
 }
 
-ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input,
-                               aws::S3Client* s3)
+ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
 Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
@@ -276,8 +277,7 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   auto summary = cloudtrail::ReadEvents(
       std::make_unique<PipeFile>(pipe), source, options, [&](cloudtrail::Event&& e) -> Status {
         ++events;
-        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents)
-          e.sourcetype = input_.sourcetype;
+        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents) e.sourcetype = input_.sourcetype;
         const std::string* route = filter_.Route(e);
         std::string index = filter_.index();
         if (route != nullptr) {
@@ -318,8 +318,7 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   } else {
     if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
     ctx_.metrics->files_ingested++;
-    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty
-                                                                     : FileOutcome::kIngested;
+    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
   }
   Status recorded = ctx_.ledger->Record(
       {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}});

@@ -11,8 +11,6 @@
 //
 // Thread safety: Ingest may be called from many threads at once.
 
-#include <re2/re2.h>
-
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -20,6 +18,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <re2/re2.h>
 
 #include "aws/s3.h"
 #include "cloudtrail/event.h"
@@ -100,8 +100,7 @@ class Quarantine {
   Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                      const std::string& body, const std::vector<std::string>& reasons);
   // Keeps the record (and, when `content` is not null, a copy) of an unreadable object.
-  Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts,
-                  const std::string* content);
+  Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts, const std::string* content);
   const std::string& dir() const { return kept_.dir(); }
 
  private:
