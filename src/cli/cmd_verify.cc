@@ -1,5 +1,8 @@
 // `cairn verify`: checks CloudTrail digest files and the log files they list (docs/verify.md).
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -11,6 +14,9 @@
 #include "aws/s3.h"
 #include "cli/cli.h"
 #include "collect/backfill.h"
+#include "collect/integrity.h"
+#include "collect/ledger.h"
+#include "common/json_util.h"
 #include "common/time_util.h"
 #include "verify/public_keys.h"
 #include "verify/s3_source.h"
@@ -58,6 +64,68 @@ std::vector<std::string> SplitList(const std::vector<std::string>& values) {
   return out;
 }
 
+// `cairn verify --collected`: the collector's integrity check (collect/integrity.h), run once by
+// a reader of the data folder. Exit 0 clean, 1 findings, 2 digests whose key is unknown.
+int VerifyCollected(FileSystem* fs, const std::string& data_dir, const std::string& key_dir,
+                    std::optional<int64_t> earliest_ms, bool json) {
+  collect::IntegrityOptions o;
+  o.data_dir = data_dir;
+  o.fs = fs;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  if (earliest_ms) o.lookback_ms = std::max<int64_t>(0, now - *earliest_ms);
+  for (const std::string& dir : {key_dir, JoinPath(JoinPath(data_dir, "verify"), "public-keys")}) {
+    if (dir.empty() || !fs->Exists(dir)) continue;
+    auto loaded = verify::LoadPublicKeyDir(fs, dir);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "cairn verify: %s\n", loaded.status().ToString().c_str());
+      return kExitUsage;
+    }
+    o.keys.merge(*loaded);
+  }
+  auto ledger = collect::Ledger::OpenReadOnly(fs, JoinPath(data_dir, "ledger.log"));
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "cairn verify: %s\n", ledger.status().ToString().c_str());
+    return kExitUsage;
+  }
+  auto report = collect::CheckCollected(o, ledger->get(), now);
+  if (!report.ok()) {
+    std::fprintf(stderr, "cairn verify: %s\n", report.status().ToString().c_str());
+    return kExitUsage;
+  }
+  const collect::IntegrityReport& r = *report;
+  if (json) {
+    std::string out = fmt::format(
+        "{{\"digests\":{},\"files_matched\":{},\"files_pending\":{},\"files_unhashed\":{},"
+        "\"unverified\":{},\"findings\":[",
+        r.digests, r.files_matched, r.files_pending, r.files_unhashed, r.unverified);
+    for (size_t i = 0; i < r.findings.size(); ++i) {
+      const auto& f = r.findings[i];
+      out += fmt::format(
+          "{}{{\"check\":{},\"object\":{},\"account\":{},\"region\":{},"
+          "\"time\":{},\"detail\":{}}}",
+          i ? "," : "", JsonString(f.check), JsonString(f.key), JsonString(f.account),
+          JsonString(f.region), JsonString(FormatIso8601(f.time_ms)), JsonString(f.detail));
+    }
+    std::printf("%s]}\n", out.c_str());
+  } else {
+    std::printf(
+        "%llu digests checked: %llu log files match, %llu not collected yet, %llu collected "
+        "without a hash, %llu digests not verified (no public key), %zu findings\n",
+        static_cast<unsigned long long>(r.digests),
+        static_cast<unsigned long long>(r.files_matched),
+        static_cast<unsigned long long>(r.files_pending),
+        static_cast<unsigned long long>(r.files_unhashed),
+        static_cast<unsigned long long>(r.unverified), r.findings.size());
+    for (const auto& f : r.findings) {
+      std::printf("%s %s: %s\n", f.check.c_str(), f.key.c_str(), f.detail.c_str());
+    }
+  }
+  if (!r.findings.empty()) return 1;
+  return r.unverified > 0 ? 2 : 0;
+}
+
 }  // namespace
 
 void RegisterVerify(CLI::App* app, Globals* g) {
@@ -75,6 +143,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
     int threads = 0;
     std::string home_region;
     bool no_list_public_keys = false;
+    bool collected = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand(
@@ -111,9 +180,14 @@ void RegisterVerify(CLI::App* app, Globals* g) {
       ->check(CLI::Range(0, 256));
   cmd->add_option("--home-region", flags->home_region,
                   "With s3://, the trail's home region, where CloudTrail ListPublicKeys is called "
-                  "(default: the AWS region)");
+                  "(default: the home region in the digest file names)");
   cmd->add_flag("--no-list-public-keys", flags->no_list_public_keys,
                 "With s3://, use only --public-keys and the key cache; never call ListPublicKeys");
+  cmd->add_flag("--collected", flags->collected,
+                "Instead of a bucket, check what `cairn collect` collected into --data: the "
+                "saved digests of the last --earliest (default -7d) against the hashes of the "
+                "log files read (as the collector's continuous verification does; a reader: "
+                "uses --public-keys and the key cache only, stores no alerts)");
   cmd->add_flag("--json", flags->json, "Print the full report as JSON");
   cmd->add_flag("--verbose", flags->verbose, "List valid files too in the text report");
   cmd->callback([flags, g]() {
@@ -143,6 +217,13 @@ void RegisterVerify(CLI::App* app, Globals* g) {
         }
       }
       FileSystem* fs = FileSystem::Default();
+      if (flags->collected) {
+        if (!flags->url.empty() || !flags->local.empty()) {
+          std::fprintf(stderr, "cairn verify: --collected takes no bucket or --local\n");
+          return kExitUsage;
+        }
+        return VerifyCollected(fs, g->data_dir, flags->public_keys, o.earliest_ms, flags->json);
+      }
       if (flags->url.empty() == flags->local.empty()) {
         std::fprintf(stderr, "cairn verify: give either s3://BUCKET[/PREFIX] or --local DIR\n");
         return kExitUsage;
@@ -202,8 +283,7 @@ void RegisterVerify(CLI::App* app, Globals* g) {
           }
         }
         if (!flags->no_list_public_keys) {
-          const std::string region =
-              flags->home_region.empty() ? client->region() : flags->home_region;
+          const std::string region = flags->home_region;
           const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
@@ -212,9 +292,13 @@ void RegisterVerify(CLI::App* app, Globals* g) {
           const int64_t end = o.latest_ms.value_or(now);
           aws::AwsClient* c = client.get();
           o.fetch_public_keys = [c, region, start, end, fs,
-                                 cache]() -> Result<verify::PublicKeySet> {
+                                 cache](const std::string& home) -> Result<verify::PublicKeySet> {
+            // --home-region wins; else the home region the digest's file name gives.
+            const std::string& where = !region.empty() ? region
+                                       : !home.empty() ? home
+                                                       : c->region();
             ASSIGN_OR_RETURN(verify::PublicKeySet listed,
-                             verify::ListPublicKeys(c, region, start, end));
+                             verify::ListPublicKeys(c, where, start, end));
             Status saved = verify::SavePublicKeys(fs, cache, listed);
             if (!saved.ok()) {
               std::fprintf(stderr, "cairn verify: key cache %s: %s\n", cache.c_str(),

@@ -36,6 +36,7 @@ int Main(int argc, char** argv) {
   RegisterCollect(&app, &g);
   RegisterBackfill(&app, &g);
   RegisterVerify(&app, &g);
+  RegisterAlerts(&app, &g);
   RegisterDetect(&app, &g);
 
   try {
@@ -59,6 +60,11 @@ int Main(int argc, char** argv) {
   bool data_flag = app.count("--data") > 0;
   for (CLI::App* sub : app.get_subcommands()) {
     if (sub->get_option_no_throw("--data") != nullptr && sub->count("--data") > 0) data_flag = true;
+    for (CLI::App* subsub : sub->get_subcommands()) {  // `cairn alerts run --data DIR`
+      if (subsub->get_option_no_throw("--data") != nullptr && subsub->count("--data") > 0) {
+        data_flag = true;
+      }
+    }
   }
   if (data_flag) g.config.Set("data", g.data_dir, "flag --data");
   if (app.count("--log-level") > 0) g.config.Set("log.level", g.log_level, "flag --log-level");

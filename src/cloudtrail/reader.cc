@@ -1,5 +1,6 @@
 #include "cloudtrail/reader.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <simdjson.h>
 
@@ -49,6 +50,27 @@ class CountingFile final : public SequentialFile {
  private:
   std::unique_ptr<SequentialFile> in_;
   uint64_t* count_;
+};
+
+// Passes a file's bytes through SHA-256 as they are read (ReaderOptions::sha256): the hash costs
+// no second pass over the decoded text.
+class HashingFile final : public SequentialFile {
+ public:
+  HashingFile(std::unique_ptr<SequentialFile> in, EVP_MD_CTX* ctx)
+      : in_(std::move(in)), ctx_(ctx) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    auto got = in_->Read(buf, n);
+    if (got.ok() && *got > 0) EVP_DigestUpdate(ctx_, buf, *got);
+    return got;
+  }
+
+ private:
+  std::unique_ptr<SequentialFile> in_;
+  EVP_MD_CTX* ctx_;
+};
+
+struct DigestCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 
 // Serves bytes already read from a source, then what reading them ended with: an error, the end
@@ -246,8 +268,7 @@ void ReadFields(simdjson::dom::object obj, Fields* f, simdjson::dom::element* de
           AsString(member.value, &f->recipient_account);
         }
         break;
-      default:
-        break;
+      default: break;
     }
   }
 }
@@ -315,12 +336,7 @@ class FileReader {
  public:
   FileReader(SequentialFile* in, std::string_view source, const ReaderOptions& options,
              const EventFn& fn, FileSummary* summary, uint64_t size_hint)
-      : in_(in),
-        size_hint_(size_hint),
-        source_(source),
-        opt_(options),
-        fn_(fn),
-        sum_(summary) {
+      : in_(in), size_hint_(size_hint), source_(source), opt_(options), fn_(fn), sum_(summary) {
     std::unique_ptr<char[]> name(new char[source_.size() + kJsonPadding]);  // SharedText's padding
     std::memcpy(name.get(), source_.data(), source_.size());
     source_view_ = std::string_view(name.get(), source_.size());
@@ -351,8 +367,9 @@ class FileReader {
   Status JsonError(simdjson::error_code err, const char* p, size_t n, uint64_t off, Ctx ctx);
 
   SequentialFile* in_;
-  std::unique_ptr<ReplayFile> replay_;  // in_ after a whole-file read that did not take the fast path
-  uint64_t size_hint_;                  // the expected decoded size, 0 when unknown
+  std::unique_ptr<ReplayFile>
+      replay_;          // in_ after a whole-file read that did not take the fast path
+  uint64_t size_hint_;  // the expected decoded size, 0 when unknown
   std::string source_;
   const ReaderOptions& opt_;
   const EventFn& fn_;
@@ -463,16 +480,14 @@ Status FileReader::ScanAt(uint64_t start, std::string_view what, bool check_kind
     Scan r = ScanValue(p, buf_.get() + end_, scan_);
     pos_ = static_cast<size_t>(p - buf_.get());
     switch (r) {
-      case Scan::kDone:
-        return Status::Ok();
+      case Scan::kDone: return Status::Ok();
       case Scan::kMismatch:
         return InvalidArgument("{}: mismatched {} at byte {} in {} that starts at byte {}", source_,
                                Describe(static_cast<unsigned char>(*p)), Abs(pos_), what, start);
       case Scan::kTooDeep:
         return InvalidArgument("{}: JSON nested deeper than {} levels at byte {} in {}", source_,
                                kMaxScanDepth, Abs(pos_), what);
-      case Scan::kNeedMore:
-        break;
+      case Scan::kNeedMore: break;
     }
     ASSIGN_OR_RETURN(bool more, More());
     if (!more) {
@@ -1099,20 +1114,13 @@ bool FileReader::ParseWholeRecords(WholeFile& w, const char* doc, size_t n) {
 
 std::string_view FileShapeName(FileShape shape) {
   switch (shape) {
-    case FileShape::kEmpty:
-      return "empty";
-    case FileShape::kRecords:
-      return "records";
-    case FileShape::kArray:
-      return "array";
-    case FileShape::kNdjson:
-      return "ndjson";
-    case FileShape::kLookupEvents:
-      return "lookup-events";
-    case FileShape::kSingleEvent:
-      return "single-event";
-    case FileShape::kDigest:
-      return "digest";
+    case FileShape::kEmpty: return "empty";
+    case FileShape::kRecords: return "records";
+    case FileShape::kArray: return "array";
+    case FileShape::kNdjson: return "ndjson";
+    case FileShape::kLookupEvents: return "lookup-events";
+    case FileShape::kSingleEvent: return "single-event";
+    case FileShape::kDigest: return "digest";
   }
   return "unknown";
 }
@@ -1140,6 +1148,14 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
     summary.gzipped = true;
     file = NewGunzipFile(std::move(file), std::string(source), options.max_decompressed_bytes);
   }
+  std::unique_ptr<EVP_MD_CTX, DigestCtxFree> sha;
+  if (options.sha256) {
+    sha.reset(EVP_MD_CTX_new());
+    if (sha == nullptr || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) {
+      return Status(StatusCode::kInternal, "SHA-256 could not be set up");
+    }
+    file = std::make_unique<HashingFile>(std::move(file), sha.get());
+  }
   FileReader reader(
       file.get(), source, options, fn, &summary,
       size_hint && options.whole_file_bytes > 0 ? size_hint(std::string_view(head, have)) : 0);
@@ -1147,6 +1163,24 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
   summary.input_bytes = input_bytes;
   summary.decoded_bytes = reader.decoded();
   if (!st.ok()) return st;
+  if (sha != nullptr) {
+    // The reader stops at the end of the text; whatever follows (nothing, for a whole file) must
+    // be hashed too, or the hash would not be the file's.
+    char rest[4096];
+    for (;;) {
+      ASSIGN_OR_RETURN(size_t got, file->Read(rest, sizeof(rest)));
+      if (got == 0) break;
+    }
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(sha.get(), digest, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    summary.sha256.resize(2 * len);
+    for (unsigned int i = 0; i < len; ++i) {
+      summary.sha256[2 * i] = kHex[digest[i] >> 4];
+      summary.sha256[2 * i + 1] = kHex[digest[i] & 15];
+    }
+  }
   return summary;
 }
 

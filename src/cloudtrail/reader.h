@@ -50,6 +50,9 @@ struct ReaderOptions {
   // thread's parser grows to the largest file): at 10M events, 16 MiB gave 122-130k events/s
   // into the store at 906-931 MB peak RSS against 129-139k at 870 MB for 4 MiB.
   size_t whole_file_bytes = 4 << 20;
+  // Compute the SHA-256 of the decoded bytes (FileSummary::sha256) while reading them: what a
+  // CloudTrail digest records for each log file.
+  bool sha256 = false;
 };
 
 enum class FileShape { kEmpty, kRecords, kArray, kNdjson, kLookupEvents, kSingleEvent, kDigest };
@@ -68,6 +71,7 @@ struct FileSummary {
   size_t peak_buffer_bytes = 0;  // the largest read buffer used: evidence of bounded memory
                                  // (at most whole_file_bytes plus the streaming buffer)
   bool whole_file = false;       // read by the whole-file fast path
+  std::string sha256;            // hex SHA-256 of every decoded byte, with ReaderOptions::sha256
   std::string digest_json;       // the whole (decompressed) digest document when
                                  // shape == kDigest
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -11,6 +12,7 @@
 #include "cloudtrail/gzip.h"
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/test_util.h"
+#include "common/hex.h"
 #include "common/testing.h"
 #include "common/time_util.h"
 
@@ -99,7 +101,7 @@ TEST(ReaderTest, WholeFilePathAgreesWithStreamingOnEdgeShapes) {
       {"\xEF\xBB\xBF  {\"Records\" : " + records + " }\n", true},
       {"{\"a\":{\"Records\":[]},\"Records\":" + records + ",\"z\":[1,{\"b\":null}]}", true},
       {"{\"Records\":[]}", true},
-      {"{\"Rec\\u006frds\":" + records + "}", false},       // an escaped name is not "Records"
+      {"{\"Rec\\u006frds\":" + records + "}", false},           // an escaped name is not "Records"
       {"{\"Records\":" + records + ",\"Records\":[]}", false},  // two arrays: an error
       {"{\"Records\":" + records + ",\"Events\":[]}", false},
       {"{\"Records\":" + records + "} {\"Records\":[]}", false},  // pasted documents
@@ -682,6 +684,43 @@ TEST(ReaderTest, LargeStreamUsesBoundedMemory) {
   EXPECT_FALSE(result->whole_file);
   long grown_kb = MaxRssKb() - rss_before;
   EXPECT_LT(grown_kb, 64 << 10) << "peak RSS grew by " << grown_kb << " KiB for a 200 MiB stream";
+}
+
+}  // namespace
+}  // namespace cairn::cloudtrail
+
+namespace cairn::cloudtrail {
+namespace {
+
+// The hash a digest records for a log file is of its decoded bytes: the same text gives the
+// same hash gzipped or not, read whole or in pieces, and any change of a byte changes it.
+TEST(ReaderTest, Sha256OfTheDecodedBytes) {
+  const std::string text = "{\"Records\":[" + Ev(1) + "," + Ev(2) + "]}\n";
+  ReaderOptions options;
+  options.sha256 = true;
+  ReadOutcome plain = ReadString(text, "f.json", options);
+  ASSERT_TRUE(plain.summary.ok()) << ErrorOf(plain);
+  unsigned char expected[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), expected);
+  EXPECT_EQ(plain.summary->sha256,
+            HexEncode(std::string_view(reinterpret_cast<const char*>(expected), sizeof(expected))));
+  for (size_t max_read : {size_t{1}, size_t{7}, size_t{1} << 20}) {
+    ReadOutcome gz = ReadString(Gzip(text), "f.json.gz", options, max_read);
+    ASSERT_TRUE(gz.summary.ok()) << ErrorOf(gz);
+    EXPECT_EQ(gz.summary->sha256, plain.summary->sha256) << "max_read " << max_read;
+  }
+  options.whole_file_bytes = 0;  // the streaming reader
+  ReadOutcome streamed = ReadString(Gzip(text), "f.json.gz", options);
+  EXPECT_EQ(streamed.summary->sha256, plain.summary->sha256);
+
+  std::string changed = text;
+  changed.back() = ' ';  // a trailing space instead of the newline parses the same
+  ReadOutcome other = ReadString(changed, "f.json", options);
+  ASSERT_TRUE(other.summary.ok()) << ErrorOf(other);
+  EXPECT_NE(other.summary->sha256, plain.summary->sha256);
+
+  ReaderOptions off;
+  EXPECT_TRUE(ReadString(text, "f.json", off).summary->sha256.empty());
 }
 
 }  // namespace

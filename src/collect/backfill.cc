@@ -1,5 +1,6 @@
 #include "collect/backfill.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "collect/ingest.h"
 #include "collect/ledger.h"
@@ -24,7 +23,8 @@
 namespace cairn::collect {
 namespace {
 
-Result<std::vector<std::string>> ListPrefixes(aws::S3Client* s3, const std::string& bucket, const std::string& prefix) {
+Result<std::vector<std::string>> ListPrefixes(aws::S3Client* s3, const std::string& bucket,
+                                              const std::string& prefix) {
   std::vector<std::string> out;
   aws::ListObjectsRequest req;
   req.bucket = bucket;
@@ -39,7 +39,8 @@ Result<std::vector<std::string>> ListPrefixes(aws::S3Client* s3, const std::stri
   return out;
 }
 
-Result<std::vector<aws::S3Object>> ListAll(aws::S3Client* s3, const std::string& bucket, const std::string& prefix) {
+Result<std::vector<aws::S3Object>> ListAll(aws::S3Client* s3, const std::string& bucket,
+                                           const std::string& prefix) {
   std::vector<aws::S3Object> out;
   aws::ListObjectsRequest req;
   req.bucket = bucket;
@@ -62,18 +63,21 @@ std::string LastPart(const std::string& p) {
 }
 
 bool IsAccount(const std::string& s) {
-  return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return s.size() == 12 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string StripQuotes(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return etag;
 }
 
 }  // namespace
 
 Status ParseS3Url(std::string_view url, std::string* bucket, std::string* prefix) {
-  if (url.rfind("s3://", 0) != 0) return InvalidArgument("\"{}\" is not an s3://BUCKET[/PREFIX] URL", url);
+  if (url.rfind("s3://", 0) != 0)
+    return InvalidArgument("\"{}\" is not an s3://BUCKET[/PREFIX] URL", url);
   std::string_view rest = url.substr(5);
   size_t slash = rest.find('/');
   *bucket = std::string(rest.substr(0, slash));
@@ -87,7 +91,8 @@ Status ParseS3Url(std::string_view url, std::string* bucket, std::string* prefix
   return Status::Ok();
 }
 
-Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Client* s3, Metrics* metrics) {
+Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Client* s3,
+                                    Metrics* metrics) {
   BackfillSummary sum;
   if (options.to_day < options.from_day) return InvalidArgument("--to is before --from");
   FileSystem* fs = options.fs;
@@ -116,7 +121,8 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   }
   if (!options.accounts.empty()) {
     std::erase_if(account_prefixes, [&](const std::string& p) {
-      return std::find(options.accounts.begin(), options.accounts.end(), LastPart(p)) == options.accounts.end();
+      return std::find(options.accounts.begin(), options.accounts.end(), LastPart(p)) ==
+             options.accounts.end();
     });
   }
   // Units: (account, region, day) prefixes.
@@ -125,8 +131,8 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
     ASSIGN_OR_RETURN(auto regions, ListPrefixes(s3, options.bucket, ap + "CloudTrail/"));
     for (const auto& rp : regions) {
       std::string region = LastPart(rp);
-      if (!options.regions.empty() &&
-          std::find(options.regions.begin(), options.regions.end(), region) == options.regions.end()) {
+      if (!options.regions.empty() && std::find(options.regions.begin(), options.regions.end(),
+                                                region) == options.regions.end()) {
         continue;
       }
       for (int64_t d = options.from_day; d <= options.to_day; ++d) {
@@ -191,12 +197,14 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
       uint64_t l = listed.load(), f = finished.load();
       double frac = sum.units == 0 ? 1.0 : static_cast<double>(units_done.load()) / sum.units;
       int bar = static_cast<int>(frac * 30);
-      std::string line = fmt::format("[{}{}] {}/{} days  {}/{} files  {} events", std::string(bar, '#'),
-                                     std::string(30 - bar, ' '), units_done.load(), sum.units, f, l,
-                                     metrics->events_stored.load());
+      std::string line =
+          fmt::format("[{}{}] {}/{} days  {}/{} files  {} events", std::string(bar, '#'),
+                      std::string(30 - bar, ' '), units_done.load(), sum.units, f, l,
+                      metrics->events_stored.load());
       if (tty) {
         std::fprintf(stderr, "\r%s", line.c_str());
-      } else if (options.progress && std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
+      } else if (options.progress &&
+                 std::chrono::steady_clock::now() - last_log > std::chrono::seconds(10)) {
         last_log = std::chrono::steady_clock::now();
         log::Info("backfill: {}", line);
       }

@@ -29,15 +29,15 @@ namespace cairn::collect {
 
 struct BackfillOptions {
   std::string bucket;
-  std::string prefix;            // before AWSLogs/, without trailing '/'; may be empty
-  int64_t from_day = 0;          // days since the epoch, inclusive
-  int64_t to_day = 0;            // inclusive
+  std::string prefix;                 // before AWSLogs/, without trailing '/'; may be empty
+  int64_t from_day = 0;               // days since the epoch, inclusive
+  int64_t to_day = 0;                 // inclusive
   std::vector<std::string> accounts;  // empty: discover
   std::vector<std::string> regions;   // empty: discover
   int workers = 4;
   std::string data_dir;
-  InputConfig input;             // index, sourcetype, exclusion
-  bool progress = true;          // a progress bar on stderr (when it is a terminal; else log lines)
+  InputConfig input;     // index, sourcetype, exclusion
+  bool progress = true;  // a progress bar on stderr (when it is a terminal; else log lines)
   const std::atomic<bool>* stop = nullptr;
   uint64_t max_file_bytes = 8ull << 30;
   // Whether to wait while another process writes the data folder (else RunBackfill fails at once).
@@ -50,12 +50,12 @@ struct BackfillOptions {
 };
 
 struct BackfillSummary {
-  uint64_t units = 0;            // (account, region, day) prefixes
-  uint64_t units_resumed = 0;    // skipped thanks to the checkpoint
+  uint64_t units = 0;          // (account, region, day) prefixes
+  uint64_t units_resumed = 0;  // skipped thanks to the checkpoint
   uint64_t objects_listed = 0;
   uint64_t files_ingested = 0;
-  uint64_t files_skipped = 0;    // already in the ledger
-  uint64_t files_failed = 0;     // quarantined
+  uint64_t files_skipped = 0;  // already in the ledger
+  uint64_t files_failed = 0;   // quarantined
   uint64_t events_stored = 0;
   uint64_t events_duplicate = 0;
 };
@@ -63,6 +63,7 @@ struct BackfillSummary {
 // Parses "s3://bucket[/prefix]".
 Status ParseS3Url(std::string_view url, std::string* bucket, std::string* prefix);
 
-Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Client* s3, Metrics* metrics);
+Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Client* s3,
+                                    Metrics* metrics);
 
 }  // namespace cairn::collect

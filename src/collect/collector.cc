@@ -1,25 +1,29 @@
 #include "collect/collector.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "aws/config.h"
 #include "aws/s3.h"
 #include "aws/sqs.h"
 #include "collect/ingest.h"
+#include "collect/integrity.h"
 #include "collect/ledger.h"
 #include "collect/notification.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/thread_pool.h"
+#include "detect/alert.h"
 #include "store/store.h"
+#include "verify/public_keys.h"
 
 namespace cairn::collect {
 namespace {
@@ -28,10 +32,13 @@ int64_t NowMs() { return Clock::System()->NowMicros() / 1000; }
 
 }  // namespace
 
-Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global) {
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input,
+                                                        const Config& global) {
   Config c = global;
-  if (!input.aws_account.empty()) c.Set("aws.profile", input.aws_account, input.origin + " aws_account");
-  if (!input.role_arn.empty()) c.Set("aws.role_arn", input.role_arn, input.origin + " aws_iam_role");
+  if (!input.aws_account.empty())
+    c.Set("aws.profile", input.aws_account, input.origin + " aws_account");
+  if (!input.role_arn.empty())
+    c.Set("aws.role_arn", input.role_arn, input.origin + " aws_iam_role");
   aws::AwsClientSetup setup;
   if (!input.key_id.empty()) {
     setup.override_credentials.access_key_id = input.key_id;
@@ -79,7 +86,8 @@ struct Collector::Impl {
   Impl(Collector* c, const CollectSettings& s) : self(c), settings(s) {}
 
   bool Stopping() const {
-    return self->stopping_.load() || (self->options_.stop != nullptr && self->options_.stop->load());
+    return self->stopping_.load() ||
+           (self->options_.stop != nullptr && self->options_.stop->load());
   }
 
   // Sleeps up to `ms`, waking early on stop.
@@ -87,7 +95,8 @@ struct Collector::Impl {
     std::unique_lock<std::mutex> lock(mu);
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (!Stopping() && std::chrono::steady_clock::now() < until) {
-      wake.wait_until(lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
+      wake.wait_until(
+          lock, std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(100)));
     }
   }
 
@@ -120,16 +129,18 @@ struct Collector::Impl {
       for (size_t i = 0; i < list.size(); i += 10) {
         std::vector<aws::VisibilityEntry> entries;
         for (size_t j = i; j < std::min(list.size(), i + 10); ++j) {
-          entries.push_back({fmt::format("h{}", list[j].first), list[j].second, settings.visibility_timeout_s});
+          entries.push_back(
+              {fmt::format("h{}", list[j].first), list[j].second, settings.visibility_timeout_s});
         }
         auto r = in->sqs->ChangeMessageVisibilityBatch(in->queue_url, entries);
         if (!r.ok()) {
           self->metrics_.CountError("sqs_visibility");
-          log::Warn("visibility heartbeat for {} messages failed: {}", entries.size(), r.status().ToString());
+          log::Warn("visibility heartbeat for {} messages failed: {}", entries.size(),
+                    r.status().ToString());
         } else if (!r->failed.empty()) {
           self->metrics_.CountError("sqs_visibility");
-          log::Debug("visibility heartbeat: {} of {} entries failed (first: {})", r->failed.size(), entries.size(),
-                     r->failed[0].message);
+          log::Debug("visibility heartbeat: {} of {} entries failed (first: {})", r->failed.size(),
+                     entries.size(), r->failed[0].message);
         }
       }
     }
@@ -152,12 +163,78 @@ struct Collector::Impl {
   }
   std::atomic<bool> tickers_stop{false};
 
+  // Continuous verification (collect/integrity.h): one pass at start, then every
+  // integrity_interval. New findings become alerts (stored once whatever the number of passes
+  // that find them), error log lines and metrics.
+  std::set<std::string> integrity_logged;  // alert ids already logged by this process
+  void IntegrityPass() {
+    const std::string cache = JoinPath(JoinPath(self->options_.data_dir, "verify"), "public-keys");
+    IntegrityOptions o;
+    o.data_dir = self->options_.data_dir;
+    o.fs = self->options_.fs;
+    o.grace_ms = settings.integrity_grace_ms;
+    o.late_ms = settings.integrity_late_ms;
+    o.lookback_ms = settings.integrity_lookback_ms;
+    if (o.fs->Exists(cache)) {
+      auto cached = verify::LoadPublicKeyDir(o.fs, cache);
+      if (cached.ok()) {
+        o.keys = std::move(cached).value();
+      } else {
+        log::Warn("integrity: key cache {}: {}", cache, cached.status().ToString());
+      }
+    }
+    aws::AwsClient* client = inputs.empty() ? nullptr : inputs.front()->client.get();
+    FileSystem* fs = o.fs;
+    if (client != nullptr) {
+      o.fetch_public_keys = [client, fs,
+                             cache](const std::string& home) -> Result<verify::PublicKeySet> {
+        const int64_t now = NowMs();
+        ASSIGN_OR_RETURN(verify::PublicKeySet listed,
+                         verify::ListPublicKeys(client, home, now - 30 * 24 * 3600'000LL, now));
+        if (Status saved = verify::SavePublicKeys(fs, cache, listed); !saved.ok()) {
+          log::Warn("integrity: key cache {}: {}", cache, saved.ToString());
+        }
+        return listed;
+      };
+    }
+    auto report = CheckCollected(o, ledger.get(), NowMs());
+    self->metrics_.integrity_passes++;
+    if (!report.ok()) {
+      log::Warn("integrity: the saved digests could not be checked: {}",
+                report.status().ToString());
+      return;
+    }
+    self->metrics_.integrity_files_matched = report->files_matched;
+    std::vector<detect::Alert> alerts = IntegrityAlerts(*report);
+    auto added = detect::StoreAlerts(store.get(), alerts);
+    if (!added.ok()) {
+      log::Warn("integrity: alerts could not be stored: {}", added.status().ToString());
+      return;
+    }
+    self->metrics_.integrity_alerts += *added;
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (!integrity_logged.insert(detect::ToEvent(alerts[i]).event_id).second) continue;
+      const IntegrityFinding& f = report->findings[i];
+      log::Error("integrity: {}: {}: {}", f.check, f.key, f.detail);
+    }
+    log::Debug("integrity: {} digests, {} files matched, {} pending, {} findings", report->digests,
+               report->files_matched, report->files_pending, report->findings.size());
+  }
+  void IntegrityLoop() {
+    while (!tickers_stop.load() && !Stopping()) {
+      IntegrityPass();
+      std::unique_lock<std::mutex> lock(mu);
+      wake.wait_for(lock, std::chrono::milliseconds(settings.integrity_interval_ms),
+                    [&] { return tickers_stop.load() || Stopping(); });
+    }
+  }
+
   bool DeleteMessage(Input* in, const aws::SqsMessage& m) {
     Status s = in->sqs->DeleteMessage(in->queue_url, m.receipt_handle);
     if (!s.ok()) {
       self->metrics_.CountError("sqs_delete");
-      log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)", m.message_id,
-                in->queue_url, s.ToString());
+      log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)",
+                m.message_id, in->queue_url, s.ToString());
       return false;
     }
     self->metrics_.messages_deleted++;
@@ -169,15 +246,16 @@ struct Collector::Impl {
     Metrics& metrics = self->metrics_;
     Notification n = ParseNotification(m.body);
     if (!n.invalid.empty()) {
-      Status kept = quarantine->KeepMessage(in->queue_url, m.message_id, m.receive_count(), m.body, n.invalid);
+      Status kept = quarantine->KeepMessage(in->queue_url, m.message_id, m.receive_count(), m.body,
+                                            n.invalid);
       if (!kept.ok()) {
         metrics.CountError("quarantine");
-        log::Error("cannot keep invalid message {} in quarantine ({}); leaving it on the queue", m.message_id,
-                   kept.ToString());
+        log::Error("cannot keep invalid message {} in quarantine ({}); leaving it on the queue",
+                   m.message_id, kept.ToString());
         return;
       }
-      log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url, n.invalid[0],
-                quarantine->dir());
+      log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url,
+                n.invalid[0], quarantine->dir());
       if (n.objects.empty()) {
         metrics.messages_invalid++;
         DeleteMessage(in, m);
@@ -189,7 +267,8 @@ struct Collector::Impl {
         metrics.messages_test++;
       } else {
         metrics.messages_ignored++;
-        log::Debug("message {}: nothing to collect ({})", m.message_id, n.ignored.empty() ? "" : n.ignored[0]);
+        log::Debug("message {}: nothing to collect ({})", m.message_id,
+                   n.ignored.empty() ? "" : n.ignored[0]);
       }
       DeleteMessage(in, m);
       return;
@@ -293,7 +372,8 @@ struct Collector::Impl {
         Status kept = quarantine->KeepFile(*ref, result->status.ToString(), attempts, content);
         if (!kept.ok()) {
           metrics.CountError("quarantine");
-          log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket, ref->key, kept.ToString());
+          log::Error("cannot quarantine s3://{}/{} ({}); leaving the message", ref->bucket,
+                     ref->key, kept.ToString());
           return;
         }
         metrics.files_quarantined++;
@@ -420,11 +500,13 @@ Result<CollectorSummary> Collector::Run() {
       in->queue_url = ic.sqs_queue;
     } else {
       auto url = in->sqs->GetQueueUrl(ic.sqs_queue, ic.sqs_queue_region);
-      if (!url.ok()) return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
+      if (!url.ok())
+        return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
       in->queue_url = *url;
     }
     in->ingester = std::make_unique<ObjectIngester>(ctx, ic, in->s3.get());
-    log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index, ic.sourcetype,
+    log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index,
+              ic.sourcetype,
               ic.exclude_describe_events ? ", excluding " + ic.ExclusionPattern() : "",
               ic.remove_files_when_done ? ", removing files when done" : "");
     impl.inputs.push_back(std::move(in));
@@ -443,6 +525,8 @@ Result<CollectorSummary> Collector::Run() {
   impl.file_pool = std::make_unique<ThreadPool>(workers, workers * 4);
   impl.message_pool = std::make_unique<ThreadPool>(workers * 2, workers * 2);
   std::thread ticker([&] { impl.Ticker(); });
+  std::thread integrity;
+  if (settings.integrity_interval_ms > 0) integrity = std::thread([&] { impl.IntegrityLoop(); });
   std::vector<std::thread> receivers;
   for (auto& in : impl.inputs) {
     for (int i = 0; i < settings.receivers; ++i) {
@@ -456,6 +540,10 @@ Result<CollectorSummary> Collector::Run() {
   impl.tickers_stop = true;
   impl.wake.notify_all();
   ticker.join();
+  if (integrity.joinable()) {
+    integrity.join();
+    impl.IntegrityPass();  // over everything collected up to the stop
+  }
   impl.message_pool.reset();
   impl.file_pool.reset();
   server.reset();

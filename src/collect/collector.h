@@ -37,11 +37,11 @@ namespace cairn::collect {
 struct CollectorOptions {
   std::string data_dir;
   CollectConfig config;
-  int until_idle = 0;                // >0: exit after this many consecutive empty polls
+  int until_idle = 0;                       // >0: exit after this many consecutive empty polls
   const std::atomic<bool>* stop = nullptr;  // set by a signal handler
   // Builds the AWS client for an input. Default: NewAwsClientFromConfig with the input's keys.
   std::function<Result<std::shared_ptr<aws::AwsClient>>(const InputConfig&)> make_client;
-  const Config* global = nullptr;    // aws.* keys for the default make_client
+  const Config* global = nullptr;  // aws.* keys for the default make_client
   // Whether to wait while another process writes the data folder (else Run fails at once).
   bool wait_for_lock = true;
   // The data folder's file system: the store, the ledger and quarantine go through it (tests
@@ -82,6 +82,7 @@ class Collector {
 // Makes the default AWS client for an input: the global aws.* configuration, with the input's
 // key_id/secret_key (static), aws_account (profile) and aws_iam_role (role) on top, in the
 // queue's region.
-Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input, const Config& global);
+Result<std::shared_ptr<aws::AwsClient>> MakeInputClient(const InputConfig& input,
+                                                        const Config& global);
 
 }  // namespace cairn::collect

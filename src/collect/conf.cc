@@ -1,12 +1,12 @@
 #include "collect/conf.h"
 
 #include <re2/re2.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
-#include <toml++/toml.h>
 
 #include "common/fs.h"
 #include "store/store.h"
@@ -55,7 +55,8 @@ const std::map<std::string, std::string, std::less<>>& IgnoredKeys() {
       {"python.version", "Splunk process setting"},
       {"host", "Splunk host field"},
       {"character_set", "CloudTrail files are UTF-8"},
-      {"sqs_sns_validation", "SNS signature validation is not implemented; trust comes from the queue policy"},
+      {"sqs_sns_validation",
+       "SNS signature validation is not implemented; trust comes from the queue policy"},
       {"polling_interval", "use interval"},
       {"using_dlq", "the queue's redrive policy is used as configured"},
       {"s3_file_decoder", ""},  // checked below
@@ -80,7 +81,8 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
     return InvalidArgument("{}: key {}: {}", where, key, why);
   };
   auto boolean = [&](bool* out) -> Status {
-    if (!ParseSplunkBool(v, out)) return bad("\"" + std::string(v) + "\" is not a boolean (0/1, true/false)");
+    if (!ParseSplunkBool(v, out))
+      return bad("\"" + std::string(v) + "\" is not a boolean (0/1, true/false)");
     return Status::Ok();
   };
   if (key == "key_id") {
@@ -91,15 +93,17 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
     in->aws_account = std::string(v);
   } else if (key == "aws_iam_role") {
     if (!v.empty() && v.substr(0, 8) != "arn:aws:" && v.substr(0, 4) != "arn:") {
-      return bad("\"" + std::string(v) +
-                 "\" is not a role ARN (cairn takes the role's ARN, arn:aws:iam::<account>:role/<name>)");
+      return bad(
+          "\"" + std::string(v) +
+          "\" is not a role ARN (cairn takes the role's ARN, arn:aws:iam::<account>:role/<name>)");
     }
     in->role_arn = std::string(v);
   } else if (key == "sqs_queue" || key == "sqs_queue_url") {
     if (v.empty()) return bad("empty queue");
     in->sqs_queue = std::string(v);
   } else if (key == "sqs_queue_region") {
-    if (!ValidRegion(v)) return bad("\"" + std::string(v) + "\" is not an AWS region such as us-west-2");
+    if (!ValidRegion(v))
+      return bad("\"" + std::string(v) + "\" is not an AWS region such as us-west-2");
     in->sqs_queue_region = std::string(v);
   } else if (key == "interval") {
     auto ms = ParseIntervalMillis(v);
@@ -107,7 +111,8 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
     in->interval_ms = *ms;
   } else if (key == "index") {
     if (!store::Store::ValidIndexName(v)) {
-      return bad("\"" + std::string(v) + "\" is not a valid index name ([a-z0-9_-], 1-100 characters)");
+      return bad("\"" + std::string(v) +
+                 "\" is not a valid index name ([a-z0-9_-], 1-100 characters)");
     }
     in->index = std::string(v);
   } else if (key == "sourcetype") {
@@ -119,12 +124,14 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
   } else if (key == "blacklist") {
     if (!v.empty()) {
       RE2 re(v, RE2::Quiet);
-      if (!re.ok()) return bad("\"" + std::string(v) + "\" is not a valid regular expression: " + re.error());
+      if (!re.ok())
+        return bad("\"" + std::string(v) + "\" is not a valid regular expression: " + re.error());
     }
     in->blacklist = std::string(v);
   } else if (key == "excluded_events_index") {
     if (!v.empty() && !store::Store::ValidIndexName(v)) {
-      return bad("\"" + std::string(v) + "\" is not a valid index name ([a-z0-9_-], 1-100 characters)");
+      return bad("\"" + std::string(v) +
+                 "\" is not a valid index name ([a-z0-9_-], 1-100 characters)");
     }
     in->excluded_events_index = std::string(v);
   } else if (key == "remove_files_when_done") {
@@ -137,7 +144,8 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
     in->sqs_batch_size = static_cast<int>(*n);
   } else if (key == "s3_file_decoder") {
     if (Lower(v) != "cloudtrail") {
-      return bad("\"" + std::string(v) + "\" is not supported (cairn collects CloudTrail files only)");
+      return bad("\"" + std::string(v) +
+                 "\" is not supported (cairn collects CloudTrail files only)");
     }
   } else if (auto it = IgnoredKeys().find(key); it != IgnoredKeys().end()) {
     // Known and deliberately ignored.
@@ -153,8 +161,8 @@ Status CheckInput(const InputConfig& in) {
     return InvalidArgument("{}: input \"{}\" has no sqs_queue", in.origin, in.name);
   }
   if (!in.key_id.empty() != !in.secret_key.empty()) {
-    return InvalidArgument("{}: input \"{}\": key_id and secret_key must be given together", in.origin,
-                           in.name);
+    return InvalidArgument("{}: input \"{}\": key_id and secret_key must be given together",
+                           in.origin, in.name);
   }
   return Status::Ok();
 }
@@ -216,7 +224,8 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
     if (t.empty() || t.front() == '#') continue;
     if (t.front() == '[') {
       if (t.back() != ']') {
-        return InvalidArgument("{}:{}: stanza header \"{}\" has no closing ']'", path, first_line, t);
+        return InvalidArgument("{}:{}: stanza header \"{}\" has no closing ']'", path, first_line,
+                               t);
       }
       std::string name(Trim(t.substr(1, t.size() - 2)));
       if (name.empty()) return InvalidArgument("{}:{}: empty stanza name", path, first_line);
@@ -233,11 +242,13 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
     }
     size_t eq = t.find('=');
     if (eq == std::string_view::npos) {
-      return InvalidArgument("{}:{}: expected \"key = value\", a [stanza] or a # comment", path, first_line);
+      return InvalidArgument("{}:{}: expected \"key = value\", a [stanza] or a # comment", path,
+                             first_line);
     }
     std::string key(Trim(t.substr(0, eq)));
     if (key.empty()) return InvalidArgument("{}:{}: a value without a key", path, first_line);
-    out.stanzas[current].entries.push_back(ConfEntry{key, std::string(Trim(t.substr(eq + 1))), first_line});
+    out.stanzas[current].entries.push_back(
+        ConfEntry{key, std::string(Trim(t.substr(eq + 1))), first_line});
   }
   return out;
 }
@@ -254,9 +265,10 @@ Status InputsFromConf(const ConfFile& conf, CollectConfig* out) {
     size_t sep = s.name.find("://");
     std::string type = sep == std::string::npos ? s.name : s.name.substr(0, sep);
     if (sep == std::string::npos || (type != "aws_cloudtrail" && type != "aws_sqs_based_s3")) {
-      out->warnings.push_back(fmt::format("{}:{}: stanza [{}] is not an aws_cloudtrail:// or "
-                                          "aws_sqs_based_s3:// input; skipped",
-                                          conf.path, s.line, s.name));
+      out->warnings.push_back(
+          fmt::format("{}:{}: stanza [{}] is not an aws_cloudtrail:// or "
+                      "aws_sqs_based_s3:// input; skipped",
+                      conf.path, s.line, s.name));
       continue;
     }
     InputConfig in;
@@ -294,9 +306,11 @@ std::string TomlScalar(const toml::node& node) {
   return "";
 }
 
-Status ApplySetting(CollectSettings* s, std::string_view key, const std::string& v, const std::string& where,
-                    std::vector<std::string>* warnings) {
-  auto bad = [&](std::string_view why) { return InvalidArgument("{}: key collect.{}: \"{}\" {}", where, key, v, why); };
+Status ApplySetting(CollectSettings* s, std::string_view key, const std::string& v,
+                    const std::string& where, std::vector<std::string>* warnings) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument("{}: key collect.{}: \"{}\" {}", where, key, v, why);
+  };
   auto integer = [&](int* out, int64_t lo, int64_t hi) -> Status {
     auto n = ParseIntIn(v, lo, hi);
     if (!n.ok()) return bad(n.status().message());
@@ -321,6 +335,10 @@ Status ApplySetting(CollectSettings* s, std::string_view key, const std::string&
     return Status::Ok();
   }
   if (key == "heartbeat") return duration(&s->heartbeat_ms);
+  if (key == "integrity_interval") return duration(&s->integrity_interval_ms);
+  if (key == "integrity_grace") return duration(&s->integrity_grace_ms);
+  if (key == "integrity_late") return duration(&s->integrity_late_ms);
+  if (key == "integrity_lookback") return duration(&s->integrity_lookback_ms);
   if (key == "status_interval") return duration(&s->status_interval_ms);
   if (key == "metrics") {
     s->metrics_listen = v;
@@ -344,7 +362,8 @@ Status InputsFromToml(std::string_view text, std::string_view path, CollectConfi
   try {
     root = toml::parse(text, std::string(path));
   } catch (const toml::parse_error& e) {
-    return InvalidArgument("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column, e.description());
+    return InvalidArgument("{}:{}:{}: {}", path, e.source().begin.line, e.source().begin.column,
+                           e.description());
   }
   const toml::table* collect = root["collect"].as_table();
   if (collect == nullptr) return Status::Ok();
@@ -356,21 +375,23 @@ Status InputsFromToml(std::string_view text, std::string_view path, CollectConfi
       continue;
     }
     RETURN_IF_ERROR(ApplySetting(&out->settings, k.str(), TomlScalar(node),
-                                 fmt::format("{}:{}", path, node.source().begin.line), &out->warnings));
+                                 fmt::format("{}:{}", path, node.source().begin.line),
+                                 &out->warnings));
   }
   const toml::node_view<const toml::node> inputs = (*collect)["input"];
   if (!inputs) return Status::Ok();
   const toml::array* arr = inputs.as_array();
   if (arr == nullptr) {
-    return InvalidArgument("{}:{}: collect.input must be an array of tables ([[collect.input]])", path,
-                           inputs.node()->source().begin.line);
+    return InvalidArgument("{}:{}: collect.input must be an array of tables ([[collect.input]])",
+                           path, inputs.node()->source().begin.line);
   }
   int n = 0;
   for (const auto& item : *arr) {
     ++n;
     const toml::table* t = item.as_table();
     if (t == nullptr) {
-      return InvalidArgument("{}:{}: collect.input #{} is not a table", path, item.source().begin.line, n);
+      return InvalidArgument("{}:{}: collect.input #{} is not a table", path,
+                             item.source().begin.line, n);
     }
     InputConfig in;
     in.type = "cairn";
@@ -397,7 +418,8 @@ Status SettingsFromConfig(const Config& config, CollectSettings* settings) {
     if (key.rfind("collect.", 0) != 0) continue;
     std::string sub = key.substr(8);
     if (sub.find('.') != std::string::npos || sub == "input" || sub == "inputs_conf") continue;
-    RETURN_IF_ERROR(ApplySetting(settings, sub, *config.GetString(key), config.Origin(key), &ignored));
+    RETURN_IF_ERROR(
+        ApplySetting(settings, sub, *config.GetString(key), config.Origin(key), &ignored));
   }
   return Status::Ok();
 }
@@ -433,7 +455,9 @@ Result<CollectConfig> LoadCollectConfig(const std::string& path, const Config& g
   std::map<std::string, std::string> seen;
   for (const auto& in : out.inputs) {
     auto [it, fresh] = seen.emplace(in.name, in.origin);
-    if (!fresh) return InvalidArgument("{}: input \"{}\" is also defined at {}", in.origin, in.name, it->second);
+    if (!fresh)
+      return InvalidArgument("{}: input \"{}\" is also defined at {}", in.origin, in.name,
+                             it->second);
   }
   return out;
 }

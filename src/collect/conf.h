@@ -46,26 +46,26 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path);
 
 // One collector input: one SQS queue to poll, and what to do with what it names.
 struct InputConfig {
-  std::string name;           // stanza name after "://" (or the TOML name)
-  std::string type;           // "aws_cloudtrail", "aws_sqs_based_s3" or "cairn"
-  std::string origin;         // "file:line" of the stanza header
+  std::string name;    // stanza name after "://" (or the TOML name)
+  std::string type;    // "aws_cloudtrail", "aws_sqs_based_s3" or "cairn"
+  std::string origin;  // "file:line" of the stanza header
   // Credentials: static keys win; else aws_account names a profile of ~/.aws/config; else the
   // default chain. role_arn (aws_iam_role) is assumed on top.
   std::string key_id;
-  std::string secret_key;     // secret: never logged
+  std::string secret_key;  // secret: never logged
   std::string aws_account;
   std::string role_arn;
-  std::string sqs_queue;      // a queue name or URL
+  std::string sqs_queue;  // a queue name or URL
   std::string sqs_queue_region;
-  int64_t interval_ms = 30'000;    // pause after an empty poll
+  int64_t interval_ms = 30'000;  // pause after an empty poll
   std::string index = "aws-cloudtrail";
   std::string sourcetype = "aws:cloudtrail";  // after normalisation (see NormalizeSourcetype)
   std::string sourcetype_as_written;
   bool exclude_describe_events = false;
-  std::string blacklist;           // RE2; "" = ^(?:Describe|List|Get) when excluding
+  std::string blacklist;  // RE2; "" = ^(?:Describe|List|Get) when excluding
   std::string excluded_events_index;
   bool remove_files_when_done = false;
-  int sqs_batch_size = 10;         // MaxNumberOfMessages, 1..10
+  int sqs_batch_size = 10;  // MaxNumberOfMessages, 1..10
   bool disabled = false;
 
   // The regex that exclusion uses (blacklist, else the Describe/List/Get default).
@@ -74,21 +74,28 @@ struct InputConfig {
 
 // Settings of the collector as a whole ([collect] in cairn.toml, CAIRN_COLLECT_* variables).
 struct CollectSettings {
-  int receivers = 2;                    // SQS long-poll loops per input
-  int workers = 4;                      // parallel S3 downloads + decodes
-  int wait_seconds = 20;                // ReceiveMessage long poll (0..20)
-  int max_attempts = 5;                 // ApproximateReceiveCount at which a bad file is quarantined
-  int visibility_timeout_s = 120;       // set on receipt and extended by the heartbeat
-  int64_t heartbeat_ms = 30'000;        // how often in-progress messages are extended
-  int64_t status_interval_ms = 60'000;  // one-line status in the log (0: off)
-  std::string metrics_listen;           // "127.0.0.1:9464"; "" = off
-  uint64_t max_file_bytes = 8ull << 30; // decompressed bytes per file
+  int receivers = 2;               // SQS long-poll loops per input
+  int workers = 4;                 // parallel S3 downloads + decodes
+  int wait_seconds = 20;           // ReceiveMessage long poll (0..20)
+  int max_attempts = 5;            // ApproximateReceiveCount at which a bad file is quarantined
+  int visibility_timeout_s = 120;  // set on receipt and extended by the heartbeat
+  int64_t heartbeat_ms = 30'000;   // how often in-progress messages are extended
+  int64_t status_interval_ms = 60'000;      // one-line status in the log (0: off)
+  std::string metrics_listen;               // "127.0.0.1:9464"; "" = off
+  uint64_t max_file_bytes = 8ull << 30;     // decompressed bytes per file
   uint64_t commit_batch_bytes = 32u << 20;  // raw event bytes buffered before a partial commit
   // A failure of this machine (store, ledger, local folders) is retried this many times, after
   // local_retry_ms, then twice that, and so on; then the collector stops (exit 1), leaving the
   // message on the queue. Such failures never quarantine an object.
   int local_retries = 4;
   int64_t local_retry_ms = 500;
+  // Continuous verification (collect/integrity.h): how often the saved digests are checked
+  // against the collected files (0: never), how long after a digest's end its files may still
+  // arrive, and how long a region may go without a digest.
+  int64_t integrity_interval_ms = 300'000;
+  int64_t integrity_grace_ms = 2 * 3600'000;
+  int64_t integrity_late_ms = 3 * 3600'000;
+  int64_t integrity_lookback_ms = 7 * 24 * 3600'000LL;  // digests older than this are not re-read
 };
 
 // Everything `cairn collect` needs from its configuration.

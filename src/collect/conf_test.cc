@@ -1,14 +1,13 @@
 #include "collect/conf.h"
-#include "collect/site_conf_testdata.h"
 
 #include <gtest/gtest.h>
 
+#include "collect/site_conf_testdata.h"
 #include "common/fs.h"
 #include "common/testing.h"
 
 namespace cairn::collect {
 namespace {
-
 
 TEST(ConfTest, SiteFileParsesAsWritten) {
   auto conf = ParseConf(kSiteConf, "inputs.conf");
@@ -98,13 +97,16 @@ TEST(ConfTest, BadValuesNameFileLineAndKeyButNeverTheSecret) {
     const char* text;
     const char* expect;
   } cases[] = {
-      {"[aws_cloudtrail://x]\nsqs_queue = q\nexclude_describe_events = maybe\n", "b.conf:3: key exclude_describe_events"},
+      {"[aws_cloudtrail://x]\nsqs_queue = q\nexclude_describe_events = maybe\n",
+       "b.conf:3: key exclude_describe_events"},
       {"[aws_cloudtrail://x]\nsqs_queue = q\ninterval = soon\n", "b.conf:3: key interval"},
       {"[aws_cloudtrail://x]\nsqs_queue = q\nindex = Has Spaces\n", "b.conf:3: key index"},
       {"[aws_cloudtrail://x]\nsqs_queue = q\nblacklist = ^(Describe\n", "b.conf:3: key blacklist"},
-      {"[aws_cloudtrail://x]\nsqs_queue = q\nsqs_queue_region = mars\n", "b.conf:3: key sqs_queue_region"},
+      {"[aws_cloudtrail://x]\nsqs_queue = q\nsqs_queue_region = mars\n",
+       "b.conf:3: key sqs_queue_region"},
       {"[aws_cloudtrail://x]\nsqs_queue = q\nsecret_key = hunter2\n", "key_id and secret_key"},
-      {"[aws_cloudtrail://x]\nsqs_queue = q\naws_iam_role = reader\n", "b.conf:3: key aws_iam_role"},
+      {"[aws_cloudtrail://x]\nsqs_queue = q\naws_iam_role = reader\n",
+       "b.conf:3: key aws_iam_role"},
       {"[aws_cloudtrail://x]\nindex = a\n", "has no sqs_queue"},
       {"[aws_cloudtrail://x\n", "b.conf:1"},
       {"[aws_cloudtrail://x]\njust words\n", "b.conf:2"},

@@ -1,13 +1,14 @@
 #include "collect/ingest.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <deque>
+#include <optional>
 #include <thread>
 
-#include <fmt/format.h>
-
 #include "cloudtrail/reader.h"
+#include "collect/integrity.h"
 #include "common/clock.h"
 #include "common/fs.h"
 #include "common/json_util.h"
@@ -21,7 +22,8 @@ namespace cairn::collect {
 namespace {
 
 std::string StripQuotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -92,7 +94,6 @@ class PipeFile final : public SequentialFile {
   std::shared_ptr<Pipe> pipe_;
 };
 
-
 }  // namespace
 
 bool IsPermanent(const Status& s) {
@@ -101,10 +102,8 @@ bool IsPermanent(const Status& s) {
     case StatusCode::kResourceExhausted:
     case StatusCode::kNotFound:
     case StatusCode::kUnsupported:
-    case StatusCode::kCorruption:
-      return true;
-    default:
-      return false;
+    case StatusCode::kCorruption: return true;
+    default: return false;
   }
 }
 
@@ -190,8 +189,9 @@ const std::string* EventFilter::Route(const cloudtrail::Event& event) const {
   return excluded_index_.empty() ? &kDrop : &excluded_index_;
 }
 
-Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
-                               const std::string& body, const std::vector<std::string>& reasons) {
+Status Quarantine::KeepMessage(const std::string& queue_url, const std::string& message_id,
+                               int receive_count, const std::string& body,
+                               const std::vector<std::string>& reasons) {
   std::string list = "[";
   for (size_t i = 0; i < reasons.size(); ++i) {
     if (i > 0) list += ",";
@@ -221,14 +221,72 @@ Status Quarantine::KeepFile(const ObjectRef& ref, const std::string& reason, int
       .status();
 }
 
-ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input, aws::S3Client* s3)
+ObjectIngester::ObjectIngester(const IngestContext& context, const InputConfig& input,
+                               aws::S3Client* s3)
     : ctx_(context), input_(input), filter_(input), s3_(s3) {}
 
-Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json) {
+namespace {
+
+// An event that turns a trail's logging off or changes where it goes (StopLogging, DeleteTrail,
+// UpdateTrail) as an integrity alert; nullopt for any other event. Cheap for the others: two
+// substring searches before any parsing.
+std::optional<detect::Alert> TrailChangeAlert(const cloudtrail::Event& e) {
+  std::string_view raw = e.raw.view();
+  if (raw.find("cloudtrail.amazonaws.com") == std::string_view::npos) return std::nullopt;
+  if (raw.find("StopLogging") == std::string_view::npos &&
+      raw.find("DeleteTrail") == std::string_view::npos &&
+      raw.find("UpdateTrail") == std::string_view::npos) {
+    return std::nullopt;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(raw.data(), raw.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  auto text = [&](std::initializer_list<std::string_view> path) -> std::string {
+    simdjson::dom::element at = root;
+    for (std::string_view step : path) {
+      if (at.at_key(step).get(at) != simdjson::SUCCESS) return "";
+    }
+    std::string_view s;
+    return at.get(s) == simdjson::SUCCESS ? std::string(s) : std::string();
+  };
+  const std::string name = text({"eventName"});
+  if (text({"eventSource"}) != "cloudtrail.amazonaws.com" ||
+      (name != "StopLogging" && name != "DeleteTrail" && name != "UpdateTrail")) {
+    return std::nullopt;
+  }
+  detect::Alert a;
+  a.kind = detect::AlertKind::kIntegrity;
+  a.rule_id = "integrity:trail_change";
+  const std::string error = text({"errorCode"});
+  a.title = fmt::format("CloudTrail {}{}", name, error.empty() ? "" : " attempted (" + error + ")");
+  a.level = name == "UpdateTrail" || !error.empty() ? "high" : "critical";
+  a.tags = {"attack.defense-evasion", "attack.t1562.008"};
+  a.time_ms = e.time_ms;
+  a.key = e.event_id;
+  a.event_id = e.event_id;
+  a.event_name = name;
+  a.event_source = "cloudtrail.amazonaws.com";
+  a.user_arn = text({"userIdentity", "arn"});
+  a.source_ip = text({"sourceIPAddress"});
+  a.region = text({"awsRegion"});
+  a.account = e.account;
+  const std::string trail = text({"requestParameters", "name"});
+  a.description = fmt::format("{} on trail {} by {}", name, trail.empty() ? "?" : trail,
+                              a.user_arn.empty() ? "?" : a.user_arn);
+  if (!trail.empty()) a.extra_json = {{"trail", JsonString(trail)}};
+  return a;
+}
+
+}  // namespace
+
+Status ObjectIngester::SaveDigest(const ObjectRef& ref, const std::string& json,
+                                  const std::string& signature, const std::string& sha256) {
   std::string name = ref.bucket + "/" + ref.key;
   if (name.ends_with(".gz")) name.resize(name.size() - 3);
   ASSIGN_OR_RETURN(std::string path, PathUnder(ctx_.fs, JoinPath(ctx_.data_dir, "digests"), name));
   RETURN_IF_ERROR(ctx_.fs->CreateDirs(DirName(path)));
+  // The sidecar first: a digest is complete once it is there (collect/integrity.h).
+  RETURN_IF_ERROR(SaveDigestMeta(ctx_.fs, path, signature, sha256));
   return WriteFileAtomic(ctx_.fs, path, json);
 }
 
@@ -274,10 +332,14 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   };
   cloudtrail::ReaderOptions options;
   options.max_decompressed_bytes = ctx_.max_file_bytes;
+  options.sha256 = true;  // checked against the digests that list the file (collect/integrity.h)
+  std::vector<detect::Alert> trail_changes;
   auto summary = cloudtrail::ReadEvents(
       std::make_unique<PipeFile>(pipe), source, options, [&](cloudtrail::Event&& e) -> Status {
         ++events;
-        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents) e.sourcetype = input_.sourcetype;
+        if (auto alert = TrailChangeAlert(e)) trail_changes.push_back(std::move(*alert));
+        if (custom_sourcetype && e.sourcetype == cloudtrail::kSourcetypeEvents)
+          e.sourcetype = input_.sourcetype;
         const std::string* route = filter_.Route(e);
         std::string index = filter_.index();
         if (route != nullptr) {
@@ -310,18 +372,34 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   result.bytes = downloaded;
   result.events = summary->events;
   if (summary->shape == cloudtrail::FileShape::kDigest) {
-    if (Status s = SaveDigest(ref, summary->digest_json); !s.ok()) {
+    auto signature = info->metadata.find("signature");
+    if (Status s =
+            SaveDigest(ref, summary->digest_json,
+                       signature == info->metadata.end() ? "" : signature->second, summary->sha256);
+        !s.ok()) {
       return IngestResult::Local(s.WithContext("digests"));
     }
     ctx_.metrics->files_digest++;
     result.outcome = FileOutcome::kDigest;
   } else {
     if (Status s = flush(); !s.ok()) return IngestResult::Local(s.WithContext("store"));
+    // After the events, before the ledger: a crash in between reads the file again, which
+    // raises the same alerts (stored once).
+    if (!trail_changes.empty()) {
+      auto added = detect::StoreAlerts(ctx_.store, trail_changes);
+      if (!added.ok()) return IngestResult::Local(added.status().WithContext("alerts"));
+      ctx_.metrics->trail_change_alerts += *added;
+      for (const detect::Alert& a : trail_changes) {
+        log::Error("integrity: trail_change: {} ({}, event {})", a.description, a.region,
+                   a.event_id);
+      }
+    }
     ctx_.metrics->files_ingested++;
-    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty : FileOutcome::kIngested;
+    result.outcome = summary->shape == cloudtrail::FileShape::kEmpty ? FileOutcome::kEmpty
+                                                                     : FileOutcome::kIngested;
   }
-  Status recorded = ctx_.ledger->Record(
-      {LedgerEntry{ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how}});
+  Status recorded = ctx_.ledger->Record({LedgerEntry{
+      ref.bucket, ref.key, result.etag, result.events, NowMs(), ctx_.how, summary->sha256}});
   if (!recorded.ok()) return IngestResult::Local(recorded.WithContext("ledger"));
   return IngestResult::Ok(result);
 }

@@ -11,6 +11,8 @@
 //
 // Thread safety: Ingest may be called from many threads at once.
 
+#include <re2/re2.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -18,8 +20,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <re2/re2.h>
 
 #include "aws/s3.h"
 #include "cloudtrail/event.h"
@@ -100,7 +100,8 @@ class Quarantine {
   Status KeepMessage(const std::string& queue_url, const std::string& message_id, int receive_count,
                      const std::string& body, const std::vector<std::string>& reasons);
   // Keeps the record (and, when `content` is not null, a copy) of an unreadable object.
-  Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts, const std::string* content);
+  Status KeepFile(const ObjectRef& ref, const std::string& reason, int attempts,
+                  const std::string* content);
   const std::string& dir() const { return kept_.dir(); }
 
  private:
@@ -150,7 +151,8 @@ class ObjectIngester {
   const InputConfig& input() const { return input_; }
 
  private:
-  Status SaveDigest(const ObjectRef& ref, const std::string& json);
+  Status SaveDigest(const ObjectRef& ref, const std::string& json, const std::string& signature,
+                    const std::string& sha256);
   IngestContext ctx_;
   InputConfig input_;
   EventFilter filter_;

@@ -23,7 +23,8 @@ std::string MapKey(const std::string& bucket, const std::string& key) {
 Status LedgerError(const Status& s) { return s.ok() ? s : IOError("ledger: {}", s.message()); }
 
 uint32_t Crc(std::string_view s) {
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
 }
 
 }  // namespace
@@ -37,6 +38,10 @@ std::string Ledger::EncodeLine(const LedgerEntry& e) {
   AppendJsonString(&json, e.etag);
   json += fmt::format(",\"events\":{},\"time\":{},\"how\":", e.events, e.time_ms);
   AppendJsonString(&json, e.how);
+  if (!e.sha256.empty()) {
+    json += ",\"sha256\":";
+    AppendJsonString(&json, e.sha256);
+  }
   json += "}";
   return fmt::format("{:08x} {}\n", Crc(json), json);
 }
@@ -69,23 +74,36 @@ std::optional<LedgerEntry> Ledger::DecodeLine(std::string_view line) {
   int64_t t = 0;
   if (!root["time"].get(t)) e.time_ms = t;
   if (!root["how"].get(s)) e.how = std::string(s);
+  if (!root["sha256"].get(s)) e.sha256 = std::string(s);
   return e;
 }
 
-Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& path) {
+Result<std::unique_ptr<Ledger>> Ledger::Load(FileSystem* fs, const std::string& path,
+                                             std::unique_ptr<WritableFile> appender) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->fs_ = fs;
   l->path_ = path;
-  // The appender first: it creates the file the reader then opens.
-  auto appender = fs->NewAppendableFile(path);
-  if (!appender.ok()) return LedgerError(appender.status());
-  l->appender_ = std::move(appender).value();
+  l->appender_ = std::move(appender);
   auto reader = fs->NewRandomAccessFile(path);
   if (!reader.ok()) return LedgerError(reader.status());
   l->reader_ = std::move(reader).value();
   std::lock_guard<std::mutex> lock(l->mu_);
   RETURN_IF_ERROR(l->CatchUpLocked());
   return l;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(FileSystem* fs, const std::string& path) {
+  // The appender first: it creates the file the reader then opens.
+  auto appender = fs->NewAppendableFile(path);
+  if (!appender.ok()) return LedgerError(appender.status());
+  return Load(fs, path, std::move(appender).value());
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::OpenReadOnly(FileSystem* fs, const std::string& path) {
+  if (!fs->Exists(path)) {
+    return NotFound("no ledger at {}: nothing was collected into this data folder", path);
+  }
+  return Load(fs, path, nullptr);
 }
 
 Ledger::~Ledger() = default;
@@ -109,7 +127,7 @@ Status Ledger::CatchUpLocked() {
     }
     std::string_view line(buf.data() + pos, nl - pos + 1);
     if (auto e = DecodeLine(line)) {
-      etags_[MapKey(e->bucket, e->key)] = e->etag;
+      RememberLocked(*e);
     } else {
       log::Warn("ledger {}: damaged line at byte {} skipped", path_, offset_ + pos);
     }
@@ -131,6 +149,25 @@ std::optional<std::string> Ledger::Find(const std::string& bucket, const std::st
   return it->second;
 }
 
+void Ledger::RememberLocked(const LedgerEntry& e) {
+  std::string k = MapKey(e.bucket, e.key);
+  if (e.sha256.empty()) {
+    hashes_.erase(k);
+  } else {
+    hashes_[k] = e.sha256;
+  }
+  etags_[std::move(k)] = e.etag;
+}
+
+std::optional<std::string> Ledger::FindSha256(const std::string& bucket, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string k = MapKey(bucket, key);
+  if (!etags_.contains(k)) (void)CatchUpLocked();
+  auto it = hashes_.find(k);
+  if (it == hashes_.end()) return std::nullopt;
+  return it->second;
+}
+
 bool Ledger::Contains(const std::string& bucket, const std::string& key, const std::string& etag) {
   auto got = Find(bucket, key);
   return got.has_value() && (etag.empty() || *got == etag);
@@ -138,6 +175,7 @@ bool Ledger::Contains(const std::string& bucket, const std::string& key, const s
 
 Status Ledger::Record(const std::vector<LedgerEntry>& entries) {
   if (entries.empty()) return Status::Ok();
+  if (appender_ == nullptr) return InvalidArgument("ledger {} is open for reading only", path_);
   std::string text;
   for (const auto& e : entries) text += EncodeLine(e);
   std::lock_guard<std::mutex> lock(mu_);
@@ -152,7 +190,7 @@ Status Ledger::Record(const std::vector<LedgerEntry>& entries) {
   // continues with the rest), so processes sharing the ledger never interleave their lines.
   RETURN_IF_ERROR(LedgerError(appender_->Append(text)));
   RETURN_IF_ERROR(LedgerError(appender_->Sync()));
-  for (const auto& e : entries) etags_[MapKey(e.bucket, e.key)] = e.etag;
+  for (const auto& e : entries) RememberLocked(e);
   (void)CatchUpLocked();
   return Status::Ok();
 }

@@ -29,10 +29,11 @@ namespace cairn::collect {
 struct LedgerEntry {
   std::string bucket;
   std::string key;
-  std::string etag;      // without quotes
-  uint64_t events = 0;   // events read from the object (stored + duplicates + excluded)
-  int64_t time_ms = 0;   // when it was recorded
-  std::string how;       // "collect", "backfill", "quarantine"
+  std::string etag;     // without quotes
+  uint64_t events = 0;  // events read from the object (stored + duplicates + excluded)
+  int64_t time_ms = 0;  // when it was recorded
+  std::string how;      // "collect", "backfill", "quarantine"
+  std::string sha256;   // hex SHA-256 of the object's decoded bytes; "" when not computed
 };
 
 class Ledger {
@@ -40,6 +41,9 @@ class Ledger {
   // Opens (creating, 0600) the ledger file at `path` on `fs` and loads it. `fs` must outlive the
   // ledger.
   static Result<std::unique_ptr<Ledger>> Open(FileSystem* fs, const std::string& path);
+  // Opens an existing ledger for reading only (a reader of the data folder: nothing is created;
+  // NotFound when the file is missing). Record fails.
+  static Result<std::unique_ptr<Ledger>> OpenReadOnly(FileSystem* fs, const std::string& path);
   ~Ledger();
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -48,6 +52,9 @@ class Ledger {
   std::optional<std::string> Find(const std::string& bucket, const std::string& key);
   // True when bucket/key is recorded with this ETag, or with any ETag when `etag` is "".
   bool Contains(const std::string& bucket, const std::string& key, const std::string& etag);
+  // The SHA-256 (hex) recorded for bucket/key's latest entry, if it has one: what the collector
+  // read, for checking against the hash a CloudTrail digest lists.
+  std::optional<std::string> FindSha256(const std::string& bucket, const std::string& key);
   // Appends and syncs. Returns when durable.
   Status Record(const std::vector<LedgerEntry>& entries);
 
@@ -60,6 +67,9 @@ class Ledger {
 
  private:
   Ledger() = default;
+  // Opens the reader and loads the file; `appender` is null for a read-only ledger.
+  static Result<std::unique_ptr<Ledger>> Load(FileSystem* fs, const std::string& path,
+                                              std::unique_ptr<WritableFile> appender);
   Status CatchUpLocked();  // reads lines appended since `offset_`
   FileSystem* fs_ = nullptr;
   std::string path_;
@@ -67,7 +77,9 @@ class Ledger {
   std::unique_ptr<RandomAccessFile> reader_;  // reads what any process appended
   mutable std::mutex mu_;
   uint64_t offset_ = 0;  // bytes of the file already loaded
-  std::unordered_map<std::string, std::string> etags_;  // bucket '\0' key -> etag
+  void RememberLocked(const LedgerEntry& e);
+  std::unordered_map<std::string, std::string> etags_;   // bucket '\0' key -> etag
+  std::unordered_map<std::string, std::string> hashes_;  // bucket '\0' key -> sha256, when known
 };
 
 }  // namespace cairn::collect

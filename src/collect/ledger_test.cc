@@ -18,7 +18,9 @@ TEST(LedgerTest, RecordsSurviveReopenAndTornTails) {
     auto l = Ledger::Open(FileSystem::Default(), path);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     EXPECT_FALSE((*l)->Find("b", "k").has_value());
-    ASSERT_TRUE((*l)->Record({{"b", "k", "e1", 3, 1, "collect"}, {"b", "odd\tkey\n\"x\"", "e2", 0, 1, "backfill"}}).ok());
+    ASSERT_TRUE((*l)->Record({{"b", "k", "e1", 3, 1, "collect"},
+                              {"b", "odd\tkey\n\"x\"", "e2", 0, 1, "backfill"}})
+                    .ok());
     EXPECT_TRUE((*l)->Contains("b", "k", "e1"));
     EXPECT_TRUE((*l)->Contains("b", "k", ""));
     EXPECT_FALSE((*l)->Contains("b", "k", "other"));
@@ -100,6 +102,31 @@ TEST(LedgerTest, LineFormatRoundTrips) {
   EXPECT_EQ(d->events, 42u);
   line[20] ^= 1;
   EXPECT_FALSE(Ledger::DecodeLine(line).has_value());
+}
+
+// The collector's hash of an object's decoded bytes is kept with its line; a line written before
+// hashes were recorded reads back without one, and a later line for the same key replaces it.
+TEST(LedgerTest, KeepsTheDecodedBytesHash) {
+  std::string dir = cairn::testing::MakeTempDir();
+  std::string path = dir + "/ledger.log";
+  const std::string hash(64, 'a');
+  {
+    auto l = Ledger::Open(FileSystem::Default(), path);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE(
+        (*l)->Record({{"b", "old", "e", 1, 1, "collect"}, {"b", "new", "e", 1, 1, "collect", hash}})
+            .ok());
+    EXPECT_EQ((*l)->FindSha256("b", "new"), hash);
+    EXPECT_FALSE((*l)->FindSha256("b", "old").has_value());
+  }
+  auto l = Ledger::Open(FileSystem::Default(), path);
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ((*l)->FindSha256("b", "new"), hash);
+  EXPECT_FALSE((*l)->FindSha256("b", "old").has_value());
+  EXPECT_FALSE((*l)->FindSha256("b", "absent").has_value());
+  ASSERT_TRUE((*l)->Record({{"b", "new", "e2", 1, 2, "collect", std::string(64, 'b')}}).ok());
+  EXPECT_EQ((*l)->FindSha256("b", "new"), std::string(64, 'b'));
+  FileSystem::Default()->RemoveAll(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "collect/metrics.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -10,14 +11,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fmt/format.h>
-
 #include "common/clock.h"
 
 namespace cairn::collect {
 
 Metrics::Metrics()
-    : bounds_{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900}, buckets_(bounds_.size() + 1, 0) {}
+    : bounds_{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
+      buckets_(bounds_.size() + 1, 0) {}
 
 void Metrics::CountError(const std::string& kind) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -66,40 +66,80 @@ std::string Metrics::RenderPrometheus(int64_t now_ms) const {
   auto gauge = [&](const char* name, const char* help, double v) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, v);
   };
-  out += "# HELP cairn_collect_messages_total SQS messages by outcome.\n# TYPE cairn_collect_messages_total counter\n";
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"received\"}} {}\n", messages_received.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"deleted\"}} {}\n", messages_deleted.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"invalid\"}} {}\n", messages_invalid.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"test_event\"}} {}\n", messages_test.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"ignored\"}} {}\n", messages_ignored.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"retried\"}} {}\n", messages_retried.load());
-  counter("cairn_collect_empty_polls_total", "ReceiveMessage calls that returned nothing.", polls_empty.load());
-  out += "# HELP cairn_collect_files_total S3 objects by outcome.\n# TYPE cairn_collect_files_total counter\n";
-  out += fmt::format("cairn_collect_files_total{{outcome=\"ingested\"}} {}\n", files_ingested.load());
+  out +=
+      "# HELP cairn_collect_messages_total SQS messages by outcome.\n# TYPE "
+      "cairn_collect_messages_total counter\n";
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"received\"}} {}\n",
+                     messages_received.load());
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"deleted\"}} {}\n",
+                     messages_deleted.load());
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"invalid\"}} {}\n",
+                     messages_invalid.load());
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"test_event\"}} {}\n",
+                     messages_test.load());
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"ignored\"}} {}\n",
+                     messages_ignored.load());
+  out += fmt::format("cairn_collect_messages_total{{outcome=\"retried\"}} {}\n",
+                     messages_retried.load());
+  counter("cairn_collect_empty_polls_total", "ReceiveMessage calls that returned nothing.",
+          polls_empty.load());
+  out +=
+      "# HELP cairn_collect_files_total S3 objects by outcome.\n# TYPE cairn_collect_files_total "
+      "counter\n";
+  out +=
+      fmt::format("cairn_collect_files_total{{outcome=\"ingested\"}} {}\n", files_ingested.load());
   out += fmt::format("cairn_collect_files_total{{outcome=\"skipped\"}} {}\n", files_skipped.load());
   out += fmt::format("cairn_collect_files_total{{outcome=\"failed\"}} {}\n", files_failed.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"quarantined\"}} {}\n", files_quarantined.load());
+  out += fmt::format("cairn_collect_files_total{{outcome=\"quarantined\"}} {}\n",
+                     files_quarantined.load());
   out += fmt::format("cairn_collect_files_total{{outcome=\"digest\"}} {}\n", files_digest.load());
+  out +=
+      "# HELP cairn_integrity_alerts_total Integrity alerts raised (digest checks, trail "
+      "changes).\n";
+  out += "# TYPE cairn_integrity_alerts_total counter\n";
+  out += fmt::format("cairn_integrity_alerts_total{{source=\"digests\"}} {}\n",
+                     integrity_alerts.load());
+  out += fmt::format("cairn_integrity_alerts_total{{source=\"trail_change\"}} {}\n",
+                     trail_change_alerts.load());
+  out +=
+      "# HELP cairn_integrity_passes_total Checks of the saved digests against collected files.\n";
+  out += "# TYPE cairn_integrity_passes_total counter\n";
+  out += fmt::format("cairn_integrity_passes_total {}\n", integrity_passes.load());
+  out +=
+      "# HELP cairn_integrity_files_matched Log files whose collected hash matched their digest, "
+      "at the last pass.\n";
+  out += "# TYPE cairn_integrity_files_matched gauge\n";
+  out += fmt::format("cairn_integrity_files_matched {}\n", integrity_files_matched.load());
   out += fmt::format("cairn_collect_files_total{{outcome=\"removed\"}} {}\n", files_removed.load());
-  out += "# HELP cairn_collect_events_total Events by outcome.\n# TYPE cairn_collect_events_total counter\n";
+  out +=
+      "# HELP cairn_collect_events_total Events by outcome.\n# TYPE cairn_collect_events_total "
+      "counter\n";
   out += fmt::format("cairn_collect_events_total{{outcome=\"read\"}} {}\n", events_read.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events_stored.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"duplicate\"}} {}\n", events_duplicate.load());
-  out += fmt::format("cairn_collect_alerts_stored_total {}\n", alerts_stored.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"excluded\"}} {}\n", events_excluded.load());
+  out += fmt::format("cairn_collect_events_total{{outcome=\"duplicate\"}} {}\n",
+                     events_duplicate.load());
+  out += fmt::format("cairn_collect_events_total{{outcome=\"excluded\"}} {}\n",
+                     events_excluded.load());
   out += fmt::format("cairn_collect_events_total{{outcome=\"routed\"}} {}\n", events_routed.load());
   counter("cairn_collect_bytes_total", "Bytes downloaded from S3.", bytes_downloaded.load());
   counter("cairn_collect_commits_total", "Store commits.", commits.load());
+  counter("cairn_collect_alerts_stored_total", "New Sigma alerts of streaming detection.",
+          alerts_stored.load());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    out += "# HELP cairn_collect_errors_total Errors by kind.\n# TYPE cairn_collect_errors_total counter\n";
-    for (const auto& [k, v] : errors_) out += fmt::format("cairn_collect_errors_total{{kind=\"{}\"}} {}\n", k, v);
-    out += "# HELP cairn_collect_delivery_latency_seconds From SQS SentTimestamp to durable commit.\n"
-           "# TYPE cairn_collect_delivery_latency_seconds histogram\n";
+    out +=
+        "# HELP cairn_collect_errors_total Errors by kind.\n# TYPE cairn_collect_errors_total "
+        "counter\n";
+    for (const auto& [k, v] : errors_)
+      out += fmt::format("cairn_collect_errors_total{{kind=\"{}\"}} {}\n", k, v);
+    out +=
+        "# HELP cairn_collect_delivery_latency_seconds From SQS SentTimestamp to durable commit.\n"
+        "# TYPE cairn_collect_delivery_latency_seconds histogram\n";
     uint64_t cum = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
       cum += buckets_[i];
-      out += fmt::format("cairn_collect_delivery_latency_seconds_bucket{{le=\"{}\"}} {}\n", bounds_[i], cum);
+      out += fmt::format("cairn_collect_delivery_latency_seconds_bucket{{le=\"{}\"}} {}\n",
+                         bounds_[i], cum);
     }
     cum += buckets_.back();
     out += fmt::format("cairn_collect_delivery_latency_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
@@ -107,9 +147,11 @@ std::string Metrics::RenderPrometheus(int64_t now_ms) const {
     out += fmt::format("cairn_collect_delivery_latency_seconds_count {}\n", latency_count_);
   }
   int64_t newest = newest_event_ms.load();
-  gauge("cairn_collect_lag_seconds", "Now minus the newest stored event's time (0 before any event).",
+  gauge("cairn_collect_lag_seconds",
+        "Now minus the newest stored event's time (0 before any event).",
         newest == 0 ? 0.0 : static_cast<double>(now_ms - newest) / 1000.0);
-  gauge("cairn_collect_in_flight_messages", "Messages being worked on.", static_cast<double>(in_flight.load()));
+  gauge("cairn_collect_in_flight_messages", "Messages being worked on.",
+        static_cast<double>(in_flight.load()));
   return out;
 }
 
@@ -121,15 +163,19 @@ std::string Metrics::StatusLine(int64_t now_ms) const {
     for (const auto& [k, v] : errors_) errors += v;
   }
   return fmt::format(
-      "collect: messages {} received {} deleted {} invalid {} retried; files {} ingested {} skipped {} "
-      "quarantined; events {} stored {} duplicate {} excluded; {:.1f} MB; errors {}; in flight {}; lag {}",
-      messages_received.load(), messages_deleted.load(), messages_invalid.load(), messages_retried.load(),
-      files_ingested.load(), files_skipped.load(), files_quarantined.load(), events_stored.load(),
-      events_duplicate.load(), events_excluded.load(), bytes_downloaded.load() / 1e6, errors, in_flight.load(),
+      "collect: messages {} received {} deleted {} invalid {} retried; files {} ingested {} "
+      "skipped {} "
+      "quarantined; events {} stored {} duplicate {} excluded; {:.1f} MB; errors {}; in flight {}; "
+      "lag {}",
+      messages_received.load(), messages_deleted.load(), messages_invalid.load(),
+      messages_retried.load(), files_ingested.load(), files_skipped.load(),
+      files_quarantined.load(), events_stored.load(), events_duplicate.load(),
+      events_excluded.load(), bytes_downloaded.load() / 1e6, errors, in_flight.load(),
       newest == 0 ? std::string("-") : fmt::format("{:.0f}s", (now_ms - newest) / 1000.0));
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen, const Metrics* metrics) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
+                                                            const Metrics* metrics) {
   std::string host = "127.0.0.1";
   std::string port_text = listen;
   if (size_t colon = listen.rfind(':'); colon != std::string::npos) {
@@ -158,7 +204,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   if (::bind(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return IOError("metrics bind {}: {}", listen, std::strerror(errno));
   }
-  if (::listen(s->fd_, 16) != 0) return IOError("metrics listen {}: {}", listen, std::strerror(errno));
+  if (::listen(s->fd_, 16) != 0)
+    return IOError("metrics listen {}: {}", listen, std::strerror(errno));
   socklen_t len = sizeof(addr);
   ::getsockname(s->fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   s->port_ = ntohs(addr.sin_port);
@@ -193,7 +240,8 @@ void MetricsServer::Loop() {
     std::string body = metrics_->RenderPrometheus(Clock::System()->NowMicros() / 1000);
     std::string status = req.rfind("GET ", 0) == 0 ? "200 OK" : "405 Method Not Allowed";
     std::string resp = fmt::format(
-        "HTTP/1.0 {}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "HTTP/1.0 {}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: "
+        "{}\r\nConnection: close\r\n\r\n{}",
         status, body.size(), body);
     size_t sent = 0;
     while (sent < resp.size()) {

@@ -23,22 +23,26 @@ class Metrics {
   Metrics();
   std::atomic<uint64_t> messages_received{0};
   std::atomic<uint64_t> messages_deleted{0};
-  std::atomic<uint64_t> messages_invalid{0};   // quarantined as not a notification
-  std::atomic<uint64_t> messages_test{0};      // s3:TestEvent
-  std::atomic<uint64_t> messages_ignored{0};   // understood, nothing to collect
-  std::atomic<uint64_t> messages_retried{0};   // left for redelivery
+  std::atomic<uint64_t> messages_invalid{0};  // quarantined as not a notification
+  std::atomic<uint64_t> messages_test{0};     // s3:TestEvent
+  std::atomic<uint64_t> messages_ignored{0};  // understood, nothing to collect
+  std::atomic<uint64_t> messages_retried{0};  // left for redelivery
   std::atomic<uint64_t> polls_empty{0};
   std::atomic<uint64_t> files_ingested{0};
-  std::atomic<uint64_t> files_skipped{0};      // already in the ledger
-  std::atomic<uint64_t> files_failed{0};       // attempts that failed (left for retry)
+  std::atomic<uint64_t> files_skipped{0};  // already in the ledger
+  std::atomic<uint64_t> files_failed{0};   // attempts that failed (left for retry)
   std::atomic<uint64_t> files_quarantined{0};
   std::atomic<uint64_t> files_digest{0};
-  std::atomic<uint64_t> files_removed{0};      // remove_files_when_done
+  std::atomic<uint64_t> integrity_passes{0};
+  std::atomic<uint64_t> integrity_alerts{0};         // new integrity alerts (digests, log files)
+  std::atomic<uint64_t> integrity_files_matched{0};  // at the last pass
+  std::atomic<uint64_t> trail_change_alerts{0};      // StopLogging, DeleteTrail, UpdateTrail
+  std::atomic<uint64_t> files_removed{0};            // remove_files_when_done
   std::atomic<uint64_t> events_read{0};
   std::atomic<uint64_t> events_stored{0};
   std::atomic<uint64_t> events_duplicate{0};
-  std::atomic<uint64_t> events_excluded{0};    // dropped by exclude_describe_events/blacklist
-  std::atomic<uint64_t> events_routed{0};      // excluded but stored in excluded_events_index
+  std::atomic<uint64_t> events_excluded{0};  // dropped by exclude_describe_events/blacklist
+  std::atomic<uint64_t> events_routed{0};    // excluded but stored in excluded_events_index
   std::atomic<uint64_t> bytes_downloaded{0};
   std::atomic<uint64_t> commits{0};
   std::atomic<uint64_t> alerts_stored{0};      // new Sigma alerts of streaming detection
@@ -61,8 +65,8 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> errors_;
-  std::vector<double> bounds_;        // seconds
-  std::vector<uint64_t> buckets_;     // cumulative at render
+  std::vector<double> bounds_;     // seconds
+  std::vector<uint64_t> buckets_;  // cumulative at render
   double latency_sum_s_ = 0;
   uint64_t latency_count_ = 0;
   std::vector<double> samples_;
@@ -73,7 +77,8 @@ class Metrics {
 // with the metrics. One thread; for scraping only.
 class MetricsServer {
  public:
-  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen, const Metrics* metrics);
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
+                                                      const Metrics* metrics);
   ~MetricsServer();
   int port() const { return port_; }
   // The address it listens on, as bound: "HOST:PORT" ("0.0.0.0:9464" for every interface).

@@ -1,8 +1,7 @@
 #include "collect/notification.h"
 
-#include <simdjson.h>
-
 #include <fmt/format.h>
+#include <simdjson.h>
 
 namespace cairn::collect {
 namespace {
@@ -24,7 +23,8 @@ bool Has(element e, std::string_view field) {
 }
 
 std::string StripQuotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -68,7 +68,8 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
     }
     std::string_view message;
     if (type != "Notification" || root["Message"].get(message) != simdjson::SUCCESS) {
-      out->invalid.push_back(fmt::format("{}SNS envelope of type \"{}\" without a Message string", via, type));
+      out->invalid.push_back(
+          fmt::format("{}SNS envelope of type \"{}\" without a Message string", via, type));
       return;
     }
     ParseText(message, depth + 1, via + "sns/", out);
@@ -94,20 +95,23 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
     }
     simdjson::dom::array arr;
     if (keys.get(arr) != simdjson::SUCCESS) {
-      out->invalid.push_back(via + "CloudTrail notification: s3ObjectKey is neither a list nor a string");
+      out->invalid.push_back(via +
+                             "CloudTrail notification: s3ObjectKey is neither a list nor a string");
       return;
     }
     size_t n = 0;
     for (element k : arr) {
       std::string_view key;
       if (k.get(key) != simdjson::SUCCESS || key.empty()) {
-        out->invalid.push_back(fmt::format("{}CloudTrail notification: s3ObjectKey[{}] is not a key", via, n));
+        out->invalid.push_back(
+            fmt::format("{}CloudTrail notification: s3ObjectKey[{}] is not a key", via, n));
       } else {
         out->objects.push_back(ObjectRef{std::string(bucket), std::string(key), "", -1});
       }
       ++n;
     }
-    if (n == 0) out->invalid.push_back(via + "CloudTrail notification with an empty s3ObjectKey list");
+    if (n == 0)
+      out->invalid.push_back(via + "CloudTrail notification with an empty s3ObjectKey list");
     return;
   }
   // s3:TestEvent.
@@ -121,8 +125,8 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
     std::string_view source = Str(root, "source");
     std::string_view detail_type = Str(root, "detail-type");
     if (source != "aws.s3") {
-      out->invalid.push_back(fmt::format("{}EventBridge event from {} ({}) names no S3 object", via, source,
-                                         detail_type));
+      out->invalid.push_back(fmt::format("{}EventBridge event from {} ({}) names no S3 object", via,
+                                         source, detail_type));
       return;
     }
     set_shape("eventbridge");
@@ -140,11 +144,12 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
     if (detail["bucket"]["name"].get(bucket) != simdjson::SUCCESS ||
         detail["object"].get(object) != simdjson::SUCCESS ||
         object["key"].get(key) != simdjson::SUCCESS || bucket.empty() || key.empty()) {
-      out->invalid.push_back(via + "EventBridge Object Created without detail.bucket.name and detail.object.key");
+      out->invalid.push_back(
+          via + "EventBridge Object Created without detail.bucket.name and detail.object.key");
       return;
     }
-    out->objects.push_back(ObjectRef{std::string(bucket), std::string(key), StripQuotes(Str(object, "etag")),
-                                     SizeOf(object)});
+    out->objects.push_back(ObjectRef{std::string(bucket), std::string(key),
+                                     StripQuotes(Str(object, "etag")), SizeOf(object)});
     return;
   }
   // Records: S3 events, or Lambda-style SQS/SNS batches.
@@ -159,14 +164,16 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
         set_shape("s3");
         std::string_view name = Str(r, "eventName");
         if (name.rfind("ObjectCreated:", 0) != 0) {
-          out->ignored.push_back(fmt::format("S3 event {}", name.empty() ? "without eventName" : name));
+          out->ignored.push_back(
+              fmt::format("S3 event {}", name.empty() ? "without eventName" : name));
         } else {
           std::string_view bucket, key;
           element object;
           if (r["s3"]["bucket"]["name"].get(bucket) != simdjson::SUCCESS ||
               r["s3"]["object"].get(object) != simdjson::SUCCESS ||
               object["key"].get(key) != simdjson::SUCCESS || bucket.empty() || key.empty()) {
-            out->invalid.push_back(fmt::format("{}S3 event Records[{}] without s3.bucket.name and s3.object.key", via, i));
+            out->invalid.push_back(fmt::format(
+                "{}S3 event Records[{}] without s3.bucket.name and s3.object.key", via, i));
           } else {
             out->objects.push_back(ObjectRef{std::string(bucket), DecodeS3EventKey(key),
                                              StripQuotes(Str(object, "eTag")), SizeOf(object)});
@@ -179,7 +186,8 @@ void ParseElement(element root, int depth, const std::string& via, Notification*
         if (r["Sns"].get(sns) != simdjson::SUCCESS) continue;
         ParseText(Str(sns, "Message"), depth + 1, via + "lambda-sns/", out);
       } else {
-        out->invalid.push_back(fmt::format("{}Records[{}] is not an S3 event (eventSource \"{}\")", via, i, source));
+        out->invalid.push_back(
+            fmt::format("{}Records[{}] is not an S3 event (eventSource \"{}\")", via, i, source));
       }
       ++i;
     }
@@ -197,7 +205,8 @@ void ParseText(std::string_view text, int depth, const std::string& via, Notific
   element root;
   auto err = parser.parse(text.data(), text.size()).get(root);
   if (err) {
-    out->invalid.push_back(fmt::format("{}not JSON ({}): \"{}\"", via, simdjson::error_message(err), Snippet(text)));
+    out->invalid.push_back(
+        fmt::format("{}not JSON ({}): \"{}\"", via, simdjson::error_message(err), Snippet(text)));
     return;
   }
   ParseElement(root, depth, via, out);

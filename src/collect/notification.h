@@ -31,18 +31,18 @@ namespace cairn::collect {
 
 struct ObjectRef {
   std::string bucket;
-  std::string key;   // decoded: the key to ask S3 for
-  std::string etag;  // without quotes; "" when the notification does not say
-  int64_t size = -1; // -1 when the notification does not say
+  std::string key;    // decoded: the key to ask S3 for
+  std::string etag;   // without quotes; "" when the notification does not say
+  int64_t size = -1;  // -1 when the notification does not say
   bool operator==(const ObjectRef&) const = default;
 };
 
 struct Notification {
   std::vector<ObjectRef> objects;
-  bool test_event = false;             // s3:TestEvent seen
-  std::vector<std::string> ignored;    // understood, nothing to collect (e.g. ObjectRemoved)
-  std::vector<std::string> invalid;    // parts that are not a notification, with why
-  std::string shape;                   // "cloudtrail", "sns/cloudtrail", "s3", "eventbridge", ...
+  bool test_event = false;           // s3:TestEvent seen
+  std::vector<std::string> ignored;  // understood, nothing to collect (e.g. ObjectRemoved)
+  std::vector<std::string> invalid;  // parts that are not a notification, with why
+  std::string shape;                 // "cloudtrail", "sns/cloudtrail", "s3", "eventbridge", ...
 
   // Nothing to collect and at least one part invalid.
   bool IsInvalid() const { return objects.empty() && !invalid.empty(); }

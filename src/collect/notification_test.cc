@@ -29,17 +29,20 @@ TEST(NotificationTest, EverySharedSampleIsUnderstood) {
   const std::string dir = cairn::testing::SharedDataDir() + "/notifications";
   std::map<std::string, Expect> expect = {
       {"eventBridgeEvent.json", {{}, false, true}},  // an EC2 event: names no object
-      {"s3Event.json", {{{"lambda-artifacts-deafc19498e3f2df", "b21b84d653bb07b05b1e6b33684dc11b",
-                          "b21b84d653bb07b05b1e6b33684dc11b", 1305107}}}},
+      {"s3Event.json",
+       {{{"lambda-artifacts-deafc19498e3f2df", "b21b84d653bb07b05b1e6b33684dc11b",
+          "b21b84d653bb07b05b1e6b33684dc11b", 1305107}}}},
       {"s3EventBridgeNotificationObjectCreatedEvent.json",
        {{{"example-bucket", "IMG_m7fzo3.jpg", "4e68adba0abe2dc8653dc3354e14c01d", 184662}}}},
       {"s3EventBridgeNotificationObjectDeletedEvent.json", {{}, true, false}},
       {"s3EventBridgeNotificationObjectExpiredEvent.json", {{}, true, false}},
       {"s3EventBridgeNotificationObjectRestoreCompletedEvent.json", {{}, true, false}},
-      {"s3EventDecodedKey.json", {{{"sourcebucket", "Happy Face.jpg", "d41d8cd98f00b204e9800998ecf8427e", 1024}}}},
+      {"s3EventDecodedKey.json",
+       {{{"sourcebucket", "Happy Face.jpg", "d41d8cd98f00b204e9800998ecf8427e", 1024}}}},
       {"s3EventDeleteObject.json", {{}, true, false}},
-      {"s3EventGlacier.json", {{{"lambda-artifacts-deafc19498e3f2df", "b21b84d653bb07b05b1e6b33684dc11b",
-                                 "b21b84d653bb07b05b1e6b33684dc11b", 1305107}}}},
+      {"s3EventGlacier.json",
+       {{{"lambda-artifacts-deafc19498e3f2df", "b21b84d653bb07b05b1e6b33684dc11b",
+          "b21b84d653bb07b05b1e6b33684dc11b", 1305107}}}},
       {"s3SqsEvent.json", {{{"xxx", "test.pdf", "2e3ad1e983318bbd8e73b080e2997980", 104681}}}},
       {"snsEvent.json", {{}, false, true}},     // "Hello from SNS!"
       {"snsSqsEvent.json", {{}, false, true}},  // an SNS message that is not a notification
@@ -55,7 +58,8 @@ TEST(NotificationTest, EverySharedSampleIsUnderstood) {
     Notification n = ParseNotification(Read(entry.path()));
     EXPECT_EQ(n.objects, it->second.objects) << name;
     EXPECT_EQ(!n.ignored.empty(), it->second.ignored) << name;
-    EXPECT_EQ(n.IsInvalid(), it->second.invalid) << name << (n.invalid.empty() ? "" : ": " + n.invalid[0]);
+    EXPECT_EQ(n.IsInvalid(), it->second.invalid)
+        << name << (n.invalid.empty() ? "" : ": " + n.invalid[0]);
     if (it->second.invalid) EXPECT_FALSE(n.invalid[0].empty());
   }
   EXPECT_EQ(seen, expect.size());
@@ -64,7 +68,8 @@ TEST(NotificationTest, EverySharedSampleIsUnderstood) {
 TEST(NotificationTest, CloudTrailSnsSamplesGiveEveryKey) {
   CAIRN_REQUIRE_SHARED_DATA();
   const std::string dir = cairn::testing::SharedDataDir() + "/cloudtrail/aws-docs/";
-  Notification one = ParseNotification(Read(dir + "configure-sns-notifications-for-cloudtrail__0__sns.json"));
+  Notification one =
+      ParseNotification(Read(dir + "configure-sns-notifications-for-cloudtrail__0__sns.json"));
   ASSERT_EQ(one.objects.size(), 1u);
   EXPECT_EQ(one.objects[0].bucket, "your-bucket-name");
   EXPECT_EQ(one.objects[0].key,
@@ -78,8 +83,9 @@ TEST(NotificationTest, CloudTrailSnsSamplesGiveEveryKey) {
   EXPECT_TRUE(three.invalid.empty());
 
   // The same notification inside an SNS envelope, as SQS receives it from an SNS subscription.
-  std::string envelope = std::string("{\"Type\":\"Notification\",\"MessageId\":\"m\",\"TopicArn\":"
-                                     "\"arn:aws:sns:us-east-1:123456789012:t\",\"Message\":") +
+  std::string envelope = std::string(
+                             "{\"Type\":\"Notification\",\"MessageId\":\"m\",\"TopicArn\":"
+                             "\"arn:aws:sns:us-east-1:123456789012:t\",\"Message\":") +
                          JsonString(three_text) + ",\"Timestamp\":\"2016-08-11T22:15:00.000Z\"}";
   Notification wrapped = ParseNotification(envelope);
   EXPECT_EQ(wrapped.objects, three.objects);
@@ -111,9 +117,10 @@ TEST(NotificationTest, TestEventConfirmationsAndGarbage) {
       R"({"Type":"SubscriptionConfirmation","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"You have chosen..."})");
   EXPECT_FALSE(confirm.ignored.empty());
   EXPECT_FALSE(confirm.IsInvalid());
-  for (const char* bad : {"", "not json", "[1,2]", "{}", R"({"s3Bucket":"b"})", R"({"s3Bucket":"b","s3ObjectKey":[]})",
-                          R"({"s3Bucket":"b","s3ObjectKey":[1]})", R"({"Type":"Notification","Message":"{{"})",
-                          R"({"Records":[]})"}) {
+  for (const char* bad :
+       {"", "not json", "[1,2]", "{}", R"({"s3Bucket":"b"})",
+        R"({"s3Bucket":"b","s3ObjectKey":[]})", R"({"s3Bucket":"b","s3ObjectKey":[1]})",
+        R"({"Type":"Notification","Message":"{{"})", R"({"Records":[]})"}) {
     Notification n = ParseNotification(bad);
     EXPECT_TRUE(n.IsInvalid()) << bad;
     EXPECT_FALSE(n.invalid.empty()) << bad;

@@ -140,15 +140,31 @@ Result<Digest> ParseDigest(std::string_view json, std::string_view name) {
   return d;
 }
 
-std::string StringToSign(std::string_view digest_end_time, std::string_view bucket,
-                         std::string_view object, std::string_view uncompressed_digest,
-                         const std::optional<std::string>& previous_signature) {
+namespace {
+
+std::string JoinStringToSign(std::string_view digest_end_time, std::string_view bucket,
+                             std::string_view object, std::string_view sha256_hex,
+                             const std::optional<std::string>& previous_signature) {
   std::string s;
   s.append(digest_end_time).append("\n");
   s.append(bucket).append("/").append(object).append("\n");
-  s.append(Sha256Hex(uncompressed_digest)).append("\n");
+  s.append(sha256_hex).append("\n");
   s.append(previous_signature ? *previous_signature : std::string("null"));
   return s;
+}
+
+}  // namespace
+
+std::string StringToSign(std::string_view digest_end_time, std::string_view bucket,
+                         std::string_view object, std::string_view uncompressed_digest,
+                         const std::optional<std::string>& previous_signature) {
+  return JoinStringToSign(digest_end_time, bucket, object, Sha256Hex(uncompressed_digest),
+                          previous_signature);
+}
+
+std::string StringToSignFromHash(const Digest& d, std::string_view sha256_hex) {
+  return JoinStringToSign(d.digest_end_time, d.digest_s3_bucket, d.digest_s3_object, sha256_hex,
+                          d.previous_digest_signature);
 }
 
 std::string StringToSign(const Digest& d, std::string_view uncompressed_digest) {

@@ -45,6 +45,8 @@ std::string StringToSign(std::string_view digest_end_time, std::string_view buck
                          std::string_view object, std::string_view uncompressed_digest,
                          const std::optional<std::string>& previous_signature);
 std::string StringToSign(const Digest& d, std::string_view uncompressed_digest);
+// The same from the hex SHA-256 of the uncompressed digest bytes (computed while reading them).
+std::string StringToSignFromHash(const Digest& d, std::string_view sha256_hex);
 
 // Decompresses exactly one gzip member. InvalidArgument naming `name` when the bytes are not
 // gzip, are corrupt or truncated, or when anything follows the member (a second member included:

@@ -291,9 +291,9 @@ class Walker {
       Fail(r, Outcome::kInvalidSignature, "signature is not hex");
     } else {
       auto key = keys_.find(digest.digest_public_key_fingerprint);
-      if (key == keys_.end() && options_.fetch_public_keys && !fetched_keys_) {
-        fetched_keys_ = true;
-        auto fetched = options_.fetch_public_keys();
+      if (key == keys_.end() && options_.fetch_public_keys &&
+          fetched_keys_.insert(d.parts.home_region).second) {
+        auto fetched = options_.fetch_public_keys(d.parts.home_region);
         if (fetched.ok()) {
           keys_.merge(*fetched);
         } else {
@@ -422,7 +422,7 @@ class Walker {
 
   ObjectSource* source_;
   PublicKeySet keys_;
-  bool fetched_keys_ = false;
+  std::set<std::string> fetched_keys_;  // home regions asked already
   const VerifyOptions& options_;
   VerifyReport* report_;
   std::map<std::string, generate::KeyParts> logs_;

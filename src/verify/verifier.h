@@ -62,9 +62,10 @@ struct VerifyOptions {
   std::optional<int64_t> earliest_ms, latest_ms;  // digests whose file time lies in the range
   // Threads hashing log files (the source's Read is called from them); 0: one per core.
   int threads = 0;
-  // Called at most once, when a digest names a fingerprint the given keys lack (e.g. CloudTrail
-  // ListPublicKeys); its keys join the set. Its error becomes a note of the report.
-  std::function<Result<PublicKeySet>()> fetch_public_keys;
+  // Called when a digest names a fingerprint the given keys lack (e.g. CloudTrail ListPublicKeys),
+  // with the trail's home region as the digest's file name gives it, at most once per home
+  // region; its keys join the set. Its error becomes a note of the report.
+  std::function<Result<PublicKeySet>(const std::string& home_region)> fetch_public_keys;
 };
 
 struct VerifyReport {

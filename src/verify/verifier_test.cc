@@ -9,6 +9,7 @@
 #include "common/safe_path.h"
 #include "common/testing.h"
 #include "common/time_util.h"
+#include "generate/generator.h"
 #include "verify/digest_writer.h"
 #include "verify/test_util.h"
 
@@ -246,17 +247,25 @@ TEST_F(VerifierTest, MissingKeysAreFetchedOnce) {
   PublicKeySet known = keys_;
   keys_.clear();
   int calls = 0;
+  std::string asked;
   VerifyOptions o;
-  o.fetch_public_keys = [&]() -> Result<PublicKeySet> {
+  o.fetch_public_keys = [&](const std::string& home_region) -> Result<PublicKeySet> {
     ++calls;
+    asked = home_region;
     return known;
   };
   VerifyReport r = Run(o);
   EXPECT_EQ(calls, 1);
+  ASSERT_FALSE(r.digests.empty());
+  // The home region the digest file names carry (the trail's), not the client's region.
+  auto parts = generate::ParseCloudTrailKey(r.digests[0].key);
+  ASSERT_TRUE(parts.has_value());
+  EXPECT_EQ(asked, parts->home_region);
+  EXPECT_FALSE(asked.empty());
   EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 3u);
   EXPECT_EQ(r.ExitCode(), 0);
 
-  o.fetch_public_keys = [&]() -> Result<PublicKeySet> {
+  o.fetch_public_keys = [&](const std::string&) -> Result<PublicKeySet> {
     ++calls;
     return Unavailable("no network");
   };

@@ -1,7 +1,9 @@
 // `cairn verify s3://bucket` against the fauxqs S3 emulator: a generated bucket with digests
 // (signatures in x-amz-meta-signature) verifies, and a deleted log file or a wrong signature is
-// reported with exit 1. Public keys come from --public-keys (ListPublicKeys is not done yet).
+// reported with exit 1; an organization trail under a prefix verifies; public keys come from
+// --public-keys or from a stand-in for CloudTrail ListPublicKeys.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -18,6 +20,8 @@
 #include "common/fs.h"
 #include "harness/fauxqs.h"
 #include "verify/crypto.h"
+#include "verify/digest_writer.h"
+#include "verify/test_util.h"
 
 namespace cairn::testing {
 namespace {
@@ -157,6 +161,71 @@ TEST_F(VerifyS3Test, CleanThenDeletedLogAndBadSignature) {
   EXPECT_EQ(bad.status, 1) << bad.out << bad.err;
   EXPECT_NE(bad.out.find(digest_key + "\tINVALID (invalid_signature)"), std::string::npos)
       << bad.out;
+}
+
+// An organization trail under a bucket prefix, through S3: the prefix's listing finds the
+// organization's accounts, every digest verifies, and a log file changed in S3 is reported.
+TEST_F(VerifyS3Test, OrganizationTrailUnderAPrefix) {
+  CAIRN_REQUIRE_FAUXQS();
+  if (server_ == nullptr) return;
+  const std::string root = tmp_ + "/org";
+  const std::string prefix = "team/trails/";
+  const std::vector<std::string> accounts = {"111122223333", "444455556666"};
+  for (const std::string& account : accounts) {
+    for (int h = 0; h < 3; ++h) {
+      const std::string key = fmt::format(
+          "{}AWSLogs/o-abc123def4/{}/CloudTrail/us-east-1/2023/07/10/"
+          "{}_CloudTrail_us-east-1_20230710T{:02}05Z_f{}.json.gz",
+          prefix, account, account, 12 + h, h);
+      verify::testing::WriteObject(root, key,
+                                   verify::testing::Gzip(fmt::format(
+                                       "{{\"Records\":[{{\"eventID\":\"{}-{}\"}}]}}", account, h)));
+    }
+  }
+  auto signer = verify::LoadOrCreateSigner(FileSystem::Default(), tmp_ + "/keys");
+  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  auto written =
+      verify::WriteDigestsForFolder(FileSystem::Default(), root, kBucket, "org-trail", *signer);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->digests, 6u);
+  ASSERT_NE(written->digest_keys[0].find(prefix + "AWSLogs/o-abc123def4/"), std::string::npos);
+
+  auto client = Client();
+  aws::S3Client s3(client.get());
+  s3.CreateBucket(kBucket).IgnoreError();
+  // The suite's earlier tests may have left AWSLogs/ at the bucket's root: the prefix keeps
+  // them out of this run.
+  int objects = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path().extension() == ".sig") continue;
+    const std::string path = e.path().string();
+    std::map<std::string, std::string> metadata;
+    if (std::filesystem::exists(path + ".sig")) {
+      std::string sig = ReadWholeFile(path + ".sig");
+      while (!sig.empty() && (sig.back() == '\n' || sig.back() == ' ')) sig.pop_back();
+      metadata["signature"] = sig;
+    }
+    auto put = s3.PutObject(kBucket, path.substr(root.size() + 1), ReadWholeFile(path),
+                            "application/octet-stream", metadata);
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    ++objects;
+  }
+  ASSERT_EQ(objects, 12);
+
+  SetEnv();
+  const std::string url = std::string("s3://") + kBucket + "/team/trails";
+  CairnRun clean = Cairn("verify " + url + " --public-keys " + tmp_ + "/keys --json");
+  EXPECT_EQ(clean.status, 0) << clean.out << clean.err;
+  EXPECT_NE(clean.out.find("444455556666"), std::string::npos) << clean.out;
+
+  const std::string changed = prefix +
+                              "AWSLogs/o-abc123def4/444455556666/CloudTrail/us-east-1/2023/07/10/"
+                              "444455556666_CloudTrail_us-east-1_20230710T1305Z_f1.json.gz";
+  ASSERT_TRUE(s3.PutObject(kBucket, changed, verify::testing::Gzip("{\"Records\":[]}")).ok());
+  CairnRun modified = Cairn("verify " + url + " --public-keys " + tmp_ + "/keys");
+  EXPECT_EQ(modified.status, 1) << modified.out << modified.err;
+  EXPECT_NE(modified.out.find(changed + "\tINVALID (modified)"), std::string::npos) << modified.out;
+  EXPECT_NE(modified.out.find("5/6 log files valid"), std::string::npos) << modified.out;
 }
 
 // Without --public-keys, the keys come from a stand-in for CloudTrail ListPublicKeys, once: the

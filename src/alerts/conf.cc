@@ -1,0 +1,343 @@
+#include "alerts/conf.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <utility>
+
+#include "common/log.h"
+
+namespace cairn::alerts {
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Result<bool> ParseBool(std::string_view value) {
+  std::string v = Lower(Trim(value));
+  if (v == "1" || v == "true" || v == "yes" || v == "on" || v == "t" || v == "y") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v == "f" || v == "n" || v.empty()) {
+    return false;
+  }
+  return InvalidArgument("\"{}\" is not a boolean (true/false/1/0)", value);
+}
+
+Result<long long> ParseInt(std::string_view value) {
+  value = Trim(value);
+  long long out = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || p != value.data() + value.size()) {
+    return InvalidArgument("\"{}\" is not a whole number", value);
+  }
+  return out;
+}
+
+std::vector<std::string> SplitList(std::string_view value) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : value) {
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+struct Stanza {
+  std::string name;
+  int line = 0;
+  // key -> (value, line)
+  std::vector<std::pair<std::string, std::pair<std::string, int>>> settings;
+};
+
+// Applies one setting to `s`; an error for a value it cannot use.
+Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
+  auto set_bool = [&](bool* out) -> Status {
+    auto b = ParseBool(value);
+    if (!b.ok()) return b.status();
+    *out = *b;
+    return Status::Ok();
+  };
+  if (key == "search") {
+    s->search = value;
+  } else if (key == "description") {
+    s->description = value;
+  } else if (key == "cron_schedule") {
+    s->cron_schedule = std::string(Trim(value));
+  } else if (key == "enablesched") {
+    return set_bool(&s->enable_sched);
+  } else if (key == "disabled") {
+    return set_bool(&s->disabled);
+  } else if (key == "dispatch.earliest_time") {
+    s->earliest_time = std::string(Trim(value));
+  } else if (key == "dispatch.latest_time") {
+    s->latest_time = std::string(Trim(value));
+  } else if (key == "counttype" || key == "alert_type") {  // alert_type: the REST API's name
+    auto c = ParseCountType(value);
+    if (!c.ok()) return c.status();
+    s->counttype = *c;
+  } else if (key == "relation") {
+    if (Trim(value).empty()) return Status::Ok();
+    auto r = ParseRelation(value);
+    if (!r.ok()) return r.status();
+    s->relation = *r;
+  } else if (key == "quantity") {
+    if (Trim(value).empty()) return Status::Ok();
+    std::string v(Trim(value));
+    char* end = nullptr;
+    double q = std::strtod(v.c_str(), &end);
+    if (end == v.c_str() || *end != '\0') return InvalidArgument("\"{}\" is not a number", value);
+    s->quantity = q;
+  } else if (key == "alert_condition") {
+    s->alert_condition = value;
+  } else if (key == "alert.track") {
+    return set_bool(&s->track);
+  } else if (key == "alert.severity") {
+    auto n = ParseInt(value);
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > 6) return InvalidArgument("alert.severity {} is not 1..6", *n);
+    s->severity = static_cast<int>(*n);
+  } else if (key == "alert.suppress") {
+    return set_bool(&s->suppress);
+  } else if (key == "alert.suppress.fields") {
+    s->suppress_fields = SplitList(value);
+  } else if (key == "alert.suppress.period") {
+    if (Trim(value).empty()) return Status::Ok();
+    auto p = ParsePeriodMs(value);
+    if (!p.ok()) return p.status();
+    s->suppress_period_ms = *p;
+  } else if (key == "alert.digest_mode") {
+    return set_bool(&s->digest_mode);
+  } else if (key == "action.webhook") {
+    return set_bool(&s->webhook.enabled);
+  } else if (key == "action.webhook.param.url") {
+    s->webhook.url = std::string(Trim(value));
+  } else if (key == "action.slack") {
+    return set_bool(&s->slack.enabled);
+  } else if (key == "action.slack.param.url") {
+    s->slack.url = std::string(Trim(value));
+  } else if (key == "action.slack.param.channel") {
+    s->slack.channel = std::string(Trim(value));
+  } else if (key == "action.jsonl") {
+    return set_bool(&s->jsonl.enabled);
+  } else if (key == "action.jsonl.param.path") {
+    s->jsonl.path = std::string(Trim(value));
+  } else if (key == "action.syslog") {
+    return set_bool(&s->syslog.enabled);
+  } else if (key == "action.syslog.param.host") {
+    s->syslog.host = std::string(Trim(value));
+  } else if (key == "action.syslog.param.port") {
+    auto n = ParseInt(value);
+    if (!n.ok()) return n.status();
+    if (*n < 1 || *n > 65535) return InvalidArgument("port {} is not 1..65535", *n);
+    s->syslog.port = static_cast<int>(*n);
+  } else if (key == "action.syslog.param.protocol") {
+    std::string p = Lower(Trim(value));
+    if (p != "udp" && p != "tcp")
+      return InvalidArgument("protocol \"{}\" is not udp or tcp", value);
+    s->syslog.protocol = p;
+  } else if (key == "action.syslog.param.facility") {
+    auto n = ParseInt(value);
+    if (!n.ok()) return n.status();
+    if (*n < 0 || *n > 23) return InvalidArgument("facility {} is not 0..23", *n);
+    s->syslog.facility = static_cast<int>(*n);
+  } else if (key == "cairn.tags") {
+    s->tags = SplitList(value);
+  } else {
+    s->other[key] = value;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SavedSearch::Level() const {
+  switch (severity) {
+    case 1:
+    case 2: return "informational";
+    case 3: return "low";
+    case 4: return "medium";
+    case 5: return "high";
+    default: return "critical";
+  }
+}
+
+Result<CountType> ParseCountType(std::string_view text) {
+  std::string t = Lower(Trim(text));
+  if (t == "number of events" || t == "events") return CountType::kEvents;
+  if (t == "number of results" || t == "results") return CountType::kResults;
+  if (t == "number of hosts" || t == "hosts") return CountType::kHosts;
+  if (t == "number of sources" || t == "sources") return CountType::kSources;
+  if (t == "always") return CountType::kAlways;
+  if (t == "custom") return CountType::kCustom;
+  return InvalidArgument(
+      "counttype \"{}\" is not number of events, number of results, number of hosts, number of "
+      "sources, always or custom",
+      text);
+}
+
+Result<Relation> ParseRelation(std::string_view text) {
+  std::string t = Lower(Trim(text));
+  if (t == "greater than" || t == "greater") return Relation::kGreaterThan;
+  if (t == "less than" || t == "less") return Relation::kLessThan;
+  if (t == "equal to" || t == "equal") return Relation::kEqualTo;
+  if (t == "not equal to" || t == "notequal") return Relation::kNotEqualTo;
+  if (t == "drops by" || t == "drops") return Relation::kDropsBy;
+  if (t == "rises by" || t == "rises") return Relation::kRisesBy;
+  return InvalidArgument(
+      "relation \"{}\" is not greater than, less than, equal to, not equal to, drops by or rises "
+      "by",
+      text);
+}
+
+std::string_view CountTypeName(CountType c) {
+  switch (c) {
+    case CountType::kEvents: return "number of events";
+    case CountType::kResults: return "number of results";
+    case CountType::kHosts: return "number of hosts";
+    case CountType::kSources: return "number of sources";
+    case CountType::kAlways: return "always";
+    case CountType::kCustom: return "custom";
+  }
+  return "?";
+}
+
+std::string_view RelationName(Relation r) {
+  switch (r) {
+    case Relation::kGreaterThan: return "greater than";
+    case Relation::kLessThan: return "less than";
+    case Relation::kEqualTo: return "equal to";
+    case Relation::kNotEqualTo: return "not equal to";
+    case Relation::kDropsBy: return "drops by";
+    case Relation::kRisesBy: return "rises by";
+  }
+  return "?";
+}
+
+Result<int64_t> ParsePeriodMs(std::string_view text) {
+  std::string t = Lower(Trim(text));
+  size_t i = 0;
+  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
+  if (i == 0) return InvalidArgument("period \"{}\" is not a number with s, m, h or d", text);
+  int64_t n = std::stoll(t.substr(0, i));
+  std::string unit = t.substr(i);
+  int64_t mult = 0;
+  if (unit.empty() || unit == "s" || unit == "sec" || unit == "secs") mult = 1000;
+  if (unit == "m" || unit == "min" || unit == "mins") mult = 60'000;
+  if (unit == "h" || unit == "hr" || unit == "hrs") mult = 3'600'000;
+  if (unit == "d" || unit == "day" || unit == "days") mult = 86'400'000;
+  if (mult == 0) return InvalidArgument("period \"{}\" has an unknown unit", text);
+  return n * mult;
+}
+
+Result<std::vector<SavedSearch>> ParseSavedSearches(std::string_view text,
+                                                    std::string_view origin) {
+  std::vector<Stanza> stanzas;
+  Stanza defaults;
+  defaults.name = "default";
+  Stanza* cur = nullptr;
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string line(text.substr(pos, end - pos));
+    pos = end + 1;
+    ++line_no;
+    const int first_line = line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    // Continuations: a trailing backslash joins the next line, keeping a line break.
+    while (!line.empty() && line.back() == '\\' && pos <= text.size()) {
+      line.pop_back();
+      if (pos >= text.size()) break;
+      size_t e2 = text.find('\n', pos);
+      if (e2 == std::string_view::npos) e2 = text.size();
+      std::string next(text.substr(pos, e2 - pos));
+      if (!next.empty() && next.back() == '\r') next.pop_back();
+      pos = e2 + 1;
+      ++line_no;
+      line += "\n" + next;
+    }
+    std::string_view l = Trim(line);
+    if (l.empty() || l.front() == '#' || l.front() == ';') continue;
+    if (l.front() == '[') {
+      if (l.back() != ']') {
+        return InvalidArgument("{}:{}: a stanza line must end with ']': {}", origin, first_line,
+                               l.substr(0, 80));
+      }
+      std::string name(Trim(l.substr(1, l.size() - 2)));
+      if (name.empty()) return InvalidArgument("{}:{}: empty stanza name", origin, first_line);
+      if (name == "default") {
+        cur = &defaults;
+      } else {
+        auto it = std::find_if(stanzas.begin(), stanzas.end(),
+                               [&](const Stanza& s) { return s.name == name; });
+        if (it != stanzas.end()) {
+          cur = &*it;  // a repeated stanza adds to the first, as Splunk merges them
+        } else {
+          stanzas.push_back(Stanza{name, first_line, {}});
+          cur = &stanzas.back();
+        }
+      }
+      continue;
+    }
+    size_t eq = l.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgument("{}:{}: expected `key = value`, a [stanza] or a # comment: {}", origin,
+                             first_line, l.substr(0, 80));
+    }
+    std::string key = Lower(Trim(l.substr(0, eq)));
+    if (key.empty()) return InvalidArgument("{}:{}: a setting without a key", origin, first_line);
+    std::string value(Trim(l.substr(eq + 1)));
+    if (cur == nullptr) cur = &defaults;  // settings before any stanza are global defaults
+    auto it = std::find_if(cur->settings.begin(), cur->settings.end(),
+                           [&](const auto& kv) { return kv.first == key; });
+    if (it != cur->settings.end()) {
+      it->second = {value, first_line};
+    } else {
+      cur->settings.push_back({key, {value, first_line}});
+    }
+  }
+
+  std::vector<SavedSearch> out;
+  for (const Stanza& st : stanzas) {
+    SavedSearch s;
+    s.name = st.name;
+    s.origin = fmt::format("{}:{}", origin, st.line);
+    auto apply_all = [&](const Stanza& from, bool skip_if_set) -> Status {
+      for (const auto& [key, vl] : from.settings) {
+        if (skip_if_set && std::any_of(st.settings.begin(), st.settings.end(),
+                                       [&](const auto& kv) { return kv.first == key; })) {
+          continue;
+        }
+        if (Status e = Apply(&s, key, vl.first); !e.ok()) {
+          return InvalidArgument("{}:{}: [{}] {}: {}", origin, vl.second, from.name, key,
+                                 e.message());
+        }
+      }
+      return Status::Ok();
+    };
+    if (Status e = apply_all(defaults, true); !e.ok()) return e;
+    if (Status e = apply_all(st, false); !e.ok()) return e;
+    for (const auto& [key, value] : s.other) {
+      log::Debug("{}: [{}] {} is not used by cairn (ignored)", origin, s.name, key);
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace cairn::alerts
