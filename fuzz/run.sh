@@ -19,7 +19,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 fi
-TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest fuzz_billing}"
+TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest fuzz_billing fuzz_sigma}"
 # shellcheck disable=SC2086
 ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS segment_seeds
 SEEDS="$BUILD/seeds"
@@ -40,6 +40,7 @@ seeds_for() {
     fuzz_gunzip) echo "$DATA/cloudtrail/invictus/s3_layout" ;;
     fuzz_scan) echo "$DATA/cloudtrail/aws-docs $DATA/cloudtrail/malformed" ;;
     fuzz_spl) echo "$DATA/spl/security_content" ;;
+    fuzz_sigma) echo "$DATA/sigma/rules" ;;
     fuzz_notification) echo "$DATA/notifications $DATA/cloudtrail/aws-docs" ;;
     fuzz_segment) echo "$SEEDS/segment $PWD/src/store/testdata" ;;
     fuzz_manifest) echo "$SEEDS/manifest" ;;

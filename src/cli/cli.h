@@ -64,5 +64,12 @@ void RegisterBackfill(CLI::App* app, Globals* g);
 void RegisterVerify(CLI::App* app, Globals* g);
 void RegisterAlerts(CLI::App* app, Globals* g);
 void RegisterBilling(CLI::App* app, Globals* g);
+void RegisterDetect(CLI::App* app, Globals* g);
+
+// The Sigma rules folder for streaming detection (ingest, collect, backfill): the --rules flag,
+// else `[detect] rules` of `toml_path` (a command's own --config, when it is a .toml file), else
+// of the global configuration; "" when there is none or the flag says "none".
+std::string StreamingRulesDir(const std::string& flag, const std::string& toml_path,
+                              const Globals& g);
 
 }  // namespace cairn::cli

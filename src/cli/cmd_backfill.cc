@@ -10,6 +10,7 @@
 #include "aws/config.h"
 #include "aws/s3.h"
 #include "cli/cli.h"
+#include "detect/rule_set.h"
 #include "collect/backfill.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
@@ -39,6 +40,7 @@ std::vector<std::string> SplitList(const std::string& s) {
 void RegisterBackfill(CLI::App* app, Globals* g) {
   struct Flags {
     std::string url, from, to, accounts, regions, config, data, index = "aws-cloudtrail";
+    std::string rules;
     int workers = 8;
     bool no_progress = false;
   };
@@ -55,6 +57,9 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
   cmd->add_option("--config", flags->config, "cairn.toml or inputs.conf: index, sourcetype, exclusion, credentials of its first input");
   cmd->add_option("--data", flags->data, "Data folder (default: the global --data)");
   cmd->add_flag("--no-progress", flags->no_progress, "No progress bar");
+  cmd->add_option("--rules", flags->rules,
+                  "Sigma rules run on every committed batch, alerts into index alerts (default: "
+                  "[detect] rules in cairn.toml; none: off)");
   AddNoWaitFlag(cmd, g);
   cmd->callback([flags, g]() {
     g->run = [flags, g]() -> int {
@@ -89,6 +94,16 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
           return kExitUsage;
         }
         if (!loaded->inputs.empty()) o.input = loaded->inputs[0];
+      }
+      std::unique_ptr<detect::RuleSet> rules;
+      if (std::string dir = StreamingRulesDir(flags->rules, flags->config, *g); !dir.empty()) {
+        auto r = detect::LoadRuleSet(dir);
+        if (!r.ok()) {
+          std::fprintf(stderr, "cairn backfill: %s\n", r.status().message().c_str());
+          return kExitUsage;
+        }
+        rules = std::move(r).value();
+        o.rules = rules.get();
       }
       auto client = collect::MakeInputClient(o.input, config);
       if (!client.ok()) {

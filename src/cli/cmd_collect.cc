@@ -9,6 +9,7 @@
 #include "aws/config.h"
 #include "billing/bucket.h"
 #include "cli/cli.h"
+#include "detect/rule_set.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "common/log.h"
@@ -47,6 +48,7 @@ void RegisterCollect(CLI::App* app, Globals* g) {
     int until_idle = 0;
     int workers = 0;
     std::string metrics;
+    std::string rules;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app->add_subcommand("collect",
@@ -58,6 +60,9 @@ void RegisterCollect(CLI::App* app, Globals* g) {
   cmd->add_option("--until-idle", flags->until_idle,
                   "Exit after N consecutive empty polls (0: run until SIGTERM)");
   cmd->add_option("--workers", flags->workers, "Parallel S3 downloads (collect.workers)");
+  cmd->add_option("--rules", flags->rules,
+                  "Sigma rules run on every committed batch, alerts into index alerts (default: "
+                  "[detect] rules in cairn.toml; none: off)");
   cmd->add_option("--metrics", flags->metrics,
                   "Serve Prometheus metrics on HOST:PORT (collect.metrics)");
   AddNoWaitFlag(cmd, g);
@@ -132,6 +137,16 @@ void RegisterCollect(CLI::App* app, Globals* g) {
             }
           }
         };
+      }
+      std::unique_ptr<detect::RuleSet> rules;
+      if (std::string dir = StreamingRulesDir(flags->rules, path, *g); !dir.empty()) {
+        auto r = detect::LoadRuleSet(dir);
+        if (!r.ok()) {
+          std::fprintf(stderr, "cairn collect: %s\n", r.status().message().c_str());
+          return kExitUsage;
+        }
+        rules = std::move(r).value();
+        options.rules = rules.get();
       }
       struct sigaction sa {};
       sa.sa_handler = OnCollectSignal;

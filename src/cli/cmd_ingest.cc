@@ -1,14 +1,15 @@
 // cairn ingest [--data DIR] [--index NAME] [--format text|json] PATH...
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "cli/cli.h"
 #include "common/log.h"
+#include "detect/hunt.h"
+#include "detect/rule_set.h"
 #include "ingest/ingest.h"
 #include "ingest/store_sink.h"
 
@@ -23,6 +24,7 @@ struct IngestArgs {
   size_t threads = 0;
   std::string max_decompressed = "8GiB";
   bool no_progress = false;
+  std::string rules;  // Sigma rules run on every committed batch ("" : [detect] rules, if any)
 };
 
 std::string Duration(double seconds) {
@@ -94,6 +96,27 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     store = std::move(opened).value();
     sink = std::make_unique<ingest::StoreSink>(store.get());
   }
+  // Streaming detection: the rules see every batch after it is stored.
+  std::unique_ptr<detect::RuleSet> rules;
+  std::unique_ptr<ingest::Sink> store_sink;
+  detect::DetectingSink* detecting = nullptr;
+  const std::string rules_dir = StreamingRulesDir(args.rules, "", *g);
+  if (!rules_dir.empty()) {
+    if (!store) {
+      std::fprintf(stderr, "cairn ingest: --rules needs --sink store\n");
+      return kExitUsage;
+    }
+    auto loaded = detect::LoadRuleSet(rules_dir);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "cairn ingest: %s\n", loaded.status().message().c_str());
+      return kExitUsage;
+    }
+    rules = std::move(loaded).value();
+    store_sink = std::move(sink);
+    auto d = std::make_unique<detect::DetectingSink>(store_sink.get(), rules.get(), store.get());
+    detecting = d.get();
+    sink = std::move(d);
+  }
   auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir);
   if (!files.ok()) {
     std::fprintf(stderr, "cairn ingest: %s\n", files.status().message().c_str());
@@ -105,6 +128,11 @@ int RunIngest(const IngestArgs& args, Globals* g) {
   if (!summary.ok()) {
     std::fprintf(stderr, "cairn ingest: %s\n", summary.status().message().c_str());
     return kExitFailed;
+  }
+  if (detecting) {
+    const auto& ds = detecting->stats();
+    log::Info("sigma: {} events checked, {} matches, {} new alerts in index alerts",
+              ds.events.load(), ds.matches.load(), ds.alerts_stored.load());
   }
   if (store) {
     Status s = store->Close();
@@ -131,13 +159,17 @@ void RegisterIngest(CLI::App* app, Globals* g) {
       ->required();
   cmd->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
   cmd->add_option("--index", args->index, "Index to store into");
-  cmd->add_option("--format", args->format, "Summary format")->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--format", args->format, "Summary format")
+      ->check(CLI::IsMember({"text", "json"}));
   cmd->add_option("--sink", args->sink, "store, or null to read and drop (benchmarks)")
       ->check(CLI::IsMember({"store", "null"}));
   cmd->add_option("--threads", args->threads, "Reader threads (default: cores)");
   cmd->add_option("--max-decompressed", args->max_decompressed,
                   "Cap on one file's decompressed size (gzip bomb guard)");
   cmd->add_flag("--no-progress", args->no_progress, "No progress output");
+  cmd->add_option("--rules", args->rules,
+                  "Sigma rules run on every committed batch, alerts into index alerts (default: "
+                  "[detect] rules in cairn.toml; none: off)");
   AddNoWaitFlag(cmd, g);
   cmd->callback([args, g] { g->run = [args, g] { return RunIngest(*args, g); }; });
 }

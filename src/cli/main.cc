@@ -38,6 +38,7 @@ int Main(int argc, char** argv) {
   RegisterVerify(&app, &g);
   RegisterAlerts(&app, &g);
   RegisterBilling(&app, &g);
+  RegisterDetect(&app, &g);
 
   try {
     app.parse(argc, argv);

@@ -21,6 +21,10 @@
 #include "common/fs.h"
 #include "common/status.h"
 
+namespace cairn::detect {
+class RuleSet;
+}
+
 namespace cairn::collect {
 
 struct BackfillOptions {
@@ -41,6 +45,8 @@ struct BackfillOptions {
   // The data folder's file system: the store, the ledger and quarantine go through it (tests
   // inject faults through it).
   FileSystem* fs = FileSystem::Default();
+  // Streaming detection over every committed batch (not owned; null: off).
+  const detect::RuleSet* rules = nullptr;
 };
 
 struct BackfillSummary {

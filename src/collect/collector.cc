@@ -467,6 +467,7 @@ Result<CollectorSummary> Collector::Run() {
   ASSIGN_OR_RETURN(impl.ledger,
                    Ledger::Open(options_.fs, JoinPath(options_.data_dir, "ledger.log")));
   impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);
+  impl.committer->SetRules(options_.rules);
   impl.quarantine =
       std::make_unique<Quarantine>(options_.fs, JoinPath(options_.data_dir, "quarantine"));
   IngestContext ctx;

@@ -29,6 +29,10 @@
 #include "common/status.h"
 #include "store/store.h"
 
+namespace cairn::detect {
+class RuleSet;
+}
+
 namespace cairn::collect {
 
 struct CollectorOptions {
@@ -52,6 +56,8 @@ struct CollectorOptions {
   // log. Run waits for it before closing the store.
   std::function<void(store::Store* store, const std::atomic<bool>& stopping)> side_task;
   int64_t side_task_interval_ms = 6 * 3'600'000;
+  // Streaming detection over every committed batch (not owned; null: off).
+  const detect::RuleSet* rules = nullptr;
 };
 
 struct CollectorSummary {

@@ -32,6 +32,10 @@
 #include "common/quarantine.h"
 #include "store/store.h"
 
+namespace cairn::detect {
+class RuleSet;
+}
+
 namespace cairn::collect {
 
 // Merges concurrent Commit calls for one index into one store commit (leader/followers).
@@ -40,6 +44,11 @@ class GroupCommitter {
   GroupCommitter(store::Store* store, Metrics* metrics) : store_(store), metrics_(metrics) {}
   // Returns when `events` are durable (or the shared commit failed: nothing of them stored).
   Status Commit(const std::string& index, std::vector<cloudtrail::Event> events);
+  // Streaming detection: every batch committed is checked against `rules` (not owned; null: off)
+  // and their alerts are stored in the alerts index once the batch is durable. A failed alert
+  // write fails the commit, so the batch's source is retried (its events are deduplicated, the
+  // alerts' ids are stable).
+  void SetRules(const detect::RuleSet* rules) { rules_ = rules; }
 
  private:
   struct Request {
@@ -53,6 +62,7 @@ class GroupCommitter {
   };
   store::Store* store_;
   Metrics* metrics_;
+  const detect::RuleSet* rules_ = nullptr;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Queue> queues_;

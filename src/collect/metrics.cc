@@ -123,6 +123,8 @@ std::string Metrics::RenderPrometheus(int64_t now_ms) const {
   out += fmt::format("cairn_collect_events_total{{outcome=\"routed\"}} {}\n", events_routed.load());
   counter("cairn_collect_bytes_total", "Bytes downloaded from S3.", bytes_downloaded.load());
   counter("cairn_collect_commits_total", "Store commits.", commits.load());
+  counter("cairn_collect_alerts_stored_total", "New Sigma alerts of streaming detection.",
+          alerts_stored.load());
   {
     std::lock_guard<std::mutex> lock(mu_);
     out +=

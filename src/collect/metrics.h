@@ -45,6 +45,7 @@ class Metrics {
   std::atomic<uint64_t> events_routed{0};    // excluded but stored in excluded_events_index
   std::atomic<uint64_t> bytes_downloaded{0};
   std::atomic<uint64_t> commits{0};
+  std::atomic<uint64_t> alerts_stored{0};      // new Sigma alerts of streaming detection
   std::atomic<int64_t> newest_event_ms{0};
   std::atomic<int64_t> in_flight{0};
   std::atomic<int64_t> first_receive_ms{0};  // first message received (0: none yet)

@@ -1,0 +1,119 @@
+#pragma once
+// Loaded Sigma rules compiled for evaluation over CloudTrail events, indexed so that an event
+// meets only the rules that could match it.
+//
+// Fields are read with the search engine's JSON extraction (query::JsonPaths): one On-Demand walk
+// per event collects every field any rule reads, by the names Sigma writes
+// (`userIdentity.sessionContext.sessionIssuer.type`), also through arrays (`resources.ARN` reads
+// `resources{}.ARN`). A rule field that may name an object (`requestParameters`, anything under
+// requestParameters/responseElements/additionalEventData, the userIdentity objects) and is not a
+// leaf of the event is answered, when the event's text has the key at all, from the flattened
+// event: every leaf under it.
+//
+// Index: a rule whose condition requires eventName to be one of a set of exact values is listed
+// under each of them; else one that requires eventSource values is listed under those; the rest
+// are checked for every event. The requirement is derived from the condition tree (an `and`
+// takes any child's requirement, an `or` or `1 of` the union of all its children's, a `not`
+// none), so the index only narrows: the full condition is still evaluated.
+//
+// Thread safety: immutable after construction; Match/Evaluate may run on many threads at once
+// (per-thread scratch space).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "cloudtrail/event.h"
+#include "detect/alert.h"
+#include "detect/sigma.h"
+#include "query/json_paths.h"
+
+namespace cairn::detect {
+
+// The identity of an event a rule matched, as alerts and correlations need it.
+struct EventHit {
+  int rule = -1;
+  int64_t time_ms = 0;
+  std::string key;  // eventID, else "h:" + the hash of the raw text (as the reader names it)
+  std::string event_id, event_name, event_source, user_arn, source_ip, region, account;
+  // Per correlation that uses this rule: the group-by values joined, and the value_count field.
+  std::vector<std::string> group;
+  std::vector<std::string> counted;
+};
+
+class RuleSet {
+ public:
+  explicit RuleSet(LoadedRules loaded);
+  ~RuleSet();
+  RuleSet(const RuleSet&) = delete;
+  RuleSet& operator=(const RuleSet&) = delete;
+
+  const LoadedRules& loaded() const { return loaded_; }
+  const std::vector<Rule>& rules() const { return loaded_.rules; }
+  // Whether any rule or correlation is loaded.
+  bool empty() const { return loaded_.rules.empty(); }
+
+  // The rules `json` matches (indexes into rules(), ascending). `json` is one event's text.
+  std::vector<int> Match(std::string_view json) const;
+  // Like Match, with the matched events' identities. `time_ms` and `fallback_key` (the event id
+  // the reader gave, "" to compute it) come from the caller's event record.
+  void MatchEvent(std::string_view json, int64_t time_ms, std::string_view fallback_key,
+                  std::vector<EventHit>* hits) const;
+  // Alerts of the rules that generate their own (see LoadedRules::generates) for `events`.
+  std::vector<Alert> Evaluate(const std::vector<cloudtrail::Event>& events) const;
+  // The alert for one hit of a rule that generates.
+  Alert ToAlert(const EventHit& hit) const;
+
+  // How many rules sit in each part of the index (for `cairn detect --explain` and tests).
+  struct IndexStats {
+    size_t by_event_name = 0;
+    size_t by_event_source = 0;
+    size_t always = 0;
+  };
+  IndexStats index_stats() const;
+  // Where rule `i` is indexed: "eventName in [...]", "eventSource in [...]" or "always".
+  std::string IndexOf(int rule) const;
+
+  struct Scratch;
+
+ private:
+  void Compile();
+  bool EvalCondition(const Rule& r, const Condition& c, Scratch& s) const;
+  bool EvalSelection(const Rule& r, int sel, Scratch& s) const;
+  bool EvalField(const FieldTest& t, Scratch& s) const;
+  const query::Values& FieldValues(int slot, Scratch& s) const;
+  const std::vector<std::string>& Lowered(int slot, Scratch& s) const;
+  const std::vector<std::string>& AllValues(Scratch& s) const;
+  void Candidates(Scratch& s, std::vector<int>* out) const;
+
+  LoadedRules loaded_;
+  std::unique_ptr<query::JsonPaths> paths_;
+  // Per slot of a rule field: the slots of the same path through arrays, whether it may name an
+  // object (answered from the flattened event), and its last key quoted (the text test first).
+  std::vector<std::vector<int>> variants_;
+  std::vector<uint8_t> container_;
+  std::vector<std::string> needle_;
+  int slot_event_name_ = -1, slot_event_source_ = -1, slot_event_id_ = -1, slot_arn_ = -1,
+      slot_ip_ = -1, slot_region_ = -1, slot_account_ = -1;
+  // Per correlation: slots of its group-by fields and of its value_count field (-1: none).
+  std::vector<std::vector<int>> corr_group_slots_;
+  std::vector<int> corr_field_slot_;
+  // Per rule: the correlations that use it.
+  std::vector<std::vector<int>> rule_correlations_;
+  std::unordered_map<std::string, std::vector<int>> by_name_, by_source_;
+  std::vector<int> always_;
+  std::vector<std::string> index_text_;
+};
+
+// Loads the rules under `dir` for streaming detection or a hunt; each refusal is logged as a
+// warning naming the file and the feature (the other rules load). Fails when `dir` cannot be
+// read or no rule at all loads.
+Result<std::unique_ptr<RuleSet>> LoadRuleSet(const std::string& dir);
+
+// The id the reader gives an event without eventID: "h:" + 32 hex digits of SHA-256 of its text.
+std::string HashEventKey(std::string_view raw);
+
+}  // namespace cairn::detect
