@@ -62,5 +62,6 @@ void RegisterProvision(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);
 void RegisterVerify(CLI::App* app, Globals* g);
+void RegisterServe(CLI::App* app, Globals* g);
 
 }  // namespace cairn::cli

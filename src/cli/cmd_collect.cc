@@ -8,6 +8,7 @@
 
 #include "aws/config.h"
 #include "cli/cli.h"
+#include "cli/collect_setup.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "common/log.h"
@@ -39,15 +40,37 @@ std::vector<std::string> CollectKeys() {
 
 }  // namespace
 
+Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool required,
+                        const std::atomic<bool>* stop, CollectSetup* out) {
+  out->config = g.config;
+  Config& config = out->config;
+  config.LoadEnvironment(CollectEnvironment(), CollectKeys());
+  if (flags.workers > 0) config.Set("collect.workers", std::to_string(flags.workers), "flag --workers");
+  if (!flags.metrics.empty()) config.Set("collect.metrics", flags.metrics, "flag --metrics");
+  std::string path = flags.config;
+  if (path.empty()) path = g.config_path;
+  if (path.empty()) path = config.GetString("collect.inputs_conf", "");
+  if (path.empty() && ::access("cairn.toml", R_OK) == 0) path = "cairn.toml";
+  collect::CollectorOptions& options = out->options;
+  options.data_dir = flags.data.empty() ? g.data_dir : flags.data;
+  options.until_idle = flags.until_idle;
+  options.wait_for_lock = !g.no_wait;
+  options.stop = stop;
+  options.global = &out->config;
+  out->path = path;
+  if (path.empty()) {
+    if (required) return InvalidArgument("no configuration: give --config cairn.toml or --config inputs.conf");
+    return Status();
+  }
+  auto loaded = collect::LoadCollectConfig(path, config);
+  if (!loaded.ok()) return loaded.status();
+  for (const auto& w : loaded->warnings) log::Warn("{}", w);
+  options.config = std::move(*loaded);
+  return Status();
+}
+
 void RegisterCollect(CLI::App* app, Globals* g) {
-  struct Flags {
-    std::string config;
-    std::string data;
-    int until_idle = 0;
-    int workers = 0;
-    std::string metrics;
-  };
-  auto flags = std::make_shared<Flags>();
+  auto flags = std::make_shared<CollectFlags>();
   CLI::App* cmd = app->add_subcommand(
       "collect", "Collect CloudTrail logs from SQS notifications and S3 (reads cairn.toml or a Splunk inputs.conf)");
   cmd->add_option("--config", flags->config, "cairn.toml with [[collect.input]], or a Splunk inputs.conf");
@@ -58,37 +81,17 @@ void RegisterCollect(CLI::App* app, Globals* g) {
   AddNoWaitFlag(cmd, g);
   cmd->callback([flags, g]() {
     g->run = [flags, g]() -> int {
-      Config config = g->config;
-      config.LoadEnvironment(CollectEnvironment(), CollectKeys());
-      if (flags->workers > 0) config.Set("collect.workers", std::to_string(flags->workers), "flag --workers");
-      if (!flags->metrics.empty()) config.Set("collect.metrics", flags->metrics, "flag --metrics");
-      std::string path = flags->config;
-      if (path.empty()) path = g->config_path;
-      if (path.empty()) path = config.GetString("collect.inputs_conf", "");
-      if (path.empty() && ::access("cairn.toml", R_OK) == 0) path = "cairn.toml";
-      if (path.empty()) {
-        std::fprintf(stderr, "cairn collect: no configuration: give --config cairn.toml or --config inputs.conf\n");
+      auto setup = std::make_unique<CollectSetup>();
+      if (Status s = LoadCollectSetup(*g, *flags, true, &g_collect_stop, setup.get()); !s.ok()) {
+        std::fprintf(stderr, "cairn collect: %s\n", s.message().c_str());
         return kExitUsage;
       }
-      auto loaded = collect::LoadCollectConfig(path, config);
-      if (!loaded.ok()) {
-        std::fprintf(stderr, "cairn collect: %s\n", loaded.status().message().c_str());
-        return kExitUsage;
-      }
-      for (const auto& w : loaded->warnings) log::Warn("{}", w);
-      collect::CollectorOptions options;
-      options.data_dir = flags->data.empty() ? g->data_dir : flags->data;
-      options.config = std::move(*loaded);
-      options.until_idle = flags->until_idle;
-      options.wait_for_lock = !g->no_wait;
-      options.stop = &g_collect_stop;
-      options.global = &config;
       struct sigaction sa {};
       sa.sa_handler = OnCollectSignal;
       sigemptyset(&sa.sa_mask);
       sigaction(SIGTERM, &sa, nullptr);
       sigaction(SIGINT, &sa, nullptr);
-      collect::Collector collector(std::move(options));
+      collect::Collector collector(std::move(setup->options));
       auto result = collector.Run();
       if (!result.ok()) {
         std::fprintf(stderr, "cairn collect: %s\n", result.status().ToString().c_str());

@@ -36,6 +36,7 @@ int Main(int argc, char** argv) {
   RegisterCollect(&app, &g);
   RegisterBackfill(&app, &g);
   RegisterVerify(&app, &g);
+  RegisterServe(&app, &g);
 
   try {
     app.parse(argc, argv);

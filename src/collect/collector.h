@@ -27,6 +27,7 @@
 #include "common/config.h"
 #include "common/fs.h"
 #include "common/status.h"
+#include "store/store.h"
 
 namespace cairn::collect {
 
@@ -43,6 +44,10 @@ struct CollectorOptions {
   // The data folder's file system: the store, the ledger and quarantine go through it (tests
   // inject faults through it).
   FileSystem* fs = FileSystem::Default();
+  // A store the caller already opened as the data folder's writer (`cairn serve` holds one for
+  // the collectors and its searches). Null: Run opens the store itself and closes it at the end;
+  // otherwise Run uses this one and leaves it open.
+  store::Store* store = nullptr;
 };
 
 struct CollectorSummary {

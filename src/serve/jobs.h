@@ -1,0 +1,145 @@
+#pragma once
+// Search jobs of `cairn serve`: created by the REST API, run by a bounded pool of search workers
+// on the store the process holds (so they see every committed event), kept with their results
+// until their TTL passes without access, cancelled or finalized on request.
+//
+// A job's search is parsed when it is created (a bad search fails the request at once, as in
+// Splunk). Up to `workers` jobs run at once, each scanning with `search_threads` threads; others
+// wait in order (at most max_queued; beyond, Create answers ResourceExhausted), so a heavy search
+// never takes more than its share of the CPU from other users or from collection.
+//
+// Cancel and finalize stop a running search at its next batch of events: a cancelled job is
+// removed; a finalized one keeps what it found so far (done, isFinalized). Results are kept as
+// the engine's row set (events extracted when a page is read), capped at max_count rows.
+//
+// Thread safety: every method may be called from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "serve/splunk_format.h"
+
+namespace cairn::store {
+class Store;
+}
+namespace cairn::query {
+class Engine;
+class EventSource;
+class StoreEventSource;
+class SearchResults;
+struct Plan;
+}  // namespace cairn::query
+
+namespace cairn::serve {
+
+struct JobManagerOptions {
+  store::Store* store = nullptr;
+  std::string data_dir;         // macros.conf and lookups/ are read from it
+  int workers = 2;              // searches running at once
+  int search_threads = 1;       // scan threads of one search
+  size_t max_jobs = 500;        // jobs kept (running or with results) at once
+  size_t max_queued = 100;      // jobs waiting for a worker
+  int64_t default_ttl_s = 600;  // Splunk's default for ad hoc jobs
+  size_t default_max_count = 500'000;
+  size_t memory_budget_bytes = size_t{1} << 30;
+  std::string host = "cairn";
+};
+
+struct JobRequest {
+  std::string search;
+  std::string earliest_time;  // Splunk time modifiers ("-24h", "@d", epoch, ISO); "" = no bound
+  std::string latest_time;
+  size_t max_count = 0;  // 0: the default
+  int64_t ttl_s = 0;     // 0: the default
+  std::string owner;
+  std::string sid;      // requested id ("" = generated)
+  bool hidden = false;  // oneshot and export: not listed, removed by the caller
+};
+
+enum class DispatchState { kQueued, kParsing, kRunning, kDone, kFailed };
+const char* DispatchStateName(DispatchState s);
+
+// What GET /services/search/jobs/{sid} reports.
+struct JobStatus {
+  std::string sid;
+  std::string search;
+  std::string owner;
+  DispatchState state = DispatchState::kQueued;
+  bool finalized = false;
+  double progress = 0;
+  uint64_t event_count = 0;
+  uint64_t result_count = 0;
+  uint64_t scan_count = 0;
+  double run_duration = 0;  // seconds
+  double earliest = -std::numeric_limits<double>::infinity();
+  double latest = std::numeric_limits<double>::infinity();
+  double created = 0;  // epoch seconds
+  int64_t ttl_s = 0;
+  bool events_search = true;  // no command fixed the columns (the results are events)
+  std::vector<Message> messages;
+};
+
+class Job;
+
+class JobManager {
+ public:
+  explicit JobManager(JobManagerOptions options);
+  ~JobManager();  // CancelAll, then stops the workers
+
+  // Parses the search and queues the job. InvalidArgument (bad search or time), AlreadyExists
+  // (sid taken), ResourceExhausted (too many jobs).
+  Result<std::string> Create(const JobRequest& request);
+  // NotFound when there is no such job, or it is another user's and `user` is no admin.
+  Result<JobStatus> Status(const std::string& sid, const std::string& user, bool admin);
+  std::vector<JobStatus> List(const std::string& user, bool admin);
+  // Blocks until the job is done or failed (or `timeout_ms` passes; <0: no limit).
+  Result<JobStatus> Wait(const std::string& sid, const std::string& user, bool admin,
+                         int64_t timeout_ms = -1);
+  // A page of results (count 0: all from offset). NotFound as Status; an unfinished job answers
+  // an empty page with preview set.
+  Result<ResultPage> Results(const std::string& sid, const std::string& user, bool admin,
+                             size_t offset, size_t count);
+  // Streams every result row of a done job to `row` (fields known at the start when the search
+  // fixed them; else each row's own fields are passed). Stops when `row` returns false.
+  ::cairn::Status StreamResults(
+      const std::string& sid,
+      const std::function<bool(const std::vector<std::string>& fields,
+                               const std::vector<query::Values>& values)>& row);
+  ::cairn::Status Cancel(const std::string& sid, const std::string& user,
+                         bool admin);  // removes it
+  ::cairn::Status Finalize(const std::string& sid, const std::string& user, bool admin);
+  void Remove(const std::string& sid);
+  void CancelAll();
+  size_t running() const { return running_.load(); }
+  size_t queued();
+
+ private:
+  std::shared_ptr<Job> Find(const std::string& sid, const std::string& user, bool admin);
+  void Worker();
+  void Reaper();
+  void Execute(Job& job);
+
+  JobManagerOptions options_;
+  std::mutex mu_;
+  std::condition_variable has_work_;
+  std::map<std::string, std::shared_ptr<Job>> jobs_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::vector<std::thread> workers_;
+  std::thread reaper_;
+  std::condition_variable reaper_cv_;
+  bool stop_ = false;
+  uint64_t next_id_ = 0;
+  std::atomic<size_t> running_{0};
+};
+
+}  // namespace cairn::serve
