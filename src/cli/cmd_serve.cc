@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/collect_setup.h"
 #include "collect/collector.h"
+#include "collect/conf.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "serve/auth.h"
@@ -98,6 +99,24 @@ int RunServe(Globals* g, const ServeFlags& f) {
   if (Status s = LoadCollectSetup(*g, cf, false, &g_serve_stop, setup.get()); !s.ok()) {
     std::fprintf(stderr, "cairn serve: %s\n", s.message().c_str());
     return kExitUsage;
+  }
+  // serve --config names a cairn.toml whose [serve] section applies too (a global --config was
+  // loaded already by main; CAIRN_* variables and flags still win over the file).
+  if (!f.config.empty() && f.config != g->config_path) {
+    auto text = ReadFileToString(FileSystem::Default(), f.config, 16u << 20);
+    if (text.ok() && !collect::LooksLikeSplunkConf(f.config, *text)) {
+      Config merged;
+      if (Status s = merged.LoadTomlFile(f.config); !s.ok()) {
+        std::fprintf(stderr, "cairn serve: %s\n", s.message().c_str());
+        return kExitUsage;
+      }
+      for (const auto& key : merged.Keys()) {
+        if (key.rfind("serve.", 0) == 0 && setup->config.Origin(key).rfind("flag", 0) != 0 &&
+            setup->config.Origin(key).rfind("env ", 0) != 0) {
+          setup->config.Set(key, *merged.GetString(key), merged.Origin(key));
+        }
+      }
+    }
   }
   const Config& config = setup->config;
   const std::string data_dir = setup->options.data_dir;

@@ -184,7 +184,15 @@ struct HttpServer::Impl {
       stream.shutdown(ec);
     } else {
       Serve(sock, c, remote, false);
+      // A lingering close: the client may still be sending (a body refused as too large); reading
+      // what it sends for a moment lets it see the response instead of a reset.
       sock.shutdown(tcp::socket::shutdown_send, ec);
+      c.deadline_ms = SteadyMs() + 1000;
+      char discard[16384];
+      size_t drained = 0;
+      while (!ec && drained < (8u << 20) && !c.shut.load()) {
+        drained += sock.read_some(net::buffer(discard), ec);
+      }
     }
   }
 
