@@ -45,6 +45,10 @@ bool HaveTools(std::string* why) {
     *why = "node_modules/splunk-sdk is missing (run npm ci)";
     return false;
   }
+  if (RunCommand("curl --version").status != 0) {
+    *why = "curl is not installed";
+    return false;
+  }
   if (RunCommand("openssl version").status != 0) {
     *why = "the openssl command is not installed";
     return false;
