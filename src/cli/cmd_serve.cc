@@ -27,6 +27,8 @@
 #include "serve/splunk_format.h"
 #include "store/store.h"
 
+extern char** environ;
+
 namespace cairn::cli {
 namespace {
 
@@ -117,6 +119,18 @@ int RunServe(Globals* g, const ServeFlags& f) {
         }
       }
     }
+  }
+  {
+    std::vector<std::string> environment;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
+    std::vector<std::string> keys;
+    for (const char* k :
+         {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
+          "max_connections", "max_header_bytes", "max_body_bytes", "read_timeout", "write_timeout",
+          "session_ttl", "job_ttl", "splunk_version"}) {
+      keys.push_back(std::string("serve.") + k);
+    }
+    setup->config.LoadEnvironment(environment, keys);
   }
   const Config& config = setup->config;
   const std::string data_dir = setup->options.data_dir;

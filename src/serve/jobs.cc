@@ -408,12 +408,31 @@ void JobManager::Worker() {
       std::unique_lock<std::mutex> l(mu_);
       has_work_.wait(l, [&] { return stop_ || !queue_.empty(); });
       if (stop_) return;
-      job = queue_.front();
-      queue_.pop_front();
+      // Fairness: the oldest job of the owner with the fewest searches running and, among those,
+      // the one whose last search started longest ago (round robin between users).
+      auto pick = queue_.begin();
+      std::pair<int, uint64_t> best{std::numeric_limits<int>::max(), 0};
+      for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        const std::string& owner = (*it)->req.owner;
+        auto r = running_by_owner_.find(owner);
+        auto t = last_start_by_owner_.find(owner);
+        std::pair<int, uint64_t> key{r == running_by_owner_.end() ? 0 : r->second,
+                                     t == last_start_by_owner_.end() ? 0 : t->second};
+        if (key < best) {
+          best = key;
+          pick = it;
+        }
+      }
+      job = *pick;
+      queue_.erase(pick);
+      running_by_owner_[job->req.owner]++;
+      last_start_by_owner_[job->req.owner] = ++start_seq_;
     }
     running_++;
     Execute(*job);
     running_--;
+    std::lock_guard<std::mutex> l(mu_);
+    if (--running_by_owner_[job->req.owner] == 0) running_by_owner_.erase(job->req.owner);
   }
 }
 

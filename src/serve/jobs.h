@@ -5,8 +5,10 @@
 //
 // A job's search is parsed when it is created (a bad search fails the request at once, as in
 // Splunk). Up to `workers` jobs run at once, each scanning with `search_threads` threads; others
-// wait in order (at most max_queued; beyond, Create answers ResourceExhausted), so a heavy search
-// never takes more than its share of the CPU from other users or from collection.
+// wait (at most max_queued; beyond, Create answers ResourceExhausted), so searches never take more
+// than `workers` cores from collection and other requests. A free worker takes the oldest waiting
+// job of the owner with the fewest searches running, so one user's many or heavy searches do not
+// keep another user's search waiting behind all of them.
 //
 // Cancel and finalize stop a running search at its next batch of events: a cancelled job is
 // removed; a finalized one keeps what it found so far (done, isFinalized). Results are kept as
@@ -140,6 +142,9 @@ class JobManager {
   bool stop_ = false;
   uint64_t next_id_ = 0;
   std::atomic<size_t> running_{0};
+  std::map<std::string, int> running_by_owner_;          // under mu_
+  std::map<std::string, uint64_t> last_start_by_owner_;  // under mu_: start_seq_ of the last start
+  uint64_t start_seq_ = 0;
 };
 
 }  // namespace cairn::serve

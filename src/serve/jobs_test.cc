@@ -167,6 +167,27 @@ TEST_F(JobsTest, WorkersBoundRunningSearchesCancelAndFinalizeStopThem) {
     EXPECT_EQ(jobs.Wait(sids[static_cast<size_t>(i)], "alice", false)->state, DispatchState::kDone);
 }
 
+TEST_F(JobsTest, AnotherUsersSearchDoesNotWaitBehindAllOfOnesUsers) {
+  JobManagerOptions o = Options();
+  o.workers = 1;
+  JobManager jobs(o);
+  const std::string heavy =
+      "search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", \"y\") | "
+      "stats dc(b)";
+  std::vector<std::string> alice;
+  for (int i = 0; i < 3; ++i) alice.push_back(*jobs.Create(Req(heavy, "alice")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // alice's first is running
+  auto bob = jobs.Create(Req("search eventName=CreateUser | stats count", "bob"));
+  ASSERT_TRUE(bob.ok());
+  auto done = jobs.Wait(*bob, "bob", false);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, DispatchState::kDone);
+  // Bob's search ran next, before alice's last ones.
+  EXPECT_NE(jobs.Status(alice[2], "alice", false)->state, DispatchState::kDone);
+  for (const auto& sid : alice)
+    EXPECT_EQ(jobs.Wait(sid, "alice", false)->state, DispatchState::kDone);
+}
+
 TEST_F(JobsTest, MaxCountMaxJobsAndTtl) {
   JobManagerOptions o = Options();
   o.max_jobs = 2;
