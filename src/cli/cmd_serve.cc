@@ -18,10 +18,12 @@
 #include "cli/collect_setup.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
+#include "collect/metrics.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "serve/auth.h"
 #include "serve/jobs.h"
+#include "serve/metrics.h"
 #include "serve/rest.h"
 #include "serve/server.h"
 #include "serve/splunk_format.h"
@@ -43,6 +45,7 @@ struct ServeFlags {
   std::string tls_cert, tls_key;
   int search_workers = 0;
   std::string port_file;
+  std::string metrics;
   std::string users_file;
   bool no_collect = false;
   // passwd / token
@@ -127,7 +130,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
     for (const char* k :
          {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
           "max_connections", "max_header_bytes", "max_body_bytes", "read_timeout", "write_timeout",
-          "session_ttl", "job_ttl", "splunk_version"}) {
+          "session_ttl", "job_ttl", "splunk_version", "metrics"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);
@@ -255,8 +258,13 @@ int RunServe(Globals* g, const ServeFlags& f) {
   int collector_exit = kExitOk;
   bool has_inputs = false;
   for (const auto& in : setup->options.config.inputs) has_inputs |= !in.disabled;
+  std::string metrics_listen =
+      !f.metrics.empty()
+          ? f.metrics
+          : config.GetString("serve.metrics", setup->options.config.settings.metrics_listen);
   if (has_inputs && !f.no_collect) {
     setup->options.store = st.get();
+    setup->options.config.settings.metrics_listen.clear();  // served below, with the server's
     collector = std::make_unique<collect::Collector>(std::move(setup->options));
     collector_thread = std::thread([&] {
       auto r = collector->Run();
@@ -268,6 +276,23 @@ int RunServe(Globals* g, const ServeFlags& f) {
   } else {
     log::Info("serve: no collector inputs configured{}",
               setup->path.empty() ? "" : " in " + setup->path);
+  }
+
+  // One Prometheus endpoint for the collector's metrics and the server's (serve.metrics, else
+  // collect.metrics).
+  std::unique_ptr<collect::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    const serve::ServerStats* http_stats = &(*server)->stats();
+    serve::JobManager* job_manager = jobs.get();
+    auto ms = collect::MetricsServer::Start(
+        metrics_listen, collector ? collector->metrics() : nullptr,
+        [http_stats, job_manager] { return serve::RenderServeMetrics(http_stats, job_manager); });
+    if (!ms.ok()) {
+      log::Error("serve: metrics: {}", ms.status().message());
+    } else {
+      metrics_server = std::move(*ms);
+      log::Info("serve: metrics on http://{}/metrics", metrics_server->address());
+    }
   }
 
   while (!g_serve_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -285,6 +310,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
   jobs->CancelAll();
   stopper.join();
   if (collector_thread.joinable()) collector_thread.join();
+  metrics_server.reset();
   jobs.reset();
   Status closed = st->Close();
   if (!closed.ok()) {
@@ -317,6 +343,10 @@ void RegisterServe(CLI::App* app, Globals* g) {
   cmd->add_option("--users", f->users_file, "Users file (serve.users_file, default <data>/users)");
   cmd->add_option("--port-file", f->port_file,
                   "Write the port listened on to this file once listening");
+  cmd->add_option(
+      "--metrics", f->metrics,
+      "Serve Prometheus metrics (collection, requests, searches) on HOST:PORT (serve.metrics, else "
+      "collect.metrics)");
   cmd->add_flag("--no-collect", f->no_collect, "Do not run the configured collectors");
   AddNoWaitFlag(cmd, g);
 

@@ -226,6 +226,7 @@ Result<std::string> JobManager::Create(const JobRequest& request) {
   }
   jobs_[job->sid] = job;
   queue_.push_back(job);
+  counters_.created++;
   has_work_.notify_one();
   return job->sid;
 }
@@ -396,6 +397,11 @@ void JobManager::CancelAll() {
   queue_.clear();
 }
 
+size_t JobManager::size() {
+  std::lock_guard<std::mutex> l(mu_);
+  return jobs_.size();
+}
+
 size_t JobManager::queued() {
   std::lock_guard<std::mutex> l(mu_);
   return queue_.size();
@@ -453,15 +459,19 @@ void JobManager::Execute(Job& job) {
   const query::StoreScanStats stats = job.store_source->last_stats();
   std::lock_guard<std::mutex> l(job.mu);
   job.run_duration = (SteadyMs() - job.started_ms) / 1000.0;
+  counters_.run_us_sum += static_cast<uint64_t>(job.run_duration * 1e6);
   if (job.cancelled.load()) {
+    counters_.cancelled++;
     job.state = DispatchState::kFailed;
     job.messages.push_back(Message{"FATAL", "Search was cancelled."});
   } else if (!result.ok() && !(job.finalized && result.status().code() == StatusCode::kCancelled)) {
+    counters_.failed++;
     job.state = DispatchState::kFailed;
     job.messages.push_back(Message{"FATAL", result.status().message()});
     log::Info("serve: search {} of {} failed: {}", job.sid, job.req.owner,
               result.status().message());
   } else {
+    counters_.done++;
     job.state = DispatchState::kDone;
     if (result.ok()) {
       job.results = std::move(*result);

@@ -123,6 +123,13 @@ class JobManager {
   void Remove(const std::string& sid);
   void CancelAll();
   size_t running() const { return running_.load(); }
+  // Searches finished since start, by outcome, and their summed run time.
+  struct Counters {
+    std::atomic<uint64_t> done{0}, failed{0}, cancelled{0}, created{0};
+    std::atomic<uint64_t> run_us_sum{0};
+  };
+  const Counters& counters() const { return counters_; }
+  size_t size();  // jobs kept
   size_t queued();
 
  private:
@@ -142,6 +149,7 @@ class JobManager {
   bool stop_ = false;
   uint64_t next_id_ = 0;
   std::atomic<size_t> running_{0};
+  Counters counters_;
   std::map<std::string, int> running_by_owner_;          // under mu_
   std::map<std::string, uint64_t> last_start_by_owner_;  // under mu_: start_seq_ of the last start
   uint64_t start_seq_ = 0;

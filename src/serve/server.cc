@@ -329,6 +329,7 @@ struct HttpServer::Impl {
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
           std::chrono::steady_clock::now() - t0);
       stats.latency_us_sum += static_cast<uint64_t>(us.count());
+      stats.ObserveLatency(static_cast<double>(us.count()) / 1e6);
       if (res.status < 300) {
         stats.responses_2xx++;
       } else if (res.status < 500) {

@@ -38,12 +38,23 @@ struct ServerOptions {
 };
 
 struct ServerStats {
+  // Upper bounds (seconds) of the request latency histogram's buckets; the last is +Inf.
+  static constexpr double kLatencyBounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                              0.5,   1,     2.5,  5,     10,   30};
+  static constexpr size_t kBuckets = sizeof(kLatencyBounds) / sizeof(double) + 1;
   std::atomic<uint64_t> connections{0};
   std::atomic<uint64_t> connections_refused{0};  // over max_connections
+  std::atomic<int64_t> connections_open{0};
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> bad_requests{0};  // malformed, too large, timed out
   std::atomic<uint64_t> responses_2xx{0}, responses_4xx{0}, responses_5xx{0};
   std::atomic<uint64_t> latency_us_sum{0};  // time from a whole request read to its response sent
+  std::atomic<uint64_t> latency_buckets[kBuckets] = {};  // not cumulative
+  void ObserveLatency(double seconds) {
+    size_t i = 0;
+    while (i + 1 < kBuckets && seconds > kLatencyBounds[i]) ++i;
+    latency_buckets[i]++;
+  }
 };
 
 class HttpServer {

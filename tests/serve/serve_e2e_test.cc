@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "cli/cli_util.h"
@@ -178,7 +179,7 @@ class ServeE2E : public ::testing::Test {
 
 TEST_F(ServeE2E, SplunkSdkOverHttpAndTlsMatchesCairnSearch) {
   int port = 0;
-  auto serve = StartServe({"--search-workers", "2"}, &port);
+  auto serve = StartServe({"--search-workers", "2", "--metrics", "127.0.0.1:0"}, &port);
   ASSERT_GT(port, 0) << serve->err();
   EXPECT_NE(serve->err().find("listening on http://127.0.0.1:" + std::to_string(port)),
             std::string::npos);
@@ -192,6 +193,25 @@ TEST_F(ServeE2E, SplunkSdkOverHttpAndTlsMatchesCairnSearch) {
   EXPECT_EQ(sdk.status, 0) << sdk.output;
   EXPECT_NE(sdk.output.find("all ok"), std::string::npos) << sdk.output;
   EXPECT_NE(sdk.output.find("ok search api v2 chosen"), std::string::npos) << sdk.output;
+
+  // The server's Prometheus metrics count what the SDK did.
+  std::smatch m;
+  const std::string log = serve->err();
+  ASSERT_TRUE(
+      std::regex_search(log, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics")))
+      << log;
+  const std::string metrics =
+      RunCommand("curl -s http://127.0.0.1:" + m[1].str() + "/metrics").output;
+  auto value = [&](const std::string& name) {
+    std::smatch v;
+    if (!std::regex_search(metrics, v, std::regex("\n" + name + " ([0-9.e+]+)\n"))) return -1.0;
+    return std::stod(v[1].str());
+  };
+  EXPECT_GT(value("cairn_serve_requests_total"), 20) << metrics;
+  EXPECT_GT(value("cairn_serve_searches_total\\{outcome=\"done\"\\}"), 4) << metrics;
+  EXPECT_GE(value("cairn_serve_searches_total\\{outcome=\"cancelled\"\\}"), 0) << metrics;
+  EXPECT_GT(value("cairn_serve_request_duration_seconds_count"), 20) << metrics;
+  EXPECT_GT(value("cairn_serve_responses_total\\{class=\"4xx\"\\}"), 3) << metrics;
 
   // SIGTERM drains and exits 0; the password was never logged.
   ::kill(serve->pid(), SIGTERM);
