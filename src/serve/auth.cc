@@ -234,7 +234,10 @@ Result<std::string> AddApiToken(const std::string& path, const std::string& name
   return token;
 }
 
-Auth::Auth(AuthOptions options) : options_(std::move(options)), cache_secret_(RandomHex(32)) {}
+Auth::Auth(AuthOptions options)
+    : options_(std::move(options)),
+      cache_secret_(RandomHex(32)),
+      dummy_hash_(HashPassword(RandomHex(16))) {}
 
 void Auth::ReloadIfChanged() {
   struct stat st {};
@@ -312,8 +315,7 @@ std::optional<User> Auth::CheckPassword(const std::string& name, const std::stri
     }
   }
   // An unknown user costs the same hash as a known one, so timing does not tell them apart.
-  static const std::string kDummy = HashPassword("cairn-dummy-password");
-  const bool ok = VerifyPassword(password, hash.empty() ? kDummy : hash) && !hash.empty();
+  const bool ok = VerifyPassword(password, hash.empty() ? dummy_hash_ : hash) && !hash.empty();
   std::lock_guard<std::mutex> l(mu_);
   if (!ok) {
     failures_[name].push_back(now);

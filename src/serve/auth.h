@@ -96,6 +96,7 @@ class Auth {
   std::map<std::string, int64_t> basic_cache_;            // keyed hash of credentials -> expiry
   std::map<std::string, std::vector<int64_t>> failures_;  // name -> failure times
   std::string cache_secret_;
+  std::string dummy_hash_;  // checked against for unknown users
 };
 
 }  // namespace cairn::serve

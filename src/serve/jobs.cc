@@ -211,6 +211,12 @@ Result<std::string> JobManager::Create(const JobRequest& request) {
   if (stop_) return Unavailable("The server is stopping.");
   if (jobs_.size() >= options_.max_jobs)
     return ResourceExhausted("Too many search jobs ({}); delete some.", jobs_.size());
+  size_t mine = 0;
+  for (const auto& [id, j] : jobs_) mine += j->req.owner == job->req.owner;
+  if (mine >= options_.max_jobs_per_user) {
+    return ResourceExhausted("Too many search jobs of user {} ({}); delete some.", job->req.owner,
+                             mine);
+  }
   if (queue_.size() >= options_.max_queued)
     return ResourceExhausted("Too many searches waiting to run ({}).", queue_.size());
   if (!request.sid.empty()) {
@@ -374,27 +380,50 @@ cairn::Status JobManager::Finalize(const std::string& sid, const std::string& us
   return cairn::Status();
 }
 
+namespace {
+// A job taken out of the queue before it ran: failed, and whoever waits for it (a blocking or
+// oneshot request) is woken.
+void FailUnstarted(Job& job) {
+  std::lock_guard<std::mutex> l(job.mu);
+  if (job.state == DispatchState::kQueued) {
+    job.state = DispatchState::kFailed;
+    job.messages.push_back(Message{"FATAL", "Search was cancelled."});
+    job.cv.notify_all();
+  }
+}
+}  // namespace
+
 void JobManager::Remove(const std::string& sid) {
   std::shared_ptr<Job> job;
+  bool was_queued = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = jobs_.find(sid);
     if (it == jobs_.end()) return;
     job = it->second;
     jobs_.erase(it);
-    queue_.erase(std::remove(queue_.begin(), queue_.end(), job), queue_.end());
+    auto q = std::find(queue_.begin(), queue_.end(), job);
+    if (q != queue_.end()) {
+      queue_.erase(q);
+      was_queued = true;
+    }
   }
   job->stop = true;
   job->cancelled = true;
+  if (was_queued) FailUnstarted(*job);
 }
 
 void JobManager::CancelAll() {
-  std::lock_guard<std::mutex> l(mu_);
-  for (auto& [sid, j] : jobs_) {
-    j->stop = true;
-    j->cancelled = true;
+  std::deque<std::shared_ptr<Job>> unstarted;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [sid, j] : jobs_) {
+      j->stop = true;
+      j->cancelled = true;
+    }
+    unstarted.swap(queue_);
   }
-  queue_.clear();
+  for (auto& j : unstarted) FailUnstarted(*j);
 }
 
 size_t JobManager::size() {

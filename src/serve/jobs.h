@@ -46,12 +46,13 @@ namespace cairn::serve {
 
 struct JobManagerOptions {
   store::Store* store = nullptr;
-  std::string data_dir;         // macros.conf and lookups/ are read from it
-  int workers = 2;              // searches running at once
-  int search_threads = 1;       // scan threads of one search
-  size_t max_jobs = 500;        // jobs kept (running or with results) at once
-  size_t max_queued = 100;      // jobs waiting for a worker
-  int64_t default_ttl_s = 600;  // Splunk's default for ad hoc jobs
+  std::string data_dir;            // macros.conf and lookups/ are read from it
+  int workers = 2;                 // searches running at once
+  int search_threads = 1;          // scan threads of one search
+  size_t max_jobs = 500;           // jobs kept (running or with results) at once
+  size_t max_queued = 100;         // jobs waiting for a worker
+  size_t max_jobs_per_user = 100;  // jobs one user may keep (Splunk's srchJobsQuota)
+  int64_t default_ttl_s = 600;     // Splunk's default for ad hoc jobs
   size_t default_max_count = 500'000;
   size_t memory_budget_bytes = size_t{1} << 30;
   std::string host = "cairn";

@@ -188,9 +188,41 @@ TEST_F(JobsTest, AnotherUsersSearchDoesNotWaitBehindAllOfOnesUsers) {
     EXPECT_EQ(jobs.Wait(sid, "alice", false)->state, DispatchState::kDone);
 }
 
+TEST_F(JobsTest, WaitersOfAJobCancelledBeforeItRanAreWoken) {
+  JobManagerOptions o = Options();
+  o.workers = 1;
+  JobManager jobs(o);
+  const std::string heavy =
+      "search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", \"y\") | "
+      "stats dc(b)";
+  auto running = jobs.Create(Req(heavy));
+  auto queued = jobs.Create(Req(heavy));
+  auto queued2 = jobs.Create(Req(heavy));
+  ASSERT_TRUE(running.ok() && queued.ok() && queued2.ok());
+  std::atomic<int> woken{0};
+  DispatchState s1 = DispatchState::kQueued, s2 = DispatchState::kQueued;
+  std::thread w1([&] {
+    s1 = jobs.Wait(*queued, "alice", false)->state;
+    woken++;
+  });
+  std::thread w2([&] {
+    s2 = jobs.Wait(*queued2, "alice", false)->state;
+    woken++;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_TRUE(jobs.Cancel(*queued, "alice", false).ok());
+  jobs.CancelAll();  // as SIGTERM does
+  w1.join();
+  w2.join();
+  EXPECT_EQ(woken.load(), 2);
+  EXPECT_EQ(s1, DispatchState::kFailed);
+  EXPECT_EQ(s2, DispatchState::kFailed);
+}
+
 TEST_F(JobsTest, MaxCountMaxJobsAndTtl) {
   JobManagerOptions o = Options();
-  o.max_jobs = 2;
+  o.max_jobs = 3;
+  o.max_jobs_per_user = 2;
   o.default_ttl_s = 1;
   JobManager jobs(o);
   JobRequest capped = Req("search *");
@@ -205,6 +237,10 @@ TEST_F(JobsTest, MaxCountMaxJobsAndTtl) {
   auto b = jobs.Create(Req("| makeresults"));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(jobs.Create(Req("| makeresults")).status().code(), StatusCode::kResourceExhausted);
+  auto c = jobs.Create(Req("| makeresults", "bob"));  // another user has room
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(jobs.Create(Req("| makeresults", "carol")).status().code(),
+            StatusCode::kResourceExhausted);
   ASSERT_TRUE(jobs.Wait(*b, "alice", false).ok());
   // Unused for longer than the TTL: gone.
   std::this_thread::sleep_for(std::chrono::milliseconds(2600));

@@ -225,7 +225,17 @@ struct HttpServer::Impl {
       parser.header_limit(static_cast<uint32_t>(opt.max_header_bytes));
       parser.body_limit(opt.max_body_bytes);
       beast::error_code ec;
-      http::read(stream, buf, parser, ec);
+      http::read_header(stream, buf, parser, ec);
+      if (!ec && !parser.is_done()) {
+        // A client that waits for "100 Continue" before sending its body (curl does above 1 KiB)
+        // gets it now, after the headers (and the declared length) passed the limits.
+        auto expect = parser.get()[http::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+          http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+          http::write(stream, cont, ec);
+        }
+        if (!ec) http::read(stream, buf, parser, ec);
+      }
       c.idle = false;
       if (ec == http::error::end_of_stream || ec == net::error::eof ||
           ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated ||
