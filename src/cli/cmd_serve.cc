@@ -129,8 +129,8 @@ int RunServe(Globals* g, const ServeFlags& f) {
     std::vector<std::string> keys;
     for (const char* k :
          {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
-          "max_connections", "max_header_bytes", "max_body_bytes", "read_timeout", "write_timeout",
-          "session_ttl", "job_ttl", "splunk_version", "metrics"}) {
+          "search_concurrency", "max_connections", "max_header_bytes", "max_body_bytes",
+          "read_timeout", "write_timeout", "session_ttl", "job_ttl", "splunk_version", "metrics"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);
@@ -214,6 +214,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
       !ConfigInt(config, "serve.search_workers", std::max(1, cores / 2), &jo.workers)) {
     return kExitUsage;
   }
+  if (!ConfigInt(config, "serve.search_concurrency", 16, &jo.concurrency)) return kExitUsage;
   if (!ConfigInt(config, "serve.search_threads", 1, &jo.search_threads)) return kExitUsage;
   jo.default_ttl_s = *job_ttl / 1000;
   auto jobs = std::make_unique<serve::JobManager>(jo);
@@ -338,7 +339,7 @@ void RegisterServe(CLI::App* app, Globals* g) {
   cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate chain: serve HTTPS (serve.tls_cert)");
   cmd->add_option("--tls-key", f->tls_key, "PEM private key (serve.tls_key)");
   cmd->add_option("--search-workers", f->search_workers,
-                  "Searches run at once (serve.search_workers)")
+                  "CPU slots: searches computing at once (serve.search_workers)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--users", f->users_file, "Users file (serve.users_file, default <data>/users)");
   cmd->add_option("--port-file", f->port_file,

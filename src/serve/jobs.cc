@@ -26,19 +26,23 @@ int64_t SteadyMs() {
       .count();
 }
 
-// The job's view of the store: counts what it scans and stops at the next batch once the job is
-// cancelled or finalized.
+// The job's view of the store: counts what it scans, stops at the next batch once the job is
+// cancelled or finalized, and calls `yield` after each batch (time slicing).
 class JobSource final : public query::EventSource {
  public:
   JobSource(query::EventSource* inner, const std::atomic<bool>* stop,
             std::atomic<uint64_t>* scanned)
       : inner_(inner), stop_(stop), scanned_(scanned) {}
+  std::function<void()> yield;  // set while the job runs
+
   cairn::Status Scan(const query::ScanRequest& request,
                      const std::function<bool(query::EventBatch&)>& sink) override {
     return inner_->Scan(request, [&](query::EventBatch& b) {
       if (stop_->load()) return false;
       *scanned_ += b.size();
-      return sink(b);
+      const bool more = sink(b);
+      if (yield) yield();
+      return more && !stop_->load();
     });
   }
   cairn::Status ScanParallel(const query::ScanRequest& request, int workers,
@@ -46,7 +50,9 @@ class JobSource final : public query::EventSource {
     return inner_->ScanParallel(request, workers, [&](int w, query::EventBatch& b) {
       if (stop_->load()) return false;
       *scanned_ += b.size();
-      return sink(w, b);
+      const bool more = sink(w, b);
+      if (yield && workers == 1) yield();  // with several scan threads the job keeps its slot
+      return more && !stop_->load();
     });
   }
   Result<bool> PreAggregate(
@@ -56,7 +62,9 @@ class JobSource final : public query::EventSource {
     return inner_->PreAggregate(request, command,
                                 [&](std::vector<query::Row>& rows) -> cairn::Status {
                                   if (stop_->load()) return Cancelled("search stopped");
-                                  return push(rows);
+                                  cairn::Status st = push(rows);
+                                  if (yield && request.workers <= 1) yield();
+                                  return st;
                                 });
   }
   std::string Explain(const query::ScanRequest& request, const query::Command* next) override {
@@ -77,6 +85,42 @@ bool ValidSid(const std::string& s) {
 }
 
 }  // namespace
+
+// `slots` CPU slots handed out first come, first served (tickets).
+class FairGate {
+ public:
+  explicit FairGate(int slots) : slots_(slots), free_(slots) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> l(mu_);
+    const uint64_t ticket = next_ticket_++;
+    cv_.wait(l, [&] { return free_ > 0 && serving_ == ticket; });
+    ++serving_;
+    --free_;
+    cv_.notify_all();
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    ++free_;
+    cv_.notify_all();
+  }
+  // Whether a job waits for a slot.
+  bool Contended() {
+    std::lock_guard<std::mutex> l(mu_);
+    return next_ticket_ != serving_;
+  }
+  int in_use() {
+    std::lock_guard<std::mutex> l(mu_);
+    return slots_ - free_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int slots_;
+  int free_;
+  uint64_t next_ticket_ = 0;
+  uint64_t serving_ = 0;
+};
 
 const char* DispatchStateName(DispatchState s) {
   switch (s) {
@@ -143,7 +187,8 @@ class Job {
 };
 
 JobManager::JobManager(JobManagerOptions options) : options_(std::move(options)) {
-  for (int i = 0; i < std::max(1, options_.workers); ++i)
+  gate_ = std::make_unique<FairGate>(std::max(1, options_.workers));
+  for (int i = 0; i < std::max(options_.concurrency, std::max(1, options_.workers)); ++i)
     workers_.emplace_back([this] { Worker(); });
   reaper_ = std::thread([this] { Reaper(); });
 }
@@ -426,6 +471,8 @@ void JobManager::CancelAll() {
   for (auto& j : unstarted) FailUnstarted(*j);
 }
 
+size_t JobManager::computing() const { return static_cast<size_t>(gate_->in_use()); }
+
 size_t JobManager::size() {
   std::lock_guard<std::mutex> l(mu_);
   return jobs_.size();
@@ -479,11 +526,22 @@ void JobManager::Execute(Job& job) {
   }
   Result<std::unique_ptr<query::SearchResults>> result = Cancelled("search cancelled");
   if (!job.cancelled.load()) {
+    gate_->Acquire();
+    int64_t slice_start = SteadyMs();
+    job.source->yield = [this, &slice_start] {
+      constexpr int64_t kSliceMs = 100;
+      if (SteadyMs() - slice_start < kSliceMs || !gate_->Contended()) return;
+      gate_->Release();
+      gate_->Acquire();
+      slice_start = SteadyMs();
+    };
     try {
       result = job.engine->ExecuteRows(*job.plan);
     } catch (const std::exception& e) {
       result = Internal("search failed: {}", e.what());
     }
+    job.source->yield = nullptr;
+    gate_->Release();
   }
   const query::StoreScanStats stats = job.store_source->last_stats();
   std::lock_guard<std::mutex> l(job.mu);

@@ -4,11 +4,16 @@
 // until their TTL passes without access, cancelled or finalized on request.
 //
 // A job's search is parsed when it is created (a bad search fails the request at once, as in
-// Splunk). Up to `workers` jobs run at once, each scanning with `search_threads` threads; others
-// wait (at most max_queued; beyond, Create answers ResourceExhausted), so searches never take more
-// than `workers` cores from collection and other requests. A free worker takes the oldest waiting
-// job of the owner with the fewest searches running, so one user's many or heavy searches do not
-// keep another user's search waiting behind all of them.
+// Splunk). Up to `concurrency` jobs are under way at once (others wait, at most max_queued;
+// beyond, Create answers ResourceExhausted), but only `workers` of them compute at any moment:
+// a job holds one of `workers` CPU slots while it runs, and after each batch of events it has
+// scanned for longer than a slice (100 ms) while other jobs wait for a slot, it gives its slot to
+// the longest waiting one and queues for a slot again. So searches together never take more than
+// `workers` cores from collection and other requests, and a heavy search slows others down by
+// sharing the slots but never holds a short search behind it for its whole run. (Work after the
+// scan — a final sort or stats — runs without yielding.) Of the waiting jobs, the next to start
+// is the oldest of the owner with the fewest jobs under way, then of the owner whose last job
+// started longest ago.
 //
 // Cancel and finalize stop a running search at its next batch of events: a cancelled job is
 // removed; a finalized one keeps what it found so far (done, isFinalized). Results are kept as
@@ -47,7 +52,8 @@ namespace cairn::serve {
 struct JobManagerOptions {
   store::Store* store = nullptr;
   std::string data_dir;            // macros.conf and lookups/ are read from it
-  int workers = 2;                 // searches running at once
+  int workers = 2;                 // CPU slots: searches computing at once
+  int concurrency = 16;            // searches under way at once (time-sliced over the slots)
   int search_threads = 1;          // scan threads of one search
   size_t max_jobs = 500;           // jobs kept (running or with results) at once
   size_t max_queued = 100;         // jobs waiting for a worker
@@ -123,7 +129,8 @@ class JobManager {
   ::cairn::Status Finalize(const std::string& sid, const std::string& user, bool admin);
   void Remove(const std::string& sid);
   void CancelAll();
-  size_t running() const { return running_.load(); }
+  size_t running() const { return running_.load(); }  // under way
+  size_t computing() const;                           // holding a CPU slot
   // Searches finished since start, by outcome, and their summed run time.
   struct Counters {
     std::atomic<uint64_t> done{0}, failed{0}, cancelled{0}, created{0};
@@ -150,6 +157,7 @@ class JobManager {
   bool stop_ = false;
   uint64_t next_id_ = 0;
   std::atomic<size_t> running_{0};
+  std::unique_ptr<class FairGate> gate_;
   Counters counters_;
   std::map<std::string, int> running_by_owner_;          // under mu_
   std::map<std::string, uint64_t> last_start_by_owner_;  // under mu_: start_seq_ of the last start

@@ -132,6 +132,7 @@ TEST_F(JobsTest, TimeRangeLimitsTheSearch) {
 TEST_F(JobsTest, WorkersBoundRunningSearchesCancelAndFinalizeStopThem) {
   JobManagerOptions o = Options();
   o.workers = 1;
+  o.concurrency = 2;
   JobManager jobs(o);
   // Searches that rewrite every event's text (about 0.3 s each): slow enough to queue.
   const std::string heavy =
@@ -143,13 +144,15 @@ TEST_F(JobsTest, WorkersBoundRunningSearchesCancelAndFinalizeStopThem) {
     ASSERT_TRUE(sid.ok()) << sid.status().ToString();
     sids.push_back(*sid);
   }
-  size_t max_running = 0, max_queued = 0;
+  size_t max_running = 0, max_queued = 0, max_computing = 0;
   for (int i = 0; i < 200; ++i) {
     max_running = std::max(max_running, jobs.running());
+    max_computing = std::max(max_computing, jobs.computing());
     max_queued = std::max(max_queued, jobs.queued());
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  EXPECT_LE(max_running, 1u);
+  EXPECT_EQ(max_running, 2u);    // under way: concurrency
+  EXPECT_EQ(max_computing, 1u);  // computing: the one CPU slot
   EXPECT_GE(max_queued, 1u);
   // Cancel removes a job at once, queued or running.
   EXPECT_TRUE(jobs.Cancel(sids[3], "alice", false).ok());
@@ -185,6 +188,31 @@ TEST_F(JobsTest, AnotherUsersSearchDoesNotWaitBehindAllOfOnesUsers) {
   // Bob's search ran next, before alice's last ones.
   EXPECT_NE(jobs.Status(alice[2], "alice", false)->state, DispatchState::kDone);
   for (const auto& sid : alice)
+    EXPECT_EQ(jobs.Wait(sid, "alice", false)->state, DispatchState::kDone);
+}
+
+TEST_F(JobsTest, AShortSearchIsNotHeldBehindAHeavyOneOfTheSameUser) {
+  JobManagerOptions o = Options();
+  o.workers = 1;  // one CPU slot, shared by time slices
+  JobManager jobs(o);
+  const std::string heavy =
+      "search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", \"y\") | "
+      "eval c=replace(b, \"[a-f]\", \"z\") | stats dc(c)";
+  std::vector<std::string> heavies;
+  for (int i = 0; i < 3; ++i) heavies.push_back(*jobs.Create(Req(heavy)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto needle =
+      jobs.Create(Req("search eventName=CreateUser userIdentity.userName=alice | stats count"));
+  ASSERT_TRUE(needle.ok());
+  ASSERT_EQ(jobs.Wait(*needle, "alice", false)->state, DispatchState::kDone);
+  const double needle_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  size_t heavies_done = 0;
+  for (const auto& sid : heavies)
+    heavies_done += jobs.Status(sid, "alice", false)->state == DispatchState::kDone;
+  EXPECT_LT(heavies_done, 3u) << "the needle waited for every heavy search (" << needle_s << " s)";
+  for (const auto& sid : heavies)
     EXPECT_EQ(jobs.Wait(sid, "alice", false)->state, DispatchState::kDone);
 }
 
