@@ -357,6 +357,11 @@ void RegisterServe(CLI::App* app, Globals* g) {
   passwd->add_option("--role", f->role, "admin or user (default user)")
       ->check(CLI::IsMember({"admin", "user"}));
   CLI::App* token = cmd->add_subcommand("token", "Create an API token for a user (printed once)");
+  for (CLI::App* sub : {passwd, token}) {
+    sub->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+    sub->add_option("--users", f->users_file,
+                    "Users file (serve.users_file, default <data>/users)");
+  }
   token->add_option("user", f->user, "User name")->required();
 
   cmd->callback([f, g, passwd, token]() {

@@ -123,6 +123,13 @@ async function main() {
     check(e.status === 404, "cancelled job is gone (404)", e.status);
   }
 
+  // Finalize: the job ends done (with what it had found, isFinalized when it was still running).
+  job = await svc.jobs().create("search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | stats dc(a)", {});
+  await job.finalize();
+  await track(job);
+  await job.fetch();
+  check(job.properties().dispatchState === "DONE" && typeof job.properties().isFinalized === "boolean", "finalized job done", job.properties());
+
   // The job list and a job under /servicesNS/<user>/<app>/.
   job = await svc.jobs().create("| makeresults count=3", { exec_mode: "blocking" });
   const ns = await raw(svc, "GET", `/servicesNS/${env.CAIRN_USER}/search/search/jobs/${encodeURIComponent(job.sid)}?output_mode=json`);
