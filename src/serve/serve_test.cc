@@ -1,14 +1,21 @@
 // Unit tests of the serve layer: routing, parameters, authentication and Splunk output shapes.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "common/testing.h"
 #include "serve/auth.h"
 #include "serve/http.h"
 #include "serve/router.h"
+#include "serve/server.h"
 #include "serve/splunk_format.h"
 
 namespace cairn::serve {
@@ -260,6 +267,139 @@ TEST(Format, ErrorBodiesFollowOutputMode) {
             std::string::npos);
   std::string xml = EntryXml(e);
   EXPECT_NE(xml.find("<s:key name=\"isDone\">1</s:key>"), std::string::npos) << xml;
+}
+
+}  // namespace
+}  // namespace cairn::serve
+
+namespace cairn::serve {
+namespace {
+
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+std::string Exchange(int fd, const std::string& data) {
+  ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.find("\r\n\r\n") != std::string::npos &&
+        out.find("Connection: close") == std::string::npos &&
+        out.find("connection: close") == std::string::npos) {
+      break;  // keep-alive: one response is enough for these tests
+    }
+  }
+  return out;
+}
+
+TEST(HttpServer, ConnectionLimitStreamingAndDrainingStop) {
+  Router router;
+  router.Add(
+      "GET", "/hello",
+      [](Request& req) {
+        Response r;
+        r.body = "hello " + req.Param("who", "nobody");
+        return r;
+      },
+      Access::kPublic);
+  router.Add(
+      "GET", "/stream",
+      [](Request&) {
+        Response r;
+        r.stream = [](const std::function<bool(std::string_view)>& write) {
+          for (int i = 0; i < 3; ++i) write("piece" + std::to_string(i) + ";");
+        };
+        return r;
+      },
+      Access::kPublic);
+  ServerOptions opt;
+  opt.port = 0;
+  opt.max_connections = 1;
+  opt.read_timeout_ms = 3000;
+  opt.drain_ms = 500;
+  auto server = HttpServer::Start(opt, &router);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const int port = (*server)->port();
+  ASSERT_GT(port, 0);
+
+  int a = Connect(port);
+  ASSERT_GE(a, 0);
+  std::string r = Exchange(a, "GET /hello?who=me HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r;
+  EXPECT_NE(r.find("hello me"), std::string::npos) << r;
+  EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos) << r;
+
+  // A is still open (keep-alive): the one connection allowed is taken.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int b = Connect(port);
+  ASSERT_GE(b, 0);
+  std::string busy = Exchange(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(busy.find("503"), std::string::npos) << busy;
+  ::close(b);
+
+  // Chunked streaming on the open connection.
+  std::string s = Exchange(a, "GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(s.find("Transfer-Encoding: chunked"), std::string::npos) << s;
+  EXPECT_NE(s.find("piece0;"), std::string::npos) << s;
+  EXPECT_NE(s.find("piece2;"), std::string::npos) << s;
+  EXPECT_NE(s.find("\r\n0\r\n\r\n"), std::string::npos) << s;
+  ::close(a);
+
+  // HTTP/1.0: the streamed body comes whole, without chunks.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int c = Connect(port);
+  std::string old = Exchange(c, "GET /stream HTTP/1.0\r\n\r\n");
+  ::close(c);
+  EXPECT_EQ(old.find("chunked"), std::string::npos) << old;
+  EXPECT_NE(old.find("piece0;piece1;piece2;"), std::string::npos) << old;
+
+  // Stop closes an idle keep-alive connection and returns within the drain time.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  int idle = Connect(port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto t0 = std::chrono::steady_clock::now();
+  (*server)->Stop();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  char byte;
+  EXPECT_LE(::recv(idle, &byte, 1, 0), 0);  // closed by the server
+  ::close(idle);
+  EXPECT_LT(Connect(port), 0);  // no longer listening
+  EXPECT_GE((*server)->stats().requests.load(), 3u);
+  EXPECT_GE((*server)->stats().connections_refused.load(), 1u);
+}
+
+TEST(HttpServer, RefusesBadTlsFilesAndBusyPorts) {
+  Router router;
+  ServerOptions opt;
+  opt.port = 0;
+  opt.tls_cert = "/nonexistent/cert.pem";
+  opt.tls_key = "/nonexistent/key.pem";
+  EXPECT_EQ(HttpServer::Start(opt, &router).status().code(), StatusCode::kInvalidArgument);
+  opt.tls_key.clear();
+  EXPECT_EQ(HttpServer::Start(opt, &router).status().code(), StatusCode::kInvalidArgument);
+  ServerOptions plain;
+  plain.port = 0;
+  auto first = HttpServer::Start(plain, &router);
+  ASSERT_TRUE(first.ok());
+  plain.port = (*first)->port();
+  EXPECT_EQ(HttpServer::Start(plain, &router).status().code(), StatusCode::kUnavailable);
+  plain.bind = "not-an-address";
+  EXPECT_EQ(HttpServer::Start(plain, &router).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -10,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <list>
 #include <map>
 #include <mutex>
@@ -365,14 +367,23 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerOptions& optio
     if (options.tls_cert.empty() || options.tls_key.empty()) {
       return InvalidArgument("TLS needs both a certificate and a key file");
     }
+    for (const std::string* f : {&options.tls_cert, &options.tls_key}) {
+      if (::access(f->c_str(), R_OK) != 0) {
+        return InvalidArgument("TLS file {}: {}", *f, std::strerror(errno));
+      }
+    }
     impl.ssl = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
     impl.ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
                           net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
                           net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
     impl.ssl->use_certificate_chain_file(options.tls_cert, ec);
-    if (ec) return InvalidArgument("TLS certificate {}: {}", options.tls_cert, ec.message());
+    if (ec)
+      return InvalidArgument("TLS certificate {}: not a PEM certificate chain ({})",
+                             options.tls_cert, ec.message());
     impl.ssl->use_private_key_file(options.tls_key, net::ssl::context::pem, ec);
-    if (ec) return InvalidArgument("TLS key {}: {}", options.tls_key, ec.message());
+    if (ec)
+      return InvalidArgument("TLS key {}: not a PEM private key matching the certificate ({})",
+                             options.tls_key, ec.message());
   }
   auto address = net::ip::make_address(options.bind, ec);
   if (ec) return InvalidArgument("bind address \"{}\": {}", options.bind, ec.message());
@@ -405,7 +416,7 @@ void HttpServer::Stop() {
   impl.stopping = true;
   if (impl.accept_thread.joinable()) impl.accept_thread.join();
   beast::error_code ec;
-  impl.acceptor->close(ec);
+  if (impl.acceptor) impl.acceptor->close(ec);
   {
     std::unique_lock<std::mutex> l(impl.mu);
     impl.cv.wait_for(l, std::chrono::milliseconds(impl.opt.drain_ms),
