@@ -372,7 +372,7 @@ std::optional<User> Auth::Authenticate(Request* req) {
       req->session_key = cred;
       return it->second.user;
     }
-    if (scheme == "bearer") {
+    {  // API tokens, under either scheme (Splunk takes its tokens both ways)
       auto t = tokens_.find(Sha256Hex(cred));
       if (t != tokens_.end()) {
         auto u = users_.find(t->second.name);

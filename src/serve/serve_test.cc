@@ -166,6 +166,8 @@ TEST(Auth, LoginSessionsBasicTokensAndRateLimit) {
   u = auth.Authenticate(&r);
   ASSERT_TRUE(u.has_value());
   EXPECT_EQ(u->name, "bob");
+  r.headers["authorization"] = "Splunk " + *token;
+  EXPECT_TRUE(auth.Authenticate(&r).has_value());
   r.headers["authorization"] = "Bearer " + std::string(64, 'a');
   EXPECT_FALSE(auth.Authenticate(&r).has_value());
   r.headers["authorization"] = "Basic Ym9iOmJvYi1wYXNzd29yZA==";  // bob:bob-password
