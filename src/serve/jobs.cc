@@ -586,10 +586,13 @@ void JobManager::Reaper() {
     const int64_t now = SteadyMs();
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       Job& j = *it->second;
-      bool finished;
+      bool finished = false;
       {
-        std::lock_guard<std::mutex> jl(j.mu);
-        finished = j.state == DispatchState::kDone || j.state == DispatchState::kFailed;
+        // A job whose mutex is held is in use (an export streaming its rows to a slow client may
+        // hold it for long): not expired, and not waited for while the manager's lock is held.
+        std::unique_lock<std::mutex> jl(j.mu, std::try_to_lock);
+        if (jl.owns_lock())
+          finished = j.state == DispatchState::kDone || j.state == DispatchState::kFailed;
       }
       if (finished && now - j.last_access_ms.load() > j.req.ttl_s * 1000) {
         log::Debug("serve: job {} expired", it->first);
