@@ -62,6 +62,7 @@ void RegisterProvision(CLI::App* app, Globals* g);
 void RegisterCollect(CLI::App* app, Globals* g);
 void RegisterBackfill(CLI::App* app, Globals* g);
 void RegisterVerify(CLI::App* app, Globals* g);
+void RegisterServe(CLI::App* app, Globals* g);
 void RegisterAlerts(CLI::App* app, Globals* g);
 void RegisterBilling(CLI::App* app, Globals* g);
 void RegisterDetect(CLI::App* app, Globals* g);

@@ -39,6 +39,7 @@ int Main(int argc, char** argv) {
   RegisterAlerts(&app, &g);
   RegisterBilling(&app, &g);
   RegisterDetect(&app, &g);
+  RegisterServe(&app, &g);
 
   try {
     app.parse(argc, argv);

@@ -69,7 +69,8 @@ struct Collector::Impl {
 
   Collector* self;
   const CollectSettings& settings;
-  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Store> owned_store;  // when Run opened the store itself
+  store::Store* store = nullptr;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<GroupCommitter> committer;
   std::unique_ptr<Quarantine> quarantine;
@@ -206,7 +207,7 @@ struct Collector::Impl {
     }
     self->metrics_.integrity_files_matched = report->files_matched;
     std::vector<detect::Alert> alerts = IntegrityAlerts(*report);
-    auto added = detect::StoreAlerts(store.get(), alerts);
+    auto added = detect::StoreAlerts(store, alerts);
     if (!added.ok()) {
       log::Warn("integrity: alerts could not be stored: {}", added.status().ToString());
       return;
@@ -463,17 +464,22 @@ Result<CollectorSummary> Collector::Run() {
   so.data_dir = options_.data_dir;
   so.fs = options_.fs;
   so.wait_for_lock = options_.wait_for_lock;
-  ASSIGN_OR_RETURN(impl.store, store::Store::Open(so));
+  if (options_.store != nullptr) {
+    impl.store = options_.store;
+  } else {
+    ASSIGN_OR_RETURN(impl.owned_store, store::Store::Open(so));
+    impl.store = impl.owned_store.get();
+  }
   ASSIGN_OR_RETURN(impl.ledger,
                    Ledger::Open(options_.fs, JoinPath(options_.data_dir, "ledger.log")));
-  impl.committer = std::make_unique<GroupCommitter>(impl.store.get(), &metrics_);
+  impl.committer = std::make_unique<GroupCommitter>(impl.store, &metrics_);
   impl.committer->SetRules(options_.rules);
   impl.quarantine =
       std::make_unique<Quarantine>(options_.fs, JoinPath(options_.data_dir, "quarantine"));
   IngestContext ctx;
   ctx.data_dir = options_.data_dir;
   ctx.fs = options_.fs;
-  ctx.store = impl.store.get();
+  ctx.store = impl.store;
   ctx.committer = impl.committer.get();
   ctx.ledger = impl.ledger.get();
   ctx.metrics = &metrics_;
@@ -537,7 +543,7 @@ Result<CollectorSummary> Collector::Run() {
   if (options_.side_task) {
     side = std::thread([&] {
       while (!impl.tickers_stop.load()) {
-        options_.side_task(impl.store.get(), impl.tickers_stop);
+        options_.side_task(impl.store, impl.tickers_stop);
         std::unique_lock<std::mutex> lock(impl.mu);
         impl.wake.wait_for(lock, std::chrono::milliseconds(options_.side_task_interval_ms),
                            [&] { return impl.tickers_stop.load(); });
@@ -564,7 +570,7 @@ Result<CollectorSummary> Collector::Run() {
   impl.file_pool.reset();
   server.reset();
   log::Info("{}", metrics_.StatusLine(NowMs()));
-  RETURN_IF_ERROR(impl.store->Close());
+  if (impl.owned_store != nullptr) RETURN_IF_ERROR(impl.owned_store->Close());
   {
     std::lock_guard<std::mutex> lock(impl.fatal_mu);
     if (!impl.fatal.ok()) return impl.fatal.WithContext("collect stopped");

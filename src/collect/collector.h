@@ -58,6 +58,10 @@ struct CollectorOptions {
   int64_t side_task_interval_ms = 6 * 3'600'000;
   // Streaming detection over every committed batch (not owned; null: off).
   const detect::RuleSet* rules = nullptr;
+  // A store the caller already opened as the data folder's writer (`cairn serve` holds one for
+  // the collectors and its searches). Null: Run opens the store itself and closes it at the end;
+  // otherwise Run uses this one and leaves it open.
+  store::Store* store = nullptr;
 };
 
 struct CollectorSummary {

@@ -174,8 +174,8 @@ std::string Metrics::StatusLine(int64_t now_ms) const {
       newest == 0 ? std::string("-") : fmt::format("{:.0f}s", (now_ms - newest) / 1000.0));
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
-                                                            const Metrics* metrics) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen, const Metrics* metrics,
+                                                            std::function<std::string()> extra) {
   std::string host = "127.0.0.1";
   std::string port_text = listen;
   if (size_t colon = listen.rfind(':'); colon != std::string::npos) {
@@ -197,6 +197,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   }
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->metrics_ = metrics;
+  s->extra_ = std::move(extra);
   s->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s->fd_ < 0) return IOError("metrics socket: {}", std::strerror(errno));
   int one = 1;
@@ -237,7 +238,8 @@ void MetricsServer::Loop() {
       if (n <= 0) break;
       req.append(buf, static_cast<size_t>(n));
     }
-    std::string body = metrics_->RenderPrometheus(Clock::System()->NowMicros() / 1000);
+    std::string body = metrics_ != nullptr ? metrics_->RenderPrometheus(Clock::System()->NowMicros() / 1000) : "";
+    if (extra_) body += extra_();
     std::string status = req.rfind("GET ", 0) == 0 ? "200 OK" : "405 Method Not Allowed";
     std::string resp = fmt::format(
         "HTTP/1.0 {}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: "

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -77,8 +78,10 @@ class Metrics {
 // with the metrics. One thread; for scraping only.
 class MetricsServer {
  public:
-  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
-                                                      const Metrics* metrics);
+  // `metrics` may be null; `extra`, when set, renders more metrics appended to the collector's
+  // (`cairn serve` adds its server's and searches' this way).
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen, const Metrics* metrics,
+                                                      std::function<std::string()> extra = nullptr);
   ~MetricsServer();
   int port() const { return port_; }
   // The address it listens on, as bound: "HOST:PORT" ("0.0.0.0:9464" for every interface).
@@ -88,6 +91,7 @@ class MetricsServer {
   MetricsServer() = default;
   void Loop();
   const Metrics* metrics_ = nullptr;
+  std::function<std::string()> extra_;
   int fd_ = -1;
   int port_ = 0;
   std::string address_;

@@ -1,0 +1,378 @@
+// `cairn serve`: the long-running process that owns the data folder (the writer lock), runs the
+// collectors configured in cairn.toml / inputs.conf, merges in the background, and answers
+// Splunk's REST search API on the management port (see docs/serve.md).
+// `cairn serve passwd USER` sets a user's password (read from stdin); `cairn serve token USER`
+// prints a new API token.
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "cli/cli.h"
+#include "cli/collect_setup.h"
+#include "collect/collector.h"
+#include "collect/conf.h"
+#include "collect/metrics.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "serve/auth.h"
+#include "serve/jobs.h"
+#include "serve/metrics.h"
+#include "serve/rest.h"
+#include "serve/server.h"
+#include "serve/splunk_format.h"
+#include "store/store.h"
+
+extern char** environ;
+
+namespace cairn::cli {
+namespace {
+
+std::atomic<bool> g_serve_stop{false};
+void OnServeSignal(int) { g_serve_stop.store(true); }
+
+struct ServeFlags {
+  std::string config;
+  std::string data;
+  std::string bind;
+  int port = -1;
+  std::string tls_cert, tls_key;
+  int search_workers = 0;
+  std::string port_file;
+  std::string metrics;
+  std::string users_file;
+  bool no_collect = false;
+  // passwd / token
+  std::string user;
+  std::string role = "user";
+};
+
+std::string UsersFile(const Globals& g, const Config& config, const ServeFlags& f) {
+  if (!f.users_file.empty()) return f.users_file;
+  return config.GetString("serve.users_file",
+                          JoinPath(f.data.empty() ? g.data_dir : f.data, "users"));
+}
+
+int RunPasswd(const Globals& g, const ServeFlags& f) {
+  std::string password;
+  if (isatty(STDIN_FILENO)) std::fprintf(stderr, "Password for %s: ", f.user.c_str());
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  const std::string path = UsersFile(g, g.config, f);
+  Status s = serve::SetUserPassword(path, f.user, f.role, password);
+  if (!s.ok()) {
+    std::fprintf(stderr, "cairn serve passwd: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  std::printf("user %s (%s) saved in %s\n", f.user.c_str(), f.role.c_str(), path.c_str());
+  return kExitOk;
+}
+
+int RunToken(const Globals& g, const ServeFlags& f) {
+  auto token = serve::AddApiToken(UsersFile(g, g.config, f), f.user);
+  if (!token.ok()) {
+    std::fprintf(stderr, "cairn serve token: %s\n", token.status().message().c_str());
+    return kExitUsage;
+  }
+  std::printf("%s\n", token->c_str());
+  return kExitOk;
+}
+
+template <typename T>
+bool ConfigInt(const Config& config, const char* key, T fallback, T* out) {
+  auto v = config.GetInt(key, static_cast<int64_t>(fallback));
+  if (!v.ok()) {
+    std::fprintf(stderr, "cairn serve: %s\n", v.status().message().c_str());
+    return false;
+  }
+  *out = static_cast<T>(*v);
+  return true;
+}
+
+int RunServe(Globals* g, const ServeFlags& f) {
+  // The collectors' configuration (and collect.* overrides) the way `cairn collect` reads it.
+  auto setup = std::make_unique<CollectSetup>();
+  CollectFlags cf;
+  cf.config = f.config;
+  cf.data = f.data;
+  if (Status s = LoadCollectSetup(*g, cf, false, &g_serve_stop, setup.get()); !s.ok()) {
+    std::fprintf(stderr, "cairn serve: %s\n", s.message().c_str());
+    return kExitUsage;
+  }
+  // serve --config names a cairn.toml whose [serve] section applies too (a global --config was
+  // loaded already by main; CAIRN_* variables and flags still win over the file).
+  if (!f.config.empty() && f.config != g->config_path) {
+    auto text = ReadFileToString(FileSystem::Default(), f.config, 16u << 20);
+    if (text.ok() && !collect::LooksLikeSplunkConf(f.config, *text)) {
+      Config merged;
+      if (Status s = merged.LoadTomlFile(f.config); !s.ok()) {
+        std::fprintf(stderr, "cairn serve: %s\n", s.message().c_str());
+        return kExitUsage;
+      }
+      for (const auto& key : merged.Keys()) {
+        if (key.rfind("serve.", 0) == 0 && setup->config.Origin(key).rfind("flag", 0) != 0 &&
+            setup->config.Origin(key).rfind("env ", 0) != 0) {
+          setup->config.Set(key, *merged.GetString(key), merged.Origin(key));
+        }
+      }
+    }
+  }
+  {
+    std::vector<std::string> environment;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
+    std::vector<std::string> keys;
+    for (const char* k :
+         {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
+          "search_concurrency", "max_connections", "max_header_bytes", "max_body_bytes",
+          "read_timeout", "write_timeout", "session_ttl", "job_ttl", "splunk_version", "metrics"}) {
+      keys.push_back(std::string("serve.") + k);
+    }
+    setup->config.LoadEnvironment(environment, keys);
+  }
+  const Config& config = setup->config;
+  const std::string data_dir = setup->options.data_dir;
+
+  serve::ServerOptions so;
+  so.bind = f.bind.empty() ? config.GetString("serve.bind", "127.0.0.1") : f.bind;
+  if (f.port >= 0) {
+    so.port = f.port;
+  } else if (!ConfigInt(config, "serve.port", 8089, &so.port)) {
+    return kExitUsage;
+  }
+  so.tls_cert = f.tls_cert.empty() ? config.GetString("serve.tls_cert", "") : f.tls_cert;
+  so.tls_key = f.tls_key.empty() ? config.GetString("serve.tls_key", "") : f.tls_key;
+  auto header_bytes = config.GetBytes("serve.max_header_bytes", so.max_header_bytes);
+  auto body_bytes = config.GetBytes("serve.max_body_bytes", so.max_body_bytes);
+  auto read_timeout = config.GetDurationMillis("serve.read_timeout", so.read_timeout_ms);
+  auto write_timeout = config.GetDurationMillis("serve.write_timeout", so.write_timeout_ms);
+  auto session_ttl = config.GetDurationMillis("serve.session_ttl", 3600'000);
+  auto job_ttl = config.GetDurationMillis("serve.job_ttl", 600'000);
+  for (const Status* s : {&header_bytes.status(), &body_bytes.status(), &read_timeout.status(),
+                          &write_timeout.status(), &session_ttl.status(), &job_ttl.status()}) {
+    if (!s->ok()) {
+      std::fprintf(stderr, "cairn serve: %s\n", s->message().c_str());
+      return kExitUsage;
+    }
+  }
+  so.max_header_bytes = *header_bytes;
+  so.max_body_bytes = *body_bytes;
+  so.read_timeout_ms = *read_timeout;
+  so.write_timeout_ms = *write_timeout;
+  if (!ConfigInt(config, "serve.max_connections", 64, &so.max_connections)) return kExitUsage;
+  if (so.bind != "127.0.0.1" && so.bind != "::1" && so.bind != "localhost" && so.tls_cert.empty()) {
+    log::Warn(
+        "serve: listening on {} without TLS: passwords and session keys cross the network in clear",
+        so.bind);
+  }
+
+  // Users: the file, or a first admin from CAIRN_ADMIN_PASSWORD (never a default password).
+  serve::AuthOptions ao;
+  ao.users_file = UsersFile(*g, config, f);
+  ao.session_ttl_ms = *session_ttl;
+  serve::Auth auth(ao);
+
+  // The data folder's writer lock, held until exit; collectors and searches share this store.
+  store::StoreOptions sto = WriterStoreOptions(*g);
+  sto.data_dir = data_dir;
+  auto opened = store::Store::Open(sto);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "cairn serve: %s\n", opened.status().ToString().c_str());
+    return kExitFailed;
+  }
+  std::unique_ptr<store::Store> st = std::move(*opened);
+
+  if (auth.UserCount() == 0) {
+    const char* pw = std::getenv("CAIRN_ADMIN_PASSWORD");
+    if (pw != nullptr && *pw != '\0') {
+      Status s = serve::SetUserPassword(ao.users_file, "admin", "admin", pw);
+      if (!s.ok()) {
+        std::fprintf(stderr, "cairn serve: CAIRN_ADMIN_PASSWORD: %s\n", s.message().c_str());
+        return kExitUsage;
+      }
+      log::Info("serve: created user admin from CAIRN_ADMIN_PASSWORD in {}", ao.users_file);
+    } else {
+      log::Warn(
+          "serve: no users in {}: nobody can log in. Add one with `cairn serve passwd NAME --role "
+          "admin` "
+          "(password on stdin) or set CAIRN_ADMIN_PASSWORD",
+          ao.users_file);
+    }
+  }
+
+  serve::JobManagerOptions jo;
+  jo.store = st.get();
+  jo.data_dir = data_dir;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  jo.workers = f.search_workers > 0 ? f.search_workers : 0;
+  if (jo.workers == 0 &&
+      !ConfigInt(config, "serve.search_workers", std::max(1, cores / 2), &jo.workers)) {
+    return kExitUsage;
+  }
+  if (!ConfigInt(config, "serve.search_concurrency", 16, &jo.concurrency)) return kExitUsage;
+  if (!ConfigInt(config, "serve.search_threads", 1, &jo.search_threads)) return kExitUsage;
+  jo.default_ttl_s = *job_ttl / 1000;
+  auto jobs = std::make_unique<serve::JobManager>(jo);
+
+  std::atomic<bool> stopping{false};
+  serve::ServeContext ctx;
+  ctx.auth = &auth;
+  ctx.jobs = jobs.get();
+  ctx.store = st.get();
+  ctx.data_dir = data_dir;
+  ctx.splunk_version = config.GetString("serve.splunk_version", serve::kDefaultSplunkVersion);
+  ctx.stopping = &stopping;
+  serve::Router router;
+  serve::RegisterAllRoutes(&router, &ctx);
+
+  struct sigaction sa {};
+  sa.sa_handler = OnServeSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto server = serve::HttpServer::Start(so, &router);
+  if (!server.ok()) {
+    std::fprintf(stderr, "cairn serve: %s\n", server.status().message().c_str());
+    return kExitUsage;
+  }
+  ctx.http_stats = &(*server)->stats();
+  const int port = (*server)->port();
+  log::Info("serve: REST API on {}://{}:{} ({} search workers), data {}",
+            (*server)->tls() ? "https" : "http", so.bind, port, jo.workers, data_dir);
+  std::fprintf(stderr, "cairn serve: listening on %s://%s:%d\n",
+               (*server)->tls() ? "https" : "http", so.bind.c_str(), port);
+  if (!f.port_file.empty()) {
+    Status s = WriteFileAtomic(FileSystem::Default(), f.port_file, std::to_string(port) + "\n");
+    if (!s.ok()) log::Warn("serve: --port-file: {}", s.message());
+  }
+
+  // The collectors, when the configuration names inputs.
+  std::unique_ptr<collect::Collector> collector;
+  std::thread collector_thread;
+  int collector_exit = kExitOk;
+  bool has_inputs = false;
+  for (const auto& in : setup->options.config.inputs) has_inputs |= !in.disabled;
+  std::string metrics_listen =
+      !f.metrics.empty()
+          ? f.metrics
+          : config.GetString("serve.metrics", setup->options.config.settings.metrics_listen);
+  if (has_inputs && !f.no_collect) {
+    setup->options.store = st.get();
+    setup->options.config.settings.metrics_listen.clear();  // served below, with the server's
+    collector = std::make_unique<collect::Collector>(std::move(setup->options));
+    collector_thread = std::thread([&] {
+      auto r = collector->Run();
+      if (!r.ok()) {
+        log::Error("serve: collection stopped: {}", r.status().ToString());
+        collector_exit = kExitFailed;
+      }
+    });
+  } else {
+    log::Info("serve: no collector inputs configured{}",
+              setup->path.empty() ? "" : " in " + setup->path);
+  }
+
+  // One Prometheus endpoint for the collector's metrics and the server's (serve.metrics, else
+  // collect.metrics).
+  std::unique_ptr<collect::MetricsServer> metrics_server;
+  if (!metrics_listen.empty()) {
+    const serve::ServerStats* http_stats = &(*server)->stats();
+    serve::JobManager* job_manager = jobs.get();
+    auto ms = collect::MetricsServer::Start(
+        metrics_listen, collector ? collector->metrics() : nullptr,
+        [http_stats, job_manager] { return serve::RenderServeMetrics(http_stats, job_manager); });
+    if (!ms.ok()) {
+      log::Error("serve: metrics: {}", ms.status().message());
+    } else {
+      metrics_server = std::move(*ms);
+      log::Info("serve: metrics on http://{}/metrics", metrics_server->address());
+    }
+  }
+
+  while (!g_serve_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  log::Info("serve: stopping: draining requests, searches and collection");
+  stopping = true;
+  // Requests in progress get up to the drain time; then running searches are cancelled so that
+  // their connections finish.
+  std::thread stopper([&] { (*server)->Stop(); });
+  if (collector) collector->RequestStop();
+  const auto drain_until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(so.drain_ms);
+  while (jobs->running() > 0 && std::chrono::steady_clock::now() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  jobs->CancelAll();
+  stopper.join();
+  if (collector_thread.joinable()) collector_thread.join();
+  metrics_server.reset();
+  jobs.reset();
+  Status closed = st->Close();
+  if (!closed.ok()) {
+    log::Error("serve: closing the store: {}", closed.ToString());
+    return kExitFailed;
+  }
+  log::Info("serve: stopped");
+  return collector_exit;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App* app, Globals* g) {
+  auto f = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app->add_subcommand(
+      "serve",
+      "Run the search head: Splunk's REST search API, with the configured collectors inside");
+  cmd->add_option("--config", f->config,
+                  "cairn.toml ([serve] and [[collect.input]]) or a Splunk inputs.conf");
+  cmd->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+  cmd->add_option("--bind", f->bind, "Address to listen on (serve.bind, default 127.0.0.1)");
+  cmd->add_option("--port", f->port,
+                  "Management (REST) port (serve.port, default 8089; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate chain: serve HTTPS (serve.tls_cert)");
+  cmd->add_option("--tls-key", f->tls_key, "PEM private key (serve.tls_key)");
+  cmd->add_option("--search-workers", f->search_workers,
+                  "CPU slots: searches computing at once (serve.search_workers)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--users", f->users_file, "Users file (serve.users_file, default <data>/users)");
+  cmd->add_option("--port-file", f->port_file,
+                  "Write the port listened on to this file once listening");
+  cmd->add_option(
+      "--metrics", f->metrics,
+      "Serve Prometheus metrics (collection, requests, searches) on HOST:PORT (serve.metrics, else "
+      "collect.metrics)");
+  cmd->add_flag("--no-collect", f->no_collect, "Do not run the configured collectors");
+  AddNoWaitFlag(cmd, g);
+
+  CLI::App* passwd =
+      cmd->add_subcommand("passwd", "Set a user's password (read from stdin) and role");
+  passwd->add_option("user", f->user, "User name")->required();
+  passwd->add_option("--role", f->role, "admin or user (default user)")
+      ->check(CLI::IsMember({"admin", "user"}));
+  CLI::App* token = cmd->add_subcommand("token", "Create an API token for a user (printed once)");
+  for (CLI::App* sub : {passwd, token}) {
+    sub->add_option("--data", g->data_dir, "Data folder (default ./cairn-data; CAIRN_DATA)");
+    sub->add_option("--users", f->users_file,
+                    "Users file (serve.users_file, default <data>/users)");
+  }
+  token->add_option("user", f->user, "User name")->required();
+
+  cmd->callback([f, g, passwd, token]() {
+    if (passwd->parsed()) {
+      g->run = [f, g] { return RunPasswd(*g, *f); };
+    } else if (token->parsed()) {
+      g->run = [f, g] { return RunToken(*g, *f); };
+    } else {
+      g->run = [f, g] { return RunServe(g, *f); };
+    }
+  });
+}
+
+}  // namespace cairn::cli

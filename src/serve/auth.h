@@ -1,0 +1,102 @@
+#pragma once
+// Users, sessions and API tokens of `cairn serve`.
+//
+// The users file (serve.users_file, default <data>/users; mode 0600) holds one record a line:
+//   user:NAME:ROLE:scrypt$LOGN$R$P$SALT_HEX$KEY_HEX   a user (role admin or user) and its
+//                                                    salted scrypt password hash
+//   token:ID:NAME:SHA256_HEX                         an API token of user NAME (its SHA-256)
+// Lines starting with '#' and blank lines are ignored. `cairn serve passwd` and `cairn serve
+// token` write it (atomically); a running server reads it again when its modification time
+// changes, so users can be added without a restart.
+//
+// Credentials a request may carry: "Authorization: Splunk <session key>", "Authorization: Bearer
+// <session key or API token>", "Authorization: Basic <base64 user:password>". Session keys come
+// from Login and expire after session_ttl_ms without use. A successful basic-auth check is
+// remembered for a few minutes (by a keyed hash of the credentials), so that clients sending basic
+// auth on every request do not pay the password hash each time.
+//
+// Failed logins are logged (user name and peer, never the password) and rate-limited per user
+// name: after max_failures within a minute, that name is refused without checking for a minute.
+//
+// Thread safety: every method is safe from any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "serve/http.h"
+
+namespace cairn::serve {
+
+struct UserRecord {
+  std::string kind;  // "user" or "token"
+  std::string name;  // user name (tokens: the owner)
+  std::string role;  // users only
+  std::string id;    // tokens only
+  std::string hash;  // users: scrypt$...; tokens: SHA-256 hex
+};
+
+// scrypt with a random salt, as "scrypt$LOGN$R$P$SALT_HEX$KEY_HEX".
+std::string HashPassword(std::string_view password);
+// Constant-time comparison of the derived key. False for a malformed record.
+bool VerifyPassword(std::string_view password, std::string_view encoded);
+std::string Sha256Hex(std::string_view data);
+// A random key of `bytes` bytes, hex-encoded.
+std::string RandomHex(size_t bytes);
+bool ValidUserName(std::string_view name);  // [A-Za-z0-9_.@-]{1,64}
+
+Result<std::vector<UserRecord>> LoadUsersFile(const std::string& path);  // NotFound when absent
+Status SaveUsersFile(const std::string& path, const std::vector<UserRecord>& records);
+// Sets (adds or replaces) user `name`'s password and role in the file.
+Status SetUserPassword(const std::string& path, const std::string& name, const std::string& role,
+                       std::string_view password);
+// Adds an API token for `name`; returns the token (shown once; only its hash is stored).
+Result<std::string> AddApiToken(const std::string& path, const std::string& name);
+
+struct AuthOptions {
+  std::string users_file;
+  int64_t session_ttl_ms = 3600'000;
+  int max_failures = 5;
+};
+
+class Auth {
+ public:
+  explicit Auth(AuthOptions options);
+  // Number of users known (after reading the file).
+  size_t UserCount();
+  // A new session key for valid credentials; nullopt otherwise (also while the name is
+  // rate-limited). `remote` only for the log.
+  std::optional<std::string> Login(const std::string& name, const std::string& password,
+                                   const std::string& remote);
+  void Logout(const std::string& session_key);
+  // The user the request's Authorization header names, if valid. Sets req->session_key.
+  std::optional<User> Authenticate(Request* req);
+
+ private:
+  struct Session {
+    User user;
+    int64_t expires_ms;
+  };
+  void ReloadIfChanged();  // mu_ held
+  std::optional<User> CheckPassword(const std::string& name, const std::string& password,
+                                    const std::string& remote);
+  bool RateLimited(const std::string& name, int64_t now);  // mu_ held
+  AuthOptions options_;
+  std::mutex mu_;
+  int64_t file_mtime_ns_ = -1;
+  std::map<std::string, UserRecord> users_;               // by name
+  std::map<std::string, UserRecord> tokens_;              // by hash
+  std::map<std::string, Session> sessions_;               // by key
+  std::map<std::string, int64_t> basic_cache_;            // keyed hash of credentials -> expiry
+  std::map<std::string, std::vector<int64_t>> failures_;  // name -> failure times
+  std::string cache_secret_;
+  std::string dummy_hash_;  // checked against for unknown users
+};
+
+}  // namespace cairn::serve

@@ -1,0 +1,607 @@
+#include "serve/jobs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "query/engine.h"
+#include "query/store_source.h"
+#include "query/time_format.h"
+
+namespace cairn::serve {
+
+namespace {
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The job's view of the store: counts what it scans, stops at the next batch once the job is
+// cancelled or finalized, and calls `yield` after each batch (time slicing).
+class JobSource final : public query::EventSource {
+ public:
+  JobSource(query::EventSource* inner, const std::atomic<bool>* stop,
+            std::atomic<uint64_t>* scanned)
+      : inner_(inner), stop_(stop), scanned_(scanned) {}
+  std::function<void()> yield;  // set while the job runs
+
+  cairn::Status Scan(const query::ScanRequest& request,
+                     const std::function<bool(query::EventBatch&)>& sink) override {
+    return inner_->Scan(request, [&](query::EventBatch& b) {
+      if (stop_->load()) return false;
+      *scanned_ += b.size();
+      const bool more = sink(b);
+      if (yield) yield();
+      return more && !stop_->load();
+    });
+  }
+  cairn::Status ScanParallel(const query::ScanRequest& request, int workers,
+                             const std::function<bool(int, query::EventBatch&)>& sink) override {
+    return inner_->ScanParallel(request, workers, [&](int w, query::EventBatch& b) {
+      if (stop_->load()) return false;
+      *scanned_ += b.size();
+      const bool more = sink(w, b);
+      if (yield && workers == 1) yield();  // with several scan threads the job keeps its slot
+      return more && !stop_->load();
+    });
+  }
+  Result<bool> PreAggregate(
+      const query::ScanRequest& request, const query::Command& command,
+      const std::function<cairn::Status(std::vector<query::Row>&)>& push) override {
+    if (stop_->load()) return false;
+    return inner_->PreAggregate(request, command,
+                                [&](std::vector<query::Row>& rows) -> cairn::Status {
+                                  if (stop_->load()) return Cancelled("search stopped");
+                                  cairn::Status st = push(rows);
+                                  if (yield && request.workers <= 1) yield();
+                                  return st;
+                                });
+  }
+  std::string Explain(const query::ScanRequest& request, const query::Command* next) override {
+    return inner_->Explain(request, next);
+  }
+
+ private:
+  query::EventSource* inner_;
+  const std::atomic<bool>* stop_;
+  std::atomic<uint64_t>* scanned_;
+};
+
+bool ValidSid(const std::string& s) {
+  if (s.empty() || s.size() > 100) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+}  // namespace
+
+// `slots` CPU slots handed out first come, first served (tickets).
+class FairGate {
+ public:
+  explicit FairGate(int slots) : slots_(slots), free_(slots) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> l(mu_);
+    const uint64_t ticket = next_ticket_++;
+    cv_.wait(l, [&] { return free_ > 0 && serving_ == ticket; });
+    ++serving_;
+    --free_;
+    cv_.notify_all();
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    ++free_;
+    cv_.notify_all();
+  }
+  // Whether a job waits for a slot.
+  bool Contended() {
+    std::lock_guard<std::mutex> l(mu_);
+    return next_ticket_ != serving_;
+  }
+  int in_use() {
+    std::lock_guard<std::mutex> l(mu_);
+    return slots_ - free_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const int slots_;
+  int free_;
+  uint64_t next_ticket_ = 0;
+  uint64_t serving_ = 0;
+};
+
+const char* DispatchStateName(DispatchState s) {
+  switch (s) {
+    case DispatchState::kQueued: return "QUEUED";
+    case DispatchState::kParsing: return "PARSING";
+    case DispatchState::kRunning: return "RUNNING";
+    case DispatchState::kDone: return "DONE";
+    case DispatchState::kFailed: return "FAILED";
+  }
+  return "FAILED";
+}
+
+class Job {
+ public:
+  JobRequest req;
+  std::string sid;
+  double created = 0;
+  double earliest = -std::numeric_limits<double>::infinity();
+  double latest = std::numeric_limits<double>::infinity();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> cancelled{false};
+  std::atomic<uint64_t> scanned{0};
+  std::atomic<int64_t> last_access_ms{0};
+  // Built at creation, used by the worker.
+  std::unique_ptr<query::StoreEventSource> store_source;
+  std::unique_ptr<JobSource> source;
+  std::unique_ptr<query::Engine> engine;
+  std::unique_ptr<query::Plan> plan;
+
+  std::mutex mu;  // guards what follows
+  std::condition_variable cv;
+  DispatchState state = DispatchState::kQueued;
+  bool finalized = false;
+  std::vector<Message> messages;
+  int64_t started_ms = 0;
+  double run_duration = 0;
+  uint64_t event_count = 0;
+  uint64_t result_count = 0;
+  std::unique_ptr<query::SearchResults> results;  // read under mu (not thread-safe)
+
+  JobStatus StatusLocked() const {
+    JobStatus s;
+    s.sid = sid;
+    s.search = req.search;
+    s.owner = req.owner;
+    s.state = state;
+    s.finalized = finalized;
+    s.progress = state == DispatchState::kDone || state == DispatchState::kFailed ? 1.0
+                 : state == DispatchState::kRunning                               ? 0.5
+                                                                                  : 0.0;
+    s.scan_count = scanned.load();
+    s.event_count = state == DispatchState::kDone ? event_count : scanned.load();
+    s.result_count = result_count;
+    s.run_duration =
+        state == DispatchState::kRunning ? (SteadyMs() - started_ms) / 1000.0 : run_duration;
+    s.earliest = earliest;
+    s.latest = latest;
+    s.created = created;
+    s.ttl_s = req.ttl_s;
+    s.events_search = !(results && results->columns_known());
+    s.messages = messages;
+    return s;
+  }
+};
+
+JobManager::JobManager(JobManagerOptions options) : options_(std::move(options)) {
+  gate_ = std::make_unique<FairGate>(std::max(1, options_.workers));
+  for (int i = 0; i < std::max(options_.concurrency, std::max(1, options_.workers)); ++i)
+    workers_.emplace_back([this] { Worker(); });
+  reaper_ = std::thread([this] { Reaper(); });
+}
+
+JobManager::~JobManager() {
+  CancelAll();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  has_work_.notify_all();
+  reaper_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  reaper_.join();
+}
+
+Result<std::string> JobManager::Create(const JobRequest& request) {
+  auto job = std::make_shared<Job>();
+  job->req = request;
+  if (job->req.max_count == 0) job->req.max_count = options_.default_max_count;
+  if (job->req.ttl_s <= 0) job->req.ttl_s = options_.default_ttl_s;
+  job->created = NowSeconds();
+  std::string text = request.search;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+  if (text.empty()) return InvalidArgument("Empty search.");
+  job->req.search = text;
+  if (!request.earliest_time.empty()) {
+    auto t = query::ResolveTimeModifier(request.earliest_time, job->created);
+    if (!t.ok()) return InvalidArgument("Invalid earliest_time: {}", t.status().message());
+    job->earliest = *t;
+  }
+  if (!request.latest_time.empty() && request.latest_time != "now") {
+    auto t = query::ResolveTimeModifier(request.latest_time, job->created);
+    if (!t.ok()) return InvalidArgument("Invalid latest_time: {}", t.status().message());
+    job->latest = *t;
+  } else if (request.latest_time == "now") {
+    job->latest = job->created;
+  }
+  query::MacroSet macros;
+  const std::string conf = JoinPath(options_.data_dir, "macros.conf");
+  if (FileSystem::Default()->Exists(conf)) {
+    auto t = ReadFileToString(FileSystem::Default(), conf, 16u << 20);
+    if (t.ok()) {
+      if (cairn::Status s = macros.LoadConf(*t, conf); !s.ok()) log::Warn("serve: {}", s.message());
+    }
+  }
+  query::EngineOptions eo;
+  eo.lookups_dir = JoinPath(options_.data_dir, "lookups");
+  eo.now = job->created;
+  eo.earliest = job->earliest;
+  eo.latest = job->latest;
+  eo.threads = std::max(1, options_.search_threads);
+  eo.memory_budget_bytes = options_.memory_budget_bytes;
+  query::StoreSourceOptions so;
+  so.host = options_.host;
+  job->store_source = std::make_unique<query::StoreEventSource>(options_.store, so);
+  job->source = std::make_unique<JobSource>(job->store_source.get(), &job->stop, &job->scanned);
+  job->engine = std::make_unique<query::Engine>(job->source.get(), std::move(macros), eo);
+  auto plan = job->engine->Prepare(text);
+  if (!plan.ok()) return InvalidArgument("Error in search: {}", plan.status().message());
+  job->plan = std::make_unique<query::Plan>(std::move(*plan));
+  job->last_access_ms = SteadyMs();
+
+  std::lock_guard<std::mutex> l(mu_);
+  if (stop_) return Unavailable("The server is stopping.");
+  if (jobs_.size() >= options_.max_jobs)
+    return ResourceExhausted("Too many search jobs ({}); delete some.", jobs_.size());
+  size_t mine = 0;
+  for (const auto& [id, j] : jobs_) mine += j->req.owner == job->req.owner;
+  if (mine >= options_.max_jobs_per_user) {
+    return ResourceExhausted("Too many search jobs of user {} ({}); delete some.", job->req.owner,
+                             mine);
+  }
+  if (queue_.size() >= options_.max_queued)
+    return ResourceExhausted("Too many searches waiting to run ({}).", queue_.size());
+  if (!request.sid.empty()) {
+    if (!ValidSid(request.sid))
+      return InvalidArgument("Invalid id: use letters, digits, '_', '.' and '-'.");
+    if (jobs_.count(request.sid))
+      return AlreadyExists("A job with id {} already exists.", request.sid);
+    job->sid = request.sid;
+  } else {
+    do {
+      job->sid = fmt::format("{}.{}", static_cast<int64_t>(job->created), ++next_id_);
+    } while (jobs_.count(job->sid));
+  }
+  jobs_[job->sid] = job;
+  queue_.push_back(job);
+  counters_.created++;
+  has_work_.notify_one();
+  return job->sid;
+}
+
+std::shared_ptr<Job> JobManager::Find(const std::string& sid, const std::string& user, bool admin) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = jobs_.find(sid);
+  if (it == jobs_.end()) return nullptr;
+  // Another user's job is as good as absent.
+  if (!admin && it->second->req.owner != user) return nullptr;
+  it->second->last_access_ms = SteadyMs();
+  return it->second;
+}
+
+Result<JobStatus> JobManager::Status(const std::string& sid, const std::string& user, bool admin) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  std::lock_guard<std::mutex> l(job->mu);
+  return job->StatusLocked();
+}
+
+std::vector<JobStatus> JobManager::List(const std::string& user, bool admin) {
+  std::vector<std::shared_ptr<Job>> jobs;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [sid, j] : jobs_) {
+      if (!j->req.hidden && (admin || j->req.owner == user)) jobs.push_back(j);
+    }
+  }
+  std::vector<JobStatus> out;
+  for (auto& j : jobs) {
+    std::lock_guard<std::mutex> l(j->mu);
+    out.push_back(j->StatusLocked());
+  }
+  return out;
+}
+
+Result<JobStatus> JobManager::Wait(const std::string& sid, const std::string& user, bool admin,
+                                   int64_t timeout_ms) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  std::unique_lock<std::mutex> l(job->mu);
+  auto done = [&] {
+    return job->state == DispatchState::kDone || job->state == DispatchState::kFailed;
+  };
+  if (timeout_ms < 0) {
+    job->cv.wait(l, done);
+  } else {
+    job->cv.wait_for(l, std::chrono::milliseconds(timeout_ms), done);
+  }
+  return job->StatusLocked();
+}
+
+Result<ResultPage> JobManager::Results(const std::string& sid, const std::string& user, bool admin,
+                                       size_t offset, size_t count) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  std::lock_guard<std::mutex> l(job->mu);
+  ResultPage page;
+  page.offset = offset;
+  page.messages = job->messages;
+  if (job->state != DispatchState::kDone || !job->results) {
+    page.preview = job->state != DispatchState::kFailed;
+    return page;
+  }
+  const query::SearchResults& res = *job->results;
+  const size_t total = job->result_count;
+  const size_t begin = std::min(offset, total);
+  const size_t end = count == 0 ? total : std::min(total, begin + count);
+  std::vector<std::vector<std::string>> names(end - begin);
+  std::vector<std::vector<query::Values>> values(end - begin);
+  if (end > begin) res.PrefetchEvents(begin, std::max(1, options_.search_threads));
+  for (size_t r = begin; r < end; ++r) res.Cells(r, &names[r - begin], &values[r - begin]);
+  if (cairn::Status late = res.status(); !late.ok()) {
+    page.messages.push_back(Message{"ERROR", late.message()});
+  }
+  if (res.columns_known()) {
+    page.fields = res.columns();
+  } else {
+    // Events: every field of the page's rows, _time first and _raw last.
+    std::set<std::string> seen;
+    for (const auto& n : names) seen.insert(n.begin(), n.end());
+    const bool has_time = seen.erase("_time") > 0, has_raw = seen.erase("_raw") > 0;
+    if (has_time) page.fields.push_back("_time");
+    page.fields.insert(page.fields.end(), seen.begin(), seen.end());
+    if (has_raw) page.fields.push_back("_raw");
+  }
+  page.rows.resize(end - begin);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto& row = page.rows[i];
+    row.resize(page.fields.size());
+    for (size_t k = 0; k < names[i].size(); ++k) {
+      auto it = std::find(page.fields.begin(), page.fields.end(), names[i][k]);
+      if (it != page.fields.end())
+        row[static_cast<size_t>(it - page.fields.begin())] = std::move(values[i][k]);
+    }
+  }
+  return page;
+}
+
+cairn::Status JobManager::StreamResults(
+    const std::string& sid,
+    const std::function<bool(const std::vector<std::string>&, const std::vector<query::Values>&)>&
+        row) {
+  std::shared_ptr<Job> job;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = jobs_.find(sid);
+    if (it == jobs_.end()) return NotFound("Unknown sid.");
+    job = it->second;
+  }
+  std::lock_guard<std::mutex> l(job->mu);
+  if (job->state != DispatchState::kDone || !job->results)
+    return Unavailable("The job is not done.");
+  const query::SearchResults& res = *job->results;
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
+  size_t ready = 0;
+  for (size_t r = 0; r < job->result_count; ++r) {
+    if (r >= ready)
+      ready = std::max(r + 1, res.PrefetchEvents(r, std::max(1, options_.search_threads)));
+    res.Cells(r, &names, &values);
+    if (!row(names, values)) break;
+  }
+  return res.status();
+}
+
+cairn::Status JobManager::Cancel(const std::string& sid, const std::string& user, bool admin) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  job->cancelled = true;
+  job->stop = true;
+  Remove(sid);
+  return cairn::Status();
+}
+
+cairn::Status JobManager::Finalize(const std::string& sid, const std::string& user, bool admin) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  std::lock_guard<std::mutex> l(job->mu);
+  if (job->state != DispatchState::kDone && job->state != DispatchState::kFailed) {
+    job->finalized = true;
+    job->stop = true;
+  }
+  return cairn::Status();
+}
+
+namespace {
+// A job taken out of the queue before it ran: failed, and whoever waits for it (a blocking or
+// oneshot request) is woken.
+void FailUnstarted(Job& job) {
+  std::lock_guard<std::mutex> l(job.mu);
+  if (job.state == DispatchState::kQueued) {
+    job.state = DispatchState::kFailed;
+    job.messages.push_back(Message{"FATAL", "Search was cancelled."});
+    job.cv.notify_all();
+  }
+}
+}  // namespace
+
+void JobManager::Remove(const std::string& sid) {
+  std::shared_ptr<Job> job;
+  bool was_queued = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = jobs_.find(sid);
+    if (it == jobs_.end()) return;
+    job = it->second;
+    jobs_.erase(it);
+    auto q = std::find(queue_.begin(), queue_.end(), job);
+    if (q != queue_.end()) {
+      queue_.erase(q);
+      was_queued = true;
+    }
+  }
+  job->stop = true;
+  job->cancelled = true;
+  if (was_queued) FailUnstarted(*job);
+}
+
+void JobManager::CancelAll() {
+  std::deque<std::shared_ptr<Job>> unstarted;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [sid, j] : jobs_) {
+      j->stop = true;
+      j->cancelled = true;
+    }
+    unstarted.swap(queue_);
+  }
+  for (auto& j : unstarted) FailUnstarted(*j);
+}
+
+size_t JobManager::computing() const { return static_cast<size_t>(gate_->in_use()); }
+
+size_t JobManager::size() {
+  std::lock_guard<std::mutex> l(mu_);
+  return jobs_.size();
+}
+
+size_t JobManager::queued() {
+  std::lock_guard<std::mutex> l(mu_);
+  return queue_.size();
+}
+
+void JobManager::Worker() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      has_work_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      // Fairness: the oldest job of the owner with the fewest searches running and, among those,
+      // the one whose last search started longest ago (round robin between users).
+      auto pick = queue_.begin();
+      std::pair<int, uint64_t> best{std::numeric_limits<int>::max(), 0};
+      for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+        const std::string& owner = (*it)->req.owner;
+        auto r = running_by_owner_.find(owner);
+        auto t = last_start_by_owner_.find(owner);
+        std::pair<int, uint64_t> key{r == running_by_owner_.end() ? 0 : r->second,
+                                     t == last_start_by_owner_.end() ? 0 : t->second};
+        if (key < best) {
+          best = key;
+          pick = it;
+        }
+      }
+      job = *pick;
+      queue_.erase(pick);
+      running_by_owner_[job->req.owner]++;
+      last_start_by_owner_[job->req.owner] = ++start_seq_;
+    }
+    running_++;
+    Execute(*job);
+    running_--;
+    std::lock_guard<std::mutex> l(mu_);
+    if (--running_by_owner_[job->req.owner] == 0) running_by_owner_.erase(job->req.owner);
+  }
+}
+
+void JobManager::Execute(Job& job) {
+  {
+    std::lock_guard<std::mutex> l(job.mu);
+    job.state = DispatchState::kRunning;
+    job.started_ms = SteadyMs();
+  }
+  Result<std::unique_ptr<query::SearchResults>> result = Cancelled("search cancelled");
+  if (!job.cancelled.load()) {
+    gate_->Acquire();
+    int64_t slice_start = SteadyMs();
+    job.source->yield = [this, &slice_start] {
+      constexpr int64_t kSliceMs = 100;
+      if (SteadyMs() - slice_start < kSliceMs || !gate_->Contended()) return;
+      gate_->Release();
+      gate_->Acquire();
+      slice_start = SteadyMs();
+    };
+    try {
+      result = job.engine->ExecuteRows(*job.plan);
+    } catch (const std::exception& e) {
+      result = Internal("search failed: {}", e.what());
+    }
+    job.source->yield = nullptr;
+    gate_->Release();
+  }
+  const query::StoreScanStats stats = job.store_source->last_stats();
+  std::lock_guard<std::mutex> l(job.mu);
+  job.run_duration = (SteadyMs() - job.started_ms) / 1000.0;
+  counters_.run_us_sum += static_cast<uint64_t>(job.run_duration * 1e6);
+  if (job.cancelled.load()) {
+    counters_.cancelled++;
+    job.state = DispatchState::kFailed;
+    job.messages.push_back(Message{"FATAL", "Search was cancelled."});
+  } else if (!result.ok() && !(job.finalized && result.status().code() == StatusCode::kCancelled)) {
+    counters_.failed++;
+    job.state = DispatchState::kFailed;
+    job.messages.push_back(Message{"FATAL", result.status().message()});
+    log::Info("serve: search {} of {} failed: {}", job.sid, job.req.owner,
+              result.status().message());
+  } else {
+    counters_.done++;
+    job.state = DispatchState::kDone;
+    if (result.ok()) {
+      job.results = std::move(*result);
+      job.result_count = std::min(job.results->size(), job.req.max_count);
+      if (job.results->size() > job.req.max_count) {
+        job.messages.push_back(
+            Message{"WARN", fmt::format("Results were capped at max_count={} of {}.",
+                                        job.req.max_count, job.results->size())});
+      }
+      const bool events = !job.results->columns_known();
+      job.event_count =
+          events ? job.results->size() : (stats.aggregated ? stats.candidates : job.scanned.load());
+    }
+    if (job.finalized)
+      job.messages.push_back(Message{"INFO", "Search was finalized: the results are partial."});
+    for (const auto& w : job.store_source->warnings()) job.messages.push_back(Message{"WARN", w});
+  }
+  job.cv.notify_all();
+}
+
+void JobManager::Reaper() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    reaper_cv_.wait_for(l, std::chrono::seconds(1));
+    const int64_t now = SteadyMs();
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      Job& j = *it->second;
+      bool finished = false;
+      {
+        // A job whose mutex is held is in use (an export streaming its rows to a slow client may
+        // hold it for long): not expired, and not waited for while the manager's lock is held.
+        std::unique_lock<std::mutex> jl(j.mu, std::try_to_lock);
+        if (jl.owns_lock())
+          finished = j.state == DispatchState::kDone || j.state == DispatchState::kFailed;
+      }
+      if (finished && now - j.last_access_ms.load() > j.req.ttl_s * 1000) {
+        log::Debug("serve: job {} expired", it->first);
+        it = jobs_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+}  // namespace cairn::serve

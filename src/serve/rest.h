@@ -1,0 +1,39 @@
+#pragma once
+// What the REST handlers share, and one Register function per rest_*.cc file. To add an endpoint
+// family (the web UI, the HTTP Event Collector), write rest_<name>.cc with a Register<Name>
+// function that calls router->Add for each route, declare it here and call it in
+// RegisterAllRoutes (rest_routes.cc). See README.md.
+
+#include <atomic>
+#include <string>
+
+#include "serve/router.h"
+
+namespace cairn::store {
+class Store;
+}
+
+namespace cairn::serve {
+
+class Auth;
+class JobManager;
+struct ServerStats;
+
+struct ServeContext {
+  Auth* auth = nullptr;
+  JobManager* jobs = nullptr;
+  store::Store* store = nullptr;  // the writer store the process holds
+  std::string data_dir;
+  std::string server_name = "cairn";
+  std::string splunk_version;               // what /services/server/info reports
+  const ServerStats* http_stats = nullptr;  // may be null (tests)
+  std::atomic<bool>* stopping = nullptr;    // set when the server drains (may be null)
+};
+
+void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc
+void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
+void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
+// Every route of the management port, and the authenticator.
+void RegisterAllRoutes(Router* router, ServeContext* ctx);  // rest_routes.cc
+
+}  // namespace cairn::serve

@@ -1,0 +1,13 @@
+#include "serve/auth.h"
+#include "serve/rest.h"
+
+namespace cairn::serve {
+
+void RegisterAllRoutes(Router* router, ServeContext* ctx) {
+  router->SetAuthenticator([auth = ctx->auth](Request& req) { return auth->Authenticate(&req); });
+  RegisterServerInfo(router, ctx);
+  RegisterAuth(router, ctx);
+  RegisterSearch(router, ctx);
+}
+
+}  // namespace cairn::serve
