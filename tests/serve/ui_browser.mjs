@@ -116,7 +116,8 @@ try {
   // Export CSV of the last job: a header and one line per result.
   const csvHref = await page.getAttribute('#export-csv', 'href');
   const csv = await (await page.request.get(url + csvHref)).text();
-  check(csv.trim().split('\n').length === 9 && csv.startsWith('eventName,count'), 'CSV export');
+  const csvLines = csv.trim().split('\n');
+  check(csvLines.length === 9 && /eventName/.test(csvLines[0]) && /count/.test(csvLines[0]), 'CSV export');
 
   // Save a search, find it in the list, run it from there.
   await runSearch(narrowed);
