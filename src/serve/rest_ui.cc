@@ -439,12 +439,15 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     r.headers.emplace_back("Set-Cookie", CookieHeader(req, kSessionCookie, "", true));
     return r;
   });
-  // Assets: the stylesheet is public (the login page uses it), the rest needs a session.
+  // Assets: the stylesheet and the icon are public (the login page uses them), the rest needs a
+  // session.
   router->Add(
       "GET", "/static/{name}",
       [ctx](Request& req) {
         const std::string& name = req.captures["name"];
-        if (name != "app.css" && !CookieUser(ctx, req)) return JsonError(401, "Login required");
+        if (name != "app.css" && name != "favicon.svg" && !CookieUser(ctx, req)) {
+          return JsonError(401, "Login required");
+        }
         if (name == "login.html" || name == "app.html") return JsonError(404, "Not Found");
         return Asset(name);
       },

@@ -51,10 +51,18 @@ TEST(UiE2E, BrowserSessionMatchesCairnSearch) {
   ASSERT_EQ(gen.status, 0) << gen.err;
   auto ing = Cairn("ingest --data " + data + " --no-progress --threads 2 " + dir + "/logs/AWSLogs");
   ASSERT_EQ(ing.status, 0) << ing.err;
-  // One event whose fields hold markup that would run if the page put values in as HTML.
+  // One event whose fields hold markup that would run if the page put values in as HTML, at the
+  // time of a generated one (so that the time range stays the generated data's).
+  auto newest =
+      Cairn("search --data " + data + " --format json 'index=* | head 1 | table eventTime'");
+  ASSERT_EQ(newest.status, 0) << newest.err;
+  const size_t t_at = newest.out.find("\"eventTime\":\"");
+  ASSERT_NE(t_at, std::string::npos) << newest.out;
+  const std::string event_time = newest.out.substr(t_at + 13, 20);
   {
     std::ofstream out(dir + "/xss.json");
-    out << R"({"Records":[{"eventVersion":"1.08","eventTime":"2024-03-01T12:00:00Z",)"
+    out << R"({"Records":[{"eventVersion":"1.08","eventTime":")" << event_time
+        << R"(",)"
            R"("eventSource":"iam.amazonaws.com","eventName":"XssProbe","awsRegion":"us-east-1",)"
            R"("sourceIPAddress":"203.0.113.9","userAgent":"<script>window.__xss=1</script>",)"
            R"("eventID":"0b8f6f0e-0000-4000-8000-00000000a551","eventType":"AwsApiCall",)"

@@ -125,12 +125,14 @@ function drawChart(container, fields, rows, type) {
     return;
   }
   if (type === 'auto') type = x === '_time' ? 'line' : 'column';
-  const W = 900, H = 320, L = 60, R = 12, T = 12, B = 60;
-  const s = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none',
+  // Drawn at the container's own size (no stretching, so the text keeps its shape).
+  const W = Math.max(320, Math.floor(container.clientWidth || 900)), H = container.classList.contains('panel-body') ? 220 : 320;
+  const L = 56, R = 12, T = 12, B = 40;
+  const s = svg('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`,
     'data-type': type, role: 'img' });
-  const labels = rows.map((r) => (x === '_time' ? fmtTime(cell(r, x)) : cell(r, x)));
+  const labels = timeLabels(x, rows.map((r) => cell(r, x)));
   const vals = series.map((f) => rows.map((r) => Number(cell(r, f)) || 0));
-  const max = Math.max(1, ...vals.flat());
+  const max = niceMax(Math.max(1, ...vals.flat()));
   const pw = W - L - R, ph = H - T - B;
   const y = (v) => T + ph - (v / max) * ph;
   for (let i = 0; i <= 4; i++) {
@@ -140,11 +142,13 @@ function drawChart(container, fields, rows, type) {
       Number.isInteger(v) ? fmtInt(v) : v.toFixed(1)));
   }
   const n = rows.length, step = pw / n;
-  const every = Math.max(1, Math.ceil(n / 12));
+  const longest = Math.min(24, Math.max(...labels.map((l) => l.length)));
+  const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / (longest * 6.5 + 12)))));
   labels.forEach((lab, i) => {
     if (i % every) return;
     const t = svg('text', { x: L + step * (i + 0.5), y: H - B + 14, 'text-anchor': 'middle', class: 'axis' },
-      lab.length > 22 ? lab.slice(0, 21) + '…' : lab);
+      lab.length > 24 ? lab.slice(0, 23) + '…' : lab);
+    t.append(svg('title', {}, lab));
     s.append(t);
   });
   if (type === 'line') {
@@ -170,6 +174,21 @@ function drawChart(container, fields, rows, type) {
     legend.append(sp);
   });
   container.append(legend);
+}
+
+// 1, 2, 2.5, 5 or 10 times a power of ten, at least v.
+function niceMax(v) {
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+// Labels of the x axis: times without the parts every bucket shares (00:00:00, seconds).
+function timeLabels(x, values) {
+  if (x !== '_time') return values;
+  const t = values.map(fmtTime);
+  if (t.every((v) => v.endsWith(' 00:00:00'))) return t.map((v) => v.slice(0, 10));
+  if (t.every((v) => v.endsWith(':00'))) return t.map((v) => v.slice(0, 16));
+  return t;
 }
 
 function statsTable(fields, rows) {
@@ -246,6 +265,7 @@ function searchPage(view) {
       tabs[k].classList.toggle('active', k === key);
       panes[k].classList.toggle('hidden', k !== key);
     }
+    if (key === 'viz' && panes.viz.redraw) panes.viz.redraw();
   };
   view.replaceChildren(form, status, saveForm, messages, tabBar, panes.events, panes.stats, panes.viz);
   show('events');
@@ -264,6 +284,7 @@ function searchPage(view) {
     current = null;
     messages.replaceChildren();
     for (const p of Object.values(panes)) p.replaceChildren();
+    panes.viz.redraw = null;
     statusText.textContent = 'Starting…';
     statusText.removeAttribute('data-done');
     bar.firstChild.style.width = '0';
@@ -340,7 +361,9 @@ function searchPage(view) {
     api(`/api/jobs/${encodeURIComponent(s.sid)}/summary`).then((sum) => {
       if (gen !== generation) return;
       fieldsBox.append(el('p', { class: 'muted' }, `from the first ${fmtInt(sum.events)} events`));
-      for (const f of sum.fields.slice(0, 80)) {
+      const ordered = [...sum.fields.filter((f) => !f.name.startsWith('date_')),
+        ...sum.fields.filter((f) => f.name.startsWith('date_'))];
+      for (const f of ordered.slice(0, 100)) {
         const pct = sum.events ? Math.round((100 * f.count) / sum.events) : 0;
         const values = el('ul', { class: 'values hidden' });
         for (const t of f.top) {
@@ -374,9 +397,9 @@ function searchPage(view) {
     panes.stats.replaceChildren(statsTable(fields, rows));
     const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'single'].map((t) => el('option', { value: t }, t)));
     const chartBox = el('div', { id: 'chart' });
-    typeSel.addEventListener('change', () => drawChart(chartBox, fields, rows, typeSel.value));
+    panes.viz.redraw = () => drawChart(chartBox, fields, rows, typeSel.value);
+    typeSel.addEventListener('change', panes.viz.redraw);
     panes.viz.replaceChildren(el('div', { class: 'toolbar' }, el('label', {}, 'Chart ', typeSel)), el('div', { class: 'panel' }, chartBox));
-    drawChart(chartBox, fields, rows, 'auto');
   }
 
   form.addEventListener('submit', (e) => { e.preventDefault(); run(); });
@@ -401,8 +424,8 @@ function searchPage(view) {
 function drawTimeline(box, rows, onZoom) {
   box.replaceChildren();
   if (!rows.length) return;
-  const W = 1000, H = 110, B = 18;
-  const s = svg('svg', { class: 'timeline', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', id: 'timeline-svg' });
+  const W = Math.max(320, Math.floor((box.clientWidth || 1022) - 22)), H = 110, B = 18;
+  const s = svg('svg', { class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, id: 'timeline-svg' });
   const counts = rows.map((r) => Number(cell(r, 'count')) || 0);
   const max = Math.max(1, ...counts);
   const step = W / rows.length;
