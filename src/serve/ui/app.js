@@ -178,8 +178,9 @@ function drawChart(container, fields, rows, type) {
 
 // 1, 2, 2.5, 5 or 10 times a power of ten, at least v.
 function niceMax(v) {
+  if (v <= 4) return 4; // whole-number ticks
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [1, 2, 4, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 // Labels of the x axis: times without the parts every bucket shares (00:00:00, seconds).
@@ -207,6 +208,14 @@ function statsTable(fields, rows) {
 }
 
 // ---- the search page ----------------------------------------------------------------------
+// The last 20 searches run in this browser (localStorage; never sent anywhere).
+function loadHistory() {
+  try { return JSON.parse(localStorage.getItem('cairn.history') || '[]').filter((h) => typeof h === 'string'); } catch { return []; }
+}
+function saveHistory(q) {
+  const list = [q, ...loadHistory().filter((h) => h !== q)].slice(0, 20);
+  try { localStorage.setItem('cairn.history', JSON.stringify(list)); } catch { /* private mode */ }
+}
 function searchTerms(q) {
   const out = [];
   for (const m of q.split('|')[0].matchAll(/(?:[\w.{}]+=)?"((?:[^"\\]|\\.)*)"|(?:[\w.{}]+=)?([^\s=()"]+)/g)) {
@@ -240,6 +249,14 @@ function searchPage(view) {
     params.get('latest') || '');
   const runBtn = el('button', { class: 'primary', id: 'run', type: 'submit' }, 'Search');
   const cancelBtn = el('button', { id: 'cancel', type: 'button', disabled: true }, 'Cancel');
+  const historySel = el('select', { id: 'history', title: 'Searches run in this browser' });
+  const fillHistory = () => {
+    historySel.replaceChildren(el('option', { value: '' }, 'History…'));
+    for (const h of loadHistory()) historySel.append(el('option', { value: h }, h.length > 80 ? h.slice(0, 79) + '…' : h));
+  };
+  fillHistory();
+  historySel.addEventListener('change', () => { if (historySel.value) { spl.value = historySel.value; historySel.value = ''; spl.focus(); } });
+  picker.node.append(historySel);
   const form = el('form', { id: 'search-form' }, el('div', { class: 'searchbar' }, spl, runBtn, cancelBtn), picker.node);
   const bar = el('div', { class: 'progress' }, el('div'));
   const statusText = el('span', { id: 'job-status' });
@@ -280,6 +297,8 @@ function searchPage(view) {
     const next = new URLSearchParams({ q, earliest, latest });
     history.replaceState(null, '', '/search?' + next.toString());
     const gen = ++generation;
+    saveHistory(q);
+    fillHistory();
     const job = { sid: null };
     current = null;
     messages.replaceChildren();
@@ -441,7 +460,7 @@ function drawTimeline(box, rows, onZoom) {
   });
   s.append(svg('text', { x: 2, y: H - 4, class: 'axis' }, fmtTime(cell(rows[0], '_time'))));
   s.append(svg('text', { x: W - 2, y: H - 4, class: 'axis', 'text-anchor': 'end' }, fmtTime(cell(rows[rows.length - 1], '_time'))));
-  s.append(svg('text', { x: W - 2, y: 10, class: 'axis', 'text-anchor': 'end' }, `max ${fmtInt(max)}`));
+  s.append(svg('text', { x: 2, y: 10, class: 'axis' }, `max ${fmtInt(max)} events`));
   box.append(s);
 }
 
@@ -478,7 +497,7 @@ const AWS_PANELS = [
   ['Events by region', 'index=* | timechart count by awsRegion', 'line'],
   ['Top event names', 'index=* | top limit=10 eventName', 'column'],
   ['Top principals (ARN)', 'index=* | top limit=10 userIdentity.arn', 'column'],
-  ['Errors by code', 'index=* errorCode=* | stats count by errorCode | sort - count | head 10', 'column'],
+  ['Errors by code', 'index=* errorCode=* errorCode!=success | stats count by errorCode | sort - count | head 10', 'column'],
   ['Access denied', 'index=* errorCode=AccessDenied OR errorCode=*UnauthorizedOperation | stats count by eventName, userIdentity.arn | sort - count | head 20', 'table'],
   ['Console sign-ins', 'index=* eventName=ConsoleLogin | stats count by responseElements.ConsoleLogin, additionalEventData.MFAUsed', 'table'],
   ['Trail changes', 'index=* eventSource=cloudtrail.amazonaws.com (eventName=StopLogging OR eventName=DeleteTrail OR eventName=UpdateTrail OR eventName=CreateTrail OR eventName=PutEventSelectors) | table _time eventName userIdentity.arn awsRegion errorCode', 'table'],
