@@ -151,7 +151,7 @@ try {
     ![...document.querySelectorAll('#aws-panels .panel-body')].some((b) => b.textContent === 'Running…'), null, { timeout: 120000 });
   const broken = await page.$$eval('#aws-panels .msg', (ms) => ms.map((e) => e.textContent));
   check(broken.length === 0, 'AWS overview panels ran: ' + broken.join('; '));
-  check((await page.$$('#aws-panels svg.chart')).length >= 3, 'AWS overview charts drawn');
+  check((await page.$$("#aws-panels svg.chart")).length >= 3, 'AWS overview charts drawn');
   await page.screenshot({ path: shots + '/aws.png', fullPage: true });
 
   // Logout ends the session.

@@ -132,22 +132,27 @@ function drawChart(container, fields, rows, type) {
     'data-type': type, role: 'img' });
   const labels = timeLabels(x, rows.map((r) => cell(r, x)));
   const vals = series.map((f) => rows.map((r) => Number(cell(r, f)) || 0));
-  const max = niceMax(Math.max(1, ...vals.flat()));
+  const { top: max, step: tick } = niceScale(Math.max(1, ...vals.flat()));
   const pw = W - L - R, ph = H - T - B;
   const y = (v) => T + ph - (v / max) * ph;
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4, yy = y(v);
+  for (let v = 0; v <= max + tick / 2; v += tick) {
+    const yy = y(v);
     s.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, stroke: '#e3e7ea' }));
     s.append(svg('text', { x: L - 6, y: yy + 3, 'text-anchor': 'end', class: 'axis' },
       Number.isInteger(v) ? fmtInt(v) : v.toFixed(1)));
   }
   const n = rows.length, step = pw / n;
-  const longest = Math.min(24, Math.max(...labels.map((l) => l.length)));
-  const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / (longest * 6.5 + 12)))));
+  // Categories: every label, cut to its bar's width when there is room for 6 characters; times
+  // (or crowded categories): every k-th label whole.
+  const fit = Math.floor((step - 6) / 6.2);
+  const categories = x !== '_time' && fit >= 6;
+  const maxChars = categories ? fit : 24;
+  const longest = Math.min(maxChars, Math.max(...labels.map((l) => l.length)));
+  const every = categories ? 1 : Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / (longest * 6.2 + 12)))));
   labels.forEach((lab, i) => {
     if (i % every) return;
     const t = svg('text', { x: L + step * (i + 0.5), y: H - B + 14, 'text-anchor': 'middle', class: 'axis' },
-      lab.length > 24 ? lab.slice(0, 23) + '…' : lab);
+      lab.length > maxChars ? lab.slice(0, maxChars - 1) + '…' : lab);
     t.append(svg('title', {}, lab));
     s.append(t);
   });
@@ -176,12 +181,12 @@ function drawChart(container, fields, rows, type) {
   container.append(legend);
 }
 
-// 1, 2, 2.5, 5 or 10 times a power of ten, at least v.
-function niceMax(v) {
-  if (v <= 4) return 4; // whole-number ticks
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 4, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// The y axis: a whole-number tick step of 1, 2 or 5 times a power of ten, about 5 ticks.
+function niceScale(v) {
+  const raw = Math.max(1, v / 5);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
+  return { top: step * Math.ceil(v / step), step };
 }
 // Labels of the x axis: times without the parts every bucket shares (00:00:00, seconds).
 function timeLabels(x, values) {
@@ -337,7 +342,7 @@ function searchPage(view) {
     const count = s.eventsSearch ? s.eventCount : s.resultCount;
     statusText.textContent = s.eventsSearch
       ? `${fmtInt(s.eventCount)} events (${fmtInt(s.scanCount)} scanned) in ${s.runDuration.toFixed(2)} s`
-      : `${fmtInt(s.resultCount)} results (${fmtInt(s.eventCount)} events, ${fmtInt(s.scanCount)} scanned) in ${s.runDuration.toFixed(2)} s`;
+      : `${fmtInt(s.resultCount)} results from ${fmtInt(s.eventCount)} events in ${s.runDuration.toFixed(2)} s`;
     statusText.dataset.count = String(count);
     statusText.dataset.q = q;
     statusText.dataset.done = '1';
@@ -496,9 +501,9 @@ const AWS_PANELS = [
   ['Events per hour', 'index=* | timechart span=1h count', 'line'],
   ['Events by region', 'index=* | timechart count by awsRegion', 'line'],
   ['Top event names', 'index=* | top limit=10 eventName', 'column'],
-  ['Top principals (ARN)', 'index=* | top limit=10 userIdentity.arn', 'column'],
+  ['Top principals (ARN)', 'index=* | top limit=10 userIdentity.arn', 'table'],
   ['Errors by code', 'index=* errorCode=* errorCode!=success | stats count by errorCode | sort - count | head 10', 'column'],
-  ['Access denied', 'index=* errorCode=AccessDenied OR errorCode=*UnauthorizedOperation | stats count by eventName, userIdentity.arn | sort - count | head 20', 'table'],
+  ['Access denied', 'index=* errorCode=AccessDenied OR errorCode=*UnauthorizedOperation | stats count by eventName, userIdentity.arn | sort - count | head 10', 'table'],
   ['Console sign-ins', 'index=* eventName=ConsoleLogin | stats count by responseElements.ConsoleLogin, additionalEventData.MFAUsed', 'table'],
   ['Trail changes', 'index=* eventSource=cloudtrail.amazonaws.com (eventName=StopLogging OR eventName=DeleteTrail OR eventName=UpdateTrail OR eventName=CreateTrail OR eventName=PutEventSelectors) | table _time eventName userIdentity.arn awsRegion errorCode', 'table'],
   ['IAM changes', 'index=* eventSource=iam.amazonaws.com NOT eventName=Get* NOT eventName=List* | stats count by eventName | sort - count | head 15', 'column'],
