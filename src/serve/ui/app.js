@@ -341,7 +341,7 @@ function searchPage(view) {
     current = { sid: s.sid, search: q, status: s };
     const count = s.eventsSearch ? s.eventCount : s.resultCount;
     statusText.textContent = s.eventsSearch
-      ? `${fmtInt(s.eventCount)} events (${fmtInt(s.scanCount)} scanned) in ${s.runDuration.toFixed(2)} s`
+      ? `${fmtInt(s.eventCount)} ${s.eventCount === 1 ? 'event' : 'events'} (${fmtInt(s.scanCount)} scanned) in ${s.runDuration.toFixed(2)} s`
       : `${fmtInt(s.resultCount)} results from ${fmtInt(s.eventCount)} events in ${s.runDuration.toFixed(2)} s`;
     statusText.dataset.count = String(count);
     statusText.dataset.q = q;
@@ -454,11 +454,12 @@ function drawTimeline(box, rows, onZoom) {
   const max = Math.max(1, ...counts);
   const step = W / rows.length;
   rows.forEach((r, i) => {
-    const h = ((H - B - 4) * counts[i]) / max;
+    const h = ((H - B - 16) * counts[i]) / max;
     const start = epoch(cell(r, '_time'));
     const end = i + 1 < rows.length ? epoch(cell(rows[i + 1], '_time'))
       : start + (rows.length > 1 ? start - epoch(cell(rows[i - 1], '_time')) : 1);
-    const rect = svg('rect', { class: 'bar', x: i * step + 0.5, y: H - B - h, width: Math.max(1, step - 1), height: h });
+    const bw = Math.max(1, Math.min(step - 1, 48));
+    const rect = svg('rect', { class: 'bar', x: i * step + (step - bw) / 2, y: H - B - h, width: bw, height: h });
     rect.append(svg('title', {}, `${fmtTime(cell(r, '_time'))}: ${fmtInt(counts[i])} events`));
     rect.addEventListener('click', () => onZoom(Math.floor(start), Math.ceil(end)));
     s.append(rect);
