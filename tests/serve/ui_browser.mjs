@@ -13,9 +13,12 @@ function fail(msg) { console.error('FAIL: ' + msg); process.exitCode = 1; throw 
 function check(cond, msg) { if (!cond) fail(msg); console.log('ok ' + msg); }
 
 // The event count `cairn search` finds for an event search.
-function expectedCount(search) {
+function expectedCount(search, earliest, latest) {
+  const range = [];
+  if (earliest) range.push('--earliest', earliest);
+  if (latest) range.push('--latest', latest);
   const out = execFileSync(env.CAIRN_BIN, ['search', '--data', env.CAIRN_DATA, '--format', 'json',
-    search + ' | stats count'], { encoding: 'utf8' });
+    ...range, search + ' | stats count'], { encoding: 'utf8' });
   return Number(JSON.parse(out.trim().split('\n')[0]).count);
 }
 
@@ -128,6 +131,28 @@ try {
   const csv = await (await page.request.get(url + csvHref)).text();
   const csvLines = csv.trim().split('\n');
   check(csvLines.length === 9 && /eventName/.test(csvLines[0]) && /count/.test(csvLines[0]), 'CSV export');
+
+  // A pie of the same results.
+  await page.selectOption('#chart-type', 'pie');
+  check((await page.$$('#chart svg.chart path.series')).length === 8, 'stats drawn as a pie of 8 slices');
+  await page.screenshot({ path: shots + '/pie.png' });
+
+  // Drag across the middle of the timeline: the time range narrows to those buckets, and the count
+  // equals cairn search's over the same range.
+  await runSearch(base);
+  await page.waitForSelector('#timeline-svg rect.bar');
+  const box = await (await page.$('#timeline-svg')).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('#time-preset').value === 'custom' &&
+    document.querySelector('#job-status').dataset.done === '1');
+  const zoomE = await page.inputValue('#earliest'), zoomL = await page.inputValue('#latest');
+  const z = Number(await page.getAttribute('#job-status', 'data-count'));
+  check(/^\d+$/.test(zoomE) && /^\d+$/.test(zoomL) && Number(zoomE) < Number(zoomL), `drag zoomed to ${zoomE}..${zoomL}`);
+  check(z === expectedCount(base, zoomE, zoomL) && z < n && z > 0, `zoomed count ${z} equals cairn search's`);
+  await page.screenshot({ path: shots + '/zoomed.png' });
 
   // Save a search, find it in the list, run it from there.
   await runSearch(narrowed);

@@ -125,6 +125,7 @@ function drawChart(container, fields, rows, type) {
     return;
   }
   if (type === 'auto') type = x === '_time' ? 'line' : 'column';
+  if (type === 'pie') { drawPie(container, x, series[0], rows); return; }
   // Drawn at the container's own size (no stretching, so the text keeps its shape).
   const W = Math.max(320, Math.floor(container.clientWidth || 900)), H = container.classList.contains('panel-body') ? 220 : 320;
   const L = 56, R = 12, T = 12, B = 40;
@@ -195,6 +196,35 @@ function timeLabels(x, values) {
   if (t.every((v) => v.endsWith(' 00:00:00'))) return t.map((v) => v.slice(0, 10));
   if (t.every((v) => v.endsWith(':00'))) return t.map((v) => v.slice(0, 16));
   return t;
+}
+
+// One slice per row of the first numeric column (the 9 largest, the rest as "other").
+function drawPie(container, x, f, rows) {
+  const items = rows.map((r) => [cell(r, x), Number(cell(r, f)) || 0]).filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  if (items.length > 10) items.splice(9, items.length, ['other', items.slice(9).reduce((a, [, v]) => a + v, 0)]);
+  const total = items.reduce((a, [, v]) => a + v, 0);
+  const R = 120, C = 140;
+  const s = svg('svg', { class: 'chart', width: 2 * C, height: 2 * C, viewBox: `0 0 ${2 * C} ${2 * C}`, 'data-type': 'pie' });
+  let a0 = -Math.PI / 2;
+  items.forEach(([label, v], k) => {
+    const a1 = a0 + (2 * Math.PI * v) / total;
+    const p = (a) => `${C + R * Math.cos(a)},${C + R * Math.sin(a)}`;
+    const d = items.length === 1 ? `M${C - R},${C}a${R},${R} 0 1,0 ${2 * R},0a${R},${R} 0 1,0 ${-2 * R},0`
+      : `M${C},${C}L${p(a0)}A${R},${R} 0 ${a1 - a0 > Math.PI ? 1 : 0},1 ${p(a1)}Z`;
+    const path = svg('path', { d, fill: COLORS[k % COLORS.length], stroke: '#fff', class: 'series' });
+    path.append(svg('title', {}, `${label}: ${fmtInt(v)} (${((100 * v) / total).toFixed(1)}%)`));
+    s.append(path);
+    a0 = a1;
+  });
+  container.append(s);
+  const legend = el('div', { class: 'legend' });
+  items.forEach(([label, v], k) => {
+    const sp = el('span', {}, `${label} (${fmtInt(v)})`);
+    sp.style.setProperty('--c', COLORS[k % COLORS.length]);
+    legend.append(sp);
+  });
+  container.append(legend);
 }
 
 function statsTable(fields, rows) {
@@ -419,7 +449,7 @@ function searchPage(view) {
     const fields = (r.fields || []).map((f) => (typeof f === 'string' ? f : f.name));
     const rows = r.results || [];
     panes.stats.replaceChildren(statsTable(fields, rows));
-    const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'single'].map((t) => el('option', { value: t }, t)));
+    const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'pie', 'single'].map((t) => el('option', { value: t }, t)));
     const chartBox = el('div', { id: 'chart' });
     panes.viz.redraw = () => drawChart(chartBox, fields, rows, typeSel.value);
     typeSel.addEventListener('change', panes.viz.redraw);
@@ -453,16 +483,34 @@ function drawTimeline(box, rows, onZoom) {
   const counts = rows.map((r) => Number(cell(r, 'count')) || 0);
   const max = Math.max(1, ...counts);
   const step = W / rows.length;
+  const starts = rows.map((r) => epoch(cell(r, '_time')));
+  const span = rows.length > 1 ? starts[1] - starts[0] : 1;
+  const ends = starts.map((t, i) => (i + 1 < starts.length ? starts[i + 1] : t + span));
   rows.forEach((r, i) => {
     const h = ((H - B - 16) * counts[i]) / max;
-    const start = epoch(cell(r, '_time'));
-    const end = i + 1 < rows.length ? epoch(cell(rows[i + 1], '_time'))
-      : start + (rows.length > 1 ? start - epoch(cell(rows[i - 1], '_time')) : 1);
     const bw = Math.max(1, Math.min(step - 1, 48));
     const rect = svg('rect', { class: 'bar', x: i * step + (step - bw) / 2, y: H - B - h, width: bw, height: h });
     rect.append(svg('title', {}, `${fmtTime(cell(r, '_time'))}: ${fmtInt(counts[i])} events`));
-    rect.addEventListener('click', () => onZoom(Math.floor(start), Math.ceil(end)));
     s.append(rect);
+  });
+  // Click a bucket, or drag across several, to narrow the time range to them.
+  const sel = svg('rect', { class: 'selection', x: 0, y: 0, width: 0, height: H - B });
+  s.append(sel);
+  const at = (e) => Math.min(W - 1, Math.max(0, e.clientX - s.getBoundingClientRect().left));
+  let x0 = null;
+  s.addEventListener('mousedown', (e) => { x0 = at(e); e.preventDefault(); });
+  s.addEventListener('mousemove', (e) => {
+    if (x0 === null) return;
+    const x1 = at(e);
+    sel.setAttribute('x', Math.min(x0, x1));
+    sel.setAttribute('width', Math.abs(x1 - x0));
+  });
+  s.addEventListener('mouseup', (e) => {
+    if (x0 === null) return;
+    const x1 = at(e);
+    const i0 = Math.floor(Math.min(x0, x1) / step), i1 = Math.floor(Math.max(x0, x1) / step);
+    x0 = null;
+    onZoom(Math.floor(starts[i0]), Math.ceil(ends[i1]));
   });
   s.append(svg('text', { x: 2, y: H - 4, class: 'axis' }, fmtTime(cell(rows[0], '_time'))));
   s.append(svg('text', { x: W - 2, y: H - 4, class: 'axis', 'text-anchor': 'end' }, fmtTime(cell(rows[rows.length - 1], '_time'))));
