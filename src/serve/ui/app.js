@@ -383,8 +383,11 @@ function searchPage(view) {
       show('events');
       await renderEvents(s, q, gen);
     } else {
-      await renderStats(s, gen);
+      panes.events.replaceChildren(el('p', { class: 'muted' },
+        'This search transforms its events: see Statistics and Visualization.'));
       show(/\b(timechart|chart)\b/.test(q) ? 'viz' : 'stats');
+      await renderStats(s, gen);
+      if (!panes.viz.classList.contains('hidden') && panes.viz.redraw) panes.viz.redraw();
     }
   }
 
