@@ -28,6 +28,7 @@
 #include "serve/rest.h"
 #include "serve/splunk_format.h"
 #include "serve/ui_assets.h"
+#include "store/store.h"
 
 namespace cairn::serve {
 
@@ -406,7 +407,8 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   };
   router->Add(
       "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
-  for (const char* p : {"/search", "/saved", "/aws"}) router->Add("GET", p, page, Access::kPublic);
+  for (const char* p : {"/search", "/saved", "/aws", "/status"})
+    router->Add("GET", p, page, Access::kPublic);
   router->Add(
       "GET", "/login",
       [ctx](Request& req) {
@@ -518,6 +520,34 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     cairn::Status s = ctx->jobs->Cancel(req.captures["sid"], req.user->name, IsAdmin(req));
     if (!s.ok()) return StatusError(s);
     return Json(200, "{}");
+  });
+  // The status page: the store's indexes and the search workers' load.
+  router->Add("GET", "/api/status", [ctx](Request&) {
+    std::string body = "{\"indexes\":[";
+    bool first = true;
+    if (ctx->store != nullptr) {
+      for (const auto& name : ctx->store->ListIndexes()) {
+        auto info = ctx->store->Info(name);
+        if (!info.ok()) continue;
+        if (!first) body += ',';
+        first = false;
+        body += "{\"name\":";
+        AppendJsonString(&body, info->name);
+        body += fmt::format(
+            ",\"events\":{},\"segments\":{},\"bytes\":{},\"min_time_ms\":{},"
+            "\"max_time_ms\":{},\"broken_segments\":{}}}",
+            info->events, info->segments, info->bytes, info->min_time, info->max_time,
+            info->broken_segments);
+      }
+    }
+    body += "],\"jobs_running\":";
+    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->running() : 0);
+    body += ",\"jobs_queued\":";
+    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->queued() : 0);
+    body += ",\"server\":";
+    AppendJsonString(&body, ctx->server_name);
+    body += "}";
+    return Json(200, std::move(body));
   });
   router->Add("GET", "/api/saved", [ctx](Request&) {
     std::lock_guard<std::mutex> l(saved_mu);

@@ -162,7 +162,7 @@ TEST_F(UiRoutes, PagesAndAssetsNeedTheSessionCookieOnly) {
   basic.headers["authorization"] = "Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=";  // alice:alice-password
   EXPECT_EQ(router_.Dispatch(basic).status, 401);
 
-  for (const char* page : {"/search", "/saved", "/aws"}) {
+  for (const char* page : {"/search", "/saved", "/aws", "/status"}) {
     Response r = Call("GET", page, "x=1; " + cookie);
     ASSERT_EQ(r.status, 200) << page;
     EXPECT_NE(r.body.find("<script type=\"module\" src=\"/static/app.js\"></script>"),

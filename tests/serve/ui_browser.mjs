@@ -188,6 +188,14 @@ try {
   check((await page.$$("#aws-panels svg.chart")).length >= 3, 'AWS overview charts drawn');
   await page.screenshot({ path: shots + '/aws.png', fullPage: true });
 
+  // The status page lists the store's index with its event count.
+  await page.goto(url + '/status');
+  await page.waitForSelector('#status-indexes table.stats tbody tr');
+  const idx = await page.$$eval('#status-indexes tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const total = idx.reduce((a, r) => a + Number(r[1]), 0);
+  check(total === expectedCount('index=*'), `status page: ${idx.length} index(es), ${total} events`);
+  await page.screenshot({ path: shots + '/status.png' });
+
   // Logout ends the session.
   await Promise.all([page.waitForURL(url + '/login'), page.click('#logout-form button')]);
   const me = await page.request.get(url + '/api/me');

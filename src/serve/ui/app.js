@@ -599,6 +599,25 @@ async function awsPage(view) {
   load();
 }
 
+// ---- status -----------------------------------------------------------------------------------
+function fmtBytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return (i ? n.toFixed(1) : String(n)) + ' ' + units[i];
+}
+async function statusPage(view) {
+  const st = await api('/api/status');
+  const fmtMs = (ms) => (ms ? fmtTime(new Date(ms).toISOString()) : '');
+  const rows = st.indexes.map((i) => ({ index: i.name, events: String(i.events), segments: String(i.segments),
+    size: fmtBytes(i.bytes), earliest: fmtMs(i.min_time_ms), latest: fmtMs(i.max_time_ms), 'broken segments': String(i.broken_segments) }));
+  view.replaceChildren(el('h2', {}, 'Status'),
+    el('p', {}, `Searches running: ${st.jobs_running}, waiting: ${st.jobs_queued}.`),
+    el('div', { class: 'panel', id: 'status-indexes' }, el('h3', {}, 'Indexes'),
+      rows.length ? statsTable(['index', 'events', 'segments', 'size', 'earliest', 'latest', 'broken segments'], rows)
+        : el('p', { class: 'muted' }, 'No index yet.')));
+}
+
 // ---- start ----------------------------------------------------------------------------------
 async function main() {
   const me = await api('/api/me');
@@ -607,11 +626,12 @@ async function main() {
   document.getElementById('user').textContent = me.user;
   const view = document.getElementById('view');
   const path = location.pathname;
-  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws']]) {
+  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status']]) {
     document.getElementById(id).classList.toggle('active', path === p);
   }
   if (path === '/saved') await savedPage(view);
   else if (path === '/aws') await awsPage(view);
+  else if (path === '/status') await statusPage(view);
   else searchPage(view);
 }
 main().catch((err) => {
