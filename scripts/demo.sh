@@ -29,3 +29,7 @@ if "$CAIRN" search --help >/dev/null 2>&1; then
   run '`cloudtrail` | stats count by eventSource | sort -count | head 10'
 fi
 step "done: data in $DIR/data, logs in $DIR/logs (scenarios listed in $DIR/logs/scenarios.json)"
+if "$CAIRN" serve --help >/dev/null 2>&1; then
+  echo "to search in a browser: CAIRN_ADMIN_PASSWORD='pick-a-password' $CAIRN serve --data $DIR/data"
+  echo "  then open http://127.0.0.1:8000/ and sign in as admin (the REST API is on :8089)"
+fi

@@ -46,6 +46,8 @@ struct ServeFlags {
   int search_workers = 0;
   std::string port_file;
   std::string metrics;
+  int ui_port = -2;  // -2: serve.ui_port (default 8000); -1: no web UI
+  std::string ui_port_file;
   std::string users_file;
   bool no_collect = false;
   // passwd / token
@@ -229,6 +231,14 @@ int RunServe(Globals* g, const ServeFlags& f) {
   ctx.stopping = &stopping;
   serve::Router router;
   serve::RegisterAllRoutes(&router, &ctx);
+  serve::Router ui_router;  // the web UI on its own port (rest_ui.cc)
+  serve::RegisterUi(&ui_router, &ctx);
+  serve::ServerOptions ui_so = so;
+  if (f.ui_port != -2) {
+    ui_so.port = f.ui_port;
+  } else if (!ConfigInt(config, "serve.ui_port", so.port == 0 ? 0 : 8000, &ui_so.port)) {
+    return kExitUsage;  // (with the management port 0, the UI too takes any free port)
+  }
 
   struct sigaction sa {};
   sa.sa_handler = OnServeSignal;
@@ -251,6 +261,32 @@ int RunServe(Globals* g, const ServeFlags& f) {
   if (!f.port_file.empty()) {
     Status s = WriteFileAtomic(FileSystem::Default(), f.port_file, std::to_string(port) + "\n");
     if (!s.ok()) log::Warn("serve: --port-file: {}", s.message());
+  }
+
+  std::unique_ptr<serve::HttpServer> ui_server;
+  if (ui_so.port >= 0) {
+    // A UI port that cannot be bound leaves the REST API and collection running (said loudly).
+    auto started = serve::HttpServer::Start(ui_so, &ui_router);
+    if (!started.ok()) {
+      log::Error("serve: web UI not started on port {}: {}", ui_so.port,
+                 started.status().message());
+      std::fprintf(stderr, "cairn serve: web UI not started: %s\n",
+                   started.status().message().c_str());
+    } else {
+      ui_server = std::move(*started);
+    }
+  }
+  if (ui_server) {
+    const int ui_port = ui_server->port();
+    log::Info("serve: web UI on {}://{}:{}", ui_server->tls() ? "https" : "http", ui_so.bind,
+              ui_port);
+    std::fprintf(stderr, "cairn serve: web UI on %s://%s:%d\n", ui_server->tls() ? "https" : "http",
+                 ui_so.bind.c_str(), ui_port);
+    if (!f.ui_port_file.empty()) {
+      Status s =
+          WriteFileAtomic(FileSystem::Default(), f.ui_port_file, std::to_string(ui_port) + "\n");
+      if (!s.ok()) log::Warn("serve: --ui-port-file: {}", s.message());
+    }
   }
 
   // The collectors, when the configuration names inputs.
@@ -301,7 +337,10 @@ int RunServe(Globals* g, const ServeFlags& f) {
   stopping = true;
   // Requests in progress get up to the drain time; then running searches are cancelled so that
   // their connections finish.
-  std::thread stopper([&] { (*server)->Stop(); });
+  std::thread stopper([&] {
+    if (ui_server) ui_server->Stop();
+    (*server)->Stop();
+  });
   if (collector) collector->RequestStop();
   const auto drain_until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(so.drain_ms);
@@ -336,6 +375,11 @@ void RegisterServe(CLI::App* app, Globals* g) {
   cmd->add_option("--port", f->port,
                   "Management (REST) port (serve.port, default 8089; 0: any free port)")
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--ui-port", f->ui_port,
+                  "Web UI port (serve.ui_port, default 8000; 0: any free port; -1: no web UI)")
+      ->check(CLI::Range(-1, 65535));
+  cmd->add_option("--ui-port-file", f->ui_port_file,
+                  "Write the web UI's port to this file once listening");
   cmd->add_option("--tls-cert", f->tls_cert, "PEM certificate chain: serve HTTPS (serve.tls_cert)");
   cmd->add_option("--tls-key", f->tls_key, "PEM private key (serve.tls_key)");
   cmd->add_option("--search-workers", f->search_workers,

@@ -33,6 +33,8 @@ struct ServeContext {
 void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc
 void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
 void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
+// The web UI's own port (pages, assets, its JSON API, cookie sessions): rest_ui.cc.
+void RegisterUi(Router* router, ServeContext* ctx);
 // Every route of the management port, and the authenticator.
 void RegisterAllRoutes(Router* router, ServeContext* ctx);  // rest_routes.cc
 

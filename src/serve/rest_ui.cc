@@ -1,0 +1,594 @@
+// The web UI on its own port (serve.ui_port, default 8000): the login page, the application page
+// (search, saved searches, AWS overview; src/serve/ui/app.js draws them), the embedded assets and
+// a JSON API under /api that runs jobs through the JobManager.
+//
+// Authentication is the session cookie `cairn_session` only (an Authorization header is ignored,
+// so a browser's remembered basic credentials cannot act for a forged request). The cookie holds
+// a session key of Auth (the same sessions as the REST API); HttpOnly, SameSite=Strict, Secure
+// under TLS. CSRF: every POST needs the session's token (a keyed hash of the session key) in the
+// X-CSRF-Token header or a `csrf` form field, else 403; a request a browser marks cross-site
+// (Sec-Fetch-Site) is refused too. The login form carries a random token that must match the
+// `cairn_login` cookie set with the page (double submit). Every response carries a
+// Content-Security-Policy without inline scripts or styles.
+
+#include "serve/rest_ui.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "common/fs.h"
+#include "common/json_util.h"
+#include "common/log.h"
+#include "serve/auth.h"
+#include "serve/jobs.h"
+#include "serve/rest.h"
+#include "serve/splunk_format.h"
+#include "serve/ui_assets.h"
+#include "store/store.h"
+
+namespace cairn::serve {
+
+namespace {
+
+constexpr const char* kSessionCookie = "cairn_session";
+constexpr const char* kLoginCookie = "cairn_login";
+constexpr size_t kSummaryRows = 10000;  // events the field sidebar looks at
+constexpr size_t kTopValues = 10;
+
+const std::string& CsrfSecret() {
+  static const std::string secret = RandomHex(32);
+  return secret;
+}
+
+std::string CsrfToken(const std::string& session_key) {
+  return Sha256Hex(CsrfSecret() + '\0' + session_key);
+}
+
+bool SameSecret(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// Headers every UI response carries.
+Response Secure(Response r) {
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'self'; script-src 'self'; style-src 'self'; "
+                         "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+Response Json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = std::move(body);
+  return Secure(std::move(r));
+}
+
+Response JsonError(int status, std::string_view text) {
+  std::string body = "{\"error\":";
+  AppendJsonString(&body, text);
+  body += "}";
+  return Json(status, std::move(body));
+}
+
+Response Redirect(const std::string& to) {
+  Response r;
+  r.status = 303;
+  r.headers.emplace_back("Location", to);
+  return Secure(std::move(r));
+}
+
+std::string CookieHeader(const Request& req, const std::string& name, const std::string& value,
+                         bool clear = false) {
+  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  if (req.tls) c += "; Secure";
+  if (clear) c += "; Max-Age=0";
+  return c;
+}
+
+const char* ContentTypeOf(std::string_view name) {
+  auto ends = [&](std::string_view ext) {
+    return name.size() >= ext.size() && name.substr(name.size() - ext.size()) == ext;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+Response Asset(const std::string& name) {
+  const UiAsset* a = FindUiAsset(name);
+  if (a == nullptr) return JsonError(404, "Not Found");
+  Response r;
+  r.content_type = ContentTypeOf(name);
+  r.body.assign(reinterpret_cast<const char*>(a->data), a->size);
+  return Secure(std::move(r));
+}
+
+// The session the request's cookie names (Auth checks and refreshes it).
+std::optional<User> CookieUser(ServeContext* ctx, Request& req) {
+  const std::string key = CookieValue(req.Header("cookie"), kSessionCookie);
+  req.headers.erase("authorization");
+  if (key.empty()) return std::nullopt;
+  req.headers["authorization"] = "Splunk " + key;
+  auto user = ctx->auth->Authenticate(&req);
+  req.headers.erase("authorization");
+  return user;
+}
+
+Response LoginPage(const Request& req, int status, const std::string& error) {
+  const UiAsset* a = FindUiAsset("login.html");
+  std::string html(reinterpret_cast<const char*>(a->data), a->size);
+  const std::string token = RandomHex(16);
+  auto replace = [&](const std::string& from, const std::string& to) {
+    size_t at = html.find(from);
+    if (at != std::string::npos) html.replace(at, from.size(), to);
+  };
+  replace("{{csrf}}", token);
+  replace("{{error}}", error.empty() ? "" : "<p class=\"error\">" + HtmlEscape(error) + "</p>");
+  Response r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::move(html);
+  r.headers.emplace_back("Set-Cookie", CookieHeader(req, kLoginCookie, token));
+  return Secure(std::move(r));
+}
+
+// A state-changing request must carry the session's CSRF token and not come from another site.
+bool CsrfOk(const Request& req) {
+  const std::string site = req.Header("sec-fetch-site");
+  if (!site.empty() && site != "same-origin" && site != "none") return false;
+  std::string token = req.Header("x-csrf-token");
+  if (token.empty()) token = req.form.Get("csrf", "");
+  return SameSecret(token, CsrfToken(req.session_key));
+}
+
+bool IsAdmin(const Request& req) { return req.user && req.user->role == "admin"; }
+
+std::string JobStatusJson(const JobStatus& s) {
+  std::string out = "{\"sid\":";
+  AppendJsonString(&out, s.sid);
+  out += ",\"search\":";
+  AppendJsonString(&out, s.search);
+  out += fmt::format(
+      ",\"dispatchState\":\"{}\",\"isDone\":{},\"isFailed\":{},\"isFinalized\":{},"
+      "\"doneProgress\":{},\"eventCount\":{},\"resultCount\":{},\"scanCount\":{},"
+      "\"runDuration\":{},\"eventsSearch\":{},\"messages\":[",
+      DispatchStateName(s.state),
+      s.state == DispatchState::kDone || s.state == DispatchState::kFailed,
+      s.state == DispatchState::kFailed, s.finalized, s.progress, s.event_count, s.result_count,
+      s.scan_count, s.run_duration, s.events_search);
+  for (size_t i = 0; i < s.messages.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"type\":";
+    AppendJsonString(&out, s.messages[i].type);
+    out += ",\"text\":";
+    AppendJsonString(&out, s.messages[i].text);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+Response StatusError(const cairn::Status& s) {
+  switch (s.code()) {
+    case StatusCode::kNotFound: return JsonError(404, s.message());
+    case StatusCode::kInvalidArgument: return JsonError(400, s.message());
+    case StatusCode::kResourceExhausted: return JsonError(503, s.message());
+    default: return JsonError(500, s.message());
+  }
+}
+
+// Each field's coverage and top values over the first kSummaryRows events of a done job.
+std::string SummaryJson(const ResultPage& page) {
+  struct Stat {
+    size_t count = 0;
+    std::map<std::string, size_t> values;
+  };
+  std::vector<Stat> stats(page.fields.size());
+  for (const auto& row : page.rows) {
+    for (size_t j = 0; j < row.size() && j < stats.size(); ++j) {
+      if (row[j].empty()) continue;
+      ++stats[j].count;
+      std::vector<std::string> seen;
+      for (const auto& v : row[j]) {
+        if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+        seen.push_back(v);
+        ++stats[j].values[v];
+      }
+    }
+  }
+  std::vector<size_t> order;
+  for (size_t j = 0; j < page.fields.size(); ++j) {
+    const std::string& f = page.fields[j];
+    if (f == "_raw" || f == "_time" || stats[j].count == 0) continue;
+    order.push_back(j);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (stats[a].count != stats[b].count) return stats[a].count > stats[b].count;
+    return page.fields[a] < page.fields[b];
+  });
+  std::string out = fmt::format("{{\"events\":{},\"fields\":[", page.rows.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    const size_t j = order[k];
+    std::vector<std::pair<std::string, size_t>> top(stats[j].values.begin(), stats[j].values.end());
+    std::stable_sort(top.begin(), top.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (k > 0) out += ',';
+    out += "{\"name\":";
+    AppendJsonString(&out, page.fields[j]);
+    out += fmt::format(",\"count\":{},\"distinct\":{},\"top\":[", stats[j].count, top.size());
+    for (size_t t = 0; t < top.size() && t < kTopValues; ++t) {
+      if (t > 0) out += ',';
+      out += "{\"value\":";
+      AppendJsonString(&out, top[t].first);
+      out += fmt::format(",\"count\":{}}}", top[t].second);
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+std::mutex saved_mu;  // the saved searches file: read-modify-write under it
+
+std::string SavedPath(const ServeContext* ctx) {
+  return JoinPath(JoinPath(ctx->data_dir, "serve"), "savedsearches.conf");
+}
+
+std::vector<SavedSearch> LoadSaved(const ServeContext* ctx) {
+  auto text = ReadFileToString(FileSystem::Default(), SavedPath(ctx), 16u << 20);
+  if (!text.ok()) return {};
+  return ParseSavedSearches(*text);
+}
+
+std::string SavedJson(const std::vector<SavedSearch>& list) {
+  std::string out = "{\"saved\":[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) out += ',';
+    const auto& s = list[i];
+    out += "{\"name\":";
+    AppendJsonString(&out, s.name);
+    out += ",\"search\":";
+    AppendJsonString(&out, s.search);
+    out += ",\"earliest_time\":";
+    AppendJsonString(&out, s.earliest_time);
+    out += ",\"latest_time\":";
+    AppendJsonString(&out, s.latest_time);
+    out += ",\"description\":";
+    AppendJsonString(&out, s.description);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+std::string OneLine(std::string s) {
+  for (char& c : s) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string_view part(header.data() + pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    const size_t eq = part.find('=');
+    if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+      return std::string(part.substr(eq + 1));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
+std::vector<SavedSearch> ParseSavedSearches(const std::string& text) {
+  std::vector<SavedSearch> out;
+  std::vector<std::string> lines;
+  {
+    std::string cur;
+    size_t pos = 0;
+    while (pos <= text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) nl = text.size();
+      std::string line = text.substr(pos, nl - pos);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty() && line.back() == '\\') {
+        line.pop_back();
+        cur += line + "\n";
+      } else {
+        lines.push_back(cur + line);
+        cur.clear();
+      }
+      pos = nl + 1;
+    }
+    if (!cur.empty()) lines.push_back(cur);
+  }
+  auto trim = [](std::string s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.erase(0, 1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    return s;
+  };
+  SavedSearch* cur = nullptr;
+  for (const auto& raw : lines) {
+    const std::string line = trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      const std::string name = line.substr(1, line.size() - 2);
+      if (name == "default") {
+        cur = nullptr;
+        continue;
+      }
+      out.push_back(SavedSearch{name, "", "", "", ""});
+      cur = &out.back();
+      continue;
+    }
+    const size_t eq = line.find('=');
+    if (cur == nullptr || eq == std::string::npos) continue;
+    const std::string key = trim(line.substr(0, eq));
+    const std::string value = trim(line.substr(eq + 1));
+    if (key == "search") cur->search = value;
+    if (key == "dispatch.earliest_time") cur->earliest_time = value;
+    if (key == "dispatch.latest_time") cur->latest_time = value;
+    if (key == "description") cur->description = value;
+  }
+  return out;
+}
+
+std::string FormatSavedSearches(const std::vector<SavedSearch>& searches) {
+  std::string out =
+      "# Saved searches of cairn serve's web UI (Splunk's savedsearches.conf form).\n";
+  for (const auto& s : searches) {
+    out += "\n[" + s.name + "]\n";
+    out += "search = " + OneLine(s.search) + "\n";
+    if (!s.earliest_time.empty())
+      out += "dispatch.earliest_time = " + OneLine(s.earliest_time) + "\n";
+    if (!s.latest_time.empty()) out += "dispatch.latest_time = " + OneLine(s.latest_time) + "\n";
+    if (!s.description.empty()) out += "description = " + OneLine(s.description) + "\n";
+  }
+  return out;
+}
+
+Status ValidateSavedSearch(const SavedSearch& s) {
+  if (s.name.empty() || s.name.size() > 100) {
+    return InvalidArgument("a saved search needs a name of 1 to 100 characters");
+  }
+  for (unsigned char c : s.name) {
+    if (c < 0x20 || c == 0x7f || c == '[' || c == ']') {
+      return InvalidArgument("a saved search's name may not hold [, ] or control characters");
+    }
+  }
+  if (s.name != OneLine(s.name) || s.name.front() == ' ' || s.name.back() == ' ') {
+    return InvalidArgument("a saved search's name may not start or end with a space");
+  }
+  if (s.search.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return InvalidArgument("a saved search needs a search");
+  }
+  return Status::Ok();
+}
+
+void RegisterUi(Router* router, ServeContext* ctx) {
+  router->SetAuthenticator([ctx](Request& req) { return CookieUser(ctx, req); });
+  // Pages: without a session, to the login page.
+  auto page = [ctx](Request& req) {
+    if (!CookieUser(ctx, req)) return Redirect("/login");
+    return Asset("app.html");
+  };
+  router->Add(
+      "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
+  for (const char* p : {"/search", "/saved", "/aws", "/status"})
+    router->Add("GET", p, page, Access::kPublic);
+  router->Add(
+      "GET", "/login",
+      [ctx](Request& req) {
+        if (CookieUser(ctx, req)) return Redirect("/search");
+        return LoginPage(req, 200, "");
+      },
+      Access::kPublic);
+  router->Add(
+      "POST", "/login",
+      [ctx](Request& req) {
+        const std::string cookie = CookieValue(req.Header("cookie"), kLoginCookie);
+        const std::string site = req.Header("sec-fetch-site");
+        if (!SameSecret(req.form.Get("csrf", ""), cookie) ||
+            (!site.empty() && site != "same-origin" && site != "none")) {
+          return LoginPage(req, 403, "The form expired; try again.");
+        }
+        auto key = ctx->auth->Login(req.form.Get("username", ""), req.form.Get("password", ""),
+                                    req.remote);
+        if (!key) return LoginPage(req, 401, "Login failed.");
+        Response r = Redirect("/search");
+        r.headers.emplace_back("Set-Cookie", CookieHeader(req, kSessionCookie, *key));
+        r.headers.emplace_back("Set-Cookie", CookieHeader(req, kLoginCookie, "", true));
+        return r;
+      },
+      Access::kPublic);
+  router->Add("POST", "/logout", [ctx](Request& req) {
+    if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
+    ctx->auth->Logout(req.session_key);
+    Response r = Redirect("/login");
+    r.headers.emplace_back("Set-Cookie", CookieHeader(req, kSessionCookie, "", true));
+    return r;
+  });
+  // Assets: the stylesheet and the icon are public (the login page uses them), the rest needs a
+  // session.
+  router->Add(
+      "GET", "/static/{name}",
+      [ctx](Request& req) {
+        const std::string& name = req.captures["name"];
+        if (name != "app.css" && name != "favicon.svg" && !CookieUser(ctx, req)) {
+          return JsonError(401, "Login required");
+        }
+        if (name == "login.html" || name == "app.html") return JsonError(404, "Not Found");
+        return Asset(name);
+      },
+      Access::kPublic);
+
+  // The JSON API the page calls (same origin). POSTs are checked for the CSRF token.
+  auto post = [router](const std::string& pattern, Handler h) {
+    router->Add("POST", pattern, [h = std::move(h)](Request& req) {
+      if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
+      return h(req);
+    });
+  };
+  router->Add("GET", "/api/me", [](Request& req) {
+    std::string body = "{\"user\":";
+    AppendJsonString(&body, req.user->name);
+    body += ",\"role\":";
+    AppendJsonString(&body, req.user->role);
+    body += ",\"csrf\":";
+    AppendJsonString(&body, CsrfToken(req.session_key));
+    body += "}";
+    return Json(200, std::move(body));
+  });
+  post("/api/jobs", [ctx](Request& req) {
+    JobRequest jr;
+    jr.search = req.form.Get("search", "");
+    jr.earliest_time = req.form.Get("earliest_time", "");
+    jr.latest_time = req.form.Get("latest_time", "");
+    jr.owner = req.user->name;
+    auto sid = ctx->jobs->Create(jr);
+    if (!sid.ok()) return StatusError(sid.status());
+    std::string body = "{\"sid\":";
+    AppendJsonString(&body, *sid);
+    body += "}";
+    return Json(201, std::move(body));
+  });
+  router->Add("GET", "/api/jobs/{sid}", [ctx](Request& req) {
+    auto s = ctx->jobs->Status(req.captures["sid"], req.user->name, IsAdmin(req));
+    if (!s.ok()) return StatusError(s.status());
+    return Json(200, JobStatusJson(*s));
+  });
+  router->Add("GET", "/api/jobs/{sid}/results", [ctx](Request& req) {
+    const size_t offset = std::strtoull(req.Param("offset", "0").c_str(), nullptr, 10);
+    size_t count = std::strtoull(req.Param("count", "50").c_str(), nullptr, 10);
+    count = std::clamp<size_t>(count, 1, 10000);
+    auto page =
+        ctx->jobs->Results(req.captures["sid"], req.user->name, IsAdmin(req), offset, count);
+    if (!page.ok()) return StatusError(page.status());
+    std::string type;
+    return Json(200, FormatResults(*page, OutputMode::kJson, &type));
+  });
+  router->Add("GET", "/api/jobs/{sid}/summary", [ctx](Request& req) {
+    auto page =
+        ctx->jobs->Results(req.captures["sid"], req.user->name, IsAdmin(req), 0, kSummaryRows);
+    if (!page.ok()) return StatusError(page.status());
+    return Json(200, SummaryJson(*page));
+  });
+  router->Add("GET", "/api/jobs/{sid}/export", [ctx](Request& req) {
+    const bool csv = req.Param("output_mode", "csv") == "csv";
+    auto page = ctx->jobs->Results(req.captures["sid"], req.user->name, IsAdmin(req), 0, 0);
+    if (!page.ok()) return StatusError(page.status());
+    Response r;
+    r.body = FormatResults(*page, csv ? OutputMode::kCsv : OutputMode::kJson, &r.content_type);
+    r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"results.{}\"",
+                                                              csv ? "csv" : "json"));
+    return Secure(std::move(r));
+  });
+  post("/api/jobs/{sid}/cancel", [ctx](Request& req) {
+    cairn::Status s = ctx->jobs->Cancel(req.captures["sid"], req.user->name, IsAdmin(req));
+    if (!s.ok()) return StatusError(s);
+    return Json(200, "{}");
+  });
+  // The status page: the store's indexes and the search workers' load.
+  router->Add("GET", "/api/status", [ctx](Request&) {
+    std::string body = "{\"indexes\":[";
+    bool first = true;
+    if (ctx->store != nullptr) {
+      for (const auto& name : ctx->store->ListIndexes()) {
+        auto info = ctx->store->Info(name);
+        if (!info.ok()) continue;
+        if (!first) body += ',';
+        first = false;
+        body += "{\"name\":";
+        AppendJsonString(&body, info->name);
+        body += fmt::format(
+            ",\"events\":{},\"segments\":{},\"bytes\":{},\"min_time_ms\":{},"
+            "\"max_time_ms\":{},\"broken_segments\":{}}}",
+            info->events, info->segments, info->bytes, info->min_time, info->max_time,
+            info->broken_segments);
+      }
+    }
+    body += "],\"jobs_running\":";
+    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->running() : 0);
+    body += ",\"jobs_queued\":";
+    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->queued() : 0);
+    body += ",\"server\":";
+    AppendJsonString(&body, ctx->server_name);
+    body += "}";
+    return Json(200, std::move(body));
+  });
+  router->Add("GET", "/api/saved", [ctx](Request&) {
+    std::lock_guard<std::mutex> l(saved_mu);
+    return Json(200, SavedJson(LoadSaved(ctx)));
+  });
+  post("/api/saved", [ctx](Request& req) {
+    SavedSearch s{req.form.Get("name", ""), req.form.Get("search", ""),
+                  req.form.Get("earliest_time", ""), req.form.Get("latest_time", ""),
+                  req.form.Get("description", "")};
+    if (Status v = ValidateSavedSearch(s); !v.ok()) return JsonError(400, v.message());
+    std::lock_guard<std::mutex> l(saved_mu);
+    auto list = LoadSaved(ctx);
+    auto it =
+        std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == s.name; });
+    if (it != list.end()) {
+      *it = s;
+    } else {
+      list.push_back(s);
+    }
+    FileSystem* fs = FileSystem::Default();
+    Status st = fs->CreateDirs(JoinPath(ctx->data_dir, "serve"));
+    if (st.ok()) st = WriteFileAtomic(fs, SavedPath(ctx), FormatSavedSearches(list));
+    if (!st.ok()) {
+      log::Error("serve: saving searches: {}", st.ToString());
+      return JsonError(500, "Could not save the search");
+    }
+    log::Info("serve: user {} saved search {:?}", req.user->name, s.name);
+    return Json(200, SavedJson(list));
+  });
+  post("/api/saved/delete", [ctx](Request& req) {
+    const std::string name = req.form.Get("name", "");
+    std::lock_guard<std::mutex> l(saved_mu);
+    auto list = LoadSaved(ctx);
+    auto it =
+        std::remove_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
+    if (it == list.end()) return JsonError(404, "No such saved search");
+    list.erase(it, list.end());
+    Status st = WriteFileAtomic(FileSystem::Default(), SavedPath(ctx), FormatSavedSearches(list));
+    if (!st.ok()) return JsonError(500, "Could not save the searches");
+    return Json(200, SavedJson(list));
+  });
+}
+
+}  // namespace cairn::serve

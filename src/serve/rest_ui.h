@@ -1,0 +1,37 @@
+#pragma once
+// The web UI (rest_ui.cc): pages, embedded assets and a small JSON API on their own port
+// (serve.ui_port, default 8000), authenticated by a session cookie only. Declared here for the
+// tests; RegisterUi is in rest.h.
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace cairn::serve {
+
+// A saved search, kept in <data>/serve/savedsearches.conf in Splunk's form:
+//   [name]
+//   search = ...
+//   dispatch.earliest_time = -24h
+//   dispatch.latest_time = now
+//   description = ...
+struct SavedSearch {
+  std::string name;
+  std::string search;
+  std::string earliest_time;
+  std::string latest_time;
+  std::string description;
+};
+
+// Parses savedsearches.conf text (other keys are ignored; a "\" at a line's end continues it).
+std::vector<SavedSearch> ParseSavedSearches(const std::string& text);
+std::string FormatSavedSearches(const std::vector<SavedSearch>& searches);
+// InvalidArgument for a name that is empty, longer than 100 characters or holds [ ] or a control
+// character, or for an empty search.
+Status ValidateSavedSearch(const SavedSearch& s);
+
+// The value of cookie `name` in a Cookie header ("" when absent).
+std::string CookieValue(const std::string& header, const std::string& name);
+
+}  // namespace cairn::serve

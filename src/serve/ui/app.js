@@ -1,0 +1,639 @@
+// cairn's web UI: the search page, saved searches and the AWS overview. Plain DOM code, no
+// framework. Every value from the server is put into the page as text (textContent, attribute
+// setters), never as HTML, so an event holding markup shows as that markup's text.
+
+const TIME_PRESETS = [
+  ['Last 15 minutes', '-15m', ''], ['Last 60 minutes', '-60m', ''], ['Last 4 hours', '-4h', ''],
+  ['Last 24 hours', '-24h', ''], ['Last 7 days', '-7d', ''], ['Last 30 days', '-30d', ''],
+  ['Today', '@d', ''], ['All time', '', ''],
+];
+const PAGE_SIZE = 20;
+const COLORS = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085', '#d35400',
+  '#2c3e50', '#e84393', '#7f8c8d', '#27ae60'];
+let csrf = '';
+
+// ---- DOM helpers ---------------------------------------------------------------------------
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+const SVGNS = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+const fmtInt = (n) => Number(n).toLocaleString('en-US');
+
+// ---- API -----------------------------------------------------------------------------------
+async function api(path, form) {
+  const opts = { credentials: 'same-origin', headers: {} };
+  if (form) {
+    opts.method = 'POST';
+    opts.headers['X-CSRF-Token'] = csrf;
+    opts.body = new URLSearchParams(form);
+  }
+  const r = await fetch(path, opts);
+  if (r.status === 401) { location.href = '/login'; throw new Error('Login required'); }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
+  return body;
+}
+
+// Runs a search to completion; onStatus sees each polled status. Returns the final status.
+async function runJob(search, earliest, latest, onStatus, job) {
+  const { sid } = await api('/api/jobs', { search, earliest_time: earliest, latest_time: latest });
+  if (job) job.sid = sid;
+  for (let wait = 100; ; wait = Math.min(wait * 1.5, 1000)) {
+    const s = await api('/api/jobs/' + encodeURIComponent(sid));
+    if (onStatus) onStatus(s);
+    if (s.isDone) return s;
+    await new Promise((ok) => setTimeout(ok, wait));
+  }
+}
+const results = (sid, offset, count) =>
+  api(`/api/jobs/${encodeURIComponent(sid)}/results?offset=${offset}&count=${count}`);
+
+function cell(row, f) {
+  const v = row[f];
+  if (v === undefined || v === null) return '';
+  return Array.isArray(v) ? v.join('\n') : String(v);
+}
+const isNum = (s) => s !== '' && !isNaN(Number(s));
+const epoch = (iso) => Date.parse(iso) / 1000;
+function fmtTime(iso) {
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  return d.toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, '');
+}
+// A field="value" term for the search, quoted as SPL wants.
+function fieldTerm(field, value) {
+  const q = (s) => '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
+  const f = /^[A-Za-z0-9_.{}@-]+$/.test(field) ? field : "'" + field + "'";
+  return f + '=' + q(value);
+}
+
+// ---- time picker ---------------------------------------------------------------------------
+function timePicker(earliest, latest, onChange) {
+  const sel = el('select', { id: 'time-preset' });
+  for (const [label, e, l] of TIME_PRESETS) sel.append(el('option', { value: e + '|' + l }, label));
+  sel.append(el('option', { value: 'custom' }, 'Custom'));
+  const ein = el('input', { id: 'earliest', placeholder: 'earliest (e.g. -24h, @d, 2024-01-01T00:00:00)' });
+  const lin = el('input', { id: 'latest', placeholder: 'latest (now)' });
+  const set = (e, l) => {
+    ein.value = e; lin.value = l;
+    const match = TIME_PRESETS.find(([, pe, pl]) => pe === e && pl === l);
+    sel.value = match ? e + '|' + l : 'custom';
+  };
+  sel.addEventListener('change', () => {
+    if (sel.value !== 'custom') {
+      const [e, l] = sel.value.split('|');
+      ein.value = e; lin.value = l;
+      if (onChange) onChange();
+    }
+  });
+  for (const i of [ein, lin]) i.addEventListener('input', () => { sel.value = 'custom'; });
+  set(earliest, latest);
+  const node = el('div', { class: 'timebar' }, sel, el('label', {}, 'Earliest', ein),
+    el('label', {}, 'Latest', lin));
+  return { node, get: () => [ein.value.trim(), lin.value.trim()], set };
+}
+
+// ---- charts (SVG by hand) -----------------------------------------------------------------
+// rows: objects; x: the category/time field; series: numeric fields. type: line, bar, column.
+function drawChart(container, fields, rows, type) {
+  container.replaceChildren();
+  const x = fields[0];
+  const series = fields.slice(1).filter((f) => !f.startsWith('_') &&
+    rows.some((r) => isNum(cell(r, f))));
+  if (!x || series.length === 0 || rows.length === 0) {
+    container.append(el('p', { class: 'muted' }, 'Nothing to chart: the results have no numeric column.'));
+    return;
+  }
+  if (type === 'single' || (rows.length === 1 && series.length === 1 && type === 'auto')) {
+    container.append(el('div', { class: 'single chart-single' }, fmtInt(cell(rows[0], series[0]))));
+    return;
+  }
+  if (type === 'auto') type = x === '_time' ? 'line' : 'column';
+  if (type === 'pie') { drawPie(container, x, series[0], rows); return; }
+  // Drawn at the container's own size (no stretching, so the text keeps its shape).
+  const W = Math.max(320, Math.floor(container.clientWidth || 900)), H = container.classList.contains('panel-body') ? 220 : 320;
+  const L = 56, R = 12, T = 12, B = 40;
+  const s = svg('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`,
+    'data-type': type, role: 'img' });
+  const labels = timeLabels(x, rows.map((r) => cell(r, x)));
+  const vals = series.map((f) => rows.map((r) => Number(cell(r, f)) || 0));
+  const { top: max, step: tick } = niceScale(Math.max(1, ...vals.flat()));
+  const pw = W - L - R, ph = H - T - B;
+  const y = (v) => T + ph - (v / max) * ph;
+  for (let v = 0; v <= max + tick / 2; v += tick) {
+    const yy = y(v);
+    s.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, stroke: '#e3e7ea' }));
+    s.append(svg('text', { x: L - 6, y: yy + 3, 'text-anchor': 'end', class: 'axis' },
+      Number.isInteger(v) ? fmtInt(v) : v.toFixed(1)));
+  }
+  const n = rows.length, step = pw / n;
+  // Categories: every label, cut to its bar's width when there is room for 6 characters; times
+  // (or crowded categories): every k-th label whole.
+  const fit = Math.floor((step - 6) / 6.2);
+  const categories = x !== '_time' && fit >= 6;
+  const maxChars = categories ? fit : 24;
+  const longest = Math.min(maxChars, Math.max(...labels.map((l) => l.length)));
+  const every = categories ? 1 : Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / (longest * 6.2 + 12)))));
+  labels.forEach((lab, i) => {
+    if (i % every) return;
+    const t = svg('text', { x: L + step * (i + 0.5), y: H - B + 14, 'text-anchor': 'middle', class: 'axis' },
+      lab.length > maxChars ? lab.slice(0, maxChars - 1) + '…' : lab);
+    t.append(svg('title', {}, lab));
+    s.append(t);
+  });
+  if (type === 'line') {
+    vals.forEach((vs, k) => {
+      const pts = vs.map((v, i) => `${L + step * (i + 0.5)},${y(v)}`).join(' ');
+      s.append(svg('polyline', { points: pts, fill: 'none', stroke: COLORS[k % COLORS.length],
+        'stroke-width': 2, class: 'series' }));
+    });
+  } else {
+    const bw = (step * 0.8) / series.length;
+    vals.forEach((vs, k) => vs.forEach((v, i) => {
+      const r = svg('rect', { x: L + step * i + step * 0.1 + bw * k, y: y(v), width: Math.max(1, bw),
+        height: T + ph - y(v), fill: COLORS[k % COLORS.length], class: 'series' });
+      r.append(svg('title', {}, `${labels[i]} ${series[k]}: ${v}`));
+      s.append(r);
+    }));
+  }
+  container.append(s);
+  const legend = el('div', { class: 'legend' });
+  series.forEach((f, k) => {
+    const sp = el('span', {}, f);
+    sp.style.setProperty('--c', COLORS[k % COLORS.length]);
+    legend.append(sp);
+  });
+  container.append(legend);
+}
+
+// The y axis: a whole-number tick step of 1, 2 or 5 times a power of ten, about 5 ticks.
+function niceScale(v) {
+  const raw = Math.max(1, v / 5);
+  const p = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
+  return { top: step * Math.ceil(v / step), step };
+}
+// Labels of the x axis: times without the parts every bucket shares (00:00:00, seconds).
+function timeLabels(x, values) {
+  if (x !== '_time') return values;
+  const t = values.map(fmtTime);
+  if (t.every((v) => v.endsWith(' 00:00:00'))) return t.map((v) => v.slice(0, 10));
+  if (t.every((v) => v.endsWith(':00'))) return t.map((v) => v.slice(0, 16));
+  return t;
+}
+
+// One slice per row of the first numeric column (the 9 largest, the rest as "other").
+function drawPie(container, x, f, rows) {
+  const items = rows.map((r) => [cell(r, x), Number(cell(r, f)) || 0]).filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  if (items.length > 10) items.splice(9, items.length, ['other', items.slice(9).reduce((a, [, v]) => a + v, 0)]);
+  const total = items.reduce((a, [, v]) => a + v, 0);
+  const R = 120, C = 140;
+  const s = svg('svg', { class: 'chart', width: 2 * C, height: 2 * C, viewBox: `0 0 ${2 * C} ${2 * C}`, 'data-type': 'pie' });
+  let a0 = -Math.PI / 2;
+  items.forEach(([label, v], k) => {
+    const a1 = a0 + (2 * Math.PI * v) / total;
+    const p = (a) => `${C + R * Math.cos(a)},${C + R * Math.sin(a)}`;
+    const d = items.length === 1 ? `M${C - R},${C}a${R},${R} 0 1,0 ${2 * R},0a${R},${R} 0 1,0 ${-2 * R},0`
+      : `M${C},${C}L${p(a0)}A${R},${R} 0 ${a1 - a0 > Math.PI ? 1 : 0},1 ${p(a1)}Z`;
+    const path = svg('path', { d, fill: COLORS[k % COLORS.length], stroke: '#fff', class: 'series' });
+    path.append(svg('title', {}, `${label}: ${fmtInt(v)} (${((100 * v) / total).toFixed(1)}%)`));
+    s.append(path);
+    a0 = a1;
+  });
+  container.append(s);
+  const legend = el('div', { class: 'legend' });
+  items.forEach(([label, v], k) => {
+    const sp = el('span', {}, `${label} (${fmtInt(v)})`);
+    sp.style.setProperty('--c', COLORS[k % COLORS.length]);
+    legend.append(sp);
+  });
+  container.append(legend);
+}
+
+function statsTable(fields, rows) {
+  const shown = fields.filter((f) => f !== '_raw' || fields.length === 1);
+  const t = el('table', { class: 'stats' });
+  t.append(el('thead', {}, el('tr', {}, ...shown.map((f) => el('th', {}, f)))));
+  const body = el('tbody');
+  for (const r of rows) {
+    body.append(el('tr', {}, ...shown.map((f) => {
+      const v = f === '_time' ? fmtTime(cell(r, f)) : cell(r, f);
+      return el('td', { class: isNum(v) ? 'num' : '' }, v);
+    })));
+  }
+  t.append(body);
+  return t;
+}
+
+// ---- the search page ----------------------------------------------------------------------
+// The last 20 searches run in this browser (localStorage; never sent anywhere).
+function loadHistory() {
+  try { return JSON.parse(localStorage.getItem('cairn.history') || '[]').filter((h) => typeof h === 'string'); } catch { return []; }
+}
+function saveHistory(q) {
+  const list = [q, ...loadHistory().filter((h) => h !== q)].slice(0, 20);
+  try { localStorage.setItem('cairn.history', JSON.stringify(list)); } catch { /* private mode */ }
+}
+function searchTerms(q) {
+  const out = [];
+  for (const m of q.split('|')[0].matchAll(/(?:[\w.{}]+=)?"((?:[^"\\]|\\.)*)"|(?:[\w.{}]+=)?([^\s=()"]+)/g)) {
+    const t = (m[1] !== undefined ? m[1] : m[2] || '').replace(/\*/g, '');
+    if (t.length >= 3 && !/^(search|AND|OR|NOT|index|sourcetype)$/i.test(t)) out.push(t);
+  }
+  return out;
+}
+function highlighted(text, terms) {
+  const pre = el('pre');
+  if (!terms.length) { pre.textContent = text; return pre; }
+  const re = new RegExp(terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    if (m[0] === '') break;
+    pre.append(document.createTextNode(text.slice(last, m.index)), el('mark', {}, m[0]));
+    last = m.index + m[0].length;
+  }
+  pre.append(document.createTextNode(text.slice(last)));
+  return pre;
+}
+function prettyRaw(raw) {
+  try { return JSON.stringify(JSON.parse(raw), null, 2); } catch { return raw; }
+}
+
+function searchPage(view) {
+  const params = new URLSearchParams(location.search);
+  const spl = el('textarea', { id: 'spl', spellcheck: 'false', placeholder: 'Enter a search, e.g. eventName=ConsoleLogin | stats count by awsRegion' });
+  spl.value = params.get('q') || '';
+  const picker = timePicker(params.has('earliest') ? params.get('earliest') : '-24h',
+    params.get('latest') || '');
+  const runBtn = el('button', { class: 'primary', id: 'run', type: 'submit' }, 'Search');
+  const cancelBtn = el('button', { id: 'cancel', type: 'button', disabled: true }, 'Cancel');
+  const historySel = el('select', { id: 'history', title: 'Searches run in this browser' });
+  const fillHistory = () => {
+    historySel.replaceChildren(el('option', { value: '' }, 'History…'));
+    for (const h of loadHistory()) historySel.append(el('option', { value: h }, h.length > 80 ? h.slice(0, 79) + '…' : h));
+  };
+  fillHistory();
+  historySel.addEventListener('change', () => { if (historySel.value) { spl.value = historySel.value; historySel.value = ''; spl.focus(); } });
+  picker.node.append(historySel);
+  const form = el('form', { id: 'search-form' }, el('div', { class: 'searchbar' }, spl, runBtn, cancelBtn), picker.node);
+  const bar = el('div', { class: 'progress' }, el('div'));
+  const statusText = el('span', { id: 'job-status' });
+  const saveBtn = el('button', { id: 'save', type: 'button', disabled: true }, 'Save as…');
+  const exportCsv = el('a', { id: 'export-csv', class: 'hidden' }, 'Export CSV');
+  const exportJson = el('a', { id: 'export-json', class: 'hidden' }, 'JSON');
+  const status = el('div', { class: 'status' }, bar, statusText, el('span', { class: 'spacer' }), saveBtn, exportCsv, exportJson);
+  const saveName = el('input', { id: 'save-name', placeholder: 'Name' });
+  const saveDesc = el('input', { id: 'save-description', placeholder: 'Description (optional)' });
+  const saveForm = el('form', { class: 'save-form hidden', id: 'save-form' }, saveName, saveDesc,
+    el('button', { class: 'primary', type: 'submit', id: 'save-submit' }, 'Save'), el('span', { id: 'save-result', class: 'muted' }));
+  const messages = el('div', { id: 'messages' });
+  const tabs = {};
+  const tabBar = el('div', { class: 'tabs' });
+  const panes = {};
+  for (const [key, label] of [['events', 'Events'], ['stats', 'Statistics'], ['viz', 'Visualization']]) {
+    tabs[key] = el('button', { type: 'button', id: 'tab-' + key, onclick: () => show(key) }, label);
+    panes[key] = el('div', { id: 'pane-' + key, class: 'hidden' });
+    tabBar.append(tabs[key]);
+  }
+  const show = (key) => {
+    for (const k of Object.keys(tabs)) {
+      tabs[k].classList.toggle('active', k === key);
+      panes[k].classList.toggle('hidden', k !== key);
+    }
+    if (key === 'viz' && panes.viz.redraw) panes.viz.redraw();
+  };
+  view.replaceChildren(form, status, saveForm, messages, tabBar, panes.events, panes.stats, panes.viz);
+  show('events');
+
+  let current = null; // {sid, search, status}
+  let generation = 0;
+
+  async function run() {
+    const q = spl.value.trim();
+    if (!q) return;
+    const [earliest, latest] = picker.get();
+    const next = new URLSearchParams({ q, earliest, latest });
+    history.replaceState(null, '', '/search?' + next.toString());
+    const gen = ++generation;
+    saveHistory(q);
+    fillHistory();
+    const job = { sid: null };
+    current = null;
+    messages.replaceChildren();
+    for (const p of Object.values(panes)) p.replaceChildren();
+    panes.viz.redraw = null;
+    statusText.textContent = 'Starting…';
+    statusText.removeAttribute('data-done');
+    bar.firstChild.style.width = '0';
+    runBtn.disabled = true; cancelBtn.disabled = false; saveBtn.disabled = true;
+    cancelBtn.onclick = async () => {
+      if (job.sid) await api(`/api/jobs/${encodeURIComponent(job.sid)}/cancel`, {}).catch(() => {});
+      generation++;
+      statusText.textContent = 'Cancelled';
+      runBtn.disabled = false; cancelBtn.disabled = true;
+    };
+    let s;
+    try {
+      s = await runJob(q, earliest, latest, (st) => {
+        if (gen !== generation) return;
+        bar.firstChild.style.width = Math.round(st.doneProgress * 100) + '%';
+        statusText.textContent = `${st.dispatchState} ${Math.round(st.doneProgress * 100)}% — ${fmtInt(st.eventCount)} events, ${fmtInt(st.scanCount)} scanned`;
+      }, job);
+    } catch (err) {
+      if (gen === generation) {
+        messages.append(el('div', { class: 'msg' }, err.message));
+        statusText.textContent = 'Failed';
+        runBtn.disabled = false; cancelBtn.disabled = true;
+      }
+      return;
+    }
+    if (gen !== generation) return;
+    runBtn.disabled = false; cancelBtn.disabled = true; saveBtn.disabled = false;
+    for (const m of s.messages) messages.append(el('div', { class: m.type === 'ERROR' || m.type === 'FATAL' ? 'msg' : 'msg info' }, m.text));
+    if (s.isFailed) { statusText.textContent = 'Failed'; return; }
+    current = { sid: s.sid, search: q, status: s };
+    const count = s.eventsSearch ? s.eventCount : s.resultCount;
+    statusText.textContent = s.eventsSearch
+      ? `${fmtInt(s.eventCount)} ${s.eventCount === 1 ? 'event' : 'events'} (${fmtInt(s.scanCount)} scanned) in ${s.runDuration.toFixed(2)} s`
+      : `${fmtInt(s.resultCount)} results from ${fmtInt(s.eventCount)} events in ${s.runDuration.toFixed(2)} s`;
+    statusText.dataset.count = String(count);
+    statusText.dataset.q = q;
+    statusText.dataset.done = '1';
+    const base = `/api/jobs/${encodeURIComponent(s.sid)}/export?output_mode=`;
+    exportCsv.href = base + 'csv'; exportJson.href = base + 'json';
+    exportCsv.classList.remove('hidden'); exportJson.classList.remove('hidden');
+    if (s.eventsSearch) {
+      show('events');
+      await renderEvents(s, q, gen);
+    } else {
+      panes.events.replaceChildren(el('p', { class: 'muted' },
+        'This search transforms its events: see Statistics and Visualization.'));
+      show(/\b(timechart|chart)\b/.test(q) ? 'viz' : 'stats');
+      await renderStats(s, gen);
+      if (!panes.viz.classList.contains('hidden') && panes.viz.redraw) panes.viz.redraw();
+    }
+  }
+
+  async function renderEvents(s, q, gen) {
+    const fieldsBox = el('aside', { class: 'fields panel', id: 'fields' }, el('h3', {}, 'Fields'));
+    const timeline = el('div', { class: 'panel', id: 'timeline' });
+    const list = el('div', { id: 'events' });
+    const pager = el('div', { class: 'pager' });
+    panes.events.replaceChildren(el('div', { class: 'events-layout' }, fieldsBox,
+      el('div', {}, timeline, el('div', { class: 'panel', style: null }, list, pager))));
+    const terms = searchTerms(q);
+    const page = async (offset) => {
+      const r = await results(s.sid, offset, PAGE_SIZE);
+      if (gen !== generation) return;
+      list.replaceChildren();
+      for (const row of r.results || []) {
+        const raw = cell(row, '_raw');
+        list.append(el('div', { class: 'event' }, el('div', { class: 'time' }, fmtTime(cell(row, '_time'))),
+          highlighted(prettyRaw(raw), terms)));
+      }
+      if (!(r.results || []).length) list.append(el('p', { class: 'muted' }, 'No events match.'));
+      pager.replaceChildren(
+        el('button', { type: 'button', id: 'prev', disabled: offset === 0, onclick: () => page(offset - PAGE_SIZE) }, '‹ Prev'),
+        el('span', { class: 'muted' }, s.resultCount ? `${fmtInt(offset + 1)}–${fmtInt(Math.min(offset + PAGE_SIZE, s.resultCount))} of ${fmtInt(s.resultCount)}` : ''),
+        el('button', { type: 'button', id: 'next', disabled: offset + PAGE_SIZE >= s.resultCount, onclick: () => page(offset + PAGE_SIZE) }, 'Next ›'));
+    };
+    await page(0);
+    api(`/api/jobs/${encodeURIComponent(s.sid)}/summary`).then((sum) => {
+      if (gen !== generation) return;
+      fieldsBox.append(el('p', { class: 'muted' }, `from the first ${fmtInt(sum.events)} events`));
+      const ordered = [...sum.fields.filter((f) => !f.name.startsWith('date_')),
+        ...sum.fields.filter((f) => f.name.startsWith('date_'))];
+      for (const f of ordered.slice(0, 100)) {
+        const pct = sum.events ? Math.round((100 * f.count) / sum.events) : 0;
+        const values = el('ul', { class: 'values hidden' });
+        for (const t of f.top) {
+          values.append(el('li', {}, el('a', { class: 'value', 'data-field': f.name, 'data-value': t.value, title: t.value,
+            onclick: () => { spl.value = spl.value.trim() + ' ' + fieldTerm(f.name, t.value); run(); } }, t.value),
+          el('span', { class: 'muted' }, fmtInt(t.count))));
+        }
+        fieldsBox.append(el('div', { class: 'field' },
+          el('a', { class: 'field-name', 'data-field': f.name, onclick: () => values.classList.toggle('hidden') }, f.name),
+          el('span', { class: 'cov' }, `${pct}% · ${f.distinct}${f.distinct >= 10 ? '+' : ''}`), values));
+      }
+    }).catch(() => {});
+    if (q.startsWith('|')) return;
+    const [earliest, latest] = picker.get();
+    try {
+      const ts = await runJob(q + ' | timechart count', earliest, latest);
+      if (gen !== generation || ts.isFailed) return;
+      const r = await results(ts.sid, 0, 10000);
+      if (gen !== generation) return;
+      drawTimeline(timeline, r.results || [], (e, l) => {
+        picker.set(String(e), String(l)); run();
+      });
+    } catch { /* the timeline is optional */ }
+  }
+
+  async function renderStats(s, gen) {
+    const r = await results(s.sid, 0, 10000);
+    if (gen !== generation) return;
+    const fields = (r.fields || []).map((f) => (typeof f === 'string' ? f : f.name));
+    const rows = r.results || [];
+    panes.stats.replaceChildren(statsTable(fields, rows));
+    const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'pie', 'single'].map((t) => el('option', { value: t }, t)));
+    const chartBox = el('div', { id: 'chart' });
+    panes.viz.redraw = () => drawChart(chartBox, fields, rows, typeSel.value);
+    typeSel.addEventListener('change', panes.viz.redraw);
+    panes.viz.replaceChildren(el('div', { class: 'toolbar' }, el('label', {}, 'Chart ', typeSel)), el('div', { class: 'panel' }, chartBox));
+  }
+
+  form.addEventListener('submit', (e) => { e.preventDefault(); run(); });
+  spl.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); run(); }
+  });
+  saveBtn.addEventListener('click', () => { saveForm.classList.toggle('hidden'); saveName.focus(); });
+  saveForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const [earliest, latest] = picker.get();
+    const out = saveForm.querySelector('#save-result');
+    try {
+      await api('/api/saved', { name: saveName.value.trim(), search: spl.value.trim(),
+        earliest_time: earliest, latest_time: latest, description: saveDesc.value.trim() });
+      out.textContent = 'Saved.';
+    } catch (err) { out.textContent = err.message; }
+  });
+  if (spl.value) run();
+}
+
+// Event counts over time: bars; a click narrows the time range to that bucket.
+function drawTimeline(box, rows, onZoom) {
+  box.replaceChildren();
+  if (!rows.length) return;
+  const W = Math.max(320, Math.floor((box.clientWidth || 1022) - 22)), H = 110, B = 18;
+  const s = svg('svg', { class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, id: 'timeline-svg' });
+  const counts = rows.map((r) => Number(cell(r, 'count')) || 0);
+  const max = Math.max(1, ...counts);
+  const step = W / rows.length;
+  const starts = rows.map((r) => epoch(cell(r, '_time')));
+  const span = rows.length > 1 ? starts[1] - starts[0] : 1;
+  const ends = starts.map((t, i) => (i + 1 < starts.length ? starts[i + 1] : t + span));
+  rows.forEach((r, i) => {
+    const h = ((H - B - 16) * counts[i]) / max;
+    const bw = Math.max(1, Math.min(step - 1, 48));
+    const rect = svg('rect', { class: 'bar', x: i * step + (step - bw) / 2, y: H - B - h, width: bw, height: h });
+    rect.append(svg('title', {}, `${fmtTime(cell(r, '_time'))}: ${fmtInt(counts[i])} events`));
+    s.append(rect);
+  });
+  // Click a bucket, or drag across several, to narrow the time range to them.
+  const sel = svg('rect', { class: 'selection', x: 0, y: 0, width: 0, height: H - B });
+  s.append(sel);
+  const at = (e) => Math.min(W - 1, Math.max(0, e.clientX - s.getBoundingClientRect().left));
+  let x0 = null;
+  s.addEventListener('mousedown', (e) => { x0 = at(e); e.preventDefault(); });
+  s.addEventListener('mousemove', (e) => {
+    if (x0 === null) return;
+    const x1 = at(e);
+    sel.setAttribute('x', Math.min(x0, x1));
+    sel.setAttribute('width', Math.abs(x1 - x0));
+  });
+  s.addEventListener('mouseup', (e) => {
+    if (x0 === null) return;
+    const x1 = at(e);
+    const i0 = Math.floor(Math.min(x0, x1) / step), i1 = Math.floor(Math.max(x0, x1) / step);
+    x0 = null;
+    onZoom(Math.floor(starts[i0]), Math.ceil(ends[i1]));
+  });
+  s.append(svg('text', { x: 2, y: H - 4, class: 'axis' }, fmtTime(cell(rows[0], '_time'))));
+  s.append(svg('text', { x: W - 2, y: H - 4, class: 'axis', 'text-anchor': 'end' }, fmtTime(cell(rows[rows.length - 1], '_time'))));
+  s.append(svg('text', { x: 2, y: 10, class: 'axis' }, `max ${fmtInt(max)} events`));
+  box.append(s);
+}
+
+// ---- saved searches -----------------------------------------------------------------------
+async function savedPage(view) {
+  const box = el('div', { class: 'panel', id: 'saved' });
+  view.replaceChildren(el('h2', {}, 'Saved searches'), box);
+  const render = (list) => {
+    if (!list.length) { box.replaceChildren(el('p', { class: 'muted' }, 'No saved searches yet: save one from the search page.')); return; }
+    const t = el('table', { class: 'stats', id: 'saved-table' }, el('thead', {}, el('tr', {},
+      el('th', {}, 'Name'), el('th', {}, 'Search'), el('th', {}, 'Time range'), el('th', {}, 'Description'), el('th', {}, ''))));
+    const tb = el('tbody');
+    for (const s of list) {
+      const href = '/search?' + new URLSearchParams({ q: s.search, earliest: s.earliest_time, latest: s.latest_time });
+      tb.append(el('tr', { 'data-name': s.name },
+        el('td', {}, el('a', { href, class: 'saved-run' }, s.name)),
+        el('td', {}, el('code', {}, s.search)),
+        el('td', {}, (s.earliest_time || 'all time') + (s.latest_time ? ' → ' + s.latest_time : '')),
+        el('td', {}, s.description),
+        el('td', {}, el('button', { type: 'button', onclick: async () => {
+          if (!confirm('Delete saved search ' + s.name + '?')) return;
+          render((await api('/api/saved/delete', { name: s.name })).saved);
+        } }, 'Delete'))));
+    }
+    t.append(tb);
+    box.replaceChildren(t);
+  };
+  render((await api('/api/saved')).saved);
+}
+
+// ---- AWS overview -------------------------------------------------------------------------
+const AWS_PANELS = [
+  ['Events per hour', 'index=* | timechart span=1h count', 'line'],
+  ['Events by region', 'index=* | timechart count by awsRegion', 'line'],
+  ['Top event names', 'index=* | top limit=10 eventName', 'column'],
+  ['Top principals (ARN)', 'index=* | top limit=10 userIdentity.arn', 'table'],
+  ['Errors by code', 'index=* errorCode=* errorCode!=success | stats count by errorCode | sort - count | head 10', 'column'],
+  ['Access denied', 'index=* errorCode=AccessDenied OR errorCode=*UnauthorizedOperation | stats count by eventName, userIdentity.arn | sort - count | head 10', 'table'],
+  ['Console sign-ins', 'index=* eventName=ConsoleLogin | stats count by responseElements.ConsoleLogin, additionalEventData.MFAUsed', 'table'],
+  ['Trail changes', 'index=* eventSource=cloudtrail.amazonaws.com (eventName=StopLogging OR eventName=DeleteTrail OR eventName=UpdateTrail OR eventName=CreateTrail OR eventName=PutEventSelectors) | table _time eventName userIdentity.arn awsRegion errorCode', 'table'],
+  ['IAM changes', 'index=* eventSource=iam.amazonaws.com NOT eventName=Get* NOT eventName=List* | stats count by eventName | sort - count | head 15', 'column'],
+  ['Security group changes', 'index=* eventName=AuthorizeSecurityGroup* OR eventName=RevokeSecurityGroup* OR eventName=CreateSecurityGroup OR eventName=DeleteSecurityGroup | stats count by eventName, userIdentity.arn | sort - count', 'table'],
+];
+
+async function awsPage(view) {
+  const params = new URLSearchParams(location.search);
+  const grid = el('div', { class: 'grid', id: 'aws-panels' });
+  const picker = timePicker(params.has('earliest') ? params.get('earliest') : '-7d', params.get('latest') || '', () => load());
+  view.replaceChildren(el('h2', {}, 'AWS activity'), el('div', { class: 'toolbar' }, picker.node), grid);
+  let gen = 0;
+  async function load() {
+    const g = ++gen;
+    const [earliest, latest] = picker.get();
+    grid.replaceChildren();
+    const boxes = AWS_PANELS.map(([title, search]) => {
+      const body = el('div', { class: 'panel-body' }, el('p', { class: 'muted' }, 'Running…'));
+      const href = '/search?' + new URLSearchParams({ q: search, earliest, latest });
+      grid.append(el('section', { class: 'panel' }, el('h3', {}, title, ' ', el('a', { href }, '↗ open')), body));
+      return body;
+    });
+    for (let i = 0; i < AWS_PANELS.length; i++) {
+      const [, search, type] = AWS_PANELS[i];
+      try {
+        const s = await runJob(search, earliest, latest);
+        if (g !== gen) return;
+        const r = await results(s.sid, 0, 1000);
+        const fields = (r.fields || []).map((f) => (typeof f === 'string' ? f : f.name));
+        const rows = r.results || [];
+        boxes[i].replaceChildren();
+        if (!rows.length) boxes[i].append(el('p', { class: 'muted' }, 'No results.'));
+        else if (type === 'table') boxes[i].append(statsTable(fields, rows.slice(0, 20)));
+        else drawChart(boxes[i], fields.filter((f) => f !== 'percent'), rows, type);
+      } catch (err) {
+        boxes[i].replaceChildren(el('div', { class: 'msg' }, err.message));
+      }
+    }
+  }
+  picker.node.append(el('button', { type: 'button', class: 'primary', onclick: () => load() }, 'Refresh'));
+  load();
+}
+
+// ---- status -----------------------------------------------------------------------------------
+function fmtBytes(n) {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  for (; n >= 1024 && i < units.length - 1; i++) n /= 1024;
+  return (i ? n.toFixed(1) : String(n)) + ' ' + units[i];
+}
+async function statusPage(view) {
+  const st = await api('/api/status');
+  const fmtMs = (ms) => (ms ? fmtTime(new Date(ms).toISOString()) : '');
+  const rows = st.indexes.map((i) => ({ index: i.name, events: String(i.events), segments: String(i.segments),
+    size: fmtBytes(i.bytes), earliest: fmtMs(i.min_time_ms), latest: fmtMs(i.max_time_ms), 'broken segments': String(i.broken_segments) }));
+  view.replaceChildren(el('h2', {}, 'Status'),
+    el('p', {}, `Searches running: ${st.jobs_running}, waiting: ${st.jobs_queued}.`),
+    el('div', { class: 'panel', id: 'status-indexes' }, el('h3', {}, 'Indexes'),
+      rows.length ? statsTable(['index', 'events', 'segments', 'size', 'earliest', 'latest', 'broken segments'], rows)
+        : el('p', { class: 'muted' }, 'No index yet.')));
+}
+
+// ---- start ----------------------------------------------------------------------------------
+async function main() {
+  const me = await api('/api/me');
+  csrf = me.csrf;
+  document.getElementById('logout-csrf').value = csrf;
+  document.getElementById('user').textContent = me.user;
+  const view = document.getElementById('view');
+  const path = location.pathname;
+  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status']]) {
+    document.getElementById(id).classList.toggle('active', path === p);
+  }
+  if (path === '/saved') await savedPage(view);
+  else if (path === '/aws') await awsPage(view);
+  else if (path === '/status') await statusPage(view);
+  else searchPage(view);
+}
+main().catch((err) => {
+  document.getElementById('view').replaceChildren(el('div', { class: 'msg' }, err.message));
+});

@@ -1,0 +1,262 @@
+// The web UI's routes (rest_ui.cc) through the router: the login form and its double-submit
+// token, the session cookie's attributes, pages and assets behind the session, security headers,
+// CSRF on POSTs, saved searches in savedsearches.conf form, logout.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/testing.h"
+#include "serve/auth.h"
+#include "serve/rest.h"
+#include "serve/rest_ui.h"
+#include "serve/ui_assets.h"
+
+namespace cairn::serve {
+namespace {
+
+std::string HeaderOf(const Response& r, const std::string& name, size_t nth = 0) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name && nth-- == 0) return v;
+  }
+  return "";
+}
+
+class UiRoutes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("cairn_ui");
+    ASSERT_TRUE(SetUserPassword(dir_ + "/users", "alice", "user", "alice-password").ok());
+    AuthOptions ao;
+    ao.users_file = dir_ + "/users";
+    auth_ = std::make_unique<Auth>(ao);
+    ctx_.auth = auth_.get();
+    ctx_.data_dir = dir_;
+    RegisterUi(&router_, &ctx_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Response Call(const std::string& method, const std::string& target, const std::string& cookie,
+                const std::string& form = "", std::map<std::string, std::string> headers = {}) {
+    Request r;
+    r.method = method;
+    r.target = target;
+    const size_t q = target.find('?');
+    EXPECT_TRUE(Router::NormalizePath(target.substr(0, q), &r)) << target;
+    if (q != std::string::npos) ParseUrlEncoded(target.substr(q + 1), &r.query);
+    ParseUrlEncoded(form, &r.form);
+    r.body = form;
+    r.headers = std::move(headers);
+    if (!cookie.empty()) r.headers["cookie"] = cookie;
+    r.remote = "127.0.0.1:1";
+    return router_.Dispatch(r);
+  }
+
+  // Logs in through the form; returns the session cookie ("cairn_session=...").
+  std::string LogIn() {
+    Response page = Call("GET", "/login", "");
+    const std::string login_cookie = HeaderOf(page, "Set-Cookie");
+    const std::string token = login_cookie.substr(12, login_cookie.find(';') - 12);
+    Response r = Call("POST", "/login", "cairn_login=" + token,
+                      "csrf=" + token + "&username=alice&password=alice-password");
+    EXPECT_EQ(r.status, 303);
+    const std::string c = HeaderOf(r, "Set-Cookie");
+    return c.substr(0, c.find(';'));
+  }
+
+  std::string Csrf(const std::string& cookie) {
+    Response me = Call("GET", "/api/me", cookie);
+    EXPECT_EQ(me.status, 200) << me.body;
+    const std::string key = "\"csrf\":\"";
+    const size_t at = me.body.find(key);
+    if (at == std::string::npos) return "";
+    return me.body.substr(at + key.size(), 64);
+  }
+
+  std::string dir_;
+  std::unique_ptr<Auth> auth_;
+  ServeContext ctx_;
+  Router router_;
+};
+
+TEST_F(UiRoutes, LoginFormNeedsItsTokenAndSetsAStrictHttpOnlyCookie) {
+  Response page = Call("GET", "/login", "");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
+  const std::string login_cookie = HeaderOf(page, "Set-Cookie");
+  ASSERT_EQ(login_cookie.rfind("cairn_login=", 0), 0u) << login_cookie;
+  EXPECT_NE(login_cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(login_cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string token = login_cookie.substr(12, login_cookie.find(';') - 12);
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_NE(page.body.find("value=\"" + token + "\""), std::string::npos);
+  EXPECT_EQ(page.body.find("{{"), std::string::npos);  // every placeholder filled
+  // CSP without inline scripts, and the other headers.
+  const std::string csp = HeaderOf(page, "Content-Security-Policy");
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(HeaderOf(page, "X-Content-Type-Options"), "nosniff");
+
+  // Without the token (or with another), no session: a forged login is refused.
+  Response forged = Call("POST", "/login", "", "username=alice&password=alice-password");
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_EQ(HeaderOf(forged, "Set-Cookie").find("cairn_session"), std::string::npos);
+  Response other = Call("POST", "/login", "cairn_login=" + token,
+                        "csrf=deadbeef&username=alice&password=alice-password");
+  EXPECT_EQ(other.status, 403);
+  // A wrong password: 401 and the form again, the user name not echoed as markup.
+  Response wrong = Call("POST", "/login", "cairn_login=" + token,
+                        "csrf=" + token + "&username=%3Cscript%3E&password=nope-nope");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_NE(wrong.body.find("Login failed"), std::string::npos);
+  EXPECT_EQ(wrong.body.find("<script>"), std::string::npos);
+  // The right password: a redirect to the search page and the session cookie.
+  Response ok = Call("POST", "/login", "cairn_login=" + token,
+                     "csrf=" + token + "&username=alice&password=alice-password");
+  ASSERT_EQ(ok.status, 303);
+  EXPECT_EQ(HeaderOf(ok, "Location"), "/search");
+  const std::string session = HeaderOf(ok, "Set-Cookie");
+  EXPECT_EQ(session.rfind("cairn_session=", 0), 0u) << session;
+  EXPECT_NE(session.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(session.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(session.find("Secure"), std::string::npos);                           // plain HTTP here
+  EXPECT_NE(HeaderOf(ok, "Set-Cookie", 1).find("Max-Age=0"), std::string::npos);  // login token
+
+  // Under TLS both cookies are Secure.
+  Request tls_page;
+  tls_page.method = "GET";
+  tls_page.tls = true;
+  ASSERT_TRUE(Router::NormalizePath("/login", &tls_page));
+  Response secure_page = router_.Dispatch(tls_page);
+  const std::string tls_cookie = HeaderOf(secure_page, "Set-Cookie");
+  EXPECT_NE(tls_cookie.find("; Secure"), std::string::npos) << tls_cookie;
+  const std::string tls_token = tls_cookie.substr(12, tls_cookie.find(';') - 12);
+  Request tls_login;
+  tls_login.method = "POST";
+  tls_login.tls = true;
+  ASSERT_TRUE(Router::NormalizePath("/login", &tls_login));
+  tls_login.headers["cookie"] = "cairn_login=" + tls_token;
+  ParseUrlEncoded("csrf=" + tls_token + "&username=alice&password=alice-password", &tls_login.form);
+  Response tls_ok = router_.Dispatch(tls_login);
+  ASSERT_EQ(tls_ok.status, 303);
+  EXPECT_NE(HeaderOf(tls_ok, "Set-Cookie").find("; Secure"), std::string::npos);
+}
+
+TEST_F(UiRoutes, PagesAndAssetsNeedTheSessionCookieOnly) {
+  EXPECT_EQ(Call("GET", "/search", "").status, 303);
+  EXPECT_EQ(HeaderOf(Call("GET", "/search", ""), "Location"), "/login");
+  EXPECT_EQ(Call("GET", "/static/app.js", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/me", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/me", "cairn_session=made-up").status, 401);
+  EXPECT_EQ(Call("GET", "/static/app.css", "").status, 200);  // the login page's style
+
+  const std::string cookie = LogIn();
+  ASSERT_FALSE(cookie.empty());
+  // An Authorization header is not a UI credential (basic auth a browser remembers).
+  Request basic;
+  basic.method = "GET";
+  ASSERT_TRUE(Router::NormalizePath("/api/me", &basic));
+  basic.headers["authorization"] = "Basic YWxpY2U6YWxpY2UtcGFzc3dvcmQ=";  // alice:alice-password
+  EXPECT_EQ(router_.Dispatch(basic).status, 401);
+
+  for (const char* page : {"/search", "/saved", "/aws", "/status"}) {
+    Response r = Call("GET", page, "x=1; " + cookie);
+    ASSERT_EQ(r.status, 200) << page;
+    EXPECT_NE(r.body.find("<script type=\"module\" src=\"/static/app.js\"></script>"),
+              std::string::npos);
+    // No inline script: every <script has a src.
+    for (size_t at = r.body.find("<script"); at != std::string::npos;
+         at = r.body.find("<script", at + 1)) {
+      EXPECT_LT(r.body.find("src=", at), r.body.find('>', at)) << page;
+    }
+    EXPECT_FALSE(HeaderOf(r, "Content-Security-Policy").empty());
+  }
+  Response js = Call("GET", "/static/app.js", cookie);
+  ASSERT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  const UiAsset* a = FindUiAsset("app.js");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(js.body.size(), a->size);
+  EXPECT_EQ(js.body.find("innerHTML"), std::string::npos);  // text only into the page
+  EXPECT_EQ(Call("GET", "/static/nope.js", cookie).status, 404);
+  EXPECT_EQ(Call("GET", "/static/login.html", cookie).status, 404);  // the template stays inside
+  EXPECT_EQ(Call("GET", "/static/sub/app.js", cookie).status, 404);
+  Request dotdot;
+  EXPECT_FALSE(Router::NormalizePath("/static/%2e%2e/users", &dotdot));
+}
+
+TEST_F(UiRoutes, PostsNeedTheCsrfTokenAndSavedSearchesUseSavedsearchesConf) {
+  const std::string cookie = LogIn();
+  const std::string csrf = Csrf(cookie);
+  ASSERT_EQ(csrf.size(), 64u);
+  const std::string form =
+      "name=Root+logins&search=eventName%3DConsoleLogin+userIdentity.type%3DRoot"
+      "&earliest_time=-7d&latest_time=now&description=who+logs+in+as+root";
+  EXPECT_EQ(Call("POST", "/api/saved", cookie, form).status, 403);
+  std::string wrong = csrf;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';  // one character off
+  EXPECT_EQ(Call("POST", "/api/saved", cookie, form, {{"x-csrf-token", wrong}}).status, 403);
+  // The right token from another site (a browser says so) is refused as well.
+  EXPECT_EQ(Call("POST", "/api/saved", cookie, form,
+                 {{"x-csrf-token", csrf}, {"sec-fetch-site", "cross-site"}})
+                .status,
+            403);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/serve/savedsearches.conf"));
+  Response saved = Call("POST", "/api/saved", cookie, form,
+                        {{"x-csrf-token", csrf}, {"sec-fetch-site", "same-origin"}});
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  std::ifstream in(dir_ + "/serve/savedsearches.conf");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(
+      text.str().find("[Root logins]\nsearch = eventName=ConsoleLogin userIdentity.type=Root\n"
+                      "dispatch.earliest_time = -7d\ndispatch.latest_time = now\n"
+                      "description = who logs in as root\n"),
+      std::string::npos)
+      << text.str();
+  Response list = Call("GET", "/api/saved", cookie);
+  EXPECT_NE(list.body.find("\"name\":\"Root logins\""), std::string::npos) << list.body;
+  EXPECT_EQ(
+      Call("POST", "/api/saved", cookie, "name=bad]name&search=x", {{"x-csrf-token", csrf}}).status,
+      400);
+  EXPECT_EQ(Call("POST", "/api/jobs", cookie, "search=x").status, 403);
+
+  // Logout needs the token too; afterwards the cookie is worthless.
+  EXPECT_EQ(Call("POST", "/logout", cookie).status, 403);
+  Response out = Call("POST", "/logout", cookie, "csrf=" + csrf);
+  ASSERT_EQ(out.status, 303);
+  EXPECT_NE(HeaderOf(out, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/api/me", cookie).status, 401);
+  EXPECT_EQ(Call("GET", "/search", cookie).status, 303);
+}
+
+TEST(SavedSearches, ParseFormatAndValidate) {
+  const std::string text =
+      "[default]\ndispatch.earliest_time = -24h\n\n# a comment\n[One]\nsearch = index=* \\\n"
+      "| stats count\ndispatch.earliest_time=-1h\ncron_schedule = */5 * * * *\n[Two words]\n"
+      "search = eventName=StopLogging\ndescription = trail stopped\n";
+  auto list = ParseSavedSearches(text);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].name, "One");
+  EXPECT_EQ(list[0].search, "index=* \n| stats count");
+  EXPECT_EQ(list[0].earliest_time, "-1h");
+  EXPECT_EQ(list[1].name, "Two words");
+  EXPECT_EQ(list[1].description, "trail stopped");
+  auto again = ParseSavedSearches(FormatSavedSearches(list));
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1].search, "eventName=StopLogging");
+  EXPECT_EQ(again[0].search, "index=*  | stats count");  // one line in the file
+  EXPECT_TRUE(ValidateSavedSearch({"ok name", "x", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"", "x", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"a]b", "x", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"a\nb", "x", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"name", "  ", "", "", ""}).ok());
+  EXPECT_EQ(CookieValue("a=1; cairn_session=abc; b=2", "cairn_session"), "abc");
+  EXPECT_EQ(CookieValue("xcairn_session=abc", "cairn_session"), "");
+}
+
+}  // namespace
+}  // namespace cairn::serve

@@ -1,0 +1,211 @@
+// Drives cairn serve's web UI in Debian's chromium (headless, through playwright-core) and checks
+// it against `cairn search` run beside the server. Run by tests/serve/ui_e2e_test.cc with:
+//   CAIRN_UI_URL, CAIRN_USER, CAIRN_PASSWORD, CAIRN_BIN, CAIRN_DATA, CAIRN_SHOTS (screenshots),
+//   CHROMIUM (default /usr/bin/chromium).
+// Prints "ok ..." per check and "all ok" at the end; exits 1 at the first failure.
+import { execFileSync } from 'node:child_process';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const url = env.CAIRN_UI_URL;
+const shots = env.CAIRN_SHOTS;
+function fail(msg) { console.error('FAIL: ' + msg); process.exitCode = 1; throw new Error(msg); }
+function check(cond, msg) { if (!cond) fail(msg); console.log('ok ' + msg); }
+
+// The event count `cairn search` finds for an event search.
+function expectedCount(search, earliest, latest) {
+  const range = [];
+  if (earliest) range.push('--earliest', earliest);
+  if (latest) range.push('--latest', latest);
+  const out = execFileSync(env.CAIRN_BIN, ['search', '--data', env.CAIRN_DATA, '--format', 'json',
+    ...range, search + ' | stats count'], { encoding: 'utf8' });
+  return Number(JSON.parse(out.trim().split('\n')[0]).count);
+}
+
+const browser = await chromium.launch({ executablePath: env.CHROMIUM || '/usr/bin/chromium',
+  headless: true, args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+const errors = [];
+page.on('pageerror', (e) => errors.push(String(e)));
+// Console errors, but for the load of a resource the server refused: those are checked below
+// by response, so that the one expected refusal (the wrong password) is told apart.
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+});
+const expectedRefusals = new Set([`401 ${url}/login`]);  // the wrong password
+page.on('response', (r) => {
+  const what = `${r.status()} ${r.url()}`;
+  if (r.status() >= 400 && !expectedRefusals.has(what)) errors.push(what);
+});
+page.setDefaultTimeout(60000);
+
+// Runs `search` over all time from the search bar and waits for the job to finish.
+async function runSearch(search) {
+  await page.fill('#spl', search);
+  await page.selectOption('#time-preset', { label: 'All time' });
+  await page.click('#run');
+  return waitDone(search);
+}
+async function waitDone(search) {
+  await page.waitForFunction((q) => {
+    const s = document.querySelector('#job-status');
+    return s && s.dataset.done === '1' && s.dataset.q === q;
+  }, search);
+  return Number(await page.getAttribute('#job-status', 'data-count'));
+}
+
+try {
+  // Login: the app redirects there; a wrong password is refused.
+  await page.goto(url + '/search');
+  check(page.url().endsWith('/login'), 'no session: /search redirects to /login');
+  await page.screenshot({ path: shots + '/login.png' });
+  await page.fill('#username', env.CAIRN_USER);
+  await page.fill('#password', 'not-the-password');
+  await page.click('#login-button');
+  check((await page.textContent('.error')).includes('Login failed'), 'wrong password refused');
+  await page.fill('#username', env.CAIRN_USER);
+  await page.fill('#password', env.CAIRN_PASSWORD);
+  await Promise.all([page.waitForURL(url + '/search'), page.click('#login-button')]);
+  check((await page.textContent('#user')) === env.CAIRN_USER, 'logged in');
+
+  // A search: its count equals cairn search's; events, timeline and fields show.
+  const base = 'eventSource=iam.amazonaws.com';
+  const n = await runSearch(base);
+  check(n === expectedCount(base) && n > 0, `event count ${n} equals cairn search's`);
+  await page.waitForSelector('.event pre');
+  check((await page.$$('.event')).length === Math.min(20, n), 'first page of events shown');
+  const firstRaw = await page.textContent('.event pre');
+  check(firstRaw.startsWith('{\n  "'), 'raw JSON pretty-printed');
+  await page.waitForSelector('#timeline-svg rect.bar');
+  const bars = await page.$$eval('#timeline-svg rect.bar', (rs) => rs.map((r) => Number(r.getAttribute('height'))));
+  check(bars.length > 1 && bars.some((h) => h > 0), `timeline with ${bars.length} buckets`);
+  await page.waitForSelector('.field-name[data-field="eventName"]');
+  await page.screenshot({ path: shots + '/search.png', fullPage: false });
+
+  // Narrow by a field value from the sidebar.
+  await page.click('.field-name[data-field="eventName"]');
+  const value = await page.getAttribute('a.value[data-field="eventName"]', 'data-value');
+  const topCount = Number(await page.textContent('a.value[data-field="eventName"] + span'));
+  await page.click('a.value[data-field="eventName"]');
+  const narrowed = base + ' eventName="' + value + '"';
+  const m = await waitDone(narrowed);
+  check((await page.inputValue('#spl')) === narrowed, `search became: ${narrowed}`);
+  check(m === expectedCount(narrowed) && m < n && m > 0, `narrowed count ${m} equals cairn search's`);
+  check(topCount === m, `the sidebar's count ${topCount} for the value equals the narrowed count`);
+  await page.waitForSelector('.event pre mark');
+  await page.screenshot({ path: shots + '/narrowed.png' });
+
+  // A search the engine refuses: its message shows, as text.
+  expectedRefusals.add(`400 ${url}/api/jobs`);
+  await page.fill('#spl', '| nosuchcommand <b>x</b>');
+  await page.click('#run');
+  await page.waitForSelector('#messages .msg');
+  expectedRefusals.delete(`400 ${url}/api/jobs`);
+  const msg = await page.textContent('#messages .msg');
+  check(msg.length > 0 && (await page.$$('#messages b')).length === 0, `a bad search shows its error: ${msg}`);
+
+  // The event whose fields hold markup shows it as text and runs nothing.
+  const x = await runSearch('eventName=XssProbe');
+  check(x === 1, 'the markup event is found');
+  await page.waitForSelector('.event pre');
+  const xraw = await page.textContent('.event pre');
+  check(xraw.includes('<script>window.__xss=1</script>'), 'markup shown as text in the event');
+  await page.click('.field-name[data-field="userAgent"]');
+  const ua = await page.getAttribute('a.value[data-field="userAgent"]', 'data-value');
+  check(ua === '<script>window.__xss=1</script>', 'markup shown as text in the sidebar');
+  check(await page.evaluate(() => window.__xss === undefined), 'no injected script ran');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  check((await page.$$('#view script, #view img')).length === 0, 'no element made from event data');
+  await page.screenshot({ path: shots + '/xss.png' });
+
+  // A timechart: statistics and a chart.
+  const tc = 'eventSource=iam.amazonaws.com | timechart count by eventName limit=5';
+  await runSearch(tc);
+  await page.waitForSelector('#chart svg.chart polyline.series');
+  const lines = (await page.$$('#chart svg.chart polyline.series')).length;
+  check(lines >= 2, `timechart drawn as ${lines} lines`);
+  await page.screenshot({ path: shots + '/timechart.png' });
+  await page.click('#tab-stats');
+  const rows = (await page.$$('#pane-stats table.stats tbody tr')).length;
+  check(rows === Number(await page.getAttribute('#job-status', 'data-count')), `statistics table of ${rows} rows`);
+  const st = 'eventSource=iam.amazonaws.com | stats count by eventName | sort - count | head 8';
+  await runSearch(st);
+  await page.click('#tab-viz');
+  await page.waitForSelector('#chart svg.chart rect.series');
+  check((await page.$$('#chart svg.chart rect.series')).length === 8, 'stats drawn as 8 columns');
+  await page.screenshot({ path: shots + '/columns.png' });
+
+  // Export CSV of the last job: a header and one line per result.
+  const csvHref = await page.getAttribute('#export-csv', 'href');
+  const csv = await (await page.request.get(url + csvHref)).text();
+  const csvLines = csv.trim().split('\n');
+  check(csvLines.length === 9 && /eventName/.test(csvLines[0]) && /count/.test(csvLines[0]), 'CSV export');
+
+  // A pie of the same results.
+  await page.selectOption('#chart-type', 'pie');
+  check((await page.$$('#chart svg.chart path.series')).length === 8, 'stats drawn as a pie of 8 slices');
+  await page.screenshot({ path: shots + '/pie.png' });
+
+  // Drag across the middle of the timeline: the time range narrows to those buckets, and the count
+  // equals cairn search's over the same range.
+  await runSearch(base);
+  await page.waitForSelector('#timeline-svg rect.bar');
+  const box = await (await page.$('#timeline-svg')).boundingBox();
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => document.querySelector('#time-preset').value === 'custom' &&
+    document.querySelector('#job-status').dataset.done === '1');
+  const zoomE = await page.inputValue('#earliest'), zoomL = await page.inputValue('#latest');
+  const z = Number(await page.getAttribute('#job-status', 'data-count'));
+  check(/^\d+$/.test(zoomE) && /^\d+$/.test(zoomL) && Number(zoomE) < Number(zoomL), `drag zoomed to ${zoomE}..${zoomL}`);
+  check(z === expectedCount(base, zoomE, zoomL) && z < n && z > 0, `zoomed count ${z} equals cairn search's`);
+  await page.screenshot({ path: shots + '/zoomed.png' });
+
+  // Save a search, find it in the list, run it from there.
+  await runSearch(narrowed);
+  await page.click('#save');
+  await page.fill('#save-name', 'IAM <b>activity</b>');
+  await page.fill('#save-description', 'top IAM call');
+  await page.click('#save-submit');
+  await page.waitForFunction(() => document.querySelector('#save-result').textContent === 'Saved.');
+  await page.goto(url + '/saved');
+  const row = page.locator('tr[data-name="IAM <b>activity</b>"]');
+  await row.waitFor();
+  check((await row.locator('code').textContent()) === narrowed, 'saved search listed with its search');
+  await page.screenshot({ path: shots + '/saved.png' });
+  await row.locator('a.saved-run').click();
+  await page.waitForURL(/\/search\?/);
+  check((await waitDone(narrowed)) === m, 'saved search reopened and run');
+
+  // The AWS overview: every panel finishes.
+  await page.goto(url + '/aws?earliest=&latest=');
+  await page.waitForFunction(() => document.querySelectorAll('#aws-panels .panel').length > 0 &&
+    ![...document.querySelectorAll('#aws-panels .panel-body')].some((b) => b.textContent === 'Running…'), null, { timeout: 120000 });
+  const broken = await page.$$eval('#aws-panels .msg', (ms) => ms.map((e) => e.textContent));
+  check(broken.length === 0, 'AWS overview panels ran: ' + broken.join('; '));
+  check((await page.$$("#aws-panels svg.chart")).length >= 3, 'AWS overview charts drawn');
+  await page.screenshot({ path: shots + '/aws.png', fullPage: true });
+
+  // The status page lists the store's index with its event count.
+  await page.goto(url + '/status');
+  await page.waitForSelector('#status-indexes table.stats tbody tr');
+  const idx = await page.$$eval('#status-indexes tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  const total = idx.reduce((a, r) => a + Number(r[1]), 0);
+  check(total === expectedCount('index=*'), `status page: ${idx.length} index(es), ${total} events`);
+  await page.screenshot({ path: shots + '/status.png' });
+
+  // Logout ends the session.
+  await Promise.all([page.waitForURL(url + '/login'), page.click('#logout-form button')]);
+  const me = await page.request.get(url + '/api/me');
+  check(me.status() === 401, 'after logout the cookie is refused');
+  check(errors.length === 0, 'no script errors: ' + errors.join('; '));
+  console.log('all ok');
+} catch (e) {
+  console.error(String(e && e.stack || e));
+  await page.screenshot({ path: shots + '/failure.png' }).catch(() => {});
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
