@@ -33,6 +33,9 @@ struct ServeContext {
 void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc
 void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
 void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
+// The HTTP Event Collector's routes, for its own port (rest_hec.cc; HecContext is in hec.h).
+struct HecContext;
+void RegisterHecRoutes(Router* router, HecContext* hec);
 // Every route of the management port, and the authenticator.
 void RegisterAllRoutes(Router* router, ServeContext* ctx);  // rest_routes.cc
 
