@@ -177,7 +177,10 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   e.time_ms = m.time_ms.value_or(meta.now_ms);
   e.sourcetype = m.sourcetype;
   e.source = m.source;
-  std::string identity = fmt::format("{}\n{}\n{}\n", e.time_ms, m.sourcetype, m.source);
+  // The event's place in its request is part of its identity: identical lines of one request
+  // are distinct events, while the same request sent again (a retry) maps onto the same ones.
+  std::string identity =
+      fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
   identity += e.raw.view();
   e.event_id = Sha32Hex(identity);
   out->bytes += e.raw.size();

@@ -13,8 +13,8 @@
 //   deduplicated on account and eventID).
 // - Any other object event is stored byte for byte; a string (or number, array) event is stored
 //   as {"event": <value>}. Its time is `time` (epoch seconds, fraction allowed), else the time of
-//   receipt; its identity a hash of time, sourcetype, source and text (so a resent batch is
-//   stored once).
+//   receipt; its identity a hash of its place in the request, time, sourcetype, source and
+//   text (so a retried request with times is stored once).
 //
 // Thread safety: parsing functions are reentrant; HecIngest is safe from any thread.
 

@@ -136,6 +136,11 @@ TEST(HecParse, ConcatenatedEventsWithTimesAndDefaults) {
   EXPECT_EQ(web[0].source.view(), "s");
   EXPECT_EQ(web[0].event_id.substr(0, 2), "h:");
   EXPECT_NE(apps[0].event_id, apps[1].event_id);
+  // Identical lines of one request are distinct events.
+  HecBatch twice;
+  ASSERT_FALSE(ParseHecEventBody(R"({"event":"x","time":5}{"event":"x","time":5})", Meta(&tok),
+                                 &twice));
+  EXPECT_NE(twice.by_index.at("apps")[0].event_id, twice.by_index.at("apps")[1].event_id);
 
   // The same event sent again has the same identity (the store keeps it once).
   HecBatch again;
