@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <toml++/toml.hpp>
+#include <toml++/toml.h>
 
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/reader.h"
@@ -247,7 +247,7 @@ Result<std::vector<HecToken>> ParseHecTokens(std::string_view toml_text, std::st
                            e.description());
   }
   std::vector<HecToken> out;
-  const toml::node_view<const toml::node> node = root["serve"]["hec_token"];
+  auto node = root["serve"]["hec_token"];
   if (!node) return out;
   const toml::array* arr = node.as_array();
   if (arr == nullptr) {
@@ -264,8 +264,9 @@ Result<std::vector<HecToken>> ParseHecTokens(std::string_view toml_text, std::st
     HecToken tok;
     tok.name = fmt::format("hec{}", n);
     std::string token_file;
-    for (const auto& [k, v] : *t) {
-      const std::string key(k.str());
+    for (const auto& kv : *t) {
+      const std::string key(kv.first.str());
+      const toml::node& v = kv.second;
       auto str = [&](std::string* dst) -> Status {
         if (auto s = v.value<std::string>()) {
           *dst = *s;
