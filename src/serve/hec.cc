@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 #include <simdjson.h>
+#include <toml++/toml.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <toml++/toml.h>
 
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/reader.h"
@@ -179,8 +179,7 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   e.source = m.source;
   // The event's place in its request is part of its identity: identical lines of one request
   // are distinct events, while the same request sent again (a retry) maps onto the same ones.
-  std::string identity =
-      fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
+  std::string identity = fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
   identity += e.raw.view();
   e.event_id = Sha32Hex(identity);
   out->bytes += e.raw.size();
