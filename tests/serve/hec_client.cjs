@@ -45,7 +45,8 @@ async function main() {
     const p = send(good, payload);
     if ((i + 1) % 100 === 0) answers.push(await p);
   }
-  answers.push(await flush(good));
+  // The rest (a flush with nothing queued would post an empty body: "No data", as from Splunk).
+  if (events % 100 !== 0) answers.push(await flush(good));
   const ms = Date.now() - t0;
   const posted = answers.filter((a) => a.resp);
   check(good.errors.length === 0, "no errors from the client: " + good.errors.map(String).join("; "));

@@ -77,9 +77,9 @@ class HecE2E : public ::testing::Test {
     EXPECT_EQ(r.status, 0) << r.err;
     return r.out;
   }
-  CommandResult Curl(int port, const std::string& args) {
+  CommandResult Curl(int port, const std::string& args, const std::string& path) {
     return RunCommand("curl -s -w '\\n%{http_code}' " + args +
-                      " http://127.0.0.1:" + std::to_string(port));
+                      " http://127.0.0.1:" + std::to_string(port) + path);
   }
   // Posts `file` to /services/collector/raw with the Firehose token and channel; the ackId.
   int PostFirehose(int port, const std::string& file) {
@@ -133,8 +133,8 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
                    "message.run"),
             "message.run,count,dc(message.seq),min(message.seq),max(message.seq)\n" + run +
                 ",1000,1000,0,999\n");
-  EXPECT_EQ(Search("index=apps message.seq=42 | eval t=_time | table t sourcetype source severity"),
-            "t,sourcetype,source,severity\n1700000042.5,app:json,hec-e2e,error\n");
+  EXPECT_EQ(Search("index=apps message.seq=40 | eval t=_time | table t sourcetype source severity"),
+            "t,sourcetype,source,severity\n1700000040.5,app:json,hec-e2e,error\n");
   EXPECT_EQ(Search("index=main | stats count"), "count\n0\n");
 
   // curl: a gzip body of concatenated events.
@@ -145,9 +145,10 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
     }
   }
   ASSERT_EQ(RunCommand("gzip -k " + dir_ + "/gz.json").status, 0);
-  auto gz = Curl(port, "-H 'Authorization: Splunk " + std::string(kAppsToken) +
-                           "' -H 'Content-Encoding: gzip' --data-binary @" + dir_ +
-                           "/gz.json.gz -o /dev/stderr");
+  auto gz = Curl(port,
+                 "-H 'Authorization: Splunk " + std::string(kAppsToken) +
+                     "' -H 'Content-Encoding: gzip' --data-binary @" + dir_ + "/gz.json.gz",
+                 "/services/collector/event");
   EXPECT_EQ(gz.output.substr(gz.output.size() - 3), "200") << gz.output;
   EXPECT_EQ(Search("index=apps sourcetype=gz:test | stats count dc(gz)"), "count,dc(gz)\n50,50\n");
   // Malformed JSON: 400 naming the byte.
