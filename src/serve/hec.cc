@@ -136,10 +136,71 @@ bool LooksCloudTrail(simdjson::dom::object obj) {
          obj["eventSource"].is_string();
 }
 
-// Adds one event (its JSON text `value`, parsed as `elem`) to `out`.
+// A CloudTrail event waiting to go through the reader with the others of its request.
+struct PendingCloudTrail {
+  std::string index, source;
+  std::string_view text;
+  int64_t number;
+};
+
+Result<cloudtrail::FileSummary> ReadCloudTrail(std::string text, const std::string& source,
+                                               std::vector<cloudtrail::Event>* dest,
+                                               size_t* bytes) {
+  auto file = std::make_unique<cloudtrail::StringSequentialFile>(std::move(text));
+  cloudtrail::ReaderOptions ro;
+  return cloudtrail::ReadEvents(std::move(file), source, ro, [&](cloudtrail::Event&& e) {
+    *bytes += e.raw.size();
+    dest->push_back(std::move(e));
+    return Status::Ok();
+  });
+}
+
+// Runs the request's CloudTrail events through the reader, one {"Records":[...]} document per
+// index and source (one reader call, not one per event); when that fails, event by event to
+// name the one at fault.
+std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pending,
+                                        HecBatch* out) {
+  std::map<std::pair<std::string, std::string>, std::vector<const PendingCloudTrail*>> groups;
+  for (const auto& p : pending) groups[{p.index, p.source}].push_back(&p);
+  for (const auto& [key, items] : groups) {
+    std::vector<cloudtrail::Event>& dest = out->by_index[key.first];
+    const size_t before = dest.size();
+    const size_t bytes_before = out->bytes;
+    std::string doc = "{\"Records\":[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) doc += ',';
+      doc += items[i]->text;
+    }
+    doc += "]}";
+    auto r = ReadCloudTrail(std::move(doc), key.second, &dest, &out->bytes);
+    if (r.ok() && dest.size() - before == items.size()) {
+      out->events += items.size();
+      continue;
+    }
+    dest.resize(before);
+    out->bytes = bytes_before;
+    for (const PendingCloudTrail* p : items) {
+      std::vector<cloudtrail::Event> one;
+      size_t ignored = 0;
+      auto r1 = ReadCloudTrail(std::string(p->text), key.second, &one, &ignored);
+      if (!r1.ok() || one.size() != 1) {
+        return MakeHecError(kHecInvalidFormat, p->number,
+                            r1.ok() ? std::string("not one CloudTrail event")
+                                    : "not a CloudTrail event: " + r1.status().message());
+      }
+    }
+    return MakeHecError(kHecInvalidFormat, items.front()->number,
+                        r.ok() ? std::string("not one CloudTrail event per event")
+                               : "not CloudTrail events: " + r.status().message());
+  }
+  return std::nullopt;
+}
+
+// Adds one event (its JSON text `value`, parsed as `elem`) to `out`; a CloudTrail event to
+// `ct`, for FlushCloudTrail.
 std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element elem,
                                  const EventMeta& m, const HecRequestMeta& meta, int64_t number,
-                                 HecBatch* out) {
+                                 HecBatch* out, std::vector<PendingCloudTrail>* ct) {
   if (!meta.token->AllowsIndex(m.index) || !ValidIndexName(m.index)) {
     return MakeHecError(kHecIncorrectIndex, number, fmt::format("index \"{}\"", m.index));
   }
@@ -149,20 +210,7 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   bool cloudtrail =
       is_object && (m.sourcetype.rfind("aws:cloudtrail", 0) == 0 || LooksCloudTrail(obj));
   if (cloudtrail) {
-    size_t before = dest.size();
-    auto file = std::make_unique<cloudtrail::StringSequentialFile>(std::string(value));
-    cloudtrail::ReaderOptions ro;
-    auto r = cloudtrail::ReadEvents(std::move(file), m.source, ro, [&](cloudtrail::Event&& e) {
-      out->bytes += e.raw.size();
-      dest.push_back(std::move(e));
-      return Status::Ok();
-    });
-    if (!r.ok()) {
-      dest.resize(before);
-      return MakeHecError(kHecInvalidFormat, number,
-                          fmt::format("not a CloudTrail event: {}", r.status().message()));
-    }
-    out->events += dest.size() - before;
+    ct->push_back(PendingCloudTrail{m.index, m.source, value, number});
     return std::nullopt;
   }
   cloudtrail::Event e;
@@ -480,6 +528,7 @@ std::optional<HecError> ParseHecEventBody(std::string_view body, const HecReques
   }
   simdjson::dom::parser parser;
   HecBatch batch;
+  std::vector<PendingCloudTrail> ct;
   const EventMeta defaults = Defaults(meta, false);
   for (size_t n = 0; n < spans.size(); ++n) {
     const int64_t number = static_cast<int64_t>(n);
@@ -531,8 +580,9 @@ std::optional<HecError> ParseHecEventBody(std::string_view body, const HecReques
     }
     std::string_view value = MemberSpan(text, "event");
     if (value.empty()) return MakeHecError(kHecEventRequired, number);
-    if (auto e = AddEvent(value, ev, m, meta, number, &batch)) return e;
+    if (auto e = AddEvent(value, ev, m, meta, number, &batch, &ct)) return e;
   }
+  if (auto e = FlushCloudTrail(ct, &batch)) return e;
   out->events += batch.events;
   out->bytes += batch.bytes;
   for (auto& [index, events] : batch.by_index) {
@@ -549,6 +599,7 @@ std::optional<HecError> ParseHecRawBody(std::string_view body, const HecRequestM
   if (first == body.size()) return MakeHecError(kHecNoData);
   const EventMeta m = Defaults(meta, true);
   HecBatch batch;
+  std::vector<PendingCloudTrail> ct;
   std::vector<std::pair<size_t, size_t>> spans;
   simdjson::dom::parser parser;
   bool as_json = body[first] == '{' && SplitJsonValues(body, &spans) == std::string_view::npos;
@@ -561,11 +612,12 @@ std::optional<HecError> ParseHecRawBody(std::string_view body, const HecRequestM
         as_json = false;
         break;
       }
-      if (auto e = AddEvent(text, doc, m, meta, static_cast<int64_t>(n), &batch)) return e;
+      if (auto e = AddEvent(text, doc, m, meta, static_cast<int64_t>(n), &batch, &ct)) return e;
     }
   }
   if (!as_json) {
     batch = HecBatch{};
+    ct.clear();
     int64_t number = 0;
     size_t i = 0;
     while (i < body.size()) {
@@ -584,11 +636,12 @@ std::optional<HecError> ParseHecRawBody(std::string_view body, const HecRequestM
       if (parser.parse(padded).get(doc) != simdjson::SUCCESS) {
         return MakeHecError(kHecInvalidFormat, number, "a line is not valid UTF-8");
       }
-      if (auto e = AddEvent(quoted, doc, m, meta, number, &batch)) return e;
+      if (auto e = AddEvent(quoted, doc, m, meta, number, &batch, &ct)) return e;
       ++number;
     }
     if (batch.events == 0) return MakeHecError(kHecNoData);
   }
+  if (auto e = FlushCloudTrail(ct, &batch)) return e;
   out->events += batch.events;
   out->bytes += batch.bytes;
   for (auto& [index, events] : batch.by_index) {
