@@ -374,7 +374,14 @@ int RunServe(Globals* g, const ServeFlags& f) {
   }
   jobs->CancelAll();
   stopper.join();
-  if (hec_ingest) hec_ingest->Stop();  // commits what the collector queued
+  if (hec_ingest) {
+    hec_ingest->Stop();  // commits what the event collector queued
+    const serve::HecIngestStats hs = hec_ingest->stats();
+    log::Info(
+        "serve: HTTP Event Collector: {} requests, {} events received, {} stored, {} duplicates, "
+        "{} commits ({} failed), {} refused busy",
+        hs.requests, hs.events, hs.stored, hs.duplicates, hs.commits, hs.commit_errors, hs.busy);
+  }
   if (collector_thread.joinable()) collector_thread.join();
   jobs.reset();
   Status closed = st->Close();
