@@ -384,6 +384,15 @@ TEST_F(HecRoutesTest, AcknowledgesOnlyAfterTheCommitAndStoresResentCloudTrailOnc
     }
     return false;
   };
+  // Another token with acks sees nothing of this token's channel (and cannot consume it).
+  ctx_.tokens.push_back(ctx_.tokens[1]);
+  ctx_.tokens.back().name = "other";
+  ctx_.tokens.back().value = "ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Post("/services/collector/ack", "ffffffff-bbbb-cccc-dddd-eeeeeeeeeeee",
+                 R"({"acks":[0,1]})", kChannel)
+                .body,
+            R"({"acks":{"0":false,"1":false}})");
   EXPECT_TRUE(ack_true(0));
   EXPECT_TRUE(ack_true(1));
   EXPECT_EQ(Count("cloudtrail"), 3u);

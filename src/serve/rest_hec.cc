@@ -106,6 +106,11 @@ std::string Channel(const Request& req) {
   return c;
 }
 
+// Acks are kept per token and channel: another token cannot read (and so consume) them.
+std::string AckChannel(const HecToken& token, const std::string& channel) {
+  return token.name + "\n" + channel;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -142,7 +147,7 @@ Response Ingest(HecContext* hec, Request& req, bool raw) {
   auto ticket = hec->ingest->Submit(std::move(batch));
   if (!ticket.ok()) return HecResponse(kHecBusy);
   if (token->use_ack) {
-    auto id = hec->ingest->AddAck(channel, *ticket);
+    auto id = hec->ingest->AddAck(AckChannel(*token, channel), *ticket);
     if (!id.ok()) return HecResponse(kHecBusy);
     return JsonResponse(200, fmt::format("{{\"text\":\"Success\",\"code\":0,\"ackId\":{}}}", *id));
   }
@@ -179,7 +184,7 @@ Response Ack(HecContext* hec, Request& req) {
   }
   std::string out = "{\"acks\":{";
   bool first = true;
-  for (const auto& [id, ok] : hec->ingest->QueryAcks(channel, ids)) {
+  for (const auto& [id, ok] : hec->ingest->QueryAcks(AckChannel(*token, channel), ids)) {
     if (!first) out += ',';
     first = false;
     out += fmt::format("\"{}\":{}", id, ok ? "true" : "false");
