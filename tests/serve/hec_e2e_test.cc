@@ -58,13 +58,15 @@ class HecE2E : public ::testing::Test {
   void TearDown() override {
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
   }
-  std::unique_ptr<CairnProcess> StartServe(int* hec_port) {
+  std::unique_ptr<CairnProcess> StartServe(int* hec_port,
+                                           const std::vector<std::string>& extra = {}) {
     const std::string port_file = dir_ + "/hec_port";
     std::filesystem::remove(port_file);
-    auto p = std::make_unique<CairnProcess>(
-        std::vector<std::string>{"serve", "--config", dir_ + "/cairn.toml", "--data", data_,
-                                 "--port", "0", "--hec-port", "0", "--hec-port-file", port_file},
-        dir_ + "/serve" + std::to_string(starts_++));
+    std::vector<std::string> args = {
+        "serve",      "--config", dir_ + "/cairn.toml", "--data", data_, "--port", "0",
+        "--hec-port", "0",        "--hec-port-file",    port_file};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<CairnProcess>(args, dir_ + "/serve" + std::to_string(starts_++));
     for (int i = 0; i < 400 && !std::filesystem::exists(port_file); ++i) {
       if (!p->Running()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -193,6 +195,34 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
   ::kill(serve->pid(), SIGTERM);
   EXPECT_EQ(serve->Wait(), 0) << serve->err();
   EXPECT_EQ(serve->err().find(kAppsToken), std::string::npos);
+  EXPECT_NE(serve->err().find("HTTP Event Collector: "), std::string::npos) << serve->err();
+}
+
+// With a certificate (serve's --tls-cert/--tls-key), the HEC port speaks HTTPS too.
+TEST_F(HecE2E, TlsLikeTheManagementPort) {
+  if (RunCommand("openssl version").status != 0) GTEST_SKIP() << "no openssl command";
+  const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+  auto made = RunCommand(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert);
+  ASSERT_EQ(made.status, 0) << made.output;
+  int port = 0;
+  auto serve = StartServe(&port, {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_GT(port, 0) << serve->err();
+  EXPECT_NE(serve->err().find("HTTP Event Collector on https://127.0.0.1:"), std::string::npos);
+  const std::string url = "https://127.0.0.1:" + std::to_string(port);
+  auto r = RunCommand("curl -s --cacert " + cert + " -H 'Authorization: Splunk " +
+                      std::string(kAppsToken) + "' -d '{\"event\":{\"tls\":1},\"time\":5}' " + url +
+                      "/services/collector/event");
+  EXPECT_EQ(r.output, R"({"text":"Success","code":0})");
+  EXPECT_NE(
+      RunCommand("curl -s http://127.0.0.1:" + std::to_string(port) + "/services/collector/health")
+          .output,
+      R"({"text":"HEC is healthy","code":17})");
+  ::kill(serve->pid(), SIGTERM);
+  EXPECT_EQ(serve->Wait(), 0) << serve->err();
+  EXPECT_EQ(Search("index=apps tls=1 | stats count"), "count\n1\n");
 }
 
 }  // namespace
