@@ -267,6 +267,9 @@ int RunServe(Globals* g, const ServeFlags& f) {
     }
   }
   serve::ServerOptions hso = so;
+  if (hec_ctx.tokens.empty() && (f.hec_port >= 0 || config.Has("serve.hec_port"))) {
+    log::Warn("serve: no [[serve.hec_token]] configured: the HTTP Event Collector is not started");
+  }
   if (!hec_ctx.tokens.empty()) {
     hso.bind = config.GetString("serve.hec_bind", so.bind);
     if (f.hec_port >= 0) {
