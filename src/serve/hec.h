@@ -18,6 +18,7 @@
 //
 // Thread safety: parsing functions are reentrant; HecIngest is safe from any thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -183,6 +184,11 @@ struct HecContext {
   std::vector<HecToken> tokens;
   HecIngest* ingest = nullptr;
   uint64_t max_decompressed_bytes = 64u << 20;  // a gzip body's decoded size
+  // Bodies being decoded and parsed, all requests together, counted 3x their decoded size (the
+  // text, the events, the grouping): beyond it a request is refused busy (503, code 9), so many
+  // large requests at once cannot take the memory the queue's bound does not see.
+  uint64_t max_inflight_bytes = 1ull << 30;
+  std::atomic<uint64_t> inflight_bytes{0};
 };
 
 }  // namespace cairn::serve

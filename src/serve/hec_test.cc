@@ -340,6 +340,14 @@ TEST_F(HecRoutesTest, TokensAndErrorCodes) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(Count("web"), 3u);
 
+  // Bodies being parsed are bounded across requests: over the bound, busy.
+  ctx_.max_inflight_bytes = 30;
+  r = Post("/services/collector/event", kApps, R"({"event":{"m":1},"time":1})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"text":"Server is busy","code":9})");
+  EXPECT_EQ(ctx_.inflight_bytes.load(), 0u);  // given back
+  ctx_.max_inflight_bytes = 1 << 20;
+
   Request health;
   health.method = "GET";
   Router::NormalizePath("/services/collector/health", &health);

@@ -72,20 +72,44 @@ const HecToken* FindToken(const HecContext& hec, const Request& req, HecError* e
   return found;
 }
 
-// The body, gunzipped when Content-Encoding says gzip.
-bool DecodedBody(const HecContext& hec, const Request& req, std::string* out, HecError* error) {
+// A share of HecContext::max_inflight_bytes, given back when the request is done.
+class Reservation {
+ public:
+  explicit Reservation(HecContext* hec) : hec_(hec) {}
+  ~Reservation() { hec_->inflight_bytes.fetch_sub(bytes_); }
+  Reservation(const Reservation&) = delete;
+  Reservation& operator=(const Reservation&) = delete;
+  // Adds 3 x `decoded` bytes; false when the total is over the bound.
+  bool Add(uint64_t decoded) {
+    bytes_ += 3 * decoded;
+    return hec_->inflight_bytes.fetch_add(3 * decoded) + 3 * decoded <= hec_->max_inflight_bytes;
+  }
+
+ private:
+  HecContext* hec_;
+  uint64_t bytes_ = 0;
+};
+
+// The body (moved out of the request), gunzipped when Content-Encoding says gzip; counted in
+// `reservation` as it is decoded.
+bool DecodedBody(Request& req, Reservation* reservation, const HecContext& hec, std::string* out,
+                 HecError* error) {
   std::string enc = req.Header("content-encoding");
   if (enc.empty() || enc == "identity") {
-    *out = req.body;
+    *out = std::move(req.body);
+    if (!reservation->Add(out->size())) {
+      *error = MakeHecError(kHecBusy);
+      return false;
+    }
     return true;
   }
   if (enc != "gzip" && enc != "x-gzip") {
     *error = MakeHecError(kHecInvalidFormat, -1, "unsupported Content-Encoding " + enc);
     return false;
   }
-  auto file =
-      cloudtrail::NewGunzipFile(std::make_unique<cloudtrail::StringSequentialFile>(req.body),
-                                "request body", hec.max_decompressed_bytes);
+  auto file = cloudtrail::NewGunzipFile(
+      std::make_unique<cloudtrail::StringSequentialFile>(std::move(req.body)), "request body",
+      hec.max_decompressed_bytes);
   out->clear();
   char buf[64 << 10];
   while (true) {
@@ -95,6 +119,10 @@ bool DecodedBody(const HecContext& hec, const Request& req, std::string* out, He
       return false;
     }
     if (*n == 0) break;
+    if (!reservation->Add(*n)) {
+      *error = MakeHecError(kHecBusy);
+      return false;
+    }
     out->append(buf, *n);
   }
   return true;
@@ -127,7 +155,8 @@ Response Ingest(HecContext* hec, Request& req, bool raw) {
   if (channel.empty() && (raw || token->use_ack)) return HecResponse(kHecChannelMissing);
   if (!channel.empty() && !ValidHecChannel(channel)) return HecResponse(kHecInvalidChannel);
   std::string body;
-  if (!DecodedBody(*hec, req, &body, &err)) return HecResponse(err);
+  Reservation reservation(hec);
+  if (!DecodedBody(req, &reservation, *hec, &body, &err)) return HecResponse(err);
   HecRequestMeta meta;
   meta.token = token;
   meta.now_ms = NowMs();
@@ -165,7 +194,8 @@ Response Ack(HecContext* hec, Request& req) {
   if (channel.empty()) return HecResponse(kHecChannelMissing);
   if (!ValidHecChannel(channel)) return HecResponse(kHecInvalidChannel);
   std::string body;
-  if (!DecodedBody(*hec, req, &body, &err)) return HecResponse(err);
+  Reservation reservation(hec);
+  if (!DecodedBody(req, &reservation, *hec, &body, &err)) return HecResponse(err);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   simdjson::dom::array acks;
