@@ -162,6 +162,13 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
   EXPECT_NE(bad.output.find("at byte 13"), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find(" 400"), std::string::npos) << bad.output;
 
+  // No token: 401 code 2; a wrong one: 403 code 4 (Splunk's statuses).
+  auto none = Curl(port, "-d '{\"event\":\"x\"}'", "/services/collector/event");
+  EXPECT_EQ(none.output, "{\"text\":\"Token is required\",\"code\":2}\n401");
+  auto wrong = Curl(port, "-H 'Authorization: Splunk 12345678-0000-0000-0000-000000000000' -d x",
+                    "/services/collector/event");
+  EXPECT_EQ(wrong.output, "{\"text\":\"Invalid token\",\"code\":4}\n403");
+
   // Firehose: EventBridge-wrapped CloudTrail records on /raw with a channel, acknowledged.
   {
     std::ofstream body(dir_ + "/firehose1");
