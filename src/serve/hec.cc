@@ -207,8 +207,12 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   std::vector<cloudtrail::Event>& dest = out->by_index[m.index];
   simdjson::dom::object obj;
   bool is_object = elem.get_object().get(obj) == simdjson::SUCCESS;
-  bool cloudtrail =
-      is_object && (m.sourcetype.rfind("aws:cloudtrail", 0) == 0 || LooksCloudTrail(obj));
+  const bool cloudtrail_sourcetype = m.sourcetype.rfind("aws:cloudtrail", 0) == 0;
+  if (cloudtrail_sourcetype && !is_object) {
+    return MakeHecError(kHecInvalidFormat, number,
+                        "sourcetype aws:cloudtrail needs a CloudTrail event (a JSON object)");
+  }
+  bool cloudtrail = is_object && (cloudtrail_sourcetype || LooksCloudTrail(obj));
   if (cloudtrail) {
     ct->push_back(PendingCloudTrail{m.index, m.source, value, number});
     return std::nullopt;

@@ -240,6 +240,9 @@ TEST(HecParse, RawBreaksLinesAndReadsFirehoseRecords) {
 
   HecBatch none;
   EXPECT_EQ(ParseHecRawBody("\n\r\n", m, &none)->code, kHecNoData);
+  HecRequestMeta ct_meta = Meta(&tokens->at(1));
+  ct_meta.sourcetype = "aws:cloudtrail";  // text lines cannot be CloudTrail events
+  EXPECT_EQ(ParseHecRawBody("not json\n", ct_meta, &none)->code, kHecInvalidFormat);
   m.index = "main";
   EXPECT_EQ(ParseHecRawBody("x", m, &none)->code, kHecIncorrectIndex);
 }
