@@ -22,6 +22,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "serve/auth.h"
+#include "serve/hec.h"
 #include "serve/jobs.h"
 #include "serve/metrics.h"
 #include "serve/rest.h"
@@ -48,6 +49,8 @@ struct ServeFlags {
   std::string metrics;
   int ui_port = -2;  // -2: serve.ui_port (default 8000); -1: no web UI
   std::string ui_port_file;
+  int hec_port = -1;
+  std::string hec_port_file;
   std::string users_file;
   bool no_collect = false;
   // passwd / token
@@ -132,7 +135,9 @@ int RunServe(Globals* g, const ServeFlags& f) {
     for (const char* k :
          {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
           "search_concurrency", "max_connections", "max_header_bytes", "max_body_bytes",
-          "read_timeout", "write_timeout", "session_ttl", "job_ttl", "splunk_version", "metrics"}) {
+          "read_timeout", "write_timeout", "session_ttl", "job_ttl", "splunk_version", "metrics",
+          "hec_bind", "hec_port", "hec_tls_cert", "hec_tls_key", "hec_max_body_bytes",
+          "hec_max_pending_events"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);
@@ -240,6 +245,57 @@ int RunServe(Globals* g, const ServeFlags& f) {
     return kExitUsage;  // (with the management port 0, the UI too takes any free port)
   }
 
+  // The HTTP Event Collector on its own port, when [[serve.hec_token]] tables are configured.
+  serve::HecContext hec_ctx;
+  std::unique_ptr<serve::HecIngest> hec_ingest;
+  std::unique_ptr<serve::HttpServer> hec_server;
+  serve::Router hec_router;
+  {
+    std::string toml_path = !f.config.empty() ? f.config : g->config_path;
+    if (toml_path.empty() && FileSystem::Default()->Exists("cairn.toml")) toml_path = "cairn.toml";
+    if (!toml_path.empty()) {
+      auto text = ReadFileToString(FileSystem::Default(), toml_path, 16u << 20);
+      if (text.ok() && !collect::LooksLikeSplunkConf(toml_path, *text)) {
+        auto tokens = serve::ParseHecTokens(*text, toml_path);
+        if (!tokens.ok()) {
+          std::fprintf(stderr, "cairn serve: %s\n", tokens.status().message().c_str());
+          return kExitUsage;
+        }
+        hec_ctx.tokens = std::move(*tokens);
+      }
+    }
+  }
+  serve::ServerOptions hso = so;
+  if (hec_ctx.tokens.empty() && (f.hec_port >= 0 || config.Has("serve.hec_port"))) {
+    log::Warn("serve: no [[serve.hec_token]] configured: the HTTP Event Collector is not started");
+  }
+  if (!hec_ctx.tokens.empty()) {
+    hso.bind = config.GetString("serve.hec_bind", so.bind);
+    if (f.hec_port >= 0) {
+      hso.port = f.hec_port;
+    } else if (!ConfigInt(config, "serve.hec_port", 8088, &hso.port)) {
+      return kExitUsage;
+    }
+    hso.tls_cert = config.GetString("serve.hec_tls_cert", so.tls_cert);
+    hso.tls_key = config.GetString("serve.hec_tls_key", so.tls_key);
+    auto hec_body = config.GetBytes("serve.hec_max_body_bytes", 16u << 20);
+    if (!hec_body.ok()) {
+      std::fprintf(stderr, "cairn serve: %s\n", hec_body.status().message().c_str());
+      return kExitUsage;
+    }
+    hso.max_body_bytes = *hec_body;
+    hec_ctx.max_decompressed_bytes = std::max<uint64_t>(*hec_body * 4, 64u << 20);
+    serve::HecIngestOptions hio;
+    hio.store = st.get();
+    if (!ConfigInt(config, "serve.hec_max_pending_events", hio.max_pending_events,
+                   &hio.max_pending_events)) {
+      return kExitUsage;
+    }
+    hec_ingest = std::make_unique<serve::HecIngest>(hio);
+    hec_ctx.ingest = hec_ingest.get();
+    serve::RegisterHecRoutes(&hec_router, &hec_ctx);
+  }
+
   struct sigaction sa {};
   sa.sa_handler = OnServeSignal;
   sigemptyset(&sa.sa_mask);
@@ -253,6 +309,25 @@ int RunServe(Globals* g, const ServeFlags& f) {
     return kExitUsage;
   }
   ctx.http_stats = &(*server)->stats();
+  if (hec_ingest) {
+    auto hs = serve::HttpServer::Start(hso, &hec_router);
+    if (!hs.ok()) {
+      std::fprintf(stderr, "cairn serve: HTTP Event Collector: %s\n",
+                   hs.status().message().c_str());
+      return kExitUsage;
+    }
+    hec_server = std::move(*hs);
+    log::Info("serve: HTTP Event Collector on {}://{}:{} ({} tokens)",
+              hec_server->tls() ? "https" : "http", hso.bind, hec_server->port(),
+              hec_ctx.tokens.size());
+    std::fprintf(stderr, "cairn serve: HTTP Event Collector on %s://%s:%d\n",
+                 hec_server->tls() ? "https" : "http", hso.bind.c_str(), hec_server->port());
+    if (!f.hec_port_file.empty()) {
+      Status s = WriteFileAtomic(FileSystem::Default(), f.hec_port_file,
+                                 std::to_string(hec_server->port()) + "\n");
+      if (!s.ok()) log::Warn("serve: --hec-port-file: {}", s.message());
+    }
+  }
   const int port = (*server)->port();
   log::Info("serve: REST API on {}://{}:{} ({} search workers), data {}",
             (*server)->tls() ? "https" : "http", so.bind, port, jo.workers, data_dir);
@@ -340,6 +415,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
   std::thread stopper([&] {
     if (ui_server) ui_server->Stop();
     (*server)->Stop();
+    if (hec_server) hec_server->Stop();
   });
   if (collector) collector->RequestStop();
   const auto drain_until =
@@ -349,6 +425,14 @@ int RunServe(Globals* g, const ServeFlags& f) {
   }
   jobs->CancelAll();
   stopper.join();
+  if (hec_ingest) {
+    hec_ingest->Stop();  // commits what the event collector queued
+    const serve::HecIngestStats hs = hec_ingest->stats();
+    log::Info(
+        "serve: HTTP Event Collector: {} requests, {} events received, {} stored, {} duplicates, "
+        "{} commits ({} failed), {} refused busy",
+        hs.requests, hs.events, hs.stored, hs.duplicates, hs.commits, hs.commit_errors, hs.busy);
+  }
   if (collector_thread.joinable()) collector_thread.join();
   metrics_server.reset();
   jobs.reset();
@@ -392,6 +476,11 @@ void RegisterServe(CLI::App* app, Globals* g) {
       "--metrics", f->metrics,
       "Serve Prometheus metrics (collection, requests, searches) on HOST:PORT (serve.metrics, else "
       "collect.metrics)");
+  cmd->add_option("--hec-port", f->hec_port,
+                  "HTTP Event Collector port (serve.hec_port, default 8088; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--hec-port-file", f->hec_port_file,
+                  "Write the HTTP Event Collector's port to this file once listening");
   cmd->add_flag("--no-collect", f->no_collect, "Do not run the configured collectors");
   AddNoWaitFlag(cmd, g);
 

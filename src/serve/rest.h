@@ -35,6 +35,9 @@ void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
 void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
 // The web UI's own port (pages, assets, its JSON API, cookie sessions): rest_ui.cc.
 void RegisterUi(Router* router, ServeContext* ctx);
+// The HTTP Event Collector's routes, for its own port (rest_hec.cc; HecContext is in hec.h).
+struct HecContext;
+void RegisterHecRoutes(Router* router, HecContext* hec);
 // Every route of the management port, and the authenticator.
 void RegisterAllRoutes(Router* router, ServeContext* ctx);  // rest_routes.cc
 

@@ -1,0 +1,194 @@
+#pragma once
+// Splunk's HTTP Event Collector (HEC): tokens, the parsing of /services/collector/event and /raw
+// bodies into store events, and HecIngest, which commits them to the store the process holds
+// (group commit across requests, a bounded queue, indexer acknowledgement per channel).
+// rest_hec.cc maps the HTTP routes onto this; docs/serve.md ("HTTP Event Collector") is the
+// user's guide.
+//
+// Events become cloudtrail::Event values the store takes as they are:
+// - A CloudTrail record (sourcetype aws:cloudtrail, or an object that has eventID, eventTime and
+//   eventSource, or an EventBridge envelope whose detail-type ends in "via CloudTrail") goes
+//   through the CloudTrail reader (cloudtrail/reader.h), which unwraps EventBridge's `detail`:
+//   it is stored like a collected event (sourcetype aws:cloudtrail, time from eventTime,
+//   deduplicated on account and eventID).
+// - Any other object event is stored byte for byte; a string (or number, array) event is stored
+//   as {"event": <value>}. Its time is `time` (epoch seconds, fraction allowed), else the time of
+//   receipt; its identity a hash of its place in the request, time, sourcetype, source and
+//   text (so a retried request with times is stored once).
+//
+// Thread safety: parsing functions are reentrant; HecIngest is safe from any thread.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "cloudtrail/event.h"
+#include "common/status.h"
+
+namespace cairn::store {
+class Store;
+}
+
+namespace cairn::serve {
+
+struct HecToken {
+  std::string name;
+  std::string value;                 // the secret (never logged)
+  std::vector<std::string> indexes;  // allowed indexes; empty: only default_index
+  std::string default_index = "main";
+  std::string default_sourcetype;  // "" : "httpevent" (/event) or "http:<name>" (/raw)
+  std::string default_source;      // "" : "http:<name>"
+  bool use_ack = false;
+  bool disabled = false;
+
+  bool AllowsIndex(std::string_view index) const;
+};
+
+// Reads every [[serve.hec_token]] table of a cairn.toml text: name, token (the value) or
+// token_file (a file holding it), indexes (array or comma-separated string), index (the
+// default), sourcetype, source, useACK (or use_ack), disabled. InvalidArgument names the line.
+Result<std::vector<HecToken>> ParseHecTokens(std::string_view toml_text, std::string_view path);
+
+// Splunk's HEC status codes.
+enum HecCode : int {
+  kHecSuccess = 0,
+  kHecTokenDisabled = 1,     // 403
+  kHecTokenRequired = 2,     // 401
+  kHecInvalidAuth = 3,       // 401
+  kHecInvalidToken = 4,      // 403
+  kHecNoData = 5,            // 400
+  kHecInvalidFormat = 6,     // 400
+  kHecIncorrectIndex = 7,    // 400
+  kHecInternalError = 8,     // 500
+  kHecBusy = 9,              // 503
+  kHecChannelMissing = 10,   // 400
+  kHecInvalidChannel = 11,   // 400
+  kHecEventRequired = 12,    // 400
+  kHecEventBlank = 13,       // 400
+  kHecAckDisabled = 14,      // 400
+  kHecHealthy = 17,          // 200
+  kHecUnhealthyQueues = 18,  // 503
+};
+
+struct HecError {
+  int http_status = 400;
+  int code = kHecInvalidFormat;
+  std::string text;
+  int64_t invalid_event = -1;  // "invalid-event-number" when >= 0
+  std::string detail;          // what and where (byte offset), when known
+};
+HecError MakeHecError(int code, int64_t invalid_event = -1, std::string detail = "");
+// {"text":...,"code":...[,"invalid-event-number":n][,"detail":...]}
+std::string HecErrorJson(const HecError& e);
+
+// What a request says about its events besides the body.
+struct HecRequestMeta {
+  const HecToken* token = nullptr;
+  std::string index, sourcetype, source, host;  // from the query string (raw); "" when absent
+  std::optional<int64_t> time_ms;               // from ?time= (raw)
+  int64_t now_ms = 0;                           // receipt time
+};
+
+// Events of one request grouped by index, in arrival order within each index.
+struct HecBatch {
+  std::map<std::string, std::vector<cloudtrail::Event>> by_index;
+  size_t events = 0;
+  size_t bytes = 0;  // raw bytes of the events
+};
+
+// Parses a /services/collector/event body: one or more JSON objects, concatenated (whitespace
+// between them allowed). Each needs `event`; `time`, `host`, `source`, `sourcetype`, `index`,
+// `fields` are optional. On error nothing of the body is accepted.
+std::optional<HecError> ParseHecEventBody(std::string_view body, const HecRequestMeta& meta,
+                                          HecBatch* out);
+// Parses a /services/collector/raw body: JSON objects (concatenated or one per line, as Firehose
+// delivers EventBridge or CloudWatch records) are events as /event's `event` would be; any other
+// text is broken into lines, each non-empty line one event {"event":"<line>"}.
+std::optional<HecError> ParseHecRawBody(std::string_view body, const HecRequestMeta& meta,
+                                        HecBatch* out);
+
+// Epoch seconds ("1700000000", "1700000000.123", a JSON number) to milliseconds.
+std::optional<int64_t> ParseEpochSeconds(std::string_view text);
+// A channel identifier: 1 to 128 of [A-Za-z0-9_-] (Splunk's are GUIDs).
+bool ValidHecChannel(std::string_view channel);
+
+struct HecIngestOptions {
+  store::Store* store = nullptr;
+  size_t max_pending_events = 500'000;  // queued or committing; beyond: busy (503, code 9)
+  size_t max_pending_bytes = 256u << 20;
+  size_t max_channels = 10'000;
+  size_t max_acks_per_channel = 100'000;  // unanswered acks kept per channel
+  std::function<void()> before_commit;    // tests: runs on the committer before each commit
+};
+
+struct HecIngestStats {
+  uint64_t requests = 0, events = 0, commits = 0, commit_errors = 0, busy = 0;
+  uint64_t stored = 0, duplicates = 0;
+};
+
+class HecIngest {
+ public:
+  explicit HecIngest(HecIngestOptions options);
+  ~HecIngest();  // Stop()
+
+  class Ticket;
+  // Queues the batch for the committer. Unavailable when the queue is full (the caller answers
+  // busy); Cancelled when stopping.
+  Result<std::shared_ptr<Ticket>> Submit(HecBatch batch);
+  // Blocks until the ticket's batch is durable (OK) or failed.
+  Status Wait(const std::shared_ptr<Ticket>& ticket);
+  // Registers an ack id on `channel` for the ticket. Unavailable when the channel has too many
+  // unanswered acks or there are too many channels.
+  Result<uint64_t> AddAck(const std::string& channel, std::shared_ptr<Ticket> ticket);
+  // For each id: true when its batch is durable (then forgotten, as Splunk does), else false.
+  std::vector<std::pair<uint64_t, bool>> QueryAcks(const std::string& channel,
+                                                   const std::vector<uint64_t>& ids);
+  bool Busy() const;  // the queue is at its bound
+  HecIngestStats stats() const;
+  // Commits what is queued, then stops the committer. Later Submits fail.
+  void Stop();
+
+ private:
+  void Run();
+  HecIngestOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::pair<HecBatch, std::shared_ptr<Ticket>>> queue_;
+  size_t pending_events_ = 0, pending_bytes_ = 0;
+  bool stopping_ = false;
+  struct Channel {
+    uint64_t next_id = 0;
+    std::map<uint64_t, std::shared_ptr<Ticket>> acks;
+  };
+  std::map<std::string, Channel> channels_;
+  HecIngestStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace cairn::serve
+
+namespace cairn::serve {
+
+// What the HEC routes share (filled in cmd_serve.cc).
+struct HecContext {
+  std::vector<HecToken> tokens;
+  HecIngest* ingest = nullptr;
+  uint64_t max_decompressed_bytes = 64u << 20;  // a gzip body's decoded size
+  // Bodies being decoded and parsed, all requests together, counted 3x their decoded size (the
+  // text, the events, the grouping): beyond it a request is refused busy (503, code 9), so many
+  // large requests at once cannot take the memory the queue's bound does not see.
+  uint64_t max_inflight_bytes = 1ull << 30;
+  std::atomic<uint64_t> inflight_bytes{0};
+};
+
+}  // namespace cairn::serve
