@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/splunk_conf.h"
 
 namespace cairn::alerts {
 namespace {
@@ -55,13 +56,6 @@ std::vector<std::string> SplitList(std::string_view value) {
   if (!cur.empty()) out.push_back(std::move(cur));
   return out;
 }
-
-struct Stanza {
-  std::string name;
-  int line = 0;
-  // key -> (value, line)
-  std::vector<std::pair<std::string, std::pair<std::string, int>>> settings;
-};
 
 // Applies one setting to `s`; an error for a value it cannot use.
 Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
@@ -245,93 +239,36 @@ Result<int64_t> ParsePeriodMs(std::string_view text) {
 
 Result<std::vector<SavedSearch>> ParseSavedSearches(std::string_view text,
                                                     std::string_view origin) {
-  std::vector<Stanza> stanzas;
-  Stanza defaults;
-  defaults.name = "default";
-  Stanza* cur = nullptr;
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string line(text.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
-    const int first_line = line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    // Continuations: a trailing backslash joins the next line, keeping a line break.
-    while (!line.empty() && line.back() == '\\' && pos <= text.size()) {
-      line.pop_back();
-      if (pos >= text.size()) break;
-      size_t e2 = text.find('\n', pos);
-      if (e2 == std::string_view::npos) e2 = text.size();
-      std::string next(text.substr(pos, e2 - pos));
-      if (!next.empty() && next.back() == '\r') next.pop_back();
-      pos = e2 + 1;
-      ++line_no;
-      line += "\n" + next;
-    }
-    std::string_view l = Trim(line);
-    if (l.empty() || l.front() == '#' || l.front() == ';') continue;
-    if (l.front() == '[') {
-      if (l.back() != ']') {
-        return InvalidArgument("{}:{}: a stanza line must end with ']': {}", origin, first_line,
-                               l.substr(0, 80));
-      }
-      std::string name(Trim(l.substr(1, l.size() - 2)));
-      if (name.empty()) return InvalidArgument("{}:{}: empty stanza name", origin, first_line);
-      if (name == "default") {
-        cur = &defaults;
-      } else {
-        auto it = std::find_if(stanzas.begin(), stanzas.end(),
-                               [&](const Stanza& s) { return s.name == name; });
-        if (it != stanzas.end()) {
-          cur = &*it;  // a repeated stanza adds to the first, as Splunk merges them
-        } else {
-          stanzas.push_back(Stanza{name, first_line, {}});
-          cur = &stanzas.back();
-        }
-      }
-      continue;
-    }
-    size_t eq = l.find('=');
-    if (eq == std::string_view::npos) {
-      return InvalidArgument("{}:{}: expected `key = value`, a [stanza] or a # comment: {}", origin,
-                             first_line, l.substr(0, 80));
-    }
-    std::string key = Lower(Trim(l.substr(0, eq)));
-    if (key.empty()) return InvalidArgument("{}:{}: a setting without a key", origin, first_line);
-    std::string value(Trim(l.substr(eq + 1)));
-    if (cur == nullptr) cur = &defaults;  // settings before any stanza are global defaults
-    auto it = std::find_if(cur->settings.begin(), cur->settings.end(),
-                           [&](const auto& kv) { return kv.first == key; });
-    if (it != cur->settings.end()) {
-      it->second = {value, first_line};
-    } else {
-      cur->settings.push_back({key, {value, first_line}});
-    }
+  ASSIGN_OR_RETURN(ConfFile conf, ParseConf(text, origin));
+  // The [default] stanza (and settings before any stanza) applies to every search that does not
+  // set the key itself.
+  const ConfStanza* defaults = nullptr;
+  for (const ConfStanza& st : conf.stanzas) {
+    if (st.name == "default") defaults = &st;
   }
-
   std::vector<SavedSearch> out;
-  for (const Stanza& st : stanzas) {
+  for (const ConfStanza& st : conf.stanzas) {
+    if (st.name == "default") continue;
     SavedSearch s;
     s.name = st.name;
     s.origin = fmt::format("{}:{}", origin, st.line);
-    auto apply_all = [&](const Stanza& from, bool skip_if_set) -> Status {
-      for (const auto& [key, vl] : from.settings) {
-        if (skip_if_set && std::any_of(st.settings.begin(), st.settings.end(),
-                                       [&](const auto& kv) { return kv.first == key; })) {
-          continue;
-        }
-        if (Status e = Apply(&s, key, vl.first); !e.ok()) {
-          return InvalidArgument("{}:{}: [{}] {}: {}", origin, vl.second, from.name, key,
-                                 e.message());
+    auto sets = [&](const std::string& key) {
+      return std::any_of(st.entries.begin(), st.entries.end(),
+                         [&](const ConfEntry& e) { return Lower(e.key) == key; });
+    };
+    auto apply_all = [&](const ConfStanza& from, bool skip_if_set) -> Status {
+      for (const ConfEntry& e : from.entries) {
+        const std::string key = Lower(e.key);
+        if (skip_if_set && sets(key)) continue;
+        if (Status err = Apply(&s, key, e.value); !err.ok()) {
+          return InvalidArgument("{}:{}: [{}] {}: {}", origin, e.line, from.name, key,
+                                 err.message());
         }
       }
       return Status::Ok();
     };
-    if (Status e = apply_all(defaults, true); !e.ok()) return e;
-    if (Status e = apply_all(st, false); !e.ok()) return e;
+    if (defaults != nullptr) RETURN_IF_ERROR(apply_all(*defaults, true));
+    RETURN_IF_ERROR(apply_all(st, false));
     for (const auto& [key, value] : s.other) {
       log::Debug("{}: [{}] {} is not used by cairn (ignored)", origin, s.name, key);
     }

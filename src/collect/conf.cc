@@ -191,68 +191,6 @@ std::string NormalizeSourcetype(std::string_view sourcetype) {
   return std::string(Trim(sourcetype));
 }
 
-Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
-  ConfFile out;
-  out.path = std::string(path);
-  out.stanzas.push_back(ConfStanza{"default", 0, {}});
-  size_t current = 0;
-  std::map<std::string, size_t> by_name{{"default", 0}};
-  int line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string line(text.substr(pos, end - pos));
-    pos = end + 1;
-    ++line_no;
-    const int first_line = line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    // Continuation: a trailing backslash joins the next physical line.
-    while (!line.empty() && line.back() == '\\' && pos <= text.size()) {
-      line.pop_back();
-      if (pos >= text.size()) break;
-      size_t e2 = text.find('\n', pos);
-      if (e2 == std::string_view::npos) e2 = text.size();
-      std::string next(text.substr(pos, e2 - pos));
-      if (!next.empty() && next.back() == '\r') next.pop_back();
-      pos = e2 + 1;
-      ++line_no;
-      line += "\n";
-      line += next;
-    }
-    std::string_view t = Trim(line);
-    if (t.empty() || t.front() == '#') continue;
-    if (t.front() == '[') {
-      if (t.back() != ']') {
-        return InvalidArgument("{}:{}: stanza header \"{}\" has no closing ']'", path, first_line,
-                               t);
-      }
-      std::string name(Trim(t.substr(1, t.size() - 2)));
-      if (name.empty()) return InvalidArgument("{}:{}: empty stanza name", path, first_line);
-      auto it = by_name.find(name);
-      if (it == by_name.end()) {
-        out.stanzas.push_back(ConfStanza{name, first_line, {}});
-        current = out.stanzas.size() - 1;
-        by_name[name] = current;
-      } else {
-        current = it->second;
-        if (out.stanzas[current].line == 0) out.stanzas[current].line = first_line;
-      }
-      continue;
-    }
-    size_t eq = t.find('=');
-    if (eq == std::string_view::npos) {
-      return InvalidArgument("{}:{}: expected \"key = value\", a [stanza] or a # comment", path,
-                             first_line);
-    }
-    std::string key(Trim(t.substr(0, eq)));
-    if (key.empty()) return InvalidArgument("{}:{}: a value without a key", path, first_line);
-    out.stanzas[current].entries.push_back(
-        ConfEntry{key, std::string(Trim(t.substr(eq + 1))), first_line});
-  }
-  return out;
-}
-
 Status InputsFromConf(const ConfFile& conf, CollectConfig* out) {
   const ConfStanza* defaults = nullptr;
   std::map<std::string, const ConfStanza*> type_defaults;

@@ -19,30 +19,10 @@
 #include <vector>
 
 #include "common/config.h"
+#include "common/splunk_conf.h"
 #include "common/status.h"
 
 namespace cairn::collect {
-
-struct ConfEntry {
-  std::string key;
-  std::string value;
-  int line = 0;
-};
-
-struct ConfStanza {
-  std::string name;  // "default" for keys before any stanza
-  int line = 0;      // 0 for the implicit [default]
-  std::vector<ConfEntry> entries;
-};
-
-struct ConfFile {
-  std::string path;
-  std::vector<ConfStanza> stanzas;  // in file order; a repeated stanza header appends to the first
-};
-
-// Parses Splunk .conf text. `path` names the file in errors. Errors: a line that is neither a
-// comment, a stanza header nor "key = value" (file:line), an unterminated stanza header.
-Result<ConfFile> ParseConf(std::string_view text, std::string_view path);
 
 // One collector input: one SQS queue to poll, and what to do with what it names.
 struct InputConfig {

@@ -23,6 +23,7 @@
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "common/log.h"
+#include "common/splunk_conf.h"
 #include "serve/auth.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
@@ -261,10 +262,14 @@ std::string SavedPath(const ServeContext* ctx) {
   return JoinPath(JoinPath(ctx->data_dir, "serve"), "savedsearches.conf");
 }
 
-std::vector<SavedSearch> LoadSaved(const ServeContext* ctx) {
-  auto text = ReadFileToString(FileSystem::Default(), SavedPath(ctx), 16u << 20);
-  if (!text.ok()) return {};
-  return ParseSavedSearches(*text);
+// The saved searches, none when the file does not exist yet. An unreadable or malformed file is
+// an error (naming it and the line), so a save never overwrites what it could not read.
+Result<std::vector<SavedSearch>> LoadSaved(const ServeContext* ctx) {
+  FileSystem* fs = FileSystem::Default();
+  const std::string path = SavedPath(ctx);
+  if (!fs->Exists(path)) return std::vector<SavedSearch>{};
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path, 16u << 20));
+  return ParseSavedSearches(text, path);
 }
 
 std::string SavedJson(const std::vector<SavedSearch>& list) {
@@ -313,55 +318,24 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   return "";
 }
 
-std::vector<SavedSearch> ParseSavedSearches(const std::string& text) {
-  std::vector<SavedSearch> out;
-  std::vector<std::string> lines;
-  {
-    std::string cur;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-      size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) nl = text.size();
-      std::string line = text.substr(pos, nl - pos);
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!line.empty() && line.back() == '\\') {
-        line.pop_back();
-        cur += line + "\n";
-      } else {
-        lines.push_back(cur + line);
-        cur.clear();
-      }
-      pos = nl + 1;
-    }
-    if (!cur.empty()) lines.push_back(cur);
+Result<std::vector<SavedSearch>> ParseSavedSearches(const std::string& text,
+                                                    std::string_view origin) {
+  ASSIGN_OR_RETURN(ConfFile conf, ParseConf(text, origin));
+  const ConfStanza* defaults = nullptr;
+  for (const ConfStanza& st : conf.stanzas) {
+    if (st.name == "default") defaults = &st;
   }
-  auto trim = [](std::string s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.erase(0, 1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.pop_back();
-    return s;
+  // A key of the stanza, else of [default], else "".
+  auto get = [&](const ConfStanza& st, std::string_view key) {
+    const std::string* v = FindConfValue(st, key);
+    if (v == nullptr && defaults != nullptr) v = FindConfValue(*defaults, key);
+    return v != nullptr ? *v : std::string();
   };
-  SavedSearch* cur = nullptr;
-  for (const auto& raw : lines) {
-    const std::string line = trim(raw);
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      const std::string name = line.substr(1, line.size() - 2);
-      if (name == "default") {
-        cur = nullptr;
-        continue;
-      }
-      out.push_back(SavedSearch{name, "", "", "", ""});
-      cur = &out.back();
-      continue;
-    }
-    const size_t eq = line.find('=');
-    if (cur == nullptr || eq == std::string::npos) continue;
-    const std::string key = trim(line.substr(0, eq));
-    const std::string value = trim(line.substr(eq + 1));
-    if (key == "search") cur->search = value;
-    if (key == "dispatch.earliest_time") cur->earliest_time = value;
-    if (key == "dispatch.latest_time") cur->latest_time = value;
-    if (key == "description") cur->description = value;
+  std::vector<SavedSearch> out;
+  for (const ConfStanza& st : conf.stanzas) {
+    if (st.name == "default") continue;
+    out.push_back(SavedSearch{st.name, get(st, "search"), get(st, "dispatch.earliest_time"),
+                              get(st, "dispatch.latest_time"), get(st, "description")});
   }
   return out;
 }
@@ -551,7 +525,9 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   });
   router->Add("GET", "/api/saved", [ctx](Request&) {
     std::lock_guard<std::mutex> l(saved_mu);
-    return Json(200, SavedJson(LoadSaved(ctx)));
+    auto list = LoadSaved(ctx);
+    if (!list.ok()) return JsonError(500, list.status().message());
+    return Json(200, SavedJson(*list));
   });
   post("/api/saved", [ctx](Request& req) {
     SavedSearch s{req.form.Get("name", ""), req.form.Get("search", ""),
@@ -559,7 +535,9 @@ void RegisterUi(Router* router, ServeContext* ctx) {
                   req.form.Get("description", "")};
     if (Status v = ValidateSavedSearch(s); !v.ok()) return JsonError(400, v.message());
     std::lock_guard<std::mutex> l(saved_mu);
-    auto list = LoadSaved(ctx);
+    auto loaded = LoadSaved(ctx);
+    if (!loaded.ok()) return JsonError(500, loaded.status().message());
+    std::vector<SavedSearch>& list = *loaded;
     auto it =
         std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == s.name; });
     if (it != list.end()) {
@@ -580,7 +558,9 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   post("/api/saved/delete", [ctx](Request& req) {
     const std::string name = req.form.Get("name", "");
     std::lock_guard<std::mutex> l(saved_mu);
-    auto list = LoadSaved(ctx);
+    auto loaded = LoadSaved(ctx);
+    if (!loaded.ok()) return JsonError(500, loaded.status().message());
+    std::vector<SavedSearch>& list = *loaded;
     auto it =
         std::remove_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
     if (it == list.end()) return JsonError(404, "No such saved search");

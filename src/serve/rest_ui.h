@@ -4,6 +4,7 @@
 // tests; RegisterUi is in rest.h.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -25,7 +26,8 @@ struct SavedSearch {
 };
 
 // Parses savedsearches.conf text (other keys are ignored; a "\" at a line's end continues it).
-std::vector<SavedSearch> ParseSavedSearches(const std::string& text);
+Result<std::vector<SavedSearch>> ParseSavedSearches(const std::string& text,
+                                                    std::string_view origin = "savedsearches.conf");
 std::string FormatSavedSearches(const std::vector<SavedSearch>& searches);
 // InvalidArgument for a name that is empty, longer than 100 characters or holds [ ] or a control
 // character, or for an empty search.

@@ -238,17 +238,27 @@ TEST(SavedSearches, ParseFormatAndValidate) {
       "[default]\ndispatch.earliest_time = -24h\n\n# a comment\n[One]\nsearch = index=* \\\n"
       "| stats count\ndispatch.earliest_time=-1h\ncron_schedule = */5 * * * *\n[Two words]\n"
       "search = eventName=StopLogging\ndescription = trail stopped\n";
-  auto list = ParseSavedSearches(text);
+  auto parsed = ParseSavedSearches(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const auto& list = *parsed;
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].name, "One");
   EXPECT_EQ(list[0].search, "index=* \n| stats count");
   EXPECT_EQ(list[0].earliest_time, "-1h");
   EXPECT_EQ(list[1].name, "Two words");
   EXPECT_EQ(list[1].description, "trail stopped");
-  auto again = ParseSavedSearches(FormatSavedSearches(list));
+  EXPECT_EQ(list[1].earliest_time, "-24h");  // from [default]
+  auto reparsed = ParseSavedSearches(FormatSavedSearches(list));
+  ASSERT_TRUE(reparsed.ok()) << reparsed.status().ToString();
+  const auto& again = *reparsed;
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[1].search, "eventName=StopLogging");
   EXPECT_EQ(again[0].search, "index=*  | stats count");  // one line in the file
+  // A malformed file is an error naming the line (the UI then refuses to overwrite it).
+  auto bad = ParseSavedSearches("[a]\nsearch = x\nno equals sign here\n", "saved.conf");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("saved.conf:3"), std::string::npos)
+      << bad.status().message();
   EXPECT_TRUE(ValidateSavedSearch({"ok name", "x", "", "", ""}).ok());
   EXPECT_FALSE(ValidateSavedSearch({"", "x", "", "", ""}).ok());
   EXPECT_FALSE(ValidateSavedSearch({"a]b", "x", "", "", ""}).ok());

@@ -228,7 +228,20 @@ TEST_F(DetectCliTest, RealCloudTrailLogs) {
   for (const AlertRow& a : hunted) {
     if (a.rule_id != kBurstId) hunted_events.insert(a);
   }
-  EXPECT_EQ(streamed, hunted_events);
+  if (streamed != hunted_events) {
+    // Say which alerts differ, and what ingest said, so a failure explains itself.
+    std::string only_streamed, only_hunted;
+    for (const AlertRow& a : streamed) {
+      if (!hunted_events.count(a)) only_streamed += " " + a.rule_id + "/" + a.event_id;
+    }
+    for (const AlertRow& a : hunted_events) {
+      if (!streamed.count(a)) only_hunted += " " + a.rule_id + "/" + a.event_id;
+    }
+    ADD_FAILURE() << "streamed " << streamed.size() << " alerts, hunted " << hunted_events.size()
+                  << "; only streamed:" << only_streamed << "; only hunted:" << only_hunted
+                  << "\ningest exit " << ing.status << ", stderr:\n"
+                  << ing.err;
+  }
   EXPECT_FALSE(hunted.empty()) << hunt.err;
   std::printf("%s", hunt.err.c_str());
 }
