@@ -17,6 +17,7 @@
 #include "alerts/cis.h"
 #include "alerts/conf.h"
 #include "alerts/scheduler.h"
+#include "cli/alerts_setup.h"
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/fs.h"
@@ -71,13 +72,18 @@ Result<double> ResolveTime(const std::string& text, double now, const char* flag
   return *t;
 }
 
-Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const AlertsArgs& a) {
+Result<std::vector<alerts::SavedSearch>> LoadSearches(const Config& config,
+                                                      const std::string& data_dir,
+                                                      const std::vector<std::string>& given,
+                                                      bool cis_flag) {
   FileSystem* fs = FileSystem::Default();
-  std::vector<std::string> files = a.files;
+  std::vector<std::string> files = given;
+  auto cis_config = config.GetBool("alerts.cis", false);
+  if (!cis_config.ok()) return cis_config.status();
   if (files.empty()) {
-    if (auto p = g.config.GetString("alerts.savedsearches")) {
+    if (auto p = config.GetString("alerts.savedsearches")) {
       files.push_back(*p);
-    } else if (std::string d = JoinPath(g.data_dir, "savedsearches.conf"); fs->Exists(d)) {
+    } else if (std::string d = JoinPath(data_dir, "savedsearches.conf"); fs->Exists(d)) {
       files.push_back(d);
     }
   }
@@ -89,25 +95,30 @@ Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const Al
     if (!parsed.ok()) return parsed.status();
     for (auto& s : *parsed) out.push_back(std::move(s));
   }
-  if (a.cis) {
+  if (cis_flag || *cis_config) {
     auto cis = alerts::CisSavedSearches();
     if (!cis.ok()) return cis.status();
     for (auto& s : *cis) out.push_back(std::move(s));
   }
   if (out.empty()) {
-    return InvalidArgument(
+    return NotFound(
         "no saved searches: give --savedsearches FILE, set alerts.savedsearches, put "
-        "savedsearches.conf in the data folder, or add the built-in CIS controls with --cis");
+        "savedsearches.conf in the data folder, or add the built-in CIS controls with --cis "
+        "(or alerts.cis = true)");
   }
   return out;
 }
 
-Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
+Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const AlertsArgs& a) {
+  return LoadSearches(g.config, g.data_dir, a.files, a.cis);
+}
+
+Result<query::MacroSet> LoadMacros(const std::string& data_dir, const std::string& extra) {
   FileSystem* fs = FileSystem::Default();
   query::MacroSet macros;
   std::vector<std::string> files;
-  if (std::string d = JoinPath(g.data_dir, "macros.conf"); fs->Exists(d)) files.push_back(d);
-  if (!a.macros.empty()) files.push_back(a.macros);
+  if (std::string d = JoinPath(data_dir, "macros.conf"); fs->Exists(d)) files.push_back(d);
+  if (!extra.empty()) files.push_back(extra);
   for (const auto& f : files) {
     auto text = ReadFileToString(fs, f, 16u << 20);
     if (!text.ok()) return text.status();
@@ -116,17 +127,27 @@ Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
   return macros;
 }
 
-alerts::SchedulerOptions BaseOptions(const Globals& g, const AlertsArgs& a, store::Store* store,
-                                     query::MacroSet macros) {
+Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
+  return LoadMacros(g.data_dir, a.macros);
+}
+
+alerts::SchedulerOptions BaseOptions(const Config& config, const std::string& data_dir,
+                                     store::Store* store, query::MacroSet macros) {
   alerts::SchedulerOptions o;
-  o.data_dir = g.data_dir;
+  o.data_dir = data_dir;
   o.store = store;
   o.macros = std::move(macros);
-  o.lookups_dir = JoinPath(g.data_dir, "lookups");
+  o.lookups_dir = JoinPath(data_dir, "lookups");
+  o.results_link_base = config.GetString("alerts.results_link_base", "");
+  return o;
+}
+
+alerts::SchedulerOptions BaseOptions(const Globals& g, const AlertsArgs& a, store::Store* store,
+                                     query::MacroSet macros) {
+  alerts::SchedulerOptions o = BaseOptions(g.config, g.data_dir, store, std::move(macros));
   o.max_catchup_runs = static_cast<size_t>(a.max_catchup_runs);
   o.max_catchup_ms = static_cast<int64_t>(a.max_catchup_hours * 3'600'000);
   o.actions.timeout_ms = a.action_timeout_ms;
-  o.results_link_base = g.config.GetString("alerts.results_link_base", "");
   return o;
 }
 
@@ -393,6 +414,20 @@ void CommonFlags(CLI::App* cmd, Globals* g, AlertsArgs* a) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<alerts::Scheduler>> MakeAlertsScheduler(const Config& config,
+                                                               const std::string& data_dir,
+                                                               const AlertsSetupArgs& args,
+                                                               store::Store* store) {
+  auto searches = LoadSearches(config, data_dir, args.files, args.cis);
+  if (!searches.ok()) return searches.status();
+  auto macros = LoadMacros(data_dir, args.macros);
+  if (!macros.ok()) return macros.status();
+  auto sched = std::make_unique<alerts::Scheduler>(
+      std::move(searches).value(), BaseOptions(config, data_dir, store, std::move(macros).value()));
+  RETURN_IF_ERROR(sched->Init());
+  return sched;
+}
 
 void RegisterAlerts(CLI::App* app, Globals* g) {
   auto args = std::make_shared<AlertsArgs>();
