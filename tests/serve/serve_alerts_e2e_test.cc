@@ -4,6 +4,7 @@
 // StopLogging record sent over the HTTP Event Collector raises the disable-logging Sigma alert.
 
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -68,13 +69,19 @@ TEST_F(ServeAlertsE2E, SchedulerRunsInsideServeAndAlertsOnce) {
   ASSERT_EQ(g.status, 0) << g.err;
   auto i = Cairn("ingest --no-progress --data " + data_ + " " + dir_ + "/gen/AWSLogs");
   ASSERT_EQ(i.status, 0) << i.err;
-  // Scheduled once a year: the first start runs the latest scheduled time (this 1 January),
-  // whose window covers the generated days; nothing else is due for months.
+  // Scheduled once a day, two hours ago: the first start runs that time (a search never seen
+  // runs its latest scheduled time of the last 24 h), whose window covers the generated days;
+  // nothing else is due for 22 hours.
+  const std::time_t two_hours_ago = std::time(nullptr) - 7200;
+  std::tm tm{};
+  gmtime_r(&two_hours_ago, &tm);
   const std::string conf = dir_ + "/savedsearches.conf";
   std::ofstream(conf) << "[trail stopped]\n"
                          "search = `cloudtrail` eventName=StopLogging\n"
-                         "cron_schedule = 0 0 1 1 *\nenableSched = 1\n"
-                         "dispatch.earliest_time = -10y\ndispatch.latest_time = now\n"
+                         "cron_schedule = "
+                      << tm.tm_min << " " << tm.tm_hour
+                      << " * * *\nenableSched = 1\n"
+                         "dispatch.earliest_time = -5y\ndispatch.latest_time = now\n"
                          "alert.severity = 5\n";
   const std::string port_file = dir_ + "/port";
   const std::string count = "index=alerts alert_type=saved_search | stats count by rule_id";
