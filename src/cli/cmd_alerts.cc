@@ -389,7 +389,17 @@ int RunReport(const Globals& g, const AlertsArgs& a) {
   if (!st.ok()) return Fail(st.status());
   auto r = alerts::RunCisReport(st->get(), *macros, *e, latest, now);
   if (!r.ok()) return Fail(r.status());
-  std::string out = a.format == "json" ? alerts::CisReportJson(*r) : alerts::CisReportText(*r);
+  std::string out;
+  if (a.format == "json") {
+    out = alerts::CisReportJson(*r);
+  } else if (a.format == "html") {
+    out = alerts::CisReportHtml(
+        *r, static_cast<int64_t>(std::llround(*e * 1000)),
+        std::isinf(latest) ? -1 : static_cast<int64_t>(std::llround(latest * 1000)),
+        static_cast<int64_t>(std::llround(now * 1000)));
+  } else {
+    out = alerts::CisReportText(*r);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   (void)st->release();
   for (const auto& c : *r) {
@@ -476,16 +486,24 @@ void RegisterAlerts(CLI::App* app, Globals* g) {
   history->add_option("--limit", args->limit, "At most N alerts, newest first (default 100)");
   history->callback([g, args] { g->run = [g, args] { return RunHistory(*g, *args); }; });
 
-  CLI::App* report = cmd->add_subcommand(
-      "report", "A report over stored events: `cis` (CIS AWS Foundations monitoring 4.1-4.15)");
-  report->add_option("name", args->name, "The report: cis")->required();
-  DataFlags(report, g);
-  report->add_option("--earliest", args->earliest, "Earliest time (default -24h)");
-  report->add_option("--latest", args->latest, "Latest time, exclusive (default: no bound)");
-  report->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  report->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
-  report->callback([g, args] { g->run = [g, args] { return RunReport(*g, *args); }; });
+  // `cairn alerts report cis` and its alias `cairn report cis`, with the same flags.
+  auto add_report = [g, args](CLI::App* parent, const char* name) {
+    CLI::App* report = parent->add_subcommand(
+        name, "A report over stored events: `cis` (CIS AWS Foundations monitoring 4.1-4.15)");
+    report->add_option("name", args->name, "The report: cis")->required();
+    DataFlags(report, g);
+    report->add_option("--earliest", args->earliest, "Earliest time (default -24h)");
+    report->add_option("--latest", args->latest, "Latest time, exclusive (default: no bound)");
+    report
+        ->add_option("--format", args->format,
+                     "text (default), json, or html (one self-contained page with a chart per "
+                     "control)")
+        ->check(CLI::IsMember({"text", "json", "html"}));
+    report->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
+    report->callback([g, args] { g->run = [g, args] { return RunReport(*g, *args); }; });
+  };
+  add_report(cmd, "report");
+  add_report(app, "report");
 }
 
 }  // namespace cairn::cli
