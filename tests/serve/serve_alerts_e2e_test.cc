@@ -151,9 +151,9 @@ TEST_F(ServeAlertsE2E, HecEventsRaiseSigmaAlerts) {
   r = post("hec-stop-1", "StopLogging");  // resent: stored and alerted once
   EXPECT_NE(r.output.find("\"code\":0"), std::string::npos) << r.output;
   const std::string spl =
-      "index=alerts alert_type=sigma | stats count by rule_id event_id event_name";
+      "index=alerts alert_type=sigma | stats count by rule_id eventID eventName";
   const std::string want =
-      "rule_id,event_id,event_name,count\n4db60cc0-36fb-42b7-9b58-a5b53019fb74,hec-stop-1,"
+      "rule_id,eventID,eventName,count\n4db60cc0-36fb-42b7-9b58-a5b53019fb74,hec-stop-1,"
       "StopLogging,1\n";
   EXPECT_EQ(WaitFor(spl, want), want) << serve->err();
   EXPECT_EQ(Search("index=cloudtrail | stats count"), "count\n2\n");
