@@ -71,6 +71,7 @@ Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
       auto t = query::ParseNumber(One(rows.Field(i, "_time")));
       if (!t) continue;
       int64_t ms = static_cast<int64_t>(std::llround(*t * 1000));
+      r.times_ms.push_back(ms);
       if (r.first_ms < 0 || ms < r.first_ms) r.first_ms = ms;
       if (r.last_ms < 0 || ms > r.last_ms) r.last_ms = ms;
     }

@@ -31,6 +31,7 @@ struct CisControlResult {
   uint64_t count = 0;
   int64_t first_ms = -1, last_ms = -1;
   std::vector<std::string> examples;  // up to 10: "time eventName user sourceIP eventID"
+  std::vector<int64_t> times_ms;      // every matched event's _time (the HTML report's chart)
   Status status;                      // the search's error, if any
   bool passed() const { return status.ok() && count == 0; }
 };
@@ -41,5 +42,11 @@ Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
                                                    double latest, double now);
 std::string CisReportText(const std::vector<CisControlResult>& results);
 std::string CisReportJson(const std::vector<CisControlResult>& results);
+// One self-contained HTML page (inline CSS and SVG, no script, nothing fetched): a summary table,
+// then per control its filter, SPL, count, first/last, examples and a bar chart of its events over
+// [earliest_ms, latest_ms) (or over the events' span when a bound is open: pass -1) in 24 bins.
+// Every value is HTML-escaped. `generated_ms` is printed as the report's time. (cis_html.cc)
+std::string CisReportHtml(const std::vector<CisControlResult>& results, int64_t earliest_ms,
+                          int64_t latest_ms, int64_t generated_ms);
 
 }  // namespace cairn::alerts

@@ -17,6 +17,7 @@
 #include "alerts/cis.h"
 #include "alerts/conf.h"
 #include "alerts/scheduler.h"
+#include "cli/alerts_setup.h"
 #include "cli/cli.h"
 #include "common/clock.h"
 #include "common/fs.h"
@@ -71,13 +72,18 @@ Result<double> ResolveTime(const std::string& text, double now, const char* flag
   return *t;
 }
 
-Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const AlertsArgs& a) {
+Result<std::vector<alerts::SavedSearch>> LoadSearches(const Config& config,
+                                                      const std::string& data_dir,
+                                                      const std::vector<std::string>& given,
+                                                      bool cis_flag) {
   FileSystem* fs = FileSystem::Default();
-  std::vector<std::string> files = a.files;
+  std::vector<std::string> files = given;
+  auto cis_config = config.GetBool("alerts.cis", false);
+  if (!cis_config.ok()) return cis_config.status();
   if (files.empty()) {
-    if (auto p = g.config.GetString("alerts.savedsearches")) {
+    if (auto p = config.GetString("alerts.savedsearches")) {
       files.push_back(*p);
-    } else if (std::string d = JoinPath(g.data_dir, "savedsearches.conf"); fs->Exists(d)) {
+    } else if (std::string d = JoinPath(data_dir, "savedsearches.conf"); fs->Exists(d)) {
       files.push_back(d);
     }
   }
@@ -89,25 +95,30 @@ Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const Al
     if (!parsed.ok()) return parsed.status();
     for (auto& s : *parsed) out.push_back(std::move(s));
   }
-  if (a.cis) {
+  if (cis_flag || *cis_config) {
     auto cis = alerts::CisSavedSearches();
     if (!cis.ok()) return cis.status();
     for (auto& s : *cis) out.push_back(std::move(s));
   }
   if (out.empty()) {
-    return InvalidArgument(
+    return NotFound(
         "no saved searches: give --savedsearches FILE, set alerts.savedsearches, put "
-        "savedsearches.conf in the data folder, or add the built-in CIS controls with --cis");
+        "savedsearches.conf in the data folder, or add the built-in CIS controls with --cis "
+        "(or alerts.cis = true)");
   }
   return out;
 }
 
-Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
+Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const AlertsArgs& a) {
+  return LoadSearches(g.config, g.data_dir, a.files, a.cis);
+}
+
+Result<query::MacroSet> LoadMacros(const std::string& data_dir, const std::string& extra) {
   FileSystem* fs = FileSystem::Default();
   query::MacroSet macros;
   std::vector<std::string> files;
-  if (std::string d = JoinPath(g.data_dir, "macros.conf"); fs->Exists(d)) files.push_back(d);
-  if (!a.macros.empty()) files.push_back(a.macros);
+  if (std::string d = JoinPath(data_dir, "macros.conf"); fs->Exists(d)) files.push_back(d);
+  if (!extra.empty()) files.push_back(extra);
   for (const auto& f : files) {
     auto text = ReadFileToString(fs, f, 16u << 20);
     if (!text.ok()) return text.status();
@@ -116,17 +127,27 @@ Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
   return macros;
 }
 
-alerts::SchedulerOptions BaseOptions(const Globals& g, const AlertsArgs& a, store::Store* store,
-                                     query::MacroSet macros) {
+Result<query::MacroSet> LoadMacros(const Globals& g, const AlertsArgs& a) {
+  return LoadMacros(g.data_dir, a.macros);
+}
+
+alerts::SchedulerOptions BaseOptions(const Config& config, const std::string& data_dir,
+                                     store::Store* store, query::MacroSet macros) {
   alerts::SchedulerOptions o;
-  o.data_dir = g.data_dir;
+  o.data_dir = data_dir;
   o.store = store;
   o.macros = std::move(macros);
-  o.lookups_dir = JoinPath(g.data_dir, "lookups");
+  o.lookups_dir = JoinPath(data_dir, "lookups");
+  o.results_link_base = config.GetString("alerts.results_link_base", "");
+  return o;
+}
+
+alerts::SchedulerOptions BaseOptions(const Globals& g, const AlertsArgs& a, store::Store* store,
+                                     query::MacroSet macros) {
+  alerts::SchedulerOptions o = BaseOptions(g.config, g.data_dir, store, std::move(macros));
   o.max_catchup_runs = static_cast<size_t>(a.max_catchup_runs);
   o.max_catchup_ms = static_cast<int64_t>(a.max_catchup_hours * 3'600'000);
   o.actions.timeout_ms = a.action_timeout_ms;
-  o.results_link_base = g.config.GetString("alerts.results_link_base", "");
   return o;
 }
 
@@ -368,7 +389,17 @@ int RunReport(const Globals& g, const AlertsArgs& a) {
   if (!st.ok()) return Fail(st.status());
   auto r = alerts::RunCisReport(st->get(), *macros, *e, latest, now);
   if (!r.ok()) return Fail(r.status());
-  std::string out = a.format == "json" ? alerts::CisReportJson(*r) : alerts::CisReportText(*r);
+  std::string out;
+  if (a.format == "json") {
+    out = alerts::CisReportJson(*r);
+  } else if (a.format == "html") {
+    out = alerts::CisReportHtml(
+        *r, static_cast<int64_t>(std::llround(*e * 1000)),
+        std::isinf(latest) ? -1 : static_cast<int64_t>(std::llround(latest * 1000)),
+        static_cast<int64_t>(std::llround(now * 1000)));
+  } else {
+    out = alerts::CisReportText(*r);
+  }
   std::fwrite(out.data(), 1, out.size(), stdout);
   (void)st->release();
   for (const auto& c : *r) {
@@ -393,6 +424,20 @@ void CommonFlags(CLI::App* cmd, Globals* g, AlertsArgs* a) {
 }
 
 }  // namespace
+
+Result<std::unique_ptr<alerts::Scheduler>> MakeAlertsScheduler(const Config& config,
+                                                               const std::string& data_dir,
+                                                               const AlertsSetupArgs& args,
+                                                               store::Store* store) {
+  auto searches = LoadSearches(config, data_dir, args.files, args.cis);
+  if (!searches.ok()) return searches.status();
+  auto macros = LoadMacros(data_dir, args.macros);
+  if (!macros.ok()) return macros.status();
+  auto sched = std::make_unique<alerts::Scheduler>(
+      std::move(searches).value(), BaseOptions(config, data_dir, store, std::move(macros).value()));
+  RETURN_IF_ERROR(sched->Init());
+  return sched;
+}
 
 void RegisterAlerts(CLI::App* app, Globals* g) {
   auto args = std::make_shared<AlertsArgs>();
@@ -441,16 +486,24 @@ void RegisterAlerts(CLI::App* app, Globals* g) {
   history->add_option("--limit", args->limit, "At most N alerts, newest first (default 100)");
   history->callback([g, args] { g->run = [g, args] { return RunHistory(*g, *args); }; });
 
-  CLI::App* report = cmd->add_subcommand(
-      "report", "A report over stored events: `cis` (CIS AWS Foundations monitoring 4.1-4.15)");
-  report->add_option("name", args->name, "The report: cis")->required();
-  DataFlags(report, g);
-  report->add_option("--earliest", args->earliest, "Earliest time (default -24h)");
-  report->add_option("--latest", args->latest, "Latest time, exclusive (default: no bound)");
-  report->add_option("--format", args->format, "text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-  report->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
-  report->callback([g, args] { g->run = [g, args] { return RunReport(*g, *args); }; });
+  // `cairn alerts report cis` and its alias `cairn report cis`, with the same flags.
+  auto add_report = [g, args](CLI::App* parent, const char* name) {
+    CLI::App* report = parent->add_subcommand(
+        name, "A report over stored events: `cis` (CIS AWS Foundations monitoring 4.1-4.15)");
+    report->add_option("name", args->name, "The report: cis")->required();
+    DataFlags(report, g);
+    report->add_option("--earliest", args->earliest, "Earliest time (default -24h)");
+    report->add_option("--latest", args->latest, "Latest time, exclusive (default: no bound)");
+    report
+        ->add_option("--format", args->format,
+                     "text (default), json, or html (one self-contained page with a chart per "
+                     "control)")
+        ->check(CLI::IsMember({"text", "json", "html"}));
+    report->add_option("--macros", args->macros, "A macros.conf file (after <data>/macros.conf)");
+    report->callback([g, args] { g->run = [g, args] { return RunReport(*g, *args); }; });
+  };
+  add_report(cmd, "report");
+  add_report(app, "report");
 }
 
 }  // namespace cairn::cli

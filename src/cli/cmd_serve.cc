@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli/alerts_setup.h"
 #include "cli/cli.h"
 #include "cli/collect_setup.h"
 #include "collect/collector.h"
@@ -53,6 +54,9 @@ struct ServeFlags {
   std::string hec_port_file;
   std::string users_file;
   bool no_collect = false;
+  AlertsSetupArgs alerts;  // --savedsearches, --cis, --macros
+  bool no_alerts = false;
+  std::string rules;  // --rules: Sigma rules on every committed batch (collectors and HEC)
   // passwd / token
   std::string user;
   std::string role = "user";
@@ -106,6 +110,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
   CollectFlags cf;
   cf.config = f.config;
   cf.data = f.data;
+  cf.rules = f.rules;
   if (Status s = LoadCollectSetup(*g, cf, false, &g_serve_stop, setup.get()); !s.ok()) {
     std::fprintf(stderr, "cairn serve: %s\n", s.message().c_str());
     return kExitUsage;
@@ -121,7 +126,8 @@ int RunServe(Globals* g, const ServeFlags& f) {
         return kExitUsage;
       }
       for (const auto& key : merged.Keys()) {
-        if (key.rfind("serve.", 0) == 0 && setup->config.Origin(key).rfind("flag", 0) != 0 &&
+        if ((key.rfind("serve.", 0) == 0 || key.rfind("alerts.", 0) == 0) &&
+            setup->config.Origin(key).rfind("flag", 0) != 0 &&
             setup->config.Origin(key).rfind("env ", 0) != 0) {
           setup->config.Set(key, *merged.GetString(key), merged.Origin(key));
         }
@@ -287,6 +293,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
     hec_ctx.max_decompressed_bytes = std::max<uint64_t>(*hec_body * 4, 64u << 20);
     serve::HecIngestOptions hio;
     hio.store = st.get();
+    hio.rules = setup->rules.get();  // [detect] rules / --rules, as for the collectors
     if (!ConfigInt(config, "serve.hec_max_pending_events", hio.max_pending_events,
                    &hio.max_pending_events)) {
       return kExitUsage;
@@ -390,6 +397,32 @@ int RunServe(Globals* g, const ServeFlags& f) {
               setup->path.empty() ? "" : " in " + setup->path);
   }
 
+  // The saved-search scheduler on a thread of its own, on this store (alerts are commits beside
+  // the collector's and HEC's). Nothing configured: no scheduler.
+  std::unique_ptr<alerts::Scheduler> scheduler;
+  std::thread scheduler_thread;
+  if (!f.no_alerts) {
+    auto made = MakeAlertsScheduler(config, data_dir, f.alerts, st.get());
+    if (made.ok()) {
+      scheduler = std::move(*made);
+      for (const auto& [name, why] : scheduler->invalid()) {
+        log::Warn("serve: saved search \"{}\" cannot run: {}", name, why.message());
+      }
+      scheduler_thread = std::thread([&] {
+        Status s = scheduler->Loop();
+        if (!s.ok()) log::Error("serve: the alerts scheduler stopped: {}", s.ToString());
+      });
+      log::Info("serve: alerts scheduler running");
+    } else if (made.status().code() == StatusCode::kNotFound && f.alerts.files.empty() &&
+               !f.alerts.cis) {
+      log::Info("serve: no saved searches configured: no alerts scheduler");
+    } else {
+      std::fprintf(stderr, "cairn serve: alerts: %s\n", made.status().message().c_str());
+      g_serve_stop.store(true);
+      collector_exit = kExitUsage;
+    }
+  }
+
   // One Prometheus endpoint for the collector's metrics and the server's (serve.metrics, else
   // collect.metrics).
   std::unique_ptr<collect::MetricsServer> metrics_server;
@@ -418,6 +451,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
     if (hec_server) hec_server->Stop();
   });
   if (collector) collector->RequestStop();
+  if (scheduler) scheduler->Stop();  // Loop returns within a second (a running search finishes)
   const auto drain_until =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(so.drain_ms);
   while (jobs->running() > 0 && std::chrono::steady_clock::now() < drain_until) {
@@ -430,10 +464,13 @@ int RunServe(Globals* g, const ServeFlags& f) {
     const serve::HecIngestStats hs = hec_ingest->stats();
     log::Info(
         "serve: HTTP Event Collector: {} requests, {} events received, {} stored, {} duplicates, "
-        "{} commits ({} failed), {} refused busy",
-        hs.requests, hs.events, hs.stored, hs.duplicates, hs.commits, hs.commit_errors, hs.busy);
+        "{} commits ({} failed), {} refused busy, {} Sigma alerts",
+        hs.requests, hs.events, hs.stored, hs.duplicates, hs.commits, hs.commit_errors, hs.busy,
+        hs.alerts);
   }
   if (collector_thread.joinable()) collector_thread.join();
+  if (scheduler_thread.joinable()) scheduler_thread.join();
+  scheduler.reset();
   metrics_server.reset();
   jobs.reset();
   Status closed = st->Close();
@@ -482,6 +519,17 @@ void RegisterServe(CLI::App* app, Globals* g) {
   cmd->add_option("--hec-port-file", f->hec_port_file,
                   "Write the HTTP Event Collector's port to this file once listening");
   cmd->add_flag("--no-collect", f->no_collect, "Do not run the configured collectors");
+  cmd->add_option("--savedsearches", f->alerts.files,
+                  "Run this savedsearches.conf's scheduled alerts (repeatable; default: "
+                  "alerts.savedsearches, else <data>/savedsearches.conf)");
+  cmd->add_flag("--cis", f->alerts.cis,
+                "Also run the built-in CIS AWS Foundations monitoring controls (alerts.cis)");
+  cmd->add_option("--macros", f->alerts.macros, "A macros.conf file for the saved searches");
+  cmd->add_option(
+      "--rules", f->rules,
+      "Sigma rules run on every committed batch (collected and HEC events), alerts into "
+      "index alerts (default: [detect] rules in cairn.toml; none: off)");
+  cmd->add_flag("--no-alerts", f->no_alerts, "Do not run the saved-search scheduler");
   AddNoWaitFlag(cmd, g);
 
   CLI::App* passwd =

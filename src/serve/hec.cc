@@ -13,6 +13,8 @@
 #include "cloudtrail/reader.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "detect/alert.h"
+#include "detect/rule_set.h"
 #include "store/store.h"
 
 namespace cairn::serve {
@@ -784,10 +786,25 @@ void HecIngest::Run() {
     }
     if (options_.before_commit) options_.before_commit();
     std::vector<Status> result(work.size());
-    uint64_t stored = 0, duplicates = 0, commits = 0, errors = 0;
+    uint64_t stored = 0, duplicates = 0, commits = 0, errors = 0, alerts_stored = 0;
     for (auto& [index, evs] : by_index) {
+      std::vector<detect::Alert> alerts;
+      if (options_.rules != nullptr && index != detect::kAlertsIndex) {
+        alerts = options_.rules->Evaluate(evs);
+      }
       auto r = options_.store->CommitInPlace(index, &evs);
       ++commits;
+      if (r.ok() && !alerts.empty()) {
+        // After the events, like the collectors: an alert never points at an event not stored.
+        // Alert ids are deterministic, so a batch resent after a failure is alerted once.
+        auto a = detect::StoreAlerts(options_.store, alerts);
+        if (a.ok()) {
+          alerts_stored += *a;
+        } else {
+          log::Error("hec: storing {} Sigma alerts: {}", alerts.size(), a.status().ToString());
+          r = a.status();
+        }
+      }
       if (!r.ok()) {
         ++errors;
         log::Error("hec: committing {} events to index {}: {}", evs.size(), index,
@@ -806,6 +823,7 @@ void HecIngest::Run() {
       stats_.commit_errors += errors;
       stats_.stored += stored;
       stats_.duplicates += duplicates;
+      stats_.alerts += alerts_stored;
     }
     for (size_t i = 0; i < work.size(); ++i) {
       auto& t = work[i].second;

@@ -38,6 +38,9 @@
 namespace cairn::store {
 class Store;
 }
+namespace cairn::detect {
+class RuleSet;
+}
 
 namespace cairn::serve {
 
@@ -129,11 +132,15 @@ struct HecIngestOptions {
   size_t max_channels = 10'000;
   size_t max_acks_per_channel = 100'000;  // unanswered acks kept per channel
   std::function<void()> before_commit;    // tests: runs on the committer before each commit
+  // Sigma rules evaluated on every committed batch (not on index alerts), like the collectors'
+  // (collect::GroupCommitter::SetRules): matches are stored in index alerts after the batch.
+  const detect::RuleSet* rules = nullptr;
 };
 
 struct HecIngestStats {
   uint64_t requests = 0, events = 0, commits = 0, commit_errors = 0, busy = 0;
   uint64_t stored = 0, duplicates = 0;
+  uint64_t alerts = 0;  // Sigma alerts stored (options.rules)
 };
 
 class HecIngest {
