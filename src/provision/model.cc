@@ -77,6 +77,13 @@ Status ProvisionSpec::Validate() const {
     return InvalidArgument("regions: the per-region layout needs the home region {} in the list ({} regions given)",
                            home_region, regions.size());
   }
+  if (!billing_bucket.empty() && !ValidBucket(billing_bucket)) {
+    return InvalidArgument(
+        "billing bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", billing_bucket);
+  }
+  if (billing_bucket.empty() && !billing_prefix.empty()) {
+    return InvalidArgument("a billing prefix needs a billing bucket");
+  }
   if (!bucket.empty() && !ValidBucket(bucket)) {
     return InvalidArgument("bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", bucket);
   }
@@ -256,12 +263,24 @@ std::string RedrivePolicy(const StackNames& n, int max_receive_count) {
       .Dump();
 }
 
+namespace {
+
+// "p/q/" for "p/q", "/p/q/" or "p/q/"; "" for "" (the whole bucket).
+std::string ReportPrefix(std::string prefix) {
+  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
+  if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
+  return prefix;
+}
+
+}  // namespace
+
 std::string ReaderPolicy(const StackNames& n, bool remove_files_when_done) {
   // Group kReaderActions by resource, keeping first-seen order and dropping duplicates (an action
   // both collect and verify need is granted once).
   std::map<ReaderResource, std::vector<std::string>> by_resource;
   for (const ReaderAction& a : kReaderActions) {
     if (a.use == ReaderUse::kRemoveFilesOnly && !remove_files_when_done) continue;
+    if (a.use == ReaderUse::kBillingOnly && n.billing_bucket.empty()) continue;
     auto& list = by_resource[a.resource];
     if (std::find(list.begin(), list.end(), a.action) == list.end()) list.emplace_back(a.action);
   }
@@ -284,6 +303,18 @@ std::string ReaderPolicy(const StackNames& n, bool remove_files_when_done) {
         break;
       case ReaderResource::kAny:
         statements.push_back(Statement("DescribeTrails", JsonValue(), actions, JsonValue::Str("*")));
+        break;
+      case ReaderResource::kReportObjects:
+        statements.push_back(Statement(
+            "ReadBillingReports", JsonValue(), actions,
+            JsonValue::Str(fmt::format("arn:{}:s3:::{}/{}*", n.partition, n.billing_bucket,
+                                       ReportPrefix(n.billing_prefix)))));
+        break;
+      case ReaderResource::kReportBucket:
+        statements.push_back(Statement(
+            "ListBillingReports", JsonValue(), actions,
+            JsonValue::Str(fmt::format("arn:{}:s3:::{}", n.partition, n.billing_bucket)),
+            Cond("StringLike", "s3:prefix", JsonValue::Str(ReportPrefix(n.billing_prefix) + "*"))));
         break;
     }
   }
@@ -315,6 +346,8 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
   n.partition = PartitionOf(spec.home_region);
   n.stack = spec.name_prefix;
   n.bucket = spec.bucket.empty() ? fmt::format("{}-cloudtrail-{}", spec.name_prefix, account) : spec.bucket;
+  n.billing_bucket = spec.billing_bucket;
+  n.billing_prefix = spec.billing_prefix;
   n.queue = spec.name_prefix + "-cloudtrail";
   n.dlq = spec.name_prefix + "-cloudtrail-dlq";
   n.queue_arn = fmt::format("arn:{}:sqs:{}:{}:{}", n.partition, spec.home_region, account, n.queue);

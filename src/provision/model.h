@@ -41,6 +41,10 @@ struct ProvisionSpec {
   std::string external_id;             // role trust condition sts:ExternalId ("" = none)
   bool raw_delivery = false;           // SNS RawMessageDelivery on the subscriptions
   bool remove_files_when_done = false; // reader may s3:DeleteObject
+  // The cost and usage report bucket the reader may read (cairn billing); "" = none. The prefix
+  // is the report path prefix inside it ("" = the whole bucket).
+  std::string billing_bucket;
+  std::string billing_prefix;
   int max_receive_count = 5;           // redrive to the dead-letter queue after this many receives
   int visibility_timeout_s = 300;
   int retention_s = 1209600;           // 14 days: a stopped collector loses nothing for two weeks
@@ -95,6 +99,7 @@ struct StackNames {
   std::string reader_arn;
   std::string reader_policy_name;
   std::vector<std::string> trail_regions;              // where trails (and topics) live
+  std::string billing_bucket, billing_prefix;          // ProvisionSpec's; "" = no billing grant
 };
 
 struct DesiredState {

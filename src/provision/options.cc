@@ -5,13 +5,25 @@
 namespace cairn::provision {
 
 const std::vector<std::string>& ProvisionConfigKeys() {
-  static const std::vector<std::string> kKeys = {
-      "provision.name_prefix",   "provision.home_region",      "provision.regions",
-      "provision.bucket",        "provision.trail_layout",     "provision.reader",
-      "provision.trusted_principal", "provision.external_id",  "provision.raw_delivery",
-      "provision.remove_files_when_done", "provision.max_receive_count", "provision.visibility_timeout",
-      "provision.skip",          "provision.account",          "provision.out_dir",
-      "provision.interval",      "provision.index"};
+  static const std::vector<std::string> kKeys = {"provision.name_prefix",
+                                                 "provision.home_region",
+                                                 "provision.regions",
+                                                 "provision.bucket",
+                                                 "provision.trail_layout",
+                                                 "provision.reader",
+                                                 "provision.trusted_principal",
+                                                 "provision.external_id",
+                                                 "provision.raw_delivery",
+                                                 "provision.remove_files_when_done",
+                                                 "provision.max_receive_count",
+                                                 "provision.visibility_timeout",
+                                                 "provision.skip",
+                                                 "provision.account",
+                                                 "provision.out_dir",
+                                                 "provision.interval",
+                                                 "provision.index",
+                                                 "provision.billing_bucket",
+                                                 "provision.billing_prefix"};
   return kKeys;
 }
 
@@ -57,6 +69,8 @@ Status LoadRunOptions(const Config& config, RunOptions* o) {
   str("provision.bucket", &s.bucket);
   str("provision.trusted_principal", &s.trusted_principal);
   str("provision.external_id", &s.external_id);
+  str("provision.billing_bucket", &s.billing_bucket);
+  str("provision.billing_prefix", &s.billing_prefix);
   str("provision.account", &s.account);
   str("provision.out_dir", &o->out_dir);
   str("provision.index", &o->collector.index);
@@ -76,21 +90,26 @@ Status LoadRunOptions(const Config& config, RunOptions* o) {
     s.reader = *r;
   }
   if (auto v = config.GetString("provision.skip")) {
-    ASSIGN_OR_RETURN(auto list, ParseRegions(*v == "all" ? std::string("cloudtrail,iam,s3-settings") : *v));
+    ASSIGN_OR_RETURN(auto list,
+                     ParseRegions(*v == "all" ? std::string("cloudtrail,iam,s3-settings") : *v));
     s.skip.clear();
     for (auto& x : list) s.skip.insert(x);
   }
   ASSIGN_OR_RETURN(s.raw_delivery, config.GetBool("provision.raw_delivery", s.raw_delivery));
-  ASSIGN_OR_RETURN(s.remove_files_when_done, config.GetBool("provision.remove_files_when_done", s.remove_files_when_done));
+  ASSIGN_OR_RETURN(s.remove_files_when_done,
+                   config.GetBool("provision.remove_files_when_done", s.remove_files_when_done));
   ASSIGN_OR_RETURN(int64_t mrc, config.GetInt("provision.max_receive_count", s.max_receive_count));
   s.max_receive_count = static_cast<int>(mrc);
-  ASSIGN_OR_RETURN(int64_t vis, config.GetDurationMillis("provision.visibility_timeout", s.visibility_timeout_s * 1000LL));
+  ASSIGN_OR_RETURN(int64_t vis, config.GetDurationMillis("provision.visibility_timeout",
+                                                         s.visibility_timeout_s * 1000LL));
   s.visibility_timeout_s = static_cast<int>(vis / 1000);
-  ASSIGN_OR_RETURN(int64_t interval, config.GetDurationMillis("provision.interval", o->collector.interval_s * 1000LL));
+  ASSIGN_OR_RETURN(int64_t interval, config.GetDurationMillis("provision.interval",
+                                                              o->collector.interval_s * 1000LL));
   o->collector.interval_s = static_cast<int>(interval / 1000);
   // Custom endpoints go into the generated config so the collector talks to the same place.
   for (const std::string& key : config.Keys()) {
-    if (key == "aws.endpoint_url" || key.starts_with("aws.endpoint_url_") || key == "aws.s3_virtual_host") {
+    if (key == "aws.endpoint_url" || key.starts_with("aws.endpoint_url_") ||
+        key == "aws.s3_virtual_host") {
       o->collector.aws_settings[key.substr(4)] = *config.GetString(key);
     }
   }

@@ -20,6 +20,8 @@
 //   provision.out_dir              where apply writes cairn.toml and inputs.conf (".")
 //   provision.interval             collector poll interval written to the config (30)
 //   provision.index                index written to the config (aws-cloudtrail)
+//   provision.billing_bucket       cost and usage report bucket the reader may read ("" = none)
+//   provision.billing_prefix       the reports' prefix in that bucket
 
 #include <string>
 #include <vector>

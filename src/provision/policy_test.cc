@@ -22,6 +22,9 @@ struct Grant {
   bool operator<(const Grant& o) const {
     return std::tie(action, resource, condition) < std::tie(o.action, o.resource, o.condition);
   }
+  bool operator==(const Grant& o) const {
+    return std::tie(action, resource, condition) == std::tie(o.action, o.resource, o.condition);
+  }
 };
 
 std::vector<std::string> Texts(const JsonValue* v) {
@@ -62,6 +65,7 @@ std::set<std::string> ExpectedActions(bool remove_files) {
   std::set<std::string> out;
   for (const auto& a : kReaderActions) {
     if (a.use == ReaderUse::kRemoveFilesOnly && !remove_files) continue;
+    if (a.use == ReaderUse::kBillingOnly) continue;  // no billing bucket in these specs
     out.insert(std::string(a.action));
   }
   return out;
@@ -90,12 +94,14 @@ TEST(PolicyTest, ReaderPolicyGrantsExactlyTheReadersActions) {
         EXPECT_EQ(g.resource, "arn:aws:s3:::cairn-cloudtrail-111122223333");
         EXPECT_EQ(g.condition, R"({"StringLike":{"s3:prefix":"AWSLogs/*"}})");
       }
-      if (g.action.starts_with("sqs:")) EXPECT_EQ(g.resource, "arn:aws:sqs:us-west-2:111122223333:cairn-cloudtrail");
+      if (g.action.starts_with("sqs:"))
+        EXPECT_EQ(g.resource, "arn:aws:sqs:us-west-2:111122223333:cairn-cloudtrail");
       if (g.action == "cloudtrail:GetTrailStatus") {
         EXPECT_EQ(g.resource.rfind("arn:aws:cloudtrail:", 0), 0u) << g.resource;
       }
       if (g.resource == "*") {
-        EXPECT_TRUE(g.action == "cloudtrail:DescribeTrails" || g.action == "cloudtrail:ListPublicKeys")
+        EXPECT_TRUE(g.action == "cloudtrail:DescribeTrails" ||
+                    g.action == "cloudtrail:ListPublicKeys")
             << g.action << " must not be granted on *";
       }
     }
@@ -112,12 +118,41 @@ TEST(PolicyTest, ReaderPolicyGrantsExactlyTheReadersActions) {
   EXPECT_EQ(multi, 1);
 }
 
+// With a billing bucket, the reader may also read (GetObject) and list (ListBucket, under the
+// prefix) the cost and usage reports there, and nothing else of that bucket; without one, the
+// policy names no other bucket.
+TEST(PolicyTest, BillingBucketIsReadOnlyUnderItsPrefix) {
+  ProvisionSpec spec;
+  spec.regions = {"us-east-1"};
+  spec.billing_bucket = "payer-cur-reports";
+  spec.billing_prefix = "/cur/team";
+  auto d = BuildDesiredState(spec, "111122223333");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  std::set<Grant> billing;
+  for (const Grant& g : Grants(ReaderPolicy(d->names, false))) {
+    if (g.resource.find("payer-cur-reports") != std::string::npos) billing.insert(g);
+  }
+  std::set<Grant> expected = {{"s3:GetObject", "arn:aws:s3:::payer-cur-reports/cur/team/*", ""},
+                              {"s3:ListBucket", "arn:aws:s3:::payer-cur-reports",
+                               R"({"StringLike":{"s3:prefix":"cur/team/*"}})"}};
+  EXPECT_EQ(billing.size(), expected.size());
+  EXPECT_TRUE(billing == expected);
+  for (const Grant& g : Grants(ReaderPolicy(Names(TrailLayout::kMultiRegion), false))) {
+    EXPECT_EQ(g.resource.find("cur"), std::string::npos) << g.resource;
+  }
+  spec.billing_bucket = "Not_A_Bucket";
+  EXPECT_FALSE(BuildDesiredState(spec, "111122223333").ok());
+  spec.billing_bucket = "";
+  EXPECT_FALSE(BuildDesiredState(spec, "111122223333").ok()) << "a prefix without a bucket";
+}
+
 TEST(PolicyTest, VerifyNeedsListPublicKeysAndTheLogFiles) {
   std::set<std::string> verify;
   for (const auto& a : kReaderActions) {
     if (a.use == ReaderUse::kVerify) verify.insert(std::string(a.action));
   }
-  EXPECT_EQ(verify, (std::set<std::string>{"cloudtrail:ListPublicKeys", "s3:GetObject", "s3:ListBucket"}));
+  EXPECT_EQ(verify,
+            (std::set<std::string>{"cloudtrail:ListPublicKeys", "s3:GetObject", "s3:ListBucket"}));
 }
 
 std::string Slurp(const std::string& path) {
@@ -144,7 +179,8 @@ std::set<std::string> ClientMethods() {
 
 TEST(PolicyTest, EveryAwsCallInTheReadersCodeIsCovered) {
   std::set<std::string> methods = ClientMethods();
-  ASSERT_TRUE(methods.count("ReceiveMessage") && methods.count("GetObject") && methods.count("PutObject"))
+  ASSERT_TRUE(methods.count("ReceiveMessage") && methods.count("GetObject") &&
+              methods.count("PutObject"))
       << "could not read the client headers";
   std::map<std::string, std::string> mapping;
   for (const auto& c : kClientCallActions) mapping[std::string(c.call)] = std::string(c.action);
@@ -165,13 +201,16 @@ TEST(PolicyTest, EveryAwsCallInTheReadersCodeIsCovered) {
         std::string m = (*it)[1];
         if (!methods.count(m)) continue;
         seen.insert(m);
-        ASSERT_TRUE(mapping.count(m)) << layer << "/" << name << " calls " << m
-                                      << ", which reader_actions.h does not list: add it (and its IAM action)";
-        if (!mapping[m].empty()) EXPECT_TRUE(granted.count(mapping[m])) << m << " needs " << mapping[m];
+        ASSERT_TRUE(mapping.count(m))
+            << layer << "/" << name << " calls " << m
+            << ", which reader_actions.h does not list: add it (and its IAM action)";
+        if (!mapping[m].empty())
+          EXPECT_TRUE(granted.count(mapping[m])) << m << " needs " << mapping[m];
       }
       // CloudTrail calls go through AwsClient::Json with the action name as a literal.
       for (const auto& c : kClientCallActions) {
-        if (c.action.starts_with("cloudtrail:") && text.find("\"" + std::string(c.call) + "\"") != std::string::npos) {
+        if (c.action.starts_with("cloudtrail:") &&
+            text.find("\"" + std::string(c.call) + "\"") != std::string::npos) {
           seen.insert(std::string(c.call));
         }
       }

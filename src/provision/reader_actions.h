@@ -16,11 +16,13 @@ namespace cairn::provision {
 
 // What an action is granted on.
 enum class ReaderResource {
-  kLogObjects,  // arn:aws:s3:::BUCKET/AWSLogs/*
-  kBucket,      // arn:aws:s3:::BUCKET, with an s3:prefix condition AWSLogs/*
-  kQueue,       // the collector's SQS queue
-  kTrails,      // the provisioned trails' ARNs
-  kAny,         // "*": actions without resource-level permissions
+  kLogObjects,     // arn:aws:s3:::BUCKET/AWSLogs/*
+  kBucket,         // arn:aws:s3:::BUCKET, with an s3:prefix condition AWSLogs/*
+  kQueue,          // the collector's SQS queue
+  kTrails,         // the provisioned trails' ARNs
+  kAny,            // "*": actions without resource-level permissions
+  kReportObjects,  // arn:aws:s3:::BILLING_BUCKET/PREFIX/*: the cost and usage reports
+  kReportBucket,   // arn:aws:s3:::BILLING_BUCKET, with an s3:prefix condition PREFIX/*
 };
 
 // Who needs it.
@@ -28,6 +30,7 @@ enum class ReaderUse {
   kCollect,          // cairn collect / backfill
   kVerify,           // cairn verify (digest chain and log-file hashes)
   kRemoveFilesOnly,  // only when remove_files_when_done is on
+  kBillingOnly,      // only when a billing report bucket is given (cairn billing, docs/billing.md)
 };
 
 struct ReaderAction {
@@ -36,7 +39,7 @@ struct ReaderAction {
   ReaderUse use;
 };
 
-inline constexpr std::array<ReaderAction, 13> kReaderActions = {{
+inline constexpr std::array<ReaderAction, 15> kReaderActions = {{
     // Collect: SQS long-poll, extend visibility while large files are read, ack after commit.
     {"sqs:ReceiveMessage", ReaderResource::kQueue, ReaderUse::kCollect},
     {"sqs:DeleteMessage", ReaderResource::kQueue, ReaderUse::kCollect},  // also DeleteMessageBatch
@@ -55,6 +58,9 @@ inline constexpr std::array<ReaderAction, 13> kReaderActions = {{
     {"s3:ListBucket", ReaderResource::kBucket, ReaderUse::kVerify},
     // Only with remove_files_when_done: delete a log file after its events are committed.
     {"s3:DeleteObject", ReaderResource::kLogObjects, ReaderUse::kRemoveFilesOnly},
+    // Only with a billing bucket: read the cost and usage reports and list their periods.
+    {"s3:GetObject", ReaderResource::kReportObjects, ReaderUse::kBillingOnly},
+    {"s3:ListBucket", ReaderResource::kReportBucket, ReaderUse::kBillingOnly},
 }};
 
 // The src/aws client calls (and their IAM action) that the readers may make: how a call found
