@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -108,14 +109,33 @@ std::string Sha256Hex(std::string_view data) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
+namespace {
+
+void InitSodium() {
+  static const bool ok = sodium_init() >= 0;
+  if (!ok) throw std::runtime_error("libsodium could not be initialised");
+}
+
+}  // namespace
+
 std::string HashPassword(std::string_view password) {
-  std::string salt = *HexDecode(RandomHex(kSaltBytes));
-  auto key = Scrypt(password, salt, kLogN, kR, kP);
-  if (!key) throw std::runtime_error("scrypt failed");
-  return fmt::format("scrypt${}${}${}${}${}", kLogN, kR, kP, HexEncode(salt), HexEncode(*key));
+  // argon2id (libsodium's crypto_pwhash_str: random salt, the cost parameters in the string).
+  InitSodium();
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    throw std::runtime_error("argon2id hashing failed (out of memory)");
+  }
+  return std::string(out);
 }
 
 bool VerifyPassword(std::string_view password, std::string_view encoded) {
+  if (encoded.starts_with("$argon2id$")) {
+    InitSodium();
+    const std::string hash(encoded);  // NUL-terminated for libsodium
+    return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+  }
+  // Hashes written before argon2id: scrypt$LOGN$R$P$SALT_HEX$KEY_HEX.
   auto parts = Split(encoded, '$');
   if (parts.size() != 6 || parts[0] != "scrypt") return false;
   int log_n = 0, r = 0, p = 0;

@@ -2,8 +2,10 @@
 // Users, sessions and API tokens of `cairn serve`.
 //
 // The users file (serve.users_file, default <data>/users; mode 0600) holds one record a line:
-//   user:NAME:ROLE:scrypt$LOGN$R$P$SALT_HEX$KEY_HEX   a user (role admin or user) and its
-//                                                    salted scrypt password hash
+//   user:NAME:ROLE:HASH          a user (role admin or user) and its salted password hash:
+//                                argon2id in libsodium's string form ($argon2id$v=19$m=...),
+//                                or (written by earlier versions, still accepted)
+//                                scrypt$LOGN$R$P$SALT_HEX$KEY_HEX
 //   token:ID:NAME:SHA256_HEX                         an API token of user NAME (its SHA-256)
 // Lines starting with '#' and blank lines are ignored. `cairn serve passwd` and `cairn serve
 // token` write it (atomically); a running server reads it again when its modification time
@@ -39,10 +41,11 @@ struct UserRecord {
   std::string name;  // user name (tokens: the owner)
   std::string role;  // users only
   std::string id;    // tokens only
-  std::string hash;  // users: scrypt$...; tokens: SHA-256 hex
+  std::string hash;  // users: $argon2id$... (or an older scrypt$...); tokens: SHA-256 hex
 };
 
-// scrypt with a random salt, as "scrypt$LOGN$R$P$SALT_HEX$KEY_HEX".
+// argon2id (libsodium, interactive cost: 64 MiB, 2 passes) with a random salt, in libsodium's
+// string form; VerifyPassword also accepts the scrypt hashes earlier versions wrote.
 std::string HashPassword(std::string_view password);
 // Constant-time comparison of the derived key. False for a malformed record.
 bool VerifyPassword(std::string_view password, std::string_view encoded);

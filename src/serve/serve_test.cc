@@ -118,11 +118,18 @@ TEST(Router, MatchesCapturesPrefersLiteralsAndChecksAccess) {
 
 TEST(Auth, HashesVerifyAndRejectWrongPasswords) {
   std::string h = HashPassword("correct horse");
-  EXPECT_EQ(h.rfind("scrypt$", 0), 0u);
+  EXPECT_EQ(h.rfind("$argon2id$", 0), 0u) << h;
   EXPECT_TRUE(VerifyPassword("correct horse", h));
   EXPECT_FALSE(VerifyPassword("correct horsf", h));
   EXPECT_NE(HashPassword("correct horse"), h);  // salted
   EXPECT_FALSE(VerifyPassword("x", "scrypt$99$8$1$00$00"));
+  // A hash written before argon2id (scrypt, by an earlier `cairn serve passwd`) still verifies.
+  const std::string old =
+      "scrypt$15$8$1$ecf4b727f307b45babcdb617f3ee0bf1$"
+      "eba00838d75dd2e41283c1b6bc1012979c70207790cef87be1ee932e3f01ddcb";
+  EXPECT_TRUE(VerifyPassword("correct horse", old));
+  EXPECT_FALSE(VerifyPassword("correct horsf", old));
+  EXPECT_FALSE(VerifyPassword("correct horse", "$argon2id$v=19$m=65536,t=2,p=1$garbage"));
   EXPECT_FALSE(VerifyPassword("x", "garbage"));
 }
 
