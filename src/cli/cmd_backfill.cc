@@ -1,21 +1,21 @@
 // `cairn backfill`: ingest CloudTrail logs by listing S3 (see docs/collect.md).
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 
-#include <fmt/format.h>
-
 #include "aws/config.h"
 #include "aws/s3.h"
 #include "cli/cli.h"
-#include "detect/rule_set.h"
 #include "collect/backfill.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "common/log.h"
 #include "common/time_util.h"
+#include "detect/rule_set.h"
 
 extern char** environ;
 
@@ -45,16 +45,20 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
     bool no_progress = false;
   };
   auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = app->add_subcommand(
-      "backfill", "Ingest CloudTrail logs already in S3 (AWSLogs/.../CloudTrail/<region>/YYYY/MM/DD/), resumable");
+  CLI::App* cmd = app->add_subcommand("backfill",
+                                      "Ingest CloudTrail logs already in S3 "
+                                      "(AWSLogs/.../CloudTrail/<region>/YYYY/MM/DD/), resumable");
   cmd->add_option("url", flags->url, "s3://BUCKET[/PREFIX]")->required();
   cmd->add_option("--from", flags->from, "First day (YYYY-MM-DD, UTC)")->required();
   cmd->add_option("--to", flags->to, "Last day, inclusive (YYYY-MM-DD, UTC)")->required();
   cmd->add_option("--accounts", flags->accounts, "Comma list of account ids (default: discover)");
   cmd->add_option("--regions", flags->regions, "Comma list of regions (default: discover)");
   cmd->add_option("--workers", flags->workers, "Parallel downloads (default 8)");
-  cmd->add_option("--index", flags->index, "Index (default aws-cloudtrail, or the first input of --config)");
-  cmd->add_option("--config", flags->config, "cairn.toml or inputs.conf: index, sourcetype, exclusion, credentials of its first input");
+  cmd->add_option("--index", flags->index,
+                  "Index (default aws-cloudtrail, or the first input of --config)");
+  cmd->add_option(
+      "--config", flags->config,
+      "cairn.toml or inputs.conf: index, sourcetype, exclusion, credentials of its first input");
   cmd->add_option("--data", flags->data, "Data folder (default: the global --data)");
   cmd->add_flag("--no-progress", flags->no_progress, "No progress bar");
   cmd->add_option("--rules", flags->rules,
@@ -72,8 +76,9 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
       auto from = ParseIso8601Millis(flags->from);
       auto to = ParseIso8601Millis(flags->to);
       if (!s.ok() || !from || !to) {
-        std::fprintf(stderr, "cairn backfill: %s\n",
-                     !s.ok() ? s.message().c_str() : "--from/--to must be dates such as 2023-07-10");
+        std::fprintf(
+            stderr, "cairn backfill: %s\n",
+            !s.ok() ? s.message().c_str() : "--from/--to must be dates such as 2023-07-10");
         return kExitUsage;
       }
       o.from_day = *from / 86'400'000;
@@ -122,11 +127,14 @@ void RegisterBackfill(CLI::App* app, Globals* g) {
         std::fprintf(stderr, "cairn backfill: %s\n", sum.status().ToString().c_str());
         return kExitFailed;
       }
-      std::printf("%s\n", fmt::format("backfill: {} day prefixes ({} done before), {} objects listed, {} ingested, "
-                                      "{} already in the ledger, {} quarantined; {} events stored, {} duplicates",
-                                      sum->units, sum->units_resumed, sum->objects_listed, sum->files_ingested,
-                                      sum->files_skipped, sum->files_failed, sum->events_stored, sum->events_duplicate)
-                              .c_str());
+      std::printf(
+          "%s\n",
+          fmt::format("backfill: {} day prefixes ({} done before), {} objects listed, {} ingested, "
+                      "{} already in the ledger, {} quarantined; {} events stored, {} duplicates",
+                      sum->units, sum->units_resumed, sum->objects_listed, sum->files_ingested,
+                      sum->files_skipped, sum->files_failed, sum->events_stored,
+                      sum->events_duplicate)
+              .c_str());
       return sum->files_failed > 0 ? kExitFailed : kExitOk;
     };
   });

@@ -1,10 +1,10 @@
 // `cairn collect`: the SQS/S3 CloudTrail collector (see docs/collect.md).
 
+#include <fmt/format.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "aws/config.h"
 #include "billing/bucket.h"
@@ -31,11 +31,12 @@ std::vector<std::string> CollectEnvironment() {
 
 std::vector<std::string> CollectKeys() {
   std::vector<std::string> keys = aws::AwsConfigKeys();
-  for (const char* k : {"collect.receivers", "collect.workers", "collect.wait_seconds", "collect.max_attempts",
-                        "collect.visibility_timeout", "collect.heartbeat", "collect.status_interval",
-                        "collect.metrics", "collect.max_file_bytes", "collect.commit_batch_bytes",
-                        "collect.inputs_conf", "collect.integrity_interval", "collect.integrity_grace",
-                        "collect.integrity_late", "collect.integrity_lookback"}) {
+  for (const char* k :
+       {"collect.receivers", "collect.workers", "collect.wait_seconds", "collect.max_attempts",
+        "collect.visibility_timeout", "collect.heartbeat", "collect.status_interval",
+        "collect.metrics", "collect.max_file_bytes", "collect.commit_batch_bytes",
+        "collect.inputs_conf", "collect.integrity_interval", "collect.integrity_grace",
+        "collect.integrity_late", "collect.integrity_lookback"}) {
     keys.emplace_back(k);
   }
   return keys;
@@ -48,7 +49,8 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
   out->config = g.config;
   Config& config = out->config;
   config.LoadEnvironment(CollectEnvironment(), CollectKeys());
-  if (flags.workers > 0) config.Set("collect.workers", std::to_string(flags.workers), "flag --workers");
+  if (flags.workers > 0)
+    config.Set("collect.workers", std::to_string(flags.workers), "flag --workers");
   if (!flags.metrics.empty()) config.Set("collect.metrics", flags.metrics, "flag --metrics");
   std::string path = flags.config;
   if (path.empty()) path = g.config_path;
@@ -62,7 +64,8 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
   options.global = &out->config;
   out->path = path;
   if (path.empty()) {
-    if (required) return InvalidArgument("no configuration: give --config cairn.toml or --config inputs.conf");
+    if (required)
+      return InvalidArgument("no configuration: give --config cairn.toml or --config inputs.conf");
     return Status();
   }
   auto loaded = collect::LoadCollectConfig(path, config);
@@ -99,8 +102,9 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
       }
       for (const auto& a : *r) {
         if (!a.skipped) {
-          log::Info("billing: {} assembly {} loaded ({} rows, lineItem/UnblendedCost total {:.6f}{})",
-                    a.group, a.assembly_id, a.rows, a.unblended_total, a.finalised ? ", final" : "");
+          log::Info(
+              "billing: {} assembly {} loaded ({} rows, lineItem/UnblendedCost total {:.6f}{})",
+              a.group, a.assembly_id, a.rows, a.unblended_total, a.finalised ? ", final" : "");
         }
       }
     };
@@ -115,16 +119,20 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
 
 void RegisterCollect(CLI::App* app, Globals* g) {
   auto flags = std::make_shared<CollectFlags>();
-  CLI::App* cmd = app->add_subcommand(
-      "collect", "Collect CloudTrail logs from SQS notifications and S3 (reads cairn.toml or a Splunk inputs.conf)");
-  cmd->add_option("--config", flags->config, "cairn.toml with [[collect.input]], or a Splunk inputs.conf");
+  CLI::App* cmd = app->add_subcommand("collect",
+                                      "Collect CloudTrail logs from SQS notifications and S3 "
+                                      "(reads cairn.toml or a Splunk inputs.conf)");
+  cmd->add_option("--config", flags->config,
+                  "cairn.toml with [[collect.input]], or a Splunk inputs.conf");
   cmd->add_option("--data", flags->data, "Data folder (default: the global --data)");
-  cmd->add_option("--until-idle", flags->until_idle, "Exit after N consecutive empty polls (0: run until SIGTERM)");
+  cmd->add_option("--until-idle", flags->until_idle,
+                  "Exit after N consecutive empty polls (0: run until SIGTERM)");
   cmd->add_option("--workers", flags->workers, "Parallel S3 downloads (collect.workers)");
   cmd->add_option("--rules", flags->rules,
                   "Sigma rules run on every committed batch, alerts into index alerts (default: "
                   "[detect] rules in cairn.toml; none: off)");
-  cmd->add_option("--metrics", flags->metrics, "Serve Prometheus metrics on HOST:PORT (collect.metrics)");
+  cmd->add_option("--metrics", flags->metrics,
+                  "Serve Prometheus metrics on HOST:PORT (collect.metrics)");
   AddNoWaitFlag(cmd, g);
   cmd->callback([flags, g]() {
     g->run = [flags, g]() -> int {
@@ -145,13 +153,17 @@ void RegisterCollect(CLI::App* app, Globals* g) {
         return result.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
       }
       const collect::Metrics* m = collector.metrics();
-      double busy = std::max<int64_t>(1, m->last_delete_ms.load() - m->first_receive_ms.load()) / 1000.0;
-      std::printf("%s\n", fmt::format("collected {} messages, {} files, {} events stored, {} quarantined; busy {:.2f} s: "
-                                      "{:.1f} files/s, {:.0f} events/s; delivery-to-searchable p50 {:.0f} ms p99 {:.0f} ms",
-                                      result->messages, result->files, result->events_stored, result->quarantined, busy,
-                                      m->files_ingested.load() / busy, m->events_read.load() / busy,
-                                      m->LatencyQuantileMs(0.5), m->LatencyQuantileMs(0.99))
-                              .c_str());
+      double busy =
+          std::max<int64_t>(1, m->last_delete_ms.load() - m->first_receive_ms.load()) / 1000.0;
+      std::printf(
+          "%s\n",
+          fmt::format(
+              "collected {} messages, {} files, {} events stored, {} quarantined; busy {:.2f} s: "
+              "{:.1f} files/s, {:.0f} events/s; delivery-to-searchable p50 {:.0f} ms p99 {:.0f} ms",
+              result->messages, result->files, result->events_stored, result->quarantined, busy,
+              m->files_ingested.load() / busy, m->events_read.load() / busy,
+              m->LatencyQuantileMs(0.5), m->LatencyQuantileMs(0.99))
+              .c_str());
       return kExitOk;
     };
   });

@@ -138,12 +138,29 @@ int RunServe(Globals* g, const ServeFlags& f) {
     std::vector<std::string> environment;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) environment.emplace_back(*e);
     std::vector<std::string> keys;
-    for (const char* k :
-         {"bind", "port", "tls_cert", "tls_key", "users_file", "search_workers", "search_threads",
-          "search_concurrency", "max_connections", "max_header_bytes", "max_body_bytes",
-          "read_timeout", "write_timeout", "session_ttl", "job_ttl", "splunk_version", "metrics",
-          "hec_bind", "hec_port", "hec_tls_cert", "hec_tls_key", "hec_max_body_bytes",
-          "hec_max_pending_events"}) {
+    for (const char* k : {"bind",
+                          "port",
+                          "tls_cert",
+                          "tls_key",
+                          "users_file",
+                          "search_workers",
+                          "search_threads",
+                          "search_concurrency",
+                          "max_connections",
+                          "max_header_bytes",
+                          "max_body_bytes",
+                          "read_timeout",
+                          "write_timeout",
+                          "session_ttl",
+                          "job_ttl",
+                          "splunk_version",
+                          "metrics",
+                          "hec_bind",
+                          "hec_port",
+                          "hec_tls_cert",
+                          "hec_tls_key",
+                          "hec_max_body_bytes",
+                          "hec_max_pending_events"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);

@@ -174,7 +174,8 @@ std::string Metrics::StatusLine(int64_t now_ms) const {
       newest == 0 ? std::string("-") : fmt::format("{:.0f}s", (now_ms - newest) / 1000.0));
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen, const Metrics* metrics,
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
+                                                            const Metrics* metrics,
                                                             std::function<std::string()> extra) {
   std::string host = "127.0.0.1";
   std::string port_text = listen;
@@ -238,7 +239,8 @@ void MetricsServer::Loop() {
       if (n <= 0) break;
       req.append(buf, static_cast<size_t>(n));
     }
-    std::string body = metrics_ != nullptr ? metrics_->RenderPrometheus(Clock::System()->NowMicros() / 1000) : "";
+    std::string body =
+        metrics_ != nullptr ? metrics_->RenderPrometheus(Clock::System()->NowMicros() / 1000) : "";
     if (extra_) body += extra_();
     std::string status = req.rfind("GET ", 0) == 0 ? "200 OK" : "405 Method Not Allowed";
     std::string resp = fmt::format(

@@ -46,7 +46,7 @@ class Metrics {
   std::atomic<uint64_t> events_routed{0};    // excluded but stored in excluded_events_index
   std::atomic<uint64_t> bytes_downloaded{0};
   std::atomic<uint64_t> commits{0};
-  std::atomic<uint64_t> alerts_stored{0};      // new Sigma alerts of streaming detection
+  std::atomic<uint64_t> alerts_stored{0};  // new Sigma alerts of streaming detection
   std::atomic<int64_t> newest_event_ms{0};
   std::atomic<int64_t> in_flight{0};
   std::atomic<int64_t> first_receive_ms{0};  // first message received (0: none yet)
@@ -80,7 +80,8 @@ class MetricsServer {
  public:
   // `metrics` may be null; `extra`, when set, renders more metrics appended to the collector's
   // (`cairn serve` adds its server's and searches' this way).
-  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen, const Metrics* metrics,
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
+                                                      const Metrics* metrics,
                                                       std::function<std::string()> extra = nullptr);
   ~MetricsServer();
   int port() const { return port_; }

@@ -1,9 +1,9 @@
 #include "provision/model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 #include "provision/json.h"
 #include "provision/reader_actions.h"
@@ -12,9 +12,10 @@ namespace cairn::provision {
 
 const std::vector<std::string>& DefaultCommercialRegions() {
   static const std::vector<std::string> kRegions = {
-      "us-east-1",      "us-east-2",      "us-west-1",    "us-west-2",    "ap-south-1",   "ap-northeast-1",
-      "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1",
-      "eu-west-1",      "eu-west-2",      "eu-west-3",    "eu-north-1",   "sa-east-1"};
+      "us-east-1",      "us-east-2",      "us-west-1",      "us-west-2",      "ap-south-1",
+      "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
+      "ca-central-1",   "eu-central-1",   "eu-west-1",      "eu-west-2",      "eu-west-3",
+      "eu-north-1",     "sa-east-1"};
   return kRegions;
 }
 
@@ -23,9 +24,11 @@ namespace {
 bool ValidRegion(std::string_view r) {
   // "us-west-2", "ap-southeast-1", "us-gov-west-1", "cn-north-1": letters, digits and dashes,
   // ending with a digit.
-  if (r.size() < 6 || r.size() > 25 || !std::isdigit(static_cast<unsigned char>(r.back()))) return false;
+  if (r.size() < 6 || r.size() > 25 || !std::isdigit(static_cast<unsigned char>(r.back())))
+    return false;
   for (char c : r) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
       return false;
     }
   }
@@ -35,11 +38,13 @@ bool ValidRegion(std::string_view r) {
 bool ValidPrefix(std::string_view p) {
   // Used in bucket, queue, topic, trail and IAM names: keep to what all of them accept.
   if (p.empty() || p.size() > 32) return false;
-  if (!std::islower(static_cast<unsigned char>(p.front())) && !std::isdigit(static_cast<unsigned char>(p.front()))) {
+  if (!std::islower(static_cast<unsigned char>(p.front())) &&
+      !std::isdigit(static_cast<unsigned char>(p.front()))) {
     return false;
   }
   for (char c : p) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
       return false;
     }
   }
@@ -49,12 +54,13 @@ bool ValidPrefix(std::string_view p) {
 bool ValidBucket(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
   for (char c : b) {
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '.')) {
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.')) {
       return false;
     }
   }
-  return std::isalnum(static_cast<unsigned char>(b.front())) && std::isalnum(static_cast<unsigned char>(b.back()));
+  return std::isalnum(static_cast<unsigned char>(b.front())) &&
+         std::isalnum(static_cast<unsigned char>(b.back()));
 }
 
 }  // namespace
@@ -62,30 +68,36 @@ bool ValidBucket(std::string_view b) {
 Status ProvisionSpec::Validate() const {
   if (!ValidPrefix(name_prefix)) {
     return InvalidArgument(
-        "name prefix \"{}\": use 1-32 lower-case letters, digits and single dashes, starting with a letter or digit",
+        "name prefix \"{}\": use 1-32 lower-case letters, digits and single dashes, starting with "
+        "a letter or digit",
         name_prefix);
   }
-  if (!ValidRegion(home_region)) return InvalidArgument("home region \"{}\" is not a region name", home_region);
+  if (!ValidRegion(home_region))
+    return InvalidArgument("home region \"{}\" is not a region name", home_region);
   for (const auto& r : regions) {
     if (!ValidRegion(r)) return InvalidArgument("regions: \"{}\" is not a region name", r);
     if (PartitionOf(r) != PartitionOf(home_region)) {
-      return InvalidArgument("regions: {} is in another partition than the home region {}", r, home_region);
+      return InvalidArgument("regions: {} is in another partition than the home region {}", r,
+                             home_region);
     }
   }
   if (layout == TrailLayout::kPerRegion && !regions.empty() &&
       std::find(regions.begin(), regions.end(), home_region) == regions.end()) {
-    return InvalidArgument("regions: the per-region layout needs the home region {} in the list ({} regions given)",
-                           home_region, regions.size());
+    return InvalidArgument(
+        "regions: the per-region layout needs the home region {} in the list ({} regions given)",
+        home_region, regions.size());
   }
   if (!billing_bucket.empty() && !ValidBucket(billing_bucket)) {
     return InvalidArgument(
-        "billing bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", billing_bucket);
+        "billing bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)",
+        billing_bucket);
   }
   if (billing_bucket.empty() && !billing_prefix.empty()) {
     return InvalidArgument("a billing prefix needs a billing bucket");
   }
   if (!bucket.empty() && !ValidBucket(bucket)) {
-    return InvalidArgument("bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)", bucket);
+    return InvalidArgument("bucket \"{}\" is not a valid S3 bucket name (3-63 of a-z 0-9 . -)",
+                           bucket);
   }
   if (max_receive_count < 1 || max_receive_count > 1000) {
     return InvalidArgument("max_receive_count {} is outside 1..1000", max_receive_count);
@@ -98,11 +110,13 @@ Status ProvisionSpec::Validate() const {
   }
   for (const auto& s : skip) {
     if (s != "cloudtrail" && s != "iam" && s != "s3-settings") {
-      return InvalidArgument("skip: \"{}\" is not something provisioning can leave out (cloudtrail, iam, s3-settings)",
-                             s);
+      return InvalidArgument(
+          "skip: \"{}\" is not something provisioning can leave out (cloudtrail, iam, s3-settings)",
+          s);
     }
   }
-  if (!account.empty() && (account.size() != 12 || !std::all_of(account.begin(), account.end(), ::isdigit))) {
+  if (!account.empty() &&
+      (account.size() != 12 || !std::all_of(account.begin(), account.end(), ::isdigit))) {
     return InvalidArgument("account \"{}\" is not a 12-digit AWS account id", account);
   }
   return Status::Ok();
@@ -146,7 +160,8 @@ std::string Resource::Key() const {
 
 std::string Resource::Describe() const {
   std::string what = fmt::format("{} {}", KindName(kind), name);
-  if (kind == Kind::kSubscription) what = fmt::format("{} {} -> {}", KindName(kind), name, Attr("Endpoint"));
+  if (kind == Kind::kSubscription)
+    what = fmt::format("{} {} -> {}", KindName(kind), name, Attr("Endpoint"));
   if (kind == Kind::kAccessKey) what = fmt::format("{} of user {}", KindName(kind), name);
   if (!region.empty() && kind != Kind::kSubscription) what += " (" + region + ")";
   return what;
@@ -167,7 +182,8 @@ std::map<std::string, std::string> StackTags(const std::string& stack) {
   return {{std::string(kTagManaged), "true"}, {std::string(kTagStack), stack}};
 }
 
-std::string TagsText(const std::map<std::string, std::string>& tags, const std::map<std::string, std::string>& wanted) {
+std::string TagsText(const std::map<std::string, std::string>& tags,
+                     const std::map<std::string, std::string>& wanted) {
   std::string out;
   for (const auto& [k, unused] : wanted) {
     auto it = tags.find(k);
@@ -186,8 +202,8 @@ bool HasStackTags(const std::map<std::string, std::string>& tags, const std::str
 
 namespace {
 
-JsonValue Statement(std::string sid, JsonValue principal, std::vector<std::string> actions, JsonValue resource,
-                    JsonValue condition = JsonValue()) {
+JsonValue Statement(std::string sid, JsonValue principal, std::vector<std::string> actions,
+                    JsonValue resource, JsonValue condition = JsonValue()) {
   JsonValue s = JsonValue::Object();
   if (!sid.empty()) s.Add("Sid", JsonValue::Str(std::move(sid)));
   s.Add("Effect", JsonValue::Str("Allow"));
@@ -203,7 +219,8 @@ JsonValue ServicePrincipal(std::string service) {
 }
 
 JsonValue Cond(std::string op, std::string key, JsonValue value) {
-  return JsonValue::Object().Add(std::move(op), JsonValue::Object().Add(std::move(key), std::move(value)));
+  return JsonValue::Object().Add(std::move(op),
+                                 JsonValue::Object().Add(std::move(key), std::move(value)));
 }
 
 JsonValue OneOrMany(const std::vector<std::string>& values) {
@@ -234,25 +251,28 @@ std::string BucketPolicy(const StackNames& n) {
                           .Add("s3:x-amz-acl", JsonValue::Str("bucket-owner-full-control"))
                           .Add("aws:SourceArn", OneOrMany(trails)));
   return Document({
-      Statement("AWSCloudTrailAclCheck", ServicePrincipal("cloudtrail.amazonaws.com"), {"s3:GetBucketAcl"},
-                JsonValue::Str(bucket_arn), std::move(acl_cond)),
-      Statement("AWSCloudTrailWrite", ServicePrincipal("cloudtrail.amazonaws.com"), {"s3:PutObject"},
-                JsonValue::Str(fmt::format("{}/AWSLogs/{}/*", bucket_arn, n.account)), std::move(write_cond)),
+      Statement("AWSCloudTrailAclCheck", ServicePrincipal("cloudtrail.amazonaws.com"),
+                {"s3:GetBucketAcl"}, JsonValue::Str(bucket_arn), std::move(acl_cond)),
+      Statement("AWSCloudTrailWrite", ServicePrincipal("cloudtrail.amazonaws.com"),
+                {"s3:PutObject"},
+                JsonValue::Str(fmt::format("{}/AWSLogs/{}/*", bucket_arn, n.account)),
+                std::move(write_cond)),
   });
 }
 
 std::string TopicPolicy(const StackNames& n, const std::string& region) {
   // The trail that publishes here: the region's own trail, or the multi-region trail (whose
   // topic lives in the home region).
-  std::string trail_arn = n.trail_arns.count(region) ? n.trail_arns.at(region) : n.trail_arns.begin()->second;
-  return Document({Statement("AWSCloudTrailSNSPolicy", ServicePrincipal("cloudtrail.amazonaws.com"), {"SNS:Publish"},
-                             JsonValue::Str(n.topic_arns.at(region)),
+  std::string trail_arn =
+      n.trail_arns.count(region) ? n.trail_arns.at(region) : n.trail_arns.begin()->second;
+  return Document({Statement("AWSCloudTrailSNSPolicy", ServicePrincipal("cloudtrail.amazonaws.com"),
+                             {"SNS:Publish"}, JsonValue::Str(n.topic_arns.at(region)),
                              Cond("StringEquals", "aws:SourceArn", JsonValue::Str(trail_arn)))});
 }
 
 std::string QueuePolicy(const StackNames& n) {
-  return Document({Statement("CairnTrailTopics", ServicePrincipal("sns.amazonaws.com"), {"sqs:SendMessage"},
-                             JsonValue::Str(n.queue_arn),
+  return Document({Statement("CairnTrailTopics", ServicePrincipal("sns.amazonaws.com"),
+                             {"sqs:SendMessage"}, JsonValue::Str(n.queue_arn),
                              Cond("ArnEquals", "aws:SourceArn", OneOrMany(Values(n.topic_arns))))});
 }
 
@@ -289,20 +309,25 @@ std::string ReaderPolicy(const StackNames& n, bool remove_files_when_done) {
   for (auto& [resource, actions] : by_resource) {
     switch (resource) {
       case ReaderResource::kLogObjects:
-        statements.push_back(Statement("ReadLogFiles", JsonValue(), actions, JsonValue::Str(bucket_arn + "/AWSLogs/*")));
+        statements.push_back(Statement("ReadLogFiles", JsonValue(), actions,
+                                       JsonValue::Str(bucket_arn + "/AWSLogs/*")));
         break;
       case ReaderResource::kBucket:
-        statements.push_back(Statement("ListLogFiles", JsonValue(), actions, JsonValue::Str(bucket_arn),
-                                       Cond("StringLike", "s3:prefix", JsonValue::Str("AWSLogs/*"))));
+        statements.push_back(
+            Statement("ListLogFiles", JsonValue(), actions, JsonValue::Str(bucket_arn),
+                      Cond("StringLike", "s3:prefix", JsonValue::Str("AWSLogs/*"))));
         break;
       case ReaderResource::kQueue:
-        statements.push_back(Statement("ReceiveNotifications", JsonValue(), actions, JsonValue::Str(n.queue_arn)));
+        statements.push_back(
+            Statement("ReceiveNotifications", JsonValue(), actions, JsonValue::Str(n.queue_arn)));
         break;
       case ReaderResource::kTrails:
-        statements.push_back(Statement("TrailStatus", JsonValue(), actions, OneOrMany(Values(n.trail_arns))));
+        statements.push_back(
+            Statement("TrailStatus", JsonValue(), actions, OneOrMany(Values(n.trail_arns))));
         break;
       case ReaderResource::kAny:
-        statements.push_back(Statement("DescribeTrails", JsonValue(), actions, JsonValue::Str("*")));
+        statements.push_back(
+            Statement("DescribeTrails", JsonValue(), actions, JsonValue::Str("*")));
         break;
       case ReaderResource::kReportObjects:
         statements.push_back(Statement(
@@ -322,10 +347,12 @@ std::string ReaderPolicy(const StackNames& n, bool remove_files_when_done) {
 }
 
 std::string TrustPolicy(const StackNames& n, const ProvisionSpec& spec) {
-  std::string principal =
-      spec.trusted_principal.empty() ? fmt::format("arn:{}:iam::{}:root", n.partition, n.account) : spec.trusted_principal;
+  std::string principal = spec.trusted_principal.empty()
+                              ? fmt::format("arn:{}:iam::{}:root", n.partition, n.account)
+                              : spec.trusted_principal;
   JsonValue cond;
-  if (!spec.external_id.empty()) cond = Cond("StringEquals", "sts:ExternalId", JsonValue::Str(spec.external_id));
+  if (!spec.external_id.empty())
+    cond = Cond("StringEquals", "sts:ExternalId", JsonValue::Str(spec.external_id));
   JsonValue s = JsonValue::Object()
                     .Add("Effect", JsonValue::Str("Allow"))
                     .Add("Principal", JsonValue::Object().Add("AWS", JsonValue::Str(principal)))
@@ -345,7 +372,8 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
   n.account = account;
   n.partition = PartitionOf(spec.home_region);
   n.stack = spec.name_prefix;
-  n.bucket = spec.bucket.empty() ? fmt::format("{}-cloudtrail-{}", spec.name_prefix, account) : spec.bucket;
+  n.bucket = spec.bucket.empty() ? fmt::format("{}-cloudtrail-{}", spec.name_prefix, account)
+                                 : spec.bucket;
   n.billing_bucket = spec.billing_bucket;
   n.billing_prefix = spec.billing_prefix;
   n.queue = spec.name_prefix + "-cloudtrail";
@@ -361,45 +389,56 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
   } else {
     n.trail_regions = spec.regions.empty() ? DefaultCommercialRegions() : spec.regions;
     std::sort(n.trail_regions.begin(), n.trail_regions.end());
-    n.trail_regions.erase(std::unique(n.trail_regions.begin(), n.trail_regions.end()), n.trail_regions.end());
-    if (std::find(n.trail_regions.begin(), n.trail_regions.end(), spec.home_region) == n.trail_regions.end()) {
-      return InvalidArgument("regions: the per-region layout needs the home region {} in the list", spec.home_region);
+    n.trail_regions.erase(std::unique(n.trail_regions.begin(), n.trail_regions.end()),
+                          n.trail_regions.end());
+    if (std::find(n.trail_regions.begin(), n.trail_regions.end(), spec.home_region) ==
+        n.trail_regions.end()) {
+      return InvalidArgument("regions: the per-region layout needs the home region {} in the list",
+                             spec.home_region);
     }
   }
   for (const auto& r : n.trail_regions) {
     n.topic_arns[r] = fmt::format("arn:{}:sns:{}:{}:{}", n.partition, r, account, n.topic);
-    n.trail_arns[r] = fmt::format("arn:{}:cloudtrail:{}:{}:trail/{}", n.partition, r, account, n.trail);
+    n.trail_arns[r] =
+        fmt::format("arn:{}:cloudtrail:{}:{}:trail/{}", n.partition, r, account, n.trail);
   }
   bool role = spec.reader == ReaderKind::kRole;
   n.reader_arn = spec.reader == ReaderKind::kNone
                      ? ""
-                     : fmt::format("arn:{}:iam::{}:{}/{}", n.partition, account, role ? "role" : "user", n.reader);
+                     : fmt::format("arn:{}:iam::{}:{}/{}", n.partition, account,
+                                   role ? "role" : "user", n.reader);
 
   std::map<std::string, std::string> tags = StackTags(n.stack);
   std::string tags_text = TagsText(tags, tags);
 
-  Resource bucket{.kind = Kind::kBucket, .name = n.bucket, .region = spec.home_region,
+  Resource bucket{.kind = Kind::kBucket,
+                  .name = n.bucket,
+                  .region = spec.home_region,
                   .arn = fmt::format("arn:{}:s3:::{}", n.partition, n.bucket)};
   bucket.attrs = {{"policy", BucketPolicy(n)},
                   {"encryption", "AES256"},
-                  {"public_access_block", "BlockPublicAcls=true,BlockPublicPolicy=true,IgnorePublicAcls=true,"
-                                          "RestrictPublicBuckets=true"},
+                  {"public_access_block",
+                   "BlockPublicAcls=true,BlockPublicPolicy=true,IgnorePublicAcls=true,"
+                   "RestrictPublicBuckets=true"},
                   {"tags", tags_text}};
   if (spec.Skipped("s3-settings")) {
     // An S3-compatible store without bucket policy/encryption/public-access-block/tagging: the
     // bucket is created and nothing else; unproven ownership means destroy keeps it.
     bucket.attrs.clear();
-    d.skipped.push_back(fmt::format("s3: policy, encryption, public access block and tags of bucket {} not read or "
-                                    "changed (skip s3-settings); destroy keeps the bucket",
-                                    n.bucket));
+    d.skipped.push_back(
+        fmt::format("s3: policy, encryption, public access block and tags of bucket {} not read or "
+                    "changed (skip s3-settings); destroy keeps the bucket",
+                    n.bucket));
   }
   d.resources.push_back(bucket);
 
-  Resource dlq{.kind = Kind::kDeadLetterQueue, .name = n.dlq, .region = spec.home_region, .arn = n.dlq_arn};
+  Resource dlq{
+      .kind = Kind::kDeadLetterQueue, .name = n.dlq, .region = spec.home_region, .arn = n.dlq_arn};
   dlq.attrs = {{"MessageRetentionPeriod", std::to_string(spec.retention_s)}, {"tags", tags_text}};
   d.resources.push_back(dlq);
 
-  Resource queue{.kind = Kind::kQueue, .name = n.queue, .region = spec.home_region, .arn = n.queue_arn};
+  Resource queue{
+      .kind = Kind::kQueue, .name = n.queue, .region = spec.home_region, .arn = n.queue_arn};
   queue.attrs = {{"Policy", QueuePolicy(n)},
                  {"RedrivePolicy", RedrivePolicy(n, spec.max_receive_count)},
                  {"MessageRetentionPeriod", std::to_string(spec.retention_s)},
@@ -427,20 +466,21 @@ Result<DesiredState> BuildDesiredState(const ProvisionSpec& spec, const std::str
     for (const auto& r : n.trail_regions) {
       Resource trail{.kind = Kind::kTrail, .name = n.trail, .region = r, .arn = n.trail_arns[r]};
       bool multi = spec.layout == TrailLayout::kMultiRegion;
-      trail.attrs = {{"S3BucketName", n.bucket},
-                     {"SnsTopicName", n.topic},
-                     {"IncludeGlobalServiceEvents", (multi || r == spec.home_region) ? "true" : "false"},
-                     {"IsMultiRegionTrail", multi ? "true" : "false"},
-                     {"LogFileValidationEnabled", "true"},
-                     {"IsLogging", "true"},
-                     {"tags", tags_text}};
+      trail.attrs = {
+          {"S3BucketName", n.bucket},
+          {"SnsTopicName", n.topic},
+          {"IncludeGlobalServiceEvents", (multi || r == spec.home_region) ? "true" : "false"},
+          {"IsMultiRegionTrail", multi ? "true" : "false"},
+          {"LogFileValidationEnabled", "true"},
+          {"IsLogging", "true"},
+          {"tags", tags_text}};
       d.resources.push_back(trail);
     }
   }
   if (spec.reader != ReaderKind::kNone) {
     if (spec.Skipped("iam")) {
-      d.skipped.push_back(fmt::format("iam: reader {} {} not read or changed (skip iam)", role ? "role" : "user",
-                                      n.reader));
+      d.skipped.push_back(fmt::format("iam: reader {} {} not read or changed (skip iam)",
+                                      role ? "role" : "user", n.reader));
     } else if (role) {
       Resource r{.kind = Kind::kRole, .name = n.reader, .arn = n.reader_arn};
       r.handles["policy_name"] = n.reader_policy_name;

@@ -4,9 +4,8 @@
 // Afterwards every event is stored exactly once, the queue is empty and the bad things are kept
 // in quarantine.
 
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,12 +17,12 @@
 #include <thread>
 
 #include "collect/backfill.h"
-#include "collect/site_conf_testdata.h"
 #include "collect/collect_fixture.h"
-#include "collect/fault_proxy.h"
 #include "collect/collector.h"
 #include "collect/conf.h"
+#include "collect/fault_proxy.h"
 #include "collect/ledger.h"
+#include "collect/site_conf_testdata.h"
 #include "common/fs.h"
 #include "common/testing.h"
 #include "common/time_util.h"
@@ -34,7 +33,6 @@ namespace {
 
 using cairn::testing::FauxqsServer;
 using cairn::testing::Site;
-
 
 class CollectIntegrationTest : public cairn::testing::FauxqsSuite {
  protected:
@@ -70,7 +68,8 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   CAIRN_REQUIRE_FAUXQS();
   CAIRN_REQUIRE_SHARED_DATA();
   ASSERT_NE(server_, nullptr);
-  auto site_r = Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "its-aws-idg-cloudtrail-logs");
+  auto site_r =
+      Site::Create(server_->endpoint(), "its-aws-idg-cloudtrail", "its-aws-idg-cloudtrail-logs");
   ASSERT_TRUE(site_r.ok()) << site_r.status().ToString();
   Site& site = **site_r;
 
@@ -83,7 +82,9 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
     std::string name = BaseName(files[i]);
     std::string region = cairn::testing::RegionOfFileName(name);
     std::string key = "AWSLogs/218007301253/CloudTrail/" + region + "/2023/07/10/" + name + ".gz";
-    if (i == 31) key = "AWSLogs/218007301253/CloudTrail/" + region + "/2023/07/10/odd name+plus=" + name + ".gz";
+    if (i == 31)
+      key =
+          "AWSLogs/218007301253/CloudTrail/" + region + "/2023/07/10/odd name+plus=" + name + ".gz";
     auto body = ReadFileToString(FileSystem::Default(), files[i]);
     ASSERT_TRUE(body.ok());
     ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*body)).ok()) << key;
@@ -100,7 +101,8 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   ASSERT_TRUE(site.AnnounceS3Event({keys[30], keys[31], keys[32]}).ok());
   for (size_t i = 33; i < 38; ++i) ASSERT_TRUE(site.AnnounceS3Event({keys[i]}).ok());
   // 38..43: S3 events through SNS.
-  for (size_t i = 38; i < 44; ++i) ASSERT_TRUE(site.AnnounceS3Event({keys[i]}, site_regions[i % 5]).ok());
+  for (size_t i = 38; i < 44; ++i)
+    ASSERT_TRUE(site.AnnounceS3Event({keys[i]}, site_regions[i % 5]).ok());
   // 44..49: EventBridge Object Created.
   for (size_t i = 44; i < 50; ++i) ASSERT_TRUE(site.AnnounceEventBridge(keys[i]).ok());
   // The rest: one raw CloudTrail notification naming them all.
@@ -108,9 +110,18 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   // Redelivery of something already announced.
   ASSERT_TRUE(site.AnnounceViaSns("eu-west-1", {keys[4]}).ok());
   // s3:TestEvent raw and through SNS; an ObjectRemoved event; garbage.
-  ASSERT_TRUE(site.Send(R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"its-aws-idg-cloudtrail-logs"})").ok());
-  ASSERT_TRUE(site.sns().Publish(site.topic("sa-east-1"), R"({"Service":"Amazon S3","Event":"s3:TestEvent"})").ok());
-  ASSERT_TRUE(site.Send(R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]})").ok());
+  ASSERT_TRUE(
+      site.Send(
+              R"({"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"its-aws-idg-cloudtrail-logs"})")
+          .ok());
+  ASSERT_TRUE(
+      site.sns()
+          .Publish(site.topic("sa-east-1"), R"({"Service":"Amazon S3","Event":"s3:TestEvent"})")
+          .ok());
+  ASSERT_TRUE(
+      site.Send(
+              R"({"Records":[{"eventSource":"aws:s3","eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]})")
+          .ok());
   ASSERT_TRUE(site.Send("hello, not a notification").ok());
   // A poison file: a truncated gzip.
   {
@@ -122,9 +133,11 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   }
   // A digest file goes to the integrity verifier's area.
   {
-    auto digest = ReadFileToString(FileSystem::Default(),
-                                   cairn::testing::SharedDataDir() +
-                                       "/cloudtrail/aws-docs/cloudtrail-log-file-validation-digest-file-structure__2__digest.json");
+    auto digest = ReadFileToString(
+        FileSystem::Default(),
+        cairn::testing::SharedDataDir() +
+            "/cloudtrail/aws-docs/"
+            "cloudtrail-log-file-validation-digest-file-structure__2__digest.json");
     ASSERT_TRUE(digest.ok());
     std::string key =
         "AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/"
@@ -163,7 +176,8 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   auto msgs = FileSystem::Default()->ListDir(dir_ + "/data/quarantine/messages");
   ASSERT_TRUE(msgs.ok());
   ASSERT_EQ(msgs->size(), 1u);
-  auto kept = ReadFileToString(FileSystem::Default(), dir_ + "/data/quarantine/messages/" + (*msgs)[0].name);
+  auto kept = ReadFileToString(FileSystem::Default(),
+                               dir_ + "/data/quarantine/messages/" + (*msgs)[0].name);
   EXPECT_NE(kept->find("hello, not a notification"), std::string::npos);
   EXPECT_NE(kept->find("not JSON"), std::string::npos);
   auto qfiles = FileSystem::Default()->ListDir(dir_ + "/data/quarantine/files");
@@ -172,17 +186,21 @@ TEST_F(CollectIntegrationTest, SiteTopologyEveryShapeExactlyOnce) {
   for (const auto& f : *qfiles) {
     if (f.name.size() > 5 && f.name.substr(f.name.size() - 5) == ".json") {
       auto t = ReadFileToString(FileSystem::Default(), dir_ + "/data/quarantine/files/" + f.name);
-      found_reason = t->find("poison.json.gz") != std::string::npos && t->find("\"attempts\":2") != std::string::npos;
+      found_reason = t->find("poison.json.gz") != std::string::npos &&
+                     t->find("\"attempts\":2") != std::string::npos;
     }
   }
   EXPECT_TRUE(found_reason);
   EXPECT_TRUE(FileSystem::Default()->Exists(
-      dir_ + "/data/digests/its-aws-idg-cloudtrail-logs/AWSLogs/218007301253/CloudTrail-Digest/us-east-1/2023/07/10/"
-             "218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T120000Z.json"));
+      dir_ +
+      "/data/digests/its-aws-idg-cloudtrail-logs/AWSLogs/218007301253/CloudTrail-Digest/us-east-1/"
+      "2023/07/10/"
+      "218007301253_CloudTrail-Digest_us-east-1_trail_us-east-1_20230710T120000Z.json"));
   // The ledger knows every log file.
   auto ledger = Ledger::Open(FileSystem::Default(), dir_ + "/data/ledger.log");
   ASSERT_TRUE(ledger.ok());
-  for (const auto& k : keys) EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
+  for (const auto& k : keys)
+    EXPECT_TRUE((*ledger)->Contains("its-aws-idg-cloudtrail-logs", k, "")) << k;
 }
 
 // S3 keys that try to leave the data folder — "..", a leading '/', percent-encoded dots,
@@ -286,8 +304,11 @@ TEST_F(CollectIntegrationTest, MetricsAreScrapedWhileRunning) {
   std::vector<std::string> files = cairn::testing::InvictusFiles();
   std::vector<std::string> keys;
   for (size_t i = 0; i < 5; ++i) {
-    std::string key = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/m" + BaseName(files[i]) + ".gz";
-    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i]))).ok());
+    std::string key =
+        "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/m" + BaseName(files[i]) + ".gz";
+    ASSERT_TRUE(
+        site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i])))
+            .ok());
     keys.push_back(key);
   }
   ASSERT_TRUE(site.AnnounceViaSns("us-west-2", keys).ok());
@@ -299,7 +320,8 @@ TEST_F(CollectIntegrationTest, MetricsAreScrapedWhileRunning) {
   Result<CollectorSummary> result = Status::Ok();
   std::thread runner([&] { result = collector.Run(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (collector.metrics()->messages_deleted.load() < 1 && std::chrono::steady_clock::now() < deadline) {
+  while (collector.metrics()->messages_deleted.load() < 1 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   int port = collector.metrics_port();
@@ -309,12 +331,16 @@ TEST_F(CollectIntegrationTest, MetricsAreScrapedWhileRunning) {
   runner.join();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_NE(page.find("HTTP/1.0 200 OK"), std::string::npos) << page;
-  EXPECT_NE(page.find("cairn_collect_files_total{outcome=\"ingested\"} 5\n"), std::string::npos) << page;
-  EXPECT_NE(page.find("cairn_collect_messages_total{outcome=\"deleted\"} 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("cairn_collect_files_total{outcome=\"ingested\"} 5\n"), std::string::npos)
+      << page;
+  EXPECT_NE(page.find("cairn_collect_messages_total{outcome=\"deleted\"} 1\n"), std::string::npos)
+      << page;
   uint64_t events = collector.metrics()->events_stored.load();
   EXPECT_GT(events, 0u);
-  EXPECT_NE(page.find(fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events)), std::string::npos);
-  EXPECT_NE(page.find("cairn_collect_delivery_latency_seconds_count 1\n"), std::string::npos) << page;
+  EXPECT_NE(page.find(fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events)),
+            std::string::npos);
+  EXPECT_NE(page.find("cairn_collect_delivery_latency_seconds_count 1\n"), std::string::npos)
+      << page;
   EXPECT_NE(page.find("cairn_collect_lag_seconds "), std::string::npos);
 }
 
@@ -333,13 +359,17 @@ TEST_F(CollectIntegrationTest, BackfillThenCollectNeverIngestsTwice) {
     std::string region = cairn::testing::RegionOfFileName(name);
     // The last ten as an organization trail writes them.
     std::string org = i >= 20 ? "o-abcd1234/" : "";
-    std::string key = "trails/AWSLogs/" + org + "218007301253/CloudTrail/" + region + "/2023/07/10/" + name + ".gz";
-    ASSERT_TRUE(site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i]))).ok());
+    std::string key = "trails/AWSLogs/" + org + "218007301253/CloudTrail/" + region +
+                      "/2023/07/10/" + name + ".gz";
+    ASSERT_TRUE(
+        site.Put(key, cairn::testing::Gzip(*ReadFileToString(FileSystem::Default(), files[i])))
+            .ok());
     keys.push_back(key);
   }
   // Outside the date range: must not be read.
   ASSERT_TRUE(site.Put("trails/AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/12/late.json.gz",
-                       cairn::testing::Gzip("{\"Records\":[]}")).ok());
+                       cairn::testing::Gzip("{\"Records\":[]}"))
+                  .ok());
   BackfillOptions bo;
   ASSERT_TRUE(ParseS3Url("s3://backfill-bucket/trails", &bo.bucket, &bo.prefix).ok());
   EXPECT_EQ(bo.prefix, "trails");
