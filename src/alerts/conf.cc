@@ -7,33 +7,22 @@
 
 #include "common/log.h"
 #include "common/splunk_conf.h"
+#include "common/text.h"
 
 namespace cairn::alerts {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Result<bool> ParseBool(std::string_view value) {
-  std::string v = Lower(Trim(value));
-  if (v == "1" || v == "true" || v == "yes" || v == "on" || v == "t" || v == "y") return true;
-  if (v == "0" || v == "false" || v == "no" || v == "off" || v == "f" || v == "n" || v.empty()) {
-    return false;
+  bool b = false;
+  if (TrimSpace(value).empty()) return false;  // an empty setting is off
+  if (!ParseSplunkBool(value, &b)) {
+    return InvalidArgument("\"{}\" is not a boolean (true/false/1/0)", value);
   }
-  return InvalidArgument("\"{}\" is not a boolean (true/false/1/0)", value);
+  return b;
 }
 
 Result<long long> ParseInt(std::string_view value) {
-  value = Trim(value);
+  value = TrimSpace(value);
   long long out = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc() || p != value.data() + value.size()) {
@@ -70,27 +59,27 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
   } else if (key == "description") {
     s->description = value;
   } else if (key == "cron_schedule") {
-    s->cron_schedule = std::string(Trim(value));
+    s->cron_schedule = std::string(TrimSpace(value));
   } else if (key == "enablesched") {
     return set_bool(&s->enable_sched);
   } else if (key == "disabled") {
     return set_bool(&s->disabled);
   } else if (key == "dispatch.earliest_time") {
-    s->earliest_time = std::string(Trim(value));
+    s->earliest_time = std::string(TrimSpace(value));
   } else if (key == "dispatch.latest_time") {
-    s->latest_time = std::string(Trim(value));
+    s->latest_time = std::string(TrimSpace(value));
   } else if (key == "counttype" || key == "alert_type") {  // alert_type: the REST API's name
     auto c = ParseCountType(value);
     if (!c.ok()) return c.status();
     s->counttype = *c;
   } else if (key == "relation") {
-    if (Trim(value).empty()) return Status::Ok();
+    if (TrimSpace(value).empty()) return Status::Ok();
     auto r = ParseRelation(value);
     if (!r.ok()) return r.status();
     s->relation = *r;
   } else if (key == "quantity") {
-    if (Trim(value).empty()) return Status::Ok();
-    std::string v(Trim(value));
+    if (TrimSpace(value).empty()) return Status::Ok();
+    std::string v(TrimSpace(value));
     char* end = nullptr;
     double q = std::strtod(v.c_str(), &end);
     if (end == v.c_str() || *end != '\0') return InvalidArgument("\"{}\" is not a number", value);
@@ -109,7 +98,7 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
   } else if (key == "alert.suppress.fields") {
     s->suppress_fields = SplitList(value);
   } else if (key == "alert.suppress.period") {
-    if (Trim(value).empty()) return Status::Ok();
+    if (TrimSpace(value).empty()) return Status::Ok();
     auto p = ParsePeriodMs(value);
     if (!p.ok()) return p.status();
     s->suppress_period_ms = *p;
@@ -118,28 +107,28 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
   } else if (key == "action.webhook") {
     return set_bool(&s->webhook.enabled);
   } else if (key == "action.webhook.param.url") {
-    s->webhook.url = std::string(Trim(value));
+    s->webhook.url = std::string(TrimSpace(value));
   } else if (key == "action.slack") {
     return set_bool(&s->slack.enabled);
   } else if (key == "action.slack.param.url") {
-    s->slack.url = std::string(Trim(value));
+    s->slack.url = std::string(TrimSpace(value));
   } else if (key == "action.slack.param.channel") {
-    s->slack.channel = std::string(Trim(value));
+    s->slack.channel = std::string(TrimSpace(value));
   } else if (key == "action.jsonl") {
     return set_bool(&s->jsonl.enabled);
   } else if (key == "action.jsonl.param.path") {
-    s->jsonl.path = std::string(Trim(value));
+    s->jsonl.path = std::string(TrimSpace(value));
   } else if (key == "action.syslog") {
     return set_bool(&s->syslog.enabled);
   } else if (key == "action.syslog.param.host") {
-    s->syslog.host = std::string(Trim(value));
+    s->syslog.host = std::string(TrimSpace(value));
   } else if (key == "action.syslog.param.port") {
     auto n = ParseInt(value);
     if (!n.ok()) return n.status();
     if (*n < 1 || *n > 65535) return InvalidArgument("port {} is not 1..65535", *n);
     s->syslog.port = static_cast<int>(*n);
   } else if (key == "action.syslog.param.protocol") {
-    std::string p = Lower(Trim(value));
+    std::string p = AsciiLower(TrimSpace(value));
     if (p != "udp" && p != "tcp")
       return InvalidArgument("protocol \"{}\" is not udp or tcp", value);
     s->syslog.protocol = p;
@@ -170,7 +159,7 @@ std::string SavedSearch::Level() const {
 }
 
 Result<CountType> ParseCountType(std::string_view text) {
-  std::string t = Lower(Trim(text));
+  std::string t = AsciiLower(TrimSpace(text));
   if (t == "number of events" || t == "events") return CountType::kEvents;
   if (t == "number of results" || t == "results") return CountType::kResults;
   if (t == "number of hosts" || t == "hosts") return CountType::kHosts;
@@ -184,7 +173,7 @@ Result<CountType> ParseCountType(std::string_view text) {
 }
 
 Result<Relation> ParseRelation(std::string_view text) {
-  std::string t = Lower(Trim(text));
+  std::string t = AsciiLower(TrimSpace(text));
   if (t == "greater than" || t == "greater") return Relation::kGreaterThan;
   if (t == "less than" || t == "less") return Relation::kLessThan;
   if (t == "equal to" || t == "equal") return Relation::kEqualTo;
@@ -222,7 +211,7 @@ std::string_view RelationName(Relation r) {
 }
 
 Result<int64_t> ParsePeriodMs(std::string_view text) {
-  std::string t = Lower(Trim(text));
+  std::string t = AsciiLower(TrimSpace(text));
   size_t i = 0;
   while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
   if (i == 0) return InvalidArgument("period \"{}\" is not a number with s, m, h or d", text);
@@ -254,11 +243,11 @@ Result<std::vector<SavedSearch>> ParseSavedSearches(std::string_view text,
     s.origin = fmt::format("{}:{}", origin, st.line);
     auto sets = [&](const std::string& key) {
       return std::any_of(st.entries.begin(), st.entries.end(),
-                         [&](const ConfEntry& e) { return Lower(e.key) == key; });
+                         [&](const ConfEntry& e) { return AsciiLower(e.key) == key; });
     };
     auto apply_all = [&](const ConfStanza& from, bool skip_if_set) -> Status {
       for (const ConfEntry& e : from.entries) {
-        const std::string key = Lower(e.key);
+        const std::string key = AsciiLower(e.key);
         if (skip_if_set && sets(key)) continue;
         if (Status err = Apply(&s, key, e.value); !err.ok()) {
           return InvalidArgument("{}:{}: [{}] {}: {}", origin, e.line, from.name, key,

@@ -9,22 +9,11 @@
 #include <map>
 
 #include "common/fs.h"
+#include "common/text.h"
 #include "store/store.h"
 
 namespace cairn::collect {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool ValidRegion(std::string_view r) {
   static const RE2 kRegion("[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-[0-9]{1,2}");
@@ -76,7 +65,7 @@ const std::map<std::string, std::string, std::less<>>& IgnoredKeys() {
 // Applies one key to `in`. Unknown keys append a warning. `where` is "file:line".
 Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw_value,
                      const std::string& where, std::vector<std::string>* warnings) {
-  std::string_view v = Trim(raw_value);
+  std::string_view v = TrimSpace(raw_value);
   auto bad = [&](const std::string& why) {
     return InvalidArgument("{}: key {}: {}", where, key, why);
   };
@@ -143,7 +132,7 @@ Status ApplyInputKey(InputConfig* in, std::string_view key, std::string_view raw
     if (!n.ok()) return bad("\"" + std::string(v) + "\" " + n.status().message());
     in->sqs_batch_size = static_cast<int>(*n);
   } else if (key == "s3_file_decoder") {
-    if (Lower(v) != "cloudtrail") {
+    if (AsciiLower(v) != "cloudtrail") {
       return bad("\"" + std::string(v) +
                  "\" is not supported (cairn collects CloudTrail files only)");
     }
@@ -173,22 +162,10 @@ std::string InputConfig::ExclusionPattern() const {
   return blacklist.empty() ? std::string("^(?:Describe|List|Get)") : blacklist;
 }
 
-bool ParseSplunkBool(std::string_view text, bool* out) {
-  std::string v = Lower(Trim(text));
-  if (v == "1" || v == "true" || v == "t" || v == "yes" || v == "y" || v == "on") {
-    *out = true;
-  } else if (v == "0" || v == "false" || v == "f" || v == "no" || v == "n" || v == "off") {
-    *out = false;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 std::string NormalizeSourcetype(std::string_view sourcetype) {
-  std::string v = Lower(Trim(sourcetype));
+  std::string v = AsciiLower(TrimSpace(sourcetype));
   if (v == "aws-cloudtrail" || v == "aws:cloudtrail") return "aws:cloudtrail";
-  return std::string(Trim(sourcetype));
+  return std::string(TrimSpace(sourcetype));
 }
 
 Status InputsFromConf(const ConfFile& conf, CollectConfig* out) {

@@ -108,7 +108,4 @@ Result<CollectConfig> LoadCollectConfig(const std::string& path, const Config& g
 // sourcetype the `cloudtrail` search macro uses; anything else is kept as written.
 std::string NormalizeSourcetype(std::string_view sourcetype);
 
-// Splunk booleans: 1/0, true/false, t/f, yes/no, y/n, on/off (case-insensitive).
-bool ParseSplunkBool(std::string_view text, bool* out);
-
 }  // namespace cairn::collect

@@ -3,17 +3,9 @@
 #include <cctype>
 #include <map>
 
+#include "common/text.h"
+
 namespace cairn {
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
   ConfFile out;
   out.path = std::string(path);
@@ -43,14 +35,14 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
       line += "\n";
       line += next;
     }
-    std::string_view t = Trim(line);
+    std::string_view t = TrimSpace(line);
     if (t.empty() || t.front() == '#' || t.front() == ';') continue;
     if (t.front() == '[') {
       if (t.back() != ']') {
         return InvalidArgument("{}:{}: stanza header \"{}\" has no closing ']'", path, first_line,
                                t);
       }
-      std::string name(Trim(t.substr(1, t.size() - 2)));
+      std::string name(TrimSpace(t.substr(1, t.size() - 2)));
       if (name.empty()) return InvalidArgument("{}:{}: empty stanza name", path, first_line);
       auto it = by_name.find(name);
       if (it == by_name.end()) {
@@ -68,10 +60,10 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path) {
       return InvalidArgument("{}:{}: expected \"key = value\", a [stanza] or a # comment", path,
                              first_line);
     }
-    std::string key(Trim(t.substr(0, eq)));
+    std::string key(TrimSpace(t.substr(0, eq)));
     if (key.empty()) return InvalidArgument("{}:{}: a value without a key", path, first_line);
     out.stanzas[current].entries.push_back(
-        ConfEntry{key, std::string(Trim(t.substr(eq + 1))), first_line});
+        ConfEntry{key, std::string(TrimSpace(t.substr(eq + 1))), first_line});
   }
   return out;
 }
@@ -82,6 +74,18 @@ const std::string* FindConfValue(const ConfStanza& stanza, std::string_view key)
     if (e.key == key) found = &e.value;
   }
   return found;
+}
+
+bool ParseSplunkBool(std::string_view text, bool* out) {
+  std::string v = AsciiLower(TrimSpace(text));
+  if (v == "1" || v == "true" || v == "t" || v == "yes" || v == "y" || v == "on") {
+    *out = true;
+  } else if (v == "0" || v == "false" || v == "f" || v == "no" || v == "n" || v == "off") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace cairn

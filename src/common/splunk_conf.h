@@ -38,4 +38,8 @@ Result<ConfFile> ParseConf(std::string_view text, std::string_view path);
 // The value of `key` in `stanza` (the last one given), or nullptr.
 const std::string* FindConfValue(const ConfStanza& stanza, std::string_view key);
 
+// Splunk booleans: 1/0, true/false, t/f, yes/no, y/n, on/off (case-insensitive). False when
+// `text` is none of them.
+bool ParseSplunkBool(std::string_view text, bool* out);
+
 }  // namespace cairn
