@@ -12,7 +12,8 @@ namespace cairn::billing {
 const std::vector<std::string>& BillingConfigKeys() {
   static const std::vector<std::string> k = {
       "billing.bucket",   "billing.prefix",      "billing.report", "billing.region",
-      "billing.role_arn", "billing.external_id", "billing.index",  "billing.interval"};
+      "billing.role_arn", "billing.external_id", "billing.index",  "billing.interval",
+      "billing.dbr",      "billing.dbr_prefix"};
   return k;
 }
 
@@ -24,10 +25,12 @@ Result<std::vector<AssemblyResult>> LoadFromBucket(const Config& global, store::
   const std::string prefix = !load.prefix.empty() ? load.prefix : c.GetString("billing.prefix", "");
   const std::string index =
       !load.index.empty() ? load.index : c.GetString("billing.index", std::string(kIndex));
-  if (bucket.empty() || report.empty()) {
+  ASSIGN_OR_RETURN(const bool dbr, c.GetBool("billing.dbr", false));
+  const std::string dbr_prefix = c.GetString("billing.dbr_prefix", "");
+  if (bucket.empty() || (report.empty() && !dbr)) {
     return InvalidArgument(
-        "[billing] bucket and report must be set (cairn.toml, or CAIRN_BILLING_BUCKET / "
-        "CAIRN_BILLING_REPORT)");
+        "[billing] bucket and report (or dbr = true) must be set (cairn.toml, or "
+        "CAIRN_BILLING_BUCKET / CAIRN_BILLING_REPORT / CAIRN_BILLING_DBR)");
   }
   if (!store::Store::ValidIndexName(index)) {
     return InvalidArgument("billing.index \"{}\" is not [a-z0-9_-]{{1,100}}", index);
@@ -65,21 +68,31 @@ Result<std::vector<AssemblyResult>> LoadFromBucket(const Config& global, store::
     s.erase(std::remove(s.begin(), s.end(), '-'), s.end());
     return s.substr(0, 6);
   };
-  ASSIGN_OR_RETURN(auto all, ListPeriods(source.get(), prefix, report));
-  std::vector<std::string> periods;
-  for (const auto& p : all) {
-    const std::string month = PeriodMonth(p);
-    if (!from.empty() && month < month_of(from)) continue;
-    if (!to.empty() && month > month_of(to)) continue;
-    periods.push_back(p);
-  }
-  if (periods.empty()) return std::vector<AssemblyResult>{};
   LoadOptions lo;
   lo.index = index;
   lo.ledger_path = JoinPath(load.data_dir, "billing/ledger.jsonl");
   lo.stop = load.stop;
   Loader loader(store, source.get(), lo);
-  return loader.LoadReport(prefix, report, periods);
+  std::vector<AssemblyResult> out;
+  if (!report.empty()) {
+    ASSIGN_OR_RETURN(auto all, ListPeriods(source.get(), prefix, report));
+    std::vector<std::string> periods;
+    for (const auto& p : all) {
+      const std::string month = PeriodMonth(p);
+      if (!from.empty() && month < month_of(from)) continue;
+      if (!to.empty() && month > month_of(to)) continue;
+      periods.push_back(p);
+    }
+    if (!periods.empty()) {
+      ASSIGN_OR_RETURN(out, loader.LoadReport(prefix, report, periods));
+    }
+  }
+  if (dbr) {
+    ASSIGN_OR_RETURN(auto d, loader.LoadDbr(dbr_prefix, from.empty() ? "" : month_of(from),
+                                            to.empty() ? "" : month_of(to)));
+    std::move(d.begin(), d.end(), std::back_inserter(out));
+  }
+  return out;
 }
 
 }  // namespace cairn::billing

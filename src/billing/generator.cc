@@ -5,6 +5,7 @@
 #include <array>
 
 #include "billing/cur.h"
+#include "billing/zip.h"
 #include "common/fs.h"
 #include "common/time_util.h"
 #include "generate/prng.h"
@@ -144,6 +145,10 @@ Result<CurGenResult> GenerateCur(const CurGenOptions& o) {
   }
   if (o.rows_per_file == 0 || o.rows_per_file > 4'000'000)
     return InvalidArgument("rows per file must be 1..4000000");
+  if (o.compression != "GZIP" && o.compression != "ZIP") {
+    return InvalidArgument("billing compression \"{}\" is not GZIP or ZIP", o.compression);
+  }
+  const bool zip = o.compression == "ZIP";
   const bool many = o.profile == "many";
   FileSystem* fs = FileSystem::Default();
   const int64_t start_day = DaysFromCivil(o.year, o.month, 1);
@@ -262,9 +267,15 @@ Result<CurGenResult> GenerateCur(const CurGenOptions& o) {
         }
         text += '\n';
       }
-      const std::string key = fmt::format("{}/{}-{}.csv.gz", adir, o.report, file_no);
-      ASSIGN_OR_RETURN(std::string gz, Gzip(text));
-      RETURN_IF_ERROR(WriteFileAtomic(fs, JoinPath(o.out_dir, key), gz));
+      const std::string key =
+          fmt::format("{}/{}-{}.csv.{}", adir, o.report, file_no, zip ? "zip" : "gz");
+      if (zip) {
+        RETURN_IF_ERROR(
+            WriteZip(JoinPath(o.out_dir, key), fmt::format("{}-{}.csv", o.report, file_no), text));
+      } else {
+        ASSIGN_OR_RETURN(std::string gz, Gzip(text));
+        RETURN_IF_ERROR(WriteFileAtomic(fs, JoinPath(o.out_dir, key), gz));
+      }
       ga.report_keys.push_back(key);
     }
     ga.rows = rows;
@@ -272,7 +283,7 @@ Result<CurGenResult> GenerateCur(const CurGenOptions& o) {
     m.assembly_id = ga.assembly_id;
     m.account = std::string(kPayer);
     m.columns = columns;
-    m.compression = "GZIP";
+    m.compression = o.compression;
     m.content_type = "text/csv";
     m.report_id = fmt::format("{:016x}", MixSeed({o.seed, 0x4E9}));
     m.report_name = o.report;
@@ -289,6 +300,182 @@ Result<CurGenResult> GenerateCur(const CurGenOptions& o) {
   result.period_manifest_key = period_dir + "/" + o.report + "-Manifest.json";
   RETURN_IF_ERROR(WriteFileAtomic(fs, JoinPath(o.out_dir, result.period_manifest_key),
                                   EncodeCurManifest(last_manifest)));
+  return result;
+}
+
+namespace {
+
+// "2026-11-03 05:00:00": the DBR's time form.
+std::string DbrTime(int64_t ms) {
+  std::string iso = FormatIso8601(ms);  // 2026-11-03T05:00:00Z
+  return iso.substr(0, 10) + " " + iso.substr(11, 8);
+}
+
+std::string SignedDecimal(int64_t nanos) {
+  return nanos < 0 ? "-" + Decimal(static_cast<uint64_t>(-nanos))
+                   : Decimal(static_cast<uint64_t>(nanos));
+}
+
+}  // namespace
+
+Result<DbrGenResult> GenerateDbr(const DbrGenOptions& o) {
+  if (o.out_dir.empty()) return InvalidArgument("generate billing: no output folder");
+  if (o.versions < 1 || o.versions > 100) return InvalidArgument("versions must be 1..100");
+  if (o.month < 1 || o.month > 12) return InvalidArgument("month must be 1..12");
+  if (o.rows > 20'000'000) return InvalidArgument("DBR rows must be at most 20000000");
+  FileSystem* fs = FileSystem::Default();
+  DbrGenResult result;
+  result.month = fmt::format("{:04}-{:02}", o.year, o.month);
+  result.key = fmt::format("{}-aws-billing-detailed-line-items{}-{}.csv.zip", kPayer,
+                           o.with_tags ? "-with-resources-and-tags" : "", result.month);
+  if (!o.prefix.empty()) result.key = o.prefix + "/" + result.key;
+  const int64_t start_day = DaysFromCivil(o.year, static_cast<unsigned>(o.month), 1);
+  const int64_t end_day = DaysFromCivil(o.month == 12 ? o.year + 1 : o.year,
+                                        static_cast<unsigned>(o.month == 12 ? 1 : o.month + 1), 1);
+  const int64_t days = end_day - start_day;
+  std::vector<std::string> header = {
+      "InvoiceID",    "PayerAccountId",   "LinkedAccountId",  "RecordType",      "RecordId",
+      "ProductName",  "RateId",           "SubscriptionId",   "PricingPlanId",   "UsageType",
+      "Operation",    "AvailabilityZone", "ReservedInstance", "ItemDescription", "UsageStartDate",
+      "UsageEndDate", "UsageQuantity",    "BlendedRate",      "BlendedCost",     "UnBlendedRate",
+      "UnBlendedCost"};
+  if (o.with_tags) {
+    for (std::string_view h :
+         {"ResourceId", "user:team", "user:env", "user:cost-center", "aws:createdBy"}) {
+      header.emplace_back(h);
+    }
+  }
+  for (int v = 1; v <= o.versions; ++v) {
+    GeneratedDbrVersion gv;
+    gv.bucket_dir = JoinPath(o.out_dir, fmt::format("v{}", v));
+    const int64_t covered_days = std::max<int64_t>(1, days * v / o.versions);
+    const uint64_t rows = std::max<uint64_t>(1, o.rows * static_cast<uint64_t>(v) / o.versions);
+    const std::string invoice = o.final_invoice && v == o.versions
+                                    ? fmt::format("{}", 100'000'000 + o.seed % 1000)
+                                    : "Estimated";
+    std::string text;
+    text.reserve(rows * 400 + 4096);
+    auto put_row = [&](const std::vector<std::string>& f) {
+      for (size_t i = 0; i < header.size(); ++i) {
+        if (i) text += ',';
+        if (i < f.size()) AppendCsvField(&text, f[i]);
+      }
+      text += '\n';
+    };
+    put_row(header);
+    std::array<int64_t, kAccounts.size()> by_account{};
+    int64_t total = 0;
+    uint64_t record = 0;
+    for (uint64_t row = 0; row < rows; ++row) {
+      Rng r(MixSeed({o.seed, 0xDB2, row}));
+      Rng rev(MixSeed({o.seed, 0xDB2, row, static_cast<uint64_t>(v)}));
+      const Service& svc = kServices[r.Below(kServices.size())];
+      const uint64_t res = r.Below(40);
+      Rng rr(MixSeed({o.seed, 0x7E5, res}));
+      const size_t acct = rr.Below(kAccounts.size());
+      const std::string_view region = kRegions[rr.Below(kRegions.size())];
+      const int64_t day =
+          start_day + static_cast<int64_t>(r.Below(static_cast<uint64_t>(covered_days)));
+      const int64_t t0 = day * 86'400'000 + static_cast<int64_t>(r.Below(24)) * 3'600'000;
+      const uint64_t amount_milli = 1 + r.Below(svc.max_amount);
+      unsigned __int128 cost = static_cast<unsigned __int128>(amount_milli) * svc.rate_nanos / 1000;
+      cost = cost * (95 + rev.Below(11)) / 100;
+      const auto cost_nanos = static_cast<int64_t>(cost);
+      by_account[acct] += cost_nanos;
+      total += cost_nanos;
+      std::vector<std::string> f = {
+          invoice,
+          std::string(kPayer),
+          std::string(kAccounts[acct]),
+          "LineItem",
+          fmt::format("{}", 400'000'000'000'000'000ULL + MixSeed({o.seed, row}) % 1'000'000'000),
+          std::string(svc.name),
+          fmt::format("{}", 10'000'000 + svc.rate_nanos % 9'000'000),
+          fmt::format("{}", 1'000'000 + rr.Below(9'000'000)),
+          fmt::format("{}", 2'000'000 + rr.Below(9'000'000)),
+          std::string(svc.usage_type),
+          std::string(svc.operation),
+          fmt::format("{}{}", region, "abc"[rr.Below(3)]),
+          "N",
+          std::string(svc.description),
+          DbrTime(t0),
+          DbrTime(t0 + 3'600'000),
+          fmt::format("{}.{:03}", amount_milli / 1000, amount_milli % 1000),
+          Decimal(svc.rate_nanos),
+          SignedDecimal(cost_nanos),
+          Decimal(svc.rate_nanos),
+          SignedDecimal(cost_nanos)};
+      if (o.with_tags) {
+        const bool tagged = rr.Below(10) < 8;
+        f.push_back(fmt::format("arn:aws:{}:{}:{}:resource/{}-{:06}", svc.code, region,
+                                kAccounts[acct], svc.code, res));
+        f.push_back(tagged ? std::string(kTeams[rr.Below(kTeams.size())]) : "");
+        f.push_back(tagged ? std::string(kEnvs[rr.Below(kEnvs.size())]) : "");
+        f.push_back(tagged ? fmt::format("CC-{}", 100 + rr.Below(5)) : "");
+        f.push_back(tagged ? "AssumedRole:AROAEXAMPLE:deployer" : "");
+      }
+      put_row(f);
+      ++record;
+    }
+    gv.line_items = rows;
+    // The Rounding row: the difference AWS's rounding of blended costs leaves, a real charge.
+    Rng rounding(MixSeed({o.seed, 0x40D, static_cast<uint64_t>(v)}));
+    const int64_t round_nanos = static_cast<int64_t>(rounding.Below(2001)) - 1000;
+    total += round_nanos;
+    by_account[0] += round_nanos;
+    std::vector<std::string> round_row(header.size());
+    round_row[0] = invoice;
+    round_row[1] = std::string(kPayer);
+    round_row[3] = "Rounding";
+    round_row[13] = "Rounding of the unblended costs of the line items to the invoice's precision";
+    round_row[18] = SignedDecimal(round_nanos);
+    round_row[20] = SignedDecimal(round_nanos);
+    put_row(round_row);
+    // The summary rows restate sums of the rows above.
+    for (size_t a = 0; a < kAccounts.size(); ++a) {
+      std::vector<std::string> t(header.size());
+      t[0] = invoice;
+      t[1] = std::string(kPayer);
+      t[2] = std::string(kAccounts[a]);
+      t[3] = "AccountTotal";
+      t[13] = fmt::format("Total for linked account# {}", kAccounts[a]);
+      t[18] = SignedDecimal(by_account[a]);
+      t[20] = SignedDecimal(by_account[a]);
+      put_row(t);
+    }
+    for (std::string_view type : {"InvoiceTotal", "StatementTotal"}) {
+      std::vector<std::string> t(header.size());
+      t[0] = invoice;
+      t[1] = std::string(kPayer);
+      t[3] = std::string(type);
+      t[13] = type == "InvoiceTotal"
+                  ? fmt::format("Total for invoice {}", invoice)
+                  : fmt::format("Total statement amount for period {}-01 00:00:00 - {}",
+                                result.month, DbrTime(end_day * 86'400'000));
+      t[18] = SignedDecimal(total);
+      t[20] = SignedDecimal(total);
+      put_row(t);
+    }
+    gv.summary_rows = kAccounts.size() + 2;
+    gv.charge_total = static_cast<double>(total) / 1e9;
+    gv.statement_total = gv.charge_total;
+    const std::string entry = result.key.substr(result.key.rfind('/') + 1, std::string::npos);
+    const std::string entry_name = entry.substr(0, entry.size() - 4);  // without ".zip"
+    const std::string path = JoinPath(gv.bucket_dir, result.key);
+    RETURN_IF_ERROR(fs->CreateDirs(DirName(path)));
+    RETURN_IF_ERROR(WriteZip(path, entry_name, text));
+    if (v == o.versions) {
+      const std::string now = JoinPath(o.out_dir, result.key);
+      RETURN_IF_ERROR(fs->CreateDirs(DirName(now)));
+      RETURN_IF_ERROR(WriteZip(now, entry_name, text));
+    }
+    if (o.plain_csv) {
+      gv.csv_path = JoinPath(o.out_dir, fmt::format("csv/v{}.csv", v));
+      RETURN_IF_ERROR(fs->CreateDirs(DirName(gv.csv_path)));
+      RETURN_IF_ERROR(WriteFileAtomic(fs, gv.csv_path, text));
+    }
+    result.versions.push_back(std::move(gv));
+  }
   return result;
 }
 

@@ -42,6 +42,9 @@ class LocalSource final : public ReportSource {
   Result<std::unique_ptr<SequentialFile>> Open(const std::string& key) override {
     return fs_->NewSequentialFile(JoinPath(root_, key));
   }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandom(const std::string& key) override {
+    return fs_->NewRandomAccessFile(JoinPath(root_, key));
+  }
   std::string Describe(const std::string& key) const override { return JoinPath(root_, key); }
 
  private:
@@ -87,22 +90,16 @@ class S3Source final : public ReportSource {
     return s3_->GetObjectToString(bucket_, key, kMaxManifestBytes);
   }
   Result<std::unique_ptr<SequentialFile>> Open(const std::string& key) override {
-    FileSystem* fs = FileSystem::Default();
-    RETURN_IF_ERROR(fs->CreateDirs(tmp_));
-    std::string path = JoinPath(tmp_, fmt::format("download-{}", counter_++));
-    {
-      ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(path));
-      auto info = s3_->GetObjectToFile(bucket_, key, file.get());
-      Status c = file->Close();
-      if (!info.ok()) {
-        fs->RemoveFile(path).IgnoreError();
-        return info.status();
-      }
-      RETURN_IF_ERROR(c);
-    }
-    auto in = fs->NewSequentialFile(path);
+    ASSIGN_OR_RETURN(std::string path, Download(key));
+    auto in = FileSystem::Default()->NewSequentialFile(path);
     // Unlinked at once: the open descriptor keeps it readable until the stream is closed.
-    fs->RemoveFile(path).IgnoreError();
+    FileSystem::Default()->RemoveFile(path).IgnoreError();
+    return in;
+  }
+  Result<std::unique_ptr<RandomAccessFile>> OpenRandom(const std::string& key) override {
+    ASSIGN_OR_RETURN(std::string path, Download(key));
+    auto in = FileSystem::Default()->NewRandomAccessFile(path);
+    FileSystem::Default()->RemoveFile(path).IgnoreError();
     return in;
   }
   std::string Describe(const std::string& key) const override {
@@ -110,6 +107,20 @@ class S3Source final : public ReportSource {
   }
 
  private:
+  // Downloads the object to a file of its own under tmp_; returns its path.
+  Result<std::string> Download(const std::string& key) {
+    FileSystem* fs = FileSystem::Default();
+    RETURN_IF_ERROR(fs->CreateDirs(tmp_));
+    std::string path = JoinPath(tmp_, fmt::format("download-{}", counter_++));
+    ASSIGN_OR_RETURN(auto file, fs->NewWritableFile(path));
+    auto info = s3_->GetObjectToFile(bucket_, key, file.get());
+    Status c = file->Close();
+    if (!info.ok() || !c.ok()) {
+      fs->RemoveFile(path).IgnoreError();
+      return info.ok() ? c : info.status();
+    }
+    return path;
+  }
   aws::S3Client* s3_;
   std::string bucket_;
   std::string tmp_;
@@ -145,7 +156,80 @@ class PeekFile final : public SequentialFile {
   size_t pos_ = 0;
 };
 
+// Commits one version of a replacement group: rows are buffered per UTC day (the store's
+// partition) and committed a few days at a time, the fullest first, so segments are larger than
+// one batch spread over the whole month would make them. One commit runs on a helper thread while
+// the next rows are parsed; the destructor waits for it.
+class GroupWriter {
+ public:
+  GroupWriter(store::Store* store, const std::string& index, store::CommitOptions copt,
+              size_t batch_rows)
+      : store_(store), index_(index), copt_(std::move(copt)), batch_rows_(batch_rows) {}
+  ~GroupWriter() {
+    if (inflight_.valid()) inflight_.wait();
+  }
+  // True when the buffer is full enough that the caller should check for a stop and Flush.
+  bool Add(cloudtrail::Event&& ev) {
+    const int64_t day =
+        ev.time_ms >= 0 ? ev.time_ms / 86'400'000 : -((-ev.time_ms + 86'399'999) / 86'400'000);
+    by_day_[day].push_back(std::move(ev));
+    return ++buffered_ >= batch_rows_;
+  }
+  Status FlushSome() { return Flush(batch_rows_ / 2); }
+  // Commits everything buffered and waits for it.
+  Status Finish() {
+    RETURN_IF_ERROR(Flush(0));
+    return Wait();
+  }
+  uint64_t added() const { return added_; }
+
+ private:
+  Status Wait() {
+    if (!inflight_.valid()) return Status::Ok();
+    auto s = inflight_.get();
+    if (!s.ok()) return s.status();
+    added_ += s->added;
+    return Status::Ok();
+  }
+  // Commits the fullest days until at most `keep` rows stay buffered.
+  Status Flush(size_t keep) {
+    RETURN_IF_ERROR(Wait());
+    std::vector<std::pair<size_t, int64_t>> sizes;
+    for (const auto& [day, v] : by_day_) sizes.emplace_back(v.size(), day);
+    std::sort(sizes.rbegin(), sizes.rend());
+    std::vector<cloudtrail::Event> batch;
+    for (const auto& [n, day] : sizes) {
+      if (buffered_ <= keep) break;
+      auto& v = by_day_[day];
+      if (batch.empty()) {
+        batch = std::move(v);
+      } else {
+        std::move(v.begin(), v.end(), std::back_inserter(batch));
+      }
+      by_day_.erase(day);
+      buffered_ -= n;
+    }
+    if (batch.empty()) return Status::Ok();
+    inflight_ = std::async(std::launch::async, [this, b = std::move(batch)]() mutable {
+      return store_->Commit(index_, std::move(b), copt_);
+    });
+    return Status::Ok();
+  }
+  store::Store* store_;
+  const std::string& index_;
+  const store::CommitOptions copt_;
+  const size_t batch_rows_;
+  std::map<int64_t, std::vector<cloudtrail::Event>> by_day_;
+  size_t buffered_ = 0;
+  uint64_t added_ = 0;
+  std::future<Result<store::CommitStats>> inflight_;
+};
+
 }  // namespace
+
+Result<std::unique_ptr<RandomAccessFile>> ReportSource::OpenRandom(const std::string& key) {
+  return Unsupported("{}: this report source cannot open objects for random access", Describe(key));
+}
 
 std::unique_ptr<ReportSource> NewLocalSource(std::string root, FileSystem* fs) {
   return std::make_unique<LocalSource>(std::move(root), fs);
@@ -236,68 +320,11 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
               r.rows);
     return r;
   }
-  const store::CommitOptions copt{r.group, r.assembly_id};
-  // Rows are buffered per UTC day (the store's partition) and committed a few days at a time,
-  // the fullest first, so segments are larger than one batch spread over the whole month would
-  // make them. One commit runs on a helper thread while the next rows are parsed.
-  std::map<int64_t, std::vector<cloudtrail::Event>> by_day;
-  size_t buffered = 0;
-  std::future<Result<store::CommitStats>> inflight;
-  auto wait_inflight = [&]() -> Status {
-    if (!inflight.valid()) return Status::Ok();
-    auto s = inflight.get();
-    if (!s.ok()) return s.status();
-    r.added += s->added;
-    return Status::Ok();
-  };
-  // Commits the fullest days until at most `keep` rows stay buffered.
-  auto flush = [&](size_t keep) -> Status {
-    RETURN_IF_ERROR(wait_inflight());
-    std::vector<std::pair<size_t, int64_t>> sizes;
-    for (const auto& [day, v] : by_day) sizes.emplace_back(v.size(), day);
-    std::sort(sizes.rbegin(), sizes.rend());
-    std::vector<cloudtrail::Event> batch;
-    for (const auto& [n, day] : sizes) {
-      if (buffered <= keep) break;
-      auto& v = by_day[day];
-      if (batch.empty()) {
-        batch = std::move(v);
-      } else {
-        std::move(v.begin(), v.end(), std::back_inserter(batch));
-      }
-      by_day.erase(day);
-      buffered -= n;
-    }
-    if (batch.empty()) return Status::Ok();
-    inflight = std::async(std::launch::async, [this, &copt, b = std::move(batch)]() mutable {
-      return store_->Commit(options_.index, std::move(b), copt);
-    });
-    return Status::Ok();
-  };
-  // Any early return must not leave the commit thread running with references to locals.
-  struct Joiner {
-    std::future<Result<store::CommitStats>>* f;
-    ~Joiner() {
-      if (f->valid()) f->wait();
-    }
-  } joiner{&inflight};
-
+  GroupWriter writer(store_, options_.index, store::CommitOptions{r.group, r.assembly_id},
+                     options_.batch_rows);
   for (size_t file_no = 0; file_no < m.report_keys.size(); ++file_no) {
     const std::string& key = m.report_keys[file_no];
-    if (key.ends_with(".zip")) {
-      return Unsupported(
-          "{}: zip-compressed reports are not read; set the report's compression to GZIP",
-          source_->Describe(key));
-    }
-    ASSIGN_OR_RETURN(auto raw, source_->Open(key));
-    auto peek = std::make_unique<PeekFile>(std::move(raw));
-    ASSIGN_OR_RETURN(std::string_view head, peek->Peek());
-    std::unique_ptr<SequentialFile> in;
-    if (cloudtrail::LooksGzipped(head)) {
-      in = cloudtrail::NewGunzipFile(std::move(peek), source_->Describe(key), kMaxDecompressed);
-    } else {
-      in = std::move(peek);
-    }
+    ASSIGN_OR_RETURN(auto in, OpenReportFile(key));
     CsvReader csv(std::move(in), source_->Describe(key));
     std::vector<std::string_view> fields;
     ASSIGN_OR_RETURN(bool has_header, csv.Next(&fields));
@@ -313,16 +340,14 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
       ++row;
       if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line
       RETURN_IF_ERROR(conv.Convert(fields, row, &ev));
-      const int64_t day =
-          ev.time_ms >= 0 ? ev.time_ms / 86'400'000 : -((-ev.time_ms + 86'399'999) / 86'400'000);
-      by_day[day].push_back(std::move(ev));
+      const bool full = writer.Add(std::move(ev));
       ev = cloudtrail::Event();
-      if (++buffered >= options_.batch_rows) {
+      if (full) {
         if (options_.stop != nullptr && options_.stop->load()) {
           return Cancelled("billing: load of {} assembly {} stopped; the next run resumes it",
                            r.group, r.assembly_id);
         }
-        RETURN_IF_ERROR(flush(options_.batch_rows / 2));
+        RETURN_IF_ERROR(writer.FlushSome());
       }
     }
     r.rows += row;
@@ -330,8 +355,8 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
     r.finalised |= conv.saw_invoice();
     ++r.files;
   }
-  RETURN_IF_ERROR(flush(0));
-  RETURN_IF_ERROR(wait_inflight());
+  RETURN_IF_ERROR(writer.Finish());
+  r.added = writer.added();
   ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r.group, r.assembly_id));
   r.replaced_events = pub.dropped_events;
   log::Info(
@@ -339,6 +364,119 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
       "assembly replaced{}",
       r.group, r.assembly_id, r.rows, r.files, r.added, r.replaced_events,
       r.finalised ? "; the period is final (invoiced)" : "");
+  RETURN_IF_ERROR(RecordInLedger(r));
+  return r;
+}
+
+Result<std::unique_ptr<SequentialFile>> Loader::OpenReportFile(const std::string& key,
+                                                               ZipEntryInfo* zip_info) {
+  if (key.ends_with(".zip")) {
+    ASSIGN_OR_RETURN(auto file, source_->OpenRandom(key));
+    return OpenZipEntry(std::move(file), source_->Describe(key), options_.zip_limits, zip_info);
+  }
+  ASSIGN_OR_RETURN(auto raw, source_->Open(key));
+  auto peek = std::make_unique<PeekFile>(std::move(raw));
+  ASSIGN_OR_RETURN(std::string_view head, peek->Peek());
+  if (cloudtrail::LooksGzipped(head)) {
+    return cloudtrail::NewGunzipFile(std::move(peek), source_->Describe(key), kMaxDecompressed);
+  }
+  return std::unique_ptr<SequentialFile>(std::move(peek));
+}
+
+Result<std::vector<AssemblyResult>> Loader::LoadDbr(const std::string& prefix,
+                                                    const std::string& from_month,
+                                                    const std::string& to_month) {
+  // Only the top level under the prefix: a DBR is never in a folder of its own.
+  const std::string base = prefix.empty() || prefix.back() == '/' ? prefix : prefix + "/";
+  ASSIGN_OR_RETURN(auto keys, source_->List(base));
+  std::vector<AssemblyResult> out;
+  for (const DbrObject& o : ChooseDbrObjects(keys, base)) {
+    const std::string month = o.month.substr(0, 4) + o.month.substr(5, 2);
+    if (!from_month.empty() && month < from_month) continue;
+    if (!to_month.empty() && month > to_month) continue;
+    auto r = LoadDbrObject(o);
+    if (!r.ok()) {
+      if (r.status().code() == StatusCode::kCancelled) return r.status();
+      log::Error("billing: {}: not loaded: {}", o.Group(), r.status().ToString());
+      AssemblyResult failed;
+      failed.group = o.Group();
+      failed.period = o.month;
+      failed.manifest_key = o.key;
+      failed.error = r.status().ToString();
+      out.push_back(std::move(failed));
+      continue;
+    }
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<AssemblyResult> Loader::LoadDbrObject(const DbrObject& o) {
+  AssemblyResult r;
+  r.group = o.Group();
+  r.period = o.month;
+  r.manifest_key = o.key;
+  const std::string where = source_->Describe(o.key);
+  // The archive's directory gives the version before any row is read.
+  ZipEntryInfo zi;
+  ASSIGN_OR_RETURN(auto in, OpenReportFile(o.key, &zi));
+  r.assembly_id = fmt::format("{:08x}-{}", zi.crc, zi.size);
+  auto groups = store_->Groups(options_.index);
+  if (auto it = groups.find(r.group); it != groups.end() &&
+                                      it->second.live_version == r.assembly_id &&
+                                      it->second.staged_versions.empty()) {
+    r.skipped = true;
+    r.rows = it->second.live_events;
+    log::Info("billing: {} version {} is already loaded ({} rows)", r.group, r.assembly_id, r.rows);
+    return r;
+  }
+  const int64_t month_start_ms =
+      DaysFromCivil(std::stoi(o.month.substr(0, 4)),
+                    static_cast<unsigned>(std::stoi(o.month.substr(5, 2))), 1) *
+      86'400'000;
+  GroupWriter writer(store_, options_.index, store::CommitOptions{r.group, r.assembly_id},
+                     options_.batch_rows);
+  CsvReader csv(std::move(in), where);
+  std::vector<std::string_view> fields;
+  ASSIGN_OR_RETURN(bool has_header, csv.Next(&fields));
+  if (!has_header) return InvalidArgument("{}: the report's CSV is empty (no header row)", where);
+  TextArena arena;
+  ASSIGN_OR_RETURN(DbrRowConverter conv,
+                   DbrRowConverter::Make(fields, where, r.assembly_id, month_start_ms, &arena));
+  uint64_t row = 0;
+  cloudtrail::Event ev;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, csv.Next(&fields));
+    if (!more) break;
+    ++row;
+    if (fields.size() == 1 && fields[0].empty()) continue;  // a blank line
+    ASSIGN_OR_RETURN(bool charge, conv.Convert(fields, row, &ev));
+    if (!charge) continue;
+    ++r.rows;
+    const bool full = writer.Add(std::move(ev));
+    ev = cloudtrail::Event();
+    if (full) {
+      if (options_.stop != nullptr && options_.stop->load()) {
+        return Cancelled("billing: load of {} version {} stopped; the next run resumes it", r.group,
+                         r.assembly_id);
+      }
+      RETURN_IF_ERROR(writer.FlushSome());
+    }
+  }
+  RETURN_IF_ERROR(writer.Finish());
+  r.added = writer.added();
+  r.files = 1;
+  r.unblended_total = conv.unblended_total();
+  r.summary_rows = conv.summary_rows();
+  if (conv.statement_total()) r.statement_total = *conv.statement_total();
+  r.finalised = conv.saw_invoice();
+  ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r.group, r.assembly_id));
+  r.replaced_events = pub.dropped_events;
+  log::Info(
+      "billing: {} version {} loaded: {} charge rows ({} new, {} summary rows left out), {} rows "
+      "of the previous version replaced{}",
+      r.group, r.assembly_id, r.rows, r.added, r.summary_rows, r.replaced_events,
+      r.finalised ? "; the month is final (invoiced)" : "");
   RETURN_IF_ERROR(RecordInLedger(r));
   return r;
 }

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -23,6 +24,8 @@
 
 #include "aws/s3.h"
 #include "billing/cur.h"
+#include "billing/dbr.h"
+#include "billing/zip.h"
 #include "common/fs.h"
 #include "common/status.h"
 #include "store/store.h"
@@ -38,6 +41,9 @@ class ReportSource {
   virtual Result<std::string> Read(const std::string& key) = 0;
   // The object's bytes as a stream (downloaded first when remote).
   virtual Result<std::unique_ptr<SequentialFile>> Open(const std::string& key) = 0;
+  // The object's bytes with random access (a ZIP archive's directory is at its end; downloaded
+  // first when remote). Unsupported unless the source overrides it.
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandom(const std::string& key);
   // "s3://bucket/key" or the local path, for events' `source` and messages.
   virtual std::string Describe(const std::string& key) const = 0;
 };
@@ -58,6 +64,8 @@ struct LoadOptions {
   // Checked between rows: when it turns true the load returns Cancelled, leaving what it staged
   // for the next run to finish.
   const std::atomic<bool>* stop = nullptr;
+  // What a ZIP archive (a DBR, a ZIP-compressed CUR file) may declare (zip.h).
+  ZipLimits zip_limits;
 };
 
 struct AssemblyResult {
@@ -73,6 +81,11 @@ struct AssemblyResult {
   double unblended_total = 0;    // sum of lineItem/UnblendedCost over the rows read
   bool finalised = false;        // bill/InvoiceId was set: AWS issued the invoice
   uint64_t files = 0;
+  uint64_t summary_rows = 0;  // DBR: StatementTotal, InvoiceTotal... rows counted, not loaded
+  // DBR: the report's StatementTotal UnBlendedCost, when it has that row (NaN otherwise).
+  double statement_total = std::numeric_limits<double>::quiet_NaN();
+  // LoadDbr: why this object was not loaded (nothing of it is searched); "" when it was.
+  std::string error;
 };
 
 class Loader {
@@ -86,9 +99,25 @@ class Loader {
   Result<std::vector<AssemblyResult>> LoadReport(const std::string& prefix,
                                                  const std::string& report,
                                                  const std::vector<std::string>& periods = {});
+  // Every Detailed Billing Report object directly under `prefix` ("" for the bucket's top), one
+  // per payer account and month (dbr.h, ChooseDbrObjects), months from..to ("YYYYMM", "" for
+  // unbounded). Each object is the month's replacement group "dbr/<account>/<YYYY-MM>" with the
+  // version "<CRC-32 of the CSV>-<its size>" (from the ZIP directory), so a rewritten object
+  // replaces the month's rows in one swap and the same object again is skipped. An object that
+  // cannot be read (a hostile or damaged archive, a malformed CSV) is reported in its result's
+  // `error` and leaves the month as it was; the others still load. Only a stop (Cancelled) or a
+  // failure to list ends the call early.
+  Result<std::vector<AssemblyResult>> LoadDbr(const std::string& prefix,
+                                              const std::string& from_month = "",
+                                              const std::string& to_month = "");
+  // One DBR object.
+  Result<AssemblyResult> LoadDbrObject(const DbrObject& object);
 
  private:
   Status RecordInLedger(const AssemblyResult& r);
+  // A report file as a CSV stream: gunzipped, unzipped (".zip", zip.h) or as it is.
+  Result<std::unique_ptr<SequentialFile>> OpenReportFile(const std::string& key,
+                                                         ZipEntryInfo* zip_info = nullptr);
   store::Store* store_;
   ReportSource* source_;
   LoadOptions options_;

@@ -28,12 +28,32 @@ struct BillingFlags {
   std::string manifest;  // load: one manifest key (relative to the folder)
   std::string report, prefix, index;
   std::string from, to;  // backfill: YYYY-MM
+  bool dbr = false;      // load: Detailed Billing Reports under --prefix instead of a CUR report
 };
 
 void PrintResults(const std::vector<billing::AssemblyResult>& results, double secs) {
   uint64_t rows = 0;
   for (const auto& r : results) {
+    if (!r.error.empty()) {
+      std::printf("%s\n",
+                  fmt::format("{} {}: NOT LOADED: {}", r.group, r.manifest_key, r.error).c_str());
+      continue;
+    }
     rows += r.skipped ? 0 : r.rows;
+    if (r.group.starts_with("dbr/")) {
+      std::printf(
+          "%s\n",
+          fmt::format("{} version {}: {}{}", r.group, r.assembly_id,
+                      r.skipped ? fmt::format("already loaded ({} rows)", r.rows)
+                                : fmt::format("{} charge rows, {} new, {} replaced, {} summary "
+                                              "rows left out, UnBlendedCost total {:.6f} "
+                                              "(statement total {:.6f})",
+                                              r.rows, r.added, r.replaced_events, r.summary_rows,
+                                              r.unblended_total, r.statement_total),
+                      r.finalised ? ", final (invoiced)" : "")
+              .c_str());
+      continue;
+    }
     std::printf("%s\n",
                 fmt::format("{} {} assembly {}: {}{}", r.group, r.period, r.assembly_id,
                             r.skipped ? fmt::format("already loaded ({} rows)", r.rows)
@@ -74,12 +94,18 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
     std::fprintf(stderr, "cairn billing: index \"%s\" is not [a-z0-9_-]{1,100}\n", index.c_str());
     return kExitUsage;
   }
-  if (mode == "load" && f.manifest.empty() && f.report.empty() && !c.Has("billing.report")) {
-    std::fprintf(stderr, "cairn billing load: give --report NAME or --manifest KEY\n");
+  if (mode == "load" && f.manifest.empty() && f.report.empty() && !f.dbr &&
+      !c.Has("billing.report")) {
+    std::fprintf(stderr, "cairn billing load: give --report NAME, --manifest KEY or --dbr\n");
+    return kExitUsage;
+  }
+  auto dbr_set = c.GetBool("billing.dbr", false);
+  if (!dbr_set.ok()) {
+    std::fprintf(stderr, "cairn billing: %s\n", dbr_set.status().message().c_str());
     return kExitUsage;
   }
   if (mode != "load" &&
-      (!c.Has("billing.bucket") || (f.report.empty() && !c.Has("billing.report")))) {
+      (!c.Has("billing.bucket") || (f.report.empty() && !c.Has("billing.report") && !*dbr_set))) {
     std::fprintf(stderr,
                  "cairn billing %s: [billing] bucket and report must be set (cairn.toml or "
                  "CAIRN_BILLING_BUCKET / CAIRN_BILLING_REPORT)\n",
@@ -106,7 +132,14 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
     lo.index = index;
     lo.ledger_path = JoinPath(g->data_dir, "billing/ledger.jsonl");
     billing::Loader loader(store.get(), source.get(), lo);
-    if (!f.manifest.empty()) {
+    if (f.dbr) {
+      std::string from = f.from, to = f.to;
+      std::erase(from, '-');
+      std::erase(to, '-');
+      results = loader.LoadDbr(!f.prefix.empty() ? f.prefix : c.GetString("billing.dbr_prefix", ""),
+                               from.substr(0, std::min<size_t>(6, from.size())),
+                               to.substr(0, std::min<size_t>(6, to.size())));
+    } else if (!f.manifest.empty()) {
       auto r = loader.LoadManifest(f.manifest);
       if (r.ok()) {
         results->push_back(*r);
@@ -156,9 +189,16 @@ int Run(Globals* g, const BillingFlags& f, const std::string& mode) {
   }
   if (results->empty()) std::printf("billing: no report periods to load\n");
   PrintResults(*results, secs);
+  bool any_failed = false;
+  for (const auto& r : *results) any_failed |= !r.error.empty();
   Status closed = store->Close();
   if (!closed.ok()) {
     std::fprintf(stderr, "cairn billing: %s\n", closed.ToString().c_str());
+    return kExitFailed;
+  }
+  if (any_failed) {
+    std::fprintf(stderr, "cairn billing %s: some report objects were not loaded (above)\n",
+                 mode.c_str());
     return kExitFailed;
   }
   return kExitOk;
@@ -235,6 +275,10 @@ void RegisterBilling(CLI::App* app, Globals* g) {
                    "One manifest's key (relative to DIR): load the assembly it names");
   load->add_option("--from", flags->from, "First month (YYYY-MM)");
   load->add_option("--to", flags->to, "Last month (YYYY-MM)");
+  load->add_flag("--dbr", flags->dbr,
+                 "Load the Detailed Billing Reports (<account>-aws-billing-detailed-line-items"
+                 "...-YYYY-MM.csv.zip) directly under --prefix (default: billing.dbr_prefix, or "
+                 "the folder's top)");
   common(load);
   load->callback([flags, g]() { g->run = [flags, g]() { return Run(g, *flags, "load"); }; });
   CLI::App* collect = cmd->add_subcommand(

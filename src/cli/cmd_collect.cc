@@ -101,7 +101,7 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
         return;
       }
       for (const auto& a : *r) {
-        if (!a.skipped) {
+        if (!a.skipped && a.error.empty()) {
           log::Info(
               "billing: {} assembly {} loaded ({} rows, lineItem/UnblendedCost total {:.6f}{})",
               a.group, a.assembly_id, a.rows, a.unblended_total, a.finalised ? ", final" : "");

@@ -27,6 +27,8 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
     std::string trail = "cairn-trail";
     std::string tamper;
     bool billing = false;
+    bool dbr = false;
+    std::string compression = "gzip";
     uint64_t rows = 10'000;
     int assemblies = 3;
     uint64_t rows_per_file = 250'000;
@@ -84,10 +86,53 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                   "With --billing: rows per report file (default 250000)");
   cmd->add_flag("--final", flags->final_invoice,
                 "With --billing: the last assembly is the invoiced one (bill/InvoiceId set)");
+  cmd->add_option("--compression", flags->compression,
+                  "With --billing: the CUR files' compression, gzip (default) or zip")
+      ->check(CLI::IsMember({"gzip", "zip"}));
+  cmd->add_flag("--dbr", flags->dbr,
+                "With --billing: write Detailed Billing Reports instead: --assemblies versions of "
+                "the month's ZIP object (OUT/v<k>/ the bucket as version k left it, OUT/ the "
+                "last), --rows LineItem rows, plus OUT/csv/v<k>.csv, the plain CSV");
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
+      if (flags->billing && flags->dbr) {
+        billing::DbrGenOptions d;
+        d.out_dir = flags->options.out_dir;
+        d.seed = flags->options.seed;
+        d.rows = flags->rows;
+        d.versions = flags->assemblies;
+        d.final_invoice = flags->final_invoice;
+        d.plain_csv = true;
+        if (auto start = ParseIso8601Millis(flags->start)) {
+          int64_t y;
+          unsigned m, day;
+          CivilFromDays(*start / 86'400'000, &y, &m, &day);
+          d.year = static_cast<int>(y);
+          d.month = static_cast<int>(m);
+        }
+        auto r = billing::GenerateDbr(d);
+        if (!r.ok()) {
+          std::fprintf(stderr, "cairn generate --billing --dbr: %s\n",
+                       r.status().ToString().c_str());
+          return r.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed;
+        }
+        for (size_t k = 0; k < r->versions.size(); ++k) {
+          const auto& v = r->versions[k];
+          std::printf("%s\n",
+                      fmt::format("version {}: {} LineItem rows, {} summary rows, UnBlendedCost "
+                                  "total {:.9f}, bucket {}, csv {}",
+                                  k + 1, v.line_items, v.summary_rows, v.statement_total,
+                                  v.bucket_dir, v.csv_path)
+                          .c_str());
+        }
+        std::printf("%s\n", fmt::format("month {}: object {} (the last version also under {})",
+                                        r->month, r->key, d.out_dir)
+                                .c_str());
+        return kExitOk;
+      }
       if (flags->billing) {
         billing::CurGenOptions b;
+        b.compression = flags->compression == "zip" ? "ZIP" : "GZIP";
         b.out_dir = flags->options.out_dir;
         b.seed = flags->options.seed;
         b.rows = flags->rows;

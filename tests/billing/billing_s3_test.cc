@@ -277,6 +277,127 @@ report = "cairn-cur"
   fs->RemoveAll(dir).IgnoreError();
 }
 
+// Detailed Billing Reports from the bucket ([billing] dbr = true, no CUR report): AWS rewrites the
+// month's object in place; each backfill leaves exactly the object's current version, and a run
+// with nothing new changes nothing.
+TEST_F(BillingS3Test, DbrRewrittenInPlaceReplacesTheMonth) {
+  CAIRN_REQUIRE_FAUXQS();
+  if (!server_) return;
+  const std::string dir = cairn::testing::MakeTempDir("cairn_billing_dbr_s3");
+  billing::DbrGenOptions g;
+  g.out_dir = dir + "/gen";
+  g.rows = 2000;
+  g.seed = 4;
+  g.prefix = "dbr";
+  auto gen = billing::GenerateDbr(g);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  aws::HttpOptions h;
+  h.use_env_proxy = false;
+  aws::AwsClientOptions o;
+  o.region = "us-east-1";
+  o.endpoints.endpoint_url = server_->endpoint();
+  auto client =
+      std::make_shared<aws::AwsClient>(aws::NewCurlHttpClient(h),
+                                       std::make_shared<aws::StaticCredentialsProvider>(
+                                           aws::Credentials{"test", "test", "", 0, "test"}),
+                                       o);
+  aws::S3Client s3(client.get());
+  const std::string bucket = "payer-dbr-reports";
+  ASSERT_TRUE(s3.CreateBucket(bucket).ok());
+  FileSystem* fs = FileSystem::Default();
+  auto put_version = [&](size_t v) {
+    auto body = ReadFileToString(fs, JoinPath(gen->versions[v].bucket_dir, gen->key), 1 << 30);
+    ASSERT_TRUE(body.ok());
+    ASSERT_TRUE(s3.PutObject(bucket, gen->key, *body).ok());
+  };
+  // A key that is not a DBR object beside it: ignored.
+  ASSERT_TRUE(s3.PutObject(bucket, "dbr/111111111111-aws-billing-csv-2026-11.csv", "x").ok());
+  const std::string toml = dir + "/cairn.toml";
+  ASSERT_TRUE(WriteFileAtomic(fs, toml,
+                              fmt::format(R"([aws]
+region = "us-east-1"
+endpoint_url = "{}"
+key_id = "test"
+secret_key = "test"
+
+[billing]
+bucket = "{}"
+dbr = true
+dbr_prefix = "dbr"
+)",
+                                          server_->endpoint(), bucket))
+                  .ok());
+  const std::string data = dir + "/data";
+  const std::string cmd =
+      fmt::format("{} --data {} billing backfill --config {}", CAIRN_BINARY, data, toml);
+  auto live = [&]() {
+    store::StoreOptions so;
+    so.data_dir = data;
+    so.read_only = true;
+    so.background_merge = false;
+    auto st = store::Store::Open(so);
+    EXPECT_TRUE(st.ok());
+    auto groups = (*st)->Groups(std::string(billing::kIndex));
+    auto info = (*st)->Info(std::string(billing::kIndex));
+    EXPECT_EQ(groups.size(), 1u);
+    EXPECT_TRUE(groups.count("dbr/111111111111/2026-11"));
+    return std::make_tuple(groups.empty() ? std::string() : groups.begin()->second.live_version,
+                           info.ok() ? info->events : 0, info.ok() ? info->generation : 0);
+  };
+  put_version(0);
+  auto r1 = cairn::testing::RunCommand(cmd);
+  ASSERT_EQ(r1.status, 0) << r1.output;
+  auto [v1, n1, gen1] = live();
+  EXPECT_EQ(n1, gen->versions[0].line_items + 1);
+  put_version(2);
+  auto r2 = cairn::testing::RunCommand(cmd);
+  ASSERT_EQ(r2.status, 0) << r2.output;
+  auto [v2, n2, gen2] = live();
+  EXPECT_NE(v2, v1);
+  EXPECT_EQ(n2, gen->versions[2].line_items + 1);
+  auto r3 = cairn::testing::RunCommand(cmd);
+  ASSERT_EQ(r3.status, 0) << r3.output;
+  EXPECT_NE(r3.output.find("already loaded"), std::string::npos) << r3.output;
+  auto [v3, n3, gen3] = live();
+  EXPECT_EQ(v3, v2);
+  EXPECT_EQ(gen3, gen2);
+  auto s = cairn::testing::RunCommand(
+      fmt::format("{} --log-level warn --data {} search --format json 'index=aws-billing "
+                  "sourcetype=aws:billing:dbr | stats sum(UnBlendedCost) as cost count'",
+                  CAIRN_BINARY, data));
+  ASSERT_EQ(s.status, 0) << s.output;
+  const size_t at = s.output.find("\"cost\":\"");
+  ASSERT_NE(at, std::string::npos) << s.output;
+  EXPECT_NEAR(std::stod(s.output.substr(at + 8)), gen->versions[2].statement_total,
+              1e-6 * gen->versions[2].statement_total);
+  fs->RemoveAll(dir).IgnoreError();
+}
+
+// `cairn billing load --dbr` over a folder with a damaged object beside a good one: the good one
+// loads, the damaged one is named with its problem, and the exit status says something failed.
+TEST(BillingCliTest, DbrLoadNamesARefusedObjectAndLoadsTheRest) {
+  const std::string dir = cairn::testing::MakeTempDir("cairn_billing_dbr_cli");
+  auto gen = cairn::testing::RunCommand(fmt::format(
+      "{} generate --billing --dbr --out {}/bucket --rows 500 --assemblies 1", CAIRN_BINARY, dir));
+  ASSERT_EQ(gen.status, 0) << gen.output;
+  const std::string bad = "222222222222-aws-billing-detailed-line-items-2026-10.csv.zip";
+  ASSERT_TRUE(
+      WriteFileAtomic(FileSystem::Default(), dir + "/bucket/" + bad, "PK\x03\x04 not a zip").ok());
+  auto r = cairn::testing::RunCommand(
+      fmt::format("{} --data {}/data billing load {}/bucket --dbr", CAIRN_BINARY, dir, dir));
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("NOT LOADED"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(bad), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not a readable ZIP archive"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("dbr/111111111111/2026-11 version"), std::string::npos) << r.output;
+  auto s = cairn::testing::RunCommand(
+      fmt::format("{} --log-level warn --data {}/data search --format json 'index=aws-billing "
+                  "sourcetype=aws:billing:dbr RecordType=LineItem | stats count'",
+                  CAIRN_BINARY, dir));
+  EXPECT_NE(s.output.find("\"count\":\"500\""), std::string::npos) << s.output;
+  FileSystem::Default()->RemoveAll(dir).IgnoreError();
+}
+
 // Quoting and error paths of the command line: an unset bucket is a usage error.
 TEST(BillingCliTest, MissingBucketIsAUsageError) {
   const std::string dir = cairn::testing::MakeTempDir("cairn_billing_cli");
@@ -307,6 +428,25 @@ void RunDifferential(const std::string& profile) {
 
 TEST(BillingDifferential, FewResources) { RunDifferential("few"); }
 TEST(BillingDifferential, ManyResourcesAndTags) { RunDifferential("many"); }
+
+// The DuckDB differential check of the Detailed Billing Report
+// (tests/billing/billing_dbr_differential.mjs).
+TEST(BillingDifferential, DetailedBillingReport) {
+  if (cairn::testing::RunCommand("node --version").status != 0) {
+    if (cairn::testing::UnderCi()) FAIL() << "node is required under CI=true";
+    GTEST_SKIP() << "node not found";
+  }
+  auto r = cairn::testing::RunCommand(
+      fmt::format("node {}/tests/billing/billing_dbr_differential.mjs --cairn {}", CAIRN_SOURCE_DIR,
+                  CAIRN_BINARY));
+  if (r.status == 77) {
+    if (cairn::testing::UnderCi()) FAIL() << r.output;
+    GTEST_SKIP() << r.output;
+  }
+  std::printf("%s", r.output.c_str());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("dbr differential cases agree: 8 of 8"), std::string::npos);
+}
 
 }  // namespace
 }  // namespace cairn

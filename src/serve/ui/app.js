@@ -560,9 +560,10 @@ const AWS_PANELS = [
   ['Trail changes', 'index=* eventSource=cloudtrail.amazonaws.com (eventName=StopLogging OR eventName=DeleteTrail OR eventName=UpdateTrail OR eventName=CreateTrail OR eventName=PutEventSelectors) | table _time eventName userIdentity.arn awsRegion errorCode', 'table'],
   ['IAM changes', 'index=* eventSource=iam.amazonaws.com NOT eventName=Get* NOT eventName=List* | stats count by eventName | sort - count | head 15', 'column'],
   ['Security group changes', 'index=* eventName=AuthorizeSecurityGroup* OR eventName=RevokeSecurityGroup* OR eventName=CreateSecurityGroup OR eventName=DeleteSecurityGroup | stats count by eventName, userIdentity.arn | sort - count', 'table'],
-  // Costs from the billing reports (cairn billing; no results until a report is loaded).
-  ['Cost by service', 'index=aws-billing | stats sum(lineItem/UnblendedCost) as cost by product/ProductName | sort - cost | head 10', 'column'],
-  ['Cost by account', 'index=aws-billing | stats sum(lineItem/UnblendedCost) as cost by lineItem/UsageAccountId | sort - cost | head 10', 'table'],
+  // Costs from the billing reports (cairn billing; no results until a report is loaded): the CUR's
+  // fields or the Detailed Billing Report's, whichever an event has (docs/billing.md).
+  ['Cost by service', "index=aws-billing | eval cost=coalesce('lineItem/UnblendedCost', UnBlendedCost), service=coalesce('product/ProductName', ProductName) | stats sum(cost) as cost by service | sort - cost | head 10", 'column'],
+  ['Cost by account', "index=aws-billing | eval cost=coalesce('lineItem/UnblendedCost', UnBlendedCost), account=coalesce('lineItem/UsageAccountId', LinkedAccountId, PayerAccountId) | stats sum(cost) as cost by account | sort - cost | head 10", 'table'],
 ];
 
 async function awsPage(view) {
