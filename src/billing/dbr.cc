@@ -95,7 +95,10 @@ Result<DbrRowConverter> DbrRowConverter::Make(const std::vector<std::string_view
   }
   int cost_col = -1, unblended_col = -1;
   for (size_t i = 0; i < header.size(); ++i) {
-    const std::string_view h = header[i];
+    std::string_view h = header[i];
+    // A byte order mark before the first column's name (a CSV saved by a spreadsheet) is not part
+    // of the name.
+    if (i == 0 && h.starts_with("\xEF\xBB\xBF")) h.remove_prefix(3);
     std::string key;
     AppendJsonString(&key, h);
     key += ':';

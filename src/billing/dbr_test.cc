@@ -225,6 +225,47 @@ TEST(DbrKeyTest, NamesAndChoice) {
   EXPECT_TRUE(chosen[1].with_tags);
 }
 
+TEST(DbrRowTest, ChargesBecomeEventsSummariesAreCounted) {
+  // A byte order mark before the first name is dropped; the cost columns are numbers.
+  std::vector<std::string_view> header = {"\xEF\xBB\xBFInvoiceID", "LinkedAccountId", "RecordType",
+                                          "UsageStartDate",        "UnBlendedCost",   "user:team"};
+  auto conv = DbrRowConverter::Make(header, "src", "v1", 7, nullptr);
+  ASSERT_TRUE(conv.ok()) << conv.status().ToString();
+  cloudtrail::Event e;
+  auto r = conv->Convert(
+      {"Estimated", "222222222222", "LineItem", "2026-11-03 05:00:00", "1.25", ""}, 4, &e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(
+      e.raw.view(),
+      R"({"InvoiceID":"Estimated","LinkedAccountId":"222222222222","RecordType":"LineItem","UsageStartDate":"2026-11-03 05:00:00","UnBlendedCost":1.25})");
+  EXPECT_EQ(e.time_ms, 1793682000000);
+  EXPECT_EQ(e.event_id, "v1-4");
+  EXPECT_EQ(e.sourcetype, kDbrSourcetype);
+  EXPECT_EQ(e.account, "222222222222");
+  r = conv->Convert({"Estimated", "", "Rounding", "", "-0.5", ""}, 5, &e);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_EQ(e.time_ms, 7);  // no UsageStartDate: the month's start
+  r = conv->Convert({"Estimated", "", "StatementTotal", "", "0.75", ""}, 6, &e);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  r = conv->Convert({"Estimated", "", "InvoiceTotal", "", "0.75", ""}, 7, &e);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(*r);
+  EXPECT_EQ(conv->summary_rows(), 2u);
+  EXPECT_EQ(conv->statement_total(), std::optional<double>(0.75));
+  EXPECT_DOUBLE_EQ(conv->unblended_total(), 0.75);
+  EXPECT_FALSE(conv->saw_invoice());
+  EXPECT_FALSE(conv->Convert({"a", "b"}, 8, &e).ok());
+  EXPECT_FALSE(conv->Convert({"1", "2", "LineItem", "yesterday", "1", ""}, 9, &e).ok());
+  // Not a DBR: no RecordType or no cost column.
+  auto not_dbr = DbrRowConverter::Make({"lineItem/UnblendedCost", "lineItem/UsageStartDate"}, "cur",
+                                       "v", 0, nullptr);
+  ASSERT_FALSE(not_dbr.ok());
+  EXPECT_NE(not_dbr.status().message().find("not a Detailed Billing Report"), std::string::npos);
+}
+
 // Archives made by hand for the refusals.
 std::string ReadAll(const std::string& path) {
   auto s = ReadFileToString(FileSystem::Default(), path);
