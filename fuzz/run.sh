@@ -19,7 +19,7 @@ if [ ! -f "$BUILD/build.ninja" ]; then
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 fi
-TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest fuzz_billing fuzz_sigma}"
+TARGETS="${FUZZ_TARGETS:-fuzz_reader fuzz_gunzip fuzz_scan fuzz_spl fuzz_notification fuzz_segment fuzz_manifest fuzz_digest fuzz_billing fuzz_zip fuzz_sigma}"
 # shellcheck disable=SC2086
 ninja -C "$BUILD" -j "${JOBS:-2}" $TARGETS segment_seeds
 SEEDS="$BUILD/seeds"
@@ -31,6 +31,11 @@ if [ -x build/src/cli/cairn ]; then
   mkdir -p "$SEEDS/billing"
   find "$SEEDS/cur" -name '*-Manifest.json' -exec cp {} "$SEEDS/billing/" \;
   find "$SEEDS/cur" -name '*.csv.gz' -exec sh -c 'gunzip -c "$1" > "$2/$(basename "$1" .gz)"' _ {} "$SEEDS/billing" \;
+  # fuzz_zip: a generated DBR object and a ZIP-compressed CUR file.
+  build/src/cli/cairn generate --billing --dbr --out "$SEEDS/dbr" --rows 20 --assemblies 1 >/dev/null
+  build/src/cli/cairn generate --billing --out "$SEEDS/curzip" --rows 30 --assemblies 1 --compression zip >/dev/null
+  mkdir -p "$SEEDS/zip"
+  find "$SEEDS/dbr" "$SEEDS/curzip" -name '*.zip' -exec cp {} "$SEEDS/zip/" \;
 fi
 
 # Seed folders for each target, read in place (never copied into the repository).
@@ -46,6 +51,7 @@ seeds_for() {
     fuzz_manifest) echo "$SEEDS/manifest" ;;
     fuzz_digest) echo "$DATA/digest" ;;
     fuzz_billing) echo "$SEEDS/billing" ;;
+    fuzz_zip) echo "$SEEDS/zip" ;;
   esac
 }
 
