@@ -95,6 +95,10 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                 "last), --rows LineItem rows, plus OUT/csv/v<k>.csv, the plain CSV");
   cmd->callback([flags, g]() {
     g->run = [flags]() -> int {
+      if ((flags->dbr || flags->compression != "gzip") && !flags->billing) {
+        std::fprintf(stderr, "cairn generate: --dbr and --compression go with --billing\n");
+        return kExitUsage;
+      }
       if (flags->billing && flags->dbr) {
         billing::DbrGenOptions d;
         d.out_dir = flags->options.out_dir;
