@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# What hashing log files (continuous verification, docs/verify.md) costs `cairn collect`.
+#
+# Two data sets from `cairn generate`, uploaded once to the fauxqs emulator on 127.0.0.1 (started
+# here): "small" (many files of about 20 events: 3 accounts x 4 regions, one day) and "large"
+# (288 files of about 2,000 events: one account and region, one day). For each of PAIRS pairs and
+# each set, the same backlog is announced (CloudTrail's notification through the site's SNS topics,
+# into a fresh queue) and collected by the real `cairn collect` from start to idle, once with
+# hashing on (the default) and once with `collect.hash_logs = false` (a benchmark-only setting
+# that also turns continuous verification off), the order alternating from pair to pair. Each run
+# prints files/s, events/s and MB/s of decoded JSON over collect's busy time (first receive to
+# last delete), and the process's CPU seconds (user + system, from start to exit); then the
+# medians per set and way, and what hashing costs.
+#
+# Usage: bench/collect_hash.sh [PAIRS]   (default 4). BUILD=build dir (default build),
+# WORKERS (default 4), SMALL_EVENTS (default 60000), LARGE_EVENTS (default 600000), KEEP=1 keeps
+# the work folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAIRS=${1:-4}
+B=${BUILD:-build}
+case $B in /*) ;; *) B=$PWD/$B ;; esac
+CAIRN=$B/src/cli/cairn
+LOAD=$B/tests/collect/collect_load
+WORKERS=${WORKERS:-4}
+WORK=$(mktemp -d /tmp/cairn-collect-hash.XXXXXX)
+trap 'kill $FAUXQS_PID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+
+"$CAIRN" --log-level warn generate --out "$WORK/small" --events "${SMALL_EVENTS:-60000}" \
+  --days 1 --accounts 3 --regions 4 --no-scenarios --seed 1 >"$WORK/gen-small.out"
+"$CAIRN" --log-level warn generate --out "$WORK/large" --events "${LARGE_EVENTS:-600000}" \
+  --days 1 --accounts 1 --regions 1 --no-scenarios --seed 2 >"$WORK/gen-large.out"
+
+mkfifo "$WORK/in"
+FAUXQS_DEFAULT_REGION=us-west-2 node tests/harness/fauxqs_server.mjs <"$WORK/in" >"$WORK/fauxqs.out" 2>&1 &
+FAUXQS_PID=$!
+exec 9>"$WORK/in"
+for _ in $(seq 100); do grep -q FAUXQS_LISTENING "$WORK/fauxqs.out" 2>/dev/null && break; sleep 0.1; done
+PORT=$(awk '/FAUXQS_LISTENING/{print $2}' "$WORK/fauxqs.out")
+export AWS_ENDPOINT_URL=http://127.0.0.1:$PORT AWS_EC2_METADATA_DISABLED=true
+export CAIRN_COLLECT_WAIT_SECONDS=1
+
+declare -A NFILES JSON_MB GZ_MB
+for SET in small large; do
+  find "$WORK/$SET" -name '*.json.gz' | sort >"$WORK/$SET.list"
+  NFILES[$SET]=$(wc -l <"$WORK/$SET.list")
+  GZ_MB[$SET]=$(xargs cat <"$WORK/$SET.list" | wc -c | awk '{printf "%.1f", $1 / 1e6}')
+  JSON_MB[$SET]=$(xargs cat <"$WORK/$SET.list" | gzip -dc | wc -c | awk '{printf "%.1f", $1 / 1e6}')
+  "$LOAD" "$AWS_ENDPOINT_URL" "put-$SET" "bench-$SET" --put "$WORK/$SET" 2>>"$WORK/load.err"
+  echo "set $SET: ${NFILES[$SET]} files, $(grep -o '[0-9,]* events' "$WORK/gen-$SET.out" | head -1)," \
+    "${GZ_MB[$SET]} MB gzipped, ${JSON_MB[$SET]} MB of JSON"
+done
+echo "cores: $(nproc), workers: $WORKERS, load average: $(cut -d' ' -f1-3 /proc/loadavg)," \
+  "emulator: fauxqs on 127.0.0.1:$PORT"
+
+run() {  # run SET PAIR WAY(on|off)
+  local set=$1 pair=$2 way=$3 q="hash-$1-$2-$3"
+  "$LOAD" "$AWS_ENDPOINT_URL" "$q" "bench-$set" --announce "$WORK/$set" 2>>"$WORK/load.err"
+  cat >"$WORK/inputs-$q.conf" <<CONF
+[aws_cloudtrail://$q]
+	index = aws-cloudtrail
+	interval = 1
+	key_id = key
+	secret_key = secret
+	sqs_queue = $q
+	sqs_queue_region = us-west-2
+	sourcetype = aws-cloudtrail
+CONF
+  local hash=true
+  [ "$way" = on ] || hash=false
+  local out
+  out=$(CAIRN_COLLECT_HASH_LOGS=$hash /usr/bin/time -f 'TIME %e %U %S' "$CAIRN" --log-level error \
+    --data "$WORK/data-$q" collect --config "$WORK/inputs-$q.conf" --until-idle 2 \
+    --workers "$WORKERS" 2>&1)
+  rm -rf "$WORK/data-$q"
+  echo "$out" | awk -v set="$set" -v pair="$pair" -v way="$way" -v mb="${JSON_MB[$set]}" \
+    -v want="${NFILES[$set]}" '
+    /^collected/ { for (i = 1; i <= NF; i++) { if ($i == "files,") files = $(i - 1);
+                   if ($i == "busy") busy = $(i + 1); if ($i == "files/s,") fps = $(i - 1);
+                   if ($i == "events/s;") eps = $(i - 1) } }
+    /^TIME/ { cpu = $3 + $4 }
+    END { if (files != want) { printf "run %s %s %s: collected %s files of %s\n", set, pair, way, files, want > "/dev/stderr"; exit 1 }
+          printf "%s pair %s hash %-3s  busy %6.2f s  %7.1f files/s  %8.0f events/s  %6.1f MB/s  CPU %6.2f s\n",
+                 set, pair, way, busy, fps, eps, mb / busy, cpu }' | tee -a "$WORK/runs.txt"
+}
+
+for P in $(seq "$PAIRS"); do
+  for SET in small large; do
+    if [ $((P % 2)) = 1 ]; then run $SET $P on; run $SET $P off; else run $SET $P off; run $SET $P on; fi
+  done
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Medians per set and way; hashing's cost = 1 - on/off for throughput, on/off - 1 for CPU.
+echo
+echo "| data | hashing | files/s | events/s | MB/s (JSON) | CPU-s |"
+echo "|---|---|---|---|---|---|"
+for SET in small large; do
+  for WAY in off on; do
+    awk -v s=$SET -v w=$WAY '$1 == s && $5 == w { print $9, $11, $13, $16 }' "$WORK/runs.txt" >"$WORK/m-$SET-$WAY"
+  done
+  python3 - "$SET" "$WORK/m-$SET-off" "$WORK/m-$SET-on" <<'PY'
+import statistics, sys
+name = sys.argv[1]
+ways = {}
+for way, path in (("off", sys.argv[2]), ("on", sys.argv[3])):
+    rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
+    ways[way] = [statistics.median(c) for c in zip(*rows)]
+for way in ("off", "on"):
+    f, e, m, c = ways[way]
+    print(f"| {name} | {way} | {f:,.1f} | {e:,.0f} | {m:,.1f} | {c:.2f} |")
+off, on = ways["off"], ways["on"]
+print(f"| {name} | cost of hashing | {100 * (1 - on[0] / off[0]):+.1f}% | "
+      f"{100 * (1 - on[1] / off[1]):+.1f}% | {100 * (1 - on[2] / off[2]):+.1f}% | "
+      f"{100 * (on[3] / off[3] - 1):+.1f}% |")
+PY
+done
