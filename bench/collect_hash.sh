@@ -14,7 +14,10 @@
 #
 # Usage: bench/collect_hash.sh [PAIRS]   (default 4). BUILD=build dir (default build),
 # WORKERS (default 4), SMALL_EVENTS (default 60000), LARGE_EVENTS (default 600000), KEEP=1 keeps
-# the work folder.
+# the work folder. PROFILE=1 adds, per set, one run each way under `perf record` and prints the
+# share of collect's CPU samples in libcrypto (OpenSSL: the SHA-256, and SigV4's HMACs both ways):
+# the difference is hashing's share of collect's CPU, measured inside single runs, so the load of
+# other processes on a shared machine does not blur it as it blurs throughput.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PAIRS=${1:-4}
@@ -53,7 +56,7 @@ done
 echo "cores: $(nproc), workers: $WORKERS, load average: $(cut -d' ' -f1-3 /proc/loadavg)," \
   "emulator: fauxqs on 127.0.0.1:$PORT"
 
-run() {  # run SET PAIR WAY(on|off)
+run() {  # run SET PAIR WAY(on|off) [profile]
   local set=$1 pair=$2 way=$3 q="hash-$1-$2-$3"
   "$LOAD" "$AWS_ENDPOINT_URL" "$q" "bench-$set" --announce "$WORK/$set" 2>>"$WORK/load.err"
   cat >"$WORK/inputs-$q.conf" <<CONF
@@ -68,8 +71,9 @@ run() {  # run SET PAIR WAY(on|off)
 CONF
   local hash=true
   [ "$way" = on ] || hash=false
-  local out
-  out=$(CAIRN_COLLECT_HASH_LOGS=$hash /usr/bin/time -f 'TIME %e %U %S' "$CAIRN" --log-level error \
+  local out perf=()
+  [ -z "${4:-}" ] || perf=(perf record -q -F 999 -o "$WORK/perf-$q.data" --)
+  out=$(CAIRN_COLLECT_HASH_LOGS=$hash /usr/bin/time -f 'TIME %e %U %S' "${perf[@]}" "$CAIRN" --log-level error \
     --data "$WORK/data-$q" collect --config "$WORK/inputs-$q.conf" --until-idle 2 \
     --workers "$WORKERS" 2>&1)
   rm -rf "$WORK/data-$q"
@@ -90,28 +94,45 @@ for P in $(seq "$PAIRS"); do
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
-
-# Medians per set and way; hashing's cost = 1 - on/off for throughput, on/off - 1 for CPU.
-echo
-echo "| data | hashing | files/s | events/s | MB/s (JSON) | CPU-s |"
-echo "|---|---|---|---|---|---|"
-for SET in small large; do
-  for WAY in off on; do
-    awk -v s=$SET -v w=$WAY '$1 == s && $5 == w { print $9, $11, $13, $16 }' "$WORK/runs.txt" >"$WORK/m-$SET-$WAY"
+if [ -n "${PROFILE:-}" ]; then
+  for SET in small large; do
+    for WAY in off on; do
+      run $SET profile $WAY profile >/dev/null
+      share=$(perf report -i "$WORK/perf-hash-$SET-profile-$WAY.data" --no-children --sort dso \
+        --stdio 2>/dev/null | awk '/libcrypto/ { sub("%", "", $1); s += $1 } END { printf "%.1f", s }')
+      echo "profile $SET hash $WAY: libcrypto ${share}% of collect's CPU samples"
+    done
   done
-  python3 - "$SET" "$WORK/m-$SET-off" "$WORK/m-$SET-on" <<'PY'
+fi
+grep -v profile "$WORK/runs.txt" >"$WORK/runs.pairs" || true
+mv "$WORK/runs.pairs" "$WORK/runs.txt"
+
+# Medians per set and way, and the median over pairs of each pair's on/off ratio (a pair's two
+# runs are back to back, so the ratio cancels most of the drift of a shared machine's load).
+python3 - "$WORK/runs.txt" <<'PY'
 import statistics, sys
-name = sys.argv[1]
-ways = {}
-for way, path in (("off", sys.argv[2]), ("on", sys.argv[3])):
-    rows = [list(map(float, l.split())) for l in open(path) if l.strip()]
-    ways[way] = [statistics.median(c) for c in zip(*rows)]
-for way in ("off", "on"):
-    f, e, m, c = ways[way]
-    print(f"| {name} | {way} | {f:,.1f} | {e:,.0f} | {m:,.1f} | {c:.2f} |")
-off, on = ways["off"], ways["on"]
-print(f"| {name} | cost of hashing | {100 * (1 - on[0] / off[0]):+.1f}% | "
-      f"{100 * (1 - on[1] / off[1]):+.1f}% | {100 * (1 - on[2] / off[2]):+.1f}% | "
-      f"{100 * (on[3] / off[3] - 1):+.1f}% |")
+runs = {}
+for line in open(sys.argv[1]):
+    w = line.split()
+    if len(w) < 16 or w[1] != "pair":
+        continue
+    runs[(w[0], w[2], w[4])] = [float(w[8]), float(w[10]), float(w[12]), float(w[15])]
+print("| data | hashing | files/s | events/s | MB/s (JSON) | CPU-s |")
+print("|---|---|---|---|---|---|")
+for name in ("small", "large"):
+    pairs = sorted({p for (n, p, _) in runs if n == name and (n, p, "on") in runs and (n, p, "off") in runs})
+    for way in ("off", "on"):
+        f, e, m, c = [statistics.median(runs[(name, p, way)][i] for p in pairs) for i in range(4)]
+        print(f"| {name} | {way} (median of {len(pairs)}) | {f:,.1f} | {e:,.0f} | {m:,.1f} | {c:.2f} |")
+    cost = []
+    for i in range(4):
+        r = [runs[(name, p, "on")][i] / runs[(name, p, "off")][i] for p in pairs]
+        med = statistics.median(r)
+        lo, hi = min(r), max(r)
+        # Throughput lost (1 - on/off); CPU added (on/off - 1).
+        if i < 3:
+            cost.append(f"{100 * (1 - med):+.1f}% ({100 * (1 - hi):+.0f}..{100 * (1 - lo):+.0f})")
+        else:
+            cost.append(f"{100 * (med - 1):+.1f}% ({100 * (lo - 1):+.0f}..{100 * (hi - 1):+.0f})")
+    print(f"| {name} | cost of hashing, median of pairs (range) | " + " | ".join(cost) + " |")
 PY
-done

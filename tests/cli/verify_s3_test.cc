@@ -458,6 +458,18 @@ TEST_F(VerifyS3Test, SeveralAccountsAndRegionsOfAnOrganizationTrail) {
   ASSERT_EQ(vl_counts.size(), 4u) << vl.output;
   for (size_t i = 0; i < cells.size(); ++i) {
     const auto& [exit_code, dv, di, lv, li] = vl_counts[cells[i]];
+    // The comparison docs/verify.md keeps, one line per account and region.
+    std::string cairn_counts;
+    for (const auto* outcomes : {&digest_outcomes[cells[i]], &log_outcomes[cells[i]]}) {
+      cairn_counts += outcomes == &digest_outcomes[cells[i]] ? " digests" : "; log files";
+      for (const auto& [outcome, n] : *outcomes) {
+        if (n > 0) cairn_counts += fmt::format(" {} {}", n, outcome);
+      }
+    }
+    std::printf(
+        "%s %s: validate-logs exit %d, digests %d/%d valid, log files %d/%d valid; cairn%s\n",
+        cells[i].first.c_str(), cells[i].second.c_str(), exit_code, dv, dv + di, lv, lv + li,
+        cairn_counts.c_str());
     SCOPED_TRACE(fmt::format("cell {} {} {}\n{}", i, cells[i].first, cells[i].second, vl.output));
     // Both fail every damaged cell.
     EXPECT_EQ(exit_code, 1);
