@@ -73,10 +73,19 @@ CONF
   [ "$way" = on ] || hash=false
   local out perf=()
   [ -z "${4:-}" ] || perf=(perf record -q -F 999 -o "$WORK/perf-$q.data" --)
-  out=$(CAIRN_COLLECT_HASH_LOGS=$hash /usr/bin/time -f 'TIME %e %U %S' "${perf[@]}" "$CAIRN" --log-level error \
+  out=$(CAIRN_COLLECT_HASH_LOGS=$hash /usr/bin/time -f 'TIME %e %U %S' "${perf[@]}" "$CAIRN" --log-level warn \
     --data "$WORK/data-$q" collect --config "$WORK/inputs-$q.conf" --until-idle 2 \
     --workers "$WORKERS" 2>&1)
   rm -rf "$WORK/data-$q"
+  # The setting took effect (the collector warns when hashing is off), and only then.
+  if [ "$way" = off ] && ! grep -q "hash_logs = false" <<<"$out"; then
+    echo "run $set $pair off: the collector did not turn hashing off" >&2
+    exit 1
+  fi
+  if [ "$way" = on ] && grep -q "hash_logs = false" <<<"$out"; then
+    echo "run $set $pair on: hashing was off" >&2
+    exit 1
+  fi
   echo "$out" | awk -v set="$set" -v pair="$pair" -v way="$way" -v mb="${JSON_MB[$set]}" \
     -v want="${NFILES[$set]}" '
     /^collected/ { for (i = 1; i <= NF; i++) { if ($i == "files,") files = $(i - 1);
