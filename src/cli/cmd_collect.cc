@@ -36,7 +36,7 @@ std::vector<std::string> CollectKeys() {
         "collect.visibility_timeout", "collect.heartbeat", "collect.status_interval",
         "collect.metrics", "collect.max_file_bytes", "collect.commit_batch_bytes",
         "collect.inputs_conf", "collect.integrity_interval", "collect.integrity_grace",
-        "collect.integrity_late", "collect.integrity_lookback"}) {
+        "collect.integrity_late", "collect.integrity_lookback", "collect.hash_logs"}) {
     keys.emplace_back(k);
   }
   return keys;

@@ -26,6 +26,7 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
     std::string bucket = "cairn-generated-trail";
     std::string trail = "cairn-trail";
     std::string tamper;
+    bool backfill_digests = false;
     bool billing = false;
     bool dbr = false;
     std::string compression = "gzip";
@@ -74,6 +75,9 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
                   "(a log file's bytes), delete (a log file), chain (a digest removed), signature "
                   "(a digest's signature)")
       ->check(CLI::IsMember({"modify", "delete", "chain", "signature"}));
+  cmd->add_flag("--backfill-digests", flags->backfill_digests,
+                "With --digests, list some log files (the last of every sixth hour) in backfill "
+                "digests (..._backfill.json.gz, their own chain) instead of their hour's digest");
   cmd->add_flag("--billing", flags->billing,
                 "Write AWS Cost and Usage Reports instead (legacy CUR layout under OUT: one month "
                 "from --start, --assemblies versions, a payer and two linked accounts, tags; "
@@ -208,8 +212,8 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
       }
       const double secs =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (!flags->tamper.empty() && flags->digests_key_dir.empty()) {
-        std::fprintf(stderr, "cairn generate: --tamper needs --digests\n");
+      if ((!flags->tamper.empty() || flags->backfill_digests) && flags->digests_key_dir.empty()) {
+        std::fprintf(stderr, "cairn generate: --tamper and --backfill-digests need --digests\n");
         return kExitUsage;
       }
       std::string digest_line;
@@ -220,8 +224,8 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
           std::fprintf(stderr, "cairn generate: %s\n", signer.status().ToString().c_str());
           return kExitFailed;
         }
-        auto written =
-            verify::WriteDigestsForFolder(fs, o.out_dir, flags->bucket, flags->trail, *signer);
+        auto written = verify::WriteDigestsForFolder(fs, o.out_dir, flags->bucket, flags->trail,
+                                                     *signer, flags->backfill_digests);
         if (!written.ok()) {
           std::fprintf(stderr, "cairn generate: digests: %s\n",
                        written.status().ToString().c_str());
@@ -230,6 +234,10 @@ void RegisterGenerate(CLI::App* app, Globals* g) {
         digest_line = fmt::format("\ndigests: {} signed by key {} ({}), listing {} log files",
                                   written->digests, signer->fingerprint, flags->digests_key_dir,
                                   written->log_files);
+        if (!written->backfill_keys.empty()) {
+          digest_line +=
+              fmt::format(" ({} of them backfill digests)", written->backfill_keys.size());
+        }
         if (!flags->tamper.empty()) {
           auto target = verify::Tamper(fs, o.out_dir, *written, flags->tamper);
           if (!target.ok()) {

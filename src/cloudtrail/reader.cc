@@ -69,6 +69,13 @@ class HashingFile final : public SequentialFile {
   EVP_MD_CTX* ctx_;
 };
 
+// SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up again at every
+// EVP_DigestInit_ex, a cost paid per file.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md != nullptr ? md : EVP_sha256();
+}
+
 struct DigestCtxFree {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
@@ -1151,7 +1158,7 @@ Result<FileSummary> ReadWithHint(std::unique_ptr<SequentialFile> in, std::string
   std::unique_ptr<EVP_MD_CTX, DigestCtxFree> sha;
   if (options.sha256) {
     sha.reset(EVP_MD_CTX_new());
-    if (sha == nullptr || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) {
+    if (sha == nullptr || EVP_DigestInit_ex(sha.get(), Sha256Md(), nullptr) != 1) {
       return Status(StatusCode::kInternal, "SHA-256 could not be set up");
     }
     file = std::make_unique<HashingFile>(std::move(file), sha.get());

@@ -485,6 +485,12 @@ Result<CollectorSummary> Collector::Run() {
   ctx.metrics = &metrics_;
   ctx.max_file_bytes = settings.max_file_bytes;
   ctx.commit_batch_bytes = settings.commit_batch_bytes;
+  ctx.hash_logs = settings.hash_logs;
+  if (!settings.hash_logs) {
+    log::Warn(
+        "collect.hash_logs = false (a benchmark setting): log files are not hashed, so continuous "
+        "verification of the digests is off");
+  }
 
   Config empty;
   const Config& global = options_.global != nullptr ? *options_.global : empty;
@@ -532,7 +538,9 @@ Result<CollectorSummary> Collector::Run() {
   impl.message_pool = std::make_unique<ThreadPool>(workers * 2, workers * 2);
   std::thread ticker([&] { impl.Ticker(); });
   std::thread integrity;
-  if (settings.integrity_interval_ms > 0) integrity = std::thread([&] { impl.IntegrityLoop(); });
+  if (settings.integrity_interval_ms > 0 && settings.hash_logs) {
+    integrity = std::thread([&] { impl.IntegrityLoop(); });
+  }
   std::vector<std::thread> receivers;
   for (auto& in : impl.inputs) {
     for (int i = 0; i < settings.receivers; ++i) {

@@ -255,6 +255,10 @@ Status ApplySetting(CollectSettings* s, std::string_view key, const std::string&
   if (key == "integrity_late") return duration(&s->integrity_late_ms);
   if (key == "integrity_lookback") return duration(&s->integrity_lookback_ms);
   if (key == "status_interval") return duration(&s->status_interval_ms);
+  if (key == "hash_logs") {
+    if (!ParseSplunkBool(v, &s->hash_logs)) return bad("is not a boolean such as true or false");
+    return Status::Ok();
+  }
   if (key == "metrics") {
     s->metrics_listen = v;
     return Status::Ok();

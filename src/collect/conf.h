@@ -76,6 +76,9 @@ struct CollectSettings {
   int64_t integrity_grace_ms = 2 * 3600'000;
   int64_t integrity_late_ms = 3 * 3600'000;
   int64_t integrity_lookback_ms = 7 * 24 * 3600'000LL;  // digests older than this are not re-read
+  // Benchmark-only (docs/collect.md): false skips the SHA-256 of every log file and with it the
+  // continuous verification (the collector warns at start). Measures what hashing costs.
+  bool hash_logs = true;
 };
 
 // Everything `cairn collect` needs from its configuration.

@@ -161,6 +161,19 @@ TEST(ConfTest, TomlInputsAndSettings) {
   EXPECT_NE(s.message().find("c.toml:2: key collect.workers"), std::string::npos) << s.message();
 }
 
+TEST(ConfTest, HashLogsIsOnUnlessTurnedOff) {
+  CollectConfig on;
+  ASSERT_TRUE(InputsFromToml("[collect]\nworkers = 2\n", "c.toml", &on).ok());
+  EXPECT_TRUE(on.settings.hash_logs);
+  CollectConfig off;
+  Status s = InputsFromToml("[collect]\nhash_logs = false\n", "c.toml", &off);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(off.settings.hash_logs);
+  CollectConfig bad;
+  s = InputsFromToml("[collect]\nhash_logs = \"sometimes\"\n", "c.toml", &bad);
+  EXPECT_NE(s.message().find("c.toml:2: key collect.hash_logs"), std::string::npos) << s.message();
+}
+
 TEST(ConfTest, DetectsFormat) {
   EXPECT_TRUE(LooksLikeSplunkConf("/etc/inputs.conf", ""));
   EXPECT_FALSE(LooksLikeSplunkConf("cairn.toml", "[aws_cloudtrail://x]"));

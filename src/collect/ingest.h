@@ -117,6 +117,7 @@ struct IngestContext {
   Metrics* metrics = nullptr;
   uint64_t max_file_bytes = 8ull << 30;
   uint64_t commit_batch_bytes = 32u << 20;
+  bool hash_logs = true;  // CollectSettings::hash_logs (digest files are hashed whatever it says)
   std::string how = "collect";  // recorded in the ledger
 };
 

@@ -85,8 +85,12 @@ class Checker {
     for (const auto& [path, key] : digests) {
       auto parts = generate::ParseCloudTrailKey(key);
       if (!parts || parts->kind != generate::KeyKind::kDigest) continue;
-      auto& n = newest[{parts->account, parts->region, parts->trail_name}];
-      n = std::max(n, parts->file_time_ms);
+      // A backfill digest is checked like any other, but it says nothing of whether the hourly
+      // digests keep coming.
+      if (!parts->backfill) {
+        auto& n = newest[{parts->account, parts->region, parts->trail_name}];
+        n = std::max(n, parts->file_time_ms);
+      }
       if (parts->file_time_ms < now_ - o_.lookback_ms) continue;
       CheckDigest(path, *parts);
     }

@@ -125,6 +125,60 @@ TEST_F(IntegrityTest, ModifiedLogFileIsFound) {
   EXPECT_EQ(alerts[0].region, "eu-west-1");
 }
 
+// A backfill digest (..._backfill.json.gz) lists a file its hour's digest missed: its files are
+// checked against the ledger like any digest's, its chain (backfill digests only) likewise, and
+// it does not count as the trail's hourly digest for digest_late.
+TEST_F(IntegrityTest, BackfillDigestIsChecked) {
+  verify::DigestInput in;
+  in.bucket = "trail-bucket";
+  in.account = "111122223333";
+  in.region = "eu-west-1";
+  in.trail = "org_trail";
+  in.home_region = "us-east-1";
+  in.start_ms = kStart + 3 * kHour;  // after the hourly digests
+  in.end_ms = kStart + 4 * kHour;
+  in.backfill = true;
+  const std::string key = "AWSLogs/111122223333/CloudTrail/eu-west-1/2023/11/14/late.json.gz";
+  verify::DigestLogFile lf;
+  lf.s3_bucket = in.bucket;
+  lf.s3_object = key;
+  lf.hash_value = verify::Sha256Hex("{\"Records\":[]}");
+  lf.hash_algorithm = "SHA-256";
+  in.log_files.push_back(lf);
+  auto first = verify::MakeDigest(in, nullptr, signer_);
+  ASSERT_TRUE(first.ok());
+  ASSERT_NE(first->key.find("_backfill.json.gz"), std::string::npos) << first->key;
+  Save(*first);
+  // A second backfill digest chained to the first, which is then lost.
+  in.start_ms += kHour;
+  in.end_ms += kHour;
+  in.log_files.clear();
+  auto second = verify::MakeDigest(in, &*first, signer_);
+  ASSERT_TRUE(second.ok());
+  Save(*second);
+  ASSERT_TRUE(
+      ledger_->Record({{"trail-bucket", key, "e", 1, 1, "collect", verify::Sha256Hex("x")}}).ok());
+  IntegrityReport r = Check(kStart + 5 * kHour + 10 * 60 * 1000);
+  EXPECT_EQ(r.digests, 5u);
+  EXPECT_EQ(Checks(r), std::vector<std::string>{"log_modified trail-bucket/" + key});
+
+  ASSERT_TRUE(fs_->RemoveFile(PathOf(*first)).ok());
+  // After the grace: the lost backfill digest is a chain gap; and the hourly digests, the newest
+  // ending at hour 3, are late although a backfill digest came at hour 5.
+  r = Check(kStart + 8 * kHour);
+  std::vector<std::string> checks = Checks(r);
+  EXPECT_NE(std::find(checks.begin(), checks.end(), "chain_gap trail-bucket/" + second->key),
+            checks.end())
+      << ::testing::PrintToString(checks);
+  size_t late = 0;
+  for (const auto& f : r.findings) {
+    if (f.check != "digest_late") continue;
+    ++late;
+    EXPECT_EQ(f.time_ms, kStart + 3 * kHour) << f.key;
+  }
+  EXPECT_EQ(late, 1u);
+}
+
 TEST_F(IntegrityTest, UncollectedFileIsPendingThenMissing) {
   // A fresh ledger that never saw the last hour's second file.
   ledger_.reset();

@@ -77,12 +77,15 @@ struct KeyParts {
   std::string file_name;
   std::string trail_name;   // digest files only
   std::string home_region;  // digest files only: the trail's home region
+  // Digest files only: a backfill digest (file name ending "_backfill.json.gz"), which CloudTrail
+  // writes for log files a regular digest missed; backfill digests chain among themselves.
+  bool backfill = false;
 };
 
 // Parses keys such as
 //   [prefix/]AWSLogs/[o-xxxx/]<acct>/CloudTrail/<region>/YYYY/MM/DD/<acct>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<id>.json.gz
 //   ... CloudTrail-Insight/... and CloudTrail-Digest/...
-//   (<acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>.json.gz)
+//   (<acct>_CloudTrail-Digest_<region>_<trail>_<home region>_<YYYYMMDDTHHmmssZ>[_backfill].json.gz)
 // Returns nullopt when the key does not follow the layout, or its parts disagree (file name naming
 // another account or region).
 std::optional<KeyParts> ParseCloudTrailKey(std::string_view key);

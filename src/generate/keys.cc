@@ -126,7 +126,12 @@ std::optional<KeyParts> ParseCloudTrailKey(std::string_view key) {
   std::optional<int64_t> t;
   if (k.kind == KeyKind::kDigest) {
     // <acct>_CloudTrail-Digest_<region>_<trail name, may contain '_'>_<trail's home region>_<time>
-    // (a multi-region trail's digests in every region name its home region)
+    // (a multi-region trail's digests in every region name its home region), and "_backfill"
+    // after the time for a backfill digest
+    if (f.size() >= 7 && f.back() == "backfill") {
+      k.backfill = true;
+      f.pop_back();
+    }
     if (f.size() < 6 || !ValidRegion(f[f.size() - 2])) return std::nullopt;
     k.home_region = std::string(f[f.size() - 2]);
     t = ParseFileTime(f.back());

@@ -45,6 +45,24 @@ TEST(ParseCloudTrailKey, PrefixOrganizationInsightAndDigest) {
   EXPECT_EQ(digest->trail_name, "my_trail");
   EXPECT_EQ(digest->file_time_ms, *ParseIso8601Millis("2016-01-22T20:32:12Z"));
   EXPECT_EQ(digest->home_region, "us-east-2");
+  EXPECT_FALSE(digest->backfill);
+
+  // A backfill digest: "_backfill" after the time, same folder.
+  auto backfill = ParseCloudTrailKey(
+      "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2016/01/22/"
+      "111122223333_CloudTrail-Digest_us-east-2_my_trail_us-east-2_20160122T203212Z_backfill.json."
+      "gz");
+  ASSERT_TRUE(backfill.has_value());
+  EXPECT_EQ(backfill->kind, KeyKind::kDigest);
+  EXPECT_TRUE(backfill->backfill);
+  EXPECT_EQ(backfill->trail_name, "my_trail");
+  EXPECT_EQ(backfill->file_time_ms, *ParseIso8601Millis("2016-01-22T20:32:12Z"));
+  // As the collector saves it (without .gz).
+  auto saved = ParseCloudTrailKey(
+      "AWSLogs/111122223333/CloudTrail-Digest/us-east-2/2016/01/22/"
+      "111122223333_CloudTrail-Digest_us-east-2_t_us-east-2_20160122T203212Z_backfill.json");
+  ASSERT_TRUE(saved.has_value());
+  EXPECT_TRUE(saved->backfill);
 
   // A multi-region trail's digest in another region names the trail's home region.
   auto other = ParseCloudTrailKey(

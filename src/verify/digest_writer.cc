@@ -70,9 +70,9 @@ std::string DigestKey(const DigestInput& in) {
   std::string key = in.prefix + "AWSLogs/";
   if (!in.organization.empty()) key += in.organization + "/";
   key += fmt::format(
-      "{}/CloudTrail-Digest/{}/{:04}/{:02}/{:02}/{}_CloudTrail-Digest_{}_{}_{}_{}.json.gz",
+      "{}/CloudTrail-Digest/{}/{:04}/{:02}/{:02}/{}_CloudTrail-Digest_{}_{}_{}_{}{}.json.gz",
       in.account, in.region, y, m, d, in.account, in.region, in.trail, in.home_region,
-      DigestTimeStamp(in.end_ms));
+      DigestTimeStamp(in.end_ms), in.backfill ? "_backfill" : "");
   return key;
 }
 
@@ -167,7 +167,7 @@ Result<DigestSigner> LoadOrCreateSigner(FileSystem* fs, const std::string& key_d
 Result<DigestFolderSummary> WriteDigestsForFolder(FileSystem* fs, const std::string& root,
                                                   const std::string& bucket,
                                                   const std::string& trail,
-                                                  const DigestSigner& signer) {
+                                                  const DigestSigner& signer, bool backfill) {
   LocalFolderSource source(fs, root, bucket);
   ASSIGN_OR_RETURN(auto objects, source.List(""));
   using Chain =
@@ -195,7 +195,7 @@ Result<DigestFolderSummary> WriteDigestsForFolder(FileSystem* fs, const std::str
   DigestFolderSummary summary;
   for (const auto& [chain, by_hour] : hours) {
     if (by_hour.empty()) continue;
-    std::optional<WrittenDigest> previous;
+    std::optional<WrittenDigest> previous, previous_backfill;
     const int64_t first = by_hour.begin()->first, last = by_hour.rbegin()->first;
     for (int64_t hour = first; hour <= last; hour += kHourMs) {
       DigestInput in;
@@ -207,12 +207,29 @@ Result<DigestFolderSummary> WriteDigestsForFolder(FileSystem* fs, const std::str
       in.end_ms = hour + kHourMs;
       auto it = by_hour.find(hour);
       if (it != by_hour.end()) in.log_files = it->second;
+      std::optional<DigestInput> late;
+      if (backfill && (hour - first) / kHourMs % 6 == 3 && in.log_files.size() >= 2) {
+        late = in;
+        late->backfill = true;
+        late->log_files = {in.log_files.back()};
+        in.log_files.pop_back();
+      }
       ASSIGN_OR_RETURN(WrittenDigest d, MakeDigest(in, previous ? &*previous : nullptr, signer));
       RETURN_IF_ERROR(WriteDigestFiles(fs, root, d));
       summary.digests++;
       summary.log_files += in.log_files.size();
       summary.digest_keys.push_back(d.key);
       previous = std::move(d);
+      if (late) {
+        ASSIGN_OR_RETURN(
+            WrittenDigest b,
+            MakeDigest(*late, previous_backfill ? &*previous_backfill : nullptr, signer));
+        RETURN_IF_ERROR(WriteDigestFiles(fs, root, b));
+        summary.digests++;
+        summary.log_files += late->log_files.size();
+        summary.backfill_keys.push_back(b.key);
+        previous_backfill = std::move(b);
+      }
     }
   }
   return summary;

@@ -31,6 +31,7 @@ struct DigestInput {
   std::string account, region, trail, home_region;
   int64_t start_ms = 0, end_ms = 0;
   std::vector<DigestLogFile> log_files;
+  bool backfill = false;  // a backfill digest: "_backfill" after the time in its key
 };
 
 struct WrittenDigest {
@@ -41,7 +42,7 @@ struct WrittenDigest {
 };
 
 // The digest key for an end time: <prefix>AWSLogs/[org/]<acct>/CloudTrail-Digest/<region>/
-// YYYY/MM/DD/<acct>_CloudTrail-Digest_<region>_<trail>_<home>_<YYYYMMDDTHHMMSSZ>.json.gz
+// YYYY/MM/DD/<acct>_CloudTrail-Digest_<region>_<trail>_<home>_<YYYYMMDDTHHMMSSZ>[_backfill].json.gz
 std::string DigestKey(const DigestInput& in);
 
 // One digest chained to `previous` (nullptr for a chain's first), signed by `signer`.
@@ -58,17 +59,23 @@ Result<DigestSigner> LoadOrCreateSigner(FileSystem* fs, const std::string& key_d
 struct DigestFolderSummary {
   uint64_t digests = 0;
   uint64_t log_files = 0;
-  std::vector<std::string> digest_keys;  // in the order written (per chain, oldest first)
+  std::vector<std::string> digest_keys;    // in the order written (per chain, oldest first)
+  std::vector<std::string> backfill_keys;  // with `backfill`: the backfill digests, likewise
 };
 
 // Hourly digests for every log file under <root>/AWSLogs (one chain per account and region, trail
 // `trail`, home region the first region in key order), each listing the log files whose file time
 // falls in its hour, from the first hour with a log file to the last; hours without logs get an
-// empty logFiles.
+// empty logFiles. With `backfill`, as if CloudTrail had been late with some files: in every
+// chain, the last log file of each hour whose index (from the chain's first) is 3 mod 6 and that
+// has two or more files is left out of the hour's digest and listed instead by a backfill digest
+// for the same hour (same key with "_backfill"), the backfill digests of a chain chained among
+// themselves.
 Result<DigestFolderSummary> WriteDigestsForFolder(FileSystem* fs, const std::string& root,
                                                   const std::string& bucket,
                                                   const std::string& trail,
-                                                  const DigestSigner& signer);
+                                                  const DigestSigner& signer,
+                                                  bool backfill = false);
 
 // Damages a folder written by WriteDigestsForFolder so that verify reports one outcome:
 //   "modify"    a log file listed in a digest gets one changed byte of JSON (re-gzipped);

@@ -46,9 +46,10 @@ struct FileReport {
   std::string key;
   std::string account, region, trail;  // trail: digests only
   Outcome outcome = Outcome::kValid;
-  std::string detail;   // why, for anything but valid
-  std::string digest;   // log files: the digest that lists it (empty for unlisted ones)
-  int64_t time_ms = 0;  // the time in the file name
+  std::string detail;     // why, for anything but valid
+  std::string digest;     // log files: the digest that lists it (empty for unlisted ones)
+  bool backfill = false;  // digests: a backfill digest (its own chain)
+  int64_t time_ms = 0;    // the time in the file name
 };
 
 // The public keys by fingerprint.

@@ -155,6 +155,67 @@ TEST_F(VerifierTest, DeletedDigestBreaksTheChain) {
   EXPECT_EQ(r.ExitCode(), 1);
 }
 
+// Backfill digests (..._backfill.json.gz) list the files their hour's digest missed and chain
+// among themselves: counted apart, their files checked, a deleted one found like any digest.
+TEST_F(VerifierTest, BackfillDigestsAreTheirOwnChain) {
+  for (int h = 0; h < 12; ++h) {
+    for (int m : {5, 35}) {
+      testing::WriteObject(root_, LogKey("", h, m),
+                           testing::Gzip(fmt::format(R"({{"Records":[{{"n":"{}-{}"}}]}})", h, m)));
+    }
+  }
+  auto written = WriteDigestsForFolder(FileSystem::Default(), root_, kBucket, "trail", *signer_,
+                                       /*backfill=*/true);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->digest_keys.size(), 12u);
+  ASSERT_EQ(written->backfill_keys.size(), 2u);  // hours 3 and 9
+  EXPECT_NE(written->backfill_keys[0].find("_20261101T040000Z_backfill.json.gz"), std::string::npos)
+      << written->backfill_keys[0];
+
+  VerifyReport r = Run();
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 14u);
+  EXPECT_EQ(r.Count(r.log_files, Outcome::kValid), 24u);  // none unlisted
+  EXPECT_EQ(r.ExitCode(), 0);
+  const FileReport* b = Find(r.digests, written->backfill_keys[1]);
+  ASSERT_NE(b, nullptr);
+  EXPECT_TRUE(b->backfill);
+  const FileReport* late = Find(r.log_files, LogKey("", 9, 35));
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(late->digest, written->backfill_keys[1]);
+  std::string text = FormatReportText(r, {}, false);
+  EXPECT_NE(text.find("12/12 digest files valid\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("2/2 backfill digest files valid\n"), std::string::npos) << text;
+  EXPECT_NE(FormatReportJson(r, {}).find("\"backfill\":true"), std::string::npos);
+
+  // A log file only a backfill digest lists, deleted.
+  ASSERT_TRUE(FileSystem::Default()->RemoveFile(Path(LogKey("", 9, 35))).ok());
+  r = Run();
+  late = Find(r.log_files, LogKey("", 9, 35));
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(late->outcome, Outcome::kMissing);
+  EXPECT_EQ(r.ExitCode(), 1);
+
+  // The first backfill digest deleted: missing, the next backfill digest a chain gap, its log
+  // file listed by no digest; the regular chain is untouched.
+  ASSERT_TRUE(FileSystem::Default()->RemoveFile(Path(written->backfill_keys[0])).ok());
+  ASSERT_TRUE(FileSystem::Default()
+                  ->RemoveFile(Path(written->backfill_keys[0], LocalFolderSource::kSignatureSuffix))
+                  .ok());
+  r = Run();
+  const FileReport* gone = Find(r.digests, written->backfill_keys[0]);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->outcome, Outcome::kMissing);
+  EXPECT_TRUE(gone->backfill);
+  EXPECT_EQ(Find(r.digests, written->backfill_keys[1])->outcome, Outcome::kChainGap);
+  EXPECT_EQ(Find(r.log_files, LogKey("", 3, 35))->outcome, Outcome::kUnlisted);
+  EXPECT_EQ(r.Count(r.digests, Outcome::kValid), 12u);
+  text = FormatReportText(r, {}, false);
+  EXPECT_NE(text.find("12/12 digest files valid\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("0/2 backfill digest files valid"), std::string::npos) << text;
+  EXPECT_NE(text.find("(backfill) Digest file\t" + written->backfill_keys[0]), std::string::npos)
+      << text;
+}
+
 TEST_F(VerifierTest, CorruptSignature) {
   MakeBucket(4);
   auto target = Tamper(FileSystem::Default(), root_, written_, "signature");
