@@ -52,6 +52,25 @@ std::optional<int64_t> ParsePeriodTime(std::string_view s) {
 
 int64_t CurManifest::PeriodStartMs() const { return ParsePeriodTime(period_start).value_or(0); }
 
+void RowToJson(const std::vector<std::string>& names, const std::vector<char>& numeric,
+               const std::vector<std::string_view>& f, std::string* raw) {
+  raw->clear();
+  *raw += '{';
+  bool first = true;
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i].empty()) continue;
+    if (!first) *raw += ',';
+    first = false;
+    *raw += names[i];
+    if (numeric[i] && IsJsonNumber(f[i])) {
+      *raw += f[i];
+    } else {
+      AppendJsonString(raw, f[i]);
+    }
+  }
+  *raw += '}';
+}
+
 bool IsJsonNumber(std::string_view t) {
   size_t i = 0, n = t.size();
   if (i < n && t[i] == '-') ++i;
@@ -299,21 +318,7 @@ Status RowConverter::Convert(const std::vector<std::string_view>& f, uint64_t ro
     t = *parsed;
   }
   std::string& raw = arena_ ? scratch_ : out->raw.mutable_string();
-  raw.clear();
-  raw += '{';
-  bool first = true;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i].empty()) continue;
-    if (!first) raw += ',';
-    first = false;
-    raw += names_[i];
-    if (numeric_[i] && IsJsonNumber(f[i])) {
-      raw += f[i];
-    } else {
-      AppendJsonString(&raw, f[i]);
-    }
-  }
-  raw += '}';
+  RowToJson(names_, numeric_, f, &raw);
   if (arena_) out->raw = arena_->Put(raw);
   if (cost_col_ >= 0 && !f[cost_col_].empty()) {
     double v = 0;

@@ -62,6 +62,11 @@ std::string EncodeCurManifest(const CurManifest& m);
 // Whether `text` is a JSON number exactly as written (so it can be copied into the event).
 bool IsJsonNumber(std::string_view text);
 
+// Replaces `*raw` with a row's JSON object: each non-empty field `f[i]` under `names[i]` (a quoted
+// JSON key with its colon), copied as a number when `numeric[i]` and it is one, else as a string.
+void RowToJson(const std::vector<std::string>& names, const std::vector<char>& numeric,
+               const std::vector<std::string_view>& f, std::string* raw);
+
 // Holds event texts for a batch in large shared chunks, each text followed by at least
 // cloudtrail::kJsonPadding readable bytes, so the store parses them where they are instead of
 // copying each into a padded buffer of its own.

@@ -150,21 +150,7 @@ Result<bool> DbrRowConverter::Convert(const std::vector<std::string_view>& f, ui
     t = *parsed;
   }
   std::string& raw = arena_ ? scratch_ : out->raw.mutable_string();
-  raw.clear();
-  raw += '{';
-  bool first = true;
-  for (size_t i = 0; i < f.size(); ++i) {
-    if (f[i].empty()) continue;
-    if (!first) raw += ',';
-    first = false;
-    raw += names_[i];
-    if (numeric_[i] && IsJsonNumber(f[i])) {
-      raw += f[i];
-    } else {
-      AppendJsonString(&raw, f[i]);
-    }
-  }
-  raw += '}';
+  RowToJson(names_, numeric_, f, &raw);
   if (arena_) out->raw = arena_->Put(raw);
   if (cost) unblended_total_ += *cost;
   if (invoice_col_ >= 0 && !f[invoice_col_].empty() && f[invoice_col_] != "Estimated") {
