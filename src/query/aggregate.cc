@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "store/encoding.h"
+#include "store/fields.h"
 
 namespace cairn::query::internal {
 namespace {
@@ -18,16 +19,19 @@ namespace {
 class HashSet {
  public:
   void Insert(uint64_t h) {
-    h = h ? h : 1;  // 0 marks an empty slot
     if ((size_ + 1) * 4 > slots_.size() * 3) Grow();
-    size_t mask = slots_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-      if (slots_[i] == h) return;
-      if (slots_[i] == 0) {
-        slots_[i] = h;
-        ++size_;
-        return;
-      }
+    Place(h ? h : 1);  // 0 marks an empty slot
+  }
+  // Inserts `n` hashes at once. A large set does not fit the caches, so each insert would wait
+  // for its slot's cache line: the slots of the values a few places ahead are fetched while
+  // the current one is placed.
+  void InsertMany(const uint64_t* hs, size_t n) {
+    Reserve(size_ + n);
+    constexpr size_t kAhead = 16;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) __builtin_prefetch(&slots_[hs[i + kAhead] & mask], 1);
+      Place(hs[i] ? hs[i] : 1);
     }
   }
   // Room for `n` values in all without growing on the way (one rehash instead of several when a
@@ -52,20 +56,39 @@ class HashSet {
 
  private:
   void Grow() { Rehash(slots_.empty() ? 8 : slots_.size() * 2); }
+  // `h` is not 0 and there is room for it.
+  void Place(uint64_t h) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      if (slots_[i] == h) return;
+      if (slots_[i] == 0) {
+        slots_[i] = h;
+        ++size_;
+        return;
+      }
+    }
+  }
   void Rehash(size_t slots) {
     std::vector<uint64_t> old;
     old.swap(slots_);
     slots_.assign(slots, 0);
     size_ = 0;
+    size_t n = 0;
     for (uint64_t v : old) {
-      if (v) Insert(v);
+      if (v) old[n++] = v;
+    }
+    constexpr size_t kAhead = 16;
+    const size_t mask = slots - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) __builtin_prefetch(&slots_[old[i + kAhead] & mask], 1);
+      Place(old[i]);
     }
   }
   std::vector<uint64_t> slots_;
   size_t size_ = 0;
 };
 
-uint64_t HashValue(std::string_view v) { return store::Hash64(v, 0xdc); }
+uint64_t HashValue(std::string_view v) { return store::ValueHash(v); }
 
 class Count final : public Accumulator {
  public:
@@ -89,8 +112,19 @@ class Dc final : public Accumulator {
  public:
   void Add(const Values* v, double, const OrderKey&, long long) override {
     if (!v) return;
-    if (v->size() > 64) set_.Reserve(set_.size() + v->size());
-    for (const auto& s : *v) set_.Insert(HashValue(s));
+    if (v->size() <= 64) {
+      for (const auto& s : *v) set_.Insert(HashValue(s));
+      return;
+    }
+    // Many values in one row (the store's pre-aggregated dc rows): hashed a chunk at a time,
+    // then inserted with the slots fetched ahead.
+    set_.Reserve(set_.size() + v->size());
+    uint64_t chunk[256];
+    for (size_t i = 0; i < v->size(); i += std::size(chunk)) {
+      const size_t n = std::min(std::size(chunk), v->size() - i);
+      for (size_t j = 0; j < n; ++j) chunk[j] = HashValue((*v)[i + j]);
+      set_.InsertMany(chunk, n);
+    }
   }
   void Merge(Accumulator& o) override {
     // Into the larger set, sized for both first: walking a linear-probing table in slot order
@@ -98,7 +132,10 @@ class Dc final : public Accumulator {
     HashSet& other = static_cast<Dc&>(o).set_;
     if (other.size() > set_.size()) std::swap(other, set_);
     set_.Reserve(set_.size() + other.size());
-    other.ForEach([&](uint64_t h) { set_.Insert(h); });
+    std::vector<uint64_t> hs;
+    hs.reserve(other.size());
+    other.ForEach([&](uint64_t h) { hs.push_back(h); });
+    set_.InsertMany(hs.data(), hs.size());
   }
   Values Result() const override { return {std::to_string(set_.size())}; }
   size_t bytes() const override { return set_.bytes(); }
@@ -502,9 +539,10 @@ class Null final : public Accumulator {
 
 }  // namespace
 
-std::string DcToken(std::string_view value) {
-  const uint64_t h = HashValue(value);
-  return std::string(reinterpret_cast<const char*>(&h), sizeof(h));
+std::string DcToken(std::string_view value) { return DcTokenOfHash(HashValue(value)); }
+
+std::string DcTokenOfHash(uint64_t hash) {
+  return std::string(reinterpret_cast<const char*>(&hash), sizeof(hash));
 }
 
 OrderKey OrderOf(const Row& row, uint64_t seq) {

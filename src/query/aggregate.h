@@ -64,6 +64,8 @@ class Accumulator {
 // itself (within the collision bound above): a short string, cheaper to hand
 // over than a long value. Only for fields that feed nothing but dc.
 std::string DcToken(std::string_view value);
+// DcToken of a value whose store::ValueHash is `hash` (value-hash columns hold it).
+std::string DcTokenOfHash(uint64_t hash);
 
 // A new accumulator for aggregation `a` (func as the parser canonicalised it).
 // Unknown functions are refused by the parser; here they give an accumulator

@@ -1117,12 +1117,16 @@ struct AggSpec {
   bool timechart = false;
   int64_t span_ms = 0;
   std::vector<std::string> by;  // column fields
-  std::vector<std::string> dc;  // column fields of dc()
+  std::vector<std::string> dc;  // column fields (or hashed fields, store::kHashedFields) of dc()
 };
+
 
 bool AggregatableField(const std::string& f) {
   return store::ColumnIndex(f) >= 0 && f != "errorCode";
 }
+
+// A dc field answered from value hashes rather than a column's codes.
+bool HashedDc(const std::string& f) { return !AggregatableField(f) && store::IsHashedField(f); }
 
 // The span of a timechart (or of the bin before a stats: an option "span" on the stats) in whole
 // seconds and fixed length; false otherwise.
@@ -1171,7 +1175,7 @@ bool ParseAggSpec(const Command& c, AggSpec* spec) {
   spec->by = c.by;
   for (const auto& a : c.aggs) {
     if (a.func == "count" && a.field.empty()) continue;
-    if (a.func == "dc" && AggregatableField(a.field)) {
+    if (a.func == "dc" && (AggregatableField(a.field) || store::IsHashedField(a.field))) {
       if (std::find(spec->dc.begin(), spec->dc.end(), a.field) == spec->dc.end())
         spec->dc.push_back(a.field);
       continue;
@@ -1241,6 +1245,12 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
         }
         if (bits > 40) too_wide = true;  // unusually wide keys: let the engine do it
         for (const auto& f : spec.dc) {
+          if (HashedDc(f)) {
+            // A segment written before the field was hashed: the engine reads the events.
+            ASSIGN_OR_RETURN(bool has, t.seg->HasValueHashes(f));
+            if (!has) too_wide = true;
+            continue;
+          }
           ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
           if (bits + BitsFor(sum.dict->size()) > 63) too_wide = true;
         }
@@ -1318,6 +1328,17 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       } else {
         counts_by_group[GroupKey{}] += n;
         for (size_t d = 0; d < spec.dc.size(); ++d) {
+          if (HashedDc(spec.dc[d])) {
+            ASSIGN_OR_RETURN(auto hashes, t.seg->ValueHashes(spec.dc[d]));
+            // Repeats are left to dc's set (values of a hashed field rarely repeat).
+            Values values;
+            values.reserve(hashes->size());
+            for (uint64_t h : *hashes) {
+              if (h != 0) values.push_back(internal::DcTokenOfHash(h));
+            }
+            if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
+            continue;
+          }
           ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(spec.dc[d]));
           Values values;
           for (size_t k = 1; k < sum.counts->size(); ++k) {
@@ -1346,9 +1367,17 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       int64_t top = FloorDiv(t.seg->max_time(), spec.span_ms) - base_bucket;
       bits += BitsFor(static_cast<uint64_t>(top));
     }
+    std::vector<std::shared_ptr<const std::vector<uint64_t>>> dc_hashes;
     for (const auto& f : spec.dc) {
+      if (HashedDc(f)) {
+        ASSIGN_OR_RETURN(auto hashes, t.seg->ValueHashes(f));
+        dc_hashes.push_back(std::move(hashes));
+        dc_cols.emplace_back();
+        continue;
+      }
       ASSIGN_OR_RETURN(auto col, t.seg->GetColumn(f));
       dc_cols.push_back(std::move(col));
+      dc_hashes.emplace_back();
     }
     // Every ordinal in range (the common `sourcetype=...` or no filter at all):
     // loop over the range instead of materialising it.
@@ -1442,6 +1471,25 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     // Distinct (group key, code) pairs of each dc field, then one row per group with its values.
     const uint64_t key_mask = (uint64_t{1} << bits) - 1;
     for (size_t d = 0; d < spec.dc.size(); ++d) {
+      if (dc_hashes[d]) {
+        // Distinct (group key, value hash) pairs, then one row per group with its hashes.
+        const std::vector<uint64_t>& hashes = *dc_hashes[d];
+        std::vector<std::pair<uint64_t, uint64_t>> pairs;
+        each([&](uint32_t o) {
+          if (hashes[o] != 0) pairs.emplace_back(key_of(o), hashes[o]);
+        });
+        std::sort(pairs.begin(), pairs.end());
+        pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+        for (size_t i = 0; i < pairs.size();) {
+          const uint64_t key = pairs[i].first;
+          Values values;
+          for (; i < pairs.size() && pairs[i].first == key; ++i) {
+            values.push_back(internal::DcTokenOfHash(pairs[i].second));
+          }
+          dc_row(decode(key), d, std::move(values));
+        }
+        continue;
+      }
       const int dbits = BitsFor(dc_cols[d]->dict.size());
       const std::vector<uint32_t>& codes = dc_cols[d]->codes;
       std::vector<uint64_t> pairs;
@@ -1518,9 +1566,12 @@ std::string StoreEventSource::Explain(const ScanRequest& request, const Command*
          (exact ? " (exact: no re-check needed)" : " (~: candidates re-checked on events)") + "\n";
   AggSpec spec;
   if (next && exact && request.limit < 0 && ParseAggSpec(*next, &spec)) {
-    out += "store: aggregate " + next->name +
-           " from columns (time column + dictionary codes), "
-           "partial per segment, merged\n";
+    std::string hashed;
+    for (const auto& f : spec.dc) {
+      if (HashedDc(f)) hashed += ", value hashes of " + f;
+    }
+    out += "store: aggregate " + next->name + " from columns (time column + dictionary codes" +
+           hashed + "), partial per segment, merged\n";
   } else if (request.limit >= 0) {
     out +=
         "store: fetch raw events newest first, stop after " + std::to_string(request.limit) + "\n";

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "common/fs.h"
 #include "common/testing.h"
@@ -18,9 +19,40 @@
 #include "ingest/store_sink.h"
 #include "query/engine.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace cairn::query {
 namespace {
+
+// Every event of `store` in stored order (index, segment, ordinal), as the in-memory source
+// holds them; `segments` (optional) gets the number of segments read.
+std::vector<EventRecord> StoredEvents(store::Store* store, size_t* segments = nullptr) {
+  std::vector<EventRecord> events;
+  for (const auto& index : store->ListIndexes()) {
+    auto snap = store->GetSnapshot(index);
+    EXPECT_TRUE(snap.ok());
+    if (!snap.ok()) continue;
+    auto segs = (*snap)->segments();
+    std::sort(segs.begin(), segs.end(),
+              [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
+    if (segments) *segments += segs.size();
+    for (const auto& seg : segs) {
+      EXPECT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
+                       EventRecord rec;
+                       rec.time = static_cast<double>(e.time_ms) / 1000.0;
+                       rec.raw = e.raw.str();
+                       rec.index = index;
+                       rec.sourcetype = e.sourcetype;
+                       rec.source = e.source;
+                       rec.host = "cairn";
+                       events.push_back(std::move(rec));
+                       return Status::Ok();
+                     })
+                      .ok());
+    }
+  }
+  return events;
+}
 
 class StoreSourceTest : public ::testing::Test {
  protected:
@@ -52,29 +84,7 @@ class StoreSourceTest : public ::testing::Test {
     ASSERT_EQ(r->added, 8000u);
     // The same events in memory, in stored order (index, segment, ordinal) so
     // that ties in time come out in the same order from both sources.
-    std::vector<EventRecord> events;
-    for (const auto& index : store_->ListIndexes()) {
-      auto snap = store_->GetSnapshot(index);
-      ASSERT_TRUE(snap.ok());
-      auto segs = (*snap)->segments();
-      std::sort(segs.begin(), segs.end(),
-                [](const auto& a, const auto& b) { return a->desc().seq < b->desc().seq; });
-      segment_count_ += segs.size();
-      for (const auto& seg : segs) {
-        ASSERT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
-                         EventRecord rec;
-                         rec.time = static_cast<double>(e.time_ms) / 1000.0;
-                         rec.raw = e.raw.str();
-                         rec.index = index;
-                         rec.sourcetype = e.sourcetype;
-                         rec.source = e.source;
-                         rec.host = "cairn";
-                         events.push_back(std::move(rec));
-                         return Status::Ok();
-                       })
-                        .ok());
-      }
-    }
+    std::vector<EventRecord> events = StoredEvents(store_, &segment_count_);
     memory_ = new MemoryEventSource(std::move(events));
   }
   static void TearDownTestSuite() {
@@ -159,6 +169,9 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
            "* | bin _time span=1h | stats count by _time, eventName",
            "eventName=Describe* | bucket _time span=1d | stats count dc(userIdentity.arn) by "
            "eventSource, _time",
+           "* | stats dc(requestID)",
+           "eventName=Describe* | stats dc(requestID) count by eventSource",
+           "index=* | timechart span=6h dc(requestID)",
        }) {
     StoreScanStats s = Same(spl);
     EXPECT_TRUE(s.aggregated) << spl;
@@ -309,6 +322,98 @@ TEST_F(StoreSourceTest, ExplainShowsThePushDown) {
   ASSERT_TRUE(plan.ok());
   text = e.Explain(*plan);
   EXPECT_NE(text.find("index-select(index=\"main\")"), std::string::npos) << text;
+}
+
+// dc of a hashed field (requestID) counts from the segments' value hashes: values repeated within
+// and across segments count once, case matters, events without the field are left out, and a
+// store whose older segments keep no hashes is answered from the events instead, with the same
+// result.
+TEST(HashedDcTest, RepeatsAcrossSegmentsCountOnceAndOldSegmentsFallBack) {
+  const std::string dir = cairn::testing::MakeTempDir("cairn_hashed_dc");
+  // Events whose requestID repeats (id % 701), in two cases for a few ids, absent on every 10th.
+  auto batch = [](uint64_t first) {
+    auto events = store::testing::SyntheticBatch(first, 1500, 1793491200000, 6 * 3600000);
+    for (auto& e : events) {
+      std::string& raw = e.raw.mutable_string();
+      const size_t at = raw.find("\"requestID\":\"");
+      const size_t end = raw.find('"', at + 13);
+      const uint64_t n = std::stoull(e.event_id.substr(24), nullptr, 16);
+      const std::string value = (n % 50 == 7 ? "req" : "REQ") + std::to_string(n % 701);
+      if (n % 10 == 3) {
+        raw.erase(at, end + 2 - at);  // the field and its comma
+      } else {
+        raw.replace(at + 13, end - at - 13, value);
+      }
+    }
+    return events;
+  };
+  const std::vector<std::string> searches = {
+      "* | stats dc(requestID)",
+      "* | stats dc(requestID) as r count by eventSource",
+      "* | timechart span=1h dc(requestID)",
+      "eventName=GetObject OR eventName=ConsoleLogin | stats dc(requestID) dc(eventName)",
+      "* | stats dc(requestID) by userIdentity.userName, readOnly",
+  };
+  auto check = [&](bool expect_aggregated) {
+    store::StoreOptions so;
+    so.data_dir = dir;
+    so.background_merge = false;
+    so.read_only = true;
+    auto st = store::Store::Open(so);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    MemoryEventSource memory(StoredEvents(st->get()));
+    EngineOptions o;
+    o.now = 1793491200 + 86400;
+    for (const std::string& spl : searches) {
+      StoreEventSource source(st->get(), {});
+      Engine on_store(&source, MacroSet(), o);
+      Engine in_memory(&memory, MacroSet(), o);
+      auto a = on_store.Run(spl);
+      auto b = in_memory.Run(spl);
+      ASSERT_TRUE(a.ok()) << spl << ": " << a.status().ToString();
+      ASSERT_TRUE(b.ok()) << spl << ": " << b.status().ToString();
+      EXPECT_EQ(a->ToText(), b->ToText()) << spl;
+      EXPECT_EQ(source.last_stats().aggregated, expect_aggregated) << spl;
+    }
+    // The count itself, worked out here: 701 residues in upper case, the lower-case ones beside.
+    Engine in_memory(&memory, MacroSet(), o);
+    auto r = in_memory.Run("* | stats dc(requestID)");
+    ASSERT_TRUE(r.ok());
+    std::set<std::string> distinct;
+    for (const auto& rec : StoredEvents(st->get())) {
+      const size_t at = rec.raw.find("\"requestID\":\"");
+      if (at != std::string::npos) {
+        distinct.insert(rec.raw.substr(at + 13, rec.raw.find('"', at + 13) - at - 13));
+      }
+    }
+    EXPECT_EQ(r->rows[0][0][0], std::to_string(distinct.size()));
+  };
+  {
+    // Three segments written with value hashes.
+    store::StoreOptions so;
+    so.data_dir = dir;
+    so.background_merge = false;
+    auto st = store::Store::Open(so);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    for (uint64_t first : {0, 1500, 3000}) {
+      ASSERT_TRUE((*st)->Commit("main", batch(first)).ok());
+    }
+    ASSERT_TRUE((*st)->Close().ok());
+  }
+  check(true);
+  {
+    // One more, as a writer before requestID was hashed wrote it.
+    store::StoreOptions so;
+    so.data_dir = dir;
+    so.background_merge = false;
+    so.segment.hashed_fields = {};
+    auto st = store::Store::Open(so);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    ASSERT_TRUE((*st)->Commit("main", batch(4500)).ok());
+    ASSERT_TRUE((*st)->Close().ok());
+  }
+  check(false);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

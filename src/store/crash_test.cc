@@ -6,11 +6,10 @@
 // the background and with MergeNow. The parent SIGKILLs it after a random delay, then verifies.
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <map>
 #include <random>
@@ -26,7 +25,7 @@ namespace cairn::store {
 namespace {
 
 constexpr int64_t kT0 = kMillisPerDay * 19500;
-constexpr uint64_t kStride = 50;      // batch k holds ids [k*kStride, k*kStride + kBatch)
+constexpr uint64_t kStride = 50;  // batch k holds ids [k*kStride, k*kStride + kBatch)
 constexpr uint64_t kBatch = 80;
 constexpr int kKills = 24;
 
@@ -112,12 +111,14 @@ TEST(CrashTest, KillNineDuringIngestAndMerge) {
       for (const auto& seg : (*snap)->segments()) {
         if (seg->event_count() > kBatch) ++merges_seen;
         ASSERT_TRUE(seg->ForEachId([&](std::string_view, std::string_view id) {
-          ++census[std::string(id)];
-        }).ok());
+                         ++census[std::string(id)];
+                       })
+                        .ok());
       }
       EXPECT_TRUE((*snap)->broken().empty());
     }
-    for (const auto& id : must) ASSERT_EQ(census.count(id), 1u) << "round " << round << " lost " << id;
+    for (const auto& id : must)
+      ASSERT_EQ(census.count(id), 1u) << "round " << round << " lost " << id;
     for (const auto& [id, n] : census) {
       ASSERT_EQ(n, 1) << "round " << round << " duplicated " << id;
       ASSERT_TRUE(may.count(id)) << "round " << round << " unknown event " << id;
@@ -125,7 +126,8 @@ TEST(CrashTest, KillNineDuringIngestAndMerge) {
     if (snap.ok()) {
       auto report = (*store)->Check("idx");
       ASSERT_TRUE(report.ok());
-      ASSERT_TRUE(report->ok()) << report->problems[0].path << ": " << report->problems[0].status.ToString();
+      ASSERT_TRUE(report->ok()) << report->problems[0].path << ": "
+                                << report->problems[0].status.ToString();
     }
     // No files beyond the manifest's.
     auto entries = FileSystem::Default()->ListDir(dir + "/indexes/idx");

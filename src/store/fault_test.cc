@@ -30,7 +30,8 @@ struct Scenario {
 std::string Name(const Scenario& s) {
   static const char* ops[] = {"create", "append", "sync", "close", "rename", "syncdir", "remove"};
   static const char* faults[] = {"error", "short-write", "no-space"};
-  return fmt::format("{} {} #{}", ops[static_cast<int>(s.op)], faults[static_cast<int>(s.fault)], s.nth);
+  return fmt::format("{} {} #{}", ops[static_cast<int>(s.op)], faults[static_cast<int>(s.fault)],
+                     s.nth);
 }
 
 std::map<std::string, int> Census(Store& store, const std::string& index) {
@@ -38,7 +39,9 @@ std::map<std::string, int> Census(Store& store, const std::string& index) {
   auto snap = store.GetSnapshot(index);
   if (!snap.ok()) return out;
   for (const auto& seg : (*snap)->segments()) {
-    EXPECT_TRUE(seg->ForEachId([&](std::string_view, std::string_view id) { ++out[std::string(id)]; }).ok());
+    EXPECT_TRUE(
+        seg->ForEachId([&](std::string_view, std::string_view id) { ++out[std::string(id)]; })
+            .ok());
   }
   return out;
 }
@@ -117,7 +120,8 @@ TEST_P(FaultTest, CommitFailureLeavesExactlyTheAcknowledgedBatches) {
   auto entries = FileSystem::Default()->ListDir(JoinPath(dir, "indexes/idx"));
   ASSERT_TRUE(entries.ok());
   std::set<std::string> listed;
-  for (const auto& s : (*(*store)->GetSnapshot("idx"))->segments()) listed.insert(BaseName(s->path()));
+  for (const auto& s : (*(*store)->GetSnapshot("idx"))->segments())
+    listed.insert(BaseName(s->path()));
   for (const auto& e : *entries) {
     EXPECT_TRUE(e.name == "MANIFEST" || listed.count(e.name)) << "stray file " << e.name;
   }

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -23,6 +24,16 @@ int ColumnIndex(std::string_view field) {
     if (kColumnFields[i] == field) return static_cast<int>(i);
   }
   return -1;
+}
+
+bool IsHashedField(std::string_view field) {
+  return std::find(std::begin(kHashedFields), std::end(kHashedFields), field) !=
+         std::end(kHashedFields);
+}
+
+uint64_t ValueHash(std::string_view value) {
+  const uint64_t h = Hash64(value, 0xdc);
+  return h == 0 ? 1 : h;
 }
 
 std::span<const ColumnSpec> DefaultColumns() {

@@ -61,6 +61,20 @@ inline constexpr std::string_view kTimeField = "eventTime";
 // Index of `field` in kColumnFields, or -1.
 int ColumnIndex(std::string_view field);
 
+// The JSON leaves whose values nearly never repeat and are counted distinct (`stats
+// dc(requestID)`): the writer keeps, beside their keys and Bloom filters, one 64-bit hash of the
+// value per event (a column of kind "value hashes", docs/format/segment.md section 6), so a
+// distinct count reads 8 bytes per event instead of every event's JSON. Like kColumnFields, the
+// list may change: a segment without a field's hashes is answered from its events.
+inline constexpr std::string_view kHashedFields[] = {
+    "requestID",
+};
+bool IsHashedField(std::string_view field);
+
+// The 64-bit hash of a value that value-hash columns hold and distinct counts compare; never 0
+// (0 marks an event without the field).
+uint64_t ValueHash(std::string_view value);
+
 // A column as the writer keeps it: a JSON leaf's (the value of the event's first leaf of that
 // name), or an event metadata column ("sourcetype" or "source", from cloudtrail::Event).
 struct ColumnSpec {
@@ -104,8 +118,8 @@ class LeafWalker {
 
   // Parses `json` and collects its leaves in document order into leaves(). The leaves' views stay
   // valid until the next Parse or Walk (and, when `padded`, while `json` does); field names (and
-  // FieldName) for the walker's lifetime. `padded`: at least cloudtrail::kJsonPadding readable bytes follow
-  // `json`, so it is parsed where it is instead of copied first.
+  // FieldName) for the walker's lifetime. `padded`: at least cloudtrail::kJsonPadding readable
+  // bytes follow `json`, so it is parsed where it is instead of copied first.
   Status Parse(std::string_view json, bool padded = false);
   const std::vector<Leaf>& leaves() const;
   // The name of field number `id` (< field_count()).

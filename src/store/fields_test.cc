@@ -38,12 +38,18 @@ TEST(SplitTerms, LongTermsAreCut) {
 TEST(LeafWalker, SplunkFieldNames) {
   LeafWalker w;
   std::multimap<std::string, std::string> got;
-  ASSERT_TRUE(w.Walk(R"({"a":{"b":"x","c":[1,2.50,{"d":null}]},"resources":[{"ARN":"r1"},{"ARN":"r2"}],"t":true,"e":{},"f":[]})",
-                     [&](const Leaf& l) { got.emplace(std::string(l.field), std::string(l.value)); })
-                  .ok());
-  std::multimap<std::string, std::string> want = {
-      {"a.b", "x"},          {"a.c{}", "1"},        {"a.c{}", "2.50"}, {"a.c{}.d", "null"},
-      {"resources{}.ARN", "r1"}, {"resources{}.ARN", "r2"}, {"t", "true"}};
+  ASSERT_TRUE(
+      w.Walk(
+           R"({"a":{"b":"x","c":[1,2.50,{"d":null}]},"resources":[{"ARN":"r1"},{"ARN":"r2"}],"t":true,"e":{},"f":[]})",
+           [&](const Leaf& l) { got.emplace(std::string(l.field), std::string(l.value)); })
+          .ok());
+  std::multimap<std::string, std::string> want = {{"a.b", "x"},
+                                                  {"a.c{}", "1"},
+                                                  {"a.c{}", "2.50"},
+                                                  {"a.c{}.d", "null"},
+                                                  {"resources{}.ARN", "r1"},
+                                                  {"resources{}.ARN", "r2"},
+                                                  {"t", "true"}};
   EXPECT_EQ(got, want);
 }
 
@@ -57,7 +63,8 @@ TEST(LeafWalker, RejectsMalformedJson) {
 }
 
 TEST(Columns, NamesAreUnique) {
-  for (size_t i = 0; i < kColumnCount; ++i) EXPECT_EQ(ColumnIndex(kColumnFields[i]), static_cast<int>(i));
+  for (size_t i = 0; i < kColumnCount; ++i)
+    EXPECT_EQ(ColumnIndex(kColumnFields[i]), static_cast<int>(i));
   EXPECT_EQ(ColumnIndex("requestParameters.bucketName"), -1);
 }
 

@@ -57,8 +57,8 @@ class FlatStringMap {
   // The same for the key `tag` (4 bytes, native order) + `key` without building it: callers
   // hash with HashTagged. Keys inserted this way must only be looked up this way.
   static uint64_t HashTagged(uint32_t tag, std::string_view key) { return Hash64(key, tag) | 1; }
-  uint32_t* FindOrInsertTagged(uint32_t tag, std::string_view key, uint64_t h, uint32_t value_if_new,
-                               bool* inserted) {
+  uint32_t* FindOrInsertTagged(uint32_t tag, std::string_view key, uint64_t h,
+                               uint32_t value_if_new, bool* inserted) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
     size_t mask = slots_.size() - 1;
     const size_t len = key.size() + 4;
@@ -147,7 +147,8 @@ class FlatStringMap {
       } else {
         next_chunk_ = std::min<size_t>(next_chunk_ * 2, 1 << 20);
         size_t n = std::max<size_t>(len, next_chunk_);
-        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_used_), std::make_unique<char[]>(n));
+        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_used_),
+                      std::make_unique<char[]>(n));
         arena_sizes_.insert(arena_sizes_.begin() + static_cast<std::ptrdiff_t>(arena_used_), n);
         arena_pos_ = arena_[arena_used_].get();
         arena_left_ = n;

@@ -175,6 +175,12 @@ class Segment {
   // The column's dictionary and events per value over the whole segment, without reading its
   // codes (version 3 segments store the counts).
   Result<ColumnSummary> ColumnCounts(std::string_view field) const;
+  // The value hashes the writer kept for `field` (kHashedFields): ValueHash of the event's first
+  // leaf of that name per ordinal, 0 = absent; null when the segment keeps none for the field
+  // (written before it was hashed). Decoded on every call, not cached.
+  Result<std::shared_ptr<const std::vector<uint64_t>>> ValueHashes(std::string_view field) const;
+  // Whether the segment keeps value hashes for `field` (reads only the column directory).
+  Result<bool> HasValueHashes(std::string_view field) const;
 
   // --- events ---
   // The raw JSON of one event.

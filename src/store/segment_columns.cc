@@ -114,8 +114,11 @@ Status LoadNamedColumnDir(Impl& m, const std::string& path) {
       return Corruption("{}: column directory: bad name of column {}", path, c);
     }
     slot.name = std::string(name);
+    bool hashes = false;
     if (kind[0] == static_cast<char>(kColumnKindJson)) {
       slot.json = true;
+    } else if (kind[0] == static_cast<char>(kColumnKindValueHashes)) {
+      hashes = true;
     } else if (kind[0] == static_cast<char>(kColumnKindMetadata)) {
       slot.json = false;
     } else {
@@ -125,7 +128,7 @@ Status LoadNamedColumnDir(Impl& m, const std::string& path) {
     if (!GetFrame(&r, s, dir_size, &slot.dict) || !GetFrame(&r, s, dir_size, &slot.codes)) {
       return Corruption("{}: column {} frame out of range", path, slot.name);
     }
-    m.cols.push_back(std::move(slot));
+    (hashes ? m.hashed : m.cols).push_back(std::move(slot));
   }
   if (r.remaining() != 0) return Corruption("{}: column directory has trailing bytes", path);
   return Status::Ok();
@@ -137,10 +140,20 @@ Status LoadColumnDir(Impl& m, const std::string& path) {
   std::lock_guard<std::mutex> lock(m.mu);
   if (m.column_dir_loaded) return Status::Ok();
   m.cols.clear();
+  m.hashed.clear();
   Status s = m.version >= 4 ? LoadNamedColumnDir(m, path) : LoadLegacyColumnDir(m, path);
   if (!s.ok()) {
     m.cols.clear();
+    m.hashed.clear();
     return s;
+  }
+  for (size_t h = 0; h < m.hashed.size(); ++h) {
+    if (!m.hashed_by_name.emplace(m.hashed[h].name, static_cast<uint16_t>(h)).second) {
+      m.cols.clear();
+      m.hashed.clear();
+      m.hashed_by_name.clear();
+      return Corruption("{}: value hashes of {} listed twice", path, m.hashed[h].name);
+    }
   }
   for (size_t c = 0; c < m.cols.size(); ++c) {
     if (!m.col_by_name.emplace(m.cols[c].name, static_cast<uint16_t>(c)).second) {
@@ -353,7 +366,44 @@ Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const s
     out.emplace_back("column " + slot.name + " dictionary", slot.dict);
     out.emplace_back("column " + slot.name + " codes", slot.codes);
   }
+  for (const ColumnSlot& slot : m.hashed) {
+    out.emplace_back("column " + slot.name + " value count", slot.dict);
+    out.emplace_back("column " + slot.name + " value hashes", slot.codes);
+  }
   return out;
+}
+
+Result<std::shared_ptr<const std::vector<uint64_t>>> LoadValueHashes(Impl& m,
+                                                                     const std::string& path,
+                                                                     size_t h) {
+  RETURN_IF_ERROR(LoadColumnDir(m, path));
+  const ColumnSlot& slot = m.hashed[h];
+  const uint64_t count = m.event_count;
+  if (slot.codes.rsize != 8 * count) {
+    return Corruption("{}: value hashes of {} have the wrong size", path, slot.name);
+  }
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(*m.file, slot.dict, &raw, fmt::format("value count of {}", slot.name)));
+  Reader r(raw);
+  uint64_t holding;
+  if (!r.GetVarint(&holding) || r.remaining() != 0 || holding > count) {
+    return Corruption("{}: value count of {} malformed", path, slot.name);
+  }
+  RETURN_IF_ERROR(
+      ReadFrame(*m.file, slot.codes, &raw, fmt::format("value hashes of {}", slot.name)));
+  if (raw.size() != 8 * count) {
+    return Corruption("{}: value hashes of {} have the wrong size", path, slot.name);
+  }
+  static_assert(std::endian::native == std::endian::little, "hashes are stored little-endian");
+  auto out = std::make_shared<std::vector<uint64_t>>(count);
+  std::memcpy(out->data(), raw.data(), raw.size());
+  const uint64_t nonzero =
+      static_cast<uint64_t>(std::count_if(out->begin(), out->end(), [](uint64_t x) { return x; }));
+  if (nonzero != holding) {
+    return Corruption("{}: value hashes of {}: {} events hold a value, the count says {}", path,
+                      slot.name, nonzero, holding);
+  }
+  return std::shared_ptr<const std::vector<uint64_t>>(std::move(out));
 }
 
 #ifdef __AVX2__
@@ -601,6 +651,19 @@ Result<std::shared_ptr<const Column>> Segment::GetColumn(std::string_view field)
   if (c >= 0) return internal::LoadColumn(*impl_, path_, static_cast<size_t>(c));
   if (!IsColumn(field)) return NotFound("{} is not a column", field);
   return internal::BuildColumnFromEvents(*impl_, path_, field);
+}
+
+Result<std::shared_ptr<const std::vector<uint64_t>>> Segment::ValueHashes(
+    std::string_view field) const {
+  RETURN_IF_ERROR(internal::LoadColumnDir(*impl_, path_));
+  auto it = impl_->hashed_by_name.find(field);
+  if (it == impl_->hashed_by_name.end()) return std::shared_ptr<const std::vector<uint64_t>>();
+  return internal::LoadValueHashes(*impl_, path_, it->second);
+}
+
+Result<bool> Segment::HasValueHashes(std::string_view field) const {
+  RETURN_IF_ERROR(internal::LoadColumnDir(*impl_, path_));
+  return impl_->hashed_by_name.count(field) != 0;
 }
 
 Result<ColumnSummary> Segment::ColumnCounts(std::string_view field) const {

@@ -223,6 +223,9 @@ struct Segment::Impl {
   bool column_dir_loaded = false;
   std::vector<internal::ColumnSlot> cols;
   std::map<std::string, uint16_t, std::less<>> col_by_name;
+  // Value-hash columns (kind 2), by name: not columns to search or group on, only hashes.
+  std::vector<internal::ColumnSlot> hashed;
+  std::map<std::string, uint16_t, std::less<>> hashed_by_name;
   // Columns of the writer's list this segment lacks, built from its events on first use.
   std::map<std::string, internal::ColumnSlot, std::less<>> built_columns;
   bool key_index_loaded = false;
@@ -305,6 +308,11 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
                             std::string_view exact, Bitmap* out, std::string_view phrase = {});
 // Every frame of the column directory (for Verify).
 Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const std::string& path);
+// Value-hash column `h` (in m.hashed) decoded: one hash per ordinal, 0 = absent; checks that the
+// stored count of events holding the field agrees.
+Result<std::shared_ptr<const std::vector<uint64_t>>> LoadValueHashes(Impl& m,
+                                                                     const std::string& path,
+                                                                     size_t h);
 
 // --- keys table (segment_keys.cc) ---
 // Decodes a posting into `out` (ordinals < limit); Corruption naming `what` otherwise.

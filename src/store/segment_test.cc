@@ -13,8 +13,8 @@
 #include "store/fields.h"
 #include "store/flat_map.h"
 #include "store/segment_format.h"
-#include "store/segment_writer.h"
 #include "store/segment_test_util.h"
+#include "store/segment_writer.h"
 #include "store/test_util.h"
 
 namespace cairn::store {
@@ -56,7 +56,8 @@ class SegmentTest : public ::testing::Test {
 };
 
 TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
-  auto events = testing::SyntheticBatch(0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
+  auto events = testing::SyntheticBatch(
+      0, 5000, 1'700'000'000'000 - 1'700'000'000'000 % kMillisPerDay, 3'600'000);
   SegmentWriterOptions opt;
   opt.block_bytes = 16 << 10;  // several blocks
   auto seg = Write(events, opt);
@@ -82,11 +83,13 @@ TEST_F(SegmentTest, RoundTripRawBytesAndTimes) {
   Bitmap want;
   for (uint32_t o = 0; o < events.size(); o += 7) want.add(o);
   std::vector<uint32_t> seen;
-  ASSERT_TRUE(seg->ForEach(want, true, [&](uint32_t o, std::string_view raw) {
-    EXPECT_EQ(raw, events[o].raw);
-    seen.push_back(o);
-    return true;
-  }).ok());
+  ASSERT_TRUE(seg->ForEach(want, true,
+                           [&](uint32_t o, std::string_view raw) {
+                             EXPECT_EQ(raw, events[o].raw);
+                             seen.push_back(o);
+                             return true;
+                           })
+                  .ok());
   ASSERT_EQ(seen.size(), want.cardinality());
   EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
   // Time range pruning.
@@ -225,10 +228,14 @@ void SegmentTest::CheckAgainstBruteForce(uint32_t version) {
   EXPECT_TRUE(none->isEmpty());
 
   // Wildcards over fields and terms.
-  for (auto [field, pat] : std::vector<std::pair<std::string, std::string>>{
-           {"eventName", "Get*"}, {"eventName", "*Bucket*"}, {"eventSource", "*.amazonaws.com"},
-           {"requestParameters.bucketName", "*"}, {"resources{}.ARN", "arn:aws:s3*"},
-           {"eventID", "0*"}, {"userIdentity.arn", "*benjamin"}}) {
+  for (auto [field, pat] :
+       std::vector<std::pair<std::string, std::string>>{{"eventName", "Get*"},
+                                                        {"eventName", "*Bucket*"},
+                                                        {"eventSource", "*.amazonaws.com"},
+                                                        {"requestParameters.bucketName", "*"},
+                                                        {"resources{}.ARN", "arn:aws:s3*"},
+                                                        {"eventID", "0*"},
+                                                        {"userIdentity.arn", "*benjamin"}}) {
     Pattern p(pat);
     Ords want;
     for (const auto& [fv, ords] : brute.fields) {
@@ -458,7 +465,8 @@ TEST(PatternTest, Globs) {
 // table and the loose occurrence has to join its posting).
 TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
   auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 1000);
-  std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a.time_ms < b.time_ms; });
   // (The last piece is offset so it cannot be one of the synthetic events' own ids.)
   auto id_of = [](size_t i) {
     return fmt::format("{:08x}-5eed-4a11-b0b0-{:012x}", i * 2654435761u, 0xfeed00000000 + i);
@@ -483,8 +491,10 @@ TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
   // The id's terms: the whole id and its pieces; event 1200 holds it in "uniq", 1800 and 1900 in
   // "ref".
   EXPECT_EQ(ToSet(*seg->TermPostings(id_of(1200))), (Ords{1200, 1800, 1900}));
-  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 1200))), (Ords{1200, 1800, 1900}));
-  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 900))), (Ords{900, 1500}));
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 1200))),
+            (Ords{1200, 1800, 1900}));
+  EXPECT_EQ(ToSet(*seg->TermPostings(fmt::format("{:012x}", 0xfeed00000000 + 900))),
+            (Ords{900, 1500}));
   EXPECT_EQ(seg->TermPostings("5eed")->cardinality(), 2000u);  // in every event: a table key
   EXPECT_EQ(seg->FieldPostings("kind", "even")->cardinality(), 1000u);
   EXPECT_TRUE(seg->Verify().ok());
@@ -499,8 +509,8 @@ TEST_F(SegmentTest, NearUniqueKeysKeptOutOfTheTableAreStillFound) {
 TEST(Crc32Test, MatchesZlib) {
   std::string data;
   for (int i = 0; i < 5000; ++i) data.push_back(static_cast<char>((i * 131 + i / 7) & 0xff));
-  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{63}, size_t{64},
-                   size_t{65}, size_t{255}, size_t{1000}, size_t{4999}, size_t{5000}}) {
+  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{63}, size_t{64}, size_t{65},
+                   size_t{255}, size_t{1000}, size_t{4999}, size_t{5000}}) {
     std::string_view part(data.data(), n);
     uLong want = ::crc32(0, reinterpret_cast<const Bytef*>(part.data()), static_cast<uInt>(n));
     EXPECT_EQ(cairn::store::Crc32(part), static_cast<uint32_t>(want)) << n;
@@ -552,7 +562,8 @@ TEST(FindCaselessTest, MatchesLowerThenFind) {
         size_t at = rng() % hay.size();
         needle = lower_hay.substr(at, len);
       } else {
-        for (size_t k = 0; k < len; ++k) needle.push_back(static_cast<char>(std::tolower(alphabet[rng() % alphabet.size()])));
+        for (size_t k = 0; k < len; ++k)
+          needle.push_back(static_cast<char>(std::tolower(alphabet[rng() % alphabet.size()])));
       }
       if (needle.empty()) continue;
       size_t from = hay.empty() ? 0 : rng() % (hay.size() + 1);
@@ -637,8 +648,13 @@ TEST(BloomRowTest, ProbesSpreadOverRows) {
 // for row and block counts that are and are not multiples of 64 and 8.
 TEST(BloomSliceTest, AgreesWithBitByBit) {
   std::mt19937_64 rng(7);
-  for (auto [rows, nblocks] : {std::pair<uint64_t, uint32_t>{1, 1}, {64, 8}, {65, 9}, {200, 3},
-                               {1000, 77}, {4096, 256}, {333, 130}}) {
+  for (auto [rows, nblocks] : {std::pair<uint64_t, uint32_t>{1, 1},
+                               {64, 8},
+                               {65, 9},
+                               {200, 3},
+                               {1000, 77},
+                               {4096, 256},
+                               {333, 130}}) {
     const uint32_t row_bytes = (nblocks + 7) / 8;
     const uint64_t words = (rows + 63) / 64;
     std::vector<uint64_t> filters(words * row_bytes * 8, 0);
@@ -676,7 +692,8 @@ TEST(FpCountsTest, AgreesWithAMapUnderAddsAndReleases) {
     }
     if (step % 997 == 0) {
       for (uint64_t q = 0; q < 3000; ++q) {
-        ASSERT_EQ(counts.Contains(q), want.count(q == 0 ? 1 : q) > 0) << "key " << q << " step " << step;
+        ASSERT_EQ(counts.Contains(q), want.count(q == 0 ? 1 : q) > 0)
+            << "key " << q << " step " << step;
       }
       for (uint64_t q = 0; q < 8; ++q) {
         ASSERT_EQ(counts.Contains(q << 40), want.count(q == 0 ? 1 : q << 40) > 0) << "key " << q;
@@ -691,8 +708,9 @@ TEST(FpCountsTest, AgreesWithAMapUnderAddsAndReleases) {
 TEST(FindExactTest, AgreesWithFind) {
   std::mt19937 rng(5);
   const std::string_view marker = cairn::store::kEventIdMarker;
-  const std::vector<std::string> pieces = {"\"eventID\":\"", "\"eventID\":", "ID", "\"requestID\":\"",
-                                           "\"", "eventI", "x", "0123456789abcdef", "\"eventID\"  "};
+  const std::vector<std::string> pieces = {
+      "\"eventID\":\"",   "\"eventID\":", "ID", "\"requestID\":\"", "\"", "eventI", "x",
+      "0123456789abcdef", "\"eventID\"  "};
   for (int round = 0; round < 5000; ++round) {
     std::string hay;
     const int parts = static_cast<int>(rng() % 12);
@@ -701,7 +719,8 @@ TEST(FindExactTest, AgreesWithFind) {
     const size_t a = rng() % 4, b = a + rng() % 4;
     const std::string needle = hay.substr(hay.size() / 3, b + 1);
     if (needle.size() == b + 1) {
-      EXPECT_EQ(cairn::store::FindExact(hay, needle, a, b), hay.find(needle)) << hay << " / " << needle;
+      EXPECT_EQ(cairn::store::FindExact(hay, needle, a, b), hay.find(needle))
+          << hay << " / " << needle;
     }
   }
 }

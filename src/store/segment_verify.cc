@@ -43,6 +43,9 @@ Status Segment::Verify() const {
                         m.cols[c].name);
     }
   }
+  for (size_t h = 0; h < m.hashed.size(); ++h) {
+    RETURN_IF_ERROR(internal::LoadValueHashes(m, path_, h).status());
+  }
   // Every key block and every posting.
   RETURN_IF_ERROR(internal::LoadKeyIndex(m, path_));
   for (size_t b = 0; b < m.key_blocks.size(); ++b) {

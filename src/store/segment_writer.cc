@@ -41,6 +41,7 @@ struct KeyPosting {
 struct FieldEntry {
   std::string_view name;  // in field_ids' arena
   int column = -1;        // column index, -2 for eventTime, -1 otherwise
+  int hashed = -1;        // index in hashed_fields (its keys are indexed as well), or -1
   uint32_t last_ordinal = UINT32_MAX;
   uint32_t event_count = 0;
   uint32_t keys = 0;
@@ -258,6 +259,8 @@ struct SegmentWriter::Impl {
   std::vector<std::pair<uint32_t, uint32_t>>& leaf_ranges = tables->leaf_ranges;
   std::vector<uint32_t>& leaf_keys = tables->leaf_keys;
   std::vector<ColumnBuilder> columns;  // one per opt.columns
+  // One per opt.hashed_fields: ValueHash of each event's first such leaf, 0 = absent.
+  std::vector<std::vector<uint64_t>> hashes;
   int sourcetype_column = -1, source_column = -1;
   LeafWalker walker;
   std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
@@ -378,6 +381,9 @@ struct SegmentWriter::Impl {
     if (inserted) {
       FieldEntry f;
       f.column = path == kTimeField ? -2 : JsonColumnOf(path);
+      for (size_t h = 0; f.column == -1 && h < opt.hashed_fields.size(); ++h) {
+        if (opt.hashed_fields[h] == path) f.hashed = static_cast<int>(h);
+      }
       f.name = stored;
       fields.push_back(f);
     }
@@ -400,6 +406,13 @@ struct SegmentWriter::Impl {
     col.per_event.push_back(*code);
     col.last_value = stored;
     col.last_code = *code;
+  }
+
+  void SetHash(size_t h, std::string_view value, uint32_t ordinal) {
+    std::vector<uint64_t>& per_event = hashes[h];
+    if (per_event.size() > ordinal) return;  // first occurrence wins
+    per_event.resize(ordinal, 0);
+    per_event.push_back(ValueHash(value));
   }
 
   Status FlushBlock() {
@@ -483,6 +496,21 @@ struct SegmentWriter::Impl {
     }
     columns.clear();
     columns.resize(specs.size());
+    if (opt.format_version < 4) opt.hashed_fields = {};  // formats 2 and 3 have no place for them
+    for (size_t h = 0; h < opt.hashed_fields.size(); ++h) {
+      const std::string_view name = opt.hashed_fields[h];
+      if (name.empty() || name.size() > kMaxColumnNameBytes) {
+        return InvalidArgument("hashed field name \"{}\" is empty or too long", name);
+      }
+      for (size_t d = 0; d < h; ++d) {
+        if (opt.hashed_fields[d] == name)
+          return InvalidArgument("hashed field {} listed twice", name);
+      }
+    }
+    if (specs.size() + opt.hashed_fields.size() > kMaxColumns) {
+      return InvalidArgument("more than {} columns", kMaxColumns);
+    }
+    hashes.assign(opt.hashed_fields.size(), {});
     return Status::Ok();
   }
 
@@ -496,10 +524,13 @@ struct SegmentWriter::Impl {
       for (const ColumnSpec& spec : opt.columns) {
         dir_size += 3 + spec.name.size() + 2 * kColumnFrameEntryBytes;
       }
+      for (std::string_view name : opt.hashed_fields) {
+        dir_size += 3 + name.size() + 2 * kColumnFrameEntryBytes;
+      }
     }
     std::string dir, blobs, raw;
     if (named) PutFixed32(&dir, static_cast<uint32_t>(dir_size));
-    PutFixed32(&dir, static_cast<uint32_t>(columns.size()));
+    PutFixed32(&dir, static_cast<uint32_t>(columns.size() + (named ? hashes.size() : 0)));
     auto add_frame = [&](std::string_view bytes) -> Status {
       std::string c_bytes;
       RETURN_IF_ERROR(CompressFrame(bytes, opt.meta_zstd_level, &c_bytes));
@@ -543,6 +574,24 @@ struct SegmentWriter::Impl {
         uint32_t v = remap[code];
         for (int i = 0; i < width; ++i) raw.push_back(static_cast<char>(v >> (8 * i)));
       }
+      RETURN_IF_ERROR(add_frame(raw));
+    }
+    // Value hashes: the number of events holding the field, then 8 little-endian bytes per event.
+    for (size_t h = 0; named && h < hashes.size(); ++h) {
+      const std::string_view name = opt.hashed_fields[h];
+      dir.push_back(static_cast<char>(kColumnKindValueHashes));
+      dir.push_back(static_cast<char>(name.size() & 0xff));
+      dir.push_back(static_cast<char>(name.size() >> 8));
+      dir.append(name);
+      std::vector<uint64_t>& per_event = hashes[h];
+      per_event.resize(count, 0);
+      raw.clear();
+      PutVarint(&raw, static_cast<uint64_t>(std::count_if(per_event.begin(), per_event.end(),
+                                                          [](uint64_t x) { return x != 0; })));
+      RETURN_IF_ERROR(add_frame(raw));
+      raw.clear();
+      raw.reserve(per_event.size() * 8);
+      for (uint64_t x : per_event) PutFixed64(&raw, x);
       RETURN_IF_ERROR(add_frame(raw));
     }
     if (named) PutFixed32(&dir, Crc32(dir));
@@ -642,6 +691,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
       m.SetColumn(static_cast<size_t>(f.column), leaf.value, ord);
       continue;
     }
+    if (f.hashed >= 0) m.SetHash(static_cast<size_t>(f.hashed), leaf.value, ord);
     if (f.last_ordinal != ord) {
       f.last_ordinal = ord;
       ++f.event_count;

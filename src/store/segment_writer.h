@@ -20,12 +20,12 @@
 namespace cairn::store {
 
 struct SegmentWriterOptions {
-  int zstd_level = 1;                // raw event blocks (level 1 is both faster and, on 256 KiB
-                                     // blocks of CloudTrail JSON, smaller than level 3)
-  int meta_zstd_level = 3;           // columns, keys, ids, time
-  size_t block_bytes = 256 << 10;    // target uncompressed size of a raw event block
+  int zstd_level = 1;                 // raw event blocks (level 1 is both faster and, on 256 KiB
+                                      // blocks of CloudTrail JSON, smaller than level 3)
+  int meta_zstd_level = 3;            // columns, keys, ids, time
+  size_t block_bytes = 256 << 10;     // target uncompressed size of a raw event block
   size_t key_block_bytes = 64 << 10;  // target uncompressed size of a keys-table block
-  int bloom_bits_per_key = 16;  // with kBloomProbes probes: ~0.05% false positives
+  int bloom_bits_per_key = 16;        // with kBloomProbes probes: ~0.05% false positives
   // How many events the caller expects to add (0: unknown). A hint only: it pre-sizes the
   // in-memory tables so they are not rehashed while growing.
   uint32_t expected_events = 0;
@@ -34,6 +34,9 @@ struct SegmentWriterOptions {
   // The columns written (format 4 and later; formats 2 and 3 hold kLegacyColumnFields exactly).
   // Tests write other sets to check that readers map columns by name.
   std::span<const ColumnSpec> columns = DefaultColumns();
+  // The JSON leaves whose value hashes are kept (format 4 and later): kHashedFields, or none for
+  // tests of segments written before.
+  std::span<const std::string_view> hashed_fields = kHashedFields;
 };
 
 struct SegmentFileInfo {

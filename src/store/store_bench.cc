@@ -1,6 +1,6 @@
-// store_bench: commit throughput, merge throughput, bytes on disk against the source .json.gz bytes,
-// peak RSS and needle-search latency of the store, on real CloudTrail records replicated with fresh
-// eventIDs (Invictus set) or on `cairn generate` output.
+// store_bench: commit throughput, merge throughput, bytes on disk against the source .json.gz
+// bytes, peak RSS and needle-search latency of the store, on real CloudTrail records replicated
+// with fresh eventIDs (Invictus set) or on `cairn generate` output.
 //
 //   store_bench --invictus ../shared/data/cloudtrail/invictus --events 1000000 [--batch 5000]
 //   store_bench --gz-dir /tmp/gen/AWSLogs [--batch 5000]
@@ -8,6 +8,7 @@
 // The source size for --invictus is the gzipped size of the Invictus files (s3_layout) times the
 // replication factor; for --gz-dir it is the size of the .json.gz files read.
 
+#include <simdjson.h>
 #include <sys/resource.h>
 #include <zlib.h>
 
@@ -18,8 +19,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "common/time_util.h"
 #include "store/store.h"
@@ -44,7 +43,8 @@ uint64_t DirBytes(const std::string& dir) {
 double CpuSeconds() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
 }
 
 long PeakRssMb() {
@@ -104,13 +104,20 @@ int main(int argc, char** argv) {
   size_t block_kb = 256;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--invictus") invictus = v;
-    else if (k == "--gz-dir") gz_dir = v;
-    else if (k == "--events") target = std::stoull(v);
-    else if (k == "--batch") batch = std::stoul(v);
-    else if (k == "--data") data_dir = v;
-    else if (k == "--level") level = std::stoi(v);
-    else if (k == "--block-kb") block_kb = std::stoul(v);
+    if (k == "--invictus")
+      invictus = v;
+    else if (k == "--gz-dir")
+      gz_dir = v;
+    else if (k == "--events")
+      target = std::stoull(v);
+    else if (k == "--batch")
+      batch = std::stoul(v);
+    else if (k == "--data")
+      data_dir = v;
+    else if (k == "--level")
+      level = std::stoi(v);
+    else if (k == "--block-kb")
+      block_kb = std::stoul(v);
   }
   std::vector<cloudtrail::Event> events;
   uint64_t source_gz = 0;
@@ -143,7 +150,9 @@ int main(int argc, char** argv) {
   } else if (!gz_dir.empty()) {
     for (auto& f : std::filesystem::recursive_directory_iterator(gz_dir)) {
       std::string p = f.path().string();
-      if (!f.is_regular_file() || !p.ends_with(".json.gz") || p.find("CloudTrail-Digest") != std::string::npos) continue;
+      if (!f.is_regular_file() || !p.ends_with(".json.gz") ||
+          p.find("CloudTrail-Digest") != std::string::npos)
+        continue;
       source_gz += f.file_size();
       ParseRecords(Gunzip(p), p, &events);
     }
@@ -195,9 +204,12 @@ int main(int argc, char** argv) {
   double c1 = CpuSeconds();
   uint64_t before_merge = DirBytes(data_dir);
   auto info0 = (*store)->Info("aws-cloudtrail");
-  std::printf("commit: %llu events in %.2f s = %.0f events/s wall, %.0f events per CPU-second (one thread, batch %zu), %llu segments, %.1f MB on disk\n",
-              static_cast<unsigned long long>(added), Seconds(t0, t1), added / Seconds(t0, t1), added / (c1 - c0), batch,
-              static_cast<unsigned long long>(info0->segments), before_merge / 1e6);
+  std::printf(
+      "commit: %llu events in %.2f s = %.0f events/s wall, %.0f events per CPU-second (one thread, "
+      "batch %zu), %llu segments, %.1f MB on disk\n",
+      static_cast<unsigned long long>(added), Seconds(t0, t1), added / Seconds(t0, t1),
+      added / (c1 - c0), batch, static_cast<unsigned long long>(info0->segments),
+      before_merge / 1e6);
   auto t2 = BenchClock::now();
   double c2 = CpuSeconds();
   Status m = (*store)->MergeNow("aws-cloudtrail");
@@ -209,11 +221,14 @@ int main(int argc, char** argv) {
   }
   uint64_t after_merge = DirBytes(data_dir);
   auto info = (*store)->Info("aws-cloudtrail");
-  std::printf("merge: %.2f s = %.0f events/s wall, %.0f events per CPU-second, %llu segments\n", Seconds(t2, t3),
-              added / Seconds(t2, t3), added / (c3 - c2), static_cast<unsigned long long>(info->segments));
-  std::printf("size: %.1f MB after merge = %.3f x source .json.gz (%.1f bytes/event); before merge %.3f x\n",
-              after_merge / 1e6, static_cast<double>(after_merge) / source_gz,
-              static_cast<double>(after_merge) / added, static_cast<double>(before_merge) / source_gz);
+  std::printf("merge: %.2f s = %.0f events/s wall, %.0f events per CPU-second, %llu segments\n",
+              Seconds(t2, t3), added / Seconds(t2, t3), added / (c3 - c2),
+              static_cast<unsigned long long>(info->segments));
+  std::printf(
+      "size: %.1f MB after merge = %.3f x source .json.gz (%.1f bytes/event); before merge %.3f "
+      "x\n",
+      after_merge / 1e6, static_cast<double>(after_merge) / source_gz,
+      static_cast<double>(after_merge) / added, static_cast<double>(before_merge) / source_gz);
   std::printf("peak RSS %ld MB (includes the %.0f MB of events held in memory by this benchmark)\n",
               PeakRssMb(), raw_bytes / 1e6);
 
@@ -229,17 +244,30 @@ int main(int argc, char** argv) {
     std::printf("search %-40s %8llu hits in %7.2f ms\n", what, static_cast<unsigned long long>(n),
                 Seconds(a, b) * 1000);
   };
-  needle("eventName=DeleteTrail (first query)", [](const Segment& s) { return s.FieldPostings("eventName", "DeleteTrail")->cardinality(); });
-  needle("eventName=GetBucketAcl", [](const Segment& s) { return s.FieldPostings("eventName", "GetBucketAcl")->cardinality(); });
-  needle(("term " + sample_ip).c_str(), [&](const Segment& s) { return s.TermPostings(sample_ip)->cardinality(); });
-  needle(("sourceIPAddress=" + sample_ip).c_str(), [&](const Segment& s) { return s.FieldPostings("sourceIPAddress", sample_ip)->cardinality(); });
+  needle("eventName=DeleteTrail (first query)", [](const Segment& s) {
+    return s.FieldPostings("eventName", "DeleteTrail")->cardinality();
+  });
+  needle("eventName=GetBucketAcl", [](const Segment& s) {
+    return s.FieldPostings("eventName", "GetBucketAcl")->cardinality();
+  });
+  needle(("term " + sample_ip).c_str(),
+         [&](const Segment& s) { return s.TermPostings(sample_ip)->cardinality(); });
+  needle(("sourceIPAddress=" + sample_ip).c_str(), [&](const Segment& s) {
+    return s.FieldPostings("sourceIPAddress", sample_ip)->cardinality();
+  });
   needle("requestParameters.bucketName=...", [](const Segment& s) {
-    return s.FieldPostings("requestParameters.bucketName", "stratus-red-team-vpc-flow-logs")->cardinality();
+    return s.FieldPostings("requestParameters.bucketName", "stratus-red-team-vpc-flow-logs")
+        ->cardinality();
   });
   std::string id = sample_id;
-  needle("eventID=<one id>", [&](const Segment& s) { return s.FieldPostings("eventID", id)->cardinality(); });
+  needle("eventID=<one id>",
+         [&](const Segment& s) { return s.FieldPostings("eventID", id)->cardinality(); });
   needle("term <one id>", [&](const Segment& s) { return s.TermPostings(id)->cardinality(); });
-  needle("eventID=<absent id>", [](const Segment& s) { return s.FieldPostings("eventID", "00000000-0000-0000-0000-000000000000")->cardinality(); });
-  needle("eventName=DeleteTrail (warm)", [](const Segment& s) { return s.FieldPostings("eventName", "DeleteTrail")->cardinality(); });
+  needle("eventID=<absent id>", [](const Segment& s) {
+    return s.FieldPostings("eventID", "00000000-0000-0000-0000-000000000000")->cardinality();
+  });
+  needle("eventName=DeleteTrail (warm)", [](const Segment& s) {
+    return s.FieldPostings("eventName", "DeleteTrail")->cardinality();
+  });
   return 0;
 }

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <map>
-#include <thread>
 #include <set>
+#include <thread>
 
 #include "common/testing.h"
 #include "store/segment_format.h"
@@ -39,8 +39,9 @@ class StoreTest : public ::testing::Test {
     std::map<std::string, int> out;
     for (const auto& seg : snap.segments()) {
       EXPECT_TRUE(seg->ForEachId([&](std::string_view a, std::string_view id) {
-        ++out[std::string(a) + "/" + std::string(id)];
-      }).ok());
+                       ++out[std::string(a) + "/" + std::string(id)];
+                     })
+                      .ok());
     }
     return out;
   }
@@ -195,8 +196,10 @@ TEST_F(StoreTest, MergedSegmentsAnswerQueriesLikeTheInputs) {
   auto after = *store->GetSnapshot("idx");
   ASSERT_EQ(after->segments().size(), 1u);
   for (auto [f, v] : std::vector<std::pair<std::string, std::string>>{
-           {"eventName", "GetObject"}, {"requestParameters.bucketName", "bucket-3"},
-           {"requestParameters.key", "path/to/object-77.txt"}, {"eventID", all[42].event_id},
+           {"eventName", "GetObject"},
+           {"requestParameters.bucketName", "bucket-3"},
+           {"requestParameters.key", "path/to/object-77.txt"},
+           {"eventID", all[42].event_id},
            {"resources{}.ARN", "arn:aws:s3:::bucket-5"}}) {
     EXPECT_EQ(count(*before, f, v), count(*after, f, v)) << f << "=" << v;
     EXPECT_GT(count(*after, f, v), 0u) << f << "=" << v;
@@ -259,7 +262,8 @@ TEST_F(StoreTest, BackgroundMergesLargeSegmentsOnlyOnceTheirDayIsCold) {
 TEST_F(StoreTest, RetentionByAgeAndBySize) {
   auto store = OpenStore();
   for (int d = 0; d < 5; ++d) {
-    ASSERT_TRUE(store->Commit("idx", testing::SyntheticBatch(d * 1000, 200, kT0 + d * kDay, kDay)).ok());
+    ASSERT_TRUE(
+        store->Commit("idx", testing::SyntheticBatch(d * 1000, 200, kT0 + d * kDay, kDay)).ok());
   }
   // Clock is at kT0 + 10 days. Keep 7 days: days 0..2 end before now-7d.
   RetentionPolicy p;
@@ -299,7 +303,8 @@ TEST_F(StoreTest, RetentionByAgeAndBySize) {
 TEST_F(StoreTest, CheckReportsCorruptSegmentAndOthersStayReadable) {
   auto store = OpenStore();
   for (int d = 0; d < 3; ++d) {
-    ASSERT_TRUE(store->Commit("idx", testing::SyntheticBatch(d * 1000, 500, kT0 + d * kDay, kDay)).ok());
+    ASSERT_TRUE(
+        store->Commit("idx", testing::SyntheticBatch(d * 1000, 500, kT0 + d * kDay, kDay)).ok());
   }
   auto snap = *store->GetSnapshot("idx");
   std::string victim = snap->segments()[1]->path();
@@ -337,7 +342,9 @@ TEST_F(StoreTest, OpenRemovesLeftoversOfInterruptedWrites) {
   ASSERT_TRUE(store->Commit("idx", testing::SyntheticBatch(0, 100, kT0, kDay)).ok());
   store.reset();
   std::string idx = JoinPath(JoinPath(dir_, "indexes"), "idx");
-  ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), JoinPath(idx, "19500-0000000099.seg"), "partial").ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(FileSystem::Default(), JoinPath(idx, "19500-0000000099.seg"), "partial")
+          .ok());
   ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), JoinPath(idx, "MANIFEST.tmp"), "half").ok());
   // An index folder whose first commit never reached its manifest.
   ASSERT_TRUE(FileSystem::Default()->CreateDirs(JoinPath(JoinPath(dir_, "indexes"), "ghost")).ok());
@@ -356,7 +363,8 @@ TEST_F(StoreTest, RejectsBadInput) {
   batch[5].raw = "[1,2,3]";
   auto r = store->Commit("idx", batch);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find(batch[5].event_id), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(batch[5].event_id), std::string::npos)
+      << r.status().message();
   // Nothing of the batch was stored.
   auto info = store->Info("idx");
   EXPECT_TRUE(!info.ok() || info->events == 0);
@@ -379,7 +387,8 @@ TEST_F(StoreTest, ConcurrentCommitsAndReaders) {
     for (int i = 0; i < 50; ++i) {
       auto snap = store->GetSnapshot("idx");
       if (!snap.ok()) continue;
-      for (const auto& seg : (*snap)->segments()) ASSERT_TRUE(seg->FieldPostings("eventName", "GetObject").ok());
+      for (const auto& seg : (*snap)->segments())
+        ASSERT_TRUE(seg->FieldPostings("eventName", "GetObject").ok());
     }
   });
   for (auto& t : threads) t.join();
@@ -445,8 +454,8 @@ TEST_F(StoreTest, ParallelCommitsOfOverlappingBatchesStoreEachEventOnce) {
         for (int i = 0; i < 6; ++i) {
           // Thread t, round i: ids [(t + i) * 150, +400), over two days, so every batch overlaps
           // batches of other threads committed in the same and neighbouring rounds.
-          auto batch = testing::SyntheticBatch(static_cast<uint64_t>(t + i) * 150, 400, kT0,
-                                               2 * kDay);
+          auto batch =
+              testing::SyntheticBatch(static_cast<uint64_t>(t + i) * 150, 400, kT0, 2 * kDay);
           submitted.fetch_add(batch.size());
           auto r = store->Commit("idx", std::move(batch));
           ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -497,7 +506,8 @@ namespace {
 // Ingesting the same real files twice, and an overlapping selection, leaves each event once.
 TEST_F(StoreTest, RealCloudTrailIngestedTwiceAndOverlappingKeepsEachEventOnce) {
   CAIRN_REQUIRE_SHARED_DATA();
-  auto all = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() + "/cloudtrail/invictus/CloudTrail");
+  auto all = testing::LoadCloudTrailDir(cairn::testing::SharedDataDir() +
+                                        "/cloudtrail/invictus/CloudTrail");
   ASSERT_GT(all.size(), 2000u);
   std::set<std::pair<std::string, std::string>> distinct;
   for (const auto& e : all) distinct.insert({e.account, e.event_id});

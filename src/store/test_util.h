@@ -74,8 +74,9 @@ inline std::vector<cloudtrail::Event> LoadCloudTrailDir(const std::string& dir) 
 
 // A small synthetic event. `n` selects the id; values cycle through small vocabularies so that
 // postings, columns and singletons all occur.
-inline cloudtrail::Event SyntheticEvent(uint64_t n, int64_t time_ms, std::string account = "111122223333") {
-  static const char* kNames[] = {"GetObject", "PutObject", "ListBuckets", "AssumeRole",
+inline cloudtrail::Event SyntheticEvent(uint64_t n, int64_t time_ms,
+                                        std::string account = "111122223333") {
+  static const char* kNames[] = {"GetObject",         "PutObject",    "ListBuckets", "AssumeRole",
                                  "DescribeInstances", "ConsoleLogin", "CreateUser"};
   static const char* kSources[] = {"s3.amazonaws.com", "sts.amazonaws.com", "ec2.amazonaws.com",
                                    "iam.amazonaws.com"};
@@ -87,8 +88,8 @@ inline cloudtrail::Event SyntheticEvent(uint64_t n, int64_t time_ms, std::string
       fmt::arg("time", FormatIso8601(time_ms, true)), fmt::arg("src", kSources[n % 4]),
       fmt::arg("name", kNames[n % 7]), fmt::arg("reg", 1 + n % 2), fmt::arg("a", n % 3),
       fmt::arg("b", n % 11), fmt::arg("ua", n % 6), fmt::arg("bk", n % 13), fmt::arg("n", n),
-      fmt::arg("cnt", n % 17), fmt::arg("flag", n % 2 ? "true" : "false"),
-      fmt::arg("id", id), fmt::arg("ro", n % 3 == 0 ? "true" : "false"));
+      fmt::arg("cnt", n % 17), fmt::arg("flag", n % 2 ? "true" : "false"), fmt::arg("id", id),
+      fmt::arg("ro", n % 3 == 0 ? "true" : "false"));
   cloudtrail::Event e;
   e.raw = std::move(raw);
   e.time_ms = time_ms;

@@ -81,8 +81,7 @@ Status FaultInjectionFileSystem::Check(Op op, const std::string& path, size_t si
     case Fault::kNoSpace:
       *written = size / 3;
       return IOError("write {}: No space left on device (injected)", path);
-    case Fault::kNotFound:
-      return NotFound("open {}: No such file or directory (injected)", path);
+    case Fault::kNotFound: return NotFound("open {}: No such file or directory (injected)", path);
   }
   return Status::Ok();
 }
