@@ -11,6 +11,7 @@
 #include "common/time_util.h"
 #include "query/command_registry.h"
 #include "query/command_support.h"
+#include "query/commands/eventstats.h"
 #include "query/exec_internal.h"
 #include "query/parser.h"
 #include "query/time_format.h"
@@ -612,10 +613,76 @@ std::optional<Command> BinnedStats(const Pipeline& p) {
 
 }  // namespace
 
+namespace {
+
+void ExprFieldsRead(const Expr& e, std::vector<std::string>* out);
+
+// Groups beyond this many are not spelled out as a search: the events are all read instead.
+constexpr size_t kMaxNarrowGroups = 1024;
+
+}  // namespace
+
+Result<SearchPtr> Executor::NarrowToGroups(const Plan& plan, const Rows& groups, OpEnv& env) {
+  const auto& cmds = plan.rest->commands;
+  if (cmds.size() < 2 || cmds[1].name != "where" || !cmds[1].expr || cmds[0].by.empty()) {
+    return SearchPtr();
+  }
+  const Command& es = cmds[0];
+  std::vector<std::string> read;
+  ExprFieldsRead(*cmds[1].expr, &read);
+  for (const auto& f : read) {
+    const bool known = std::find(es.by.begin(), es.by.end(), f) != es.by.end() ||
+                       std::any_of(es.aggs.begin(), es.aggs.end(),
+                                   [&](const Aggregation& a) { return a.OutputName() == f; });
+    if (!known) return SearchPtr();
+  }
+  // The where over each group's row (its by fields and results, as each of its events will carry
+  // them) and over a row with none of them (the events without a by-field): when that one passes,
+  // every event may, and nothing is narrowed.
+  Results kept;
+  CollectOperator collect(&kept, &budget_);
+  ASSIGN_OR_RETURN(std::unique_ptr<Operator> where,
+                   CommandRegistry::Get().Find("where")->make(cmds[1], env));
+  where->set_next(&collect);
+  Rows probe(1);
+  RETURN_IF_ERROR(where->Feed(probe));
+  if (!kept.rows.empty()) return SearchPtr();
+  Rows copy(groups.begin(), groups.end());
+  RETURN_IF_ERROR(where->Feed(copy));
+  Schema ignored;
+  RETURN_IF_ERROR(where->Close(&ignored));
+  if (kept.rows.size() > kMaxNarrowGroups) return SearchPtr();
+  // Each kept group as `by1=v1 AND by2=v2 …`, OR-ed: a search matches such a value
+  // case-insensitively, so it may take a few events more, never fewer; values a search would
+  // read as a pattern or escape are not narrowed on.
+  auto any = std::make_unique<SearchNode>();
+  any->kind = SearchNode::Kind::kOr;
+  if (kept.rows.empty()) any->kind = SearchNode::Kind::kFalse;
+  for (Row& g : kept.rows) {
+    auto all = std::make_unique<SearchNode>();
+    all->kind = SearchNode::Kind::kAnd;
+    for (const auto& b : es.by) {
+      const Values* v = g.Get(b);
+      if (!v || v->size() != 1) return SearchPtr();
+      const std::string text = (*v)[0];
+      if (text.empty() || text.find_first_of("*\\\"") != std::string::npos) return SearchPtr();
+      auto eq = std::make_unique<SearchNode>();
+      eq->kind = SearchNode::Kind::kCompare;
+      eq->field = b;
+      eq->op = "=";
+      eq->value = text;
+      all->children.push_back(std::move(eq));
+    }
+    any->children.push_back(std::move(all));
+  }
+  return any;
+}
+
 Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth) {
   // The operators, first to last, then the sink.
   std::vector<std::unique_ptr<Operator>> ops;
   OpEnv env{this, &budget_, depth};
+  bool eventstats_streamed = false;  // the first command, eventstats, annotates as events stream
   if (plan.rest) {
     for (const Command& c : plan.rest->commands) {
       const CommandInfo* info = CommandRegistry::Get().Find(c.name);
@@ -659,6 +726,42 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
         // `bin _time span=S | stats … by _time, …`: the source counts per time bucket; bin then
         // finds each counted row's _time already at its bucket's start.
         ASSIGN_OR_RETURN(aggregated, source_->PreAggregate(req, *binned, feed));
+      } else if (auto stats = c.name == "eventstats" ? EventStatsAsStats(c) : std::nullopt) {
+        // eventstats whose groups the source can count: the groups first, then the events stream
+        // through an operator that annotates each with its group's results.
+        Results groups;
+        CollectOperator collect(&groups, &budget_);
+        ASSIGN_OR_RETURN(std::unique_ptr<Operator> stats_op,
+                         CommandRegistry::Get().Find("stats")->make(*stats, env));
+        stats_op->set_next(&collect);
+        auto feed_stats = [&](Rows& rows) {
+          RETURN_IF_ERROR(stats_op->Feed(rows));
+          return errors_->First();
+        };
+        ASSIGN_OR_RETURN(bool counted, source_->PreAggregate(req, *stats, feed_stats));
+        if (counted) {
+          Schema ignored;
+          RETURN_IF_ERROR(stats_op->Close(&ignored));
+          // `eventstats … | where <test of the by fields and results only>`: the test picks the
+          // groups, and the scan reads only their events (the where still tests each one).
+          ASSIGN_OR_RETURN(SearchPtr narrowed, NarrowToGroups(plan, groups.rows, env));
+          if (narrowed) {
+            if (pred) {
+              auto both = std::make_unique<SearchNode>();
+              both->kind = SearchNode::Kind::kAnd;
+              both->children.push_back(std::move(pred));
+              both->children.push_back(std::move(narrowed));
+              narrowed = std::move(both);
+            }
+            pred = std::move(narrowed);
+            req.predicate = pred.get();
+          }
+          std::unique_ptr<Operator> annotate = MakeEventStatsAnnotate(c, std::move(groups.rows));
+          annotate->set_next(ops.size() > 1 ? ops[1].get() : sink);
+          ops[0] = std::move(annotate);
+          first = ops[0].get();
+          eventstats_streamed = true;
+        }
       }
     }
     // The events of a batch as rows, without those the predicate or time range rule out.
@@ -701,7 +804,9 @@ Status Executor::RunPlan(const Plan& plan, Operator* sink, Schema* schema, int d
       const Operator::Counters& k = ops[i]->counters();
       CommandProfile p;
       p.command = ToString(c);
-      p.kind = std::string(ToString(CommandRegistry::Get().Find(c.name)->class_of(c)));
+      p.kind = i == 0 && eventstats_streamed
+                   ? "streaming (groups counted first)"
+                   : std::string(ToString(CommandRegistry::Get().Find(c.name)->class_of(c)));
       p.rows_in = k.rows_in;
       p.rows_out = k.rows_out;
       p.seconds = std::max(0.0, k.own_seconds());

@@ -14,6 +14,8 @@
 
 namespace cairn::query::internal {
 
+struct OpEnv;
+
 struct Results {
   std::vector<Row> rows;
   std::vector<std::string> columns;  // output order when known
@@ -37,6 +39,10 @@ class Executor {
   // `sink`; `schema` is the columns as they stand before the plan and becomes
   // the columns after it.
   Status RunPlan(const Plan& plan, Operator* sink, Schema* schema, int depth);
+  // For `eventstats … by … | where …` whose groups are counted (`groups`, the equivalent stats's
+  // rows): a search for the events of the groups the where keeps, or null when the where reads
+  // other fields, keeps events without a group, or keeps too many groups to spell out.
+  Result<SearchPtr> NarrowToGroups(const Plan& plan, const Rows& groups, OpEnv& env);
   // How many leading commands of the plan may run in parallel workers (0: none; see
   // CommandInfo::parallel).
   size_t ParallelPrefix(const Plan& plan) const;

@@ -179,6 +179,37 @@ TEST_F(StoreSourceTest, ColumnAggregationsEqualTheSlowPath) {
   }
 }
 
+// eventstats whose groups the store counts: the events then stream through (annotated with their
+// group's results), and a where that tests only the by fields and results narrows the scan to
+// the groups it keeps. Every form gives the rows of the in-memory engine, which holds the events.
+TEST_F(StoreSourceTest, EventstatsFromCountedGroupsAgree) {
+  const std::string rare =
+      "sourcetype=aws:cloudtrail | eventstats count by eventName | where count < 10";
+  size_t rows = 0;
+  StoreScanStats s = Same(rare, &rows);
+  EXPECT_GT(rows, 0u);
+  EXPECT_EQ(s.events_read, rows) << "the where should have narrowed the scan to its groups";
+  for (const char* spl : {
+           "* | eventstats count dc(userIdentity.arn) as users by eventSource | where users > 3 "
+           "AND count < 400 | table _time eventName eventSource count users",
+           "* | eventstats count by eventName, awsRegion | where count == 1 | table eventName "
+           "awsRegion count",
+           "* | eventstats count by userIdentity.userName | where isnull(count) | stats count",
+           "* | eventstats count by eventName | where count > 5 AND readOnly=\"false\" | stats "
+           "count by eventName",
+           "* | eventstats count by eventName | where count > 0 | stats count",
+           "* | eventstats count as n by eventSource | stats max(n) min(n) by eventSource",
+           "* | eventstats count | head 3 | table eventName count",
+           "eventName=Describe* | eventstats dc(sourceIPAddress) as ips by eventName | where ips "
+           "< 3 | table eventName ips",
+           "* | eventstats allnum=t count by eventName | where count < 10 | table eventName",
+           "* | eventstats count by requestParameters.bucketName | where count < 50 | table "
+           "requestParameters.bucketName count",
+       }) {
+    Same(spl);
+  }
+}
+
 TEST_F(StoreSourceTest, SlowPathsStillAgree) {
   for (const char* spl : {
            "errorCode=success | stats count",

@@ -2,6 +2,10 @@
 // Blocking: the rows are held (their raw JSON let go and read again when needed), within the
 // search's memory budget, while the groups are aggregated as they come.
 
+#include "query/commands/eventstats.h"
+
+#include <unordered_map>
+
 #include "query/aggregate.h"
 #include "query/command_support.h"
 
@@ -114,7 +118,68 @@ Result<std::unique_ptr<Operator>> MakeWildcard(const Command& c, MemoryBudget* b
   });
 }
 
+// One key string for a group's by-field values.
+std::string JoinKey(const std::vector<std::string>& key) {
+  std::string out;
+  for (const auto& part : key) {
+    out += part;
+    out.push_back('\x1f');
+  }
+  return out;
+}
+
+class EventStatsAnnotate final : public Operator {
+ public:
+  EventStatsAnnotate(const Command& c, Rows groups) : c_(c) {
+    for (Row& g : groups) {
+      std::vector<std::string> key;
+      for (const auto& b : c_.by) {
+        const Values* v = g.Get(b);
+        key.push_back(v && !v->empty() ? (*v)[0] : std::string());
+      }
+      std::vector<Values> results;
+      for (const auto& a : c_.aggs) {
+        const Values* v = g.Get(a.OutputName());
+        results.push_back(v ? *v : Values());
+      }
+      results_.emplace(JoinKey(key), std::move(results));
+    }
+  }
+  Status Push(Rows& rows) override {
+    for (Row& row : rows) {
+      auto keys = KeysOf(row, c_.by);
+      if (keys.empty()) continue;
+      auto it = results_.find(JoinKey(keys[0]));
+      if (it == results_.end()) continue;
+      for (size_t i = 0; i < c_.aggs.size(); ++i) row.Set(c_.aggs[i].OutputName(), it->second[i]);
+    }
+    return Emit(rows);
+  }
+  Status Finish(Schema* schema) override {
+    for (const auto& a : c_.aggs) schema->Add(a.OutputName());
+    return FinishNext(schema);
+  }
+
+ private:
+  const Command& c_;
+  std::unordered_map<std::string, std::vector<Values>> results_;
+};
+
 }  // namespace
+
+std::optional<Command> EventStatsAsStats(const Command& eventstats) {
+  if (!eventstats.options.empty() || HasWildcardAggregation(eventstats)) return std::nullopt;
+  Command stats;
+  stats.name = "stats";
+  stats.offset = eventstats.offset;
+  stats.aggs = eventstats.aggs;
+  stats.by = eventstats.by;
+  return stats;
+}
+
+std::unique_ptr<Operator> MakeEventStatsAnnotate(const Command& eventstats, Rows groups) {
+  return std::make_unique<EventStatsAnnotate>(eventstats, std::move(groups));
+}
 
 void Register_eventstats(CommandRegistry& r) {
   AddCommand(r, "eventstats", CommandClass::kBlocking, Aggregations([](Command* c) {
