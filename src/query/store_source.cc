@@ -1120,7 +1120,6 @@ struct AggSpec {
   std::vector<std::string> dc;  // column fields (or hashed fields, store::kHashedFields) of dc()
 };
 
-
 bool AggregatableField(const std::string& f) {
   return store::ColumnIndex(f) >= 0 && f != "errorCode";
 }
@@ -1251,6 +1250,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
             if (!has) too_wide = true;
             continue;
           }
+          if (bits == 0) continue;  // a dictionary's codes alone always fit
           ASSIGN_OR_RETURN(store::ColumnSummary sum, t.seg->ColumnCounts(f));
           if (bits + BitsFor(sum.dict->size()) > 63) too_wide = true;
         }
@@ -1336,6 +1336,16 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
             for (uint64_t h : *hashes) {
               if (h != 0) values.push_back(internal::DcTokenOfHash(h));
             }
+            if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
+            continue;
+          }
+          // A whole segment holds every value of its dictionary: their hashes, read straight from
+          // the frame (a near-unique column's dictionary is not kept as strings).
+          ASSIGN_OR_RETURN(auto dict_hashes, t.seg->DictionaryHashes(spec.dc[d]));
+          if (dict_hashes) {
+            Values values;
+            values.reserve(dict_hashes->size());
+            for (uint64_t h : *dict_hashes) values.push_back(internal::DcTokenOfHash(h));
             if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
             continue;
           }

@@ -179,6 +179,11 @@ class Segment {
   // leaf of that name per ordinal, 0 = absent; null when the segment keeps none for the field
   // (written before it was hashed). Decoded on every call, not cached.
   Result<std::shared_ptr<const std::vector<uint64_t>>> ValueHashes(std::string_view field) const;
+  // ValueHash of each value of column `field`'s dictionary, in dictionary order (code k's at
+  // k - 1), read from the frame without keeping the values; null when the segment has no such
+  // column. Not cached.
+  Result<std::shared_ptr<const std::vector<uint64_t>>> DictionaryHashes(
+      std::string_view field) const;
   // Whether the segment keeps value hashes for `field` (reads only the column directory).
   Result<bool> HasValueHashes(std::string_view field) const;
 

@@ -661,6 +661,34 @@ Result<std::shared_ptr<const std::vector<uint64_t>>> Segment::ValueHashes(
   return internal::LoadValueHashes(*impl_, path_, it->second);
 }
 
+Result<std::shared_ptr<const std::vector<uint64_t>>> Segment::DictionaryHashes(
+    std::string_view field) const {
+  ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, field));
+  if (c < 0) return std::shared_ptr<const std::vector<uint64_t>>();
+  const internal::ColumnSlot& slot = impl_->cols[static_cast<size_t>(c)];
+  std::shared_ptr<const std::vector<std::string>> dict;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    dict = slot.dict_values;
+  }
+  auto out = std::make_shared<std::vector<uint64_t>>();
+  if (dict) {
+    out->reserve(dict->size());
+    for (const auto& v : *dict) out->push_back(ValueHash(v));
+    return std::shared_ptr<const std::vector<uint64_t>>(std::move(out));
+  }
+  // Straight from the frame: a dictionary of a near-unique field is not kept as strings.
+  std::string raw;
+  Reader r;
+  RETURN_IF_ERROR(
+      internal::WalkDict(*impl_, path_, slot, &raw, &r, [&](uint64_t n, std::string_view v) {
+        if (out->empty()) out->reserve(n);
+        out->push_back(ValueHash(v));
+        return Status::Ok();
+      }).status());
+  return std::shared_ptr<const std::vector<uint64_t>>(std::move(out));
+}
+
 Result<bool> Segment::HasValueHashes(std::string_view field) const {
   RETURN_IF_ERROR(internal::LoadColumnDir(*impl_, path_));
   return impl_->hashed_by_name.count(field) != 0;
