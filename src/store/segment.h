@@ -184,6 +184,10 @@ class Segment {
   // column. Not cached.
   Result<std::shared_ptr<const std::vector<uint64_t>>> DictionaryHashes(
       std::string_view field) const;
+  // Whether JSON column `column`'s values may hold the search term `lower_term` (lower-cased):
+  // false only when the segment's term filter rules it out (then no value does); true without a
+  // filter or for a field that is not a JSON column of the segment.
+  Result<bool> ColumnMayHoldTerm(std::string_view column, std::string_view lower_term) const;
   // Whether the segment keeps value hashes for `field` (reads only the column directory).
   Result<bool> HasValueHashes(std::string_view field) const;
 

@@ -114,11 +114,17 @@ Status LoadNamedColumnDir(Impl& m, const std::string& path) {
       return Corruption("{}: column directory: bad name of column {}", path, c);
     }
     slot.name = std::string(name);
-    bool hashes = false;
+    bool hashes = false, filter = false;
     if (kind[0] == static_cast<char>(kColumnKindJson)) {
       slot.json = true;
     } else if (kind[0] == static_cast<char>(kColumnKindValueHashes)) {
       hashes = true;
+    } else if (kind[0] == static_cast<char>(kColumnKindTermFilter)) {
+      filter = true;
+      if (slot.name != kColumnTermFilterName || m.term_filter) {
+        return Corruption("{}: column directory: term filter named {} or listed twice", path,
+                          slot.name);
+      }
     } else if (kind[0] == static_cast<char>(kColumnKindMetadata)) {
       slot.json = false;
     } else {
@@ -128,7 +134,11 @@ Status LoadNamedColumnDir(Impl& m, const std::string& path) {
     if (!GetFrame(&r, s, dir_size, &slot.dict) || !GetFrame(&r, s, dir_size, &slot.codes)) {
       return Corruption("{}: column {} frame out of range", path, slot.name);
     }
-    (hashes ? m.hashed : m.cols).push_back(std::move(slot));
+    if (filter) {
+      m.term_filter = std::move(slot);
+    } else {
+      (hashes ? m.hashed : m.cols).push_back(std::move(slot));
+    }
   }
   if (r.remaining() != 0) return Corruption("{}: column directory has trailing bytes", path);
   return Status::Ok();
@@ -141,6 +151,7 @@ Status LoadColumnDir(Impl& m, const std::string& path) {
   if (m.column_dir_loaded) return Status::Ok();
   m.cols.clear();
   m.hashed.clear();
+  m.term_filter.reset();
   Status s = m.version >= 4 ? LoadNamedColumnDir(m, path) : LoadLegacyColumnDir(m, path);
   if (!s.ok()) {
     m.cols.clear();
@@ -370,7 +381,48 @@ Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const s
     out.emplace_back("column " + slot.name + " value count", slot.dict);
     out.emplace_back("column " + slot.name + " value hashes", slot.codes);
   }
+  if (m.term_filter) {
+    out.emplace_back("column terms filter parameters", m.term_filter->dict);
+    out.emplace_back("column terms filter bits", m.term_filter->codes);
+  }
   return out;
+}
+
+Result<bool> ColumnMayHoldTerm(Impl& m, const std::string& path, size_t c,
+                               std::string_view lower_term) {
+  RETURN_IF_ERROR(LoadColumnDir(m, path));
+  if (!m.term_filter) return true;
+  std::shared_ptr<const std::string> bits;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    bits = m.term_filter_bits;
+  }
+  if (!bits) {
+    std::string raw;
+    RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->dict, &raw, "term filter parameters"));
+    Reader r(raw);
+    uint64_t nbits = 0, probes = 0;
+    if (!r.GetVarint(&nbits) || !r.GetVarint(&probes) || r.remaining() != 0 || nbits == 0 ||
+        nbits % 64 != 0 || probes == 0 || probes > 32 || m.term_filter->codes.rsize != nbits / 8) {
+      return Corruption("{}: term filter parameters malformed", path);
+    }
+    auto loaded = std::make_shared<std::string>();
+    RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->codes, loaded.get(), "term filter bits"));
+    if (loaded->size() != nbits / 8) return Corruption("{}: term filter has the wrong size", path);
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (!m.term_filter_bits) {
+      m.term_filter_bits = std::move(loaded);
+      m.term_filter_nbits = nbits;
+      m.term_filter_probes = static_cast<uint32_t>(probes);
+    }
+    bits = m.term_filter_bits;
+  }
+  const uint64_t h = Hash64(lower_term.substr(0, kMaxTermBytes), Hash64(m.cols[c].name));
+  for (uint32_t i = 0; i < m.term_filter_probes; ++i) {
+    const uint64_t b = ColumnTermBit(h, i, m.term_filter_nbits);
+    if (!((static_cast<uint8_t>((*bits)[b / 8]) >> (b % 8)) & 1)) return false;
+  }
+  return true;
 }
 
 Result<std::shared_ptr<const std::vector<uint64_t>>> LoadValueHashes(Impl& m,
@@ -520,11 +572,12 @@ namespace {
 // fn may be left uncalled for values that do not contain it (fn still checks each value it gets).
 Status ForEachJsonColumnValue(Impl& m, const std::string& path,
                               const std::function<void(size_t, uint32_t, std::string_view)>& fn,
-                              std::string_view needle = {}) {
+                              std::string_view needle = {},
+                              const std::vector<bool>* only = nullptr) {
   thread_local std::string raw;
   for (size_t c = 0; c < m.cols.size(); ++c) {
     const ColumnSlot& slot = m.cols[c];
-    if (!slot.json) continue;
+    if (!slot.json || (only && !(*only)[c])) continue;
     std::shared_ptr<const std::vector<std::string>> dict;
     {
       std::lock_guard<std::mutex> lock(m.mu);
@@ -589,6 +642,18 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
                             std::string_view exact, Bitmap* out, std::string_view phrase) {
   RETURN_IF_ERROR(LoadColumnDir(m, path));
   std::vector<std::vector<uint32_t>> codes(m.cols.size());
+  // The columns whose values may hold the term: the term filter rules out the others unread.
+  std::vector<bool> may(m.cols.size(), true);
+  if (!exact.empty()) {
+    bool any = false;
+    for (size_t c = 0; c < m.cols.size(); ++c) {
+      if (!m.cols[c].json) continue;
+      ASSIGN_OR_RETURN(bool maybe, ColumnMayHoldTerm(m, path, c, exact));
+      may[c] = maybe;
+      any |= maybe;
+    }
+    if (!any) return Status::Ok();
+  }
   bool use_index = exact.empty();
   if (!use_index) {
     // The first exact lookups in a segment scan the dictionaries (building the term index costs
@@ -603,6 +668,7 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
     auto lo = std::lower_bound(terms->begin(), terms->end(), exact,
                                [](const ColumnTerm& t, std::string_view x) { return t.term < x; });
     for (auto it = lo; it != terms->end() && it->term == exact; ++it) {
+      if (!may[it->column]) continue;
       if (!phrase.empty()) {
         ASSIGN_OR_RETURN(auto dict, LoadDict(m, path, it->column));
         if (FindCaseless((*dict)[it->code - 1], phrase) == std::string_view::npos) continue;
@@ -626,7 +692,7 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
           if (std::find(pieces.begin(), pieces.end(), exact) != pieces.end())
             codes[c].push_back(code);
         },
-        phrase.empty() ? exact : phrase));
+        phrase.empty() ? exact : phrase, &may));
   } else {
     ASSIGN_OR_RETURN(auto terms, LoadColumnTerms(m, path));
     for (const ColumnTerm& t : *terms) {
@@ -687,6 +753,13 @@ Result<std::shared_ptr<const std::vector<uint64_t>>> Segment::DictionaryHashes(
         return Status::Ok();
       }).status());
   return std::shared_ptr<const std::vector<uint64_t>>(std::move(out));
+}
+
+Result<bool> Segment::ColumnMayHoldTerm(std::string_view column,
+                                        std::string_view lower_term) const {
+  ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, column));
+  if (c < 0 || !impl_->cols[static_cast<size_t>(c)].json) return true;
+  return internal::ColumnMayHoldTerm(*impl_, path_, static_cast<size_t>(c), lower_term);
 }
 
 Result<bool> Segment::HasValueHashes(std::string_view field) const {

@@ -72,6 +72,16 @@ inline constexpr size_t kColumnFrameEntryBytes = 20;  // u64 offset, u32 csize, 
 inline constexpr uint8_t kColumnKindJson = 0;         // the value of the event's first such leaf
 inline constexpr uint8_t kColumnKindMetadata = 1;     // "sourcetype" or "source" of the event
 inline constexpr uint8_t kColumnKindValueHashes = 2;  // ValueHash of the event's first such leaf
+inline constexpr uint8_t kColumnKindTermFilter = 3;   // Bloom filter of the JSON columns' terms
+// The one term-filter entry's name, its bits per distinct (column, term) and probes.
+inline constexpr std::string_view kColumnTermFilterName = "terms";
+inline constexpr uint32_t kColumnTermFilterBitsPerKey = 10;
+inline constexpr uint32_t kColumnTermFilterProbes = 7;
+// The bit of probe `i` for a term of column `column` (the term lower-cased, as SplitTerms gives
+// it): double hashing of Hash64(term) seeded by the column's name.
+inline uint64_t ColumnTermBit(uint64_t h, uint32_t i, uint64_t bits) {
+  return (h + i * ((h >> 32) | 1)) % bits;
+}
 inline constexpr size_t kMaxColumns = 4096;
 inline constexpr size_t kMaxColumnNameBytes = 1024;
 

@@ -230,6 +230,73 @@ TEST_F(ColumnSetTest, SegmentsWithoutValueHashesSayNone) {
   testing::ExpectLookupsMatchBruteForce(**seg, events, brute);
 }
 
+// The term filter of the JSON columns: every term of every column value is let through (no
+// false negatives), most terms no value holds are ruled out, term lookups still agree with
+// brute force, Verify reads it, and a segment written without one lets every term through.
+TEST_F(ColumnSetTest, TermFilterLetsEveryColumnTermThrough) {
+  std::vector<cloudtrail::Event> events;
+  auto seg = Write(DefaultColumns(), &events);
+  ASSERT_TRUE(seg);
+  std::string lower;
+  std::vector<std::string_view> pieces;
+  size_t checked = 0;
+  for (const ColumnSpec& spec : DefaultColumns()) {
+    if (!spec.json) continue;
+    auto col = seg->GetColumn(spec.name);
+    ASSERT_TRUE(col.ok()) << col.status().ToString();
+    for (const std::string& v : (*col)->dict) {
+      SplitTerms(v, &lower, &pieces);
+      for (std::string_view t : pieces) {
+        auto may = seg->ColumnMayHoldTerm(spec.name, t);
+        ASSERT_TRUE(may.ok()) << may.status().ToString();
+        EXPECT_TRUE(*may) << spec.name << " " << t;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 200u);
+  size_t let_through = 0;
+  for (int i = 0; i < 2000; ++i) {
+    auto may = seg->ColumnMayHoldTerm("sourceIPAddress", fmt::format("zq{}x", i));
+    ASSERT_TRUE(may.ok());
+    let_through += *may ? 1 : 0;
+  }
+  EXPECT_LT(let_through, 100u) << "more than 5% false positives";
+  // "aws" is in userAgent values (aws-cli/2.x), never in an IP address.
+  EXPECT_TRUE(*seg->ColumnMayHoldTerm("userAgent", "aws"));
+  EXPECT_FALSE(*seg->ColumnMayHoldTerm("sourceIPAddress", "aws-cli"));
+  testing::Brute brute(events);
+  testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
+  EXPECT_TRUE(seg->Verify().ok());
+  auto sizes = seg->SizeReport();
+  ASSERT_TRUE(sizes.ok());
+  bool reported = false;
+  for (const auto& part : *sizes) reported |= part.part == "columns: terms filter bits";
+  EXPECT_TRUE(reported);
+}
+
+TEST_F(ColumnSetTest, SegmentsWithoutATermFilterLetEveryTermThrough) {
+  std::vector<cloudtrail::Event> events =
+      testing::SyntheticBatch(0, 300, kFixtureDay * kMillisPerDay, 3'600'000, 3);
+  std::stable_sort(events.begin(), events.end(),
+                   [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
+  SegmentWriterOptions opt;
+  opt.column_term_filter = false;
+  const std::string path = JoinPath(dir_, "nofilter.seg");
+  SegmentWriter w(FileSystem::Default(), path, kFixtureDay, opt);
+  ASSERT_TRUE(w.Open().ok());
+  for (auto& e : events) ASSERT_TRUE(w.Add(e).ok());
+  auto info = w.Finish();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  auto seg = Segment::Open(FileSystem::Default(), path, testing::DescOf(*info, "nofilter.seg"));
+  ASSERT_TRUE(seg.ok());
+  auto may = (*seg)->ColumnMayHoldTerm("sourceIPAddress", "zzzz-not-there");
+  ASSERT_TRUE(may.ok());
+  EXPECT_TRUE(*may);
+  testing::Brute brute(events);
+  testing::ExpectLookupsMatchBruteForce(**seg, events, brute);
+}
+
 TEST_F(ColumnSetTest, ColumnsTheReaderDoesNotKnowAreRead) {
   std::vector<ColumnSpec> columns(DefaultColumns().begin(), DefaultColumns().end());
   columns.insert(columns.begin() + 3, ColumnSpec{"requestParameters.bucketName", true});

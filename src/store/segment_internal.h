@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -226,6 +227,11 @@ struct Segment::Impl {
   // Value-hash columns (kind 2), by name: not columns to search or group on, only hashes.
   std::vector<internal::ColumnSlot> hashed;
   std::map<std::string, uint16_t, std::less<>> hashed_by_name;
+  // The term filter of the JSON columns (kind 3), when the segment has one; its bits read once.
+  std::optional<internal::ColumnSlot> term_filter;
+  std::shared_ptr<const std::string> term_filter_bits;
+  uint64_t term_filter_nbits = 0;
+  uint32_t term_filter_probes = 0;
   // Columns of the writer's list this segment lacks, built from its events on first use.
   std::map<std::string, internal::ColumnSlot, std::less<>> built_columns;
   bool key_index_loaded = false;
@@ -308,6 +314,10 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
                             std::string_view exact, Bitmap* out, std::string_view phrase = {});
 // Every frame of the column directory (for Verify).
 Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const std::string& path);
+// Whether column `c` (a JSON column) may hold a value with the term `lower_term` (lower-cased):
+// false only when the segment's term filter rules it out; true without a filter.
+Result<bool> ColumnMayHoldTerm(Impl& m, const std::string& path, size_t c,
+                               std::string_view lower_term);
 // Value-hash column `h` (in m.hashed) decoded: one hash per ordinal, 0 = absent; checks that the
 // stored count of events holding the field agrees.
 Result<std::shared_ptr<const std::vector<uint64_t>>> LoadValueHashes(Impl& m,

@@ -496,7 +496,10 @@ struct SegmentWriter::Impl {
     }
     columns.clear();
     columns.resize(specs.size());
-    if (opt.format_version < 4) opt.hashed_fields = {};  // formats 2 and 3 have no place for them
+    if (opt.format_version < 4) {  // formats 2 and 3 have no place for them
+      opt.hashed_fields = {};
+      opt.column_term_filter = false;
+    }
     for (size_t h = 0; h < opt.hashed_fields.size(); ++h) {
       const std::string_view name = opt.hashed_fields[h];
       if (name.empty() || name.size() > kMaxColumnNameBytes) {
@@ -527,10 +530,15 @@ struct SegmentWriter::Impl {
       for (std::string_view name : opt.hashed_fields) {
         dir_size += 3 + name.size() + 2 * kColumnFrameEntryBytes;
       }
+      if (opt.column_term_filter) {
+        dir_size += 3 + kColumnTermFilterName.size() + 2 * kColumnFrameEntryBytes;
+      }
     }
     std::string dir, blobs, raw;
     if (named) PutFixed32(&dir, static_cast<uint32_t>(dir_size));
-    PutFixed32(&dir, static_cast<uint32_t>(columns.size() + (named ? hashes.size() : 0)));
+    PutFixed32(
+        &dir, static_cast<uint32_t>(
+                  columns.size() + (named ? hashes.size() + (opt.column_term_filter ? 1 : 0) : 0)));
     auto add_frame = [&](std::string_view bytes) -> Status {
       std::string c_bytes;
       RETURN_IF_ERROR(CompressFrame(bytes, opt.meta_zstd_level, &c_bytes));
@@ -593,6 +601,40 @@ struct SegmentWriter::Impl {
       raw.reserve(per_event.size() * 8);
       for (uint64_t x : per_event) PutFixed64(&raw, x);
       RETURN_IF_ERROR(add_frame(raw));
+    }
+    // The term filter: `varint bits, varint probes`, then the bits (bit b in byte b / 8).
+    if (named && opt.column_term_filter) {
+      std::vector<uint64_t> keys;
+      std::string lower;
+      std::vector<std::string_view> pieces;
+      for (size_t c = 0; c < columns.size(); ++c) {
+        if (!opt.columns[c].json) continue;
+        const uint64_t seed = Hash64(opt.columns[c].name);
+        for (std::string_view v : columns[c].values) {
+          SplitTerms(v, &lower, &pieces);
+          for (std::string_view t : pieces) keys.push_back(Hash64(t, seed));
+        }
+      }
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      const uint64_t bits =
+          std::max<uint64_t>(64, (keys.size() * kColumnTermFilterBitsPerKey + 63) / 64 * 64);
+      std::string filter(bits / 8, '\0');
+      for (uint64_t h : keys) {
+        for (uint32_t i = 0; i < kColumnTermFilterProbes; ++i) {
+          const uint64_t b = ColumnTermBit(h, i, bits);
+          filter[b / 8] = static_cast<char>(filter[b / 8] | (1 << (b % 8)));
+        }
+      }
+      dir.push_back(static_cast<char>(kColumnKindTermFilter));
+      dir.push_back(static_cast<char>(kColumnTermFilterName.size()));
+      dir.push_back(0);
+      dir.append(kColumnTermFilterName);
+      raw.clear();
+      PutVarint(&raw, bits);
+      PutVarint(&raw, kColumnTermFilterProbes);
+      RETURN_IF_ERROR(add_frame(raw));
+      RETURN_IF_ERROR(add_frame(filter));
     }
     if (named) PutFixed32(&dir, Crc32(dir));
     if (dir.size() != dir_size)

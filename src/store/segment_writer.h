@@ -37,6 +37,9 @@ struct SegmentWriterOptions {
   // The JSON leaves whose value hashes are kept (format 4 and later): kHashedFields, or none for
   // tests of segments written before.
   std::span<const std::string_view> hashed_fields = kHashedFields;
+  // A Bloom filter of the terms of the JSON columns' values (format 4 and later), so that a
+  // search term rules out the dictionaries that cannot hold it without reading them.
+  bool column_term_filter = true;
 };
 
 struct SegmentFileInfo {
