@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "query/json_paths.h"
 #include "query/time_format.h"
 #include "query/value.h"
 
@@ -56,6 +57,37 @@ TEST(Time, Modifiers) {
   EXPECT_EQ(*ParseSpan("5m"), 300);
   EXPECT_EQ(*ParseSpan("1h"), 3600);
   EXPECT_FALSE(ParseSpan("5x").ok());
+}
+
+}  // namespace
+}  // namespace cairn::query
+
+namespace cairn::query {
+namespace {
+
+// A stored event known to be well-formed is not parsed when it holds none of the wanted keys;
+// keys written with escapes or holding dots are still found, and the answer is the same either
+// way.
+TEST(JsonPathsTest, WellFormedDocumentsWithoutTheKeysAreNotParsed) {
+  JsonPaths paths({"requestParameters.bucketName", "resources{}.ARN"});
+  std::vector<Values> a, b;
+  for (std::string_view doc : {
+           R"({"eventName":"GetObject","requestParameters":{"bucketName":"b1","key":"k"}})",
+           R"({"eventName":"ListUsers","requestParameters":null})",
+           R"({"requestParameters":{"bucket\u004eame":"escaped"}})",
+           R"({"requestParameters.bucketName":"dotted","resources":[{"ARN":"x"},{"ARN":"y"}]})",
+           R"({"eventName":"bucketName","userAgent":"ARN"})",
+       }) {
+    ASSERT_TRUE(paths.Extract(doc, &a, false)) << doc;
+    ASSERT_TRUE(paths.Extract(doc, &b, true)) << doc;
+    EXPECT_EQ(a, b) << doc;
+  }
+  ASSERT_TRUE(paths.Extract(R"({"requestParameters":{"bucket\u004eame":"escaped"}})", &b, true));
+  EXPECT_EQ(b[0], Values{"escaped"});
+  ASSERT_TRUE(paths.Extract(R"({"requestParameters.bucketName":"dotted"})", &b, true));
+  EXPECT_EQ(b[0], Values{"dotted"});
+  // Not known to be well-formed: a broken document is still reported.
+  EXPECT_FALSE(paths.Extract(R"({"eventName":"x",)", &a, false));
 }
 
 }  // namespace

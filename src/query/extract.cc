@@ -134,7 +134,8 @@ const Values* Extraction::Leaf(Row& row, std::string_view name, int slot) const 
     }
   }
   std::string_view raw = Raw(row);
-  if (StartsLikeJson(raw, true) && paths_.Extract(raw, &c.slots)) {
+  // A stored event (it has an origin) was checked to be a JSON object when it was written.
+  if (StartsLikeJson(raw, true) && paths_.Extract(raw, &c.slots, e.origin != nullptr)) {
     c.leaves = EventFields::Leaves::kWalked;
     return at();
   }

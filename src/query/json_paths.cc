@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "store/encoding.h"
+
 namespace cairn::query {
 
 struct JsonPaths::Node {
@@ -169,6 +171,7 @@ JsonPaths::JsonPaths(const std::vector<std::string>& names) : root_(std::make_un
     n->slot = static_cast<int>(names_.size());
     slots_.emplace(name, n->slot);
     names_.push_back(name);
+    key_ends_.push_back(std::string(steps.back().first) + '"');
   }
 }
 
@@ -179,10 +182,21 @@ int JsonPaths::Slot(std::string_view name) const {
   return it == slots_.end() ? -1 : it->second;
 }
 
-bool JsonPaths::Extract(std::string_view json, std::vector<Values>* slots) const {
+bool JsonPaths::Extract(std::string_view json, std::vector<Values>* slots, bool well_formed) const {
   slots->resize(names_.size());
   for (auto& s : *slots) s.clear();
   if (names_.empty()) return true;
+  // A key is in the document as its text and a closing quote, unless written with escapes (a
+  // dotted key "a.b" ends with the last key too): a well-formed document without a backslash and
+  // without any wanted key's ending holds none of the names, so it need not be parsed (most
+  // events lack a field such as requestParameters.bucketName).
+  if (well_formed && json.find('\\') == std::string_view::npos &&
+      std::none_of(key_ends_.begin(), key_ends_.end(), [&](const std::string& k) {
+        // Candidates where the key's first and last bytes match, 32 at a time.
+        return store::FindExact(json, k, 0, k.size() - 2) != std::string_view::npos;
+      })) {
+    return true;
+  }
   thread_local od::parser parser;
   thread_local std::string buf;
   // On-Demand reads up to SIMDJSON_PADDING bytes past the end.

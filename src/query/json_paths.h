@@ -45,7 +45,9 @@ class JsonPaths {
   // (*slots)[slot]; `slots` is resized to size() and cleared first. Returns
   // false when `json` is not well-formed JSON (the slots then hold what was
   // found before the error).
-  bool Extract(std::string_view json, std::vector<Values>* slots) const;
+  // `well_formed`: the caller knows `json` is a well-formed object (a stored event, checked when
+  // it was written): a document holding none of the wanted keys is then not parsed at all.
+  bool Extract(std::string_view json, std::vector<Values>* slots, bool well_formed = false) const;
 
   struct Node;
   // Hashes strings and views alike (heterogeneous lookup in unordered maps).
@@ -56,6 +58,9 @@ class JsonPaths {
 
  private:
   std::vector<std::string> names_;
+  // Per name, its last key followed by the closing quote: text a document must hold (unless it
+  // spells keys with escapes) for the name to be in it.
+  std::vector<std::string> key_ends_;
   std::unordered_map<std::string, int, Hash, std::equal_to<>> slots_;
   std::unique_ptr<Node> root_;
 };
