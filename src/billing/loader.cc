@@ -357,14 +357,12 @@ Result<AssemblyResult> Loader::LoadManifest(const std::string& manifest_key) {
   }
   RETURN_IF_ERROR(writer.Finish());
   r.added = writer.added();
-  ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r.group, r.assembly_id));
-  r.replaced_events = pub.dropped_events;
+  RETURN_IF_ERROR(Publish(&r));
   log::Info(
       "billing: {} assembly {} loaded: {} rows from {} files ({} new), {} rows of the previous "
       "assembly replaced{}",
       r.group, r.assembly_id, r.rows, r.files, r.added, r.replaced_events,
       r.finalised ? "; the period is final (invoiced)" : "");
-  RETURN_IF_ERROR(RecordInLedger(r));
   return r;
 }
 
@@ -470,15 +468,19 @@ Result<AssemblyResult> Loader::LoadDbrObject(const DbrObject& o) {
   r.summary_rows = conv.summary_rows();
   if (conv.statement_total()) r.statement_total = *conv.statement_total();
   r.finalised = conv.saw_invoice();
-  ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r.group, r.assembly_id));
-  r.replaced_events = pub.dropped_events;
+  RETURN_IF_ERROR(Publish(&r));
   log::Info(
       "billing: {} version {} loaded: {} charge rows ({} new, {} summary rows left out), {} rows "
       "of the previous version replaced{}",
       r.group, r.assembly_id, r.rows, r.added, r.summary_rows, r.replaced_events,
       r.finalised ? "; the month is final (invoiced)" : "");
-  RETURN_IF_ERROR(RecordInLedger(r));
   return r;
+}
+
+Status Loader::Publish(AssemblyResult* r) {
+  ASSIGN_OR_RETURN(auto pub, store_->PublishGroup(options_.index, r->group, r->assembly_id));
+  r->replaced_events = pub.dropped_events;
+  return RecordInLedger(*r);
 }
 
 Status Loader::RecordInLedger(const AssemblyResult& r) {

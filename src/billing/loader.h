@@ -114,6 +114,9 @@ class Loader {
   Result<AssemblyResult> LoadDbrObject(const DbrObject& object);
 
  private:
+  // Makes the staged version of r's group live (r->replaced_events: the previous version's
+  // events dropped), then records it in the ledger.
+  Status Publish(AssemblyResult* r);
   Status RecordInLedger(const AssemblyResult& r);
   // A report file as a CSV stream: gunzipped, unzipped (".zip", zip.h) or as it is.
   Result<std::unique_ptr<SequentialFile>> OpenReportFile(const std::string& key,

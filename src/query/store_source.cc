@@ -1328,24 +1328,21 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
       } else {
         counts_by_group[GroupKey{}] += n;
         for (size_t d = 0; d < spec.dc.size(); ++d) {
+          // The hashes of the values: a hashed field's per event (0: absent; repeats are left to
+          // dc's set), or a column's dictionary, which a whole segment holds every value of, read
+          // straight from the frame (a near-unique column's dictionary is not kept as strings).
+          std::shared_ptr<const std::vector<uint64_t>> hashes;
           if (HashedDc(spec.dc[d])) {
-            ASSIGN_OR_RETURN(auto hashes, t.seg->ValueHashes(spec.dc[d]));
-            // Repeats are left to dc's set (values of a hashed field rarely repeat).
+            ASSIGN_OR_RETURN(hashes, t.seg->ValueHashes(spec.dc[d]));
+          } else {
+            ASSIGN_OR_RETURN(hashes, t.seg->DictionaryHashes(spec.dc[d]));
+          }
+          if (hashes) {
             Values values;
             values.reserve(hashes->size());
             for (uint64_t h : *hashes) {
               if (h != 0) values.push_back(internal::DcTokenOfHash(h));
             }
-            if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
-            continue;
-          }
-          // A whole segment holds every value of its dictionary: their hashes, read straight from
-          // the frame (a near-unique column's dictionary is not kept as strings).
-          ASSIGN_OR_RETURN(auto dict_hashes, t.seg->DictionaryHashes(spec.dc[d]));
-          if (dict_hashes) {
-            Values values;
-            values.reserve(dict_hashes->size());
-            for (uint64_t h : *dict_hashes) values.push_back(internal::DcTokenOfHash(h));
             if (!values.empty()) dc_row(GroupKey{}, d, std::move(values));
             continue;
           }

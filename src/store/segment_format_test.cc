@@ -112,6 +112,12 @@ class ColumnSetTest : public ::testing::Test {
   // its events in ordinal order.
   std::shared_ptr<Segment> Write(std::span<const ColumnSpec> columns,
                                  std::vector<cloudtrail::Event>* events) {
+    SegmentWriterOptions opt;
+    opt.columns = columns;
+    return Write(opt, events);
+  }
+  // The same with other writer options (their block size is set here).
+  std::shared_ptr<Segment> Write(SegmentWriterOptions opt, std::vector<cloudtrail::Event>* events) {
     *events = testing::SyntheticBatch(0, 800, kFixtureDay * kMillisPerDay, 3'600'000, 3);
     for (size_t i = 0; i < events->size(); i += 5) {
       (*events)[i].raw.mutable_string().insert(
@@ -119,9 +125,7 @@ class ColumnSetTest : public ::testing::Test {
     }
     std::stable_sort(events->begin(), events->end(),
                      [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
-    SegmentWriterOptions opt;
     opt.block_bytes = 16 << 10;
-    opt.columns = columns;
     const std::string path = JoinPath(dir_, "cols.seg");
     SegmentWriter w(FileSystem::Default(), path, kFixtureDay, opt);
     EXPECT_TRUE(w.Open().ok());
@@ -131,6 +135,15 @@ class ColumnSetTest : public ::testing::Test {
     auto seg = Segment::Open(FileSystem::Default(), path, testing::DescOf(*info, "cols.seg"));
     EXPECT_TRUE(seg.ok()) << seg.status().ToString();
     return seg.ok() ? *seg : nullptr;
+  }
+
+  // Whether `seg`'s size report has a part called `name`.
+  static bool Reports(const Segment& seg, std::string_view name) {
+    auto sizes = seg.SizeReport();
+    EXPECT_TRUE(sizes.ok()) << sizes.status().ToString();
+    if (!sizes.ok()) return false;
+    return std::any_of(sizes->begin(), sizes->end(),
+                       [&](const PartSize& p) { return p.part == name; });
   }
 
   std::string dir_;
@@ -198,36 +211,23 @@ TEST_F(ColumnSetTest, ValueHashesHoldEachEventsRequestId) {
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(*none);
   EXPECT_TRUE(seg->Verify().ok());
-  auto sizes = seg->SizeReport();
-  ASSERT_TRUE(sizes.ok()) << sizes.status().ToString();
-  bool reported = false;
-  for (const auto& part : *sizes) reported |= part.part == "columns: requestID value hashes";
-  EXPECT_TRUE(reported);
+  EXPECT_TRUE(Reports(*seg, "columns: requestID value hashes"));
 }
 
 TEST_F(ColumnSetTest, SegmentsWithoutValueHashesSayNone) {
-  std::vector<cloudtrail::Event> events =
-      testing::SyntheticBatch(0, 300, kFixtureDay * kMillisPerDay, 3'600'000, 3);
-  std::stable_sort(events.begin(), events.end(),
-                   [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
   SegmentWriterOptions opt;
   opt.hashed_fields = {};
-  const std::string path = JoinPath(dir_, "old.seg");
-  SegmentWriter w(FileSystem::Default(), path, kFixtureDay, opt);
-  ASSERT_TRUE(w.Open().ok());
-  for (auto& e : events) ASSERT_TRUE(w.Add(e).ok());
-  auto info = w.Finish();
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
-  auto seg = Segment::Open(FileSystem::Default(), path, testing::DescOf(*info, "old.seg"));
-  ASSERT_TRUE(seg.ok());
-  auto has = (*seg)->HasValueHashes("requestID");
+  std::vector<cloudtrail::Event> events;
+  auto seg = Write(opt, &events);
+  ASSERT_TRUE(seg);
+  auto has = seg->HasValueHashes("requestID");
   ASSERT_TRUE(has.ok());
   EXPECT_FALSE(*has);
-  auto hashes = (*seg)->ValueHashes("requestID");
+  auto hashes = seg->ValueHashes("requestID");
   ASSERT_TRUE(hashes.ok());
   EXPECT_FALSE(*hashes);
   testing::Brute brute(events);
-  testing::ExpectLookupsMatchBruteForce(**seg, events, brute);
+  testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
 }
 
 // The term filter of the JSON columns: every term of every column value is let through (no
@@ -268,33 +268,20 @@ TEST_F(ColumnSetTest, TermFilterLetsEveryColumnTermThrough) {
   testing::Brute brute(events);
   testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
   EXPECT_TRUE(seg->Verify().ok());
-  auto sizes = seg->SizeReport();
-  ASSERT_TRUE(sizes.ok());
-  bool reported = false;
-  for (const auto& part : *sizes) reported |= part.part == "columns: terms filter bits";
-  EXPECT_TRUE(reported);
+  EXPECT_TRUE(Reports(*seg, "columns: terms filter bits"));
 }
 
 TEST_F(ColumnSetTest, SegmentsWithoutATermFilterLetEveryTermThrough) {
-  std::vector<cloudtrail::Event> events =
-      testing::SyntheticBatch(0, 300, kFixtureDay * kMillisPerDay, 3'600'000, 3);
-  std::stable_sort(events.begin(), events.end(),
-                   [](auto& a, auto& b) { return a.time_ms < b.time_ms; });
   SegmentWriterOptions opt;
   opt.column_term_filter = false;
-  const std::string path = JoinPath(dir_, "nofilter.seg");
-  SegmentWriter w(FileSystem::Default(), path, kFixtureDay, opt);
-  ASSERT_TRUE(w.Open().ok());
-  for (auto& e : events) ASSERT_TRUE(w.Add(e).ok());
-  auto info = w.Finish();
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
-  auto seg = Segment::Open(FileSystem::Default(), path, testing::DescOf(*info, "nofilter.seg"));
-  ASSERT_TRUE(seg.ok());
-  auto may = (*seg)->ColumnMayHoldTerm("sourceIPAddress", "zzzz-not-there");
+  std::vector<cloudtrail::Event> events;
+  auto seg = Write(opt, &events);
+  ASSERT_TRUE(seg);
+  auto may = seg->ColumnMayHoldTerm("sourceIPAddress", "zzzz-not-there");
   ASSERT_TRUE(may.ok());
   EXPECT_TRUE(*may);
   testing::Brute brute(events);
-  testing::ExpectLookupsMatchBruteForce(**seg, events, brute);
+  testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
 }
 
 TEST_F(ColumnSetTest, ColumnsTheReaderDoesNotKnowAreRead) {
