@@ -207,7 +207,30 @@ Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
   std::vector<Alert> alerts = rules_->Evaluate(*events);
   stats_.events += events->size();
   stats_.matches += alerts.size();
+  // The batch positions of each alerted event, taken before the commit moves the events: an
+  // event the store skips as a duplicate (another copy, perhaps with other content, was stored
+  // first) must raise no alert, or the alert would describe an event the store does not hold.
+  // (By eventID alone: the alert's account is the record's recipientAccountId, the store's the
+  // delivery's.)
+  std::multimap<std::string, uint32_t> alerted;
+  if (!alerts.empty()) {
+    std::set<std::string> ids;
+    for (const Alert& a : alerts) {
+      if (!a.event_id.empty()) ids.insert(a.event_id);
+    }
+    for (uint32_t i = 0; i < events->size(); ++i) {
+      if (ids.count((*events)[i].event_id)) alerted.emplace((*events)[i].event_id, i);
+    }
+  }
   ASSIGN_OR_RETURN(ingest::SinkStats stats, inner_->Commit(index, events));
+  if (!stats.skipped.empty() && !alerted.empty()) {
+    const std::set<uint32_t> skipped(stats.skipped.begin(), stats.skipped.end());
+    std::erase_if(alerts, [&](const Alert& a) {
+      auto [lo, hi] = alerted.equal_range(a.event_id);
+      return lo != hi &&
+             std::all_of(lo, hi, [&](const auto& p) { return skipped.count(p.second) > 0; });
+    });
+  }
   if (!alerts.empty()) {
     auto stored = StoreAlerts(store_, alerts);
     if (!stored.ok()) {

@@ -17,6 +17,8 @@ namespace cairn::ingest {
 struct SinkStats {
   uint64_t added = 0;
   uint64_t duplicates = 0;
+  // The positions in the batch (as passed to Commit) of the duplicates, which were not stored.
+  std::vector<uint32_t> skipped;
 };
 
 class Sink {
@@ -39,7 +41,8 @@ class Sink {
 // Drops every event and counts it as added. Thread-safe.
 class NullSink final : public Sink {
  public:
-  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* events) override {
+  Result<SinkStats> Commit(std::string_view index,
+                           std::vector<cloudtrail::Event>* events) override {
     events_ += events->size();
     return SinkStats{events->size(), 0};
   }

@@ -11,9 +11,10 @@ namespace cairn::ingest {
 class StoreSink final : public Sink {
  public:
   explicit StoreSink(store::Store* store) : store_(store) {}
-  Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* events) override {
+  Result<SinkStats> Commit(std::string_view index,
+                           std::vector<cloudtrail::Event>* events) override {
     ASSIGN_OR_RETURN(store::CommitStats stats, store_->CommitInPlace(index, events));
-    return SinkStats{stats.added, stats.duplicates};
+    return SinkStats{stats.added, stats.duplicates, std::move(stats.skipped)};
   }
 
  private:

@@ -559,7 +559,10 @@ Result<CommitStats> Store::Impl::Commit(std::string_view index,
     }
     idxs.swap(fresh);
   }
-  for (char k : keep) stats.duplicates += k ? 0 : 1;
+  for (uint32_t i = 0; i < keep.size(); ++i) {
+    if (!keep[i]) stats.skipped.push_back(i);
+  }
+  stats.duplicates = stats.skipped.size();
   std::vector<std::pair<int64_t, uint64_t>> seqs;  // (partition, seq) of each segment to write
   for (auto& [partition, idxs] : parts) {
     if (idxs.empty()) continue;

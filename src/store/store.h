@@ -117,6 +117,8 @@ struct CommitStats {
   uint64_t added = 0;
   uint64_t duplicates = 0;
   uint64_t bytes_written = 0;  // segment bytes (the manifest is not counted)
+  // The positions in the batch (as passed in) of the duplicates, which were not stored.
+  std::vector<uint32_t> skipped;
 };
 
 struct IndexInfo {

@@ -98,6 +98,10 @@ TEST_F(StoreTest, DeduplicatesWithinBatchAcrossBatchesAndAcrossMerges) {
   ASSERT_TRUE(s1.ok());
   EXPECT_EQ(s1->added, 1000u);
   EXPECT_EQ(s1->duplicates, 200u);
+  // The skipped positions are the second copies, in batch order.
+  ASSERT_EQ(s1->skipped.size(), 200u);
+  EXPECT_EQ(s1->skipped.front(), 1000u);
+  EXPECT_EQ(s1->skipped.back(), 1199u);
   // Same batch again: all duplicates, nothing written.
   auto s2 = store->Commit("idx", batch);
   ASSERT_TRUE(s2.ok());
@@ -109,6 +113,10 @@ TEST_F(StoreTest, DeduplicatesWithinBatchAcrossBatchesAndAcrossMerges) {
   ASSERT_TRUE(s3.ok());
   EXPECT_EQ(s3->added, 500u);
   EXPECT_EQ(s3->duplicates, 500u);
+  // Ids 500..999 were stored before: the first half of this batch.
+  ASSERT_EQ(s3->skipped.size(), 500u);
+  EXPECT_EQ(s3->skipped.front(), 0u);
+  EXPECT_EQ(s3->skipped.back(), 499u);
   // Same event id under another account is a different event.
   auto other = testing::SyntheticBatch(0, 10, kT0, kDay);
   for (auto& e : other) e.account = "444455556666";
