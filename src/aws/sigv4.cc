@@ -9,6 +9,8 @@
 #include <ctime>
 #include <map>
 
+#include "common/digest.h"
+
 namespace cairn::aws {
 
 namespace {
@@ -143,12 +145,6 @@ SigningParams ParamsFor(std::string_view service, std::string_view region, int64
     p.add_content_sha256_header = true;
   }
   return p;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return HexEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

@@ -68,7 +68,6 @@ Result<SignatureParts> PresignRequest(const Credentials& credentials, const Sign
                                       int64_t expires_seconds, HttpRequest* request);
 
 // Building blocks, exposed for tests.
-std::string Sha256Hex(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);  // raw 32 bytes
 // "20150830T123600Z" for a time in microseconds since the epoch.
 std::string AmzDate(int64_t time_micros);

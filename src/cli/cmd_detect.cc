@@ -50,9 +50,10 @@ int RunDetect(const DetectArgs& a, Globals* g) {
   if (a.explain) {
     for (size_t i = 0; i < rules.rules().size(); ++i) {
       const auto& r = rules.rules()[i];
-      std::printf("%s  %s  [%s]%s\n  index: %s\n%s\n", r.id.c_str(), r.title.c_str(),
+      std::printf("%s  %s  [%s]%s\n  index: %s\n  text: %s\n%s\n", r.id.c_str(), r.title.c_str(),
                   r.level.c_str(), rules.loaded().generates[i] ? "" : " (correlation only)",
-                  rules.IndexOf(static_cast<int>(i)).c_str(), r.Explain().c_str());
+                  rules.IndexOf(static_cast<int>(i)).c_str(),
+                  rules.TextFilterOf(static_cast<int>(i)).c_str(), r.Explain().c_str());
     }
     for (const auto& c : rules.loaded().correlations) {
       std::printf("%s  %s  [%s]  correlation over %zu rules, timespan %lld ms\n\n", c.id.c_str(),

@@ -15,6 +15,7 @@
 
 #include "cloudtrail/gzip.h"
 #include "cloudtrail/scan.h"
+#include "common/digest.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
 
@@ -166,19 +167,6 @@ std::string Describe(int c) {
   if (c < 0) return "end of input";
   if (c >= 0x20 && c < 0x7f) return fmt::format("'{}'", static_cast<char>(c));
   return fmt::format("byte 0x{:02x}", c);
-}
-
-std::string HashIdentity(const char* p, size_t n) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(p), n, digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "h:";
-  id.resize(2 + 32);
-  for (int i = 0; i < 16; ++i) {
-    id[2 + 2 * i] = kHex[digest[i] >> 4];
-    id[3 + 2 * i] = kHex[digest[i] & 15];
-  }
-  return id;
 }
 
 // Where a record sits, which decides what it may be besides a plain event.
@@ -951,7 +939,7 @@ Status FileReader::Deliver(const char* p, size_t n, int64_t time_ms, const Ident
   if (!id.event_id.empty()) {
     ev_.event_id.assign(id.event_id);
   } else {
-    ev_.event_id = HashIdentity(p, n);
+    ev_.event_id = ContentKey(std::string_view(p, n));
   }
   ev_.sourcetype.assign(id.insight ? kSourcetypeInsight : kSourcetypeEvents);
   ev_.source = SharedText(source_view_, source_buffer_);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstring>
+
 namespace cairn {
 
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -105,12 +108,40 @@ std::string FormatIso8601(int64_t millis, bool with_millis) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  if (with_millis) {
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rem / 3600,
-                       (rem / 60) % 60, rem % 60, ms);
+  // Written digit by digit: this runs once per alert and per formatted _time.
+  char buf[32];
+  char* p = buf;
+  auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  if (y < 0 || y > 9999) {
+    // Outside four digits: as wide as it needs, with its sign.
+    std::string year = fmt::format("{:04}", y);
+    std::memcpy(p, year.data(), std::min<size_t>(year.size(), 12));
+    p += std::min<size_t>(year.size(), 12);
+  } else {
+    put(y, 4);
   }
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", y, m, d, rem / 3600, (rem / 60) % 60,
-                     rem % 60);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put((rem / 60) % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
+  if (with_millis) {
+    *p++ = '.';
+    put(ms, 3);
+  }
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 }  // namespace cairn

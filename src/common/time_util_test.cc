@@ -21,6 +21,10 @@ TEST(TimeUtilTest, FormatRoundTrips) {
     EXPECT_EQ(ParseIso8601Millis(FormatIso8601(t)), t);
   }
   EXPECT_EQ(FormatIso8601(1688976754123LL, true), "2023-07-10T08:12:34.123Z");
+  EXPECT_EQ(FormatIso8601(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatIso8601(-1, true), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601(253402300799999LL, true), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatIso8601(5000, true), "1970-01-01T00:00:05.000Z");
 }
 
 }  // namespace

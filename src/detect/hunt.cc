@@ -9,6 +9,7 @@
 
 #include "common/json_util.h"
 #include "common/thread_pool.h"
+#include "store/encoding.h"
 
 namespace cairn::detect {
 
@@ -201,35 +202,63 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
   return result;
 }
 
+Result<bool> DetectingSink::StoreHoldsText(std::string_view index, std::string_view event_id,
+                                           int64_t time_ms, uint64_t text_hash) const {
+  if (event_id.empty()) return false;
+  ASSIGN_OR_RETURN(auto snap, store_->GetSnapshot(index));
+  // Duplicates are found within a UTC day: the stored copy is in the same day's segments.
+  constexpr int64_t kDayMs = 86'400'000;
+  const int64_t day = (time_ms >= 0 ? time_ms : time_ms - kDayMs + 1) / kDayMs * kDayMs;
+  bool same = false;
+  for (const auto& seg : snap->SegmentsInRange(day, day + kDayMs)) {
+    ASSIGN_OR_RETURN(store::Bitmap ids, seg->FieldPostings("eventID", event_id));
+    RETURN_IF_ERROR(seg->ForEach(ids, false, [&](uint32_t, std::string_view raw) {
+      same = store::Hash64(raw) == text_hash;
+      return !same;
+    }));
+    if (same) break;
+  }
+  return same;
+}
+
 Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
                                                 std::vector<cloudtrail::Event>* events) {
   if (index == kAlertsIndex || rules_->empty()) return inner_->Commit(index, events);
-  std::vector<Alert> alerts = rules_->Evaluate(*events);
+  std::vector<uint32_t> positions;  // of each alert's event in the batch
+  std::vector<Alert> alerts = rules_->Evaluate(*events, &positions);
   stats_.events += events->size();
   stats_.matches += alerts.size();
-  // The batch positions of each alerted event, taken before the commit moves the events: an
-  // event the store skips as a duplicate (another copy, perhaps with other content, was stored
-  // first) must raise no alert, or the alert would describe an event the store does not hold.
-  // (By eventID alone: the alert's account is the record's recipientAccountId, the store's the
-  // delivery's.)
-  std::multimap<std::string, uint32_t> alerted;
-  if (!alerts.empty()) {
-    std::set<std::string> ids;
-    for (const Alert& a : alerts) {
-      if (!a.event_id.empty()) ids.insert(a.event_id);
-    }
-    for (uint32_t i = 0; i < events->size(); ++i) {
-      if (ids.count((*events)[i].event_id)) alerted.emplace((*events)[i].event_id, i);
-    }
+  // What identifies each alerted event's text after the commit (which may move the events away).
+  struct Alerted {
+    std::string event_id;
+    int64_t time_ms = 0;
+    uint64_t text_hash = 0;
+  };
+  std::map<uint32_t, Alerted> alerted;
+  for (uint32_t p : positions) {
+    const cloudtrail::Event& e = (*events)[p];
+    if (!alerted.count(p)) alerted[p] = {e.event_id, e.time_ms, store::Hash64(e.raw.view())};
   }
   ASSIGN_OR_RETURN(ingest::SinkStats stats, inner_->Commit(index, events));
-  if (!stats.skipped.empty() && !alerted.empty()) {
-    const std::set<uint32_t> skipped(stats.skipped.begin(), stats.skipped.end());
-    std::erase_if(alerts, [&](const Alert& a) {
-      auto [lo, hi] = alerted.equal_range(a.event_id);
-      return lo != hi &&
-             std::all_of(lo, hi, [&](const auto& p) { return skipped.count(p.second) > 0; });
-    });
+  // An event the store skipped as a duplicate keeps its alerts only when the copy the store holds
+  // is the same text (a batch delivered again, perhaps after its alerts failed to be written);
+  // another copy with other content under the same id raises its own alerts, or none.
+  if (!stats.skipped.empty() && !alerts.empty()) {
+    std::set<uint32_t> dropped;
+    for (uint32_t p : stats.skipped) {
+      auto it = alerted.find(p);
+      if (it == alerted.end()) continue;
+      ASSIGN_OR_RETURN(bool same, StoreHoldsText(index, it->second.event_id, it->second.time_ms,
+                                                 it->second.text_hash));
+      if (!same) dropped.insert(p);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (dropped.count(positions[i]) > 0) continue;
+      if (kept != i) alerts[kept] = std::move(alerts[i]);
+      ++kept;
+    }
+    alerts.resize(kept);
   }
   if (!alerts.empty()) {
     auto stored = StoreAlerts(store_, alerts);

@@ -53,9 +53,11 @@ struct StreamStats {
 
 // A Sink that runs the rules over every batch committed through it: the matches are computed
 // before the inner commit (which may move the events away) and stored in the alerts index only
-// after the inner commit succeeded, so an alert never names an event the store does not hold. A
-// failed alert write fails the commit (the caller retries the batch; stored events are
-// deduplicated and the alerts' ids are stable). Batches for the alerts index pass through.
+// after the inner commit succeeded, so an alert never names an event the store does not hold. An
+// event the store skips as a duplicate keeps its alerts only when the stored copy has the same
+// text. A failed alert write fails the commit (the caller retries the batch; its events are then
+// duplicates of themselves, so their alerts are raised again, and the alerts' ids are stable).
+// Batches for the alerts index pass through.
 class DetectingSink final : public ingest::Sink {
  public:
   // `inner`, `rules` and `store` are not owned and must outlive the sink.
@@ -68,6 +70,11 @@ class DetectingSink final : public ingest::Sink {
   const StreamStats& stats() const { return stats_; }
 
  private:
+  // Whether index holds an event with `event_id`, in the UTC day of `time_ms`, whose text hashes
+  // (store::Hash64) to `text_hash`.
+  Result<bool> StoreHoldsText(std::string_view index, std::string_view event_id, int64_t time_ms,
+                              uint64_t text_hash) const;
+
   ingest::Sink* inner_;
   const RuleSet* rules_;
   store::Store* store_;

@@ -1,14 +1,15 @@
 #include "detect/rule_set.h"
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <optional>
 #include <set>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "query/row.h"
+#include "store/encoding.h"
 
 namespace cairn::detect {
 
@@ -145,18 +146,6 @@ bool CompareShape(ValueMatcher::Shape shape, std::string_view v, std::string_vie
 
 }  // namespace
 
-std::string HashEventKey(std::string_view raw) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "h:";
-  for (int i = 0; i < 16; ++i) {
-    id.push_back(kHex[digest[i] >> 4]);
-    id.push_back(kHex[digest[i] & 15]);
-  }
-  return id;
-}
-
 // Per-thread state of one event's evaluation.
 struct RuleSet::Scratch {
   std::string_view json;
@@ -203,9 +192,12 @@ struct RuleSet::Scratch {
   }
 };
 
-RuleSet::RuleSet(LoadedRules loaded) : loaded_(std::move(loaded)) {
+RuleSet::RuleSet(LoadedRules loaded, bool text_filters) : loaded_(std::move(loaded)) {
   if (loaded_.generates.size() != loaded_.rules.size()) ResolveCorrelations(&loaded_);
   Compile();
+  if (text_filters) {
+    for (const Rule& r : loaded_.rules) text_filters_.push_back(TextFilter::Of(r));
+  }
 }
 
 RuleSet::~RuleSet() = default;
@@ -512,14 +504,87 @@ RuleSet::Scratch& ThreadScratch() {
 }
 }  // namespace
 
+namespace {
+
+// The eventName and eventSource members' values in JSON text without backslashes ("" when the
+// text has no such member), found in one pass over the text; false when it cannot tell (a key
+// twice, at any depth, or a value that is not a string). With one member, it is the top-level
+// one whenever the event has a top-level one at all.
+bool EventMembers(std::string_view text, std::string_view* name, std::string_view* source) {
+  constexpr std::string_view kPrefix = "\"event";
+  bool have_name = false, have_source = false;
+  *name = *source = std::string_view();
+  auto space = [&](size_t i) {
+    while (i < text.size() &&
+           (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
+      ++i;
+    }
+    return i;
+  };
+  size_t from = 0;
+  while (from < text.size()) {
+    // Candidates where the quote and the 'v' of "event match: a few per event.
+    const size_t at = store::FindExact(text.substr(from), kPrefix, 2, 0);
+    if (at == std::string_view::npos) break;
+    const size_t start = from + at;
+    from = start + 1;
+    const std::string_view rest = text.substr(start + kPrefix.size());
+    bool* have;
+    std::string_view* value;
+    size_t i = start + kPrefix.size();
+    if (rest.starts_with("Name\"")) {
+      have = &have_name, value = name, i += 5;
+    } else if (rest.starts_with("Source\"")) {
+      have = &have_source, value = source, i += 7;
+    } else {
+      continue;
+    }
+    i = space(i);
+    if (i >= text.size() || text[i] != ':') continue;  // a string value, not a key
+    if (*have) return false;
+    *have = true;
+    i = space(i + 1);
+    if (i >= text.size() || text[i] != '"') return false;
+    const size_t end = text.find('"', i + 1);
+    if (end == std::string_view::npos) return false;
+    *value = text.substr(i + 1, end - i - 1);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool RuleSet::TextCandidates(std::string_view json, std::vector<int>* out) const {
+  if (text_filters_.empty() || json.find('\\') != std::string_view::npos) return false;
+  std::string_view name, source;
+  if (!EventMembers(json, &name, &source)) return false;
+  out->clear();
+  auto add = [&](const std::unordered_map<std::string, std::vector<int>>& index,
+                 std::string_view value) {
+    if (index.empty() || value.empty()) return;
+    auto it = index.find(LowerAscii(value));
+    if (it != index.end()) out->insert(out->end(), it->second.begin(), it->second.end());
+  };
+  add(by_name_, name);
+  add(by_source_, source);
+  out->insert(out->end(), always_.begin(), always_.end());
+  std::erase_if(*out, [&](int r) { return !text_filters_[r].MayMatch(json); });
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
+  return true;
+}
+
 std::vector<int> RuleSet::Match(std::string_view json) const {
   std::vector<int> out;
   if (loaded_.rules.empty()) return out;
+  std::vector<int> cands;
+  // The rules the event's text leaves possible, before parsing it (most events: none).
+  const bool known = TextCandidates(json, &cands);
+  if (known && cands.empty()) return out;
   Scratch& s = ThreadScratch();
   s.Reset(json, paths_->size());
   if (!paths_->Extract(json, &s.slots)) return out;  // not JSON: no rule can match
-  std::vector<int> cands;
-  Candidates(s, &cands);
+  if (!known) Candidates(s, &cands);
   for (int i : cands) {
     const Rule& r = loaded_.rules[i];
     s.sel_result.assign(r.selections.size(), -1);
@@ -549,7 +614,7 @@ void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_vie
   base.account = first(slot_account_);
   base.key = !base.event_id.empty()  ? base.event_id
              : !fallback_key.empty() ? std::string(fallback_key)
-                                     : HashEventKey(json);
+                                     : ContentKey(json);
   for (int r : matched) {
     EventHit h = base;
     h.rule = r;
@@ -595,15 +660,20 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   return a;
 }
 
-std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& events) const {
+std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& events,
+                                     std::vector<uint32_t>* positions) const {
   std::vector<Alert> out;
+  if (positions != nullptr) positions->clear();
   if (loaded_.rules.empty()) return out;
   std::vector<EventHit> hits;
-  for (const cloudtrail::Event& e : events) {
+  for (uint32_t i = 0; i < events.size(); ++i) {
+    const cloudtrail::Event& e = events[i];
     hits.clear();
     MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits);
     for (const EventHit& h : hits) {
-      if (loaded_.generates[h.rule]) out.push_back(ToAlert(h));
+      if (!loaded_.generates[h.rule]) continue;
+      out.push_back(ToAlert(h));
+      if (positions != nullptr) positions->push_back(i);
     }
   }
   return out;

@@ -16,6 +16,10 @@
 // takes any child's requirement, an `or` or `1 of` the union of all its children's, a `not`
 // none), so the index only narrows: the full condition is still evaluated.
 //
+// Before an event is parsed, its text is checked: its eventName and eventSource members, found
+// in the text, select the indexed rules, and every candidate's TextFilter (text_filter.h) must
+// pass; an event no rule can match is not parsed at all.
+//
 // Thread safety: immutable after construction; Match/Evaluate may run on many threads at once
 // (per-thread scratch space).
 
@@ -29,6 +33,7 @@
 #include "cloudtrail/event.h"
 #include "detect/alert.h"
 #include "detect/sigma.h"
+#include "detect/text_filter.h"
 #include "query/json_paths.h"
 
 namespace cairn::detect {
@@ -46,7 +51,9 @@ struct EventHit {
 
 class RuleSet {
  public:
-  explicit RuleSet(LoadedRules loaded);
+  // `text_filters`: check each rule's TextFilter before parsing an event (false only to compare
+  // against, in tests and benchmarks).
+  explicit RuleSet(LoadedRules loaded, bool text_filters = true);
   ~RuleSet();
   RuleSet(const RuleSet&) = delete;
   RuleSet& operator=(const RuleSet&) = delete;
@@ -62,10 +69,21 @@ class RuleSet {
   // the reader gave, "" to compute it) come from the caller's event record.
   void MatchEvent(std::string_view json, int64_t time_ms, std::string_view fallback_key,
                   std::vector<EventHit>* hits) const;
-  // Alerts of the rules that generate their own (see LoadedRules::generates) for `events`.
-  std::vector<Alert> Evaluate(const std::vector<cloudtrail::Event>& events) const;
+  // Alerts of the rules that generate their own (see LoadedRules::generates) for `events`; with
+  // `positions`, also the index in `events` of each alert's event (parallel to the result).
+  std::vector<Alert> Evaluate(const std::vector<cloudtrail::Event>& events,
+                              std::vector<uint32_t>* positions = nullptr) const;
   // The alert for one hit of a rule that generates.
   Alert ToAlert(const EventHit& hit) const;
+
+  // The rules an event may match, from its text alone (its eventName and eventSource members
+  // and the rules' text filters); false when the text cannot tell (a backslash, a key twice, no
+  // filters). Exposed for tests.
+  bool TextCandidates(std::string_view json, std::vector<int>* out) const;
+  // Rule `i`'s text filter as text ("always" when none is used).
+  std::string TextFilterOf(int rule) const {
+    return text_filters_.empty() ? "always" : text_filters_[rule].ToString();
+  }
 
   // How many rules sit in each part of the index (for `cairn detect --explain` and tests).
   struct IndexStats {
@@ -105,6 +123,7 @@ class RuleSet {
   std::vector<std::vector<int>> rule_correlations_;
   std::unordered_map<std::string, std::vector<int>> by_name_, by_source_;
   std::vector<int> always_;
+  std::vector<TextFilter> text_filters_;  // per rule; empty when not used
   std::vector<std::string> index_text_;
 };
 
@@ -112,8 +131,5 @@ class RuleSet {
 // warning naming the file and the feature (the other rules load). Fails when `dir` cannot be
 // read or no rule at all loads.
 Result<std::unique_ptr<RuleSet>> LoadRuleSet(const std::string& dir);
-
-// The id the reader gives an event without eventID: "h:" + 32 hex digits of SHA-256 of its text.
-std::string HashEventKey(std::string_view raw);
 
 }  // namespace cairn::detect

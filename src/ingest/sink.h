@@ -44,7 +44,9 @@ class NullSink final : public Sink {
   Result<SinkStats> Commit(std::string_view index,
                            std::vector<cloudtrail::Event>* events) override {
     events_ += events->size();
-    return SinkStats{events->size(), 0};
+    SinkStats stats;
+    stats.added = events->size();
+    return stats;
   }
   uint64_t events() const { return events_; }
   size_t useful_concurrent_commits() const override { return 1; }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/digest.h"
 #include "common/fs.h"
 #include "common/hex.h"
 #include "common/log.h"
@@ -100,13 +101,6 @@ std::string RandomHex(size_t bytes) {
     throw std::runtime_error("RAND_bytes failed");
   }
   return HexEncode(raw);
-}
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 namespace {

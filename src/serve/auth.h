@@ -49,7 +49,6 @@ struct UserRecord {
 std::string HashPassword(std::string_view password);
 // Constant-time comparison of the derived key. False for a malformed record.
 bool VerifyPassword(std::string_view password, std::string_view encoded);
-std::string Sha256Hex(std::string_view data);
 // A random key of `bytes` bytes, hex-encoded.
 std::string RandomHex(size_t bytes);
 bool ValidUserName(std::string_view name);  // [A-Za-z0-9_.@-]{1,64}

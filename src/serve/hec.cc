@@ -1,7 +1,6 @@
 #include "serve/hec.h"
 
 #include <fmt/format.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 #include <toml++/toml.h>
 
@@ -11,6 +10,7 @@
 
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/reader.h"
+#include "common/digest.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "detect/alert.h"
@@ -78,18 +78,6 @@ std::string_view MemberSpan(std::string_view obj, std::string_view key) {
     i = vend;
   }
   return {};
-}
-
-std::string Sha32Hex(std::string_view text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id = "h:";
-  for (int i = 0; i < 16; ++i) {
-    id += kHex[digest[i] >> 4];
-    id += kHex[digest[i] & 15];
-  }
-  return id;
 }
 
 void JsonEscapeTo(std::string_view s, std::string* out) {
@@ -235,7 +223,7 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   // are distinct events, while the same request sent again (a retry) maps onto the same ones.
   std::string identity = fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
   identity += e.raw.view();
-  e.event_id = Sha32Hex(identity);
+  e.event_id = ContentKey(identity);
   out->bytes += e.raw.size();
   ++out->events;
   dest.push_back(std::move(e));

@@ -5,13 +5,13 @@
 // HEC tokens (never the users file). See hec.h for the parsing and the committer.
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <chrono>
 
 #include "cloudtrail/gzip.h"
 #include "cloudtrail/memory_file.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "serve/hec.h"
 #include "serve/rest.h"
@@ -53,12 +53,11 @@ const HecToken* FindToken(const HecContext& hec, const Request& req, HecError* e
   std::string_view presented = std::string_view(auth).substr(7);
   while (!presented.empty() && presented.front() == ' ') presented.remove_prefix(1);
   while (!presented.empty() && presented.back() == ' ') presented.remove_suffix(1);
-  unsigned char want[SHA256_DIGEST_LENGTH], have[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), have);
+  const Sha256Digest have = Sha256(presented);
   const HecToken* found = nullptr;
   for (const HecToken& t : hec.tokens) {
-    SHA256(reinterpret_cast<const unsigned char*>(t.value.data()), t.value.size(), want);
-    if (CRYPTO_memcmp(want, have, sizeof(want)) == 0) found = &t;
+    const Sha256Digest want = Sha256(t.value);
+    if (CRYPTO_memcmp(want.data(), have.data(), want.size()) == 0) found = &t;
   }
   if (found == nullptr) {
     log::Warn("hec: request from {} with an unknown token", req.remote);

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 
+#include "common/digest.h"
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "common/log.h"

@@ -178,23 +178,31 @@ inline bool EqualsCaseless(const char* hay, std::string_view lower_needle) {
 }  // namespace
 
 size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t from) {
+  return FindCaselessAt(hay, lower_needle, 0, lower_needle.empty() ? 0 : lower_needle.size() - 1,
+                        from);
+}
+
+size_t FindCaselessAt(std::string_view hay, std::string_view lower_needle, size_t a, size_t b,
+                      size_t from) {
   const size_t n = lower_needle.size();
-  if (n == 0 || from > hay.size() || hay.size() - from < n) return std::string_view::npos;
-  const char first = lower_needle[0], last = lower_needle[n - 1];
-  const char first_up = UpperAscii(first), last_up = UpperAscii(last);
+  if (n == 0 || a >= n || b >= n || from > hay.size() || hay.size() - from < n) {
+    return std::string_view::npos;
+  }
+  const char ca = lower_needle[a], cb = lower_needle[b];
+  const char ca_up = UpperAscii(ca), cb_up = UpperAscii(cb);
   const size_t end = hay.size() - n + 1;  // candidate starts are < end
   size_t i = from;
 #ifdef __AVX2__
-  // Candidates are the positions whose first and last byte match (either case), 32 at a time;
-  // only those are compared in full.
-  const __m256i f_lo = _mm256_set1_epi8(first), f_up = _mm256_set1_epi8(first_up);
-  const __m256i l_lo = _mm256_set1_epi8(last), l_up = _mm256_set1_epi8(last_up);
+  // Candidates are the positions whose bytes at offsets a and b match (either case), 32 at a
+  // time; only those are compared in full.
+  const __m256i a_lo = _mm256_set1_epi8(ca), a_up = _mm256_set1_epi8(ca_up);
+  const __m256i b_lo = _mm256_set1_epi8(cb), b_up = _mm256_set1_epi8(cb_up);
   for (; i + 32 <= end; i += 32) {
-    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i));
-    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + n - 1));
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + a));
+    __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hay.data() + i + b));
     __m256i m =
-        _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(a, f_lo), _mm256_cmpeq_epi8(a, f_up)),
-                         _mm256_or_si256(_mm256_cmpeq_epi8(b, l_lo), _mm256_cmpeq_epi8(b, l_up)));
+        _mm256_and_si256(_mm256_or_si256(_mm256_cmpeq_epi8(x, a_lo), _mm256_cmpeq_epi8(x, a_up)),
+                         _mm256_or_si256(_mm256_cmpeq_epi8(y, b_lo), _mm256_cmpeq_epi8(y, b_up)));
     auto bits = static_cast<uint32_t>(_mm256_movemask_epi8(m));
     while (bits != 0) {
       size_t at = i + static_cast<size_t>(std::countr_zero(bits));
@@ -204,8 +212,8 @@ size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t 
   }
 #endif
   for (; i < end; ++i) {
-    char c = hay[i];
-    if ((c == first || c == first_up) && EqualsCaseless(hay.data() + i, lower_needle)) return i;
+    char c = hay[i + a];
+    if ((c == ca || c == ca_up) && EqualsCaseless(hay.data() + i, lower_needle)) return i;
   }
   return std::string_view::npos;
 }

@@ -182,6 +182,10 @@ inline std::string ToLower(std::string_view s) {
 // occurs in `hay` ASCII-case-insensitively; npos when it does not. Works on the text as it is,
 // without a lower-cased copy.
 size_t FindCaseless(std::string_view hay, std::string_view lower_needle, size_t from = 0);
+// The same with the candidates taken where the needle's bytes at offsets `a` and `b` match (either
+// case): choose bytes that are rare in the text, so that few are compared in full.
+size_t FindCaselessAt(std::string_view hay, std::string_view lower_needle, size_t a, size_t b,
+                      size_t from = 0);
 
 // The first position where `needle` occurs in `hay`, npos when it does not. Candidates are the
 // positions where the needle's bytes at offsets `a` and `b` match, 32 at a time: choose bytes

@@ -569,6 +569,9 @@ TEST(FindCaselessTest, MatchesLowerThenFind) {
       size_t from = hay.empty() ? 0 : rng() % (hay.size() + 1);
       EXPECT_EQ(cairn::store::FindCaseless(hay, needle, from), lower_hay.find(needle, from))
           << "hay=" << hay << " needle=" << needle << " from=" << from;
+      const size_t a = rng() % needle.size(), b = rng() % needle.size();
+      EXPECT_EQ(cairn::store::FindCaselessAt(hay, needle, a, b, from), lower_hay.find(needle, from))
+          << "hay=" << hay << " needle=" << needle << " from=" << from << " a=" << a << " b=" << b;
     }
   }
   EXPECT_EQ(cairn::store::FindCaseless("x", "xy"), std::string_view::npos);
