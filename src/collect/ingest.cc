@@ -16,6 +16,7 @@
 #include "common/safe_path.h"
 #include "common/time_util.h"
 #include "detect/alert.h"
+#include "detect/hunt.h"
 #include "detect/rule_set.h"
 
 namespace cairn::collect {
@@ -133,16 +134,15 @@ Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::
           batch.push_back(std::move(e));
         }
       }
-      std::vector<detect::Alert> alerts;
-      if (rules_ != nullptr && index != detect::kAlertsIndex) alerts = rules_->Evaluate(batch);
+      detect::BatchAlerts alerts(rules_, index, batch);
       auto stats = store_->Commit(index, std::move(batch));
-      if (stats.ok() && !alerts.empty()) {
-        auto stored = detect::StoreAlerts(store_, alerts);
+      if (stats.ok() && alerts.matches() > 0) {
+        auto stored = alerts.Store(store_, stats->skipped);
         if (stored.ok()) {
           metrics_->alerts_stored += *stored;
         } else {
           metrics_->CountError("alerts");
-          log::Error("storing {} alerts failed: {}", alerts.size(), stored.status().ToString());
+          log::Error("storing {} alerts failed: {}", alerts.matches(), stored.status().ToString());
           stats = stored.status();
         }
       }

@@ -202,11 +202,14 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
   return result;
 }
 
-Result<bool> DetectingSink::StoreHoldsText(std::string_view index, std::string_view event_id,
-                                           int64_t time_ms, uint64_t text_hash) const {
+namespace {
+
+// Whether `index` holds an event with `event_id`, in the UTC day of `time_ms` (where the store
+// finds duplicates), whose text hashes (store::Hash64) to `text_hash`.
+Result<bool> StoreHoldsText(store::Store* store, std::string_view index, std::string_view event_id,
+                            int64_t time_ms, uint64_t text_hash) {
   if (event_id.empty()) return false;
-  ASSIGN_OR_RETURN(auto snap, store_->GetSnapshot(index));
-  // Duplicates are found within a UTC day: the stored copy is in the same day's segments.
+  ASSIGN_OR_RETURN(auto snap, store->GetSnapshot(index));
   constexpr int64_t kDayMs = 86'400'000;
   const int64_t day = (time_ms >= 0 ? time_ms : time_ms - kDayMs + 1) / kDayMs * kDayMs;
   bool same = false;
@@ -221,53 +224,53 @@ Result<bool> DetectingSink::StoreHoldsText(std::string_view index, std::string_v
   return same;
 }
 
-Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
-                                                std::vector<cloudtrail::Event>* events) {
-  if (index == kAlertsIndex || rules_->empty()) return inner_->Commit(index, events);
-  std::vector<uint32_t> positions;  // of each alert's event in the batch
-  std::vector<Alert> alerts = rules_->Evaluate(*events, &positions);
-  stats_.events += events->size();
-  stats_.matches += alerts.size();
-  // What identifies each alerted event's text after the commit (which may move the events away).
-  struct Alerted {
-    std::string event_id;
-    int64_t time_ms = 0;
-    uint64_t text_hash = 0;
-  };
-  std::map<uint32_t, Alerted> alerted;
-  for (uint32_t p : positions) {
-    const cloudtrail::Event& e = (*events)[p];
-    if (!alerted.count(p)) alerted[p] = {e.event_id, e.time_ms, store::Hash64(e.raw.view())};
+}  // namespace
+
+BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
+                         const std::vector<cloudtrail::Event>& events)
+    : index_(index) {
+  if (rules == nullptr || rules->empty() || index == kAlertsIndex) return;
+  alerts_ = rules->Evaluate(events, &positions_);
+  for (uint32_t p : positions_) {
+    const cloudtrail::Event& e = events[p];
+    if (!alerted_.count(p)) alerted_[p] = {e.event_id, e.time_ms, store::Hash64(e.raw.view())};
   }
-  ASSIGN_OR_RETURN(ingest::SinkStats stats, inner_->Commit(index, events));
+}
+
+Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint32_t>& skipped) {
+  if (alerts_.empty()) return uint64_t{0};
   // An event the store skipped as a duplicate keeps its alerts only when the copy the store holds
   // is the same text (a batch delivered again, perhaps after its alerts failed to be written);
   // another copy with other content under the same id raises its own alerts, or none.
-  if (!stats.skipped.empty() && !alerts.empty()) {
-    std::set<uint32_t> dropped;
-    for (uint32_t p : stats.skipped) {
-      auto it = alerted.find(p);
-      if (it == alerted.end()) continue;
-      ASSIGN_OR_RETURN(bool same, StoreHoldsText(index, it->second.event_id, it->second.time_ms,
-                                                 it->second.text_hash));
-      if (!same) dropped.insert(p);
-    }
-    size_t kept = 0;
-    for (size_t i = 0; i < alerts.size(); ++i) {
-      if (dropped.count(positions[i]) > 0) continue;
-      if (kept != i) alerts[kept] = std::move(alerts[i]);
-      ++kept;
-    }
-    alerts.resize(kept);
+  std::set<uint32_t> dropped;
+  for (uint32_t p : skipped) {
+    auto it = alerted_.find(p);
+    if (it == alerted_.end()) continue;
+    ASSIGN_OR_RETURN(bool same, StoreHoldsText(store, index_, it->second.event_id,
+                                               it->second.time_ms, it->second.text_hash));
+    if (!same) dropped.insert(p);
   }
-  if (!alerts.empty()) {
-    auto stored = StoreAlerts(store_, alerts);
-    if (!stored.ok()) {
-      stats_.alert_errors++;
-      return stored.status();
-    }
-    stats_.alerts_stored += *stored;
+  std::vector<Alert> kept;
+  kept.reserve(alerts_.size());
+  for (size_t i = 0; i < alerts_.size(); ++i) {
+    if (dropped.count(positions_[i]) == 0) kept.push_back(alerts_[i]);
   }
+  return StoreAlerts(store, kept);
+}
+
+Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
+                                                std::vector<cloudtrail::Event>* events) {
+  if (index == kAlertsIndex || rules_->empty()) return inner_->Commit(index, events);
+  BatchAlerts alerts(rules_, index, *events);
+  stats_.events += events->size();
+  stats_.matches += alerts.matches();
+  ASSIGN_OR_RETURN(ingest::SinkStats stats, inner_->Commit(index, events));
+  auto stored = alerts.Store(store_, stats.skipped);
+  if (!stored.ok()) {
+    stats_.alert_errors++;
+    return stored.status();
+  }
+  stats_.alerts_stored += *stored;
   return stats;
 }
 

@@ -13,6 +13,7 @@
 // Thread safety: RetroHunt reads a snapshot of the store and may run beside writers.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,13 +52,38 @@ struct StreamStats {
   std::atomic<uint64_t> alert_errors{0};
 };
 
-// A Sink that runs the rules over every batch committed through it: the matches are computed
-// before the inner commit (which may move the events away) and stored in the alerts index only
-// after the inner commit succeeded, so an alert never names an event the store does not hold. An
-// event the store skips as a duplicate keeps its alerts only when the stored copy has the same
-// text. A failed alert write fails the commit (the caller retries the batch; its events are then
-// duplicates of themselves, so their alerts are raised again, and the alerts' ids are stable).
-// Batches for the alerts index pass through.
+// The rules' alerts for one batch: evaluated before the batch is committed (the commit may move
+// the events away) and stored only after the commit succeeded, so an alert never names an event
+// the store does not hold. An event the store skipped as a duplicate keeps its alerts only when
+// the stored copy is the same text: a batch delivered again (perhaps because its alerts failed to
+// be written) raises them again, and the alerts' stable ids store them once; another event under
+// a stored event's id raises none. Every streaming path (ingest, collect, backfill, HEC) commits
+// this way.
+class BatchAlerts {
+ public:
+  // No rules, or the alerts index itself: no alerts.
+  BatchAlerts(const RuleSet* rules, std::string_view index,
+              const std::vector<cloudtrail::Event>& events);
+  size_t matches() const { return alerts_.size(); }
+  // After the commit of the batch to the index succeeded, with the batch positions the store
+  // skipped as duplicates. Returns how many alerts were new.
+  Result<uint64_t> Store(store::Store* store, const std::vector<uint32_t>& skipped);
+
+ private:
+  struct Alerted {
+    std::string event_id;
+    int64_t time_ms = 0;
+    uint64_t text_hash = 0;
+  };
+  std::string index_;
+  std::vector<Alert> alerts_;
+  std::vector<uint32_t> positions_;      // of each alert's event in the batch
+  std::map<uint32_t, Alerted> alerted_;  // by batch position
+};
+
+// A Sink that runs the rules over every batch committed through it (BatchAlerts). A failed alert
+// write fails the commit (the caller retries the batch). Batches for the alerts index pass
+// through.
 class DetectingSink final : public ingest::Sink {
  public:
   // `inner`, `rules` and `store` are not owned and must outlive the sink.
@@ -70,11 +96,6 @@ class DetectingSink final : public ingest::Sink {
   const StreamStats& stats() const { return stats_; }
 
  private:
-  // Whether index holds an event with `event_id`, in the UTC day of `time_ms`, whose text hashes
-  // (store::Hash64) to `text_hash`.
-  Result<bool> StoreHoldsText(std::string_view index, std::string_view event_id, int64_t time_ms,
-                              uint64_t text_hash) const;
-
   ingest::Sink* inner_;
   const RuleSet* rules_;
   store::Store* store_;

@@ -14,6 +14,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "detect/alert.h"
+#include "detect/hunt.h"
 #include "detect/rule_set.h"
 #include "store/store.h"
 
@@ -776,20 +777,16 @@ void HecIngest::Run() {
     std::vector<Status> result(work.size());
     uint64_t stored = 0, duplicates = 0, commits = 0, errors = 0, alerts_stored = 0;
     for (auto& [index, evs] : by_index) {
-      std::vector<detect::Alert> alerts;
-      if (options_.rules != nullptr && index != detect::kAlertsIndex) {
-        alerts = options_.rules->Evaluate(evs);
-      }
+      detect::BatchAlerts alerts(options_.rules, index, evs);
       auto r = options_.store->CommitInPlace(index, &evs);
       ++commits;
-      if (r.ok() && !alerts.empty()) {
+      if (r.ok() && alerts.matches() > 0) {
         // After the events, like the collectors: an alert never points at an event not stored.
-        // Alert ids are deterministic, so a batch resent after a failure is alerted once.
-        auto a = detect::StoreAlerts(options_.store, alerts);
+        auto a = alerts.Store(options_.store, r->skipped);
         if (a.ok()) {
           alerts_stored += *a;
         } else {
-          log::Error("hec: storing {} Sigma alerts: {}", alerts.size(), a.status().ToString());
+          log::Error("hec: storing {} Sigma alerts: {}", alerts.matches(), a.status().ToString());
           r = a.status();
         }
       }
