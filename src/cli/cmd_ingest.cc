@@ -130,6 +130,13 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     return kExitFailed;
   }
   if (detecting) {
+    // The correlations' windows still open at the end of the input are final now.
+    auto flushed = detecting->Flush();
+    if (!flushed.ok()) {
+      std::fprintf(stderr, "cairn ingest: storing correlation alerts: %s\n",
+                   flushed.status().message().c_str());
+      return kExitFailed;
+    }
     const auto& ds = detecting->stats();
     log::Info("sigma: {} events checked, {} matches, {} new alerts in index alerts",
               ds.events.load(), ds.matches.load(), ds.alerts_stored.load());

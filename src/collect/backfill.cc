@@ -296,6 +296,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   }
   progress_stop = true;
   progress.join();
+  if (Status f = committer.FlushCorrelations(); !f.ok() && first_error.ok()) first_error = f;
   if (Status c = cp_out->Close(); !c.ok()) log::Warn("backfill: checkpoint: {}", c.ToString());
   RETURN_IF_ERROR(store->Close());
   if (!first_error.ok()) return first_error;

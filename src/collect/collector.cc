@@ -577,6 +577,10 @@ Result<CollectorSummary> Collector::Run() {
   impl.message_pool.reset();
   impl.file_pool.reset();
   server.reset();
+  // The correlations' windows still open are final at the stop (a hunt covers what follows).
+  if (Status f = impl.committer->FlushCorrelations(); !f.ok()) {
+    log::Error("collect: storing correlation alerts at the stop: {}", f.ToString());
+  }
   log::Info("{}", metrics_.StatusLine(NowMs()));
   if (impl.owned_store != nullptr) RETURN_IF_ERROR(impl.owned_store->Close());
   {

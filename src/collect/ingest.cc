@@ -110,6 +110,27 @@ bool IsPermanent(const Status& s) {
 
 bool IngestResult::permanent() const { return !status.ok() && !local && IsPermanent(status); }
 
+GroupCommitter::GroupCommitter(store::Store* store, Metrics* metrics)
+    : store_(store), metrics_(metrics) {}
+
+GroupCommitter::~GroupCommitter() = default;
+
+void GroupCommitter::SetRules(const detect::RuleSet* rules) {
+  rules_ = rules;
+  correlator_ = rules == nullptr ? nullptr : std::make_unique<detect::StreamingCorrelator>(rules);
+}
+
+Status GroupCommitter::FlushCorrelations() {
+  if (correlator_ == nullptr) return Status::Ok();
+  auto stored = detect::StoreAlerts(store_, correlator_->Flush());
+  if (!stored.ok()) {
+    metrics_->CountError("alerts");
+    return stored.status();
+  }
+  metrics_->alerts_stored += *stored;
+  return Status::Ok();
+}
+
 Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::Event> events) {
   if (events.empty()) return Status::Ok();
   Request req;
@@ -134,9 +155,9 @@ Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::
           batch.push_back(std::move(e));
         }
       }
-      detect::BatchAlerts alerts(rules_, index, batch);
+      detect::BatchAlerts alerts(rules_, index, batch, correlator_.get());
       auto stats = store_->Commit(index, std::move(batch));
-      if (stats.ok() && alerts.matches() > 0) {
+      if (stats.ok() && alerts.any()) {
         auto stored = alerts.Store(store_, stats->skipped);
         if (stored.ok()) {
           metrics_->alerts_stored += *stored;

@@ -34,21 +34,26 @@
 
 namespace cairn::detect {
 class RuleSet;
-}
+class StreamingCorrelator;
+}  // namespace cairn::detect
 
 namespace cairn::collect {
 
 // Merges concurrent Commit calls for one index into one store commit (leader/followers).
 class GroupCommitter {
  public:
-  GroupCommitter(store::Store* store, Metrics* metrics) : store_(store), metrics_(metrics) {}
+  GroupCommitter(store::Store* store, Metrics* metrics);
+  ~GroupCommitter();
   // Returns when `events` are durable (or the shared commit failed: nothing of them stored).
   Status Commit(const std::string& index, std::vector<cloudtrail::Event> events);
   // Streaming detection: every batch committed is checked against `rules` (not owned; null: off)
   // and their alerts are stored in the alerts index once the batch is durable. A failed alert
   // write fails the commit, so the batch's source is retried (its events are deduplicated, the
   // alerts' ids are stable).
-  void SetRules(const detect::RuleSet* rules) { rules_ = rules; }
+  // Correlation rules run over the committed batches' hits (detect::StreamingCorrelator).
+  void SetRules(const detect::RuleSet* rules);
+  // Makes the correlations' open windows final and stores their alerts (when collection stops).
+  Status FlushCorrelations();
 
  private:
   struct Request {
@@ -63,6 +68,7 @@ class GroupCommitter {
   store::Store* store_;
   Metrics* metrics_;
   const detect::RuleSet* rules_ = nullptr;
+  std::unique_ptr<detect::StreamingCorrelator> correlator_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Queue> queues_;

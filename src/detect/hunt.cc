@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "common/json_util.h"
@@ -47,116 +48,220 @@ bool InOrder(const std::vector<const EventHit*>& window, const std::vector<int>&
 
 }  // namespace
 
+// Puts a group's hits in time order and, for the count types, counts each event once whichever
+// of the rules matched it.
+void Normalize(const Correlation& c, std::vector<const EventHit*>* list) {
+  std::sort(list->begin(), list->end(), [](const EventHit* a, const EventHit* b) {
+    if (a->time_ms != b->time_ms) return a->time_ms < b->time_ms;
+    if (a->key != b->key) return a->key < b->key;
+    return a->rule < b->rule;
+  });
+  if (c.type == Correlation::Type::kEventCount || c.type == Correlation::Type::kValueCount) {
+    list->erase(std::unique(list->begin(), list->end(),
+                            [](const EventHit* a, const EventHit* b) { return a->key == b->key; }),
+                list->end());
+  }
+}
+
+struct Fire {
+  size_t last;  // the index of the hit that completed the window
+  Alert alert;
+};
+
+// The windows of correlation `ci` over one group's normalized hits that end at hits [from, end):
+// a window opens at a hit and holds the hits no later than timespan after it; when it meets the
+// condition it fires at the hit that completed it, and the next window starts after that hit.
+std::vector<Fire> Windows(const RuleSet& rules, size_t ci, const std::string& group,
+                          const std::vector<const EventHit*>& hits, size_t from) {
+  std::vector<Fire> out;
+  const Correlation& c = rules.loaded().correlations[ci];
+  size_t start = 0;
+  for (size_t i = from; i < hits.size(); ++i) {
+    while (hits[i]->time_ms - hits[start]->time_ms > c.timespan_ms) ++start;
+    std::vector<const EventHit*> window(hits.begin() + start, hits.begin() + i + 1);
+    int64_t n = 0;
+    bool fire = false;
+    switch (c.type) {
+      case Correlation::Type::kEventCount:
+        n = static_cast<int64_t>(window.size());
+        fire = Satisfies(c.cmp, n, c.threshold);
+        break;
+      case Correlation::Type::kValueCount: {
+        std::set<std::string> values;
+        for (const EventHit* h : window) {
+          if (!h->counted[ci].empty()) values.insert(h->counted[ci]);
+        }
+        n = static_cast<int64_t>(values.size());
+        fire = Satisfies(c.cmp, n, c.threshold);
+        break;
+      }
+      case Correlation::Type::kTemporal: {
+        std::set<int> seen;
+        for (const EventHit* h : window) seen.insert(h->rule);
+        n = static_cast<int64_t>(seen.size());
+        fire = Satisfies(c.cmp, n, c.threshold);
+        break;
+      }
+      case Correlation::Type::kTemporalOrdered:
+        n = static_cast<int64_t>(window.size());
+        fire = InOrder(window, c.rules);
+        break;
+    }
+    if (!fire) continue;
+    const EventHit& last = *hits[i];
+    Alert a;
+    a.kind = AlertKind::kSigma;
+    a.rule_id = c.id;
+    a.title = c.title;
+    a.level = c.level;
+    a.tags = c.tags;
+    a.time_ms = last.time_ms;
+    a.key = "correlation:" + group + "|" + window.front()->key;
+    a.event_id = last.event_id;
+    a.event_name = last.event_name;
+    a.event_source = last.event_source;
+    a.user_arn = last.user_arn;
+    a.source_ip = last.source_ip;
+    a.region = last.region;
+    a.account = last.account;
+    a.result_count = static_cast<uint64_t>(n);
+    a.description = c.description;
+    std::string type_json;
+    AppendJsonString(&type_json, TypeName(c.type));
+    a.extra_json.emplace_back("correlation_type", type_json);
+    std::string group_json = "{";
+    size_t pos = 0;
+    for (size_t g = 0; g < c.group_by.size(); ++g) {
+      size_t end = group.find('\x1f', pos);
+      if (g > 0) group_json.push_back(',');
+      AppendJsonString(&group_json, c.group_by[g]);
+      group_json.push_back(':');
+      AppendJsonString(&group_json, std::string_view(group).substr(pos, end - pos));
+      pos = end + 1;
+    }
+    group_json.push_back('}');
+    a.extra_json.emplace_back("group_by", group_json);
+    std::string ids = "[";
+    for (size_t k = 0; k < window.size() && k < 100; ++k) {
+      if (k > 0) ids.push_back(',');
+      AppendJsonString(&ids, window[k]->key);
+    }
+    ids.push_back(']');
+    a.extra_json.emplace_back("matched_events", ids);
+    a.extra_json.emplace_back("window_start_ms", std::to_string(window.front()->time_ms));
+    out.push_back({i, std::move(a)});
+    start = i + 1;  // the next window starts after this one's last hit
+  }
+  return out;
+}
+
 std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& hits) {
   std::vector<Alert> out;
   const auto& corrs = rules.loaded().correlations;
   for (size_t ci = 0; ci < corrs.size(); ++ci) {
     const Correlation& c = corrs[ci];
     std::set<int> members(c.rules.begin(), c.rules.end());
-    // group → hits, deduplicated by (rule, event) for temporal types, by event for counts.
     std::map<std::string, std::vector<const EventHit*>> groups;
     for (const EventHit& h : hits) {
       if (!members.count(h.rule) || h.group.size() <= ci) continue;
       groups[h.group[ci]].push_back(&h);
     }
-    bool temporal =
-        c.type == Correlation::Type::kTemporal || c.type == Correlation::Type::kTemporalOrdered;
     for (auto& [group, list] : groups) {
-      std::sort(list.begin(), list.end(), [](const EventHit* a, const EventHit* b) {
-        if (a->time_ms != b->time_ms) return a->time_ms < b->time_ms;
-        if (a->key != b->key) return a->key < b->key;
-        return a->rule < b->rule;
-      });
-      if (!temporal) {
-        // One event counts once, whichever of the rules matched it.
-        list.erase(
-            std::unique(list.begin(), list.end(),
-                        [](const EventHit* a, const EventHit* b) { return a->key == b->key; }),
-            list.end());
-      }
-      size_t start = 0;
-      for (size_t i = 0; i < list.size(); ++i) {
-        while (list[i]->time_ms - list[start]->time_ms > c.timespan_ms) ++start;
-        std::vector<const EventHit*> window(list.begin() + start, list.begin() + i + 1);
-        int64_t n = 0;
-        bool fire = false;
-        switch (c.type) {
-          case Correlation::Type::kEventCount:
-            n = static_cast<int64_t>(window.size());
-            fire = Satisfies(c.cmp, n, c.threshold);
-            break;
-          case Correlation::Type::kValueCount: {
-            std::set<std::string> values;
-            for (const EventHit* h : window) {
-              if (!h->counted[ci].empty()) values.insert(h->counted[ci]);
-            }
-            n = static_cast<int64_t>(values.size());
-            fire = Satisfies(c.cmp, n, c.threshold);
-            break;
-          }
-          case Correlation::Type::kTemporal: {
-            std::set<int> seen;
-            for (const EventHit* h : window) seen.insert(h->rule);
-            n = static_cast<int64_t>(seen.size());
-            fire = Satisfies(c.cmp, n, c.threshold);
-            break;
-          }
-          case Correlation::Type::kTemporalOrdered:
-            n = static_cast<int64_t>(window.size());
-            fire = InOrder(window, c.rules);
-            break;
-        }
-        if (!fire) continue;
-        const EventHit& last = *list[i];
-        Alert a;
-        a.kind = AlertKind::kSigma;
-        a.rule_id = c.id;
-        a.title = c.title;
-        a.level = c.level;
-        a.tags = c.tags;
-        a.time_ms = last.time_ms;
-        a.key = "correlation:" + group + "|" + window.front()->key;
-        a.event_id = last.event_id;
-        a.event_name = last.event_name;
-        a.event_source = last.event_source;
-        a.user_arn = last.user_arn;
-        a.source_ip = last.source_ip;
-        a.region = last.region;
-        a.account = last.account;
-        a.result_count = static_cast<uint64_t>(n);
-        a.description = c.description;
-        std::string type_json;
-        AppendJsonString(&type_json, TypeName(c.type));
-        a.extra_json.emplace_back("correlation_type", type_json);
-        std::string group_json = "{";
-        size_t pos = 0;
-        for (size_t g = 0; g < c.group_by.size(); ++g) {
-          size_t end = group.find('\x1f', pos);
-          if (g > 0) group_json.push_back(',');
-          AppendJsonString(&group_json, c.group_by[g]);
-          group_json.push_back(':');
-          AppendJsonString(&group_json, std::string_view(group).substr(pos, end - pos));
-          pos = end + 1;
-        }
-        group_json.push_back('}');
-        a.extra_json.emplace_back("group_by", group_json);
-        std::string ids = "[";
-        for (size_t k = 0; k < window.size() && k < 100; ++k) {
-          if (k > 0) ids.push_back(',');
-          AppendJsonString(&ids, window[k]->key);
-        }
-        ids.push_back(']');
-        a.extra_json.emplace_back("matched_events", ids);
-        a.extra_json.emplace_back("window_start_ms", std::to_string(window.front()->time_ms));
-        out.push_back(std::move(a));
-        start = i + 1;  // the next window starts after this one's last hit
-        if (start < list.size()) {
-          // the loop's while re-bases `start` only forward; nothing else to reset
-        }
-      }
+      Normalize(c, &list);
+      for (Fire& f : Windows(rules, ci, group, list, 0)) out.push_back(std::move(f.alert));
     }
   }
   return out;
+}
+
+StreamingCorrelator::StreamingCorrelator(const RuleSet* rules, size_t max_groups)
+    : rules_(rules), max_groups_(max_groups) {
+  for (const Correlation& c : rules_->loaded().correlations) {
+    members_.emplace_back(c.rules.begin(), c.rules.end());
+  }
+}
+
+std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, int64_t newest_ms) {
+  if (members_.empty()) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const EventHit& h : hits) {
+    newest_ms = std::max(newest_ms, h.time_ms);
+    for (size_t ci = 0; ci < members_.size(); ++ci) {
+      if (!members_[ci].count(h.rule) || h.group.size() <= ci) continue;
+      if (h.time_ms < settled_ms_) {
+        ++stats_.late_hits;  // its windows are final: a hunt over the range sees it
+        continue;
+      }
+      Group& g = groups_[{ci, h.group[ci]}];
+      const bool known = std::any_of(g.hits.begin(), g.hits.end(), [&](const EventHit& x) {
+        return x.key == h.key && x.rule == h.rule;
+      });
+      if (!known) g.hits.push_back(h);
+      g.newest_ms = std::max(g.newest_ms, h.time_ms);
+    }
+  }
+  watermark_ms_ = std::max(watermark_ms_, newest_ms);
+  std::vector<Alert> out;
+  if (watermark_ms_ != INT64_MIN && watermark_ms_ - kLatenessMs > settled_ms_) {
+    Settle(watermark_ms_ - kLatenessMs, &out);
+  }
+  // Beyond the limit, the groups whose newest hit is oldest are let go.
+  while (groups_.size() > max_groups_) {
+    auto stalest = groups_.begin();
+    for (auto it = groups_.begin(); it != groups_.end(); ++it) {
+      if (it->second.newest_ms < stalest->second.newest_ms) stalest = it;
+    }
+    groups_.erase(stalest);
+    ++stats_.evicted_groups;
+  }
+  stats_.groups = groups_.size();
+  return out;
+}
+
+std::vector<Alert> StreamingCorrelator::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Alert> out;
+  Settle(INT64_MAX, &out);
+  groups_.clear();
+  stats_.groups = 0;
+  return out;
+}
+
+void StreamingCorrelator::Settle(int64_t settled, std::vector<Alert>* out) {
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    const size_t ci = it->first.first;
+    const Correlation& c = rules_->loaded().correlations[ci];
+    Group& g = it->second;
+    std::vector<const EventHit*> view;
+    for (const EventHit& h : g.hits) view.push_back(&h);
+    Normalize(c, &view);
+    // The windows ending in [settled_ms_, settled) are final now: the earlier ones were raised
+    // before, the later ones may still gain hits.
+    size_t from = 0;
+    while (from < view.size() && view[from]->time_ms < settled_ms_) ++from;
+    std::optional<std::pair<int64_t, std::string>> resume_after;  // the last final fire
+    for (Fire& f : Windows(*rules_, ci, it->first.second, view, from)) {
+      if (view[f.last]->time_ms >= settled) break;
+      resume_after = {view[f.last]->time_ms, view[f.last]->key};
+      out->push_back(std::move(f.alert));
+    }
+    // What a window ending at or after `settled` can hold: the hits after the last final fire
+    // (the next window starts after it) and no older than timespan before `settled`.
+    const int64_t keep_from = settled == INT64_MAX ? INT64_MAX : settled - c.timespan_ms;
+    std::erase_if(g.hits, [&](const EventHit& h) {
+      return h.time_ms < keep_from ||
+             (resume_after &&
+              std::make_pair(h.time_ms, std::string_view(h.key)) <=
+                  std::make_pair(resume_after->first, std::string_view(resume_after->second)));
+    });
+    it = g.hits.empty() ? groups_.erase(it) : std::next(it);
+  }
+  settled_ms_ = settled;
+}
+
+StreamingCorrelator::Stats StreamingCorrelator::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
 }
 
 Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
@@ -227,18 +332,22 @@ Result<bool> StoreHoldsText(store::Store* store, std::string_view index, std::st
 }  // namespace
 
 BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
-                         const std::vector<cloudtrail::Event>& events)
-    : index_(index) {
+                         const std::vector<cloudtrail::Event>& events,
+                         StreamingCorrelator* correlator)
+    : index_(index), correlator_(correlator) {
   if (rules == nullptr || rules->empty() || index == kAlertsIndex) return;
-  alerts_ = rules->Evaluate(events, &positions_);
-  for (uint32_t p : positions_) {
+  for (const cloudtrail::Event& e : events) newest_ms_ = std::max(newest_ms_, e.time_ms);
+  alerts_ = rules->Evaluate(events, &positions_, correlator_ != nullptr ? &correlated_ : nullptr);
+  auto note = [&](uint32_t p) {
     const cloudtrail::Event& e = events[p];
     if (!alerted_.count(p)) alerted_[p] = {e.event_id, e.time_ms, store::Hash64(e.raw.view())};
-  }
+  };
+  for (uint32_t p : positions_) note(p);
+  for (const auto& [p, hit] : correlated_) note(p);
 }
 
 Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint32_t>& skipped) {
-  if (alerts_.empty()) return uint64_t{0};
+  if (alerts_.empty() && correlated_.empty() && correlator_ == nullptr) return uint64_t{0};
   // An event the store skipped as a duplicate keeps its alerts only when the copy the store holds
   // is the same text (a batch delivered again, perhaps after its alerts failed to be written);
   // another copy with other content under the same id raises its own alerts, or none.
@@ -253,15 +362,31 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
   std::vector<Alert> kept;
   kept.reserve(alerts_.size());
   for (size_t i = 0; i < alerts_.size(); ++i) {
-    if (dropped.count(positions_[i]) == 0) kept.push_back(alerts_[i]);
+    if (dropped.count(positions_[i]) == 0) kept.push_back(std::move(alerts_[i]));
   }
+  if (correlator_ != nullptr) {
+    // Every batch moves the correlations' watermark, with hits or without.
+    std::vector<EventHit> hits;
+    for (auto& [p, hit] : correlated_) {
+      if (dropped.count(p) == 0) hits.push_back(std::move(hit));
+    }
+    for (Alert& a : correlator_->Add(hits, newest_ms_)) kept.push_back(std::move(a));
+  }
+  alerts_.clear();
+  correlated_.clear();
   return StoreAlerts(store, kept);
+}
+
+Result<uint64_t> DetectingSink::Flush() {
+  ASSIGN_OR_RETURN(uint64_t stored, StoreAlerts(store_, correlator_.Flush()));
+  stats_.alerts_stored += stored;
+  return stored;
 }
 
 Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
                                                 std::vector<cloudtrail::Event>* events) {
   if (index == kAlertsIndex || rules_->empty()) return inner_->Commit(index, events);
-  BatchAlerts alerts(rules_, index, *events);
+  BatchAlerts alerts(rules_, index, *events, &correlator_);
   stats_.events += events->size();
   stats_.matches += alerts.matches();
   ASSIGN_OR_RETURN(ingest::SinkStats stats, inner_->Commit(index, events));

@@ -8,13 +8,16 @@
 // condition an alert is raised at the hit that completed it, and the next window starts after
 // that hit (so one burst raises one alert, not one per hit). The alert's key is the group and the
 // window's first hit, so a hunt run again over the same events raises the same alerts.
-// Correlations run in retro-hunts only (see docs/detection.md).
+// Streaming detection runs them with a StreamingCorrelator (see below).
 //
 // Thread safety: RetroHunt reads a snapshot of the store and may run beside writers.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,12 +47,51 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules, const Hu
 // The alerts of `rules`' correlations over `hits` (any order).
 std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& hits);
 
-// Counters of a DetectingSink.
-struct StreamStats {
-  std::atomic<uint64_t> events{0};
-  std::atomic<uint64_t> matches{0};
-  std::atomic<uint64_t> alerts_stored{0};
-  std::atomic<uint64_t> alert_errors{0};
+// Correlations over streamed batches, with the windows of Correlate. The member rules' hits are
+// kept per correlation and group; a watermark follows the newest event time committed, and the
+// windows ending more than kLatenessMs behind it are final: they are evaluated then, in time
+// order, exactly as a hunt does (CloudTrail delivers most files within 15 minutes, and collectors
+// commit regions and files out of time order). So a correlation alert comes up to kLatenessMs
+// (of event time) after the hit that completed it, and while every hit arrives within
+// kLatenessMs of the newest event, the alerts are those a hunt over the same events raises. A
+// hit whose windows are already final is not counted (stats().late_hits; a hunt over the range
+// sees it). Flush() makes every window final (the end of an ingest, a collector stopping).
+// Memory: the hits of the last timespan + kLatenessMs, in at most `max_groups` groups (the
+// stalest are let go beyond it). Thread-safe.
+class StreamingCorrelator {
+ public:
+  static constexpr int64_t kLatenessMs = 15 * 60 * 1000;
+  struct Stats {
+    uint64_t late_hits = 0;
+    uint64_t evicted_groups = 0;
+    uint64_t groups = 0;
+  };
+  // `rules` is not owned and must outlive the correlator.
+  explicit StreamingCorrelator(const RuleSet* rules, size_t max_groups = 100'000);
+  // Adds the hits of stored events (of any rules: those of no correlation are ignored) and
+  // moves the watermark to `newest_ms` (the newest event time committed with them) or the
+  // newest hit. Returns the alerts of the windows that became final.
+  std::vector<Alert> Add(const std::vector<EventHit>& hits, int64_t newest_ms = INT64_MIN);
+  // Makes every window final and returns their alerts; the correlator starts afresh.
+  std::vector<Alert> Flush();
+  Stats stats() const;
+
+ private:
+  struct Group {
+    std::vector<EventHit> hits;
+    int64_t newest_ms = INT64_MIN;
+  };
+  // Raises the windows ending before `settled` (under mu_).
+  void Settle(int64_t settled, std::vector<Alert>* out);
+
+  const RuleSet* rules_;
+  size_t max_groups_;
+  std::vector<std::set<int>> members_;  // per correlation: its rules
+  mutable std::mutex mu_;
+  std::map<std::pair<size_t, std::string>, Group> groups_;  // (correlation, group values)
+  int64_t watermark_ms_ = INT64_MIN;
+  int64_t settled_ms_ = INT64_MIN;  // windows ending before it have been raised
+  Stats stats_;
 };
 
 // The rules' alerts for one batch: evaluated before the batch is committed (the commit may move
@@ -61,12 +103,17 @@ struct StreamStats {
 // this way.
 class BatchAlerts {
  public:
-  // No rules, or the alerts index itself: no alerts.
+  // No rules, or the alerts index itself: no alerts. With `correlator` (not owned), the hits of
+  // the rules correlations use go to it after the commit, and its alerts are stored too.
   BatchAlerts(const RuleSet* rules, std::string_view index,
-              const std::vector<cloudtrail::Event>& events);
-  size_t matches() const { return alerts_.size(); }
+              const std::vector<cloudtrail::Event>& events,
+              StreamingCorrelator* correlator = nullptr);
+  // The rules' matches: alerts, and hits for correlations.
+  size_t matches() const { return alerts_.size() + correlated_.size(); }
+  // Whether Store has anything to do (alerts, or a correlator to move on).
+  bool any() const { return matches() > 0 || correlator_ != nullptr; }
   // After the commit of the batch to the index succeeded, with the batch positions the store
-  // skipped as duplicates. Returns how many alerts were new.
+  // skipped as duplicates. Returns how many alerts were new. Once.
   Result<uint64_t> Store(store::Store* store, const std::vector<uint32_t>& skipped);
 
  private:
@@ -76,9 +123,20 @@ class BatchAlerts {
     uint64_t text_hash = 0;
   };
   std::string index_;
+  StreamingCorrelator* correlator_;
   std::vector<Alert> alerts_;
+  std::vector<std::pair<uint32_t, EventHit>> correlated_;
+  int64_t newest_ms_ = INT64_MIN;        // the batch's newest event
   std::vector<uint32_t> positions_;      // of each alert's event in the batch
   std::map<uint32_t, Alerted> alerted_;  // by batch position
+};
+
+// Counters of a DetectingSink.
+struct StreamStats {
+  std::atomic<uint64_t> events{0};
+  std::atomic<uint64_t> matches{0};
+  std::atomic<uint64_t> alerts_stored{0};
+  std::atomic<uint64_t> alert_errors{0};
 };
 
 // A Sink that runs the rules over every batch committed through it (BatchAlerts). A failed alert
@@ -88,17 +146,21 @@ class DetectingSink final : public ingest::Sink {
  public:
   // `inner`, `rules` and `store` are not owned and must outlive the sink.
   DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store)
-      : inner_(inner), rules_(rules), store_(store) {}
+      : inner_(inner), rules_(rules), store_(store), correlator_(rules) {}
   Result<ingest::SinkStats> Commit(std::string_view index,
                                    std::vector<cloudtrail::Event>* events) override;
   size_t useful_concurrent_commits() const override { return inner_->useful_concurrent_commits(); }
   bool gathers_batches() const override { return inner_->gathers_batches(); }
   const StreamStats& stats() const { return stats_; }
+  // Makes the correlations' open windows final and stores their alerts (at the end of an
+  // ingest). Returns how many were new.
+  Result<uint64_t> Flush();
 
  private:
   ingest::Sink* inner_;
   const RuleSet* rules_;
   store::Store* store_;
+  StreamingCorrelator correlator_;
   StreamStats stats_;
 };
 

@@ -661,19 +661,25 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
 }
 
 std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& events,
-                                     std::vector<uint32_t>* positions) const {
+                                     std::vector<uint32_t>* positions,
+                                     std::vector<std::pair<uint32_t, EventHit>>* correlated) const {
   std::vector<Alert> out;
   if (positions != nullptr) positions->clear();
+  if (correlated != nullptr) correlated->clear();
   if (loaded_.rules.empty()) return out;
   std::vector<EventHit> hits;
   for (uint32_t i = 0; i < events.size(); ++i) {
     const cloudtrail::Event& e = events[i];
     hits.clear();
     MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits);
-    for (const EventHit& h : hits) {
-      if (!loaded_.generates[h.rule]) continue;
-      out.push_back(ToAlert(h));
-      if (positions != nullptr) positions->push_back(i);
+    for (EventHit& h : hits) {
+      if (loaded_.generates[h.rule]) {
+        out.push_back(ToAlert(h));
+        if (positions != nullptr) positions->push_back(i);
+      }
+      if (correlated != nullptr && !rule_correlations_[h.rule].empty()) {
+        correlated->emplace_back(i, std::move(h));
+      }
     }
   }
   return out;

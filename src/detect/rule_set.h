@@ -28,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cloudtrail/event.h"
@@ -70,9 +71,11 @@ class RuleSet {
   void MatchEvent(std::string_view json, int64_t time_ms, std::string_view fallback_key,
                   std::vector<EventHit>* hits) const;
   // Alerts of the rules that generate their own (see LoadedRules::generates) for `events`; with
-  // `positions`, also the index in `events` of each alert's event (parallel to the result).
-  std::vector<Alert> Evaluate(const std::vector<cloudtrail::Event>& events,
-                              std::vector<uint32_t>* positions = nullptr) const;
+  // `positions`, also the index in `events` of each alert's event (parallel to the result); with
+  // `correlated`, the hits of the rules correlations use, with their events' indexes.
+  std::vector<Alert> Evaluate(
+      const std::vector<cloudtrail::Event>& events, std::vector<uint32_t>* positions = nullptr,
+      std::vector<std::pair<uint32_t, EventHit>>* correlated = nullptr) const;
   // The alert for one hit of a rule that generates.
   Alert ToAlert(const EventHit& hit) const;
 

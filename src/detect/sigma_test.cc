@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 
 #include "common/json_util.h"
@@ -431,6 +432,101 @@ TEST(SigmaCorrelation, ValueCount) {
                               {Ev("3", "", "X", "1.1.1.1", "b"), 2 * m},
                               {Ev("4", "", "X", "1.1.1.1", "c"), 30 * m}});
   EXPECT_EQ(Correlate(*rs, two_users).size(), 0u);
+}
+
+// Streaming: batches of hits, out of order within the lateness, raise the alerts a hunt over all
+// of them raises, for each correlation type; memory follows the open windows.
+TEST(SigmaCorrelation, StreamingRaisesWhatTheHuntRaises) {
+  const std::string stop_del =
+      "title: Stop\nid: stop\nname: stop\nlogsource:\n    product: aws\n    service: cloudtrail\n"
+      "detection:\n    sel:\n        eventName: StopLogging\n    condition: sel\n---\n"
+      "title: Delete\nid: del\nname: del\nlogsource:\n    product: aws\n    service: cloudtrail\n"
+      "detection:\n    sel:\n        eventName: DeleteTrail\n    condition: sel\n---\n";
+  const std::vector<std::string> texts = {
+      std::string(kDenied) +
+          "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
+          "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
+          "    condition:\n        gte: 3\n",
+      std::string(kDenied) +
+          "---\ntitle: Users\nid: vc\ncorrelation:\n    type: value_count\n    rules: denied\n"
+          "    group-by: [sourceIPAddress]\n    timespan: 10m\n    condition:\n"
+          "        field: userIdentity.arn\n        gte: 2\n",
+      stop_del +
+          "title: Both\nid: both\ncorrelation:\n    type: temporal\n"
+          "    rules: [stop, del]\n    group-by: [sourceIPAddress]\n    timespan: 10m\n",
+      stop_del +
+          "title: Both\nid: both\ncorrelation:\n    type: temporal_ordered\n"
+          "    rules: [stop, del]\n    group-by: [sourceIPAddress]\n    timespan: 10m\n"};
+  const int64_t m = 60'000;
+  std::mt19937 rng(11);
+  for (const std::string& text : texts) {
+    auto rs = Load(text);
+    for (int round = 0; round < 20; ++round) {
+      // Four hours of hits from three addresses and three users, 0–4 minutes apart.
+      std::vector<std::pair<std::string, int64_t>> evs;
+      int64_t t = 0;
+      for (int i = 0; i < 200; ++i) {
+        t += static_cast<int64_t>(rng() % (4 * m));
+        const std::string ip = "10.0.0." + std::to_string(rng() % 3);
+        const std::string user = "u" + std::to_string(rng() % 3);
+        const char* name = rng() % 2 == 0 ? "StopLogging" : "DeleteTrail";
+        evs.push_back({Ev("e" + std::to_string(i), "", name, ip, user), t});
+      }
+      std::vector<EventHit> all = Hits(*rs, evs);
+      std::set<std::string> hunted;
+      for (const Alert& a : Correlate(*rs, all)) hunted.insert(a.key);
+      // Delivered out of time order: each hit up to 10 minutes late (within the lateness).
+      std::vector<std::pair<int64_t, size_t>> delivery;
+      for (size_t i = 0; i < all.size(); ++i) {
+        delivery.push_back({all[i].time_ms + static_cast<int64_t>(rng() % (10 * m)), i});
+      }
+      std::sort(delivery.begin(), delivery.end());
+      std::vector<EventHit> delivered;
+      for (const auto& [at, i] : delivery) delivered.push_back(all[i]);
+      all = std::move(delivered);
+      StreamingCorrelator streaming(rs.get());
+      std::set<std::string> streamed;
+      for (size_t i = 0; i < all.size();) {
+        const size_t n = std::min(all.size() - i, size_t{1} + rng() % 30);
+        std::vector<EventHit> batch(all.begin() + i, all.begin() + i + n);
+        for (const Alert& a : streaming.Add(batch)) streamed.insert(a.key);
+        i += n;
+        // Windows more than the lateness behind the newest hit are final.
+        EXPECT_LE(streaming.stats().groups, 3u);
+      }
+      for (const Alert& a : streaming.Flush()) streamed.insert(a.key);
+      ASSERT_EQ(streamed, hunted) << text << " round " << round;
+      EXPECT_EQ(streaming.stats().late_hits, 0u);
+      EXPECT_EQ(streaming.stats().groups, 0u);
+    }
+  }
+  // A hit whose windows are final is not counted; a window is raised once the watermark is
+  // past it by the lateness, or at Flush; old hits are let go.
+  auto rs = Load(texts[0]);
+  StreamingCorrelator streaming(rs.get());
+  EXPECT_TRUE(streaming.Add(Hits(*rs, {{Ev("a", "", "X", "1.1.1.1"), 60 * m}})).empty());
+  EXPECT_TRUE(streaming
+                  .Add(Hits(*rs, {{Ev("b", "", "X", "1.1.1.1"), 10 * m},
+                                  {Ev("c", "", "X", "1.1.1.1"), 11 * m}}))
+                  .empty());
+  EXPECT_EQ(streaming.stats().late_hits, 2u);
+  EXPECT_TRUE(streaming
+                  .Add(Hits(*rs, {{Ev("d", "", "X", "1.1.1.1"), 61 * m},
+                                  {Ev("e", "", "X", "1.1.1.1"), 62 * m}}))
+                  .empty());  // complete, but not final yet
+  // Any later event moves the watermark: 78 minutes is more than 15 past the window.
+  auto later = streaming.Add({}, 78 * m);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].time_ms, 62 * m);
+  EXPECT_EQ(later[0].result_count, 3u);
+  EXPECT_EQ(streaming.stats().groups, 0u);  // 1.1.1.1's hits are behind every open window
+  EXPECT_TRUE(streaming
+                  .Add(Hits(*rs, {{Ev("f", "", "X", "2.2.2.2"), 600 * m},
+                                  {Ev("g", "", "X", "2.2.2.2"), 601 * m},
+                                  {Ev("h", "", "X", "2.2.2.2"), 602 * m}}))
+                  .empty());
+  EXPECT_EQ(streaming.stats().groups, 1u);
+  EXPECT_EQ(streaming.Flush().size(), 1u);
 }
 
 TEST(SigmaCorrelation, TemporalAndOrdered) {

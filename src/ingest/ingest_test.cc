@@ -77,7 +77,13 @@ TEST(ExpandPathsTest, GroupsFilesByTheirDateFolders) {
                                           "AWSLogs/2/CloudTrail/us-east-1/2026/11/02/d.json",
                                           "AWSLogs/2/CloudTrail/us-east-1/2026/10/31/e.json",
                                           "loose/f.json",
-                                          "loose/2026/1/01/g.json"};  // not a date folder
+                                          "loose/2026/1/01/g.json",  // not a date folder
+                                          "AWSLogs/1/CloudTrail/us-west-2/2026/11/03/"
+                                          "1_CloudTrail_us-west-2_20261103T0010Z_x.json.gz",
+                                          "AWSLogs/1/CloudTrail/us-east-1/2026/11/03/"
+                                          "1_CloudTrail_us-east-1_20261103T0015Z_y.json.gz",
+                                          "AWSLogs/2/CloudTrail/us-east-1/2026/11/03/"
+                                          "2_CloudTrail_us-east-1_20261103T0005Z_z.json.gz"};
   for (const auto& f : files) {
     ASSERT_TRUE(fs->CreateDirs(DirName(JoinPath(dir, f))).ok());
     ASSERT_TRUE(WriteFileAtomic(fs, JoinPath(dir, f), "{\"Records\":[]}").ok());
@@ -86,9 +92,13 @@ TEST(ExpandPathsTest, GroupsFilesByTheirDateFolders) {
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   std::vector<std::string> names;
   for (const auto& p : *out) names.push_back(BaseName(p));
-  // Files without date folders first (path order), then day by day, path order within a day.
-  EXPECT_EQ(names, (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json",
-                                             "b.json", "d.json"}));
+  // Files without date folders first (path order), then day by day: within a day by the time in
+  // CloudTrail's file names, whatever the account and region, else in path order.
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json", "b.json",
+                                      "d.json", "2_CloudTrail_us-east-1_20261103T0005Z_z.json.gz",
+                                      "1_CloudTrail_us-west-2_20261103T0010Z_x.json.gz",
+                                      "1_CloudTrail_us-east-1_20261103T0015Z_y.json.gz"}));
   fs->RemoveAll(dir).IgnoreError();
 }
 
@@ -188,7 +198,8 @@ TEST(IngestTest, SinkFailureStopsTheRunWithTheError) {
   options.batch_events = 100;
   RecordingSink sink;
   sink.fail_on_commit_ = 2;
-  auto result = IngestFiles(*ExpandPaths(FileSystem::Default(), {Invictus()}, data), options, &sink);
+  auto result =
+      IngestFiles(*ExpandPaths(FileSystem::Default(), {Invictus()}, data), options, &sink);
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("disk full (injected)"), std::string::npos);
   ASSERT_TRUE(FileSystem::Default()->RemoveAll(data).ok());
@@ -197,7 +208,8 @@ TEST(IngestTest, SinkFailureStopsTheRunWithTheError) {
 // Counts commits and how many run at once; each commit takes a few milliseconds.
 class ConcurrencySink final : public Sink {
  public:
-  explicit ConcurrencySink(size_t useful, bool gathers = true) : useful_(useful), gathers_(gathers) {}
+  explicit ConcurrencySink(size_t useful, bool gathers = true)
+      : useful_(useful), gathers_(gathers) {}
   Result<SinkStats> Commit(std::string_view index, std::vector<cloudtrail::Event>* batch) override {
     ++commits_;
     int now = ++in_flight_;

@@ -657,6 +657,9 @@ class HecIngest::Ticket {
 };
 
 HecIngest::HecIngest(HecIngestOptions options) : options_(std::move(options)) {
+  if (options_.rules != nullptr) {
+    correlator_ = std::make_unique<detect::StreamingCorrelator>(options_.rules);
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -747,6 +750,11 @@ void HecIngest::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (correlator_ != nullptr && options_.store != nullptr) {
+    // The correlations' windows still open are final at the stop.
+    auto stored = detect::StoreAlerts(options_.store, correlator_->Flush());
+    if (!stored.ok()) log::Error("hec: storing correlation alerts: {}", stored.status().ToString());
+  }
 }
 
 // The committer: takes everything queued (group commit), commits it index by index, then tells
@@ -777,10 +785,10 @@ void HecIngest::Run() {
     std::vector<Status> result(work.size());
     uint64_t stored = 0, duplicates = 0, commits = 0, errors = 0, alerts_stored = 0;
     for (auto& [index, evs] : by_index) {
-      detect::BatchAlerts alerts(options_.rules, index, evs);
+      detect::BatchAlerts alerts(options_.rules, index, evs, correlator_.get());
       auto r = options_.store->CommitInPlace(index, &evs);
       ++commits;
-      if (r.ok() && alerts.matches() > 0) {
+      if (r.ok() && alerts.any()) {
         // After the events, like the collectors: an alert never points at an event not stored.
         auto a = alerts.Store(options_.store, r->skipped);
         if (a.ok()) {

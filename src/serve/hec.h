@@ -40,7 +40,8 @@ class Store;
 }
 namespace cairn::detect {
 class RuleSet;
-}
+class StreamingCorrelator;
+}  // namespace cairn::detect
 
 namespace cairn::serve {
 
@@ -168,6 +169,7 @@ class HecIngest {
  private:
   void Run();
   HecIngestOptions options_;
+  std::unique_ptr<detect::StreamingCorrelator> correlator_;  // with options_.rules
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::pair<HecBatch, std::shared_ptr<Ticket>>> queue_;

@@ -1000,6 +1000,7 @@ void Store::Impl::BackgroundLoop() {
           if (bg_stop) return;
         }
         auto r = MergeOne(*ix, false);
+        if (!r.ok() && r.status().code() == StatusCode::kCancelled) return;  // closing
         if (!r.ok()) {
           log::Warn("store: background merge in {}: {}", ix->name, r.status().message());
         } else if (*r) {

@@ -136,13 +136,12 @@ TEST_F(DetectCliTest, StreamingAndRetroHuntRaiseTheSameAlertsAndScenariosAreDete
   ASSERT_EQ(again.status, 0) << again.err;
   EXPECT_NE(again.out.find("; 0 new in index alerts"), std::string::npos) << again.out;
 
-  // Streaming raised the per-event alerts the hunt raised; correlations run in hunts only.
-  std::set<AlertRow> streamed_alerts = StoredAlerts(streamed), hunt_events;
-  for (const AlertRow& a : from_hunt) {
-    if (a.rule_id != kBurstId) hunt_events.insert(a);
-  }
+  // Streaming raised the alerts the hunt raised, the correlations' too.
+  std::set<AlertRow> streamed_alerts = StoredAlerts(streamed);
   EXPECT_GT(streamed_alerts.size(), 10u);
-  EXPECT_EQ(streamed_alerts, hunt_events);
+  EXPECT_EQ(streamed_alerts, from_hunt);
+  EXPECT_TRUE(std::any_of(streamed_alerts.begin(), streamed_alerts.end(),
+                          [](const AlertRow& a) { return a.rule_id == kBurstId; }));
 
   // Every scenario is detected by the rules named for it, at its events.
   std::string manifest = ReadWholeFile(logs_ + "/scenarios.json");
@@ -223,10 +222,15 @@ TEST_F(DetectCliTest, RealCloudTrailLogs) {
   CairnRun hunt =
       Cairn("detect --data " + data + " --rules " + rules_ + " --dry-run --format json");
   ASSERT_EQ(hunt.status, 0) << hunt.err;
-  std::set<AlertRow> hunted = ParseAlerts(hunt.out), streamed = StoredAlerts(data);
+  // The samples span years in no order, so a correlation's hits come far later than the
+  // streaming correlator waits for (docs/detection.md): the per-event alerts are compared.
+  std::set<AlertRow> hunted = ParseAlerts(hunt.out), streamed;
   std::set<AlertRow> hunted_events;
   for (const AlertRow& a : hunted) {
     if (a.rule_id != kBurstId) hunted_events.insert(a);
+  }
+  for (const AlertRow& a : StoredAlerts(data)) {
+    if (a.rule_id != kBurstId) streamed.insert(a);
   }
   if (streamed != hunted_events) {
     // Say which alerts differ, and what ingest said, so a failure explains itself.
