@@ -117,7 +117,9 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     detecting = d.get();
     sink = std::move(d);
   }
-  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir);
+  // Streaming correlations need events nearly in time order: a day's files by their names' time.
+  const bool correlations = rules != nullptr && !rules->loaded().correlations.empty();
+  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir, correlations);
   if (!files.ok()) {
     std::fprintf(stderr, "cairn ingest: %s\n", files.status().message().c_str());
     return kExitUsage;

@@ -181,9 +181,23 @@ StreamingCorrelator::StreamingCorrelator(const RuleSet* rules, size_t max_groups
   }
 }
 
-std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, int64_t newest_ms) {
+uint64_t StreamingCorrelator::Begin(int64_t oldest_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t token = ++last_token_;
+  in_flight_.emplace(token, oldest_ms);
+  return token;
+}
+
+void StreamingCorrelator::Abandon(uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(token);
+}
+
+std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, int64_t newest_ms,
+                                            uint64_t token) {
   if (members_.empty()) return {};
   std::lock_guard<std::mutex> lock(mu_);
+  in_flight_.erase(token);
   for (const EventHit& h : hits) {
     newest_ms = std::max(newest_ms, h.time_ms);
     for (size_t ci = 0; ci < members_.size(); ++ci) {
@@ -202,9 +216,10 @@ std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, i
   }
   watermark_ms_ = std::max(watermark_ms_, newest_ms);
   std::vector<Alert> out;
-  if (watermark_ms_ != INT64_MIN && watermark_ms_ - kLatenessMs > settled_ms_) {
-    Settle(watermark_ms_ - kLatenessMs, &out);
-  }
+  // Not past the oldest event of a batch still being committed (batches commit concurrently).
+  int64_t target = watermark_ms_ == INT64_MIN ? INT64_MIN : watermark_ms_ - kLatenessMs;
+  for (const auto& [t, oldest] : in_flight_) target = std::min(target, oldest);
+  if (target > settled_ms_) Settle(target, &out);
   // Beyond the limit, the groups whose newest hit is oldest are let go.
   while (groups_.size() > max_groups_) {
     auto stalest = groups_.begin();
@@ -334,9 +349,17 @@ Result<bool> StoreHoldsText(store::Store* store, std::string_view index, std::st
 BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
                          const std::vector<cloudtrail::Event>& events,
                          StreamingCorrelator* correlator)
-    : index_(index), correlator_(correlator) {
+    : index_(index) {
   if (rules == nullptr || rules->empty() || index == kAlertsIndex) return;
-  for (const cloudtrail::Event& e : events) newest_ms_ = std::max(newest_ms_, e.time_ms);
+  int64_t oldest_ms = INT64_MAX;
+  for (const cloudtrail::Event& e : events) {
+    newest_ms_ = std::max(newest_ms_, e.time_ms);
+    oldest_ms = std::min(oldest_ms, e.time_ms);
+  }
+  if (correlator != nullptr) {
+    correlator_ = correlator;
+    token_ = correlator_->Begin(oldest_ms);
+  }
   alerts_ = rules->Evaluate(events, &positions_, correlator_ != nullptr ? &correlated_ : nullptr);
   auto note = [&](uint32_t p) {
     const cloudtrail::Event& e = events[p];
@@ -344,6 +367,10 @@ BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
   };
   for (uint32_t p : positions_) note(p);
   for (const auto& [p, hit] : correlated_) note(p);
+}
+
+BatchAlerts::~BatchAlerts() {
+  if (correlator_ != nullptr) correlator_->Abandon(token_);  // the batch was not stored
 }
 
 Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint32_t>& skipped) {
@@ -370,7 +397,8 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
     for (auto& [p, hit] : correlated_) {
       if (dropped.count(p) == 0) hits.push_back(std::move(hit));
     }
-    for (Alert& a : correlator_->Add(hits, newest_ms_)) kept.push_back(std::move(a));
+    for (Alert& a : correlator_->Add(hits, newest_ms_, token_)) kept.push_back(std::move(a));
+    correlator_ = nullptr;  // handed over
   }
   alerts_.clear();
   correlated_.clear();

@@ -68,10 +68,16 @@ class StreamingCorrelator {
   };
   // `rules` is not owned and must outlive the correlator.
   explicit StreamingCorrelator(const RuleSet* rules, size_t max_groups = 100'000);
+  // A batch whose oldest event is `oldest_ms` is being committed: no window is made final past
+  // that time until Add (or Abandon) with the returned token. Batches commit concurrently.
+  uint64_t Begin(int64_t oldest_ms);
+  void Abandon(uint64_t token);
   // Adds the hits of stored events (of any rules: those of no correlation are ignored) and
   // moves the watermark to `newest_ms` (the newest event time committed with them) or the
-  // newest hit. Returns the alerts of the windows that became final.
-  std::vector<Alert> Add(const std::vector<EventHit>& hits, int64_t newest_ms = INT64_MIN);
+  // newest hit; `token` ends the batch's Begin (0: none). Returns the alerts of the windows that
+  // became final.
+  std::vector<Alert> Add(const std::vector<EventHit>& hits, int64_t newest_ms = INT64_MIN,
+                         uint64_t token = 0);
   // Makes every window final and returns their alerts; the correlator starts afresh.
   std::vector<Alert> Flush();
   Stats stats() const;
@@ -90,7 +96,9 @@ class StreamingCorrelator {
   mutable std::mutex mu_;
   std::map<std::pair<size_t, std::string>, Group> groups_;  // (correlation, group values)
   int64_t watermark_ms_ = INT64_MIN;
-  int64_t settled_ms_ = INT64_MIN;  // windows ending before it have been raised
+  int64_t settled_ms_ = INT64_MIN;         // windows ending before it have been raised
+  std::map<uint64_t, int64_t> in_flight_;  // Begin's token → the batch's oldest event
+  uint64_t last_token_ = 0;
   Stats stats_;
 };
 
@@ -108,6 +116,9 @@ class BatchAlerts {
   BatchAlerts(const RuleSet* rules, std::string_view index,
               const std::vector<cloudtrail::Event>& events,
               StreamingCorrelator* correlator = nullptr);
+  ~BatchAlerts();
+  BatchAlerts(const BatchAlerts&) = delete;
+  BatchAlerts& operator=(const BatchAlerts&) = delete;
   // The rules' matches: alerts, and hits for correlations.
   size_t matches() const { return alerts_.size() + correlated_.size(); }
   // Whether Store has anything to do (alerts, or a correlator to move on).
@@ -123,7 +134,8 @@ class BatchAlerts {
     uint64_t text_hash = 0;
   };
   std::string index_;
-  StreamingCorrelator* correlator_;
+  StreamingCorrelator* correlator_ = nullptr;  // until the hits are handed over
+  uint64_t token_ = 0;
   std::vector<Alert> alerts_;
   std::vector<std::pair<uint32_t, EventHit>> correlated_;
   int64_t newest_ms_ = INT64_MIN;        // the batch's newest event

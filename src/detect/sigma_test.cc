@@ -527,6 +527,25 @@ TEST(SigmaCorrelation, StreamingRaisesWhatTheHuntRaises) {
                   .empty());
   EXPECT_EQ(streaming.stats().groups, 1u);
   EXPECT_EQ(streaming.Flush().size(), 1u);
+
+  // Batches commit concurrently: one still being committed holds the windows after its oldest
+  // event open, however far a later batch moves the watermark.
+  StreamingCorrelator concurrent(rs.get());
+  const uint64_t slow = concurrent.Begin(10 * m);
+  const uint64_t fast = concurrent.Begin(100 * m);
+  EXPECT_TRUE(
+      concurrent.Add(Hits(*rs, {{Ev("p", "", "X", "3.3.3.3"), 100 * m}}), 100 * m, fast).empty());
+  EXPECT_TRUE(concurrent
+                  .Add(Hits(*rs, {{Ev("q", "", "X", "4.4.4.4"), 10 * m},
+                                  {Ev("r", "", "X", "4.4.4.4"), 11 * m},
+                                  {Ev("s", "", "X", "4.4.4.4"), 12 * m}}),
+                       12 * m, slow)
+                  .size() == 1u);  // not late: the burst is raised now that the batch is in
+  EXPECT_EQ(concurrent.stats().late_hits, 0u);
+  const uint64_t failed = concurrent.Begin(50 * m);
+  concurrent.Abandon(failed);  // a batch that was not stored holds nothing back
+  EXPECT_TRUE(concurrent.Add({}, 200 * m).empty());
+  EXPECT_EQ(concurrent.stats().groups, 0u);
 }
 
 TEST(SigmaCorrelation, TemporalAndOrdered) {

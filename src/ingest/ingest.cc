@@ -369,7 +369,7 @@ class Pipeline {
 }  // namespace
 
 Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<std::string>& args,
-                                             const std::string& data_dir) {
+                                             const std::string& data_dir, bool by_time_in_name) {
   std::vector<std::string> out;
   for (const auto& arg : args) {
     if (arg == "-") {
@@ -406,8 +406,8 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
   // two days, and its segments are large enough to be left as they are, where path order (each
   // account and region through all its days) splits every commit into one small segment per day
   // that the store has to merge again (docs/benchmarks.md, "store").
-  // Within a day, by the time in CloudTrail's file names: events then arrive nearly in time
-  // order, which streaming correlations need (detect::StreamingCorrelator).
+  // Within a day, on request, by the time in CloudTrail's file names: events then arrive nearly in
+  // time order, which streaming correlations need (detect::StreamingCorrelator).
   struct Order {
     std::string_view day, stamp;
     size_t index;
@@ -416,7 +416,8 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
     }
   };
   std::vector<Order> order(out.size());
-  for (size_t i = 0; i < out.size(); ++i) order[i] = {DateFolders(out[i]), NameStamp(out[i]), i};
+  for (size_t i = 0; i < out.size(); ++i)
+    order[i] = {DateFolders(out[i]), by_time_in_name ? NameStamp(out[i]) : "", i};
   std::sort(order.begin(), order.end());
   std::vector<std::string> sorted;
   sorted.reserve(out.size());

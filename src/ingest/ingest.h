@@ -29,13 +29,13 @@ namespace cairn::ingest {
 struct IngestOptions {
   std::string data_dir = "./cairn-data";
   std::string index = "aws-cloudtrail";
-  size_t threads = 0;                          // readers; 0 = number of cores
-  size_t commit_threads = 0;                   // concurrent committers; 0 = number of cores
-  size_t batch_events = 100'000;               // commit when a batch holds this many events
-  uint64_t batch_bytes = 64ull << 20;          // ... or this many raw JSON bytes
+  size_t threads = 0;                            // readers; 0 = number of cores
+  size_t commit_threads = 0;                     // concurrent committers; 0 = number of cores
+  size_t batch_events = 100'000;                 // commit when a batch holds this many events
+  uint64_t batch_bytes = 64ull << 20;            // ... or this many raw JSON bytes
   uint64_t max_file_buffer_bytes = 64ull << 20;  // larger files stream in pieces
-  uint64_t max_queued_bytes = 96ull << 20;     // read-ahead held for the committers
-  bool quarantine = true;                      // copy rejected files to <data>/quarantine/local
+  uint64_t max_queued_bytes = 96ull << 20;       // read-ahead held for the committers
+  bool quarantine = true;                        // copy rejected files to <data>/quarantine/local
   cloudtrail::ReaderOptions reader;
   FileSystem* fs = FileSystem::Default();
 };
@@ -47,11 +47,11 @@ struct Rejection {
 };
 
 struct IngestSummary {
-  uint64_t files = 0;          // files read successfully (events and digests)
+  uint64_t files = 0;  // files read successfully (events and digests)
   uint64_t digest_files = 0;
-  uint64_t events = 0;         // events read from those files
-  uint64_t added = 0;          // events newly stored
-  uint64_t duplicates = 0;     // events already stored (skipped)
+  uint64_t events = 0;      // events read from those files
+  uint64_t added = 0;       // events newly stored
+  uint64_t duplicates = 0;  // events already stored (skipped)
   uint64_t insight_events = 0;
   uint64_t input_bytes = 0;    // bytes read from disk
   uint64_t decoded_bytes = 0;  // bytes after decompression
@@ -75,15 +75,20 @@ using ProgressFn = std::function<void(const Progress&)>;
 // Expands PATH arguments: files as given, folders recursively (files ending in .json, .json.gz,
 // .gz, .jsonl, .ndjson; hidden entries skipped), shell globs, and "-" for standard input (copied
 // to a temporary file under the data folder first so it can be quarantined if bad). Errors name
-// the argument that matched nothing. Files are in path order, grouped by their date folders
-// (CloudTrail's .../YYYY/MM/DD/file; files without come first) so that a commit holds few days.
+// the argument that matched nothing. Files are grouped by their date folders (CloudTrail's
+// .../YYYY/MM/DD/file; files without come first) so that a commit holds few days; within a day
+// in path order (each account and region together, which the store compresses best: 10–12%
+// smaller on generated days), or with `by_time_in_name` by the time in CloudTrail's file names,
+// so that events arrive nearly in time order (what streaming correlations need).
 Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<std::string>& args,
-                                             const std::string& data_dir);
+                                             const std::string& data_dir,
+                                             bool by_time_in_name = false);
 
 // Ingests `files` into `sink`. Returns the summary; a Status error only when the run itself could
 // not go on (the sink failed to commit). Rejected files are listed in the summary, not errors.
-Result<IngestSummary> IngestFiles(const std::vector<std::string>& files, const IngestOptions& options,
-                                  Sink* sink, const ProgressFn& progress = nullptr,
+Result<IngestSummary> IngestFiles(const std::vector<std::string>& files,
+                                  const IngestOptions& options, Sink* sink,
+                                  const ProgressFn& progress = nullptr,
                                   double progress_interval_seconds = 0.25);
 
 }  // namespace cairn::ingest

@@ -88,13 +88,24 @@ TEST(ExpandPathsTest, GroupsFilesByTheirDateFolders) {
     ASSERT_TRUE(fs->CreateDirs(DirName(JoinPath(dir, f))).ok());
     ASSERT_TRUE(WriteFileAtomic(fs, JoinPath(dir, f), "{\"Records\":[]}").ok());
   }
-  auto out = ExpandPaths(fs, {dir}, "/tmp");
-  ASSERT_TRUE(out.ok()) << out.status().ToString();
-  std::vector<std::string> names;
-  for (const auto& p : *out) names.push_back(BaseName(p));
-  // Files without date folders first (path order), then day by day: within a day by the time in
-  // CloudTrail's file names, whatever the account and region, else in path order.
-  EXPECT_EQ(names,
+  auto names_of = [&](bool by_time) {
+    std::vector<std::string> names;
+    auto out = ExpandPaths(fs, {dir}, "/tmp", by_time);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    if (out.ok()) {
+      for (const auto& p : *out) names.push_back(BaseName(p));
+    }
+    return names;
+  };
+  // Files without date folders first (path order), then day by day, path order within a day.
+  EXPECT_EQ(names_of(false),
+            (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json", "b.json",
+                                      "d.json", "1_CloudTrail_us-east-1_20261103T0015Z_y.json.gz",
+                                      "1_CloudTrail_us-west-2_20261103T0010Z_x.json.gz",
+                                      "2_CloudTrail_us-east-1_20261103T0005Z_z.json.gz"}));
+  // On request, within a day by the time in CloudTrail's file names, whatever the account and
+  // region.
+  EXPECT_EQ(names_of(true),
             (std::vector<std::string>{"g.json", "f.json", "e.json", "a.json", "c.json", "b.json",
                                       "d.json", "2_CloudTrail_us-east-1_20261103T0005Z_z.json.gz",
                                       "1_CloudTrail_us-west-2_20261103T0010Z_x.json.gz",
