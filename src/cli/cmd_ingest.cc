@@ -113,13 +113,13 @@ int RunIngest(const IngestArgs& args, Globals* g) {
     }
     rules = std::move(loaded).value();
     store_sink = std::move(sink);
-    auto d = std::make_unique<detect::DetectingSink>(store_sink.get(), rules.get(), store.get());
+    // Files are read day by day, each account and region in turn: correlations wait for that.
+    auto d = std::make_unique<detect::DetectingSink>(store_sink.get(), rules.get(), store.get(),
+                                                     ingest::kReadOrderLatenessMs);
     detecting = d.get();
     sink = std::move(d);
   }
-  // Streaming correlations need events nearly in time order: a day's files by their names' time.
-  const bool correlations = rules != nullptr && !rules->loaded().correlations.empty();
-  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir, correlations);
+  auto files = ingest::ExpandPaths(options.fs, args.paths, g->data_dir);
   if (!files.ok()) {
     std::fprintf(stderr, "cairn ingest: %s\n", files.status().message().c_str());
     return kExitUsage;

@@ -174,8 +174,9 @@ std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& 
   return out;
 }
 
-StreamingCorrelator::StreamingCorrelator(const RuleSet* rules, size_t max_groups)
-    : rules_(rules), max_groups_(max_groups) {
+StreamingCorrelator::StreamingCorrelator(const RuleSet* rules, int64_t lateness_ms,
+                                         size_t max_groups)
+    : rules_(rules), lateness_ms_(lateness_ms), max_groups_(max_groups) {
   for (const Correlation& c : rules_->loaded().correlations) {
     members_.emplace_back(c.rules.begin(), c.rules.end());
   }
@@ -217,7 +218,7 @@ std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, i
   watermark_ms_ = std::max(watermark_ms_, newest_ms);
   std::vector<Alert> out;
   // Not past the oldest event of a batch still being committed (batches commit concurrently).
-  int64_t target = watermark_ms_ == INT64_MIN ? INT64_MIN : watermark_ms_ - kLatenessMs;
+  int64_t target = watermark_ms_ == INT64_MIN ? INT64_MIN : watermark_ms_ - lateness_ms_;
   for (const auto& [t, oldest] : in_flight_) target = std::min(target, oldest);
   if (target > settled_ms_) Settle(target, &out);
   // Beyond the limit, the groups whose newest hit is oldest are let go.

@@ -49,15 +49,18 @@ std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& 
 
 // Correlations over streamed batches, with the windows of Correlate. The member rules' hits are
 // kept per correlation and group; a watermark follows the newest event time committed, and the
-// windows ending more than kLatenessMs behind it are final: they are evaluated then, in time
-// order, exactly as a hunt does (CloudTrail delivers most files within 15 minutes, and collectors
-// commit regions and files out of time order). So a correlation alert comes up to kLatenessMs
-// (of event time) after the hit that completed it, and while every hit arrives within
-// kLatenessMs of the newest event, the alerts are those a hunt over the same events raises. A
-// hit whose windows are already final is not counted (stats().late_hits; a hunt over the range
-// sees it). Flush() makes every window final (the end of an ingest, a collector stopping).
-// Memory: the hits of the last timespan + kLatenessMs, in at most `max_groups` groups (the
-// stalest are let go beyond it). Thread-safe.
+// windows ending more than the lateness behind it are final: they are evaluated then, in time
+// order, exactly as a hunt does. The lateness is how far behind the newest event a batch may
+// still deliver one: kLatenessMs for collectors (CloudTrail delivers most files within 15
+// minutes, and collectors commit regions and files out of time order); `cairn ingest`, which
+// reads a day's files account by account, passes a day. So a correlation alert comes the
+// lateness (of event time) after the hit that completed it, and while every hit arrives within
+// the lateness of the newest event, the alerts are those a hunt over the same events raises. A
+// batch still being committed holds the windows after its oldest event open (Begin). A hit whose
+// windows are already final is not counted (stats().late_hits; a hunt over the range sees it).
+// Flush() makes every window final (the end of an ingest, a collector stopping). Memory: the
+// member hits of the last timespan + lateness, in at most `max_groups` groups (the stalest are
+// let go beyond it). Thread-safe.
 class StreamingCorrelator {
  public:
   static constexpr int64_t kLatenessMs = 15 * 60 * 1000;
@@ -66,8 +69,11 @@ class StreamingCorrelator {
     uint64_t evicted_groups = 0;
     uint64_t groups = 0;
   };
-  // `rules` is not owned and must outlive the correlator.
-  explicit StreamingCorrelator(const RuleSet* rules, size_t max_groups = 100'000);
+  // `rules` is not owned and must outlive the correlator. `lateness_ms`: how far behind the
+  // newest event a hit may still come (kLatenessMs for collectors; more when the source delivers
+  // in a coarser order).
+  explicit StreamingCorrelator(const RuleSet* rules, int64_t lateness_ms = kLatenessMs,
+                               size_t max_groups = 100'000);
   // A batch whose oldest event is `oldest_ms` is being committed: no window is made final past
   // that time until Add (or Abandon) with the returned token. Batches commit concurrently.
   uint64_t Begin(int64_t oldest_ms);
@@ -91,6 +97,7 @@ class StreamingCorrelator {
   void Settle(int64_t settled, std::vector<Alert>* out);
 
   const RuleSet* rules_;
+  int64_t lateness_ms_;
   size_t max_groups_;
   std::vector<std::set<int>> members_;  // per correlation: its rules
   mutable std::mutex mu_;
@@ -157,8 +164,11 @@ struct StreamStats {
 class DetectingSink final : public ingest::Sink {
  public:
   // `inner`, `rules` and `store` are not owned and must outlive the sink.
-  DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store)
-      : inner_(inner), rules_(rules), store_(store), correlator_(rules) {}
+  // `correlation_lateness_ms`: how far behind the newest event the batches may deliver one
+  // (see StreamingCorrelator).
+  DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store,
+                int64_t correlation_lateness_ms = StreamingCorrelator::kLatenessMs)
+      : inner_(inner), rules_(rules), store_(store), correlator_(rules, correlation_lateness_ms) {}
   Result<ingest::SinkStats> Commit(std::string_view index,
                                    std::vector<cloudtrail::Event>* events) override;
   size_t useful_concurrent_commits() const override { return inner_->useful_concurrent_commits(); }

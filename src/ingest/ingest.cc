@@ -1,6 +1,5 @@
 #include "ingest/ingest.h"
 
-#include <fmt/format.h>
 #include <glob.h>
 #include <unistd.h>
 
@@ -11,7 +10,8 @@
 #include <deque>
 #include <mutex>
 #include <thread>
-#include <tuple>
+
+#include <fmt/format.h>
 
 #include "common/clock.h"
 #include "common/json_util.h"
@@ -63,23 +63,6 @@ std::string_view DateFolders(std::string_view path) {
   return d;
 }
 
-// The delivery time in a CloudTrail log file's name (ACCOUNT_CloudTrail_REGION_20261101T0005Z_
-// ID.json.gz): "20261101T0005Z", or "" for other names.
-std::string_view NameStamp(std::string_view path) {
-  const size_t slash = path.rfind('/');
-  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
-  for (size_t at = name.find('_'); at != std::string_view::npos; at = name.find('_', at + 1)) {
-    std::string_view s = name.substr(at + 1, 14);
-    if (s.size() < 14 || s[8] != 'T' || s[13] != 'Z') continue;
-    bool digits = true;
-    for (size_t i = 0; i < 13; ++i) {
-      if (i != 8 && (s[i] < '0' || s[i] > '9')) digits = false;
-    }
-    if (digits) return s;
-  }
-  return {};
-}
-
 Result<std::string> CopyStdin(FileSystem* fs, const std::string& data_dir) {
   std::string dir = JoinPath(data_dir, "tmp");
   RETURN_IF_ERROR(fs->CreateDirs(dir));
@@ -104,9 +87,9 @@ Result<std::string> CopyStdin(FileSystem* fs, const std::string& data_dir) {
 void QuarantineFile(FileSystem* fs, const std::string& data_dir, const std::string& path,
                     const std::string& reason) {
   Quarantine q(fs, Clock::System(), JoinPath(data_dir, "quarantine"));
-  auto kept =
-      q.Keep("local", BaseName(path), {{"path", JsonString(path)}, {"reason", JsonString(reason)}},
-             {.bytes = nullptr, .file = path});
+  auto kept = q.Keep("local", BaseName(path),
+                     {{"path", JsonString(path)}, {"reason", JsonString(reason)}},
+                     {.bytes = nullptr, .file = path});
   if (!kept.ok()) log::Error("could not quarantine {}: {}", path, kept.status().message());
 }
 
@@ -369,7 +352,7 @@ class Pipeline {
 }  // namespace
 
 Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<std::string>& args,
-                                             const std::string& data_dir, bool by_time_in_name) {
+                                             const std::string& data_dir) {
   std::vector<std::string> out;
   for (const auto& arg : args) {
     if (arg == "-") {
@@ -378,10 +361,8 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
       continue;
     }
     if (fs->Exists(arg)) {
-      if (IsDir(fs, arg))
-        RETURN_IF_ERROR(Walk(fs, arg, &out));
-      else
-        out.push_back(arg);
+      if (IsDir(fs, arg)) RETURN_IF_ERROR(Walk(fs, arg, &out));
+      else out.push_back(arg);
       continue;
     }
     glob_t g{};
@@ -392,10 +373,8 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
     }
     for (size_t i = 0; i < g.gl_pathc; ++i) {
       std::string p = g.gl_pathv[i];
-      if (IsDir(fs, p))
-        RETURN_IF_ERROR(Walk(fs, p, &out));
-      else
-        out.push_back(std::move(p));
+      if (IsDir(fs, p)) RETURN_IF_ERROR(Walk(fs, p, &out));
+      else out.push_back(std::move(p));
     }
     ::globfree(&g);
   }
@@ -406,28 +385,17 @@ Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<s
   // two days, and its segments are large enough to be left as they are, where path order (each
   // account and region through all its days) splits every commit into one small segment per day
   // that the store has to merge again (docs/benchmarks.md, "store").
-  // Within a day, on request, by the time in CloudTrail's file names: events then arrive nearly in
-  // time order, which streaming correlations need (detect::StreamingCorrelator).
-  struct Order {
-    std::string_view day, stamp;
-    size_t index;
-    bool operator<(const Order& o) const {
-      return std::tie(day, stamp, index) < std::tie(o.day, o.stamp, o.index);
-    }
-  };
-  std::vector<Order> order(out.size());
-  for (size_t i = 0; i < out.size(); ++i)
-    order[i] = {DateFolders(out[i]), by_time_in_name ? NameStamp(out[i]) : "", i};
-  std::sort(order.begin(), order.end());
+  std::vector<std::pair<std::string_view, size_t>> by_day(out.size());  // (date folders, index)
+  for (size_t i = 0; i < out.size(); ++i) by_day[i] = {DateFolders(out[i]), i};
+  std::sort(by_day.begin(), by_day.end());
   std::vector<std::string> sorted;
   sorted.reserve(out.size());
-  for (const Order& o : order) sorted.push_back(std::move(out[o.index]));
+  for (const auto& [day, i] : by_day) sorted.push_back(std::move(out[i]));
   return sorted;
 }
 
-Result<IngestSummary> IngestFiles(const std::vector<std::string>& files,
-                                  const IngestOptions& options, Sink* sink,
-                                  const ProgressFn& progress, double interval) {
+Result<IngestSummary> IngestFiles(const std::vector<std::string>& files, const IngestOptions& options,
+                                  Sink* sink, const ProgressFn& progress, double interval) {
   Pipeline pipeline(files, options, sink);
   return pipeline.Run(progress, interval);
 }
@@ -472,8 +440,7 @@ std::string IngestSummary::ToText() const {
       elapsed_seconds > 0 ? mb / elapsed_seconds : 0.0, rejected.size());
   for (const auto& r : rejected) {
     out += fmt::format("  {}: {}", r.path, r.reason);
-    if (r.events_kept > 0)
-      out += fmt::format(" ({} events before the failure were kept)", r.events_kept);
+    if (r.events_kept > 0) out += fmt::format(" ({} events before the failure were kept)", r.events_kept);
     out += "\n";
   }
   return out;

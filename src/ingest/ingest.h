@@ -75,14 +75,14 @@ using ProgressFn = std::function<void(const Progress&)>;
 // Expands PATH arguments: files as given, folders recursively (files ending in .json, .json.gz,
 // .gz, .jsonl, .ndjson; hidden entries skipped), shell globs, and "-" for standard input (copied
 // to a temporary file under the data folder first so it can be quarantined if bad). Errors name
-// the argument that matched nothing. Files are grouped by their date folders (CloudTrail's
-// .../YYYY/MM/DD/file; files without come first) so that a commit holds few days; within a day
-// in path order (each account and region together, which the store compresses best: 10–12%
-// smaller on generated days), or with `by_time_in_name` by the time in CloudTrail's file names,
-// so that events arrive nearly in time order (what streaming correlations need).
+// the argument that matched nothing. Files are in path order, grouped by their date folders
+// (CloudTrail's .../YYYY/MM/DD/file; files without come first) so that a commit holds few days.
 Result<std::vector<std::string>> ExpandPaths(FileSystem* fs, const std::vector<std::string>& args,
-                                             const std::string& data_dir,
-                                             bool by_time_in_name = false);
+                                             const std::string& data_dir);
+// How far apart in event time the events ExpandPaths' order delivers can be: a day's files are
+// read together, each account and region in turn (CloudTrail files hold events up to about 15
+// minutes older than their folder's day). Streaming correlations wait this long.
+inline constexpr int64_t kReadOrderLatenessMs = (24 * 60 + 15) * 60 * 1000;
 
 // Ingests `files` into `sink`. Returns the summary; a Status error only when the run itself could
 // not go on (the sink failed to commit). Rejected files are listed in the summary, not errors.

@@ -17,14 +17,18 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 
+#include "alerts/cis.h"
 #include "common/digest.h"
 #include "common/fs.h"
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/splunk_conf.h"
+#include "query/macros.h"
+#include "query/time_format.h"
 #include "serve/auth.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
@@ -69,12 +73,14 @@ std::string HtmlEscape(std::string_view s) {
   return out;
 }
 
-// Headers every UI response carries.
-Response Secure(Response r) {
-  r.headers.emplace_back("Content-Security-Policy",
-                         "default-src 'self'; script-src 'self'; style-src 'self'; "
-                         "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
-                         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+constexpr std::string_view kAppPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'";
+
+// Headers every UI response carries; `policy` is its Content-Security-Policy.
+Response Secure(Response r, std::string_view policy = kAppPolicy) {
+  r.headers.emplace_back("Content-Security-Policy", std::string(policy));
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
@@ -373,6 +379,39 @@ Status ValidateSavedSearch(const SavedSearch& s) {
   return Status::Ok();
 }
 
+// The CIS AWS Foundations monitoring report over ?earliest= (default -7d@d) and ?latest=
+// (default now), the page `cairn alerts report cis --format html` writes: self-contained (inline
+// CSS and SVG, no script), so its policy allows inline styles and nothing else.
+Response CisReportPage(ServeContext* ctx, Request& req) {
+  if (!CookieUser(ctx, req)) return Redirect("/login");
+  if (ctx->store == nullptr) return JsonError(503, "no store is open");
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto earliest = query::ResolveTimeModifier(req.query.Get("earliest", "-7d@d"), now);
+  if (!earliest.ok()) return JsonError(400, "earliest: " + earliest.status().message());
+  const std::string latest_text = req.query.Get("latest", "now");
+  auto latest =
+      latest_text == "now" ? Result<double>(now) : query::ResolveTimeModifier(latest_text, now);
+  if (!latest.ok()) return JsonError(400, "latest: " + latest.status().message());
+  query::MacroSet macros;
+  const std::string conf = JoinPath(ctx->data_dir, "macros.conf");
+  if (FileSystem::Default()->Exists(conf)) {
+    auto text = ReadFileToString(FileSystem::Default(), conf, 16u << 20);
+    if (!text.ok()) return StatusError(text.status());
+    if (cairn::Status st = macros.LoadConf(*text, conf); !st.ok()) return StatusError(st);
+  }
+  auto results = alerts::RunCisReport(ctx->store, macros, *earliest, *latest, now);
+  if (!results.ok()) return StatusError(results.status());
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body =
+      alerts::CisReportHtml(*results, static_cast<int64_t>(*earliest * 1000),
+                            static_cast<int64_t>(*latest * 1000), static_cast<int64_t>(now * 1000));
+  return Secure(std::move(r),
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+}
+
 void RegisterUi(Router* router, ServeContext* ctx) {
   router->SetAuthenticator([ctx](Request& req) { return CookieUser(ctx, req); });
   // Pages: without a session, to the login page.
@@ -384,6 +423,9 @@ void RegisterUi(Router* router, ServeContext* ctx) {
       "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
   for (const char* p : {"/search", "/saved", "/aws", "/status"})
     router->Add("GET", p, page, Access::kPublic);
+  router->Add(
+      "GET", "/reports/cis", [ctx](Request& req) { return CisReportPage(ctx, req); },
+      Access::kPublic);
   router->Add(
       "GET", "/login",
       [ctx](Request& req) {

@@ -13,6 +13,7 @@
 #include "serve/rest.h"
 #include "serve/rest_ui.h"
 #include "serve/ui_assets.h"
+#include "store/store.h"
 
 namespace cairn::serve {
 namespace {
@@ -186,6 +187,52 @@ TEST_F(UiRoutes, PagesAndAssetsNeedTheSessionCookieOnly) {
   EXPECT_EQ(Call("GET", "/static/sub/app.js", cookie).status, 404);
   Request dotdot;
   EXPECT_FALSE(Router::NormalizePath("/static/%2e%2e/users", &dotdot));
+}
+
+// The CIS report page: behind the session, over the range asked, with the controls' findings,
+// self-contained and allowed no script.
+TEST_F(UiRoutes, CisReportPageShowsTheControlsOverTheRange) {
+  store::StoreOptions so;
+  so.data_dir = dir_ + "/data";
+  so.background_merge = false;
+  auto st = store::Store::Open(so);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  cloudtrail::Event e;
+  e.raw = R"({"eventVersion":"1.08","eventTime":"2026-11-01T10:00:00Z","eventSource":)"
+          R"("cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1",)"
+          R"("sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","arn":)"
+          R"("arn:aws:iam::111122223333:user/mallory"},"eventID":"cis-ui-1",)"
+          R"("recipientAccountId":"111122223333"})";
+  e.time_ms = 1793527200000;  // 2026-11-01T10:00:00Z
+  e.event_id = "cis-ui-1";
+  e.account = "111122223333";
+  e.sourcetype = "aws:cloudtrail";
+  std::vector<cloudtrail::Event> batch;
+  batch.push_back(std::move(e));
+  ASSERT_TRUE((*st)->Commit("aws-cloudtrail", std::move(batch)).ok());
+  ctx_.store = st->get();
+
+  EXPECT_EQ(HeaderOf(Call("GET", "/reports/cis", ""), "Location"), "/login");
+  const std::string cookie = LogIn();
+  Response r = Call("GET", "/reports/cis?earliest=1793491200&latest=1793577600", cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(r.body.find("4.5"), std::string::npos);
+  EXPECT_NE(r.body.find("cis-ui-1"), std::string::npos);  // the 4.5 example names the event
+  EXPECT_EQ(r.body.find("<script"), std::string::npos);
+  const std::string policy = HeaderOf(r, "Content-Security-Policy");
+  EXPECT_NE(policy.find("default-src 'none'"), std::string::npos) << policy;
+  EXPECT_EQ(policy.find("script-src"), std::string::npos) << policy;
+  // A range without the event: the control passes.
+  Response before = Call("GET", "/reports/cis?earliest=1793000000&latest=1793400000", cookie);
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.body.find("cis-ui-1"), std::string::npos);
+  // A range that does not parse says which bound.
+  Response bad = Call("GET", "/reports/cis?earliest=yesterday-ish", cookie);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("earliest"), std::string::npos) << bad.body;
+  ctx_.store = nullptr;
+  ASSERT_TRUE((*st)->Close().ok());
 }
 
 TEST_F(UiRoutes, PostsNeedTheCsrfTokenAndSavedSearchesUseSavedsearchesConf) {

@@ -196,6 +196,20 @@ try {
   check(total === expectedCount('index=*'), `status page: ${idx.length} index(es), ${total} events`);
   await page.screenshot({ path: shots + '/status.png' });
 
+  // The CIS report: from the top bar, then over all time; fifteen controls, each counted as
+  // `cairn search` counts its search, and no script on the page.
+  await Promise.all([page.waitForURL(url + '/reports/cis'), page.click('#nav-cis')]);
+  await page.goto(url + '/reports/cis?earliest=0');
+  const cis = await page.$$eval('table.sum tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  check(cis.length === 15, `CIS report: ${cis.length} controls`);
+  const c45 = cis.find((r) => r[0] === '4.5');
+  check(c45 && Number(c45[2]) === expectedCount('`cloudtrail` eventName IN (CreateTrail, UpdateTrail, DeleteTrail, StartLogging, StopLogging)'),
+    'CIS 4.5 counts what cairn search counts: ' + (c45 && c45[2]));
+  check((await page.$$('script')).length === 0, 'CIS report has no script');
+  check((await page.$$('section svg.chart')).length >= 1, 'charts drawn');
+  await page.screenshot({ path: shots + '/cis.png', fullPage: false });
+  await page.goto(url + '/search');
+
   // Logout ends the session.
   await Promise.all([page.waitForURL(url + '/login'), page.click('#logout-form button')]);
   const me = await page.request.get(url + '/api/me');
