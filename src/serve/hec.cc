@@ -766,6 +766,18 @@ void HecIngest::Run() {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping with nothing left
+      // Acknowledged batches wait a little for more (nobody is waiting for their commit).
+      auto gathered = [&] {
+        size_t n = 0;
+        for (const auto& [batch, ticket] : queue_) {
+          if (batch.sender_waits) return true;
+          n += batch.events;
+        }
+        return n >= options_.ack_gather_events;
+      };
+      if (options_.ack_gather.count() > 0 && !gathered()) {
+        cv_.wait_for(lock, options_.ack_gather, [&] { return stopping_ || gathered(); });
+      }
       work.swap(queue_);
     }
     std::map<std::string, std::vector<cloudtrail::Event>> by_index;

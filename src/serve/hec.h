@@ -19,6 +19,7 @@
 // Thread safety: parsing functions are reentrant; HecIngest is safe from any thread.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -108,6 +109,9 @@ struct HecBatch {
   std::map<std::string, std::vector<cloudtrail::Event>> by_index;
   size_t events = 0;
   size_t bytes = 0;  // raw bytes of the events
+  // The sender waits for the commit (no indexer acknowledgement): committed at once. Batches
+  // answered with an ackId may wait a little for others (HecIngestOptions::ack_gather).
+  bool sender_waits = true;
 };
 
 // Parses a /services/collector/event body: one or more JSON objects, concatenated (whitespace
@@ -136,6 +140,12 @@ struct HecIngestOptions {
   // Sigma rules evaluated on every committed batch (not on index alerts), like the collectors'
   // (collect::GroupCommitter::SetRules): matches are stored in index alerts after the batch.
   const detect::RuleSet* rules = nullptr;
+  // When only acknowledged batches are queued, the committer waits up to this long for
+  // `ack_gather_events` of them before committing: fewer, larger commits leave the store less to
+  // merge (CloudTrail over HEC: 48k → 59–67k events/s, 5.7 → 3.5–4.0 CPU-s per 200k events). A
+  // sender waiting for its commit ends the wait at once.
+  std::chrono::milliseconds ack_gather{50};
+  size_t ack_gather_events = 20'000;
 };
 
 struct HecIngestStats {

@@ -359,6 +359,42 @@ TEST_F(HecRoutesTest, TokensAndErrorCodes) {
   EXPECT_EQ(r.body, R"({"text":"HEC is healthy","code":17})");
 }
 
+// Acknowledged batches gather into one commit; a sender that waits for its commit is not kept
+// waiting by the gathering.
+TEST_F(HecRoutesTest, AcknowledgedBatchesGatherAndWaitingSendersDoNot) {
+  HecIngestOptions o;
+  o.ack_gather = std::chrono::milliseconds(10'000);
+  o.ack_gather_events = 3;
+  Start(o);
+  for (const char* id : {"g-1", "g-2"}) {
+    Response r =
+        Post("/services/collector/event", kFirehose, "{\"event\":" + Envelope(id) + "}", kChannel);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(ingest_->stats().commits, 0u);  // two of three: still gathering
+  EXPECT_EQ(Count("cloudtrail"), 0u);
+  const auto start = std::chrono::steady_clock::now();
+  Response app = Post("/services/collector/event", kApps, R"({"event":{"msg":"now"}})");
+  ASSERT_EQ(app.status, 200) << app.body;
+  // Answered after its commit, far sooner than the gathering's 10 s; the queued acknowledged
+  // batches went with it.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(Count("apps"), 1u);
+  EXPECT_EQ(Count("cloudtrail"), 2u);
+  const uint64_t commits = ingest_->stats().commits;
+  for (const char* id : {"g-3", "g-4", "g-5"}) {
+    Response r =
+        Post("/services/collector/event", kFirehose, "{\"event\":" + Envelope(id) + "}", kChannel);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  for (int i = 0; i < 100 && Count("cloudtrail") < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(Count("cloudtrail"), 5u);  // three gathered: committed without waiting 10 s
+  EXPECT_EQ(ingest_->stats().commits, commits + 1);
+}
+
 TEST_F(HecRoutesTest, AcknowledgesOnlyAfterTheCommitAndStoresResentCloudTrailOnce) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();

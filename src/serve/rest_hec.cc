@@ -172,6 +172,7 @@ Response Ingest(HecContext* hec, Request& req, bool raw) {
   HecBatch batch;
   auto bad = raw ? ParseHecRawBody(body, meta, &batch) : ParseHecEventBody(body, meta, &batch);
   if (bad) return HecResponse(*bad);
+  batch.sender_waits = !token->use_ack;
   auto ticket = hec->ingest->Submit(std::move(batch));
   if (!ticket.ok()) return HecResponse(kHecBusy);
   if (token->use_ack) {
