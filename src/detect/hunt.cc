@@ -208,11 +208,9 @@ std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, i
         continue;
       }
       Group& g = groups_[{ci, h.group[ci]}];
-      const bool known = std::any_of(g.hits.begin(), g.hits.end(), [&](const EventHit& x) {
-        return x.key == h.key && x.rule == h.rule;
-      });
-      if (!known) g.hits.push_back(h);
+      if (g.seen.insert(HitId(h)).second) g.hits.push_back(h);
       g.newest_ms = std::max(g.newest_ms, h.time_ms);
+      g.pending_ms = std::min(g.pending_ms, h.time_ms);
     }
   }
   watermark_ms_ = std::max(watermark_ms_, newest_ms);
@@ -243,11 +241,22 @@ std::vector<Alert> StreamingCorrelator::Flush() {
   return out;
 }
 
+std::string StreamingCorrelator::HitId(const EventHit& h) {
+  return h.key + '\x1f' + std::to_string(h.rule);
+}
+
 void StreamingCorrelator::Settle(int64_t settled, std::vector<Alert>* out) {
   for (auto it = groups_.begin(); it != groups_.end();) {
     const size_t ci = it->first.first;
     const Correlation& c = rules_->loaded().correlations[ci];
     Group& g = it->second;
+    if (g.pending_ms >= settled) {
+      // No window of this group ends before `settled`: nothing to judge. A group whose every
+      // hit is older than any future window can reach is let go.
+      const bool behind = settled != INT64_MAX && g.newest_ms < settled - c.timespan_ms;
+      it = behind ? groups_.erase(it) : std::next(it);
+      continue;
+    }
     std::vector<const EventHit*> view;
     for (const EventHit& h : g.hits) view.push_back(&h);
     Normalize(c, &view);
@@ -270,6 +279,12 @@ void StreamingCorrelator::Settle(int64_t settled, std::vector<Alert>* out) {
               std::make_pair(h.time_ms, std::string_view(h.key)) <=
                   std::make_pair(resume_after->first, std::string_view(resume_after->second)));
     });
+    g.seen.clear();
+    g.pending_ms = INT64_MAX;
+    for (const EventHit& h : g.hits) {
+      g.seen.insert(HitId(h));
+      if (h.time_ms >= settled) g.pending_ms = std::min(g.pending_ms, h.time_ms);
+    }
     it = g.hits.empty() ? groups_.erase(it) : std::next(it);
   }
   settled_ms_ = settled;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "detect/alert.h"
@@ -91,8 +92,11 @@ class StreamingCorrelator {
  private:
   struct Group {
     std::vector<EventHit> hits;
+    std::unordered_set<std::string> seen;  // HitId of each hit kept
     int64_t newest_ms = INT64_MIN;
+    int64_t pending_ms = INT64_MAX;  // the oldest hit whose windows are not judged yet
   };
+  static std::string HitId(const EventHit& h);  // event and rule
   // Raises the windows ending before `settled` (under mu_).
   void Settle(int64_t settled, std::vector<Alert>* out);
 
