@@ -115,15 +115,8 @@ Result<std::vector<alerts::SavedSearch>> LoadSearches(const Globals& g, const Al
 
 Result<query::MacroSet> LoadMacros(const std::string& data_dir, const std::string& extra) {
   FileSystem* fs = FileSystem::Default();
-  query::MacroSet macros;
-  std::vector<std::string> files;
-  if (std::string d = JoinPath(data_dir, "macros.conf"); fs->Exists(d)) files.push_back(d);
-  if (!extra.empty()) files.push_back(extra);
-  for (const auto& f : files) {
-    auto text = ReadFileToString(fs, f, 16u << 20);
-    if (!text.ok()) return text.status();
-    RETURN_IF_ERROR(macros.LoadConf(*text, f));
-  }
+  ASSIGN_OR_RETURN(query::MacroSet macros, query::MacroSet::ForDataDir(fs, data_dir));
+  if (!extra.empty()) RETURN_IF_ERROR(macros.LoadFile(fs, extra));
   return macros;
 }
 

@@ -290,17 +290,11 @@ int RunSearch(const Globals& g, const SearchArgs& a) {
   using Clock = std::chrono::steady_clock;
   auto t0 = Clock::now();
   FileSystem* fs = FileSystem::Default();
-  query::MacroSet macros;
-  std::string conf_path = JoinPath(g.data_dir, "macros.conf");
-  if (fs->Exists(conf_path)) {
-    auto text = ReadFileToString(fs, conf_path, 16u << 20);
-    if (!text.ok()) return ReportError(text.status(), "");
-    if (Status st = macros.LoadConf(*text, conf_path); !st.ok()) return ReportError(st, "");
-  }
+  auto loaded = query::MacroSet::ForDataDir(fs, g.data_dir);
+  if (!loaded.ok()) return ReportError(loaded.status(), "");
+  query::MacroSet macros = std::move(loaded).value();
   if (!a.macros.empty()) {
-    auto text = ReadFileToString(fs, a.macros, 16u << 20);
-    if (!text.ok()) return ReportError(text.status(), "");
-    if (Status st = macros.LoadConf(*text, a.macros); !st.ok()) return ReportError(st, "");
+    if (Status st = macros.LoadFile(fs, a.macros); !st.ok()) return ReportError(st, "");
   }
   query::EngineOptions opts;
   opts.lookups_dir = JoinPath(g.data_dir, "lookups");

@@ -11,6 +11,7 @@
 #include "common/json_util.h"
 #include "common/thread_pool.h"
 #include "store/encoding.h"
+#include "store/segment_format.h"
 
 namespace cairn::detect {
 
@@ -45,8 +46,6 @@ bool InOrder(const std::vector<const EventHit*>& window, const std::vector<int>&
   }
   return next == order.size();
 }
-
-}  // namespace
 
 // Puts a group's hits in time order and, for the count types, counts each event once whichever
 // of the rules matched it.
@@ -115,15 +114,9 @@ std::vector<Fire> Windows(const RuleSet& rules, size_t ci, const std::string& gr
     a.title = c.title;
     a.level = c.level;
     a.tags = c.tags;
-    a.time_ms = last.time_ms;
+    last.FillIdentity(&a);
     a.key = "correlation:" + group + "|" + window.front()->key;
     a.event_id = last.event_id;
-    a.event_name = last.event_name;
-    a.event_source = last.event_source;
-    a.user_arn = last.user_arn;
-    a.source_ip = last.source_ip;
-    a.region = last.region;
-    a.account = last.account;
     a.result_count = static_cast<uint64_t>(n);
     a.description = c.description;
     std::string type_json;
@@ -154,6 +147,8 @@ std::vector<Fire> Windows(const RuleSet& rules, size_t ci, const std::string& gr
   }
   return out;
 }
+
+}  // namespace
 
 std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& hits) {
   std::vector<Alert> out;
@@ -340,16 +335,14 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
 
 namespace {
 
-// Whether `index` holds an event with `event_id`, in the UTC day of `time_ms` (where the store
-// finds duplicates), whose text hashes (store::Hash64) to `text_hash`.
-Result<bool> StoreHoldsText(store::Store* store, std::string_view index, std::string_view event_id,
-                            int64_t time_ms, uint64_t text_hash) {
+// Whether `snap` holds an event with `event_id`, in the UTC day of `time_ms` (the partition where
+// the store finds duplicates), whose text hashes (store::Hash64) to `text_hash`.
+Result<bool> HoldsText(const store::Snapshot& snap, std::string_view event_id, int64_t time_ms,
+                       uint64_t text_hash) {
   if (event_id.empty()) return false;
-  ASSIGN_OR_RETURN(auto snap, store->GetSnapshot(index));
-  constexpr int64_t kDayMs = 86'400'000;
-  const int64_t day = (time_ms >= 0 ? time_ms : time_ms - kDayMs + 1) / kDayMs * kDayMs;
+  const int64_t day = store::PartitionOf(time_ms) * store::kMillisPerDay;
   bool same = false;
-  for (const auto& seg : snap->SegmentsInRange(day, day + kDayMs)) {
+  for (const auto& seg : snap.SegmentsInRange(day, day + store::kMillisPerDay)) {
     ASSIGN_OR_RETURN(store::Bitmap ids, seg->FieldPostings("eventID", event_id));
     RETURN_IF_ERROR(seg->ForEach(ids, false, [&](uint32_t, std::string_view raw) {
       same = store::Hash64(raw) == text_hash;
@@ -395,11 +388,15 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
   // is the same text (a batch delivered again, perhaps after its alerts failed to be written);
   // another copy with other content under the same id raises its own alerts, or none.
   std::set<uint32_t> dropped;
+  std::shared_ptr<const store::Snapshot> snap;  // taken once, if any alerted event was skipped
   for (uint32_t p : skipped) {
     auto it = alerted_.find(p);
     if (it == alerted_.end()) continue;
-    ASSIGN_OR_RETURN(bool same, StoreHoldsText(store, index_, it->second.event_id,
-                                               it->second.time_ms, it->second.text_hash));
+    if (snap == nullptr) {
+      ASSIGN_OR_RETURN(snap, store->GetSnapshot(index_));
+    }
+    ASSIGN_OR_RETURN(
+        bool same, HoldsText(*snap, it->second.event_id, it->second.time_ms, it->second.text_hash));
     if (!same) dropped.insert(p);
   }
   std::vector<Alert> kept;

@@ -647,15 +647,9 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   a.title = r.title;
   a.level = r.level;
   a.tags = r.tags;
-  a.time_ms = hit.time_ms;
+  hit.FillIdentity(&a);
   a.key = hit.key;
   a.event_id = hit.event_id.empty() ? hit.key : hit.event_id;
-  a.event_name = hit.event_name;
-  a.event_source = hit.event_source;
-  a.user_arn = hit.user_arn;
-  a.source_ip = hit.source_ip;
-  a.region = hit.region;
-  a.account = hit.account;
   a.description = r.description;
   return a;
 }

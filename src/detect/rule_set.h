@@ -48,6 +48,17 @@ struct EventHit {
   // Per correlation that uses this rule: the group-by values joined, and the value_count field.
   std::vector<std::string> group;
   std::vector<std::string> counted;
+  // Copies the event's time and identity (name, source, ARN, address, region, account) into an
+  // alert raised on it.
+  void FillIdentity(Alert* a) const {
+    a->time_ms = time_ms;
+    a->event_name = event_name;
+    a->event_source = event_source;
+    a->user_arn = user_arn;
+    a->source_ip = source_ip;
+    a->region = region;
+    a->account = account;
+  }
 };
 
 class RuleSet {

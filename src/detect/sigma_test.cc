@@ -618,57 +618,61 @@ cloudtrail::Event MakeEvent(const std::string& id, const std::string& name, int6
   return e;
 }
 
-TEST(DetectingSink, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
-  std::string dir = testing::MakeTempDir("cairn_detecting_sink");
-  store::StoreOptions options;
-  options.data_dir = dir;
-  options.background_merge = false;
-  auto st = store::Store::Open(options);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  auto rs = Load(RuleText("    sel:\n        eventName: StopLogging\n    condition: sel\n"));
-  FlakySink flaky(st->get());
-  DetectingSink sink(&flaky, rs.get(), st->get());
+// A store and a StopLogging rule for the streaming sink's tests.
+class DetectingSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("cairn_detecting_sink");
+    store::StoreOptions options;
+    options.data_dir = dir_;
+    options.background_merge = false;
+    auto st = store::Store::Open(options);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    store_ = std::move(st).value();
+    rules_ = Load(RuleText("    sel:\n        eventName: StopLogging\n    condition: sel\n"));
+  }
+  void TearDown() override {
+    if (store_) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  uint64_t AlertsCount() {
+    auto info = store_->Info(kAlertsIndex);
+    return info.ok() ? info->events : 0;
+  }
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<RuleSet> rules_;
+};
+
+TEST_F(DetectingSinkTest, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
+  FlakySink flaky(store_.get());
+  DetectingSink sink(&flaky, rules_.get(), store_.get());
   auto batch = [] {
     return std::vector<cloudtrail::Event>{MakeEvent("e1", "StopLogging", 1000),
                                           MakeEvent("e2", "DescribeTrails", 2000)};
   };
-  auto alerts_count = [&]() -> uint64_t {
-    auto info = (*st)->Info(kAlertsIndex);
-    return info.ok() ? info->events : 0;
-  };
   std::vector<cloudtrail::Event> events = batch();
   EXPECT_FALSE(sink.Commit("aws-cloudtrail", &events).ok());
-  EXPECT_EQ(alerts_count(), 0u);  // the batch was not stored: no alert either
+  EXPECT_EQ(AlertsCount(), 0u);  // the batch was not stored: no alert either
   events = batch();
   auto ok = sink.Commit("aws-cloudtrail", &events);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ(ok->added, 2u);
-  EXPECT_EQ(alerts_count(), 1u);
+  EXPECT_EQ(AlertsCount(), 1u);
   // The same batch again (a retried delivery): nothing new.
   events = batch();
   ASSERT_TRUE(sink.Commit("aws-cloudtrail", &events).ok());
-  EXPECT_EQ(alerts_count(), 1u);
+  EXPECT_EQ(AlertsCount(), 1u);
   EXPECT_EQ(sink.stats().alerts_stored.load(), 1u);
-  ASSERT_TRUE((*st)->Close().ok());
-  std::filesystem::remove_all(dir);
 }
 
 // A batch stored before its alerts were written (a crash between the two) raises them when it is
 // delivered again; another event under a stored event's id raises none.
-TEST(DetectingSink, SkippedDuplicatesAlertOnlyWhenTheStoredCopyIsTheSame) {
-  std::string dir = testing::MakeTempDir("cairn_detecting_sink_dups");
-  store::StoreOptions options;
-  options.data_dir = dir;
-  options.background_merge = false;
-  auto st = store::Store::Open(options);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  auto rs = Load(RuleText("    sel:\n        eventName: StopLogging\n    condition: sel\n"));
-  ingest::StoreSink plain(st->get());
-  DetectingSink sink(&plain, rs.get(), st->get());
-  auto alerts_count = [&]() -> uint64_t {
-    auto info = (*st)->Info(kAlertsIndex);
-    return info.ok() ? info->events : 0;
-  };
+TEST_F(DetectingSinkTest, SkippedDuplicatesAlertOnlyWhenTheStoredCopyIsTheSame) {
+  ingest::StoreSink plain(store_.get());
+  DetectingSink sink(&plain, rules_.get(), store_.get());
   // Stored without detection first.
   std::vector<cloudtrail::Event> events = {MakeEvent("e1", "StopLogging", 1000),
                                            MakeEvent("e9", "DescribeTrails", 3000)};
@@ -678,22 +682,20 @@ TEST(DetectingSink, SkippedDuplicatesAlertOnlyWhenTheStoredCopyIsTheSame) {
   auto again = sink.Commit("aws-cloudtrail", &events);
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->duplicates, 1u);
-  EXPECT_EQ(alerts_count(), 1u);
+  EXPECT_EQ(AlertsCount(), 1u);
   // An event with e9's id but other content: skipped, and its match describes nothing stored.
   events = {MakeEvent("e9", "StopLogging", 3000)};
   auto other = sink.Commit("aws-cloudtrail", &events);
   ASSERT_TRUE(other.ok()) << other.status().ToString();
   EXPECT_EQ(other->duplicates, 1u);
-  EXPECT_EQ(alerts_count(), 1u);
+  EXPECT_EQ(AlertsCount(), 1u);
   EXPECT_EQ(sink.stats().matches.load(), 2u);
   // Within one batch: the first copy is stored, the second (other content) alerts for nothing.
   events = {MakeEvent("e5", "DescribeTrails", 5000), MakeEvent("e5", "StopLogging", 5000)};
   auto within = sink.Commit("aws-cloudtrail", &events);
   ASSERT_TRUE(within.ok()) << within.status().ToString();
   EXPECT_EQ(within->added, 1u);
-  EXPECT_EQ(alerts_count(), 1u);
-  ASSERT_TRUE((*st)->Close().ok());
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(AlertsCount(), 1u);
 }
 
 // ---------------------------------------------------------------------------------------------

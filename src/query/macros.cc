@@ -177,4 +177,16 @@ Result<std::string> MacroSet::ExpandDepth(std::string_view spl, int depth) const
   return out;
 }
 
+Status MacroSet::LoadFile(FileSystem* fs, const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileToString(fs, path, 16u << 20));
+  return LoadConf(text, path);
+}
+
+Result<MacroSet> MacroSet::ForDataDir(FileSystem* fs, const std::string& data_dir) {
+  MacroSet macros;
+  const std::string conf = JoinPath(data_dir, "macros.conf");
+  if (fs->Exists(conf)) RETURN_IF_ERROR(macros.LoadFile(fs, conf));
+  return macros;
+}
+
 }  // namespace cairn::query

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/fs.h"
 #include "common/status.h"
 
 namespace cairn::query {
@@ -21,6 +22,10 @@ class MacroSet {
   // at line end continues a line; # comments. Later definitions replace earlier ones. Errors name
   // the line.
   Status LoadConf(std::string_view text, std::string_view origin = "macros.conf");
+  // LoadConf of the file at `path` (at most 16 MiB); errors name the file.
+  Status LoadFile(FileSystem* fs, const std::string& path);
+  // The built-in macros and the data folder's macros.conf, when there is one.
+  static Result<MacroSet> ForDataDir(FileSystem* fs, const std::string& data_dir);
 
   // Adds or replaces one macro. `args` names its arguments (the stanza is name(N)).
   void Define(std::string name, std::vector<std::string> args, std::string definition);

@@ -227,14 +227,9 @@ Result<std::string> JobManager::Create(const JobRequest& request) {
   } else if (request.latest_time == "now") {
     job->latest = job->created;
   }
-  query::MacroSet macros;
-  const std::string conf = JoinPath(options_.data_dir, "macros.conf");
-  if (FileSystem::Default()->Exists(conf)) {
-    auto t = ReadFileToString(FileSystem::Default(), conf, 16u << 20);
-    if (t.ok()) {
-      if (cairn::Status s = macros.LoadConf(*t, conf); !s.ok()) log::Warn("serve: {}", s.message());
-    }
-  }
+  auto loaded = query::MacroSet::ForDataDir(FileSystem::Default(), options_.data_dir);
+  if (!loaded.ok()) log::Warn("serve: {}", loaded.status().message());
+  query::MacroSet macros = loaded.ok() ? std::move(loaded).value() : query::MacroSet();
   query::EngineOptions eo;
   eo.lookups_dir = JoinPath(options_.data_dir, "lookups");
   eo.now = job->created;

@@ -393,14 +393,9 @@ Response CisReportPage(ServeContext* ctx, Request& req) {
   auto latest =
       latest_text == "now" ? Result<double>(now) : query::ResolveTimeModifier(latest_text, now);
   if (!latest.ok()) return JsonError(400, "latest: " + latest.status().message());
-  query::MacroSet macros;
-  const std::string conf = JoinPath(ctx->data_dir, "macros.conf");
-  if (FileSystem::Default()->Exists(conf)) {
-    auto text = ReadFileToString(FileSystem::Default(), conf, 16u << 20);
-    if (!text.ok()) return StatusError(text.status());
-    if (cairn::Status st = macros.LoadConf(*text, conf); !st.ok()) return StatusError(st);
-  }
-  auto results = alerts::RunCisReport(ctx->store, macros, *earliest, *latest, now);
+  auto macros = query::MacroSet::ForDataDir(FileSystem::Default(), ctx->data_dir);
+  if (!macros.ok()) return StatusError(macros.status());
+  auto results = alerts::RunCisReport(ctx->store, *macros, *earliest, *latest, now);
   if (!results.ok()) return StatusError(results.status());
   Response r;
   r.content_type = "text/html; charset=utf-8";
