@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <sstream>
 
 #include "common/digest.h"
@@ -19,6 +20,9 @@
 namespace cairn::serve {
 
 namespace {
+
+// Saves of the users file by this process (Auth reads the file again after one).
+std::atomic<uint64_t> g_saves{0};
 
 // scrypt cost: N = 2^15, r = 8, p = 1 (32 MiB, ~0.1 s); the parameters are stored with each
 // hash, so raising them later keeps old hashes valid.
@@ -207,7 +211,10 @@ Status SaveUsersFile(const std::string& path, const std::vector<UserRecord>& rec
   mode_t old = ::umask(077);
   Status s = WriteFileAtomic(FileSystem::Default(), path, text);
   ::umask(old);
-  if (s.ok()) ::chmod(path.c_str(), 0600);
+  if (s.ok()) {
+    ::chmod(path.c_str(), 0600);
+    g_saves++;
+  }
   return s;
 }
 
@@ -259,8 +266,10 @@ void Auth::ReloadIfChanged() {
   if (::stat(options_.users_file.c_str(), &st) == 0) {
     mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   }
-  if (mtime == file_mtime_ns_) return;
-  file_mtime_ns_ = mtime;
+  const auto seen = std::make_tuple(mtime, static_cast<uint64_t>(st.st_ino),
+                                    static_cast<int64_t>(st.st_size), g_saves.load());
+  if (seen == file_seen_) return;
+  file_seen_ = seen;
   users_.clear();
   tokens_.clear();
   basic_cache_.clear();

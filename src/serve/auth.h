@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "common/status.h"
@@ -70,6 +71,7 @@ struct AuthOptions {
 class Auth {
  public:
   explicit Auth(AuthOptions options);
+  const std::string& users_file() const { return options_.users_file; }
   // Number of users known (after reading the file).
   size_t UserCount();
   // A new session key for valid credentials; nullopt otherwise (also while the name is
@@ -91,7 +93,10 @@ class Auth {
   bool RateLimited(const std::string& name, int64_t now);  // mu_ held
   AuthOptions options_;
   std::mutex mu_;
-  int64_t file_mtime_ns_ = -1;
+  // What the file was when last read: its modification time, inode and size, and how many saves
+  // this process had made (a rewrite within the file system's timestamp granularity, perhaps on
+  // a reused inode, still shows).
+  std::tuple<int64_t, uint64_t, int64_t, uint64_t> file_seen_{-1, 0, 0, 0};
   std::map<std::string, UserRecord> users_;               // by name
   std::map<std::string, UserRecord> tokens_;              // by hash
   std::map<std::string, Session> sessions_;               // by key

@@ -33,6 +33,7 @@ struct ServeContext {
 void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc
 void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
 void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
+void RegisterUsers(Router* router, ServeContext* ctx);       // rest_users.cc (admins)
 // The web UI's own port (pages, assets, its JSON API, cookie sessions): rest_ui.cc.
 void RegisterUi(Router* router, ServeContext* ctx);
 // The HTTP Event Collector's routes, for its own port (rest_hec.cc; HecContext is in hec.h).

@@ -8,6 +8,7 @@ void RegisterAllRoutes(Router* router, ServeContext* ctx) {
   RegisterServerInfo(router, ctx);
   RegisterAuth(router, ctx);
   RegisterSearch(router, ctx);
+  RegisterUsers(router, ctx);
 }
 
 }  // namespace cairn::serve

@@ -88,6 +88,8 @@ Response Secure(Response r, std::string_view policy = kAppPolicy) {
   return r;
 }
 
+}  // namespace
+
 Response Json(int status, std::string body) {
   Response r;
   r.status = status;
@@ -102,6 +104,8 @@ Response JsonError(int status, std::string_view text) {
   body += "}";
   return Json(status, std::move(body));
 }
+
+namespace {
 
 Response Redirect(const std::string& to) {
   Response r;
@@ -168,6 +172,8 @@ Response LoginPage(const Request& req, int status, const std::string& error) {
 }
 
 // A state-changing request must carry the session's CSRF token and not come from another site.
+}  // namespace
+
 bool CsrfOk(const Request& req) {
   const std::string site = req.Header("sec-fetch-site");
   if (!site.empty() && site != "same-origin" && site != "none") return false;
@@ -175,6 +181,8 @@ bool CsrfOk(const Request& req) {
   if (token.empty()) token = req.form.Get("csrf", "");
   return SameSecret(token, CsrfToken(req.session_key));
 }
+
+namespace {
 
 bool IsAdmin(const Request& req) { return req.user && req.user->role == "admin"; }
 
@@ -416,7 +424,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   };
   router->Add(
       "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
-  for (const char* p : {"/search", "/saved", "/aws", "/status"})
+  for (const char* p : {"/search", "/saved", "/aws", "/status", "/users"})
     router->Add("GET", p, page, Access::kPublic);
   router->Add(
       "GET", "/reports/cis", [ctx](Request& req) { return CisReportPage(ctx, req); },
@@ -474,6 +482,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
       return h(req);
     });
   };
+  RegisterUiUsers(router, ctx);
   router->Add("GET", "/api/me", [](Request& req) {
     std::string body = "{\"user\":";
     AppendJsonString(&body, req.user->name);

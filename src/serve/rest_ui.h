@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "serve/http.h"
 
 namespace cairn::serve {
 
@@ -32,6 +33,17 @@ std::string FormatSavedSearches(const std::vector<SavedSearch>& searches);
 // InvalidArgument for a name that is empty, longer than 100 characters or holds [ ] or a control
 // character, or for an empty search.
 Status ValidateSavedSearch(const SavedSearch& s);
+
+// The UI's JSON answers: a body (with the UI's security headers), {"error": text}.
+Response Json(int status, std::string body);
+Response JsonError(int status, std::string_view text);
+// Whether a state-changing request of the UI carries its session's CSRF token (X-CSRF-Token or
+// the form's csrf) and, when the browser says, comes from the same origin.
+bool CsrfOk(const Request& req);
+// The UI's routes for managing users and API tokens (admins only; rest_users.cc).
+class Router;
+struct ServeContext;
+void RegisterUiUsers(Router* router, ServeContext* ctx);
 
 // The value of cookie `name` in a Cookie header ("" when absent).
 std::string CookieValue(const std::string& header, const std::string& name);

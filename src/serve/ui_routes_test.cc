@@ -56,12 +56,13 @@ class UiRoutes : public ::testing::Test {
   }
 
   // Logs in through the form; returns the session cookie ("cairn_session=...").
-  std::string LogIn() {
+  std::string LogIn(const std::string& name = "alice",
+                    const std::string& password = "alice-password") {
     Response page = Call("GET", "/login", "");
     const std::string login_cookie = HeaderOf(page, "Set-Cookie");
     const std::string token = login_cookie.substr(12, login_cookie.find(';') - 12);
     Response r = Call("POST", "/login", "cairn_login=" + token,
-                      "csrf=" + token + "&username=alice&password=alice-password");
+                      "csrf=" + token + "&username=" + name + "&password=" + password);
     EXPECT_EQ(r.status, 303);
     const std::string c = HeaderOf(r, "Set-Cookie");
     return c.substr(0, c.find(';'));
@@ -313,6 +314,44 @@ TEST(SavedSearches, ParseFormatAndValidate) {
   EXPECT_FALSE(ValidateSavedSearch({"name", "  ", "", "", ""}).ok());
   EXPECT_EQ(CookieValue("a=1; cairn_session=abc; b=2", "cairn_session"), "abc");
   EXPECT_EQ(CookieValue("xcairn_session=abc", "cairn_session"), "");
+}
+
+// The users page's API: admins only, and every change needs the session's CSRF token.
+TEST_F(UiRoutes, UsersApiIsForAdminsWithTheCsrfToken) {
+  ASSERT_TRUE(SetUserPassword(dir_ + "/users", "root", "admin", "root-password").ok());
+  const std::string alice = LogIn();
+  const std::string alice_csrf = Csrf(alice);
+  EXPECT_EQ(Call("GET", "/api/users", alice).status, 403);
+  EXPECT_EQ(Call("POST", "/api/users", alice, "name=eve&role=admin&password=eve-password",
+                 {{"x-csrf-token", alice_csrf}})
+                .status,
+            403);
+  EXPECT_EQ(
+      Call("POST", "/api/users/alice", alice, "role=admin", {{"x-csrf-token", alice_csrf}}).status,
+      403);
+
+  const std::string root = LogIn("root", "root-password");
+  const std::string csrf = Csrf(root);
+  EXPECT_EQ(Call("POST", "/api/users", root, "name=eve&role=user&password=eve-password").status,
+            403);  // no CSRF token
+  Response made = Call("POST", "/api/users", root, "name=eve&role=user&password=eve-password",
+                       {{"x-csrf-token", csrf}});
+  EXPECT_EQ(made.status, 200) << made.body;
+  Response listed = Call("GET", "/api/users", root);
+  ASSERT_EQ(listed.status, 200);
+  EXPECT_NE(listed.body.find("{\"name\":\"eve\",\"role\":\"user\",\"tokens\":0}"),
+            std::string::npos)
+      << listed.body;
+  EXPECT_EQ(listed.body.find("argon2"), std::string::npos);
+  Response dup = Call("POST", "/api/users", root, "name=eve&role=user&password=eve-password",
+                      {{"x-csrf-token", csrf}});
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_NE(dup.body.find("user eve exists"), std::string::npos) << dup.body;
+  Response token = Call("POST", "/api/tokens", root, "owner=eve", {{"x-csrf-token", csrf}});
+  EXPECT_EQ(token.status, 201) << token.body;
+  EXPECT_EQ(Call("POST", "/api/users/eve/delete", root, "").status, 403);
+  EXPECT_EQ(Call("POST", "/api/users/eve/delete", root, "", {{"x-csrf-token", csrf}}).status, 200);
+  EXPECT_EQ(Call("GET", "/api/users", root).body.find("eve"), std::string::npos);
 }
 
 }  // namespace

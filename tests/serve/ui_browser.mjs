@@ -1,6 +1,6 @@
 // Drives cairn serve's web UI in Debian's chromium (headless, through playwright-core) and checks
 // it against `cairn search` run beside the server. Run by tests/serve/ui_e2e_test.cc with:
-//   CAIRN_UI_URL, CAIRN_USER, CAIRN_PASSWORD, CAIRN_BIN, CAIRN_DATA, CAIRN_SHOTS (screenshots),
+//   CAIRN_UI_URL, CAIRN_API_URL (the management port), CAIRN_USER, CAIRN_PASSWORD, CAIRN_BIN, CAIRN_DATA, CAIRN_SHOTS (screenshots),
 //   CHROMIUM (default /usr/bin/chromium).
 // Prints "ok ..." per check and "all ok" at the end; exits 1 at the first failure.
 import { execFileSync } from 'node:child_process';
@@ -208,6 +208,35 @@ try {
   check((await page.$$('script')).length === 0, 'CIS report has no script');
   check((await page.$$('section svg.chart')).length >= 1, 'charts drawn');
   await page.screenshot({ path: shots + '/cis.png', fullPage: false });
+
+  // Users and API tokens (the test's user is an admin): add a user, give it a token (shown once),
+  // which authenticates on the management port's search API until it is revoked; remove the user.
+  await page.goto(url + '/users');
+  check(!(await page.isHidden('#nav-users')), 'Users link shown to an admin');
+  await page.waitForSelector('#users-table tbody tr');
+  await page.fill('#new-user-name', 'dana');
+  await page.fill('#new-user-password', 'dana-password-1');
+  await page.selectOption('#new-user-role', 'user');
+  await page.click('#new-user button[type=submit]');
+  await page.waitForSelector('#users-table tr[data-name="dana"]');
+  check((await page.textContent('#users-table tr[data-name="dana"] .user-role')) === 'user', 'user dana added as user');
+  await page.click('#users-table tr[data-name="dana"] .new-token');
+  await page.waitForSelector('#new-token');
+  const token = (await page.textContent('#new-token')).trim();
+  check(/^[0-9a-f]{64}$/.test(token), 'a new API token is shown once');
+  await page.waitForSelector('#tokens-table tbody tr');
+  const tokenId = await page.getAttribute('#tokens-table tbody tr', 'data-id');
+  const info = await fetch(env.CAIRN_API_URL + '/services/server/info', { headers: { Authorization: 'Bearer ' + token } });
+  check(info.status === 200, 'the token authenticates on the management port');
+  await page.screenshot({ path: shots + '/users.png', fullPage: false });
+  await page.click(`#tokens-table tr[data-id="${tokenId}"] .revoke`);
+  await page.waitForFunction((id) => !document.querySelector(`#tokens-table tr[data-id="${id}"]`), tokenId);
+  const revoked = await fetch(env.CAIRN_API_URL + '/services/server/info', { headers: { Authorization: 'Bearer ' + token } });
+  check(revoked.status === 401, 'a revoked token is refused');
+  page.once('dialog', (d) => d.accept());
+  await page.click('#users-table tr[data-name="dana"] .delete-user');
+  await page.waitForFunction(() => !document.querySelector('#users-table tr[data-name="dana"]'));
+  check(true, 'user dana removed');
   await page.goto(url + '/search');
 
   // Logout ends the session.

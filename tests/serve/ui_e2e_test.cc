@@ -80,15 +80,20 @@ TEST(UiE2E, BrowserSessionMatchesCairnSearch) {
   ASSERT_EQ(ing2.status, 0) << ing2.err;
 
   const std::string port_file = dir + "/ui-port";
-  CairnProcess serve(
-      {"serve", "--data", data, "--port", "0", "--ui-port", "0", "--ui-port-file", port_file},
-      dir + "/serve", {{"CAIRN_ADMIN_PASSWORD", kPassword}});
-  for (int i = 0; i < 200 && !std::filesystem::exists(port_file); ++i) {
+  const std::string api_port_file = dir + "/api-port";
+  CairnProcess serve({"serve", "--data", data, "--port", "0", "--port-file", api_port_file,
+                      "--ui-port", "0", "--ui-port-file", port_file},
+                     dir + "/serve", {{"CAIRN_ADMIN_PASSWORD", kPassword}});
+  for (int i = 0;
+       i < 200 && !(std::filesystem::exists(port_file) && std::filesystem::exists(api_port_file));
+       ++i) {
     if (!serve.Running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   const int port = std::atoi(ReadWholeFile(port_file).c_str());
   ASSERT_GT(port, 0) << serve.err();
+  const int api_port = std::atoi(ReadWholeFile(api_port_file).c_str());
+  ASSERT_GT(api_port, 0) << serve.err();
   EXPECT_NE(serve.err().find("web UI on http://127.0.0.1:" + std::to_string(port)),
             std::string::npos);
 
@@ -96,13 +101,14 @@ TEST(UiE2E, BrowserSessionMatchesCairnSearch) {
   std::filesystem::create_directories(shots);
   auto run = RunCommand("cd " + std::string(CAIRN_SOURCE_DIR) +
                         " && env CAIRN_UI_URL=http://127.0.0.1:" + std::to_string(port) +
+                        " CAIRN_API_URL=http://127.0.0.1:" + std::to_string(api_port) +
                         " CAIRN_USER=admin CAIRN_PASSWORD=" + kPassword +
                         " CAIRN_BIN=" + CairnBinary() + " CAIRN_DATA=" + data +
                         " CAIRN_SHOTS=" + shots + " node tests/serve/ui_browser.mjs 2>&1");
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("all ok"), std::string::npos) << run.output;
   for (const char* png : {"login.png", "search.png", "narrowed.png", "xss.png", "timechart.png",
-                          "saved.png", "aws.png"}) {
+                          "saved.png", "aws.png", "users.png"}) {
     EXPECT_TRUE(std::filesystem::exists(shots + "/" + png)) << png;
   }
 

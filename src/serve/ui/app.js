@@ -622,6 +622,72 @@ async function statusPage(view) {
         : el('p', { class: 'muted' }, 'No index yet.')));
 }
 
+// ---- users and API tokens (admins) ------------------------------------------------------------
+async function usersPage(view, me) {
+  if (me.role !== 'admin') {
+    view.replaceChildren(el('h2', {}, 'Users'), el('p', { class: 'muted' }, 'Only admins manage users and tokens.'));
+    return;
+  }
+  const msg = el('div', { id: 'users-msg' });
+  const usersBox = el('div', { class: 'panel', id: 'users' });
+  const tokensBox = el('div', { class: 'panel', id: 'tokens' });
+  const shown = el('div', { id: 'token-shown' });
+  // Runs a change, shows its error or `done`, and draws the lists again.
+  const change = async (path, form, done) => {
+    msg.replaceChildren();
+    try {
+      const r = await api(path, form);
+      if (done) msg.replaceChildren(el('div', { class: 'msg info' }, done(r)));
+    } catch (err) {
+      msg.replaceChildren(el('div', { class: 'msg' }, err.message));
+    }
+    await render();
+  };
+  const name = el('input', { id: 'new-user-name', placeholder: 'name', autocomplete: 'off' });
+  const pass = el('input', { id: 'new-user-password', type: 'password', placeholder: 'password (8+ characters)', autocomplete: 'new-password' });
+  const role = el('select', { id: 'new-user-role' }, el('option', { value: 'user' }, 'user'), el('option', { value: 'admin' }, 'admin'));
+  const add = el('form', { class: 'toolbar', id: 'new-user', onsubmit: (e) => {
+    e.preventDefault();
+    change('/api/users', { name: name.value, role: role.value, password: pass.value }, () => `User ${name.value} created.`)
+      .then(() => { name.value = ''; pass.value = ''; });
+  } }, name, pass, role, el('button', { type: 'submit', class: 'primary' }, 'Add user'));
+  view.replaceChildren(el('h2', {}, 'Users and API tokens'), msg, add, usersBox, shown, tokensBox);
+
+  async function render() {
+    const list = await api('/api/users');
+    const tb = el('tbody');
+    for (const u of list.users) {
+      const newPass = el('input', { type: 'password', placeholder: 'new password', class: 'user-password', autocomplete: 'new-password' });
+      const other = u.role === 'admin' ? 'user' : 'admin';
+      tb.append(el('tr', { 'data-name': u.name },
+        el('td', {}, u.name), el('td', { class: 'user-role' }, u.role), el('td', {}, String(u.tokens)),
+        el('td', {},
+          el('button', { type: 'button', class: 'make-role', onclick: () => change('/api/users/' + encodeURIComponent(u.name), { role: other }, () => `${u.name} is now ${other}.`) }, 'Make ' + other), ' ',
+          newPass, el('button', { type: 'button', onclick: () => change('/api/users/' + encodeURIComponent(u.name), { password: newPass.value }, () => `Password of ${u.name} changed.`) }, 'Set password'), ' ',
+          el('button', { type: 'button', class: 'new-token', onclick: () => change('/api/tokens', { owner: u.name }, (r) => {
+            // Shown once: only its hash is kept.
+            shown.replaceChildren(el('div', { class: 'panel' }, el('p', {}, `New API token for ${u.name} (copy it now; it is not shown again):`),
+              el('code', { id: 'new-token' }, r.token)));
+            return `Token ${r.id} created.`;
+          }) }, 'New API token'), ' ',
+          el('button', { type: 'button', class: 'delete-user', onclick: () => {
+            if (confirm('Remove user ' + u.name + ' and their API tokens?')) change('/api/users/' + encodeURIComponent(u.name) + '/delete', {}, () => `User ${u.name} removed.`);
+          } }, 'Remove'))));
+    }
+    usersBox.replaceChildren(el('h3', {}, 'Users'), el('table', { class: 'stats', id: 'users-table' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'Role'), el('th', {}, 'API tokens'), el('th', {}, ''))), tb));
+    const tt = el('tbody');
+    for (const t of list.tokens) {
+      tt.append(el('tr', { 'data-id': t.id }, el('td', {}, el('code', {}, t.id)), el('td', {}, t.owner),
+        el('td', {}, el('button', { type: 'button', class: 'revoke', onclick: () => change('/api/tokens/' + encodeURIComponent(t.id) + '/delete', {}, () => `Token ${t.id} revoked.`) }, 'Revoke'))));
+    }
+    tokensBox.replaceChildren(el('h3', {}, 'API tokens'), list.tokens.length
+      ? el('table', { class: 'stats', id: 'tokens-table' }, el('thead', {}, el('tr', {}, el('th', {}, 'Id'), el('th', {}, 'User'), el('th', {}, ''))), tt)
+      : el('p', { class: 'muted' }, 'No API tokens.'));
+  }
+  await render();
+}
+
 // ---- start ----------------------------------------------------------------------------------
 async function main() {
   const me = await api('/api/me');
@@ -630,12 +696,14 @@ async function main() {
   document.getElementById('user').textContent = me.user;
   const view = document.getElementById('view');
   const path = location.pathname;
-  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status']]) {
+  document.getElementById('nav-users').hidden = me.role !== 'admin';
+  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status'], ['/users', 'nav-users']]) {
     document.getElementById(id).classList.toggle('active', path === p);
   }
   if (path === '/saved') await savedPage(view);
   else if (path === '/aws') await awsPage(view);
   else if (path === '/status') await statusPage(view);
+  else if (path === '/users') await usersPage(view, me);
   else searchPage(view);
 }
 main().catch((err) => {
