@@ -287,8 +287,8 @@ Result<std::vector<SavedSearch>> LoadSaved(const ServeContext* ctx) {
   return ParseSavedSearches(text, path);
 }
 
-std::string SavedJson(const std::vector<SavedSearch>& list) {
-  std::string out = "{\"saved\":[";
+std::string SavedJson(const std::vector<SavedSearch>& list, std::string_view key = "saved") {
+  std::string out = "{\"" + std::string(key) + "\":[";
   for (size_t i = 0; i < list.size(); ++i) {
     if (i > 0) out += ',';
     const auto& s = list[i];
@@ -302,7 +302,9 @@ std::string SavedJson(const std::vector<SavedSearch>& list) {
     AppendJsonString(&out, s.latest_time);
     out += ",\"description\":";
     AppendJsonString(&out, s.description);
-    out += '}';
+    out += ",\"visualization\":";
+    AppendJsonString(&out, s.visualization);
+    out += s.builtin ? ",\"builtin\":true}" : ",\"builtin\":false}";
   }
   out += "]}";
   return out;
@@ -349,8 +351,11 @@ Result<std::vector<SavedSearch>> ParseSavedSearches(const std::string& text,
   std::vector<SavedSearch> out;
   for (const ConfStanza& st : conf.stanzas) {
     if (st.name == "default") continue;
-    out.push_back(SavedSearch{st.name, get(st, "search"), get(st, "dispatch.earliest_time"),
-                              get(st, "dispatch.latest_time"), get(st, "description")});
+    SavedSearch s{st.name, get(st, "search"), get(st, "dispatch.earliest_time"),
+                  get(st, "dispatch.latest_time"), get(st, "description")};
+    if (get(st, "display.general.type") != "statistics")
+      s.visualization = get(st, "display.visualizations.charting.chart");
+    out.push_back(std::move(s));
   }
   return out;
 }
@@ -365,6 +370,10 @@ std::string FormatSavedSearches(const std::vector<SavedSearch>& searches) {
       out += "dispatch.earliest_time = " + OneLine(s.earliest_time) + "\n";
     if (!s.latest_time.empty()) out += "dispatch.latest_time = " + OneLine(s.latest_time) + "\n";
     if (!s.description.empty()) out += "description = " + OneLine(s.description) + "\n";
+    if (!s.visualization.empty()) {
+      out += "display.general.type = visualizations\n";
+      out += "display.visualizations.charting.chart = " + OneLine(s.visualization) + "\n";
+    }
   }
   return out;
 }
@@ -383,6 +392,10 @@ Status ValidateSavedSearch(const SavedSearch& s) {
   }
   if (s.search.find_first_not_of(" \t\r\n") == std::string::npos) {
     return InvalidArgument("a saved search needs a search");
+  }
+  if (!s.visualization.empty() && s.visualization != "line" && s.visualization != "column" &&
+      s.visualization != "bar" && s.visualization != "pie") {
+    return InvalidArgument("a saved search's visualization is line, column, bar, pie or none");
   }
   return Status::Ok();
 }
@@ -574,12 +587,19 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     std::lock_guard<std::mutex> l(saved_mu);
     auto list = LoadSaved(ctx);
     if (!list.ok()) return JsonError(500, list.status().message());
-    return Json(200, SavedJson(*list));
+    return Json(200, SavedJson(WithBuiltinSearches(*list)));
+  });
+  router->Add("GET", "/api/overview", [ctx](Request&) {
+    std::lock_guard<std::mutex> l(saved_mu);
+    auto list = LoadSaved(ctx);
+    if (!list.ok()) return JsonError(500, list.status().message());
+    return Json(200, SavedJson(OverviewPanels(*list), "panels"));
   });
   post("/api/saved", [ctx](Request& req) {
     SavedSearch s{req.form.Get("name", ""), req.form.Get("search", ""),
                   req.form.Get("earliest_time", ""), req.form.Get("latest_time", ""),
                   req.form.Get("description", "")};
+    s.visualization = req.form.Get("visualization", "");
     if (Status v = ValidateSavedSearch(s); !v.ok()) return JsonError(400, v.message());
     std::lock_guard<std::mutex> l(saved_mu);
     auto loaded = LoadSaved(ctx);
@@ -600,7 +620,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
       return JsonError(500, "Could not save the search");
     }
     log::Info("serve: user {} saved search {:?}", req.user->name, s.name);
-    return Json(200, SavedJson(list));
+    return Json(200, SavedJson(WithBuiltinSearches(list)));
   });
   post("/api/saved/delete", [ctx](Request& req) {
     const std::string name = req.form.Get("name", "");
@@ -614,7 +634,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     list.erase(it, list.end());
     Status st = WriteFileAtomic(FileSystem::Default(), SavedPath(ctx), FormatSavedSearches(list));
     if (!st.ok()) return JsonError(500, "Could not save the searches");
-    return Json(200, SavedJson(list));
+    return Json(200, SavedJson(WithBuiltinSearches(list)));
   });
 }
 

@@ -24,9 +24,22 @@ struct SavedSearch {
   std::string earliest_time;
   std::string latest_time;
   std::string description;
+  // How a dashboard panel draws it: line, column, bar or pie (Splunk's
+  // display.visualizations.charting.chart); "" for a table (display.general.type = statistics).
+  std::string visualization;
+  bool builtin = false;  // one of the overview's panels compiled into cairn (not in the file)
 };
 
-// Parses savedsearches.conf text (other keys are ignored; a "\" at a line's end continues it).
+// The AWS overview's panels: the built-in saved searches (conf/aws_overview_savedsearches.conf),
+// each replaced by the user's saved search of the same name (which keeps the built-in's
+// visualization when it names none), then the user's saved searches named "AWS overview: ...".
+std::vector<SavedSearch> OverviewPanels(const std::vector<SavedSearch>& saved);
+inline constexpr std::string_view kOverviewPrefix = "AWS overview: ";
+// The user's saved searches, then the built-in ones no saved search of the same name replaces.
+std::vector<SavedSearch> WithBuiltinSearches(const std::vector<SavedSearch>& saved);
+
+// Parses savedsearches.conf text (keys other than SavedSearch's are ignored; a "\" at a line's end
+// continues it).
 Result<std::vector<SavedSearch>> ParseSavedSearches(const std::string& text,
                                                     std::string_view origin = "savedsearches.conf");
 std::string FormatSavedSearches(const std::vector<SavedSearch>& searches);

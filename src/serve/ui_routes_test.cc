@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/testing.h"
+#include "query/parser.h"
 #include "serve/auth.h"
 #include "serve/rest.h"
 #include "serve/rest_ui.h"
@@ -314,6 +315,50 @@ TEST(SavedSearches, ParseFormatAndValidate) {
   EXPECT_FALSE(ValidateSavedSearch({"name", "  ", "", "", ""}).ok());
   EXPECT_EQ(CookieValue("a=1; cairn_session=abc; b=2", "cairn_session"), "abc");
   EXPECT_EQ(CookieValue("xcairn_session=abc", "cairn_session"), "");
+}
+
+// The AWS overview's panels are saved searches: built in (each valid SPL, drawn as a chart or a
+// table), replaced by a saved search of the same name, added to by one named "AWS overview: ...".
+TEST(SavedSearches, OverviewPanelsAreSavedSearches) {
+  const auto builtin = OverviewPanels({});
+  ASSERT_GE(builtin.size(), 10u);
+  size_t charts = 0;
+  for (const auto& p : builtin) {
+    EXPECT_TRUE(p.name.starts_with(kOverviewPrefix)) << p.name;
+    EXPECT_TRUE(p.builtin);
+    EXPECT_TRUE(ValidateSavedSearch(p).ok()) << p.name;
+    EXPECT_TRUE(query::ParseSpl(p.search).ok()) << p.name << ": " << p.search;
+    EXPECT_EQ(p.earliest_time, "-7d") << p.name;  // from the file's [default]
+    charts += !p.visualization.empty();
+  }
+  EXPECT_GE(charts, 5u);
+  EXPECT_LT(charts, builtin.size());  // some are tables
+
+  const std::string top = "AWS overview: Top event names";
+  const std::vector<SavedSearch> saved = {
+      {top, "index=* | top limit=3 eventName", "-1h", "", ""},
+      {"AWS overview: Mine", "index=* | stats count", "", "", "", "pie"},
+      {"Not a panel", "index=*", "", "", ""}};
+  const auto panels = OverviewPanels(saved);
+  ASSERT_EQ(panels.size(), builtin.size() + 1);
+  for (size_t i = 0; i < builtin.size(); ++i) {
+    EXPECT_EQ(panels[i].name, builtin[i].name);  // in the built-in order
+    if (panels[i].name == top) {
+      EXPECT_EQ(panels[i].search, "index=* | top limit=3 eventName");
+      EXPECT_FALSE(panels[i].builtin);
+      EXPECT_EQ(panels[i].visualization, builtin[i].visualization);  // kept
+    }
+  }
+  EXPECT_EQ(panels.back().name, "AWS overview: Mine");
+  EXPECT_EQ(panels.back().visualization, "pie");
+  const auto listed = WithBuiltinSearches(saved);
+  EXPECT_EQ(listed.size(), saved.size() + builtin.size() - 1);
+  // The visualization survives the file, and a bad one is refused.
+  auto again = ParseSavedSearches(FormatSavedSearches(saved));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[1].visualization, "pie");
+  EXPECT_EQ((*again)[0].visualization, "");
+  EXPECT_FALSE(ValidateSavedSearch({"n", "x", "", "", "", "scatter"}).ok());
 }
 
 // The users page's API: admins only, and every change needs the session's CSRF token.

@@ -179,6 +179,27 @@ try {
   await page.waitForURL(/\/search\?/);
   check((await waitDone(narrowed)) === m, 'saved search reopened and run');
 
+  // The overview's panels are saved searches: the built-in ones are listed (not deletable); one
+  // saved under a panel's name replaces that panel, one named "AWS overview: ..." adds a panel.
+  const replaced = 'index=* | top limit=3 eventName';
+  for (const [name, q] of [['AWS overview: Top event names', replaced],
+    ['AWS overview: IAM callers', 'eventSource=iam.amazonaws.com | stats count by userIdentity.arn']]) {
+    await page.goto(url + '/search');
+    await runSearch(q);
+    await page.click('#save');
+    await page.fill('#save-name', name);
+    await page.fill('#save-description', '');
+    await page.click('#save-submit');
+    await page.waitForFunction(() => document.querySelector('#save-result').textContent === 'Saved.');
+  }
+  const saved = await (await page.request.get(url + '/api/saved')).json();
+  const builtins = saved.saved.filter((s) => s.builtin);
+  check(builtins.length >= 10 && builtins.every((s) => s.name.startsWith('AWS overview: ')) &&
+    !builtins.some((s) => s.name === 'AWS overview: Top event names'), `${builtins.length} built-in panels listed as saved searches`);
+  await page.goto(url + '/saved');
+  await page.waitForSelector('tr[data-name="AWS overview: Events per hour"] .builtin');
+  check((await page.$$('tr[data-name="AWS overview: Events per hour"] button')).length === 0, 'a built-in saved search has no Delete button');
+
   // The AWS overview: every panel finishes.
   await page.goto(url + '/aws?earliest=&latest=');
   await page.waitForFunction(() => document.querySelectorAll('#aws-panels .panel').length > 0 &&
@@ -186,6 +207,13 @@ try {
   const broken = await page.$$eval('#aws-panels .msg', (ms) => ms.map((e) => e.textContent));
   check(broken.length === 0, 'AWS overview panels ran: ' + broken.join('; '));
   check((await page.$$("#aws-panels svg.chart")).length >= 3, 'AWS overview charts drawn');
+  const panelNames = await page.$$eval('#aws-panels .panel', (ps) => ps.map((p) => p.dataset.name));
+  check(panelNames.length === builtins.length + 2 && panelNames.includes('AWS overview: IAM callers'),
+    `overview: ${panelNames.length} panels, the added saved search among them`);
+  const topHref = await page.getAttribute('#aws-panels .panel[data-name="AWS overview: Top event names"] h3 a', 'href');
+  check(new URLSearchParams(topHref.split('?')[1]).get('q') === replaced, 'a saved search replaced its panel');
+  check((await page.$$('#aws-panels .panel[data-name="AWS overview: Top event names"] svg.chart')).length === 1,
+    'the replaced panel keeps the built-in one\'s chart');
   await page.screenshot({ path: shots + '/aws.png', fullPage: true });
 
   // The status page lists the store's index with its event count.

@@ -533,11 +533,12 @@ async function savedPage(view) {
     for (const s of list) {
       const href = '/search?' + new URLSearchParams({ q: s.search, earliest: s.earliest_time, latest: s.latest_time });
       tb.append(el('tr', { 'data-name': s.name },
-        el('td', {}, el('a', { href, class: 'saved-run' }, s.name)),
+        el('td', {}, el('a', { href, class: 'saved-run' }, s.name), s.builtin ? el('span', { class: 'muted builtin' }, ' (built in)') : null),
         el('td', {}, el('code', {}, s.search)),
         el('td', {}, (s.earliest_time || 'all time') + (s.latest_time ? ' → ' + s.latest_time : '')),
         el('td', {}, s.description),
-        el('td', {}, el('button', { type: 'button', onclick: async () => {
+        // A built-in one is replaced by saving a search under its name, not deleted.
+        el('td', {}, s.builtin ? '' : el('button', { type: 'button', onclick: async () => {
           if (!confirm('Delete saved search ' + s.name + '?')) return;
           render((await api('/api/saved/delete', { name: s.name })).saved);
         } }, 'Delete'))));
@@ -549,23 +550,8 @@ async function savedPage(view) {
 }
 
 // ---- AWS overview -------------------------------------------------------------------------
-const AWS_PANELS = [
-  ['Events per hour', 'index=* | timechart span=1h count', 'line'],
-  ['Events by region', 'index=* | timechart count by awsRegion', 'line'],
-  ['Top event names', 'index=* | top limit=10 eventName', 'column'],
-  ['Top principals (ARN)', 'index=* | top limit=10 userIdentity.arn', 'table'],
-  ['Errors by code', 'index=* errorCode=* errorCode!=success | stats count by errorCode | sort - count | head 10', 'column'],
-  ['Access denied', 'index=* errorCode=AccessDenied OR errorCode=*UnauthorizedOperation | stats count by eventName, userIdentity.arn | sort - count | head 10', 'table'],
-  ['Console sign-ins', 'index=* eventName=ConsoleLogin | stats count by responseElements.ConsoleLogin, additionalEventData.MFAUsed', 'table'],
-  ['Trail changes', 'index=* eventSource=cloudtrail.amazonaws.com (eventName=StopLogging OR eventName=DeleteTrail OR eventName=UpdateTrail OR eventName=CreateTrail OR eventName=PutEventSelectors) | table _time eventName userIdentity.arn awsRegion errorCode', 'table'],
-  ['IAM changes', 'index=* eventSource=iam.amazonaws.com NOT eventName=Get* NOT eventName=List* | stats count by eventName | sort - count | head 15', 'column'],
-  ['Security group changes', 'index=* eventName=AuthorizeSecurityGroup* OR eventName=RevokeSecurityGroup* OR eventName=CreateSecurityGroup OR eventName=DeleteSecurityGroup | stats count by eventName, userIdentity.arn | sort - count', 'table'],
-  // Costs from the billing reports (cairn billing; no results until a report is loaded): the CUR's
-  // fields or the Detailed Billing Report's, whichever an event has (docs/billing.md).
-  ['Cost by service', "index=aws-billing | eval cost=coalesce('lineItem/UnblendedCost', UnBlendedCost), service=coalesce('product/ProductName', ProductName) | stats sum(cost) as cost by service | sort - cost | head 10", 'column'],
-  ['Cost by account', "index=aws-billing | eval cost=coalesce('lineItem/UnblendedCost', UnBlendedCost), account=coalesce('lineItem/UsageAccountId', LinkedAccountId, PayerAccountId) | stats sum(cost) as cost by account | sort - cost | head 10", 'table'],
-];
-
+// Its panels are saved searches (/api/overview): built into cairn, each replaced by a saved search
+// of the same name, plus any saved search named "AWS overview: ...".
 async function awsPage(view) {
   const params = new URLSearchParams(location.search);
   const grid = el('div', { class: 'grid', id: 'aws-panels' });
@@ -576,14 +562,17 @@ async function awsPage(view) {
     const g = ++gen;
     const [earliest, latest] = picker.get();
     grid.replaceChildren();
-    const boxes = AWS_PANELS.map(([title, search]) => {
+    const panels = (await api('/api/overview')).panels;
+    if (g !== gen) return;
+    const boxes = panels.map((p) => {
       const body = el('div', { class: 'panel-body' }, el('p', { class: 'muted' }, 'Running…'));
-      const href = '/search?' + new URLSearchParams({ q: search, earliest, latest });
-      grid.append(el('section', { class: 'panel' }, el('h3', {}, title, ' ', el('a', { href }, '↗ open')), body));
+      const href = '/search?' + new URLSearchParams({ q: p.search, earliest, latest });
+      grid.append(el('section', { class: 'panel', 'data-name': p.name, title: p.description || '' },
+        el('h3', {}, p.name.replace(/^AWS overview: /, ''), ' ', el('a', { href }, '↗ open')), body));
       return body;
     });
-    for (let i = 0; i < AWS_PANELS.length; i++) {
-      const [, search, type] = AWS_PANELS[i];
+    for (let i = 0; i < panels.length; i++) {
+      const { search, visualization: type } = panels[i];
       try {
         const s = await runJob(search, earliest, latest);
         if (g !== gen) return;
@@ -592,7 +581,7 @@ async function awsPage(view) {
         const rows = r.results || [];
         boxes[i].replaceChildren();
         if (!rows.length) boxes[i].append(el('p', { class: 'muted' }, 'No results.'));
-        else if (type === 'table') boxes[i].append(statsTable(fields, rows.slice(0, 20)));
+        else if (!type) boxes[i].append(statsTable(fields, rows.slice(0, 20)));
         else drawChart(boxes[i], fields.filter((f) => f !== 'percent'), rows, type);
       } catch (err) {
         boxes[i].replaceChildren(el('div', { class: 'msg' }, err.message));
