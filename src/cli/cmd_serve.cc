@@ -160,7 +160,9 @@ int RunServe(Globals* g, const ServeFlags& f) {
                           "hec_tls_cert",
                           "hec_tls_key",
                           "hec_max_body_bytes",
-                          "hec_max_pending_events"}) {
+                          "hec_max_pending_events",
+                          "hec_ack_gather_ms",
+                          "hec_ack_gather_events"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);
@@ -315,6 +317,13 @@ int RunServe(Globals* g, const ServeFlags& f) {
                    &hio.max_pending_events)) {
       return kExitUsage;
     }
+    int64_t gather_ms = hio.ack_gather.count();
+    if (!ConfigInt(config, "serve.hec_ack_gather_ms", gather_ms, &gather_ms) ||
+        !ConfigInt(config, "serve.hec_ack_gather_events", hio.ack_gather_events,
+                   &hio.ack_gather_events)) {
+      return kExitUsage;
+    }
+    hio.ack_gather = std::chrono::milliseconds(gather_ms);
     hec_ingest = std::make_unique<serve::HecIngest>(hio);
     hec_ctx.ingest = hec_ingest.get();
     serve::RegisterHecRoutes(&hec_router, &hec_ctx);
