@@ -931,6 +931,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
   std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
     return a.seg->max_time() > b.seg->max_time();
   });
+  progress_total_ += targets.size();
   size_t batch_size = 256;
   if (request.limit >= 0 && stats.exact)
     batch_size = std::clamp<size_t>(static_cast<size_t>(request.limit), 1, 256);
@@ -1030,6 +1031,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
         batch.clear();
       }
     }
+    progress_done_ += j - i;
     i = j;
   }
   if (!stop && !batch.empty()) sink(batch);
@@ -1050,6 +1052,7 @@ Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
   std::stable_sort(targets.begin(), targets.end(), [](const Target& a, const Target& b) {
     return a.last - a.first > b.last - b.first;
   });
+  progress_total_ += targets.size();
   workers = std::max(1, std::min<int>(workers, static_cast<int>(targets.size())));
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
@@ -1066,6 +1069,7 @@ Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
     batch.exact = stats.exact;
     for (size_t i = next++; i < targets.size() && !stop; i = next++) {
       Target& t = targets[i];
+      progress_done_++;
       auto cand = Candidates(t, request);
       if (!cand.ok()) return fail(cand.status());
       if (cand->isEmpty()) continue;
@@ -1288,6 +1292,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
   };
   auto segment = [&](size_t ti, int w) -> Status {
     Target& t = targets[ti];
+    progress_done_++;
     std::map<GroupKey, uint64_t>& counts_by_group = worker_counts[static_cast<size_t>(w)];
     std::vector<Row>& rows = worker_rows[static_cast<size_t>(w)];
     auto dc_row = [&](const GroupKey& key, size_t d, Values values) {
@@ -1531,6 +1536,7 @@ Result<bool> StoreEventSource::PreAggregate(const ScanRequest& request, const Co
     }
     return push_rows();
   };
+  progress_total_ += targets.size();
   RETURN_IF_ERROR(ParallelFor(targets.size(), workers, kAloneFor, segment));
   stats.candidates = candidates;
   std::map<GroupKey, uint64_t> counts_by_group = std::move(worker_counts[0]);

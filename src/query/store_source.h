@@ -26,6 +26,7 @@
 // Thread safety: Scan, PreAggregate and Explain may run concurrently; each
 // takes its own snapshots of the store. The store must outlive the source.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,12 @@ class StoreEventSource final : public EventSource {
   std::string Explain(const ScanRequest& request, const Command* next) override;
 
   StoreScanStats last_stats() const;
+  // How far the searches on this source have come: segments taken up, of the segments their
+  // scans and aggregations chose (summed over every scan since the source was made). A search's
+  // doneProgress is the ratio (approximate: segments differ in size).
+  std::pair<uint64_t, uint64_t> Progress() const {
+    return {progress_done_.load(), progress_total_.load()};
+  }
   // What allow_partial passed over (each unreadable segment once, in the order met): the search's
   // results lack those segments' events.
   std::vector<std::string> warnings() const;
@@ -81,6 +88,7 @@ class StoreEventSource final : public EventSource {
   struct Target;
 
  private:
+  std::atomic<uint64_t> progress_done_{0}, progress_total_{0};
   Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
   // Fails, or under allow_partial records a warning, for each segment of `snap` that cannot be
   // read and may hold events the request asks for (its time range meets the request's and its

@@ -168,9 +168,12 @@ class Job {
     s.owner = req.owner;
     s.state = state;
     s.finalized = finalized;
-    s.progress = state == DispatchState::kDone || state == DispatchState::kFailed ? 1.0
-                 : state == DispatchState::kRunning                               ? 0.5
-                                                                                  : 0.0;
+    s.progress = state == DispatchState::kDone || state == DispatchState::kFailed ? 1.0 : 0.0;
+    if (state == DispatchState::kRunning && store_source != nullptr) {
+      // The share of the segments the search has taken up, short of 1 until it is done.
+      auto [done, total] = store_source->Progress();
+      s.progress = total == 0 ? 0.0 : std::min(0.99, static_cast<double>(done) / total);
+    }
     s.scan_count = scanned.load();
     s.event_count = state == DispatchState::kDone ? event_count : scanned.load();
     s.result_count = result_count;

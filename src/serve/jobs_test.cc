@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "common/testing.h"
@@ -168,6 +169,38 @@ TEST_F(JobsTest, WorkersBoundRunningSearchesCancelAndFinalizeStopThem) {
   }
   for (int i = 0; i < 2; ++i)
     EXPECT_EQ(jobs.Wait(sids[static_cast<size_t>(i)], "alice", false)->state, DispatchState::kDone);
+}
+
+// doneProgress follows the segments a running search has taken up: it rises, stays below 1
+// while the search runs, and is 1 when it is done.
+TEST_F(JobsTest, ProgressFollowsTheSegmentsScanned) {
+  for (int i = 1; i < 8; ++i) {
+    ASSERT_TRUE(store_
+                    ->Commit("main", store::testing::SyntheticBatch(
+                                         i * 3000, 3000, kStart + i * 3'600'000, 3'600'000))
+                    .ok());
+  }
+  JobManager jobs(Options());
+  auto sid = jobs.Create(
+      Req("search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", "
+          "\"y\") | stats dc(b)"));
+  ASSERT_TRUE(sid.ok()) << sid.status().ToString();
+  double last = 0;
+  std::set<double> between;
+  for (int i = 0; i < 5000; ++i) {
+    auto st = jobs.Status(*sid, "alice", false);
+    ASSERT_TRUE(st.ok());
+    if (st->state == DispatchState::kDone) break;
+    EXPECT_GE(st->progress, last);
+    EXPECT_LT(st->progress, 1.0);
+    last = st->progress;
+    if (st->progress > 0) between.insert(st->progress);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto done = jobs.Wait(*sid, "alice", false);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->progress, 1.0);
+  EXPECT_GE(between.size(), 2u);  // seen at least two steps on the way
 }
 
 TEST_F(JobsTest, AnotherUsersSearchDoesNotWaitBehindAllOfOnesUsers) {
