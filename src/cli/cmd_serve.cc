@@ -162,7 +162,8 @@ int RunServe(Globals* g, const ServeFlags& f) {
                           "hec_max_body_bytes",
                           "hec_max_pending_events",
                           "hec_ack_gather_ms",
-                          "hec_ack_gather_events"}) {
+                          "hec_ack_gather_events",
+                          "hec_committers"}) {
       keys.push_back(std::string("serve.") + k);
     }
     setup->config.LoadEnvironment(environment, keys);
@@ -320,10 +321,15 @@ int RunServe(Globals* g, const ServeFlags& f) {
     int64_t gather_ms = hio.ack_gather.count();
     if (!ConfigInt(config, "serve.hec_ack_gather_ms", gather_ms, &gather_ms) ||
         !ConfigInt(config, "serve.hec_ack_gather_events", hio.ack_gather_events,
-                   &hio.ack_gather_events)) {
+                   &hio.ack_gather_events) ||
+        !ConfigInt(config, "serve.hec_committers", hio.committers, &hio.committers)) {
       return kExitUsage;
     }
     hio.ack_gather = std::chrono::milliseconds(gather_ms);
+    if (hio.committers < 1 || hio.committers > 16) {
+      std::fprintf(stderr, "cairn serve: serve.hec_committers must be 1 to 16\n");
+      return kExitUsage;
+    }
     hec_ingest = std::make_unique<serve::HecIngest>(hio);
     hec_ctx.ingest = hec_ingest.get();
     serve::RegisterHecRoutes(&hec_router, &hec_ctx);

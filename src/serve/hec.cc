@@ -660,7 +660,9 @@ HecIngest::HecIngest(HecIngestOptions options) : options_(std::move(options)) {
   if (options_.rules != nullptr) {
     correlator_ = std::make_unique<detect::StreamingCorrelator>(options_.rules);
   }
-  thread_ = std::thread([this] { Run(); });
+  for (int i = 0; i < std::max(1, options_.committers); ++i) {
+    threads_.emplace_back([this] { Run(); });
+  }
 }
 
 HecIngest::~HecIngest() { Stop(); }
@@ -743,13 +745,15 @@ HecIngestStats HecIngest::stats() const {
 }
 
 void HecIngest::Stop() {
+  std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
+    if (stopping_) return;
     stopping_ = true;
+    threads.swap(threads_);
     cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  for (auto& t : threads) t.join();
   if (correlator_ != nullptr && options_.store != nullptr) {
     // The correlations' windows still open are final at the stop.
     auto stored = detect::StoreAlerts(options_.store, correlator_->Flush());
@@ -757,8 +761,8 @@ void HecIngest::Stop() {
   }
 }
 
-// The committer: takes everything queued (group commit), commits it index by index, then tells
-// each request's ticket.
+// A committer: takes everything queued (group commit), commits it index by index, then tells
+// each request's ticket. Several run at once: while one commits, the next gathers.
 void HecIngest::Run() {
   while (true) {
     std::deque<std::pair<HecBatch, std::shared_ptr<Ticket>>> work;

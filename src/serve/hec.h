@@ -148,6 +148,9 @@ struct HecIngestOptions {
   // sender waiting for its commit ends the wait at once. serve.hec_ack_gather_ms / _events.
   std::chrono::milliseconds ack_gather{1000};
   size_t ack_gather_events = 50'000;
+  // Committer threads: with more than one, while one commits (parsing and indexing the events,
+  // most of HEC's CPU) another gathers and commits the next batch. serve.hec_committers.
+  int committers = 1;
 };
 
 struct HecIngestStats {
@@ -193,7 +196,7 @@ class HecIngest {
   };
   std::map<std::string, Channel> channels_;
   HecIngestStats stats_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;  // the committers
 };
 
 }  // namespace cairn::serve
