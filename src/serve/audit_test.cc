@@ -35,7 +35,7 @@ class AuditTest : public ::testing::Test {
         store_->Commit("main", store::testing::SyntheticBatch(0, 500, kStart, 3'600'000)).ok());
   }
   void TearDown() override {
-    store_->Close();
+    (void)store_->Close();
     std::filesystem::remove_all(dir_);
   }
   // The rows of `spl` over the store, each row's cells joined by '|', rows by '\n'.

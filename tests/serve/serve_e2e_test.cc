@@ -409,7 +409,7 @@ TEST_F(ServeE2E, LoginsAndSearchesAreAuditedWithoutSecrets) {
     EXPECT_EQ(all.out.find("_audit"), std::string::npos) << spl << ": " << all.out;
     EXPECT_NE(all.out.find("aws-cloudtrail"), std::string::npos) << spl << ": " << all.out;
   }
-  auto list = Cairn("index list --data " + data_);
+  auto list = Cairn("--data " + data_ + " index list");
   EXPECT_NE(list.out.find("_audit"), std::string::npos) << list.out;
 
   ::kill(serve->pid(), SIGTERM);
