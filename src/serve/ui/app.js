@@ -622,7 +622,7 @@ async function statusPage(view) {
   const rows = st.indexes.map((i) => ({ index: i.name, events: String(i.events), segments: String(i.segments),
     size: fmtBytes(i.bytes), earliest: fmtMs(i.min_time_ms), latest: fmtMs(i.max_time_ms), 'broken segments': String(i.broken_segments) }));
   const collectors = (st.collectors || []).map((c) => ({ input: c.name, queue: c.queue, region: c.region, index: c.index,
-    state: c.state, messages: `${c.messages_done} / ${c.messages_received}`, events: String(c.events_collected),
+    state: c.state, 'messages done / received': `${c.messages_done} / ${c.messages_received}`, events: String(c.events_collected),
     'last poll': fmtMs(c.last_poll_ms),
     lag: c.lag_seconds === null ? '' : fmtLag(c.lag_seconds) + (c.lag_basis === 'oldest_message' ? ' (oldest message)' : ''),
     'last error': c.last_error ? `${fmtMs(c.last_error_ms)} ${c.last_error}` : '' }));
@@ -634,7 +634,7 @@ async function statusPage(view) {
       rows.length ? statsTable(['index', 'events', 'segments', 'size', 'earliest', 'latest', 'broken segments'], rows)
         : el('p', { class: 'muted' }, 'No index yet.')),
     el('div', { class: 'panel', id: 'status-collectors' }, el('h3', {}, 'Collectors'),
-      collectors.length ? statsTable(['input', 'queue', 'region', 'index', 'state', 'messages', 'events', 'last poll', 'lag', 'last error'], collectors)
+      collectors.length ? statsTable(['input', 'queue', 'region', 'index', 'state', 'messages done / received', 'events', 'last poll', 'lag', 'last error'], collectors)
         : el('p', { class: 'muted' }, 'No collector runs in this server.')),
     el('div', { class: 'panel', id: 'status-errors' }, el('h3', {}, 'Recent warnings and errors'),
       errors.length ? statsTable(['time', 'level', 'message'], errors)
