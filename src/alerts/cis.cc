@@ -33,7 +33,7 @@ Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
   if (!searches.ok()) return searches.status();
   query::StoreSourceOptions src_opts;
   for (const auto& idx : store->ListIndexes()) {
-    if (idx != "alerts") src_opts.indexes.push_back(idx);
+    if (idx != "alerts" && !query::IsInternalIndex(idx)) src_opts.indexes.push_back(idx);
   }
   if (src_opts.indexes.empty()) src_opts.indexes.push_back("main");
   query::StoreEventSource source(store, src_opts);

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <set>
 #include <tuple>
@@ -280,10 +281,11 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
   SearchState& state = state_[search.name];
 
   // The search, over the window, "now" being the scheduled time. Without index=, every index but
-  // the alerts index (an alert search must not find its own alerts).
+  // the alerts index (an alert search must not find its own alerts) and the internal ones.
   query::StoreSourceOptions src_opts;
   for (const auto& idx : opt_.store->ListIndexes()) {
-    if (idx != detect::kAlertsIndex) src_opts.indexes.push_back(idx);
+    if (idx != detect::kAlertsIndex && !query::IsInternalIndex(idx))
+      src_opts.indexes.push_back(idx);
   }
   if (src_opts.indexes.empty()) src_opts.indexes.push_back("main");
   query::StoreEventSource source(opt_.store, src_opts);
@@ -624,8 +626,13 @@ Result<std::vector<RunOutcome>> Scheduler::RunDue() {
     const auto [t, i] = due[k];
     if (stop_.load()) break;
     const SavedSearch& s = searches_[i];
+    const auto started = std::chrono::steady_clock::now();
     auto r = RunWindow(s, t, /*dry_run=*/false);
     if (!r.ok()) return r.status();  // storage: stop, the window stays due
+    if (observer_) {
+      observer_(s, *r,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
     SearchState& st = state_[s.name];
     if (!r->status.ok()) {
       ++st.search_failures;

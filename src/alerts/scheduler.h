@@ -107,6 +107,12 @@ class Scheduler {
   // time of any search, waking at least every second to notice Stop().
   Status Loop();
   void Stop() { stop_.store(true); }
+  // Called by RunDue after each scheduled run, on the scheduler's thread, with the search, its
+  // outcome and how long it took in seconds (cairn serve writes it to its _audit index). Set it
+  // before Loop/RunDue start.
+  using RunObserver =
+      std::function<void(const SavedSearch& search, const RunOutcome& outcome, double seconds)>;
+  void SetRunObserver(RunObserver observer) { observer_ = std::move(observer); }
 
   // Runs `search` for the window of `scheduled_ms`. With `dry_run`, stores nothing, runs no
   // action and changes no state (cairn alerts test). Otherwise updates the in-memory state (the
@@ -131,6 +137,7 @@ class Scheduler {
   std::map<std::string, SearchState> state_;
   std::map<std::string, Status> invalid_;
   std::atomic<bool> stop_{false};
+  RunObserver observer_;
 };
 
 // Reads/writes the state file's JSON (exposed for tests).

@@ -22,6 +22,8 @@
 #include "collect/metrics.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/time_util.h"
+#include "serve/audit.h"
 #include "serve/auth.h"
 #include "serve/hec.h"
 #include "serve/jobs.h"
@@ -220,6 +222,15 @@ int RunServe(Globals* g, const ServeFlags& f) {
   }
   std::unique_ptr<store::Store> st = std::move(*opened);
 
+  // Every login and search into the internal index _audit (committed in the background; stopped,
+  // after a last commit, before the store closes).
+  serve::AuditLogOptions alo;
+  alo.store = st.get();
+  auto audit = std::make_unique<serve::AuditLog>(alo);
+  auth.SetAudit(audit.get());
+  // The status page's recent warnings and errors.
+  log::KeepRecent(50);
+
   if (auth.UserCount() == 0) {
     const char* pw = std::getenv("CAIRN_ADMIN_PASSWORD");
     if (pw != nullptr && *pw != '\0') {
@@ -250,6 +261,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
   if (!ConfigInt(config, "serve.search_concurrency", 16, &jo.concurrency)) return kExitUsage;
   if (!ConfigInt(config, "serve.search_threads", 1, &jo.search_threads)) return kExitUsage;
   jo.default_ttl_s = *job_ttl / 1000;
+  jo.audit = audit.get();
   auto jobs = std::make_unique<serve::JobManager>(jo);
 
   std::atomic<bool> stopping{false};
@@ -260,6 +272,14 @@ int RunServe(Globals* g, const ServeFlags& f) {
   ctx.data_dir = data_dir;
   ctx.splunk_version = config.GetString("serve.splunk_version", serve::kDefaultSplunkVersion);
   ctx.stopping = &stopping;
+  ctx.audit = audit.get();
+  // The status page asks the collectors (once they run) for their inputs' state; set here, before
+  // any server thread reads the context.
+  std::atomic<collect::Collector*> running_collector{nullptr};
+  ctx.collectors = [&running_collector] {
+    collect::Collector* c = running_collector.load();
+    return c != nullptr ? c->InputStatuses() : std::vector<collect::InputStatus>{};
+  };
   serve::Router router;
   serve::RegisterAllRoutes(&router, &ctx);
   serve::Router ui_router;  // the web UI on its own port (rest_ui.cc)
@@ -417,6 +437,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
     setup->options.store = st.get();
     setup->options.config.settings.metrics_listen.clear();  // served below, with the server's
     collector = std::make_unique<collect::Collector>(std::move(setup->options));
+    running_collector = collector.get();
     collector_thread = std::thread([&] {
       auto r = collector->Run();
       if (!r.ok()) {
@@ -440,6 +461,24 @@ int RunServe(Globals* g, const ServeFlags& f) {
       for (const auto& [name, why] : scheduler->invalid()) {
         log::Warn("serve: saved search \"{}\" cannot run: {}", name, why.message());
       }
+      scheduler->SetRunObserver([a = audit.get()](const alerts::SavedSearch& search,
+                                                  const alerts::RunOutcome& out, double seconds) {
+        serve::AuditRecord r;
+        r.action = "search";
+        r.info = out.status.ok() ? "completed" : "failed";
+        r.user = "scheduler";
+        r.interface = "scheduler";
+        r.savedsearch_name = search.name;
+        r.search = search.search;
+        r.search_id = fmt::format("scheduler__{}_{}", search.name, out.scheduled_ms / 1000);
+        r.earliest = FormatIso8601(out.earliest_ms, true);
+        r.latest = FormatIso8601(out.latest_ms, true);
+        r.ended = true;
+        r.result_count = out.result_count;
+        r.total_run_time = seconds;
+        if (!out.status.ok()) r.error = out.status.message();
+        a->Record(std::move(r));
+      });
       scheduler_thread = std::thread([&] {
         Status s = scheduler->Loop();
         if (!s.ok()) log::Error("serve: the alerts scheduler stopped: {}", s.ToString());
@@ -505,6 +544,12 @@ int RunServe(Globals* g, const ServeFlags& f) {
   scheduler.reset();
   metrics_server.reset();
   jobs.reset();
+  audit->Stop();  // the last records (the searches just cancelled) are committed first
+  {
+    const serve::AuditStats as = audit->stats();
+    log::Info("serve: audit: {} records, {} stored, {} dropped", as.recorded, as.stored,
+              as.dropped);
+  }
   Status closed = st->Close();
   if (!closed.ok()) {
     log::Error("serve: closing the store: {}", closed.ToString());

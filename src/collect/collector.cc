@@ -60,6 +60,7 @@ struct Collector::Impl {
     std::unique_ptr<aws::S3Client> s3;
     std::string queue_url;
     std::unique_ptr<ObjectIngester> ingester;
+    size_t slot = 0;  // its place in Collector::statuses_
   };
   struct Tracked {
     Input* input;
@@ -86,6 +87,19 @@ struct Collector::Impl {
 
   Impl(Collector* c, const CollectSettings& s) : self(c), settings(s) {}
 
+  // Changes input `in`'s status under the collector's status lock.
+  template <typename F>
+  void Note(const Input* in, F&& change) {
+    std::lock_guard<std::mutex> lock(self->status_mu_);
+    change(self->statuses_[in->slot]);
+  }
+  void NoteError(const Input* in, std::string what) {
+    Note(in, [&](InputStatus& st) {
+      st.last_error = std::move(what);
+      st.last_error_ms = NowMs();
+    });
+  }
+
   bool Stopping() const {
     return self->stopping_.load() ||
            (self->options_.stop != nullptr && self->options_.stop->load());
@@ -106,12 +120,16 @@ struct Collector::Impl {
     uint64_t id = next_id++;
     in_flight[id] = Tracked{in, handle, NowMs()};
     self->metrics_.in_flight++;
+    std::lock_guard<std::mutex> status_lock(self->status_mu_);
+    self->in_flight_[in->slot][id] = NowMs();
     return id;
   }
-  void Untrack(uint64_t id) {
+  void Untrack(Input* in, uint64_t id) {
     std::lock_guard<std::mutex> lock(mu);
     in_flight.erase(id);
     self->metrics_.in_flight--;
+    std::lock_guard<std::mutex> status_lock(self->status_mu_);
+    self->in_flight_[in->slot].erase(id);
   }
 
   void Heartbeat() {
@@ -234,12 +252,14 @@ struct Collector::Impl {
     Status s = in->sqs->DeleteMessage(in->queue_url, m.receipt_handle);
     if (!s.ok()) {
       self->metrics_.CountError("sqs_delete");
+      NoteError(in, "delete message: " + s.ToString());
       log::Warn("delete message {} from {}: {} (it will come back and be skipped by the ledger)",
                 m.message_id, in->queue_url, s.ToString());
       return false;
     }
     self->metrics_.messages_deleted++;
     self->metrics_.last_delete_ms = NowMs();
+    Note(in, [](InputStatus& st) { st.messages_done++; });
     return true;
   }
 
@@ -257,6 +277,7 @@ struct Collector::Impl {
       }
       log::Warn("message {} on {}: {} (kept in {}/messages)", m.message_id, in->queue_url,
                 n.invalid[0], quarantine->dir());
+      NoteError(in, fmt::format("message {}: {} (kept in quarantine)", m.message_id, n.invalid[0]));
       if (n.objects.empty()) {
         metrics.messages_invalid++;
         DeleteMessage(in, m);
@@ -323,6 +344,25 @@ struct Collector::Impl {
     }
     for (const auto& f : failures) {
       if (f.second->local && local_failure == nullptr) local_failure = &f;
+    }
+    {
+      uint64_t files = 0, events = 0;
+      int64_t newest = 0;
+      for (const IngestResult& r : shared->results) {
+        if (!r.ok() || r.file.outcome != FileOutcome::kIngested) continue;
+        ++files;
+        events += r.file.events;
+        newest = std::max(newest, r.file.newest_event_ms);
+      }
+      Note(in, [&](InputStatus& st) {
+        st.files_ingested += files;
+        st.events_collected += events;
+        st.newest_event_ms = std::max(st.newest_event_ms, newest);
+      });
+    }
+    if (!failures.empty()) {
+      NoteError(in, fmt::format("s3://{}/{}: {}", failures[0].first->bucket, failures[0].first->key,
+                                failures[0].second->status.ToString()));
     }
     if (failures.empty()) {
       if (in->config.remove_files_when_done) {
@@ -421,9 +461,17 @@ struct Collector::Impl {
       if (!got.ok()) {
         self->metrics_.CountError("sqs_receive");
         log::Warn("receive from {}: {}", in->queue_url, got.status().ToString());
+        NoteError(in, "receive: " + got.status().ToString());
+        Note(in, [](InputStatus& st) { st.state = "retrying"; });
         Pause(std::max<int64_t>(in->config.interval_ms, 1000));
         continue;
       }
+      Note(in, [&](InputStatus& st) {
+        st.state = "polling";
+        st.polls++;
+        st.last_poll_ms = NowMs();
+        st.messages_received += got->size();
+      });
       if (got->empty()) {
         self->metrics_.polls_empty++;
         if (until_idle > 0 && self->metrics_.in_flight.load() == 0) {
@@ -444,19 +492,58 @@ struct Collector::Impl {
         uint64_t id = Track(in, m.receipt_handle);
         message_pool->Submit([this, in, id, m = std::move(m)] {
           ProcessMessage(in, m);
-          Untrack(id);
+          Untrack(in, id);
         });
       }
     }
   }
 };
 
-Collector::Collector(CollectorOptions options) : options_(std::move(options)) {}
+Collector::Collector(CollectorOptions options) : options_(std::move(options)) {
+  for (const InputConfig& ic : options_.config.inputs) {
+    InputStatus st;
+    st.name = ic.name;
+    st.queue = ic.sqs_queue;
+    st.region = ic.sqs_queue_region;
+    st.index = ic.index;
+    if (ic.disabled) st.state = "disabled";
+    statuses_.push_back(std::move(st));
+  }
+  in_flight_.resize(statuses_.size());
+}
 Collector::~Collector() = default;
 
 void Collector::RequestStop() { stopping_ = true; }
 
+std::vector<InputStatus> Collector::InputStatuses() const {
+  std::lock_guard<std::mutex> lock(status_mu_);
+  std::vector<InputStatus> out = statuses_;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i].oldest_in_flight_ms = 0;
+    for (const auto& [id, since] : in_flight_[i]) {
+      if (out[i].oldest_in_flight_ms == 0 || since < out[i].oldest_in_flight_ms)
+        out[i].oldest_in_flight_ms = since;
+    }
+    if (out[i].state == "polling" && stopping_.load()) out[i].state = "stopping";
+  }
+  return out;
+}
+
 Result<CollectorSummary> Collector::Run() {
+  auto result = RunInputs();
+  std::lock_guard<std::mutex> lock(status_mu_);
+  for (InputStatus& st : statuses_) {
+    if (st.state == "disabled") continue;
+    if (!result.ok() && st.last_error.empty()) {
+      st.last_error = result.status().ToString();
+      st.last_error_ms = Clock::System()->NowMicros() / 1000;
+    }
+    st.state = result.ok() ? "stopped" : "failed";
+  }
+  return result;
+}
+
+Result<CollectorSummary> Collector::RunInputs() {
   const CollectSettings& settings = options_.config.settings;
   Impl impl(this, settings);
   // The store first: its lock on the data folder covers the ledger and quarantine too.
@@ -494,13 +581,15 @@ Result<CollectorSummary> Collector::Run() {
 
   Config empty;
   const Config& global = options_.global != nullptr ? *options_.global : empty;
-  for (const InputConfig& ic : options_.config.inputs) {
+  for (size_t slot = 0; slot < options_.config.inputs.size(); ++slot) {
+    const InputConfig& ic = options_.config.inputs[slot];
     if (ic.disabled) {
       log::Info("input {} ({}) is disabled", ic.name, ic.origin);
       continue;
     }
     auto in = std::make_unique<Impl::Input>();
     in->config = ic;
+    in->slot = slot;
     if (options_.make_client) {
       ASSIGN_OR_RETURN(in->client, options_.make_client(ic));
     } else {
@@ -512,10 +601,13 @@ Result<CollectorSummary> Collector::Run() {
       in->queue_url = ic.sqs_queue;
     } else {
       auto url = in->sqs->GetQueueUrl(ic.sqs_queue, ic.sqs_queue_region);
-      if (!url.ok())
+      if (!url.ok()) {
+        impl.NoteError(in.get(), "queue lookup: " + url.status().ToString());
         return url.status().WithContext(fmt::format("input {} ({})", ic.name, ic.origin));
+      }
       in->queue_url = *url;
     }
+    impl.Note(in.get(), [&](InputStatus& st) { st.queue = in->queue_url; });
     in->ingester = std::make_unique<ObjectIngester>(ctx, ic, in->s3.get());
     log::Info("input {}: queue {}, index {}, sourcetype {}{}{}", ic.name, in->queue_url, ic.index,
               ic.sourcetype,

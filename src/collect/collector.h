@@ -18,11 +18,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "aws/client.h"
 #include "collect/conf.h"
+#include "collect/input_status.h"
 #include "collect/metrics.h"
 #include "common/config.h"
 #include "common/fs.h"
@@ -80,6 +84,9 @@ class Collector {
   Result<CollectorSummary> Run();
   void RequestStop();
   Metrics* metrics() { return &metrics_; }
+  // Each configured input's state, counts, newest event and last error (disabled ones with state
+  // "disabled"), in configuration order. Any thread, any time (before Run: "starting").
+  std::vector<InputStatus> InputStatuses() const;
   // The metrics server's port once Run has started it (0 when off).
   int metrics_port() const { return metrics_port_.load(); }
 
@@ -87,8 +94,12 @@ class Collector {
 
  private:
   CollectorOptions options_;
+  Result<CollectorSummary> RunInputs();
   Metrics metrics_;
   std::atomic<bool> stopping_{false};
+  mutable std::mutex status_mu_;
+  std::vector<InputStatus> statuses_;                   // by input, as configured
+  std::vector<std::map<uint64_t, int64_t>> in_flight_;  // by input: message -> when received
   std::atomic<int> metrics_port_{0};
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -338,6 +339,7 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   std::map<std::string, std::vector<cloudtrail::Event>> buffers;
   uint64_t buffered = 0;
   uint64_t events = 0;
+  int64_t newest = 0;
   // A commit that failed inside the reader's callback: the reader reports it as its own error,
   // but it is the store's.
   Status local;
@@ -373,6 +375,7 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
           index = *route;
         }
         buffered += e.raw.size();
+        newest = std::max(newest, e.time_ms);
         buffers[index].push_back(std::move(e));
         if (buffered >= ctx_.commit_batch_bytes) {
           local = flush();
@@ -395,6 +398,7 @@ IngestResult ObjectIngester::Ingest(const ObjectRef& ref) {
   result.etag = StripQuotes(info->etag);
   result.bytes = downloaded;
   result.events = summary->events;
+  result.newest_event_ms = newest;
   if (summary->shape == cloudtrail::FileShape::kDigest) {
     auto signature = info->metadata.find("signature");
     if (Status s =

@@ -95,6 +95,7 @@ struct FileResult {
   std::string etag;
   uint64_t events = 0;
   uint64_t bytes = 0;
+  int64_t newest_event_ms = 0;  // the newest time of the events stored (0: none)
 };
 
 // The collector's records in the local quarantine, <data>/quarantine/{messages,files}/

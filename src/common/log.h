@@ -3,12 +3,14 @@
 // msg and any fields). Thread-safe: each record is written with one write(2) under a mutex.
 // Callers must never pass secrets in a message or field; AWS layers redact before logging.
 
+#include <fmt/format.h>
+
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace cairn::log {
 
@@ -30,6 +32,17 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 void Write(Level level, std::string_view message, const Fields& fields = {});
 
 inline bool Enabled(Level level) { return level >= GetLevel(); }
+
+// The last warnings and errors written, newest last: kept only after KeepRecent(n) with n > 0
+// (cairn serve's status page shows them), at most n of them. Like every record, they hold no
+// secrets.
+struct RecentRecord {
+  int64_t time_ms = 0;
+  Level level = Level::kWarn;
+  std::string message;
+};
+void KeepRecent(size_t n);
+std::vector<RecentRecord> Recent();
 
 template <typename... Args>
 void Debug(fmt::format_string<Args...> f, Args&&... args) {

@@ -645,11 +645,46 @@ Result<Bitmap> StoreEventSource::Candidates(Target& t, const ScanRequest& reques
   return ev.Eval(*request.predicate);
 }
 
+namespace {
+
+// Whether the search names internal index `index` with an index=/index IN value that starts
+// with '_' itself and matches it (index=_audit, index=_*), anywhere in the leading search.
+bool NamesInternalIndex(const SearchNode* n, const std::string& index) {
+  if (!n) return false;
+  auto names = [&](const std::string& v) {
+    return !v.empty() && v.front() == '_' && GlobMatch(v, index, true);
+  };
+  if (n->kind == SearchNode::Kind::kCompare && n->field == "index" && n->op == "=") {
+    return names(n->value);
+  }
+  if (n->kind == SearchNode::Kind::kIn && n->field == "index") {
+    return std::any_of(n->values.begin(), n->values.end(), names);
+  }
+  return std::any_of(n->children.begin(), n->children.end(),
+                     [&](const auto& c) { return NamesInternalIndex(c.get(), index); });
+}
+
+bool NamesIndex(const SearchNode* n);
+
+}  // namespace
+
+bool IsInternalIndex(std::string_view index) { return !index.empty() && index.front() == '_'; }
+
+bool StoreEventSource::SearchesIndex(const ScanRequest& request, const std::string& index) const {
+  if (!IsInternalIndex(index)) return true;
+  if (NamesInternalIndex(request.predicate, index)) return true;
+  // A default index set that lists it by name (cairn search --index _audit).
+  return !NamesIndex(request.predicate) &&
+         std::find(options_.indexes.begin(), options_.indexes.end(), index) !=
+             options_.indexes.end();
+}
+
 Result<std::vector<StoreEventSource::Target>> StoreEventSource::Targets(const ScanRequest& request,
                                                                         StoreScanStats* stats) {
   std::vector<Target> out;
   std::vector<std::string> names = store_->ListIndexes();
   for (const auto& name : names) {
+    if (!SearchesIndex(request, name)) continue;
     auto snap = store_->GetSnapshot(name);
     if (!snap.ok()) {
       if (snap.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile

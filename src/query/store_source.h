@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,9 +39,16 @@
 
 namespace cairn::query {
 
+// Internal indexes (names starting with '_', such as cairn serve's `_audit`) are searched only
+// when named, as Splunk's are: by an index= or index IN value that itself starts with '_'
+// (index=_audit, index=_*), or by the default index set listing the name. index=*, other
+// wildcards and an empty default set (every index) leave them out.
+bool IsInternalIndex(std::string_view index);
+
 struct StoreSourceOptions {
   // Indexes searched when the search does not say (index=...): empty means
-  // every index. A search's own index= terms then select among all indexes.
+  // every index but the internal ones. A search's own index= terms then select among all
+  // indexes.
   std::vector<std::string> indexes;
   // The `host` field of every event (the store keeps no host; Splunk's AWS
   // add-on uses the collecting machine's name).
@@ -90,6 +98,8 @@ class StoreEventSource final : public EventSource {
  private:
   std::atomic<uint64_t> progress_done_{0}, progress_total_{0};
   Result<std::vector<Target>> Targets(const ScanRequest& request, StoreScanStats* stats);
+  // False for an internal index the search does not name (see IsInternalIndex).
+  bool SearchesIndex(const ScanRequest& request, const std::string& index) const;
   // Fails, or under allow_partial records a warning, for each segment of `snap` that cannot be
   // read and may hold events the request asks for (its time range meets the request's and its
   // index may be searched).

@@ -447,5 +447,57 @@ TEST(HashedDcTest, RepeatsAcrossSegmentsCountOnceAndOldSegmentsFallBack) {
   std::filesystem::remove_all(dir);
 }
 
+// Internal indexes (names starting with '_') are searched only when named: index=* and the
+// default set leave them out, index=_audit and index=_* take them, as in Splunk.
+TEST(InternalIndexTest, SearchedOnlyWhenNamed) {
+  const std::string dir = cairn::testing::MakeTempDir("cairn_internal_index");
+  store::StoreOptions so;
+  so.data_dir = dir;
+  so.background_merge = false;
+  auto st = store::Store::Open(so);
+  ASSERT_TRUE(st.ok()) << st.status().ToString();
+  const int64_t t0 = 1793491200000;
+  ASSERT_TRUE((*st)->Commit("main", store::testing::SyntheticBatch(0, 30, t0, 3600000)).ok());
+  ASSERT_TRUE((*st)->Commit("alerts", store::testing::SyntheticBatch(100, 20, t0, 3600000)).ok());
+  ASSERT_TRUE((*st)->Commit("_audit", store::testing::SyntheticBatch(200, 10, t0, 3600000)).ok());
+  EXPECT_TRUE(IsInternalIndex("_audit"));
+  EXPECT_FALSE(IsInternalIndex("alerts"));
+
+  EngineOptions o;
+  o.now = 1793491200 + 86400;
+  auto counts = [&](const std::string& spl, std::vector<std::string> defaults = {}) {
+    StoreSourceOptions opts;
+    opts.indexes = std::move(defaults);
+    StoreEventSource source(st->get(), opts);
+    Engine engine(&source, MacroSet(), o);
+    auto r = engine.Run(spl + " | stats count by index");
+    EXPECT_TRUE(r.ok()) << spl << ": " << r.status().ToString();
+    std::string out;
+    if (!r.ok()) return out;
+    for (const auto& row : r->rows) out += row[0][0] + "=" + row[1][0] + " ";
+    return out;
+  };
+  EXPECT_EQ(counts("*"), "alerts=20 main=30 ");
+  EXPECT_EQ(counts("index=*"), "alerts=20 main=30 ");
+  EXPECT_EQ(counts("index=a*"), "alerts=20 ");
+  EXPECT_EQ(counts("index!=main"), "alerts=20 ");
+  EXPECT_EQ(counts("NOT index=alerts"), "main=30 ");
+  EXPECT_EQ(counts("index=_audit"), "_audit=10 ");
+  EXPECT_EQ(counts("index=_AUDIT"), "_audit=10 ");
+  EXPECT_EQ(counts("index=_*"), "_audit=10 ");
+  EXPECT_EQ(counts("index=main OR index=_audit"), "_audit=10 main=30 ");
+  EXPECT_EQ(counts("index IN (alerts, _audit)"), "_audit=10 alerts=20 ");
+  EXPECT_EQ(counts("index=* OR index=_audit"), "_audit=10 alerts=20 main=30 ");
+  // A scan (not the column aggregation) selects the same way.
+  EXPECT_EQ(counts("index=* | head 1000"), "alerts=20 main=30 ");
+  EXPECT_EQ(counts("index=_audit | head 1000"), "_audit=10 ");
+  // The default index set: an internal index only when listed by name.
+  EXPECT_EQ(counts("*", {"main", "_audit"}), "_audit=10 main=30 ");
+  EXPECT_EQ(counts("index=*", {"_audit"}), "alerts=20 main=30 ");
+  EXPECT_EQ(counts("index=_audit", {"main"}), "_audit=10 ");
+  ASSERT_TRUE((*st)->Close().ok());
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cairn::query

@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/hex.h"
 #include "common/log.h"
+#include "serve/audit.h"
 
 namespace cairn::serve {
 
@@ -318,8 +319,21 @@ bool Auth::RateLimited(const std::string& name, int64_t now) {
   return static_cast<int>(times.size()) >= options_.max_failures;
 }
 
+void Auth::AuditLogin(const std::string& name, bool ok, std::string_view reason,
+                      const std::string& remote, std::string_view interface) {
+  if (audit_ == nullptr) return;
+  AuditRecord r;
+  r.action = "login";
+  r.info = ok ? "succeeded" : "failed";
+  r.user = name.size() > 256 ? name.substr(0, 256) : name;
+  r.reason = std::string(reason);
+  r.client = remote;
+  r.interface = std::string(interface);
+  audit_->Record(std::move(r));
+}
+
 std::optional<User> Auth::CheckPassword(const std::string& name, const std::string& password,
-                                        const std::string& remote) {
+                                        const std::string& remote, std::string_view interface) {
   std::string hash;
   std::string role;
   const int64_t now = NowMs();
@@ -329,6 +343,7 @@ std::optional<User> Auth::CheckPassword(const std::string& name, const std::stri
     if (RateLimited(name, now)) {
       log::Warn("serve: login of \"{}\" from {} refused: too many failures in the last minute",
                 name, remote);
+      AuditLogin(name, false, "too many failures in the last minute", remote, interface);
       return std::nullopt;
     }
     auto it = users_.find(name);
@@ -344,6 +359,7 @@ std::optional<User> Auth::CheckPassword(const std::string& name, const std::stri
     failures_[name].push_back(now);
     if (failures_.size() > 10000) failures_.erase(failures_.begin());
     log::Warn("serve: failed login of \"{}\" from {}", name, remote);
+    AuditLogin(name, false, hash.empty() ? "unknown user" : "wrong password", remote, interface);
     return std::nullopt;
   }
   failures_.erase(name);
@@ -351,8 +367,8 @@ std::optional<User> Auth::CheckPassword(const std::string& name, const std::stri
 }
 
 std::optional<std::string> Auth::Login(const std::string& name, const std::string& password,
-                                       const std::string& remote) {
-  auto user = CheckPassword(name, password, remote);
+                                       const std::string& remote, std::string_view interface) {
+  auto user = CheckPassword(name, password, remote, interface);
   if (!user) return std::nullopt;
   std::string key = RandomHex(32);
   std::lock_guard<std::mutex> l(mu_);
@@ -363,6 +379,7 @@ std::optional<std::string> Auth::Login(const std::string& name, const std::strin
   }
   sessions_[key] = Session{*user, now + options_.session_ttl_ms};
   log::Info("serve: {} logged in from {}", name, remote);
+  AuditLogin(name, true, "", remote, interface);
   return key;
 }
 
@@ -371,16 +388,24 @@ void Auth::Logout(const std::string& session_key) {
   sessions_.erase(session_key);
 }
 
-std::optional<User> Auth::Authenticate(Request* req) {
+std::optional<User> Auth::Authenticate(Request* req, bool audit_failures) {
   const std::string header = req->Header("authorization");
+  auto fail = [&](std::string_view reason, const std::string& name,
+                  std::string_view interface) -> std::optional<User> {
+    if (audit_failures) AuditLogin(name, false, reason, req->remote, interface);
+    return std::nullopt;
+  };
   const size_t sp = header.find(' ');
-  if (sp == std::string::npos) return std::nullopt;
+  if (sp == std::string::npos) {
+    if (header.empty()) return std::nullopt;  // no credentials: not a login attempt
+    return fail("malformed Authorization header", "", "rest");
+  }
   std::string scheme = header.substr(0, sp);
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string cred = header.substr(sp + 1);
   while (!cred.empty() && cred.front() == ' ') cred.erase(0, 1);
   while (!cred.empty() && cred.back() == ' ') cred.pop_back();
-  if (cred.empty()) return std::nullopt;
+  if (cred.empty()) return fail("empty credentials", "", "rest");
   const int64_t now = NowMs();
   if (scheme == "splunk" || scheme == "bearer") {
     std::lock_guard<std::mutex> l(mu_);
@@ -388,8 +413,9 @@ std::optional<User> Auth::Authenticate(Request* req) {
     auto it = sessions_.find(cred);
     if (it != sessions_.end()) {
       if (it->second.expires_ms < now) {
+        const std::string name = it->second.user.name;
         sessions_.erase(it);
-        return std::nullopt;
+        return fail("session expired", name, "rest_token");
       }
       it->second.expires_ms = now + options_.session_ttl_ms;
       req->session_key = cred;
@@ -399,17 +425,18 @@ std::optional<User> Auth::Authenticate(Request* req) {
       auto t = tokens_.find(Sha256Hex(cred));
       if (t != tokens_.end()) {
         auto u = users_.find(t->second.name);
-        if (u == users_.end()) return std::nullopt;
+        if (u == users_.end())
+          return fail("the token's user no longer exists", t->second.name, "rest_token");
         return User{u->second.name, u->second.role};
       }
     }
-    return std::nullopt;
+    return fail("unknown session key or token", "", "rest_token");
   }
   if (scheme == "basic") {
     auto decoded = Base64Decode(cred);
-    if (!decoded) return std::nullopt;
+    if (!decoded) return fail("malformed basic credentials", "", "rest_basic");
     const size_t colon = decoded->find(':');
-    if (colon == std::string::npos) return std::nullopt;
+    if (colon == std::string::npos) return fail("malformed basic credentials", "", "rest_basic");
     const std::string name = decoded->substr(0, colon);
     const std::string password = decoded->substr(colon + 1);
     const std::string cache_key = Sha256Hex(cache_secret_ + '\0' + *decoded);
@@ -422,14 +449,16 @@ std::optional<User> Auth::Authenticate(Request* req) {
         if (u != users_.end()) return User{name, u->second.role};
       }
     }
-    auto user = CheckPassword(name, password, req->remote);
+    // A password check: audited as a login (successful or not) once per remembered period.
+    auto user = CheckPassword(name, password, req->remote, "rest_basic");
     if (!user) return std::nullopt;
     std::lock_guard<std::mutex> l(mu_);
     if (basic_cache_.size() > 10000) basic_cache_.clear();
     basic_cache_[cache_key] = now + 5 * 60'000;
+    AuditLogin(name, true, "", req->remote, "rest_basic");
     return user;
   }
-  return std::nullopt;
+  return fail("unsupported authorization scheme", "", "rest");
 }
 
 }  // namespace cairn::serve

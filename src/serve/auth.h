@@ -19,6 +19,10 @@
 //
 // Failed logins are logged (user name and peer, never the password) and rate-limited per user
 // name: after max_failures within a minute, that name is refused without checking for a minute.
+// With an AuditLog (SetAudit), every password check (Login, and basic auth when not remembered)
+// and every session key or token that does not authenticate is also written to the _audit index
+// with the user name, the outcome, a reason, the peer and the interface (never the password,
+// key or token).
 //
 // Thread safety: every method is safe from any thread.
 
@@ -36,6 +40,8 @@
 #include "serve/http.h"
 
 namespace cairn::serve {
+
+class AuditLog;
 
 struct UserRecord {
   std::string kind;  // "user" or "token"
@@ -74,13 +80,17 @@ class Auth {
   const std::string& users_file() const { return options_.users_file; }
   // Number of users known (after reading the file).
   size_t UserCount();
+  // Where logins are audited (not owned; null: nowhere). Set before serving.
+  void SetAudit(AuditLog* audit) { audit_ = audit; }
   // A new session key for valid credentials; nullopt otherwise (also while the name is
-  // rate-limited). `remote` only for the log.
+  // rate-limited). `remote` and `interface` (rest, ui) only for the log and the audit record.
   std::optional<std::string> Login(const std::string& name, const std::string& password,
-                                   const std::string& remote);
+                                   const std::string& remote, std::string_view interface = "rest");
   void Logout(const std::string& session_key);
   // The user the request's Authorization header names, if valid. Sets req->session_key.
-  std::optional<User> Authenticate(Request* req);
+  // `audit_failures`: write presented credentials that fail to the audit log (the web UI, whose
+  // stale session cookies are no login attempts, passes false).
+  std::optional<User> Authenticate(Request* req, bool audit_failures = true);
 
  private:
   struct Session {
@@ -89,7 +99,9 @@ class Auth {
   };
   void ReloadIfChanged();  // mu_ held
   std::optional<User> CheckPassword(const std::string& name, const std::string& password,
-                                    const std::string& remote);
+                                    const std::string& remote, std::string_view interface);
+  void AuditLogin(const std::string& name, bool ok, std::string_view reason,
+                  const std::string& remote, std::string_view interface);
   bool RateLimited(const std::string& name, int64_t now);  // mu_ held
   AuthOptions options_;
   std::mutex mu_;
@@ -104,6 +116,7 @@ class Auth {
   std::map<std::string, std::vector<int64_t>> failures_;  // name -> failure times
   std::string cache_secret_;
   std::string dummy_hash_;  // checked against for unknown users
+  AuditLog* audit_ = nullptr;
 };
 
 }  // namespace cairn::serve

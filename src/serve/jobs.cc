@@ -12,6 +12,7 @@
 #include "query/engine.h"
 #include "query/store_source.h"
 #include "query/time_format.h"
+#include "serve/audit.h"
 
 namespace cairn::serve {
 
@@ -208,7 +209,37 @@ JobManager::~JobManager() {
   reaper_.join();
 }
 
+namespace {
+AuditRecord SearchAudit(const JobRequest& request, std::string_view info) {
+  AuditRecord r;
+  r.action = "search";
+  r.info = std::string(info);
+  r.user = request.owner;
+  r.interface = request.interface;
+  r.client = request.client;
+  r.search = request.search;
+  r.earliest = request.earliest_time;
+  r.latest = request.latest_time;
+  r.exec_mode = request.exec_mode;
+  return r;
+}
+}  // namespace
+
 Result<std::string> JobManager::Create(const JobRequest& request) {
+  auto sid = CreateJob(request);
+  if (options_.audit != nullptr) {
+    AuditRecord r = SearchAudit(request, sid.ok() ? "granted" : "refused");
+    if (sid.ok()) {
+      r.search_id = *sid;
+    } else {
+      r.reason = sid.status().message();
+    }
+    options_.audit->Record(std::move(r));
+  }
+  return sid;
+}
+
+Result<std::string> JobManager::CreateJob(const JobRequest& request) {
   auto job = std::make_shared<Job>();
   job->req = request;
   if (job->req.max_count == 0) job->req.max_count = options_.default_max_count;
@@ -426,12 +457,18 @@ cairn::Status JobManager::Finalize(const std::string& sid, const std::string& us
 namespace {
 // A job taken out of the queue before it ran: failed, and whoever waits for it (a blocking or
 // oneshot request) is woken.
-void FailUnstarted(Job& job) {
+void FailUnstarted(Job& job, AuditLog* audit) {
   std::lock_guard<std::mutex> l(job.mu);
   if (job.state == DispatchState::kQueued) {
     job.state = DispatchState::kFailed;
     job.messages.push_back(Message{"FATAL", "Search was cancelled."});
     job.cv.notify_all();
+    if (audit != nullptr) {
+      AuditRecord r = SearchAudit(job.req, "cancelled");
+      r.search_id = job.sid;
+      r.ended = true;
+      audit->Record(std::move(r));
+    }
   }
 }
 }  // namespace
@@ -453,7 +490,7 @@ void JobManager::Remove(const std::string& sid) {
   }
   job->stop = true;
   job->cancelled = true;
-  if (was_queued) FailUnstarted(*job);
+  if (was_queued) FailUnstarted(*job, options_.audit);
 }
 
 void JobManager::CancelAll() {
@@ -466,7 +503,7 @@ void JobManager::CancelAll() {
     }
     unstarted.swap(queue_);
   }
-  for (auto& j : unstarted) FailUnstarted(*j);
+  for (auto& j : unstarted) FailUnstarted(*j, options_.audit);
 }
 
 size_t JobManager::computing() const { return static_cast<size_t>(gate_->in_use()); }
@@ -573,6 +610,20 @@ void JobManager::Execute(Job& job) {
     if (job.finalized)
       job.messages.push_back(Message{"INFO", "Search was finalized: the results are partial."});
     for (const auto& w : job.store_source->warnings()) job.messages.push_back(Message{"WARN", w});
+  }
+  if (options_.audit != nullptr) {
+    AuditRecord r = SearchAudit(job.req, job.cancelled.load()                  ? "cancelled"
+                                         : job.state == DispatchState::kFailed ? "failed"
+                                                                               : "completed");
+    r.search_id = job.sid;
+    r.ended = true;
+    r.result_count = job.result_count;
+    r.event_count = job.state == DispatchState::kDone ? job.event_count : job.scanned.load();
+    r.scan_count = job.scanned.load();
+    r.total_run_time = job.run_duration;
+    if (job.state == DispatchState::kFailed && !job.messages.empty())
+      r.error = job.messages.back().text;
+    options_.audit->Record(std::move(r));
   }
   job.cv.notify_all();
 }

@@ -19,6 +19,10 @@
 // removed; a finalized one keeps what it found so far (done, isFinalized). Results are kept as
 // the engine's row set (events extracted when a page is read), capped at max_count rows.
 //
+// With an AuditLog (JobManagerOptions::audit), each job is written to the _audit index when it is
+// created ("granted", or "refused" with the reason when the search or its times are bad) and when
+// it ends ("completed", "failed" or "cancelled", with its counts and run time).
+//
 // Thread safety: every method may be called from any thread.
 
 #include <atomic>
@@ -49,6 +53,8 @@ struct Plan;
 
 namespace cairn::serve {
 
+class AuditLog;
+
 struct JobManagerOptions {
   store::Store* store = nullptr;
   std::string data_dir;            // macros.conf and lookups/ are read from it
@@ -62,6 +68,8 @@ struct JobManagerOptions {
   size_t default_max_count = 500'000;
   size_t memory_budget_bytes = size_t{1} << 30;
   std::string host = "cairn";
+  // Every job is audited here when created (or refused) and when it ends (not owned; null: off).
+  AuditLog* audit = nullptr;
 };
 
 struct JobRequest {
@@ -73,6 +81,11 @@ struct JobRequest {
   std::string owner;
   std::string sid;      // requested id ("" = generated)
   bool hidden = false;  // oneshot and export: not listed, removed by the caller
+  // For the audit record only: where the search came from (rest, ui), the peer address and the
+  // REST exec_mode (normal, blocking, oneshot, export).
+  std::string interface;
+  std::string client;
+  std::string exec_mode;
 };
 
 enum class DispatchState { kQueued, kParsing, kRunning, kDone, kFailed };
@@ -141,6 +154,7 @@ class JobManager {
   size_t queued();
 
  private:
+  Result<std::string> CreateJob(const JobRequest& request);  // Create without the audit record
   std::shared_ptr<Job> Find(const std::string& sid, const std::string& user, bool admin);
   void Worker();
   void Reaper();

@@ -5,8 +5,11 @@
 // RegisterAllRoutes (rest_routes.cc). See README.md.
 
 #include <atomic>
+#include <functional>
 #include <string>
+#include <vector>
 
+#include "collect/input_status.h"
 #include "serve/router.h"
 
 namespace cairn::store {
@@ -16,6 +19,7 @@ class Store;
 namespace cairn::serve {
 
 class Auth;
+class AuditLog;
 class JobManager;
 struct ServerStats;
 
@@ -28,6 +32,9 @@ struct ServeContext {
   std::string splunk_version;               // what /services/server/info reports
   const ServerStats* http_stats = nullptr;  // may be null (tests)
   std::atomic<bool>* stopping = nullptr;    // set when the server drains (may be null)
+  AuditLog* audit = nullptr;                // the _audit writer (may be null)
+  // The collectors running inside the process, for the status page (unset: none).
+  std::function<std::vector<collect::InputStatus>()> collectors;
 };
 
 void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc

@@ -136,6 +136,8 @@ std::optional<Response> ReadJobRequest(const Request& req, JobRequest* jr) {
   jr->ttl_s = static_cast<int64_t>(*ttl);
   jr->owner = req.user->name;
   jr->sid = req.Param("id", "");
+  jr->interface = "rest";
+  jr->client = req.remote;
   return std::nullopt;
 }
 
@@ -149,6 +151,7 @@ Response CreateJob(ServeContext* ctx, Request& req) {
   JobRequest jr;
   if (auto err = ReadJobRequest(req, &jr)) return *err;
   jr.hidden = exec_mode == "oneshot";
+  jr.exec_mode = exec_mode;
   auto sid = ctx->jobs->Create(jr);
   if (!sid.ok()) return StatusError(req, sid.status());
   if (exec_mode == "normal") return SidResponse(req, 201, *sid);
@@ -205,6 +208,7 @@ Response Export(ServeContext* ctx, Request& req) {
   if (auto err = ReadJobRequest(req, &jr)) return *err;
   jr.hidden = true;
   jr.sid.clear();
+  jr.exec_mode = "export";
   auto sid = ctx->jobs->Create(jr);
   if (!sid.ok()) return StatusError(req, sid.status());
   auto st = ctx->jobs->Wait(*sid, req.user->name, IsAdmin(req));

@@ -29,6 +29,7 @@
 #include "common/splunk_conf.h"
 #include "query/macros.h"
 #include "query/time_format.h"
+#include "serve/audit.h"
 #include "serve/auth.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
@@ -148,7 +149,7 @@ std::optional<User> CookieUser(ServeContext* ctx, Request& req) {
   req.headers.erase("authorization");
   if (key.empty()) return std::nullopt;
   req.headers["authorization"] = "Splunk " + key;
-  auto user = ctx->auth->Authenticate(&req);
+  auto user = ctx->auth->Authenticate(&req, /*audit_failures=*/false);
   req.headers.erase("authorization");
   return user;
 }
@@ -317,6 +318,96 @@ std::string OneLine(std::string s) {
   return s;
 }
 
+// The status page's JSON. The recent warnings and errors (which name users and addresses of
+// failed logins) only for an admin.
+std::string StatusJson(ServeContext* ctx, bool admin) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  std::string body = fmt::format("{{\"now_ms\":{},\"indexes\":[", now_ms);
+  bool first = true;
+  if (ctx->store != nullptr) {
+    for (const auto& name : ctx->store->ListIndexes()) {
+      auto info = ctx->store->Info(name);
+      if (!info.ok()) continue;
+      if (!first) body += ',';
+      first = false;
+      body += "{\"name\":";
+      AppendJsonString(&body, info->name);
+      body += fmt::format(
+          ",\"events\":{},\"segments\":{},\"bytes\":{},\"min_time_ms\":{},"
+          "\"max_time_ms\":{},\"broken_segments\":{}}}",
+          info->events, info->segments, info->bytes, info->min_time, info->max_time,
+          info->broken_segments);
+    }
+  }
+  body += "],\"collectors\":[";
+  if (ctx->collectors) {
+    const auto inputs = ctx->collectors();
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const collect::InputStatus& in = inputs[i];
+      if (i > 0) body += ',';
+      body += "{\"name\":";
+      AppendJsonString(&body, in.name);
+      body += ",\"queue\":";
+      AppendJsonString(&body, in.queue);
+      body += ",\"region\":";
+      AppendJsonString(&body, in.region);
+      body += ",\"index\":";
+      AppendJsonString(&body, in.index);
+      body += ",\"state\":";
+      AppendJsonString(&body, in.state);
+      // Lag: how far the newest collected event is behind now; before any event, how long the
+      // oldest message in progress has waited; else unknown (null).
+      std::string lag = "null", basis = "none";
+      if (in.newest_event_ms > 0) {
+        // (An event stamped ahead of this clock counts as no lag.)
+        lag = fmt::format("{:.3f}", std::max<int64_t>(0, now_ms - in.newest_event_ms) / 1000.0);
+        basis = "newest_event";
+      } else if (in.oldest_in_flight_ms > 0) {
+        lag = fmt::format("{:.3f}", (now_ms - in.oldest_in_flight_ms) / 1000.0);
+        basis = "oldest_message";
+      }
+      body += fmt::format(
+          ",\"polls\":{},\"messages_received\":{},\"messages_done\":{},"
+          "\"files_ingested\":{},\"events_collected\":{},\"last_poll_ms\":{},"
+          "\"newest_event_ms\":{},\"lag_seconds\":{},\"lag_basis\":\"{}\","
+          "\"oldest_message_age_seconds\":{},\"last_error_ms\":{},\"last_error\":",
+          in.polls, in.messages_received, in.messages_done, in.files_ingested, in.events_collected,
+          in.last_poll_ms, in.newest_event_ms, lag, basis,
+          in.oldest_in_flight_ms > 0
+              ? fmt::format("{:.3f}", (now_ms - in.oldest_in_flight_ms) / 1000.0)
+              : std::string("null"),
+          in.last_error_ms);
+      AppendJsonString(&body, in.last_error);
+      body += '}';
+    }
+  }
+  body += "],\"recent_errors\":[";
+  const auto recent = admin ? log::Recent() : std::vector<log::RecentRecord>{};
+  for (size_t i = recent.size(); i-- > 0;) {  // newest first
+    if (i + 1 < recent.size()) body += ',';
+    body += fmt::format("{{\"time_ms\":{},\"level\":\"{}\",\"message\":", recent[i].time_ms,
+                        recent[i].level == log::Level::kError ? "error" : "warn");
+    AppendJsonString(&body, recent[i].message);
+    body += '}';
+  }
+  body += "],\"jobs_running\":";
+  body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->running() : 0);
+  body += ",\"jobs_queued\":";
+  body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->queued() : 0);
+  if (ctx->audit != nullptr) {
+    const AuditStats a = ctx->audit->stats();
+    body += fmt::format(
+        ",\"audit\":{{\"recorded\":{},\"stored\":{},\"dropped\":{},\"failed_commits\":{}}}",
+        a.recorded, a.stored, a.dropped, a.failed_commits);
+  }
+  body += ",\"server\":";
+  AppendJsonString(&body, ctx->server_name);
+  body += "}";
+  return body;
+}
+
 }  // namespace
 
 std::string CookieValue(const std::string& header, const std::string& name) {
@@ -459,7 +550,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
           return LoginPage(req, 403, "The form expired; try again.");
         }
         auto key = ctx->auth->Login(req.form.Get("username", ""), req.form.Get("password", ""),
-                                    req.remote);
+                                    req.remote, "ui");
         if (!key) return LoginPage(req, 401, "Login failed.");
         Response r = Redirect("/search");
         r.headers.emplace_back("Set-Cookie", CookieHeader(req, kSessionCookie, *key));
@@ -512,6 +603,8 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     jr.earliest_time = req.form.Get("earliest_time", "");
     jr.latest_time = req.form.Get("latest_time", "");
     jr.owner = req.user->name;
+    jr.interface = "ui";
+    jr.client = req.remote;
     auto sid = ctx->jobs->Create(jr);
     if (!sid.ok()) return StatusError(sid.status());
     std::string body = "{\"sid\":";
@@ -555,34 +648,10 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     if (!s.ok()) return StatusError(s);
     return Json(200, "{}");
   });
-  // The status page: the store's indexes and the search workers' load.
-  router->Add("GET", "/api/status", [ctx](Request&) {
-    std::string body = "{\"indexes\":[";
-    bool first = true;
-    if (ctx->store != nullptr) {
-      for (const auto& name : ctx->store->ListIndexes()) {
-        auto info = ctx->store->Info(name);
-        if (!info.ok()) continue;
-        if (!first) body += ',';
-        first = false;
-        body += "{\"name\":";
-        AppendJsonString(&body, info->name);
-        body += fmt::format(
-            ",\"events\":{},\"segments\":{},\"bytes\":{},\"min_time_ms\":{},"
-            "\"max_time_ms\":{},\"broken_segments\":{}}}",
-            info->events, info->segments, info->bytes, info->min_time, info->max_time,
-            info->broken_segments);
-      }
-    }
-    body += "],\"jobs_running\":";
-    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->running() : 0);
-    body += ",\"jobs_queued\":";
-    body += std::to_string(ctx->jobs != nullptr ? ctx->jobs->queued() : 0);
-    body += ",\"server\":";
-    AppendJsonString(&body, ctx->server_name);
-    body += "}";
-    return Json(200, std::move(body));
-  });
+  // The status page: the store's indexes, the collectors and their lag, the search workers'
+  // load, the audit writer and the server's recent warnings and errors.
+  router->Add("GET", "/api/status",
+              [ctx](Request& req) { return Json(200, StatusJson(ctx, IsAdmin(req))); });
   router->Add("GET", "/api/saved", [ctx](Request&) {
     std::lock_guard<std::mutex> l(saved_mu);
     auto list = LoadSaved(ctx);

@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
+#include <thread>
 
+#include "common/log.h"
 #include "common/testing.h"
 #include "query/parser.h"
 #include "serve/auth.h"
@@ -397,6 +401,56 @@ TEST_F(UiRoutes, UsersApiIsForAdminsWithTheCsrfToken) {
   EXPECT_EQ(Call("POST", "/api/users/eve/delete", root, "").status, 403);
   EXPECT_EQ(Call("POST", "/api/users/eve/delete", root, "", {{"x-csrf-token", csrf}}).status, 200);
   EXPECT_EQ(Call("GET", "/api/users", root).body.find("eve"), std::string::npos);
+}
+
+// The status JSON: each collector input with its lag (from its newest event, else from its oldest
+// message in progress, else null); recent warnings and errors only for an admin.
+TEST_F(UiRoutes, StatusShowsCollectorsWithTheirLagAndErrorsOnlyToAdmins) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  ctx_.collectors = [now_ms] {
+    collect::InputStatus a;
+    a.name = "org-trail";
+    a.queue = "https://sqs.us-west-2.amazonaws.com/123/q";
+    a.region = "us-west-2";
+    a.index = "aws-cloudtrail";
+    a.state = "polling";
+    a.events_collected = 42;
+    a.newest_event_ms = now_ms - 90'000;
+    a.last_error = "receive: throttled";
+    a.last_error_ms = now_ms - 5'000;
+    collect::InputStatus b;
+    b.name = "waiting";
+    b.oldest_in_flight_ms = now_ms - 30'000;
+    collect::InputStatus c;
+    c.name = "idle";
+    return std::vector<collect::InputStatus>{a, b, c};
+  };
+  log::KeepRecent(5);
+  log::Warn("status test: a warning naming \"someone\"");
+  const std::string cookie = LogIn();  // alice: role user
+  Response r = Call("GET", "/api/status", cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::smatch m;
+  static const std::regex kA(
+      R"re(\{"name":"org-trail","queue":"https://sqs.us-west-2.amazonaws.com/123/q","region":"us-west-2","index":"aws-cloudtrail","state":"polling",.*"events_collected":42,.*"lag_seconds":(9[0-9]\.[0-9]{3}),"lag_basis":"newest_event",.*"last_error":"receive: throttled"\})re");
+  ASSERT_TRUE(std::regex_search(r.body, m, kA)) << r.body;
+  EXPECT_NE(r.body.find(R"("name":"waiting")"), std::string::npos);
+  static const std::regex kB(
+      R"re("name":"waiting".*?"lag_seconds":(3[0-9]\.[0-9]{3}),"lag_basis":"oldest_message")re");
+  EXPECT_TRUE(std::regex_search(r.body, m, kB)) << r.body;
+  EXPECT_NE(r.body.find(R"("lag_seconds":null,"lag_basis":"none")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("recent_errors":[])"), std::string::npos) << r.body;  // not an admin
+  ASSERT_TRUE(SetUserPassword(dir_ + "/users", "alice", "admin", "alice-password").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a new modification time
+  ASSERT_TRUE(SetUserPassword(dir_ + "/users", "alice", "admin", "alice-password").ok());
+  Response admin = Call("GET", "/api/status", LogIn());
+  EXPECT_NE(
+      admin.body.find(R"("level":"warn","message":"status test: a warning naming \"someone\""})"),
+      std::string::npos)
+      << admin.body;
+  log::KeepRecent(0);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `cairn serve` running the collector inside (fauxqs as S3, SQS and SNS): the events collected
-// become searchable through the REST API of the same process, `cairn search` keeps working beside
-// it, and SIGTERM drains the collector (every message deleted) before the process exits 0.
+// become searchable through the REST API of the same process, the web UI's status JSON shows the
+// input with its counts and lag, `cairn search` keeps working beside it, and SIGTERM drains the
+// collector (every message deleted) before the process exits 0.
 
 #include <gtest/gtest.h>
 
@@ -57,13 +58,14 @@ TEST_F(ServeCollectTest, CollectedEventsAreSearchableThroughRestAndSigtermDrains
       "sqs_queue_region = us-west-2\n";
   ASSERT_TRUE(WriteFileAtomic(FileSystem::Default(), dir + "/inputs.conf", conf).ok());
   const std::string data = dir + "/data";
-  CairnProcess serve({"--data", data, "serve", "--config", dir + "/inputs.conf", "--port", "0",
-                      "--port-file", dir + "/port"},
-                     dir + "/serve",
-                     {{"AWS_ENDPOINT_URL", server_->endpoint()},
-                      {"AWS_EC2_METADATA_DISABLED", "true"},
-                      {"CAIRN_COLLECT_WAIT_SECONDS", "1"},
-                      {"CAIRN_ADMIN_PASSWORD", "collect-pass-1"}});
+  CairnProcess serve(
+      {"--data", data, "serve", "--config", dir + "/inputs.conf", "--port", "0", "--port-file",
+       dir + "/port", "--ui-port", "0", "--ui-port-file", dir + "/ui-port"},
+      dir + "/serve",
+      {{"AWS_ENDPOINT_URL", server_->endpoint()},
+       {"AWS_EC2_METADATA_DISABLED", "true"},
+       {"CAIRN_COLLECT_WAIT_SECONDS", "1"},
+       {"CAIRN_ADMIN_PASSWORD", "collect-pass-1"}});
   for (int i = 0; i < 200 && !std::filesystem::exists(dir + "/port"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -77,6 +79,31 @@ TEST_F(ServeCollectTest, CollectedEventsAreSearchableThroughRestAndSigtermDrains
     if (seen != total) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(seen, total) << serve.err();
+
+  // The status page's JSON (web UI, logged in through its form) shows the input: its state,
+  // the events it collected and its lag from the newest event.
+  const std::string ui = "http://127.0.0.1:" + ReadWholeFile(dir + "/ui-port");
+  const std::string ui_base = ui.substr(0, ui.find_last_not_of("\n") + 1);
+  const std::string jar = dir + "/cookies";
+  auto form = RunCommand("curl -s -c " + jar + " " + ui_base + "/login");
+  std::smatch m;
+  static const std::regex kCsrf(R"re(name="csrf" value="([0-9a-f]+)")re");
+  ASSERT_TRUE(std::regex_search(form.output, m, kCsrf)) << form.output;
+  auto login = RunCommand("curl -s -o /dev/null -w '%{http_code}' -b " + jar + " -c " + jar +
+                          " -d username=admin -d password=collect-pass-1 -d csrf=" + m[1].str() +
+                          " " + ui_base + "/login");
+  EXPECT_EQ(login.output, "303");
+  std::string status;
+  static const std::regex kInput(
+      R"re("collectors":\[\{"name":"serve","queue":"[^"]*serve-queue","region":"us-west-2","index":"aws-cloudtrail","state":"polling","polls":[1-9][0-9]*,"messages_received":([0-9]+),"messages_done":([0-9]+),"files_ingested":40,"events_collected":200,"last_poll_ms":[1-9][0-9]*,"newest_event_ms":[1-9][0-9]*,"lag_seconds":[0-9]+\.[0-9]+,"lag_basis":"newest_event",)re");
+  for (int i = 0; i < 100; ++i) {
+    status = RunCommand("curl -s -b " + jar + " " + ui_base + "/api/status").output;
+    if (std::regex_search(status, m, kInput) && m[1].str() == m[2].str()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(std::regex_search(status, m, kInput)) << status;
+  EXPECT_NE(status.find("\"recent_errors\":["), std::string::npos) << status;
+  EXPECT_NE(status.find("\"last_error\":\"\""), std::string::npos) << status;
   // A reader beside the server sees the same.
   auto beside = Cairn("search --data " + data +
                       " --format csv 'index=aws-cloudtrail | stats count, dc(eventID)'");

@@ -103,6 +103,11 @@ TEST_F(ServeAlertsE2E, SchedulerRunsInsideServeAndAlertsOnce) {
     EXPECT_EQ(serve->Wait(), 0) << serve->err();
   }
   EXPECT_EQ(Search(count), once);
+  // The scheduled run is in the audit trail (index _audit) with its saved search and count, and
+  // the alert search (every index but alerts and the internal ones) did not search _audit.
+  EXPECT_EQ(Search("index=_audit action=search interface=scheduler | table user, info, "
+                   "savedsearch_name, result_count"),
+            "user,info,savedsearch_name,result_count\nscheduler,completed,trail stopped,1\n");
   // --no-alerts: no scheduler.
   {
     auto serve =

@@ -335,5 +335,87 @@ TEST_F(ServeE2E, HostileInputGetsClearErrorsAndTheServerStaysUp) {
   EXPECT_EQ(serve->Wait(), 0) << serve->err();
 }
 
+// Every login and search goes into the internal index _audit: a wrong password, the right one, a
+// REST search and a bogus token are found there with their user and outcome, while the wrong
+// password, the session key and the token appear nowhere in it; index=* leaves _audit out.
+TEST_F(ServeE2E, LoginsAndSearchesAreAuditedWithoutSecrets) {
+  int port = 0;
+  auto serve = StartServe({}, &port);
+  ASSERT_GT(port, 0) << serve->err();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const std::string wrong = "wrong-pass-Zq7vK2";
+  const std::string bogus = "bogus-token-Yx9wP4";
+  auto bad =
+      RunCommand("curl -s -o /dev/null -w '%{http_code}' -d username=admin -d password=" + wrong +
+                 " " + base + "/services/auth/login");
+  EXPECT_EQ(bad.output, "401");
+  auto good =
+      RunCommand("curl -s -d username=admin --data-urlencode password=" + ShellQuote(kPassword) +
+                 " '" + base + "/services/auth/login?output_mode=json'");
+  std::smatch m;
+  static const std::regex kKey(R"re("sessionKey":"([0-9a-f]+)")re");
+  ASSERT_TRUE(std::regex_search(good.output, m, kKey)) << good.output;
+  const std::string key = m[1].str();
+  const std::string search = "search eventName=ConsoleLogin | stats count";
+  auto oneshot = [&](const std::string& spl) {
+    return RunCommand("curl -s -H 'Authorization: Splunk " + key +
+                      "' -d exec_mode=oneshot -d output_mode=json_rows -d count=0 "
+                      "--data-urlencode " +
+                      ShellQuote("search=" + spl) + " " + base + "/services/search/v2/jobs")
+        .output;
+  };
+  EXPECT_NE(oneshot(search).find("\"rows\":[[\""), std::string::npos);
+  EXPECT_EQ(RunCommand("curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer " + bogus +
+                       "' " + base + "/services/server/info")
+                .output,
+            "401");
+
+  // The records are committed in the background (about a second): look until all are there.
+  const std::string audit_search =
+      "search index=_audit | fillnull value=- user, reason | stats count by action, info, user, "
+      "interface, reason";
+  std::string found;
+  auto has_all = [&](const std::string& out) {
+    return out.find(R"(["login","failed","admin","rest","wrong password")") != std::string::npos &&
+           out.find(R"(["login","succeeded","admin","rest","-")") != std::string::npos &&
+           out.find(R"(["search","completed","admin","rest","-")") != std::string::npos &&
+           out.find(R"(["login","failed","-","rest_token","unknown session key or token")") !=
+               std::string::npos;
+  };
+  for (int i = 0; i < 80 && !has_all(found); ++i) {
+    found = oneshot(audit_search);
+    if (!has_all(found)) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_TRUE(has_all(found)) << found;
+  // The search's own record: its text, sid, user and result count.
+  const std::string mine = oneshot(
+      "search index=_audit action=search info=completed user=admin "
+      "interface=rest exec_mode=oneshot | table search, search_id, "
+      "result_count, client");
+  EXPECT_NE(mine.find("search eventName=ConsoleLogin | stats count"), std::string::npos) << mine;
+  EXPECT_NE(mine.find("127.0.0.1:"), std::string::npos) << mine;
+
+  // No secret anywhere in the index (read beside the server, as a reader).
+  auto raw = Cairn("search --data " + data_ + " --format csv 'index=_audit | table _raw'");
+  ASSERT_EQ(raw.status, 0) << raw.err;
+  EXPECT_NE(raw.out.find("wrong password"), std::string::npos) << raw.out;
+  for (const std::string& secret : {wrong, key, bogus, std::string(kPassword)}) {
+    EXPECT_EQ(raw.out.find(secret), std::string::npos) << secret << " in " << raw.out;
+  }
+  // index=* and a search without index= leave the internal index out; index list shows it.
+  for (const std::string& spl : {"index=* | stats count by index", "* | stats count by index"}) {
+    auto all = Cairn("search --data " + data_ + " --format csv " + ShellQuote(spl));
+    ASSERT_EQ(all.status, 0) << all.err;
+    EXPECT_EQ(all.out.find("_audit"), std::string::npos) << spl << ": " << all.out;
+    EXPECT_NE(all.out.find("aws-cloudtrail"), std::string::npos) << spl << ": " << all.out;
+  }
+  auto list = Cairn("--data " + data_ + " index list");
+  EXPECT_NE(list.out.find("_audit"), std::string::npos) << list.out;
+
+  ::kill(serve->pid(), SIGTERM);
+  EXPECT_EQ(serve->Wait(), 0) << serve->err();
+  EXPECT_NE(serve->err().find("serve: audit:"), std::string::npos) << serve->err();
+}
+
 }  // namespace
 }  // namespace cairn::testing

@@ -602,13 +602,32 @@ function fmtBytes(n) {
 async function statusPage(view) {
   const st = await api('/api/status');
   const fmtMs = (ms) => (ms ? fmtTime(new Date(ms).toISOString()) : '');
+  const fmtLag = (s) => {
+    if (s === null || s === undefined) return '';
+    if (s < 120) return `${Math.round(s)} s`;
+    if (s < 7200) return `${Math.round(s / 60)} min`;
+    return `${(s / 3600).toFixed(1)} h`;
+  };
   const rows = st.indexes.map((i) => ({ index: i.name, events: String(i.events), segments: String(i.segments),
     size: fmtBytes(i.bytes), earliest: fmtMs(i.min_time_ms), latest: fmtMs(i.max_time_ms), 'broken segments': String(i.broken_segments) }));
+  const collectors = (st.collectors || []).map((c) => ({ input: c.name, queue: c.queue, region: c.region, index: c.index,
+    state: c.state, 'messages done / received': `${c.messages_done} / ${c.messages_received}`, events: String(c.events_collected),
+    'last poll': fmtMs(c.last_poll_ms),
+    lag: c.lag_seconds === null ? '' : fmtLag(c.lag_seconds) + (c.lag_basis === 'oldest_message' ? ' (oldest message)' : ''),
+    'last error': c.last_error ? `${fmtMs(c.last_error_ms)} ${c.last_error}` : '' }));
+  const errors = (st.recent_errors || []).map((e) => ({ time: fmtMs(e.time_ms), level: e.level, message: e.message }));
+  const audit = st.audit ? `Audit (index _audit): ${st.audit.stored} records stored, ${st.audit.dropped} dropped.` : '';
   view.replaceChildren(el('h2', {}, 'Status'),
-    el('p', {}, `Searches running: ${st.jobs_running}, waiting: ${st.jobs_queued}.`),
+    el('p', {}, `Searches running: ${st.jobs_running}, waiting: ${st.jobs_queued}. ${audit}`),
     el('div', { class: 'panel', id: 'status-indexes' }, el('h3', {}, 'Indexes'),
       rows.length ? statsTable(['index', 'events', 'segments', 'size', 'earliest', 'latest', 'broken segments'], rows)
-        : el('p', { class: 'muted' }, 'No index yet.')));
+        : el('p', { class: 'muted' }, 'No index yet.')),
+    el('div', { class: 'panel', id: 'status-collectors' }, el('h3', {}, 'Collectors'),
+      collectors.length ? statsTable(['input', 'queue', 'region', 'index', 'state', 'messages done / received', 'events', 'last poll', 'lag', 'last error'], collectors)
+        : el('p', { class: 'muted' }, 'No collector runs in this server.')),
+    el('div', { class: 'panel', id: 'status-errors' }, el('h3', {}, 'Recent warnings and errors'),
+      errors.length ? statsTable(['time', 'level', 'message'], errors)
+        : el('p', { class: 'muted' }, st.recent_errors ? 'None since the server started.' : 'Shown to admins.')));
 }
 
 // ---- users and API tokens (admins) ------------------------------------------------------------
