@@ -153,9 +153,12 @@ const splParser = {
       state.afterBy = w.toLowerCase() !== 'as';
       return 'keyword';
     }
-    if (/^\s*(?:[=<>]|!=)/.test(stream.string.slice(stream.pos))) return 'field';
-    if (isFunctionIn(state.command, w) &&
-        (/^\s*\(/.test(stream.string.slice(stream.pos)) || STATS_COMMANDS.has(state.command))) {
+    const rest = stream.string.slice(stream.pos);
+    if (/^\s*(?:[=<>]|!=)/.test(rest)) return 'field';
+    // A function is called (eval), or in an aggregation list named alone (`stats count`); the
+    // names after `by` are fields whatever they are called.
+    const call = /^\s*\(/.test(rest);
+    if (isFunctionIn(state.command, w) && (call || (STATS_COMMANDS.has(state.command) && !state.afterBy))) {
       return 'function';
     }
     if (state.afterBy) return 'field';
