@@ -140,6 +140,9 @@ try {
   await page.waitForSelector('#spl .spl-unknown-command');
   check((await cls('spl-macro')).join() === '`cloudtrail`' && (await cls('spl-comment')).join() === '```note```',
     'macro and comment highlighted');
+  // History… puts a search run before back into the editor.
+  await page.selectOption('#history', typedSearch);
+  check((await splText()) === typedSearch, 'History… set the editor to the search run before');
 
   // A search the engine refuses: its message shows, as text.
   expectedRefusals.add(`400 ${url}/api/jobs`);
