@@ -20,7 +20,9 @@ missing_packages = $$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/d
 APT_INSTALL = SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
   $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-.PHONY: all deps apt-deps npm-deps build test demo fuzz bench clean format
+UI_DIR := src/serve/ui
+
+.PHONY: all deps apt-deps npm-deps ui-deps build test demo fuzz bench clean format
 
 all: build
 
@@ -42,19 +44,27 @@ npm-deps:
 	  fi; \
 	fi
 
-deps: apt-deps npm-deps
+# Installs the web UI's build tools (esbuild, CodeMirror 6) from src/serve/ui/package-lock.json,
+# once: a package of their own, so that building cairn needs none of the test harness's packages.
+ui-deps: apt-deps
+	@if [ ! -d $(UI_DIR)/node_modules ] || [ $(UI_DIR)/package-lock.json -nt $(UI_DIR)/node_modules/.package-lock.json ]; then \
+	  echo "installing the web UI's npm packages"; \
+	  (cd $(UI_DIR) && npm ci --no-audit --no-fund --loglevel=error); \
+	fi
+
+deps: apt-deps npm-deps ui-deps
 
 $(BUILD)/build.ninja: CMakeLists.txt
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
-build: apt-deps $(BUILD)/build.ninja
+build: apt-deps ui-deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
 
 # The demo needs only the cairn binary, not the tests: build just that target.
-demo: apt-deps $(BUILD)/build.ninja
+demo: apt-deps ui-deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target cairn
 	@time bash scripts/demo.sh $(CAIRN) $(DEMO_DIR)
 

@@ -77,6 +77,8 @@ class CommandRegistry {
   const CommandInfo* Find(std::string_view name) const;
   // Every command's name (not aliases), sorted.
   std::vector<std::string> Names() const;
+  // Every name and alias, sorted (what query/vocabulary.h gives the editor).
+  std::vector<std::string> NamesAndAliases() const;
   void Add(CommandInfo info);
 
  private:

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "query/parser.h"
+#include "query/vocabulary.h"
 
 namespace cairn::query::internal {
 namespace {
@@ -160,6 +161,34 @@ TEST(QueryCommands, ParsedFormsHaveADeclaredClass) {
   }
   EXPECT_GT(checked, 300u);
   EXPECT_EQ(seen.size(), reg.Names().size()) << "some command has no case in tests/query";
+}
+
+// The editor's vocabulary (query/vocabulary.h) is what the parsers accept: every listed command
+// and alias has a registry entry, every eval function is known to the evaluator, and a name the
+// aggregation parser refuses is not listed.
+TEST(Vocabulary, ListsWhatTheParsersAccept) {
+  const auto commands = SplCommandNames();
+  EXPECT_TRUE(std::is_sorted(commands.begin(), commands.end()));
+  for (const char* name : {"stats", "eval", "timechart", "bucket", "bin", "search"}) {
+    EXPECT_NE(std::find(commands.begin(), commands.end(), name), commands.end()) << name;
+  }
+  for (const auto& c : commands) EXPECT_NE(CommandRegistry::Get().Find(c), nullptr) << c;
+  EXPECT_GT(commands.size(), CommandRegistry::Get().Names().size());  // the aliases too
+
+  const auto eval = SplEvalFunctionNames();
+  EXPECT_NE(std::find(eval.begin(), eval.end(), "strftime"), eval.end());
+  for (const auto& f : eval) EXPECT_TRUE(IsKnownEvalFunction(f)) << f;
+
+  const auto stats = SplStatsFunctionNames();
+  for (const char* f : {"count", "dc", "values", "latest"}) {
+    EXPECT_NE(std::find(stats.begin(), stats.end(), f), stats.end()) << f;
+  }
+  for (const auto& f : stats) {
+    const std::string arg = f == "count" || f == "c" ? "" : "(x)";
+    EXPECT_TRUE(ParseSpl("| stats " + f + arg).ok()) << f;
+  }
+  EXPECT_FALSE(ParseSpl("| stats nosuchfn(x)").ok());
+  EXPECT_EQ(std::find(stats.begin(), stats.end(), "strftime"), stats.end());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "query/value.h"
+#include "query/vocabulary.h"
 
 namespace cairn::query::internal {
 namespace {
@@ -328,3 +329,12 @@ std::string JoinFields(const std::vector<std::string>& fields) {
 }
 
 }  // namespace cairn::query::internal
+
+namespace cairn::query {
+
+std::vector<std::string> SplStatsFunctionNames() {
+  const auto& k = internal::StatsFunctions();
+  return {k.begin(), k.end()};
+}
+
+}  // namespace cairn::query

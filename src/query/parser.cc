@@ -6,6 +6,7 @@
 #include "query/command_registry.h"
 #include "query/parser_internal.h"
 #include "query/value.h"
+#include "query/vocabulary.h"
 
 namespace cairn::query {
 
@@ -759,6 +760,10 @@ class Parser final : public internal::CommandParser {
 }  // namespace
 
 bool IsKnownEvalFunction(std::string_view name) { return EvalFunctions().count(name) > 0; }
+
+std::vector<std::string> SplEvalFunctionNames() {
+  return {EvalFunctions().begin(), EvalFunctions().end()};
+}
 
 Result<Pipeline> ParseSpl(std::string_view text) {
   Parser p(text);

@@ -29,12 +29,14 @@
 #include "common/splunk_conf.h"
 #include "query/macros.h"
 #include "query/time_format.h"
+#include "query/vocabulary.h"
 #include "serve/audit.h"
 #include "serve/auth.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
 #include "serve/splunk_format.h"
 #include "serve/ui_assets.h"
+#include "store/fields.h"
 #include "store/store.h"
 
 namespace cairn::serve {
@@ -172,6 +174,24 @@ Response LoginPage(const Request& req, int status, const std::string& error) {
   return Secure(std::move(r));
 }
 
+// The application page. CodeMirror (the SPL editor, editor.js) puts its stylesheet into a <style>
+// element, which the policy allows only with the nonce made for this response; the page hands the
+// nonce to the script in a <meta name="csp-nonce">.
+Response AppPage() {
+  const UiAsset* a = FindUiAsset("app.html");
+  std::string html(reinterpret_cast<const char*>(a->data), a->size);
+  const std::string nonce = RandomHex(16);
+  const size_t at = html.find("{{nonce}}");
+  if (at != std::string::npos) html.replace(at, 9, nonce);
+  std::string policy(kAppPolicy);
+  const std::string_view style = "style-src 'self'";
+  policy.insert(policy.find(style) + style.size(), " 'nonce-" + nonce + "'");
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::move(html);
+  return Secure(std::move(r), policy);
+}
+
 // A state-changing request must carry the session's CSRF token and not come from another site.
 }  // namespace
 
@@ -270,6 +290,39 @@ std::string SummaryJson(const ResultPage& page) {
   }
   out += "]}";
   return out;
+}
+
+// What the SPL editor highlights and completes (GET /api/vocabulary): the query layer's commands,
+// eval functions and stats functions, and the field names every CloudTrail event may have (the
+// store's column fields, the event time and Splunk's own fields; the page adds the fields of the
+// searches it ran). The same for every user, so it is built once.
+const std::string& VocabularyJson() {
+  static const std::string body = [] {
+    auto list = [](std::string* out, const char* key, const std::vector<std::string>& names) {
+      *out += fmt::format("\"{}\":[", key);
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (i > 0) *out += ',';
+        AppendJsonString(out, names[i]);
+      }
+      *out += ']';
+    };
+    std::vector<std::string> fields = {
+        "_time", "_raw", "index", "host", "source", "sourcetype", std::string(store::kTimeField)};
+    for (std::string_view f : store::kColumnFields) {
+      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.emplace_back(f);
+    }
+    std::string out = "{";
+    list(&out, "commands", query::SplCommandNames());
+    out += ',';
+    list(&out, "eval_functions", query::SplEvalFunctionNames());
+    out += ',';
+    list(&out, "stats_functions", query::SplStatsFunctionNames());
+    out += ',';
+    list(&out, "fields", fields);
+    out += '}';
+    return out;
+  }();
+  return body;
 }
 
 std::mutex saved_mu;  // the saved searches file: read-modify-write under it
@@ -524,7 +577,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   // Pages: without a session, to the login page.
   auto page = [ctx](Request& req) {
     if (!CookieUser(ctx, req)) return Redirect("/login");
-    return Asset("app.html");
+    return AppPage();
   };
   router->Add(
       "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
@@ -597,6 +650,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     body += "}";
     return Json(200, std::move(body));
   });
+  router->Add("GET", "/api/vocabulary", [](Request&) { return Json(200, VocabularyJson()); });
   post("/api/jobs", [ctx](Request& req) {
     JobRequest jr;
     jr.search = req.form.Get("search", "");

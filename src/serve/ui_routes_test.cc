@@ -195,6 +195,64 @@ TEST_F(UiRoutes, PagesAndAssetsNeedTheSessionCookieOnly) {
   EXPECT_FALSE(Router::NormalizePath("/static/%2e%2e/users", &dotdot));
 }
 
+// The application page's policy allows the editor's <style> element by a nonce made for each
+// response, and hands that nonce to the script; nothing inline is allowed otherwise.
+TEST_F(UiRoutes, AppPageCarriesAFreshStyleNonce) {
+  const std::string cookie = LogIn();
+  auto nonce_of = [&](const Response& r) {
+    const std::string policy = HeaderOf(r, "Content-Security-Policy");
+    const size_t at = policy.find("style-src 'self' 'nonce-");
+    EXPECT_NE(at, std::string::npos) << policy;
+    EXPECT_EQ(policy.find("unsafe-inline"), std::string::npos) << policy;
+    EXPECT_NE(policy.find("script-src 'self';"), std::string::npos) << policy;
+    if (at == std::string::npos) return std::string();
+    const size_t from = at + 24;
+    return policy.substr(from, policy.find('\'', from) - from);
+  };
+  Response a = Call("GET", "/search", cookie);
+  ASSERT_EQ(a.status, 200);
+  const std::string nonce = nonce_of(a);
+  EXPECT_EQ(nonce.size(), 32u);
+  EXPECT_NE(a.body.find("<meta name=\"csp-nonce\" content=\"" + nonce + "\">"), std::string::npos);
+  EXPECT_EQ(a.body.find("{{"), std::string::npos);
+  Response b = Call("GET", "/saved", cookie);
+  EXPECT_NE(nonce_of(b), nonce);  // never reused
+}
+
+// The SPL editor's vocabulary: the query layer's commands (with aliases), eval and stats
+// functions, and CloudTrail's field names, to a session only.
+TEST_F(UiRoutes, VocabularyListsCommandsFunctionsAndFieldsToASession) {
+  EXPECT_EQ(Call("GET", "/api/vocabulary", "").status, 401);
+  EXPECT_EQ(Call("GET", "/api/vocabulary", "cairn_session=made-up").status, 401);
+  const std::string cookie = LogIn();
+  Response r = Call("GET", "/api/vocabulary", cookie);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json; charset=utf-8");
+  // The names of one list: the text between "key":[ and the next ].
+  auto list = [&](const std::string& key) {
+    const size_t at = r.body.find("\"" + key + "\":[");
+    if (at == std::string::npos) return std::string();
+    const size_t from = at + key.size() + 4;
+    return r.body.substr(from, r.body.find(']', from) - from);
+  };
+  const std::string commands = list("commands");
+  for (const char* c : {"\"stats\"", "\"eval\"", "\"timechart\"", "\"bucket\"", "\"search\""}) {
+    EXPECT_NE(commands.find(c), std::string::npos) << c << " in " << commands;
+  }
+  EXPECT_EQ(commands.find("\"strftime\""), std::string::npos);
+  const std::string eval = list("eval_functions");
+  EXPECT_NE(eval.find("\"strftime\""), std::string::npos) << eval;
+  EXPECT_NE(eval.find("\"coalesce\""), std::string::npos) << eval;
+  const std::string stats = list("stats_functions");
+  EXPECT_NE(stats.find("\"dc\""), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"values\""), std::string::npos) << stats;
+  const std::string fields = list("fields");
+  for (const char* f : {"\"eventName\"", "\"userIdentity.arn\"", "\"sourcetype\"", "\"_time\""}) {
+    EXPECT_NE(fields.find(f), std::string::npos) << f << " in " << fields;
+  }
+  EXPECT_EQ(HeaderOf(r, "Cache-Control"), "no-store");
+}
+
 // The CIS report page: behind the session, over the range asked, with the controls' findings,
 // self-contained and allowed no script.
 TEST_F(UiRoutes, CisReportPageShowsTheControlsOverTheRange) {

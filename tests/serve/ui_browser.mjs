@@ -30,7 +30,11 @@ page.on('pageerror', (e) => errors.push(String(e)));
 // Console errors, but for the load of a resource the server refused: those are checked below
 // by response, so that the one expected refusal (the wrong password) is told apart.
 page.on('console', (m) => {
-  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
+    const at = m.location();
+    errors.push(`${m.text()} (${at.url}:${at.lineNumber}:${at.columnNumber})`);
+    console.log('console error: ' + errors[errors.length - 1]);
+  }
 });
 const expectedRefusals = new Set([`401 ${url}/login`]);  // the wrong password
 page.on('response', (r) => {
@@ -38,6 +42,9 @@ page.on('response', (r) => {
   if (r.status() >= 400 && !expectedRefusals.has(what)) errors.push(what);
 });
 page.setDefaultTimeout(60000);
+
+// The search in the SPL editor (CodeMirror's content element, one line per .cm-line).
+const splText = () => page.$$eval('#spl .cm-line', (ls) => ls.map((l) => l.textContent).join('\n'));
 
 // Runs `search` over all time from the search bar and waits for the job to finish.
 async function runSearch(search) {
@@ -89,11 +96,53 @@ try {
   await page.click('a.value[data-field="eventName"]');
   const narrowed = base + ' eventName="' + value + '"';
   const m = await waitDone(narrowed);
-  check((await page.inputValue('#spl')) === narrowed, `search became: ${narrowed}`);
+  check((await splText()) === narrowed, `search became: ${narrowed}`);
   check(m === expectedCount(narrowed) && m < n && m > 0, `narrowed count ${m} equals cairn search's`);
   check(topCount === m, `the sidebar's count ${topCount} for the value equals the narrowed count`);
   await page.waitForSelector('.event pre mark');
   await page.screenshot({ path: shots + '/narrowed.png' });
+
+  // The SPL editor: typing highlights the command, functions, fields and strings; `| sta` offers
+  // `stats`, which Enter accepts; Enter (with no completion open) runs the search.
+  await page.selectOption('#time-preset', { label: 'All time' });
+  await page.click('#spl');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.type('eventSource="iam.amazonaws.com" | sta', { delay: 15 });
+  const option = page.locator('.cm-tooltip-autocomplete li', { hasText: /^stats/ });
+  await option.first().waitFor();
+  const offered = await page.$$eval('.cm-tooltip-autocomplete li .cm-completionLabel', (ls) => ls.map((l) => l.textContent));
+  check(offered.includes('stats') && offered.every((o) => !o.startsWith('eventS')), `completion offers commands: ${offered.join(', ')}`);
+  check(offered[0] === 'stats' || await page.$eval('.cm-tooltip-autocomplete li[aria-selected]', (li) => li.textContent.startsWith('stats')), 'stats selected');
+  await page.waitForTimeout(200);  // CodeMirror ignores Enter for 75 ms after the list opens
+  await page.keyboard.press('Enter');
+  check((await splText()) === 'eventSource="iam.amazonaws.com" | stats', 'Enter accepted the completion: ' + await splText());
+  await page.keyboard.type(' dc(eventN', { delay: 15 });
+  await page.locator('.cm-tooltip-autocomplete li', { hasText: /^eventName/ }).first().waitFor();
+  check(true, 'field names offered inside an aggregation');
+  await page.screenshot({ path: shots + '/editor.png', clip: { x: 0, y: 0, width: 1400, height: 300 } });
+  await page.keyboard.type('ame) by awsRegion', { delay: 15 });
+  await page.keyboard.press('Escape');
+  const cls = (c) => page.$$eval('#spl .' + c, (ss) => ss.map((x) => x.textContent));
+  check((await cls('spl-command')).join() === 'stats', 'the command highlighted: ' + (await cls('spl-command')));
+  check((await cls('spl-function')).join() === 'dc', 'the function highlighted: ' + (await cls('spl-function')));
+  check((await cls('spl-field')).includes('eventSource'), 'the field highlighted: ' + (await cls('spl-field')));
+  check((await cls('spl-string')).join() === '"iam.amazonaws.com"', 'the string highlighted');
+  check((await cls('spl-keyword')).join() === 'by', 'the keyword highlighted');
+  check((await cls('spl-pipe')).length === 1, 'the pipe highlighted');
+  const typedSearch = 'eventSource="iam.amazonaws.com" | stats dc(eventName) by awsRegion';
+  check((await splText()) === typedSearch, 'the typed search: ' + await splText());
+  await page.keyboard.press('Enter');
+  const dcRows = await waitDone(typedSearch);
+  check(dcRows > 0, `Enter ran the typed search: ${dcRows} rows`);
+  // An unknown command is marked; a macro and a comment are told apart.
+  await page.fill('#spl', '`cloudtrail` ```note``` | nosuchcommand x');
+  await page.waitForSelector('#spl .spl-unknown-command');
+  check((await cls('spl-macro')).join() === '`cloudtrail`' && (await cls('spl-comment')).join() === '```note```',
+    'macro and comment highlighted');
+  // History… puts a search run before back into the editor.
+  await page.selectOption('#history', typedSearch);
+  check((await splText()) === typedSearch, 'History… set the editor to the search run before');
 
   // A search the engine refuses: its message shows, as text.
   expectedRefusals.add(`400 ${url}/api/jobs`);

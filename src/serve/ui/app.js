@@ -1,6 +1,10 @@
 // cairn's web UI: the search page, saved searches and the AWS overview. Plain DOM code, no
-// framework. Every value from the server is put into the page as text (textContent, attribute
-// setters), never as HTML, so an event holding markup shows as that markup's text.
+// framework; the search box is the SPL editor of editor.js (CodeMirror 6), and esbuild bundles
+// both into the file cairn embeds (docs/ui.md). Every value from the server is put into the page
+// as text (textContent, attribute setters), never as HTML, so an event holding markup shows as
+// that markup's text.
+
+import { createSplEditor } from './editor.js';
 
 const TIME_PRESETS = [
   ['Last 15 minutes', '-15m', ''], ['Last 60 minutes', '-60m', ''], ['Last 4 hours', '-4h', ''],
@@ -278,8 +282,9 @@ function prettyRaw(raw) {
 
 function searchPage(view) {
   const params = new URLSearchParams(location.search);
-  const spl = el('textarea', { id: 'spl', spellcheck: 'false', placeholder: 'Enter a search, e.g. eventName=ConsoleLogin | stats count by awsRegion' });
-  spl.value = params.get('q') || '';
+  // The SPL editor (editor.js): `spl.value` reads and sets the search like a textarea's; Enter runs.
+  const spl = createSplEditor({ value: params.get('q') || '', onRun: () => run(),
+    placeholder: 'Enter a search, e.g. eventName=ConsoleLogin | stats count by awsRegion' });
   const picker = timePicker(params.has('earliest') ? params.get('earliest') : '-24h',
     params.get('latest') || '');
   const runBtn = el('button', { class: 'primary', id: 'run', type: 'submit' }, 'Search');
@@ -292,7 +297,7 @@ function searchPage(view) {
   fillHistory();
   historySel.addEventListener('change', () => { if (historySel.value) { spl.value = historySel.value; historySel.value = ''; spl.focus(); } });
   picker.node.append(historySel);
-  const form = el('form', { id: 'search-form' }, el('div', { class: 'searchbar' }, spl, runBtn, cancelBtn), picker.node);
+  const form = el('form', { id: 'search-form' }, el('div', { class: 'searchbar' }, spl.dom, runBtn, cancelBtn), picker.node);
   const bar = el('div', { class: 'progress' }, el('div'));
   const statusText = el('span', { id: 'job-status' });
   const saveBtn = el('button', { id: 'save', type: 'button', disabled: true }, 'Save as…');
@@ -418,6 +423,7 @@ function searchPage(view) {
     api(`/api/jobs/${encodeURIComponent(s.sid)}/summary`).then((sum) => {
       if (gen !== generation) return;
       fieldsBox.append(el('p', { class: 'muted' }, `from the first ${fmtInt(sum.events)} events`));
+      spl.addFields(sum.fields.map((f) => f.name));
       const ordered = [...sum.fields.filter((f) => !f.name.startsWith('date_')),
         ...sum.fields.filter((f) => f.name.startsWith('date_'))];
       for (const f of ordered.slice(0, 100)) {
@@ -460,9 +466,6 @@ function searchPage(view) {
   }
 
   form.addEventListener('submit', (e) => { e.preventDefault(); run(); });
-  spl.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); run(); }
-  });
   saveBtn.addEventListener('click', () => { saveForm.classList.toggle('hidden'); saveName.focus(); });
   saveForm.addEventListener('submit', async (e) => {
     e.preventDefault();
