@@ -681,6 +681,7 @@ Result<std::shared_ptr<HecIngest::Ticket>> HecIngest::Submit(HecBatch batch) {
   pending_bytes_ += batch.bytes;
   stats_.events += batch.events;
   queue_.emplace_back(std::move(batch), ticket);
+  last_submit_ = std::chrono::steady_clock::now();
   cv_.notify_all();
   return ticket;
 }
@@ -779,8 +780,13 @@ void HecIngest::Run() {
         }
         return n >= options_.ack_gather_events;
       };
-      if (options_.ack_gather.count() > 0 && !gathered()) {
-        cv_.wait_for(lock, options_.ack_gather, [&] { return stopping_ || gathered(); });
+      // Until enough are queued, the time is up, or the senders pause (nothing new for
+      // ack_gather_idle: the stream's end, or a sender that waits for its acks).
+      const auto deadline = std::chrono::steady_clock::now() + options_.ack_gather;
+      while (options_.ack_gather.count() > 0 && !stopping_ && !gathered()) {
+        const auto wake = std::min(deadline, last_submit_ + options_.ack_gather_idle);
+        if (std::chrono::steady_clock::now() >= wake) break;
+        cv_.wait_until(lock, wake);
       }
       work.swap(queue_);
     }

@@ -148,9 +148,12 @@ struct HecIngestOptions {
   // sender waiting for its commit ends the wait at once. serve.hec_ack_gather_ms / _events.
   std::chrono::milliseconds ack_gather{1000};
   size_t ack_gather_events = 50'000;
+  // ...and stops waiting when no request has come for this long (the senders paused).
+  std::chrono::milliseconds ack_gather_idle{50};
   // Committer threads: with more than one, while one commits (parsing and indexing the events,
-  // most of HEC's CPU) another gathers and commits the next batch. serve.hec_committers.
-  int committers = 1;
+  // most of HEC's CPU) another gathers and commits the next batch (CloudTrail records: 63k →
+  // 71k events/s on an idle 2-core machine). serve.hec_committers.
+  int committers = 2;
 };
 
 struct HecIngestStats {
@@ -196,7 +199,8 @@ class HecIngest {
   };
   std::map<std::string, Channel> channels_;
   HecIngestStats stats_;
-  std::vector<std::thread> threads_;  // the committers
+  std::chrono::steady_clock::time_point last_submit_;  // of the newest queued request
+  std::vector<std::thread> threads_;                   // the committers
 };
 
 }  // namespace cairn::serve
