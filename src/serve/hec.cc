@@ -790,6 +790,7 @@ void HecIngest::Run() {
       }
       work.swap(queue_);
     }
+    if (work.empty()) continue;  // another committer took what was queued
     std::map<std::string, std::vector<cloudtrail::Event>> by_index;
     std::map<std::string, std::vector<size_t>> users;  // index -> positions in work
     size_t events = 0, bytes = 0;

@@ -364,6 +364,7 @@ TEST_F(HecRoutesTest, TokensAndErrorCodes) {
 TEST_F(HecRoutesTest, AcknowledgedBatchesGatherAndWaitingSendersDoNot) {
   HecIngestOptions o;
   o.ack_gather = std::chrono::milliseconds(10'000);
+  o.ack_gather_idle = std::chrono::milliseconds(10'000);
   o.ack_gather_events = 3;
   Start(o);
   for (const char* id : {"g-1", "g-2"}) {
@@ -393,6 +394,30 @@ TEST_F(HecRoutesTest, AcknowledgedBatchesGatherAndWaitingSendersDoNot) {
   }
   EXPECT_EQ(Count("cloudtrail"), 5u);  // three gathered: committed without waiting 10 s
   EXPECT_EQ(ingest_->stats().commits, commits + 1);
+}
+
+// The gathering stops when the senders pause: the end of a stream is not held for the whole
+// gathering time.
+TEST_F(HecRoutesTest, AcknowledgedBatchesAreCommittedWhenTheSendersPause) {
+  HecIngestOptions o;
+  o.ack_gather = std::chrono::milliseconds(30'000);
+  o.ack_gather_idle = std::chrono::milliseconds(200);
+  o.ack_gather_events = 1000;
+  Start(o);
+  const auto start = std::chrono::steady_clock::now();
+  for (const char* id : {"p-1", "p-2"}) {
+    Response r =
+        Post("/services/collector/event", kFirehose, "{\"event\":" + Envelope(id) + "}", kChannel);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(Count("cloudtrail"), 0u);  // less than the pause yet: still gathering
+  for (int i = 0; i < 200 && Count("cloudtrail") < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(Count("cloudtrail"), 2u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  EXPECT_EQ(ingest_->stats().commits, 1u);  // both in one commit
 }
 
 TEST_F(HecRoutesTest, AcknowledgesOnlyAfterTheCommitAndStoresResentCloudTrailOnce) {
