@@ -9,7 +9,8 @@
 #      p50/p99 and the collector's delivery-to-searchable latency (SQS SentTimestamp to durable
 #      commit; from its Prometheus histogram, so quantiles are bucket upper bounds).
 # Data sets: the default profile (1 day) and the wide profile (21 days, many more distinct users,
-# keys and addresses), 10M events each, as bench/store.sh writes them (generated if missing).
+# keys and addresses), 10M events each, as bench/store.sh writes them (generated if missing),
+# copied and merged once (BENCH_DIR/serve-store-*).
 # Usage: bench/serve.sh [EVENTS]   (default 10000000). Env: USERS (20), SECONDS (60),
 # PROFILES ("default wide"), TRICKLE_MS (files one every 20 ms, 20 events each).
 set -euo pipefail
@@ -88,6 +89,11 @@ for profile in ${PROFILES:-default wide}; do
     cp -r "$BENCH/store-cairn-$TAG" "$D" && rm -f "$D/LOCK"
   elif [ ! -d "$D" ]; then
     "$CAIRN" --log-level warn ingest --no-progress --data "$D" "$GEN/AWSLogs" >/dev/null
+  fi
+  # As a server that has run for a while holds it: each day merged (otherwise the server's
+  # background merger would rewrite the cold days during the measurements).
+  if [ ! -f "$D/.bench-merged" ]; then
+    "$CAIRN" --log-level warn --data "$D" index merge >/dev/null && touch "$D/.bench-merged"
   fi
   # Needles from the data: the StopLogging event's address, the busiest IAM user and its hour.
   IP=$("$CAIRN" --data "$D" search --format csv 'eventName=StopLogging | head 1 | table sourceIPAddress' | sed -n 2p | tr -d '"')
