@@ -17,6 +17,7 @@
 #include "serve/auth.h"
 #include "serve/rest.h"
 #include "serve/rest_ui.h"
+#include "serve/test_request.h"
 #include "serve/ui_assets.h"
 #include "store/store.h"
 
@@ -46,17 +47,8 @@ class UiRoutes : public ::testing::Test {
 
   Response Call(const std::string& method, const std::string& target, const std::string& cookie,
                 const std::string& form = "", std::map<std::string, std::string> headers = {}) {
-    Request r;
-    r.method = method;
-    r.target = target;
-    const size_t q = target.find('?');
-    EXPECT_TRUE(Router::NormalizePath(target.substr(0, q), &r)) << target;
-    if (q != std::string::npos) ParseUrlEncoded(target.substr(q + 1), &r.query);
-    ParseUrlEncoded(form, &r.form);
-    r.body = form;
-    r.headers = std::move(headers);
+    Request r = testing::TestRequest(method, target, form, std::move(headers));
     if (!cookie.empty()) r.headers["cookie"] = cookie;
-    r.remote = "127.0.0.1:1";
     return router_.Dispatch(r);
   }
 

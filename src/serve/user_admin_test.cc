@@ -12,6 +12,7 @@
 #include "common/testing.h"
 #include "serve/auth.h"
 #include "serve/rest.h"
+#include "serve/test_request.h"
 
 namespace cairn::serve {
 namespace {
@@ -121,16 +122,8 @@ class UserRoutes : public UserAdminTest {
 
   Response Call(const std::string& method, const std::string& target, const std::string& key,
                 const std::string& form = "") {
-    Request r;
-    r.method = method;
-    r.target = target;
-    const size_t q = target.find('?');
-    EXPECT_TRUE(Router::NormalizePath(target.substr(0, q), &r)) << target;
-    if (q != std::string::npos) ParseUrlEncoded(target.substr(q + 1), &r.query);
-    ParseUrlEncoded(form, &r.form);
-    r.body = form;
+    Request r = testing::TestRequest(method, target, form);
     if (!key.empty()) r.headers["authorization"] = "Splunk " + key;
-    r.remote = "127.0.0.1:1";
     return router_.Dispatch(r);
   }
   std::string LogIn(const std::string& name, const std::string& password) {
