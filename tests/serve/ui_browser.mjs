@@ -229,12 +229,17 @@ try {
   check((await waitDone(narrowed)) === m, 'saved search reopened and run');
 
   // The overview's panels are saved searches: the built-in ones are listed (not deletable); one
-  // saved under a panel's name replaces that panel, one named "AWS overview: ..." adds a panel.
+  // saved under a panel's name replaces that panel, one named "AWS overview: ..." adds a panel;
+  // saved from the Visualization tab, it keeps the chart shown there.
   const replaced = 'index=* | top limit=3 eventName';
-  for (const [name, q] of [['AWS overview: Top event names', replaced],
-    ['AWS overview: IAM callers', 'eventSource=iam.amazonaws.com | stats count by userIdentity.arn']]) {
+  for (const [name, q, chart] of [['AWS overview: Top event names', replaced, ''],
+    ['AWS overview: IAM callers', 'eventSource=iam.amazonaws.com | stats count by userIdentity.arn', 'pie']]) {
     await page.goto(url + '/search');
     await runSearch(q);
+    if (chart) {
+      await page.click('#tab-viz');
+      await page.selectOption('#chart-type', chart);
+    }
     await page.click('#save');
     await page.fill('#save-name', name);
     await page.fill('#save-description', '');
@@ -243,6 +248,10 @@ try {
   }
   const saved = await (await page.request.get(url + '/api/saved')).json();
   const builtins = saved.saved.filter((s) => s.builtin);
+  const callers = saved.saved.find((s) => s.name === 'AWS overview: IAM callers');
+  check(callers && callers.visualization === 'pie' &&
+    saved.saved.find((s) => s.name === 'AWS overview: Top event names').visualization === '',
+    'a search saved from the Visualization tab keeps its chart, one saved from the events does not');
   check(builtins.length >= 10 && builtins.every((s) => s.name.startsWith('AWS overview: ')) &&
     !builtins.some((s) => s.name === 'AWS overview: Top event names'), `${builtins.length} built-in panels listed as saved searches`);
   await page.goto(url + '/saved');
@@ -263,6 +272,8 @@ try {
   check(new URLSearchParams(topHref.split('?')[1]).get('q') === replaced, 'a saved search replaced its panel');
   check((await page.$$('#aws-panels .panel[data-name="AWS overview: Top event names"] svg.chart')).length === 1,
     'the replaced panel keeps the built-in one\'s chart');
+  check((await page.$$('#aws-panels .panel[data-name="AWS overview: IAM callers"] svg.chart')).length === 1,
+    'the added panel is drawn as the chart it was saved with');
   await page.screenshot({ path: shots + '/aws.png', fullPage: true });
 
   // The status page lists the store's index with its event count.

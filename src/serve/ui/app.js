@@ -344,6 +344,7 @@ function searchPage(view) {
     messages.replaceChildren();
     for (const p of Object.values(panes)) p.replaceChildren();
     panes.viz.redraw = null;
+    panes.viz.kind = null;
     statusText.textContent = 'Starting…';
     statusText.removeAttribute('data-done');
     bar.firstChild.style.width = '0';
@@ -461,6 +462,10 @@ function searchPage(view) {
     const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'pie', 'single'].map((t) => el('option', { value: t }, t)));
     const chartBox = el('div', { id: 'chart' });
     panes.viz.redraw = () => drawChart(chartBox, fields, rows, typeSel.value);
+    // What a saved search records as its visualization (a dashboard panel draws it so): the
+    // chart shown, as drawChart resolves 'auto'; none for a single value.
+    panes.viz.kind = () => (typeSel.value === 'auto' ? (fields[0] === '_time' ? 'line' : 'column')
+      : typeSel.value === 'single' ? '' : typeSel.value);
     typeSel.addEventListener('change', panes.viz.redraw);
     panes.viz.replaceChildren(el('div', { class: 'toolbar' }, el('label', {}, 'Chart ', typeSel)), el('div', { class: 'panel' }, chartBox));
   }
@@ -472,8 +477,10 @@ function searchPage(view) {
     const [earliest, latest] = picker.get();
     const out = saveForm.querySelector('#save-result');
     try {
+      // Saved from the Visualization tab, it keeps the chart (an overview panel draws it).
+      const visualization = !panes.viz.classList.contains('hidden') && panes.viz.kind ? panes.viz.kind() : '';
       await api('/api/saved', { name: saveName.value.trim(), search: spl.value.trim(),
-        earliest_time: earliest, latest_time: latest, description: saveDesc.value.trim() });
+        earliest_time: earliest, latest_time: latest, description: saveDesc.value.trim(), visualization });
       out.textContent = 'Saved.';
     } catch (err) { out.textContent = err.message; }
   });
