@@ -1048,7 +1048,7 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       const size_t top = heap.back();
       heap.pop_back();
       Cursor* best = &cursors[top];
-      uint32_t o;
+      uint32_t o = 0;
       best->Next(&o);
       const auto& origin = origins[best->member];
       EventView v = origin->View(o, MsToSeconds((*best->t->times)[o]));
