@@ -561,6 +561,10 @@ Result<CollectorSummary> Collector::RunInputs() {
                    Ledger::Open(options_.fs, JoinPath(options_.data_dir, "ledger.log")));
   impl.committer = std::make_unique<GroupCommitter>(impl.store, &metrics_);
   impl.committer->SetRules(options_.rules);
+  if (Status w = impl.committer->WarmCorrelations(); !w.ok()) {
+    // Collection goes on; a correlation split by the restart may be missed (a hunt finds it).
+    log::Warn("collect: reading the stored hits of open correlation windows: {}", w.ToString());
+  }
   impl.quarantine =
       std::make_unique<Quarantine>(options_.fs, JoinPath(options_.data_dir, "quarantine"));
   IngestContext ctx;

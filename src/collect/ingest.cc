@@ -132,6 +132,16 @@ Status GroupCommitter::FlushCorrelations() {
   return Status::Ok();
 }
 
+Status GroupCommitter::WarmCorrelations() {
+  if (correlator_ == nullptr) return Status::Ok();
+  ASSIGN_OR_RETURN(std::vector<detect::Alert> alerts,
+                   detect::WarmCorrelator(store_, *rules_, correlator_.get()));
+  auto stored = detect::StoreAlerts(store_, alerts);
+  if (!stored.ok()) return stored.status();
+  metrics_->alerts_stored += *stored;
+  return Status::Ok();
+}
+
 Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::Event> events) {
   if (events.empty()) return Status::Ok();
   Request req;

@@ -54,6 +54,9 @@ class GroupCommitter {
   void SetRules(const detect::RuleSet* rules);
   // Makes the correlations' open windows final and stores their alerts (when collection stops).
   Status FlushCorrelations();
+  // At the start: the correlations' windows still open are read back from the store
+  // (detect::WarmCorrelator), so a burst split by a restart is correlated whole.
+  Status WarmCorrelations();
 
  private:
   struct Request {

@@ -177,6 +177,37 @@ StreamingCorrelator::StreamingCorrelator(const RuleSet* rules, int64_t lateness_
   }
 }
 
+int64_t StreamingCorrelator::open_span_ms() const {
+  int64_t longest = 0;
+  for (const Correlation& c : rules_->loaded().correlations) {
+    longest = std::max(longest, c.timespan_ms);
+  }
+  return longest + lateness_ms_;
+}
+
+Result<std::vector<Alert>> WarmCorrelator(store::Store* store, const RuleSet& rules,
+                                          StreamingCorrelator* correlator, int threads) {
+  if (rules.loaded().correlations.empty()) return std::vector<Alert>{};
+  std::vector<EventHit> hits;
+  int64_t newest = INT64_MIN;
+  for (const std::string& index : store->ListIndexes()) {
+    // Alerts and the internal indexes (_audit) hold no events the rules look at.
+    if (index == kAlertsIndex || index.starts_with("_")) continue;
+    ASSIGN_OR_RETURN(store::IndexInfo info, store->Info(index));
+    if (info.events == 0) continue;
+    HuntOptions o;
+    o.index = index;
+    o.earliest_ms = info.max_time - correlator->open_span_ms();
+    o.latest_ms = info.max_time + 1;
+    o.threads = threads;
+    ASSIGN_OR_RETURN(HuntResult found, RetroHunt(store, rules, o));
+    for (EventHit& h : found.hits) hits.push_back(std::move(h));
+    newest = std::max(newest, info.max_time);
+  }
+  if (newest == INT64_MIN) return std::vector<Alert>{};
+  return correlator->Add(hits, newest);
+}
+
 uint64_t StreamingCorrelator::Begin(int64_t oldest_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   const uint64_t token = ++last_token_;

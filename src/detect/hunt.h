@@ -88,6 +88,9 @@ class StreamingCorrelator {
   // Makes every window final and returns their alerts; the correlator starts afresh.
   std::vector<Alert> Flush();
   Stats stats() const;
+  // How far back in event time a hit may still count in a window not yet final: the longest
+  // correlation timespan plus the lateness (what WarmCorrelator reads).
+  int64_t open_span_ms() const;
 
  private:
   struct Group {
@@ -189,5 +192,14 @@ class DetectingSink final : public ingest::Sink {
   StreamingCorrelator correlator_;
   StreamStats stats_;
 };
+
+// Before streaming starts (a collector or the HTTP Event Collector starting): hands `correlator`
+// the hits of the stored events whose windows may still be open — those of the last
+// open_span_ms() before each searched index's newest event — so that a burst split by a restart
+// (a stop, or kill -9) is correlated whole. Windows the previous process raised raise again with
+// the same ids, which the store keeps once. Returns the alerts of the windows this makes final
+// (the caller stores them); nothing to do without correlations.
+Result<std::vector<Alert>> WarmCorrelator(store::Store* store, const RuleSet& rules,
+                                          StreamingCorrelator* correlator, int threads = 1);
 
 }  // namespace cairn::detect

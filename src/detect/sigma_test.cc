@@ -668,6 +668,53 @@ TEST_F(DetectingSinkTest, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
   EXPECT_EQ(sink.stats().alerts_stored.load(), 1u);
 }
 
+// A restart (a stop, or kill -9) between the hits of a burst: a correlator that reads the open
+// windows back from the store (WarmCorrelator) raises the burst's alert, with the hunt's key; one
+// that starts cold does not.
+TEST_F(DetectingSinkTest, ARestartedCorrelatorReadsTheOpenWindowsBack) {
+  auto rs = Load(std::string(kDenied) +
+                 "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
+                 "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
+                 "    condition:\n        gte: 3\n");
+  const int64_t m = 60'000, t0 = 1'800'000'000'000;
+  auto event = [](const std::string& id, int64_t t) {
+    cloudtrail::Event e;
+    e.raw = Ev(id, "", "ListUsers", "10.1.1.1");
+    e.time_ms = t;
+    e.event_id = id;
+    e.account = "1";
+    e.sourcetype = "aws:cloudtrail";
+    return e;
+  };
+  // Before the restart: two of the burst's hits stored (and an old one, outside every window).
+  ingest::StoreSink plain(store_.get());
+  std::vector<cloudtrail::Event> before = {event("d0", t0 - 600 * m), event("d1", t0),
+                                           event("d2", t0 + m)};
+  ASSERT_TRUE(plain.Commit("aws-cloudtrail", &before).ok());
+  const std::vector<EventHit> third =
+      Hits(*rs, {{Ev("d3", "", "ListUsers", "10.1.1.1"), t0 + 2 * m}});
+
+  StreamingCorrelator cold(rs.get());
+  EXPECT_TRUE(cold.Add(third).empty());
+  EXPECT_TRUE(cold.Flush().empty());
+
+  StreamingCorrelator warm(rs.get());
+  auto read_back = WarmCorrelator(store_.get(), *rs, &warm);
+  ASSERT_TRUE(read_back.ok()) << read_back.status().ToString();
+  EXPECT_TRUE(read_back->empty());     // the window is still open
+  EXPECT_EQ(warm.stats().groups, 1u);  // d1 and d2 (d0 is older than any open window)
+  EXPECT_TRUE(warm.Add(third).empty());
+  std::vector<Alert> raised = warm.Flush();
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].result_count, 3u);
+  std::vector<EventHit> all = Hits(*rs, {{Ev("d1", "", "ListUsers", "10.1.1.1"), t0},
+                                         {Ev("d2", "", "ListUsers", "10.1.1.1"), t0 + m}});
+  all.insert(all.end(), third.begin(), third.end());
+  const std::vector<Alert> hunted = Correlate(*rs, all);
+  ASSERT_EQ(hunted.size(), 1u);
+  EXPECT_EQ(raised[0].key, hunted[0].key);
+}
+
 // A batch stored before its alerts were written (a crash between the two) raises them when it is
 // delivered again; another event under a stored event's id raises none.
 TEST_F(DetectingSinkTest, SkippedDuplicatesAlertOnlyWhenTheStoredCopyIsTheSame) {

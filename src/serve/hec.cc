@@ -659,6 +659,14 @@ class HecIngest::Ticket {
 HecIngest::HecIngest(HecIngestOptions options) : options_(std::move(options)) {
   if (options_.rules != nullptr) {
     correlator_ = std::make_unique<detect::StreamingCorrelator>(options_.rules);
+    if (options_.store != nullptr) {
+      // The windows a restart left open, read back from the store (detect::WarmCorrelator).
+      auto warm = detect::WarmCorrelator(options_.store, *options_.rules, correlator_.get());
+      Status s = warm.status();
+      if (warm.ok()) s = detect::StoreAlerts(options_.store, *warm).status();
+      if (!s.ok())
+        log::Warn("hec: reading the stored hits of open correlation windows: {}", s.ToString());
+    }
   }
   for (int i = 0; i < std::max(1, options_.committers); ++i) {
     threads_.emplace_back([this] { Run(); });
