@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/json_util.h"
+#include "common/log.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
 #include "serve/splunk_format.h"
@@ -234,7 +235,7 @@ Response Export(ServeContext* ctx, Request& req) {
     std::vector<std::string> head_fields;
     bool head_done = false;
     bool alive = true;
-    jobs->StreamResults(
+    Status streamed = jobs->StreamResults(
         id, [&](const std::vector<std::string>& fields, const std::vector<query::Values>& values) {
           if (!head_done) {
             // CSV needs one header: the first row's fields (a table or stats search has the same
@@ -257,6 +258,8 @@ Response Export(ServeContext* ctx, Request& req) {
           }
           return alive;
         });
+    // The answer has begun: a failure now can only cut it short (and be logged).
+    if (!streamed.ok()) log::Warn("serve: export of job {}: {}", id, streamed.ToString());
     if (!head_done) buf += ExportHead({}, m);
     buf += ExportTail(m);
     if (alive) write(buf);

@@ -495,10 +495,13 @@ Result<std::vector<SavedSearch>> ParseSavedSearches(const std::string& text,
   std::vector<SavedSearch> out;
   for (const ConfStanza& st : conf.stanzas) {
     if (st.name == "default") continue;
-    SavedSearch s{st.name, get(st, "search"), get(st, "dispatch.earliest_time"),
-                  get(st, "dispatch.latest_time"), get(st, "description")};
-    if (get(st, "display.general.type") != "statistics")
-      s.visualization = get(st, "display.visualizations.charting.chart");
+    const bool table = get(st, "display.general.type") == "statistics";
+    SavedSearch s{st.name,
+                  get(st, "search"),
+                  get(st, "dispatch.earliest_time"),
+                  get(st, "dispatch.latest_time"),
+                  get(st, "description"),
+                  table ? "" : get(st, "display.visualizations.charting.chart")};
     out.push_back(std::move(s));
   }
   return out;
@@ -719,10 +722,9 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     return Json(200, SavedJson(OverviewPanels(*list), "panels"));
   });
   post("/api/saved", [ctx](Request& req) {
-    SavedSearch s{req.form.Get("name", ""), req.form.Get("search", ""),
+    SavedSearch s{req.form.Get("name", ""),          req.form.Get("search", ""),
                   req.form.Get("earliest_time", ""), req.form.Get("latest_time", ""),
-                  req.form.Get("description", "")};
-    s.visualization = req.form.Get("visualization", "");
+                  req.form.Get("description", ""),   req.form.Get("visualization", "")};
     if (Status v = ValidateSavedSearch(s); !v.ok()) return JsonError(400, v.message());
     std::lock_guard<std::mutex> l(saved_mu);
     auto loaded = LoadSaved(ctx);

@@ -40,16 +40,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-const char* StatusText(int status) {
-  switch (status) {
-    case 400: return "Bad Request";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return "Error";
-  }
-}
-
 // A connection the watchdog looks after.
 struct Conn {
   int fd = -1;

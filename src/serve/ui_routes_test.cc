@@ -362,11 +362,11 @@ TEST(SavedSearches, ParseFormatAndValidate) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("saved.conf:3"), std::string::npos)
       << bad.status().message();
-  EXPECT_TRUE(ValidateSavedSearch({"ok name", "x", "", "", ""}).ok());
-  EXPECT_FALSE(ValidateSavedSearch({"", "x", "", "", ""}).ok());
-  EXPECT_FALSE(ValidateSavedSearch({"a]b", "x", "", "", ""}).ok());
-  EXPECT_FALSE(ValidateSavedSearch({"a\nb", "x", "", "", ""}).ok());
-  EXPECT_FALSE(ValidateSavedSearch({"name", "  ", "", "", ""}).ok());
+  EXPECT_TRUE(ValidateSavedSearch({"ok name", "x", "", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"", "x", "", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"a]b", "x", "", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"a\nb", "x", "", "", "", ""}).ok());
+  EXPECT_FALSE(ValidateSavedSearch({"name", "  ", "", "", "", ""}).ok());
   EXPECT_EQ(CookieValue("a=1; cairn_session=abc; b=2", "cairn_session"), "abc");
   EXPECT_EQ(CookieValue("xcairn_session=abc", "cairn_session"), "");
 }
@@ -390,9 +390,9 @@ TEST(SavedSearches, OverviewPanelsAreSavedSearches) {
 
   const std::string top = "AWS overview: Top event names";
   const std::vector<SavedSearch> saved = {
-      {top, "index=* | top limit=3 eventName", "-1h", "", ""},
+      {top, "index=* | top limit=3 eventName", "-1h", "", "", ""},
       {"AWS overview: Mine", "index=* | stats count", "", "", "", "pie"},
-      {"Not a panel", "index=*", "", "", ""}};
+      {"Not a panel", "index=*", "", "", "", ""}};
   const auto panels = OverviewPanels(saved);
   ASSERT_EQ(panels.size(), builtin.size() + 1);
   for (size_t i = 0; i < builtin.size(); ++i) {
