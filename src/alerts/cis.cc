@@ -4,6 +4,7 @@
 
 #include "common/json_util.h"
 #include "common/time_util.h"
+#include "detect/alert.h"
 #include "query/engine.h"
 #include "query/store_source.h"
 #include "query/value.h"
@@ -32,9 +33,7 @@ Result<std::vector<CisControlResult>> RunCisReport(store::Store* store,
   auto searches = CisSavedSearches();
   if (!searches.ok()) return searches.status();
   query::StoreSourceOptions src_opts;
-  for (const auto& idx : store->ListIndexes()) {
-    if (idx != "alerts" && !query::IsInternalIndex(idx)) src_opts.indexes.push_back(idx);
-  }
+  src_opts.indexes = detect::EventIndexes(*store);
   if (src_opts.indexes.empty()) src_opts.indexes.push_back("main");
   query::StoreEventSource source(store, src_opts);
   query::EngineOptions opts;

@@ -283,10 +283,7 @@ Result<RunOutcome> Scheduler::RunWindow(const SavedSearch& search, int64_t sched
   // The search, over the window, "now" being the scheduled time. Without index=, every index but
   // the alerts index (an alert search must not find its own alerts) and the internal ones.
   query::StoreSourceOptions src_opts;
-  for (const auto& idx : opt_.store->ListIndexes()) {
-    if (idx != detect::kAlertsIndex && !query::IsInternalIndex(idx))
-      src_opts.indexes.push_back(idx);
-  }
+  src_opts.indexes = detect::EventIndexes(*opt_.store);
   if (src_opts.indexes.empty()) src_opts.indexes.push_back("main");
   query::StoreEventSource source(opt_.store, src_opts);
   query::EngineOptions eopts;

@@ -4,6 +4,7 @@
 #include "common/hex.h"
 #include "common/json_util.h"
 #include "common/time_util.h"
+#include "query/store_source.h"
 #include "store/store.h"
 
 namespace cairn::detect {
@@ -88,6 +89,14 @@ cloudtrail::Event ToEvent(const Alert& alert) {
   event.source =
       std::string("cairn:") + std::string(AlertKindName(alert.kind)) + ":" + alert.rule_id;
   return event;
+}
+
+std::vector<std::string> EventIndexes(const store::Store& store) {
+  std::vector<std::string> out;
+  for (std::string& index : store.ListIndexes()) {
+    if (index != kAlertsIndex && !query::IsInternalIndex(index)) out.push_back(std::move(index));
+  }
+  return out;
 }
 
 Result<uint64_t> StoreAlerts(store::Store* store, const std::vector<Alert>& alerts) {

@@ -58,6 +58,10 @@ struct Alert {
 // time_ms, event id "alert:" + 32 hex digits of SHA-256 over kind, rule_id and key.
 cloudtrail::Event ToEvent(const Alert& alert);
 
+// The indexes that hold events, which rules and alert searches read: every index of `store` but
+// the alerts index (an alert search must not find its own alerts) and the internal ones (_audit).
+std::vector<std::string> EventIndexes(const store::Store& store);
+
 // Commits `alerts` to the alerts index; durable on return. Returns how many were new.
 Result<uint64_t> StoreAlerts(store::Store* store, const std::vector<Alert>& alerts);
 

@@ -190,9 +190,7 @@ Result<std::vector<Alert>> WarmCorrelator(store::Store* store, const RuleSet& ru
   if (rules.loaded().correlations.empty()) return std::vector<Alert>{};
   std::vector<EventHit> hits;
   int64_t newest = INT64_MIN;
-  for (const std::string& index : store->ListIndexes()) {
-    // Alerts and the internal indexes (_audit) hold no events the rules look at.
-    if (index == kAlertsIndex || index.starts_with("_")) continue;
+  for (const std::string& index : EventIndexes(*store)) {
     ASSIGN_OR_RETURN(store::IndexInfo info, store->Info(index));
     if (info.events == 0) continue;
     HuntOptions o;
@@ -200,6 +198,7 @@ Result<std::vector<Alert>> WarmCorrelator(store::Store* store, const RuleSet& ru
     o.earliest_ms = info.max_time - correlator->open_span_ms();
     o.latest_ms = info.max_time + 1;
     o.threads = threads;
+    o.alerts = false;  // the correlator raises what the hits complete
     ASSIGN_OR_RETURN(HuntResult found, RetroHunt(store, rules, o));
     for (EventHit& h : found.hits) hits.push_back(std::move(h));
     newest = std::max(newest, info.max_time);
@@ -356,6 +355,7 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
     if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
     return a.key < b.key;
   });
+  if (!options.alerts) return result;
   for (const EventHit& h : result.hits) {
     if (rules.loaded().generates[h.rule]) result.alerts.push_back(rules.ToAlert(h));
   }

@@ -34,6 +34,7 @@ struct HuntOptions {
   int64_t earliest_ms = INT64_MIN;  // inclusive
   int64_t latest_ms = INT64_MAX;    // exclusive
   int threads = 1;
+  bool alerts = true;  // false: only the hits (HuntResult::alerts left empty)
 };
 
 struct HuntResult {

@@ -219,12 +219,24 @@ Status SaveUsersFile(const std::string& path, const std::vector<UserRecord>& rec
   return s;
 }
 
-Status SetUserPassword(const std::string& path, const std::string& name, const std::string& role,
-                       std::string_view password) {
-  if (!ValidUserName(name))
-    return InvalidArgument("user name \"{}\" is not [A-Za-z0-9_.@-]{{1,64}}", name);
+Status ValidateRole(std::string_view role) {
   if (role != "admin" && role != "user") return InvalidArgument("role must be admin or user");
+  return Status::Ok();
+}
+
+Status ValidatePassword(std::string_view password) {
   if (password.size() < 8) return InvalidArgument("the password must have at least 8 characters");
+  return Status::Ok();
+}
+
+Status EditUsersFile(const std::string& path,
+                     const std::function<Status(std::vector<UserRecord>*)>& change) {
+  const std::string dir =
+      path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
+  if (!dir.empty()) ::mkdir(dir.c_str(), 0700);
+  // One change at a time, in this process and between processes (the server's admins and
+  // `cairn serve passwd|token`): flock(2) on a file beside it.
+  ASSIGN_OR_RETURN(auto lock, FileSystem::Default()->LockFile(path + ".lock", /*wait=*/true));
   std::vector<UserRecord> records;
   auto loaded = LoadUsersFile(path);
   if (loaded.ok()) {
@@ -232,27 +244,41 @@ Status SetUserPassword(const std::string& path, const std::string& name, const s
   } else if (loaded.status().code() != StatusCode::kNotFound) {
     return loaded.status();
   }
-  UserRecord rec{"user", name, role, "", HashPassword(password)};
-  bool replaced = false;
-  for (auto& r : records) {
-    if (r.kind == "user" && r.name == name) {
-      r = rec;
-      replaced = true;
-    }
-  }
-  if (!replaced) records.push_back(rec);
+  RETURN_IF_ERROR(change(&records));
   return SaveUsersFile(path, records);
 }
 
-Result<std::string> AddApiToken(const std::string& path, const std::string& name) {
-  auto loaded = LoadUsersFile(path);
-  if (!loaded.ok()) return loaded.status();
-  bool found = false;
-  for (const auto& r : *loaded) found |= r.kind == "user" && r.name == name;
-  if (!found) return NotFound("no user {} in {}", name, path);
+Status SetUserPassword(const std::string& path, const std::string& name, const std::string& role,
+                       std::string_view password) {
+  if (!ValidUserName(name))
+    return InvalidArgument("user name \"{}\" is not [A-Za-z0-9_.@-]{{1,64}}", name);
+  RETURN_IF_ERROR(ValidateRole(role));
+  RETURN_IF_ERROR(ValidatePassword(password));
+  const UserRecord rec{"user", name, role, "", HashPassword(password)};
+  return EditUsersFile(path, [&](std::vector<UserRecord>* records) {
+    bool replaced = false;
+    for (auto& r : *records) {
+      if (r.kind == "user" && r.name == name) {
+        r = rec;
+        replaced = true;
+      }
+    }
+    if (!replaced) records->push_back(rec);
+    return Status::Ok();
+  });
+}
+
+Result<std::string> AddApiToken(const std::string& path, const std::string& name, std::string* id) {
   std::string token = RandomHex(32);
-  loaded->push_back(UserRecord{"token", name, "", RandomHex(6), Sha256Hex(token)});
-  RETURN_IF_ERROR(SaveUsersFile(path, *loaded));
+  std::string token_id = RandomHex(6);
+  RETURN_IF_ERROR(EditUsersFile(path, [&](std::vector<UserRecord>* records) -> Status {
+    bool found = false;
+    for (const auto& r : *records) found |= r.kind == "user" && r.name == name;
+    if (!found) return NotFound("no user {}", name);
+    records->push_back(UserRecord{"token", name, "", token_id, Sha256Hex(token)});
+    return Status::Ok();
+  }));
+  if (id != nullptr) *id = token_id;
   return token;
 }
 

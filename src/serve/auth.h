@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -58,15 +59,24 @@ std::string HashPassword(std::string_view password);
 bool VerifyPassword(std::string_view password, std::string_view encoded);
 // A random key of `bytes` bytes, hex-encoded.
 std::string RandomHex(size_t bytes);
-bool ValidUserName(std::string_view name);  // [A-Za-z0-9_.@-]{1,64}
+bool ValidUserName(std::string_view name);           // [A-Za-z0-9_.@-]{1,64}
+Status ValidateRole(std::string_view role);          // admin or user
+Status ValidatePassword(std::string_view password);  // at least 8 characters
 
 Result<std::vector<UserRecord>> LoadUsersFile(const std::string& path);  // NotFound when absent
 Status SaveUsersFile(const std::string& path, const std::vector<UserRecord>& records);
+// A read-modify-write of the file (an absent file reads as empty): `change` edits the records,
+// which are saved unless it fails. Changes are made one at a time, also between processes (an
+// flock on `<path>.lock`), so a server's admins and `cairn serve passwd|token` lose none.
+Status EditUsersFile(const std::string& path,
+                     const std::function<Status(std::vector<UserRecord>*)>& change);
 // Sets (adds or replaces) user `name`'s password and role in the file.
 Status SetUserPassword(const std::string& path, const std::string& name, const std::string& role,
                        std::string_view password);
-// Adds an API token for `name`; returns the token (shown once; only its hash is stored).
-Result<std::string> AddApiToken(const std::string& path, const std::string& name);
+// Adds an API token for `name`; returns the token (shown once; only its hash is stored) and, with
+// `id`, the token's id.
+Result<std::string> AddApiToken(const std::string& path, const std::string& name,
+                                std::string* id = nullptr);
 
 struct AuthOptions {
   std::string users_file;

@@ -1,36 +1,11 @@
 #include "serve/user_admin.h"
 
 #include <algorithm>
-#include <functional>
-#include <mutex>
 
-#include "common/digest.h"
 #include "serve/auth.h"
 
 namespace cairn::serve {
 namespace {
-
-// Changes to the users file, one at a time within the process.
-std::mutex& EditMutex() {
-  static std::mutex mu;
-  return mu;
-}
-
-Result<std::vector<UserRecord>> LoadOrEmpty(const std::string& path) {
-  auto loaded = LoadUsersFile(path);
-  if (loaded.ok()) return std::move(*loaded);
-  if (loaded.status().code() == StatusCode::kNotFound) return std::vector<UserRecord>{};
-  return loaded.status();
-}
-
-// Loads the file, lets `change` edit the records, and saves them unless it fails.
-Status Edit(const std::string& path,
-            const std::function<Status(std::vector<UserRecord>*)>& change) {
-  std::lock_guard<std::mutex> l(EditMutex());
-  ASSIGN_OR_RETURN(std::vector<UserRecord> records, LoadOrEmpty(path));
-  RETURN_IF_ERROR(change(&records));
-  return SaveUsersFile(path, records);
-}
 
 UserRecord* FindUser(std::vector<UserRecord>* records, const std::string& name) {
   for (auto& r : *records) {
@@ -44,20 +19,13 @@ size_t Admins(const std::vector<UserRecord>& records) {
                        [](const UserRecord& r) { return r.kind == "user" && r.role == "admin"; });
 }
 
-Status CheckRole(const std::string& role) {
-  if (role != "admin" && role != "user") return InvalidArgument("role must be admin or user");
-  return Status::Ok();
-}
-
-Status CheckPassword(std::string_view password) {
-  if (password.size() < 8) return InvalidArgument("the password must have at least 8 characters");
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<UserListing> UserAdmin::List() const {
-  ASSIGN_OR_RETURN(std::vector<UserRecord> records, LoadOrEmpty(path_));
+  auto loaded = LoadUsersFile(path_);
+  if (!loaded.ok() && loaded.status().code() != StatusCode::kNotFound) return loaded.status();
+  const std::vector<UserRecord> records =
+      loaded.ok() ? std::move(*loaded) : std::vector<UserRecord>{};
   UserListing out;
   for (const auto& r : records) {
     if (r.kind == "user") {
@@ -82,9 +50,9 @@ Status UserAdmin::Create(const std::string& name, const std::string& role,
                          std::string_view password) {
   if (!ValidUserName(name))
     return InvalidArgument("user name \"{}\" is not [A-Za-z0-9_.@-]{{1,64}}", name);
-  RETURN_IF_ERROR(CheckRole(role));
-  RETURN_IF_ERROR(CheckPassword(password));
-  return Edit(path_, [&](std::vector<UserRecord>* records) -> Status {
+  RETURN_IF_ERROR(ValidateRole(role));
+  RETURN_IF_ERROR(ValidatePassword(password));
+  return EditUsersFile(path_, [&](std::vector<UserRecord>* records) -> Status {
     if (FindUser(records, name) != nullptr) return AlreadyExists("user {} exists", name);
     records->push_back(UserRecord{"user", name, role, "", HashPassword(password)});
     return Status::Ok();
@@ -93,11 +61,11 @@ Status UserAdmin::Create(const std::string& name, const std::string& role,
 
 Status UserAdmin::Update(const std::string& name, const std::optional<std::string>& role,
                          const std::optional<std::string>& password) {
-  if (role) RETURN_IF_ERROR(CheckRole(*role));
-  if (password) RETURN_IF_ERROR(CheckPassword(*password));
+  if (role) RETURN_IF_ERROR(ValidateRole(*role));
+  if (password) RETURN_IF_ERROR(ValidatePassword(*password));
   // Hashing is slow (64 MiB, by design): outside the lock.
   const std::string hash = password ? HashPassword(*password) : "";
-  return Edit(path_, [&](std::vector<UserRecord>* records) -> Status {
+  return EditUsersFile(path_, [&](std::vector<UserRecord>* records) -> Status {
     UserRecord* u = FindUser(records, name);
     if (u == nullptr) return NotFound("no user {}", name);
     if (role && u->role == "admin" && *role != "admin" && Admins(*records) == 1)
@@ -109,7 +77,7 @@ Status UserAdmin::Update(const std::string& name, const std::optional<std::strin
 }
 
 Status UserAdmin::Remove(const std::string& name) {
-  return Edit(path_, [&](std::vector<UserRecord>* records) -> Status {
+  return EditUsersFile(path_, [&](std::vector<UserRecord>* records) -> Status {
     UserRecord* u = FindUser(records, name);
     if (u == nullptr) return NotFound("no user {}", name);
     if (u->role == "admin" && Admins(*records) == 1)
@@ -122,18 +90,13 @@ Status UserAdmin::Remove(const std::string& name) {
 }
 
 Result<std::pair<std::string, std::string>> UserAdmin::AddToken(const std::string& owner) {
-  std::string token = RandomHex(32);
-  std::string id = RandomHex(6);
-  RETURN_IF_ERROR(Edit(path_, [&](std::vector<UserRecord>* records) -> Status {
-    if (FindUser(records, owner) == nullptr) return NotFound("no user {}", owner);
-    records->push_back(UserRecord{"token", owner, "", id, Sha256Hex(token)});
-    return Status::Ok();
-  }));
+  std::string id;
+  ASSIGN_OR_RETURN(std::string token, AddApiToken(path_, owner, &id));
   return std::make_pair(std::move(token), std::move(id));
 }
 
 Status UserAdmin::RevokeToken(const std::string& id) {
-  return Edit(path_, [&](std::vector<UserRecord>* records) -> Status {
+  return EditUsersFile(path_, [&](std::vector<UserRecord>* records) -> Status {
     auto it = std::find_if(records->begin(), records->end(),
                            [&](const UserRecord& r) { return r.kind == "token" && r.id == id; });
     if (it == records->end()) return NotFound("no API token {}", id);

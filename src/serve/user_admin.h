@@ -1,7 +1,8 @@
 #pragma once
 // Managing the users file from a running server (admins, through the REST API and the web UI):
 // list, create, change and remove users, create and revoke API tokens. Each change is a
-// read-modify-write of the file, written atomically and serialised within the process; the
+// read-modify-write of the file (EditUsersFile: written atomically, one change at a time also
+// between processes); the
 // server's Auth notices the new file (its modification time), so a removed user's sessions and
 // tokens stop working at once. Hashes never leave this module: listings carry names, roles and
 // token ids only.

@@ -4,6 +4,8 @@
 #include "serve/user_admin.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <thread>
@@ -108,6 +110,35 @@ TEST_F(UserAdminTest, ConcurrentChangesAreAllKept) {
   ASSERT_TRUE(listing.ok());
   EXPECT_EQ(listing->users.size(), 13u);
   EXPECT_EQ(listing->tokens.size(), 12u);
+}
+
+// The same from several processes (a server's admins beside `cairn serve passwd|token`).
+TEST_F(UserAdminTest, ChangesFromSeveralProcessesAreAllKept) {
+  std::vector<pid_t> children;
+  for (int p = 0; p < 3; ++p) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int failed = 0;
+      for (int i = 0; i < 3; ++i) {
+        failed += !SetUserPassword(path_, "p" + std::to_string(p) + "-" + std::to_string(i), "user",
+                                   "password-of-user")
+                       .ok();
+        failed += !AddApiToken(path_, "root").ok();
+      }
+      ::_exit(failed);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto listing = UserAdmin(path_).List();
+  ASSERT_TRUE(listing.ok());
+  EXPECT_EQ(listing->users.size(), 10u);
+  EXPECT_EQ(listing->tokens.size(), 9u);
 }
 
 class UserRoutes : public UserAdminTest {
