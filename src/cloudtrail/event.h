@@ -77,6 +77,7 @@ struct Event {
   std::string event_id;    // eventID, else "h:" + 32 hex digits of a stable hash of `raw`
   std::string sourcetype;  // kSourcetypeEvents or kSourcetypeInsight
   SharedText source;       // the file path or S3 key the event came from
+  std::string host;        // the host that sent it (HTTP Event Collector), else "" (the default)
 };
 
 }  // namespace cairn::cloudtrail

@@ -37,6 +37,16 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// The segment's column `name`, or null when the segment was written before it had one (an event
+// metadata column such as "host").
+Result<std::shared_ptr<const store::Column>> OptionalColumn(const Segment& seg,
+                                                            std::string_view name) {
+  auto col = seg.GetColumn(name);
+  if (col.ok()) return *std::move(col);
+  if (col.status().code() == StatusCode::kNotFound) return std::shared_ptr<const store::Column>();
+  return col.status();
+}
+
 // Fields the search layer computes or overrides (CIM aliases and calculated
 // fields of the Splunk Add-on for AWS, date_*, builtins): the store's postings
 // of a raw field of the same name would not answer them.
@@ -415,8 +425,14 @@ class SegmentEval {
     if (c.way == Way::kAll) return all_;
     if (c.way == Way::kMeta) {
       const std::string& actual = n.field == "index" ? t_.index : opts_.host;
-      bool eq = GlobMatch(n.value, actual, true) || ValueMatchesNumber(n.value, actual);
-      return (n.op == "=") == eq ? all_ : Bitmap();
+      auto matches = [&](std::string_view v) {
+        return GlobMatch(n.value, v, true) || ValueMatchesNumber(n.value, std::string(v));
+      };
+      if (n.field == "host") {
+        ASSIGN_OR_RETURN(auto hosts, OptionalColumn(*t_.seg, "host"));
+        if (hosts) return HostBits(*hosts, matches, n.op == "=");
+      }
+      return (n.op == "=") == matches(actual) ? all_ : Bitmap();
     }
     if (n.op == "!=") {
       ASSIGN_OR_RETURN(Bitmap b, Postings(n.field, n.value));
@@ -425,6 +441,21 @@ class SegmentEval {
       return out;
     }
     return Postings(n.field, n.value);
+  }
+
+  // The events of all_ whose host (the column's value, else the default host) matches, or with
+  // `equal` false those whose host does not.
+  template <typename Matches>
+  Bitmap HostBits(const store::Column& hosts, const Matches& matches, bool equal) const {
+    std::vector<char> code_matches(hosts.dict.size() + 1);
+    code_matches[0] = matches(opts_.host) == equal;
+    for (size_t k = 0; k < hosts.dict.size(); ++k)
+      code_matches[k + 1] = matches(hosts.dict[k]) == equal;
+    Bitmap out;
+    for (uint32_t o : all_) {
+      if (code_matches[hosts.codes[o]]) out.add(o);
+    }
+    return out;
   }
 
   static bool ValueMatchesNumber(const std::string& a, const std::string& b) {
@@ -787,12 +818,13 @@ class SegmentOrigin final : public EventOrigin {
   SegmentOrigin(std::string index, std::string host, std::shared_ptr<const Segment> seg,
                 std::shared_ptr<const store::Column> sourcetypes,
                 std::shared_ptr<const store::Column> sources,
-                std::shared_ptr<DeferredErrors> errors)
+                std::shared_ptr<const store::Column> hosts, std::shared_ptr<DeferredErrors> errors)
       : index_(std::move(index)),
         host_(std::move(host)),
         seg_(std::move(seg)),
         sourcetypes_(std::move(sourcetypes)),
         sources_(std::move(sources)),
+        hosts_(std::move(hosts)),
         errors_(std::move(errors)) {}
 
   // Reads the JSON columns among `fields` (the names the search may read) before any row uses
@@ -850,7 +882,7 @@ class SegmentOrigin final : public EventOrigin {
     v.index = index_;
     v.sourcetype = sourcetypes_->Value(ordinal);
     v.source = sources_->Value(ordinal);
-    v.host = host_;
+    v.host = hosts_ && hosts_->codes[ordinal] != 0 ? hosts_->Value(ordinal) : host_;
     v.raw_loaded = false;  // read when a command asks for the JSON
     v.ordinal = ordinal;
     return v;
@@ -860,6 +892,7 @@ class SegmentOrigin final : public EventOrigin {
   std::string index_, host_;
   std::shared_ptr<const Segment> seg_;
   std::shared_ptr<const store::Column> sourcetypes_, sources_;
+  std::shared_ptr<const store::Column> hosts_;  // null: every event has the default host
   std::shared_ptr<DeferredErrors> errors_;
   std::vector<std::pair<std::string, std::shared_ptr<const store::Column>>> columns_;
 };
@@ -1018,8 +1051,10 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       stats.candidates += c.ords.size();
       ASSIGN_OR_RETURN(auto st_col, t.seg->GetColumn("sourcetype"));
       ASSIGN_OR_RETURN(auto src_col, t.seg->GetColumn("source"));
-      auto origin = std::make_shared<SegmentOrigin>(
-          t.index, options_.host, t.seg, std::move(st_col), std::move(src_col), request.errors);
+      ASSIGN_OR_RETURN(auto host_col, OptionalColumn(*t.seg, "host"));
+      auto origin =
+          std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, std::move(st_col),
+                                          std::move(src_col), std::move(host_col), request.errors);
       RETURN_IF_ERROR(origin->LoadColumns(request.fields));
       origins[m] = std::move(origin);
       cursors.push_back(std::move(c));
@@ -1113,11 +1148,13 @@ Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
           t.times ? Result<std::shared_ptr<const std::vector<int64_t>>>(t.times) : t.seg->Times();
       auto st_col = t.seg->GetColumn("sourcetype");
       auto src_col = t.seg->GetColumn("source");
+      auto host_col = OptionalColumn(*t.seg, "host");
       if (!times.ok()) return fail(times.status());
       if (!st_col.ok()) return fail(st_col.status());
       if (!src_col.ok()) return fail(src_col.status());
+      if (!host_col.ok()) return fail(host_col.status());
       auto origin = std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, *st_col,
-                                                    *src_col, request.errors);
+                                                    *src_col, *host_col, request.errors);
       if (Status s = origin->LoadColumns(request.fields); !s.ok()) return fail(s);
       const std::vector<int64_t>& tm = **times;
       for (auto it = cand->begin(); it != cand->end() && !stop; ++it) {
@@ -1160,7 +1197,9 @@ struct AggSpec {
 };
 
 bool AggregatableField(const std::string& f) {
-  return store::ColumnIndex(f) >= 0 && f != "errorCode";
+  // errorCode is computed for events without one; host is the default host for events whose
+  // column has no value: both are counted from the events.
+  return store::ColumnIndex(f) >= 0 && f != "errorCode" && f != "host";
 }
 
 // A dc field answered from value hashes rather than a column's codes.

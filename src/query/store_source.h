@@ -50,8 +50,8 @@ struct StoreSourceOptions {
   // every index but the internal ones. A search's own index= terms then select among all
   // indexes.
   std::vector<std::string> indexes;
-  // The `host` field of every event (the store keeps no host; Splunk's AWS
-  // add-on uses the collecting machine's name).
+  // The `host` field of events that name none (every collected event: Splunk's AWS add-on uses
+  // the collecting machine's name); the HTTP Event Collector's events keep theirs in the store.
   std::string host = "cairn";
   // A segment the search's time range includes that cannot be read (listed but unopenable, or
   // set aside by Store::SetAsideCorrupt) fails the search naming it (kCorruption); with

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <tuple>
 
 #include "cloudtrail/memory_file.h"
 #include "cloudtrail/reader.h"
@@ -114,6 +115,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // One event's metadata after defaults are applied.
 struct EventMeta {
   std::string index, sourcetype, source;
+  std::string host;  // "" : the store's default host
   std::optional<int64_t> time_ms;
 };
 
@@ -129,7 +131,7 @@ bool LooksCloudTrail(simdjson::dom::object obj) {
 
 // A CloudTrail event waiting to go through the reader with the others of its request.
 struct PendingCloudTrail {
-  std::string index, source;
+  std::string index, source, host;
   std::string_view text;
   int64_t number;
 };
@@ -151,10 +153,12 @@ Result<cloudtrail::FileSummary> ReadCloudTrail(std::string text, const std::stri
 // name the one at fault.
 std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pending,
                                         HecBatch* out) {
-  std::map<std::pair<std::string, std::string>, std::vector<const PendingCloudTrail*>> groups;
-  for (const auto& p : pending) groups[{p.index, p.source}].push_back(&p);
+  using Key = std::tuple<std::string, std::string, std::string>;  // index, source, host
+  std::map<Key, std::vector<const PendingCloudTrail*>> groups;
+  for (const auto& p : pending) groups[{p.index, p.source, p.host}].push_back(&p);
   for (const auto& [key, items] : groups) {
-    std::vector<cloudtrail::Event>& dest = out->by_index[key.first];
+    const auto& [index, source, host] = key;
+    std::vector<cloudtrail::Event>& dest = out->by_index[index];
     const size_t before = dest.size();
     const size_t bytes_before = out->bytes;
     std::string doc = "{\"Records\":[";
@@ -163,8 +167,9 @@ std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pe
       doc += items[i]->text;
     }
     doc += "]}";
-    auto r = ReadCloudTrail(std::move(doc), key.second, &dest, &out->bytes);
+    auto r = ReadCloudTrail(std::move(doc), source, &dest, &out->bytes);
     if (r.ok() && dest.size() - before == items.size()) {
+      for (size_t i = before; i < dest.size(); ++i) dest[i].host = host;
       out->events += items.size();
       continue;
     }
@@ -173,7 +178,7 @@ std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pe
     for (const PendingCloudTrail* p : items) {
       std::vector<cloudtrail::Event> one;
       size_t ignored = 0;
-      auto r1 = ReadCloudTrail(std::string(p->text), key.second, &one, &ignored);
+      auto r1 = ReadCloudTrail(std::string(p->text), source, &one, &ignored);
       if (!r1.ok() || one.size() != 1) {
         return MakeHecError(kHecInvalidFormat, p->number,
                             r1.ok() ? std::string("not one CloudTrail event")
@@ -205,7 +210,7 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   }
   bool cloudtrail = is_object && (cloudtrail_sourcetype || LooksCloudTrail(obj));
   if (cloudtrail) {
-    ct->push_back(PendingCloudTrail{m.index, m.source, value, number});
+    ct->push_back(PendingCloudTrail{m.index, m.source, m.host, value, number});
     return std::nullopt;
   }
   cloudtrail::Event e;
@@ -220,9 +225,11 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   e.time_ms = m.time_ms.value_or(meta.now_ms);
   e.sourcetype = m.sourcetype;
   e.source = m.source;
+  e.host = m.host;
   // The event's place in its request is part of its identity: identical lines of one request
   // are distinct events, while the same request sent again (a retry) maps onto the same ones.
   std::string identity = fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
+  if (!m.host.empty()) identity += "host\n" + m.host + "\n";
   identity += e.raw.view();
   e.event_id = ContentKey(identity);
   out->bytes += e.raw.size();
@@ -242,6 +249,7 @@ EventMeta Defaults(const HecRequestMeta& meta, bool raw) {
   m.source = !meta.source.empty()        ? meta.source
              : !t.default_source.empty() ? t.default_source
                                          : "http:" + t.name;
+  m.host = meta.host;
   m.time_ms = meta.time_ms;
   return m;
 }
@@ -546,9 +554,8 @@ std::optional<HecError> ParseHecEventBody(std::string_view body, const HecReques
       if (!s.empty()) *dst = std::string(s);
       return true;
     };
-    std::string host;
     if (!str_member("index", &m.index) || !str_member("sourcetype", &m.sourcetype) ||
-        !str_member("source", &m.source) || !str_member("host", &host)) {
+        !str_member("source", &m.source) || !str_member("host", &m.host)) {
       return MakeHecError(kHecInvalidFormat, number,
                           "index, sourcetype, source and host must be strings");
     }

@@ -187,6 +187,28 @@ TEST(HecParse, ErrorsNameTheEventAndTheByte) {
   EXPECT_EQ(parse(R"({"event":"x","index":"Bad Index"})")->code, kHecIncorrectIndex);
 }
 
+TEST(HecParse, HostFromTheEventElseTheQueryStringElseNone) {
+  HecToken tok = AppsToken();
+  HecRequestMeta meta = Meta(&tok);
+  HecBatch none, named, raw;
+  ASSERT_FALSE(ParseHecEventBody(R"({"event":"a","time":5})", meta, &none));
+  EXPECT_EQ(none.by_index.at("apps")[0].host, "");  // the store's default host
+  meta.host = "from-query";
+  ASSERT_FALSE(
+      ParseHecEventBody(R"({"event":"a","time":5}{"event":"b","host":"web-1"})", meta, &named));
+  const auto& apps = named.by_index.at("apps");
+  EXPECT_EQ(apps[0].host, "from-query");
+  EXPECT_EQ(apps[1].host, "web-1");
+  // The host is part of the identity: the same event from two hosts is two events.
+  EXPECT_NE(none.by_index.at("apps")[0].event_id, apps[0].event_id);
+  ASSERT_FALSE(ParseHecRawBody("line one\n", meta, &raw));
+  EXPECT_EQ(raw.by_index.at("apps")[0].host, "from-query");
+  HecBatch bad;
+  auto e = ParseHecEventBody(R"({"event":"a","host":5})", meta, &bad);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, kHecInvalidFormat);
+}
+
 TEST(HecParse, CloudTrailRecordsAndEventBridgeEnvelopesBecomeCloudTrailEvents) {
   auto tokens = ParseHecTokens(kToml, "cairn.toml");
   const HecToken& fh = tokens->at(1);

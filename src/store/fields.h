@@ -20,7 +20,7 @@
 namespace cairn::store {
 
 // The columns the writer keeps (docs/format/segment.md, section 6), in the order it writes them.
-// The first kJsonColumnCount are JSON leaves; then the two per-event metadata columns. Since
+// The first kJsonColumnCount are JSON leaves; then the per-event metadata columns. Since
 // format 4 segments name their columns, and the reader maps them by name: this list may change
 // without breaking stored segments (a column added here is built from the events of segments
 // written before it; one removed is still read from the segments that have it).
@@ -48,11 +48,16 @@ inline constexpr std::string_view kColumnFields[] = {
     "userIdentity.sessionContext.sessionIssuer.userName",
     "sourcetype",
     "source",
+    "host",
 };
 inline constexpr size_t kColumnCount = std::size(kColumnFields);
-inline constexpr size_t kJsonColumnCount = kColumnCount - 2;
-inline constexpr size_t kSourcetypeColumn = kColumnCount - 2;
-inline constexpr size_t kSourceColumn = kColumnCount - 1;
+inline constexpr size_t kJsonColumnCount = kColumnCount - 3;
+inline constexpr size_t kSourcetypeColumn = kColumnCount - 3;
+inline constexpr size_t kSourceColumn = kColumnCount - 2;
+// The sender's host (HTTP Event Collector events that name one); events without one have no
+// value in this column and the search's default host. Segments written before it have no such
+// column: all their events have the default host.
+inline constexpr size_t kHostColumn = kColumnCount - 1;
 
 // The field holding the event time; it is stored only as the time column (int64 ms), never as
 // postings or terms.
@@ -76,7 +81,7 @@ bool IsHashedField(std::string_view field);
 uint64_t ValueHash(std::string_view value);
 
 // A column as the writer keeps it: a JSON leaf's (the value of the event's first leaf of that
-// name), or an event metadata column ("sourcetype" or "source", from cloudtrail::Event).
+// name), or an event metadata column ("sourcetype", "source" or "host", from cloudtrail::Event).
 struct ColumnSpec {
   std::string_view name;
   bool json = true;

@@ -712,10 +712,19 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
 
 bool Segment::IsColumn(std::string_view field) { return ColumnIndex(field) >= 0; }
 
+namespace {
+// A column a segment written before it can build from its events: a JSON leaf's. (An event
+// metadata column such as "host" is not in the events.)
+bool BuildableColumn(std::string_view field) {
+  int c = ColumnIndex(field);
+  return c >= 0 && static_cast<size_t>(c) < kJsonColumnCount;
+}
+}  // namespace
+
 Result<std::shared_ptr<const Column>> Segment::GetColumn(std::string_view field) const {
   ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, field));
   if (c >= 0) return internal::LoadColumn(*impl_, path_, static_cast<size_t>(c));
-  if (!IsColumn(field)) return NotFound("{} is not a column", field);
+  if (!BuildableColumn(field)) return NotFound("{} is not a column of this segment", field);
   return internal::BuildColumnFromEvents(*impl_, path_, field);
 }
 
@@ -771,7 +780,7 @@ Result<ColumnSummary> Segment::ColumnCounts(std::string_view field) const {
   ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, field));
   ColumnSummary out;
   if (c < 0) {
-    if (!IsColumn(field)) return NotFound("{} is not a column", field);
+    if (!BuildableColumn(field)) return NotFound("{} is not a column of this segment", field);
     ASSIGN_OR_RETURN(auto col, internal::BuildColumnFromEvents(*impl_, path_, field));
     std::lock_guard<std::mutex> lock(impl_->mu);
     const ColumnSlot& built = impl_->built_columns.find(field)->second;

@@ -302,6 +302,7 @@ struct Metadata {
   std::shared_ptr<const std::vector<int64_t>> times;
   std::shared_ptr<const Ids> ids;
   std::shared_ptr<const Column> sourcetype, source;
+  std::shared_ptr<const Column> host;  // null: a segment written before the host column
 
   void Fill(uint32_t o, cloudtrail::Event* e) const {
     e->time_ms = (*times)[o];
@@ -309,6 +310,7 @@ struct Metadata {
     e->event_id = std::string(ids->event_id[o]);
     e->sourcetype = std::string(sourcetype->Value(o));
     e->source = std::string(source->Value(o));
+    if (host && host->codes[o] != 0) e->host = std::string(host->Value(o));
   }
 };
 
@@ -317,6 +319,12 @@ Result<Metadata> LoadMetadata(const Segment& seg) {
   ASSIGN_OR_RETURN(md.times, seg.Times());
   ASSIGN_OR_RETURN(md.sourcetype, seg.GetColumn("sourcetype"));
   ASSIGN_OR_RETURN(md.source, seg.GetColumn("source"));
+  auto host = seg.GetColumn("host");
+  if (host.ok()) {
+    md.host = *std::move(host);
+  } else if (host.status().code() != StatusCode::kNotFound) {
+    return host.status();
+  }
   return md;
 }
 

@@ -308,7 +308,7 @@ TEST_F(ColumnSetTest, ColumnsTheReaderDoesNotKnowAreRead) {
 
 // Formats 2 and 3 cannot name columns: the writer refuses another set for them.
 TEST_F(ColumnSetTest, OlderFormatsHoldOnlyTheirColumns) {
-  std::vector<ColumnSpec> columns(DefaultColumns().begin(), DefaultColumns().end() - 1);
+  std::vector<ColumnSpec> columns(DefaultColumns().begin() + 1, DefaultColumns().end());
   SegmentWriterOptions opt;
   opt.columns = columns;
   opt.format_version = 3;

@@ -261,7 +261,7 @@ struct SegmentWriter::Impl {
   std::vector<ColumnBuilder> columns;  // one per opt.columns
   // One per opt.hashed_fields: ValueHash of each event's first such leaf, 0 = absent.
   std::vector<std::vector<uint64_t>> hashes;
-  int sourcetype_column = -1, source_column = -1;
+  int sourcetype_column = -1, source_column = -1, host_column = -1;
   LeafWalker walker;
   std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
   std::string key_buf;
@@ -465,6 +465,16 @@ struct SegmentWriter::Impl {
 
   // Checks opt.columns and prepares one builder per column.
   Status SetUpColumns() {
+    if (opt.format_version < 4 && opt.columns.data() == DefaultColumns().data()) {
+      // The current list has grown past the legacy one that formats 2 and 3 hold.
+      static const std::vector<ColumnSpec> legacy_specs = [] {
+        std::vector<ColumnSpec> v;
+        for (size_t c = 0; c < std::size(kLegacyColumnFields); ++c)
+          v.push_back({kLegacyColumnFields[c], c < kLegacyJsonColumnCount});
+        return v;
+      }();
+      opt.columns = legacy_specs;
+    }
     const auto& specs = opt.columns;
     if (opt.format_version < 4) {
       // Formats 2 and 3 do not name their columns: they hold exactly the legacy list.
@@ -490,6 +500,8 @@ struct SegmentWriter::Impl {
         sourcetype_column = static_cast<int>(c);
       } else if (spec.name == "source") {
         source_column = static_cast<int>(c);
+      } else if (spec.name == "host") {
+        host_column = static_cast<int>(c);
       } else {
         return InvalidArgument("no event metadata is called {}", spec.name);
       }
@@ -761,6 +773,7 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   }
   if (m.sourcetype_column >= 0) m.SetColumn(m.sourcetype_column, e.sourcetype, ord);
   if (m.source_column >= 0) m.SetColumn(m.source_column, e.source.view(), ord);
+  if (m.host_column >= 0 && !e.host.empty()) m.SetColumn(m.host_column, e.host, ord);
 
   // Time, ids.
   if (m.count == 0) m.last_time = e.time_ms;

@@ -39,7 +39,13 @@ async function main() {
     const payload = {
       message: { run, seq: i, text: "event " + i + " from splunk-logging" },
       severity: i % 10 === 0 ? "error" : "info",
-      metadata: { index: "apps", sourcetype: "app:json", source: "hec-e2e", time: 1700000000 + i + 0.5 },
+      metadata: {
+        index: "apps",
+        sourcetype: "app:json",
+        source: "hec-e2e",
+        host: "app-" + (i % 4),
+        time: 1700000000 + i + 0.5,
+      },
     };
     // Every 100th send completes a batch of 100 and posts it; wait for those answers.
     const p = send(good, payload);

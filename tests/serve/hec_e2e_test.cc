@@ -138,6 +138,11 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
   EXPECT_EQ(Search("index=apps message.seq=40 | eval t=_time | table t sourcetype source severity"),
             "t,sourcetype,source,severity\n1700000040.5,app:json,hec-e2e,error\n");
   EXPECT_EQ(Search("index=main | stats count"), "count\n0\n");
+  // The sender's host is kept: a field, a filter, a group.
+  EXPECT_EQ(Search("index=apps | stats count by host"),
+            "host,count\napp-0,250\napp-1,250\napp-2,250\napp-3,250\n");
+  EXPECT_EQ(Search("index=apps host=APP-2 message.seq<10 | table message.seq host"),
+            "message.seq,host\n6,app-2\n2,app-2\n");
 
   // curl: a gzip body of concatenated events.
   {
@@ -153,6 +158,17 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
                  "/services/collector/event");
   EXPECT_EQ(gz.output.substr(gz.output.size() - 3), "200") << gz.output;
   EXPECT_EQ(Search("index=apps sourcetype=gz:test | stats count dc(gz)"), "count,dc(gz)\n50,50\n");
+  // Events that name no host have the default one.
+  EXPECT_EQ(Search("index=apps sourcetype=gz:test host=cairn | stats count"), "count\n50\n");
+  auto own = Curl(port,
+                  "-H 'Authorization: Splunk " + std::string(kAppsToken) +
+                      "' -d '{\"event\":{\"qs\":1},\"time\":1700002000,\"sourcetype\":\"qs\"}"
+                      "{\"event\":{\"qs\":2},\"time\":1700002001,\"sourcetype\":\"qs\","
+                      "\"host\":\"own\"}'",
+                  "/services/collector/event");
+  EXPECT_EQ(own.output.substr(own.output.size() - 3), "200") << own.output;
+  EXPECT_EQ(Search("index=apps sourcetype=qs | table qs host"), "qs,host\n2,own\n1,cairn\n");
+  EXPECT_EQ(Search("index=apps sourcetype=qs host!=cairn | table qs"), "qs\n2\n");
   // Malformed JSON: 400 naming the byte.
   auto bad = RunCommand("curl -s -w ' %{http_code}' -H 'Authorization: Splunk " +
                         std::string(kAppsToken) + "' -d '{\"event\":\"a\"}{\"event\":}' " +
