@@ -41,7 +41,10 @@ const PALETTE = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085
 const drawn = (sel) => page.$eval(sel, (box, palette) => {
   const svg = box.querySelector('svg');
   const paths = [...svg.querySelectorAll('path')];
-  const size = (p) => { const b = p.getBBox(); return { w: b.width, h: b.height }; };
+  const size = (p) => {
+    const b = p.getBBox(), r = p.getBoundingClientRect();
+    return { w: b.width, h: b.height, x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  };
   return {
     shapes: paths.filter((p) => palette.includes(p.getAttribute('fill')))
       .map((p) => ({ fill: p.getAttribute('fill'), stroke: p.getAttribute('stroke'), ...size(p) })),
@@ -281,6 +284,24 @@ try {
   check(/^\d+$/.test(zoomE) && /^\d+$/.test(zoomL) && Number(zoomE) < Number(zoomL), `drag zoomed to ${zoomE}..${zoomL}`);
   check(z === expectedCount(base, zoomE, zoomL) && z < n && z > 0, `zoomed count ${z} equals cairn search's`);
   await page.screenshot({ path: shots + '/zoomed.png' });
+
+  // A click on a bar of the timeline narrows the range to its bucket: the tallest bucket of the
+  // zoomed range, whose count the click's count equals.
+  await page.waitForSelector('#timeline-chart svg path', { state: 'attached' });
+  const zoomBuckets = expectedRows(base + ' | timechart count', zoomE, zoomL);
+  const zoomBars = (await drawn('#timeline-chart')).shapes;
+  check(zoomBars.length === zoomBuckets.length, `zoomed timeline: ${zoomBars.length} bars for ${zoomBuckets.length} buckets`);
+  const top = zoomBuckets.reduce((a, r, i) => (Number(r.count) > Number(zoomBuckets[a].count) ? i : a), 0);
+  await page.mouse.click(zoomBars[top].x, zoomBars[top].y);
+  await page.waitForFunction((e) => document.querySelector('#earliest').value !== e &&
+    document.querySelector('#job-status').dataset.done === '1', zoomE);
+  const clickE = Number(await page.inputValue('#earliest')), clickL = Number(await page.inputValue('#latest'));
+  const bucketStart = Date.parse(zoomBuckets[top]._time) / 1000;
+  const bucketSpan = Date.parse(zoomBuckets[1]._time) / 1000 - Date.parse(zoomBuckets[0]._time) / 1000;
+  const clicked = Number(await page.getAttribute('#job-status', 'data-count'));
+  check(clickE === bucketStart && clickL === bucketStart + bucketSpan &&
+    clicked === Number(zoomBuckets[top].count) && clicked === expectedCount(base, String(clickE), String(clickL)),
+  `click narrowed to the bucket ${clickE}..${clickL} of ${clicked} events`);
 
   // Save a search, find it in the list, run it from there.
   await runSearch(narrowed);
