@@ -12,15 +12,17 @@
 
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, PieChart } from 'echarts/charts';
-import { BrushComponent, GridComponent, LegendComponent, ToolboxComponent, TooltipComponent } from 'echarts/components';
+import {
+  BrushComponent, GridComponent, LegendComponent, ToolboxComponent, TooltipComponent,
+} from 'echarts/components';
 import { SVGRenderer } from 'echarts/renderers';
 
 // The brush (the timeline's drag) works through the toolbox, which stays hidden.
 echarts.use([BarChart, LineChart, PieChart, BrushComponent, GridComponent, LegendComponent,
   ToolboxComponent, TooltipComponent, SVGRenderer]);
 
-// The series' colours, in order (the tests find the drawn series by them).
-export const COLORS = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085', '#d35400',
+// The series' colours, in order (tests/serve/ui_browser.mjs finds the drawn series by them).
+const COLORS = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085', '#d35400',
   '#2c3e50', '#e84393', '#7f8c8d', '#27ae60'];
 const MUTED = '#6b7785';
 const FONT = { fontFamily: 'system-ui, sans-serif', fontSize: 11, color: MUTED };
@@ -102,8 +104,11 @@ export function drawChart(container, fields, rows, type) {
   chart.setOption({
     color: COLORS,
     animation: false,
-    grid: { left: 8, right: 16, top: series.length > 1 ? 30 : 12, bottom: 8, outerBoundsMode: 'same' },
-    legend: series.length > 1 ? { type: 'scroll', top: 0, textStyle: FONT, icon: 'rect' } : undefined,
+    // The axes' labels inside the grid's box (outerBoundsMode 'same').
+    grid: { left: 8, right: 16, top: series.length > 1 ? 30 : 12, bottom: 8,
+      outerBoundsMode: 'same' },
+    legend: series.length > 1 ? { type: 'scroll', top: 0, textStyle: FONT, icon: 'rect' }
+      : undefined,
     tooltip: { ...TOOLTIP, trigger: 'axis' },
     xAxis: horizontal ? value : category,
     yAxis: horizontal ? category : value,
@@ -123,16 +128,19 @@ function pieOption(x, f, rows) {
   const items = rows.map((r) => ({ name: cell(r, x), value: Number(cell(r, f)) || 0 }))
     .filter((d) => d.value > 0).sort((a, b) => b.value - a.value);
   if (items.length > 10) {
-    items.splice(9, items.length, { name: 'other', value: items.slice(9).reduce((a, d) => a + d.value, 0) });
+    const rest = items.slice(9).reduce((a, d) => a + d.value, 0);
+    items.splice(9, items.length, { name: 'other', value: rest });
   }
   return {
     color: COLORS,
     animation: false,
-    tooltip: { ...TOOLTIP, trigger: 'item', formatter: (p) => `${p.name}: ${fmtInt(p.value)} (${p.percent}%)` },
+    tooltip: { ...TOOLTIP, trigger: 'item',
+      formatter: (p) => `${p.name}: ${fmtInt(p.value)} (${p.percent}%)` },
     series: [{
       type: 'pie', name: f, radius: '62%', center: ['50%', '50%'], data: items,
       itemStyle: { borderColor: '#fff', borderWidth: 1 },
-      label: { ...FONT, color: '#333', formatter: (p) => `${p.name} (${fmtInt(p.value)})`, overflow: 'truncate', width: 220 },
+      label: { ...FONT, color: '#333', formatter: (p) => `${p.name} (${fmtInt(p.value)})`,
+        overflow: 'truncate', width: 220 },
     }],
   };
 }
@@ -149,20 +157,21 @@ export function drawTimeline(box, rows, onZoom) {
   const starts = rows.map((r) => Date.parse(cell(r, '_time')) / 1000);
   const span = rows.length > 1 ? starts[1] - starts[0] : 1;
   const ends = starts.map((t, i) => (i + 1 < starts.length ? starts[i + 1] : t + span));
-  chart.getDom().dataset.buckets = String(rows.length);
   chart.setOption({
     color: [COLORS[0]],
     animation: false,
     grid: { left: 8, right: 12, top: 10, bottom: 4, outerBoundsMode: 'same' },
-    toolbox: { show: false },
+    toolbox: { show: false }, // the brush's buttons, not shown: the drag starts the brush
     tooltip: { ...TOOLTIP, trigger: 'axis', axisPointer: { type: 'shadow' },
-      formatter: (ps) => `${fmtTime(cell(rows[ps[0].dataIndex], '_time'))}: ${fmtInt(ps[0].value)} events` },
+      formatter: (ps) =>
+        `${fmtTime(cell(rows[ps[0].dataIndex], '_time'))}: ${fmtInt(ps[0].value)} events` },
     xAxis: { type: 'category', data: timeLabels('_time', rows.map((r) => cell(r, '_time'))),
       axisLabel: { ...FONT, hideOverlap: true }, axisTick: { alignWithLabel: true } },
     yAxis: { type: 'value', minInterval: 1, splitNumber: 2, axisLabel: FONT,
       splitLine: { lineStyle: { color: '#eef1f3' } } },
     brush: { xAxisIndex: 0, brushType: 'lineX', brushMode: 'single', transformable: false,
-      removeOnClick: true, brushStyle: { color: 'rgba(26,115,201,0.18)', borderColor: 'rgba(26,115,201,0.5)' } },
+      removeOnClick: true,
+      brushStyle: { color: 'rgba(26,115,201,0.18)', borderColor: 'rgba(26,115,201,0.5)' } },
     series: [{ type: 'bar', name: 'events', data: counts, barMaxWidth: 48, barCategoryGap: '10%' }],
   });
   // Dragging draws the brush at once (no toolbox button to press first).
@@ -178,7 +187,10 @@ export function drawTimeline(box, rows, onZoom) {
   };
   chart.on('brushEnd', (e) => {
     const area = e.areas && e.areas[0];
-    if (area && area.coordRange) zoom(Math.round(area.coordRange[0]), Math.round(area.coordRange[1]));
+    // Along a category axis, the range is of bucket indexes.
+    if (area && area.coordRange) {
+      zoom(Math.round(area.coordRange[0]), Math.round(area.coordRange[1]));
+    }
   });
   // A click (a press and release in one place, which the brush ignores) narrows to the bucket
   // under the pointer.
