@@ -1,5 +1,6 @@
 # cmake -DESBUILD=<esbuild> -DENTRY=<ui/app.js> -DOUT=<bundle.js> -P bundle_ui.cmake: bundles the
-# web UI's script and the modules it imports (editor.js, CodeMirror from ui/node_modules) into one
+# web UI's script and the modules it imports (editor.js, charts.js, CodeMirror and ECharts from
+# ui/node_modules) into one
 # minified ES module for the binary to embed. A script rather than a bare command, so that a
 # missing esbuild stops the build with the command that installs it.
 if(NOT EXISTS "${ESBUILD}")

@@ -22,6 +22,38 @@ function expectedCount(search, earliest, latest) {
   return Number(JSON.parse(out.trim().split('\n')[0]).count);
 }
 
+// The rows `cairn search` gives for a transforming search (one JSON object a line).
+function expectedRows(search, earliest, latest) {
+  const range = [];
+  if (earliest) range.push('--earliest', earliest);
+  if (latest) range.push('--latest', latest);
+  const out = execFileSync(env.CAIRN_BIN, ['search', '--data', env.CAIRN_DATA, '--format', 'json',
+    ...range, search], { encoding: 'utf8' });
+  return out.trim().split('\n').filter((l) => l).map((l) => JSON.parse(l));
+}
+
+// ECharts (src/serve/ui/charts.js) draws into an SVG: a series' bars, slices and lines are its
+// <path>s in the series' colour (the first of the palette is the timeline's and a single series').
+const PALETTE = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085', '#d35400',
+  '#2c3e50', '#e84393', '#7f8c8d', '#27ae60'];
+// What is drawn in the chart under `sel`: filled shapes (bars, slices; with their size), lines
+// (stroked, unfilled paths) and texts, each shape with its colour.
+const drawn = (sel) => page.$eval(sel, (box, palette) => {
+  const svg = box.querySelector('svg');
+  const paths = [...svg.querySelectorAll('path')];
+  const size = (p) => {
+    const b = p.getBBox(), r = p.getBoundingClientRect();
+    return { w: b.width, h: b.height, x: r.x + r.width / 2, y: r.y + r.height / 2 };
+  };
+  return {
+    shapes: paths.filter((p) => palette.includes(p.getAttribute('fill')))
+      .map((p) => ({ fill: p.getAttribute('fill'), stroke: p.getAttribute('stroke'), ...size(p) })),
+    lines: paths.filter((p) => p.getAttribute('fill') === 'none' && palette.includes(p.getAttribute('stroke')))
+      .map((p) => p.getAttribute('stroke')),
+    texts: [...svg.querySelectorAll('text')].map((t) => t.textContent),
+  };
+}, PALETTE);
+
 const browser = await chromium.launch({ executablePath: env.CHROMIUM || '/usr/bin/chromium',
   headless: true, args: ['--no-sandbox'] });
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -42,6 +74,14 @@ page.on('response', (r) => {
   if (r.status() >= 400 && !expectedRefusals.has(what)) errors.push(what);
 });
 page.setDefaultTimeout(60000);
+// Every refusal by the pages' Content-Security-Policy (an inline style ECharts or CodeMirror might
+// write, say), kept per page for the checks after the charts.
+await page.addInitScript(() => {
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation', (e) =>
+    window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
+});
+const cspViolations = () => page.evaluate(() => window.__csp);
 
 // The search in the SPL editor (CodeMirror's content element, one line per .cm-line).
 const splText = () => page.$$eval('#spl .cm-line', (ls) => ls.map((l) => l.textContent).join('\n'));
@@ -83,9 +123,15 @@ try {
   check((await page.$$('.event')).length === Math.min(20, n), 'first page of events shown');
   const firstRaw = await page.textContent('.event pre');
   check(firstRaw.startsWith('{\n  "'), 'raw JSON pretty-printed');
-  await page.waitForSelector('#timeline-svg rect.bar');
-  const bars = await page.$$eval('#timeline-svg rect.bar', (rs) => rs.map((r) => Number(r.getAttribute('height'))));
-  check(bars.length > 1 && bars.some((h) => h > 0), `timeline with ${bars.length} buckets`);
+  // The timeline: one bar per bucket of `timechart count`, as tall as its count.
+  await page.waitForSelector('#timeline-chart svg path', { state: 'attached' });
+  const buckets = expectedRows(base + ' | timechart count').map((r) => Number(r.count));
+  const bars = (await drawn('#timeline-chart')).shapes;
+  check(buckets.length > 1 && bars.length === buckets.length,
+    `timeline: ${bars.length} bars for the ${buckets.length} buckets cairn search counts`);
+  const peak = buckets.indexOf(Math.max(...buckets));
+  check(bars.every((b, i) => Math.abs(b.h / bars[peak].h - buckets[i] / buckets[peak]) < 0.02),
+  'timeline: every bar as tall as its bucket\'s count');
   await page.waitForSelector('.field-name[data-field="eventName"]');
   await page.screenshot({ path: shots + '/search.png', fullPage: false });
 
@@ -170,19 +216,35 @@ try {
   // A timechart: statistics and a chart.
   const tc = 'eventSource=iam.amazonaws.com | timechart count by eventName limit=5';
   await runSearch(tc);
-  await page.waitForSelector('#chart svg.chart polyline.series');
-  const lines = (await page.$$('#chart svg.chart polyline.series')).length;
-  check(lines >= 2, `timechart drawn as ${lines} lines`);
+  await page.waitForSelector('#chart .echart[data-type="line"] svg path', { state: 'attached' });
+  const tcDrawn = await drawn('#chart .echart');
   await page.screenshot({ path: shots + '/timechart.png' });
   await page.click('#tab-stats');
   const rows = (await page.$$('#pane-stats table.stats tbody tr')).length;
   check(rows === Number(await page.getAttribute('#job-status', 'data-count')), `statistics table of ${rows} rows`);
+  const tcSeries = (await page.$$eval('#pane-stats table.stats th', (ths) => ths.map((t) => t.textContent)))
+    .filter((f) => !f.startsWith('_'));
+  check(tcSeries.length >= 2 && new Set(tcDrawn.lines).size === tcSeries.length &&
+    tcSeries.every((f) => tcDrawn.texts.includes(f)),
+  `timechart drawn as ${tcDrawn.lines.length} lines named in its legend: ${tcSeries.join(', ')}`);
   const st = 'eventSource=iam.amazonaws.com | stats count by eventName | sort - count | head 8';
   await runSearch(st);
   await page.click('#tab-viz');
-  await page.waitForSelector('#chart svg.chart rect.series');
-  check((await page.$$('#chart svg.chart rect.series')).length === 8, 'stats drawn as 8 columns');
+  await page.waitForSelector('#chart .echart[data-type="column"] svg path', { state: 'attached' });
+  const stRows = await page.$$eval('#pane-stats table.stats tbody tr',
+    (trs) => trs.map((tr) => [tr.children[0].textContent, Number(tr.children[1].textContent)]));
+  const cols = (await drawn('#chart .echart')).shapes;
+  check(stRows.length === 8 && cols.length === 8 && cols.every((c, i) =>
+    c.h > c.w / 4 && Math.abs(c.h / cols[0].h - stRows[i][1] / stRows[0][1]) < 0.02),
+  'stats drawn as 8 columns as tall as their counts');
   await page.screenshot({ path: shots + '/columns.png' });
+  await page.selectOption('#chart-type', 'bar');
+  await page.waitForSelector('#chart .echart[data-type="bar"] svg path', { state: 'attached' });
+  const hbars = (await drawn('#chart .echart')).shapes;
+  check(hbars.length === 8 && hbars.every((c, i) =>
+    Math.abs(c.w / hbars[0].w - stRows[i][1] / stRows[0][1]) < 0.02),
+  'stats drawn as 8 horizontal bars as long as their counts');
+  await page.screenshot({ path: shots + '/bar.png' });
 
   // Export CSV of the last job: a header and one line per result.
   const csvHref = await page.getAttribute('#export-csv', 'href');
@@ -192,14 +254,25 @@ try {
 
   // A pie of the same results.
   await page.selectOption('#chart-type', 'pie');
-  check((await page.$$('#chart svg.chart path.series')).length === 8, 'stats drawn as a pie of 8 slices');
+  await page.waitForSelector('#chart .echart[data-type="pie"] svg path', { state: 'attached' });
+  const pie = await drawn('#chart .echart');
+  check(pie.shapes.length === 8 && new Set(pie.shapes.map((p) => p.fill)).size === 8 &&
+    stRows.every(([name, c]) => pie.texts.includes(`${name} (${c.toLocaleString('en-US')})`)),
+  'stats drawn as a pie of 8 slices, each labelled with its name and count');
   await page.screenshot({ path: shots + '/pie.png' });
+  // Hovering a slice shows ECharts' tooltip (rich text in the SVG, not HTML with style attributes).
+  const slice = await page.$('#chart .echart svg path[fill="#1a73c9"]');
+  await slice.hover();
+  await page.waitForFunction(() => [...document.querySelectorAll('#chart .echart svg text')]
+    .some((t) => /\(\d+(\.\d+)?%\)$/.test(t.textContent)));
+  check((await cspViolations()).length === 0, 'charts and tooltips drawn with no CSP violation: ' +
+    (await cspViolations()).join('; '));
 
   // Drag across the middle of the timeline: the time range narrows to those buckets, and the count
   // equals cairn search's over the same range.
   await runSearch(base);
-  await page.waitForSelector('#timeline-svg rect.bar');
-  const box = await (await page.$('#timeline-svg')).boundingBox();
+  await page.waitForSelector('#timeline-chart svg path', { state: 'attached' });
+  const box = await (await page.$('#timeline-chart')).boundingBox();
   await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
@@ -211,6 +284,24 @@ try {
   check(/^\d+$/.test(zoomE) && /^\d+$/.test(zoomL) && Number(zoomE) < Number(zoomL), `drag zoomed to ${zoomE}..${zoomL}`);
   check(z === expectedCount(base, zoomE, zoomL) && z < n && z > 0, `zoomed count ${z} equals cairn search's`);
   await page.screenshot({ path: shots + '/zoomed.png' });
+
+  // A click on a bar of the timeline narrows the range to its bucket: the tallest bucket of the
+  // zoomed range, whose count the click's count equals.
+  await page.waitForSelector('#timeline-chart svg path', { state: 'attached' });
+  const zoomBuckets = expectedRows(base + ' | timechart count', zoomE, zoomL);
+  const zoomBars = (await drawn('#timeline-chart')).shapes;
+  check(zoomBars.length === zoomBuckets.length, `zoomed timeline: ${zoomBars.length} bars for ${zoomBuckets.length} buckets`);
+  const top = zoomBuckets.reduce((a, r, i) => (Number(r.count) > Number(zoomBuckets[a].count) ? i : a), 0);
+  await page.mouse.click(zoomBars[top].x, zoomBars[top].y);
+  await page.waitForFunction((e) => document.querySelector('#earliest').value !== e &&
+    document.querySelector('#job-status').dataset.done === '1', zoomE);
+  const clickE = Number(await page.inputValue('#earliest')), clickL = Number(await page.inputValue('#latest'));
+  const bucketStart = Date.parse(zoomBuckets[top]._time) / 1000;
+  const bucketSpan = Date.parse(zoomBuckets[1]._time) / 1000 - Date.parse(zoomBuckets[0]._time) / 1000;
+  const clicked = Number(await page.getAttribute('#job-status', 'data-count'));
+  check(clickE === bucketStart && clickL === bucketStart + bucketSpan &&
+    clicked === Number(zoomBuckets[top].count) && clicked === expectedCount(base, String(clickE), String(clickL)),
+  `click narrowed to the bucket ${clickE}..${clickL} of ${clicked} events`);
 
   // Save a search, find it in the list, run it from there.
   await runSearch(narrowed);
@@ -264,16 +355,18 @@ try {
     ![...document.querySelectorAll('#aws-panels .panel-body')].some((b) => b.textContent === 'Running…'), null, { timeout: 120000 });
   const broken = await page.$$eval('#aws-panels .msg', (ms) => ms.map((e) => e.textContent));
   check(broken.length === 0, 'AWS overview panels ran: ' + broken.join('; '));
-  check((await page.$$("#aws-panels svg.chart")).length >= 3, 'AWS overview charts drawn');
+  check((await page.$$('#aws-panels .echart svg path')).length >= 3, 'AWS overview charts drawn');
   const panelNames = await page.$$eval('#aws-panels .panel', (ps) => ps.map((p) => p.dataset.name));
   check(panelNames.length === builtins.length + 2 && panelNames.includes('AWS overview: IAM callers'),
     `overview: ${panelNames.length} panels, the added saved search among them`);
   const topHref = await page.getAttribute('#aws-panels .panel[data-name="AWS overview: Top event names"] h3 a', 'href');
   check(new URLSearchParams(topHref.split('?')[1]).get('q') === replaced, 'a saved search replaced its panel');
-  check((await page.$$('#aws-panels .panel[data-name="AWS overview: Top event names"] svg.chart')).length === 1,
+  check((await page.$$('#aws-panels .panel[data-name="AWS overview: Top event names"] .echart[data-type="column"] svg')).length === 1,
     'the replaced panel keeps the built-in one\'s chart');
-  check((await page.$$('#aws-panels .panel[data-name="AWS overview: IAM callers"] svg.chart')).length === 1,
+  check((await page.$$('#aws-panels .panel[data-name="AWS overview: IAM callers"] .echart[data-type="pie"] svg')).length === 1,
     'the added panel is drawn as the chart it was saved with');
+  check((await cspViolations()).length === 0, 'AWS overview drawn with no CSP violation: ' +
+    (await cspViolations()).join('; '));
   await page.screenshot({ path: shots + '/aws.png', fullPage: true });
 
   // The status page lists the store's index with its event count.

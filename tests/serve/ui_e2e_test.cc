@@ -107,8 +107,9 @@ TEST(UiE2E, BrowserSessionMatchesCairnSearch) {
                         " CAIRN_SHOTS=" + shots + " node tests/serve/ui_browser.mjs 2>&1");
   EXPECT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("all ok"), std::string::npos) << run.output;
-  for (const char* png : {"login.png", "search.png", "editor.png", "narrowed.png", "xss.png",
-                          "timechart.png", "saved.png", "aws.png", "users.png"}) {
+  for (const char* png :
+       {"login.png", "search.png", "editor.png", "narrowed.png", "xss.png", "timechart.png",
+        "columns.png", "bar.png", "pie.png", "zoomed.png", "saved.png", "aws.png", "users.png"}) {
     EXPECT_TRUE(std::filesystem::exists(shots + "/" + png)) << png;
   }
 

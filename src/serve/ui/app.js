@@ -1,10 +1,11 @@
 // cairn's web UI: the search page, saved searches and the AWS overview. Plain DOM code, no
 // framework; the search box is the SPL editor of editor.js (CodeMirror 6), and esbuild bundles
-// both into the file cairn embeds (docs/ui.md). Every value from the server is put into the page
+// both into the file cairn embeds (docs/ui.md); charts.js draws the timeline and charts (ECharts). Every value from the server is put into the page
 // as text (textContent, attribute setters), never as HTML, so an event holding markup shows as
 // that markup's text.
 
 import { createSplEditor } from './editor.js';
+import { drawChart, drawTimeline } from './charts.js';
 
 const TIME_PRESETS = [
   ['Last 15 minutes', '-15m', ''], ['Last 60 minutes', '-60m', ''], ['Last 4 hours', '-4h', ''],
@@ -12,8 +13,6 @@ const TIME_PRESETS = [
   ['Today', '@d', ''], ['All time', '', ''],
 ];
 const PAGE_SIZE = 20;
-const COLORS = ['#1a73c9', '#5cc05c', '#f0a030', '#c0392b', '#8e44ad', '#16a085', '#d35400',
-  '#2c3e50', '#e84393', '#7f8c8d', '#27ae60'];
 let csrf = '';
 
 // ---- DOM helpers ---------------------------------------------------------------------------
@@ -28,13 +27,6 @@ function el(tag, attrs, ...children) {
     if (c === null || c === undefined || c === false) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
-  return e;
-}
-const SVGNS = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs, text) {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = String(text);
   return e;
 }
 const fmtInt = (n) => Number(n).toLocaleString('en-US');
@@ -74,7 +66,6 @@ function cell(row, f) {
   return Array.isArray(v) ? v.join('\n') : String(v);
 }
 const isNum = (s) => s !== '' && !isNaN(Number(s));
-const epoch = (iso) => Date.parse(iso) / 1000;
 function fmtTime(iso) {
   const d = new Date(iso);
   if (isNaN(d)) return iso;
@@ -111,124 +102,6 @@ function timePicker(earliest, latest, onChange) {
   const node = el('div', { class: 'timebar' }, sel, el('label', {}, 'Earliest', ein),
     el('label', {}, 'Latest', lin));
   return { node, get: () => [ein.value.trim(), lin.value.trim()], set };
-}
-
-// ---- charts (SVG by hand) -----------------------------------------------------------------
-// rows: objects; x: the category/time field; series: numeric fields. type: line, bar, column.
-function drawChart(container, fields, rows, type) {
-  container.replaceChildren();
-  const x = fields[0];
-  const series = fields.slice(1).filter((f) => !f.startsWith('_') &&
-    rows.some((r) => isNum(cell(r, f))));
-  if (!x || series.length === 0 || rows.length === 0) {
-    container.append(el('p', { class: 'muted' }, 'Nothing to chart: the results have no numeric column.'));
-    return;
-  }
-  if (type === 'single' || (rows.length === 1 && series.length === 1 && type === 'auto')) {
-    container.append(el('div', { class: 'single chart-single' }, fmtInt(cell(rows[0], series[0]))));
-    return;
-  }
-  if (type === 'auto') type = x === '_time' ? 'line' : 'column';
-  if (type === 'pie') { drawPie(container, x, series[0], rows); return; }
-  // Drawn at the container's own size (no stretching, so the text keeps its shape).
-  const W = Math.max(320, Math.floor(container.clientWidth || 900)), H = container.classList.contains('panel-body') ? 220 : 320;
-  const L = 56, R = 12, T = 12, B = 40;
-  const s = svg('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`,
-    'data-type': type, role: 'img' });
-  const labels = timeLabels(x, rows.map((r) => cell(r, x)));
-  const vals = series.map((f) => rows.map((r) => Number(cell(r, f)) || 0));
-  const { top: max, step: tick } = niceScale(Math.max(1, ...vals.flat()));
-  const pw = W - L - R, ph = H - T - B;
-  const y = (v) => T + ph - (v / max) * ph;
-  for (let v = 0; v <= max + tick / 2; v += tick) {
-    const yy = y(v);
-    s.append(svg('line', { x1: L, x2: W - R, y1: yy, y2: yy, stroke: '#e3e7ea' }));
-    s.append(svg('text', { x: L - 6, y: yy + 3, 'text-anchor': 'end', class: 'axis' },
-      Number.isInteger(v) ? fmtInt(v) : v.toFixed(1)));
-  }
-  const n = rows.length, step = pw / n;
-  // Categories: every label, cut to its bar's width when there is room for 6 characters; times
-  // (or crowded categories): every k-th label whole.
-  const fit = Math.floor((step - 6) / 6.2);
-  const categories = x !== '_time' && fit >= 6;
-  const maxChars = categories ? fit : 24;
-  const longest = Math.min(maxChars, Math.max(...labels.map((l) => l.length)));
-  const every = categories ? 1 : Math.max(1, Math.ceil(n / Math.max(1, Math.floor(pw / (longest * 6.2 + 12)))));
-  labels.forEach((lab, i) => {
-    if (i % every) return;
-    const t = svg('text', { x: L + step * (i + 0.5), y: H - B + 14, 'text-anchor': 'middle', class: 'axis' },
-      lab.length > maxChars ? lab.slice(0, maxChars - 1) + '…' : lab);
-    t.append(svg('title', {}, lab));
-    s.append(t);
-  });
-  if (type === 'line') {
-    vals.forEach((vs, k) => {
-      const pts = vs.map((v, i) => `${L + step * (i + 0.5)},${y(v)}`).join(' ');
-      s.append(svg('polyline', { points: pts, fill: 'none', stroke: COLORS[k % COLORS.length],
-        'stroke-width': 2, class: 'series' }));
-    });
-  } else {
-    const bw = (step * 0.8) / series.length;
-    vals.forEach((vs, k) => vs.forEach((v, i) => {
-      const r = svg('rect', { x: L + step * i + step * 0.1 + bw * k, y: y(v), width: Math.max(1, bw),
-        height: T + ph - y(v), fill: COLORS[k % COLORS.length], class: 'series' });
-      r.append(svg('title', {}, `${labels[i]} ${series[k]}: ${v}`));
-      s.append(r);
-    }));
-  }
-  container.append(s);
-  const legend = el('div', { class: 'legend' });
-  series.forEach((f, k) => {
-    const sp = el('span', {}, f);
-    sp.style.setProperty('--c', COLORS[k % COLORS.length]);
-    legend.append(sp);
-  });
-  container.append(legend);
-}
-
-// The y axis: a whole-number tick step of 1, 2 or 5 times a power of ten, about 5 ticks.
-function niceScale(v) {
-  const raw = Math.max(1, v / 5);
-  const p = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= raw);
-  return { top: step * Math.ceil(v / step), step };
-}
-// Labels of the x axis: times without the parts every bucket shares (00:00:00, seconds).
-function timeLabels(x, values) {
-  if (x !== '_time') return values;
-  const t = values.map(fmtTime);
-  if (t.every((v) => v.endsWith(' 00:00:00'))) return t.map((v) => v.slice(0, 10));
-  if (t.every((v) => v.endsWith(':00'))) return t.map((v) => v.slice(0, 16));
-  return t;
-}
-
-// One slice per row of the first numeric column (the 9 largest, the rest as "other").
-function drawPie(container, x, f, rows) {
-  const items = rows.map((r) => [cell(r, x), Number(cell(r, f)) || 0]).filter(([, v]) => v > 0)
-    .sort((a, b) => b[1] - a[1]);
-  if (items.length > 10) items.splice(9, items.length, ['other', items.slice(9).reduce((a, [, v]) => a + v, 0)]);
-  const total = items.reduce((a, [, v]) => a + v, 0);
-  const R = 120, C = 140;
-  const s = svg('svg', { class: 'chart', width: 2 * C, height: 2 * C, viewBox: `0 0 ${2 * C} ${2 * C}`, 'data-type': 'pie' });
-  let a0 = -Math.PI / 2;
-  items.forEach(([label, v], k) => {
-    const a1 = a0 + (2 * Math.PI * v) / total;
-    const p = (a) => `${C + R * Math.cos(a)},${C + R * Math.sin(a)}`;
-    const d = items.length === 1 ? `M${C - R},${C}a${R},${R} 0 1,0 ${2 * R},0a${R},${R} 0 1,0 ${-2 * R},0`
-      : `M${C},${C}L${p(a0)}A${R},${R} 0 ${a1 - a0 > Math.PI ? 1 : 0},1 ${p(a1)}Z`;
-    const path = svg('path', { d, fill: COLORS[k % COLORS.length], stroke: '#fff', class: 'series' });
-    path.append(svg('title', {}, `${label}: ${fmtInt(v)} (${((100 * v) / total).toFixed(1)}%)`));
-    s.append(path);
-    a0 = a1;
-  });
-  container.append(s);
-  const legend = el('div', { class: 'legend' });
-  items.forEach(([label, v], k) => {
-    const sp = el('span', {}, `${label} (${fmtInt(v)})`);
-    sp.style.setProperty('--c', COLORS[k % COLORS.length]);
-    legend.append(sp);
-  });
-  container.append(legend);
 }
 
 function statsTable(fields, rows) {
@@ -459,7 +332,7 @@ function searchPage(view) {
     const fields = (r.fields || []).map((f) => (typeof f === 'string' ? f : f.name));
     const rows = r.results || [];
     panes.stats.replaceChildren(statsTable(fields, rows));
-    const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'column', 'pie', 'single'].map((t) => el('option', { value: t }, t)));
+    const typeSel = el('select', { id: 'chart-type' }, ...['auto', 'line', 'bar', 'column', 'pie', 'single'].map((t) => el('option', { value: t }, t)));
     const chartBox = el('div', { id: 'chart' });
     panes.viz.redraw = () => drawChart(chartBox, fields, rows, typeSel.value);
     // What a saved search records as its visualization (a dashboard panel draws it so): the
@@ -485,50 +358,6 @@ function searchPage(view) {
     } catch (err) { out.textContent = err.message; }
   });
   if (spl.value) run();
-}
-
-// Event counts over time: bars; a click narrows the time range to that bucket.
-function drawTimeline(box, rows, onZoom) {
-  box.replaceChildren();
-  if (!rows.length) return;
-  const W = Math.max(320, Math.floor((box.clientWidth || 1022) - 22)), H = 110, B = 18;
-  const s = svg('svg', { class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, id: 'timeline-svg' });
-  const counts = rows.map((r) => Number(cell(r, 'count')) || 0);
-  const max = Math.max(1, ...counts);
-  const step = W / rows.length;
-  const starts = rows.map((r) => epoch(cell(r, '_time')));
-  const span = rows.length > 1 ? starts[1] - starts[0] : 1;
-  const ends = starts.map((t, i) => (i + 1 < starts.length ? starts[i + 1] : t + span));
-  rows.forEach((r, i) => {
-    const h = ((H - B - 16) * counts[i]) / max;
-    const bw = Math.max(1, Math.min(step - 1, 48));
-    const rect = svg('rect', { class: 'bar', x: i * step + (step - bw) / 2, y: H - B - h, width: bw, height: h });
-    rect.append(svg('title', {}, `${fmtTime(cell(r, '_time'))}: ${fmtInt(counts[i])} events`));
-    s.append(rect);
-  });
-  // Click a bucket, or drag across several, to narrow the time range to them.
-  const sel = svg('rect', { class: 'selection', x: 0, y: 0, width: 0, height: H - B });
-  s.append(sel);
-  const at = (e) => Math.min(W - 1, Math.max(0, e.clientX - s.getBoundingClientRect().left));
-  let x0 = null;
-  s.addEventListener('mousedown', (e) => { x0 = at(e); e.preventDefault(); });
-  s.addEventListener('mousemove', (e) => {
-    if (x0 === null) return;
-    const x1 = at(e);
-    sel.setAttribute('x', Math.min(x0, x1));
-    sel.setAttribute('width', Math.abs(x1 - x0));
-  });
-  s.addEventListener('mouseup', (e) => {
-    if (x0 === null) return;
-    const x1 = at(e);
-    const i0 = Math.floor(Math.min(x0, x1) / step), i1 = Math.floor(Math.max(x0, x1) / step);
-    x0 = null;
-    onZoom(Math.floor(starts[i0]), Math.ceil(ends[i1]));
-  });
-  s.append(svg('text', { x: 2, y: H - 4, class: 'axis' }, fmtTime(cell(rows[0], '_time'))));
-  s.append(svg('text', { x: W - 2, y: H - 4, class: 'axis', 'text-anchor': 'end' }, fmtTime(cell(rows[rows.length - 1], '_time'))));
-  s.append(svg('text', { x: 2, y: 10, class: 'axis' }, `max ${fmtInt(max)} events`));
-  box.append(s);
 }
 
 // ---- saved searches -----------------------------------------------------------------------
