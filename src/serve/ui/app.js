@@ -5,6 +5,7 @@
 // that markup's text.
 
 import { createSplEditor } from './editor.js';
+import { inputsPage } from './inputs.js';
 
 const TIME_PRESETS = [
   ['Last 15 minutes', '-15m', ''], ['Last 60 minutes', '-60m', ''], ['Last 4 hours', '-4h', ''],
@@ -715,13 +716,15 @@ async function main() {
   const view = document.getElementById('view');
   const path = location.pathname;
   document.getElementById('nav-users').hidden = me.role !== 'admin';
-  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status'], ['/users', 'nav-users']]) {
+  document.getElementById('nav-inputs').hidden = me.role !== 'admin';
+  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status'], ['/users', 'nav-users'], ['/inputs', 'nav-inputs']]) {
     document.getElementById(id).classList.toggle('active', path === p);
   }
   if (path === '/saved') await savedPage(view);
   else if (path === '/aws') await awsPage(view);
   else if (path === '/status') await statusPage(view);
   else if (path === '/users') await usersPage(view, me);
+  else if (path === '/inputs') await inputsPage(view, me, { el, api });
   else searchPage(view);
 }
 main().catch((err) => {
