@@ -101,6 +101,9 @@ TEST_F(ServeInputsTest, InputsAddedAndRemovedThroughRestCollectAndStopLive) {
                      dir + "/serve",
                      {{"AWS_ENDPOINT_URL", server_->endpoint()},
                       {"AWS_EC2_METADATA_DISABLED", "true"},
+                      // The default chain's keys, for inputs given none (the UI's form).
+                      {"AWS_ACCESS_KEY_ID", "key"},
+                      {"AWS_SECRET_ACCESS_KEY", "secret"},
                       {"CAIRN_COLLECT_WAIT_SECONDS", "1"},
                       {"CAIRN_ADMIN_PASSWORD", kPassword}});
   ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(dir + "/ui-port"); }, 200))
