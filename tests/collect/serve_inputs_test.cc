@@ -2,7 +2,8 @@
 // the REST API starts collecting the CloudTrail files delivered to its queue into the store,
 // without a restart; a removed one stops (files delivered after it stay on the queue) after
 // finishing what it held; added again disabled it collects nothing until enabled, then exactly
-// the files left (nothing lost, nothing stored twice). The secret given with it appears in no
+// the files left (nothing lost, nothing stored twice); changed, it restarts with its new
+// settings. The secret given with it appears in no
 // answer and no log line. Then, when chromium and playwright-core are there, the web UI's Inputs
 // page adds, disables and removes an input (tests/serve/ui_inputs_browser.mjs; screenshot
 // <build>/ui-screenshots/inputs.png).
@@ -164,6 +165,21 @@ TEST_F(ServeInputsTest, InputsAddedAndRemovedThroughRestCollectAndStopLive) {
   EXPECT_TRUE(WaitFor([&] { return RestCount(port, "live-trail") == 25; })) << serve.err();
   EXPECT_TRUE(WaitFor([&] { return Depth(site->get()) == 0; }));
 
+  // Changed (another index): restarted with it; the next file goes there, the old ones stay.
+  Http changed = Rest(port, base + "/live?output_mode=json", "-d index=live-two");
+  ASSERT_EQ(changed.code, 200) << changed.body;
+  EXPECT_NE(changed.body.find("\"index\":\"live-two\""), std::string::npos) << changed.body;
+  // (The change applies once the old collector has drained: a message it received before that
+  // is finished with the old settings, so the next file is sent after the restart.)
+  EXPECT_TRUE(WaitFor([&] {
+    return serve.err().find("managed input live started (queue " + (*site)->queue_url() +
+                            ", index live-two)") != std::string::npos;
+  })) << serve.err();
+  auto third = LoadTinyFiles(site->get(), "third", 1, 5, /*via_sns=*/false);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_TRUE(WaitFor([&] { return RestCount(port, "live-two") == 5; })) << serve.err();
+  EXPECT_EQ(RestCount(port, "live-trail"), 25);
+
   // The managed file holds it (0600), in inputs.conf form.
   const std::string file = data + "/serve/inputs.conf";
   EXPECT_NE(ReadWholeFile(file).find("[aws_sqs_based_s3://live]"), std::string::npos);
@@ -192,7 +208,7 @@ TEST_F(ServeInputsTest, InputsAddedAndRemovedThroughRestCollectAndStopLive) {
   EXPECT_NE(serve.err().find("serve: stopped"), std::string::npos) << serve.err();
   EXPECT_EQ(serve.err().find(kSecret), std::string::npos);
   EXPECT_EQ(ReadWholeFile(dir + "/serve.out").find(kSecret), std::string::npos);
-  EXPECT_EQ(CountAndDistinct(data), "25,25");
+  EXPECT_EQ(CountAndDistinct(data), "30,30");
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }
 
