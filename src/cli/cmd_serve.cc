@@ -26,6 +26,8 @@
 #include "serve/audit.h"
 #include "serve/auth.h"
 #include "serve/hec.h"
+#include "serve/input_admin.h"
+#include "serve/input_runner.h"
 #include "serve/jobs.h"
 #include "serve/metrics.h"
 #include "serve/rest.h"
@@ -273,12 +275,26 @@ int RunServe(Globals* g, const ServeFlags& f) {
   ctx.splunk_version = config.GetString("serve.splunk_version", serve::kDefaultSplunkVersion);
   ctx.stopping = &stopping;
   ctx.audit = audit.get();
+  // Inputs admins manage while the server runs (<data>/serve/inputs.conf; a configured input of
+  // the same name wins), each run by a collector of its own on this store (serve/input_runner.h).
+  serve::InputAdmin input_admin(JoinPath(JoinPath(data_dir, "serve"), "inputs.conf"),
+                                setup->options.config.inputs);
+  serve::ManagedCollectorsOptions mco;
+  mco.path = input_admin.path();
+  for (const auto& in : setup->options.config.inputs) mco.configured.push_back(in.name);
+  mco.base = setup->options;  // a copy, before the configured collector takes the options
+  mco.base.store = st.get();
+  serve::ManagedCollectors managed(std::move(mco));
+  ctx.inputs = &input_admin;
+  ctx.inputs_changed = [&managed] { managed.Changed(); };
   // The status page asks the collectors (once they run) for their inputs' state; set here, before
   // any server thread reads the context.
   std::atomic<collect::Collector*> running_collector{nullptr};
-  ctx.collectors = [&running_collector] {
+  ctx.collectors = [&running_collector, &managed] {
     collect::Collector* c = running_collector.load();
-    return c != nullptr ? c->InputStatuses() : std::vector<collect::InputStatus>{};
+    auto out = c != nullptr ? c->InputStatuses() : std::vector<collect::InputStatus>{};
+    for (auto& st : managed.InputStatuses()) out.push_back(std::move(st));
+    return out;
   };
   serve::Router router;
   serve::RegisterAllRoutes(&router, &ctx);
@@ -449,6 +465,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
     log::Info("serve: no collector inputs configured{}",
               setup->path.empty() ? "" : " in " + setup->path);
   }
+  if (!f.no_collect) managed.Start();
 
   // The saved-search scheduler on a thread of its own, on this store (alerts are commits beside
   // the collector's and HEC's). Nothing configured: no scheduler.
@@ -539,6 +556,7 @@ int RunServe(Globals* g, const ServeFlags& f) {
         hs.requests, hs.events, hs.stored, hs.duplicates, hs.commits, hs.commit_errors, hs.busy,
         hs.alerts);
   }
+  managed.Stop();  // each managed input finishes the messages it holds
   if (collector_thread.joinable()) collector_thread.join();
   if (scheduler_thread.joinable()) scheduler_thread.join();
   scheduler.reset();

@@ -19,6 +19,7 @@ class Store;
 namespace cairn::serve {
 
 class Auth;
+class InputAdmin;
 class AuditLog;
 class JobManager;
 struct ServerStats;
@@ -35,12 +36,17 @@ struct ServeContext {
   AuditLog* audit = nullptr;                // the _audit writer (may be null)
   // The collectors running inside the process, for the status page (unset: none).
   std::function<std::vector<collect::InputStatus>()> collectors;
+  // The managed collector inputs (input_admin.h; null: not managed here) and what to call after
+  // an admin changed them (the server reconciles its collectors).
+  InputAdmin* inputs = nullptr;
+  std::function<void()> inputs_changed;
 };
 
 void RegisterServerInfo(Router* router, ServeContext* ctx);  // rest_server_info.cc
 void RegisterAuth(Router* router, ServeContext* ctx);        // rest_auth.cc
 void RegisterSearch(Router* router, ServeContext* ctx);      // rest_search.cc
 void RegisterUsers(Router* router, ServeContext* ctx);       // rest_users.cc (admins)
+void RegisterInputs(Router* router, ServeContext* ctx);      // rest_inputs.cc (admins)
 // The web UI's own port (pages, assets, its JSON API, cookie sessions): rest_ui.cc.
 void RegisterUi(Router* router, ServeContext* ctx);
 // The HTTP Event Collector's routes, for its own port (rest_hec.cc; HecContext is in hec.h).

@@ -9,6 +9,7 @@ void RegisterAllRoutes(Router* router, ServeContext* ctx) {
   RegisterAuth(router, ctx);
   RegisterSearch(router, ctx);
   RegisterUsers(router, ctx);
+  RegisterInputs(router, ctx);
 }
 
 }  // namespace cairn::serve

@@ -584,7 +584,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
   };
   router->Add(
       "GET", "/", [](Request&) { return Redirect("/search"); }, Access::kPublic);
-  for (const char* p : {"/search", "/saved", "/aws", "/status", "/users"})
+  for (const char* p : {"/search", "/saved", "/aws", "/status", "/users", "/inputs"})
     router->Add("GET", p, page, Access::kPublic);
   router->Add(
       "GET", "/reports/cis", [ctx](Request& req) { return CisReportPage(ctx, req); },
@@ -643,6 +643,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     });
   };
   RegisterUiUsers(router, ctx);
+  RegisterUiInputs(router, ctx);
   router->Add("GET", "/api/me", [](Request& req) {
     std::string body = "{\"user\":";
     AppendJsonString(&body, req.user->name);

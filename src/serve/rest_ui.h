@@ -57,6 +57,8 @@ bool CsrfOk(const Request& req);
 class Router;
 struct ServeContext;
 void RegisterUiUsers(Router* router, ServeContext* ctx);
+// The UI's routes for managing collector inputs (admins only; rest_inputs.cc).
+void RegisterUiInputs(Router* router, ServeContext* ctx);
 
 // The value of cookie `name` in a Cookie header ("" when absent).
 std::string CookieValue(const std::string& header, const std::string& name);

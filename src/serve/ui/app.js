@@ -1,11 +1,13 @@
 // cairn's web UI: the search page, saved searches and the AWS overview. Plain DOM code, no
 // framework; the search box is the SPL editor of editor.js (CodeMirror 6), and esbuild bundles
-// both into the file cairn embeds (docs/ui.md); charts.js draws the timeline and charts (ECharts). Every value from the server is put into the page
+// both into the file cairn embeds (docs/ui.md); charts.js draws the timeline and charts
+// (ECharts), inputs.js the admins' inputs page. Every value from the server is put into the page
 // as text (textContent, attribute setters), never as HTML, so an event holding markup shows as
 // that markup's text.
 
 import { createSplEditor } from './editor.js';
 import { drawChart, drawTimeline } from './charts.js';
+import { inputsPage } from './inputs.js';
 
 const TIME_PRESETS = [
   ['Last 15 minutes', '-15m', ''], ['Last 60 minutes', '-60m', ''], ['Last 4 hours', '-4h', ''],
@@ -544,13 +546,15 @@ async function main() {
   const view = document.getElementById('view');
   const path = location.pathname;
   document.getElementById('nav-users').hidden = me.role !== 'admin';
-  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status'], ['/users', 'nav-users']]) {
+  document.getElementById('nav-inputs').hidden = me.role !== 'admin';
+  for (const [p, id] of [['/search', 'nav-search'], ['/saved', 'nav-saved'], ['/aws', 'nav-aws'], ['/status', 'nav-status'], ['/users', 'nav-users'], ['/inputs', 'nav-inputs']]) {
     document.getElementById(id).classList.toggle('active', path === p);
   }
   if (path === '/saved') await savedPage(view);
   else if (path === '/aws') await awsPage(view);
   else if (path === '/status') await statusPage(view);
   else if (path === '/users') await usersPage(view, me);
+  else if (path === '/inputs') await inputsPage(view, me, { el, api });
   else searchPage(view);
 }
 main().catch((err) => {
