@@ -78,6 +78,7 @@ struct Event {
   std::string sourcetype;  // kSourcetypeEvents or kSourcetypeInsight
   SharedText source;       // the file path or S3 key the event came from
   std::string host;        // the host that sent it (HTTP Event Collector), else "" (the default)
+  std::string fields;      // its indexed fields (HTTP Event Collector): a JSON object, else ""
 };
 
 }  // namespace cairn::cloudtrail

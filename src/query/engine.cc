@@ -40,6 +40,7 @@ Status MemoryEventSource::Scan(const ScanRequest& request,
     v.sourcetype = e->sourcetype;
     v.source = e->source;
     v.host = e->host;
+    v.fields = e->fields;
     v.owner = e;
     v.tiebreak = batch_tiebreak++;
     batch.events.push_back(std::move(v));

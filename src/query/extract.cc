@@ -96,6 +96,8 @@ void Extraction::Flatten(Row& row, EventFields& c) const {
   std::string_view raw = Raw(row);
   Row tmp;
   if (!StartsLikeJson(raw, false) || !FlattenJson(raw, "", &tmp)) cim::KeyValuePairs(raw, &tmp);
+  // Indexed fields are the event's fields too (values after the event's own, as multivalues).
+  if (!row.event_.fields.empty()) FlattenJson(row.event_.fields, "", &tmp);
   c.all = std::move(tmp.fields_);
   c.leaves = EventFields::Leaves::kAll;
 }
@@ -107,7 +109,7 @@ const Values* Extraction::Leaf(Row& row, std::string_view name, int slot) const 
     return it == c.all.end() || it->second.empty() ? nullptr : &it->second;
   };
   if (c.leaves == EventFields::Leaves::kAll) return in_all();
-  if (slot < 0) {
+  if (slot < 0 || !row.event_.fields.empty()) {  // (an event with indexed fields: all at once)
     Flatten(row, c);
     return in_all();
   }

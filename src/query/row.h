@@ -34,6 +34,7 @@ struct EventRecord {
   std::string sourcetype;
   std::string source;
   std::string host;
+  std::string fields;  // indexed fields: a JSON object's text, or ""
 };
 
 class EventOrigin;
@@ -43,9 +44,10 @@ class EventOrigin;
 struct EventView {
   double time = 0;
   std::string_view index, sourcetype, source,
-      host;                // owned by `owner` or `origin`
-  std::string_view raw;    // owned by `owner`; see raw_loaded
-  bool raw_loaded = true;  // false: load through `origin`
+      host;                 // owned by `owner` or `origin`
+  std::string_view fields;  // indexed fields (JSON object text, or ""); owned likewise
+  std::string_view raw;     // owned by `owner`; see raw_loaded
+  bool raw_loaded = true;   // false: load through `origin`
   std::shared_ptr<const void> owner;
   std::shared_ptr<const EventOrigin> origin;  // store events only
   uint32_t ordinal = 0;

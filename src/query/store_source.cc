@@ -815,17 +815,22 @@ void FilterDefaultIndexes(const ScanRequest& request, const StoreSourceOptions& 
 // JSON on demand.
 class SegmentOrigin final : public EventOrigin {
  public:
-  SegmentOrigin(std::string index, std::string host, std::shared_ptr<const Segment> seg,
-                std::shared_ptr<const store::Column> sourcetypes,
-                std::shared_ptr<const store::Column> sources,
-                std::shared_ptr<const store::Column> hosts, std::shared_ptr<DeferredErrors> errors)
-      : index_(std::move(index)),
-        host_(std::move(host)),
-        seg_(std::move(seg)),
-        sourcetypes_(std::move(sourcetypes)),
-        sources_(std::move(sources)),
-        hosts_(std::move(hosts)),
-        errors_(std::move(errors)) {}
+  // The origin of `seg`'s events (of `index`; `host` for those that name none), with its
+  // metadata columns read; then LoadColumns.
+  static Result<std::shared_ptr<SegmentOrigin>> Open(std::string index, std::string host,
+                                                     std::shared_ptr<const Segment> seg,
+                                                     std::shared_ptr<DeferredErrors> errors) {
+    auto o = std::shared_ptr<SegmentOrigin>(new SegmentOrigin());
+    ASSIGN_OR_RETURN(o->sourcetypes_, seg->GetColumn("sourcetype"));
+    ASSIGN_OR_RETURN(o->sources_, seg->GetColumn("source"));
+    ASSIGN_OR_RETURN(o->hosts_, OptionalColumn(*seg, "host"));
+    ASSIGN_OR_RETURN(o->indexed_fields_, OptionalColumn(*seg, store::kIndexedFieldsColumnName));
+    o->index_ = std::move(index);
+    o->host_ = std::move(host);
+    o->seg_ = std::move(seg);
+    o->errors_ = std::move(errors);
+    return o;
+  }
 
   // Reads the JSON columns among `fields` (the names the search may read) before any row uses
   // this origin; after that it is immutable, so rows on any thread may ask it.
@@ -883,6 +888,7 @@ class SegmentOrigin final : public EventOrigin {
     v.sourcetype = sourcetypes_->Value(ordinal);
     v.source = sources_->Value(ordinal);
     v.host = hosts_ && hosts_->codes[ordinal] != 0 ? hosts_->Value(ordinal) : host_;
+    if (indexed_fields_) v.fields = indexed_fields_->Value(ordinal);
     v.raw_loaded = false;  // read when a command asks for the JSON
     v.ordinal = ordinal;
     return v;
@@ -892,7 +898,10 @@ class SegmentOrigin final : public EventOrigin {
   std::string index_, host_;
   std::shared_ptr<const Segment> seg_;
   std::shared_ptr<const store::Column> sourcetypes_, sources_;
-  std::shared_ptr<const store::Column> hosts_;  // null: every event has the default host
+  SegmentOrigin() = default;
+
+  std::shared_ptr<const store::Column> hosts_;           // null: every event has the default host
+  std::shared_ptr<const store::Column> indexed_fields_;  // null: no event has indexed fields
   std::shared_ptr<DeferredErrors> errors_;
   std::vector<std::pair<std::string, std::shared_ptr<const store::Column>>> columns_;
 };
@@ -1049,12 +1058,8 @@ Status StoreEventSource::Scan(const ScanRequest& request,
       cand.toUint32Array(c.ords.data());
       c.end = c.ords.size();
       stats.candidates += c.ords.size();
-      ASSIGN_OR_RETURN(auto st_col, t.seg->GetColumn("sourcetype"));
-      ASSIGN_OR_RETURN(auto src_col, t.seg->GetColumn("source"));
-      ASSIGN_OR_RETURN(auto host_col, OptionalColumn(*t.seg, "host"));
-      auto origin =
-          std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, std::move(st_col),
-                                          std::move(src_col), std::move(host_col), request.errors);
+      ASSIGN_OR_RETURN(auto origin,
+                       SegmentOrigin::Open(t.index, options_.host, t.seg, request.errors));
       RETURN_IF_ERROR(origin->LoadColumns(request.fields));
       origins[m] = std::move(origin);
       cursors.push_back(std::move(c));
@@ -1146,15 +1151,10 @@ Status StoreEventSource::ScanParallel(const ScanRequest& request, int workers,
       candidates += cand->cardinality();
       auto times =
           t.times ? Result<std::shared_ptr<const std::vector<int64_t>>>(t.times) : t.seg->Times();
-      auto st_col = t.seg->GetColumn("sourcetype");
-      auto src_col = t.seg->GetColumn("source");
-      auto host_col = OptionalColumn(*t.seg, "host");
       if (!times.ok()) return fail(times.status());
-      if (!st_col.ok()) return fail(st_col.status());
-      if (!src_col.ok()) return fail(src_col.status());
-      if (!host_col.ok()) return fail(host_col.status());
-      auto origin = std::make_shared<SegmentOrigin>(t.index, options_.host, t.seg, *st_col,
-                                                    *src_col, *host_col, request.errors);
+      auto opened = SegmentOrigin::Open(t.index, options_.host, t.seg, request.errors);
+      if (!opened.ok()) return fail(opened.status());
+      std::shared_ptr<SegmentOrigin> origin = *std::move(opened);
       if (Status s = origin->LoadColumns(request.fields); !s.ok()) return fail(s);
       const std::vector<int64_t>& tm = **times;
       for (auto it = cand->begin(); it != cand->end() && !stop; ++it) {
@@ -1199,7 +1199,9 @@ struct AggSpec {
 bool AggregatableField(const std::string& f) {
   // errorCode is computed for events without one; host is the default host for events whose
   // column has no value: both are counted from the events.
-  return store::ColumnIndex(f) >= 0 && f != "errorCode" && f != "host";
+  const int c = store::ColumnIndex(f);
+  if (c < 0 || f == "errorCode") return false;
+  return static_cast<size_t>(c) < store::kJsonColumnCount || f == "sourcetype" || f == "source";
 }
 
 // A dc field answered from value hashes rather than a column's codes.

@@ -45,6 +45,7 @@ std::vector<EventRecord> StoredEvents(store::Store* store, size_t* segments = nu
                        rec.sourcetype = e.sourcetype;
                        rec.source = e.source;
                        rec.host = e.host.empty() ? "cairn" : e.host;
+                       rec.fields = e.fields;
                        events.push_back(std::move(rec));
                        return Status::Ok();
                      })
@@ -448,10 +449,11 @@ TEST(HashedDcTest, RepeatsAcrossSegmentsCountOnceAndOldSegmentsFallBack) {
 }
 
 // Events that name their host (HTTP Event Collector) keep it in the host column; the others, and
-// every event of a segment written before that column, have the default host. Filters pushed
-// down to the store and the field as stats sees it agree with the in-memory engine, and a merge
-// keeps the hosts.
-TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
+// every event of a segment written before that column, have the default host. Indexed fields
+// (the collector's `fields`) are fields of their event, searched through the store's keys.
+// Filters pushed down to the store and the fields as stats sees them agree with the in-memory
+// engine, and a merge keeps hosts and indexed fields.
+TEST(HostColumnTest, HostsAndIndexedFieldsAgreeEverywhere) {
   const std::string dir = cairn::testing::MakeTempDir("cairn_host_column");
   const int64_t t0 = 1793491200000;
   auto batch = [&](uint64_t first) {
@@ -459,6 +461,9 @@ TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
     for (size_t i = 0; i < events.size(); ++i) {
       if (i % 3 == 0) events[i].host = "web-" + std::to_string(i % 4);
       if (i % 3 == 1 && i % 7 == 0) events[i].host = "CAIRN";  // named like the default
+      if (i % 5 == 0) events[i].fields = R"({"env":"prod","team":"red","team":"blue"})";
+      if (i == 77) events[i].fields = R"({"ticket":"T-)" + std::to_string(first + i) + R"("})";
+      if (i % 5 == 1) events[i].fields = R"({"env":"dev","awsRegion2":"x","owner":"y"})";
     }
     return events;
   };
@@ -468,7 +473,7 @@ TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
     so.data_dir = dir;
     so.background_merge = false;
     std::vector<store::ColumnSpec> old_columns(store::DefaultColumns().begin(),
-                                               store::DefaultColumns().end() - 1);
+                                               store::DefaultColumns().end() - 2);
     so.segment.columns = old_columns;
     auto st = store::Store::Open(so);
     ASSERT_TRUE(st.ok()) << st.status().ToString();
@@ -495,6 +500,14 @@ TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
       "* | stats count by host",
       "* | top limit=3 host",
       "eventName=GetObject host=web-3 | table _time host eventName | head 5",
+      "env=prod | stats count",
+      "* | stats count by env",
+      "team=blue env=prod | stats count by host",
+      "env=* | stats count",
+      "NOT env=dev | stats count",
+      "awsRegion2=x | stats count",
+      "env=dev | stats count by awsRegion2, owner | sort owner",
+      "env=prod | head 3 | table team env",
   };
   auto check = [&](const char* when) {
     store::StoreOptions so;
@@ -507,6 +520,9 @@ TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
     size_t named = 0;
     for (const auto& e : stored) named += e.host.rfind("web-", 0) == 0;
     EXPECT_EQ(named, 400u) << when << ": the events written with the column keep their hosts";
+    size_t with_fields = 0;
+    for (const auto& e : stored) with_fields += !e.fields.empty();
+    EXPECT_EQ(with_fields, 482u) << when << ": and their indexed fields";  // 2 x (120+120+1)
     MemoryEventSource memory(std::move(stored));
     EngineOptions o;
     o.now = 1793491200 + 86400;
@@ -526,6 +542,13 @@ TEST(HostColumnTest, NamedAndDefaultHostsAgreeEverywhere) {
     auto r = on_store.Run("host=web-1 | stats count");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->rows[0][0][0], "100") << when;  // i%3==0 and i%4==1: 50 per 600
+    auto f = on_store.Run("team=red | stats count");
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->rows[0][0][0], "240") << when;  // i%5==0: 120 per 600, in two segments
+    // A value one event holds (confirmed through the Bloom filters) is found in its fields.
+    auto one = on_store.Run("ticket=t-677 | stats count");
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->rows[0][0][0], "1") << when;
   };
   check("as written");
   {

@@ -17,6 +17,7 @@
 #include "detect/alert.h"
 #include "detect/hunt.h"
 #include "detect/rule_set.h"
+#include "store/fields.h"
 #include "store/store.h"
 
 namespace cairn::serve {
@@ -115,7 +116,8 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // One event's metadata after defaults are applied.
 struct EventMeta {
   std::string index, sourcetype, source;
-  std::string host;  // "" : the store's default host
+  std::string host;    // "" : the store's default host
+  std::string fields;  // indexed fields, minified JSON object text; "" : none
   std::optional<int64_t> time_ms;
 };
 
@@ -131,7 +133,7 @@ bool LooksCloudTrail(simdjson::dom::object obj) {
 
 // A CloudTrail event waiting to go through the reader with the others of its request.
 struct PendingCloudTrail {
-  std::string index, source, host;
+  std::string index, source, host, fields;
   std::string_view text;
   int64_t number;
 };
@@ -153,11 +155,11 @@ Result<cloudtrail::FileSummary> ReadCloudTrail(std::string text, const std::stri
 // name the one at fault.
 std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pending,
                                         HecBatch* out) {
-  using Key = std::tuple<std::string, std::string, std::string>;  // index, source, host
-  std::map<Key, std::vector<const PendingCloudTrail*>> groups;
-  for (const auto& p : pending) groups[{p.index, p.source, p.host}].push_back(&p);
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  std::map<Key, std::vector<const PendingCloudTrail*>> groups;  // by index, source, host, fields
+  for (const auto& p : pending) groups[{p.index, p.source, p.host, p.fields}].push_back(&p);
   for (const auto& [key, items] : groups) {
-    const auto& [index, source, host] = key;
+    const auto& [index, source, host, fields] = key;
     std::vector<cloudtrail::Event>& dest = out->by_index[index];
     const size_t before = dest.size();
     const size_t bytes_before = out->bytes;
@@ -169,7 +171,10 @@ std::optional<HecError> FlushCloudTrail(const std::vector<PendingCloudTrail>& pe
     doc += "]}";
     auto r = ReadCloudTrail(std::move(doc), source, &dest, &out->bytes);
     if (r.ok() && dest.size() - before == items.size()) {
-      for (size_t i = before; i < dest.size(); ++i) dest[i].host = host;
+      for (size_t i = before; i < dest.size(); ++i) {
+        dest[i].host = host;
+        dest[i].fields = fields;
+      }
       out->events += items.size();
       continue;
     }
@@ -210,7 +215,7 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   }
   bool cloudtrail = is_object && (cloudtrail_sourcetype || LooksCloudTrail(obj));
   if (cloudtrail) {
-    ct->push_back(PendingCloudTrail{m.index, m.source, m.host, value, number});
+    ct->push_back(PendingCloudTrail{m.index, m.source, m.host, m.fields, value, number});
     return std::nullopt;
   }
   cloudtrail::Event e;
@@ -226,15 +231,70 @@ std::optional<HecError> AddEvent(std::string_view value, simdjson::dom::element 
   e.sourcetype = m.sourcetype;
   e.source = m.source;
   e.host = m.host;
+  e.fields = m.fields;
   // The event's place in its request is part of its identity: identical lines of one request
   // are distinct events, while the same request sent again (a retry) maps onto the same ones.
   std::string identity = fmt::format("{}\n{}\n{}\n{}\n", number, e.time_ms, m.sourcetype, m.source);
   if (!m.host.empty()) identity += "host\n" + m.host + "\n";
+  if (!m.fields.empty()) identity += "fields\n" + m.fields + "\n";
   identity += e.raw.view();
   e.event_id = ContentKey(identity);
   out->bytes += e.raw.size();
   ++out->events;
   dest.push_back(std::move(e));
+  return std::nullopt;
+}
+
+// Checks an event's `fields` (an object whose values are strings, numbers or booleans, or arrays
+// of them, as Splunk takes them) and keeps it as a minified JSON object in *out ("" for none).
+std::optional<HecError> IndexedFields(simdjson::dom::element fields, int64_t number,
+                                      std::string* out) {
+  simdjson::dom::object obj;
+  if (fields.get_object().get(obj) != simdjson::SUCCESS) {
+    return MakeHecError(kHecIndexedFields, number, "fields must be an object");
+  }
+  auto scalar = [](simdjson::dom::element v) { return !v.is_object() && !v.is_array(); };
+  for (auto [key, value] : obj) {
+    bool ok = scalar(value) && !value.is_null();
+    if (value.is_array()) {
+      ok = true;
+      for (auto item : simdjson::dom::array(value)) ok &= scalar(item) && !item.is_null();
+    }
+    // A name the store keeps in a column of its own (eventName, host, ...) or the time could not
+    // hold a second value there: refused rather than searched one way and shown another.
+    if (key.empty() || key[0] == '_' || key == "index" || key == store::kTimeField ||
+        store::ColumnIndex(key) >= 0) {
+      return MakeHecError(kHecIndexedFields, number,
+                          fmt::format("indexed field \"{}\" has the name of a field cairn keeps "
+                                      "itself",
+                                      key));
+    }
+    if (!ok) {
+      return MakeHecError(
+          kHecIndexedFields, number,
+          fmt::format("indexed field \"{}\" must be a string, number or boolean, or "
+                      "an array of them",
+                      key));
+    }
+  }
+  // Kept as one member per value (an array's values under its name, repeated), so the store and
+  // the search see a multivalue field of that name, as Splunk does (not "name{}").
+  std::string text = "{";
+  auto add = [&](std::string_view key, simdjson::dom::element v) {
+    if (text.size() > 1) text += ',';
+    text += '"';
+    JsonEscapeTo(key, &text);
+    text += "\":";
+    text += simdjson::to_string(v);
+  };
+  for (auto [key, value] : obj) {
+    if (value.is_array()) {
+      for (auto item : simdjson::dom::array(value)) add(key, item);
+    } else {
+      add(key, value);
+    }
+  }
+  *out = text.size() == 1 ? std::string() : text + '}';
   return std::nullopt;
 }
 
@@ -466,6 +526,10 @@ HecError MakeHecError(int code, int64_t invalid_event, std::string detail) {
       e.http_status = 400;
       e.text = "ACK is disabled";
       break;
+    case kHecIndexedFields:
+      e.http_status = 400;
+      e.text = "Error in handling indexed fields";
+      break;
     case kHecHealthy:
       e.http_status = 200;
       e.text = "HEC is healthy";
@@ -576,9 +640,8 @@ std::optional<HecError> ParseHecEventBody(std::string_view body, const HecReques
       m.time_ms = ms;
     }
     simdjson::dom::element fields;
-    if (obj["fields"].get(fields) == simdjson::SUCCESS && !fields.is_object() &&
-        !fields.is_null()) {
-      return MakeHecError(15, number, "fields must be an object");
+    if (obj["fields"].get(fields) == simdjson::SUCCESS && !fields.is_null()) {
+      if (auto e = IndexedFields(fields, number, &m.fields)) return e;
     }
     std::string_view value = MemberSpan(text, "event");
     if (value.empty()) return MakeHecError(kHecEventRequired, number);

@@ -81,6 +81,7 @@ enum HecCode : int {
   kHecEventRequired = 12,    // 400
   kHecEventBlank = 13,       // 400
   kHecAckDisabled = 14,      // 400
+  kHecIndexedFields = 15,    // 400
   kHecHealthy = 17,          // 200
   kHecUnhealthyQueues = 18,  // 503
 };

@@ -209,6 +209,37 @@ TEST(HecParse, HostFromTheEventElseTheQueryStringElseNone) {
   EXPECT_EQ(e->code, kHecInvalidFormat);
 }
 
+TEST(HecParse, IndexedFieldsAreKeptMinifiedOrRefusedNamingTheField) {
+  HecToken tok = AppsToken();
+  HecBatch b;
+  ASSERT_FALSE(ParseHecEventBody(
+      R"({"event":"a","fields":{ "env" : "prod", "team": ["red", "blue"], "n": 3 }})"
+      R"({"event":"b","fields":{}}{"event":"c","fields":null})",
+      Meta(&tok), &b));
+  const auto& apps = b.by_index.at("apps");
+  ASSERT_EQ(apps.size(), 3u);
+  EXPECT_EQ(apps[0].fields, R"({"env":"prod","team":"red","team":"blue","n":3})");
+  EXPECT_EQ(apps[1].fields, "");
+  EXPECT_EQ(apps[2].fields, "");
+  for (const char* body :
+       {R"({"event":"a","fields":{"deep":{"x":1}}})",
+        R"({"event":"a","fields":{"list":[{"x":1}]}})",
+        R"({"event":"a","fields":{"eventName":"x"}})", R"({"event":"a","fields":{"host":"x"}})",
+        R"({"event":"a","fields":{"_time":"1"}})", R"({"event":"a","fields":"env=prod"})"}) {
+    HecBatch bad;
+    auto e = ParseHecEventBody(body, Meta(&tok), &bad);
+    ASSERT_TRUE(e) << body;
+    EXPECT_EQ(e->code, kHecIndexedFields) << body;
+    EXPECT_EQ(e->http_status, 400) << body;
+    EXPECT_EQ(e->invalid_event, 0) << body;
+  }
+  HecBatch bad;
+  auto e = ParseHecEventBody(R"({"event":"a","fields":{"deep":{"x":1}}})", Meta(&tok), &bad);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->detail.find("indexed field \"deep\""), std::string::npos) << e->detail;
+  EXPECT_NE(HecErrorJson(*e).find("Error in handling indexed fields"), std::string::npos);
+}
+
 TEST(HecParse, CloudTrailRecordsAndEventBridgeEnvelopesBecomeCloudTrailEvents) {
   auto tokens = ParseHecTokens(kToml, "cairn.toml");
   const HecToken& fh = tokens->at(1);

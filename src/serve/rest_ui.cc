@@ -309,7 +309,8 @@ const std::string& VocabularyJson() {
     std::vector<std::string> fields = {
         "_time", "_raw", "index", "host", "source", "sourcetype", std::string(store::kTimeField)};
     for (std::string_view f : store::kColumnFields) {
-      if (std::find(fields.begin(), fields.end(), f) == fields.end()) fields.emplace_back(f);
+      if (f[0] != '_' && std::find(fields.begin(), fields.end(), f) == fields.end())
+        fields.emplace_back(f);
     }
     std::string out = "{";
     list(&out, "commands", query::SplCommandNames());

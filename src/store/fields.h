@@ -49,15 +49,21 @@ inline constexpr std::string_view kColumnFields[] = {
     "sourcetype",
     "source",
     "host",
+    "_fields",
 };
 inline constexpr size_t kColumnCount = std::size(kColumnFields);
-inline constexpr size_t kJsonColumnCount = kColumnCount - 3;
-inline constexpr size_t kSourcetypeColumn = kColumnCount - 3;
-inline constexpr size_t kSourceColumn = kColumnCount - 2;
+inline constexpr size_t kJsonColumnCount = kColumnCount - 4;
+inline constexpr size_t kSourcetypeColumn = kColumnCount - 4;
+inline constexpr size_t kSourceColumn = kColumnCount - 3;
 // The sender's host (HTTP Event Collector events that name one); events without one have no
 // value in this column and the search's default host. Segments written before it have no such
 // column: all their events have the default host.
-inline constexpr size_t kHostColumn = kColumnCount - 1;
+inline constexpr size_t kHostColumn = kColumnCount - 2;
+// The event's indexed fields (the HTTP Event Collector's `fields`), as a JSON object's text;
+// their leaves are also indexed like the event's own. Not a field of its own (the name starts
+// with '_': never pushed down or aggregated by name).
+inline constexpr size_t kIndexedFieldsColumn = kColumnCount - 1;
+inline constexpr std::string_view kIndexedFieldsColumnName = "_fields";
 
 // The field holding the event time; it is stored only as the time column (int64 ms), never as
 // postings or terms.

@@ -302,7 +302,8 @@ struct Metadata {
   std::shared_ptr<const std::vector<int64_t>> times;
   std::shared_ptr<const Ids> ids;
   std::shared_ptr<const Column> sourcetype, source;
-  std::shared_ptr<const Column> host;  // null: a segment written before the host column
+  std::shared_ptr<const Column> host;    // null: a segment written before the host column
+  std::shared_ptr<const Column> fields;  // null: likewise, before the indexed fields column
 
   void Fill(uint32_t o, cloudtrail::Event* e) const {
     e->time_ms = (*times)[o];
@@ -311,6 +312,7 @@ struct Metadata {
     e->sourcetype = std::string(sourcetype->Value(o));
     e->source = std::string(source->Value(o));
     if (host && host->codes[o] != 0) e->host = std::string(host->Value(o));
+    if (fields && fields->codes[o] != 0) e->fields = std::string(fields->Value(o));
   }
 };
 
@@ -319,11 +321,14 @@ Result<Metadata> LoadMetadata(const Segment& seg) {
   ASSIGN_OR_RETURN(md.times, seg.Times());
   ASSIGN_OR_RETURN(md.sourcetype, seg.GetColumn("sourcetype"));
   ASSIGN_OR_RETURN(md.source, seg.GetColumn("source"));
-  auto host = seg.GetColumn("host");
-  if (host.ok()) {
-    md.host = *std::move(host);
-  } else if (host.status().code() != StatusCode::kNotFound) {
-    return host.status();
+  for (auto [name, dest] : {std::pair{std::string_view("host"), &md.host},
+                            std::pair{kIndexedFieldsColumnName, &md.fields}}) {
+    auto col = seg.GetColumn(name);
+    if (col.ok()) {
+      *dest = *std::move(col);
+    } else if (col.status().code() != StatusCode::kNotFound) {
+      return col.status();
+    }
   }
   return md;
 }

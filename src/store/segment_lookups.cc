@@ -29,27 +29,50 @@ bool IsJsonColumn(const Impl& m, std::string_view field) {
   return it != m.col_by_name.end() && m.cols[it->second].json;
 }
 
-// Adds to `out` the events of blocks `which` (not already in it) that have a leaf for which
-// `hits` returns true. `literal`, when not empty, is text (lower-cased) that a matching leaf's
-// value contains, used to skip events that cannot match without parsing them (EventsToParse).
+// The events' indexed fields (cloudtrail::Event::fields), searched like their own leaves; null
+// when no event of the segment has any.
+Result<std::shared_ptr<const Column>> IndexedFields(Impl& m, const std::string& path) {
+  ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(m, path, kIndexedFieldsColumnName));
+  if (c < 0) return std::shared_ptr<const Column>();
+  ASSIGN_OR_RETURN(auto col, internal::LoadColumn(m, path, static_cast<size_t>(c)));
+  return col->dict.empty() ? std::shared_ptr<const Column>() : col;
+}
+
+// Adds to `out` the events of blocks `which` (not already in it) that have a leaf (of their JSON
+// or their indexed fields) for which `hits` returns true. `literal`, when not empty, is text
+// (lower-cased) that a matching leaf's value contains, used to skip events that cannot match
+// without parsing them (EventsToParse).
 Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>& which,
                   std::string_view literal, const std::function<bool(const Leaf&)>& hits,
                   Bitmap* out) {
+  ASSIGN_OR_RETURN(auto indexed, IndexedFields(m, path));
   LeafWalker walker;
   for (uint32_t b : which) {
+    const uint32_t first = m.blocks[b].first, count = m.blocks[b].count;
+    bool block_indexed = false;
+    for (uint32_t i = 0; indexed && i < count && !block_indexed; ++i) {
+      block_indexed = indexed->codes[first + i] != 0;
+    }
     ASSIGN_OR_RETURN(auto block, internal::LoadBlock(m, b));
-    const uint32_t count = m.blocks[b].count;
     std::vector<bool> parse;
     if (!literal.empty()) {
       parse = internal::EventsToParse(*block, count, literal);
-      if (parse.empty()) continue;
+      if (parse.empty() && !block_indexed) continue;
     }
     for (uint32_t i = 0; i < count; ++i) {
-      const uint32_t o = m.blocks[b].first + i;
-      if ((!parse.empty() && !parse[i]) || out->contains(o)) continue;
+      const uint32_t o = first + i;
+      if (out->contains(o)) continue;
       bool hit = false;
-      Status s = walker.Walk(block->Get(i), [&](const Leaf& leaf) { hit = hit || hits(leaf); });
-      if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path, s.message());
+      auto visit = [&](const Leaf& leaf) { hit = hit || hits(leaf); };
+      if (parse.empty() ? literal.empty() : parse[i]) {
+        Status s = walker.Walk(block->Get(i), visit);
+        if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path, s.message());
+      }
+      if (!hit && block_indexed && indexed->codes[o] != 0) {
+        Status s = walker.Walk(indexed->Value(o), visit);
+        if (!s.ok())
+          return Corruption("{}: stored indexed fields do not parse: {}", path, s.message());
+      }
       if (hit) out->add(o);
     }
   }

@@ -261,9 +261,12 @@ struct SegmentWriter::Impl {
   std::vector<ColumnBuilder> columns;  // one per opt.columns
   // One per opt.hashed_fields: ValueHash of each event's first such leaf, 0 = absent.
   std::vector<std::vector<uint64_t>> hashes;
-  int sourcetype_column = -1, source_column = -1, host_column = -1;
+  int sourcetype_column = -1, source_column = -1, host_column = -1, fields_column = -1;
   LeafWalker walker;
   std::vector<uint32_t> walker_fields;  // the walker's field id -> index in fields
+  // The same for the events' indexed fields (cloudtrail::Event::fields), walked after the JSON.
+  LeafWalker fields_walker;
+  std::vector<uint32_t> fields_walker_fields;
   std::string key_buf;
   std::string lower_buf;
   std::vector<std::string_view> terms;
@@ -390,6 +393,47 @@ struct SegmentWriter::Impl {
     return *id;
   }
 
+  // Adds one leaf of event `ord` to the columns, value hashes and key tables. `walker_ids` maps
+  // the field numbers of the walker that found it to this segment's.
+  void IndexLeaf(const Leaf& leaf, std::vector<uint32_t>* walker_ids, uint32_t ord) {
+    Impl& m = *this;
+    if (leaf.field_id >= walker_ids->size()) walker_ids->resize(leaf.field_id + 1, UINT32_MAX);
+    uint32_t& mapped = (*walker_ids)[leaf.field_id];
+    if (mapped == UINT32_MAX) mapped = m.FieldId(leaf.field);
+    const uint32_t fid = mapped;
+    FieldEntry& f = m.fields[fid];
+    if (f.column == -2) return;
+    if (f.column >= 0) {
+      m.SetColumn(static_cast<size_t>(f.column), leaf.value, ord);
+      return;
+    }
+    if (f.hashed >= 0) m.SetHash(static_cast<size_t>(f.hashed), leaf.value, ord);
+    if (f.last_ordinal != ord) {
+      f.last_ordinal = ord;
+      ++f.event_count;
+    }
+    ++f.occurrences;
+    if (f.no_cache) {
+      m.LooseLeafKeys(fid, leaf.value, ord);
+      return;
+    }
+    std::string_view cached = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
+    bool inserted;
+    uint32_t* r =
+        m.leaf_cache.FindOrInsertTagged(fid, cached, FlatStringMap::HashTagged(fid, cached),
+                                        static_cast<uint32_t>(m.leaf_ranges.size()), &inserted);
+    if (inserted) {
+      uint32_t start = static_cast<uint32_t>(m.leaf_keys.size());
+      m.LeafKeys(fid, leaf.value, &m.leaf_keys);
+      m.leaf_ranges.emplace_back(start, static_cast<uint32_t>(m.leaf_keys.size()) - start);
+      FieldEntry& f2 = m.fields[fid];
+      ++f2.misses;
+      if (f2.occurrences >= 256 && f2.misses * 10 > f2.occurrences * 8) f2.no_cache = true;
+    }
+    auto [start, count] = m.leaf_ranges[*r];
+    for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i]);
+  }
+
   void SetColumn(size_t c, std::string_view value, uint32_t ordinal) {
     ColumnBuilder& col = columns[c];
     if (col.per_event.size() > ordinal) return;  // first occurrence wins
@@ -502,6 +546,8 @@ struct SegmentWriter::Impl {
         source_column = static_cast<int>(c);
       } else if (spec.name == "host") {
         host_column = static_cast<int>(c);
+      } else if (spec.name == kIndexedFieldsColumnName) {
+        fields_column = static_cast<int>(c);
       } else {
         return InvalidArgument("no event metadata is called {}", spec.name);
       }
@@ -733,43 +779,18 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
     m.failed = true;
     return walk.WithContext(fmt::format("event {} ({})", e.event_id, e.source.view()));
   }
-  for (const Leaf& leaf : m.walker.leaves()) {
-    if (leaf.field_id >= m.walker_fields.size())
-      m.walker_fields.resize(leaf.field_id + 1, UINT32_MAX);
-    uint32_t& mapped = m.walker_fields[leaf.field_id];
-    if (mapped == UINT32_MAX) mapped = m.FieldId(leaf.field);
-    const uint32_t fid = mapped;
-    FieldEntry& f = m.fields[fid];
-    if (f.column == -2) continue;
-    if (f.column >= 0) {
-      m.SetColumn(static_cast<size_t>(f.column), leaf.value, ord);
-      continue;
+  for (const Leaf& leaf : m.walker.leaves()) m.IndexLeaf(leaf, &m.walker_fields, ord);
+  if (!e.fields.empty() && m.fields_column >= 0) {
+    // Indexed fields are searched like the event's own leaves: their keys go into the same tables.
+    Status fw = m.fields_walker.Parse(e.fields);
+    if (!fw.ok()) {
+      m.failed = true;
+      return fw.WithContext(fmt::format("indexed fields of event {}", e.event_id));
     }
-    if (f.hashed >= 0) m.SetHash(static_cast<size_t>(f.hashed), leaf.value, ord);
-    if (f.last_ordinal != ord) {
-      f.last_ordinal = ord;
-      ++f.event_count;
+    for (const Leaf& leaf : m.fields_walker.leaves()) {
+      m.IndexLeaf(leaf, &m.fields_walker_fields, ord);
     }
-    ++f.occurrences;
-    if (f.no_cache) {
-      m.LooseLeafKeys(fid, leaf.value, ord);
-      continue;
-    }
-    std::string_view cached = leaf.value.substr(0, std::min(leaf.value.size(), size_t{4096}));
-    bool inserted;
-    uint32_t* r =
-        m.leaf_cache.FindOrInsertTagged(fid, cached, FlatStringMap::HashTagged(fid, cached),
-                                        static_cast<uint32_t>(m.leaf_ranges.size()), &inserted);
-    if (inserted) {
-      uint32_t start = static_cast<uint32_t>(m.leaf_keys.size());
-      m.LeafKeys(fid, leaf.value, &m.leaf_keys);
-      m.leaf_ranges.emplace_back(start, static_cast<uint32_t>(m.leaf_keys.size()) - start);
-      FieldEntry& f2 = m.fields[fid];
-      ++f2.misses;
-      if (f2.occurrences >= 256 && f2.misses * 10 > f2.occurrences * 8) f2.no_cache = true;
-    }
-    auto [start, count] = m.leaf_ranges[*r];
-    for (uint32_t i = 0; i < count; ++i) m.AddKeyId(m.leaf_keys[start + i]);
+    m.SetColumn(m.fields_column, e.fields, ord);
   }
   if (m.sourcetype_column >= 0) m.SetColumn(m.sourcetype_column, e.sourcetype, ord);
   if (m.source_column >= 0) m.SetColumn(m.source_column, e.source.view(), ord);

@@ -164,11 +164,14 @@ TEST_F(HecE2E, SplunkLoggingCurlGzipFirehoseAndKill9) {
                   "-H 'Authorization: Splunk " + std::string(kAppsToken) +
                       "' -d '{\"event\":{\"qs\":1},\"time\":1700002000,\"sourcetype\":\"qs\"}"
                       "{\"event\":{\"qs\":2},\"time\":1700002001,\"sourcetype\":\"qs\","
-                      "\"host\":\"own\"}'",
+                      "\"host\":\"own\",\"fields\":{\"env\":\"prod\",\"team\":[\"a\",\"b\"]}}'",
                   "/services/collector/event");
   EXPECT_EQ(own.output.substr(own.output.size() - 3), "200") << own.output;
   EXPECT_EQ(Search("index=apps sourcetype=qs | table qs host"), "qs,host\n2,own\n1,cairn\n");
   EXPECT_EQ(Search("index=apps sourcetype=qs host!=cairn | table qs"), "qs\n2\n");
+  // Indexed fields are fields of their event: searched, shown, counted.
+  EXPECT_EQ(Search("index=apps env=prod | table qs env team"), "qs,env,team\n2,prod,\"a\nb\"\n");
+  EXPECT_EQ(Search("index=apps sourcetype=qs | stats count by team"), "team,count\na,1\nb,1\n");
   // Malformed JSON: 400 naming the byte.
   auto bad = RunCommand("curl -s -w ' %{http_code}' -H 'Authorization: Splunk " +
                         std::string(kAppsToken) + "' -d '{\"event\":\"a\"}{\"event\":}' " +
