@@ -15,9 +15,11 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -27,6 +29,7 @@
 #include "common/json_util.h"
 #include "common/log.h"
 #include "common/splunk_conf.h"
+#include "common/text.h"
 #include "query/macros.h"
 #include "query/time_format.h"
 #include "query/vocabulary.h"
@@ -136,13 +139,85 @@ const char* ContentTypeOf(std::string_view name) {
   return "application/octet-stream";
 }
 
-Response Asset(const std::string& name) {
+// An embedded asset as served: its bytes, a gzip copy (when that is smaller) and its validator,
+// worked out once per process.
+struct ServedAsset {
+  std::string_view bytes;
+  std::string gzip;
+  std::string etag;
+};
+
+std::string Gzip(std::string_view data) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out(deflateBound(&zs, data.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+const ServedAsset* Served(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, ServedAsset, std::less<>> served;
   const UiAsset* a = FindUiAsset(name);
+  if (a == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = served.find(name);
+  if (it != served.end()) return &it->second;
+  ServedAsset s;
+  s.bytes = std::string_view(reinterpret_cast<const char*>(a->data), a->size);
+  s.etag = "\"" + Sha256Hex(s.bytes).substr(0, 32) + "\"";
+  if (s.bytes.size() >= 1024) {
+    s.gzip = Gzip(s.bytes);
+    if (s.gzip.size() >= s.bytes.size()) s.gzip.clear();
+  }
+  return &served.emplace(name, std::move(s)).first->second;
+}
+
+// Whether the client takes gzip (an Accept-Encoding that lists it without q=0).
+bool AcceptsGzip(const Request& req) {
+  const std::string header = AsciiLower(req.Header("accept-encoding"));
+  std::string_view rest = header;
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.rfind("gzip", 0) != 0) continue;
+    const size_t q = part.find("q=");
+    return q == std::string_view::npos ||
+           std::strtod(std::string(part.substr(q + 2)).c_str(), nullptr) > 0;
+  }
+  return false;
+}
+
+// An asset, gzipped when the client takes it; revalidated by its ETag on every use (the bundle
+// changes with the binary), so a browser that has it gets 304 without the body.
+Response Asset(const Request& req, const std::string& name) {
+  const ServedAsset* a = Served(name);
   if (a == nullptr) return JsonError(404, "Not Found");
   Response r;
   r.content_type = ContentTypeOf(name);
-  r.body.assign(reinterpret_cast<const char*>(a->data), a->size);
-  return Secure(std::move(r));
+  if (req.Header("if-none-match") == a->etag) {
+    r.status = 304;
+  } else if (!a->gzip.empty() && AcceptsGzip(req)) {
+    r.body = a->gzip;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body.assign(a->bytes);
+  }
+  r.headers.emplace_back("ETag", a->etag);
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  r = Secure(std::move(r));
+  for (auto& [k, v] : r.headers) {
+    if (k == "Cache-Control") v = "private, no-cache";
+  }
+  return r;
 }
 
 // The session the request's cookie names (Auth checks and refreshes it).
@@ -632,7 +707,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
           return JsonError(401, "Login required");
         }
         if (name == "login.html" || name == "app.html") return JsonError(404, "Not Found");
-        return Asset(name);
+        return Asset(req, name);
       },
       Access::kPublic);
 

@@ -3,6 +3,7 @@
 // CSRF on POSTs, saved searches in savedsearches.conf form, logout.
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -190,6 +191,38 @@ TEST_F(UiRoutes, PagesAndAssetsNeedTheSessionCookieOnly) {
     EXPECT_EQ(text.find("innerHTML"), std::string::npos) << module;
   }
   EXPECT_NE(js.body.find("renderMode:\"richText\""), std::string::npos);
+  // Gzipped for a client that takes it, the same bytes once inflated; revalidated by its ETag:
+  // the same ETag again is 304 with no body.
+  const std::string etag = HeaderOf(js, "ETag");
+  EXPECT_EQ(etag.size(), 34u) << etag;
+  EXPECT_EQ(HeaderOf(js, "Cache-Control"), "private, no-cache");
+  EXPECT_EQ(HeaderOf(js, "Content-Encoding"), "");
+  Response gz =
+      Call("GET", "/static/app.js", cookie, "", {{"accept-encoding", "br, GZIP;q=0.8, deflate"}});
+  ASSERT_EQ(gz.status, 200);
+  EXPECT_EQ(HeaderOf(gz, "Content-Encoding"), "gzip");
+  EXPECT_EQ(HeaderOf(gz, "ETag"), etag);
+  EXPECT_LT(gz.body.size(), js.body.size() / 2);
+  {
+    std::string inflated(js.body.size() + 1, '\0');
+    z_stream zs{};
+    ASSERT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+    zs.next_in = reinterpret_cast<Bytef*>(gz.body.data());
+    zs.avail_in = static_cast<uInt>(gz.body.size());
+    zs.next_out = reinterpret_cast<Bytef*>(inflated.data());
+    zs.avail_out = static_cast<uInt>(inflated.size());
+    EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+    inflated.resize(zs.total_out);
+    inflateEnd(&zs);
+    EXPECT_TRUE(inflated == js.body);
+  }
+  EXPECT_EQ(HeaderOf(Call("GET", "/static/app.js", cookie, "", {{"accept-encoding", "gzip;q=0"}}),
+                     "Content-Encoding"),
+            "");
+  Response again = Call("GET", "/static/app.js", cookie, "", {{"if-none-match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_EQ(Call("GET", "/static/app.js", "", "", {{"if-none-match", etag}}).status, 401);
   EXPECT_EQ(Call("GET", "/static/nope.js", cookie).status, 404);
   EXPECT_EQ(Call("GET", "/static/login.html", cookie).status, 404);  // the template stays inside
   EXPECT_EQ(Call("GET", "/static/sub/app.js", cookie).status, 404);
