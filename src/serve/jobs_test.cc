@@ -207,10 +207,14 @@ TEST_F(JobsTest, AnotherUsersSearchDoesNotWaitBehindAllOfOnesUsers) {
   JobManagerOptions o = Options();
   o.workers = 1;
   o.concurrency = 1;  // one job under way: the order jobs start in decides
+  // Enough events that the first job still runs, on a loaded machine too, when the others are
+  // cancelled (cancellation stops it at its next batch).
+  ASSERT_TRUE(
+      store_->Commit("big", store::testing::SyntheticBatch(0, 100000, kStart, 3'600'000)).ok());
   JobManager jobs(o);
   const std::string heavy =
-      "search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", \"y\") | "
-      "stats dc(b)";
+      "search index=big | eval a=replace(_raw, \"[aeiou]\", \"x\") | "
+      "eval b=replace(a, \"[0-9]\", \"y\") | stats dc(b)";
   std::vector<std::string> alice;
   for (int i = 0; i < 3; ++i) alice.push_back(*jobs.Create(Req(heavy, "alice")));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // alice's first is running
@@ -257,10 +261,14 @@ TEST_F(JobsTest, AShortSearchIsNotHeldBehindAHeavyOneOfTheSameUser) {
 TEST_F(JobsTest, WaitersOfAJobCancelledBeforeItRanAreWoken) {
   JobManagerOptions o = Options();
   o.workers = 1;
+  // Enough events that the first job still runs, on a loaded machine too, when the others are
+  // cancelled (cancellation stops it at its next batch).
+  ASSERT_TRUE(
+      store_->Commit("big", store::testing::SyntheticBatch(0, 100000, kStart, 3'600'000)).ok());
   JobManager jobs(o);
   const std::string heavy =
-      "search * | eval a=replace(_raw, \"[aeiou]\", \"x\") | eval b=replace(a, \"[0-9]\", \"y\") | "
-      "stats dc(b)";
+      "search index=big | eval a=replace(_raw, \"[aeiou]\", \"x\") | "
+      "eval b=replace(a, \"[0-9]\", \"y\") | stats dc(b)";
   auto running = jobs.Create(Req(heavy));
   auto queued = jobs.Create(Req(heavy));
   auto queued2 = jobs.Create(Req(heavy));
