@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "common/testing.h"
+#include "query/engine.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -313,6 +316,90 @@ TEST_F(JobsTest, MaxCountMaxJobsAndTtl) {
   EXPECT_EQ(jobs.Status(*a, "alice", false).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(jobs.Status(*b, "alice", false).status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(jobs.Create(Req("| makeresults")).ok());
+}
+
+// An export's job hands its rows out as the search finds them: the first batch comes while the
+// later segments are unread; a callback that says stop ends the search (done, with the rows it
+// took); one whose job is removed meanwhile (the client went away) ends cancelled.
+TEST_F(JobsTest, StreamingJobsHandRowsOutWhileTheyScan) {
+  for (int i = 1; i < 10; ++i) {
+    ASSERT_TRUE(store_
+                    ->Commit("main", store::testing::SyntheticBatch(
+                                         3000 * i, 3000, kStart + i * 7'200'000LL, 3'600'000))
+                    .ok());
+  }
+  const uint64_t total = 30000;
+  JobManager jobs(Options());
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::string sid;
+    uint64_t scanned_at_first = 0;
+    DispatchState state_at_first = DispatchState::kQueued;
+    size_t batches = 0, rows = 0;
+    bool ended = false;
+  };
+  auto run = [&](const std::string& spl, size_t stop_after, bool remove) {
+    auto seen = std::make_shared<Seen>();
+    auto rows = [&, seen, stop_after, remove](const query::SearchResults& batch) {
+      std::string sid;
+      {
+        std::unique_lock<std::mutex> l(seen->mu);
+        seen->cv.wait(l, [&] { return !seen->sid.empty(); });
+        sid = seen->sid;
+      }
+      if (seen->batches == 0) {
+        auto st = jobs.Status(sid, "alice", false);
+        EXPECT_TRUE(st.ok());
+        if (st.ok()) {
+          seen->scanned_at_first = st->scan_count;
+          seen->state_at_first = st->state;
+        }
+      }
+      ++seen->batches;
+      seen->rows += batch.size();
+      if (remove && seen->batches == stop_after) jobs.Remove(sid);
+      return remove || seen->batches < stop_after;
+    };
+    auto ended = [seen] {
+      std::lock_guard<std::mutex> l(seen->mu);
+      seen->ended = true;
+      seen->cv.notify_all();
+    };
+    JobRequest r = Req(spl);
+    r.hidden = true;
+    auto sid = jobs.CreateStreaming(r, rows, ended);
+    EXPECT_TRUE(sid.ok()) << sid.status().ToString();
+    std::unique_lock<std::mutex> l(seen->mu);
+    seen->sid = sid.ok() ? *sid : "none";
+    seen->cv.notify_all();
+    EXPECT_TRUE(seen->cv.wait_for(l, std::chrono::seconds(60), [&] { return seen->ended; }));
+    return seen;
+  };
+  // Stopped after 3 batches: done, with those rows, long before the scan's end.
+  auto stopped = run("search * | eval x=1 | table _time, eventName, x", 3, false);
+  EXPECT_EQ(stopped->batches, 3u);
+  EXPECT_EQ(stopped->state_at_first, DispatchState::kRunning);
+  EXPECT_GT(stopped->scanned_at_first, 0u);
+  EXPECT_LT(stopped->scanned_at_first, total);
+  auto st = jobs.Status(stopped->sid, "alice", false);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state, DispatchState::kDone);
+  EXPECT_EQ(st->result_count, stopped->rows);
+  EXPECT_LT(st->scan_count, total);
+  EXPECT_FALSE(st->events_search);
+  jobs.Remove(stopped->sid);
+  // Removed from the callback (as an export whose client left): cancelled, the worker free.
+  auto removed = run("search *", 2, true);
+  EXPECT_LT(removed->scanned_at_first, total);
+  EXPECT_EQ(jobs.counters().cancelled.load(), 1u);
+  for (int i = 0; i < 500 && jobs.running() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(jobs.running(), 0u);
+  // Run to its end: every row, once.
+  auto all = run("search eventName=ConsoleLogin", 1u << 30, false);
+  EXPECT_EQ(all->rows, (total - 5 + 6) / 7);
+  EXPECT_EQ(jobs.Status(all->sid, "alice", false)->result_count, all->rows);
 }
 
 }  // namespace
