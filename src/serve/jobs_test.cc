@@ -13,6 +13,9 @@
 
 #include "common/testing.h"
 #include "query/engine.h"
+#include "serve/rest.h"
+#include "serve/router.h"
+#include "serve/test_request.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -400,6 +403,63 @@ TEST_F(JobsTest, StreamingJobsHandRowsOutWhileTheyScan) {
   auto all = run("search eventName=ConsoleLogin", 1u << 30, false);
   EXPECT_EQ(all->rows, (total - 5 + 6) / 7);
   EXPECT_EQ(jobs.Status(all->sid, "alice", false)->result_count, all->rows);
+}
+
+// The export route over a search that fails after its first rows (dedup past a small memory
+// budget): 200, the rows as they came, then Splunk's messages naming the failure; the job is gone.
+TEST_F(JobsTest, ExportThatFailsMidwayEndsWithMessages) {
+  for (int i = 1; i < 10; ++i) {
+    ASSERT_TRUE(store_
+                    ->Commit("main", store::testing::SyntheticBatch(
+                                         3000 * i, 3000, kStart + i * 7'200'000LL, 3'600'000))
+                    .ok());
+  }
+  JobManagerOptions o = Options();
+  o.memory_budget_bytes = 512 << 10;
+  JobManager jobs(o);
+  ServeContext ctx;
+  ctx.jobs = &jobs;
+  ctx.data_dir = dir_;
+  Router router;
+  router.SetAuthenticator([](Request&) { return std::optional<User>(User{"alice", "user"}); });
+  RegisterSearch(&router, &ctx);
+  auto body = [&](const std::string& form) {
+    Request r = testing::TestRequest("POST", "/services/search/jobs/export", form);
+    Response res = router.Dispatch(r);
+    std::string out;
+    if (res.stream) {
+      res.stream([&](std::string_view piece) {
+        out.append(piece);
+        return true;
+      });
+    } else {
+      out = res.body;
+    }
+    return std::make_pair(res.status, out);
+  };
+  auto [status, out] = body(
+      "output_mode=json&search=search%20*%20%7C%20dedup%20requestID%20%7C%20table%20requestID");
+  EXPECT_EQ(status, 200) << out.substr(0, 300);
+  EXPECT_EQ(out.rfind("{\"preview\":false,\"offset\":0,\"result\":{\"requestID\":", 0), 0u)
+      << out.substr(0, 300);
+  const size_t last = out.rfind("{\"preview\":false,\"messages\":[{\"type\":\"ERROR\",\"text\":");
+  ASSERT_NE(last, std::string::npos) << out.substr(out.size() > 300 ? out.size() - 300 : 0);
+  EXPECT_NE(out.find("dedup", last), std::string::npos) << out.substr(last);
+  EXPECT_EQ(out.back(), '\n');
+  // xml: the messages inside <results>.
+  auto [xml_status, xml] =
+      body("output_mode=xml&search=search%20*%20%7C%20dedup%20requestID%20%7C%20table%20requestID");
+  EXPECT_EQ(xml_status, 200);
+  EXPECT_NE(xml.find("<messages>\n  <msg type=\"ERROR\">"), std::string::npos)
+      << xml.substr(xml.size() > 300 ? xml.size() - 300 : 0);
+  EXPECT_EQ(xml.size() - xml.rfind("</messages>\n</results>\n"), 23u);
+  // A search that fails before its first row is still answered 400.
+  auto [early, text] = body("output_mode=json&search=search%20*%20%7C%20sort%20_raw");
+  EXPECT_EQ(early, 400) << text.substr(0, 300);
+  EXPECT_NE(text.find("sort"), std::string::npos) << text;
+  for (int i = 0; i < 200 && jobs.size() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(jobs.size(), 0u);
 }
 
 }  // namespace
