@@ -167,7 +167,8 @@ std::string Engine::Explain(const Plan& plan) const {
 }
 
 struct SearchResults::Impl {
-  std::unique_ptr<internal::Executor> executor;  // owns what the rows point at
+  std::unique_ptr<internal::Executor> owned;  // owns what the rows point at (null in a batch)
+  internal::Executor* executor = nullptr;     // owned, or the running search's (a batch)
   internal::Schema schema;
   internal::HeldRows rows;
 };
@@ -302,13 +303,88 @@ class HoldOperator final : public internal::Operator {
   internal::MemoryBudget* budget_;
 };
 
+// The end of a streamed search's pipeline: hands the rows on to the caller's sink in batches as
+// they come (see Engine::ExecuteStream).
+class StreamOperator final : public internal::Operator {
+ public:
+  StreamOperator(internal::Executor* ex, const internal::Schema* live, internal::Schema fixed,
+                 const Engine::RowSink* sink, size_t batch_rows)
+      : live_(live),
+        fixed_(std::move(fixed)),
+        sink_(sink),
+        batch_rows_(std::max<size_t>(1, batch_rows)) {
+    auto impl = std::make_unique<SearchResults::Impl>();
+    impl->executor = ex;
+    impl_ = impl.get();
+    batch_ = std::make_unique<SearchResults>(std::move(impl));
+  }
+  Status Push(internal::Rows& rows) override {
+    for (Row& r : rows) {
+      if (stopped_) return Status::Ok();
+      impl_->rows.Add(std::move(r));
+      if (impl_->rows.size() >= batch_rows_) Deliver();
+    }
+    if (impl_->rows.size() > 0) Deliver();
+    return Status::Ok();
+  }
+  Status Finish(internal::Schema*) override { return Status::Ok(); }
+  bool Done() const override { return stopped_; }
+
+ private:
+  void Deliver() {
+    // The columns as they stand: those a finishing command fixed, else those the pipeline's last
+    // commands name.
+    impl_->schema = live_->known ? *live_ : fixed_;
+    if (!stopped_ && !(*sink_)(*batch_)) stopped_ = true;
+    impl_->rows.Clear();
+  }
+  const internal::Schema* live_;
+  internal::Schema fixed_;
+  const Engine::RowSink* sink_;
+  size_t batch_rows_;
+  SearchResults::Impl* impl_;
+  std::unique_ptr<SearchResults> batch_;
+  bool stopped_ = false;
+};
+
+// The output columns of a plan whose rows stream, when its commands name them before its input
+// ends: a table or fields (plain names) followed only by commands that keep the columns. Unknown
+// otherwise (each row then shows its own fields).
+internal::Schema StreamedColumns(const Plan& plan) {
+  internal::Schema s;
+  if (!plan.rest) return s;
+  for (const Command& c : plan.rest->commands) {
+    const bool plain = std::none_of(c.fields.begin(), c.fields.end(), [](const std::string& f) {
+      return f.find('*') != std::string::npos;
+    });
+    if ((c.name == "table" || (c.name == "fields" && !c.exclude)) && plain) {
+      s.columns = c.fields;
+      s.known = true;
+    } else if (c.name != "search" && c.name != "where" && c.name != "head" && c.name != "dedup") {
+      s = internal::Schema();
+    }
+  }
+  return s;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SearchResults>> Engine::ExecuteRows(const Plan& plan) const {
   auto impl = std::make_unique<SearchResults::Impl>();
-  impl->executor = std::make_unique<Executor>(source_, options_, NowOf(options_), &macros_);
+  impl->owned = std::make_unique<Executor>(source_, options_, NowOf(options_), &macros_);
+  impl->executor = impl->owned.get();
   HoldOperator sink(&impl->rows, impl->executor->budget());
   RETURN_IF_ERROR(impl->executor->RunPlan(plan, &sink, &impl->schema, 0));
+  return std::make_unique<SearchResults>(std::move(impl));
+}
+
+Result<std::unique_ptr<SearchResults>> Engine::ExecuteStream(const Plan& plan, const RowSink& sink,
+                                                             size_t batch_rows) const {
+  auto impl = std::make_unique<SearchResults::Impl>();
+  impl->owned = std::make_unique<Executor>(source_, options_, NowOf(options_), &macros_);
+  impl->executor = impl->owned.get();
+  StreamOperator out(impl->executor, &impl->schema, StreamedColumns(plan), &sink, batch_rows);
+  RETURN_IF_ERROR(impl->executor->RunPlan(plan, &out, &impl->schema, 0));
   return std::make_unique<SearchResults>(std::move(impl));
 }
 

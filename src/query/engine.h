@@ -223,6 +223,19 @@ class Engine {
   Result<ResultTable> Execute(const Plan& plan) const;
   // The same, handing the rows out one at a time (for output of many rows).
   Result<std::unique_ptr<SearchResults>> ExecuteRows(const Plan& plan) const;
+  // Runs the plan as ExecuteRows does but hands its final rows to `sink` in batches as the
+  // pipeline produces them instead of holding them: when the pipeline's last commands stream, rows
+  // leave while the events are still being scanned (a batch holds at most the rows of one scanned
+  // batch of events, and at most `batch_rows`); a transforming or blocking command hands its rows
+  // on when its input ends. `sink` runs on the searching thread and may block (the search waits:
+  // back-pressure); returning false stops the search as a `head` that has its rows does (the scan
+  // ends at its next batch, and the search completes without error). The batch is valid only
+  // during the call; its columns are the search's when known by then (a command fixed them, or a
+  // trailing table/fields names them), else each row's own. Returns the finished search without
+  // rows (size() 0): its columns, status() and profile().
+  using RowSink = std::function<bool(const SearchResults& batch)>;
+  Result<std::unique_ptr<SearchResults>> ExecuteStream(const Plan& plan, const RowSink& sink,
+                                                       size_t batch_rows = 1000) const;
   // The plan's text followed by the source's push-down description (for
   // --explain).
   std::string Explain(const Plan& plan) const;

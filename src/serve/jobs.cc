@@ -161,6 +161,9 @@ class Job {
   uint64_t event_count = 0;
   uint64_t result_count = 0;
   std::unique_ptr<query::SearchResults> results;  // read under mu (not thread-safe)
+  // An export's: where its rows go as they are found, and who to tell when it ends.
+  JobManager::RowBatchFn stream;
+  std::function<void()> ended;
 
   JobStatus StatusLocked() const {
     JobStatus s;
@@ -226,7 +229,12 @@ AuditRecord SearchAudit(const JobRequest& request, std::string_view info) {
 }  // namespace
 
 Result<std::string> JobManager::Create(const JobRequest& request) {
-  auto sid = CreateJob(request);
+  return CreateStreaming(request, nullptr, nullptr);
+}
+
+Result<std::string> JobManager::CreateStreaming(const JobRequest& request, RowBatchFn rows,
+                                                std::function<void()> ended) {
+  auto sid = CreateJob(request, std::move(rows), std::move(ended));
   if (options_.audit != nullptr) {
     AuditRecord r = SearchAudit(request, sid.ok() ? "granted" : "refused");
     if (sid.ok()) {
@@ -239,9 +247,12 @@ Result<std::string> JobManager::Create(const JobRequest& request) {
   return sid;
 }
 
-Result<std::string> JobManager::CreateJob(const JobRequest& request) {
+Result<std::string> JobManager::CreateJob(const JobRequest& request, RowBatchFn rows,
+                                          std::function<void()> ended) {
   auto job = std::make_shared<Job>();
   job->req = request;
+  job->stream = std::move(rows);
+  job->ended = std::move(ended);
   if (job->req.max_count == 0) job->req.max_count = options_.default_max_count;
   if (job->req.ttl_s <= 0) job->req.ttl_s = options_.default_ttl_s;
   job->created = NowSeconds();
@@ -460,6 +471,7 @@ namespace {
 void FailUnstarted(Job& job, AuditLog* audit) {
   std::lock_guard<std::mutex> l(job.mu);
   if (job.state == DispatchState::kQueued) {
+    if (job.ended) job.ended();
     job.state = DispatchState::kFailed;
     job.messages.push_back(Message{"FATAL", "Search was cancelled."});
     job.cv.notify_all();
@@ -571,7 +583,23 @@ void JobManager::Execute(Job& job) {
       slice_start = SteadyMs();
     };
     try {
-      result = job.engine->ExecuteRows(*job.plan);
+      if (job.stream) {
+        // Export: each batch goes out without the CPU slot (the client may be slow), and counts
+        // as results.
+        result = job.engine->ExecuteStream(*job.plan, [&](const query::SearchResults& batch) {
+          gate_->Release();
+          const bool more = job.stream(batch);
+          {
+            std::lock_guard<std::mutex> l(job.mu);
+            job.result_count = std::min(job.result_count + batch.size(), job.req.max_count);
+          }
+          gate_->Acquire();
+          slice_start = SteadyMs();
+          return more && !job.stop.load();
+        });
+      } else {
+        result = job.engine->ExecuteRows(*job.plan);
+      }
     } catch (const std::exception& e) {
       result = Internal("search failed: {}", e.what());
     }
@@ -595,7 +623,12 @@ void JobManager::Execute(Job& job) {
   } else {
     counters_.done++;
     job.state = DispatchState::kDone;
-    if (result.ok()) {
+    if (result.ok() && job.stream) {
+      job.results = std::move(*result);  // the rows went out; the columns stay
+      const bool events = !job.results->columns_known();
+      job.event_count =
+          events ? job.result_count : (stats.aggregated ? stats.candidates : job.scanned.load());
+    } else if (result.ok()) {
       job.results = std::move(*result);
       job.result_count = std::min(job.results->size(), job.req.max_count);
       if (job.results->size() > job.req.max_count) {
@@ -625,6 +658,7 @@ void JobManager::Execute(Job& job) {
       r.error = job.messages.back().text;
     options_.audit->Record(std::move(r));
   }
+  if (job.ended) job.ended();
   job.cv.notify_all();
 }
 

@@ -17,7 +17,8 @@
 //
 // Cancel and finalize stop a running search at its next batch of events: a cancelled job is
 // removed; a finalized one keeps what it found so far (done, isFinalized). Results are kept as
-// the engine's row set (events extracted when a page is read), capped at max_count rows.
+// the engine's row set (events extracted when a page is read), capped at max_count rows; an
+// export's rows are not kept but handed out as the search finds them (CreateStreaming).
 //
 // With an AuditLog (JobManagerOptions::audit), each job is written to the _audit index when it is
 // created ("granted", or "refused" with the reason when the search or its times are bad) and when
@@ -29,6 +30,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -121,6 +123,15 @@ class JobManager {
   // Parses the search and queues the job. InvalidArgument (bad search or time), AlreadyExists
   // (sid taken), ResourceExhausted (too many jobs).
   Result<std::string> Create(const JobRequest& request);
+  // Export: a job whose result rows are not kept but handed to `rows` in batches as the search
+  // produces them (query::Engine::ExecuteStream), on the job's worker, which gives up its CPU slot
+  // during the call (a slow client holds no slot). `rows` returns false to end the search (it
+  // then completes with the rows it handed out; cancel it to have it end as cancelled).
+  // `ended` is called once when the job is done or failed (also when it never started). The job
+  // counts the rows it handed out as its results; the caller removes it.
+  using RowBatchFn = std::function<bool(const query::SearchResults& batch)>;
+  Result<std::string> CreateStreaming(const JobRequest& request, RowBatchFn rows,
+                                      std::function<void()> ended);
   // NotFound when there is no such job, or it is another user's and `user` is no admin.
   Result<JobStatus> Status(const std::string& sid, const std::string& user, bool admin);
   std::vector<JobStatus> List(const std::string& user, bool admin);
@@ -142,6 +153,7 @@ class JobManager {
   ::cairn::Status Finalize(const std::string& sid, const std::string& user, bool admin);
   void Remove(const std::string& sid);
   void CancelAll();
+  size_t default_max_count() const { return options_.default_max_count; }
   size_t running() const { return running_.load(); }  // under way
   size_t computing() const;                           // holding a CPU slot
   // Searches finished since start, by outcome, and their summed run time.
@@ -154,7 +166,9 @@ class JobManager {
   size_t queued();
 
  private:
-  Result<std::string> CreateJob(const JobRequest& request);  // Create without the audit record
+  // Create without the audit record.
+  Result<std::string> CreateJob(const JobRequest& request, RowBatchFn rows = nullptr,
+                                std::function<void()> ended = nullptr);
   std::shared_ptr<Job> Find(const std::string& sid, const std::string& user, bool admin);
   void Worker();
   void Reaper();

@@ -5,11 +5,17 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "common/testing.h"
+#include "query/engine.h"
+#include "serve/rest.h"
+#include "serve/router.h"
+#include "serve/test_request.h"
 #include "store/store.h"
 #include "store/test_util.h"
 
@@ -321,6 +327,147 @@ TEST_F(JobsTest, MaxCountMaxJobsAndTtl) {
   EXPECT_EQ(jobs.Status(*a, "alice", false).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(jobs.Status(*b, "alice", false).status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(jobs.Create(Req("| makeresults")).ok());
+}
+
+// An export's job hands its rows out as the search finds them: the first batch comes while the
+// later segments are unread; a callback that says stop ends the search (done, with the rows it
+// took); one whose job is removed meanwhile (the client went away) ends cancelled.
+TEST_F(JobsTest, StreamingJobsHandRowsOutWhileTheyScan) {
+  for (int i = 1; i < 10; ++i) {
+    ASSERT_TRUE(store_
+                    ->Commit("main", store::testing::SyntheticBatch(
+                                         3000 * i, 3000, kStart + i * 7'200'000LL, 3'600'000))
+                    .ok());
+  }
+  const uint64_t total = 30000;
+  JobManager jobs(Options());
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::string sid;
+    uint64_t scanned_at_first = 0;
+    DispatchState state_at_first = DispatchState::kQueued;
+    size_t batches = 0, rows = 0;
+    bool ended = false;
+  };
+  auto run = [&](const std::string& spl, size_t stop_after, bool remove) {
+    auto seen = std::make_shared<Seen>();
+    auto rows = [&, seen, stop_after, remove](const query::SearchResults& batch) {
+      std::string sid;
+      {
+        std::unique_lock<std::mutex> l(seen->mu);
+        seen->cv.wait(l, [&] { return !seen->sid.empty(); });
+        sid = seen->sid;
+      }
+      if (seen->batches == 0) {
+        auto st = jobs.Status(sid, "alice", false);
+        EXPECT_TRUE(st.ok());
+        if (st.ok()) {
+          seen->scanned_at_first = st->scan_count;
+          seen->state_at_first = st->state;
+        }
+      }
+      ++seen->batches;
+      seen->rows += batch.size();
+      if (remove && seen->batches == stop_after) jobs.Remove(sid);
+      return remove || seen->batches < stop_after;
+    };
+    auto ended = [seen] {
+      std::lock_guard<std::mutex> l(seen->mu);
+      seen->ended = true;
+      seen->cv.notify_all();
+    };
+    JobRequest r = Req(spl);
+    r.hidden = true;
+    auto sid = jobs.CreateStreaming(r, rows, ended);
+    EXPECT_TRUE(sid.ok()) << sid.status().ToString();
+    std::unique_lock<std::mutex> l(seen->mu);
+    seen->sid = sid.ok() ? *sid : "none";
+    seen->cv.notify_all();
+    EXPECT_TRUE(seen->cv.wait_for(l, std::chrono::seconds(60), [&] { return seen->ended; }));
+    return seen;
+  };
+  // Stopped after 3 batches: done, with those rows, long before the scan's end.
+  auto stopped = run("search * | eval x=1 | table _time, eventName, x", 3, false);
+  EXPECT_EQ(stopped->batches, 3u);
+  EXPECT_EQ(stopped->state_at_first, DispatchState::kRunning);
+  EXPECT_GT(stopped->scanned_at_first, 0u);
+  EXPECT_LT(stopped->scanned_at_first, total);
+  auto st = jobs.Status(stopped->sid, "alice", false);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state, DispatchState::kDone);
+  EXPECT_EQ(st->result_count, stopped->rows);
+  EXPECT_LT(st->scan_count, total);
+  EXPECT_FALSE(st->events_search);
+  jobs.Remove(stopped->sid);
+  // Removed from the callback (as an export whose client left): cancelled, the worker free.
+  auto removed = run("search *", 2, true);
+  EXPECT_LT(removed->scanned_at_first, total);
+  EXPECT_EQ(jobs.counters().cancelled.load(), 1u);
+  for (int i = 0; i < 500 && jobs.running() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(jobs.running(), 0u);
+  // Run to its end: every row, once.
+  auto all = run("search eventName=ConsoleLogin", 1u << 30, false);
+  EXPECT_EQ(all->rows, (total - 5 + 6) / 7);
+  EXPECT_EQ(jobs.Status(all->sid, "alice", false)->result_count, all->rows);
+}
+
+// The export route over a search that fails after its first rows (dedup past a small memory
+// budget): 200, the rows as they came, then Splunk's messages naming the failure; the job is gone.
+TEST_F(JobsTest, ExportThatFailsMidwayEndsWithMessages) {
+  for (int i = 1; i < 10; ++i) {
+    ASSERT_TRUE(store_
+                    ->Commit("main", store::testing::SyntheticBatch(
+                                         3000 * i, 3000, kStart + i * 7'200'000LL, 3'600'000))
+                    .ok());
+  }
+  JobManagerOptions o = Options();
+  o.memory_budget_bytes = 512 << 10;
+  JobManager jobs(o);
+  ServeContext ctx;
+  ctx.jobs = &jobs;
+  ctx.data_dir = dir_;
+  Router router;
+  router.SetAuthenticator([](Request&) { return std::optional<User>(User{"alice", "user"}); });
+  RegisterSearch(&router, &ctx);
+  auto body = [&](const std::string& form) {
+    Request r = testing::TestRequest("POST", "/services/search/jobs/export", form);
+    Response res = router.Dispatch(r);
+    std::string out;
+    if (res.stream) {
+      res.stream([&](std::string_view piece) {
+        out.append(piece);
+        return true;
+      });
+    } else {
+      out = res.body;
+    }
+    return std::make_pair(res.status, out);
+  };
+  auto [status, out] = body(
+      "output_mode=json&search=search%20*%20%7C%20dedup%20requestID%20%7C%20table%20requestID");
+  EXPECT_EQ(status, 200) << out.substr(0, 300);
+  EXPECT_EQ(out.rfind("{\"preview\":false,\"offset\":0,\"result\":{\"requestID\":", 0), 0u)
+      << out.substr(0, 300);
+  const size_t last = out.rfind("{\"preview\":false,\"messages\":[{\"type\":\"ERROR\",\"text\":");
+  ASSERT_NE(last, std::string::npos) << out.substr(out.size() > 300 ? out.size() - 300 : 0);
+  EXPECT_NE(out.find("dedup", last), std::string::npos) << out.substr(last);
+  EXPECT_EQ(out.back(), '\n');
+  // xml: the messages inside <results>.
+  auto [xml_status, xml] =
+      body("output_mode=xml&search=search%20*%20%7C%20dedup%20requestID%20%7C%20table%20requestID");
+  EXPECT_EQ(xml_status, 200);
+  EXPECT_NE(xml.find("<messages>\n  <msg type=\"ERROR\">"), std::string::npos)
+      << xml.substr(xml.size() > 300 ? xml.size() - 300 : 0);
+  EXPECT_EQ(xml.size() - xml.rfind("</messages>\n</results>\n"), 23u);
+  // A search that fails before its first row is still answered 400.
+  auto [early, text] = body("output_mode=json&search=search%20*%20%7C%20sort%20_raw");
+  EXPECT_EQ(early, 400) << text.substr(0, 300);
+  EXPECT_NE(text.find("sort"), std::string::npos) << text;
+  for (int i = 0; i < 200 && jobs.size() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(jobs.size(), 0u);
 }
 
 }  // namespace

@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 
 #include "common/json_util.h"
 #include "common/log.h"
+#include "query/engine.h"
 #include "serve/jobs.h"
 #include "serve/rest.h"
 #include "serve/splunk_format.h"
@@ -200,6 +204,78 @@ Response JobResults(ServeContext* ctx, Request& req, bool preview) {
   return PageResponse(req, *page, *mode);
 }
 
+// An export under way: the search's thread formats each batch of rows it finds into one piece
+// and hands it here; the response's thread writes it. One piece waits at most (the search waits
+// for it to be taken), so the export holds a batch of rows, not its result.
+struct ExportChannel {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string piece;  // formatted rows not yet taken
+  bool has_piece = false;
+  bool ended = false;  // the job is done or failed: no piece follows
+  bool gone = false;   // the client went away (or the answer was never sent)
+
+  // The formatting, by the search's thread while it runs, then (after `ended`) the response's.
+  OutputMode mode = OutputMode::kXml;
+  size_t max_count = 0;
+  size_t offset = 0;  // of the held row
+  bool head_done = false;
+  std::vector<std::string> head_fields;
+  // The last row, held back until the next shows it is not the last (json marks "lastrow").
+  bool has_held = false;
+  std::vector<std::string> held_fields;
+  std::vector<query::Values> held_row;
+
+  size_t taken() const { return offset + (has_held ? 1 : 0); }
+  void Add(const std::vector<std::string>& fields, std::vector<query::Values>& values,
+           std::string* out) {
+    if (!head_done) {
+      // CSV needs one header: the first row's fields (a table or stats search has the same
+      // fields in every row).
+      head_fields = fields;
+      *out += ExportHead(head_fields, mode);
+      head_done = true;
+    }
+    const std::vector<std::string>& f = mode == OutputMode::kCsv ? head_fields : fields;
+    std::vector<query::Values> row(f.size());
+    for (size_t k = 0; k < fields.size(); ++k) {
+      auto it = std::find(f.begin(), f.end(), fields[k]);
+      if (it != f.end()) row[static_cast<size_t>(it - f.begin())] = std::move(values[k]);
+    }
+    if (has_held) *out += ExportRow(held_fields, held_row, offset++, false, mode);
+    held_fields = f;
+    held_row = std::move(row);
+    has_held = true;
+  }
+  std::string Finish(const std::vector<Message>& messages) {
+    std::string out;
+    if (has_held) out += ExportRow(held_fields, held_row, offset++, true, mode);
+    has_held = false;
+    if (!head_done) out += ExportHead({}, mode);
+    out += ExportMessages(messages, mode);
+    out += ExportTail(mode);
+    return out;
+  }
+};
+
+// Ends the export's search when the response is gone without having written everything (the
+// client went away, or the answer was never sent): the search stops at its next batch and is
+// recorded as cancelled.
+struct ExportGuard {
+  std::shared_ptr<ExportChannel> ch;
+  JobManager* jobs = nullptr;
+  std::string sid;
+  ~ExportGuard() {
+    if (!ch) return;
+    {
+      std::lock_guard<std::mutex> l(ch->mu);
+      ch->gone = true;
+    }
+    ch->cv.notify_all();
+    jobs->Remove(sid);
+  }
+};
+
 Response Export(ServeContext* ctx, Request& req) {
   auto mode = ParseOutputMode(req.Param("output_mode", ""));
   if (!mode || *mode == OutputMode::kJsonRows || *mode == OutputMode::kJsonCols) {
@@ -210,60 +286,99 @@ Response Export(ServeContext* ctx, Request& req) {
   jr.hidden = true;
   jr.sid.clear();
   jr.exec_mode = "export";
-  auto sid = ctx->jobs->Create(jr);
+  auto ch = std::make_shared<ExportChannel>();
+  ch->mode = *mode;
+  ch->max_count = jr.max_count != 0 ? jr.max_count : ctx->jobs->default_max_count();
+  // The rows go out as the search finds them (Engine::ExecuteStream): each batch becomes one
+  // piece, handed over when the previous one has been taken.
+  auto rows = [ch](const query::SearchResults& batch) {
+    std::string out;
+    std::vector<std::string> names;
+    std::vector<query::Values> values;
+    bool more = true;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (ch->taken() >= ch->max_count) {
+        more = false;
+        break;
+      }
+      batch.Cells(i, &names, &values);
+      ch->Add(names, values, &out);
+    }
+    std::unique_lock<std::mutex> l(ch->mu);
+    ch->cv.wait(l, [&] { return !ch->has_piece || ch->gone; });
+    if (ch->gone) return false;
+    ch->piece = std::move(out);
+    ch->has_piece = true;
+    ch->cv.notify_all();
+    return more && ch->taken() < ch->max_count;
+  };
+  auto ended = [ch] {
+    {
+      std::lock_guard<std::mutex> l(ch->mu);
+      ch->ended = true;
+    }
+    ch->cv.notify_all();
+  };
+  auto sid = ctx->jobs->CreateStreaming(jr, rows, ended);
   if (!sid.ok()) return StatusError(req, sid.status());
-  auto st = ctx->jobs->Wait(*sid, req.user->name, IsAdmin(req));
-  if (!st.ok() || st->state == DispatchState::kFailed) {
-    std::string text = !st.ok()
-                           ? st.status().message()
-                           : (st->messages.empty() ? "Search failed." : st->messages.back().text);
-    ctx->jobs->Remove(*sid);
-    return ErrorResponse(req, 400, text);
+  auto guard = std::make_shared<ExportGuard>();
+  guard->ch = ch;
+  guard->jobs = ctx->jobs;
+  guard->sid = *sid;
+  const std::string user = req.user->name;
+  const bool admin = IsAdmin(req);
+  // The answer begins with the first rows, or when the search ends: one that fails before it has
+  // found a row is answered with an error, as a finished job's would be.
+  bool first_ready = false;
+  {
+    std::unique_lock<std::mutex> l(ch->mu);
+    ch->cv.wait(l, [&] { return ch->has_piece || ch->ended; });
+    first_ready = ch->has_piece;
+  }
+  if (!first_ready) {
+    auto st = ctx->jobs->Status(*sid, user, admin);
+    if (!st.ok() || st->state == DispatchState::kFailed) {
+      std::string text = !st.ok()
+                             ? st.status().message()
+                             : (st->messages.empty() ? "Search failed." : st->messages.back().text);
+      return ErrorResponse(req, 400, text);
+    }
   }
   Response r;
   r.content_type = *mode == OutputMode::kJson  ? "application/json; charset=utf-8"
                    : *mode == OutputMode::kCsv ? "text/csv; charset=utf-8"
                    : *mode == OutputMode::kRaw ? "text/plain; charset=utf-8"
                                                : "text/xml; charset=utf-8";
-  const std::string id = *sid;
-  const size_t total = st->result_count;
-  const OutputMode m = *mode;
   JobManager* jobs = ctx->jobs;
-  r.stream = [jobs, id, total, m](const std::function<bool(std::string_view)>& write) {
-    std::string buf;
-    size_t offset = 0;
-    std::vector<std::string> head_fields;
-    bool head_done = false;
-    bool alive = true;
-    Status streamed = jobs->StreamResults(
-        id, [&](const std::vector<std::string>& fields, const std::vector<query::Values>& values) {
-          if (!head_done) {
-            // CSV needs one header: the first row's fields (a table or stats search has the same
-            // fields in every row).
-            head_fields = fields;
-            buf += ExportHead(head_fields, m);
-            head_done = true;
-          }
-          const std::vector<std::string>& f = m == OutputMode::kCsv ? head_fields : fields;
-          std::vector<query::Values> row(f.size());
-          for (size_t k = 0; k < fields.size(); ++k) {
-            auto it = std::find(f.begin(), f.end(), fields[k]);
-            if (it != f.end()) row[static_cast<size_t>(it - f.begin())] = values[k];
-          }
-          buf += ExportRow(f, row, offset, offset + 1 == total, m);
-          ++offset;
-          if (buf.size() >= 64 << 10) {
-            alive = write(buf);
-            buf.clear();
-          }
-          return alive;
-        });
-    // The answer has begun: a failure now can only cut it short (and be logged).
-    if (!streamed.ok()) log::Warn("serve: export of job {}: {}", id, streamed.ToString());
-    if (!head_done) buf += ExportHead({}, m);
-    buf += ExportTail(m);
-    if (alive) write(buf);
-    jobs->Remove(id);
+  const std::string id = *sid;
+  r.stream = [jobs, id, ch, guard, user,
+              admin](const std::function<bool(std::string_view)>& write) {
+    for (;;) {
+      std::string piece;
+      {
+        std::unique_lock<std::mutex> l(ch->mu);
+        ch->cv.wait(l, [&] { return ch->has_piece || ch->ended; });
+        if (!ch->has_piece) break;
+        piece.swap(ch->piece);
+        ch->has_piece = false;
+      }
+      ch->cv.notify_all();
+      if (!write(piece)) {
+        // The client went away: the guard (when the response is dropped) cancels the search.
+        log::Info("serve: export of job {}: the client went away; the search is cancelled", id);
+        return;
+      }
+    }
+    // The search has ended. A failure now can only be told in the stream (and is logged).
+    std::vector<Message> messages;
+    auto st = jobs->Status(id, user, admin);
+    if (st.ok() && st->state == DispatchState::kFailed) {
+      const std::string text =
+          st->messages.empty() ? std::string("Search failed.") : st->messages.back().text;
+      log::Warn("serve: export of job {}: {}", id, text);
+      messages.push_back(Message{"ERROR", text});
+    }
+    write(ch->Finish(messages));
   };
   return r;
 }

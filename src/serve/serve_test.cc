@@ -251,6 +251,20 @@ TEST(Format, XmlEscapesAndCsvQuotes) {
   EXPECT_EQ(*ParseOutputMode(""), OutputMode::kXml);
 }
 
+// An export that fails after its answer began tells it where the mode has a place for messages.
+TEST(Format, ExportMessagesInJsonAndXmlOnly) {
+  const std::vector<Message> m = {{"ERROR", "budget <1 GB> \"exceeded\""}};
+  EXPECT_EQ(ExportMessages(m, OutputMode::kJson),
+            "{\"preview\":false,\"messages\":[{\"type\":\"ERROR\",\"text\":\"budget <1 GB> "
+            "\\\"exceeded\\\"\"}]}\n");
+  EXPECT_EQ(ExportMessages(m, OutputMode::kXml),
+            "<messages>\n  <msg type=\"ERROR\">budget &lt;1 GB&gt; &quot;exceeded&quot;</msg>\n"
+            "</messages>\n");
+  EXPECT_EQ(ExportMessages(m, OutputMode::kCsv), "");
+  EXPECT_EQ(ExportMessages(m, OutputMode::kRaw), "");
+  EXPECT_EQ(ExportMessages({}, OutputMode::kJson), "");
+}
+
 TEST(Format, ErrorBodiesFollowOutputMode) {
   Request r;
   Response x = ErrorResponse(r, 404, "Unknown sid.");

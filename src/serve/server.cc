@@ -311,6 +311,8 @@ struct HttpServer::Impl {
             if (piece.empty()) return true;
             c.deadline_ms = SteadyMs() + opt.write_timeout_ms;
             net::write(stream, http::make_chunk(net::const_buffer(piece.data(), piece.size())), ec);
+            // Between pieces the producer may take as long as it needs (an export's search).
+            c.deadline_ms = 0;
             return !ec;
           });
         }

@@ -7,7 +7,8 @@
 // else 413), malformed HTTP (400, connection closed). Timeouts: a watchdog thread shuts down a
 // connection that takes longer than read_timeout_ms to send a whole request (also an idle
 // keep-alive connection) or longer than write_timeout_ms to take a response piece; while a
-// handler runs (a blocking search) no timeout applies.
+// handler runs (a blocking search), or a streamed response waits for its next piece (an export's
+// search), no timeout applies.
 //
 // Stop() stops accepting, closes idle connections, lets requests in progress finish for up to
 // drain_ms, then shuts down the rest and waits for every connection thread.

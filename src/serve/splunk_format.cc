@@ -452,4 +452,26 @@ std::string ExportRow(const std::vector<std::string>& fields, const std::vector<
 
 std::string ExportTail(OutputMode mode) { return mode == OutputMode::kXml ? "</results>\n" : ""; }
 
+std::string ExportMessages(const std::vector<Message>& messages, OutputMode mode) {
+  if (messages.empty()) return "";
+  std::string out;
+  if (mode == OutputMode::kJson) {
+    out = "{\"preview\":false,\"messages\":[";
+    for (size_t i = 0; i < messages.size(); ++i) {
+      out += i ? ",{\"type\":" : "{\"type\":";
+      AppendJsonString(&out, messages[i].type);
+      out += ",\"text\":";
+      AppendJsonString(&out, messages[i].text);
+      out += '}';
+    }
+    out += "]}\n";
+  } else if (mode == OutputMode::kXml) {
+    out = "<messages>\n";
+    for (const auto& m : messages)
+      out += "  <msg type=\"" + XmlEscape(m.type) + "\">" + XmlEscape(m.text) + "</msg>\n";
+    out += "</messages>\n";
+  }
+  return out;
+}
+
 }  // namespace cairn::serve

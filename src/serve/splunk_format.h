@@ -84,6 +84,10 @@ std::string ExportHead(const std::vector<std::string>& fields, OutputMode mode);
 std::string ExportRow(const std::vector<std::string>& fields, const std::vector<query::Values>& row,
                       size_t offset, bool last, OutputMode mode);
 std::string ExportTail(OutputMode mode);
+// Messages met after an export's answer began (a search that failed midway), where the mode has a
+// place for them: json {"preview":false,"messages":[{"type":..,"text":..}]} on a line of its own,
+// xml <messages><msg type="..">..</msg></messages> inside <results>; "" for csv and raw.
+std::string ExportMessages(const std::vector<Message>& messages, OutputMode mode);
 
 std::string IsoTime(double epoch_seconds);  // "2024-01-02T03:04:05.678+00:00"
 

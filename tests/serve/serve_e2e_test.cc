@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -415,6 +416,138 @@ TEST_F(ServeE2E, LoginsAndSearchesAreAuditedWithoutSecrets) {
   ::kill(serve->pid(), SIGTERM);
   EXPECT_EQ(serve->Wait(), 0) << serve->err();
   EXPECT_NE(serve->err().find("serve: audit:"), std::string::npos) << serve->err();
+}
+
+// Export streams: a client reading the export of a large event search gets its first rows while
+// the search still runs (its answer is far larger than the sockets hold, and the client reads no
+// further); when the client goes away the search stops, the worker is free and the audit record
+// says cancelled. A small export still ends with "lastrow" and a CSV header.
+TEST_F(ServeE2E, ExportStreamsAndAClientThatLeavesCancelsTheSearch) {
+  const std::string big = dir_ + "/big";
+  auto gen = Cairn("generate --out " + big + "/logs --events 200000 --threads 2 --seed 11");
+  ASSERT_EQ(gen.status, 0) << gen.err;
+  auto ing =
+      Cairn("ingest --data " + big + "/data --no-progress --threads 2 " + big + "/logs/AWSLogs");
+  ASSERT_EQ(ing.status, 0) << ing.err;
+  data_ = big + "/data";
+  int port = 0;
+  auto serve = StartServe({"--search-workers", "1", "--metrics", "127.0.0.1:0"}, &port);
+  ASSERT_GT(port, 0) << serve->err();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  std::smatch m;
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = serve->err();
+    if (std::regex_search(log, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics")))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(m.empty()) << log;
+  const std::string metrics_url = "http://127.0.0.1:" + m[1].str() + "/metrics";
+  auto metric = [&](const std::string& name) {
+    const std::string metrics = RunCommand("curl -s " + metrics_url).output;
+    std::smatch v;
+    if (!std::regex_search(metrics, v, std::regex("\n" + name + " ([0-9.e+]+)\n"))) return -1.0;
+    return std::stod(v[1].str());
+  };
+  const std::string running = "cairn_serve_searches_running";
+  const std::string cancelled = "cairn_serve_searches_total\\{outcome=\"cancelled\"\\}";
+  const std::string done = "cairn_serve_searches_total\\{outcome=\"done\"\\}";
+
+  auto login =
+      RunCommand("curl -s -d username=admin --data-urlencode password=" + ShellQuote(kPassword) +
+                 " '" + base + "/services/auth/login?output_mode=json'");
+  static const std::regex kKey(R"re("sessionKey":"([0-9a-f]+)")re");
+  ASSERT_TRUE(std::regex_search(login.output, m, kKey)) << login.output;
+  const std::string key = m[1].str();
+
+  // The export on a socket with a small receive buffer, read until the first row.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  timeval tv{60, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string body = "search=search%20index%3D*&output_mode=json";
+  const std::string request =
+      "POST /services/search/jobs/export HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Splunk " +
+      key +
+      "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  std::string got;
+  char buf[4096];
+  while (got.find("\"result\":") == std::string::npos && got.size() < (1 << 20)) {
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(StatusOf(got), 200) << got.substr(0, 300);
+  EXPECT_NE(got.find("\"offset\":0,"), std::string::npos) << got.substr(0, 300);
+  // The first row came while the search runs: it has not finished (the answer, hundreds of MB,
+  // waits for this client to read it).
+  EXPECT_EQ(metric(running), 1);
+  EXPECT_EQ(metric(done), 0);
+  EXPECT_EQ(metric(cancelled), 0);
+
+  // The client goes away: the search stops and its worker is free.
+  ::close(fd);
+  for (int i = 0; i < 400 && (metric(running) != 0 || metric(cancelled) != 1); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(metric(running), 0);
+  EXPECT_EQ(metric(cancelled), 1);
+  EXPECT_EQ(metric(done), 0);
+
+  // A small export in full: json with "lastrow" on its last row, csv with one header.
+  auto exp = [&](const std::string& spl, const std::string& mode) {
+    return RunCommand("curl -s -H 'Authorization: Splunk " + key + "' --data-urlencode " +
+                      ShellQuote("search=" + spl) + " -d output_mode=" + mode + " " + base +
+                      "/services/search/jobs/export")
+        .output;
+  };
+  const std::string json = exp("search index=* | head 3 | table eventID", "json");
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 3) << json;
+  EXPECT_NE(json.find("{\"preview\":false,\"offset\":2,\"lastrow\":true,\"result\":{\"eventID\":"),
+            std::string::npos)
+      << json;
+  const std::string csv = exp("search index=* | head 3 | table eventName, eventID", "csv");
+  EXPECT_TRUE(csv.rfind("\"eventName\",\"eventID\"\n", 0) == 0 ||
+              csv.rfind("eventName,eventID\n", 0) == 0)
+      << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;
+  const std::string xml = exp("search index=* | head 3 | table eventID", "xml");
+  EXPECT_EQ(xml.rfind("<?xml", 0), 0u) << xml;
+  EXPECT_EQ(xml.size() - xml.rfind("</results>\n"), 11u) << xml;
+  EXPECT_NE(xml.find("offset='2'"), std::string::npos) << xml;
+  const std::string raw = exp("search index=* | head 3", "raw");
+  EXPECT_EQ(std::count(raw.begin(), raw.end(), '\n'), 3) << raw;
+  EXPECT_EQ(raw.rfind("{\"", 0), 0u) << raw.substr(0, 200);
+  EXPECT_EQ(raw.find("\"preview\""), std::string::npos) << raw.substr(0, 200);
+
+  // The audit trail says the export was cancelled (records are committed in the background).
+  std::string audit;
+  for (int i = 0; i < 80 && audit.find("\"cancelled\"") == std::string::npos; ++i) {
+    audit = RunCommand("curl -s -H 'Authorization: Splunk " + key +
+                       "' -d exec_mode=oneshot -d output_mode=json_rows -d count=0 "
+                       "--data-urlencode " +
+                       ShellQuote("search=search index=_audit action=search exec_mode=export "
+                                  "info!=granted | table info, search") +
+                       " " + base + "/services/search/v2/jobs")
+                .output;
+    if (audit.find("\"cancelled\"") == std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  EXPECT_NE(audit.find("[\"cancelled\",\"search index=*\"]"), std::string::npos) << audit;
+
+  ::kill(serve->pid(), SIGTERM);
+  EXPECT_EQ(serve->Wait(), 0) << serve->err();
 }
 
 }  // namespace
