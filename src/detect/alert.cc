@@ -41,22 +41,47 @@ std::string AlertId(const Alert& alert) {
 
 }  // namespace
 
+namespace {
+
+// The members from alert_type to tags.
+void AppendHead(std::string* json, const Alert& alert) {
+  AddString(json, "alert_type", AlertKindName(alert.kind));
+  AddString(json, "rule_id", alert.rule_id);
+  AddString(json, "title", alert.title);
+  AddString(json, "level", alert.level);
+  if (!alert.tags.empty()) {
+    *json += ",\"tags\":[";
+    for (size_t i = 0; i < alert.tags.size(); ++i) {
+      if (i > 0) json->push_back(',');
+      AppendJsonString(json, alert.tags[i]);
+    }
+    json->push_back(']');
+  }
+}
+
+std::string SourceOf(const Alert& alert) {
+  return std::string("cairn:") + std::string(AlertKindName(alert.kind)) + ":" + alert.rule_id;
+}
+
+}  // namespace
+
+std::shared_ptr<const EncodedAlertParts> EncodeAlertParts(const Alert& alert) {
+  auto parts = std::make_shared<EncodedAlertParts>();
+  AppendHead(&parts->head, alert);
+  AddString(&parts->tail, "description", alert.description);
+  parts->source = SourceOf(alert);
+  return parts;
+}
+
 cloudtrail::Event ToEvent(const Alert& alert) {
   std::string json;
   json.reserve(1024);  // an alert's record is 0.5–1 KB: one allocation
   json += "{\"eventTime\":";
   AppendJsonString(&json, FormatIso8601(alert.time_ms, /*with_millis=*/true));
-  AddString(&json, "alert_type", AlertKindName(alert.kind));
-  AddString(&json, "rule_id", alert.rule_id);
-  AddString(&json, "title", alert.title);
-  AddString(&json, "level", alert.level);
-  if (!alert.tags.empty()) {
-    json += ",\"tags\":[";
-    for (size_t i = 0; i < alert.tags.size(); ++i) {
-      if (i > 0) json.push_back(',');
-      AppendJsonString(&json, alert.tags[i]);
-    }
-    json.push_back(']');
+  if (alert.encoded != nullptr) {
+    json += alert.encoded->head;
+  } else {
+    AppendHead(&json, alert);
   }
   AddString(&json, "alert_key", alert.key);
   AddString(&json, "eventID", alert.event_id);
@@ -71,7 +96,11 @@ cloudtrail::Event ToEvent(const Alert& alert) {
     json.push_back('}');
   }
   if (alert.result_count > 0) json += ",\"result_count\":" + std::to_string(alert.result_count);
-  AddString(&json, "description", alert.description);
+  if (alert.encoded != nullptr) {
+    json += alert.encoded->tail;
+  } else {
+    AddString(&json, "description", alert.description);
+  }
   for (const auto& [name, value] : alert.extra_json) {
     json.push_back(',');
     AppendJsonString(&json, name);
@@ -86,8 +115,7 @@ cloudtrail::Event ToEvent(const Alert& alert) {
   event.account = alert.account;
   event.event_id = AlertId(alert);
   event.sourcetype = std::string(kAlertSourcetype);
-  event.source =
-      std::string("cairn:") + std::string(AlertKindName(alert.kind)) + ":" + alert.rule_id;
+  event.source = alert.encoded != nullptr ? alert.encoded->source : SourceOf(alert);
   return event;
 }
 

@@ -10,6 +10,7 @@
 // once, because the store drops events whose id it already holds.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,22 @@ inline constexpr std::string_view kAlertSourcetype = "cairn:alert";
 
 enum class AlertKind { kSigma, kSavedSearch, kIntegrity };
 std::string_view AlertKindName(AlertKind kind);  // "sigma", "saved_search", "integrity"
+
+// The parts of an alert's record that are the same for every alert of one rule, encoded once:
+// `head` is the members from alert_type to tags, `tail` the description member, `source` the
+// record's source (see ToEvent). A producer that raises many alerts of the same rule (streaming
+// detection) shares one of these among them; ToEvent then copies them instead of encoding the
+// same title, tags and description for every alert. The record is the same byte for byte.
+struct EncodedAlertParts {
+  std::string head;
+  std::string tail;
+  std::string source;
+};
+
+struct Alert;
+// The parts of `alert` that EncodedAlertParts holds (its kind, rule_id, title, level, tags and
+// description), encoded.
+std::shared_ptr<const EncodedAlertParts> EncodeAlertParts(const Alert& alert);
 
 struct Alert {
   AlertKind kind = AlertKind::kSigma;
@@ -52,6 +69,9 @@ struct Alert {
   std::string description;
   // Further fields, written as they are: name → JSON value text (already encoded).
   std::vector<std::pair<std::string, std::string>> extra_json;
+  // When set, the encoding of kind, rule_id, title, level, tags and description
+  // (EncodeAlertParts of an alert that has the same ones); ToEvent uses it instead of them.
+  std::shared_ptr<const EncodedAlertParts> encoded;
 };
 
 // The record as a store event: JSON with the fields above (empty ones left out), `_time` from

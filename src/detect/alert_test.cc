@@ -29,6 +29,30 @@ Alert SampleAlert() {
   return a;
 }
 
+TEST(Alert, EncodedPartsGiveTheSameRecord) {
+  Alert a = SampleAlert();
+  a.description = "A \"quoted\" description\nover two lines";
+  a.tags.push_back("tag with \\ backslash");
+  const cloudtrail::Event plain = ToEvent(a);
+  a.encoded = EncodeAlertParts(a);
+  const cloudtrail::Event encoded = ToEvent(a);
+  EXPECT_EQ(encoded.raw.str(), plain.raw.str());
+  EXPECT_EQ(encoded.event_id, plain.event_id);
+  EXPECT_EQ(encoded.source, plain.source);
+  EXPECT_EQ(encoded.source, "cairn:sigma:4db60cc0-36fb-42b7-9b58-a5b53019fb74");
+  // The parts replace the fields: what the record says comes from them.
+  Alert other = a;
+  other.title = "changed";
+  EXPECT_EQ(ToEvent(other).raw.str(), plain.raw.str());
+  // Without tags or a description, the parts leave those members out as ToEvent does.
+  Alert bare = SampleAlert();
+  bare.tags.clear();
+  const std::string bare_plain = ToEvent(bare).raw.str();
+  bare.encoded = EncodeAlertParts(bare);
+  EXPECT_EQ(ToEvent(bare).raw.str(), bare_plain);
+  EXPECT_EQ(bare_plain.find("\"tags\""), std::string::npos);
+}
+
 TEST(Alert, RecordIsJsonWithTheAlertsFields) {
   cloudtrail::Event e = ToEvent(SampleAlert());
   EXPECT_EQ(e.sourcetype, "cairn:alert");

@@ -401,12 +401,19 @@ BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
     token_ = correlator_->Begin(oldest_ms);
   }
   alerts_ = rules->Evaluate(events, &positions_, correlator_ != nullptr ? &correlated_ : nullptr);
-  auto note = [&](uint32_t p) {
+  // The alerted events' positions: those of positions_ and correlated_ (each ascending), merged.
+  std::vector<uint32_t> ps;
+  ps.reserve(positions_.size() + correlated_.size());
+  ps = positions_;
+  for (const auto& [p, hit] : correlated_) ps.push_back(p);
+  std::inplace_merge(ps.begin(), ps.begin() + static_cast<std::ptrdiff_t>(positions_.size()),
+                     ps.end());
+  ps.erase(std::unique(ps.begin(), ps.end()), ps.end());
+  alerted_.reserve(ps.size());
+  for (uint32_t p : ps) {
     const cloudtrail::Event& e = events[p];
-    if (!alerted_.count(p)) alerted_[p] = {e.event_id, e.time_ms, store::Hash64(e.raw.view())};
-  };
-  for (uint32_t p : positions_) note(p);
-  for (const auto& [p, hit] : correlated_) note(p);
+    alerted_.emplace_back(p, Alerted{e.event_id, e.time_ms, store::Hash64(e.raw.view())});
+  }
 }
 
 BatchAlerts::~BatchAlerts() {
@@ -421,8 +428,9 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
   std::set<uint32_t> dropped;
   std::shared_ptr<const store::Snapshot> snap;  // taken once, if any alerted event was skipped
   for (uint32_t p : skipped) {
-    auto it = alerted_.find(p);
-    if (it == alerted_.end()) continue;
+    auto it = std::lower_bound(alerted_.begin(), alerted_.end(), p,
+                               [](const auto& a, uint32_t q) { return a.first < q; });
+    if (it == alerted_.end() || it->first != p) continue;
     if (snap == nullptr) {
       ASSIGN_OR_RETURN(snap, store->GetSnapshot(index_));
     }

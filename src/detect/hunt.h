@@ -153,9 +153,10 @@ class BatchAlerts {
   uint64_t token_ = 0;
   std::vector<Alert> alerts_;
   std::vector<std::pair<uint32_t, EventHit>> correlated_;
-  int64_t newest_ms_ = INT64_MIN;        // the batch's newest event
-  std::vector<uint32_t> positions_;      // of each alert's event in the batch
-  std::map<uint32_t, Alerted> alerted_;  // by batch position
+  int64_t newest_ms_ = INT64_MIN;    // the batch's newest event
+  std::vector<uint32_t> positions_;  // of each alert's event in the batch
+  // By batch position, ascending, each position once.
+  std::vector<std::pair<uint32_t, Alerted>> alerted_;
 };
 
 // Counters of a DetectingSink.

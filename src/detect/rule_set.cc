@@ -195,6 +195,9 @@ struct RuleSet::Scratch {
 RuleSet::RuleSet(LoadedRules loaded, bool text_filters) : loaded_(std::move(loaded)) {
   if (loaded_.generates.size() != loaded_.rules.size()) ResolveCorrelations(&loaded_);
   Compile();
+  for (size_t i = 0; i < loaded_.rules.size(); ++i) {
+    encoded_.push_back(EncodeAlertParts(ToAlert(EventHit{.rule = static_cast<int>(i)})));
+  }
   if (text_filters) {
     for (const Rule& r : loaded_.rules) text_filters_.push_back(TextFilter::Of(r));
   }
@@ -615,8 +618,15 @@ void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_vie
   base.key = !base.event_id.empty()  ? base.event_id
              : !fallback_key.empty() ? std::string(fallback_key)
                                      : ContentKey(json);
-  for (int r : matched) {
-    EventHit h = base;
+  for (size_t m = 0; m < matched.size(); ++m) {
+    const int r = matched[m];
+    // The last hit takes the identity's strings; the others copy them.
+    EventHit h;
+    if (m + 1 == matched.size()) {
+      h = std::move(base);
+    } else {
+      h = base;
+    }
     h.rule = r;
     if (!rule_correlations_[r].empty()) {
       h.group.assign(loaded_.correlations.size(), "");
@@ -651,6 +661,7 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   a.key = hit.key;
   a.event_id = hit.event_id.empty() ? hit.key : hit.event_id;
   a.description = r.description;
+  if (hit.rule < static_cast<int>(encoded_.size())) a.encoded = encoded_[hit.rule];
   return a;
 }
 

@@ -135,6 +135,8 @@ class RuleSet {
   std::vector<int> corr_field_slot_;
   // Per rule: the correlations that use it.
   std::vector<std::vector<int>> rule_correlations_;
+  // Per rule: its alerts' constant parts, encoded once (EncodeAlertParts).
+  std::vector<std::shared_ptr<const EncodedAlertParts>> encoded_;
   std::unordered_map<std::string, std::vector<int>> by_name_, by_source_;
   std::vector<int> always_;
   std::vector<TextFilter> text_filters_;  // per rule; empty when not used
