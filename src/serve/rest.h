@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "collect/input_status.h"
+#include "common/status.h"
 #include "serve/router.h"
 
 namespace cairn::store {
@@ -54,5 +55,9 @@ struct HecContext;
 void RegisterHecRoutes(Router* router, HecContext* hec);
 // Every route of the management port, and the authenticator.
 void RegisterAllRoutes(Router* router, ServeContext* ctx);  // rest_routes.cc
+
+// The HTTP status of an admin edit's error (users, tokens, inputs): not found 404, invalid 400,
+// already exists 409, else 500.
+int HttpStatusOf(const Status& s);  // rest_routes.cc
 
 }  // namespace cairn::serve

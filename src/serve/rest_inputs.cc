@@ -30,15 +30,6 @@ namespace {
 
 constexpr const char* kInputsPath = "/services/data/inputs/aws_sqs_based_s3";
 
-int HttpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kAlreadyExists: return 409;
-    default: return 500;
-  }
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())

@@ -25,15 +25,6 @@ namespace {
 constexpr const char* kUsersPath = "/services/authentication/users";
 constexpr const char* kTokensPath = "/services/authorization/tokens";
 
-int HttpStatusOf(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kAlreadyExists: return 409;
-    default: return 500;
-  }
-}
-
 // Splunk's `roles` (repeatable there; one here): admin or user.
 std::optional<std::string> RoleParam(const Request& req) { return req.Param("roles"); }
 
