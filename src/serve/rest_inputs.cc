@@ -249,13 +249,7 @@ void RegisterInputs(Router* router, ServeContext* ctx) {
 void RegisterUiInputs(Router* router, ServeContext* ctx) {
   if (ctx->inputs == nullptr) return;
   auto post = [router](const std::string& pattern, Handler h) {
-    router->Add(
-        "POST", pattern,
-        [h = std::move(h)](Request& req) {
-          if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
-          return h(req);
-        },
-        Access::kAdmin);
+    AddUiPost(router, pattern, std::move(h), Access::kAdmin);
   };
   auto answer = [ctx](const Status& s) {
     if (!s.ok()) return JsonError(HttpStatusOf(s), s.message());

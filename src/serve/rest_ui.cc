@@ -270,6 +270,16 @@ Response AppPage() {
 // A state-changing request must carry the session's CSRF token and not come from another site.
 }  // namespace
 
+void AddUiPost(Router* router, const std::string& pattern, Handler h, Access access) {
+  router->Add(
+      "POST", pattern,
+      [h = std::move(h)](Request& req) {
+        if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
+        return h(req);
+      },
+      access);
+}
+
 bool CsrfOk(const Request& req) {
   const std::string site = req.Header("sec-fetch-site");
   if (!site.empty() && site != "same-origin" && site != "none") return false;
@@ -713,10 +723,7 @@ void RegisterUi(Router* router, ServeContext* ctx) {
 
   // The JSON API the page calls (same origin). POSTs are checked for the CSRF token.
   auto post = [router](const std::string& pattern, Handler h) {
-    router->Add("POST", pattern, [h = std::move(h)](Request& req) {
-      if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
-      return h(req);
-    });
+    AddUiPost(router, pattern, std::move(h));
   };
   RegisterUiUsers(router, ctx);
   RegisterUiInputs(router, ctx);

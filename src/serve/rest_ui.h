@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "serve/http.h"
+#include "serve/router.h"
 
 namespace cairn::serve {
 
@@ -53,6 +54,9 @@ Response JsonError(int status, std::string_view text);
 // Whether a state-changing request of the UI carries its session's CSRF token (X-CSRF-Token or
 // the form's csrf) and, when the browser says, comes from the same origin.
 bool CsrfOk(const Request& req);
+// Adds a POST route of the UI's JSON API that needs the CSRF token (403 without it).
+void AddUiPost(Router* router, const std::string& pattern, Handler h,
+               Access access = Access::kUser);
 // The UI's routes for managing users and API tokens (admins only; rest_users.cc).
 class Router;
 struct ServeContext;

@@ -157,13 +157,7 @@ void RegisterUiUsers(Router* router, ServeContext* ctx) {
   auto admin = [ctx] { return UserAdmin(ctx->auth->users_file()); };
   // POSTs: admins only, with the session's CSRF token.
   auto post = [router](const std::string& pattern, Handler h) {
-    router->Add(
-        "POST", pattern,
-        [h = std::move(h)](Request& req) {
-          if (!CsrfOk(req)) return JsonError(403, "CSRF token missing or wrong");
-          return h(req);
-        },
-        Access::kAdmin);
+    AddUiPost(router, pattern, std::move(h), Access::kAdmin);
   };
   router->Add(
       "GET", "/api/users",

@@ -70,7 +70,7 @@ inline constexpr size_t kLegacyJsonColumnCount = 21;
 // Column directory (section 6).
 inline constexpr size_t kColumnFrameEntryBytes = 20;  // u64 offset, u32 csize, u32 rsize, u32 crc
 inline constexpr uint8_t kColumnKindJson = 0;         // the value of the event's first such leaf
-inline constexpr uint8_t kColumnKindMetadata = 1;  // "sourcetype", "source", "host", "_fields"
+inline constexpr uint8_t kColumnKindMetadata = 1;     // "sourcetype", "source", "host", "_fields"
 inline constexpr uint8_t kColumnKindValueHashes = 2;  // ValueHash of the event's first such leaf
 inline constexpr uint8_t kColumnKindTermFilter = 3;   // Bloom filter of the JSON columns' terms
 // The one term-filter entry's name, its bits per distinct (column, term) and probes.
