@@ -174,6 +174,7 @@ Result<BackfillSummary> RunBackfill(const BackfillOptions& options, aws::S3Clien
   ASSIGN_OR_RETURN(auto ledger, Ledger::Open(fs, JoinPath(options.data_dir, "ledger.log")));
   GroupCommitter committer(store.get(), metrics);
   committer.SetRules(options.rules);
+  committer.ReadStoredNeighbours();  // a stretch of the past: what earlier runs stored near it
   Quarantine quarantine(fs, JoinPath(options.data_dir, "quarantine"));
   IngestContext ctx;
   ctx.data_dir = options.data_dir;

@@ -18,6 +18,7 @@
 #include "common/time_util.h"
 #include "detect/alert.h"
 #include "detect/hunt.h"
+#include "detect/neighbours.h"
 #include "detect/rule_set.h"
 
 namespace cairn::collect {
@@ -119,6 +120,12 @@ GroupCommitter::~GroupCommitter() = default;
 void GroupCommitter::SetRules(const detect::RuleSet* rules) {
   rules_ = rules;
   correlator_ = rules == nullptr ? nullptr : std::make_unique<detect::StreamingCorrelator>(rules);
+  neighbours_ = nullptr;
+}
+
+void GroupCommitter::ReadStoredNeighbours() {
+  if (correlator_ == nullptr) return;
+  neighbours_ = std::make_unique<detect::StoredNeighbours>(store_, rules_, correlator_.get());
 }
 
 Status GroupCommitter::FlushCorrelations() {
@@ -160,14 +167,19 @@ Status GroupCommitter::Commit(const std::string& index, std::vector<cloudtrail::
       for (Request* r : group) n += r->events.size();
       batch.reserve(n);
       int64_t newest = 0;
+      int64_t oldest = INT64_MAX;
       for (Request* r : group) {
         for (auto& e : r->events) {
           newest = std::max(newest, e.time_ms);
+          oldest = std::min(oldest, e.time_ms);
           batch.push_back(std::move(e));
         }
       }
+      Status near =
+          neighbours_ == nullptr ? Status::Ok() : neighbours_->Before(index, oldest, newest);
       detect::BatchAlerts alerts(rules_, index, batch, correlator_.get());
-      auto stats = store_->Commit(index, std::move(batch));
+      Result<store::CommitStats> stats =
+          near.ok() ? store_->Commit(index, std::move(batch)) : Result<store::CommitStats>(near);
       if (stats.ok() && alerts.any()) {
         auto stored = alerts.Store(store_, stats->skipped);
         if (stored.ok()) {

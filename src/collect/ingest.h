@@ -34,6 +34,7 @@
 
 namespace cairn::detect {
 class RuleSet;
+class StoredNeighbours;
 class StreamingCorrelator;
 }  // namespace cairn::detect
 
@@ -57,6 +58,9 @@ class GroupCommitter {
   // At the start: the correlations' windows still open are read back from the store
   // (detect::WarmCorrelator), so a burst split by a restart is correlated whole.
   Status WarmCorrelations();
+  // For a run over stored history (a backfill) instead: before each batch, the stored events
+  // near it are read back for the correlations (detect::StoredNeighbours). After SetRules.
+  void ReadStoredNeighbours();
 
  private:
   struct Request {
@@ -72,6 +76,7 @@ class GroupCommitter {
   Metrics* metrics_;
   const detect::RuleSet* rules_ = nullptr;
   std::unique_ptr<detect::StreamingCorrelator> correlator_;
+  std::unique_ptr<detect::StoredNeighbours> neighbours_;  // ReadStoredNeighbours
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Queue> queues_;

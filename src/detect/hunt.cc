@@ -10,6 +10,7 @@
 
 #include "common/json_util.h"
 #include "common/thread_pool.h"
+#include "detect/neighbours.h"
 #include "store/encoding.h"
 #include "store/segment_format.h"
 
@@ -226,17 +227,7 @@ std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, i
   in_flight_.erase(token);
   for (const EventHit& h : hits) {
     newest_ms = std::max(newest_ms, h.time_ms);
-    for (size_t ci = 0; ci < members_.size(); ++ci) {
-      if (!members_[ci].count(h.rule) || h.group.size() <= ci) continue;
-      if (h.time_ms < settled_ms_) {
-        ++stats_.late_hits;  // its windows are final: a hunt over the range sees it
-        continue;
-      }
-      Group& g = groups_[{ci, h.group[ci]}];
-      if (g.seen.insert(HitId(h)).second) g.hits.push_back(h);
-      g.newest_ms = std::max(g.newest_ms, h.time_ms);
-      g.pending_ms = std::min(g.pending_ms, h.time_ms);
-    }
+    Keep(h, /*late=*/true);
   }
   watermark_ms_ = std::max(watermark_ms_, newest_ms);
   std::vector<Alert> out;
@@ -255,6 +246,27 @@ std::vector<Alert> StreamingCorrelator::Add(const std::vector<EventHit>& hits, i
   }
   stats_.groups = groups_.size();
   return out;
+}
+
+void StreamingCorrelator::Keep(const EventHit& h, bool late) {
+  for (size_t ci = 0; ci < members_.size(); ++ci) {
+    if (!members_[ci].count(h.rule) || h.group.size() <= ci) continue;
+    if (h.time_ms < settled_ms_) {
+      if (late) ++stats_.late_hits;  // its windows are final: a hunt over the range sees it
+      continue;
+    }
+    Group& g = groups_[{ci, h.group[ci]}];
+    if (g.seen.insert(HitId(h)).second) g.hits.push_back(h);
+    g.newest_ms = std::max(g.newest_ms, h.time_ms);
+    g.pending_ms = std::min(g.pending_ms, h.time_ms);
+  }
+}
+
+void StreamingCorrelator::AddStored(const std::vector<EventHit>& hits) {
+  if (members_.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const EventHit& h : hits) Keep(h, /*late=*/false);
+  stats_.groups = groups_.size();
 }
 
 std::vector<Alert> StreamingCorrelator::Flush() {
@@ -323,8 +335,13 @@ StreamingCorrelator::Stats StreamingCorrelator::stats() const {
 Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
                              const HuntOptions& options) {
   ASSIGN_OR_RETURN(auto snap, store->GetSnapshot(options.index));
+  return RetroHunt(*snap, rules, options);
+}
+
+Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
+                             const HuntOptions& options) {
   HuntResult result;
-  auto segments = snap->SegmentsInRange(options.earliest_ms, options.latest_ms);
+  auto segments = snap.SegmentsInRange(options.earliest_ms, options.latest_ms);
   std::vector<std::vector<EventHit>> per_segment(segments.size());
   std::vector<uint64_t> scanned(segments.size(), 0);
   // Work items: one segment each (a segment is at most a few hundred thousand events).
@@ -457,6 +474,18 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
   return StoreAlerts(store, kept);
 }
 
+DetectingSink::DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store,
+                             int64_t correlation_lateness_ms)
+    : inner_(inner),
+      rules_(rules),
+      store_(store),
+      correlator_(rules, correlation_lateness_ms),
+      neighbours_(std::make_unique<StoredNeighbours>(store, rules, &correlator_)) {}
+
+DetectingSink::~DetectingSink() = default;
+
+uint64_t DetectingSink::neighbour_events_read() const { return neighbours_->events_read(); }
+
 Result<uint64_t> DetectingSink::Flush() {
   ASSIGN_OR_RETURN(uint64_t stored, StoreAlerts(store_, correlator_.Flush()));
   stats_.alerts_stored += stored;
@@ -466,6 +495,13 @@ Result<uint64_t> DetectingSink::Flush() {
 Result<ingest::SinkStats> DetectingSink::Commit(std::string_view index,
                                                 std::vector<cloudtrail::Event>* events) {
   if (index == kAlertsIndex || rules_->empty()) return inner_->Commit(index, events);
+  if (!events->empty()) {
+    auto [oldest, newest] = std::minmax_element(
+        events->begin(), events->end(), [](const cloudtrail::Event& a, const cloudtrail::Event& b) {
+          return a.time_ms < b.time_ms;
+        });
+    RETURN_IF_ERROR(neighbours_->Before(index, oldest->time_ms, newest->time_ms));
+  }
   BatchAlerts alerts(rules_, index, *events, &correlator_);
   stats_.events += events->size();
   stats_.matches += alerts.matches();

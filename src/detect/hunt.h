@@ -29,6 +29,8 @@
 
 namespace cairn::detect {
 
+class StoredNeighbours;  // neighbours.h
+
 struct HuntOptions {
   std::string index = "aws-cloudtrail";
   int64_t earliest_ms = INT64_MIN;  // inclusive
@@ -45,6 +47,9 @@ struct HuntResult {
 
 // Evaluates `rules` over the stored events of options.index in [earliest, latest).
 Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules, const HuntOptions& options);
+// The same over a snapshot of options.index taken earlier.
+Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
+                             const HuntOptions& options);
 
 // The alerts of `rules`' correlations over `hits` (any order).
 std::vector<Alert> Correlate(const RuleSet& rules, const std::vector<EventHit>& hits);
@@ -86,6 +91,10 @@ class StreamingCorrelator {
   // became final.
   std::vector<Alert> Add(const std::vector<EventHit>& hits, int64_t newest_ms = INT64_MIN,
                          uint64_t token = 0);
+  // Adds the hits of events stored before this process streamed (StoredNeighbours): kept like
+  // Add's, without moving the watermark, so nothing becomes final; a hit whose windows are final
+  // already is left out without counting as late.
+  void AddStored(const std::vector<EventHit>& hits);
   // Makes every window final and returns their alerts; the correlator starts afresh.
   std::vector<Alert> Flush();
   Stats stats() const;
@@ -101,6 +110,9 @@ class StreamingCorrelator {
     int64_t pending_ms = INT64_MAX;  // the oldest hit whose windows are not judged yet
   };
   static std::string HitId(const EventHit& h);  // event and rule
+  // Keeps `h` in the groups of the correlations it is a member of (under mu_); `late` counts it
+  // in stats_.late_hits when its windows are final.
+  void Keep(const EventHit& h, bool late);
   // Raises the windows ending before `settled` (under mu_).
   void Settle(int64_t settled, std::vector<Alert>* out);
 
@@ -175,14 +187,17 @@ class DetectingSink final : public ingest::Sink {
   // `inner`, `rules` and `store` are not owned and must outlive the sink.
   // `correlation_lateness_ms`: how far behind the newest event the batches may deliver one
   // (see StreamingCorrelator).
+  // The stored events near each batch are read back for the correlations (StoredNeighbours).
   DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store,
-                int64_t correlation_lateness_ms = StreamingCorrelator::kLatenessMs)
-      : inner_(inner), rules_(rules), store_(store), correlator_(rules, correlation_lateness_ms) {}
+                int64_t correlation_lateness_ms = StreamingCorrelator::kLatenessMs);
+  ~DetectingSink() override;
   Result<ingest::SinkStats> Commit(std::string_view index,
                                    std::vector<cloudtrail::Event>* events) override;
   size_t useful_concurrent_commits() const override { return inner_->useful_concurrent_commits(); }
   bool gathers_batches() const override { return inner_->gathers_batches(); }
   const StreamStats& stats() const { return stats_; }
+  // How many stored events were read back for the correlations (StoredNeighbours).
+  uint64_t neighbour_events_read() const;
   // Makes the correlations' open windows final and stores their alerts (at the end of an
   // ingest). Returns how many were new.
   Result<uint64_t> Flush();
@@ -192,6 +207,7 @@ class DetectingSink final : public ingest::Sink {
   const RuleSet* rules_;
   store::Store* store_;
   StreamingCorrelator correlator_;
+  std::unique_ptr<StoredNeighbours> neighbours_;  // what earlier runs stored near each batch
   StreamStats stats_;
 };
 

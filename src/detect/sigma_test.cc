@@ -715,6 +715,88 @@ TEST_F(DetectingSinkTest, ARestartedCorrelatorReadsTheOpenWindowsBack) {
   EXPECT_EQ(raised[0].key, hunted[0].key);
 }
 
+// Runs over stored history (`cairn ingest` of one day, then of the next; or of a day before one
+// stored): a burst split between what an earlier run stored and what this run streams is raised
+// once, with the key a hunt over all of it gives, whichever part was stored first.
+TEST_F(DetectingSinkTest, ARunOverHistoryCorrelatesWithWhatEarlierRunsStored) {
+  auto rs = Load(std::string(kDenied) +
+                 "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
+                 "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
+                 "    condition:\n        gte: 3\n");
+  const int64_t m = 60'000, t0 = 1'800'000'000'000;
+  auto event = [](const std::string& id, int64_t t) {
+    cloudtrail::Event e;
+    e.raw = Ev(id, "", "ListUsers", "10.1.1.1");
+    e.time_ms = t;
+    e.event_id = id;
+    e.account = "1";
+    e.sourcetype = "aws:cloudtrail";
+    return e;
+  };
+  ingest::StoreSink plain(store_.get());
+  // One run: its batches committed in turn; returns how many stored events it read back.
+  auto run = [&](const std::string& index, std::vector<std::vector<cloudtrail::Event>> batches) {
+    DetectingSink sink(&plain, rs.get(), store_.get(), (24 * 60 + 15) * 60 * 1000);  // ingest's
+    for (auto& events : batches) {
+      auto committed = sink.Commit(index, &events);
+      EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    }
+    EXPECT_TRUE(sink.Flush().ok());
+    return sink.neighbour_events_read();
+  };
+  // The stored alert ids of the hunt's burst alerts over `index`.
+  auto hunted_ids = [&](const std::string& index) {
+    HuntOptions o;
+    o.index = index;
+    auto hunt = RetroHunt(store_.get(), *rs, o);
+    EXPECT_TRUE(hunt.ok());
+    std::vector<std::string> ids;
+    for (const Alert& a : hunt->alerts) {
+      if (a.rule_id == "burst") ids.push_back(ToEvent(a).event_id);
+    }
+    return ids;
+  };
+  auto raised_ids = [&] {
+    std::vector<std::string> ids;
+    auto snap = store_->GetSnapshot(kAlertsIndex);
+    if (!snap.ok()) return ids;
+    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
+      EXPECT_TRUE(seg->ForEachEvent([&](uint32_t, cloudtrail::Event&& e) {
+                       if (e.raw.view().find("\"rule_id\":\"burst\"") != std::string_view::npos) {
+                         ids.push_back(e.event_id);
+                       }
+                       return Status::Ok();
+                     })
+                      .ok());
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  // The day's last two hits, then (another run) the next day's first: one alert, the hunt's.
+  // The second run reads back the two events within the timespan before its own, not a0 nor
+  // its own first batch.
+  EXPECT_EQ(run("a", {{event("a1", t0 - 2 * m), event("a2", t0 - m), event("a0", t0 - 600 * m)}}),
+            0u);
+  EXPECT_TRUE(raised_ids().empty());
+  EXPECT_EQ(run("a", {{event("a3", t0 + m)}, {event("a4", t0 + 3 * m), event("a9", t0 + 900 * m)}}),
+            2u);
+  const std::vector<std::string> ids_a = hunted_ids("a");
+  ASSERT_EQ(ids_a.size(), 1u);
+  EXPECT_EQ(raised_ids(), ids_a);
+  // The later part stored first, then a run over the hours before it.
+  run("b", {{event("b2", t0 + m), event("b3", t0 + 2 * m)}});
+  EXPECT_EQ(raised_ids().size(), 1u);
+  EXPECT_EQ(run("b", {{event("b1", t0), event("b0", t0 - 900 * m)}}), 2u);
+  const std::vector<std::string> ids_b = hunted_ids("b");
+  ASSERT_EQ(ids_b.size(), 1u);
+  std::vector<std::string> both = {ids_a[0], ids_b[0]};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(raised_ids(), both);
+  // The same run again: the stored copies are read back and streamed, no alert twice.
+  EXPECT_EQ(run("b", {{event("b1", t0), event("b0", t0 - 900 * m)}}), 4u);
+  EXPECT_EQ(raised_ids(), both);
+}
+
 // A batch stored before its alerts were written (a crash between the two) raises them when it is
 // delivered again; another event under a stored event's id raises none.
 TEST_F(DetectingSinkTest, SkippedDuplicatesAlertOnlyWhenTheStoredCopyIsTheSame) {
