@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <memory>
 
 #include "collect/ingest.h"
 #include "common/testing.h"
@@ -23,97 +24,98 @@ cloudtrail::Event MakeEvent(const std::string& id, const std::string& name, int 
   return e;
 }
 
+// A store of its own without background merges, and rules from Sigma text.
+class GroupCommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("cairn_group_commit");
+    store::StoreOptions so;
+    so.data_dir = dir_;
+    so.background_merge = false;
+    auto st = store::Store::Open(so);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    store_ = std::move(st).value();
+  }
+  void TearDown() override {
+    if (store_) EXPECT_TRUE(store_->Close().ok());
+    std::filesystem::remove_all(dir_);
+  }
+  static std::unique_ptr<detect::RuleSet> Rules(const std::string& text) {
+    detect::LoadedRules loaded;
+    detect::ParseSigmaText(text, "t.yml", &loaded);
+    EXPECT_TRUE(loaded.refused.empty());
+    return std::make_unique<detect::RuleSet>(std::move(loaded));
+  }
+  uint64_t Alerts() {
+    auto info = store_->Info(detect::kAlertsIndex);
+    return info.ok() ? info->events : 0;
+  }
+  std::string dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
 // collect and backfill commit through GroupCommitter: with rules set, a committed batch's matches
 // are in the alerts index when Commit returns, and a batch delivered again adds none.
-TEST(GroupCommitter, StreamingDetectionStoresAlertsWithTheBatch) {
-  std::string dir = testing::MakeTempDir("cairn_group_commit");
-  store::StoreOptions so;
-  so.data_dir = dir;
-  so.background_merge = false;
-  auto st = store::Store::Open(so);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  detect::LoadedRules loaded;
-  detect::ParseSigmaText(
+TEST_F(GroupCommitterTest, StreamingDetectionStoresAlertsWithTheBatch) {
+  auto rules = Rules(
       "title: Trail stopped\nid: trail-stopped\nlevel: high\nlogsource:\n    product: aws\n"
       "    service: cloudtrail\ndetection:\n    sel:\n        eventName: StopLogging\n"
-      "    condition: sel\n",
-      "t.yml", &loaded);
-  ASSERT_EQ(loaded.rules.size(), 1u);
-  detect::RuleSet rules(std::move(loaded));
+      "    condition: sel\n");
+  ASSERT_EQ(rules->rules().size(), 1u);
   Metrics metrics;
-  GroupCommitter committer(st->get(), &metrics);
-  committer.SetRules(&rules);
+  GroupCommitter committer(store_.get(), &metrics);
+  committer.SetRules(rules.get());
   for (int round = 0; round < 2; ++round) {
     ASSERT_TRUE(committer
                     .Commit("aws-cloudtrail",
                             {MakeEvent("e1", "StopLogging"), MakeEvent("e2", "DescribeTrails")})
                     .ok());
-    auto info = (*st)->Info(detect::kAlertsIndex);
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
-    EXPECT_EQ(info->events, 1u) << "round " << round;
+    EXPECT_EQ(Alerts(), 1u) << "round " << round;
   }
   EXPECT_EQ(metrics.alerts_stored.load(), 1u);
-  ASSERT_TRUE((*st)->Close().ok());
-  std::filesystem::remove_all(dir);
 }
 
 // A backfill writes a stretch of the past: with ReadStoredNeighbours, the events an earlier run
 // stored around its batches join the correlations' windows, so a burst split between the two
 // runs raises its alert; a committer that starts cold does not.
-TEST(GroupCommitter, ABackfillCorrelatesWithWhatEarlierRunsStored) {
-  std::string dir = testing::MakeTempDir("cairn_group_commit_neighbours");
-  store::StoreOptions so;
-  so.data_dir = dir;
-  so.background_merge = false;
-  auto st = store::Store::Open(so);
-  ASSERT_TRUE(st.ok()) << st.status().ToString();
-  detect::LoadedRules loaded;
-  detect::ParseSigmaText(
+TEST_F(GroupCommitterTest, ABackfillCorrelatesWithWhatEarlierRunsStored) {
+  auto rules = Rules(
       "title: Trail stopped\nid: trail-stopped\nname: stopped\nlevel: low\nlogsource:\n"
       "    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n"
       "        eventName: StopLogging\n    condition: sel\n---\ntitle: Stopped twice\n"
       "id: stopped-twice\nlevel: high\ncorrelation:\n    type: event_count\n"
       "    rules: [stopped]\n    group-by: [recipientAccountId]\n    timespan: 5m\n"
-      "    condition:\n        gte: 2\n",
-      "t.yml", &loaded);
-  ASSERT_TRUE(loaded.refused.empty());
-  detect::RuleSet rules(std::move(loaded));
+      "    condition:\n        gte: 2\n");
   // The member rule raises no alerts of its own (Sigma's default): only the correlation's.
-  auto alerts = [&] {
-    auto info = (*st)->Info(detect::kAlertsIndex);
-    return info.ok() ? info->events : 0;
-  };
   // An earlier run stored the first StopLogging.
   {
     Metrics metrics;
-    GroupCommitter earlier(st->get(), &metrics);
-    earlier.SetRules(&rules);
+    GroupCommitter earlier(store_.get(), &metrics);
+    earlier.SetRules(rules.get());
     ASSERT_TRUE(earlier.Commit("aws-cloudtrail", {MakeEvent("e1", "StopLogging")}).ok());
     ASSERT_TRUE(earlier.FlushCorrelations().ok());
   }
-  EXPECT_EQ(alerts(), 0u);
+  EXPECT_EQ(Alerts(), 0u);
   // Cold: the second, a minute later, is alone in its window.
   {
     Metrics metrics;
-    GroupCommitter cold(st->get(), &metrics);
-    cold.SetRules(&rules);
+    GroupCommitter cold(store_.get(), &metrics);
+    cold.SetRules(rules.get());
     ASSERT_TRUE(cold.Commit("aws-cloudtrail", {MakeEvent("e2", "StopLogging", 60)}).ok());
     ASSERT_TRUE(cold.FlushCorrelations().ok());
   }
-  EXPECT_EQ(alerts(), 0u);
+  EXPECT_EQ(Alerts(), 0u);
   // With the stored neighbours: a third one joins e1 and e2 in the window, which fires.
   {
     Metrics metrics;
-    GroupCommitter backfill(st->get(), &metrics);
-    backfill.SetRules(&rules);
+    GroupCommitter backfill(store_.get(), &metrics);
+    backfill.SetRules(rules.get());
     backfill.ReadStoredNeighbours();
     ASSERT_TRUE(backfill.Commit("aws-cloudtrail", {MakeEvent("e3", "StopLogging", 120)}).ok());
     ASSERT_TRUE(backfill.FlushCorrelations().ok());
     EXPECT_EQ(metrics.alerts_stored.load(), 1u);
   }
-  EXPECT_EQ(alerts(), 1u);
-  ASSERT_TRUE((*st)->Close().ok());
-  std::filesystem::remove_all(dir);
+  EXPECT_EQ(Alerts(), 1u);
 }
 
 }  // namespace

@@ -668,24 +668,30 @@ TEST_F(DetectingSinkTest, AlertsOnlyAfterTheBatchIsStoredAndOnce) {
   EXPECT_EQ(sink.stats().alerts_stored.load(), 1u);
 }
 
+// Three of kDenied's hits from one address within 5 minutes.
+const char* kBurst =
+    "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
+    "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
+    "    condition:\n        gte: 3\n";
+
+// A stored event that kDenied matches, from 10.1.1.1.
+cloudtrail::Event DeniedEvent(const std::string& id, int64_t time_ms) {
+  cloudtrail::Event e;
+  e.raw = Ev(id, "", "ListUsers", "10.1.1.1");
+  e.time_ms = time_ms;
+  e.event_id = id;
+  e.account = "1";
+  e.sourcetype = "aws:cloudtrail";
+  return e;
+}
+
 // A restart (a stop, or kill -9) between the hits of a burst: a correlator that reads the open
 // windows back from the store (WarmCorrelator) raises the burst's alert, with the hunt's key; one
 // that starts cold does not.
 TEST_F(DetectingSinkTest, ARestartedCorrelatorReadsTheOpenWindowsBack) {
-  auto rs = Load(std::string(kDenied) +
-                 "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
-                 "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
-                 "    condition:\n        gte: 3\n");
+  auto rs = Load(std::string(kDenied) + kBurst);
   const int64_t m = 60'000, t0 = 1'800'000'000'000;
-  auto event = [](const std::string& id, int64_t t) {
-    cloudtrail::Event e;
-    e.raw = Ev(id, "", "ListUsers", "10.1.1.1");
-    e.time_ms = t;
-    e.event_id = id;
-    e.account = "1";
-    e.sourcetype = "aws:cloudtrail";
-    return e;
-  };
+  auto event = DeniedEvent;
   // Before the restart: two of the burst's hits stored (and an old one, outside every window).
   ingest::StoreSink plain(store_.get());
   std::vector<cloudtrail::Event> before = {event("d0", t0 - 600 * m), event("d1", t0),
@@ -719,20 +725,9 @@ TEST_F(DetectingSinkTest, ARestartedCorrelatorReadsTheOpenWindowsBack) {
 // stored): a burst split between what an earlier run stored and what this run streams is raised
 // once, with the key a hunt over all of it gives, whichever part was stored first.
 TEST_F(DetectingSinkTest, ARunOverHistoryCorrelatesWithWhatEarlierRunsStored) {
-  auto rs = Load(std::string(kDenied) +
-                 "---\ntitle: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
-                 "    rules: [denied]\n    group-by: [sourceIPAddress]\n    timespan: 5m\n"
-                 "    condition:\n        gte: 3\n");
+  auto rs = Load(std::string(kDenied) + kBurst);
   const int64_t m = 60'000, t0 = 1'800'000'000'000;
-  auto event = [](const std::string& id, int64_t t) {
-    cloudtrail::Event e;
-    e.raw = Ev(id, "", "ListUsers", "10.1.1.1");
-    e.time_ms = t;
-    e.event_id = id;
-    e.account = "1";
-    e.sourcetype = "aws:cloudtrail";
-    return e;
-  };
+  auto event = DeniedEvent;
   ingest::StoreSink plain(store_.get());
   // One run: its batches committed in turn; returns how many stored events it read back.
   auto run = [&](const std::string& index, std::vector<std::vector<cloudtrail::Event>> batches) {
