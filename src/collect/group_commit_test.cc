@@ -37,7 +37,9 @@ class GroupCommitterTest : public ::testing::Test {
     store_ = std::move(st).value();
   }
   void TearDown() override {
-    if (store_) EXPECT_TRUE(store_->Close().ok());
+    if (store_) {
+      EXPECT_TRUE(store_->Close().ok());
+    }
     std::filesystem::remove_all(dir_);
   }
   static std::unique_ptr<detect::RuleSet> Rules(const std::string& text) {

@@ -106,6 +106,21 @@ void SplitTerms(std::string_view value, std::string* lower_buf,
   }
 }
 
+void SplitPieces(std::string_view value, std::string* lower_buf,
+                 std::vector<std::string_view>* out) {
+  out->clear();
+  lower_buf->clear();
+  AppendLower(lower_buf, value);
+  std::string_view v(*lower_buf);
+  size_t i = 0, n = v.size();
+  while (i < n) {
+    while (i < n && (kMajor[static_cast<uint8_t>(v[i])] || kMinor[static_cast<uint8_t>(v[i])])) ++i;
+    size_t start = i;
+    while (i < n && !kMajor[static_cast<uint8_t>(v[i])] && !kMinor[static_cast<uint8_t>(v[i])]) ++i;
+    if (i > start) out->push_back(v.substr(start, std::min(i - start, kMaxTermBytes)));
+  }
+}
+
 void ForEachTerm(std::string_view value, const std::function<void(std::string_view)>& fn) {
   std::string buf;
   std::vector<std::string_view> terms;

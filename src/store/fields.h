@@ -109,6 +109,13 @@ void ForEachTerm(std::string_view value, const std::function<void(std::string_vi
 // Same, appending terms to `out` (cleared first) as views into `lower_buf`, which is overwritten.
 void SplitTerms(std::string_view value, std::string* lower_buf, std::vector<std::string_view>* out);
 
+// Every piece of `value` between breakers of either kind, lower-cased and cut at kMaxTermBytes,
+// in order, as views into `lower_buf` (overwritten); `out` is cleared first. Two pieces next to
+// each other here are next to each other in any value that holds the text as whole terms, which
+// is what the term filter's piece pairs record.
+void SplitPieces(std::string_view value, std::string* lower_buf,
+                 std::vector<std::string_view>* out);
+
 // One JSON leaf: its Splunk field name and its value text.
 struct Leaf {
   std::string_view field;

@@ -188,6 +188,10 @@ class Segment {
   // false only when the segment's term filter rules it out (then no value does); true without a
   // filter or for a field that is not a JSON column of the segment.
   Result<bool> ColumnMayHoldTerm(std::string_view column, std::string_view lower_term) const;
+  // Whether JSON column `column`'s values may hold the text `phrase`'s pieces (SplitPieces) as
+  // whole terms side by side: false only when the filter's pairs rule a neighbouring two out;
+  // true without pairs in the filter (segments written before them).
+  Result<bool> ColumnMayHoldPhrase(std::string_view column, std::string_view phrase) const;
   // Whether the segment keeps value hashes for `field` (reads only the column directory).
   Result<bool> HasValueHashes(std::string_view field) const;
 

@@ -388,39 +388,62 @@ Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const s
   return out;
 }
 
-Result<bool> ColumnMayHoldTerm(Impl& m, const std::string& path, size_t c,
-                               std::string_view lower_term) {
+namespace {
+
+// The term filter's bits, read once (null: the segment has none).
+Result<std::shared_ptr<const std::string>> TermFilterBits(Impl& m, const std::string& path) {
   RETURN_IF_ERROR(LoadColumnDir(m, path));
-  if (!m.term_filter) return true;
-  std::shared_ptr<const std::string> bits;
+  if (!m.term_filter) return std::shared_ptr<const std::string>();
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    bits = m.term_filter_bits;
+    if (m.term_filter_bits) return m.term_filter_bits;
   }
-  if (!bits) {
-    std::string raw;
-    RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->dict, &raw, "term filter parameters"));
-    Reader r(raw);
-    uint64_t nbits = 0, probes = 0;
-    if (!r.GetVarint(&nbits) || !r.GetVarint(&probes) || r.remaining() != 0 || nbits == 0 ||
-        nbits % 64 != 0 || probes == 0 || probes > 32 || m.term_filter->codes.rsize != nbits / 8) {
-      return Corruption("{}: term filter parameters malformed", path);
-    }
-    auto loaded = std::make_shared<std::string>();
-    RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->codes, loaded.get(), "term filter bits"));
-    if (loaded->size() != nbits / 8) return Corruption("{}: term filter has the wrong size", path);
-    std::lock_guard<std::mutex> lock(m.mu);
-    if (!m.term_filter_bits) {
-      m.term_filter_bits = std::move(loaded);
-      m.term_filter_nbits = nbits;
-      m.term_filter_probes = static_cast<uint32_t>(probes);
-    }
-    bits = m.term_filter_bits;
+  std::string raw;
+  RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->dict, &raw, "term filter parameters"));
+  Reader r(raw);
+  uint64_t nbits = 0, probes = 0, flags = 0;
+  if (!r.GetVarint(&nbits) || !r.GetVarint(&probes) ||
+      (r.remaining() != 0 && !r.GetVarint(&flags)) || r.remaining() != 0 || nbits == 0 ||
+      nbits % 64 != 0 || probes == 0 || probes > 32 || m.term_filter->codes.rsize != nbits / 8) {
+    return Corruption("{}: term filter parameters malformed", path);
   }
-  const uint64_t h = Hash64(lower_term.substr(0, kMaxTermBytes), Hash64(m.cols[c].name));
+  auto loaded = std::make_shared<std::string>();
+  RETURN_IF_ERROR(ReadFrame(*m.file, m.term_filter->codes, loaded.get(), "term filter bits"));
+  if (loaded->size() != nbits / 8) return Corruption("{}: term filter has the wrong size", path);
+  std::lock_guard<std::mutex> lock(m.mu);
+  if (!m.term_filter_bits) {
+    m.term_filter_bits = std::move(loaded);
+    m.term_filter_nbits = nbits;
+    m.term_filter_probes = static_cast<uint32_t>(probes);
+    m.term_filter_pairs = (flags & kColumnTermFilterPairs) != 0;
+  }
+  return m.term_filter_bits;
+}
+
+bool FilterHas(const Impl& m, const std::string& bits, uint64_t h) {
   for (uint32_t i = 0; i < m.term_filter_probes; ++i) {
     const uint64_t b = ColumnTermBit(h, i, m.term_filter_nbits);
-    if (!((static_cast<uint8_t>((*bits)[b / 8]) >> (b % 8)) & 1)) return false;
+    if (!((static_cast<uint8_t>(bits[b / 8]) >> (b % 8)) & 1)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<bool> ColumnMayHoldTerm(Impl& m, const std::string& path, size_t c,
+                               std::string_view lower_term) {
+  ASSIGN_OR_RETURN(auto bits, TermFilterBits(m, path));
+  if (!bits) return true;
+  return FilterHas(m, *bits, Hash64(lower_term.substr(0, kMaxTermBytes), Hash64(m.cols[c].name)));
+}
+
+Result<bool> ColumnMayHoldPieces(Impl& m, const std::string& path, size_t c,
+                                 const std::vector<std::string_view>& pieces) {
+  ASSIGN_OR_RETURN(auto bits, TermFilterBits(m, path));
+  if (!bits || !m.term_filter_pairs) return true;
+  const uint64_t seed = Hash64(m.cols[c].name);
+  for (size_t i = 1; i < pieces.size(); ++i) {
+    if (!FilterHas(m, *bits, ColumnPairHash(pieces[i - 1], pieces[i], seed))) return false;
   }
   return true;
 }
@@ -645,10 +668,17 @@ Status AddColumnTermMatches(Impl& m, const std::string& path,
   // The columns whose values may hold the term: the term filter rules out the others unread.
   std::vector<bool> may(m.cols.size(), true);
   if (!exact.empty()) {
+    // A phrase of several pieces must also have each two neighbouring pieces side by side.
+    std::string phrase_buf;
+    std::vector<std::string_view> pieces;
+    if (!phrase.empty()) SplitPieces(phrase, &phrase_buf, &pieces);
     bool any = false;
     for (size_t c = 0; c < m.cols.size(); ++c) {
       if (!m.cols[c].json) continue;
       ASSIGN_OR_RETURN(bool maybe, ColumnMayHoldTerm(m, path, c, exact));
+      if (maybe && pieces.size() > 1) {
+        ASSIGN_OR_RETURN(maybe, ColumnMayHoldPieces(m, path, c, pieces));
+      }
       may[c] = maybe;
       any |= maybe;
     }
@@ -769,6 +799,15 @@ Result<bool> Segment::ColumnMayHoldTerm(std::string_view column,
   ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, column));
   if (c < 0 || !impl_->cols[static_cast<size_t>(c)].json) return true;
   return internal::ColumnMayHoldTerm(*impl_, path_, static_cast<size_t>(c), lower_term);
+}
+
+Result<bool> Segment::ColumnMayHoldPhrase(std::string_view column, std::string_view phrase) const {
+  ASSIGN_OR_RETURN(int c, internal::ColumnSlotOf(*impl_, path_, column));
+  if (c < 0 || !impl_->cols[static_cast<size_t>(c)].json) return true;
+  std::string buf;
+  std::vector<std::string_view> pieces;
+  SplitPieces(phrase, &buf, &pieces);
+  return internal::ColumnMayHoldPieces(*impl_, path_, static_cast<size_t>(c), pieces);
 }
 
 Result<bool> Segment::HasValueHashes(std::string_view field) const {

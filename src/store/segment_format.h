@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "store/encoding.h"
+
 namespace cairn::store {
 
 inline constexpr std::string_view kSegmentMagic = "CAIRNSEG";     // first 8 bytes
@@ -81,6 +83,15 @@ inline constexpr uint32_t kColumnTermFilterProbes = 7;
 // it): double hashing of Hash64(term) seeded by the column's name.
 inline uint64_t ColumnTermBit(uint64_t h, uint32_t i, uint64_t bits) {
   return (h + i * ((h >> 32) | 1)) % bits;
+}
+// The filter's flags (a third varint of its parameters; none: 0). kColumnTermFilterPairs: it also
+// holds every pair of pieces next to each other in a value (SplitPieces), hashed by
+// ColumnPairHash, so a term of several pieces ("203.0.113.10") is looked for only in the columns
+// that hold its pieces side by side, not in every column holding its rarest piece somewhere.
+inline constexpr uint64_t kColumnTermFilterPairs = 1;
+inline uint64_t ColumnPairHash(std::string_view first, std::string_view second,
+                               uint64_t column_seed) {
+  return Hash64(second, Hash64(first, column_seed) ^ 0x9a1b5c3d7e2f4061ULL);
 }
 inline constexpr size_t kMaxColumns = 4096;
 inline constexpr size_t kMaxColumnNameBytes = 1024;

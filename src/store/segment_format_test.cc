@@ -284,6 +284,64 @@ TEST_F(ColumnSetTest, SegmentsWithoutATermFilterLetEveryTermThrough) {
   testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
 }
 
+// The filter's pairs of pieces: every two pieces side by side in a column value are let through
+// (no false negatives), pairs no value holds side by side are mostly ruled out although each
+// piece is in the column, lookups of phrases agree with brute force; a filter written without
+// pairs (the earlier form) lets every phrase through and answers the same.
+TEST_F(ColumnSetTest, TermFilterPairsRuleOutPiecesThatAreNeverSideBySide) {
+  for (bool pairs : {true, false}) {
+    SCOPED_TRACE(pairs ? "with pairs" : "without pairs");
+    SegmentWriterOptions opt;
+    opt.column_term_filter_pairs = pairs;
+    std::vector<cloudtrail::Event> events;
+    auto seg = Write(opt, &events);
+    ASSERT_TRUE(seg);
+    std::string lower;
+    std::vector<std::string_view> pieces;
+    std::set<std::string> octets, side_by_side;
+    size_t checked = 0;
+    for (const ColumnSpec& spec : DefaultColumns()) {
+      if (!spec.json) continue;
+      auto col = seg->GetColumn(spec.name);
+      ASSERT_TRUE(col.ok()) << col.status().ToString();
+      for (const std::string& v : (*col)->dict) {
+        auto whole = seg->ColumnMayHoldPhrase(spec.name, v);
+        ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+        EXPECT_TRUE(*whole) << spec.name << " " << v;
+        SplitPieces(v, &lower, &pieces);
+        for (size_t i = 1; i < pieces.size(); ++i) {
+          const std::string two = std::string(pieces[i - 1]) + "." + std::string(pieces[i]);
+          EXPECT_TRUE(*seg->ColumnMayHoldPhrase(spec.name, two)) << spec.name << " " << two;
+          ++checked;
+          if (spec.name == "sourceIPAddress") side_by_side.insert(two);
+        }
+        if (spec.name == "sourceIPAddress") octets.insert(pieces.begin(), pieces.end());
+      }
+    }
+    EXPECT_GT(checked, 100u);
+    // Two of the column's own octets that no address holds side by side.
+    size_t tried = 0, let_through = 0;
+    for (const std::string& a : octets) {
+      for (const std::string& b : octets) {
+        const std::string two = a + "." + b;
+        if (side_by_side.count(two)) continue;
+        ASSERT_TRUE(*seg->ColumnMayHoldTerm("sourceIPAddress", a));
+        ++tried;
+        let_through += *seg->ColumnMayHoldPhrase("sourceIPAddress", two) ? 1 : 0;
+      }
+    }
+    ASSERT_GT(tried, 50u);
+    if (pairs) {
+      EXPECT_LT(let_through, tried / 20) << "more than 5% false positives";
+    } else {
+      EXPECT_EQ(let_through, tried);
+    }
+    testing::Brute brute(events);
+    testing::ExpectLookupsMatchBruteForce(*seg, events, brute);
+    EXPECT_TRUE(seg->Verify().ok());
+  }
+}
+
 TEST_F(ColumnSetTest, ColumnsTheReaderDoesNotKnowAreRead) {
   std::vector<ColumnSpec> columns(DefaultColumns().begin(), DefaultColumns().end());
   columns.insert(columns.begin() + 3, ColumnSpec{"requestParameters.bucketName", true});

@@ -232,6 +232,7 @@ struct Segment::Impl {
   std::shared_ptr<const std::string> term_filter_bits;
   uint64_t term_filter_nbits = 0;
   uint32_t term_filter_probes = 0;
+  bool term_filter_pairs = false;  // it holds the pairs of pieces (kColumnTermFilterPairs)
   // Columns of the writer's list this segment lacks, built from its events on first use.
   std::map<std::string, internal::ColumnSlot, std::less<>> built_columns;
   bool key_index_loaded = false;
@@ -318,6 +319,10 @@ Result<std::vector<std::pair<std::string, Frame>>> ColumnFrames(Impl& m, const s
 // false only when the segment's term filter rules it out; true without a filter.
 Result<bool> ColumnMayHoldTerm(Impl& m, const std::string& path, size_t c,
                                std::string_view lower_term);
+// Whether column `c` may hold every two neighbouring `pieces` (SplitPieces of a phrase) side by
+// side; true without a filter of pairs (segments written before them).
+Result<bool> ColumnMayHoldPieces(Impl& m, const std::string& path, size_t c,
+                                 const std::vector<std::string_view>& pieces);
 // Value-hash column `h` (in m.hashed) decoded: one hash per ordinal, 0 = absent; checks that the
 // stored count of events holding the field agrees.
 Result<std::shared_ptr<const std::vector<uint64_t>>> LoadValueHashes(Impl& m,

@@ -660,7 +660,8 @@ struct SegmentWriter::Impl {
       for (uint64_t x : per_event) PutFixed64(&raw, x);
       RETURN_IF_ERROR(add_frame(raw));
     }
-    // The term filter: `varint bits, varint probes`, then the bits (bit b in byte b / 8).
+    // The term filter: `varint bits, varint probes, varint flags`, then the bits (bit b in byte
+    // b / 8): every (column, term) and (column, pair of pieces side by side).
     if (named && opt.column_term_filter) {
       std::vector<uint64_t> keys;
       std::string lower;
@@ -671,6 +672,11 @@ struct SegmentWriter::Impl {
         for (std::string_view v : columns[c].values) {
           SplitTerms(v, &lower, &pieces);
           for (std::string_view t : pieces) keys.push_back(Hash64(t, seed));
+          if (!opt.column_term_filter_pairs) continue;
+          SplitPieces(v, &lower, &pieces);
+          for (size_t i = 1; i < pieces.size(); ++i) {
+            keys.push_back(ColumnPairHash(pieces[i - 1], pieces[i], seed));
+          }
         }
       }
       std::sort(keys.begin(), keys.end());
@@ -691,6 +697,7 @@ struct SegmentWriter::Impl {
       raw.clear();
       PutVarint(&raw, bits);
       PutVarint(&raw, kColumnTermFilterProbes);
+      if (opt.column_term_filter_pairs) PutVarint(&raw, kColumnTermFilterPairs);
       RETURN_IF_ERROR(add_frame(raw));
       RETURN_IF_ERROR(add_frame(filter));
     }

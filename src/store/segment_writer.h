@@ -40,6 +40,9 @@ struct SegmentWriterOptions {
   // A Bloom filter of the terms of the JSON columns' values (format 4 and later), so that a
   // search term rules out the dictionaries that cannot hold it without reading them.
   bool column_term_filter = true;
+  // The filter also holds each two pieces side by side in a value (kColumnTermFilterPairs);
+  // false only to write the earlier form, in tests.
+  bool column_term_filter_pairs = true;
 };
 
 struct SegmentFileInfo {
