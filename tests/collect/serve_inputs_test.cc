@@ -5,8 +5,9 @@
 // the files left (nothing lost, nothing stored twice); changed, it restarts with its new
 // settings. The secret given with it appears in no
 // answer and no log line. Then, when chromium and playwright-core are there, the web UI's Inputs
-// page adds, disables and removes an input (tests/serve/ui_inputs_browser.mjs; screenshot
-// <build>/ui-screenshots/inputs.png).
+// page adds an input with static keys, replaces and clears them (the secrets shown nowhere),
+// disables and removes it (tests/serve/ui_inputs_browser.mjs; screenshots
+// <build>/ui-screenshots/inputs.png and inputs-keys.png).
 // A managed input also publishes its collector's metrics on the server's one Prometheus endpoint
 // (labelled input="NAME", gone once it is removed) and runs continuous digest verification as the
 // configured collector does: a digest whose log file was changed raises its alert.
@@ -29,6 +30,9 @@ namespace {
 
 constexpr const char* kPassword = "inputs-pass-1";
 constexpr const char* kSecret = "secret-value-never-shown-7";
+// The secret keys the browser test sets through the Inputs page's form.
+constexpr const char* kUiSecrets[] = {"ui-secret-first-never-shown-8",
+                                      "ui-secret-second-never-shown-9"};
 
 class ServeInputsTest : public FauxqsSuite {};
 
@@ -202,17 +206,21 @@ TEST_F(ServeInputsTest, InputsAddedAndRemovedThroughRestCollectAndStopLive) {
     auto run = RunCommand(
         "cd " + std::string(CAIRN_SOURCE_DIR) + " && env CAIRN_UI_URL=http://127.0.0.1:" + ui +
         " CAIRN_USER=admin CAIRN_PASSWORD=" + kPassword + " CAIRN_QUEUE=" + (*site)->queue_url() +
-        " CAIRN_SHOTS=" + shots + " node tests/serve/ui_inputs_browser.mjs 2>&1");
+        " CAIRN_SECRETS=" + kUiSecrets[0] + "," + kUiSecrets[1] + " CAIRN_SHOTS=" + shots +
+        " node tests/serve/ui_inputs_browser.mjs 2>&1");
     EXPECT_EQ(run.status, 0) << run.output;
     EXPECT_NE(run.output.find("all ok"), std::string::npos) << run.output;
     EXPECT_TRUE(std::filesystem::exists(shots + "/inputs.png"));
+    EXPECT_TRUE(std::filesystem::exists(shots + "/inputs-keys.png"));
   }
 
   ::kill(serve.pid(), SIGTERM);
   EXPECT_EQ(serve.Wait(), 0) << serve.err();
   EXPECT_NE(serve.err().find("serve: stopped"), std::string::npos) << serve.err();
-  EXPECT_EQ(serve.err().find(kSecret), std::string::npos);
-  EXPECT_EQ(ReadWholeFile(dir + "/serve.out").find(kSecret), std::string::npos);
+  for (const char* secret : {kSecret, kUiSecrets[0], kUiSecrets[1]}) {
+    EXPECT_EQ(serve.err().find(secret), std::string::npos) << secret;
+    EXPECT_EQ(ReadWholeFile(dir + "/serve.out").find(secret), std::string::npos) << secret;
+  }
   EXPECT_EQ(CountAndDistinct(data), "30,30");
   if (!HasFailure()) std::filesystem::remove_all(dir);
 }
