@@ -66,7 +66,9 @@ Status LoadCollectSetup(const Globals& g, const CollectFlags& flags, bool requir
   if (path.empty()) {
     if (required)
       return InvalidArgument("no configuration: give --config cairn.toml or --config inputs.conf");
-    return Status();
+    // No inputs configured (`cairn serve`, whose managed inputs start from these settings):
+    // collect.* from the global configuration and CAIRN_COLLECT_* still apply.
+    return collect::SettingsFromConfig(config, &options.config.settings);
   }
   auto loaded = collect::LoadCollectConfig(path, config);
   if (!loaded.ok()) return loaded.status();

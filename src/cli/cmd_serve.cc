@@ -20,6 +20,7 @@
 #include "collect/collector.h"
 #include "collect/conf.h"
 #include "collect/metrics.h"
+#include "common/clock.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/time_util.h"
@@ -511,15 +512,19 @@ int RunServe(Globals* g, const ServeFlags& f) {
     }
   }
 
-  // One Prometheus endpoint for the collector's metrics and the server's (serve.metrics, else
-  // collect.metrics).
+  // One Prometheus endpoint for the collectors' metrics and the server's (serve.metrics, else
+  // collect.metrics): the configured collector's unlabelled, each managed input's labelled
+  // input="NAME", under the same families.
   std::unique_ptr<collect::MetricsServer> metrics_server;
   if (!metrics_listen.empty()) {
     const serve::ServerStats* http_stats = &(*server)->stats();
     serve::JobManager* job_manager = jobs.get();
+    const collect::Metrics* configured = collector ? collector->metrics() : nullptr;
     auto ms = collect::MetricsServer::Start(
-        metrics_listen, collector ? collector->metrics() : nullptr,
-        [http_stats, job_manager] { return serve::RenderServeMetrics(http_stats, job_manager); });
+        metrics_listen, nullptr, [http_stats, job_manager, configured, &managed] {
+          return managed.RenderMetrics({{"", configured}}, Clock::System()->NowMicros() / 1000) +
+                 serve::RenderServeMetrics(http_stats, job_manager);
+        });
     if (!ms.ok()) {
       log::Error("serve: metrics: {}", ms.status().message());
     } else {

@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
+#include <string_view>
+#include <variant>
 
 #include "common/clock.h"
 
@@ -58,93 +61,124 @@ double Metrics::LatencyQuantileMs(double q) const {
   return s[i];
 }
 
-std::string Metrics::RenderPrometheus(int64_t now_ms) const {
-  std::string out;
+// Families in the order first seen, each with its samples: one exposition may hold several
+// collectors' samples of a family, which the text format wants under one HELP and TYPE.
+class Exposition {
+ public:
+  using Value = std::variant<uint64_t, double>;  // counts as integers
+  // The family `name` (made when new) and a sample of it: `suffix` after the name ("_bucket"),
+  // the labels (the input's first, when given) and the value.
+  void Add(const char* name, const char* type, const char* help, const std::string& input,
+           std::initializer_list<std::pair<const char*, std::string>> labels, Value value,
+           const char* suffix = "") {
+    Family* f = nullptr;
+    for (auto& fam : families_) {
+      if (fam.name == name) f = &fam;
+    }
+    if (f == nullptr) f = &families_.emplace_back(Family{name, type, help, {}});
+    std::string l;
+    if (!input.empty()) l = fmt::format("input=\"{}\"", LabelValue(input));
+    for (const auto& [k, v] : labels) {
+      if (!l.empty()) l += ',';
+      l += fmt::format("{}=\"{}\"", k, LabelValue(v));
+    }
+    f->samples +=
+        fmt::format("{}{}{}{} ", name, suffix, l.empty() ? "" : "{", l.empty() ? "" : l + "}");
+    std::visit([&](auto v) { f->samples += fmt::format("{}\n", v); }, value);
+  }
+  std::string Text() const {
+    std::string out;
+    for (const auto& f : families_) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+      out += f.samples;
+    }
+    return out;
+  }
+
+ private:
+  static std::string LabelValue(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+      if (c == '\\' || c == '"') {
+        out += '\\';
+        out += c;
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  }
+  struct Family {
+    std::string name, type, help, samples;
+  };
+  std::vector<Family> families_;
+};
+
+void Metrics::Render(int64_t now_ms, const std::string& input, Exposition* x) const {
   auto counter = [&](const char* name, const char* help, uint64_t v) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help, name, name, v);
+    x->Add(name, "counter", help, input, {}, v);
   };
   auto gauge = [&](const char* name, const char* help, double v) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name, v);
+    x->Add(name, "gauge", help, input, {}, v);
   };
-  out +=
-      "# HELP cairn_collect_messages_total SQS messages by outcome.\n# TYPE "
-      "cairn_collect_messages_total counter\n";
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"received\"}} {}\n",
-                     messages_received.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"deleted\"}} {}\n",
-                     messages_deleted.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"invalid\"}} {}\n",
-                     messages_invalid.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"test_event\"}} {}\n",
-                     messages_test.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"ignored\"}} {}\n",
-                     messages_ignored.load());
-  out += fmt::format("cairn_collect_messages_total{{outcome=\"retried\"}} {}\n",
-                     messages_retried.load());
+  auto by = [&](const char* name, const char* help, const char* label, const char* value,
+                uint64_t v) {
+    x->Add(name, "counter", help, input, {{label, value}}, v);
+  };
+  const char* kMessages = "SQS messages by outcome.";
+  by("cairn_collect_messages_total", kMessages, "outcome", "received", messages_received.load());
+  by("cairn_collect_messages_total", kMessages, "outcome", "deleted", messages_deleted.load());
+  by("cairn_collect_messages_total", kMessages, "outcome", "invalid", messages_invalid.load());
+  by("cairn_collect_messages_total", kMessages, "outcome", "test_event", messages_test.load());
+  by("cairn_collect_messages_total", kMessages, "outcome", "ignored", messages_ignored.load());
+  by("cairn_collect_messages_total", kMessages, "outcome", "retried", messages_retried.load());
   counter("cairn_collect_empty_polls_total", "ReceiveMessage calls that returned nothing.",
           polls_empty.load());
-  out +=
-      "# HELP cairn_collect_files_total S3 objects by outcome.\n# TYPE cairn_collect_files_total "
-      "counter\n";
-  out +=
-      fmt::format("cairn_collect_files_total{{outcome=\"ingested\"}} {}\n", files_ingested.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"skipped\"}} {}\n", files_skipped.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"failed\"}} {}\n", files_failed.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"quarantined\"}} {}\n",
-                     files_quarantined.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"digest\"}} {}\n", files_digest.load());
-  out +=
-      "# HELP cairn_integrity_alerts_total Integrity alerts raised (digest checks, trail "
-      "changes).\n";
-  out += "# TYPE cairn_integrity_alerts_total counter\n";
-  out += fmt::format("cairn_integrity_alerts_total{{source=\"digests\"}} {}\n",
-                     integrity_alerts.load());
-  out += fmt::format("cairn_integrity_alerts_total{{source=\"trail_change\"}} {}\n",
-                     trail_change_alerts.load());
-  out +=
-      "# HELP cairn_integrity_passes_total Checks of the saved digests against collected files.\n";
-  out += "# TYPE cairn_integrity_passes_total counter\n";
-  out += fmt::format("cairn_integrity_passes_total {}\n", integrity_passes.load());
-  out +=
-      "# HELP cairn_integrity_files_matched Log files whose collected hash matched their digest, "
-      "at the last pass.\n";
-  out += "# TYPE cairn_integrity_files_matched gauge\n";
-  out += fmt::format("cairn_integrity_files_matched {}\n", integrity_files_matched.load());
-  out += fmt::format("cairn_collect_files_total{{outcome=\"removed\"}} {}\n", files_removed.load());
-  out +=
-      "# HELP cairn_collect_events_total Events by outcome.\n# TYPE cairn_collect_events_total "
-      "counter\n";
-  out += fmt::format("cairn_collect_events_total{{outcome=\"read\"}} {}\n", events_read.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"stored\"}} {}\n", events_stored.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"duplicate\"}} {}\n",
-                     events_duplicate.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"excluded\"}} {}\n",
-                     events_excluded.load());
-  out += fmt::format("cairn_collect_events_total{{outcome=\"routed\"}} {}\n", events_routed.load());
+  const char* kFiles = "S3 objects by outcome.";
+  by("cairn_collect_files_total", kFiles, "outcome", "ingested", files_ingested.load());
+  by("cairn_collect_files_total", kFiles, "outcome", "skipped", files_skipped.load());
+  by("cairn_collect_files_total", kFiles, "outcome", "failed", files_failed.load());
+  by("cairn_collect_files_total", kFiles, "outcome", "quarantined", files_quarantined.load());
+  by("cairn_collect_files_total", kFiles, "outcome", "digest", files_digest.load());
+  by("cairn_collect_files_total", kFiles, "outcome", "removed", files_removed.load());
+  const char* kIntegrity = "Integrity alerts raised (digest checks, trail changes).";
+  by("cairn_integrity_alerts_total", kIntegrity, "source", "digests", integrity_alerts.load());
+  by("cairn_integrity_alerts_total", kIntegrity, "source", "trail_change",
+     trail_change_alerts.load());
+  counter("cairn_integrity_passes_total", "Checks of the saved digests against collected files.",
+          integrity_passes.load());
+  gauge("cairn_integrity_files_matched",
+        "Log files whose collected hash matched their digest, at the last pass.",
+        static_cast<double>(integrity_files_matched.load()));
+  const char* kEvents = "Events by outcome.";
+  by("cairn_collect_events_total", kEvents, "outcome", "read", events_read.load());
+  by("cairn_collect_events_total", kEvents, "outcome", "stored", events_stored.load());
+  by("cairn_collect_events_total", kEvents, "outcome", "duplicate", events_duplicate.load());
+  by("cairn_collect_events_total", kEvents, "outcome", "excluded", events_excluded.load());
+  by("cairn_collect_events_total", kEvents, "outcome", "routed", events_routed.load());
   counter("cairn_collect_bytes_total", "Bytes downloaded from S3.", bytes_downloaded.load());
   counter("cairn_collect_commits_total", "Store commits.", commits.load());
   counter("cairn_collect_alerts_stored_total", "New Sigma alerts of streaming detection.",
           alerts_stored.load());
   {
     std::lock_guard<std::mutex> lock(mu_);
-    out +=
-        "# HELP cairn_collect_errors_total Errors by kind.\n# TYPE cairn_collect_errors_total "
-        "counter\n";
-    for (const auto& [k, v] : errors_)
-      out += fmt::format("cairn_collect_errors_total{{kind=\"{}\"}} {}\n", k, v);
-    out +=
-        "# HELP cairn_collect_delivery_latency_seconds From SQS SentTimestamp to durable commit.\n"
-        "# TYPE cairn_collect_delivery_latency_seconds histogram\n";
+    for (const auto& [k, v] : errors_) {
+      x->Add("cairn_collect_errors_total", "counter", "Errors by kind.", input, {{"kind", k}}, v);
+    }
+    const char* kLatency = "cairn_collect_delivery_latency_seconds";
+    const char* kLatencyHelp = "From SQS SentTimestamp to durable commit.";
     uint64_t cum = 0;
     for (size_t i = 0; i < bounds_.size(); ++i) {
       cum += buckets_[i];
-      out += fmt::format("cairn_collect_delivery_latency_seconds_bucket{{le=\"{}\"}} {}\n",
-                         bounds_[i], cum);
+      x->Add(kLatency, "histogram", kLatencyHelp, input, {{"le", fmt::format("{}", bounds_[i])}},
+             cum, "_bucket");
     }
     cum += buckets_.back();
-    out += fmt::format("cairn_collect_delivery_latency_seconds_bucket{{le=\"+Inf\"}} {}\n", cum);
-    out += fmt::format("cairn_collect_delivery_latency_seconds_sum {}\n", latency_sum_s_);
-    out += fmt::format("cairn_collect_delivery_latency_seconds_count {}\n", latency_count_);
+    x->Add(kLatency, "histogram", kLatencyHelp, input, {{"le", "+Inf"}}, cum, "_bucket");
+    x->Add(kLatency, "histogram", kLatencyHelp, input, {}, latency_sum_s_, "_sum");
+    x->Add(kLatency, "histogram", kLatencyHelp, input, {}, latency_count_, "_count");
   }
   int64_t newest = newest_event_ms.load();
   gauge("cairn_collect_lag_seconds",
@@ -152,7 +186,18 @@ std::string Metrics::RenderPrometheus(int64_t now_ms) const {
         newest == 0 ? 0.0 : static_cast<double>(now_ms - newest) / 1000.0);
   gauge("cairn_collect_in_flight_messages", "Messages being worked on.",
         static_cast<double>(in_flight.load()));
-  return out;
+}
+
+std::string Metrics::RenderPrometheus(int64_t now_ms) const {
+  return RenderPrometheusSets({{"", this}}, now_ms);
+}
+
+std::string RenderPrometheusSets(const std::vector<MetricsSet>& sets, int64_t now_ms) {
+  Exposition x;
+  for (const auto& set : sets) {
+    if (set.metrics != nullptr) set.metrics->Render(now_ms, set.input, &x);
+  }
+  return x.Text();
 }
 
 std::string Metrics::StatusLine(int64_t now_ms) const {

@@ -19,6 +19,9 @@
 
 namespace cairn::collect {
 
+class Exposition;
+struct MetricsSet;
+
 class Metrics {
  public:
   Metrics();
@@ -64,6 +67,8 @@ class Metrics {
   std::string StatusLine(int64_t now_ms) const;
 
  private:
+  friend std::string RenderPrometheusSets(const std::vector<MetricsSet>& sets, int64_t now_ms);
+  void Render(int64_t now_ms, const std::string& input, Exposition* out) const;
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> errors_;
   std::vector<double> bounds_;     // seconds
@@ -73,6 +78,18 @@ class Metrics {
   std::vector<double> samples_;
   size_t sample_next_ = 0;
 };
+
+// One collector's metrics in an exposition of several: its samples carry the label
+// input="<input>" (none when empty).
+struct MetricsSet {
+  std::string input;
+  const Metrics* metrics = nullptr;  // null: left out
+};
+
+// Several collectors' metrics in one Prometheus text exposition: each family once (one HELP and
+// TYPE), with every set's samples under it, in the order given. `cairn serve` renders its
+// configured collector's (unlabelled) and each managed input's (labelled) this way.
+std::string RenderPrometheusSets(const std::vector<MetricsSet>& sets, int64_t now_ms);
 
 // A minimal HTTP/1.0 server on `listen` ("127.0.0.1:9464", port 0 = any) answering every GET
 // with the metrics. One thread; for scraping only.

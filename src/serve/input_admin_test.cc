@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/fs.h"
@@ -326,6 +328,58 @@ TEST_F(InputRoutes, TheUiApiIsForAdminsWithTheCsrfToken) {
   ASSERT_EQ(Ui("POST", "/api/inputs/web/delete", root, "", csrf).status, 200);
   EXPECT_EQ(admin_->List()->inputs.size(), 1u);
   EXPECT_EQ(changes_, 3);
+}
+
+// The UI's form sets or replaces an input's static keys (both together), keeps them when both
+// fields are left empty, and removes them with clear_keys; the secret is in the file only, never
+// in an answer.
+TEST_F(InputRoutes, TheUiFormSetsKeepsAndClearsStaticKeys) {
+  const std::string root = LogIn("root", "root-password");
+  const std::string csrf = Csrf(root);
+  const std::string secret = "ui-secret-never-shown-3";
+  Response made =
+      Ui("POST", "/api/inputs", root,
+         "name=keyed&sqs_queue_url=keyed-queue&key_id=AKIDFIRST&secret_key=" + secret, csrf);
+  ASSERT_EQ(made.status, 200) << made.body;
+  EXPECT_EQ(made.body.find(secret), std::string::npos);
+  Response listed = Ui("GET", "/api/inputs", root);
+  EXPECT_NE(listed.body.find("\"static_keys\":true"), std::string::npos) << listed.body;
+  EXPECT_EQ(listed.body.find(secret), std::string::npos) << listed.body;
+  EXPECT_EQ(listed.body.find("secret_key"), std::string::npos) << listed.body;
+  auto file_has = [&](const std::string& text) {
+    std::ifstream in(path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str().find(text) != std::string::npos;
+  };
+  EXPECT_TRUE(file_has("secret_key = " + secret));
+  // Empty key fields (as the form sends them with another change) keep the keys.
+  ASSERT_EQ(Ui("POST", "/api/inputs/keyed", root, "index=keyed&key_id=&secret_key=", csrf).status,
+            200);
+  EXPECT_TRUE(file_has("key_id = AKIDFIRST"));
+  EXPECT_TRUE(file_has("secret_key = " + secret));
+  // One of the two alone is refused, naming both; nothing changes.
+  Response half = Ui("POST", "/api/inputs/keyed", root, "key_id=AKIDSECOND", csrf);
+  EXPECT_EQ(half.status, 400);
+  EXPECT_NE(half.body.find("key_id and secret_key: give both"), std::string::npos) << half.body;
+  EXPECT_TRUE(file_has("key_id = AKIDFIRST"));
+  // Both replace them.
+  ASSERT_EQ(
+      Ui("POST", "/api/inputs/keyed", root, "key_id=AKIDSECOND&secret_key=second-secret", csrf)
+          .status,
+      200);
+  EXPECT_TRUE(file_has("key_id = AKIDSECOND"));
+  EXPECT_TRUE(file_has("secret_key = second-secret"));
+  EXPECT_FALSE(file_has(secret));
+  EXPECT_EQ(
+      Ui("POST", "/api/inputs/keyed", root, "clear_keys=1&key_id=A&secret_key=B", csrf).status,
+      400);
+  // clear_keys removes both: the input uses the default credentials chain.
+  ASSERT_EQ(Ui("POST", "/api/inputs/keyed", root, "clear_keys=1&key_id=&secret_key=", csrf).status,
+            200);
+  EXPECT_FALSE(file_has("key_id"));
+  EXPECT_FALSE(file_has("secret_key"));
+  EXPECT_NE(Ui("GET", "/api/inputs", root).body.find("\"static_keys\":false"), std::string::npos);
 }
 
 }  // namespace

@@ -63,8 +63,7 @@ void ManagedCollectors::StartOne(const std::string& name, const collect::InputCo
   collect::CollectorOptions o;
   o.data_dir = options_.base.data_dir;
   o.config.settings = options_.base.config.settings;
-  o.config.settings.integrity_interval_ms = 0;
-  o.config.settings.metrics_listen.clear();
+  o.config.settings.metrics_listen.clear();  // RenderMetrics serves them with the server's
   o.config.inputs = {config};
   o.stop = options_.base.stop;
   o.make_client = options_.base.make_client;
@@ -198,6 +197,14 @@ std::vector<collect::InputStatus> ManagedCollectors::InputStatuses() const {
   for (const auto& st : idle_) out.push_back(st);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
+}
+
+std::string ManagedCollectors::RenderMetrics(std::vector<collect::MetricsSet> sets,
+                                             int64_t now_ms) const {
+  // Under mu_: a collector leaves running_ (and is destroyed) only under it.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, r] : running_) sets.push_back({name, r->collector->metrics()});
+  return collect::RenderPrometheusSets(sets, now_ms);
 }
 
 }  // namespace cairn::serve

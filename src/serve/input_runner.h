@@ -36,8 +36,9 @@ struct ManagedCollectorsOptions {
   std::string path;                     // the managed inputs file
   std::vector<std::string> configured;  // names of the configured inputs (they win)
   // What every managed collector starts from: data_dir, settings (config.settings), global, store,
-  // rules, make_client, stop. config.inputs is ignored. Continuous verification and the metrics
-  // endpoint are left to the configured collector (not run per managed input).
+  // rules, make_client, stop. config.inputs is ignored. Each managed collector runs continuous
+  // digest verification as the configured one does ([collect] integrity_*); its metrics are
+  // served on the server's endpoint (RenderMetrics), not an endpoint of its own.
   collect::CollectorOptions base;
   int64_t poll_ms = 1000;
   int64_t retry_ms = 30'000;
@@ -55,6 +56,10 @@ class ManagedCollectors {
   // those a configured input shadows "shadowed"; those the collector would refuse "invalid" (the
   // reason in last_error). By name.
   std::vector<collect::InputStatus> InputStatuses() const;
+  // `sets` (the configured collector's metrics) followed by each managed input's collector's,
+  // labelled input="NAME", in one Prometheus exposition (collect::RenderPrometheusSets). An input
+  // is there from its start until it is removed, disabled or changed and has drained.
+  std::string RenderMetrics(std::vector<collect::MetricsSet> sets, int64_t now_ms) const;
 
  private:
   struct Running {

@@ -445,6 +445,136 @@ cairn::Status JobManager::StreamResults(
   return res.status();
 }
 
+namespace {
+
+// Events' columns: _time first, the others in name order, _raw last.
+std::vector<std::string> EventFields(std::set<std::string> seen) {
+  std::vector<std::string> out;
+  const bool has_time = seen.erase("_time") > 0, has_raw = seen.erase("_raw") > 0;
+  if (has_time) out.push_back("_time");
+  out.insert(out.end(), seen.begin(), seen.end());
+  if (has_raw) out.push_back("_raw");
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ResultReader>> JobManager::ReadResults(const std::string& sid,
+                                                              const std::string& user, bool admin) {
+  auto job = Find(sid, user, admin);
+  if (!job) return NotFound("Unknown sid.");
+  {
+    std::lock_guard<std::mutex> l(job->mu);
+    if (job->state != DispatchState::kDone || !job->results) {
+      return Unavailable("The search has not finished: its results are not complete yet.");
+    }
+  }
+  return std::make_unique<ResultReader>(std::move(job), std::max(1, options_.search_threads));
+}
+
+ResultReader::ResultReader(std::shared_ptr<Job> job, int threads)
+    : job_(std::move(job)), threads_(threads) {
+  std::lock_guard<std::mutex> l(job_->mu);
+  size_ = job_->result_count;
+  columns_known_ = job_->results->columns_known();
+  if (columns_known_) known_ = job_->results->columns();
+}
+
+ResultReader::~ResultReader() = default;
+
+const std::vector<std::string>& ResultReader::fields() {
+  if (have_fields_) return fields_;
+  have_fields_ = true;
+  FindFields();
+  for (size_t j = 0; j < fields_.size(); ++j) column_.emplace(fields_[j], j);
+  return fields_;
+}
+
+void ResultReader::FindFields() {
+  if (columns_known_) {
+    fields_ = known_;
+    return;
+  }
+  std::set<std::string> seen;
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
+  constexpr size_t kChunk = 4096;
+  for (size_t begin = 0; begin < size_; begin += kChunk) {
+    std::lock_guard<std::mutex> l(job_->mu);
+    const query::SearchResults& res = *job_->results;
+    const size_t end = std::min(size_, begin + kChunk);
+    size_t ready = begin;
+    for (size_t r = begin; r < end; ++r) {
+      if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
+      res.Cells(r, &names, &values);
+      seen.insert(names.begin(), names.end());
+    }
+  }
+  fields_ = EventFields(std::move(seen));
+}
+
+std::vector<std::vector<query::Values>> ResultReader::Next(size_t count) {
+  const std::vector<std::string>& cols = fields();
+  std::vector<std::vector<query::Values>> rows;
+  if (next_ >= size_) return rows;
+  const size_t end = std::min(size_, next_ + std::max<size_t>(count, 1));
+  rows.resize(end - next_);
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
+  std::lock_guard<std::mutex> l(job_->mu);
+  const query::SearchResults& res = *job_->results;
+  size_t ready = next_;
+  for (size_t r = next_; r < end; ++r) {
+    if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
+    res.Cells(r, &names, &values);
+    auto& row = rows[r - next_];
+    row.resize(cols.size());
+    for (size_t k = 0; k < names.size(); ++k) {
+      auto it = column_.find(names[k]);
+      if (it != column_.end()) row[it->second] = std::move(values[k]);
+    }
+  }
+  next_ = end;
+  return rows;
+}
+
+bool ResultReader::NextOwn(size_t count, std::vector<std::vector<std::string>>* names,
+                           std::vector<std::vector<query::Values>>* values) {
+  names->clear();
+  values->clear();
+  if (next_ >= size_) return false;
+  const size_t end = std::min(size_, next_ + std::max<size_t>(count, 1));
+  names->resize(end - next_);
+  values->resize(end - next_);
+  {
+    std::lock_guard<std::mutex> l(job_->mu);
+    const query::SearchResults& res = *job_->results;
+    size_t ready = next_;
+    for (size_t r = next_; r < end; ++r) {
+      if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
+      res.Cells(r, &(*names)[r - next_], &(*values)[r - next_]);
+    }
+  }
+  if (!columns_known_) {
+    for (const auto& n : *names) seen_.insert(n.begin(), n.end());
+  }
+  next_ = end;
+  return true;
+}
+
+std::vector<std::string> ResultReader::seen_fields() const {
+  return columns_known_ ? known_ : EventFields(seen_);
+}
+
+std::vector<Message> ResultReader::messages() const {
+  std::lock_guard<std::mutex> l(job_->mu);
+  std::vector<Message> out = job_->messages;
+  if (cairn::Status late = job_->results->status(); !late.ok()) {
+    out.push_back(Message{"ERROR", late.message()});
+  }
+  return out;
+}
+
 cairn::Status JobManager::Cancel(const std::string& sid, const std::string& user, bool admin) {
   auto job = Find(sid, user, admin);
   if (!job) return NotFound("Unknown sid.");

@@ -35,8 +35,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -115,6 +117,44 @@ struct JobStatus {
 
 class Job;
 
+// A done job's results read a chunk at a time, for a download of any size (the web UI's export):
+// each call takes the job's lock only while it extracts its rows, so the job answers its status
+// and pages meanwhile, and the reader holds the job (its expiry or removal does not cut the
+// download short). Made by JobManager::ReadResults. Not thread-safe (one download).
+class ResultReader {
+ public:
+  ResultReader(std::shared_ptr<Job> job, int threads);
+  ~ResultReader();
+  size_t size() const { return size_; }
+  // The columns of every row: the search's when a command fixed them; else (events) every field of
+  // any row, _time first and _raw last, found by reading every row once (the fields are kept, not
+  // the rows).
+  const std::vector<std::string>& fields();
+  // Up to `count` rows after those already read (none at the end), aligned with fields().
+  std::vector<std::vector<query::Values>> Next(size_t count);
+  // The same, each row with its own columns (the search's when known; else the row's fields,
+  // _time first and _raw last): no reading ahead for the fields. False at the end.
+  bool NextOwn(size_t count, std::vector<std::vector<std::string>>* names,
+               std::vector<std::vector<query::Values>>* values);
+  // The fields of the rows NextOwn returned so far (in fields()' order).
+  std::vector<std::string> seen_fields() const;
+  // The job's messages and, after the rows, the first error met reading them.
+  std::vector<Message> messages() const;
+
+ private:
+  void FindFields();
+  std::shared_ptr<Job> job_;
+  int threads_;
+  size_t size_ = 0;
+  size_t next_ = 0;
+  bool have_fields_ = false;
+  std::vector<std::string> fields_;
+  std::unordered_map<std::string, size_t> column_;  // field -> its place in fields_
+  std::vector<std::string> known_;                  // the search's columns, when it fixed them
+  bool columns_known_ = false;
+  std::set<std::string> seen_;  // NextOwn's rows' fields
+};
+
 class JobManager {
  public:
   explicit JobManager(JobManagerOptions options);
@@ -148,6 +188,10 @@ class JobManager {
       const std::string& sid,
       const std::function<bool(const std::vector<std::string>& fields,
                                const std::vector<query::Values>& values)>& row);
+  // A reader of a done job's results (ResultReader). NotFound as Status; Unavailable when
+  // the job has not finished (or failed).
+  Result<std::unique_ptr<ResultReader>> ReadResults(const std::string& sid, const std::string& user,
+                                                    bool admin);
   ::cairn::Status Cancel(const std::string& sid, const std::string& user,
                          bool admin);  // removes it
   ::cairn::Status Finalize(const std::string& sid, const std::string& user, bool admin);

@@ -7,6 +7,8 @@
 //   web UI (cookie session, CSRF token on every POST):
 //     GET /api/inputs, POST /api/inputs, POST /api/inputs/{name},
 //     POST /api/inputs/{name}/delete
+//     (the form's empty fields are left out; key_id and secret_key set or replace the static
+//     keys together; clear_keys=1 removes them)
 // Listings hold configured inputs (read-only) and managed ones, each with its collector's state
 // and lag; secret_key is never shown (static_keys says whether keys are set). After a change the
 // server's ManagedCollectors reconcile at once (ServeContext::inputs_changed).
@@ -274,13 +276,31 @@ void RegisterUiInputs(Router* router, ServeContext* ctx) {
         return Json(200, std::move(body));
       },
       Access::kAdmin);
-  // The UI's form sends every field; empty ones are left out (an update keeps what it has).
+  // The UI's form sends every field; empty ones are left out (an update keeps what it has). The
+  // static keys are set or replaced together (both given) and removed with clear_keys=1.
   auto form_settings = [](const Request& req) -> Result<std::map<std::string, std::string>> {
     Params p;
+    bool clear_keys = false;
     for (const auto& [k, v] : req.form.items()) {
-      if (!v.empty()) p.Add(k, v);
+      if (k == "clear_keys") {
+        clear_keys = v == "1";
+      } else if (!v.empty()) {
+        p.Add(k, v);
+      }
     }
-    return Settings(p);
+    ASSIGN_OR_RETURN(auto keys, Settings(p));
+    const bool id = keys.count("key_id") > 0, secret = keys.count("secret_key") > 0;
+    if (id != secret) {
+      return InvalidArgument(
+          "key_id and secret_key: give both to set or replace the static keys (leave both empty "
+          "to keep them)");
+    }
+    if (clear_keys) {
+      if (id) return InvalidArgument("clear_keys: given with new keys (choose one)");
+      keys["key_id"] = "";
+      keys["secret_key"] = "";
+    }
+    return keys;
   };
   post("/api/inputs", [ctx, answer, form_settings](Request& req) {
     auto keys = form_settings(req);

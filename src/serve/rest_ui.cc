@@ -50,6 +50,8 @@ constexpr const char* kSessionCookie = "cairn_session";
 constexpr const char* kLoginCookie = "cairn_login";
 constexpr size_t kSummaryRows = 10000;  // events the field sidebar looks at
 constexpr size_t kTopValues = 10;
+constexpr size_t kDownloadChunkRows = 1000;      // rows per piece of an export download, at most
+constexpr size_t kDownloadChunkCells = 100'000;  // CSV: rows x fields per piece, about
 
 const std::string& CsrfSecret() {
   static const std::string secret = RandomHex(32);
@@ -774,14 +776,53 @@ void RegisterUi(Router* router, ServeContext* ctx) {
     if (!page.ok()) return StatusError(page.status());
     return Json(200, SummaryJson(*page));
   });
+  // Every result of a done job as a download, streamed (chunked) a chunk of rows at a time: the
+  // answer is never whole in memory, whatever the job's size.
   router->Add("GET", "/api/jobs/{sid}/export", [ctx](Request& req) {
     const bool csv = req.Param("output_mode", "csv") == "csv";
-    auto page = ctx->jobs->Results(req.captures["sid"], req.user->name, IsAdmin(req), 0, 0);
-    if (!page.ok()) return StatusError(page.status());
+    const OutputMode mode = csv ? OutputMode::kCsv : OutputMode::kJson;
+    auto reader = ctx->jobs->ReadResults(req.captures["sid"], req.user->name, IsAdmin(req));
+    if (!reader.ok()) {
+      if (reader.status().code() == StatusCode::kUnavailable) {
+        return JsonError(409, reader.status().message());
+      }
+      return StatusError(reader.status());
+    }
     Response r;
-    r.body = FormatResults(*page, csv ? OutputMode::kCsv : OutputMode::kJson, &r.content_type);
+    r.content_type = csv ? "text/csv; charset=utf-8" : "application/json; charset=utf-8";
     r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"results.{}\"",
                                                               csv ? "csv" : "json"));
+    std::shared_ptr<ResultReader> rows = std::move(*reader);
+    const std::string sid = req.captures["sid"];
+    r.stream = [rows, mode, sid](const std::function<bool(std::string_view)>& write) {
+      if (mode == OutputMode::kCsv) {
+        // The header names every field, so an events search's rows are read twice (first for
+        // their fields).
+        if (!write(DownloadHead(rows->fields(), mode))) return;
+        // A row is aligned with every field: fewer rows a piece when there are many fields.
+        const size_t csv_rows =
+            std::clamp<size_t>(kDownloadChunkCells / std::max<size_t>(1, rows->fields().size()),
+                               100, kDownloadChunkRows);
+        for (;;) {
+          auto chunk = rows->Next(csv_rows);
+          if (chunk.empty()) break;
+          if (!write(DownloadCsvRows(rows->fields(), chunk))) return;
+        }
+      } else {
+        // JSON: each row with its own fields, and the list of fields at the end.
+        if (!write(DownloadHead({}, mode))) return;
+        std::vector<std::vector<std::string>> names;
+        std::vector<std::vector<query::Values>> values;
+        for (bool first = true; rows->NextOwn(kDownloadChunkRows, &names, &values); first = false) {
+          if (!write(DownloadJsonRows(names, values, first))) return;
+        }
+      }
+      const std::vector<Message> messages = rows->messages();
+      for (const auto& m : messages) {
+        if (m.type == "ERROR") log::Warn("serve: export of job {}: {}", sid, m.text);
+      }
+      write(DownloadTail(rows->seen_fields(), messages, mode));
+    };
     return Secure(std::move(r));
   });
   post("/api/jobs/{sid}/cancel", [ctx](Request& req) {

@@ -419,6 +419,46 @@ std::string FormatResults(const ResultPage& page, OutputMode mode, std::string* 
   }
 }
 
+std::string DownloadHead(const std::vector<std::string>& fields, OutputMode mode) {
+  if (mode == OutputMode::kJson) return "{\"preview\":false,\"init_offset\":0,\"results\":[";
+  return fields.empty() ? "" : CsvHead(fields);
+}
+
+std::string DownloadCsvRows(const std::vector<std::string>& fields,
+                            const std::vector<std::vector<query::Values>>& rows) {
+  std::string out;
+  if (fields.empty()) return out;
+  for (const auto& row : rows) out += CsvRow(fields, row);
+  return out;
+}
+
+std::string DownloadJsonRows(const std::vector<std::vector<std::string>>& names,
+                             const std::vector<std::vector<query::Values>>& values, bool first) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonObjectRow(&out, names[i], values[i]);
+  }
+  return out;
+}
+
+std::string DownloadTail(const std::vector<std::string>& fields,
+                         const std::vector<Message>& messages, OutputMode mode) {
+  if (mode != OutputMode::kJson) return "";
+  std::string out = "],\"fields\":[";
+  for (size_t j = 0; j < fields.size(); ++j) {
+    if (j) out += ',';
+    out += "{\"name\":";
+    AppendJsonString(&out, fields[j]);
+    out += '}';
+  }
+  out += "],";
+  AppendMessagesJson(&out, messages);
+  out += ",\"highlighted\":{}}";
+  return out;
+}
+
 std::string ExportHead(const std::vector<std::string>& fields, OutputMode mode) {
   switch (mode) {
     case OutputMode::kXml: return "<?xml version='1.0' encoding='UTF-8'?>\n<results preview='0'>\n";

@@ -89,6 +89,23 @@ std::string ExportTail(OutputMode mode);
 // xml <messages><msg type="..">..</msg></messages> inside <results>; "" for csv and raw.
 std::string ExportMessages(const std::vector<Message>& messages, OutputMode mode);
 
+// A done job's results as one download (the web UI's export) in pieces, so that none holds more
+// than the rows handed to it. csv (any mode but json): the header of `fields`, then one line per
+// row aligned with them: the same text as FormatResults. json: the same document as FormatResults
+// but for the order of its keys: the fields and the messages (those met while reading the rows
+// included) come after the results, so the rows are read once:
+// {"preview":false,"init_offset":0,"results":[...],"fields":[...],"messages":[...],
+// "highlighted":{}}.
+std::string DownloadHead(const std::vector<std::string>& fields, OutputMode mode);
+// csv: rows aligned with `fields`.
+std::string DownloadCsvRows(const std::vector<std::string>& fields,
+                            const std::vector<std::vector<query::Values>>& rows);
+// json: rows each with its own fields (names[i] names values[i]); `first`: no row before them.
+std::string DownloadJsonRows(const std::vector<std::vector<std::string>>& names,
+                             const std::vector<std::vector<query::Values>>& values, bool first);
+std::string DownloadTail(const std::vector<std::string>& fields,
+                         const std::vector<Message>& messages, OutputMode mode);
+
 std::string IsoTime(double epoch_seconds);  // "2024-01-02T03:04:05.678+00:00"
 
 }  // namespace cairn::serve

@@ -1,6 +1,7 @@
 // The web UI's routes (rest_ui.cc) through the router: the login form and its double-submit
 // token, the session cookie's attributes, pages and assets behind the session, security headers,
-// CSRF on POSTs, saved searches in savedsearches.conf form, logout.
+// CSRF on POSTs, saved searches in savedsearches.conf form, logout; the export of a done job's
+// results streamed a chunk at a time.
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -16,11 +17,14 @@
 #include "common/testing.h"
 #include "query/parser.h"
 #include "serve/auth.h"
+#include "serve/jobs.h"
 #include "serve/rest.h"
 #include "serve/rest_ui.h"
+#include "serve/splunk_format.h"
 #include "serve/test_request.h"
 #include "serve/ui_assets.h"
 #include "store/store.h"
+#include "store/test_util.h"
 
 namespace cairn::serve {
 namespace {
@@ -544,6 +548,179 @@ TEST_F(UiRoutes, StatusShowsCollectorsWithTheirLagAndErrorsOnlyToAdmins) {
       std::string::npos)
       << admin.body;
   log::KeepRecent(0);
+}
+
+// The export of a job's results (the UI's Export CSV / JSON) over a store of 200,000 events.
+class UiExport : public UiRoutes {
+ protected:
+  static constexpr size_t kEvents = 200'000;
+  virtual size_t Events() const { return kEvents; }
+  void SetUp() override {
+    UiRoutes::SetUp();
+    store::StoreOptions so;
+    so.data_dir = dir_ + "/data";
+    so.background_merge = false;
+    auto st = store::Store::Open(so);
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    store_ = std::move(*st);
+    for (size_t first = 0; first < Events(); first += 50'000) {
+      const size_t n = std::min<size_t>(50'000, Events() - first);
+      ASSERT_TRUE(store_
+                      ->Commit("main", store::testing::SyntheticBatch(first, n, 1'700'000'000'000,
+                                                                      86'400'000))
+                      .ok());
+    }
+    JobManagerOptions jo;
+    jo.store = store_.get();
+    jo.data_dir = so.data_dir;
+    jo.workers = 1;
+    jobs_ = std::make_unique<JobManager>(jo);
+    ctx_.jobs = jobs_.get();
+    ctx_.store = store_.get();
+  }
+  void TearDown() override {
+    jobs_.reset();
+    if (store_) (void)store_->Close();
+    UiRoutes::TearDown();
+  }
+  // A job run through the UI's API to its end; its sid.
+  std::string Run(const std::string& cookie, const std::string& search) {
+    Response made =
+        Call("POST", "/api/jobs", cookie, "search=" + search, {{"x-csrf-token", Csrf(cookie)}});
+    EXPECT_EQ(made.status, 201) << made.body;
+    const std::string sid = made.body.substr(8, made.body.size() - 10);
+    auto st = jobs_->Wait(sid, "alice", false);
+    EXPECT_TRUE(st.ok() && st->state == DispatchState::kDone);
+    return sid;
+  }
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<JobManager> jobs_;
+};
+
+TEST_F(UiExport, ExportStreamsEveryResultAChunkAtATime) {
+  const std::string cookie = LogIn();
+  const std::string sid = Run(cookie, "search%20index%3Dmain");
+
+  // CSV: a streamed answer (nothing in the body), each piece a chunk of rows; the header first
+  // and one line per event (newlines counted outside quoted cells).
+  Response csv = Call("GET", "/api/jobs/" + sid + "/export?output_mode=csv", cookie);
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  EXPECT_TRUE(csv.body.empty());
+  ASSERT_TRUE(csv.stream != nullptr);
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(HeaderOf(csv, "Content-Disposition"), "attachment; filename=\"results.csv\"");
+  size_t pieces = 0, largest = 0, total = 0, lines = 0;
+  bool quoted = false, polled = false;
+  std::string head;
+  csv.stream([&](std::string_view piece) {
+    if (pieces++ == 0) head = std::string(piece);
+    largest = std::max(largest, piece.size());
+    total += piece.size();
+    for (char c : piece) {
+      if (c == '"') quoted = !quoted;
+      if (c == '\n' && !quoted) ++lines;
+    }
+    if (pieces == 20) {
+      // The job answers while its export is under way (its lock is not held between pieces).
+      polled = jobs_->Status(sid, "alice", false).ok();
+    }
+    return true;
+  });
+  EXPECT_TRUE(polled);
+  EXPECT_EQ(lines, kEvents + 1);
+  EXPECT_EQ(head.rfind("_time,", 0), 0u) << head.substr(0, 200);
+  EXPECT_NE(head.find(",eventID,"), std::string::npos) << head;
+  EXPECT_TRUE(head.size() > 6 && head.back() == '\n' && head.size() == head.find('\n') + 1)
+      << "the first piece is the header";
+  EXPECT_GE(pieces, kEvents / 1000);
+  EXPECT_LT(largest, size_t{4} << 20) << "a piece holds a chunk of rows";
+  EXPECT_GT(total, 40 * largest) << "the answer (" << total << " bytes) is never whole";
+
+  // JSON: the same document as the results' JSON, in pieces; every event one result.
+  Response json = Call("GET", "/api/jobs/" + sid + "/export?output_mode=json", cookie);
+  ASSERT_EQ(json.status, 200) << json.body;
+  ASSERT_TRUE(json.stream != nullptr);
+  EXPECT_EQ(json.content_type, "application/json; charset=utf-8");
+  const std::string row_start = "{\"_time\":";
+  std::string carry, first, last;
+  size_t rows = 0;
+  pieces = largest = 0;
+  json.stream([&](std::string_view piece) {
+    if (pieces++ == 0) first = std::string(piece);
+    largest = std::max(largest, piece.size());
+    std::string text = carry + std::string(piece);
+    for (size_t at = text.find(row_start); at != std::string::npos;
+         at = text.find(row_start, at + 1)) {
+      if (at + row_start.size() > carry.size()) ++rows;  // not counted with the last piece
+    }
+    carry = text.substr(text.size() - std::min(text.size(), row_start.size() - 1));
+    last = std::string(piece);
+    return true;
+  });
+  EXPECT_EQ(rows, kEvents);
+  EXPECT_EQ(first, "{\"preview\":false,\"init_offset\":0,\"results\":[");
+  // The fields (every event's, _time first and _raw last) and the messages after the results.
+  EXPECT_EQ(last.rfind("],\"fields\":[{\"name\":\"_time\"},", 0), 0u) << last.substr(0, 200);
+  EXPECT_NE(last.find("{\"name\":\"eventID\"}"), std::string::npos) << last;
+  const std::string end = "{\"name\":\"_raw\"}],\"messages\":[],\"highlighted\":{}}";
+  EXPECT_EQ(last.substr(last.size() - std::min(last.size(), end.size())), end) << last;
+  EXPECT_LT(largest, size_t{4} << 20);
+
+  // A client that goes away ends the stream at once.
+  Response gone = Call("GET", "/api/jobs/" + sid + "/export?output_mode=json", cookie);
+  size_t calls = 0;
+  gone.stream([&](std::string_view) { return ++calls < 3; });
+  EXPECT_EQ(calls, 3u);
+  // An unknown job is not found.
+  EXPECT_EQ(Call("GET", "/api/jobs/nope/export", cookie).status, 404);
+}
+
+// A smaller export equals the whole-page formatting of the same results, row for row: csv
+// exactly, json with its fields and messages after the results.
+class UiExportSmall : public UiExport {
+ protected:
+  size_t Events() const override { return 5'000; }
+};
+
+TEST_F(UiExportSmall, StreamedExportEqualsTheResultsFormatted) {
+  const std::string cookie = LogIn();
+  for (const std::string search :
+       {"search%20index%3Dmain%20%7C%20head%203000",
+        "search%20index%3Dmain%20%7C%20stats%20count%20by%20eventName"}) {
+    const std::string sid = Run(cookie, search);
+    auto page = jobs_->Results(sid, "alice", false, 0, 0);
+    ASSERT_TRUE(page.ok());
+    for (const OutputMode mode : {OutputMode::kCsv, OutputMode::kJson}) {
+      std::string type;
+      std::string want = FormatResults(*page, mode, &type);
+      if (mode == OutputMode::kJson) {
+        // {..."init_offset":0,"messages":M,"fields":F,"results":R,"highlighted":{}} ->
+        // {..."init_offset":0,"results":R,"fields":F,"messages":M,"highlighted":{}}.
+        const size_t m = want.find(",\"messages\":[");
+        const size_t f = want.find(",\"fields\":[", m);
+        const size_t r = want.find(",\"results\":[", f);
+        const size_t h = want.rfind(",\"highlighted\":{}}");
+        ASSERT_TRUE(m != std::string::npos && f != std::string::npos && r != std::string::npos &&
+                    h != std::string::npos && m < f && f < r && r < h)
+            << want.substr(0, 300);
+        want = want.substr(0, m) + want.substr(r, h - r) + want.substr(f, r - f) +
+               want.substr(m, f - m) + want.substr(h);
+      }
+      Response r = Call(
+          "GET",
+          "/api/jobs/" + sid + "/export?output_mode=" + (mode == OutputMode::kCsv ? "csv" : "json"),
+          cookie);
+      ASSERT_TRUE(r.stream != nullptr);
+      std::string got;
+      r.stream([&](std::string_view piece) {
+        got.append(piece);
+        return true;
+      });
+      EXPECT_EQ(got.size(), want.size()) << search;
+      EXPECT_TRUE(got == want) << search << ": " << got.substr(0, 300) << "\n"
+                               << want.substr(0, 300);
+    }
+  }
 }
 
 }  // namespace

@@ -251,6 +251,13 @@ try {
   const csv = await (await page.request.get(url + csvHref)).text();
   const csvLines = csv.trim().split('\n');
   check(csvLines.length === 9 && /eventName/.test(csvLines[0]) && /count/.test(csvLines[0]), 'CSV export');
+  // ...and JSON: the same rows, its fields after them (the export streams).
+  const jsonHref = await page.getAttribute('#export-json', 'href');
+  const jsonResp = await page.request.get(url + jsonHref);
+  const exported = JSON.parse(await jsonResp.text());
+  check(exported.results.length === 8 && exported.fields.map((f) => f.name).join(',') === 'eventName,count' &&
+    exported.results.every((r, i) => r.eventName === stRows[i][0] && Number(r.count) === stRows[i][1]) &&
+    jsonResp.headers()['transfer-encoding'] === 'chunked', 'JSON export, chunked, equal to the statistics table');
 
   // A pie of the same results.
   await page.selectOption('#chart-type', 'pie');
