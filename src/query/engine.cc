@@ -253,14 +253,18 @@ size_t SearchResults::PrefetchEvents(size_t begin, int workers) const {
 
 ResultTable SearchResults::ToTable() const {
   ResultTable t;
+  // Without a fixed schema every row's fields are extracted to find the columns: the rows are
+  // kept so that the cells come from those fields, not from a second extraction of each column.
+  std::vector<Row> extracted;
   if (impl_->schema.known) {
     t.columns = impl_->schema.columns;
   } else {
     std::set<std::string> seen;
     std::vector<std::string> names;
+    extracted.reserve(size());
     for (size_t i = 0; i < size(); ++i) {
-      Row row = impl_->rows.Get(i);
-      for (auto& n : OwnColumns(row)) {
+      extracted.push_back(impl_->rows.Get(i));
+      for (auto& n : OwnColumns(extracted.back())) {
         if (seen.insert(n).second) names.push_back(n);
       }
     }
@@ -273,8 +277,9 @@ ResultTable SearchResults::ToTable() const {
     if (has_raw) t.columns.push_back("_raw");
   }
   for (size_t i = 0; i < size(); ++i) {
-    Row row = impl_->rows.Get(i);
+    Row row = extracted.empty() ? impl_->rows.Get(i) : std::move(extracted[i]);
     std::vector<Values> out;
+    out.reserve(t.columns.size());
     for (const auto& c : t.columns) {
       const Values* v = row.Get(c);
       out.push_back(v ? *v : Values{});
