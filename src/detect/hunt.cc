@@ -200,6 +200,7 @@ Result<std::vector<Alert>> WarmCorrelator(store::Store* store, const RuleSet& ru
     o.latest_ms = info.max_time + 1;
     o.threads = threads;
     o.alerts = false;  // the correlator raises what the hits complete
+    o.correlated_only = true;
     ASSIGN_OR_RETURN(HuntResult found, RetroHunt(store, rules, o));
     for (EventHit& h : found.hits) hits.push_back(std::move(h));
     newest = std::max(newest, info.max_time);
@@ -344,6 +345,10 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
   auto segments = snap.SegmentsInRange(options.earliest_ms, options.latest_ms);
   std::vector<std::vector<EventHit>> per_segment(segments.size());
   std::vector<uint64_t> scanned(segments.size(), 0);
+  std::vector<bool> correlated(rules.rules().size(), !options.correlated_only);
+  for (const Correlation& c : rules.loaded().correlations) {
+    for (int r : c.rules) correlated[static_cast<size_t>(r)] = true;
+  }
   // Work items: one segment each (a segment is at most a few hundred thousand events).
   RETURN_IF_ERROR(ParallelFor(
       segments.size(), std::max(1, options.threads), std::chrono::microseconds(0),
@@ -356,8 +361,17 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
           uint32_t n = std::min(kWindow, range.second - first);
           events.clear();
           RETURN_IF_ERROR(seg.ReadEvents(first, n, &events));
+          std::vector<EventHit>& hits = per_segment[i];
+          const size_t before = hits.size();
           for (const cloudtrail::Event& e : events) {
-            rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &per_segment[i]);
+            rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits);
+          }
+          if (options.correlated_only) {
+            hits.erase(
+                std::remove_if(
+                    hits.begin() + static_cast<std::ptrdiff_t>(before), hits.end(),
+                    [&](const EventHit& h) { return !correlated[static_cast<size_t>(h.rule)]; }),
+                hits.end());
           }
           scanned[i] += events.size();
         }

@@ -37,6 +37,9 @@ struct HuntOptions {
   int64_t latest_ms = INT64_MAX;    // exclusive
   int threads = 1;
   bool alerts = true;  // false: only the hits (HuntResult::alerts left empty)
+  // Only the hits of rules a correlation uses (what a StreamingCorrelator keeps): a warm-up's
+  // memory then follows those hits, not every match of every rule in the range.
+  bool correlated_only = false;
 };
 
 struct HuntResult {

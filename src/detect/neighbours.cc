@@ -80,6 +80,7 @@ Status StoredNeighbours::Before(std::string_view index, int64_t oldest_ms, int64
     o.earliest_ms = from;
     o.latest_ms = to;
     o.alerts = false;  // the correlator raises what the hits complete
+    o.correlated_only = true;
     ASSIGN_OR_RETURN(HuntResult found, RetroHunt(*ix.before, *rules_, o));
     events_read_ += found.events_scanned;
     correlator_->AddStored(found.hits);

@@ -721,6 +721,29 @@ TEST_F(DetectingSinkTest, ARestartedCorrelatorReadsTheOpenWindowsBack) {
   EXPECT_EQ(raised[0].key, hunted[0].key);
 }
 
+// A warm-up's hunt keeps only the hits of rules correlations use: its memory follows the
+// correlated hits, not every match of every rule over the range.
+TEST_F(DetectingSinkTest, AHuntForTheCorrelatorKeepsOnlyCorrelatedHits) {
+  auto rs = Load(std::string(kDenied) + kBurst +
+                 "---\ntitle: Users listed\nid: listed\nlevel: low\nlogsource:\n"
+                 "    product: aws\n    service: cloudtrail\ndetection:\n    sel:\n"
+                 "        eventName: ListUsers\n    condition: sel\n");
+  ingest::StoreSink plain(store_.get());
+  std::vector<cloudtrail::Event> events = {DeniedEvent("h1", 1'800'000'000'000),
+                                           DeniedEvent("h2", 1'800'000'060'000)};
+  ASSERT_TRUE(plain.Commit("aws-cloudtrail", &events).ok());
+  HuntOptions o;
+  o.alerts = false;
+  auto every = RetroHunt(store_.get(), *rs, o);
+  ASSERT_TRUE(every.ok()) << every.status().ToString();
+  EXPECT_EQ(every->hits.size(), 4u);  // each event: the denied rule and the listing rule
+  o.correlated_only = true;
+  auto correlated = RetroHunt(store_.get(), *rs, o);
+  ASSERT_TRUE(correlated.ok()) << correlated.status().ToString();
+  ASSERT_EQ(correlated->hits.size(), 2u);
+  for (const EventHit& h : correlated->hits) EXPECT_EQ(rs->rules()[h.rule].id, "denied");
+}
+
 // Runs over stored history (`cairn ingest` of one day, then of the next; or of a day before one
 // stored): a burst split between what an earlier run stored and what this run streams is raised
 // once, with the key a hunt over all of it gives, whichever part was stored first.

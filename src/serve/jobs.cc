@@ -490,25 +490,31 @@ const std::vector<std::string>& ResultReader::fields() {
   return fields_;
 }
 
+void ResultReader::ReadCells(size_t begin, size_t end, const CellsFn& fn) {
+  std::vector<std::string> names;
+  std::vector<query::Values> values;
+  std::lock_guard<std::mutex> l(job_->mu);
+  const query::SearchResults& res = *job_->results;
+  size_t ready = begin;
+  for (size_t r = begin; r < end; ++r) {
+    if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
+    res.Cells(r, &names, &values);
+    fn(r, names, values);
+  }
+}
+
 void ResultReader::FindFields() {
   if (columns_known_) {
     fields_ = known_;
     return;
   }
   std::set<std::string> seen;
-  std::vector<std::string> names;
-  std::vector<query::Values> values;
   constexpr size_t kChunk = 4096;
   for (size_t begin = 0; begin < size_; begin += kChunk) {
-    std::lock_guard<std::mutex> l(job_->mu);
-    const query::SearchResults& res = *job_->results;
-    const size_t end = std::min(size_, begin + kChunk);
-    size_t ready = begin;
-    for (size_t r = begin; r < end; ++r) {
-      if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
-      res.Cells(r, &names, &values);
-      seen.insert(names.begin(), names.end());
-    }
+    ReadCells(begin, std::min(size_, begin + kChunk),
+              [&](size_t, std::vector<std::string>& names, std::vector<query::Values>&) {
+                seen.insert(names.begin(), names.end());
+              });
   }
   fields_ = EventFields(std::move(seen));
 }
@@ -519,21 +525,15 @@ std::vector<std::vector<query::Values>> ResultReader::Next(size_t count) {
   if (next_ >= size_) return rows;
   const size_t end = std::min(size_, next_ + std::max<size_t>(count, 1));
   rows.resize(end - next_);
-  std::vector<std::string> names;
-  std::vector<query::Values> values;
-  std::lock_guard<std::mutex> l(job_->mu);
-  const query::SearchResults& res = *job_->results;
-  size_t ready = next_;
-  for (size_t r = next_; r < end; ++r) {
-    if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
-    res.Cells(r, &names, &values);
-    auto& row = rows[r - next_];
-    row.resize(cols.size());
-    for (size_t k = 0; k < names.size(); ++k) {
-      auto it = column_.find(names[k]);
-      if (it != column_.end()) row[it->second] = std::move(values[k]);
-    }
-  }
+  ReadCells(next_, end,
+            [&](size_t r, std::vector<std::string>& names, std::vector<query::Values>& values) {
+              auto& row = rows[r - next_];
+              row.resize(cols.size());
+              for (size_t k = 0; k < names.size(); ++k) {
+                auto it = column_.find(names[k]);
+                if (it != column_.end()) row[it->second] = std::move(values[k]);
+              }
+            });
   next_ = end;
   return rows;
 }
@@ -546,15 +546,10 @@ bool ResultReader::NextOwn(size_t count, std::vector<std::vector<std::string>>* 
   const size_t end = std::min(size_, next_ + std::max<size_t>(count, 1));
   names->resize(end - next_);
   values->resize(end - next_);
-  {
-    std::lock_guard<std::mutex> l(job_->mu);
-    const query::SearchResults& res = *job_->results;
-    size_t ready = next_;
-    for (size_t r = next_; r < end; ++r) {
-      if (r >= ready) ready = std::max(r + 1, res.PrefetchEvents(r, threads_));
-      res.Cells(r, &(*names)[r - next_], &(*values)[r - next_]);
-    }
-  }
+  ReadCells(next_, end, [&](size_t r, std::vector<std::string>& n, std::vector<query::Values>& v) {
+    (*names)[r - next_] = std::move(n);
+    (*values)[r - next_] = std::move(v);
+  });
   if (!columns_known_) {
     for (const auto& n : *names) seen_.insert(n.begin(), n.end());
   }

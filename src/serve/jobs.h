@@ -142,6 +142,11 @@ class ResultReader {
   std::vector<Message> messages() const;
 
  private:
+  using CellsFn = std::function<void(size_t row, std::vector<std::string>& names,
+                                     std::vector<query::Values>& values)>;
+  // Calls `fn` with the cells of rows [begin, end), under the job's lock, their events read
+  // ahead on every core.
+  void ReadCells(size_t begin, size_t end, const CellsFn& fn);
   void FindFields();
   std::shared_ptr<Job> job_;
   int threads_;
