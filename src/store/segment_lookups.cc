@@ -46,12 +46,13 @@ Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>&
                   std::string_view literal, const std::function<bool(const Leaf&)>& hits,
                   Bitmap* out) {
   ASSIGN_OR_RETURN(auto indexed, IndexedFields(m, path));
+  ASSIGN_OR_RETURN(auto lanes, internal::LoadLanes(m));
   LeafWalker walker;
   for (uint32_t b : which) {
-    const uint32_t first = m.blocks[b].first, count = m.blocks[b].count;
+    const uint32_t count = m.blocks[b].count;
     bool block_indexed = false;
     for (uint32_t i = 0; indexed && i < count && !block_indexed; ++i) {
-      block_indexed = indexed->codes[first + i] != 0;
+      block_indexed = indexed->codes[internal::OrdinalAt(m, lanes.get(), b, i)] != 0;
     }
     ASSIGN_OR_RETURN(auto block, internal::LoadBlock(m, b));
     std::vector<bool> parse;
@@ -60,7 +61,7 @@ Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>&
       if (parse.empty() && !block_indexed) continue;
     }
     for (uint32_t i = 0; i < count; ++i) {
-      const uint32_t o = first + i;
+      const uint32_t o = internal::OrdinalAt(m, lanes.get(), b, i);
       if (out->contains(o)) continue;
       bool hit = false;
       auto visit = [&](const Leaf& leaf) { hit = hit || hits(leaf); };
