@@ -109,19 +109,23 @@ Result<std::shared_ptr<const LaneMap>> BuildLaneMap(const Impl& m) {
   for (const BlockInfo& b : m.blocks) in_blocks[b.lane] += b.count;
   if (in_lane != in_blocks) return Corruption("{}: lanes disagree with the blocks", path);
   auto map = std::make_shared<LaneMap>();
-  map->base.assign(m.lane_count, 0);
-  for (uint32_t l = 1; l < m.lane_count; ++l) map->base[l] = map->base[l - 1] + in_lane[l - 1];
-  std::vector<uint32_t> next(m.lane_count, 0);
-  map->ordinals.resize(count);
+  map->count = count;
+  map->base.assign(m.lane_count + 1, 0);
+  for (uint32_t l = 0; l < m.lane_count; ++l) map->base[l + 1] = map->base[l] + in_lane[l];
+  std::vector<uint32_t> next(map->base.begin(), map->base.end() - 1);
+  // Filled below, every entry once (not zeroed first).
+  map->ordinals.reset(new uint32_t[count]);
+  map->at.reset(new uint32_t[count]);
   for (uint32_t o = 0; o < count; ++o) {
-    const uint8_t l = static_cast<uint8_t>(lanes[o]);
-    map->ordinals[map->base[l] + next[l]++] = o;
+    const uint32_t p = next[static_cast<uint8_t>(lanes[o])]++;
+    map->ordinals[p] = o;
+    map->at[o] = p;
   }
-  map->places.resize(count);
-  for (uint32_t b = 0; b < m.blocks.size(); ++b) {
-    const BlockInfo& info = m.blocks[b];
-    const uint32_t* ords = map->ordinals.data() + map->base[info.lane] + info.first;
-    for (uint32_t i = 0; i < info.count; ++i) map->places[ords[i]] = {b, i};
+  map->blocks.resize(m.lane_count);
+  for (uint32_t b = 0; b < m.blocks.size(); ++b) map->blocks[m.blocks[b].lane].push_back(b);
+  for (auto& bs : map->blocks) {
+    std::sort(bs.begin(), bs.end(),
+              [&](uint32_t x, uint32_t y) { return m.blocks[x].first < m.blocks[y].first; });
   }
   return std::shared_ptr<const LaneMap>(std::move(map));
 }
@@ -146,14 +150,24 @@ Result<std::shared_ptr<const LaneMap>> LoadLanes(const Impl& cm) {
 }
 
 uint32_t BlockOf(const Impl& m, const LaneMap* lanes, uint32_t ordinal) {
-  if (lanes) return lanes->places[ordinal].block;
+  if (lanes) {
+    const uint32_t p = lanes->at[ordinal];
+    const uint32_t lane = static_cast<uint32_t>(
+        std::upper_bound(lanes->base.begin(), lanes->base.end(), p) - lanes->base.begin() - 1);
+    const uint32_t rank = p - lanes->base[lane];
+    const auto& bs = lanes->blocks[lane];
+    auto it = std::upper_bound(bs.begin(), bs.end(), rank,
+                               [&](uint32_t r, uint32_t b) { return r < m.blocks[b].first; });
+    return *(it - 1);
+  }
   auto it = std::upper_bound(m.blocks.begin(), m.blocks.end(), ordinal,
                              [](uint32_t o, const BlockInfo& b) { return o < b.first; });
   return static_cast<uint32_t>(it - m.blocks.begin()) - 1;
 }
 
 uint32_t PlaceInBlock(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t ordinal) {
-  return lanes ? lanes->places[ordinal].index : ordinal - m.blocks[b].first;
+  const BlockInfo& info = m.blocks[b];
+  return lanes ? lanes->at[ordinal] - lanes->base[info.lane] - info.first : ordinal - info.first;
 }
 
 uint32_t OrdinalAt(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t i) {
@@ -174,13 +188,13 @@ Status ScanRaw(const Impl& m, const std::function<void(uint32_t, std::string_vie
   std::vector<DecodedBlock> open(m.lane_count);
   std::vector<uint32_t> open_id(m.lane_count, UINT32_MAX);
   for (uint32_t o = 0; o < m.event_count; ++o) {
-    const auto [b, i] = lanes->places[o];
+    const uint32_t b = BlockOf(m, lanes.get(), o);
     const uint32_t lane = m.blocks[b].lane;
     if (open_id[lane] != b) {
       RETURN_IF_ERROR(ReadBlock(m, b, &open[lane]));
       open_id[lane] = b;
     }
-    fn(o, open[lane].Get(i));
+    fn(o, open[lane].Get(PlaceInBlock(m, lanes.get(), b, o)));
   }
   return Status::Ok();
 }
@@ -356,13 +370,13 @@ Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
     std::vector<std::shared_ptr<const DecodedBlock>> open(m.lane_count);
     std::vector<uint32_t> open_id(m.lane_count, UINT32_MAX);
     for (uint32_t o : ords) {
-      const auto [b, i] = lanes->places[o];
+      const uint32_t b = internal::BlockOf(m, lanes.get(), o);
       const uint32_t lane = blocks[b].lane;
       if (open_id[lane] != b) {
         ASSIGN_OR_RETURN(open[lane], internal::LoadBlock(m, b));
         open_id[lane] = b;
       }
-      if (!fn(o, open[lane]->Get(i))) break;
+      if (!fn(o, open[lane]->Get(internal::PlaceInBlock(m, lanes.get(), b, o)))) break;
     }
     return Status::Ok();
   }

@@ -291,16 +291,19 @@ Status ReadBlock(const Impl& m, uint32_t b, DecodedBlock* out);
 // Block `b` through the segment's cache.
 Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& m, uint32_t b);
 // Where the events of a segment in lanes lie (section 10): built from the lanes section on first
-// use and kept in a process-wide cache within a byte budget (12 bytes per event), so memory does
+// use and kept in a process-wide cache within a byte budget (8 bytes per event), so memory does
 // not grow with the number of segments read.
 struct LaneMap {
-  std::vector<uint32_t> ordinals;  // the ordinals of lane 0 in rank order, then lane 1, ...
-  std::vector<uint32_t> base;      // per lane, where its ordinals start in `ordinals`
-  struct Place {
-    uint32_t block, index;
-  };
-  std::vector<Place> places;  // per ordinal: its block and its place in the block
-  size_t bytes() const { return ordinals.size() * 4 + places.size() * 8 + base.size() * 4; }
+  uint32_t count = 0;
+  // The ordinals of lane 0 in rank order, then lane 1's, ...: a lane's block of first rank r holds
+  // ordinals[base[lane] + r ...].
+  std::unique_ptr<uint32_t[]> ordinals;
+  // Per ordinal, its place in `ordinals`.
+  std::unique_ptr<uint32_t[]> at;
+  std::vector<uint32_t> base;  // per lane, then the event count
+  // Per lane, its blocks in rank order.
+  std::vector<std::vector<uint32_t>> blocks;
+  size_t bytes() const { return size_t{count} * 8 + base.size() * 4 + blocks.size() * 64; }
 };
 // The segment's lane map; null when it has one lane (blocks are runs of ordinals). Every function
 // below takes it (or null).
