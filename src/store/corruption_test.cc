@@ -223,6 +223,7 @@ TEST_F(SegmentCorruptionTest, FlippedBytesNeverGiveWrongAnswers) {
            {SectionId::kBlooms, "Bloom filters"},
            {SectionId::kTime, "time"},
            {SectionId::kIds, "ids"},
+           {SectionId::kLanes, "lanes"},
            {SectionId::kKeys, "key blocks"},
            {SectionId::kKeyIndex, "key index"},
            {SectionId::kFieldCatalog, "field catalog"}}) {

@@ -83,17 +83,128 @@ Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& cm, uint32_t b
   return block;
 }
 
-uint32_t BlockOf(const Impl& m, uint32_t ordinal) {
+SharedCache<LaneMap>& LaneMapCache() {
+  static auto* cache = new SharedCache<LaneMap>(64 << 20);
+  return *cache;
+}
+
+namespace {
+
+Result<std::shared_ptr<const LaneMap>> BuildLaneMap(const Impl& m) {
+  const std::string& path = m.file->path();
+  const uint32_t count = m.event_count;
+  std::string lanes;
+  RETURN_IF_ERROR(ReadSection(*m.file, m.section(SectionId::kLanes), &lanes, "lanes", count));
+  if (lanes.size() != count) {
+    return Corruption("{}: lanes section holds {} events, the segment {}", path, lanes.size(),
+                      count);
+  }
+  // Each lane's events must be what its blocks hold (checked at open to follow each other).
+  std::vector<uint32_t> in_lane(m.lane_count, 0), in_blocks(m.lane_count, 0);
+  for (char c : lanes) {
+    const uint8_t l = static_cast<uint8_t>(c);
+    if (l >= m.lane_count) return Corruption("{}: an event of lane {} has no block", path, l);
+    ++in_lane[l];
+  }
+  for (const BlockInfo& b : m.blocks) in_blocks[b.lane] += b.count;
+  if (in_lane != in_blocks) return Corruption("{}: lanes disagree with the blocks", path);
+  auto map = std::make_shared<LaneMap>();
+  map->count = count;
+  map->base.assign(m.lane_count + 1, 0);
+  for (uint32_t l = 0; l < m.lane_count; ++l) map->base[l + 1] = map->base[l] + in_lane[l];
+  std::vector<uint32_t> next(map->base.begin(), map->base.end() - 1);
+  // Filled below, every entry once (not zeroed first).
+  map->ordinals.reset(new uint32_t[count]);
+  map->at.reset(new uint32_t[count]);
+  for (uint32_t o = 0; o < count; ++o) {
+    const uint32_t p = next[static_cast<uint8_t>(lanes[o])]++;
+    map->ordinals[p] = o;
+    map->at[o] = p;
+  }
+  map->blocks.resize(m.lane_count);
+  for (uint32_t b = 0; b < m.blocks.size(); ++b) map->blocks[m.blocks[b].lane].push_back(b);
+  for (auto& bs : map->blocks) {
+    std::sort(bs.begin(), bs.end(),
+              [&](uint32_t x, uint32_t y) { return m.blocks[x].first < m.blocks[y].first; });
+  }
+  return std::shared_ptr<const LaneMap>(std::move(map));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const LaneMap>> LoadLanes(const Impl& cm) {
+  if (!cm.laned) return std::shared_ptr<const LaneMap>();
+  // Each thread keeps the map of the segment it read last: a scan asks for it once per event, and
+  // the segment's lock would be taken that often otherwise. (Cache ids are never reused.)
+  thread_local uint64_t last_id = 0;
+  thread_local std::shared_ptr<const LaneMap> last;
+  if (last_id == cm.cache_id && last) return last;
+  auto& m = const_cast<Impl&>(cm);
+  std::shared_ptr<const LaneMap> map;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    map = m.recent_lanes.lock();
+  }
+  if (!map) {
+    map = LaneMapCache().Get(m.cache_id, 0);
+    if (!map) {
+      ASSIGN_OR_RETURN(map, BuildLaneMap(m));
+      LaneMapCache().Put(m.cache_id, 0, map, map->bytes());
+    }
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.recent_lanes = map;
+  }
+  last_id = m.cache_id;
+  last = map;
+  return map;
+}
+
+uint32_t BlockOf(const Impl& m, const LaneMap* lanes, uint32_t ordinal) {
+  if (lanes) {
+    const uint32_t p = lanes->at[ordinal];
+    const uint32_t lane = static_cast<uint32_t>(
+        std::upper_bound(lanes->base.begin(), lanes->base.end(), p) - lanes->base.begin() - 1);
+    const uint32_t rank = p - lanes->base[lane];
+    const auto& bs = lanes->blocks[lane];
+    auto it = std::upper_bound(bs.begin(), bs.end(), rank,
+                               [&](uint32_t r, uint32_t b) { return r < m.blocks[b].first; });
+    return *(it - 1);
+  }
   auto it = std::upper_bound(m.blocks.begin(), m.blocks.end(), ordinal,
                              [](uint32_t o, const BlockInfo& b) { return o < b.first; });
   return static_cast<uint32_t>(it - m.blocks.begin()) - 1;
 }
 
+uint32_t PlaceInBlock(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t ordinal) {
+  const BlockInfo& info = m.blocks[b];
+  return lanes ? lanes->at[ordinal] - lanes->base[info.lane] - info.first : ordinal - info.first;
+}
+
+uint32_t OrdinalAt(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t i) {
+  const BlockInfo& info = m.blocks[b];
+  return lanes ? lanes->ordinals[lanes->base[info.lane] + info.first + i] : info.first + i;
+}
+
 Status ScanRaw(const Impl& m, const std::function<void(uint32_t, std::string_view)>& fn) {
-  for (uint32_t b = 0; b < m.blocks.size(); ++b) {
-    DecodedBlock block;
-    RETURN_IF_ERROR(ReadBlock(m, b, &block));
-    for (uint32_t i = 0; i < m.blocks[b].count; ++i) fn(m.blocks[b].first + i, block.Get(i));
+  if (!m.laned) {
+    for (uint32_t b = 0; b < m.blocks.size(); ++b) {
+      DecodedBlock block;
+      RETURN_IF_ERROR(ReadBlock(m, b, &block));
+      for (uint32_t i = 0; i < m.blocks[b].count; ++i) fn(m.blocks[b].first + i, block.Get(i));
+    }
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(auto lanes, LoadLanes(m));
+  std::vector<DecodedBlock> open(m.lane_count);
+  std::vector<uint32_t> open_id(m.lane_count, UINT32_MAX);
+  for (uint32_t o = 0; o < m.event_count; ++o) {
+    const uint32_t b = BlockOf(m, lanes.get(), o);
+    const uint32_t lane = m.blocks[b].lane;
+    if (open_id[lane] != b) {
+      RETURN_IF_ERROR(ReadBlock(m, b, &open[lane]));
+      open_id[lane] = b;
+    }
+    fn(o, open[lane].Get(PlaceInBlock(m, lanes.get(), b, o)));
   }
   return Status::Ok();
 }
@@ -226,21 +337,28 @@ Result<std::string> Segment::Raw(uint32_t ordinal) const {
   if (ordinal >= desc_.event_count) {
     return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
   }
-  const uint32_t b = internal::BlockOf(*impl_, ordinal);
+  ASSIGN_OR_RETURN(auto lanes, internal::LoadLanes(*impl_));
+  const uint32_t b = internal::BlockOf(*impl_, lanes.get(), ordinal);
   ASSIGN_OR_RETURN(auto block, internal::LoadBlock(*impl_, b));
-  return std::string(block->Get(ordinal - impl_->blocks[b].first));
+  return std::string(block->Get(internal::PlaceInBlock(*impl_, lanes.get(), b, ordinal)));
 }
 
-uint32_t Segment::BlockOf(uint32_t ordinal) const { return internal::BlockOf(*impl_, ordinal); }
+uint32_t Segment::BlockOf(uint32_t ordinal) const {
+  // A failure to read the lanes is reported by the read of the event itself.
+  auto lanes = internal::LoadLanes(*impl_);
+  if (!lanes.ok()) return 0;
+  return internal::BlockOf(*impl_, lanes->get(), ordinal);
+}
 
 Result<std::string_view> Segment::RawView(uint32_t ordinal,
                                           std::shared_ptr<const void>* owner) const {
   if (ordinal >= desc_.event_count) {
     return InvalidArgument("{}: ordinal {} out of range", path_, ordinal);
   }
-  const uint32_t b = internal::BlockOf(*impl_, ordinal);
+  ASSIGN_OR_RETURN(auto lanes, internal::LoadLanes(*impl_));
+  const uint32_t b = internal::BlockOf(*impl_, lanes.get(), ordinal);
   ASSIGN_OR_RETURN(auto block, internal::LoadBlock(*impl_, b));
-  std::string_view view = block->Get(ordinal - impl_->blocks[b].first);
+  std::string_view view = block->Get(internal::PlaceInBlock(*impl_, lanes.get(), b, ordinal));
   *owner = std::move(block);
   return view;
 }
@@ -254,13 +372,30 @@ Status Segment::ForEach(const Bitmap& ordinals, bool reverse,
   std::vector<uint32_t> ords(ordinals.cardinality());
   ordinals.toUint32Array(ords.data());
   if (reverse) std::reverse(ords.begin(), ords.end());
-  const auto& blocks = impl_->blocks;
+  const Impl& m = *impl_;
+  const auto& blocks = m.blocks;
+  if (m.laned) {
+    // One open block per lane: a lane's events follow each other in its blocks.
+    ASSIGN_OR_RETURN(auto lanes, internal::LoadLanes(m));
+    std::vector<std::shared_ptr<const DecodedBlock>> open(m.lane_count);
+    std::vector<uint32_t> open_id(m.lane_count, UINT32_MAX);
+    for (uint32_t o : ords) {
+      const uint32_t b = internal::BlockOf(m, lanes.get(), o);
+      const uint32_t lane = blocks[b].lane;
+      if (open_id[lane] != b) {
+        ASSIGN_OR_RETURN(open[lane], internal::LoadBlock(m, b));
+        open_id[lane] = b;
+      }
+      if (!fn(o, open[lane]->Get(internal::PlaceInBlock(m, lanes.get(), b, o)))) break;
+    }
+    return Status::Ok();
+  }
   std::shared_ptr<const DecodedBlock> block;
   uint32_t cur = UINT32_MAX;
   for (uint32_t o : ords) {
     if (cur == UINT32_MAX || o < blocks[cur].first || o >= blocks[cur].first + blocks[cur].count) {
-      cur = internal::BlockOf(*impl_, o);
-      ASSIGN_OR_RETURN(block, internal::LoadBlock(*impl_, cur));
+      cur = internal::BlockOf(m, nullptr, o);
+      ASSIGN_OR_RETURN(block, internal::LoadBlock(m, cur));
     }
     if (!fn(o, block->Get(o - blocks[cur].first))) break;
   }
@@ -350,19 +485,15 @@ Result<cloudtrail::Event> Segment::ReadEvent(uint32_t ordinal) const {
 Status Segment::ForEachEvent(const std::function<Status(uint32_t, cloudtrail::Event&&)>& fn) const {
   ASSIGN_OR_RETURN(Metadata md, LoadMetadata(*this));
   ASSIGN_OR_RETURN(md.ids, internal::LoadIds(*impl_, path_));
-  const auto& blocks = impl_->blocks;
-  for (uint32_t b = 0; b < blocks.size(); ++b) {
-    DecodedBlock block;
-    RETURN_IF_ERROR(internal::ReadBlock(*impl_, b, &block));
-    for (uint32_t i = 0; i < blocks[b].count; ++i) {
-      const uint32_t o = blocks[b].first + i;
-      cloudtrail::Event e;
-      e.raw = std::string(block.Get(i));
-      md.Fill(o, &e);
-      RETURN_IF_ERROR(fn(o, std::move(e)));
-    }
-  }
-  return Status::Ok();
+  Status result;
+  RETURN_IF_ERROR(internal::ScanRaw(*impl_, [&](uint32_t o, std::string_view raw) {
+    if (!result.ok()) return;
+    cloudtrail::Event e;
+    e.raw = std::string(raw);
+    md.Fill(o, &e);
+    result = fn(o, std::move(e));
+  }));
+  return result;
 }
 
 Status Segment::ReadEvents(uint32_t first, uint32_t n, std::vector<cloudtrail::Event>* out) const {

@@ -16,8 +16,11 @@ inline constexpr std::string_view kSegmentEndMagic = "CAIRNEND";  // last 8 byte
 // column's dictionary and maps Bloom probes to rows by multiplication (BloomRow); version 2
 // segments are still read (the counts are then taken from the codes). Version 4 names the columns
 // in the column directory and checksums it (readers map columns by name), and checksums the Bloom
-// section's header; versions 2 and 3 are still read.
-inline constexpr uint32_t kSegmentVersion = 4;
+// section's header; versions 2 and 3 are still read. Version 5 may lay the raw events out in
+// lanes (section 10): each block holds events of one lane, the events of a lane in time order, so
+// a search for one event name decompresses only the blocks of its lane; versions 2 to 4 are
+// still read (one lane).
+inline constexpr uint32_t kSegmentVersion = 5;
 inline constexpr uint32_t kOldestSegmentVersion = 2;
 inline constexpr size_t kSegmentHeaderSize = 16;   // magic, u32 version, u32 flags
 inline constexpr size_t kSegmentTrailerSize = 16;  // u32 footer length, u32 footer crc, magic
@@ -106,7 +109,12 @@ enum class SectionId : uint32_t {
   kKeys = 7,          // sorted key blocks (field values and terms with postings)
   kKeyIndex = 8,      // zstd: first key and location of each key block
   kFieldCatalog = 9,  // zstd: per-field statistics of the keys table
+  kLanes = 10,        // zstd: the lane of each event, one byte per event (version 5)
 };
+
+// Lanes of raw events (version 5): at most this many; a block index entry's lane is in the u32
+// that formats before 2 used for the block's Bloom filter words.
+inline constexpr uint32_t kMaxLanes = 64;
 
 // Key prefixes in the keys table.
 inline constexpr char kFieldKeyPrefix = 'F';  // 'F' field '\0' lower(value)

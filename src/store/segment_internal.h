@@ -46,7 +46,8 @@ struct SectionInfo {
 
 struct BlockInfo {
   uint64_t offset = 0;
-  uint32_t csize = 0, rsize = 0, first = 0, count = 0;
+  // first: the rank in its lane of the block's first event (with one lane, its ordinal).
+  uint32_t csize = 0, rsize = 0, first = 0, count = 0, lane = 0;
   int64_t min_time = 0, max_time = 0;
   uint32_t crc = 0;
 };
@@ -196,6 +197,9 @@ class RecentBlocks {
   size_t next_ = 0;
 };
 
+struct LaneMap;  // below
+SharedCache<LaneMap>& LaneMapCache();
+
 // The process's caches of decoded event blocks (32 MB) and keys-table blocks (16 MB).
 SharedCache<DecodedBlock>& EventBlockCache();
 SharedCache<DecodedKeyBlock>& KeyBlockCache();
@@ -211,6 +215,11 @@ struct Segment::Impl {
   internal::SectionInfo sections[16];
   uint32_t version = 0;
   std::vector<internal::BlockInfo> blocks;
+  // Lanes (version 5): set at open when a block is of a lane other than 0. The lane map lives in
+  // LaneMapCache; the segment remembers it weakly (under mu).
+  bool laned = false;
+  uint32_t lane_count = 1;
+  std::weak_ptr<const internal::LaneMap> recent_lanes;
 
   const internal::SectionInfo& section(SectionId id) const {
     return sections[static_cast<uint32_t>(id)];
@@ -254,6 +263,7 @@ struct Segment::Impl {
   ~Impl() {
     internal::EventBlockCache().Drop(cache_id);
     internal::KeyBlockCache().Drop(cache_id);
+    if (laned) internal::LaneMapCache().Drop(cache_id);
   }
 };
 
@@ -280,9 +290,32 @@ Status ReadFrame(const RandomAccessFile& file, const Frame& f, std::unique_ptr<c
 Status ReadBlock(const Impl& m, uint32_t b, DecodedBlock* out);
 // Block `b` through the segment's cache.
 Result<std::shared_ptr<const DecodedBlock>> LoadBlock(const Impl& m, uint32_t b);
+// Where the events of a segment in lanes lie (section 10): built from the lanes section on first
+// use and kept in a process-wide cache within a byte budget (8 bytes per event), so memory does
+// not grow with the number of segments read.
+struct LaneMap {
+  uint32_t count = 0;
+  // The ordinals of lane 0 in rank order, then lane 1's, ...: a lane's block of first rank r holds
+  // ordinals[base[lane] + r ...].
+  std::unique_ptr<uint32_t[]> ordinals;
+  // Per ordinal, its place in `ordinals`.
+  std::unique_ptr<uint32_t[]> at;
+  std::vector<uint32_t> base;  // per lane, then the event count
+  // Per lane, its blocks in rank order.
+  std::vector<std::vector<uint32_t>> blocks;
+  size_t bytes() const { return size_t{count} * 8 + base.size() * 4 + blocks.size() * 64; }
+};
+// The segment's lane map; null when it has one lane (blocks are runs of ordinals). Every function
+// below takes it (or null).
+Result<std::shared_ptr<const LaneMap>> LoadLanes(const Impl& m);
 // The block holding `ordinal` (< event count).
-uint32_t BlockOf(const Impl& m, uint32_t ordinal);
-// Calls fn(ordinal, raw) for every event, block by block, bypassing the block cache.
+uint32_t BlockOf(const Impl& m, const LaneMap* lanes, uint32_t ordinal);
+// The place of event `ordinal` in its block `b`.
+uint32_t PlaceInBlock(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t ordinal);
+// The ordinal of the `i`-th event of block `b`.
+uint32_t OrdinalAt(const Impl& m, const LaneMap* lanes, uint32_t b, uint32_t i);
+// Calls fn(ordinal, raw) for every event in ordinal order, each block decompressed once (one
+// open block per lane), bypassing the block cache.
 Status ScanRaw(const Impl& m, const std::function<void(uint32_t, std::string_view)>& fn);
 Result<std::shared_ptr<const Ids>> LoadIds(Impl& m, const std::string& path);
 

@@ -46,12 +46,24 @@ Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>&
                   std::string_view literal, const std::function<bool(const Leaf&)>& hits,
                   Bitmap* out) {
   ASSIGN_OR_RETURN(auto indexed, IndexedFields(m, path));
+  // A segment in lanes needs its lane map to name a block's events (8 bytes per event of the
+  // segment, built on first use). Most blocks a Bloom filter sends here hold no hit, so without
+  // indexed fields an event's ordinal is looked up only once it hits.
+  std::shared_ptr<const internal::LaneMap> lanes;
+  bool have_lanes = !m.laned;
+  auto need_lanes = [&]() -> Status {
+    if (have_lanes) return Status::Ok();
+    ASSIGN_OR_RETURN(lanes, internal::LoadLanes(m));
+    have_lanes = true;
+    return Status::Ok();
+  };
+  if (indexed) RETURN_IF_ERROR(need_lanes());
   LeafWalker walker;
   for (uint32_t b : which) {
-    const uint32_t first = m.blocks[b].first, count = m.blocks[b].count;
+    const uint32_t count = m.blocks[b].count;
     bool block_indexed = false;
     for (uint32_t i = 0; indexed && i < count && !block_indexed; ++i) {
-      block_indexed = indexed->codes[first + i] != 0;
+      block_indexed = indexed->codes[internal::OrdinalAt(m, lanes.get(), b, i)] != 0;
     }
     ASSIGN_OR_RETURN(auto block, internal::LoadBlock(m, b));
     std::vector<bool> parse;
@@ -60,20 +72,29 @@ Status ScanLeaves(Impl& m, const std::string& path, const std::vector<uint32_t>&
       if (parse.empty() && !block_indexed) continue;
     }
     for (uint32_t i = 0; i < count; ++i) {
-      const uint32_t o = first + i;
-      if (out->contains(o)) continue;
+      uint32_t o = UINT32_MAX;
+      if (have_lanes) {
+        o = internal::OrdinalAt(m, lanes.get(), b, i);
+        if (out->contains(o)) continue;
+      }
       bool hit = false;
       auto visit = [&](const Leaf& leaf) { hit = hit || hits(leaf); };
       if (parse.empty() ? literal.empty() : parse[i]) {
         Status s = walker.Walk(block->Get(i), visit);
         if (!s.ok()) return Corruption("{}: stored event does not parse: {}", path, s.message());
       }
-      if (!hit && block_indexed && indexed->codes[o] != 0) {
+      if (!hit && block_indexed && indexed->codes[o] != 0) {  // indexed: `o` is known
         Status s = walker.Walk(indexed->Value(o), visit);
         if (!s.ok())
           return Corruption("{}: stored indexed fields do not parse: {}", path, s.message());
       }
-      if (hit) out->add(o);
+      if (hit) {
+        if (o == UINT32_MAX) {
+          RETURN_IF_ERROR(need_lanes());
+          o = internal::OrdinalAt(m, lanes.get(), b, i);
+        }
+        out->add(o);
+      }
     }
   }
   return Status::Ok();

@@ -93,12 +93,13 @@ Status ParseBlockIndex(const std::string& path, const Footer& f, Segment::Impl* 
     return Corruption("{}: block index checksum mismatch at offset {}", path, bi.offset);
   }
   Reader br(bytes);
-  uint64_t expect_first = 0;
+  std::vector<uint64_t> expect_first(kMaxLanes, 0);
+  uint64_t total = 0;
   m->blocks.reserve(f.nblocks);
   for (uint32_t i = 0; i < f.nblocks; ++i) {
     BlockInfo b;
     uint64_t mn = 0, mx = 0, unused64 = 0;
-    uint32_t unused32 = 0;
+    uint32_t lane = 0;
     br.GetFixed64(&b.offset);
     br.GetFixed32(&b.csize);
     br.GetFixed32(&b.rsize);
@@ -107,21 +108,30 @@ Status ParseBlockIndex(const std::string& path, const Footer& f, Segment::Impl* 
     br.GetFixed64(&mn);
     br.GetFixed64(&mx);
     br.GetFixed32(&b.crc);
-    br.GetFixed32(&unused32);
+    br.GetFixed32(&lane);
     br.GetFixed64(&unused64);
     b.min_time = static_cast<int64_t>(mn);
     b.max_time = static_cast<int64_t>(mx);
-    // Each event has at least one byte (its length varint) in the block's raw content.
-    if (b.first != expect_first || b.count == 0 || b.count > b.rsize ||
-        b.rsize > kMaxFrameRawBytes || b.offset < data.offset ||
+    // Before version 5 the lane's place held format 1's Bloom filter words: one lane.
+    b.lane = m->version >= 5 ? lane : 0;
+    // Each event has at least one byte (its length varint) in the block's raw content; a lane's
+    // blocks follow each other in rank order.
+    if (b.lane >= kMaxLanes || b.first != expect_first[b.lane] || b.count == 0 ||
+        b.count > b.rsize || b.rsize > kMaxFrameRawBytes || b.offset < data.offset ||
         !InRange(b.offset - data.offset, b.csize, data.size) || b.min_time > b.max_time) {
       return Corruption("{}: block index entry {} is inconsistent", path, i);
     }
-    expect_first += b.count;
+    expect_first[b.lane] += b.count;
+    total += b.count;
+    m->lane_count = std::max(m->lane_count, b.lane + 1);
     m->blocks.push_back(b);
   }
-  if (expect_first != f.count) {
-    return Corruption("{}: blocks hold {} events, footer says {}", path, expect_first, f.count);
+  if (total != f.count) {
+    return Corruption("{}: blocks hold {} events, footer says {}", path, total, f.count);
+  }
+  m->laned = m->lane_count > 1;
+  if (m->laned && !m->section(SectionId::kLanes).present) {
+    return Corruption("{}: blocks of {} lanes but no lanes section", path, m->lane_count);
   }
   return Status::Ok();
 }

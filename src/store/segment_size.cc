@@ -19,6 +19,7 @@ Result<std::vector<PartSize>> Segment::SizeReport() const {
       {SectionId::kBlooms, "Bloom filters"},
       {SectionId::kTime, "time"},
       {SectionId::kIds, "ids"},
+      {SectionId::kLanes, "lanes"},
       {SectionId::kKeyIndex, "key index"},
       {SectionId::kFieldCatalog, "field catalog"}};
   for (const auto& [id, name] : kWhole) {

@@ -29,6 +29,8 @@ Status Segment::Verify() const {
     internal::DecodedBlock block;
     RETURN_IF_ERROR(internal::ReadBlock(m, b, &block));
   }
+  // The lanes agree with the blocks.
+  RETURN_IF_ERROR(internal::LoadLanes(m).status());
   // Every column frame decodes, and each column's stored value counts agree with its codes.
   ASSIGN_OR_RETURN(auto frames, internal::ColumnFrames(m, path_));
   std::string raw;

@@ -71,8 +71,23 @@ struct BlockMeta {
   int64_t min_time = 0;
   int64_t max_time = 0;
   uint32_t crc = 0;
-  uint32_t bloom_words = 0;
+  uint32_t lane = 0;  // stored where format 1 kept the block's Bloom filter words
   uint64_t bloom_offset = 0;
+};
+
+// The open raw block of one lane (docs/format/segment.md, section 1). A block is its events'
+// lengths (varints), then their raw bytes. The bytes are gathered after kLengthRoom bytes left
+// free, where the lengths are put when the block is flushed, so the block is compressed where it
+// lies rather than copied once more behind its lengths.
+struct LaneBlock {
+  static constexpr size_t kLengthRoom = 16 << 10;
+  std::string lengths;
+  std::string data = std::string(kLengthRoom, '\0');
+  std::vector<uint32_t> ordinals;  // of the open block's events
+  uint32_t first = 0;              // the open block's first event's rank in the lane
+  uint32_t ranks = 0;              // events of the lane so far
+  uint64_t bytes = 0;              // raw bytes of the lane so far
+  int64_t min = INT64_MAX, max = INT64_MIN;
 };
 
 struct SectionMeta {
@@ -133,7 +148,6 @@ struct LooseKey {
   uint64_t bloom_hash;  // BloomHash of the key
   uint32_t at, len;     // the key's bytes in WriterTables::loose_bytes
   uint32_t ordinal;
-  uint32_t block;  // the raw block the event went into
   uint32_t field;  // field id, or kTermField
 };
 
@@ -232,16 +246,16 @@ struct SegmentWriter::Impl {
   std::vector<std::string> account_values;
   std::string id_bytes;
 
-  // Raw blocks.
-  // A block is its events' lengths (varints), then their raw bytes. The bytes are gathered after
-  // kLengthRoom bytes left free, where the lengths are put when the block is flushed, so the
-  // block is compressed where it lies rather than copied once more behind its lengths.
-  static constexpr size_t kLengthRoom = 16 << 10;
-  std::string block_raw_lengths;
-  std::string block_raw_data = std::string(kLengthRoom, '\0');
-  uint32_t block_first = 0;
-  uint32_t block_count = 0;
-  int64_t block_min = INT64_MAX, block_max = INT64_MIN;
+  // Raw blocks, one open block per lane. Until the first block is flushed every event goes to
+  // lane 0 (a small segment stays one lane); after it, an event goes to its event name's lane
+  // (LaneOf).
+  std::vector<LaneBlock> lanes = std::vector<LaneBlock>(1);
+  bool laned = false;
+  std::vector<uint8_t> lane_of;       // per ordinal
+  std::vector<uint8_t> lane_of_name;  // per provisional eventName code; kNoLane: not yet given
+  static constexpr uint8_t kNoLane = 0xff;
+  int name_column = -1;            // the eventName column
+  std::vector<uint32_t> block_of;  // per ordinal, set when its block is flushed
   std::vector<BlockMeta> blocks;
   std::string block_buf;
   std::string compressed;
@@ -360,9 +374,9 @@ struct SegmentWriter::Impl {
     for (size_t i = 0; i < key_ends.size(); ++i) {
       std::string_view key = BuiltKey(i);
       const uint32_t field = i == 0 ? fid : kTermField;
-      tables->loose.push_back(LooseKey{
-          key_hashes[i], value_hashes[i], static_cast<uint32_t>(tables->loose_bytes.size()),
-          static_cast<uint32_t>(key.size()), ordinal, static_cast<uint32_t>(blocks.size()), field});
+      tables->loose.push_back(LooseKey{key_hashes[i], value_hashes[i],
+                                       static_cast<uint32_t>(tables->loose_bytes.size()),
+                                       static_cast<uint32_t>(key.size()), ordinal, field});
       tables->loose_bytes.append(key);
     }
   }
@@ -459,17 +473,39 @@ struct SegmentWriter::Impl {
     per_event.push_back(ValueHash(value));
   }
 
-  Status FlushBlock() {
+  // The lane of event `ordinal`, whose columns are set: its event name's, given on first sight to
+  // the lane that has had the fewest bytes so far.
+  uint8_t LaneOf(uint32_t ordinal) {
+    uint32_t code = 0;
+    if (name_column >= 0) {
+      const std::vector<uint32_t>& codes = columns[static_cast<size_t>(name_column)].per_event;
+      if (codes.size() > ordinal) code = codes[ordinal];
+    }
+    if (code >= lane_of_name.size()) lane_of_name.resize(code + 1, kNoLane);
+    if (lane_of_name[code] == kNoLane) {
+      size_t least = 0;
+      for (size_t l = 1; l < lanes.size(); ++l) {
+        if (lanes[l].bytes < lanes[least].bytes) least = l;
+      }
+      lane_of_name[code] = static_cast<uint8_t>(least);
+    }
+    return lane_of_name[code];
+  }
+
+  Status FlushBlock(uint8_t lane) {
+    LaneBlock& lb = lanes[lane];
+    const uint32_t block_count = static_cast<uint32_t>(lb.ordinals.size());
     if (block_count == 0) return Status::Ok();
+    constexpr size_t kLengthRoom = LaneBlock::kLengthRoom;
     std::string_view block;
-    const size_t lengths = block_raw_lengths.size();
+    const size_t lengths = lb.lengths.size();
     if (lengths <= kLengthRoom) {
-      char* at = block_raw_data.data() + kLengthRoom - lengths;
-      std::memcpy(at, block_raw_lengths.data(), lengths);
-      block = std::string_view(at, block_raw_data.size() - (kLengthRoom - lengths));
+      char* at = lb.data.data() + kLengthRoom - lengths;
+      std::memcpy(at, lb.lengths.data(), lengths);
+      block = std::string_view(at, lb.data.size() - (kLengthRoom - lengths));
     } else {  // very many small events
-      block_buf.assign(block_raw_lengths);
-      block_buf.append(block_raw_data, kLengthRoom);
+      block_buf.assign(lb.lengths);
+      block_buf.append(lb.data, kLengthRoom);
       block = block_buf;
     }
     compressed.clear();
@@ -478,20 +514,23 @@ struct SegmentWriter::Impl {
     b.offset = offset;
     b.csize = static_cast<uint32_t>(compressed.size());
     b.rsize = static_cast<uint32_t>(block.size());
-    b.first = block_first;
+    b.first = lb.first;
     b.count = block_count;
-    b.min_time = block_min;
-    b.max_time = block_max;
+    b.min_time = lb.min;
+    b.max_time = lb.max;
     b.crc = Crc32(compressed);
+    b.lane = lane;
     RETURN_IF_ERROR(Append(compressed));
     blocks_crc = Crc32(compressed, blocks_crc);
+    if (block_of.size() < count) block_of.resize(count);
+    for (uint32_t o : lb.ordinals) block_of[o] = static_cast<uint32_t>(blocks.size());
     blocks.push_back(b);
-    block_raw_lengths.clear();
-    block_raw_data.resize(kLengthRoom);
-    block_first += block_count;
-    block_count = 0;
-    block_min = INT64_MAX;
-    block_max = INT64_MIN;
+    lb.lengths.clear();
+    lb.data.resize(kLengthRoom);
+    lb.ordinals.clear();
+    lb.first = lb.ranks;
+    lb.min = INT64_MAX;
+    lb.max = INT64_MIN;
     return Status::Ok();
   }
 
@@ -539,7 +578,10 @@ struct SegmentWriter::Impl {
       for (size_t d = 0; d < c; ++d) {
         if (specs[d].name == spec.name) return InvalidArgument("column {} listed twice", spec.name);
       }
-      if (spec.json) continue;
+      if (spec.json) {
+        if (spec.name == "eventName") name_column = static_cast<int>(c);
+        continue;
+      }
       if (spec.name == "sourcetype") {
         sourcetype_column = static_cast<int>(c);
       } else if (spec.name == "source") {
@@ -708,11 +750,7 @@ struct SegmentWriter::Impl {
     return WriteSection(SectionId::kColumns, dir, 0);
   }
 
-  size_t BlockOf(uint32_t ordinal) const {
-    auto it = std::upper_bound(blocks.begin(), blocks.end(), ordinal,
-                               [](uint32_t o, const BlockMeta& b) { return o < b.first; });
-    return static_cast<size_t>(it - blocks.begin()) - 1;
-  }
+  size_t BlockOf(uint32_t ordinal) const { return block_of[ordinal]; }
 };
 
 SegmentWriter::SegmentWriter(FileSystem* fs, std::string path, int64_t partition,
@@ -737,6 +775,9 @@ Status SegmentWriter::Open() {
   if (m.opt.block_bytes == 0 || m.opt.block_bytes > kMaxBlockTargetBytes) {
     return InvalidArgument("block_bytes {} is not within 1 and {}", m.opt.block_bytes,
                            kMaxBlockTargetBytes);
+  }
+  if (m.opt.raw_lanes == 0 || m.opt.raw_lanes > kMaxLanes) {
+    return InvalidArgument("raw_lanes {} is not within 1 and {}", m.opt.raw_lanes, kMaxLanes);
   }
   if (m.opt.expected_events > 0) {
     // Size the key table once instead of doubling it (each doubling rehashes every slot): under
@@ -832,16 +873,24 @@ Status SegmentWriter::Add(const cloudtrail::Event& e) {
   PutVarint(&m.id_bytes, (uint64_t{acc_code} << 1) | (derived ? 1 : 0));
   if (!derived) PutLengthPrefixed(&m.id_bytes, e.event_id);
 
-  // Raw block.
-  if (m.block_count == 0) m.block_first = ord;
-  PutVarint(&m.block_raw_lengths, raw.size());
-  m.block_raw_data.append(raw);
-  ++m.block_count;
-  m.block_min = std::min(m.block_min, e.time_ms);
-  m.block_max = std::max(m.block_max, e.time_ms);
+  // Raw block of the event's lane.
+  const uint8_t lane = m.laned ? m.LaneOf(ord) : 0;
+  m.lane_of.push_back(lane);
+  LaneBlock& lb = m.lanes[lane];
+  PutVarint(&lb.lengths, raw.size());
+  lb.data.append(raw);
+  lb.ordinals.push_back(ord);
+  ++lb.ranks;
+  lb.bytes += raw.size();
+  lb.min = std::min(lb.min, e.time_ms);
+  lb.max = std::max(lb.max, e.time_ms);
   ++m.count;
-  if (m.block_raw_data.size() - Impl::kLengthRoom >= m.opt.block_bytes) {
-    RETURN_IF_ERROR(m.FlushBlock());
+  if (lb.data.size() - LaneBlock::kLengthRoom >= m.opt.block_bytes) {
+    RETURN_IF_ERROR(m.FlushBlock(lane));
+    if (!m.laned && m.opt.raw_lanes > 1 && m.opt.format_version >= 5) {
+      m.laned = true;
+      m.lanes.resize(m.opt.raw_lanes);
+    }
   }
   return Status::Ok();
 }
@@ -852,7 +901,8 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
   if (!m.tables) return Internal("segment writer for {} already finished", m.path);
   if (m.count == 0) return InvalidArgument("segment {} has no events", m.path);
   uint64_t blocks_begin = kSegmentHeaderSize;
-  RETURN_IF_ERROR(m.FlushBlock());
+  for (size_t l = 0; l < m.lanes.size(); ++l)
+    RETURN_IF_ERROR(m.FlushBlock(static_cast<uint8_t>(l)));
   m.sections.push_back(
       SectionMeta{SectionId::kBlocks, blocks_begin, m.offset - blocks_begin, m.blocks_crc, 0});
 
@@ -942,7 +992,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       repeat |= recent[j] == lk.bloom_hash;
     if (!repeat) {
       recent[recent_count++ % 8] = lk.bloom_hash;
-      ++singles_per_block[lk.block];
+      ++singles_per_block[m.BlockOf(lk.ordinal)];
     }
     if (lk.field == kTermField) {
       ++term_singletons;
@@ -999,7 +1049,9 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
         }
       }
       for (size_t i = 0; i < loose.size(); ++i) {
-        if (!is_joined[i]) add(loose[i].bloom_hash, loose[i].block);
+        if (!is_joined[i]) {
+          add(loose[i].bloom_hash, static_cast<uint32_t>(m.BlockOf(loose[i].ordinal)));
+        }
       }
       SliceBloomFilters(filters.data(), words, rows, row_bytes, bits.data());
     }
@@ -1014,10 +1066,7 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
     PutFixed32(&bytes, m.opt.format_version >= 4 ? BloomHeaderCrc(bytes, chunk_crcs) : 0);
     bytes.append(bits);
     bytes.append(chunk_crcs);
-    for (BlockMeta& b : m.blocks) {
-      b.bloom_offset = m.offset;  // unused since format 2 (the section's start)
-      b.bloom_words = 0;
-    }
+    for (BlockMeta& b : m.blocks) b.bloom_offset = m.offset;  // unused since format 2
     RETURN_IF_ERROR(m.WriteSection(SectionId::kBlooms, bytes, 0));
   }
   {
@@ -1031,10 +1080,15 @@ Result<SegmentFileInfo> SegmentWriter::Finish() {
       PutFixed64(&bytes, static_cast<uint64_t>(b.min_time));
       PutFixed64(&bytes, static_cast<uint64_t>(b.max_time));
       PutFixed32(&bytes, b.crc);
-      PutFixed32(&bytes, b.bloom_words);
+      PutFixed32(&bytes, b.lane);
       PutFixed64(&bytes, b.bloom_offset);
     }
     RETURN_IF_ERROR(m.WriteSection(SectionId::kBlockIndex, bytes, 0));
+  }
+  if (m.laned) {
+    RETURN_IF_ERROR(m.WriteCompressedSection(
+        SectionId::kLanes,
+        std::string_view(reinterpret_cast<const char*>(m.lane_of.data()), m.lane_of.size())));
   }
   RETURN_IF_ERROR(m.WriteCompressedSection(SectionId::kTime, m.time_bytes));
   {

@@ -29,6 +29,11 @@ struct SegmentWriterOptions {
   // How many events the caller expects to add (0: unknown). A hint only: it pre-sizes the
   // in-memory tables so they are not rehashed while growing.
   uint32_t expected_events = 0;
+  // Lanes of raw events (format 5 and later): once a segment's first block is full, its events
+  // are spread over this many lanes by event name, each block holding events of one lane, so that
+  // a search for one event name decompresses about 1/raw_lanes of the blocks. 1: one lane, the
+  // blocks in time order (as formats 2 to 4). At most kMaxLanes.
+  uint32_t raw_lanes = 8;
   // The format written: the current one, or (for tests of older segments) version 2 or 3.
   uint32_t format_version = kSegmentVersion;
   // The columns written (format 4 and later; formats 2 and 3 hold kLegacyColumnFields exactly).
