@@ -200,7 +200,8 @@ class RecentBlocks {
 struct LaneMap;  // below
 SharedCache<LaneMap>& LaneMapCache();
 
-// The process's caches of decoded event blocks (32 MB) and keys-table blocks (16 MB).
+// The process's caches of decoded event blocks (32 MB) and keys-table blocks (64 MB: the blocks a
+// term looks in over 10M events, five per segment, fit, so a repeated term search decompresses none).
 SharedCache<DecodedBlock>& EventBlockCache();
 SharedCache<DecodedKeyBlock>& KeyBlockCache();
 // A new segment's cache id.

@@ -84,7 +84,7 @@ Status LoadKeyIndex(Impl& m, const std::string& path) {
 }
 
 SharedCache<DecodedKeyBlock>& KeyBlockCache() {
-  static auto* cache = new SharedCache<DecodedKeyBlock>(16 << 20);
+  static auto* cache = new SharedCache<DecodedKeyBlock>(64 << 20);
   return *cache;
 }
 
