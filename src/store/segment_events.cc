@@ -132,27 +132,17 @@ Result<std::shared_ptr<const LaneMap>> BuildLaneMap(const Impl& m) {
 
 }  // namespace
 
-Result<std::shared_ptr<const LaneMap>> LoadLanes(const Impl& cm) {
-  if (!cm.laned) return std::shared_ptr<const LaneMap>();
+Result<std::shared_ptr<const LaneMap>> LoadLanes(const Impl& m) {
+  if (!m.laned) return std::shared_ptr<const LaneMap>();
   // Each thread keeps the map of the segment it read last: a scan asks for it once per event, and
-  // the segment's lock would be taken that often otherwise. (Cache ids are never reused.)
+  // the shared cache's lock would be taken that often otherwise. (Cache ids are never reused.)
   thread_local uint64_t last_id = 0;
   thread_local std::shared_ptr<const LaneMap> last;
-  if (last_id == cm.cache_id && last) return last;
-  auto& m = const_cast<Impl&>(cm);
-  std::shared_ptr<const LaneMap> map;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    map = m.recent_lanes.lock();
-  }
+  if (last_id == m.cache_id && last) return last;
+  std::shared_ptr<const LaneMap> map = LaneMapCache().Get(m.cache_id, 0);
   if (!map) {
-    map = LaneMapCache().Get(m.cache_id, 0);
-    if (!map) {
-      ASSIGN_OR_RETURN(map, BuildLaneMap(m));
-      LaneMapCache().Put(m.cache_id, 0, map, map->bytes());
-    }
-    std::lock_guard<std::mutex> lock(m.mu);
-    m.recent_lanes = map;
+    ASSIGN_OR_RETURN(map, BuildLaneMap(m));
+    LaneMapCache().Put(m.cache_id, 0, map, map->bytes());
   }
   last_id = m.cache_id;
   last = map;

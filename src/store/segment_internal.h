@@ -201,7 +201,8 @@ struct LaneMap;  // below
 SharedCache<LaneMap>& LaneMapCache();
 
 // The process's caches of decoded event blocks (32 MB) and keys-table blocks (64 MB: the blocks a
-// term looks in over 10M events, five per segment, fit, so a repeated term search decompresses none).
+// term looks in over 10M events, five per segment, fit, so a repeated term search decompresses
+// none).
 SharedCache<DecodedBlock>& EventBlockCache();
 SharedCache<DecodedKeyBlock>& KeyBlockCache();
 // A new segment's cache id.
@@ -217,10 +218,9 @@ struct Segment::Impl {
   uint32_t version = 0;
   std::vector<internal::BlockInfo> blocks;
   // Lanes (version 5): set at open when a block is of a lane other than 0. The lane map lives in
-  // LaneMapCache; the segment remembers it weakly (under mu).
+  // LaneMapCache (LoadLanes).
   bool laned = false;
   uint32_t lane_count = 1;
-  std::weak_ptr<const internal::LaneMap> recent_lanes;
 
   const internal::SectionInfo& section(SectionId id) const {
     return sections[static_cast<uint32_t>(id)];
