@@ -50,10 +50,17 @@ int RunDetect(const DetectArgs& a, Globals* g) {
   if (a.explain) {
     for (size_t i = 0; i < rules.rules().size(); ++i) {
       const auto& r = rules.rules()[i];
-      std::printf("%s  %s  [%s]%s\n  index: %s\n  text: %s\n%s\n", r.id.c_str(), r.title.c_str(),
-                  r.level.c_str(), rules.loaded().generates[i] ? "" : " (correlation only)",
+      std::string suppress = "no (an alert per matching event)";
+      if (r.suppress.on()) {
+        suppress = "one alert per " + detect::PeriodText(r.suppress.period_ms) + " by";
+        for (const std::string& f : r.suppress.fields) suppress += " " + f;
+      }
+      std::printf("%s  %s  [%s]%s\n  index: %s\n  text: %s\n  suppress: %s\n%s\n", r.id.c_str(),
+                  r.title.c_str(), r.level.c_str(),
+                  rules.loaded().generates[i] ? "" : " (correlation only)",
                   rules.IndexOf(static_cast<int>(i)).c_str(),
-                  rules.TextFilterOf(static_cast<int>(i)).c_str(), r.Explain().c_str());
+                  rules.TextFilterOf(static_cast<int>(i)).c_str(), suppress.c_str(),
+                  r.Explain().c_str());
     }
     for (const auto& c : rules.loaded().correlations) {
       std::printf("%s  %s  [%s]  correlation over %zu rules, timespan %lld ms\n\n", c.id.c_str(),

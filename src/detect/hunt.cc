@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "common/json_util.h"
 #include "common/thread_pool.h"
@@ -387,8 +388,15 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
     return a.key < b.key;
   });
   if (!options.alerts) return result;
+  // A suppressed rule raises once per window and value: for its earliest hit (the hits are in
+  // time order per rule).
+  std::unordered_set<std::string> raised;
   for (const EventHit& h : result.hits) {
-    if (rules.loaded().generates[h.rule]) result.alerts.push_back(rules.ToAlert(h));
+    if (!rules.loaded().generates[h.rule]) continue;
+    if (!h.suppress.empty() && !raised.insert(RaisedKey(h.rule, h.suppress)).second) {
+      continue;
+    }
+    result.alerts.push_back(rules.ToAlert(h));
   }
   std::vector<Alert> corr = Correlate(rules, result.hits);
   for (Alert& a : corr) result.alerts.push_back(std::move(a));
@@ -422,6 +430,7 @@ BatchAlerts::BatchAlerts(const RuleSet* rules, std::string_view index,
                          StreamingCorrelator* correlator)
     : index_(index) {
   if (rules == nullptr || rules->empty() || index == kAlertsIndex) return;
+  rules_ = rules;
   int64_t oldest_ms = INT64_MAX;
   for (const cloudtrail::Event& e : events) {
     newest_ms_ = std::max(newest_ms_, e.time_ms);
@@ -485,7 +494,9 @@ Result<uint64_t> BatchAlerts::Store(store::Store* store, const std::vector<uint3
   }
   alerts_.clear();
   correlated_.clear();
-  return StoreAlerts(store, kept);
+  ASSIGN_OR_RETURN(uint64_t stored, StoreAlerts(store, kept));
+  if (rules_ != nullptr) rules_->RememberStored(kept);
+  return stored;
 }
 
 DetectingSink::DetectingSink(ingest::Sink* inner, const RuleSet* rules, store::Store* store,

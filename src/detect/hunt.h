@@ -164,6 +164,7 @@ class BatchAlerts {
     uint64_t text_hash = 0;
   };
   std::string index_;
+  const RuleSet* rules_ = nullptr;
   StreamingCorrelator* correlator_ = nullptr;  // until the hits are handed over
   uint64_t token_ = 0;
   std::vector<Alert> alerts_;

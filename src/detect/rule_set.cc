@@ -1,13 +1,20 @@
 #include "detect/rule_set.h"
 
 #include <fmt/format.h>
+#include <hs/hs.h>
+#include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "common/digest.h"
+#include "common/json_util.h"
 #include "common/log.h"
+#include "common/time_util.h"
 #include "query/row.h"
 #include "store/encoding.h"
 
@@ -192,7 +199,8 @@ struct RuleSet::Scratch {
   }
 };
 
-RuleSet::RuleSet(LoadedRules loaded, bool text_filters) : loaded_(std::move(loaded)) {
+RuleSet::RuleSet(LoadedRules loaded, bool text_filters)
+    : loaded_(std::move(loaded)), recent_(std::make_unique<RecentAlerts>()) {
   if (loaded_.generates.size() != loaded_.rules.size()) ResolveCorrelations(&loaded_);
   Compile();
   for (size_t i = 0; i < loaded_.rules.size(); ++i) {
@@ -200,10 +208,72 @@ RuleSet::RuleSet(LoadedRules loaded, bool text_filters) : loaded_(std::move(load
   }
   if (text_filters) {
     for (const Rule& r : loaded_.rules) text_filters_.push_back(TextFilter::Of(r));
+    CompileLiteralScan();
   }
 }
 
-RuleSet::~RuleSet() = default;
+RuleSet::~RuleSet() {
+  if (literal_scan_ != nullptr) hs_free_database(literal_scan_);
+}
+
+namespace {
+
+// At most this many literals are found by the one-pass scan (the bits of TextCandidates'
+// `present`); the rest are searched for one by one.
+constexpr size_t kScanWords = 4, kMaxScanned = kScanWords * 64;
+
+// A thread's Hyperscan scratch space, fitted to the last scan it ran.
+struct ScanScratch {
+  hs_scratch_t* scratch = nullptr;
+  uint64_t generation = 0;
+  ~ScanScratch() {
+    if (scratch != nullptr) hs_free_scratch(scratch);
+  }
+};
+
+int OnLiteral(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  static_cast<uint64_t*>(ctx)[id / 64] |= uint64_t{1} << (id % 64);
+  return 0;  // go on
+}
+
+}  // namespace
+
+void RuleSet::CompileLiteralScan() {
+  std::vector<std::string> literals;
+  for (int r : always_) text_filters_[r].Literals(&literals);
+  std::sort(literals.begin(), literals.end());
+  literals.erase(std::unique(literals.begin(), literals.end()), literals.end());
+  if (literals.size() > kMaxScanned) literals.resize(kMaxScanned);
+  if (literals.empty()) return;
+  std::vector<const char*> texts;
+  std::vector<size_t> lengths;
+  std::vector<unsigned int> flags, ids;
+  for (size_t i = 0; i < literals.size(); ++i) {
+    texts.push_back(literals[i].data());
+    lengths.push_back(literals[i].size());
+    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+    ids.push_back(static_cast<unsigned int>(i));
+  }
+  hs_compile_error_t* error = nullptr;
+  if (hs_compile_lit_multi(texts.data(), flags.data(), ids.data(), lengths.data(),
+                           static_cast<unsigned int>(texts.size()), HS_MODE_BLOCK, nullptr,
+                           &literal_scan_, &error) != HS_SUCCESS) {
+    // Each literal is then searched for on its own: slower, the same answers.
+    log::Warn("sigma: the rules' literals could not be compiled for one scan: {}",
+              error != nullptr ? error->message : "unknown error");
+    hs_free_compile_error(error);
+    literal_scan_ = nullptr;
+    return;
+  }
+  for (TextFilter& f : text_filters_) {
+    f.NumberLiterals([&](const std::string& literal) {
+      auto it = std::lower_bound(literals.begin(), literals.end(), literal);
+      return it != literals.end() && *it == literal ? static_cast<int>(it - literals.begin()) : -1;
+    });
+  }
+  static std::atomic<uint64_t> generations{0};
+  literal_scan_generation_ = ++generations;
+}
 
 void RuleSet::Compile() {
   std::vector<std::string> names = {"eventName",         "eventSource",     "eventID",
@@ -215,6 +285,9 @@ void RuleSet::Compile() {
   for (const Correlation& c : loaded_.correlations) {
     for (const std::string& f : c.group_by) names.push_back(f);
     if (!c.field.empty()) names.push_back(c.field);
+  }
+  for (const Rule& r : loaded_.rules) {
+    for (const std::string& f : r.suppress.fields) names.push_back(f);
   }
   // Every way the rules' paths may run through arrays: `a.b.c` is also `a{}.b.c`, `a.b{}.c`, ...
   // (paths of up to 4 keys; JsonPaths only walks the members an event has, so unused variants
@@ -242,8 +315,30 @@ void RuleSet::Compile() {
       variant_names[i].push_back(v);
     }
   }
-  for (const auto& vs : variant_names) names.insert(names.end(), vs.begin(), vs.end());
+  std::vector<size_t> base_of(base_names);  // per name: the index of the name it varies
+  for (size_t i = 0; i < base_names; ++i) base_of[i] = i;
+  for (size_t i = 0; i < base_names; ++i) {
+    names.insert(names.end(), variant_names[i].begin(), variant_names[i].end());
+    base_of.insert(base_of.end(), variant_names[i].size(), i);
+  }
   paths_ = std::make_unique<query::JsonPaths>(names);
+  // Per rule, a walk of only what it reads and what its hits carry: an event the text filters
+  // leave to one rule (most that are parsed) is walked past the members no other field needs.
+  for (const Rule& r : loaded_.rules) {
+    std::set<std::string, std::less<>> wanted(names.begin(), names.begin() + 7);  // identity
+    for (const std::string& f : r.Fields()) wanted.insert(f);
+    for (const std::string& f : r.suppress.fields) wanted.insert(f);
+    for (const Correlation& c : loaded_.correlations) {
+      if (std::find(c.rules.begin(), c.rules.end(), &r - loaded_.rules.data()) == c.rules.end()) {
+        continue;
+      }
+      wanted.insert(c.group_by.begin(), c.group_by.end());
+      if (!c.field.empty()) wanted.insert(c.field);
+    }
+    std::vector<bool> walk(names.size());
+    for (size_t k = 0; k < names.size(); ++k) walk[k] = wanted.count(names[base_of[k]]) > 0;
+    rule_paths_.push_back(std::make_unique<query::JsonPaths>(names, walk));
+  }
   variants_.assign(paths_->size(), {});
   container_.assign(paths_->size(), 0);
   needle_.assign(paths_->size(), "");
@@ -286,6 +381,12 @@ void RuleSet::Compile() {
     corr_group_slots_.push_back(std::move(gs));
     corr_field_slot_.push_back(c.field.empty() ? -1 : paths_->Slot(c.field));
     for (int r : c.rules) rule_correlations_[r].push_back(static_cast<int>(ci));
+  }
+  suppress_slots_.assign(loaded_.rules.size(), {});
+  for (size_t i = 0; i < loaded_.rules.size(); ++i) {
+    const Rule& r = loaded_.rules[i];
+    if (!r.suppress.on()) continue;
+    for (const std::string& f : r.suppress.fields) suppress_slots_[i].push_back(paths_->Slot(f));
   }
   index_text_.assign(loaded_.rules.size(), "always");
   for (size_t i = 0; i < loaded_.rules.size(); ++i) {
@@ -509,9 +610,9 @@ RuleSet::Scratch& ThreadScratch() {
 
 namespace {
 
-// The eventName and eventSource members' values in JSON text without backslashes ("" when the
-// text has no such member), found in one pass over the text; false when it cannot tell (a key
-// twice, at any depth, or a value that is not a string). With one member, it is the top-level
+// The eventName and eventSource members' values in JSON text ("" when the text has no such
+// member), found in one pass over the text; false when it cannot tell (a backslash anywhere, a
+// key twice at any depth, or a value that is not a string). With one member, it is the top-level
 // one whenever the event has a top-level one at all.
 bool EventMembers(std::string_view text, std::string_view* name, std::string_view* source) {
   constexpr std::string_view kPrefix = "\"event";
@@ -524,13 +625,9 @@ bool EventMembers(std::string_view text, std::string_view* name, std::string_vie
     }
     return i;
   };
-  size_t from = 0;
-  while (from < text.size()) {
-    // Candidates where the quote and the 'v' of "event match: a few per event.
-    const size_t at = store::FindExact(text.substr(from), kPrefix, 2, 0);
-    if (at == std::string_view::npos) break;
-    const size_t start = from + at;
-    from = start + 1;
+  // A candidate at `start` (a quote with a 'v' two bytes on); false when the text cannot tell.
+  auto member = [&](size_t start) {
+    if (!text.substr(start).starts_with(kPrefix)) return true;
     const std::string_view rest = text.substr(start + kPrefix.size());
     bool* have;
     std::string_view* value;
@@ -540,10 +637,10 @@ bool EventMembers(std::string_view text, std::string_view* name, std::string_vie
     } else if (rest.starts_with("Source\"")) {
       have = &have_source, value = source, i += 7;
     } else {
-      continue;
+      return true;
     }
     i = space(i);
-    if (i >= text.size() || text[i] != ':') continue;  // a string value, not a key
+    if (i >= text.size() || text[i] != ':') return true;  // a string value, not a key
     if (*have) return false;
     *have = true;
     i = space(i + 1);
@@ -551,6 +648,29 @@ bool EventMembers(std::string_view text, std::string_view* name, std::string_vie
     const size_t end = text.find('"', i + 1);
     if (end == std::string_view::npos) return false;
     *value = text.substr(i + 1, end - i - 1);
+    return true;
+  };
+  size_t i = 0;
+#ifdef __AVX2__
+  // 32 positions at a time: a backslash ends the search; a quote with a 'v' two bytes on is a
+  // candidate (a few per event).
+  const __m256i quote = _mm256_set1_epi8('"'), vee = _mm256_set1_epi8('v');
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  for (; i + 34 <= text.size(); i += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text.data() + i));
+    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(text.data() + i + 2));
+    if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, backslash)) != 0) return false;
+    auto bits = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_and_si256(_mm256_cmpeq_epi8(x, quote), _mm256_cmpeq_epi8(y, vee))));
+    while (bits != 0) {
+      if (!member(i + static_cast<size_t>(std::countr_zero(bits)))) return false;
+      bits &= bits - 1;
+    }
+  }
+#endif
+  for (; i < text.size(); ++i) {
+    if (text[i] == '\\') return false;
+    if (text[i] == '"' && !member(i)) return false;
   }
   return true;
 }
@@ -558,20 +678,38 @@ bool EventMembers(std::string_view text, std::string_view* name, std::string_vie
 }  // namespace
 
 bool RuleSet::TextCandidates(std::string_view json, std::vector<int>* out) const {
-  if (text_filters_.empty() || json.find('\\') != std::string_view::npos) return false;
+  if (text_filters_.empty()) return false;
   std::string_view name, source;
   if (!EventMembers(json, &name, &source)) return false;
   out->clear();
+  thread_local std::string lowered;  // keeps its capacity: no allocation per event
   auto add = [&](const std::unordered_map<std::string, std::vector<int>>& index,
                  std::string_view value) {
     if (index.empty() || value.empty()) return;
-    auto it = index.find(LowerAscii(value));
+    lowered.assign(value);
+    for (char& c : lowered) c = Lower(c);
+    auto it = index.find(lowered);
     if (it != index.end()) out->insert(out->end(), it->second.begin(), it->second.end());
   };
   add(by_name_, name);
   add(by_source_, source);
   out->insert(out->end(), always_.begin(), always_.end());
-  std::erase_if(*out, [&](int r) { return !text_filters_[r].MayMatch(json); });
+  // The always-checked rules' literals, in one pass.
+  uint64_t present[kScanWords] = {};
+  const uint64_t* found = nullptr;
+  if (literal_scan_ != nullptr) {
+    thread_local ScanScratch space;
+    if (space.generation != literal_scan_generation_ &&
+        hs_alloc_scratch(literal_scan_, &space.scratch) == HS_SUCCESS) {
+      space.generation = literal_scan_generation_;
+    }
+    if (space.generation == literal_scan_generation_ &&
+        hs_scan(literal_scan_, json.data(), static_cast<unsigned int>(json.size()), 0,
+                space.scratch, OnLiteral, present) == HS_SUCCESS) {
+      found = present;
+    }
+  }
+  std::erase_if(*out, [&](int r) { return !text_filters_[r].MayMatch(json, found); });
   std::sort(out->begin(), out->end());
   out->erase(std::unique(out->begin(), out->end()), out->end());
   return true;
@@ -580,13 +718,14 @@ bool RuleSet::TextCandidates(std::string_view json, std::vector<int>* out) const
 std::vector<int> RuleSet::Match(std::string_view json) const {
   std::vector<int> out;
   if (loaded_.rules.empty()) return out;
-  std::vector<int> cands;
+  thread_local std::vector<int> cands;  // keeps its capacity: no allocation per event
   // The rules the event's text leaves possible, before parsing it (most events: none).
   const bool known = TextCandidates(json, &cands);
   if (known && cands.empty()) return out;
   Scratch& s = ThreadScratch();
   s.Reset(json, paths_->size());
-  if (!paths_->Extract(json, &s.slots)) return out;  // not JSON: no rule can match
+  const query::JsonPaths& paths = known && cands.size() == 1 ? *rule_paths_[cands[0]] : *paths_;
+  if (!paths.Extract(json, &s.slots)) return out;  // not JSON: no rule can match
   if (!known) Candidates(s, &cands);
   for (int i : cands) {
     const Rule& r = loaded_.rules[i];
@@ -596,11 +735,42 @@ std::vector<int> RuleSet::Match(std::string_view json) const {
   return out;
 }
 
+std::string RaisedKey(int rule, std::string_view suppress_key) {
+  std::string k = std::to_string(rule);
+  k.push_back('\x1f');
+  k += suppress_key;
+  return k;
+}
+
 void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_view fallback_key,
-                         std::vector<EventHit>* hits) const {
+                         std::vector<EventHit>* hits,
+                         const std::unordered_set<std::string>* raised) const {
   std::vector<int> matched = Match(json);
   if (matched.empty()) return;
   Scratch& s = ThreadScratch();  // still holds this event's fields
+  // The suppressed rules' keys; a hit whose alert is raised already and that no correlation
+  // needs is left out before anything is copied.
+  std::vector<std::string> suppress(matched.size());
+  std::vector<std::vector<std::string_view>> values(matched.size());
+  size_t kept = 0;
+  for (size_t m = 0; m < matched.size(); ++m) {
+    const int r = matched[m];
+    if (!suppress_slots_[r].empty()) {
+      for (int slot : suppress_slots_[r]) {
+        const query::Values& v = FieldValues(slot, s);
+        values[m].push_back(v.empty() ? std::string_view() : std::string_view(v[0]));
+      }
+      suppress[m] = SuppressKey(SuppressWindow(time_ms, loaded_.rules[r].suppress.period_ms).first,
+                                values[m]);
+      if (raised != nullptr && rule_correlations_[r].empty() &&
+          raised->count(RaisedKey(r, suppress[m])) > 0) {
+        matched[m] = -1;
+        continue;
+      }
+    }
+    ++kept;
+  }
+  if (kept == 0) return;
   auto first = [&](int slot) -> std::string {
     if (slot < 0) return "";
     const query::Values& v = s.slots[slot];
@@ -620,14 +790,17 @@ void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_vie
                                      : ContentKey(json);
   for (size_t m = 0; m < matched.size(); ++m) {
     const int r = matched[m];
+    if (r < 0) continue;
     // The last hit takes the identity's strings; the others copy them.
     EventHit h;
-    if (m + 1 == matched.size()) {
+    if (--kept == 0) {
       h = std::move(base);
     } else {
       h = base;
     }
     h.rule = r;
+    h.suppress = std::move(suppress[m]);
+    h.suppress_values.assign(values[m].begin(), values[m].end());
     if (!rule_correlations_[r].empty()) {
       h.group.assign(loaded_.correlations.size(), "");
       h.counted.assign(loaded_.correlations.size(), "");
@@ -662,7 +835,80 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   a.event_id = hit.event_id.empty() ? hit.key : hit.event_id;
   a.description = r.description;
   if (hit.rule < static_cast<int>(encoded_.size())) a.encoded = encoded_[hit.rule];
+  if (!hit.suppress.empty()) {
+    // The window, not an event: its start, and the suppress fields' values as fields.
+    const auto [start, end] = SuppressWindow(hit.time_ms, r.suppress.period_ms);
+    a.time_ms = start;
+    a.key = hit.suppress;
+    a.event_id.clear();
+    a.event_name.clear();
+    a.event_source.clear();
+    a.user_arn.clear();
+    a.source_ip.clear();
+    a.region.clear();
+    a.account.clear();
+    for (size_t i = 0; i < r.suppress.fields.size() && i < hit.suppress_values.size(); ++i) {
+      const std::string& f = r.suppress.fields[i];
+      const std::string& v = hit.suppress_values[i];
+      if (f == "userIdentity.arn") {
+        a.user_arn = v;
+      } else if (f == "sourceIPAddress") {
+        a.source_ip = v;
+      } else if (f == "eventName") {
+        a.event_name = v;
+      } else if (f == "eventSource") {
+        a.event_source = v;
+      } else if (f == "awsRegion") {
+        a.region = v;
+      } else if (f == "recipientAccountId") {
+        a.account = v;
+      } else if (!v.empty()) {
+        std::string text;
+        AppendJsonString(&text, v);
+        a.extra_json.emplace_back(f, std::move(text));  // a dotted name, as search reads it
+      }
+    }
+    std::string fields = "[";
+    for (size_t i = 0; i < r.suppress.fields.size(); ++i) {
+      if (i > 0) fields.push_back(',');
+      AppendJsonString(&fields, r.suppress.fields[i]);
+    }
+    fields.push_back(']');
+    auto quoted = [](const std::string& text) {
+      std::string out;
+      AppendJsonString(&out, text);
+      return out;
+    };
+    a.extra_json.emplace_back("suppress_fields", std::move(fields));
+    a.extra_json.emplace_back("suppress_period", quoted(PeriodText(r.suppress.period_ms)));
+    a.extra_json.emplace_back("suppress_window_start", quoted(FormatIso8601(start, true)));
+    a.extra_json.emplace_back("suppress_window_end", quoted(FormatIso8601(end, true)));
+  }
   return a;
+}
+
+namespace {
+
+RecentAlerts::Key RecentKey(const Alert& a, int64_t window_start_ms) {
+  RecentAlerts::Key k;
+  k.window_start_ms = window_start_ms;
+  k.text = a.rule_id;
+  k.text.push_back('\x1f');
+  k.text += a.key;
+  return k;
+}
+
+}  // namespace
+
+void RuleSet::RememberStored(const std::vector<Alert>& alerts) const {
+  std::vector<RecentAlerts::Key> keys;
+  for (const Alert& a : alerts) {
+    int64_t start = 0;
+    if (a.kind == AlertKind::kSigma && ParseSuppressKey(a.key, &start)) {
+      keys.push_back(RecentKey(a, start));
+    }
+  }
+  if (!keys.empty()) recent_->Add(keys);
 }
 
 std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& events,
@@ -673,18 +919,52 @@ std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& event
   if (correlated != nullptr) correlated->clear();
   if (loaded_.rules.empty()) return out;
   std::vector<EventHit> hits;
+  // Suppressed rules: the first hit of each rule, window and value in the batch raises.
+  std::unordered_set<std::string> batch_keys;
+  std::vector<std::pair<size_t, RecentAlerts::Key>> suppressed;  // by index in `out`
   for (uint32_t i = 0; i < events.size(); ++i) {
     const cloudtrail::Event& e = events[i];
     hits.clear();
-    MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits);
+    MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits, &batch_keys);
     for (EventHit& h : hits) {
-      if (loaded_.generates[h.rule]) {
+      if (loaded_.generates[h.rule] &&
+          (h.suppress.empty() || batch_keys.insert(RaisedKey(h.rule, h.suppress)).second)) {
         out.push_back(ToAlert(h));
+        if (!h.suppress.empty()) {
+          const int64_t start =
+              SuppressWindow(h.time_ms, loaded_.rules[h.rule].suppress.period_ms).first;
+          suppressed.emplace_back(out.size() - 1, RecentKey(out.back(), start));
+        }
         if (positions != nullptr) positions->push_back(i);
       }
       if (correlated != nullptr && !rule_correlations_[h.rule].empty()) {
         correlated->emplace_back(i, std::move(h));
       }
+    }
+  }
+  if (!suppressed.empty()) {
+    // The suppressed alerts this process already stored are not raised again.
+    std::vector<RecentAlerts::Key> keys;
+    keys.reserve(suppressed.size());
+    for (auto& [at, key] : suppressed) keys.push_back(std::move(key));
+    const std::vector<bool> known = recent_->Known(keys);
+    std::vector<bool> drop(out.size(), false);
+    bool any = false;
+    for (size_t k = 0; k < known.size(); ++k) {
+      if (known[k]) drop[suppressed[k].first] = any = true;
+    }
+    if (any) {
+      size_t w = 0;
+      for (size_t r = 0; r < out.size(); ++r) {
+        if (drop[r]) continue;
+        if (w != r) {
+          out[w] = std::move(out[r]);
+          if (positions != nullptr) (*positions)[w] = (*positions)[r];
+        }
+        ++w;
+      }
+      out.resize(w);
+      if (positions != nullptr) positions->resize(w);
     }
   }
   return out;

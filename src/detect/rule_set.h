@@ -20,14 +20,18 @@
 // in the text, select the indexed rules, and every candidate's TextFilter (text_filter.h) must
 // pass; an event no rule can match is not parsed at all.
 //
-// Thread safety: immutable after construction; Match/Evaluate may run on many threads at once
-// (per-thread scratch space).
+// Suppressed rules (suppress.h): Evaluate raises one alert per window and value of the fields
+// within a batch, and none for what RememberStored was told is stored.
+//
+// Thread safety: immutable after construction but for the memory of stored suppressed alerts,
+// which locks; Match/Evaluate may run on many threads at once (per-thread scratch space).
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -36,6 +40,8 @@
 #include "detect/sigma.h"
 #include "detect/text_filter.h"
 #include "query/json_paths.h"
+
+struct hs_database;  // Hyperscan's compiled patterns (hs/hs.h)
 
 namespace cairn::detect {
 
@@ -48,6 +54,10 @@ struct EventHit {
   // Per correlation that uses this rule: the group-by values joined, and the value_count field.
   std::vector<std::string> group;
   std::vector<std::string> counted;
+  // A suppressed rule's hit: its alert's key (SuppressKey: the window and the fields' values),
+  // and the values of the suppress fields.
+  std::string suppress;
+  std::vector<std::string> suppress_values;
   // Copies the event's time and identity (name, source, ARN, address, region, account) into an
   // alert raised on it.
   void FillIdentity(Alert* a) const {
@@ -60,6 +70,10 @@ struct EventHit {
     a->account = account;
   }
 };
+
+// A suppressed alert's identity within a batch or a hunt: the rule's index, U+001F, the alert
+// key (EventHit::suppress).
+std::string RaisedKey(int rule, std::string_view suppress_key);
 
 class RuleSet {
  public:
@@ -79,16 +93,25 @@ class RuleSet {
   std::vector<int> Match(std::string_view json) const;
   // Like Match, with the matched events' identities. `time_ms` and `fallback_key` (the event id
   // the reader gave, "" to compute it) come from the caller's event record.
+  // With `raised` (keys of suppressed alerts already raised: RaisedKey), a suppressed rule's hit
+  // whose alert is among them and that no correlation uses is left out.
   void MatchEvent(std::string_view json, int64_t time_ms, std::string_view fallback_key,
-                  std::vector<EventHit>* hits) const;
+                  std::vector<EventHit>* hits,
+                  const std::unordered_set<std::string>* raised = nullptr) const;
   // Alerts of the rules that generate their own (see LoadedRules::generates) for `events`; with
   // `positions`, also the index in `events` of each alert's event (parallel to the result); with
   // `correlated`, the hits of the rules correlations use, with their events' indexes.
   std::vector<Alert> Evaluate(
       const std::vector<cloudtrail::Event>& events, std::vector<uint32_t>* positions = nullptr,
       std::vector<std::pair<uint32_t, EventHit>>* correlated = nullptr) const;
-  // The alert for one hit of a rule that generates.
+  // The alert for one hit of a rule that generates. A suppressed rule's alert stands for its
+  // window (suppress.h): keyed by the window and the fields' values, its _time the window's
+  // start, it names the suppress fields' values and the window, and no event (so every path
+  // that raises it writes the same record).
   Alert ToAlert(const EventHit& hit) const;
+  // After `alerts` (some of Evaluate's) were stored: the suppressed ones among them are not
+  // raised again by this rule set's Evaluate (see RecentAlerts).
+  void RememberStored(const std::vector<Alert>& alerts) const;
 
   // The rules an event may match, from its text alone (its eventName and eventSource members
   // and the rules' text filters); false when the text cannot tell (a backslash, a key twice, no
@@ -123,6 +146,8 @@ class RuleSet {
 
   LoadedRules loaded_;
   std::unique_ptr<query::JsonPaths> paths_;
+  // Per rule: the same slots, walking only the fields that rule's evaluation and hits read.
+  std::vector<std::unique_ptr<query::JsonPaths>> rule_paths_;
   // Per slot of a rule field: the slots of the same path through arrays, whether it may name an
   // object (answered from the flattened event), and its last key quoted (the text test first).
   std::vector<std::vector<int>> variants_;
@@ -133,6 +158,9 @@ class RuleSet {
   // Per correlation: slots of its group-by fields and of its value_count field (-1: none).
   std::vector<std::vector<int>> corr_group_slots_;
   std::vector<int> corr_field_slot_;
+  // Per rule: slots of its suppress fields (empty when not suppressed).
+  std::vector<std::vector<int>> suppress_slots_;
+  std::unique_ptr<RecentAlerts> recent_;
   // Per rule: the correlations that use it.
   std::vector<std::vector<int>> rule_correlations_;
   // Per rule: its alerts' constant parts, encoded once (EncodeAlertParts).
@@ -140,6 +168,11 @@ class RuleSet {
   std::unordered_map<std::string, std::vector<int>> by_name_, by_source_;
   std::vector<int> always_;
   std::vector<TextFilter> text_filters_;  // per rule; empty when not used
+  // The literals of the always-checked rules' text filters, found in one pass over an event's
+  // text (Hyperscan) instead of one search each; null when there are none.
+  void CompileLiteralScan();
+  hs_database* literal_scan_ = nullptr;
+  uint64_t literal_scan_generation_ = 0;  // tells threads' scratch space which scan it fits
   std::vector<std::string> index_text_;
 };
 

@@ -1097,6 +1097,22 @@ Result<LoadedRules> LoadRuleDirectory(const std::string& dir) {
     ParseSigmaText(ss.str(), f, &out);
   }
   ResolveCorrelations(&out);
+  std::string conf_text, conf_path;
+  if (fs::is_directory(dir, ec)) {
+    conf_path = (fs::path(dir) / kSuppressConfName).string();
+    if (fs::exists(conf_path, ec)) {
+      std::ifstream in(conf_path, std::ios::binary);
+      if (!in) return IOError("{}: cannot be read", conf_path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      conf_text = ss.str();
+    }
+  }
+  std::vector<std::string> unknown;
+  RETURN_IF_ERROR(ApplySuppression(conf_text, conf_path, &out, &unknown));
+  for (const std::string& name : unknown) {
+    out.refused.push_back({conf_path, fmt::format("stanza [{}] names no loaded rule", name)});
+  }
   return out;
 }
 

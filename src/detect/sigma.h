@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "detect/suppress.h"
 
 namespace re2 {
 class RE2;
@@ -112,6 +113,8 @@ struct Rule {
   std::vector<std::string> tags;
   std::vector<Selection> selections;
   Condition condition;
+  // Throttling of its own alerts (suppress.h); set by LoadRuleDirectory, off otherwise.
+  Suppression suppress;
   // Fields of the event the rule reads (selections and fieldrefs), for extraction.
   std::vector<std::string> Fields() const;
   // The canonical text of the compiled condition: `sel and not (1 of filter_*)` with each
@@ -160,7 +163,9 @@ struct LoadedRules {
 // reported as a refusal by LoadRuleDirectory).
 void ParseSigmaText(std::string_view text, const std::string& file, LoadedRules* out);
 // Loads every *.yml / *.yaml file under `dir` (recursively, sorted by path), then resolves the
-// correlations' rule references. NotFound when `dir` cannot be listed.
+// correlations' rule references and applies `dir`/suppress.conf, else the default suppression
+// (suppress.h); a stanza naming no loaded rule is reported as a refusal of that file. NotFound
+// when `dir` cannot be listed; InvalidArgument for an error in suppress.conf.
 Result<LoadedRules> LoadRuleDirectory(const std::string& dir);
 // Resolves correlation references and `generates` after ParseSigmaText calls; refuses a
 // correlation that names an unknown rule.

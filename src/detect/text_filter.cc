@@ -144,6 +144,24 @@ TextFilter::Node TextFilter::All(std::vector<Node> children) {
       kept.push_back(std::move(c));
     }
   }
+  // A literal another literal of the same `and` holds adds nothing ("role" beside
+  // "assumedrole": the longer one's presence implies it), nor does a literal twice.
+  std::vector<bool> implied(kept.size(), false);
+  for (size_t x = 0; x < kept.size(); ++x) {
+    for (size_t y = 0; y < kept.size() && !implied[x]; ++y) {
+      if (x == y || implied[y] || kept[x].op != Op::kLiteral || kept[y].op != Op::kLiteral) {
+        continue;
+      }
+      implied[x] = kept[x].literal == kept[y].literal
+                       ? y < x  // the first of equal literals stays
+                       : kept[y].literal.find(kept[x].literal) != std::string::npos;
+    }
+  }
+  std::vector<Node> needed;
+  for (size_t x = 0; x < kept.size(); ++x) {
+    if (!implied[x]) needed.push_back(std::move(kept[x]));
+  }
+  kept = std::move(needed);
   if (kept.empty()) return Node{};
   if (kept.size() == 1) return std::move(kept[0]);
   Node n;
@@ -261,20 +279,28 @@ TextFilter TextFilter::Of(const Rule& rule) {
   return f;
 }
 
-bool TextFilter::Eval(const Node& n, std::string_view text) {
+bool TextFilter::Eval(const Node& n, std::string_view text, const uint64_t* present) {
   switch (n.op) {
     case Op::kTrue: return true;
     case Op::kLiteral:
+      if (present != nullptr && n.number >= 0) {
+        return (present[n.number / 64] >> (n.number % 64) & 1) != 0;
+      }
       return store::FindCaselessAt(text, n.literal, n.anchor_a, n.anchor_b) !=
              std::string_view::npos;
     case Op::kAnd:
       return std::all_of(n.children.begin(), n.children.end(),
-                         [&](const Node& c) { return Eval(c, text); });
+                         [&](const Node& c) { return Eval(c, text, present); });
     case Op::kOr:
       return std::any_of(n.children.begin(), n.children.end(),
-                         [&](const Node& c) { return Eval(c, text); });
+                         [&](const Node& c) { return Eval(c, text, present); });
   }
   return true;
+}
+
+void TextFilter::CollectLiterals(const Node& n, std::vector<std::string>* out) {
+  if (n.op == Op::kLiteral) out->push_back(n.literal);
+  for (const Node& c : n.children) CollectLiterals(c, out);
 }
 
 std::string TextFilter::Text(const Node& n, bool top) {

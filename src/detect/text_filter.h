@@ -16,6 +16,7 @@
 //
 // Thread safety: immutable after construction.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,7 +33,21 @@ class TextFilter {
   // Whether the filter says nothing (every text may match).
   bool always() const { return root_.op == Op::kTrue; }
   // Whether an event whose JSON text is `text` (no backslash) may match the rule.
-  bool MayMatch(std::string_view text) const { return Eval(root_, text); }
+  bool MayMatch(std::string_view text) const { return Eval(root_, text, nullptr); }
+  // The same, with the literals numbered by NumberLiterals answered from `present` (bit i: the
+  // literal numbered i is in the text, as a scan for all of them at once found), the others
+  // searched for in the text.
+  bool MayMatch(std::string_view text, const uint64_t* present) const {
+    return Eval(root_, text, present);
+  }
+  // Every literal the filter holds, lower-cased.
+  void Literals(std::vector<std::string>* out) const { CollectLiterals(root_, out); }
+  // Numbers each literal by `number(literal)` (-1: searched for in the text). Before the filter
+  // is shared.
+  template <typename F>
+  void NumberLiterals(const F& number) {
+    NumberNode(&root_, number);
+  }
   // "always", or the formula, e.g. `"stoplogging" and ("cloudtrail" or "trail")`.
   std::string ToString() const { return Text(root_, true); }
 
@@ -47,6 +62,7 @@ class TextFilter {
     Op op = Op::kTrue;
     std::string literal;                // kLiteral, lower-cased (at least 3 bytes)
     size_t anchor_a = 0, anchor_b = 0;  // the search's anchors (store::FindCaselessAt)
+    int number = -1;                    // kLiteral: its bit in MayMatch's `present`, or -1
     std::vector<Node> children;
   };
   static Node Literal(std::string_view piece);
@@ -56,7 +72,13 @@ class TextFilter {
   static Node OfField(const FieldTest& t);
   static Node OfSelection(const Selection& s);
   static Node OfCondition(const Rule& r, const Condition& c);
-  static bool Eval(const Node& n, std::string_view text);
+  static bool Eval(const Node& n, std::string_view text, const uint64_t* present);
+  static void CollectLiterals(const Node& n, std::vector<std::string>* out);
+  template <typename F>
+  static void NumberNode(Node* n, const F& number) {
+    if (n->op == Op::kLiteral) n->number = number(n->literal);
+    for (Node& c : n->children) NumberNode(&c, number);
+  }
   static std::string Text(const Node& n, bool top);
 
   Node root_;

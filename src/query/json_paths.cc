@@ -156,10 +156,20 @@ class Walker {
 
 }  // namespace
 
-JsonPaths::JsonPaths(const std::vector<std::string>& names) : root_(std::make_unique<Node>()) {
+JsonPaths::JsonPaths(const std::vector<std::string>& names)
+    : JsonPaths(names, std::vector<bool>(names.size(), true)) {}
+
+JsonPaths::JsonPaths(const std::vector<std::string>& names, const std::vector<bool>& walk)
+    : root_(std::make_unique<Node>()) {
   std::vector<std::pair<std::string_view, int>> steps;
-  for (const auto& name : names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     if (Slot(name) >= 0 || !Steps(name, &steps)) continue;
+    if (!walk[i]) {  // numbered, not walked
+      slots_.emplace(name, static_cast<int>(names_.size()));
+      names_.push_back(name);
+      continue;
+    }
     Node* n = root_.get();
     for (const auto& [key, arrays] : steps) {
       n = n->AddKey(key);

@@ -32,6 +32,9 @@ class JsonPaths {
   // `names` are field names; duplicates are ignored. Slots are numbered in the
   // order of first appearance.
   explicit JsonPaths(const std::vector<std::string>& names);
+  // The same slots as JsonPaths(names), but Extract fills only those of names[i] with walk[i]
+  // (the others stay empty): a walk that descends into fewer members.
+  JsonPaths(const std::vector<std::string>& names, const std::vector<bool>& walk);
   ~JsonPaths();
   JsonPaths(const JsonPaths&) = delete;
   JsonPaths& operator=(const JsonPaths&) = delete;

@@ -64,7 +64,11 @@ std::set<AlertRow> ParseAlerts(const std::string& jsonl) {
     if (parser.parse(line).get(doc) != simdjson::SUCCESS) continue;
     std::string_view rule, ev;
     if (doc["rule_id"].get_string().get(rule) != simdjson::SUCCESS) continue;
-    if (doc["eventID"].get_string().get(ev) != simdjson::SUCCESS) ev = "";
+    // A suppressed rule's alert names no event: its key (the window and the user) stands in.
+    if (doc["eventID"].get_string().get(ev) != simdjson::SUCCESS &&
+        doc["alert_key"].get_string().get(ev) != simdjson::SUCCESS) {
+      ev = "";
+    }
     out.insert({std::string(rule), std::string(ev)});
   }
   return out;

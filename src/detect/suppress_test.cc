@@ -1,0 +1,302 @@
+#include "detect/suppress.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "common/testing.h"
+#include "detect/hunt.h"
+#include "detect/rule_set.h"
+#include "detect/sigma.h"
+#include "ingest/store_sink.h"
+#include "store/store.h"
+
+namespace cairn::detect {
+namespace {
+
+constexpr int64_t kHour = 3'600'000, kDay = 86'400'000;
+// 2027-01-15T00:00:00Z
+constexpr int64_t kMidnight = 1'799'971'200'000;
+
+std::string RuleText(const std::string& id, const std::string& level) {
+  return "title: Rule " + id + "\nid: " + id + "\nlevel: " + level +
+         "\nlogsource:\n    product: aws\n    service: cloudtrail\n"
+         "detection:\n    sel:\n        userIdentity.type: AssumedRole\n    condition: sel\n";
+}
+
+LoadedRules Parse(const std::vector<std::pair<std::string, std::string>>& rules) {
+  LoadedRules loaded;
+  for (const auto& [id, level] : rules) ParseSigmaText(RuleText(id, level), id + ".yml", &loaded);
+  ResolveCorrelations(&loaded);
+  return loaded;
+}
+
+TEST(Suppression, TheDefaultThrottlesInformationalAndLowRulesByUserPerHour) {
+  LoadedRules loaded =
+      Parse({{"i", "informational"}, {"l", "low"}, {"m", "medium"}, {"h", "high"}});
+  ASSERT_TRUE(ApplySuppression("", "", &loaded).ok());
+  for (const Rule& r : loaded.rules) {
+    const bool low = r.level == "informational" || r.level == "low";
+    EXPECT_EQ(r.suppress.on(), low) << r.id;
+    if (low) {
+      EXPECT_EQ(r.suppress.period_ms, kHour);
+      EXPECT_EQ(r.suppress.fields, std::vector<std::string>{"userIdentity.arn"});
+    }
+  }
+}
+
+TEST(Suppression, TheConfChangesTheDefaultAndEachRule) {
+  LoadedRules loaded = Parse({{"l", "low"}, {"m", "medium"}, {"h", "high"}, {"named", "low"}});
+  loaded.rules[3].name = "the_name";
+  std::vector<std::string> unknown;
+  const std::string conf =
+      "[default]\nalert.suppress.levels = LOW, medium\nalert.suppress.period = 30m\n"
+      "alert.suppress.fields = sourceIPAddress, userIdentity.arn\n"
+      "[l]\nalert.suppress = 0\n"
+      "[h]\nalert.suppress.period = 1d\n"
+      "[the_name]\nalert.suppress.fields = eventName\n"
+      "[no-such-rule]\nalert.suppress = 1\n";
+  ASSERT_TRUE(ApplySuppression(conf, "rules/suppress.conf", &loaded, &unknown).ok());
+  EXPECT_FALSE(loaded.rules[0].suppress.on());                 // its stanza turns it off
+  EXPECT_EQ(loaded.rules[1].suppress.period_ms, 30 * 60'000);  // by level, the new default
+  EXPECT_EQ(loaded.rules[1].suppress.fields,
+            (std::vector<std::string>{"sourceIPAddress", "userIdentity.arn"}));
+  EXPECT_EQ(loaded.rules[2].suppress.period_ms, kDay);  // named: on, with its own period
+  EXPECT_EQ(loaded.rules[2].suppress.fields, loaded.rules[1].suppress.fields);
+  EXPECT_EQ(loaded.rules[3].suppress.fields, std::vector<std::string>{"eventName"});  // by name
+  EXPECT_EQ(loaded.rules[3].suppress.period_ms, 30 * 60'000);
+  EXPECT_EQ(unknown, std::vector<std::string>{"no-such-rule"});
+
+  LoadedRules off = Parse({{"l", "low"}});
+  ASSERT_TRUE(ApplySuppression("alert.suppress = false\n", "s.conf", &off).ok());
+  EXPECT_FALSE(off.rules[0].suppress.on());
+}
+
+TEST(Suppression, MistakesInTheConfAreNamedWithTheirLine) {
+  LoadedRules loaded = Parse({{"l", "low"}});
+  struct Case {
+    std::string conf, message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[default]\nalert.suppress.perod = 1h\n",
+            "s.conf:2: unknown setting \"alert.suppress.perod\""},
+           {"alert.suppress.period = 2d\n", "s.conf:1: alert.suppress.period = \"2d\""},
+           {"alert.suppress.period = soon\n", "s.conf:1: alert.suppress.period = \"soon\""},
+           {"alert.suppress.levels = low, severe\n", "names \"severe\", not a Sigma level"},
+           {"[l]\nalert.suppress.levels = low\n", "s.conf:2: unknown setting"},
+           {"alert.suppress.fields = ,\n", "s.conf:1: alert.suppress.fields is empty"},
+           {"alert.suppress = maybe\n", "s.conf:1: alert.suppress = \"maybe\" is not a boolean"},
+       }) {
+    Status s = ApplySuppression(c.conf, "s.conf", &loaded);
+    ASSERT_FALSE(s.ok()) << c.conf;
+    EXPECT_NE(s.message().find(c.message), std::string::npos) << s.message();
+  }
+}
+
+TEST(Suppression, WindowsAreFixedAndStayInsideTheirUtcDay) {
+  EXPECT_EQ(SuppressWindow(kMidnight + 90 * 60'000, kHour),
+            std::make_pair(kMidnight + kHour, kMidnight + 2 * kHour));
+  EXPECT_EQ(SuppressWindow(kMidnight, kHour), std::make_pair(kMidnight, kMidnight + kHour));
+  // 5 hours: the day's last window is 20:00 to midnight, not into the next day.
+  EXPECT_EQ(SuppressWindow(kMidnight + 23 * kHour, 5 * kHour),
+            std::make_pair(kMidnight + 20 * kHour, kMidnight + kDay));
+  EXPECT_EQ(SuppressWindow(kMidnight + kDay + kHour, 5 * kHour),
+            std::make_pair(kMidnight + kDay, kMidnight + kDay + 5 * kHour));
+  EXPECT_EQ(SuppressWindow(-1, kHour), std::make_pair(-kHour, int64_t{0}));
+  EXPECT_EQ(PeriodText(kHour), "1h");
+  EXPECT_EQ(PeriodText(90'000), "90s");
+  int64_t start = 0;
+  EXPECT_TRUE(ParseSuppressKey(SuppressKey(kMidnight, {"a", "b"}), &start));
+  EXPECT_EQ(start, kMidnight);
+  EXPECT_FALSE(ParseSuppressKey("e-1234", &start));
+}
+
+TEST(Suppression, RecentAlertsForgetTheOldestWindowsBeyondTheirBound) {
+  RecentAlerts recent(4);
+  recent.Add({{0, "a"}, {0, "b"}, {kHour, "c"}});
+  EXPECT_EQ(recent.Known({{0, "a"}, {kHour, "a"}, {kHour, "c"}}),
+            (std::vector<bool>{true, false, true}));
+  recent.Add({{2 * kHour, "d"}, {2 * kHour, "e"}});  // 5 keys: window 0 goes
+  EXPECT_EQ(recent.size(), 3u);
+  EXPECT_EQ(recent.Known({{0, "a"}, {kHour, "c"}, {2 * kHour, "e"}}),
+            (std::vector<bool>{false, true, true}));
+}
+
+// An event of an assumed role's session by `user` at `t`.
+cloudtrail::Event RoleEvent(int n, const std::string& user, int64_t t) {
+  cloudtrail::Event e;
+  e.event_id = "ev-" + std::to_string(n);
+  e.raw = R"({"eventID":")" + e.event_id +
+          R"(","eventName":"ListBuckets","eventSource":)"
+          R"("s3.amazonaws.com","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:)"
+          R"(assumed-role/r/)" +
+          user + R"("}})";
+  e.time_ms = t;
+  e.account = "1";
+  e.sourcetype = "aws:cloudtrail";
+  return e;
+}
+
+// Counts commits and fails the first one.
+class FailFirstSink final : public ingest::Sink {
+ public:
+  explicit FailFirstSink(store::Store* store) : inner_(store) {}
+  Result<ingest::SinkStats> Commit(std::string_view index,
+                                   std::vector<cloudtrail::Event>* events) override {
+    if (commits_++ == 0) return IOError("disk full");
+    return inner_.Commit(index, events);
+  }
+
+ private:
+  int commits_ = 0;
+  ingest::StoreSink inner_;
+};
+
+class SuppressStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { root_ = testing::MakeTempDir("cairn_suppress"); }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  std::unique_ptr<store::Store> Open(const std::string& name) {
+    store::StoreOptions options;
+    options.data_dir = root_ + "/" + name;
+    options.background_merge = false;
+    auto st = store::Store::Open(options);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    return st.ok() ? std::move(st).value() : nullptr;
+  }
+  // The ids and keys of the stored alerts.
+  static std::set<std::string> AlertKeys(store::Store* store, uint64_t* count) {
+    std::set<std::string> out;
+    *count = 0;
+    auto snap = store->GetSnapshot(kAlertsIndex);
+    if (!snap.ok()) return out;
+    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
+      std::vector<cloudtrail::Event> events;
+      EXPECT_TRUE(seg->ReadEvents(0, seg->event_count(), &events).ok());
+      for (const auto& e : events) {
+        ++*count;
+        const std::string raw(e.raw.view());
+        const size_t k = raw.find("\"alert_key\":\"");
+        out.insert(e.event_id + " " + raw.substr(k, raw.find('"', k + 13) - k));
+      }
+    }
+    return out;
+  }
+  // The raw records of the stored alerts.
+  static std::multiset<std::string> AlertRecords(store::Store* store) {
+    std::multiset<std::string> out;
+    auto snap = store->GetSnapshot(kAlertsIndex);
+    if (!snap.ok()) return out;
+    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
+      std::vector<cloudtrail::Event> events;
+      EXPECT_TRUE(seg->ReadEvents(0, seg->event_count(), &events).ok());
+      for (const auto& e : events) out.insert(std::string(e.raw.view()));
+    }
+    return out;
+  }
+  std::string root_;
+};
+
+// Events of three users over three hours, delivered in random batches in a random order, twice,
+// through the streaming sink (its first commit failing): the alerts stored are those of the
+// retro-hunt over the same events — one per user and hour, with the same ids — and a high-level
+// rule over the same events still alerts on every one.
+TEST_F(SuppressStoreTest, StreamingInAnyOrderStoresTheHuntsAlertsOncePerUserAndHour) {
+  LoadedRules loaded = Parse({{"low-rule", "low"}, {"high-rule", "high"}});
+  ASSERT_TRUE(ApplySuppression("", "", &loaded).ok());
+  const RuleSet rules(std::move(loaded));
+  std::vector<cloudtrail::Event> events;
+  const std::vector<std::string> users = {"alice", "bob", "carol"};
+  std::mt19937 rng(7);
+  for (int n = 0; n < 300; ++n) {
+    // Hours 0-2 of the day; carol only in hour 1.
+    const std::string& user = users[n % 3];
+    const int64_t hour = user == "carol" ? 1 : (n / 3) % 3;
+    events.push_back(RoleEvent(n, user, kMidnight + hour * kHour + (rng() % kHour)));
+  }
+  std::set<std::pair<std::string, int64_t>> user_hours;
+  for (const auto& e : events) {
+    user_hours.insert({std::string(e.raw.view().substr(e.raw.view().find("r/") + 2)),
+                       (e.time_ms - kMidnight) / kHour});
+  }
+  ASSERT_EQ(user_hours.size(), 7u);
+
+  auto streamed = Open("streamed");
+  FailFirstSink inner(streamed.get());
+  DetectingSink sink(&inner, &rules, streamed.get());
+  for (int round = 0; round < 2; ++round) {
+    std::vector<cloudtrail::Event> shuffled = events;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    size_t at = 0;
+    while (at < shuffled.size()) {
+      const size_t n = std::min<size_t>(1 + rng() % 40, shuffled.size() - at);
+      std::vector<cloudtrail::Event> batch(shuffled.begin() + at, shuffled.begin() + at + n);
+      auto st = sink.Commit("aws-cloudtrail", &batch);
+      if (!st.ok()) {  // the first: nothing stored, so nothing suppressed; delivered again
+        batch.assign(shuffled.begin() + at, shuffled.begin() + at + n);
+        st = sink.Commit("aws-cloudtrail", &batch);
+      }
+      ASSERT_TRUE(st.ok()) << st.status().ToString();
+      at += n;
+    }
+  }
+  uint64_t streamed_count = 0;
+  const std::set<std::string> streamed_keys = AlertKeys(streamed.get(), &streamed_count);
+  EXPECT_EQ(streamed_count, 300u + 7u);  // high: every event; low: every user's hour, once
+
+  auto hunted = Open("hunted");
+  ingest::StoreSink plain(hunted.get());
+  std::vector<cloudtrail::Event> copy = events;
+  ASSERT_TRUE(plain.Commit("aws-cloudtrail", &copy).ok());
+  auto hunt = RetroHunt(hunted.get(), rules, HuntOptions{});
+  ASSERT_TRUE(hunt.ok()) << hunt.status().ToString();
+  EXPECT_EQ(hunt->hits.size(), 600u);
+  ASSERT_EQ(hunt->alerts.size(), 307u);
+  ASSERT_TRUE(StoreAlerts(hunted.get(), hunt->alerts).ok());
+  uint64_t hunted_count = 0;
+  EXPECT_EQ(AlertKeys(hunted.get(), &hunted_count), streamed_keys);
+  EXPECT_EQ(hunted_count, 307u);
+  // A suppressed alert stands for its window, not for one of its events: its record is the same
+  // whichever event arrived first.
+  EXPECT_EQ(AlertRecords(hunted.get()), AlertRecords(streamed.get()));
+  std::set<std::pair<std::string, int64_t>> alerted;
+  for (const Alert& a : hunt->alerts) {
+    if (a.rule_id != "low-rule") continue;
+    int64_t start = 0;
+    ASSERT_TRUE(ParseSuppressKey(a.key, &start));
+    EXPECT_EQ(a.time_ms, start);
+    EXPECT_EQ((start - kMidnight) % kHour, 0);
+    EXPECT_TRUE(a.event_id.empty());
+    alerted.insert(
+        {a.user_arn.substr(a.user_arn.rfind('/') + 1) + "\"}}", (start - kMidnight) / kHour});
+  }
+  EXPECT_EQ(alerted, user_hours);
+}
+
+TEST(Suppression, LoadRuleDirectoryReadsTheConfAndRefusesItsMistakes) {
+  const std::string dir = testing::MakeTempDir("cairn_suppress_dir");
+  std::ofstream(dir + "/low.yml") << RuleText("low-rule", "low");
+  auto loaded = LoadRuleDirectory(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_TRUE(loaded->rules[0].suppress.on());  // the default
+  std::ofstream(dir + "/suppress.conf")
+      << "[low-rule]\nalert.suppress = 0\n[gone]\nalert.suppress = 1\n";
+  loaded = LoadRuleDirectory(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_FALSE(loaded->rules[0].suppress.on());
+  ASSERT_EQ(loaded->refused.size(), 1u);
+  EXPECT_NE(loaded->refused[0].ToString().find("stanza [gone] names no loaded rule"),
+            std::string::npos);
+  std::ofstream(dir + "/suppress.conf") << "alert.suppress.period = 3d\n";
+  loaded = LoadRuleDirectory(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("suppress.conf:1"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace cairn::detect
