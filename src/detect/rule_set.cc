@@ -325,16 +325,21 @@ void RuleSet::Compile() {
   // Per rule, a walk of only what it reads and what its hits carry: an event the text filters
   // leave to one rule (most that are parsed) is walked past the members no other field needs.
   for (const Rule& r : loaded_.rules) {
-    std::set<std::string, std::less<>> wanted(names.begin(), names.begin() + 7);  // identity
+    std::set<std::string, std::less<>> wanted;
     for (const std::string& f : r.Fields()) wanted.insert(f);
     for (const std::string& f : r.suppress.fields) wanted.insert(f);
+    bool correlated = false;
     for (const Correlation& c : loaded_.correlations) {
       if (std::find(c.rules.begin(), c.rules.end(), &r - loaded_.rules.data()) == c.rules.end()) {
         continue;
       }
+      correlated = true;
       wanted.insert(c.group_by.begin(), c.group_by.end());
       if (!c.field.empty()) wanted.insert(c.field);
     }
+    // The identity an alert or a correlation names (a suppressed rule's alert names only its
+    // suppress fields' values).
+    if (!r.suppress.on() || correlated) wanted.insert(names.begin(), names.begin() + 7);
     std::vector<bool> walk(names.size());
     for (size_t k = 0; k < names.size(); ++k) walk[k] = wanted.count(names[base_of[k]]) > 0;
     rule_paths_.push_back(std::make_unique<query::JsonPaths>(names, walk));
@@ -760,13 +765,19 @@ void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_vie
         const query::Values& v = FieldValues(slot, s);
         values[m].push_back(v.empty() ? std::string_view() : std::string_view(v[0]));
       }
-      suppress[m] = SuppressKey(SuppressWindow(time_ms, loaded_.rules[r].suppress.period_ms).first,
-                                values[m]);
-      if (raised != nullptr && rule_correlations_[r].empty() &&
-          raised->count(RaisedKey(r, suppress[m])) > 0) {
+      // RaisedKey's text, built in a buffer that keeps its capacity: a hit already raised
+      // allocates nothing.
+      thread_local std::string probe;
+      probe = std::to_string(r);
+      probe.push_back('\x1f');
+      const size_t at = probe.size();
+      AppendSuppressKey(&probe, SuppressWindow(time_ms, loaded_.rules[r].suppress.period_ms).first,
+                        values[m]);
+      if (raised != nullptr && rule_correlations_[r].empty() && raised->count(probe) > 0) {
         matched[m] = -1;
         continue;
       }
+      suppress[m].assign(probe, at);
     }
     ++kept;
   }

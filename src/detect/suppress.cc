@@ -151,14 +151,22 @@ std::string PeriodText(int64_t period_ms) {
   return fmt::format("{}ms", period_ms);
 }
 
-std::string SuppressKey(int64_t window_start_ms, const std::vector<std::string_view>& values) {
-  std::string key(kKeyPrefix);
-  key += std::to_string(window_start_ms);
-  key.push_back(':');
+void AppendSuppressKey(std::string* out, int64_t window_start_ms,
+                       const std::vector<std::string_view>& values) {
+  *out += kKeyPrefix;
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), window_start_ms);
+  out->append(digits, end);
+  out->push_back(':');
   for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) key.push_back('\x1f');
-    key += values[i];
+    if (i > 0) out->push_back('\x1f');
+    *out += values[i];
   }
+}
+
+std::string SuppressKey(int64_t window_start_ms, const std::vector<std::string_view>& values) {
+  std::string key;
+  AppendSuppressKey(&key, window_start_ms, values);
   return key;
 }
 

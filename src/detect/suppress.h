@@ -66,6 +66,9 @@ std::string PeriodText(int64_t period_ms);
 // A suppressed rule's alert key for the window starting at `window_start_ms` and the fields'
 // values: "suppress:<window start ms>:" and the values joined by U+001F.
 std::string SuppressKey(int64_t window_start_ms, const std::vector<std::string_view>& values);
+// The same, appended to `*out`.
+void AppendSuppressKey(std::string* out, int64_t window_start_ms,
+                       const std::vector<std::string_view>& values);
 // The window start of a key SuppressKey made; false for any other key.
 bool ParseSuppressKey(std::string_view key, int64_t* window_start_ms);
 
