@@ -168,34 +168,33 @@ class SuppressStoreTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.status().ToString();
     return st.ok() ? std::move(st).value() : nullptr;
   }
+  // Calls `fn` with each stored alert.
+  template <typename F>
+  static void ForEachAlert(store::Store* store, const F& fn) {
+    auto snap = store->GetSnapshot(kAlertsIndex);
+    if (!snap.ok()) return;
+    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
+      std::vector<cloudtrail::Event> events;
+      EXPECT_TRUE(seg->ReadEvents(0, seg->event_count(), &events).ok());
+      for (const auto& e : events) fn(e);
+    }
+  }
   // The ids and keys of the stored alerts.
   static std::set<std::string> AlertKeys(store::Store* store, uint64_t* count) {
     std::set<std::string> out;
     *count = 0;
-    auto snap = store->GetSnapshot(kAlertsIndex);
-    if (!snap.ok()) return out;
-    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
-      std::vector<cloudtrail::Event> events;
-      EXPECT_TRUE(seg->ReadEvents(0, seg->event_count(), &events).ok());
-      for (const auto& e : events) {
-        ++*count;
-        const std::string raw(e.raw.view());
-        const size_t k = raw.find("\"alert_key\":\"");
-        out.insert(e.event_id + " " + raw.substr(k, raw.find('"', k + 13) - k));
-      }
-    }
+    ForEachAlert(store, [&](const cloudtrail::Event& e) {
+      ++*count;
+      const std::string raw(e.raw.view());
+      const size_t k = raw.find("\"alert_key\":\"");
+      out.insert(e.event_id + " " + raw.substr(k, raw.find('"', k + 13) - k));
+    });
     return out;
   }
   // The raw records of the stored alerts.
   static std::multiset<std::string> AlertRecords(store::Store* store) {
     std::multiset<std::string> out;
-    auto snap = store->GetSnapshot(kAlertsIndex);
-    if (!snap.ok()) return out;
-    for (const auto& seg : (*snap)->SegmentsInRange(INT64_MIN, INT64_MAX)) {
-      std::vector<cloudtrail::Event> events;
-      EXPECT_TRUE(seg->ReadEvents(0, seg->event_count(), &events).ok());
-      for (const auto& e : events) out.insert(std::string(e.raw.view()));
-    }
+    ForEachAlert(store, [&](const cloudtrail::Event& e) { out.insert(std::string(e.raw.view())); });
     return out;
   }
   std::string root_;

@@ -134,6 +134,25 @@ TextFilter::Node TextFilter::Literal(std::string_view piece) {
   return n;
 }
 
+void TextFilter::DropLiterals(std::vector<Node>* nodes, bool drop_held) {
+  std::vector<Node>& kept = *nodes;
+  std::vector<bool> drop(kept.size(), false);
+  for (size_t x = 0; x < kept.size(); ++x) {
+    for (size_t y = 0; y < kept.size() && !drop[x]; ++y) {
+      if (x == y || drop[y] || kept[x].op != Op::kLiteral || kept[y].op != Op::kLiteral) continue;
+      const std::string& held = drop_held ? kept[x].literal : kept[y].literal;
+      const std::string& holder = drop_held ? kept[y].literal : kept[x].literal;
+      drop[x] = kept[x].literal == kept[y].literal ? y < x  // the first of equal literals stays
+                                                   : holder.find(held) != std::string::npos;
+    }
+  }
+  std::vector<Node> out;
+  for (size_t x = 0; x < kept.size(); ++x) {
+    if (!drop[x]) out.push_back(std::move(kept[x]));
+  }
+  kept = std::move(out);
+}
+
 TextFilter::Node TextFilter::All(std::vector<Node> children) {
   std::vector<Node> kept;
   for (Node& c : children) {
@@ -145,23 +164,8 @@ TextFilter::Node TextFilter::All(std::vector<Node> children) {
     }
   }
   // A literal another literal of the same `and` holds adds nothing ("role" beside
-  // "assumedrole": the longer one's presence implies it), nor does a literal twice.
-  std::vector<bool> implied(kept.size(), false);
-  for (size_t x = 0; x < kept.size(); ++x) {
-    for (size_t y = 0; y < kept.size() && !implied[x]; ++y) {
-      if (x == y || implied[y] || kept[x].op != Op::kLiteral || kept[y].op != Op::kLiteral) {
-        continue;
-      }
-      implied[x] = kept[x].literal == kept[y].literal
-                       ? y < x  // the first of equal literals stays
-                       : kept[y].literal.find(kept[x].literal) != std::string::npos;
-    }
-  }
-  std::vector<Node> needed;
-  for (size_t x = 0; x < kept.size(); ++x) {
-    if (!implied[x]) needed.push_back(std::move(kept[x]));
-  }
-  kept = std::move(needed);
+  // "assumedrole": the longer one's presence implies it).
+  DropLiterals(&kept, /*drop_held=*/true);
   if (kept.empty()) return Node{};
   if (kept.size() == 1) return std::move(kept[0]);
   Node n;
@@ -182,23 +186,8 @@ TextFilter::Node TextFilter::Any(std::vector<Node> children) {
     }
   }
   // A literal holding another literal of the same `or` adds nothing ("accessdeniedexception"
-  // beside "accessdenied"), nor does a literal twice.
-  std::vector<bool> redundant(kept.size(), false);
-  for (size_t x = 0; x < kept.size(); ++x) {
-    for (size_t y = 0; y < kept.size() && !redundant[x]; ++y) {
-      if (x == y || redundant[y] || kept[x].op != Op::kLiteral || kept[y].op != Op::kLiteral) {
-        continue;
-      }
-      redundant[x] = kept[x].literal == kept[y].literal
-                         ? y < x  // the first of equal literals stays
-                         : kept[x].literal.find(kept[y].literal) != std::string::npos;
-    }
-  }
-  std::vector<Node> simplest;
-  for (size_t x = 0; x < kept.size(); ++x) {
-    if (!redundant[x]) simplest.push_back(std::move(kept[x]));
-  }
-  kept = std::move(simplest);
+  // beside "accessdenied").
+  DropLiterals(&kept, /*drop_held=*/false);
   if (kept.size() == 1) return std::move(kept[0]);
   Node n;
   n.op = Op::kOr;

@@ -66,6 +66,10 @@ class TextFilter {
     std::vector<Node> children;
   };
   static Node Literal(std::string_view piece);
+  // Drops the literals among `nodes` that another literal makes redundant, and repeated ones:
+  // with `drop_held` a literal another holds (an `and`: the longer implies it), else a literal
+  // holding another (an `or`: the shorter is found wherever the longer is).
+  static void DropLiterals(std::vector<Node>* nodes, bool drop_held);
   static Node All(std::vector<Node> children);
   static Node Any(std::vector<Node> children);
   static Node OfMatcher(const ValueMatcher& m);
