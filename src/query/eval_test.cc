@@ -90,5 +90,33 @@ TEST(JsonPathsTest, WellFormedDocumentsWithoutTheKeysAreNotParsed) {
   EXPECT_FALSE(paths.Extract(R"({"eventName":"x",)", &a, false));
 }
 
+// A walk of some of the names numbers every name as the full walk does and fills only the walked
+// ones, through arrays and nested objects alike.
+TEST(JsonPathsTest, AWalkOfSomeNamesKeepsEverySlot) {
+  const std::vector<std::string> names = {"eventName", "userIdentity.type", "resources{}.ARN",
+                                          "eventName", "requestParameters.bucketName"};
+  JsonPaths all(names), some(names, {false, true, true, false, false});
+  ASSERT_EQ(all.size(), some.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all.name(i), some.name(i));
+    EXPECT_EQ(all.Slot(all.name(i)), some.Slot(all.name(i)));
+  }
+  const std::string doc =
+      R"({"eventName":"GetObject","userIdentity":{"type":"AssumedRole"},)"
+      R"("requestParameters":{"bucketName":"b1"},"resources":[{"ARN":"x"},{"ARN":"y"}]})";
+  std::vector<Values> a, b;
+  ASSERT_TRUE(all.Extract(doc, &a));
+  ASSERT_TRUE(some.Extract(doc, &b));
+  const int name = all.Slot("eventName"), type = all.Slot("userIdentity.type"),
+            arn = all.Slot("resources{}.ARN"), bucket = all.Slot("requestParameters.bucketName");
+  EXPECT_EQ(a[name], Values{"GetObject"});
+  EXPECT_EQ(a[bucket], Values{"b1"});
+  EXPECT_TRUE(b[name].empty());
+  EXPECT_TRUE(b[bucket].empty());
+  EXPECT_EQ(b[type], a[type]);
+  EXPECT_EQ(b[arn], (Values{"x", "y"}));
+  EXPECT_FALSE(some.Extract(R"({"userIdentity":{"type":)", &b));  // still checked
+}
+
 }  // namespace
 }  // namespace cairn::query
