@@ -15,14 +15,17 @@
 // syntax), else from the built-in default: rules of level informational or low, by
 // userIdentity.arn, per hour.
 //
+//   # the default (0: no rule is suppressed unless its stanza says so)
 //   [default]
-//   alert.suppress = 1                      # 0: no rule is suppressed unless its stanza says so
+//   alert.suppress = 1
 //   alert.suppress.levels = informational, low
 //   alert.suppress.fields = userIdentity.arn
-//   alert.suppress.period = 1h              # at most 1d
+//   # at most 1d
+//   alert.suppress.period = 1h
 //
-//   [905d389b-b853-46d0-9d3d-dea0d3a3cd49]  # a rule id (or name): its own settings
-//   alert.suppress = 0                      # an alert per matching event
+//   # a rule id (or name): its own settings; here an alert per matching event
+//   [905d389b-b853-46d0-9d3d-dea0d3a3cd49]
+//   alert.suppress = 0
 //
 // Correlations are not suppressed, and a suppressed rule's hits still all reach them.
 
