@@ -31,21 +31,6 @@ Result<long long> ParseInt(std::string_view value) {
   return out;
 }
 
-std::vector<std::string> SplitList(std::string_view value) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : value) {
-    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
-      if (!cur.empty()) out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
-
 // Applies one setting to `s`; an error for a value it cannot use.
 Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
   auto set_bool = [&](bool* out) -> Status {
@@ -96,7 +81,7 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
   } else if (key == "alert.suppress") {
     return set_bool(&s->suppress);
   } else if (key == "alert.suppress.fields") {
-    s->suppress_fields = SplitList(value);
+    s->suppress_fields = SplitConfList(value);
   } else if (key == "alert.suppress.period") {
     if (TrimSpace(value).empty()) return Status::Ok();
     auto p = ParsePeriodMs(value);
@@ -138,7 +123,7 @@ Status Apply(SavedSearch* s, const std::string& key, const std::string& value) {
     if (*n < 0 || *n > 23) return InvalidArgument("facility {} is not 0..23", *n);
     s->syslog.facility = static_cast<int>(*n);
   } else if (key == "cairn.tags") {
-    s->tags = SplitList(value);
+    s->tags = SplitConfList(value);
   } else {
     s->other[key] = value;
   }

@@ -88,4 +88,19 @@ bool ParseSplunkBool(std::string_view text, bool* out) {
   return true;
 }
 
+std::vector<std::string> SplitConfList(std::string_view value) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : value) {
+    if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+      if (!cur.empty()) out.push_back(std::move(cur));
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
 }  // namespace cairn

@@ -42,4 +42,8 @@ const std::string* FindConfValue(const ConfStanza& stanza, std::string_view key)
 // `text` is none of them.
 bool ParseSplunkBool(std::string_view text, bool* out);
 
+// A list setting (alert.suppress.fields, action.*.tags, ...): items separated by commas or blanks,
+// empty items left out.
+std::vector<std::string> SplitConfList(std::string_view value);
+
 }  // namespace cairn

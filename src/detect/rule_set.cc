@@ -841,68 +841,64 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   a.title = r.title;
   a.level = r.level;
   a.tags = r.tags;
-  hit.FillIdentity(&a);
-  a.key = hit.key;
-  a.event_id = hit.event_id.empty() ? hit.key : hit.event_id;
   a.description = r.description;
   if (hit.rule < static_cast<int>(encoded_.size())) a.encoded = encoded_[hit.rule];
-  if (!hit.suppress.empty()) {
-    // The window, not an event: its start, and the suppress fields' values as fields.
-    const auto [start, end] = SuppressWindow(hit.time_ms, r.suppress.period_ms);
-    a.time_ms = start;
-    a.key = hit.suppress;
-    a.event_id.clear();
-    a.event_name.clear();
-    a.event_source.clear();
-    a.user_arn.clear();
-    a.source_ip.clear();
-    a.region.clear();
-    a.account.clear();
-    for (size_t i = 0; i < r.suppress.fields.size() && i < hit.suppress_values.size(); ++i) {
-      const std::string& f = r.suppress.fields[i];
-      const std::string& v = hit.suppress_values[i];
-      if (f == "userIdentity.arn") {
-        a.user_arn = v;
-      } else if (f == "sourceIPAddress") {
-        a.source_ip = v;
-      } else if (f == "eventName") {
-        a.event_name = v;
-      } else if (f == "eventSource") {
-        a.event_source = v;
-      } else if (f == "awsRegion") {
-        a.region = v;
-      } else if (f == "recipientAccountId") {
-        a.account = v;
-      } else if (!v.empty()) {
-        std::string text;
-        AppendJsonString(&text, v);
-        a.extra_json.emplace_back(f, std::move(text));  // a dotted name, as search reads it
-      }
-    }
-    std::string fields = "[";
-    for (size_t i = 0; i < r.suppress.fields.size(); ++i) {
-      if (i > 0) fields.push_back(',');
-      AppendJsonString(&fields, r.suppress.fields[i]);
-    }
-    fields.push_back(']');
-    auto quoted = [](const std::string& text) {
-      std::string out;
-      AppendJsonString(&out, text);
-      return out;
-    };
-    a.extra_json.emplace_back("suppress_fields", std::move(fields));
-    a.extra_json.emplace_back("suppress_period", quoted(PeriodText(r.suppress.period_ms)));
-    a.extra_json.emplace_back("suppress_window_start", quoted(FormatIso8601(start, true)));
-    a.extra_json.emplace_back("suppress_window_end", quoted(FormatIso8601(end, true)));
+  if (hit.suppress.empty()) {
+    hit.FillIdentity(&a);
+    a.key = hit.key;
+    a.event_id = hit.event_id.empty() ? hit.key : hit.event_id;
+    return a;
   }
+  // A suppressed rule's alert names its window, not an event: the window's start, and the
+  // suppress fields' values as fields.
+  const auto [start, end] = SuppressWindow(hit.time_ms, r.suppress.period_ms);
+  a.time_ms = start;
+  a.key = hit.suppress;
+  for (size_t i = 0; i < r.suppress.fields.size() && i < hit.suppress_values.size(); ++i) {
+    const std::string& f = r.suppress.fields[i];
+    const std::string& v = hit.suppress_values[i];
+    if (f == "userIdentity.arn") {
+      a.user_arn = v;
+    } else if (f == "sourceIPAddress") {
+      a.source_ip = v;
+    } else if (f == "eventName") {
+      a.event_name = v;
+    } else if (f == "eventSource") {
+      a.event_source = v;
+    } else if (f == "awsRegion") {
+      a.region = v;
+    } else if (f == "recipientAccountId") {
+      a.account = v;
+    } else if (!v.empty()) {
+      std::string text;
+      AppendJsonString(&text, v);
+      a.extra_json.emplace_back(f, std::move(text));  // a dotted name, as search reads it
+    }
+  }
+  std::string fields = "[";
+  for (size_t i = 0; i < r.suppress.fields.size(); ++i) {
+    if (i > 0) fields.push_back(',');
+    AppendJsonString(&fields, r.suppress.fields[i]);
+  }
+  fields.push_back(']');
+  auto quoted = [](const std::string& text) {
+    std::string out;
+    AppendJsonString(&out, text);
+    return out;
+  };
+  a.extra_json.emplace_back("suppress_fields", std::move(fields));
+  a.extra_json.emplace_back("suppress_period", quoted(PeriodText(r.suppress.period_ms)));
+  a.extra_json.emplace_back("suppress_window_start", quoted(FormatIso8601(start, true)));
+  a.extra_json.emplace_back("suppress_window_end", quoted(FormatIso8601(end, true)));
   return a;
 }
 
 namespace {
 
-RecentAlerts::Key RecentKey(const Alert& a, int64_t window_start_ms) {
+// A suppressed alert's key in RecentAlerts (its _time is its window's start).
+RecentAlerts::Key RecentKey(const Alert& a) {
   RecentAlerts::Key k;
-  k.window_start_ms = window_start_ms;
+  k.window_start_ms = a.time_ms;
   k.text = a.rule_id;
   k.text.push_back('\x1f');
   k.text += a.key;
@@ -914,10 +910,9 @@ RecentAlerts::Key RecentKey(const Alert& a, int64_t window_start_ms) {
 void RuleSet::RememberStored(const std::vector<Alert>& alerts) const {
   std::vector<RecentAlerts::Key> keys;
   for (const Alert& a : alerts) {
-    int64_t start = 0;
-    if (a.kind == AlertKind::kSigma && ParseSuppressKey(a.key, &start)) {
-      keys.push_back(RecentKey(a, start));
-    }
+    int64_t start = 0;  // the same as the alert's _time
+    if (a.kind == AlertKind::kSigma && ParseSuppressKey(a.key, &start))
+      keys.push_back(RecentKey(a));
   }
   if (!keys.empty()) recent_->Add(keys);
 }
@@ -941,11 +936,7 @@ std::vector<Alert> RuleSet::Evaluate(const std::vector<cloudtrail::Event>& event
       if (loaded_.generates[h.rule] &&
           (h.suppress.empty() || batch_keys.insert(RaisedKey(h.rule, h.suppress)).second)) {
         out.push_back(ToAlert(h));
-        if (!h.suppress.empty()) {
-          const int64_t start =
-              SuppressWindow(h.time_ms, loaded_.rules[h.rule].suppress.period_ms).first;
-          suppressed.emplace_back(out.size() - 1, RecentKey(out.back(), start));
-        }
+        if (!h.suppress.empty()) suppressed.emplace_back(out.size() - 1, RecentKey(out.back()));
         if (positions != nullptr) positions->push_back(i);
       }
       if (correlated != nullptr && !rule_correlations_[h.rule].empty()) {

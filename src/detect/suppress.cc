@@ -18,19 +18,6 @@ namespace {
 constexpr int64_t kDayMs = 86'400'000;
 constexpr std::string_view kKeyPrefix = "suppress:";
 
-std::vector<std::string> SplitCommaList(std::string_view text) {
-  std::vector<std::string> out;
-  size_t p = 0;
-  while (p <= text.size()) {
-    size_t c = text.find(',', p);
-    if (c == std::string_view::npos) c = text.size();
-    std::string_view item = TrimSpace(text.substr(p, c - p));
-    if (!item.empty()) out.emplace_back(item);
-    p = c + 1;
-  }
-  return out;
-}
-
 bool IsLevel(std::string_view level) {
   return level == "informational" || level == "low" || level == "medium" || level == "high" ||
          level == "critical";
@@ -56,7 +43,7 @@ Result<Settings> ReadStanza(const ConfStanza& stanza, std::string_view path) {
       }
       s.on = b;
     } else if (e.key == "alert.suppress.levels" && is_default) {
-      std::vector<std::string> levels = SplitCommaList(AsciiLower(e.value));
+      std::vector<std::string> levels = SplitConfList(AsciiLower(e.value));
       for (const std::string& l : levels) {
         if (!IsLevel(l)) {
           return InvalidArgument(
@@ -67,7 +54,7 @@ Result<Settings> ReadStanza(const ConfStanza& stanza, std::string_view path) {
       }
       s.levels = std::move(levels);
     } else if (e.key == "alert.suppress.fields") {
-      std::vector<std::string> fields = SplitCommaList(e.value);
+      std::vector<std::string> fields = SplitConfList(e.value);
       if (fields.empty()) return InvalidArgument("{}: alert.suppress.fields is empty", where());
       s.fields = std::move(fields);
     } else if (e.key == "alert.suppress.period") {
@@ -128,9 +115,8 @@ Status ApplySuppression(std::string_view conf_text, std::string_view path, Loade
         r.suppress = Suppression{};
         continue;
       }
-      r.suppress.fields = s.fields.value_or(r.suppress.on() ? r.suppress.fields : fields);
-      r.suppress.period_ms =
-          s.period_ms.value_or(r.suppress.on() ? r.suppress.period_ms : period_ms);
+      // What the stanza leaves out comes from [default] (what a rule suppressed by its level has).
+      r.suppress = Suppression{s.fields.value_or(fields), s.period_ms.value_or(period_ms)};
     }
     if (!found && unknown_stanzas != nullptr) unknown_stanzas->push_back(name);
   }
