@@ -70,7 +70,8 @@ struct Alert {
   // Further fields, written as they are: name → JSON value text (already encoded).
   std::vector<std::pair<std::string, std::string>> extra_json;
   // When set, the encoding of kind, rule_id, title, level, tags and description
-  // (EncodeAlertParts of an alert that has the same ones); ToEvent uses it instead of them.
+  // (EncodeAlertParts of an alert that has the same ones); ToEvent uses it instead of them, so
+  // an alert that has it may leave tags and description empty (a rule's alerts do: one copy).
   std::shared_ptr<const EncodedAlertParts> encoded;
 };
 

@@ -357,6 +357,9 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
         const store::Segment& seg = *segments[i];
         ASSIGN_OR_RETURN(auto range, seg.OrdinalRange(options.earliest_ms, options.latest_ms));
         std::vector<cloudtrail::Event> events;
+        // A suppressed rule that no correlation uses keeps one hit per window and value (its
+        // alert's): the hits held grow with the windows, not with the events matched.
+        std::unordered_set<std::string> raised;
         constexpr uint32_t kWindow = 4096;
         for (uint32_t first = range.first; first < range.second; first += kWindow) {
           uint32_t n = std::min(kWindow, range.second - first);
@@ -365,7 +368,13 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
           std::vector<EventHit>& hits = per_segment[i];
           const size_t before = hits.size();
           for (const cloudtrail::Event& e : events) {
-            rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits);
+            const size_t from = hits.size();
+            rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits, &raised);
+            for (size_t k = from; k < hits.size(); ++k) {
+              if (!hits[k].suppress.empty() && !rules.Correlated(hits[k].rule)) {
+                raised.insert(RaisedKey(hits[k].rule, hits[k].suppress));
+              }
+            }
           }
           if (options.correlated_only) {
             hits.erase(

@@ -44,7 +44,10 @@ struct HuntOptions {
 
 struct HuntResult {
   uint64_t events_scanned = 0;
-  std::vector<EventHit> hits;  // every rule match (also of rules that do not generate)
+  // Every rule match (also of rules that do not generate), but a suppressed rule that no
+  // correlation uses keeps about one hit per window and value (one per segment that has it): all
+  // its alert is made of. So the hits held grow with the alerts, not the events matched.
+  std::vector<EventHit> hits;
   std::vector<Alert> alerts;   // rule alerts then correlation alerts, by rule then time
 };
 

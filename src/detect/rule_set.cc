@@ -840,9 +840,12 @@ Alert RuleSet::ToAlert(const EventHit& hit) const {
   a.rule_id = r.id;
   a.title = r.title;
   a.level = r.level;
-  a.tags = r.tags;
-  a.description = r.description;
-  if (hit.rule < static_cast<int>(encoded_.size())) a.encoded = encoded_[hit.rule];
+  if (hit.rule < static_cast<int>(encoded_.size())) {
+    a.encoded = encoded_[hit.rule];  // holds the tags and description too: not copied per alert
+  } else {
+    a.tags = r.tags;
+    a.description = r.description;
+  }
   if (hit.suppress.empty()) {
     hit.FillIdentity(&a);
     a.key = hit.key;

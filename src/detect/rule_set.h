@@ -104,6 +104,8 @@ class RuleSet {
   std::vector<Alert> Evaluate(
       const std::vector<cloudtrail::Event>& events, std::vector<uint32_t>* positions = nullptr,
       std::vector<std::pair<uint32_t, EventHit>>* correlated = nullptr) const;
+  // Whether a correlation uses rule `i`.
+  bool Correlated(int rule) const { return !rule_correlations_[rule].empty(); }
   // The alert for one hit of a rule that generates. A suppressed rule's alert stands for its
   // window (suppress.h): keyed by the window and the fields' values, its _time the window's
   // start, it names the suppress fields' values and the window, and no event (so every path
