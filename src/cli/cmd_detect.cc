@@ -107,32 +107,6 @@ int RunDetect(const DetectArgs& a, Globals* g) {
                  st.status().message().c_str());
     return kExitFailed;
   }
-  auto t0 = std::chrono::steady_clock::now();
-  auto hunt = detect::RetroHunt(st->get(), rules, opts);
-  if (!hunt.ok()) {
-    std::fprintf(stderr, "cairn detect: %s\n", hunt.status().message().c_str());
-    return kExitFailed;
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  uint64_t stored = 0;
-  if (!a.dry_run) {
-    auto n = detect::StoreAlerts(st->get(), hunt->alerts);
-    if (!n.ok()) {
-      std::fprintf(stderr, "cairn detect: store alerts: %s\n", n.status().message().c_str());
-      return kExitFailed;
-    }
-    stored = *n;
-    if (Status s = (*st)->Close(); !s.ok()) {
-      std::fprintf(stderr, "cairn detect: close store: %s\n", s.message().c_str());
-      return kExitFailed;
-    }
-  }
-
-  if (a.format == "json") {
-    for (const auto& alert : hunt->alerts)
-      std::printf("%s\n", detect::ToEvent(alert).raw.str().c_str());
-    std::fflush(stdout);
-  }
   // The summary: one line per rule that fired, by rule id.
   struct PerRule {
     std::string title, level;
@@ -140,14 +114,45 @@ int RunDetect(const DetectArgs& a, Globals* g) {
     int64_t first = INT64_MAX, last = INT64_MIN;
   };
   std::map<std::string, PerRule> per_rule;
-  for (const auto& alert : hunt->alerts) {
-    PerRule& p = per_rule[alert.rule_id];
-    p.title = alert.title;
-    p.level = alert.level;
-    p.alerts++;
-    p.first = std::min(p.first, alert.time_ms);
-    p.last = std::max(p.last, alert.time_ms);
+  uint64_t stored = 0;
+  size_t raised = 0;
+  // Alerts are printed, stored and counted as the hunt finds them, so its memory does not grow
+  // with the alerts of the range.
+  opts.on_alerts = [&](std::vector<detect::Alert> alerts) -> Status {
+    if (a.format == "json") {
+      for (const auto& alert : alerts)
+        std::printf("%s\n", detect::ToEvent(alert).raw.str().c_str());
+      std::fflush(stdout);
+    }
+    for (const auto& alert : alerts) {
+      PerRule& p = per_rule[alert.rule_id];
+      p.title = alert.title;
+      p.level = alert.level;
+      p.alerts++;
+      p.first = std::min(p.first, alert.time_ms);
+      p.last = std::max(p.last, alert.time_ms);
+    }
+    raised += alerts.size();
+    if (a.dry_run) return Status::Ok();
+    auto n = detect::StoreAlerts(st->get(), alerts);
+    if (!n.ok()) return n.status().WithContext("store alerts");
+    stored += *n;
+    return Status::Ok();
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  auto hunt = detect::RetroHunt(st->get(), rules, opts);
+  if (!hunt.ok()) {
+    std::fprintf(stderr, "cairn detect: %s\n", hunt.status().message().c_str());
+    return kExitFailed;
   }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.dry_run) {
+    if (Status s = (*st)->Close(); !s.ok()) {
+      std::fprintf(stderr, "cairn detect: close store: %s\n", s.message().c_str());
+      return kExitFailed;
+    }
+  }
+
   FILE* out = a.format == "json" ? stderr : stdout;
   std::fprintf(out, "%-38s %-8s %7s  %-20s %-20s %s\n", "rule_id", "level", "alerts", "first",
                "last", "title");
@@ -160,7 +165,7 @@ int RunDetect(const DetectArgs& a, Globals* g) {
                "%llu events scanned in %.2f s; %zu rules (%zu correlations), %zu refused; %zu "
                "alerts from %zu rules; %s\n",
                static_cast<unsigned long long>(hunt->events_scanned), secs, rules.rules().size(),
-               rules.loaded().correlations.size(), refused, hunt->alerts.size(), per_rule.size(),
+               rules.loaded().correlations.size(), refused, raised, per_rule.size(),
                a.dry_run ? "dry run: nothing stored"
                          : fmt::format("{} new in index alerts", stored).c_str());
   return kExitOk;

@@ -344,69 +344,98 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
                              const HuntOptions& options) {
   HuntResult result;
   auto segments = snap.SegmentsInRange(options.earliest_ms, options.latest_ms);
-  std::vector<std::vector<EventHit>> per_segment(segments.size());
-  std::vector<uint64_t> scanned(segments.size(), 0);
   std::vector<bool> correlated(rules.rules().size(), !options.correlated_only);
   for (const Correlation& c : rules.loaded().correlations) {
     for (int r : c.rules) correlated[static_cast<size_t>(r)] = true;
   }
-  // Work items: one segment each (a segment is at most a few hundred thousand events).
-  RETURN_IF_ERROR(ParallelFor(
-      segments.size(), std::max(1, options.threads), std::chrono::microseconds(0),
-      [&](size_t i, int) -> Status {
-        const store::Segment& seg = *segments[i];
-        ASSIGN_OR_RETURN(auto range, seg.OrdinalRange(options.earliest_ms, options.latest_ms));
-        std::vector<cloudtrail::Event> events;
-        // A suppressed rule that no correlation uses keeps one hit per window and value (its
-        // alert's): the hits held grow with the windows, not with the events matched.
-        std::unordered_set<std::string> raised;
-        constexpr uint32_t kWindow = 4096;
-        for (uint32_t first = range.first; first < range.second; first += kWindow) {
-          uint32_t n = std::min(kWindow, range.second - first);
-          events.clear();
-          RETURN_IF_ERROR(seg.ReadEvents(first, n, &events));
-          std::vector<EventHit>& hits = per_segment[i];
-          const size_t before = hits.size();
-          for (const cloudtrail::Event& e : events) {
-            const size_t from = hits.size();
-            rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits, &raised);
-            for (size_t k = from; k < hits.size(); ++k) {
-              if (!hits[k].suppress.empty() && !rules.Correlated(hits[k].rule)) {
-                raised.insert(RaisedKey(hits[k].rule, hits[k].suppress));
-              }
-            }
-          }
-          if (options.correlated_only) {
-            hits.erase(
-                std::remove_if(
-                    hits.begin() + static_cast<std::ptrdiff_t>(before), hits.end(),
-                    [&](const EventHit& h) { return !correlated[static_cast<size_t>(h.rule)]; }),
-                hits.end());
-          }
-          scanned[i] += events.size();
-        }
-        return Status::Ok();
-      }));
-  for (size_t i = 0; i < segments.size(); ++i) {
-    result.events_scanned += scanned[i];
-    for (EventHit& h : per_segment[i]) result.hits.push_back(std::move(h));
-  }
-  std::sort(result.hits.begin(), result.hits.end(), [](const EventHit& a, const EventHit& b) {
+  const bool streaming = options.on_alerts != nullptr;
+  const int threads = std::max(1, options.threads);
+  // Segments are read a group at a time when the alerts stream; all at once otherwise.
+  const size_t group = streaming ? static_cast<size_t>(threads) * 4 : segments.size();
+  // A suppressed rule raises once per window and value, whichever of its hits comes first.
+  std::unordered_set<std::string> raised;
+  std::vector<EventHit> member_hits;  // streaming: the hits correlations need, to the end
+  auto by_rule_and_time = [](const EventHit& a, const EventHit& b) {
     if (a.rule != b.rule) return a.rule < b.rule;
     if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
     return a.key < b.key;
-  });
-  if (!options.alerts) return result;
-  // A suppressed rule raises once per window and value: for its earliest hit (the hits are in
-  // time order per rule).
-  std::unordered_set<std::string> raised;
-  for (const EventHit& h : result.hits) {
-    if (!rules.loaded().generates[h.rule]) continue;
-    if (!h.suppress.empty() && !raised.insert(RaisedKey(h.rule, h.suppress)).second) {
+  };
+  auto raise = [&](const std::vector<EventHit>& hits, std::vector<Alert>* out) {
+    for (const EventHit& h : hits) {
+      if (!rules.loaded().generates[h.rule]) continue;
+      if (!h.suppress.empty() && !raised.insert(RaisedKey(h.rule, h.suppress)).second) continue;
+      out->push_back(rules.ToAlert(h));
+    }
+  };
+  for (size_t g0 = 0; g0 < segments.size(); g0 += group) {
+    const size_t n_group = std::min(group, segments.size() - g0);
+    std::vector<std::vector<EventHit>> per_segment(n_group);
+    std::vector<uint64_t> scanned(n_group, 0);
+    // Work items: one segment each (a segment is at most a few hundred thousand events).
+    RETURN_IF_ERROR(ParallelFor(
+        n_group, threads, std::chrono::microseconds(0), [&](size_t i, int) -> Status {
+          const store::Segment& seg = *segments[g0 + i];
+          ASSIGN_OR_RETURN(auto range, seg.OrdinalRange(options.earliest_ms, options.latest_ms));
+          std::vector<cloudtrail::Event> events;
+          // A suppressed rule that no correlation uses keeps one hit per window and value (its
+          // alert's): the hits held grow with the windows, not with the events matched.
+          std::unordered_set<std::string> segment_raised;
+          constexpr uint32_t kWindow = 4096;
+          for (uint32_t first = range.first; first < range.second; first += kWindow) {
+            uint32_t n = std::min(kWindow, range.second - first);
+            events.clear();
+            RETURN_IF_ERROR(seg.ReadEvents(first, n, &events));
+            std::vector<EventHit>& hits = per_segment[i];
+            const size_t before = hits.size();
+            for (const cloudtrail::Event& e : events) {
+              const size_t from = hits.size();
+              rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits, &segment_raised);
+              for (size_t k = from; k < hits.size(); ++k) {
+                if (!hits[k].suppress.empty() && !rules.Correlated(hits[k].rule)) {
+                  segment_raised.insert(RaisedKey(hits[k].rule, hits[k].suppress));
+                }
+              }
+            }
+            if (options.correlated_only) {
+              hits.erase(std::remove_if(hits.begin() + static_cast<std::ptrdiff_t>(before),
+                                        hits.end(),
+                                        [&](const EventHit& h) {
+                                          return !correlated[static_cast<size_t>(h.rule)];
+                                        }),
+                         hits.end());
+            }
+            scanned[i] += events.size();
+          }
+          return Status::Ok();
+        }));
+    std::vector<EventHit> hits;
+    for (size_t i = 0; i < n_group; ++i) {
+      result.events_scanned += scanned[i];
+      for (EventHit& h : per_segment[i]) hits.push_back(std::move(h));
+      std::vector<EventHit>().swap(per_segment[i]);
+    }
+    if (!streaming) {
+      for (EventHit& h : hits) result.hits.push_back(std::move(h));
       continue;
     }
-    result.alerts.push_back(rules.ToAlert(h));
+    std::sort(hits.begin(), hits.end(), by_rule_and_time);
+    std::vector<Alert> alerts;
+    if (options.alerts) raise(hits, &alerts);
+    for (EventHit& h : hits) {
+      if (rules.Correlated(h.rule)) member_hits.push_back(std::move(h));
+    }
+    if (!alerts.empty()) RETURN_IF_ERROR(options.on_alerts(std::move(alerts)));
   }
+  if (streaming) {
+    if (options.alerts) {
+      std::vector<Alert> corr = Correlate(rules, member_hits);
+      if (!corr.empty()) RETURN_IF_ERROR(options.on_alerts(std::move(corr)));
+    }
+    return result;
+  }
+  std::sort(result.hits.begin(), result.hits.end(), by_rule_and_time);
+  if (!options.alerts) return result;
+  raise(result.hits, &result.alerts);
   std::vector<Alert> corr = Correlate(rules, result.hits);
   for (Alert& a : corr) result.alerts.push_back(std::move(a));
   return result;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,12 @@ struct HuntOptions {
   // Only the hits of rules a correlation uses (what a StreamingCorrelator keeps): a warm-up's
   // memory then follows those hits, not every match of every rule in the range.
   bool correlated_only = false;
+  // When set, the alerts are handed to it as they are found, a few segments at a time (rule
+  // alerts, then at the end the correlations'), and HuntResult keeps neither alerts nor hits: a
+  // hunt's memory then follows a few segments' hits and the correlations' member hits, not the
+  // alerts of the whole range. The alerts are those the hunt returns without it (another order).
+  // A non-OK return stops the hunt and is returned.
+  std::function<Status(std::vector<Alert>)> on_alerts;
 };
 
 struct HuntResult {

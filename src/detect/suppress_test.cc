@@ -278,6 +278,57 @@ TEST_F(SuppressStoreTest, StreamingInAnyOrderStoresTheHuntsAlertsOncePerUserAndH
   EXPECT_EQ(alerted, user_hours);
 }
 
+// A hunt that hands its alerts on as it finds them (cairn detect), a few segments at a time,
+// raises the alerts the hunt that returns them all raises — each suppressed window once, though
+// its hits lie in several segments — and keeps no hits.
+TEST_F(SuppressStoreTest, AHuntThatStreamsItsAlertsRaisesTheSameOnes) {
+  LoadedRules loaded = Parse({{"low-rule", "low"}, {"high-rule", "high"}});
+  ASSERT_TRUE(ApplySuppression("", "", &loaded).ok());
+  const RuleSet rules(std::move(loaded));
+  auto store = Open("hunted");
+  ingest::StoreSink plain(store.get());
+  const std::vector<std::string> users = {"alice", "bob", "carol"};
+  // 12 commits, each its own segment, every one holding each user's hours 0-2.
+  for (int batch = 0; batch < 12; ++batch) {
+    std::vector<cloudtrail::Event> events;
+    for (int n = 0; n < 30; ++n) {
+      events.push_back(RoleEvent(batch * 30 + n, users[n % 3],
+                                 kMidnight + (n / 3 % 3) * kHour + batch * 60'000 + n * 1'000));
+    }
+    ASSERT_TRUE(plain.Commit("aws-cloudtrail", &events).ok());
+  }
+  auto snap = store->GetSnapshot("aws-cloudtrail");
+  ASSERT_TRUE(snap.ok());
+  ASSERT_GT((*snap)->SegmentsInRange(INT64_MIN, INT64_MAX).size(), 4u);  // more than one group
+
+  auto whole = RetroHunt(store.get(), rules, HuntOptions{});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  std::multiset<std::string> want;
+  for (const Alert& a : whole->alerts) want.insert(std::string(ToEvent(a).raw.view()));
+  ASSERT_EQ(want.size(), 360u + 9u);  // high: every event; low: 3 users x 3 hours
+
+  HuntOptions streaming;
+  std::multiset<std::string> got;
+  int calls = 0;
+  streaming.on_alerts = [&](std::vector<Alert> alerts) {
+    ++calls;
+    for (const Alert& a : alerts) got.insert(std::string(ToEvent(a).raw.view()));
+    return Status::Ok();
+  };
+  auto streamed = RetroHunt(store.get(), rules, streaming);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  EXPECT_EQ(got, want);
+  EXPECT_GT(calls, 1);
+  EXPECT_TRUE(streamed->alerts.empty());
+  EXPECT_TRUE(streamed->hits.empty());
+  EXPECT_EQ(streamed->events_scanned, 360u);
+  // The receiver's error stops the hunt.
+  streaming.on_alerts = [](std::vector<Alert>) { return IOError("disk full"); };
+  auto stopped = RetroHunt(store.get(), rules, streaming);
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_NE(stopped.status().message().find("disk full"), std::string::npos);
+}
+
 TEST(Suppression, LoadRuleDirectoryReadsTheConfAndRefusesItsMistakes) {
   const std::string dir = testing::MakeTempDir("cairn_suppress_dir");
   std::ofstream(dir + "/low.yml") << RuleText("low-rule", "low");
