@@ -340,6 +340,47 @@ Result<HuntResult> RetroHunt(store::Store* store, const RuleSet& rules,
   return RetroHunt(*snap, rules, options);
 }
 
+namespace {
+
+// Appends the hits of `rules` on the events of `seg` in the options' range to `hits` (only the
+// rules `correlated` marks, with correlated_only) and counts the events read in `scanned`.
+Status HuntSegment(const store::Segment& seg, const RuleSet& rules, const HuntOptions& options,
+                   const std::vector<bool>& correlated, std::vector<EventHit>* hits,
+                   uint64_t* scanned) {
+  ASSIGN_OR_RETURN(auto range, seg.OrdinalRange(options.earliest_ms, options.latest_ms));
+  std::vector<cloudtrail::Event> events;
+  // A suppressed rule that no correlation uses keeps one hit per window and value (its alert's):
+  // the hits held grow with the windows, not with the events matched.
+  std::unordered_set<std::string> raised;
+  constexpr uint32_t kWindow = 4096;
+  for (uint32_t first = range.first; first < range.second; first += kWindow) {
+    uint32_t n = std::min(kWindow, range.second - first);
+    events.clear();
+    RETURN_IF_ERROR(seg.ReadEvents(first, n, &events));
+    const size_t before = hits->size();
+    for (const cloudtrail::Event& e : events) {
+      const size_t from = hits->size();
+      rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, hits, &raised);
+      for (size_t k = from; k < hits->size(); ++k) {
+        const EventHit& h = (*hits)[k];
+        if (!h.suppress.empty() && !rules.Correlated(h.rule)) {
+          raised.insert(RaisedKey(h.rule, h.suppress));
+        }
+      }
+    }
+    if (options.correlated_only) {
+      hits->erase(std::remove_if(
+                      hits->begin() + static_cast<std::ptrdiff_t>(before), hits->end(),
+                      [&](const EventHit& h) { return !correlated[static_cast<size_t>(h.rule)]; }),
+                  hits->end());
+    }
+    *scanned += events.size();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
                              const HuntOptions& options) {
   HuntResult result;
@@ -372,41 +413,10 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
     std::vector<std::vector<EventHit>> per_segment(n_group);
     std::vector<uint64_t> scanned(n_group, 0);
     // Work items: one segment each (a segment is at most a few hundred thousand events).
-    RETURN_IF_ERROR(ParallelFor(
-        n_group, threads, std::chrono::microseconds(0), [&](size_t i, int) -> Status {
-          const store::Segment& seg = *segments[g0 + i];
-          ASSIGN_OR_RETURN(auto range, seg.OrdinalRange(options.earliest_ms, options.latest_ms));
-          std::vector<cloudtrail::Event> events;
-          // A suppressed rule that no correlation uses keeps one hit per window and value (its
-          // alert's): the hits held grow with the windows, not with the events matched.
-          std::unordered_set<std::string> segment_raised;
-          constexpr uint32_t kWindow = 4096;
-          for (uint32_t first = range.first; first < range.second; first += kWindow) {
-            uint32_t n = std::min(kWindow, range.second - first);
-            events.clear();
-            RETURN_IF_ERROR(seg.ReadEvents(first, n, &events));
-            std::vector<EventHit>& hits = per_segment[i];
-            const size_t before = hits.size();
-            for (const cloudtrail::Event& e : events) {
-              const size_t from = hits.size();
-              rules.MatchEvent(e.raw.view(), e.time_ms, e.event_id, &hits, &segment_raised);
-              for (size_t k = from; k < hits.size(); ++k) {
-                if (!hits[k].suppress.empty() && !rules.Correlated(hits[k].rule)) {
-                  segment_raised.insert(RaisedKey(hits[k].rule, hits[k].suppress));
-                }
-              }
-            }
-            if (options.correlated_only) {
-              hits.erase(std::remove_if(hits.begin() + static_cast<std::ptrdiff_t>(before),
-                                        hits.end(),
-                                        [&](const EventHit& h) {
-                                          return !correlated[static_cast<size_t>(h.rule)];
-                                        }),
-                         hits.end());
-            }
-            scanned[i] += events.size();
-          }
-          return Status::Ok();
+    RETURN_IF_ERROR(
+        ParallelFor(n_group, threads, std::chrono::microseconds(0), [&](size_t i, int) -> Status {
+          return HuntSegment(*segments[g0 + i], rules, options, correlated, &per_segment[i],
+                             &scanned[i]);
         }));
     std::vector<EventHit> hits;
     for (size_t i = 0; i < n_group; ++i) {

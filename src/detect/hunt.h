@@ -55,7 +55,7 @@ struct HuntResult {
   // correlation uses keeps about one hit per window and value (one per segment that has it): all
   // its alert is made of. So the hits held grow with the alerts, not the events matched.
   std::vector<EventHit> hits;
-  std::vector<Alert> alerts;   // rule alerts then correlation alerts, by rule then time
+  std::vector<Alert> alerts;  // rule alerts then correlation alerts, by rule then time
 };
 
 // Evaluates `rules` over the stored events of options.index in [earliest, latest).
