@@ -230,6 +230,10 @@ class Segment {
   Status ForEachId(const std::function<void(std::string_view, std::string_view)>& fn) const;
   // Drops cached ids (memory); they are re-read on next use.
   void DropIdCache() const;
+  // Drops what reading whole events loaded (ReadEvents: the ids, the times, the metadata
+  // columns' codes; some 80 bytes per event), re-read on next use: a pass over every event of
+  // many segments calls it after each, so its memory does not grow with the segments it read.
+  void DropEventCaches() const;
 
   // --- size ---
   // Every byte of the file attributed to a part (reads the column dictionaries and every key

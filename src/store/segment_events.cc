@@ -418,6 +418,13 @@ void Segment::DropIdCache() const {
   impl_->ids.reset();
 }
 
+void Segment::DropEventCaches() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->ids.reset();
+  impl_->times.reset();
+  for (internal::ColumnSlot& slot : impl_->cols) slot.column.reset();
+}
+
 // ---------------------------------------------------------------- whole events
 
 namespace {
