@@ -139,6 +139,7 @@ int RunDetect(const DetectArgs& a, Globals* g) {
     stored += *n;
     return Status::Ok();
   };
+  opts.release_segments = true;  // read whole once each: their loaded ids are not kept
   auto t0 = std::chrono::steady_clock::now();
   auto hunt = detect::RetroHunt(st->get(), rules, opts);
   if (!hunt.ok()) {

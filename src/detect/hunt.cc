@@ -376,7 +376,7 @@ Status HuntSegment(const store::Segment& seg, const RuleSet& rules, const HuntOp
     }
     *scanned += events.size();
   }
-  seg.DropEventCaches();  // read whole: what it loaded is not kept for the other segments' time
+  if (options.release_segments) seg.DropEventCaches();
   return Status::Ok();
 }
 

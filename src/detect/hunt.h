@@ -47,6 +47,10 @@ struct HuntOptions {
   // alerts of the whole range. The alerts are those the hunt returns without it (another order).
   // A non-OK return stops the hunt and is returned.
   std::function<Status(std::vector<Alert>)> on_alerts;
+  // Each segment, once read, drops what reading its events loaded (Segment::DropEventCaches):
+  // for a hunt over many segments (cairn detect), whose memory would otherwise grow with them;
+  // not for the short hunts beside a running ingest, whose segments its deduplication reads.
+  bool release_segments = false;
 };
 
 struct HuntResult {
