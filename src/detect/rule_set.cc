@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <charconv>
 #include <optional>
 #include <set>
 #include <unordered_set>
@@ -740,9 +741,21 @@ std::vector<int> RuleSet::Match(std::string_view json) const {
   return out;
 }
 
+namespace {
+
+// RaisedKey's first part: the rule's index and U+001F, in place of what `out` held.
+void StartRaisedKey(std::string* out, int rule) {
+  char digits[16];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), rule);
+  out->assign(digits, end);
+  out->push_back('\x1f');
+}
+
+}  // namespace
+
 std::string RaisedKey(int rule, std::string_view suppress_key) {
-  std::string k = std::to_string(rule);
-  k.push_back('\x1f');
+  std::string k;
+  StartRaisedKey(&k, rule);
   k += suppress_key;
   return k;
 }
@@ -765,11 +778,9 @@ void RuleSet::MatchEvent(std::string_view json, int64_t time_ms, std::string_vie
         const query::Values& v = FieldValues(slot, s);
         values[m].push_back(v.empty() ? std::string_view() : std::string_view(v[0]));
       }
-      // RaisedKey's text, built in a buffer that keeps its capacity: a hit already raised
-      // allocates nothing.
+      // RaisedKey's text, built in a buffer that keeps its capacity.
       thread_local std::string probe;
-      probe = std::to_string(r);
-      probe.push_back('\x1f');
+      StartRaisedKey(&probe, r);
       const size_t at = probe.size();
       AppendSuppressKey(&probe, SuppressWindow(time_ms, loaded_.rules[r].suppress.period_ms).first,
                         values[m]);

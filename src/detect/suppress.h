@@ -3,8 +3,8 @@
 // a suppressed rule raises one alert per window of its period and per value of its fields
 // (userIdentity.arn by default) instead of one per matching event. Low-level rules that match
 // ordinary traffic (aws_sts_assumerole_misuse matches every call of an assumed role's session)
-// then raise a handful of alerts an hour rather than one per event, each naming the first event
-// of its window.
+// then raise a handful of alerts an hour rather than one per event. Such an alert stands for its
+// window and the fields' values, not for an event (RuleSet::ToAlert).
 //
 // Windows are fixed, not started by an alert: [start, start + period) with `start` a multiple of
 // the period after the UTC day's midnight (the last window of a day ends at midnight). So the
