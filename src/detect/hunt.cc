@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -396,7 +397,19 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
   const size_t group = streaming ? static_cast<size_t>(threads) * 4 : segments.size();
   // A suppressed rule raises once per window and value, whichever of its hits comes first.
   std::unordered_set<std::string> raised;
-  std::vector<EventHit> member_hits;  // streaming: the hits correlations need, to the end
+  // Streaming: the correlations' windows are judged as the segments are read, in the order of
+  // their first events. Once the segments holding anything before time T are read, no later
+  // segment adds a hit before T (its first event is not earlier), so the windows ending before T
+  // are final: a correlator without lateness, held back (Begin) at the first event of the
+  // segments still to read, keeps only the member hits windows still open can use.
+  std::optional<StreamingCorrelator> correlator;
+  uint64_t unread = 0;  // the correlator's token for the segments not yet read
+  if (streaming && options.alerts && !rules.loaded().correlations.empty()) {
+    std::stable_sort(segments.begin(), segments.end(),
+                     [](const auto& a, const auto& b) { return a->min_time() < b->min_time(); });
+    correlator.emplace(&rules, /*lateness_ms=*/0, std::numeric_limits<size_t>::max());
+    if (!segments.empty()) unread = correlator->Begin(segments.front()->min_time());
+  }
   auto by_rule_and_time = [](const EventHit& a, const EventHit& b) {
     if (a.rule != b.rule) return a.rule < b.rule;
     if (a.time_ms != b.time_ms) return a.time_ms < b.time_ms;
@@ -432,14 +445,18 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
     std::sort(hits.begin(), hits.end(), by_rule_and_time);
     std::vector<Alert> alerts;
     if (options.alerts) raise(hits, &alerts);
-    for (EventHit& h : hits) {
-      if (rules.Correlated(h.rule)) member_hits.push_back(std::move(h));
+    if (correlator) {
+      const size_t next = g0 + n_group;
+      const uint64_t rest =
+          next < segments.size() ? correlator->Begin(segments[next]->min_time()) : 0;
+      for (Alert& a : correlator->Add(hits, INT64_MIN, unread)) alerts.push_back(std::move(a));
+      unread = rest;
     }
     if (!alerts.empty()) RETURN_IF_ERROR(options.on_alerts(std::move(alerts)));
   }
   if (streaming) {
-    if (options.alerts) {
-      std::vector<Alert> corr = Correlate(rules, member_hits);
+    if (correlator) {
+      std::vector<Alert> corr = correlator->Flush();
       if (!corr.empty()) RETURN_IF_ERROR(options.on_alerts(std::move(corr)));
     }
     return result;

@@ -329,6 +329,77 @@ TEST_F(SuppressStoreTest, AHuntThatStreamsItsAlertsRaisesTheSameOnes) {
   EXPECT_NE(stopped.status().message().find("disk full"), std::string::npos);
 }
 
+// A hunt that streams its alerts judges the correlations' windows as it reads, in the order of
+// the segments' first events: it raises the correlation alerts of the hunt that returns them all
+// — bursts whose hits lie in segments overlapping in time included — and raises the windows of
+// the early hours before it has read the late ones, so it does not hold every member hit to the
+// end.
+TEST_F(SuppressStoreTest, AStreamingHuntJudgesCorrelationsAsItReads) {
+  LoadedRules loaded;
+  ParseSigmaText(
+      "title: Member\nid: member\nname: member\nlevel: high\nlogsource:\n    product: aws\n"
+      "    service: cloudtrail\ndetection:\n    sel:\n        userIdentity.type: AssumedRole\n"
+      "    condition: sel\n---\n"
+      "title: Burst\nid: burst\nlevel: high\ncorrelation:\n    type: event_count\n"
+      "    rules: [member]\n    group-by: [userIdentity.arn]\n    timespan: 5m\n"
+      "    condition:\n        gte: 3\n",
+      "burst.yml", &loaded);
+  ResolveCorrelations(&loaded);
+  ASSERT_EQ(loaded.correlations.size(), 1u);
+  const RuleSet rules(std::move(loaded));
+  auto store = Open("hunted");
+  ingest::StoreSink plain(store.get());
+  int n = 0;
+  // Hours 0-5, a segment each: alice bursts (3 events in 2 minutes), bob does not (2).
+  for (int hour = 0; hour < 6; ++hour) {
+    std::vector<cloudtrail::Event> events;
+    const int64_t t = kMidnight + hour * kHour;
+    for (int k = 0; k < 3; ++k) events.push_back(RoleEvent(n++, "alice", t + k * 60'000));
+    for (int k = 0; k < 2; ++k) events.push_back(RoleEvent(n++, "bob", t + k * 60'000));
+    ASSERT_TRUE(plain.Commit("aws-cloudtrail", &events).ok());
+  }
+  // Six more segments spanning hours 0-5 (overlapping the others): each adds bob's third event
+  // of one hour's burst, so his bursts exist only across segments, and carol's events at the
+  // same two moments (six each: two bursts of three at each).
+  for (int hour = 0; hour < 6; ++hour) {
+    std::vector<cloudtrail::Event> events = {
+        RoleEvent(n++, "carol", kMidnight + 30 * 60'000),
+        RoleEvent(n++, "bob", kMidnight + hour * kHour + 3 * 60'000),
+        RoleEvent(n++, "carol", kMidnight + 5 * kHour + 30 * 60'000)};
+    ASSERT_TRUE(plain.Commit("aws-cloudtrail", &events).ok());
+  }
+  auto whole = RetroHunt(store.get(), rules, HuntOptions{});
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  std::multiset<std::string> want;
+  size_t bursts = 0;
+  for (const Alert& a : whole->alerts) {
+    want.insert(std::string(ToEvent(a).raw.view()));
+    if (a.rule_id == "burst") ++bursts;
+  }
+  ASSERT_EQ(bursts, 16u);  // alice's and bob's in each of six hours, carol's two at two moments
+
+  HuntOptions streaming;
+  std::multiset<std::string> got;
+  std::vector<size_t> bursts_per_call;
+  streaming.on_alerts = [&](std::vector<Alert> alerts) {
+    size_t b = 0;
+    for (const Alert& a : alerts) {
+      got.insert(std::string(ToEvent(a).raw.view()));
+      if (a.rule_id == "burst") ++b;
+    }
+    bursts_per_call.push_back(b);
+    return Status::Ok();
+  };
+  auto streamed = RetroHunt(store.get(), rules, streaming);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  EXPECT_EQ(got, want);
+  ASSERT_GT(bursts_per_call.size(), 1u);
+  // Windows of the early hours were raised before the last group was read.
+  size_t early = 0;
+  for (size_t i = 0; i + 1 < bursts_per_call.size(); ++i) early += bursts_per_call[i];
+  EXPECT_GT(early, 0u);
+}
+
 TEST(Suppression, LoadRuleDirectoryReadsTheConfAndRefusesItsMistakes) {
   const std::string dir = testing::MakeTempDir("cairn_suppress_dir");
   std::ofstream(dir + "/low.yml") << RuleText("low-rule", "low");
