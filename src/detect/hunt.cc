@@ -395,8 +395,9 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
   const int threads = std::max(1, options.threads);
   // Segments are read a group at a time when the alerts stream; all at once otherwise.
   const size_t group = streaming ? static_cast<size_t>(threads) * 4 : segments.size();
-  // A suppressed rule raises once per window and value, whichever of its hits comes first.
-  std::unordered_set<std::string> raised;
+  // A suppressed rule raises once per window and value, whichever of its hits comes first; by the
+  // window's end, so that a streaming hunt lets go of the windows no segment left can reach.
+  std::map<int64_t, std::unordered_set<std::string>> raised;
   // Streaming: the correlations' windows are judged as the segments are read, in the order of
   // their first events. Once the segments holding anything before time T are read, no later
   // segment adds a hit before T (its first event is not earlier), so the windows ending before T
@@ -404,9 +405,11 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
   // segments still to read, keeps only the member hits windows still open can use.
   std::optional<StreamingCorrelator> correlator;
   uint64_t unread = 0;  // the correlator's token for the segments not yet read
-  if (streaming && options.alerts && !rules.loaded().correlations.empty()) {
+  if (streaming) {
     std::stable_sort(segments.begin(), segments.end(),
                      [](const auto& a, const auto& b) { return a->min_time() < b->min_time(); });
+  }
+  if (streaming && options.alerts && !rules.loaded().correlations.empty()) {
     correlator.emplace(&rules, /*lateness_ms=*/0, std::numeric_limits<size_t>::max());
     if (!segments.empty()) unread = correlator->Begin(segments.front()->min_time());
   }
@@ -418,7 +421,11 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
   auto raise = [&](const std::vector<EventHit>& hits, std::vector<Alert>* out) {
     for (const EventHit& h : hits) {
       if (!rules.loaded().generates[h.rule]) continue;
-      if (!h.suppress.empty() && !raised.insert(RaisedKey(h.rule, h.suppress)).second) continue;
+      if (!h.suppress.empty()) {
+        const int64_t end =
+            SuppressWindow(h.time_ms, rules.rules()[h.rule].suppress.period_ms).second;
+        if (!raised[end].insert(RaisedKey(h.rule, h.suppress)).second) continue;
+      }
       out->push_back(rules.ToAlert(h));
     }
   };
@@ -451,6 +458,11 @@ Result<HuntResult> RetroHunt(const store::Snapshot& snap, const RuleSet& rules,
           next < segments.size() ? correlator->Begin(segments[next]->min_time()) : 0;
       for (Alert& a : correlator->Add(hits, INT64_MIN, unread)) alerts.push_back(std::move(a));
       unread = rest;
+    }
+    if (g0 + n_group < segments.size()) {
+      // The segments left begin no earlier: a window ending by then takes no more hits.
+      const int64_t unread_from = segments[g0 + n_group]->min_time();
+      raised.erase(raised.begin(), raised.upper_bound(unread_from));
     }
     if (!alerts.empty()) RETURN_IF_ERROR(options.on_alerts(std::move(alerts)));
   }

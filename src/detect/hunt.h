@@ -44,10 +44,11 @@ struct HuntOptions {
   // When set, the alerts are handed to it as they are found, a few segments at a time, and
   // HuntResult keeps neither alerts nor hits. The segments are then read in the order of their
   // first events, and a correlation's window is judged once no segment left to read can add to
-  // it (a StreamingCorrelator held back at the next segment's first event), so a hunt's memory
-  // follows a few segments' hits and the member hits of the windows still open, not the range's
-  // alerts or hits. The alerts are those the hunt returns without it (another order). A non-OK
-  // return stops the hunt and is returned.
+  // it (a StreamingCorrelator held back at the next segment's first event), and a suppressed
+  // window raised is forgotten once no segment left can reach it, so a hunt's memory follows a
+  // few segments' hits and the windows still open, not the range's alerts or hits. The alerts are
+  // those the hunt returns without it (another order). A non-OK return stops the hunt and is
+  // returned.
   std::function<Status(std::vector<Alert>)> on_alerts;
   // Each segment, once read, drops what reading its events loaded (Segment::DropEventCaches):
   // for a hunt over many segments (cairn detect), whose memory would otherwise grow with them;
