@@ -191,6 +191,10 @@ class SuppressStoreTest : public ::testing::Test {
     });
     return out;
   }
+  // Adds the records `alerts` are stored as (ToEvent) to `out`.
+  static void AddRecords(const std::vector<Alert>& alerts, std::multiset<std::string>* out) {
+    for (const Alert& a : alerts) out->insert(std::string(ToEvent(a).raw.view()));
+  }
   // The raw records of the stored alerts.
   static std::multiset<std::string> AlertRecords(store::Store* store) {
     std::multiset<std::string> out;
@@ -304,7 +308,7 @@ TEST_F(SuppressStoreTest, AHuntThatStreamsItsAlertsRaisesTheSameOnes) {
   auto whole = RetroHunt(store.get(), rules, HuntOptions{});
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   std::multiset<std::string> want;
-  for (const Alert& a : whole->alerts) want.insert(std::string(ToEvent(a).raw.view()));
+  AddRecords(whole->alerts, &want);
   ASSERT_EQ(want.size(), 360u + 9u);  // high: every event; low: 3 users x 3 hours
 
   HuntOptions streaming;
@@ -312,7 +316,7 @@ TEST_F(SuppressStoreTest, AHuntThatStreamsItsAlertsRaisesTheSameOnes) {
   int calls = 0;
   streaming.on_alerts = [&](std::vector<Alert> alerts) {
     ++calls;
-    for (const Alert& a : alerts) got.insert(std::string(ToEvent(a).raw.view()));
+    AddRecords(alerts, &got);
     return Status::Ok();
   };
   auto streamed = RetroHunt(store.get(), rules, streaming);
@@ -371,23 +375,20 @@ TEST_F(SuppressStoreTest, AStreamingHuntJudgesCorrelationsAsItReads) {
   auto whole = RetroHunt(store.get(), rules, HuntOptions{});
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   std::multiset<std::string> want;
-  size_t bursts = 0;
-  for (const Alert& a : whole->alerts) {
-    want.insert(std::string(ToEvent(a).raw.view()));
-    if (a.rule_id == "burst") ++bursts;
-  }
-  ASSERT_EQ(bursts, 16u);  // alice's and bob's in each of six hours, carol's two at two moments
+  AddRecords(whole->alerts, &want);
+  auto bursts = [](const std::vector<Alert>& alerts) {
+    return static_cast<size_t>(std::count_if(alerts.begin(), alerts.end(),
+                                             [](const Alert& a) { return a.rule_id == "burst"; }));
+  };
+  ASSERT_EQ(bursts(whole->alerts),
+            16u);  // alice's and bob's in each of six hours, carol's two at two moments
 
   HuntOptions streaming;
   std::multiset<std::string> got;
   std::vector<size_t> bursts_per_call;
   streaming.on_alerts = [&](std::vector<Alert> alerts) {
-    size_t b = 0;
-    for (const Alert& a : alerts) {
-      got.insert(std::string(ToEvent(a).raw.view()));
-      if (a.rule_id == "burst") ++b;
-    }
-    bursts_per_call.push_back(b);
+    AddRecords(alerts, &got);
+    bursts_per_call.push_back(bursts(alerts));
     return Status::Ok();
   };
   auto streamed = RetroHunt(store.get(), rules, streaming);
@@ -421,14 +422,14 @@ TEST_F(SuppressStoreTest, AStreamingHuntRaisesEachWindowOnceAcrossGroups) {
   std::multiset<std::string> got;
   HuntOptions streaming;
   streaming.on_alerts = [&](std::vector<Alert> alerts) {
-    for (const Alert& a : alerts) got.insert(std::string(ToEvent(a).raw.view()));
+    AddRecords(alerts, &got);
     return Status::Ok();
   };
   ASSERT_TRUE(RetroHunt(store.get(), rules, streaming).ok());
   auto whole = RetroHunt(store.get(), rules, HuntOptions{});
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   std::multiset<std::string> want;
-  for (const Alert& a : whole->alerts) want.insert(std::string(ToEvent(a).raw.view()));
+  AddRecords(whole->alerts, &want);
   EXPECT_EQ(want.size(), 8u);  // two users in each of four hours
   EXPECT_EQ(got, want);
 }
