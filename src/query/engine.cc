@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "common/clock.h"
 #include "common/thread_pool.h"
@@ -183,24 +185,32 @@ const SearchProfile& SearchResults::profile() const { return impl_->executor->pr
 
 namespace {
 
-// The columns of a row when the search fixed none: _time, the other public fields in name
-// order, _raw.
-std::vector<std::string> OwnColumns(Row& row) {
-  std::vector<std::string> out;
-  bool has_time = false, has_raw = false;
+// A row's own cells when the search fixed no columns: _time, the other public fields in name
+// order, _raw, each with its values moved out of the row (which the caller drops). One walk of
+// the row's fields, which are kept in name order.
+void OwnCells(Row& row, std::vector<std::string>* names, std::vector<Values>* values) {
+  names->clear();
+  values->clear();
+  Values time, raw;
   for (auto& [k, v] : row.fields()) {
     if (v.empty()) continue;
     if (k == "_time") {
-      has_time = true;
+      time = std::move(v);
     } else if (k == "_raw") {
-      has_raw = true;
+      raw = std::move(v);
     } else if (!k.empty() && k[0] != '_') {
-      out.push_back(k);
+      names->push_back(k);
+      values->push_back(std::move(v));
     }
   }
-  if (has_time) out.insert(out.begin(), "_time");
-  if (has_raw) out.push_back("_raw");
-  return out;
+  if (!time.empty()) {
+    names->insert(names->begin(), "_time");
+    values->insert(values->begin(), std::move(time));
+  }
+  if (!raw.empty()) {
+    names->push_back("_raw");
+    values->push_back(std::move(raw));
+  }
 }
 
 }  // namespace
@@ -208,7 +218,8 @@ std::vector<std::string> OwnColumns(Row& row) {
 void SearchResults::Cells(size_t i, std::vector<std::string>* names,
                           std::vector<Values>* values) const {
   Row row = impl_->rows.Get(i);
-  *names = impl_->schema.known ? impl_->schema.columns : OwnColumns(row);
+  if (!impl_->schema.known) return OwnCells(row, names, values);
+  *names = impl_->schema.columns;
   values->clear();
   for (const auto& c : *names) {
     const Values* v = row.Get(c);
@@ -253,38 +264,43 @@ size_t SearchResults::PrefetchEvents(size_t begin, int workers) const {
 
 ResultTable SearchResults::ToTable() const {
   ResultTable t;
-  // Without a fixed schema every row's fields are extracted to find the columns: the rows are
-  // kept so that the cells come from those fields, not from a second extraction of each column.
-  std::vector<Row> extracted;
   if (impl_->schema.known) {
     t.columns = impl_->schema.columns;
-  } else {
-    std::set<std::string> seen;
     std::vector<std::string> names;
-    extracted.reserve(size());
     for (size_t i = 0; i < size(); ++i) {
-      extracted.push_back(impl_->rows.Get(i));
-      for (auto& n : OwnColumns(extracted.back())) {
-        if (seen.insert(n).second) names.push_back(n);
-      }
+      t.rows.emplace_back();
+      Cells(i, &names, &t.rows.back());
     }
-    bool has_time = seen.count("_time"), has_raw = seen.count("_raw");
-    std::sort(names.begin(), names.end());
-    for (const auto& n : names) {
-      if (n != "_time" && n != "_raw") t.columns.push_back(n);
-    }
-    if (has_time) t.columns.insert(t.columns.begin(), "_time");
-    if (has_raw) t.columns.push_back("_raw");
+    return t;
   }
+  // Without a fixed schema the columns are the union of the rows' own: each row's cells are taken
+  // once (every field extracted), then placed under the union's columns.
+  std::vector<std::vector<std::string>> row_names(size());
+  std::vector<std::vector<Values>> row_values(size());
+  std::unordered_set<std::string_view> seen;
+  std::vector<std::string_view> names;
   for (size_t i = 0; i < size(); ++i) {
-    Row row = extracted.empty() ? impl_->rows.Get(i) : std::move(extracted[i]);
-    std::vector<Values> out;
-    out.reserve(t.columns.size());
-    for (const auto& c : t.columns) {
-      const Values* v = row.Get(c);
-      out.push_back(v ? *v : Values{});
+    Cells(i, &row_names[i], &row_values[i]);
+    for (const auto& n : row_names[i]) {
+      if (seen.insert(n).second) names.push_back(n);
     }
-    t.rows.push_back(std::move(out));
+  }
+  const bool has_time = seen.count("_time"), has_raw = seen.count("_raw");
+  std::sort(names.begin(), names.end());
+  if (has_time) t.columns.emplace_back("_time");
+  for (const auto& n : names) {
+    if (n != "_time" && n != "_raw") t.columns.emplace_back(n);
+  }
+  if (has_raw) t.columns.emplace_back("_raw");
+  std::unordered_map<std::string_view, size_t> column_of;
+  for (size_t c = 0; c < t.columns.size(); ++c) column_of.emplace(t.columns[c], c);
+  t.rows.resize(size());
+  for (size_t i = 0; i < size(); ++i) {
+    std::vector<Values>& out = t.rows[i];
+    out.resize(t.columns.size());
+    for (size_t k = 0; k < row_names[i].size(); ++k) {
+      out[column_of.at(row_names[i][k])] = std::move(row_values[i][k]);
+    }
   }
   return t;
 }

@@ -133,6 +133,9 @@ bool CompareScalars(const Value& a, const Value& b, const std::string& op) {
   int c;
   if (a.is_number() && b.is_number()) {
     c = a.number() < b.number() ? -1 : (a.number() > b.number() ? 1 : 0);
+  } else if (a.is_string() && b.is_string()) {
+    int r = a.text().compare(b.text());
+    c = r < 0 ? -1 : (r > 0 ? 1 : 0);
   } else {
     std::string x = a.AsText(), y = b.AsText();
     int r = x.compare(y);
@@ -161,6 +164,7 @@ Value Compare(const Value& a, const Value& b, const std::string& op) {
     Value eq = Compare(a, b, "=");
     return Value::Bool(!eq.IsTrue());
   }
+  if (!a.is_multi() && !b.is_multi()) return Value::Bool(CompareScalars(a, b, op));
   for (const Value& x : expand(a)) {
     for (const Value& y : expand(b)) {
       if (CompareScalars(x, y, op)) return Value::Bool(true);

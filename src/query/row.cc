@@ -67,9 +67,10 @@ void Row::MaterializeAll() {
     if (!fields_.count(b)) fields_.emplace(b, extraction_->Field(*this, b));
   }
   FieldMap extracted = extraction_->All(*this);
-  for (auto& [k, v] : extracted) {
-    if (!internal_only_ || k[0] == '_') fields_.try_emplace(k, std::move(v));
-  }
+  if (internal_only_) std::erase_if(extracted, [](const auto& kv) { return kv.first[0] != '_'; });
+  // What the row already holds (a few fields) wins over what extraction found.
+  for (auto& [k, v] : fields_) extracted.insert_or_assign(k, std::move(v));
+  fields_ = std::move(extracted);
   std::erase_if(fields_, [](const auto& kv) { return kv.second.empty(); });
   all_ = true;
 }

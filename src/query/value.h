@@ -74,6 +74,8 @@ class Value {
   double number() const { return num_; }
   bool boolean() const { return bool_; }
   const Values& multi() const { return multi_; }
+  // A string's text (for other kinds, what was kept with them: a number's original text or "").
+  const std::string& text() const { return str_; }
 
   // The number this value denotes, if any (numbers, numeric strings, first value of a multivalue).
   std::optional<double> AsNumber() const;
