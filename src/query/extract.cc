@@ -40,7 +40,9 @@ std::vector<std::string> WithDependencies(const std::vector<std::string>& wanted
 Extraction::Extraction(const std::vector<std::string>& wanted) : paths_(WithDependencies(wanted)) {
   for (size_t i = 0; i < paths_.size(); ++i)
     names_.emplace(paths_.name(i), Compute(paths_.name(i)));
-  for (const auto& n : cim::ComputedNames()) names_.emplace(n, Compute(n));
+  // The computed names and every name they read: a table of whole events computes each of them
+  // for every row, and each reference then resolves from this table.
+  for (const auto& n : WithDependencies(cim::ComputedNames())) names_.emplace(n, Compute(n));
   for (const char* n :
        {"_time", "_raw", "index", "sourcetype", "source", "host", "errorCode", "eventName"}) {
     names_.emplace(n, Compute(n));
@@ -208,16 +210,31 @@ Values Extraction::Field(Row& row, std::string_view name) const {
 FieldMap Extraction::All(Row& row) const {
   EventFields& c = row.cache();
   if (c.leaves != EventFields::Leaves::kAll) Flatten(row, c);
-  FieldMap out = c.all;
-  cim::DateFields(row.event_.time, &out);
+  // The computed fields first: they read the leaves.
+  std::vector<std::pair<const std::string*, Values>> computed;
   if (row.event_.sourcetype == kCloudTrail) {
-    for (const auto& name : cim::ComputedNames()) {
-      Values v = Field(row, name);
-      if (v.empty()) {
-        out.erase(name);
-      } else {
-        out[name] = std::move(v);
-      }
+    const auto& names = cim::ComputedNames();
+    computed.reserve(names.size());
+    for (const auto& name : names) computed.emplace_back(&name, Field(row, name));
+  }
+  FieldMap out;
+  if (row.cache_.use_count() == 1) {
+    // No other copy of the row shares the cache: its leaves move out instead of being copied, and
+    // the cache forgets that it held them (a later extraction would parse the event again).
+    out = std::move(c.all);
+    c.all.clear();
+    c.slots.clear();
+    c.known.clear();
+    c.leaves = EventFields::Leaves::kNone;
+  } else {
+    out = c.all;
+  }
+  cim::DateFields(row.event_.time, &out);
+  for (auto& [name, v] : computed) {
+    if (v.empty()) {
+      out.erase(*name);
+    } else {
+      out.insert_or_assign(*name, std::move(v));
     }
   }
   std::erase_if(out, [](const auto& kv) { return kv.second.empty(); });
