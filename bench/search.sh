@@ -18,8 +18,8 @@
 # `rows` compares the rows each engine returned (cairn: lines of its output).
 # Usage: bench/search.sh [EVENTS]   (default 2000000; run bench/store.sh EVENTS first)
 # Env: PROFILE=default|wide picks the stores bench/store.sh wrote for that profile; REPEATS
-# (default 5); INPROC_REPEATS, INPROC_UNDER_MS (above); PEER_TIMEOUT (seconds per peer process, default 300); ONLY="name name" runs only
-# those searches (names as in ORDER below).
+# (default 5); INPROC_REPEATS, INPROC_UNDER_MS (above); PEER_TIMEOUT (seconds per peer process,
+# default 300); ONLY="name name" runs only those searches (names as in ORDER below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
