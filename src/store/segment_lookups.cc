@@ -128,6 +128,24 @@ Status ScanFieldValues(Impl& m, const std::string& path, std::string_view field,
       [&](const Leaf& leaf) { return leaf.field == field && pred(CutValue(leaf.value)); }, out);
 }
 
+// Text that every event holding a leaf of `field` contains, lower-cased: the last key of its path
+// ("bucketname" of requestParameters.bucketName, "arn" of resources{}.ARN), which the event's
+// JSON spells out unless it escapes it (an event with a backslash is parsed whatever it holds).
+// The longest piece between the "{}" that arrays add; empty when the path ends in an empty key.
+std::string KeyLiteral(std::string_view field) {
+  const size_t dot = field.rfind('.');
+  std::string_view last = dot == std::string_view::npos ? field : field.substr(dot + 1);
+  std::string_view best;
+  while (true) {
+    const size_t braces = last.find("{}");
+    std::string_view piece = last.substr(0, braces);
+    if (piece.size() > best.size()) best = piece;
+    if (braces == std::string_view::npos) break;
+    last.remove_prefix(braces + 2);
+  }
+  return ToLower(best);
+}
+
 std::vector<uint32_t> AllBlocks(const Impl& m) {
   std::vector<uint32_t> all(m.blocks.size());
   for (uint32_t b = 0; b < all.size(); ++b) all[b] = b;
@@ -244,10 +262,11 @@ Result<Bitmap> Segment::FieldMatch(std::string_view field, const Pattern& patter
   RETURN_IF_ERROR(inner);
   ASSIGN_OR_RETURN(uint64_t singletons, Singletons(m, path_, field));
   if (singletons == 0) return out;
-  // Values held once are only in Bloom filters, which cannot answer a pattern: scan.
+  // Values held once are only in Bloom filters, which cannot answer a pattern: scan, parsing only
+  // the events whose text holds the field's last key.
   RETURN_IF_ERROR(ScanFieldValues(
-      m, path_, field, AllBlocks(m), {}, [&](std::string_view v) { return pattern.Matches(v); },
-      &out));
+      m, path_, field, AllBlocks(m), KeyLiteral(field),
+      [&](std::string_view v) { return pattern.Matches(v); }, &out));
   return out;
 }
 

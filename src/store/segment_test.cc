@@ -511,6 +511,40 @@ TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
   EXPECT_TRUE(ToSet(*seg->FieldPostings("plainNote", "plainsingleton")).empty());
 }
 
+// A wildcard over a field of the keys table scans for values held once, parsing only the events
+// whose text holds the field's last key: events that escape the key, keys under arrays and a
+// value that spells the key must all come out right.
+TEST_F(SegmentTest, AWildcardOverAKeysTableFieldFindsEscapedKeysAndArrays) {
+  auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
+  events[100].raw.mutable_string().insert(1, R"("extra":{"buck\u0065tLabel":"solo-one"},)");
+  events[200].raw.mutable_string().insert(1, R"("extra":{"bucketLabel":"solo-two"},)");
+  events[300].raw.mutable_string().insert(1, R"("tags":[{"Key":"tag-one"},{"Key":"tag-two"}],)");
+  events[400].raw.mutable_string().insert(1, R"("list":["list-one"],)");
+  events[500].raw.mutable_string().insert(1, R"("decoy":"bucketLabel list tags",)");
+  SegmentWriterOptions opt;
+  opt.block_bytes = 16 << 10;  // several blocks
+  auto seg = Write(events, opt);
+  auto ord_of = [&](const char* marker) {
+    for (uint32_t o = 0; o < seg->event_count(); ++o) {
+      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
+    }
+    return UINT32_MAX;
+  };
+  const uint32_t escaped = ord_of("solo-one"), plain = ord_of("solo-two");
+  ASSERT_NE(escaped, UINT32_MAX);
+  ASSERT_NE(plain, UINT32_MAX);
+  auto match = [&](const char* field, const char* pattern) {
+    auto got = seg->FieldMatch(field, Pattern(pattern));
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? ToSet(*got) : Ords{};
+  };
+  EXPECT_EQ(match("extra.bucketLabel", "*"), (Ords{escaped, plain}));
+  EXPECT_EQ(match("extra.bucketLabel", "solo-o*"), (Ords{escaped}));
+  EXPECT_EQ(match("tags{}.Key", "*"), (Ords{ord_of("tag-one")}));
+  EXPECT_EQ(match("list{}", "*"), (Ords{ord_of("list-one")}));
+  EXPECT_EQ(match("decoy", "*"), (Ords{ord_of("bucketLabel list")}));
+}
+
 TEST_F(SegmentTest, CorruptionIsDetectedWithThePath) {
   auto events = testing::SyntheticBatch(0, 2000, int64_t{86'400'000} * 100, 100000);
   SegmentWriterOptions opt;
