@@ -47,6 +47,20 @@ Result<std::shared_ptr<const store::Column>> OptionalColumn(const Segment& seg,
   return col.status();
 }
 
+// OptionalColumn, null also when no event of the segment has a value: the column's dictionary
+// (read without its codes) is then empty, and the codes would say "absent" for every event.
+Result<std::shared_ptr<const store::Column>> ColumnWithValues(const Segment& seg,
+                                                              std::string_view name) {
+  auto summary = seg.ColumnCounts(name);
+  if (!summary.ok()) {
+    if (summary.status().code() == StatusCode::kNotFound)
+      return std::shared_ptr<const store::Column>();
+    return summary.status();
+  }
+  if (summary->dict && summary->dict->empty()) return std::shared_ptr<const store::Column>();
+  return OptionalColumn(seg, name);
+}
+
 // Fields the search layer computes or overrides (CIM aliases and calculated
 // fields of the Splunk Add-on for AWS, date_*, builtins): the store's postings
 // of a raw field of the same name would not answer them.
@@ -823,8 +837,8 @@ class SegmentOrigin final : public EventOrigin {
     auto o = std::shared_ptr<SegmentOrigin>(new SegmentOrigin());
     ASSIGN_OR_RETURN(o->sourcetypes_, seg->GetColumn("sourcetype"));
     ASSIGN_OR_RETURN(o->sources_, seg->GetColumn("source"));
-    ASSIGN_OR_RETURN(o->hosts_, OptionalColumn(*seg, "host"));
-    ASSIGN_OR_RETURN(o->indexed_fields_, OptionalColumn(*seg, store::kIndexedFieldsColumnName));
+    ASSIGN_OR_RETURN(o->hosts_, ColumnWithValues(*seg, "host"));
+    ASSIGN_OR_RETURN(o->indexed_fields_, ColumnWithValues(*seg, store::kIndexedFieldsColumnName));
     o->index_ = std::move(index);
     o->host_ = std::move(host);
     o->seg_ = std::move(seg);
