@@ -52,6 +52,25 @@ class SegmentTest : public ::testing::Test {
 
   void CheckAgainstBruteForce(uint32_t version);
 
+  // 600 synthetic events with `extras` (event number, JSON members) put first in their objects,
+  // written in blocks of 16 KiB (several blocks).
+  std::shared_ptr<Segment> WriteWithExtras(
+      const std::vector<std::pair<size_t, std::string>>& extras) {
+    auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
+    for (const auto& [i, members] : extras) events[i].raw.mutable_string().insert(1, members);
+    SegmentWriterOptions opt;
+    opt.block_bytes = 16 << 10;
+    return Write(events, opt);
+  }
+
+  // The ordinal of the event whose text holds `marker` (UINT32_MAX: none).
+  static uint32_t OrdinalOf(const Segment& seg, std::string_view marker) {
+    for (uint32_t o = 0; o < seg.event_count(); ++o) {
+      if (seg.ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
+    }
+    return UINT32_MAX;
+  }
+
   std::string dir_;
 };
 
@@ -487,18 +506,9 @@ TEST_F(SegmentTest, ContainsIdIsExact) {
 // confirmation must still find it (it parses events with backslashes instead of ruling them out
 // by their text), and must not find text that appears only outside values.
 TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
-  auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
-  events[123].raw.mutable_string().insert(1, R"("note":"x\/y\u0041Unique-Zq",)");
-  events[456].raw.mutable_string().insert(1, R"("plainNote":"PlainSingleton-Qz",)");
-  SegmentWriterOptions opt;
-  opt.block_bytes = 16 << 10;  // several blocks
-  auto seg = Write(events, opt);
-  auto ord_of = [&](const char* marker) {
-    for (uint32_t o = 0; o < seg->event_count(); ++o) {
-      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
-    }
-    return UINT32_MAX;
-  };
+  auto seg = WriteWithExtras(
+      {{123, R"("note":"x\/y\u0041Unique-Zq",)"}, {456, R"("plainNote":"PlainSingleton-Qz",)"}});
+  auto ord_of = [&](const char* marker) { return OrdinalOf(*seg, marker); };
   const uint32_t escaped = ord_of("u0041Unique"), plain = ord_of("PlainSingleton");
   ASSERT_NE(escaped, UINT32_MAX);
   EXPECT_EQ(ToSet(*seg->TermPostings("yaunique")), (Ords{escaped}));
@@ -515,21 +525,12 @@ TEST_F(SegmentTest, SingletonsBehindJsonEscapesAreFound) {
 // whose text holds the field's last key: events that escape the key, keys under arrays and a
 // value that spells the key must all come out right.
 TEST_F(SegmentTest, AWildcardOverAKeysTableFieldFindsEscapedKeysAndArrays) {
-  auto events = testing::SyntheticBatch(0, 600, int64_t{86'400'000} * 100, 1000);
-  events[100].raw.mutable_string().insert(1, R"("extra":{"buck\u0065tLabel":"solo-one"},)");
-  events[200].raw.mutable_string().insert(1, R"("extra":{"bucketLabel":"solo-two"},)");
-  events[300].raw.mutable_string().insert(1, R"("tags":[{"Key":"tag-one"},{"Key":"tag-two"}],)");
-  events[400].raw.mutable_string().insert(1, R"("list":["list-one"],)");
-  events[500].raw.mutable_string().insert(1, R"("decoy":"bucketLabel list tags",)");
-  SegmentWriterOptions opt;
-  opt.block_bytes = 16 << 10;  // several blocks
-  auto seg = Write(events, opt);
-  auto ord_of = [&](const char* marker) {
-    for (uint32_t o = 0; o < seg->event_count(); ++o) {
-      if (seg->ReadEvent(o)->raw.view().find(marker) != std::string::npos) return o;
-    }
-    return UINT32_MAX;
-  };
+  auto seg = WriteWithExtras({{100, R"("extra":{"buck\u0065tLabel":"solo-one"},)"},
+                              {200, R"("extra":{"bucketLabel":"solo-two"},)"},
+                              {300, R"("tags":[{"Key":"tag-one"},{"Key":"tag-two"}],)"},
+                              {400, R"("list":["list-one"],)"},
+                              {500, R"("decoy":"bucketLabel list tags",)"}});
+  auto ord_of = [&](const char* marker) { return OrdinalOf(*seg, marker); };
   const uint32_t escaped = ord_of("solo-one"), plain = ord_of("solo-two");
   ASSERT_NE(escaped, UINT32_MAX);
   ASSERT_NE(plain, UINT32_MAX);
