@@ -37,20 +37,11 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// The segment's column `name`, or null when the segment was written before it had one (an event
-// metadata column such as "host").
+// The segment's event metadata column `name` (such as "host"), or null when no event of the
+// segment has a value: the segment was written before it had the column, or the column's
+// dictionary (read without its codes) is empty, so its codes would say "absent" for every event.
 Result<std::shared_ptr<const store::Column>> OptionalColumn(const Segment& seg,
                                                             std::string_view name) {
-  auto col = seg.GetColumn(name);
-  if (col.ok()) return *std::move(col);
-  if (col.status().code() == StatusCode::kNotFound) return std::shared_ptr<const store::Column>();
-  return col.status();
-}
-
-// OptionalColumn, null also when no event of the segment has a value: the column's dictionary
-// (read without its codes) is then empty, and the codes would say "absent" for every event.
-Result<std::shared_ptr<const store::Column>> ColumnWithValues(const Segment& seg,
-                                                              std::string_view name) {
   auto summary = seg.ColumnCounts(name);
   if (!summary.ok()) {
     if (summary.status().code() == StatusCode::kNotFound)
@@ -58,7 +49,7 @@ Result<std::shared_ptr<const store::Column>> ColumnWithValues(const Segment& seg
     return summary.status();
   }
   if (summary->dict && summary->dict->empty()) return std::shared_ptr<const store::Column>();
-  return OptionalColumn(seg, name);
+  return seg.GetColumn(name);
 }
 
 // Fields the search layer computes or overrides (CIM aliases and calculated
@@ -837,8 +828,8 @@ class SegmentOrigin final : public EventOrigin {
     auto o = std::shared_ptr<SegmentOrigin>(new SegmentOrigin());
     ASSIGN_OR_RETURN(o->sourcetypes_, seg->GetColumn("sourcetype"));
     ASSIGN_OR_RETURN(o->sources_, seg->GetColumn("source"));
-    ASSIGN_OR_RETURN(o->hosts_, ColumnWithValues(*seg, "host"));
-    ASSIGN_OR_RETURN(o->indexed_fields_, ColumnWithValues(*seg, store::kIndexedFieldsColumnName));
+    ASSIGN_OR_RETURN(o->hosts_, OptionalColumn(*seg, "host"));
+    ASSIGN_OR_RETURN(o->indexed_fields_, OptionalColumn(*seg, store::kIndexedFieldsColumnName));
     o->index_ = std::move(index);
     o->host_ = std::move(host);
     o->seg_ = std::move(seg);
